@@ -1,0 +1,233 @@
+//! Errors and the closed registry of error classes.
+//!
+//! Every failure the protocol can report maps to exactly one [`ErrorClass`], a stable dotted
+//! name from the registry in [`spec/14-registries.md`](../../spec/14-registries.md). The
+//! classes are grouped by who is at fault ([`Fault`]): malformed bytes, a peer that sent
+//! well-formed but invalid data, a local policy or time check, or misuse of this API.
+//!
+//! Test vectors name the class an implementation must report for each invalid input, so the
+//! class is part of the contract; the Rust variant names are not.
+
+use core::fmt;
+
+/// Who is at fault for an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The input bytes are not a well-formed encoding of the expected structure.
+    Malformed,
+    /// The input is well-formed but violates the protocol (bad key, bad signature, ...).
+    Peer,
+    /// The input is valid but refused by a local policy or a time check.
+    Policy,
+    /// The caller used this API wrongly; never caused by untrusted data alone.
+    Misuse,
+}
+
+impl Fault {
+    /// The name used in the spec's registry table.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Fault::Malformed => "malformed",
+            Fault::Peer => "peer",
+            Fault::Policy => "policy",
+            Fault::Misuse => "misuse",
+        }
+    }
+}
+
+macro_rules! error_classes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $fault:ident; )*) => {
+        /// One entry of the spec's closed error-class registry.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorClass {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorClass {
+            /// Every class in the registry, in registry order.
+            pub const ALL: &'static [ErrorClass] = &[ $( ErrorClass::$variant, )* ];
+
+            /// The registry name, e.g. `cbor.noncanonical.integer`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( ErrorClass::$variant => $name, )* }
+            }
+
+            /// Who is at fault when this class is reported.
+            pub const fn fault(self) -> Fault {
+                match self { $( ErrorClass::$variant => Fault::$fault, )* }
+            }
+
+            /// Looks a class up by its registry name.
+            pub fn from_name(name: &str) -> Option<ErrorClass> {
+                match name { $( $name => Some(ErrorClass::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_classes! {
+    /// The input ended inside an item.
+    CborTruncated = "cbor.truncated", Malformed;
+    /// Bytes follow the top-level item.
+    CborTrailing = "cbor.trailing", Malformed;
+    /// A head argument is not in its shortest form.
+    CborNonMinimal = "cbor.noncanonical.integer", Malformed;
+    /// An indefinite-length string, array or map.
+    CborIndefinite = "cbor.noncanonical.indefinite", Malformed;
+    /// Map keys are not in bytewise lexicographic order of their encodings.
+    CborKeyOrder = "cbor.noncanonical.key_order", Malformed;
+    /// A map key occurs twice.
+    CborDuplicateKey = "cbor.noncanonical.duplicate_key", Malformed;
+    /// A tag (major type 6).
+    CborTag = "cbor.unsupported.tag", Malformed;
+    /// A floating-point number.
+    CborFloat = "cbor.unsupported.float", Malformed;
+    /// A simple value other than `false` and `true`.
+    CborSimple = "cbor.unsupported.simple", Malformed;
+    /// A map key that is not an integer.
+    CborKeyType = "cbor.unsupported.key_type", Malformed;
+    /// Reserved additional information (28 to 30, or 31 where no indefinite form exists).
+    CborAdditionalInfo = "cbor.malformed.additional_info", Malformed;
+    /// A "break" stop code outside an indefinite-length item.
+    CborBreak = "cbor.malformed.break", Malformed;
+    /// A text string that is not valid UTF-8.
+    CborUtf8 = "cbor.malformed.utf8", Malformed;
+    /// The whole input is longer than the structure allows.
+    CborLimitInput = "cbor.limit.input", Malformed;
+    /// Containers nested deeper than the structure allows.
+    CborLimitDepth = "cbor.limit.depth", Malformed;
+    /// A string, array or map longer than the structure allows.
+    CborLimitSize = "cbor.limit.size", Malformed;
+    /// The structure's version is not supported.
+    SchemaVersion = "schema.version", Malformed;
+    /// An unknown non-negative (critical) map key.
+    SchemaUnknownCritical = "schema.unknown_critical", Malformed;
+    /// A required field is absent.
+    SchemaMissingField = "schema.missing_field", Malformed;
+    /// A field or item has the wrong CBOR type.
+    SchemaWrongType = "schema.wrong_type", Malformed;
+    /// A byte string, text string or array has a length the schema does not allow.
+    SchemaLength = "schema.length", Malformed;
+    /// An integer is outside its allowed range.
+    SchemaRange = "schema.range", Malformed;
+    /// A QR payload does not start with the expected magic.
+    QrMagic = "qr.magic", Malformed;
+    /// An invite link is longer than allowed.
+    LinkLength = "link.length", Malformed;
+    /// An invite link does not have the required shape.
+    LinkFormat = "link.format", Malformed;
+    /// The invite link's fragment is not canonical unpadded base64url.
+    LinkBase64 = "link.base64", Malformed;
+    /// A `did:key` string or its decoded key has the wrong length.
+    DidKeyLength = "didkey.length", Malformed;
+    /// A string that does not start with `did:key:`.
+    DidKeyScheme = "didkey.scheme", Malformed;
+    /// A `did:key` whose multibase prefix is not `z` (base58btc).
+    DidKeyMultibase = "didkey.multibase", Malformed;
+    /// Invalid or non-canonical base58btc.
+    DidKeyBase58 = "didkey.base58", Malformed;
+    /// A multicodec prefix other than `ed25519-pub` (0xed 0x01).
+    DidKeyMulticodec = "didkey.multicodec", Malformed;
+    /// A public key that does not decode to a valid key of its type.
+    KeyInvalid = "key.invalid", Peer;
+    /// A public key in a non-canonical encoding.
+    KeyNonCanonical = "key.noncanonical", Peer;
+    /// A public key of small order.
+    KeyLowOrder = "key.low_order", Peer;
+    /// A signature that does not verify under strict Ed25519 rules.
+    IdentitySignature = "identity.signature", Peer;
+    /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
+    InviteRelayHint = "invite.relay_hint", Peer;
+    /// A scanned safety-code QR that does not match the two identities.
+    SafetyMismatch = "safety.mismatch", Peer;
+    /// An unknown suite id.
+    SuiteUnknown = "suite.unknown", Policy;
+    /// A known suite that the local policy does not accept.
+    SuiteDisallowed = "suite.disallowed", Policy;
+    /// An invite whose expiry is not after the caller-supplied `now`.
+    InviteExpired = "invite.expired", Policy;
+}
+
+impl fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error reported by this crate: a registry class plus, where it helps, the byte offset
+/// in the input at which the problem was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Error {
+    class: ErrorClass,
+    offset: Option<usize>,
+}
+
+impl Error {
+    /// An error of the given class without position information.
+    pub const fn new(class: ErrorClass) -> Self {
+        Error { class, offset: None }
+    }
+
+    /// An error of the given class found at `offset` in the input.
+    pub const fn at(class: ErrorClass, offset: usize) -> Self {
+        Error { class, offset: Some(offset) }
+    }
+
+    /// The registry class of this error.
+    pub const fn class(&self) -> ErrorClass {
+        self.class
+    }
+
+    /// Who is at fault.
+    pub const fn fault(&self) -> Fault {
+        self.class.fault()
+    }
+
+    /// The byte offset in the decoded input, where one is known.
+    pub const fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+}
+
+impl From<ErrorClass> for Error {
+    fn from(class: ErrorClass) -> Self {
+        Error::new(class)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.offset {
+            Some(offset) => write!(f, "{} at byte {}", self.class, offset),
+            None => write!(f, "{}", self.class),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for class in ErrorClass::ALL {
+            assert!(seen.insert(class.as_str()), "duplicate {class}");
+            assert_eq!(ErrorClass::from_name(class.as_str()), Some(*class));
+        }
+        assert_eq!(ErrorClass::from_name("cbor"), None);
+    }
+
+    #[test]
+    fn display_includes_offset() {
+        assert_eq!(Error::at(ErrorClass::CborTrailing, 7).to_string(), "cbor.trailing at byte 7");
+        assert_eq!(Error::new(ErrorClass::InviteExpired).to_string(), "invite.expired");
+    }
+}

@@ -1,0 +1,37 @@
+//! # Quietwire
+//!
+//! A sans-io implementation of the Quietwire protocol: end-to-end encrypted messaging
+//! through relays that are never trusted. The normative text is in `spec/`; every module
+//! links the chapter it implements.
+//!
+//! This crate performs **no I/O**: no sockets, files, clocks or operating-system
+//! randomness. Time is an explicit argument ([`UnixTime`]) and randomness is an injected
+//! [`rand_core::CryptoRng`]. Binaries in the workspace are thin drivers around it.
+//!
+//! | module | chapter |
+//! |---|---|
+//! | [`cbor`] | `spec/01-encoding.md`: the deterministic CBOR subset |
+//! | [`suite`], [`label`], [`keys`] | `spec/02-suites-and-labels.md` |
+//! | [`identity`], [`safety`], [`did_key`] | `spec/03-identity.md` |
+//! | [`invite`] | `spec/04-contact-establishment.md` |
+//!
+//! Every error carries an [`ErrorClass`] from the closed registry in
+//! `spec/14-registries.md`; the test vectors name these classes.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod cbor;
+pub mod did_key;
+mod error;
+pub mod identity;
+pub mod invite;
+pub mod keys;
+pub mod label;
+pub mod safety;
+mod schema;
+pub mod suite;
+mod time;
+
+pub use error::{Error, ErrorClass, Fault, Result};
+pub use time::UnixTime;

@@ -1,0 +1,106 @@
+//! The structure layer above [`crate::cbor`]: typed access to integer-keyed maps with the
+//! spec's rules for versions, critical and extension keys, and exact error classes
+//! (spec/01-encoding.md, structures).
+
+use std::collections::BTreeMap;
+
+use crate::cbor::{Int, Value};
+use crate::error::{ErrorClass, Result};
+
+/// The only structure version defined so far.
+pub(crate) const VERSION: u64 = 1;
+const VERSION_KEY: u64 = 1;
+
+/// The fields of a decoded map, consumed one by one in ascending key order.
+pub(crate) struct Fields {
+    map: BTreeMap<Int, Value>,
+}
+
+impl Fields {
+    /// Checks that `value` is a map of the current version whose non-negative keys are all in
+    /// `known` (which must include the version key 1).
+    pub(crate) fn new(value: Value, known: &[u64]) -> Result<Fields> {
+        let Value::Map(map) = value else { return Err(ErrorClass::SchemaWrongType.into()) };
+        let mut fields = Fields { map };
+        let version = fields.uint(VERSION_KEY)?;
+        if version != VERSION {
+            return Err(ErrorClass::SchemaVersion.into());
+        }
+        if fields.map.keys().any(|k| k.as_u64().is_some_and(|k| !known.contains(&k))) {
+            return Err(ErrorClass::SchemaUnknownCritical.into());
+        }
+        Ok(fields)
+    }
+
+    fn take(&mut self, key: u64) -> Result<Value> {
+        self.map.remove(&Int::uint(key)).ok_or_else(|| ErrorClass::SchemaMissingField.into())
+    }
+
+    pub(crate) fn uint(&mut self, key: u64) -> Result<u64> {
+        match self.take(key)? {
+            Value::Int(int) => int.as_u64().ok_or_else(|| ErrorClass::SchemaWrongType.into()),
+            _ => Err(ErrorClass::SchemaWrongType.into()),
+        }
+    }
+
+    pub(crate) fn bool(&mut self, key: u64) -> Result<bool> {
+        match self.take(key)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(ErrorClass::SchemaWrongType.into()),
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, key: u64) -> Result<Vec<u8>> {
+        match self.take(key)? {
+            Value::Bytes(bytes) => Ok(bytes),
+            _ => Err(ErrorClass::SchemaWrongType.into()),
+        }
+    }
+
+    pub(crate) fn bytes_exact<const N: usize>(&mut self, key: u64) -> Result<[u8; N]> {
+        fixed(&self.bytes(key)?)
+    }
+
+    pub(crate) fn array(&mut self, key: u64) -> Result<Vec<Value>> {
+        match self.take(key)? {
+            Value::Array(items) => Ok(items),
+            _ => Err(ErrorClass::SchemaWrongType.into()),
+        }
+    }
+
+    /// The fields not consumed: only negative (extension) keys remain once every known
+    /// field has been read.
+    pub(crate) fn into_extensions(self) -> BTreeMap<Int, Value> {
+        self.map
+    }
+}
+
+/// Copies a byte string of exactly `N` bytes.
+pub(crate) fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N]> {
+    <[u8; N]>::try_from(bytes).map_err(|_| ErrorClass::SchemaLength.into())
+}
+
+/// Splits a signed structure `[body: bstr, signature: bstr .size 64]`.
+pub(crate) fn split_signed(value: Value) -> Result<(Vec<u8>, [u8; 64])> {
+    let Value::Array(items) = value else { return Err(ErrorClass::SchemaWrongType.into()) };
+    let [body, signature]: [Value; 2] = items.try_into().map_err(|_| ErrorClass::SchemaLength)?;
+    let (Value::Bytes(body), Value::Bytes(signature)) = (body, signature) else {
+        return Err(ErrorClass::SchemaWrongType.into());
+    };
+    Ok((body, fixed(&signature)?))
+}
+
+/// Builds the map of a structure: the version, the given fields and the extensions.
+pub(crate) fn build_map(fields: Vec<(u64, Value)>, extensions: &BTreeMap<Int, Value>) -> Value {
+    let mut map = extensions.clone();
+    map.insert(Int::uint(VERSION_KEY), Value::uint(VERSION));
+    for (key, value) in fields {
+        map.insert(Int::uint(key), value);
+    }
+    Value::Map(map)
+}
+
+/// Encodes `[body, signature]`.
+pub(crate) fn signed(body: &[u8], signature: &[u8; 64]) -> Vec<u8> {
+    crate::cbor::encode(&Value::Array(vec![Value::from(body), Value::from(&signature[..])]))
+}
