@@ -1,0 +1,181 @@
+//! `did_key.json`: `did:key` encoding and strict parsing (spec/03-identity.md, did:key).
+
+use serde::{Deserialize, Serialize};
+
+use super::material as m;
+use super::{FlagDef, Ids, file, flags};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use quietwire::did_key;
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum DidKeyGroup {
+    /// Encode `key`; the result must equal `did`. Then decode `did`; it must give `key`.
+    #[serde(rename = "did-key-encode", rename_all = "camelCase")]
+    Encode {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<DidTest>,
+    },
+    /// Decode `did`.
+    #[serde(rename = "did-key-decode", rename_all = "camelCase")]
+    Decode {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<DidTest>,
+    },
+}
+
+/// One did:key test.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DidTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The did string.
+    pub did: String,
+    /// The identity key (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
+    pub key: Option<Vec<u8>>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(DidTest);
+
+impl Group for DidKeyGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            DidKeyGroup::Encode { tests, .. } | DidKeyGroup::Decode { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    ("Valid", BugType::Basic, &["DID-01"], "A canonical did:key of a valid Ed25519 key."),
+    ("Syntax", BugType::Basic, &["DID-01"], "Wrong scheme, multibase, base58 or length."),
+    ("Multicodec", BugType::WrongPrimitive, &["DID-01"], "A multicodec other than ed25519-pub."),
+    ("Key", BugType::AuthBypass, &["SUI-01"], "The decoded key fails Ed25519 key validation."),
+];
+
+fn did_of(prefix: [u8; 2], key: &[u8]) -> String {
+    format!("did:key:z{}", bs58_encode(&[&prefix[..], key].concat()))
+}
+
+fn bs58_encode(bytes: &[u8]) -> String {
+    // Plain big-integer base58btc (Bitcoin alphabet), written out so the vectors do not
+    // depend on the implementation under test.
+    const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let zeros = bytes.iter().take_while(|b| **b == 0).count();
+    let mut digits: Vec<u8> = Vec::new();
+    for byte in bytes {
+        let mut carry = u32::from(*byte);
+        for digit in digits.iter_mut() {
+            carry += u32::from(*digit) << 8;
+            *digit = (carry % 58) as u8;
+            carry /= 58;
+        }
+        while carry > 0 {
+            digits.push((carry % 58) as u8);
+            carry /= 58;
+        }
+    }
+    let mut out = "1".repeat(zeros);
+    out.extend(digits.iter().rev().map(|d| char::from(*ALPHABET.get(usize::from(*d)).unwrap_or(&b'1'))));
+    out
+}
+
+/// Generates `did_key.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
+    let mut ids = Ids::default();
+    let mut encodes = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let key = *m::identity(&format!("did_key/{name}")).1.public();
+        let did = did_of([0xed, 0x01], key.as_bytes());
+        if did_key::encode(&key) != did || did_key::decode(&did).ok() != Some(key) {
+            return Err(format!("did_key {name}: implementation disagrees"));
+        }
+        encodes.push(DidTest {
+            tc_id: ids.next(),
+            slug: format!("encode-{name}"),
+            comment: "Ed25519 identity key".to_owned(),
+            flags: flags(&["Valid"]),
+            did,
+            key: Some(key.as_bytes().to_vec()),
+            result: Outcome::Valid,
+            error_class: None,
+        });
+    }
+    let encodes = DidKeyGroup::Encode { comment: "Encoding identity keys.".to_owned(), tests: encodes };
+
+    let key = *m::identity("did_key/alice").1.public();
+    let good = did_of([0xed, 0x01], key.as_bytes());
+    let mut decodes = Vec::new();
+    let mut case = |slug: &str, comment: &str, f: &[&str], did: String, class: &str| -> Result<(), String> {
+        match did_key::decode(&did) {
+            Err(e) if e.class().as_str() == class => {}
+            other => return Err(format!("did_key {slug}: expected {class}, got {other:?}")),
+        }
+        decodes.push(DidTest {
+            tc_id: ids.next(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            did,
+            key: None,
+            result: Outcome::Invalid,
+            error_class: Some(class.to_owned()),
+        });
+        Ok(())
+    };
+    let sx = &["Syntax"];
+    let body = good.trim_start_matches("did:key:z").to_owned();
+    case("scheme-did-web", "another DID method", sx, format!("did:web:z{body}"), "didkey.scheme")?;
+    case("scheme-uppercase", "the scheme in capitals", sx, format!("DID:KEY:z{body}"), "didkey.scheme")?;
+    case("scheme-missing", "the bare multibase string", sx, format!("z{body}"), "didkey.scheme")?;
+    case("leading-space", "a space before the DID", sx, format!(" {good}"), "didkey.scheme")?;
+    case("multibase-hex", "multibase 'f' (hex) instead of 'z'", sx, format!("did:key:f{}", hex::encode([&[0xed, 0x01][..], key.as_bytes()].concat())), "didkey.multibase")?;
+    case("multibase-empty", "nothing after the method", sx, "did:key:".to_owned(), "didkey.multibase")?;
+    case("base58-zero-char", "'0' is not in the base58 alphabet", sx, format!("did:key:z0{}", body.get(1..).unwrap_or_default()), "didkey.base58")?;
+    case("base58-capital-o", "'O' is not in the base58 alphabet", sx, format!("did:key:zO{}", body.get(1..).unwrap_or_default()), "didkey.base58")?;
+    case("base58-trailing-space", "a space after the DID", sx, format!("{good} "), "didkey.base58")?;
+    case("base58-empty", "'z' and nothing after it", sx, "did:key:z".to_owned(), "didkey.base58")?;
+    case("length-33", "33 decoded bytes", sx, did_of([0xed, 0x01], key.as_bytes().get(..31).unwrap_or_default()), "didkey.length")?;
+    case("length-35", "35 decoded bytes", sx, did_of([0xed, 0x01], &[key.as_bytes().as_slice(), &[0]].concat()), "didkey.length")?;
+    case("too-long", "a 129-byte string", sx, format!("{good}{}", "1".repeat(129 - good.len())), "didkey.length")?;
+    case("multicodec-x25519", "the x25519-pub multicodec 0xec01", &["Multicodec"], did_of([0xec, 0x01], key.as_bytes()), "didkey.multicodec")?;
+    case("multicodec-secp256k1-prefix", "the secp256k1-pub multicodec prefix 0xe701 with 32 bytes", &["Multicodec"], did_of([0xe7, 0x01], key.as_bytes()), "didkey.multicodec")?;
+    case("key-low-order", "the neutral point", &["Key"], did_of([0xed, 0x01], &m::ed25519_identity_point()), "key.low_order")?;
+    case("key-noncanonical", "y >= p", &["Key"], did_of([0xed, 0x01], &m::ed25519_noncanonical()), "key.noncanonical")?;
+    case("key-not-on-curve", "y = 2", &["Key"], did_of([0xed, 0x01], &m::ed25519_not_on_curve()), "key.invalid")?;
+    let decodes = DidKeyGroup::Decode { comment: "Rejecting malformed DIDs.".to_owned(), tests: decodes };
+
+    Ok(file(
+        "did_key",
+        &[
+            "did:key for Ed25519 identity keys (spec/03-identity.md).",
+            "did-key-encode: encode `key` to exactly `did` and decode `did` back to `key`.",
+            "did-key-decode: decoding `did` must fail with `errorClass`.",
+        ],
+        FLAGS,
+        vec![encodes, decodes],
+    ))
+}

@@ -1,0 +1,472 @@
+//! `invite.json`: creating and verifying signed invites
+//! (spec/04-contact-establishment.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::material::{self as m, canonical_map, signed};
+use super::{FlagDef, Ids, file, flags};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use crate::raw;
+use crate::seeds::{ReplayRng, seed16, seed32};
+use quietwire::UnixTime;
+use quietwire::invite::{Invite, InviteParams, SignedInvite};
+use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::label::Label;
+use quietwire::suite::{Suite, SuitePolicy};
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum InviteGroup {
+    /// Create an invite from explicit secrets and parameters; it must equal `invite`.
+    #[serde(rename = "invite-create", rename_all = "camelCase")]
+    Create {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<CreateTest>,
+    },
+    /// Verify `invite` at time `now` accepting `allowedSuites`.
+    #[serde(rename = "invite-verify", rename_all = "camelCase")]
+    Verify {
+        /// What the group covers.
+        comment: String,
+        /// Suite ids the verifier accepts.
+        allowed_suites: Vec<u64>,
+        /// The tests.
+        tests: Vec<VerifyTest>,
+    },
+}
+
+/// Creating an invite.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// Suite id.
+    pub suite: u64,
+    /// The inviter's Ed25519 secret seed.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub identity_seed: Vec<u8>,
+    /// The 16-byte invite id (first value drawn from the RNG).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub invite_id: Vec<u8>,
+    /// The one-time KEM seed (second).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub kem_seed: Vec<u8>,
+    /// The ratchet secret (third).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub ratchet_secret: Vec<u8>,
+    /// Relay hints.
+    pub relay_hints: Vec<String>,
+    /// Bootstrap mailbox id.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub mailbox: Vec<u8>,
+    /// Expiry, seconds since the epoch.
+    pub expires: u64,
+    /// Single use.
+    pub single_use: bool,
+    /// The expected signed invite.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub invite: Vec<u8>,
+    /// Always valid.
+    pub result: Outcome,
+    /// Never present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// Fields of a verified invite.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InviteFields {
+    /// Suite id.
+    pub suite: u64,
+    /// Inviter identity key.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub identity_key: Vec<u8>,
+    /// One-time KEM key.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub kem_key: Vec<u8>,
+    /// Signed ratchet key.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub ratchet_key: Vec<u8>,
+    /// Relay hints.
+    pub relay_hints: Vec<String>,
+    /// Bootstrap mailbox id.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub mailbox: Vec<u8>,
+    /// Expiry.
+    pub expires: u64,
+    /// Single use.
+    pub single_use: bool,
+    /// Invite id.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub invite_id: Vec<u8>,
+    /// Number of extension fields ignored.
+    pub extensions: usize,
+}
+
+impl InviteFields {
+    /// The fields of a verified invite.
+    pub fn of(invite: &Invite) -> InviteFields {
+        InviteFields {
+            suite: invite.suite().id(),
+            identity_key: invite.identity_key().as_bytes().to_vec(),
+            kem_key: invite.kem_key().as_bytes().to_vec(),
+            ratchet_key: invite.ratchet_key().as_bytes().to_vec(),
+            relay_hints: invite.relay_hints().to_vec(),
+            mailbox: invite.mailbox().to_vec(),
+            expires: invite.expires().as_secs(),
+            single_use: invite.single_use(),
+            invite_id: invite.invite_id().to_vec(),
+            extensions: invite.extensions().len(),
+        }
+    }
+}
+
+/// Verifying an invite.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerifyTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The signed invite.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub invite: Vec<u8>,
+    /// The verifier's current time.
+    pub now: u64,
+    /// The fields a verifier must report (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<InviteFields>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(CreateTest, VerifyTest);
+
+impl Group for InviteGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            InviteGroup::Create { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            InviteGroup::Verify { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    ("Valid", BugType::Basic, &["INV-01"], "A well-formed invite, signed, before its expiry."),
+    ("ExpiryBoundary", BugType::EdgeCase, &["INV-01"], "now one second before the expiry is accepted; now equal to it is not."),
+    ("Expired", BugType::MissingStep, &["INV-01"], "The invite's expiry is not after now."),
+    ("Extension", BugType::Defined, &["ENC-01"], "A negative (non-critical) key is ignored and covered by the signature."),
+    ("Signature", BugType::AuthBypass, &["INV-01"], "The signature does not verify."),
+    ("Malleability", BugType::Malleability, &["SUI-01"], "S not reduced modulo L."),
+    ("WeakKey", BugType::AuthBypass, &["SUI-01"], "A public key of small order."),
+    ("NonCanonicalKey", BugType::Malleability, &["SUI-01"], "A public key in a non-canonical encoding."),
+    ("InvalidKey", BugType::Basic, &["SUI-01"], "A public key that is not a valid key of its type."),
+    ("Suite", BugType::Defined, &["SUI-01"], "An unknown suite, or one the verifier does not accept."),
+    ("RelayHint", BugType::Basic, &["INV-01"], "A relay hint outside the allowed syntax."),
+    ("Schema", BugType::Basic, &["ENC-01"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
+    ("NonCanonical", BugType::Malleability, &["ENC-01"], "A body that is not deterministic CBOR, even though signed."),
+    ("Limits", BugType::CanOfWorms, &["INV-01"], "Over the invite's size limit."),
+    ("CheckOrder", BugType::Defined, &["INV-01"], "Several faults at once: the spec's check order decides the class."),
+];
+
+const EXPIRES: u64 = 1_900_000_000;
+const NOW: u64 = 1_800_000_000;
+
+#[derive(Clone)]
+struct Body(Vec<(i64, Vec<u8>)>);
+
+impl Body {
+    fn set(mut self, key: i64, value: Vec<u8>) -> Body {
+        self.0.retain(|(k, _)| *k != key);
+        self.0.push((key, value));
+        self
+    }
+    fn remove(mut self, key: i64) -> Body {
+        self.0.retain(|(k, _)| *k != key);
+        self
+    }
+    fn encode(&self) -> Vec<u8> {
+        canonical_map(self.0.clone())
+    }
+}
+
+fn hints(list: &[&str]) -> Vec<u8> {
+    raw::array(&list.iter().map(|h| text(h)).collect::<Vec<_>>())
+}
+
+fn text(s: &str) -> Vec<u8> {
+    quietwire::cbor::encode(&quietwire::cbor::Value::from(s))
+}
+
+fn body_of(invite: &Invite) -> Body {
+    Body(vec![
+        (1, raw::head(0, 1)),
+        (2, raw::head(0, invite.suite().id())),
+        (3, raw::bstr(invite.identity_key().as_bytes())),
+        (4, raw::bstr(invite.kem_key().as_bytes())),
+        (5, raw::bstr(invite.ratchet_key().as_bytes())),
+        (6, raw::array(&invite.relay_hints().iter().map(|h| text(h)).collect::<Vec<_>>())),
+        (7, raw::bstr(invite.mailbox())),
+        (8, raw::head(0, invite.expires().as_secs())),
+        (9, vec![if invite.single_use() { 0xf5 } else { 0xf4 }]),
+        (10, raw::bstr(invite.invite_id())),
+    ])
+}
+
+/// Creates an invite from named seeds; returns the create test's inputs and the invite.
+pub fn create(slug: &str, suite: Suite, relay_hints: &[&str], single_use: bool, expires: u64) -> (CreateTest, SignedInvite, IdentityKeyPair) {
+    let identity_seed = seed32(&format!("invite/{slug}/identity"));
+    let invite_id = seed16(&format!("invite/{slug}/invite-id"));
+    let kem_seed = seed32(&format!("invite/{slug}/kem"));
+    let ratchet_secret = seed32(&format!("invite/{slug}/ratchet"));
+    let mailbox = seed32(&format!("invite/{slug}/mailbox"));
+    let identity = IdentityKeyPair::from_seed(&identity_seed);
+    let mut rng = ReplayRng::new(&[&invite_id, &kem_seed, &ratchet_secret]);
+    let params = InviteParams {
+        relay_hints: relay_hints.iter().map(|h| (*h).to_owned()).collect(),
+        mailbox,
+        expires: UnixTime(expires),
+        single_use,
+    };
+    let (invite, _secrets) = Invite::create(&identity, suite, params.clone(), &mut rng);
+    let test = CreateTest {
+        tc_id: 0,
+        slug: slug.to_owned(),
+        comment: String::new(),
+        flags: flags(&["Valid"]),
+        suite: suite.id(),
+        identity_seed: identity_seed.to_vec(),
+        invite_id: invite_id.to_vec(),
+        kem_seed: kem_seed.to_vec(),
+        ratchet_secret: ratchet_secret.to_vec(),
+        relay_hints: params.relay_hints,
+        mailbox: mailbox.to_vec(),
+        expires,
+        single_use,
+        invite: if rng.finished() { invite.to_bytes() } else { Vec::new() },
+        result: Outcome::Valid,
+        error_class: None,
+    };
+    (test, invite, identity)
+}
+
+struct Builder {
+    ids: Ids,
+    tests: Vec<VerifyTest>,
+    policy: SuitePolicy,
+}
+
+impl Builder {
+    fn case(&mut self, slug: &str, comment: &str, f: &[&str], invite: Vec<u8>, now: u64, class: Option<&str>) -> Result<(), String> {
+        let got = SignedInvite::from_bytes(&invite, UnixTime(now), &self.policy);
+        let expected = match (&got, class) {
+            (Ok(decoded), None) => {
+                if decoded.to_bytes() != invite {
+                    return Err(format!("invite {slug}: does not round-trip"));
+                }
+                Some(InviteFields::of(decoded.invite()))
+            }
+            (Err(e), Some(class)) if e.class().as_str() == class => None,
+            _ => return Err(format!("invite {slug}: expected {class:?}, got {:?}", got.map(|_| ()))),
+        };
+        self.tests.push(VerifyTest {
+            tc_id: self.ids.next(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            invite,
+            now,
+            expected,
+            result: if class.is_some() { Outcome::Invalid } else { Outcome::Valid },
+            error_class: class.map(str::to_owned),
+        });
+        Ok(())
+    }
+
+    fn group(&mut self, comment: &str, allowed: &[u64]) -> InviteGroup {
+        InviteGroup::Verify { comment: comment.to_owned(), allowed_suites: allowed.to_vec(), tests: std::mem::take(&mut self.tests) }
+    }
+}
+
+/// Generates `invite.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
+    let mut ids = Ids::default();
+    let mut creates = Vec::new();
+    for (slug, comment, suite, hints, single_use) in [
+        ("create-xwing-single-use", "default suite, single use", Suite::XWing, &["wss://relay.quietwire.invalid"][..], true),
+        ("create-x25519-reusable", "classical suite, reusable", Suite::X25519, &["wss://relay.quietwire.invalid"][..], false),
+        ("create-four-hints", "four relay hints", Suite::X25519, &["wss://a.invalid", "wss://b.invalid:8443/path", "ws://127.0.0.1:7000", "wss://[::1]:9000"][..], true),
+    ] {
+        let (mut test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
+        if test.invite.is_empty() {
+            return Err(format!("invite {slug}: the RNG was not drawn exactly as specified"));
+        }
+        if signed(&body_of(invite.invite()).encode(), &identity, Label::Invite) != test.invite {
+            return Err(format!("invite {slug}: library encoding differs from the spec's"));
+        }
+        test.tc_id = ids.next();
+        test.comment = comment.to_owned();
+        creates.push(test);
+    }
+    let creates = InviteGroup::Create {
+        comment: "Invites from explicit randomness: the RNG yields inviteId, then kemSeed, then ratchetSecret.".to_owned(),
+        tests: creates,
+    };
+
+    let (_, xwing, alice) = create("verify/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
+    let (_, classical, _) = create("verify/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], false, EXPIRES);
+    let alice_x = IdentityKeyPair::from_seed(&seed32("invite/verify/x25519/identity"));
+    let (_, mallory) = m::identity("invite/mallory");
+    let xw = || body_of(xwing.invite());
+    let cl = || body_of(classical.invite());
+    let sign = |b: &Body| signed(&b.encode(), &alice_x, Label::Invite);
+    let sign_raw = |b: &[u8]| signed(b, &alice_x, Label::Invite);
+    let _ = &alice;
+
+    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
+    b.case("valid-xwing", "default suite", &["Valid"], xwing.to_bytes(), NOW, None)?;
+    b.case("valid-x25519", "classical suite", &["Valid"], classical.to_bytes(), NOW, None)?;
+    b.case("valid-one-second-left", "now = expires - 1", &["Valid", "ExpiryBoundary"], classical.to_bytes(), EXPIRES - 1, None)?;
+    b.case("valid-now-zero", "now = 0", &["Valid"], classical.to_bytes(), 0, None)?;
+    b.case("valid-extension", "an extension field -1", &["Valid", "Extension"], sign(&cl().set(-1, text("note"))), NOW, None)?;
+    b.case("valid-ws-loopback-hint", "a ws:// hint", &["Valid"], sign(&cl().set(6, hints(&["ws://127.0.0.1:7000"]))), NOW, None)?;
+    b.case("valid-max-hints", "four hints", &["Valid"], sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d"]))), NOW, None)?;
+    let long_hint = format!("wss://{}", "a".repeat(250));
+    b.case("valid-hint-256-bytes", "a 256-byte hint", &["Valid", "RelayHint"], sign(&cl().set(6, hints(&[&long_hint]))), NOW, None)?;
+    b.case("valid-expires-max", "expiry 2^64-1", &["Valid"], sign(&cl().set(8, raw::head(0, u64::MAX))), u64::MAX - 1, None)?;
+
+    b.case("expired-at-boundary", "now = expires", &["Expired", "ExpiryBoundary"], classical.to_bytes(), EXPIRES, Some("invite.expired"))?;
+    b.case("expired-long-ago", "now far past the expiry", &["Expired"], classical.to_bytes(), u64::MAX, Some("invite.expired"))?;
+    b.case("expired-zero", "expiry 0", &["Expired"], sign(&cl().set(8, raw::head(0, 0))), 0, Some("invite.expired"))?;
+
+    let sig = &["Signature"];
+    let good = classical.to_bytes();
+    let mut flipped = good.clone();
+    if let Some(byte) = flipped.last_mut() {
+        *byte ^= 0x80;
+    }
+    b.case("signature-bit-flipped", "one bit of the signature flipped", sig, flipped, NOW, Some("identity.signature"))?;
+    b.case("signature-wrong-label", "signed with the device-record label", sig, signed(&cl().encode(), &alice_x, Label::DeviceRecord), NOW, Some("identity.signature"))?;
+    b.case("signature-other-identity", "signed by another identity", sig, signed(&cl().encode(), &mallory, Label::Invite), NOW, Some("identity.signature"))?;
+    let body = cl().encode();
+    b.case("signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"], raw::array(&[raw::bstr(&body), raw::bstr(&m::malleate_s(&alice_x.sign(Label::Invite, &body)))]), NOW, Some("identity.signature"))?;
+    b.case("expiry-extended-after-signing", "expiry raised after signing", sig, raw::array(&[raw::bstr(&cl().set(8, raw::head(0, EXPIRES + 1)).encode()), raw::bstr(&alice_x.sign(Label::Invite, &body))]), NOW, Some("identity.signature"))?;
+    b.case("single-use-cleared-after-signing", "reusable flag flipped after signing", sig, raw::array(&[raw::bstr(&xw().set(9, vec![0xf4]).encode()), raw::bstr(&alice.sign(Label::Invite, &xw().encode()))]), NOW, Some("identity.signature"))?;
+
+    b.case("identity-key-low-order", "the neutral point", &["WeakKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), NOW, Some("key.low_order"))?;
+    b.case("identity-key-noncanonical", "y >= p", &["NonCanonicalKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), NOW, Some("key.noncanonical"))?;
+    b.case("identity-key-not-on-curve", "y = 2", &["InvalidKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), NOW, Some("key.invalid"))?;
+    b.case("kem-key-x25519-order-8", "a classical one-time key of order 8", &["WeakKey"], sign(&cl().set(4, raw::bstr(&m::x25519_order_8()))), NOW, Some("key.low_order"))?;
+    b.case("kem-key-x25519-p", "a classical one-time key u = p", &["NonCanonicalKey"], sign(&cl().set(4, raw::bstr(&m::x25519_p()))), NOW, Some("key.noncanonical"))?;
+    b.case("kem-key-xwing-mlkem-invalid", "ML-KEM coefficient >= q", &["InvalidKey"], sign(&cl().set(2, raw::head(0, 1)).set(4, raw::bstr(&m::xwing_bad_mlkem("invite/verify/xwing/kem")))), NOW, Some("key.invalid"))?;
+    b.case("kem-key-xwing-x25519-zero", "X-Wing key with X25519 part u = 0", &["WeakKey"], sign(&cl().set(2, raw::head(0, 1)).set(4, raw::bstr(&m::xwing_low_order_x25519("invite/verify/xwing/kem")))), NOW, Some("key.low_order"))?;
+    b.case("kem-key-length-for-suite", "a 32-byte KEM key in a default-suite invite", &["Schema"], sign(&cl().set(2, raw::head(0, 1))), NOW, Some("schema.length"))?;
+    b.case("ratchet-key-zero", "ratchet key u = 0", &["WeakKey"], sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), NOW, Some("key.low_order"))?;
+    b.case("ratchet-key-one", "ratchet key u = 1", &["WeakKey"], sign(&cl().set(5, raw::bstr(&{
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        one
+    }))), NOW, Some("key.low_order"))?;
+    b.case("ratchet-key-high-bit", "top bit set", &["NonCanonicalKey"], sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), NOW, Some("key.noncanonical"))?;
+
+    b.case("suite-unknown", "suite 3", &["Suite"], sign(&cl().set(2, raw::head(0, 3))), NOW, Some("suite.unknown"))?;
+    b.case("suite-huge", "suite 2^64-1", &["Suite"], sign(&cl().set(2, raw::head(0, u64::MAX))), NOW, Some("suite.unknown"))?;
+
+    let rh = &["RelayHint"];
+    b.case("hint-https", "an https:// hint", rh, sign(&cl().set(6, hints(&["https://relay.invalid"]))), NOW, Some("invite.relay_hint"))?;
+    b.case("hint-scheme-only", "wss:// and nothing else", rh, sign(&cl().set(6, hints(&["wss://"]))), NOW, Some("invite.relay_hint"))?;
+    b.case("hint-space", "a space inside", rh, sign(&cl().set(6, hints(&["wss://relay .invalid"]))), NOW, Some("invite.relay_hint"))?;
+    b.case("hint-newline", "a newline at the end", rh, sign(&cl().set(6, hints(&["wss://relay.invalid\n"]))), NOW, Some("invite.relay_hint"))?;
+    b.case("hint-uppercase-scheme", "WSS:// (schemes are matched exactly)", rh, sign(&cl().set(6, hints(&["WSS://relay.invalid"]))), NOW, Some("invite.relay_hint"))?;
+    b.case("hint-empty", "an empty hint", rh, sign(&cl().set(6, hints(&[""]))), NOW, Some("invite.relay_hint"))?;
+    let too_long = format!("wss://{}", "a".repeat(251));
+    b.case("hint-257-bytes", "a 257-byte hint", rh, sign(&cl().set(6, hints(&[&too_long]))), NOW, Some("invite.relay_hint"))?;
+    b.case("hint-second-bad", "a good hint followed by a bad one", rh, sign(&cl().set(6, hints(&["wss://a", "ftp://b"]))), NOW, Some("invite.relay_hint"))?;
+
+    let s = &["Schema"];
+    b.case("hints-none", "an empty hint list", s, sign(&cl().set(6, hints(&[]))), NOW, Some("schema.length"))?;
+    b.case("hints-five", "five hints", s, sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]))), NOW, Some("schema.length"))?;
+    b.case("hints-not-text", "a hint as a byte string", s, sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))), NOW, Some("schema.wrong_type"))?;
+    b.case("hints-not-array", "hints as a single string", s, sign(&cl().set(6, text("wss://a"))), NOW, Some("schema.wrong_type"))?;
+    b.case("version-2", "version 2", s, sign(&cl().set(1, raw::head(0, 2))), NOW, Some("schema.version"))?;
+    b.case("version-missing", "no version", s, sign(&cl().remove(1)), NOW, Some("schema.missing_field"))?;
+    b.case("unknown-critical-key", "an unknown key 11", s, sign(&cl().set(11, raw::head(0, 1))), NOW, Some("schema.unknown_critical"))?;
+    b.case("mailbox-missing", "no mailbox", s, sign(&cl().remove(7)), NOW, Some("schema.missing_field"))?;
+    b.case("mailbox-short", "a 31-byte mailbox", s, sign(&cl().set(7, raw::bstr(&[7u8; 31]))), NOW, Some("schema.length"))?;
+    b.case("invite-id-long", "a 17-byte invite id", s, sign(&cl().set(10, raw::bstr(&[7u8; 17]))), NOW, Some("schema.length"))?;
+    b.case("single-use-int", "single_use as 1", s, sign(&cl().set(9, raw::head(0, 1))), NOW, Some("schema.wrong_type"))?;
+    b.case("expires-negative", "expiry -1", s, sign(&cl().set(8, raw::key(-1))), NOW, Some("schema.wrong_type"))?;
+    b.case("expires-missing", "no expiry", s, sign(&cl().remove(8)), NOW, Some("schema.missing_field"))?;
+    b.case("identity-key-short", "a 31-byte identity key", s, sign(&cl().set(3, raw::bstr(&[1u8; 31]))), NOW, Some("schema.length"))?;
+    b.case("outer-not-array", "a byte string instead of [body, signature]", s, raw::bstr(&body), NOW, Some("schema.wrong_type"))?;
+    b.case("outer-one-item", "an array of one", s, raw::array(&[raw::bstr(&body)]), NOW, Some("schema.length"))?;
+
+    let nc = &["NonCanonical"];
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = {
+        let mut e = cl().0;
+        e.sort_by_key(|(k, _)| *k);
+        e.into_iter().map(|(k, v)| (raw::key(k), v)).collect()
+    };
+    if let Some(entry) = entries.iter_mut().find(|(k, _)| *k == raw::key(8)) {
+        entry.1 = raw::wide_head(0, EXPIRES, 8);
+    }
+    b.case("body-nonminimal-expiry", "the expiry with an eight-byte argument, correctly signed", nc, sign_raw(&raw::map(&entries)), NOW, Some("cbor.noncanonical.integer"))?;
+    let mut reordered = entries.clone();
+    if let Some(pos) = reordered.iter().position(|(k, _)| *k == raw::key(8)) {
+        let entry = reordered.remove(pos);
+        reordered.push(entry);
+    }
+    b.case("body-unsorted-keys", "key 8 moved after key 10, correctly signed", nc, sign_raw(&raw::map(&reordered)), NOW, Some("cbor.noncanonical.key_order"))?;
+    let mut trailing = good.clone();
+    trailing.push(0);
+    b.case("outer-trailing-byte", "a byte after the invite", nc, trailing, NOW, Some("cbor.trailing"))?;
+    b.case("oversized", "an invite over 4096 bytes", &["Limits"], sign(&xw().set(-1, raw::bstr(&[0u8; 3000]))), NOW, Some("cbor.limit.input"))?;
+
+    let co = &["CheckOrder"];
+    b.case("order-signature-before-expiry", "expired and badly signed: the signature is checked first", co, signed(&cl().encode(), &mallory, Label::Invite), EXPIRES, Some("identity.signature"))?;
+    b.case("order-hint-before-signature", "a bad hint and a bad signature: hints are checked first", co, signed(&cl().set(6, hints(&["ftp://x"])).encode(), &mallory, Label::Invite), NOW, Some("invite.relay_hint"))?;
+    b.case("order-keys-before-hints", "a low-order ratchet key and a bad hint", co, sign(&cl().set(5, raw::bstr(&m::x25519_zero())).set(6, hints(&["ftp://x"]))), NOW, Some("key.low_order"))?;
+    b.case("order-schema-before-suite", "an unknown suite and a missing mailbox", co, sign(&cl().set(2, raw::head(0, 7)).remove(7)), NOW, Some("schema.missing_field"))?;
+    let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
+
+    b.policy = SuitePolicy::only(&[Suite::XWing]);
+    b.case("policy-xwing-only-accepts-xwing", "default suite under a default-only policy", &["Valid"], xwing.to_bytes(), NOW, None)?;
+    b.case("policy-xwing-only-refuses-x25519", "classical suite under a default-only policy", &["Suite"], classical.to_bytes(), NOW, Some("suite.disallowed"))?;
+    let strict = b.group("Verifier accepting only the default suite.", &[1]);
+    let _ = KemSecret::from_seed;
+    let _ = X25519Secret::from_bytes;
+
+    Ok(file(
+        "invite",
+        &[
+            "Signed invites (spec/04-contact-establishment.md).",
+            "invite-create: the RNG yields inviteId (16 bytes), kemSeed (32), ratchetSecret (32) in that order; the output must equal `invite`.",
+            "invite-verify: verify `invite` at `now` with the group's allowed suites; valid tests list the fields.",
+        ],
+        FLAGS,
+        vec![creates, all, strict],
+    ))
+}

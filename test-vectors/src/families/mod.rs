@@ -1,0 +1,61 @@
+//! One module per vector family: its JSON types and its generator.
+
+pub mod cbor;
+pub mod device_record;
+pub mod did_key;
+pub mod invite;
+pub mod invite_encoding;
+pub mod material;
+pub mod safety_code;
+
+use std::collections::BTreeMap;
+
+use crate::format::{BugType, Group, Note, SPEC_VERSION, GENERATOR, VectorFile};
+
+/// A flag definition: name, bug type, spec rule ids, description.
+pub type FlagDef = (&'static str, BugType, &'static [&'static str], &'static str);
+
+/// Assembles a file, counting its tests.
+pub fn file<G: Group>(family: &str, header: &[&str], flags: &[FlagDef], groups: Vec<G>) -> VectorFile<G> {
+    let notes: BTreeMap<String, Note> = flags
+        .iter()
+        .map(|(name, bug_type, refs, description)| {
+            (
+                (*name).to_owned(),
+                Note {
+                    bug_type: *bug_type,
+                    spec_ref: refs.iter().map(|r| (*r).to_owned()).collect(),
+                    description: (*description).to_owned(),
+                },
+            )
+        })
+        .collect();
+    let number_of_tests = groups.iter().map(|g| g.cases().len()).sum();
+    VectorFile {
+        schema: format!("quietwire-vectors/v1/{family}.schema.json"),
+        family: family.to_owned(),
+        spec_version: SPEC_VERSION.to_owned(),
+        generator: GENERATOR.to_owned(),
+        number_of_tests,
+        header: header.iter().map(|h| (*h).to_owned()).collect(),
+        notes,
+        test_groups: groups,
+    }
+}
+
+/// Hands out tcIds in order; ids are stable as long as new tests are appended.
+#[derive(Debug, Default)]
+pub struct Ids(u32);
+
+impl Ids {
+    /// The next id.
+    pub fn next(&mut self) -> u32 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+/// Flags as owned strings.
+pub fn flags(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}

@@ -1,0 +1,224 @@
+//! The vector file format (spec/15-test-vectors.md): a Wycheproof-style envelope whose tests
+//! carry a stable `tcId` and slug, a result, and for invalid tests the error class.
+//!
+//! Loading is strict: unknown fields are rejected by serde, and [`check_file`] rejects a
+//! wrong `numberOfTests`, duplicate ids or slugs, undefined flags, and error classes that
+//! are missing, superfluous or not in the registry.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the spec the vectors are generated for.
+pub const SPEC_VERSION: &str = "0.1.0";
+/// Name and version of this generator.
+pub const GENERATOR: &str = concat!("quietwire-test-vectors ", env!("CARGO_PKG_VERSION"));
+
+/// One vector file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VectorFile<G> {
+    /// Id of the JSON Schema the file conforms to.
+    pub schema: String,
+    /// The family (file stem).
+    pub family: String,
+    /// Spec version.
+    pub spec_version: String,
+    /// Generator name and version.
+    pub generator: String,
+    /// Number of tests in all groups.
+    pub number_of_tests: usize,
+    /// Free text for readers.
+    pub header: Vec<String>,
+    /// Flag name → meaning.
+    pub notes: BTreeMap<String, Note>,
+    /// The groups.
+    pub test_groups: Vec<G>,
+}
+
+/// What a flag means.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Note {
+    /// Wycheproof-style bug type.
+    pub bug_type: BugType,
+    /// Spec rule ids this flag exercises.
+    pub spec_ref: Vec<String>,
+    /// What the flagged tests check.
+    pub description: String,
+}
+
+/// The kind of bug a flagged test would reveal.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(missing_docs)]
+pub enum BugType {
+    Basic,
+    AuthBypass,
+    Confidentiality,
+    Malleability,
+    EdgeCase,
+    MissingStep,
+    WrongPrimitive,
+    Legacy,
+    Defined,
+    CanOfWorms,
+}
+
+/// The expected outcome of a test.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Must be accepted with the given outputs.
+    Valid,
+    /// Must be rejected with exactly the given error class.
+    Invalid,
+    /// May be accepted or rejected; a flag says why.
+    Acceptable,
+}
+
+/// The fields every test has.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meta<'a> {
+    /// Stable numeric id, unique in its file.
+    pub tc_id: u32,
+    /// Stable name, unique in its file.
+    pub slug: &'a str,
+    /// Flags, each defined in the file's notes.
+    pub flags: &'a [String],
+    /// Expected outcome.
+    pub result: Outcome,
+    /// The error class, present iff the result is invalid.
+    pub error_class: Option<&'a str>,
+}
+
+/// Implemented by every test type.
+pub trait Case {
+    /// The common fields.
+    fn meta(&self) -> Meta<'_>;
+}
+
+/// Implemented by every group type.
+pub trait Group {
+    /// The tests of the group.
+    fn cases(&self) -> Vec<&dyn Case>;
+}
+
+/// Checks the invariants serde cannot: counts, uniqueness, flags and error classes.
+///
+/// # Errors
+/// A description of the first violation.
+pub fn check_file<G: Group>(file: &VectorFile<G>) -> Result<(), String> {
+    let mut ids = BTreeSet::new();
+    let mut slugs = BTreeSet::new();
+    let mut count = 0usize;
+    for group in &file.test_groups {
+        for case in group.cases() {
+            let meta = case.meta();
+            count += 1;
+            let id = meta.tc_id;
+            if !ids.insert(id) {
+                return Err(format!("{}: duplicate tcId {id}", file.family));
+            }
+            if !slugs.insert(meta.slug.to_owned()) {
+                return Err(format!("{}: duplicate slug {}", file.family, meta.slug));
+            }
+            let slug_ok = !meta.slug.is_empty()
+                && meta.slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !slug_ok {
+                return Err(format!("{}: slug {:?} is not kebab-case", file.family, meta.slug));
+            }
+            for flag in meta.flags {
+                if !file.notes.contains_key(flag) {
+                    return Err(format!("{}: tcId {id} uses undefined flag {flag}", file.family));
+                }
+            }
+            match (meta.result, meta.error_class) {
+                (Outcome::Invalid, Some(class)) => {
+                    if quietwire::ErrorClass::from_name(class).is_none() {
+                        return Err(format!("{}: tcId {id} names unknown error class {class}", file.family));
+                    }
+                }
+                (Outcome::Invalid, None) => return Err(format!("{}: invalid tcId {id} has no errorClass", file.family)),
+                (_, Some(_)) => return Err(format!("{}: tcId {id} has an errorClass but is not invalid", file.family)),
+                (Outcome::Acceptable, None) if meta.flags.is_empty() => {
+                    return Err(format!("{}: acceptable tcId {id} has no flag explaining why", file.family));
+                }
+                _ => {}
+            }
+        }
+    }
+    if count != file.number_of_tests {
+        return Err(format!("{}: numberOfTests is {} but the file has {count} tests", file.family, file.number_of_tests));
+    }
+    Ok(())
+}
+
+/// Parses a vector file strictly and checks it.
+///
+/// # Errors
+/// A serde error (unknown or missing fields) or a [`check_file`] violation.
+pub fn load<G: Group + for<'de> Deserialize<'de>>(json: &str) -> Result<VectorFile<G>, String> {
+    let file: VectorFile<G> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    check_file(&file)?;
+    Ok(file)
+}
+
+/// Implements [`Case`] for a test struct with the standard field names.
+#[macro_export]
+macro_rules! impl_case {
+    ($($ty:ty),* $(,)?) => {$(
+        impl $crate::format::Case for $ty {
+            fn meta(&self) -> $crate::format::Meta<'_> {
+                $crate::format::Meta {
+                    tc_id: self.tc_id,
+                    slug: &self.slug,
+                    flags: &self.flags,
+                    result: self.result,
+                    error_class: self.error_class.as_deref(),
+                }
+            }
+        }
+    )*};
+}
+
+/// Serde helper: binary values as lowercase hex strings.
+pub mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes bytes as lowercase hex.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    /// Deserializes lowercase hex; uppercase is rejected so files stay canonical.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(serde::de::Error::custom("hex must be lowercase"));
+        }
+        hex::decode(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helper for optional hex values.
+pub mod hex_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes `Some(bytes)` as hex (callers skip `None`).
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => s.serialize_str(&hex::encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Deserializes optional lowercase hex.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(serde::de::Error::custom("hex must be lowercase"));
+        }
+        hex::decode(&text).map(Some).map_err(serde::de::Error::custom)
+    }
+}

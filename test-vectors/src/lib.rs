@@ -1,0 +1,60 @@
+//! # Quietwire test vectors
+//!
+//! The generator, strict loader and data types of the golden vectors in `test-vectors/v1/`
+//! (format: `spec/15-test-vectors.md`). Every file is produced deterministically from named
+//! seeds by `cargo run -p quietwire-test-vectors -- generate`; a test regenerates them and
+//! compares byte for byte, so the committed files are exactly what this code produces.
+//! Nothing here reads a clock: every `now` is a field of the vector.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod diag;
+pub mod families;
+pub mod format;
+pub mod raw;
+pub mod seeds;
+
+use serde::Serialize;
+
+/// Directory of the vector files, relative to the workspace root.
+pub const VECTOR_DIR: &str = "test-vectors/v1";
+/// Directory of the JSON Schemas, relative to the workspace root.
+pub const SCHEMA_DIR: &str = "test-vectors/schemas";
+
+/// One generated file: its name and its exact contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// File name inside [`VECTOR_DIR`].
+    pub name: String,
+    /// Pretty-printed JSON with a trailing newline.
+    pub contents: String,
+}
+
+/// Serializes a vector file the one way the repository stores it.
+///
+/// # Errors
+/// A serialization error message (never expected for these types).
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, String> {
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Generates every vector file.
+///
+/// # Errors
+/// A message naming the family whose generation or self-consistency check failed.
+pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
+    let mut files = Vec::new();
+    for (name, contents) in [
+        ("cbor.json", to_json(&families::cbor::generate()?)?),
+        ("device_record.json", to_json(&families::device_record::generate()?)?),
+        ("safety_code.json", to_json(&families::safety_code::generate()?)?),
+        ("did_key.json", to_json(&families::did_key::generate()?)?),
+        ("invite.json", to_json(&families::invite::generate()?)?),
+        ("invite_encoding.json", to_json(&families::invite_encoding::generate()?)?),
+    ] {
+        files.push(GeneratedFile { name: name.to_owned(), contents });
+    }
+    Ok(files)
+}
