@@ -1,0 +1,148 @@
+//! The built-in implementation: the `quietwire` crate itself.
+
+use quietwire::cbor::{self, Limits};
+use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
+use quietwire::invite::{Invite, InviteParams, SignedInvite};
+use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::safety::{Fingerprint, SafetyCode, SafetyQr};
+use quietwire::suite::{Suite, SuitePolicy};
+use quietwire::{UnixTime, did_key};
+use quietwire_test_vectors::families::cbor::LimitsJson;
+use quietwire_test_vectors::families::device_record::RecordFields;
+use quietwire_test_vectors::families::invite::InviteFields;
+use quietwire_test_vectors::seeds::ReplayRng;
+
+use crate::implementation::{Failure, Implementation, InviteCreate, OpResult};
+
+/// The `quietwire` crate as an implementation under test.
+#[derive(Debug, Default)]
+pub struct Builtin;
+
+fn err(e: quietwire::Error) -> Failure {
+    Failure::Error { class: e.class().as_str().to_owned() }
+}
+
+/// A harness-side problem with the inputs (not a protocol error class).
+fn bad_input(what: &str) -> Failure {
+    Failure::Error { class: format!("harness.{what}") }
+}
+
+fn key32(bytes: &[u8]) -> OpResult<[u8; 32]> {
+    bytes.try_into().map_err(|_| bad_input("key_length"))
+}
+
+fn identity(bytes: &[u8]) -> OpResult<IdentityKey> {
+    IdentityKey::from_bytes(&key32(bytes)?).map_err(err)
+}
+
+fn policy(allowed: &[u64]) -> SuitePolicy {
+    let suites: Vec<Suite> = allowed.iter().filter_map(|id| Suite::from_id(*id).ok()).collect();
+    SuitePolicy::only(&suites)
+}
+
+fn suite(id: u64) -> OpResult<Suite> {
+    Suite::from_id(id).map_err(err)
+}
+
+impl Implementation for Builtin {
+    fn name(&self) -> String {
+        format!("quietwire {} (built-in)", env!("CARGO_PKG_VERSION"))
+    }
+
+    fn cbor_decode(&mut self, input: &[u8], limits: LimitsJson) -> OpResult<Vec<u8>> {
+        let limits: Limits = limits.into();
+        cbor::decode(input, &limits).map(|v| cbor::encode(&v)).map_err(err)
+    }
+
+    fn device_record_create(
+        &mut self,
+        suite_id: u64,
+        identity_seed: &[u8],
+        kem_seed: &[u8],
+        ratchet_secret: &[u8],
+        generation: u64,
+    ) -> OpResult<Vec<u8>> {
+        let suite = suite(suite_id)?;
+        let keys = DeviceKeys::from_parts(
+            suite,
+            IdentityKeyPair::from_seed(&key32(identity_seed)?),
+            KemSecret::from_seed(suite, &key32(kem_seed)?),
+            X25519Secret::from_bytes(&key32(ratchet_secret)?),
+        );
+        Ok(keys.signed_record(generation).to_bytes())
+    }
+
+    fn device_record_verify(&mut self, record: &[u8], allowed: &[u64]) -> OpResult<(RecordFields, Vec<u8>)> {
+        let signed = SignedDeviceRecord::from_bytes(record, &policy(allowed)).map_err(err)?;
+        let r = signed.record();
+        let fields = RecordFields {
+            suite: r.suite().id(),
+            identity_key: r.identity_key().as_bytes().to_vec(),
+            kem_key: r.kem_key().as_bytes().to_vec(),
+            ratchet_key: r.ratchet_key().as_bytes().to_vec(),
+            generation: r.generation(),
+            extensions: r.extensions().len(),
+        };
+        Ok((fields, signed.to_bytes()))
+    }
+
+    fn safety_fingerprint(&mut self, key: &[u8]) -> OpResult<Vec<u8>> {
+        Ok(Fingerprint::of(&identity(key)?).as_bytes().to_vec())
+    }
+
+    fn safety_code(&mut self, a: &[u8], b: &[u8]) -> OpResult<String> {
+        Ok(SafetyCode::new(&identity(a)?, &identity(b)?).to_string())
+    }
+
+    fn safety_qr_create(&mut self, own: &[u8], peer: &[u8]) -> OpResult<Vec<u8>> {
+        Ok(SafetyQr::new(&identity(own)?, &identity(peer)?).to_bytes())
+    }
+
+    fn safety_qr_verify(&mut self, payload: &[u8], own: &[u8], peer: &[u8]) -> OpResult<()> {
+        SafetyQr::verify_scanned(payload, &identity(own)?, &identity(peer)?).map_err(err)
+    }
+
+    fn did_key_encode(&mut self, key: &[u8]) -> OpResult<String> {
+        Ok(did_key::encode(&identity(key)?))
+    }
+
+    fn did_key_decode(&mut self, did: &str) -> OpResult<Vec<u8>> {
+        did_key::decode(did).map(|k| k.as_bytes().to_vec()).map_err(err)
+    }
+
+    fn invite_create(&mut self, input: &InviteCreate<'_>) -> OpResult<Vec<u8>> {
+        let suite = suite(input.suite)?;
+        let identity = IdentityKeyPair::from_seed(&key32(input.identity_seed)?);
+        let params = InviteParams {
+            relay_hints: input.relay_hints.to_vec(),
+            mailbox: key32(input.mailbox)?,
+            expires: UnixTime(input.expires),
+            single_use: input.single_use,
+        };
+        let mut rng = ReplayRng::new(&[&input.randomness]);
+        let (invite, _secrets) = Invite::create(&identity, suite, params, &mut rng);
+        if !rng.finished() {
+            return Err(bad_input("randomness_length"));
+        }
+        Ok(invite.to_bytes())
+    }
+
+    fn invite_verify(&mut self, invite: &[u8], now: u64, allowed: &[u64]) -> OpResult<(InviteFields, Vec<u8>)> {
+        let signed = SignedInvite::from_bytes(invite, UnixTime(now), &policy(allowed)).map_err(err)?;
+        Ok((InviteFields::of(signed.invite()), signed.to_bytes()))
+    }
+
+    fn invite_encode(&mut self, invite: &[u8], base: &str) -> OpResult<(String, Vec<u8>)> {
+        // Encoding needs a decoded invite; verify at time 0 so that any unexpired invite decodes.
+        let signed = SignedInvite::from_bytes(invite, UnixTime(0), &SuitePolicy::ALL).map_err(err)?;
+        Ok((signed.to_link(base), signed.to_qr()))
+    }
+
+    fn invite_link_parse(&mut self, link: &str, now: u64, allowed: &[u64]) -> OpResult<Vec<u8>> {
+        SignedInvite::from_link(link, UnixTime(now), &policy(allowed)).map(|i| i.to_bytes()).map_err(err)
+    }
+
+    fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed: &[u64]) -> OpResult<Vec<u8>> {
+        SignedInvite::from_qr(qr, UnixTime(now), &policy(allowed)).map(|i| i.to_bytes()).map_err(err)
+    }
+}

@@ -1,0 +1,97 @@
+//! The operations an implementation under test answers, one per vector group type.
+
+use quietwire_test_vectors::families::cbor::LimitsJson;
+use quietwire_test_vectors::families::device_record::RecordFields;
+use quietwire_test_vectors::families::invite::InviteFields;
+
+/// Why an operation produced no value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The implementation rejected the input with this error class.
+    Error {
+        /// Registry name of the class.
+        class: String,
+    },
+    /// The implementation does not implement this feature.
+    Unimplemented {
+        /// The feature name.
+        feature: String,
+    },
+}
+
+/// The answer to one operation.
+pub type OpResult<T> = Result<T, Failure>;
+
+/// Inputs to create an invite from explicit randomness.
+#[derive(Clone, Debug)]
+pub struct InviteCreate<'a> {
+    /// Suite id.
+    pub suite: u64,
+    /// Ed25519 secret seed.
+    pub identity_seed: &'a [u8],
+    /// The RNG output: invite id ‖ KEM seed ‖ ratchet secret.
+    pub randomness: Vec<u8>,
+    /// Relay hints.
+    pub relay_hints: &'a [String],
+    /// Bootstrap mailbox.
+    pub mailbox: &'a [u8],
+    /// Expiry.
+    pub expires: u64,
+    /// Single use.
+    pub single_use: bool,
+}
+
+/// An implementation under test. Binary values are raw bytes; suites are registry ids.
+pub trait Implementation {
+    /// Name and version, for reports.
+    fn name(&self) -> String;
+
+    /// Decodes deterministic CBOR with `limits` and returns the re-encoding.
+    fn cbor_decode(&mut self, input: &[u8], limits: LimitsJson) -> OpResult<Vec<u8>>;
+
+    /// Builds and signs a device record from explicit secrets.
+    fn device_record_create(
+        &mut self,
+        suite: u64,
+        identity_seed: &[u8],
+        kem_seed: &[u8],
+        ratchet_secret: &[u8],
+        generation: u64,
+    ) -> OpResult<Vec<u8>>;
+
+    /// Verifies a device record; returns its fields and its re-encoding.
+    fn device_record_verify(&mut self, record: &[u8], allowed_suites: &[u64]) -> OpResult<(RecordFields, Vec<u8>)>;
+
+    /// The 64-byte safety-code fingerprint of an identity key.
+    fn safety_fingerprint(&mut self, identity_key: &[u8]) -> OpResult<Vec<u8>>;
+
+    /// The displayed safety code of two identity keys.
+    fn safety_code(&mut self, a: &[u8], b: &[u8]) -> OpResult<String>;
+
+    /// The QR payload shown by `own` for `peer`.
+    fn safety_qr_create(&mut self, own: &[u8], peer: &[u8]) -> OpResult<Vec<u8>>;
+
+    /// Checks a scanned QR payload.
+    fn safety_qr_verify(&mut self, payload: &[u8], own: &[u8], peer: &[u8]) -> OpResult<()>;
+
+    /// Encodes an identity key as `did:key`.
+    fn did_key_encode(&mut self, key: &[u8]) -> OpResult<String>;
+
+    /// Decodes a `did:key` to the identity key.
+    fn did_key_decode(&mut self, did: &str) -> OpResult<Vec<u8>>;
+
+    /// Creates a signed invite from explicit randomness.
+    fn invite_create(&mut self, input: &InviteCreate<'_>) -> OpResult<Vec<u8>>;
+
+    /// Verifies an invite at `now`; returns its fields and its re-encoding.
+    fn invite_verify(&mut self, invite: &[u8], now: u64, allowed_suites: &[u64]) -> OpResult<(InviteFields, Vec<u8>)>;
+
+    /// Encodes a signed invite as a link with `base` and as a QR payload.
+    fn invite_encode(&mut self, invite: &[u8], base: &str) -> OpResult<(String, Vec<u8>)>;
+
+    /// Parses and verifies a link; returns the invite bytes.
+    fn invite_link_parse(&mut self, link: &str, now: u64, allowed_suites: &[u64]) -> OpResult<Vec<u8>>;
+
+    /// Parses and verifies a QR payload; returns the invite bytes.
+    fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed_suites: &[u64]) -> OpResult<Vec<u8>>;
+}

@@ -1,0 +1,281 @@
+//! Runs every vector file against an implementation.
+
+use std::path::Path;
+
+use quietwire_test_vectors::families::{cbor, device_record, did_key, invite, invite_encoding, safety_code};
+use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
+
+use crate::implementation::{Failure, Implementation, InviteCreate, OpResult};
+use crate::report::{CaseResult, Outcome, Report};
+
+/// The vector files, in run order.
+pub const FILES: &[&str] =
+    &["cbor.json", "device_record.json", "safety_code.json", "did_key.json", "invite.json", "invite_encoding.json"];
+
+/// Loads and runs every vector file in `dir`.
+///
+/// # Errors
+/// A message if a file is missing or fails strict loading (unknown fields, wrong counts).
+pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, String> {
+    let mut report = Report { implementation: imp.name(), cases: Vec::new() };
+    for name in FILES {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let cases = match *name {
+            "cbor.json" => run_file(&text, imp, run_cbor)?,
+            "device_record.json" => run_file(&text, imp, run_device_record)?,
+            "safety_code.json" => run_file(&text, imp, run_safety)?,
+            "did_key.json" => run_file(&text, imp, run_did_key)?,
+            "invite.json" => run_file(&text, imp, run_invite)?,
+            _ => run_file(&text, imp, run_invite_encoding)?,
+        };
+        report.cases.extend(cases);
+    }
+    Ok(report)
+}
+
+type GroupRunner<G> = fn(&G, &mut dyn Implementation, &mut Recorder);
+
+fn run_file<G>(text: &str, imp: &mut dyn Implementation, run: GroupRunner<G>) -> Result<Vec<CaseResult>, String>
+where
+    G: Group + for<'de> serde::Deserialize<'de>,
+{
+    let file: VectorFile<G> = format::load(text)?;
+    let mut recorder = Recorder { family: file.family.clone(), results: Vec::new() };
+    for group in &file.test_groups {
+        run(group, imp, &mut recorder);
+    }
+    Ok(recorder.results)
+}
+
+/// Collects results and compares them with the vector's expectation.
+struct Recorder {
+    family: String,
+    results: Vec<CaseResult>,
+}
+
+/// What an operation produced, reduced to what the vector can check.
+enum Got {
+    /// Accepted; `mismatch` describes any output that differs from the vector.
+    Accepted { mismatch: Option<String> },
+    /// Rejected with a class.
+    Rejected(String),
+    /// Not implemented.
+    Unimplemented(String),
+}
+
+impl Recorder {
+    fn record(&mut self, group: &str, case: &dyn Case, got: Got) {
+        let meta = case.meta();
+        let expected = match (meta.result, meta.error_class) {
+            (Expect::Invalid, Some(class)) => format!("error {class}"),
+            (Expect::Acceptable, _) => "accept or reject".to_owned(),
+            _ => "accept".to_owned(),
+        };
+        let (outcome, actual) = match (&got, meta.result, meta.error_class) {
+            (Got::Unimplemented(feature), _, _) => (Outcome::Unimplemented, format!("unimplemented {feature}")),
+            (Got::Accepted { mismatch: None }, Expect::Valid | Expect::Acceptable, _) => (Outcome::Pass, "accept".to_owned()),
+            (Got::Accepted { mismatch: Some(m) }, _, _) => (Outcome::Fail, format!("accept with {m}")),
+            (Got::Accepted { mismatch: None }, Expect::Invalid, _) => (Outcome::Fail, "accept".to_owned()),
+            (Got::Rejected(class), Expect::Invalid, Some(want)) if class == want => (Outcome::Pass, format!("error {class}")),
+            (Got::Rejected(class), Expect::Acceptable, _) => (Outcome::Pass, format!("error {class}")),
+            (Got::Rejected(class), _, _) => (Outcome::Fail, format!("error {class}")),
+        };
+        self.results.push(CaseResult {
+            id: format!("{}/{}", self.family, meta.tc_id),
+            family: self.family.clone(),
+            group: group.to_owned(),
+            tc_id: meta.tc_id,
+            slug: meta.slug.to_owned(),
+            flags: meta.flags.to_vec(),
+            expected,
+            actual,
+            outcome,
+        });
+    }
+}
+
+/// Turns an operation's answer into [`Got`], checking accepted outputs with `check`.
+fn got<T>(result: OpResult<T>, check: impl FnOnce(&T) -> Option<String>) -> Got {
+    match result {
+        Ok(value) => Got::Accepted { mismatch: check(&value) },
+        Err(Failure::Error { class }) => Got::Rejected(class),
+        Err(Failure::Unimplemented { feature }) => Got::Unimplemented(feature),
+    }
+}
+
+fn differs<T: PartialEq + std::fmt::Debug>(what: &str, got: &T, want: &T) -> Option<String> {
+    (got != want).then(|| format!("{what} {got:?} (vector has {want:?})"))
+}
+
+fn hex_differs(what: &str, got: &[u8], want: &[u8]) -> Option<String> {
+    (got != want).then(|| format!("{what} {} (vector has {})", hex::encode(got), hex::encode(want)))
+}
+
+fn run_cbor(group: &cbor::CborGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    for t in &group.tests {
+        let result = imp.cbor_decode(&t.input, group.limits);
+        rec.record(&group.kind, t, got(result, |enc| hex_differs("re-encoding", enc, &t.input)));
+    }
+}
+
+fn run_device_record(group: &device_record::DeviceRecordGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use device_record::DeviceRecordGroup as G;
+    match group {
+        G::Create { tests, .. } => {
+            for t in tests {
+                let r = imp.device_record_create(t.suite, &t.identity_seed, &t.kem_seed, &t.ratchet_secret, t.generation);
+                rec.record("device-record-create", t, got(r, |bytes| hex_differs("record", bytes, &t.record)));
+            }
+        }
+        G::Verify { allowed_suites, tests, .. } => {
+            for t in tests {
+                let r = imp.device_record_verify(&t.record, allowed_suites);
+                rec.record(
+                    "device-record-verify",
+                    t,
+                    got(r, |(fields, enc)| {
+                        hex_differs("re-encoding", enc, &t.record)
+                            .or_else(|| t.expected.as_ref().and_then(|want| differs("fields", fields, want)))
+                    }),
+                );
+            }
+        }
+    }
+}
+
+fn run_safety(group: &safety_code::SafetyGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use safety_code::SafetyGroup as G;
+    match group {
+        G::Code { tests, .. } => {
+            for t in tests {
+                let result = (|| -> OpResult<(Vec<u8>, Vec<u8>, String)> {
+                    Ok((
+                        imp.safety_fingerprint(&t.identity_key_a)?,
+                        imp.safety_fingerprint(&t.identity_key_b)?,
+                        imp.safety_code(&t.identity_key_a, &t.identity_key_b)?,
+                    ))
+                })();
+                rec.record(
+                    "safety-code",
+                    t,
+                    got(result, |(fa, fb, code)| {
+                        hex_differs("fingerprintA", fa, &t.fingerprint_a)
+                            .or_else(|| hex_differs("fingerprintB", fb, &t.fingerprint_b))
+                            .or_else(|| differs("code", code, &t.code))
+                    }),
+                );
+            }
+        }
+        G::QrCreate { tests, .. } => {
+            for t in tests {
+                let r = imp.safety_qr_create(&t.own_key, &t.peer_key);
+                rec.record("safety-qr-create", t, got(r, |p| hex_differs("payload", p, &t.payload)));
+            }
+        }
+        G::QrVerify { tests, .. } => {
+            for t in tests {
+                let r = imp.safety_qr_verify(&t.payload, &t.own_key, &t.peer_key);
+                rec.record("safety-qr-verify", t, got(r, |_| None));
+            }
+        }
+    }
+}
+
+fn run_did_key(group: &did_key::DidKeyGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use did_key::DidKeyGroup as G;
+    match group {
+        G::Encode { tests, .. } => {
+            for t in tests {
+                let key = t.key.clone().unwrap_or_default();
+                let result = imp.did_key_encode(&key).and_then(|did| Ok((did.clone(), imp.did_key_decode(&did)?)));
+                rec.record(
+                    "did-key-encode",
+                    t,
+                    got(result, |(did, back)| differs("did", did, &t.did).or_else(|| hex_differs("decoded key", back, &key))),
+                );
+            }
+        }
+        G::Decode { tests, .. } => {
+            for t in tests {
+                let r = imp.did_key_decode(&t.did);
+                rec.record(
+                    "did-key-decode",
+                    t,
+                    got(r, |k| t.key.as_ref().and_then(|want| hex_differs("key", k, want))),
+                );
+            }
+        }
+    }
+}
+
+fn run_invite(group: &invite::InviteGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use invite::InviteGroup as G;
+    match group {
+        G::Create { tests, .. } => {
+            for t in tests {
+                let input = InviteCreate {
+                    suite: t.suite,
+                    identity_seed: &t.identity_seed,
+                    randomness: [t.invite_id.as_slice(), &t.kem_seed, &t.ratchet_secret].concat(),
+                    relay_hints: &t.relay_hints,
+                    mailbox: &t.mailbox,
+                    expires: t.expires,
+                    single_use: t.single_use,
+                };
+                let r = imp.invite_create(&input);
+                rec.record("invite-create", t, got(r, |bytes| hex_differs("invite", bytes, &t.invite)));
+            }
+        }
+        G::Verify { allowed_suites, tests, .. } => {
+            for t in tests {
+                let r = imp.invite_verify(&t.invite, t.now, allowed_suites);
+                rec.record(
+                    "invite-verify",
+                    t,
+                    got(r, |(fields, enc)| {
+                        hex_differs("re-encoding", enc, &t.invite)
+                            .or_else(|| t.expected.as_ref().and_then(|want| differs("fields", fields, want)))
+                    }),
+                );
+            }
+        }
+    }
+}
+
+fn run_invite_encoding(group: &invite_encoding::EncodingGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use invite_encoding::EncodingGroup as G;
+    let all = [1, 2];
+    match group {
+        G::Encode { tests, .. } => {
+            for t in tests {
+                let r = imp.invite_encode(&t.invite, &t.base);
+                rec.record(
+                    "invite-encode",
+                    t,
+                    got(r, |(link, qr)| differs("link", link, &t.link).or_else(|| hex_differs("qr", qr, &t.qr))),
+                );
+            }
+        }
+        G::LinkParse { tests, .. } => {
+            for t in tests {
+                let r = imp.invite_link_parse(&t.link, t.now, &all);
+                rec.record(
+                    "invite-link-parse",
+                    t,
+                    got(r, |bytes| t.invite.as_ref().and_then(|want| hex_differs("invite", bytes, want))),
+                );
+            }
+        }
+        G::QrParse { tests, .. } => {
+            for t in tests {
+                let r = imp.invite_qr_parse(&t.qr, t.now, &all);
+                rec.record(
+                    "invite-qr-parse",
+                    t,
+                    got(r, |bytes| t.invite.as_ref().and_then(|want| hex_differs("invite", bytes, want))),
+                );
+            }
+        }
+    }
+}
