@@ -110,8 +110,6 @@ error_classes! {
     SchemaWrongType = "schema.wrong_type", Malformed;
     /// A byte string, text string or array has a length the schema does not allow.
     SchemaLength = "schema.length", Malformed;
-    /// An integer is outside its allowed range.
-    SchemaRange = "schema.range", Malformed;
     /// A QR payload does not start with the expected magic.
     QrMagic = "qr.magic", Malformed;
     /// An invite link is longer than allowed.

@@ -82,20 +82,20 @@ impl Group for CborGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Canonical", BugType::Basic, &["ENC-01"], "A canonical item that must decode and re-encode to the same bytes."),
-    ("Boundary", BugType::EdgeCase, &["ENC-01"], "A value at the boundary between two head widths or at a type's extreme."),
-    ("Truncated", BugType::Basic, &["ENC-01"], "The input ends inside an item."),
-    ("Trailing", BugType::Malleability, &["ENC-01"], "Bytes after the top-level item must be rejected."),
-    ("NonMinimal", BugType::Malleability, &["ENC-01"], "A head argument not in its shortest form."),
-    ("Indefinite", BugType::Malleability, &["ENC-01"], "Indefinite-length items are not deterministic."),
-    ("KeyOrder", BugType::Malleability, &["ENC-01"], "Map keys out of bytewise order of their encodings."),
-    ("DuplicateKey", BugType::Malleability, &["ENC-01"], "A map key that occurs twice."),
-    ("Unsupported", BugType::Defined, &["ENC-01"], "Tags, floats and simple values other than booleans are outside the subset."),
-    ("KeyType", BugType::Defined, &["ENC-01"], "Map keys must be integers."),
-    ("Reserved", BugType::Basic, &["ENC-01"], "Reserved additional information or a stray break code."),
-    ("Utf8", BugType::Basic, &["ENC-01"], "Text strings must be valid UTF-8."),
-    ("Limits", BugType::CanOfWorms, &["ENC-01"], "Sizes and depth beyond the limits, rejected before allocating."),
-    ("CheckOrder", BugType::Defined, &["ENC-01"], "Several faults at once: the spec's check order decides the class."),
+    ("Canonical", BugType::Basic, &["ENC-01", "ENC-10"], "A canonical item that must decode and re-encode to the same bytes."),
+    ("Boundary", BugType::EdgeCase, &["ENC-02"], "A value at the boundary between two head widths or at a type's extreme."),
+    ("Truncated", BugType::Basic, &["ENC-07"], "The input ends inside an item."),
+    ("Trailing", BugType::Malleability, &["ENC-07"], "Bytes after the top-level item must be rejected."),
+    ("NonMinimal", BugType::Malleability, &["ENC-02"], "A head argument not in its shortest form."),
+    ("Indefinite", BugType::Malleability, &["ENC-03"], "Indefinite-length items are not deterministic."),
+    ("KeyOrder", BugType::Malleability, &["ENC-04"], "Map keys out of bytewise order of their encodings."),
+    ("DuplicateKey", BugType::Malleability, &["ENC-04"], "A map key that occurs twice."),
+    ("Unsupported", BugType::Defined, &["ENC-05"], "Tags, floats and simple values other than booleans are outside the subset."),
+    ("KeyType", BugType::Defined, &["ENC-04"], "Map keys must be integers."),
+    ("Reserved", BugType::Basic, &["ENC-05"], "Reserved additional information or a stray break code."),
+    ("Utf8", BugType::Basic, &["ENC-06"], "Text strings must be valid UTF-8."),
+    ("Limits", BugType::CanOfWorms, &["ENC-08"], "Sizes and depth beyond the limits, rejected before allocating."),
+    ("CheckOrder", BugType::Defined, &["ENC-09"], "Several faults at once: the spec's check order decides the class."),
 ];
 
 struct Builder {

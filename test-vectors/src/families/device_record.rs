@@ -131,18 +131,18 @@ impl Group for DeviceRecordGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["IDN-01"], "A well-formed record signed by its identity key."),
-    ("Extension", BugType::Defined, &["ENC-01"], "A negative (non-critical) key must be ignored, and the signature still covers it."),
-    ("Signature", BugType::AuthBypass, &["IDN-01"], "The signature does not verify: wrong key, wrong label or altered bytes."),
-    ("Malleability", BugType::Malleability, &["SUI-01"], "A signature with S not reduced modulo L must be rejected by strict verification."),
-    ("WeakKey", BugType::AuthBypass, &["SUI-01"], "A public key of small order."),
-    ("NonCanonicalKey", BugType::Malleability, &["SUI-01"], "A public key in a non-canonical encoding."),
-    ("InvalidKey", BugType::Basic, &["SUI-01"], "A public key that is not a valid key of its type."),
-    ("Suite", BugType::Defined, &["SUI-01"], "An unknown suite, or one the verifier does not accept."),
-    ("Schema", BugType::Basic, &["ENC-01"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
-    ("NonCanonical", BugType::Malleability, &["ENC-01"], "A body or envelope that is not deterministic CBOR, even though signed."),
-    ("Limits", BugType::CanOfWorms, &["IDN-01"], "Over the record's size limit."),
-    ("CheckOrder", BugType::Defined, &["IDN-01"], "Several faults at once: the spec's check order decides the class."),
+    ("Valid", BugType::Basic, &["IDN-02", "IDN-03"], "A well-formed record signed by its identity key."),
+    ("Extension", BugType::Defined, &["ENC-12"], "A negative (non-critical) key must be ignored, and the signature still covers it."),
+    ("Signature", BugType::AuthBypass, &["IDN-03", "SUI-05"], "The signature does not verify: wrong key, wrong label or altered bytes."),
+    ("Malleability", BugType::Malleability, &["SUI-05"], "A signature with S not reduced modulo L must be rejected by strict verification."),
+    ("WeakKey", BugType::AuthBypass, &["SUI-04", "SUI-06"], "A public key of small order."),
+    ("NonCanonicalKey", BugType::Malleability, &["SUI-04", "SUI-06"], "A public key in a non-canonical encoding."),
+    ("InvalidKey", BugType::Basic, &["SUI-04", "SUI-07"], "A public key that is not a valid key of its type."),
+    ("Suite", BugType::Defined, &["SUI-01", "SUI-02"], "An unknown suite, or one the verifier does not accept."),
+    ("Schema", BugType::Basic, &["ENC-11", "ENC-12", "ENC-13", "ENC-14"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
+    ("NonCanonical", BugType::Malleability, &["ENC-14"], "A body or envelope that is not deterministic CBOR, even though signed."),
+    ("Limits", BugType::CanOfWorms, &["IDN-04"], "Over the record's size limit."),
+    ("CheckOrder", BugType::Defined, &["IDN-05"], "Several faults at once: the spec's check order decides the class."),
 ];
 
 /// The parts of a record body, each already encoded, that a test may alter.

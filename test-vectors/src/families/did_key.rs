@@ -68,9 +68,9 @@ impl Group for DidKeyGroup {
 
 const FLAGS: &[FlagDef] = &[
     ("Valid", BugType::Basic, &["DID-01"], "A canonical did:key of a valid Ed25519 key."),
-    ("Syntax", BugType::Basic, &["DID-01"], "Wrong scheme, multibase, base58 or length."),
-    ("Multicodec", BugType::WrongPrimitive, &["DID-01"], "A multicodec other than ed25519-pub."),
-    ("Key", BugType::AuthBypass, &["SUI-01"], "The decoded key fails Ed25519 key validation."),
+    ("Syntax", BugType::Basic, &["DID-02"], "Wrong scheme, multibase, base58 or length."),
+    ("Multicodec", BugType::WrongPrimitive, &["DID-02"], "A multicodec other than ed25519-pub."),
+    ("Key", BugType::AuthBypass, &["DID-02", "SUI-04"], "The decoded key fails Ed25519 key validation."),
 ];
 
 fn did_of(prefix: [u8; 2], key: &[u8]) -> String {

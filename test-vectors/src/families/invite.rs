@@ -172,21 +172,21 @@ impl Group for InviteGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["INV-01"], "A well-formed invite, signed, before its expiry."),
-    ("ExpiryBoundary", BugType::EdgeCase, &["INV-01"], "now one second before the expiry is accepted; now equal to it is not."),
-    ("Expired", BugType::MissingStep, &["INV-01"], "The invite's expiry is not after now."),
-    ("Extension", BugType::Defined, &["ENC-01"], "A negative (non-critical) key is ignored and covered by the signature."),
-    ("Signature", BugType::AuthBypass, &["INV-01"], "The signature does not verify."),
-    ("Malleability", BugType::Malleability, &["SUI-01"], "S not reduced modulo L."),
-    ("WeakKey", BugType::AuthBypass, &["SUI-01"], "A public key of small order."),
-    ("NonCanonicalKey", BugType::Malleability, &["SUI-01"], "A public key in a non-canonical encoding."),
-    ("InvalidKey", BugType::Basic, &["SUI-01"], "A public key that is not a valid key of its type."),
-    ("Suite", BugType::Defined, &["SUI-01"], "An unknown suite, or one the verifier does not accept."),
-    ("RelayHint", BugType::Basic, &["INV-01"], "A relay hint outside the allowed syntax."),
-    ("Schema", BugType::Basic, &["ENC-01"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
-    ("NonCanonical", BugType::Malleability, &["ENC-01"], "A body that is not deterministic CBOR, even though signed."),
-    ("Limits", BugType::CanOfWorms, &["INV-01"], "Over the invite's size limit."),
-    ("CheckOrder", BugType::Defined, &["INV-01"], "Several faults at once: the spec's check order decides the class."),
+    ("Valid", BugType::Basic, &["INV-01", "INV-03"], "A well-formed invite, signed, before its expiry."),
+    ("ExpiryBoundary", BugType::EdgeCase, &["INV-05"], "now one second before the expiry is accepted; now equal to it is not."),
+    ("Expired", BugType::MissingStep, &["INV-05"], "The invite's expiry is not after now."),
+    ("Extension", BugType::Defined, &["ENC-12"], "A negative (non-critical) key is ignored and covered by the signature."),
+    ("Signature", BugType::AuthBypass, &["INV-03", "SUI-05"], "The signature does not verify."),
+    ("Malleability", BugType::Malleability, &["SUI-05"], "S not reduced modulo L."),
+    ("WeakKey", BugType::AuthBypass, &["SUI-04", "SUI-06"], "A public key of small order."),
+    ("NonCanonicalKey", BugType::Malleability, &["SUI-04", "SUI-06"], "A public key in a non-canonical encoding."),
+    ("InvalidKey", BugType::Basic, &["SUI-04", "SUI-07"], "A public key that is not a valid key of its type."),
+    ("Suite", BugType::Defined, &["SUI-01", "SUI-02"], "An unknown suite, or one the verifier does not accept."),
+    ("RelayHint", BugType::Basic, &["INV-02"], "A relay hint outside the allowed syntax."),
+    ("Schema", BugType::Basic, &["ENC-11", "ENC-12", "ENC-13", "ENC-14"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
+    ("NonCanonical", BugType::Malleability, &["ENC-14"], "A body that is not deterministic CBOR, even though signed."),
+    ("Limits", BugType::CanOfWorms, &["INV-09"], "Over the invite's size limit."),
+    ("CheckOrder", BugType::Defined, &["INV-04"], "Several faults at once: the spec's check order decides the class."),
 ];
 
 const EXPIRES: u64 = 1_900_000_000;

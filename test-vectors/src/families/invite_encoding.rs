@@ -136,12 +136,12 @@ impl Group for EncodingGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["INV-01"], "A well-formed link or QR payload of a valid invite."),
-    ("LinkShape", BugType::Basic, &["INV-01"], "A link without the required base, fragment or prefix."),
-    ("Base64", BugType::Malleability, &["INV-01"], "A fragment that is not canonical unpadded base64url."),
-    ("Magic", BugType::Basic, &["INV-01"], "A QR payload without the QWI1 prefix."),
-    ("Limits", BugType::CanOfWorms, &["INV-01"], "A link over 8192 bytes."),
-    ("Inner", BugType::Basic, &["INV-01"], "A well-formed wrapper around an invite that fails verification."),
+    ("Valid", BugType::Basic, &["INV-06", "INV-07"], "A well-formed link or QR payload of a valid invite."),
+    ("LinkShape", BugType::Basic, &["INV-07", "INV-08"], "A link without the required base, fragment or prefix."),
+    ("Base64", BugType::Malleability, &["INV-08"], "A fragment that is not canonical unpadded base64url."),
+    ("Magic", BugType::Basic, &["INV-06"], "A QR payload without the QWI1 prefix."),
+    ("Limits", BugType::CanOfWorms, &["INV-08"], "A link over 8192 bytes."),
+    ("Inner", BugType::Basic, &["INV-04"], "A well-formed wrapper around an invite that fails verification."),
 ];
 
 const NOW: u64 = 1_800_000_000;

@@ -116,15 +116,15 @@ impl Group for SafetyGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Code", BugType::Basic, &["SAF-01"], "Fingerprint iteration, digit extraction and ordering."),
-    ("OrderIndependent", BugType::Basic, &["SAF-01"], "Swapping the two identities gives the same code."),
-    ("LeadingZeros", BugType::EdgeCase, &["SAF-01"], "A group whose value is below 10000 keeps its leading zeros."),
-    ("QrMatch", BugType::Basic, &["SAF-01"], "A payload that shows the right pair of fingerprints."),
-    ("QrMismatch", BugType::AuthBypass, &["SAF-01"], "A payload for another pair, or with the roles swapped."),
-    ("Magic", BugType::Basic, &["SAF-01"], "A payload without the QWS1 prefix."),
-    ("Schema", BugType::Basic, &["ENC-01"], "A structural fault in the payload's map."),
-    ("Extension", BugType::Defined, &["ENC-01"], "A negative (non-critical) key is ignored."),
-    ("Limits", BugType::CanOfWorms, &["SAF-01"], "A payload over 256 bytes."),
+    ("Code", BugType::Basic, &["SAF-01", "SAF-02"], "Fingerprint iteration, digit extraction and ordering."),
+    ("OrderIndependent", BugType::Basic, &["SAF-02"], "Swapping the two identities gives the same code."),
+    ("LeadingZeros", BugType::EdgeCase, &["SAF-02"], "A group whose value is below 10000 keeps its leading zeros."),
+    ("QrMatch", BugType::Basic, &["SAF-03", "SAF-04"], "A payload that shows the right pair of fingerprints."),
+    ("QrMismatch", BugType::AuthBypass, &["SAF-04"], "A payload for another pair, or with the roles swapped."),
+    ("Magic", BugType::Basic, &["SAF-03"], "A payload without the QWS1 prefix."),
+    ("Schema", BugType::Basic, &["ENC-11", "ENC-12", "ENC-13"], "A structural fault in the payload's map."),
+    ("Extension", BugType::Defined, &["ENC-12"], "A negative (non-critical) key is ignored."),
+    ("Limits", BugType::CanOfWorms, &["SAF-03"], "A payload over 256 bytes."),
 ];
 
 fn key(name: &str) -> IdentityKey {

@@ -1,0 +1,115 @@
+//! The reference implementation passes every vector, and the runner notices a broken one.
+
+use std::path::PathBuf;
+
+use quietwire_conformance::builtin::Builtin;
+use quietwire_conformance::implementation::{Failure, Implementation, InviteCreate, OpResult};
+use quietwire_conformance::{Outcome, runner};
+use quietwire_test_vectors::families::cbor::LimitsJson;
+use quietwire_test_vectors::families::device_record::RecordFields;
+use quietwire_test_vectors::families::invite::InviteFields;
+
+fn vector_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-vectors/v1")
+}
+
+fn declared_total() -> usize {
+    runner::FILES
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(vector_dir().join(name)).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            json["numberOfTests"].as_u64().unwrap() as usize
+        })
+        .sum()
+}
+
+#[test]
+fn builtin_passes_every_vector() {
+    let report = runner::run_all(&vector_dir(), &mut Builtin).unwrap();
+    assert_eq!(report.cases.len(), declared_total(), "every declared test must run");
+    let failures: Vec<String> =
+        report.cases.iter().filter(|c| c.outcome != Outcome::Pass).map(|c| format!("{} {} {}", c.id, c.slug, c.actual)).collect();
+    assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+    // Every invalid vector was checked for its exact class.
+    assert!(report.cases.iter().any(|c| c.expected.starts_with("error ")));
+}
+
+/// The built-in implementation with deliberate defects.
+struct Broken {
+    inner: Builtin,
+}
+
+impl Implementation for Broken {
+    fn name(&self) -> String {
+        "broken fixture".to_owned()
+    }
+    fn cbor_decode(&mut self, input: &[u8], limits: LimitsJson) -> OpResult<Vec<u8>> {
+        // Defect 1: accepts trailing bytes by ignoring everything after the first byte of a
+        // two-byte input 0x00 0x00.
+        if input == [0x00, 0x00] {
+            return Ok(input.to_vec());
+        }
+        self.inner.cbor_decode(input, limits)
+    }
+    fn device_record_create(&mut self, s: u64, a: &[u8], b: &[u8], c: &[u8], g: u64) -> OpResult<Vec<u8>> {
+        self.inner.device_record_create(s, a, b, c, g)
+    }
+    fn device_record_verify(&mut self, r: &[u8], s: &[u64]) -> OpResult<(RecordFields, Vec<u8>)> {
+        self.inner.device_record_verify(r, s)
+    }
+    fn safety_fingerprint(&mut self, k: &[u8]) -> OpResult<Vec<u8>> {
+        self.inner.safety_fingerprint(k)
+    }
+    fn safety_code(&mut self, a: &[u8], b: &[u8]) -> OpResult<String> {
+        // Defect 2: not order independent.
+        self.inner.safety_code(a, b).map(|code| if a > b { code.chars().rev().collect() } else { code })
+    }
+    fn safety_qr_create(&mut self, o: &[u8], p: &[u8]) -> OpResult<Vec<u8>> {
+        self.inner.safety_qr_create(o, p)
+    }
+    fn safety_qr_verify(&mut self, x: &[u8], o: &[u8], p: &[u8]) -> OpResult<()> {
+        self.inner.safety_qr_verify(x, o, p)
+    }
+    fn did_key_encode(&mut self, k: &[u8]) -> OpResult<String> {
+        self.inner.did_key_encode(k)
+    }
+    fn did_key_decode(&mut self, d: &str) -> OpResult<Vec<u8>> {
+        Err(Failure::Unimplemented { feature: format!("did-key ({} bytes)", d.len()) })
+    }
+    fn invite_create(&mut self, i: &InviteCreate<'_>) -> OpResult<Vec<u8>> {
+        self.inner.invite_create(i)
+    }
+    fn invite_verify(&mut self, i: &[u8], _now: u64, s: &[u64]) -> OpResult<(InviteFields, Vec<u8>)> {
+        // Defect 3: never checks expiry.
+        self.inner.invite_verify(i, 0, s)
+    }
+    fn invite_encode(&mut self, i: &[u8], b: &str) -> OpResult<(String, Vec<u8>)> {
+        self.inner.invite_encode(i, b)
+    }
+    fn invite_link_parse(&mut self, l: &str, now: u64, s: &[u64]) -> OpResult<Vec<u8>> {
+        self.inner.invite_link_parse(l, now, s)
+    }
+    fn invite_qr_parse(&mut self, q: &[u8], now: u64, s: &[u64]) -> OpResult<Vec<u8>> {
+        self.inner.invite_qr_parse(q, now, s)
+    }
+}
+
+#[test]
+fn broken_implementation_fails_with_precise_case_ids() {
+    let report = runner::run_all(&vector_dir(), &mut Broken { inner: Builtin }).unwrap();
+    assert!(!report.all_passed());
+    let failed: Vec<&str> = report.cases.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| c.slug.as_str()).collect();
+    assert!(failed.contains(&"trailing-byte"), "{failed:?}");
+    assert!(failed.contains(&"bob-alice"), "{failed:?}");
+    assert!(failed.contains(&"expired-at-boundary"), "{failed:?}");
+    assert!(failed.contains(&"expired-long-ago"), "{failed:?}");
+    // Cases unaffected by the defects still pass.
+    assert!(!failed.contains(&"alice-bob"));
+    assert!(!failed.contains(&"valid-xwing"));
+    let unimplemented = report.count(&Outcome::Unimplemented);
+    assert!(unimplemented > 0 && report.cases.iter().filter(|c| c.family == "did_key").all(|c| c.outcome != Outcome::Pass));
+    let summary = report.summary();
+    assert!(summary.contains("Fail cbor/"), "{summary}");
+    assert!(summary.contains("Unimplemented did_key/"), "{summary}");
+}
