@@ -24,6 +24,8 @@
 pub mod cbor;
 pub mod did_key;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod identity;
 pub mod invite;
 pub mod keys;

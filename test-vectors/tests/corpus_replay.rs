@@ -1,0 +1,112 @@
+//! Replays every fuzz input the repository holds through the fuzz targets' invariant
+//! checks (`quietwire::fuzzing`), so `cargo test` covers the corpora without a fuzzer:
+//!
+//! - `fuzz/seeds/<target>/`: seeds derived from the vectors (`fuzz/seed-corpus.py`);
+//! - `fuzz/regressions/<target>/`: inputs that once broke an invariant, kept forever;
+//! - `fuzz/corpus/<target>/`: a local campaign's corpus, when present (not committed).
+//!
+//! A panic inside a check names the file that caused it.
+
+use std::path::{Path, PathBuf};
+
+use quietwire::fuzzing::TARGETS;
+
+fn fuzz_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    files
+}
+
+fn replay(kind: &str) -> Vec<(&'static str, usize, usize)> {
+    let mut counts = Vec::new();
+    for (name, check) in TARGETS {
+        let mut accepted = 0;
+        let inputs = files(&fuzz_dir().join(kind).join(name));
+        for path in &inputs {
+            let data = std::fs::read(path).unwrap();
+            let result = std::panic::catch_unwind(|| check(&data));
+            match result {
+                Ok(true) => accepted += 1,
+                Ok(false) => {}
+                Err(_) => panic!("{name}: invariant broken by {}", path.display()),
+            }
+        }
+        counts.push((*name, inputs.len(), accepted));
+    }
+    counts
+}
+
+#[test]
+fn every_target_has_a_fuzz_binary_and_seeds() {
+    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
+    for (name, _) in TARGETS {
+        assert!(fuzz_dir().join(format!("fuzz_targets/{name}.rs")).is_file(), "no fuzz target {name}");
+        assert!(manifest.contains(&format!("name = \"{name}\"")), "{name} missing from fuzz/Cargo.toml");
+    }
+    for target in files(&fuzz_dir().join("fuzz_targets")) {
+        let stem = target.file_stem().unwrap().to_str().unwrap().to_owned();
+        assert!(TARGETS.iter().any(|(n, _)| *n == stem), "fuzz target {stem} has no replay");
+    }
+}
+
+#[test]
+fn seeds_replay_and_each_target_accepts_some() {
+    for (name, total, accepted) in replay("seeds") {
+        assert!(total > 0, "{name}: no seeds; run python3 fuzz/seed-corpus.py");
+        // Valid vectors are among the seeds, so every target must reach its success path.
+        assert!(accepted > 0, "{name}: no seed accepted ({total} seeds)");
+        assert!(accepted < total, "{name}: every seed accepted; the seeds lack invalid inputs");
+    }
+}
+
+#[test]
+fn regressions_replay() {
+    replay("regressions");
+}
+
+#[test]
+fn local_corpus_replays() {
+    replay("corpus");
+}
+
+/// The committed seeds are exactly what `fuzz/seed-corpus.py` derives from the vectors.
+#[test]
+fn seeds_match_the_vectors() {
+    use sha2::{Digest, Sha256};
+    let sources: &[(&str, &[(&str, &str, bool)])] = &[
+        ("cbor_value", &[("cbor", "input", true)]),
+        ("device_record", &[("device_record", "record", true)]),
+        ("invite", &[("invite", "invite", true), ("invite_encoding", "invite", true)]),
+        ("invite_link", &[("invite_encoding", "link", false)]),
+        ("invite_qr", &[("invite_encoding", "qr", true)]),
+        ("did_key", &[("did_key", "did", false)]),
+        ("safety_qr", &[("safety_code", "payload", true)]),
+    ];
+    assert_eq!(sources.len(), TARGETS.len());
+    let generated = quietwire_test_vectors::generate_all().unwrap();
+    for (target, fields) in sources {
+        let mut expected = std::collections::BTreeSet::new();
+        for (family, field, is_hex) in *fields {
+            let file = generated.iter().find(|f| f.name == format!("{family}.json")).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
+            for group in json["testGroups"].as_array().unwrap() {
+                for test in group["tests"].as_array().unwrap() {
+                    if let Some(value) = test[*field].as_str() {
+                        let blob = if *is_hex { hex::decode(value).unwrap() } else { value.as_bytes().to_vec() };
+                        expected.insert(hex::encode(Sha256::digest(&blob)).get(..16).unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        let present: std::collections::BTreeSet<String> = files(&fuzz_dir().join("seeds").join(target))
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(present, expected, "{target}: seeds are stale; run python3 fuzz/seed-corpus.py");
+    }
+}
