@@ -19,12 +19,16 @@ use crate::implementation::{Failure, Implementation, InviteCreate, OpResult};
 pub struct Builtin;
 
 fn err(e: quietwire::Error) -> Failure {
-    Failure::Error { class: e.class().as_str().to_owned() }
+    Failure::Error {
+        class: e.class().as_str().to_owned(),
+    }
 }
 
 /// A harness-side problem with the inputs (not a protocol error class).
 fn bad_input(what: &str) -> Failure {
-    Failure::Error { class: format!("harness.{what}") }
+    Failure::Error {
+        class: format!("harness.{what}"),
+    }
 }
 
 fn key32(bytes: &[u8]) -> OpResult<[u8; 32]> {
@@ -36,7 +40,10 @@ fn identity(bytes: &[u8]) -> OpResult<IdentityKey> {
 }
 
 fn policy(allowed: &[u64]) -> SuitePolicy {
-    let suites: Vec<Suite> = allowed.iter().filter_map(|id| Suite::from_id(*id).ok()).collect();
+    let suites: Vec<Suite> = allowed
+        .iter()
+        .filter_map(|id| Suite::from_id(*id).ok())
+        .collect();
     SuitePolicy::only(&suites)
 }
 
@@ -51,7 +58,9 @@ impl Implementation for Builtin {
 
     fn cbor_decode(&mut self, input: &[u8], limits: LimitsJson) -> OpResult<Vec<u8>> {
         let limits: Limits = limits.into();
-        cbor::decode(input, &limits).map(|v| cbor::encode(&v)).map_err(err)
+        cbor::decode(input, &limits)
+            .map(|v| cbor::encode(&v))
+            .map_err(err)
     }
 
     fn device_record_create(
@@ -72,7 +81,11 @@ impl Implementation for Builtin {
         Ok(keys.signed_record(generation).to_bytes())
     }
 
-    fn device_record_verify(&mut self, record: &[u8], allowed: &[u64]) -> OpResult<(RecordFields, Vec<u8>)> {
+    fn device_record_verify(
+        &mut self,
+        record: &[u8],
+        allowed: &[u64],
+    ) -> OpResult<(RecordFields, Vec<u8>)> {
         let signed = SignedDeviceRecord::from_bytes(record, &policy(allowed)).map_err(err)?;
         let r = signed.record();
         let fields = RecordFields {
@@ -107,7 +120,9 @@ impl Implementation for Builtin {
     }
 
     fn did_key_decode(&mut self, did: &str) -> OpResult<Vec<u8>> {
-        did_key::decode(did).map(|k| k.as_bytes().to_vec()).map_err(err)
+        did_key::decode(did)
+            .map(|k| k.as_bytes().to_vec())
+            .map_err(err)
     }
 
     fn invite_create(&mut self, input: &InviteCreate<'_>) -> OpResult<Vec<u8>> {
@@ -127,22 +142,33 @@ impl Implementation for Builtin {
         Ok(invite.to_bytes())
     }
 
-    fn invite_verify(&mut self, invite: &[u8], now: u64, allowed: &[u64]) -> OpResult<(InviteFields, Vec<u8>)> {
-        let signed = SignedInvite::from_bytes(invite, UnixTime(now), &policy(allowed)).map_err(err)?;
+    fn invite_verify(
+        &mut self,
+        invite: &[u8],
+        now: u64,
+        allowed: &[u64],
+    ) -> OpResult<(InviteFields, Vec<u8>)> {
+        let signed =
+            SignedInvite::from_bytes(invite, UnixTime(now), &policy(allowed)).map_err(err)?;
         Ok((InviteFields::of(signed.invite()), signed.to_bytes()))
     }
 
     fn invite_encode(&mut self, invite: &[u8], base: &str) -> OpResult<(String, Vec<u8>)> {
         // Encoding needs a decoded invite; verify at time 0 so that any unexpired invite decodes.
-        let signed = SignedInvite::from_bytes(invite, UnixTime(0), &SuitePolicy::ALL).map_err(err)?;
+        let signed =
+            SignedInvite::from_bytes(invite, UnixTime(0), &SuitePolicy::ALL).map_err(err)?;
         Ok((signed.to_link(base), signed.to_qr()))
     }
 
     fn invite_link_parse(&mut self, link: &str, now: u64, allowed: &[u64]) -> OpResult<Vec<u8>> {
-        SignedInvite::from_link(link, UnixTime(now), &policy(allowed)).map(|i| i.to_bytes()).map_err(err)
+        SignedInvite::from_link(link, UnixTime(now), &policy(allowed))
+            .map(|i| i.to_bytes())
+            .map_err(err)
     }
 
     fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed: &[u64]) -> OpResult<Vec<u8>> {
-        SignedInvite::from_qr(qr, UnixTime(now), &policy(allowed)).map(|i| i.to_bytes()).map_err(err)
+        SignedInvite::from_qr(qr, UnixTime(now), &policy(allowed))
+            .map(|i| i.to_bytes())
+            .map_err(err)
     }
 }

@@ -60,7 +60,11 @@ pub trait Implementation {
     ) -> OpResult<Vec<u8>>;
 
     /// Verifies a device record; returns its fields and its re-encoding.
-    fn device_record_verify(&mut self, record: &[u8], allowed_suites: &[u64]) -> OpResult<(RecordFields, Vec<u8>)>;
+    fn device_record_verify(
+        &mut self,
+        record: &[u8],
+        allowed_suites: &[u64],
+    ) -> OpResult<(RecordFields, Vec<u8>)>;
 
     /// The 64-byte safety-code fingerprint of an identity key.
     fn safety_fingerprint(&mut self, identity_key: &[u8]) -> OpResult<Vec<u8>>;
@@ -84,14 +88,25 @@ pub trait Implementation {
     fn invite_create(&mut self, input: &InviteCreate<'_>) -> OpResult<Vec<u8>>;
 
     /// Verifies an invite at `now`; returns its fields and its re-encoding.
-    fn invite_verify(&mut self, invite: &[u8], now: u64, allowed_suites: &[u64]) -> OpResult<(InviteFields, Vec<u8>)>;
+    fn invite_verify(
+        &mut self,
+        invite: &[u8],
+        now: u64,
+        allowed_suites: &[u64],
+    ) -> OpResult<(InviteFields, Vec<u8>)>;
 
     /// Encodes a signed invite as a link with `base` and as a QR payload.
     fn invite_encode(&mut self, invite: &[u8], base: &str) -> OpResult<(String, Vec<u8>)>;
 
     /// Parses and verifies a link; returns the invite bytes.
-    fn invite_link_parse(&mut self, link: &str, now: u64, allowed_suites: &[u64]) -> OpResult<Vec<u8>>;
+    fn invite_link_parse(
+        &mut self,
+        link: &str,
+        now: u64,
+        allowed_suites: &[u64],
+    ) -> OpResult<Vec<u8>>;
 
     /// Parses and verifies a QR payload; returns the invite bytes.
-    fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed_suites: &[u64]) -> OpResult<Vec<u8>>;
+    fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed_suites: &[u64])
+    -> OpResult<Vec<u8>>;
 }

@@ -44,5 +44,9 @@ fn main() -> ExitCode {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => eprintln!("warning: could not write the report: {e}"),
     }
-    if report.all_passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -78,12 +78,36 @@ impl Report {
         }
         let mut out = String::new();
         let _ = writeln!(out, "Quietwire conformance: {}", self.implementation);
-        let _ = writeln!(out, "{:<18} {:>6} {:>6} {:>6} {:>14}", "family", "cases", "pass", "fail", "unimplemented");
+        let _ = writeln!(
+            out,
+            "{:<18} {:>6} {:>6} {:>6} {:>14}",
+            "family", "cases", "pass", "fail", "unimplemented"
+        );
         for (family, [pass, fail, unimpl]) in &per_family {
-            let _ = writeln!(out, "{:<18} {:>6} {:>6} {:>6} {:>14}", family, pass + fail + unimpl, pass, fail, unimpl);
+            let _ = writeln!(
+                out,
+                "{:<18} {:>6} {:>6} {:>6} {:>14}",
+                family,
+                pass + fail + unimpl,
+                pass,
+                fail,
+                unimpl
+            );
         }
-        let (pass, fail, unimpl) = (self.count(&Outcome::Pass), self.count(&Outcome::Fail), self.count(&Outcome::Unimplemented));
-        let _ = writeln!(out, "{:<18} {:>6} {:>6} {:>6} {:>14}", "total", self.cases.len(), pass, fail, unimpl);
+        let (pass, fail, unimpl) = (
+            self.count(&Outcome::Pass),
+            self.count(&Outcome::Fail),
+            self.count(&Outcome::Unimplemented),
+        );
+        let _ = writeln!(
+            out,
+            "{:<18} {:>6} {:>6} {:>6} {:>14}",
+            "total",
+            self.cases.len(),
+            pass,
+            fail,
+            unimpl
+        );
         for case in self.cases.iter().filter(|c| c.outcome != Outcome::Pass) {
             let _ = writeln!(
                 out,

@@ -2,25 +2,37 @@
 
 use std::path::Path;
 
-use quietwire_test_vectors::families::{cbor, device_record, did_key, invite, invite_encoding, safety_code};
+use quietwire_test_vectors::families::{
+    cbor, device_record, did_key, invite, invite_encoding, safety_code,
+};
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 
 use crate::implementation::{Failure, Implementation, InviteCreate, OpResult};
 use crate::report::{CaseResult, Outcome, Report};
 
 /// The vector files, in run order.
-pub const FILES: &[&str] =
-    &["cbor.json", "device_record.json", "safety_code.json", "did_key.json", "invite.json", "invite_encoding.json"];
+pub const FILES: &[&str] = &[
+    "cbor.json",
+    "device_record.json",
+    "safety_code.json",
+    "did_key.json",
+    "invite.json",
+    "invite_encoding.json",
+];
 
 /// Loads and runs every vector file in `dir`.
 ///
 /// # Errors
 /// A message if a file is missing or fails strict loading (unknown fields, wrong counts).
 pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, String> {
-    let mut report = Report { implementation: imp.name(), cases: Vec::new() };
+    let mut report = Report {
+        implementation: imp.name(),
+        cases: Vec::new(),
+    };
     for name in FILES {
         let path = dir.join(name);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let cases = match *name {
             "cbor.json" => run_file(&text, imp, run_cbor)?,
             "device_record.json" => run_file(&text, imp, run_device_record)?,
@@ -36,12 +48,19 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
 
 type GroupRunner<G> = fn(&G, &mut dyn Implementation, &mut Recorder);
 
-fn run_file<G>(text: &str, imp: &mut dyn Implementation, run: GroupRunner<G>) -> Result<Vec<CaseResult>, String>
+fn run_file<G>(
+    text: &str,
+    imp: &mut dyn Implementation,
+    run: GroupRunner<G>,
+) -> Result<Vec<CaseResult>, String>
 where
     G: Group + for<'de> serde::Deserialize<'de>,
 {
     let file: VectorFile<G> = format::load(text)?;
-    let mut recorder = Recorder { family: file.family.clone(), results: Vec::new() };
+    let mut recorder = Recorder {
+        family: file.family.clone(),
+        results: Vec::new(),
+    };
     for group in &file.test_groups {
         run(group, imp, &mut recorder);
     }
@@ -73,12 +92,24 @@ impl Recorder {
             _ => "accept".to_owned(),
         };
         let (outcome, actual) = match (&got, meta.result, meta.error_class) {
-            (Got::Unimplemented(feature), _, _) => (Outcome::Unimplemented, format!("unimplemented {feature}")),
-            (Got::Accepted { mismatch: None }, Expect::Valid | Expect::Acceptable, _) => (Outcome::Pass, "accept".to_owned()),
-            (Got::Accepted { mismatch: Some(m) }, _, _) => (Outcome::Fail, format!("accept with {m}")),
-            (Got::Accepted { mismatch: None }, Expect::Invalid, _) => (Outcome::Fail, "accept".to_owned()),
-            (Got::Rejected(class), Expect::Invalid, Some(want)) if class == want => (Outcome::Pass, format!("error {class}")),
-            (Got::Rejected(class), Expect::Acceptable, _) => (Outcome::Pass, format!("error {class}")),
+            (Got::Unimplemented(feature), _, _) => {
+                (Outcome::Unimplemented, format!("unimplemented {feature}"))
+            }
+            (Got::Accepted { mismatch: None }, Expect::Valid | Expect::Acceptable, _) => {
+                (Outcome::Pass, "accept".to_owned())
+            }
+            (Got::Accepted { mismatch: Some(m) }, _, _) => {
+                (Outcome::Fail, format!("accept with {m}"))
+            }
+            (Got::Accepted { mismatch: None }, Expect::Invalid, _) => {
+                (Outcome::Fail, "accept".to_owned())
+            }
+            (Got::Rejected(class), Expect::Invalid, Some(want)) if class == want => {
+                (Outcome::Pass, format!("error {class}"))
+            }
+            (Got::Rejected(class), Expect::Acceptable, _) => {
+                (Outcome::Pass, format!("error {class}"))
+            }
             (Got::Rejected(class), _, _) => (Outcome::Fail, format!("error {class}")),
         };
         self.results.push(CaseResult {
@@ -98,7 +129,9 @@ impl Recorder {
 /// Turns an operation's answer into [`Got`], checking accepted outputs with `check`.
 fn got<T>(result: OpResult<T>, check: impl FnOnce(&T) -> Option<String>) -> Got {
     match result {
-        Ok(value) => Got::Accepted { mismatch: check(&value) },
+        Ok(value) => Got::Accepted {
+            mismatch: check(&value),
+        },
         Err(Failure::Error { class }) => Got::Rejected(class),
         Err(Failure::Unimplemented { feature }) => Got::Unimplemented(feature),
     }
@@ -109,34 +142,65 @@ fn differs<T: PartialEq + std::fmt::Debug>(what: &str, got: &T, want: &T) -> Opt
 }
 
 fn hex_differs(what: &str, got: &[u8], want: &[u8]) -> Option<String> {
-    (got != want).then(|| format!("{what} {} (vector has {})", hex::encode(got), hex::encode(want)))
+    (got != want).then(|| {
+        format!(
+            "{what} {} (vector has {})",
+            hex::encode(got),
+            hex::encode(want)
+        )
+    })
 }
 
 fn run_cbor(group: &cbor::CborGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
     for t in &group.tests {
         let result = imp.cbor_decode(&t.input, group.limits);
-        rec.record(&group.kind, t, got(result, |enc| hex_differs("re-encoding", enc, &t.input)));
+        rec.record(
+            &group.kind,
+            t,
+            got(result, |enc| hex_differs("re-encoding", enc, &t.input)),
+        );
     }
 }
 
-fn run_device_record(group: &device_record::DeviceRecordGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+fn run_device_record(
+    group: &device_record::DeviceRecordGroup,
+    imp: &mut dyn Implementation,
+    rec: &mut Recorder,
+) {
     use device_record::DeviceRecordGroup as G;
     match group {
         G::Create { tests, .. } => {
             for t in tests {
-                let r = imp.device_record_create(t.suite, &t.identity_seed, &t.kem_seed, &t.ratchet_secret, t.generation);
-                rec.record("device-record-create", t, got(r, |bytes| hex_differs("record", bytes, &t.record)));
+                let r = imp.device_record_create(
+                    t.suite,
+                    &t.identity_seed,
+                    &t.kem_seed,
+                    &t.ratchet_secret,
+                    t.generation,
+                );
+                rec.record(
+                    "device-record-create",
+                    t,
+                    got(r, |bytes| hex_differs("record", bytes, &t.record)),
+                );
             }
         }
-        G::Verify { allowed_suites, tests, .. } => {
+        G::Verify {
+            allowed_suites,
+            tests,
+            ..
+        } => {
             for t in tests {
                 let r = imp.device_record_verify(&t.record, allowed_suites);
                 rec.record(
                     "device-record-verify",
                     t,
                     got(r, |(fields, enc)| {
-                        hex_differs("re-encoding", enc, &t.record)
-                            .or_else(|| t.expected.as_ref().and_then(|want| differs("fields", fields, want)))
+                        hex_differs("re-encoding", enc, &t.record).or_else(|| {
+                            t.expected
+                                .as_ref()
+                                .and_then(|want| differs("fields", fields, want))
+                        })
                     }),
                 );
             }
@@ -170,7 +234,11 @@ fn run_safety(group: &safety_code::SafetyGroup, imp: &mut dyn Implementation, re
         G::QrCreate { tests, .. } => {
             for t in tests {
                 let r = imp.safety_qr_create(&t.own_key, &t.peer_key);
-                rec.record("safety-qr-create", t, got(r, |p| hex_differs("payload", p, &t.payload)));
+                rec.record(
+                    "safety-qr-create",
+                    t,
+                    got(r, |p| hex_differs("payload", p, &t.payload)),
+                );
             }
         }
         G::QrVerify { tests, .. } => {
@@ -188,11 +256,16 @@ fn run_did_key(group: &did_key::DidKeyGroup, imp: &mut dyn Implementation, rec: 
         G::Encode { tests, .. } => {
             for t in tests {
                 let key = t.key.clone().unwrap_or_default();
-                let result = imp.did_key_encode(&key).and_then(|did| Ok((did.clone(), imp.did_key_decode(&did)?)));
+                let result = imp
+                    .did_key_encode(&key)
+                    .and_then(|did| Ok((did.clone(), imp.did_key_decode(&did)?)));
                 rec.record(
                     "did-key-encode",
                     t,
-                    got(result, |(did, back)| differs("did", did, &t.did).or_else(|| hex_differs("decoded key", back, &key))),
+                    got(result, |(did, back)| {
+                        differs("did", did, &t.did)
+                            .or_else(|| hex_differs("decoded key", back, &key))
+                    }),
                 );
             }
         }
@@ -202,7 +275,9 @@ fn run_did_key(group: &did_key::DidKeyGroup, imp: &mut dyn Implementation, rec: 
                 rec.record(
                     "did-key-decode",
                     t,
-                    got(r, |k| t.key.as_ref().and_then(|want| hex_differs("key", k, want))),
+                    got(r, |k| {
+                        t.key.as_ref().and_then(|want| hex_differs("key", k, want))
+                    }),
                 );
             }
         }
@@ -224,18 +299,29 @@ fn run_invite(group: &invite::InviteGroup, imp: &mut dyn Implementation, rec: &m
                     single_use: t.single_use,
                 };
                 let r = imp.invite_create(&input);
-                rec.record("invite-create", t, got(r, |bytes| hex_differs("invite", bytes, &t.invite)));
+                rec.record(
+                    "invite-create",
+                    t,
+                    got(r, |bytes| hex_differs("invite", bytes, &t.invite)),
+                );
             }
         }
-        G::Verify { allowed_suites, tests, .. } => {
+        G::Verify {
+            allowed_suites,
+            tests,
+            ..
+        } => {
             for t in tests {
                 let r = imp.invite_verify(&t.invite, t.now, allowed_suites);
                 rec.record(
                     "invite-verify",
                     t,
                     got(r, |(fields, enc)| {
-                        hex_differs("re-encoding", enc, &t.invite)
-                            .or_else(|| t.expected.as_ref().and_then(|want| differs("fields", fields, want)))
+                        hex_differs("re-encoding", enc, &t.invite).or_else(|| {
+                            t.expected
+                                .as_ref()
+                                .and_then(|want| differs("fields", fields, want))
+                        })
                     }),
                 );
             }
@@ -243,7 +329,11 @@ fn run_invite(group: &invite::InviteGroup, imp: &mut dyn Implementation, rec: &m
     }
 }
 
-fn run_invite_encoding(group: &invite_encoding::EncodingGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+fn run_invite_encoding(
+    group: &invite_encoding::EncodingGroup,
+    imp: &mut dyn Implementation,
+    rec: &mut Recorder,
+) {
     use invite_encoding::EncodingGroup as G;
     let all = [1, 2];
     match group {
@@ -253,7 +343,9 @@ fn run_invite_encoding(group: &invite_encoding::EncodingGroup, imp: &mut dyn Imp
                 rec.record(
                     "invite-encode",
                     t,
-                    got(r, |(link, qr)| differs("link", link, &t.link).or_else(|| hex_differs("qr", qr, &t.qr))),
+                    got(r, |(link, qr)| {
+                        differs("link", link, &t.link).or_else(|| hex_differs("qr", qr, &t.qr))
+                    }),
                 );
             }
         }
@@ -263,7 +355,11 @@ fn run_invite_encoding(group: &invite_encoding::EncodingGroup, imp: &mut dyn Imp
                 rec.record(
                     "invite-link-parse",
                     t,
-                    got(r, |bytes| t.invite.as_ref().and_then(|want| hex_differs("invite", bytes, want))),
+                    got(r, |bytes| {
+                        t.invite
+                            .as_ref()
+                            .and_then(|want| hex_differs("invite", bytes, want))
+                    }),
                 );
             }
         }
@@ -273,7 +369,11 @@ fn run_invite_encoding(group: &invite_encoding::EncodingGroup, imp: &mut dyn Imp
                 rec.record(
                     "invite-qr-parse",
                     t,
-                    got(r, |bytes| t.invite.as_ref().and_then(|want| hex_differs("invite", bytes, want))),
+                    got(r, |bytes| {
+                        t.invite
+                            .as_ref()
+                            .and_then(|want| hex_differs("invite", bytes, want))
+                    }),
                 );
             }
         }

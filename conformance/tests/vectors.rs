@@ -1,5 +1,12 @@
 //! The reference implementation passes every vector, and the runner notices a broken one.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 
 use quietwire_conformance::builtin::Builtin;
@@ -27,12 +34,25 @@ fn declared_total() -> usize {
 #[test]
 fn builtin_passes_every_vector() {
     let report = runner::run_all(&vector_dir(), &mut Builtin).unwrap();
-    assert_eq!(report.cases.len(), declared_total(), "every declared test must run");
-    let failures: Vec<String> =
-        report.cases.iter().filter(|c| c.outcome != Outcome::Pass).map(|c| format!("{} {} {}", c.id, c.slug, c.actual)).collect();
+    assert_eq!(
+        report.cases.len(),
+        declared_total(),
+        "every declared test must run"
+    );
+    let failures: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome != Outcome::Pass)
+        .map(|c| format!("{} {} {}", c.id, c.slug, c.actual))
+        .collect();
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
     // Every invalid vector was checked for its exact class.
-    assert!(report.cases.iter().any(|c| c.expected.starts_with("error ")));
+    assert!(
+        report
+            .cases
+            .iter()
+            .any(|c| c.expected.starts_with("error "))
+    );
 }
 
 /// The built-in implementation with deliberate defects.
@@ -52,7 +72,14 @@ impl Implementation for Broken {
         }
         self.inner.cbor_decode(input, limits)
     }
-    fn device_record_create(&mut self, s: u64, a: &[u8], b: &[u8], c: &[u8], g: u64) -> OpResult<Vec<u8>> {
+    fn device_record_create(
+        &mut self,
+        s: u64,
+        a: &[u8],
+        b: &[u8],
+        c: &[u8],
+        g: u64,
+    ) -> OpResult<Vec<u8>> {
         self.inner.device_record_create(s, a, b, c, g)
     }
     fn device_record_verify(&mut self, r: &[u8], s: &[u64]) -> OpResult<(RecordFields, Vec<u8>)> {
@@ -63,7 +90,13 @@ impl Implementation for Broken {
     }
     fn safety_code(&mut self, a: &[u8], b: &[u8]) -> OpResult<String> {
         // Defect 2: not order independent.
-        self.inner.safety_code(a, b).map(|code| if a > b { code.chars().rev().collect() } else { code })
+        self.inner.safety_code(a, b).map(|code| {
+            if a > b {
+                code.chars().rev().collect()
+            } else {
+                code
+            }
+        })
     }
     fn safety_qr_create(&mut self, o: &[u8], p: &[u8]) -> OpResult<Vec<u8>> {
         self.inner.safety_qr_create(o, p)
@@ -75,12 +108,19 @@ impl Implementation for Broken {
         self.inner.did_key_encode(k)
     }
     fn did_key_decode(&mut self, d: &str) -> OpResult<Vec<u8>> {
-        Err(Failure::Unimplemented { feature: format!("did-key ({} bytes)", d.len()) })
+        Err(Failure::Unimplemented {
+            feature: format!("did-key ({} bytes)", d.len()),
+        })
     }
     fn invite_create(&mut self, i: &InviteCreate<'_>) -> OpResult<Vec<u8>> {
         self.inner.invite_create(i)
     }
-    fn invite_verify(&mut self, i: &[u8], _now: u64, s: &[u64]) -> OpResult<(InviteFields, Vec<u8>)> {
+    fn invite_verify(
+        &mut self,
+        i: &[u8],
+        _now: u64,
+        s: &[u64],
+    ) -> OpResult<(InviteFields, Vec<u8>)> {
         // Defect 3: never checks expiry.
         self.inner.invite_verify(i, 0, s)
     }
@@ -99,7 +139,12 @@ impl Implementation for Broken {
 fn broken_implementation_fails_with_precise_case_ids() {
     let report = runner::run_all(&vector_dir(), &mut Broken { inner: Builtin }).unwrap();
     assert!(!report.all_passed());
-    let failed: Vec<&str> = report.cases.iter().filter(|c| c.outcome == Outcome::Fail).map(|c| c.slug.as_str()).collect();
+    let failed: Vec<&str> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome == Outcome::Fail)
+        .map(|c| c.slug.as_str())
+        .collect();
     assert!(failed.contains(&"trailing-byte"), "{failed:?}");
     assert!(failed.contains(&"bob-alice"), "{failed:?}");
     assert!(failed.contains(&"expired-at-boundary"), "{failed:?}");
@@ -108,7 +153,14 @@ fn broken_implementation_fails_with_precise_case_ids() {
     assert!(!failed.contains(&"alice-bob"));
     assert!(!failed.contains(&"valid-xwing"));
     let unimplemented = report.count(&Outcome::Unimplemented);
-    assert!(unimplemented > 0 && report.cases.iter().filter(|c| c.family == "did_key").all(|c| c.outcome != Outcome::Pass));
+    assert!(
+        unimplemented > 0
+            && report
+                .cases
+                .iter()
+                .filter(|c| c.family == "did_key")
+                .all(|c| c.outcome != Outcome::Pass)
+    );
     let summary = report.summary();
     assert!(summary.contains("Fail cbor/"), "{summary}");
     assert!(summary.contains("Unimplemented did_key/"), "{summary}");

@@ -45,7 +45,9 @@ pub fn decode(did: &str) -> Result<IdentityKey> {
     }
     let rest = did.strip_prefix(PREFIX).ok_or(ErrorClass::DidKeyScheme)?;
     let encoded = rest.strip_prefix('z').ok_or(ErrorClass::DidKeyMultibase)?;
-    let raw = bs58::decode(encoded).into_vec().map_err(|_| ErrorClass::DidKeyBase58)?;
+    let raw = bs58::decode(encoded)
+        .into_vec()
+        .map_err(|_| ErrorClass::DidKeyBase58)?;
     if encoded.is_empty() || bs58::encode(&raw).into_string() != encoded {
         return Err(ErrorClass::DidKeyBase58.into());
     }
@@ -62,21 +64,37 @@ mod tests {
     use super::*;
 
     fn class(did: &str) -> ErrorClass {
-        decode(did).map(|_| ()).map_err(|e| e.class()).err().unwrap_or_else(|| panic!("accepted {did}"))
+        decode(did)
+            .map(|_| ())
+            .map_err(|e| e.class())
+            .err()
+            .unwrap_or_else(|| panic!("accepted {did}"))
     }
 
     #[test]
     fn rejects_each_class() {
         let key = *crate::keys::IdentityKeyPair::from_seed(&[5; 32]).public();
         let did = encode(&key);
-        assert_eq!(class(&format!("did:web:{}", &did[8..])), ErrorClass::DidKeyScheme);
-        assert_eq!(class(&did.replacen(":z", ":m", 1)), ErrorClass::DidKeyMultibase);
-        assert_eq!(class(&did.replacen("z6Mk", "z0Mk", 1)), ErrorClass::DidKeyBase58);
+        assert_eq!(
+            class(&format!("did:web:{}", &did[8..])),
+            ErrorClass::DidKeyScheme
+        );
+        assert_eq!(
+            class(&did.replacen(":z", ":m", 1)),
+            ErrorClass::DidKeyMultibase
+        );
+        assert_eq!(
+            class(&did.replacen("z6Mk", "z0Mk", 1)),
+            ErrorClass::DidKeyBase58
+        );
         assert_eq!(class("did:key:z"), ErrorClass::DidKeyBase58);
         assert_eq!(class("did:key:z6Mk"), ErrorClass::DidKeyLength);
         assert_eq!(class(&"x".repeat(129)), ErrorClass::DidKeyLength);
         let mut raw = vec![0xe7, 0x01];
         raw.extend_from_slice(key.as_bytes());
-        assert_eq!(class(&format!("did:key:z{}", bs58::encode(raw).into_string())), ErrorClass::DidKeyMulticodec);
+        assert_eq!(
+            class(&format!("did:key:z{}", bs58::encode(raw).into_string())),
+            ErrorClass::DidKeyMulticodec
+        );
     }
 }

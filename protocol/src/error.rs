@@ -165,12 +165,18 @@ pub struct Error {
 impl Error {
     /// An error of the given class without position information.
     pub const fn new(class: ErrorClass) -> Self {
-        Error { class, offset: None }
+        Error {
+            class,
+            offset: None,
+        }
     }
 
     /// An error of the given class found at `offset` in the input.
     pub const fn at(class: ErrorClass, offset: usize) -> Self {
-        Error { class, offset: Some(offset) }
+        Error {
+            class,
+            offset: Some(offset),
+        }
     }
 
     /// The registry class of this error.
@@ -225,7 +231,13 @@ mod tests {
 
     #[test]
     fn display_includes_offset() {
-        assert_eq!(Error::at(ErrorClass::CborTrailing, 7).to_string(), "cbor.trailing at byte 7");
-        assert_eq!(Error::new(ErrorClass::InviteExpired).to_string(), "invite.expired");
+        assert_eq!(
+            Error::at(ErrorClass::CborTrailing, 7).to_string(),
+            "cbor.trailing at byte 7"
+        );
+        assert_eq!(
+            Error::new(ErrorClass::InviteExpired).to_string(),
+            "invite.expired"
+        );
     }
 }

@@ -29,7 +29,11 @@ const LINK_BASE: &str = "https://quietwire.invalid/invite";
 
 fn check_class(error: &Error) {
     let class = error.class();
-    assert_eq!(ErrorClass::from_name(class.as_str()), Some(class), "class {class:?} does not round trip");
+    assert_eq!(
+        ErrorClass::from_name(class.as_str()),
+        Some(class),
+        "class {class:?} does not round trip"
+    );
 }
 
 /// Generic canonical CBOR: decode with the default limits; an accepted item re-encodes to
@@ -39,7 +43,10 @@ pub fn cbor_value(data: &[u8]) -> bool {
         Ok(value) => {
             let encoded = cbor::encode(&value);
             assert_eq!(encoded, data, "decode -> encode is not the identity");
-            assert_eq!(cbor::decode(&encoded, &Limits::DEFAULT).as_ref(), Ok(&value));
+            assert_eq!(
+                cbor::decode(&encoded, &Limits::DEFAULT).as_ref(),
+                Ok(&value)
+            );
             true
         }
         Err(e) => {
@@ -55,13 +62,22 @@ pub fn cbor_value(data: &[u8]) -> bool {
 pub fn device_record(data: &[u8]) -> bool {
     match SignedDeviceRecord::from_bytes(data, &SuitePolicy::ALL) {
         Ok(record) => {
-            assert_eq!(record.to_bytes(), data, "device record does not re-encode to its input");
-            let again = SignedDeviceRecord::from_bytes(&record.to_bytes(), &SuitePolicy::ALL).unwrap();
+            assert_eq!(
+                record.to_bytes(),
+                data,
+                "device record does not re-encode to its input"
+            );
+            let again =
+                SignedDeviceRecord::from_bytes(&record.to_bytes(), &SuitePolicy::ALL).unwrap();
             assert_eq!(again.record(), record.record());
             assert_eq!(again.body(), record.body());
             let suite = record.record().suite();
-            let others: Vec<_> = crate::suite::Suite::ALL.into_iter().filter(|s| *s != suite).collect();
-            let refused = SignedDeviceRecord::from_bytes(data, &SuitePolicy::only(&others)).unwrap_err();
+            let others: Vec<_> = crate::suite::Suite::ALL
+                .into_iter()
+                .filter(|s| *s != suite)
+                .collect();
+            let refused =
+                SignedDeviceRecord::from_bytes(data, &SuitePolicy::only(&others)).unwrap_err();
             assert_eq!(refused.class(), ErrorClass::SuiteDisallowed);
             true
         }
@@ -78,15 +94,22 @@ pub fn device_record(data: &[u8]) -> bool {
 pub fn invite(data: &[u8]) -> bool {
     match SignedInvite::from_bytes(data, FUZZ_NOW, &SuitePolicy::ALL) {
         Ok(invite) => {
-            assert_eq!(invite.to_bytes(), data, "invite does not re-encode to its input");
+            assert_eq!(
+                invite.to_bytes(),
+                data,
+                "invite does not re-encode to its input"
+            );
             let expires = invite.invite().expires();
             let at_expiry = SignedInvite::from_bytes(data, expires, &SuitePolicy::ALL).unwrap_err();
             assert_eq!(at_expiry.class(), ErrorClass::InviteExpired);
             let before = UnixTime(expires.0.saturating_sub(1));
             assert!(SignedInvite::from_bytes(data, before, &SuitePolicy::ALL).is_ok());
-            let from_qr = SignedInvite::from_qr(&invite.to_qr(), FUZZ_NOW, &SuitePolicy::ALL).unwrap();
+            let from_qr =
+                SignedInvite::from_qr(&invite.to_qr(), FUZZ_NOW, &SuitePolicy::ALL).unwrap();
             assert_eq!(from_qr, invite);
-            let from_link = SignedInvite::from_link(&invite.to_link(LINK_BASE), FUZZ_NOW, &SuitePolicy::ALL).unwrap();
+            let from_link =
+                SignedInvite::from_link(&invite.to_link(LINK_BASE), FUZZ_NOW, &SuitePolicy::ALL)
+                    .unwrap();
             assert_eq!(from_link, invite);
             true
         }
@@ -99,11 +122,17 @@ pub fn invite(data: &[u8]) -> bool {
 
 /// Invite links: an accepted link is reproduced exactly from its base and invite.
 pub fn invite_link(data: &[u8]) -> bool {
-    let Ok(link) = core::str::from_utf8(data) else { return false };
+    let Ok(link) = core::str::from_utf8(data) else {
+        return false;
+    };
     match SignedInvite::from_link(link, FUZZ_NOW, &SuitePolicy::ALL) {
         Ok(invite) => {
             let (base, _) = link.split_once('#').unwrap();
-            assert_eq!(invite.to_link(base), link, "link does not re-encode to its input");
+            assert_eq!(
+                invite.to_link(base),
+                link,
+                "link does not re-encode to its input"
+            );
             true
         }
         Err(e) => {
@@ -117,7 +146,11 @@ pub fn invite_link(data: &[u8]) -> bool {
 pub fn invite_qr(data: &[u8]) -> bool {
     match SignedInvite::from_qr(data, FUZZ_NOW, &SuitePolicy::ALL) {
         Ok(invite) => {
-            assert_eq!(invite.to_qr(), data, "QR payload does not re-encode to its input");
+            assert_eq!(
+                invite.to_qr(),
+                data,
+                "QR payload does not re-encode to its input"
+            );
             true
         }
         Err(e) => {
@@ -129,7 +162,9 @@ pub fn invite_qr(data: &[u8]) -> bool {
 
 /// `did:key` strings: an accepted string is the one canonical encoding of its key.
 pub fn did_key(data: &[u8]) -> bool {
-    let Ok(text) = core::str::from_utf8(data) else { return false };
+    let Ok(text) = core::str::from_utf8(data) else {
+        return false;
+    };
     match did_key::decode(text) {
         Ok(key) => {
             assert_eq!(did_key::encode(&key), text, "did:key is not canonical");
@@ -149,7 +184,10 @@ pub fn safety_qr(data: &[u8]) -> bool {
     match SafetyQr::from_bytes(data) {
         Ok(qr) => {
             let body = data.strip_prefix(b"QWS1").unwrap();
-            assert_eq!(cbor::encode(&cbor::decode(body, &Limits::DEFAULT).unwrap()), body);
+            assert_eq!(
+                cbor::encode(&cbor::decode(body, &Limits::DEFAULT).unwrap()),
+                body
+            );
             let encoded = qr.to_bytes();
             assert_eq!(SafetyQr::from_bytes(&encoded), Ok(qr));
             if encoded.len() == data.len() {
@@ -164,8 +202,11 @@ pub fn safety_qr(data: &[u8]) -> bool {
     }
 }
 
-/// Every target, by the name of its directory under `fuzz/`.
-pub const TARGETS: &[(&str, fn(&[u8]) -> bool)] = &[
+/// An invariant check: runs one decoder on the input, returns whether it was accepted.
+pub type Check = fn(&[u8]) -> bool;
+
+/// Every target, by the name of its file under `fuzz/fuzz_targets/`.
+pub const TARGETS: &[(&str, Check)] = &[
     ("cbor_value", cbor_value),
     ("device_record", device_record),
     ("invite", invite),

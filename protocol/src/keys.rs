@@ -8,7 +8,6 @@
 
 use core::fmt;
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use hpke::{Deserializable, Kem as _, Serializable};
 use rand_core::CryptoRng;
@@ -33,14 +32,14 @@ impl IdentityKey {
     /// `key.invalid` if it is not a curve point, `key.noncanonical` if the encoding is not
     /// the canonical one of that point, `key.low_order` if the point has small order.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<IdentityKey> {
-        let point = CompressedEdwardsY(*bytes).decompress().ok_or(ErrorClass::KeyInvalid)?;
-        if point.compress().to_bytes() != *bytes {
+        // One decompression; the canonical check reads the bytes instead of re-compressing.
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| ErrorClass::KeyInvalid)?;
+        if !is_canonical_edwards_encoding(bytes) {
             return Err(ErrorClass::KeyNonCanonical.into());
         }
-        if point.is_small_order() {
+        if key.is_weak() {
             return Err(ErrorClass::KeyLowOrder.into());
         }
-        let key = VerifyingKey::from_bytes(bytes).map_err(|_| ErrorClass::KeyInvalid)?;
         Ok(IdentityKey { bytes: *bytes, key })
     }
 
@@ -88,7 +87,10 @@ impl IdentityKeyPair {
         let signing = SigningKey::from_bytes(seed);
         let bytes = signing.verifying_key().to_bytes();
         // The public key of an honestly generated seed is always valid.
-        let public = IdentityKey { bytes, key: signing.verifying_key() };
+        let public = IdentityKey {
+            bytes,
+            key: signing.verifying_key(),
+        };
         IdentityKeyPair { signing, public }
     }
 
@@ -111,7 +113,9 @@ impl IdentityKeyPair {
 
 impl fmt::Debug for IdentityKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityKeyPair").field("public", &self.public).finish_non_exhaustive()
+        f.debug_struct("IdentityKeyPair")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
@@ -137,12 +141,14 @@ const X25519_LOW_ORDER: [[u8; 32]; 5] = [
         p_minus_one
     },
     [
-        0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09,
-        0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
+        0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4,
+        0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49,
+        0xb8, 0x00,
     ],
     [
-        0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44,
-        0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
+        0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef,
+        0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f,
+        0x11, 0x57,
     ],
 ];
 
@@ -155,6 +161,26 @@ fn is_canonical_field_element(bytes: &[u8; 32]) -> bool {
         }
     }
     false // equal to p
+}
+
+/// Whether the encoding of a point that decompressed is the canonical one (RFC 8032
+/// §5.1.2): `y < p`, and the sign bit clear when `x = 0`. Decompression accepts both
+/// violations, and `x = 0` happens exactly for `y = 1` and `y = p - 1`.
+fn is_canonical_edwards_encoding(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    let sign = y.last().map_or(0, |b| b >> 7);
+    if let Some(last) = y.last_mut() {
+        *last &= 0x7f;
+    }
+    let mut one = [0u8; 32];
+    if let Some(first) = one.first_mut() {
+        *first = 1;
+    }
+    let mut p_minus_one = P;
+    if let Some(first) = p_minus_one.first_mut() {
+        *first -= 1;
+    }
+    is_canonical_field_element(&y) && !(sign == 1 && (y == one || y == p_minus_one))
 }
 
 /// Checks an X25519 public key (u-coordinate) as the spec requires.
@@ -233,7 +259,9 @@ impl X25519Secret {
 
 impl fmt::Debug for X25519Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("X25519Secret").field("public", &self.public).finish_non_exhaustive()
+        f.debug_struct("X25519Secret")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
@@ -255,18 +283,25 @@ impl KemPublicKey {
         if bytes.len() != suite.kem_public_key_len() {
             return Err(ErrorClass::SchemaLength.into());
         }
-        let x25519_part = bytes.len().checked_sub(32).and_then(|start| bytes.get(start..));
+        let x25519_part = bytes
+            .len()
+            .checked_sub(32)
+            .and_then(|start| bytes.get(start..));
         let x25519_part: [u8; 32] = crate::schema::fixed(x25519_part.unwrap_or_default())?;
         match suite {
             Suite::XWing => {
                 // The X-Wing constructor runs the FIPS 203 modulus check on the ML-KEM-768
                 // part (the first 1184 bytes); the X25519 part gets our stricter rules.
-                <hpke::kem::XWing as hpke::Kem>::PublicKey::from_bytes(bytes).map_err(|_| ErrorClass::KeyInvalid)?;
+                <hpke::kem::XWing as hpke::Kem>::PublicKey::from_bytes(bytes)
+                    .map_err(|_| ErrorClass::KeyInvalid)?;
                 check_x25519(&x25519_part)?;
             }
             Suite::X25519 => check_x25519(&x25519_part)?,
         }
-        Ok(KemPublicKey { suite, bytes: bytes.to_vec() })
+        Ok(KemPublicKey {
+            suite,
+            bytes: bytes.to_vec(),
+        })
     }
 
     /// The suite this key belongs to.
@@ -282,7 +317,12 @@ impl KemPublicKey {
 
 impl fmt::Debug for KemPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KemPublicKey({:?}, {} bytes)", self.suite, self.bytes.len())
+        write!(
+            f,
+            "KemPublicKey({:?}, {} bytes)",
+            self.suite,
+            self.bytes.len()
+        )
     }
 }
 
@@ -309,9 +349,16 @@ impl KemSecret {
     pub fn from_seed(suite: Suite, seed: &[u8; 32]) -> KemSecret {
         let bytes = match suite {
             Suite::XWing => hpke::kem::XWing::derive_keypair(seed).1.to_bytes().to_vec(),
-            Suite::X25519 => hpke::kem::X25519HkdfSha256::derive_keypair(seed).1.to_bytes().to_vec(),
+            Suite::X25519 => hpke::kem::X25519HkdfSha256::derive_keypair(seed)
+                .1
+                .to_bytes()
+                .to_vec(),
         };
-        KemSecret { suite, seed: *seed, public: KemPublicKey { suite, bytes } }
+        KemSecret {
+            suite,
+            seed: *seed,
+            public: KemPublicKey { suite, bytes },
+        }
     }
 
     /// The public key.
@@ -327,7 +374,9 @@ impl KemSecret {
 
 impl fmt::Debug for KemSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KemSecret").field("suite", &self.suite).finish_non_exhaustive()
+        f.debug_struct("KemSecret")
+            .field("suite", &self.suite)
+            .finish_non_exhaustive()
     }
 }
 
@@ -343,6 +392,44 @@ impl fmt::Display for Hex<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+
+    /// The byte-level canonical check agrees with the definition (re-compressing the
+    /// decompressed point gives the same bytes) on every encoding near the edges.
+    #[test]
+    fn canonical_edwards_check_matches_recompression() {
+        let mut cases: Vec<[u8; 32]> = Vec::new();
+        for low in 0u8..=40 {
+            let mut y = [0u8; 32];
+            y[0] = low;
+            cases.push(y);
+        }
+        for delta in 0u8..=19 {
+            // p - 1 + delta ... 2^255 - 1: every y >= p - 1.
+            let mut y = P;
+            y[0] = y[0].wrapping_sub(1).wrapping_add(delta);
+            cases.push(y);
+        }
+        for seed in 0u8..64 {
+            cases.push(*IdentityKeyPair::from_seed(&[seed; 32]).public().as_bytes());
+        }
+        let mut checked = 0;
+        for base in cases {
+            for sign in [0u8, 0x80] {
+                let mut bytes = base;
+                bytes[31] = (bytes[31] & 0x7f) | sign;
+                if let Some(point) = CompressedEdwardsY(bytes).decompress() {
+                    checked += 1;
+                    assert_eq!(
+                        is_canonical_edwards_encoding(&bytes),
+                        point.compress().to_bytes() == bytes,
+                        "{bytes:02x?}"
+                    );
+                }
+            }
+        }
+        assert!(checked > 100);
+    }
 
     fn class<T>(r: Result<T>) -> ErrorClass {
         match r {
@@ -354,17 +441,26 @@ mod tests {
     #[test]
     fn x25519_low_order_points_are_rejected() {
         for point in &X25519_LOW_ORDER {
-            assert_eq!(class(X25519PublicKey::from_bytes(point)), ErrorClass::KeyLowOrder);
+            assert_eq!(
+                class(X25519PublicKey::from_bytes(point)),
+                ErrorClass::KeyLowOrder
+            );
             // Each listed point really has small order: multiplying by the cofactor gives 0.
             let eight = curve25519_dalek::Scalar::from(8u8);
             let q = curve25519_dalek::MontgomeryPoint(*point) * eight;
             assert_eq!(q.to_bytes(), [0u8; 32]);
         }
-        assert_eq!(class(X25519PublicKey::from_bytes(&P)), ErrorClass::KeyNonCanonical);
+        assert_eq!(
+            class(X25519PublicKey::from_bytes(&P)),
+            ErrorClass::KeyNonCanonical
+        );
         let mut high = [0u8; 32];
         high[0] = 9;
         high[31] = 0x80;
-        assert_eq!(class(X25519PublicKey::from_bytes(&high)), ErrorClass::KeyNonCanonical);
+        assert_eq!(
+            class(X25519PublicKey::from_bytes(&high)),
+            ErrorClass::KeyNonCanonical
+        );
         let mut nine = [0u8; 32];
         nine[0] = 9;
         assert!(X25519PublicKey::from_bytes(&nine).is_ok());
@@ -375,20 +471,39 @@ mod tests {
         // The identity point (0, 1) is canonical and of small order.
         let mut identity = [0u8; 32];
         identity[0] = 1;
-        assert_eq!(class(IdentityKey::from_bytes(&identity)), ErrorClass::KeyLowOrder);
+        assert_eq!(
+            class(IdentityKey::from_bytes(&identity)),
+            ErrorClass::KeyLowOrder
+        );
         // y = p + 1 is a non-canonical encoding of the same point.
         let mut non_canonical = P;
         non_canonical[0] = 0xee;
-        assert_eq!(class(IdentityKey::from_bytes(&non_canonical)), ErrorClass::KeyNonCanonical);
+        assert_eq!(
+            class(IdentityKey::from_bytes(&non_canonical)),
+            ErrorClass::KeyNonCanonical
+        );
         // y = 2 is not on the curve.
         let mut not_on_curve = [0u8; 32];
         not_on_curve[0] = 2;
-        assert_eq!(class(IdentityKey::from_bytes(&not_on_curve)), ErrorClass::KeyInvalid);
+        assert_eq!(
+            class(IdentityKey::from_bytes(&not_on_curve)),
+            ErrorClass::KeyInvalid
+        );
         let pair = IdentityKeyPair::from_seed(&[7u8; 32]);
         assert!(IdentityKey::from_bytes(pair.public().as_bytes()).is_ok());
         let signature = pair.sign(Label::Invite, b"body");
-        assert!(pair.public().verify(Label::Invite, b"body", &signature).is_ok());
-        assert_eq!(class(pair.public().verify(Label::DeviceRecord, b"body", &signature)), ErrorClass::IdentitySignature);
+        assert!(
+            pair.public()
+                .verify(Label::Invite, b"body", &signature)
+                .is_ok()
+        );
+        assert_eq!(
+            class(
+                pair.public()
+                    .verify(Label::DeviceRecord, b"body", &signature)
+            ),
+            ErrorClass::IdentitySignature
+        );
     }
 
     #[test]
@@ -397,12 +512,21 @@ mod tests {
             let secret = KemSecret::from_seed(suite, &[3u8; 32]);
             assert_eq!(secret.public().as_bytes().len(), suite.kem_public_key_len());
             assert!(KemPublicKey::from_bytes(suite, secret.public().as_bytes()).is_ok());
-            assert_eq!(class(KemPublicKey::from_bytes(suite, &[0u8; 5])), ErrorClass::SchemaLength);
+            assert_eq!(
+                class(KemPublicKey::from_bytes(suite, &[0u8; 5])),
+                ErrorClass::SchemaLength
+            );
         }
-        let mut bad = KemSecret::from_seed(Suite::XWing, &[3u8; 32]).public().as_bytes().to_vec();
+        let mut bad = KemSecret::from_seed(Suite::XWing, &[3u8; 32])
+            .public()
+            .as_bytes()
+            .to_vec();
         bad[0] = 0xff;
         bad[1] = 0xff; // first coefficient 0xfff >= q
-        assert_eq!(class(KemPublicKey::from_bytes(Suite::XWing, &bad)), ErrorClass::KeyInvalid);
+        assert_eq!(
+            class(KemPublicKey::from_bytes(Suite::XWing, &bad)),
+            ErrorClass::KeyInvalid
+        );
     }
 
     #[test]

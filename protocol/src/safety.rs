@@ -132,13 +132,19 @@ pub struct SafetyQr {
 impl SafetyQr {
     /// The QR a device with identity `own` shows to verify `peer`.
     pub fn new(own: &IdentityKey, peer: &IdentityKey) -> SafetyQr {
-        SafetyQr { shower: Fingerprint::of(own).qr_part(), peer: Fingerprint::of(peer).qr_part() }
+        SafetyQr {
+            shower: Fingerprint::of(own).qr_part(),
+            peer: Fingerprint::of(peer).qr_part(),
+        }
     }
 
     /// The payload: `"QWS1"` followed by the canonical CBOR map.
     pub fn to_bytes(&self) -> Vec<u8> {
         let map = schema::build_map(
-            vec![(2, Value::from(&self.shower[..])), (3, Value::from(&self.peer[..]))],
+            vec![
+                (2, Value::from(&self.shower[..])),
+                (3, Value::from(&self.peer[..])),
+            ],
             &Default::default(),
         );
         let mut out = QR_MAGIC.to_vec();
@@ -170,7 +176,11 @@ impl SafetyQr {
         let scanned = SafetyQr::from_bytes(payload)?;
         let expected = SafetyQr::new(peer, own);
         let matches = scanned.shower.ct_eq(&expected.shower) & scanned.peer.ct_eq(&expected.peer);
-        if bool::from(matches) { Ok(()) } else { Err(ErrorClass::SafetyMismatch.into()) }
+        if bool::from(matches) {
+            Ok(())
+        } else {
+            Err(ErrorClass::SafetyMismatch.into())
+        }
     }
 }
 
@@ -198,8 +208,17 @@ mod tests {
         let shown = SafetyQr::new(a.public(), b.public()).to_bytes();
         assert!(SafetyQr::verify_scanned(&shown, b.public(), a.public()).is_ok());
         let err = |r: Result<()>| r.map_err(|e| e.class());
-        assert_eq!(err(SafetyQr::verify_scanned(&shown, a.public(), b.public())), Err(ErrorClass::SafetyMismatch));
-        assert_eq!(err(SafetyQr::verify_scanned(&shown, c.public(), a.public())), Err(ErrorClass::SafetyMismatch));
-        assert_eq!(err(SafetyQr::verify_scanned(b"QWI1", b.public(), a.public())), Err(ErrorClass::QrMagic));
+        assert_eq!(
+            err(SafetyQr::verify_scanned(&shown, a.public(), b.public())),
+            Err(ErrorClass::SafetyMismatch)
+        );
+        assert_eq!(
+            err(SafetyQr::verify_scanned(&shown, c.public(), a.public())),
+            Err(ErrorClass::SafetyMismatch)
+        );
+        assert_eq!(
+            err(SafetyQr::verify_scanned(b"QWI1", b.public(), a.public())),
+            Err(ErrorClass::QrMagic)
+        );
     }
 }

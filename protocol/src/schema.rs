@@ -20,25 +20,35 @@ impl Fields {
     /// Checks that `value` is a map of the current version whose non-negative keys are all in
     /// `known` (which must include the version key 1).
     pub(crate) fn new(value: Value, known: &[u64]) -> Result<Fields> {
-        let Value::Map(map) = value else { return Err(ErrorClass::SchemaWrongType.into()) };
+        let Value::Map(map) = value else {
+            return Err(ErrorClass::SchemaWrongType.into());
+        };
         let mut fields = Fields { map };
         let version = fields.uint(VERSION_KEY)?;
         if version != VERSION {
             return Err(ErrorClass::SchemaVersion.into());
         }
-        if fields.map.keys().any(|k| k.as_u64().is_some_and(|k| !known.contains(&k))) {
+        if fields
+            .map
+            .keys()
+            .any(|k| k.as_u64().is_some_and(|k| !known.contains(&k)))
+        {
             return Err(ErrorClass::SchemaUnknownCritical.into());
         }
         Ok(fields)
     }
 
     fn take(&mut self, key: u64) -> Result<Value> {
-        self.map.remove(&Int::uint(key)).ok_or_else(|| ErrorClass::SchemaMissingField.into())
+        self.map
+            .remove(&Int::uint(key))
+            .ok_or_else(|| ErrorClass::SchemaMissingField.into())
     }
 
     pub(crate) fn uint(&mut self, key: u64) -> Result<u64> {
         match self.take(key)? {
-            Value::Int(int) => int.as_u64().ok_or_else(|| ErrorClass::SchemaWrongType.into()),
+            Value::Int(int) => int
+                .as_u64()
+                .ok_or_else(|| ErrorClass::SchemaWrongType.into()),
             _ => Err(ErrorClass::SchemaWrongType.into()),
         }
     }
@@ -82,7 +92,9 @@ pub(crate) fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N]> {
 
 /// Splits a signed structure `[body: bstr, signature: bstr .size 64]`.
 pub(crate) fn split_signed(value: Value) -> Result<(Vec<u8>, [u8; 64])> {
-    let Value::Array(items) = value else { return Err(ErrorClass::SchemaWrongType.into()) };
+    let Value::Array(items) = value else {
+        return Err(ErrorClass::SchemaWrongType.into());
+    };
     let [body, signature]: [Value; 2] = items.try_into().map_err(|_| ErrorClass::SchemaLength)?;
     let (Value::Bytes(body), Value::Bytes(signature)) = (body, signature) else {
         return Err(ErrorClass::SchemaWrongType.into());
@@ -102,5 +114,8 @@ pub(crate) fn build_map(fields: Vec<(u64, Value)>, extensions: &BTreeMap<Int, Va
 
 /// Encodes `[body, signature]`.
 pub(crate) fn signed(body: &[u8], signature: &[u8; 64]) -> Vec<u8> {
-    crate::cbor::encode(&Value::Array(vec![Value::from(body), Value::from(&signature[..])]))
+    crate::cbor::encode(&Value::Array(vec![
+        Value::from(body),
+        Value::from(&signature[..]),
+    ]))
 }

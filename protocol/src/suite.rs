@@ -81,11 +81,17 @@ pub struct SuitePolicy {
 
 impl SuitePolicy {
     /// Accept every registered suite.
-    pub const ALL: SuitePolicy = SuitePolicy { xwing: true, x25519: true };
+    pub const ALL: SuitePolicy = SuitePolicy {
+        xwing: true,
+        x25519: true,
+    };
 
     /// Accept only the given suites.
     pub fn only(suites: &[Suite]) -> SuitePolicy {
-        SuitePolicy { xwing: suites.contains(&Suite::XWing), x25519: suites.contains(&Suite::X25519) }
+        SuitePolicy {
+            xwing: suites.contains(&Suite::XWing),
+            x25519: suites.contains(&Suite::X25519),
+        }
     }
 
     /// Whether `suite` is accepted.
@@ -102,7 +108,11 @@ impl SuitePolicy {
     /// `suite.unknown` for an unregistered id, `suite.disallowed` for a refused suite.
     pub fn check(&self, id: u64) -> Result<Suite> {
         let suite = Suite::from_id(id)?;
-        if self.allows(suite) { Ok(suite) } else { Err(ErrorClass::SuiteDisallowed.into()) }
+        if self.allows(suite) {
+            Ok(suite)
+        } else {
+            Err(ErrorClass::SuiteDisallowed.into())
+        }
     }
 }
 
@@ -121,10 +131,19 @@ mod tests {
         for suite in Suite::ALL {
             assert_eq!(Suite::from_id(suite.id()), Ok(suite));
         }
-        assert_eq!(Suite::from_id(0).map_err(|e| e.class()), Err(ErrorClass::SuiteUnknown));
+        assert_eq!(
+            Suite::from_id(0).map_err(|e| e.class()),
+            Err(ErrorClass::SuiteUnknown)
+        );
         let only_default = SuitePolicy::only(&[Suite::XWing]);
         assert_eq!(only_default.check(1), Ok(Suite::XWing));
-        assert_eq!(only_default.check(2).map_err(|e| e.class()), Err(ErrorClass::SuiteDisallowed));
-        assert_eq!(only_default.check(3).map_err(|e| e.class()), Err(ErrorClass::SuiteUnknown));
+        assert_eq!(
+            only_default.check(2).map_err(|e| e.class()),
+            Err(ErrorClass::SuiteDisallowed)
+        );
+        assert_eq!(
+            only_default.check(3).map_err(|e| e.class()),
+            Err(ErrorClass::SuiteUnknown)
+        );
     }
 }

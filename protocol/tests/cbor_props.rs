@@ -1,5 +1,12 @@
 //! Property tests of the deterministic CBOR layer.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
@@ -24,7 +31,8 @@ fn value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(6, 64, 8, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            proptest::collection::btree_map(int(), inner, 0..8).prop_map(|m: BTreeMap<Int, Value>| Value::Map(m)),
+            proptest::collection::btree_map(int(), inner, 0..8)
+                .prop_map(|m: BTreeMap<Int, Value>| Value::Map(m)),
         ]
     })
 }
@@ -57,10 +65,10 @@ proptest! {
         let mut mutated = bytes.clone();
         let i = index.index(mutated.len());
         mutated[i] = byte;
-        if mutated != bytes {
-            if let Ok(other) = cbor::decode(&mutated, &Limits::DEFAULT) {
-                prop_assert_ne!(other, v);
-            }
+        if mutated != bytes
+            && let Ok(other) = cbor::decode(&mutated, &Limits::DEFAULT)
+        {
+            prop_assert_ne!(other, v);
         }
     }
 

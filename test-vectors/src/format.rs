@@ -124,32 +124,61 @@ pub fn check_file<G: Group>(file: &VectorFile<G>) -> Result<(), String> {
                 return Err(format!("{}: duplicate slug {}", file.family, meta.slug));
             }
             let slug_ok = !meta.slug.is_empty()
-                && meta.slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && meta
+                    .slug
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !slug_ok {
-                return Err(format!("{}: slug {:?} is not kebab-case", file.family, meta.slug));
+                return Err(format!(
+                    "{}: slug {:?} is not kebab-case",
+                    file.family, meta.slug
+                ));
             }
             for flag in meta.flags {
                 if !file.notes.contains_key(flag) {
-                    return Err(format!("{}: tcId {id} uses undefined flag {flag}", file.family));
+                    return Err(format!(
+                        "{}: tcId {id} uses undefined flag {flag}",
+                        file.family
+                    ));
                 }
             }
             match (meta.result, meta.error_class) {
-                (Outcome::Invalid, Some(class)) => {
-                    if quietwire::ErrorClass::from_name(class).is_none() {
-                        return Err(format!("{}: tcId {id} names unknown error class {class}", file.family));
-                    }
+                (Outcome::Invalid, Some(class))
+                    if quietwire::ErrorClass::from_name(class).is_none() =>
+                {
+                    return Err(format!(
+                        "{}: tcId {id} names unknown error class {class}",
+                        file.family
+                    ));
                 }
-                (Outcome::Invalid, None) => return Err(format!("{}: invalid tcId {id} has no errorClass", file.family)),
-                (_, Some(_)) => return Err(format!("{}: tcId {id} has an errorClass but is not invalid", file.family)),
+                (Outcome::Invalid, Some(_)) => {}
+                (Outcome::Invalid, None) => {
+                    return Err(format!(
+                        "{}: invalid tcId {id} has no errorClass",
+                        file.family
+                    ));
+                }
+                (_, Some(_)) => {
+                    return Err(format!(
+                        "{}: tcId {id} has an errorClass but is not invalid",
+                        file.family
+                    ));
+                }
                 (Outcome::Acceptable, None) if meta.flags.is_empty() => {
-                    return Err(format!("{}: acceptable tcId {id} has no flag explaining why", file.family));
+                    return Err(format!(
+                        "{}: acceptable tcId {id} has no flag explaining why",
+                        file.family
+                    ));
                 }
                 _ => {}
             }
         }
     }
     if count != file.number_of_tests {
-        return Err(format!("{}: numberOfTests is {} but the file has {count} tests", file.family, file.number_of_tests));
+        return Err(format!(
+            "{}: numberOfTests is {} but the file has {count} tests",
+            file.family, file.number_of_tests
+        ));
     }
     Ok(())
 }
@@ -219,6 +248,8 @@ pub mod hex_opt {
         if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(serde::de::Error::custom("hex must be lowercase"));
         }
-        hex::decode(&text).map(Some).map_err(serde::de::Error::custom)
+        hex::decode(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
     }
 }

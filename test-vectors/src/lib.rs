@@ -48,13 +48,25 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
     let mut files = Vec::new();
     for (name, contents) in [
         ("cbor.json", to_json(&families::cbor::generate()?)?),
-        ("device_record.json", to_json(&families::device_record::generate()?)?),
-        ("safety_code.json", to_json(&families::safety_code::generate()?)?),
+        (
+            "device_record.json",
+            to_json(&families::device_record::generate()?)?,
+        ),
+        (
+            "safety_code.json",
+            to_json(&families::safety_code::generate()?)?,
+        ),
         ("did_key.json", to_json(&families::did_key::generate()?)?),
         ("invite.json", to_json(&families::invite::generate()?)?),
-        ("invite_encoding.json", to_json(&families::invite_encoding::generate()?)?),
+        (
+            "invite_encoding.json",
+            to_json(&families::invite_encoding::generate()?)?,
+        ),
     ] {
-        files.push(GeneratedFile { name: name.to_owned(), contents });
+        files.push(GeneratedFile {
+            name: name.to_owned(),
+            contents,
+        });
     }
     Ok(files)
 }

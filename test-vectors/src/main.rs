@@ -57,7 +57,9 @@ fn main() -> ExitCode {
             if stale == 0 {
                 ExitCode::SUCCESS
             } else {
-                eprintln!("{stale} file(s) differ from the generator: run `cargo run -p quietwire-test-vectors -- generate`");
+                eprintln!(
+                    "{stale} file(s) differ from the generator: run `cargo run -p quietwire-test-vectors -- generate`"
+                );
                 ExitCode::FAILURE
             }
         }

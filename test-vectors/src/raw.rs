@@ -25,7 +25,8 @@ pub fn wide_head(major: u8, arg: u64, width: usize) -> Vec<u8> {
         _ => 27,
     };
     let mut out = vec![(major << 5) | ai];
-    out.extend_from_slice(&arg.to_be_bytes()[8 - width.min(8)..]);
+    let bytes = arg.to_be_bytes();
+    out.extend_from_slice(bytes.get(8 - width.min(8)..).unwrap_or(&bytes));
     out
 }
 

@@ -33,7 +33,11 @@ pub struct ReplayRng {
 impl ReplayRng {
     /// An RNG replaying the concatenation of `parts`.
     pub fn new(parts: &[&[u8]]) -> ReplayRng {
-        ReplayRng { bytes: parts.concat(), pos: 0, overrun: false }
+        ReplayRng {
+            bytes: parts.concat(),
+            pos: 0,
+            overrun: false,
+        }
     }
 
     /// Whether every byte was drawn and no more.

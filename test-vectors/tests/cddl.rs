@@ -4,6 +4,13 @@
 //! The `cddl` crate validates against the first rule of a document, so each check prepends
 //! `root = <rule>` to the spec's file.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -28,7 +35,9 @@ fn vectors(family: &str) -> Value {
 }
 
 fn hex_field(test: &Value, field: &str) -> Option<Vec<u8>> {
-    test.get(field).and_then(Value::as_str).map(|h| hex::decode(h).unwrap())
+    test.get(field)
+        .and_then(Value::as_str)
+        .map(|h| hex::decode(h).unwrap())
 }
 
 /// The body of a signed structure `[body, signature]`, decoded with the strict decoder.
@@ -50,26 +59,41 @@ struct Tally {
 
 impl Tally {
     fn new() -> Self {
-        Self { checked: 0, failures: Vec::new() }
+        Self {
+            checked: 0,
+            failures: Vec::new(),
+        }
     }
 
     fn expect_match(&mut self, cddl: &str, rule: &str, bytes: &[u8], id: &str) {
         self.checked += 1;
         if let Err(e) = matches(cddl, rule, bytes) {
-            self.failures.push(format!("{id}: does not match `{rule}`: {e}"));
+            self.failures
+                .push(format!("{id}: does not match `{rule}`: {e}"));
         }
     }
 
     fn expect_mismatch(&mut self, cddl: &str, rule: &str, bytes: &[u8], id: &str) {
         self.checked += 1;
         if matches(cddl, rule, bytes).is_ok() {
-            self.failures.push(format!("{id}: matches `{rule}` although the vector is invalid"));
+            self.failures.push(format!(
+                "{id}: matches `{rule}` although the vector is invalid"
+            ));
         }
     }
 
     fn finish(self, minimum: usize) {
-        assert!(self.failures.is_empty(), "{} CDDL failures:\n{}", self.failures.len(), self.failures.join("\n"));
-        assert!(self.checked >= minimum, "only {} items checked, expected at least {minimum}", self.checked);
+        assert!(
+            self.failures.is_empty(),
+            "{} CDDL failures:\n{}",
+            self.failures.len(),
+            self.failures.join("\n")
+        );
+        assert!(
+            self.checked >= minimum,
+            "only {} items checked, expected at least {minimum}",
+            self.checked
+        );
     }
 }
 
@@ -82,7 +106,11 @@ fn for_tests(family: &str, types: &[&str], mut f: impl FnMut(String, &Value)) {
             continue;
         }
         for test in group["tests"].as_array().unwrap() {
-            let id = format!("{family}#{} ({})", test["tcId"], test["slug"].as_str().unwrap());
+            let id = format!(
+                "{family}#{} ({})",
+                test["tcId"],
+                test["slug"].as_str().unwrap()
+            );
             f(id, test);
         }
     }
@@ -99,9 +127,9 @@ fn is_valid(test: &Value) -> bool {
 /// key from an extension. `validator_gaps_are_still_there` below fails once that is fixed, so
 /// the exemption cannot outlive the gap.
 fn is_structural_fault(test: &Value) -> bool {
-    test["errorClass"]
-        .as_str()
-        .is_some_and(|c| (c.starts_with("schema.") && c != "schema.unknown_critical") || c == "suite.unknown")
+    test["errorClass"].as_str().is_some_and(|c| {
+        (c.starts_with("schema.") && c != "schema.unknown_critical") || c == "suite.unknown"
+    })
 }
 
 #[test]
@@ -110,17 +138,31 @@ fn valid_cbor_items_match_the_data_model() {
     let mut tally = Tally::new();
     for_tests("cbor", &["cbor-decode"], |id, test| {
         if is_valid(test) {
-            tally.expect_match(&cddl, "deterministic-item", &hex_field(test, "input").unwrap(), &id);
+            tally.expect_match(
+                &cddl,
+                "deterministic-item",
+                &hex_field(test, "input").unwrap(),
+                &id,
+            );
         }
     });
     tally.finish(30);
 }
 
-fn check_signed(family: &str, types: &[&str], field: &str, outer: &str, body: &str, minimum: usize) {
+fn check_signed(
+    family: &str,
+    types: &[&str],
+    field: &str,
+    outer: &str,
+    body: &str,
+    minimum: usize,
+) {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
     for_tests(family, types, |id, test| {
-        let Some(bytes) = hex_field(test, field) else { return };
+        let Some(bytes) = hex_field(test, field) else {
+            return;
+        };
         if is_valid(test) {
             tally.expect_match(&cddl, outer, &bytes, &id);
             tally.expect_match(&cddl, body, &signed_body(&bytes), &id);
@@ -130,8 +172,11 @@ fn check_signed(family: &str, types: &[&str], field: &str, outer: &str, body: &s
             let body_ok = quietwire::cbor::decode(&bytes, &quietwire::cbor::Limits::DEFAULT)
                 .ok()
                 .and_then(|v| match v {
-                    quietwire::cbor::Value::Array(items) if items.len() == 2 => match items.first() {
-                        Some(quietwire::cbor::Value::Bytes(b)) => Some(matches(&cddl, body, b).is_ok()),
+                    quietwire::cbor::Value::Array(items) if items.len() == 2 => match items.first()
+                    {
+                        Some(quietwire::cbor::Value::Bytes(b)) => {
+                            Some(matches(&cddl, body, b).is_ok())
+                        }
                         _ => None,
                     },
                     _ => None,
@@ -139,7 +184,10 @@ fn check_signed(family: &str, types: &[&str], field: &str, outer: &str, body: &s
                 .unwrap_or(false);
             tally.checked += 1;
             if envelope_ok && body_ok {
-                tally.failures.push(format!("{id}: matches the CDDL although rejected with {}", test["errorClass"]));
+                tally.failures.push(format!(
+                    "{id}: matches the CDDL although rejected with {}",
+                    test["errorClass"]
+                ));
             }
         }
     });
@@ -160,26 +208,37 @@ fn device_records_match_the_cddl() {
 
 #[test]
 fn invites_match_the_cddl() {
-    check_signed("invite", &["invite-create", "invite-verify"], "invite", "signed-invite", "invite-body", 20);
+    check_signed(
+        "invite",
+        &["invite-create", "invite-verify"],
+        "invite",
+        "signed-invite",
+        "invite-body",
+        20,
+    );
 }
 
 #[test]
 fn invite_encodings_carry_cddl_valid_invites() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
-    for_tests("invite_encoding", &["invite-encode", "invite-qr-parse"], |id, test| {
-        if !is_valid(test) {
-            return;
-        }
-        if let Some(invite) = hex_field(test, "invite") {
-            tally.expect_match(&cddl, "signed-invite", &invite, &id);
-            tally.expect_match(&cddl, "invite-body", &signed_body(&invite), &id);
-        }
-        if let Some(qr) = hex_field(test, "qr") {
-            let payload = qr.strip_prefix(b"QWI1").unwrap();
-            tally.expect_match(&cddl, "signed-invite", payload, &id);
-        }
-    });
+    for_tests(
+        "invite_encoding",
+        &["invite-encode", "invite-qr-parse"],
+        |id, test| {
+            if !is_valid(test) {
+                return;
+            }
+            if let Some(invite) = hex_field(test, "invite") {
+                tally.expect_match(&cddl, "signed-invite", &invite, &id);
+                tally.expect_match(&cddl, "invite-body", &signed_body(&invite), &id);
+            }
+            if let Some(qr) = hex_field(test, "qr") {
+                let payload = qr.strip_prefix(b"QWI1").unwrap();
+                tally.expect_match(&cddl, "signed-invite", payload, &id);
+            }
+        },
+    );
     tally.finish(4);
 }
 
@@ -187,15 +246,21 @@ fn invite_encodings_carry_cddl_valid_invites() {
 fn safety_qr_payloads_match_the_cddl() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
-    for_tests("safety_code", &["safety-qr-create", "safety-qr-verify"], |id, test| {
-        let payload = hex_field(test, "payload").unwrap();
-        let Some(map) = payload.strip_prefix(b"QWS1") else { return };
-        if is_valid(test) {
-            tally.expect_match(&cddl, "safety-qr", map, &id);
-        } else if is_structural_fault(test) {
-            tally.expect_mismatch(&cddl, "safety-qr", map, &id);
-        }
-    });
+    for_tests(
+        "safety_code",
+        &["safety-qr-create", "safety-qr-verify"],
+        |id, test| {
+            let payload = hex_field(test, "payload").unwrap();
+            let Some(map) = payload.strip_prefix(b"QWS1") else {
+                return;
+            };
+            if is_valid(test) {
+                tally.expect_match(&cddl, "safety-qr", map, &id);
+            } else if is_structural_fault(test) {
+                tally.expect_mismatch(&cddl, "safety-qr", map, &id);
+            }
+        },
+    );
     tally.finish(5);
 }
 
@@ -227,5 +292,12 @@ fn validator_gaps_are_still_there() {
     // {"a": 1}: a text key inside the recursive data-model rule is accepted.
     assert!(matches(&cddl, "deterministic-item", &[0xa1, 0x61, 0x61, 0x01]).is_ok());
     // {1: 1, 2: h'00', 3: h'00'}: key 3 is not a negative extension key but is accepted.
-    assert!(matches(&cddl, "{ 1 => 1, 2 => bstr, * nint => any }", &[0xa3, 0x01, 0x01, 0x02, 0x41, 0x00, 0x03, 0x41, 0x00]).is_ok());
+    assert!(
+        matches(
+            &cddl,
+            "{ 1 => 1, 2 => bstr, * nint => any }",
+            &[0xa3, 0x01, 0x01, 0x02, 0x41, 0x00, 0x03, 0x41, 0x00]
+        )
+        .is_ok()
+    );
 }

@@ -7,6 +7,13 @@
 //!
 //! A panic inside a check names the file that caused it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 
 use quietwire::fuzzing::TARGETS;
@@ -16,8 +23,13 @@ fn fuzz_dir() -> PathBuf {
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     files
 }
@@ -45,22 +57,37 @@ fn replay(kind: &str) -> Vec<(&'static str, usize, usize)> {
 fn every_target_has_a_fuzz_binary_and_seeds() {
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
     for (name, _) in TARGETS {
-        assert!(fuzz_dir().join(format!("fuzz_targets/{name}.rs")).is_file(), "no fuzz target {name}");
-        assert!(manifest.contains(&format!("name = \"{name}\"")), "{name} missing from fuzz/Cargo.toml");
+        assert!(
+            fuzz_dir().join(format!("fuzz_targets/{name}.rs")).is_file(),
+            "no fuzz target {name}"
+        );
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "{name} missing from fuzz/Cargo.toml"
+        );
     }
     for target in files(&fuzz_dir().join("fuzz_targets")) {
         let stem = target.file_stem().unwrap().to_str().unwrap().to_owned();
-        assert!(TARGETS.iter().any(|(n, _)| *n == stem), "fuzz target {stem} has no replay");
+        assert!(
+            TARGETS.iter().any(|(n, _)| *n == stem),
+            "fuzz target {stem} has no replay"
+        );
     }
 }
 
 #[test]
 fn seeds_replay_and_each_target_accepts_some() {
     for (name, total, accepted) in replay("seeds") {
-        assert!(total > 0, "{name}: no seeds; run python3 fuzz/seed-corpus.py");
+        assert!(
+            total > 0,
+            "{name}: no seeds; run python3 fuzz/seed-corpus.py"
+        );
         // Valid vectors are among the seeds, so every target must reach its success path.
         assert!(accepted > 0, "{name}: no seed accepted ({total} seeds)");
-        assert!(accepted < total, "{name}: every seed accepted; the seeds lack invalid inputs");
+        assert!(
+            accepted < total,
+            "{name}: every seed accepted; the seeds lack invalid inputs"
+        );
     }
 }
 
@@ -78,10 +105,18 @@ fn local_corpus_replays() {
 #[test]
 fn seeds_match_the_vectors() {
     use sha2::{Digest, Sha256};
-    let sources: &[(&str, &[(&str, &str, bool)])] = &[
+    /// (vector family, field, whether the field is hex).
+    type Source = (&'static str, &'static str, bool);
+    let sources: &[(&str, &[Source])] = &[
         ("cbor_value", &[("cbor", "input", true)]),
         ("device_record", &[("device_record", "record", true)]),
-        ("invite", &[("invite", "invite", true), ("invite_encoding", "invite", true)]),
+        (
+            "invite",
+            &[
+                ("invite", "invite", true),
+                ("invite_encoding", "invite", true),
+            ],
+        ),
         ("invite_link", &[("invite_encoding", "link", false)]),
         ("invite_qr", &[("invite_encoding", "qr", true)]),
         ("did_key", &[("did_key", "did", false)]),
@@ -92,21 +127,37 @@ fn seeds_match_the_vectors() {
     for (target, fields) in sources {
         let mut expected = std::collections::BTreeSet::new();
         for (family, field, is_hex) in *fields {
-            let file = generated.iter().find(|f| f.name == format!("{family}.json")).unwrap();
+            let file = generated
+                .iter()
+                .find(|f| f.name == format!("{family}.json"))
+                .unwrap();
             let json: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
             for group in json["testGroups"].as_array().unwrap() {
                 for test in group["tests"].as_array().unwrap() {
                     if let Some(value) = test[*field].as_str() {
-                        let blob = if *is_hex { hex::decode(value).unwrap() } else { value.as_bytes().to_vec() };
-                        expected.insert(hex::encode(Sha256::digest(&blob)).get(..16).unwrap().to_owned());
+                        let blob = if *is_hex {
+                            hex::decode(value).unwrap()
+                        } else {
+                            value.as_bytes().to_vec()
+                        };
+                        expected.insert(
+                            hex::encode(Sha256::digest(&blob))
+                                .get(..16)
+                                .unwrap()
+                                .to_owned(),
+                        );
                     }
                 }
             }
         }
-        let present: std::collections::BTreeSet<String> = files(&fuzz_dir().join("seeds").join(target))
-            .iter()
-            .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(present, expected, "{target}: seeds are stale; run python3 fuzz/seed-corpus.py");
+        let present: std::collections::BTreeSet<String> =
+            files(&fuzz_dir().join("seeds").join(target))
+                .iter()
+                .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+                .collect();
+        assert_eq!(
+            present, expected,
+            "{target}: seeds are stale; run python3 fuzz/seed-corpus.py"
+        );
     }
 }

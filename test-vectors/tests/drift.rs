@@ -1,5 +1,12 @@
 //! The committed vector files are exactly what the generator produces.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 
 #[test]
@@ -27,5 +34,8 @@ fn committed_vectors_match_the_generator() {
 
 #[test]
 fn generation_is_deterministic() {
-    assert_eq!(quietwire_test_vectors::generate_all().unwrap(), quietwire_test_vectors::generate_all().unwrap());
+    assert_eq!(
+        quietwire_test_vectors::generate_all().unwrap(),
+        quietwire_test_vectors::generate_all().unwrap()
+    );
 }

@@ -1,19 +1,30 @@
 //! Every vector file validates against its JSON Schema in `test-vectors/schemas/`, and the
 //! schemas reject the faults they exist to catch.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
 fn schema_for(family: &str) -> jsonschema::Validator {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("schemas/{family}.schema.json"));
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("schemas/{family}.schema.json"));
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     jsonschema::draft202012::new(&schema).unwrap()
 }
 
 fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 /// The generated files, parsed once per test binary.
@@ -39,7 +50,10 @@ fn every_file_validates_against_its_schema() {
     assert_eq!(files.len(), 6);
     for (family, json) in &files {
         let schema_id = json["schema"].as_str().unwrap();
-        assert_eq!(schema_id, format!("quietwire-vectors/v1/{family}.schema.json"));
+        assert_eq!(
+            schema_id,
+            format!("quietwire-vectors/v1/{family}.schema.json")
+        );
         let found = errors(&schema_for(family), json);
         assert!(found.is_empty(), "{family}: {found:#?}");
     }
@@ -66,7 +80,11 @@ fn mutated(family: &str, mutate: impl FnOnce(&mut Value)) -> Vec<String> {
 #[test]
 fn schemas_reject_malformed_files() {
     // An unknown field in a test.
-    assert!(!mutated("cbor", |j| j["testGroups"][0]["tests"][0]["surprise"] = json!(1)).is_empty());
+    assert!(
+        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["surprise"] =
+            json!(1))
+        .is_empty()
+    );
     // An invalid test without its error class.
     assert!(
         !mutated("cbor", |j| {
@@ -77,20 +95,41 @@ fn schemas_reject_malformed_files() {
         .is_empty()
     );
     // A valid test that names an error class.
-    assert!(!mutated("cbor", |j| j["testGroups"][0]["tests"][0]["errorClass"] = json!("cbor.trailing")).is_empty());
+    assert!(
+        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["errorClass"] =
+            json!("cbor.trailing"))
+        .is_empty()
+    );
     // Hex with an odd number of digits, or upper case.
-    assert!(!mutated("cbor", |j| j["testGroups"][0]["tests"][0]["input"] = json!("0")).is_empty());
-    assert!(!mutated("did_key", |j| j["testGroups"][0]["tests"][0]["key"] = json!("AB".repeat(32))).is_empty());
+    assert!(
+        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["input"] =
+            json!("0"))
+        .is_empty()
+    );
+    assert!(
+        !mutated("did_key", |j| j["testGroups"][0]["tests"][0]["key"] =
+            json!("AB".repeat(32)))
+        .is_empty()
+    );
     // A note without a spec reference.
     assert!(
         !mutated("invite", |j| {
-            let note = j["notes"].as_object_mut().unwrap().values_mut().next().unwrap();
+            let note = j["notes"]
+                .as_object_mut()
+                .unwrap()
+                .values_mut()
+                .next()
+                .unwrap();
             note["specRef"] = json!([]);
         })
         .is_empty()
     );
     // A group of an unknown type.
-    assert!(!mutated("invite", |j| j["testGroups"][0]["type"] = json!("invite-frobnicate")).is_empty());
+    assert!(
+        !mutated("invite", |j| j["testGroups"][0]["type"] =
+            json!("invite-frobnicate"))
+        .is_empty()
+    );
     // A file claiming another family.
     assert!(!mutated("safety_code", |j| j["family"] = json!("invite")).is_empty());
 }

@@ -1,5 +1,12 @@
 //! The vectors, the error-class registry and the spec agree with each other.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -9,9 +16,15 @@ fn spec_dir() -> PathBuf {
 
 fn spec_text() -> String {
     let mut text = String::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(spec_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(spec_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
-    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+    for path in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
         text.push_str(&std::fs::read_to_string(path).unwrap());
     }
     text
@@ -32,7 +45,10 @@ fn every_spec_ref_names_an_existing_rule() {
             }
         }
     }
-    assert!(missing.is_empty(), "spec rules cited by vectors but not defined: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "spec rules cited by vectors but not defined: {missing:?}"
+    );
 }
 
 #[test]
@@ -41,7 +57,12 @@ fn error_registry_table_matches_the_implementation() {
     let mut in_table = false;
     let mut spec_classes = Vec::new();
     for line in registry.lines() {
-        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
         if cells.first() == Some(&"class") && cells.get(1) == Some(&"fault") {
             in_table = true;
             continue;
@@ -50,7 +71,10 @@ fn error_registry_table_matches_the_implementation() {
             if !line.trim_start().starts_with('|') {
                 break;
             }
-            if cells.first().is_some_and(|c| c.starts_with("---") || c.starts_with(":--")) {
+            if cells
+                .first()
+                .is_some_and(|c| c.starts_with("---") || c.starts_with(":--"))
+            {
                 continue;
             }
             let class = cells.first().unwrap().trim_matches('`').to_owned();
@@ -58,11 +82,17 @@ fn error_registry_table_matches_the_implementation() {
             spec_classes.push((class, fault));
         }
     }
-    let implemented: Vec<(String, String)> =
-        quietwire::ErrorClass::ALL.iter().map(|c| (c.as_str().to_owned(), c.fault().as_str().to_owned())).collect();
+    let implemented: Vec<(String, String)> = quietwire::ErrorClass::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), c.fault().as_str().to_owned()))
+        .collect();
     let spec_set: BTreeSet<_> = spec_classes.iter().cloned().collect();
     let impl_set: BTreeSet<_> = implemented.iter().cloned().collect();
-    assert_eq!(spec_classes.len(), spec_set.len(), "duplicate rows in the registry");
+    assert_eq!(
+        spec_classes.len(),
+        spec_set.len(),
+        "duplicate rows in the registry"
+    );
     assert_eq!(
         spec_set.difference(&impl_set).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
@@ -85,15 +115,25 @@ fn every_error_class_is_exercised_by_a_vector() {
             }
         }
     }
-    let unused: Vec<&str> =
-        quietwire::ErrorClass::ALL.iter().map(|c| c.as_str()).filter(|c| !used.contains(*c)).collect();
-    assert!(unused.is_empty(), "error classes without a negative vector: {unused:?}");
+    let unused: Vec<&str> = quietwire::ErrorClass::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !used.contains(*c))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "error classes without a negative vector: {unused:?}"
+    );
 }
 
 #[test]
 fn labels_are_registered_in_the_spec() {
     let spec = spec_text();
     for label in quietwire::label::Label::ALL {
-        assert!(spec.contains(label.as_str()), "label {} missing from the spec", label.as_str());
+        assert!(
+            spec.contains(label.as_str()),
+            "label {} missing from the spec",
+            label.as_str()
+        );
     }
 }

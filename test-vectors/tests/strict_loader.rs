@@ -1,10 +1,18 @@
 //! The loader rejects every kind of malformed vector file.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use quietwire_test_vectors::families::cbor::CborGroup;
 use quietwire_test_vectors::format::load;
 
 fn base() -> serde_json::Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/v1/cbor.json")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/v1/cbor.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -56,12 +64,20 @@ fn rejects_bad_flags_and_classes() {
     let mut flag = base();
     flag["testGroups"][0]["tests"][0]["flags"] = serde_json::json!(["NoSuchFlag"]);
     assert!(loads(&flag).unwrap_err().contains("undefined flag"));
-    let invalid_index = base()["testGroups"][0]["tests"].as_array().unwrap().iter().position(|t| t["result"] == "invalid").unwrap();
+    let invalid_index = base()["testGroups"][0]["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|t| t["result"] == "invalid")
+        .unwrap();
     let mut unknown = base();
     unknown["testGroups"][0]["tests"][invalid_index]["errorClass"] = "cbor.nonsense".into();
     assert!(loads(&unknown).unwrap_err().contains("unknown error class"));
     let mut missing = base();
-    missing["testGroups"][0]["tests"][invalid_index].as_object_mut().unwrap().remove("errorClass");
+    missing["testGroups"][0]["tests"][invalid_index]
+        .as_object_mut()
+        .unwrap()
+        .remove("errorClass");
     assert!(loads(&missing).unwrap_err().contains("no errorClass"));
     let mut superfluous = base();
     superfluous["testGroups"][0]["tests"][0]["errorClass"] = "cbor.trailing".into();

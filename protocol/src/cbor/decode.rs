@@ -23,8 +23,12 @@ pub struct Limits {
 
 impl Limits {
     /// Limits of the generic decoder (spec: encoding, default limits).
-    pub const DEFAULT: Limits =
-        Limits { max_input: 65_536, max_depth: 16, max_string: 65_536, max_items: 1_024 };
+    pub const DEFAULT: Limits = Limits {
+        max_input: 65_536,
+        max_depth: 16,
+        max_string: 65_536,
+        max_items: 1_024,
+    };
 
     /// The same limits with a different maximum input length.
     pub const fn with_max_input(self, max_input: usize) -> Limits {
@@ -47,7 +51,11 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
     if input.len() > limits.max_input {
         return Err(Error::at(ErrorClass::CborLimitInput, limits.max_input));
     }
-    let mut reader = Reader { input, pos: 0, limits };
+    let mut reader = Reader {
+        input,
+        pos: 0,
+        limits,
+    };
     let value = reader.item(1)?;
     if reader.pos != input.len() {
         return Err(Error::at(ErrorClass::CborTrailing, reader.pos));
@@ -67,14 +75,23 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or(Error::at(ErrorClass::CborTruncated, self.pos))?;
-        let bytes = self.input.get(self.pos..end).ok_or(Error::at(ErrorClass::CborTruncated, self.input.len()))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(Error::at(ErrorClass::CborTruncated, self.pos))?;
+        let bytes = self
+            .input
+            .get(self.pos..end)
+            .ok_or(Error::at(ErrorClass::CborTruncated, self.input.len()))?;
         self.pos = end;
         Ok(bytes)
     }
 
     fn byte(&mut self) -> Result<u8> {
-        let byte = *self.input.get(self.pos).ok_or(Error::at(ErrorClass::CborTruncated, self.pos))?;
+        let byte = *self
+            .input
+            .get(self.pos)
+            .ok_or(Error::at(ErrorClass::CborTruncated, self.pos))?;
         self.pos += 1;
         Ok(byte)
     }
@@ -139,7 +156,8 @@ impl<'a> Reader<'a> {
                 if arg > self.limits.max_string {
                     return Err(Error::at(ErrorClass::CborLimitSize, start));
                 }
-                let len = usize::try_from(arg).map_err(|_| Error::at(ErrorClass::CborTruncated, start))?;
+                let len = usize::try_from(arg)
+                    .map_err(|_| Error::at(ErrorClass::CborTruncated, start))?;
                 if len > self.remaining() {
                     return Err(Error::at(ErrorClass::CborTruncated, self.input.len()));
                 }
@@ -148,8 +166,9 @@ impl<'a> Reader<'a> {
                 if major == 2 {
                     Ok(Value::Bytes(bytes.to_vec()))
                 } else {
-                    let text = core::str::from_utf8(bytes)
-                        .map_err(|e| Error::at(ErrorClass::CborUtf8, content_start + e.valid_up_to()))?;
+                    let text = core::str::from_utf8(bytes).map_err(|e| {
+                        Error::at(ErrorClass::CborUtf8, content_start + e.valid_up_to())
+                    })?;
                     Ok(Value::Text(text.to_owned()))
                 }
             }
@@ -190,7 +209,13 @@ impl<'a> Reader<'a> {
 
     /// Validates a container header: depth, declared count against the limit and against
     /// the bytes left (each item needs at least one byte), before anything is allocated.
-    fn container(&self, count: u64, bytes_per_entry: u64, depth: usize, start: usize) -> Result<usize> {
+    fn container(
+        &self,
+        count: u64,
+        bytes_per_entry: u64,
+        depth: usize,
+        start: usize,
+    ) -> Result<usize> {
         if depth > self.limits.max_depth {
             return Err(Error::at(ErrorClass::CborLimitDepth, start));
         }
@@ -233,7 +258,8 @@ mod tests {
             &[0xa3, 0x00, 0xf4, 0x18, 0x18, 0xf5, 0x20, 0x60],
         ];
         for case in cases {
-            let value = decode(case, &Limits::DEFAULT).unwrap_or_else(|e| panic!("{case:02x?}: {e}"));
+            let value =
+                decode(case, &Limits::DEFAULT).unwrap_or_else(|e| panic!("{case:02x?}: {e}"));
             assert_eq!(encode(&value), *case);
         }
     }
@@ -247,9 +273,18 @@ mod tests {
         assert_eq!(class(&[0x18, 0x17]), ErrorClass::CborNonMinimal);
         assert_eq!(class(&[0x19, 0x00, 0xff]), ErrorClass::CborNonMinimal);
         assert_eq!(class(&[0x5f, 0xff]), ErrorClass::CborIndefinite);
-        assert_eq!(class(&[0xa2, 0x02, 0x00, 0x01, 0x00]), ErrorClass::CborKeyOrder);
-        assert_eq!(class(&[0xa2, 0x01, 0x00, 0x01, 0x00]), ErrorClass::CborDuplicateKey);
-        assert_eq!(class(&[0xa2, 0x20, 0x00, 0x01, 0x00]), ErrorClass::CborKeyOrder);
+        assert_eq!(
+            class(&[0xa2, 0x02, 0x00, 0x01, 0x00]),
+            ErrorClass::CborKeyOrder
+        );
+        assert_eq!(
+            class(&[0xa2, 0x01, 0x00, 0x01, 0x00]),
+            ErrorClass::CborDuplicateKey
+        );
+        assert_eq!(
+            class(&[0xa2, 0x20, 0x00, 0x01, 0x00]),
+            ErrorClass::CborKeyOrder
+        );
         assert_eq!(class(&[0xc1, 0x00]), ErrorClass::CborTag);
         assert_eq!(class(&[0xf9, 0x00, 0x00]), ErrorClass::CborFloat);
         assert_eq!(class(&[0xf6]), ErrorClass::CborSimple);
@@ -263,7 +298,10 @@ mod tests {
     #[test]
     fn limits_are_checked_before_allocation() {
         // A 2^64-1 element array in 9 bytes: rejected by the item limit, nothing allocated.
-        assert_eq!(class(&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), ErrorClass::CborLimitSize);
+        assert_eq!(
+            class(&[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            ErrorClass::CborLimitSize
+        );
         // Within the item limit but longer than the input.
         assert_eq!(class(&[0x99, 0x03, 0xff]), ErrorClass::CborTruncated);
         let deep: Vec<u8> = std::iter::repeat_n(0x81, 16).chain([0x00]).collect();
@@ -271,6 +309,9 @@ mod tests {
         let too_deep: Vec<u8> = std::iter::repeat_n(0x81, 17).chain([0x00]).collect();
         assert_eq!(class(&too_deep), ErrorClass::CborLimitDepth);
         let small = Limits::DEFAULT.with_max_input(2);
-        assert_eq!(decode(&[0x00, 0x00, 0x00], &small).map_err(|e| e.class()), Err(ErrorClass::CborLimitInput));
+        assert_eq!(
+            decode(&[0x00, 0x00, 0x00], &small).map_err(|e| e.class()),
+            Err(ErrorClass::CborLimitInput)
+        );
     }
 }

@@ -85,6 +85,9 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(encode(&Value::uint(*value)), *expected, "{value}");
         }
-        assert_eq!(encode(&Value::Int(Int::nint(u64::MAX))), [0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            encode(&Value::Int(Int::nint(u64::MAX))),
+            [0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+        );
     }
 }

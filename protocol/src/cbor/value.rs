@@ -17,12 +17,18 @@ pub struct Int {
 impl Int {
     /// A non-negative integer.
     pub const fn uint(value: u64) -> Self {
-        Int { negative: false, arg: value }
+        Int {
+            negative: false,
+            arg: value,
+        }
     }
 
     /// The negative integer `-1 - arg` (CBOR major type 1 with argument `arg`).
     pub const fn nint(arg: u64) -> Self {
-        Int { negative: true, arg }
+        Int {
+            negative: true,
+            arg,
+        }
     }
 
     /// Whether the integer is negative.
@@ -42,7 +48,11 @@ impl Int {
 
     /// The value as an `i128` (always exact).
     pub const fn as_i128(self) -> i128 {
-        if self.negative { -1 - self.arg as i128 } else { self.arg as i128 }
+        if self.negative {
+            -1 - self.arg as i128
+        } else {
+            self.arg as i128
+        }
     }
 }
 
@@ -129,7 +139,13 @@ mod tests {
 
     #[test]
     fn int_order_is_canonical_key_order() {
-        let mut keys = [Int::from(-1i64), Int::uint(24), Int::uint(0), Int::from(-25i64), Int::uint(23)];
+        let mut keys = [
+            Int::from(-1i64),
+            Int::uint(24),
+            Int::uint(0),
+            Int::from(-25i64),
+            Int::uint(23),
+        ];
         keys.sort();
         let values: Vec<i128> = keys.iter().map(|k| k.as_i128()).collect();
         assert_eq!(values, [0, 23, 24, -1, -25]);

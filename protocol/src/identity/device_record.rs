@@ -43,7 +43,14 @@ impl DeviceRecord {
         ratchet_key: X25519PublicKey,
         generation: u64,
     ) -> DeviceRecord {
-        DeviceRecord { suite, identity_key, kem_key, ratchet_key, generation, extensions: BTreeMap::new() }
+        DeviceRecord {
+            suite,
+            identity_key,
+            kem_key,
+            ratchet_key,
+            generation,
+            extensions: BTreeMap::new(),
+        }
     }
 
     /// Adds a non-critical extension field (negative key).
@@ -85,7 +92,10 @@ impl DeviceRecord {
     fn to_body(&self) -> Vec<u8> {
         let fields = vec![
             (key::SUITE, Value::uint(self.suite.id())),
-            (key::IDENTITY, Value::from(&self.identity_key.as_bytes()[..])),
+            (
+                key::IDENTITY,
+                Value::from(&self.identity_key.as_bytes()[..]),
+            ),
             (key::KEM, Value::from(self.kem_key.as_bytes())),
             (key::RATCHET, Value::from(&self.ratchet_key.as_bytes()[..])),
             (key::GENERATION, Value::uint(self.generation)),
@@ -107,7 +117,14 @@ impl DeviceRecord {
         let identity_key = IdentityKey::from_bytes(&identity)?;
         let kem_key = KemPublicKey::from_bytes(suite, &kem)?;
         let ratchet_key = X25519PublicKey::from_bytes(&ratchet)?;
-        Ok(DeviceRecord { suite, identity_key, kem_key, ratchet_key, generation, extensions: fields.into_extensions() })
+        Ok(DeviceRecord {
+            suite,
+            identity_key,
+            kem_key,
+            ratchet_key,
+            generation,
+            extensions: fields.into_extensions(),
+        })
     }
 }
 
@@ -127,7 +144,11 @@ impl SignedDeviceRecord {
     pub fn sign(record: DeviceRecord, identity: &IdentityKeyPair) -> SignedDeviceRecord {
         let body = record.to_body();
         let signature = identity.sign(Label::DeviceRecord, &body);
-        SignedDeviceRecord { record, body, signature }
+        SignedDeviceRecord {
+            record,
+            body,
+            signature,
+        }
     }
 
     /// Decodes and verifies a signed device record.
@@ -141,8 +162,14 @@ impl SignedDeviceRecord {
     pub fn from_bytes(bytes: &[u8], policy: &SuitePolicy) -> Result<SignedDeviceRecord> {
         let (body, signature) = schema::split_signed(cbor::decode(bytes, &LIMITS)?)?;
         let record = DeviceRecord::from_body(&body, policy)?;
-        record.identity_key.verify(Label::DeviceRecord, &body, &signature)?;
-        Ok(SignedDeviceRecord { record, body, signature })
+        record
+            .identity_key
+            .verify(Label::DeviceRecord, &body, &signature)?;
+        Ok(SignedDeviceRecord {
+            record,
+            body,
+            signature,
+        })
     }
 
     /// The verified record.

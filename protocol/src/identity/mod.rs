@@ -54,12 +54,27 @@ impl DeviceKeys {
         let identity = IdentityKeyPair::generate(rng);
         let kem = KemSecret::generate(suite, rng);
         let ratchet = X25519Secret::generate(rng);
-        DeviceKeys { suite, identity, kem, ratchet }
+        DeviceKeys {
+            suite,
+            identity,
+            kem,
+            ratchet,
+        }
     }
 
     /// Reassembles a device from its parts (for restore).
-    pub fn from_parts(suite: Suite, identity: IdentityKeyPair, kem: KemSecret, ratchet: X25519Secret) -> DeviceKeys {
-        DeviceKeys { suite, identity, kem, ratchet }
+    pub fn from_parts(
+        suite: Suite,
+        identity: IdentityKeyPair,
+        kem: KemSecret,
+        ratchet: X25519Secret,
+    ) -> DeviceKeys {
+        DeviceKeys {
+            suite,
+            identity,
+            kem,
+            ratchet,
+        }
     }
 
     /// The device's suite.

@@ -38,7 +38,10 @@ impl SignedInvite {
     /// The link `<base>#i1.<base64url(invite)>`. `base` is an `https://` URL without
     /// query or fragment, or `quietwire:invite`; the invite travels only in the fragment.
     pub fn to_link(&self, base: &str) -> String {
-        format!("{base}#{LINK_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.to_bytes()))
+        format!(
+            "{base}#{LINK_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(self.to_bytes())
+        )
     }
 
     /// Parses and verifies an invite link.
@@ -58,12 +61,18 @@ pub(super) fn link_payload(link: &str) -> Result<Vec<u8>> {
     }
     let (base, fragment) = link.split_once('#').ok_or(ErrorClass::LinkFormat)?;
     let base_ok = base == APP_BASE
-        || base.strip_prefix("https://").is_some_and(|rest| !rest.is_empty() && !rest.contains(['?', '#']));
+        || base
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(['?', '#']));
     if !base_ok || fragment.contains('#') {
         return Err(ErrorClass::LinkFormat.into());
     }
-    let encoded = fragment.strip_prefix(LINK_PREFIX).ok_or(ErrorClass::LinkFormat)?;
-    URL_SAFE_NO_PAD.decode(encoded).map_err(|_| ErrorClass::LinkBase64.into())
+    let encoded = fragment
+        .strip_prefix(LINK_PREFIX)
+        .ok_or(ErrorClass::LinkFormat)?;
+    URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| ErrorClass::LinkBase64.into())
 }
 
 #[cfg(test)]
@@ -75,15 +84,39 @@ mod tests {
         let class = |link: &str| link_payload(link).map_err(|e| e.class()).err();
         assert_eq!(class("https://x/invite#i1.AAEC"), None);
         assert_eq!(class("quietwire:invite#i1.AAEC"), None);
-        assert_eq!(class("http://x/invite#i1.AAEC"), Some(ErrorClass::LinkFormat));
-        assert_eq!(class("https://x/invite?a=b#i1.AAEC"), Some(ErrorClass::LinkFormat));
+        assert_eq!(
+            class("http://x/invite#i1.AAEC"),
+            Some(ErrorClass::LinkFormat)
+        );
+        assert_eq!(
+            class("https://x/invite?a=b#i1.AAEC"),
+            Some(ErrorClass::LinkFormat)
+        );
         assert_eq!(class("https://x/invite"), Some(ErrorClass::LinkFormat));
-        assert_eq!(class("https://x/invite#i2.AAEC"), Some(ErrorClass::LinkFormat));
-        assert_eq!(class("https://x/invite#i1.AAEC#"), Some(ErrorClass::LinkFormat));
-        assert_eq!(class("https://x/invite#i1.AAEC="), Some(ErrorClass::LinkBase64));
+        assert_eq!(
+            class("https://x/invite#i2.AAEC"),
+            Some(ErrorClass::LinkFormat)
+        );
+        assert_eq!(
+            class("https://x/invite#i1.AAEC#"),
+            Some(ErrorClass::LinkFormat)
+        );
+        assert_eq!(
+            class("https://x/invite#i1.AAEC="),
+            Some(ErrorClass::LinkBase64)
+        );
         assert_eq!(class("https://x/invite#i1.AAA"), None);
-        assert_eq!(class("https://x/invite#i1.AAB"), Some(ErrorClass::LinkBase64)); // non-zero trailing bits
-        assert_eq!(class("https://x/invite#i1.AA+C"), Some(ErrorClass::LinkBase64));
-        assert_eq!(class(&format!("https://x/i#i1.{}", "A".repeat(MAX_LINK))), Some(ErrorClass::LinkLength));
+        assert_eq!(
+            class("https://x/invite#i1.AAB"),
+            Some(ErrorClass::LinkBase64)
+        ); // non-zero trailing bits
+        assert_eq!(
+            class("https://x/invite#i1.AA+C"),
+            Some(ErrorClass::LinkBase64)
+        );
+        assert_eq!(
+            class(&format!("https://x/i#i1.{}", "A".repeat(MAX_LINK))),
+            Some(ErrorClass::LinkLength)
+        );
     }
 }

@@ -48,7 +48,9 @@ use rand_core::CryptoRng;
 use crate::UnixTime;
 use crate::cbor::{self, Int, Limits, Value};
 use crate::error::{ErrorClass, Result};
-use crate::keys::{IdentityKey, IdentityKeyPair, KemPublicKey, KemSecret, X25519PublicKey, X25519Secret};
+use crate::keys::{
+    IdentityKey, IdentityKeyPair, KemPublicKey, KemSecret, X25519PublicKey, X25519Secret,
+};
 use crate::label::Label;
 use crate::schema::{self, Fields};
 use crate::suite::{Suite, SuitePolicy};
@@ -72,7 +74,18 @@ mod key {
     pub const EXPIRES: u64 = 8;
     pub const SINGLE_USE: u64 = 9;
     pub const INVITE_ID: u64 = 10;
-    pub const KNOWN: &[u64] = &[1, SUITE, IDENTITY, KEM, RATCHET, RELAY_HINTS, MAILBOX, EXPIRES, SINGLE_USE, INVITE_ID];
+    pub const KNOWN: &[u64] = &[
+        1,
+        SUITE,
+        IDENTITY,
+        KEM,
+        RATCHET,
+        RELAY_HINTS,
+        MAILBOX,
+        EXPIRES,
+        SINGLE_USE,
+        INVITE_ID,
+    ];
 }
 
 /// What the inviter chooses when creating an invite.
@@ -139,7 +152,10 @@ impl Invite {
             invite_id,
             extensions: BTreeMap::new(),
         };
-        (SignedInvite::sign(invite, identity), InviteSecrets { kem, ratchet })
+        (
+            SignedInvite::sign(invite, identity),
+            InviteSecrets { kem, ratchet },
+        )
     }
 
     /// Adds a non-critical extension field (negative key); `None` for a non-negative key.
@@ -193,10 +209,17 @@ impl Invite {
     }
 
     fn to_body(&self) -> Vec<u8> {
-        let hints = self.relay_hints.iter().map(|h| Value::from(h.as_str())).collect();
+        let hints = self
+            .relay_hints
+            .iter()
+            .map(|h| Value::from(h.as_str()))
+            .collect();
         let fields = vec![
             (key::SUITE, Value::uint(self.suite.id())),
-            (key::IDENTITY, Value::from(&self.identity_key.as_bytes()[..])),
+            (
+                key::IDENTITY,
+                Value::from(&self.identity_key.as_bytes()[..]),
+            ),
             (key::KEM, Value::from(self.kem_key.as_bytes())),
             (key::RATCHET, Value::from(&self.ratchet_key.as_bytes()[..])),
             (key::RELAY_HINTS, Value::Array(hints)),
@@ -258,7 +281,9 @@ impl Invite {
 /// Whether a relay hint has the shape the spec allows: 1 to 256 bytes, `wss://` or `ws://`
 /// followed by at least one character, and no whitespace or control characters.
 pub fn is_valid_relay_hint(hint: &str) -> bool {
-    let rest = hint.strip_prefix("wss://").or_else(|| hint.strip_prefix("ws://"));
+    let rest = hint
+        .strip_prefix("wss://")
+        .or_else(|| hint.strip_prefix("ws://"));
     hint.len() <= MAX_RELAY_HINT_LEN
         && rest.is_some_and(|rest| !rest.is_empty())
         && !hint.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -281,7 +306,11 @@ impl SignedInvite {
     pub fn sign(invite: Invite, identity: &IdentityKeyPair) -> SignedInvite {
         let body = invite.to_body();
         let signature = identity.sign(Label::Invite, &body);
-        SignedInvite { invite, body, signature }
+        SignedInvite {
+            invite,
+            body,
+            signature,
+        }
     }
 
     /// Decodes and verifies an invite at time `now`.
@@ -294,11 +323,17 @@ impl SignedInvite {
     pub fn from_bytes(bytes: &[u8], now: UnixTime, policy: &SuitePolicy) -> Result<SignedInvite> {
         let (body, signature) = schema::split_signed(cbor::decode(bytes, &LIMITS)?)?;
         let invite = Invite::from_body(&body, policy)?;
-        invite.identity_key.verify(Label::Invite, &body, &signature)?;
+        invite
+            .identity_key
+            .verify(Label::Invite, &body, &signature)?;
         if now >= invite.expires {
             return Err(ErrorClass::InviteExpired.into());
         }
-        Ok(SignedInvite { invite, body, signature })
+        Ok(SignedInvite {
+            invite,
+            body,
+            signature,
+        })
     }
 
     /// The verified invite.
@@ -364,7 +399,11 @@ mod tests {
     fn rejects_bad_hints_and_signatures() {
         for hint in ["https://relay.example", "wss://", "wss://a b", ""] {
             let (signed, _) = invite(vec![hint.into()]);
-            assert_eq!(class(&signed.to_bytes(), 0), ErrorClass::InviteRelayHint, "{hint:?}");
+            assert_eq!(
+                class(&signed.to_bytes(), 0),
+                ErrorClass::InviteRelayHint,
+                "{hint:?}"
+            );
         }
         let (signed, _) = invite(vec![]);
         assert_eq!(class(&signed.to_bytes(), 0), ErrorClass::SchemaLength);

@@ -124,25 +124,89 @@ impl_case!(CreateTest, VerifyTest);
 impl Group for DeviceRecordGroup {
     fn cases(&self) -> Vec<&dyn Case> {
         match self {
-            DeviceRecordGroup::Create { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            DeviceRecordGroup::Verify { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            DeviceRecordGroup::Create { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
+            DeviceRecordGroup::Verify { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
         }
     }
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["IDN-02", "IDN-03"], "A well-formed record signed by its identity key."),
-    ("Extension", BugType::Defined, &["ENC-12"], "A negative (non-critical) key must be ignored, and the signature still covers it."),
-    ("Signature", BugType::AuthBypass, &["IDN-03", "SUI-05"], "The signature does not verify: wrong key, wrong label or altered bytes."),
-    ("Malleability", BugType::Malleability, &["SUI-05"], "A signature with S not reduced modulo L must be rejected by strict verification."),
-    ("WeakKey", BugType::AuthBypass, &["SUI-04", "SUI-06"], "A public key of small order."),
-    ("NonCanonicalKey", BugType::Malleability, &["SUI-04", "SUI-06"], "A public key in a non-canonical encoding."),
-    ("InvalidKey", BugType::Basic, &["SUI-04", "SUI-07"], "A public key that is not a valid key of its type."),
-    ("Suite", BugType::Defined, &["SUI-01", "SUI-02"], "An unknown suite, or one the verifier does not accept."),
-    ("Schema", BugType::Basic, &["ENC-11", "ENC-12", "ENC-13", "ENC-14"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
-    ("NonCanonical", BugType::Malleability, &["ENC-14"], "A body or envelope that is not deterministic CBOR, even though signed."),
-    ("Limits", BugType::CanOfWorms, &["IDN-04"], "Over the record's size limit."),
-    ("CheckOrder", BugType::Defined, &["IDN-05"], "Several faults at once: the spec's check order decides the class."),
+    (
+        "Valid",
+        BugType::Basic,
+        &["IDN-02", "IDN-03"],
+        "A well-formed record signed by its identity key.",
+    ),
+    (
+        "Extension",
+        BugType::Defined,
+        &["ENC-12"],
+        "A negative (non-critical) key must be ignored, and the signature still covers it.",
+    ),
+    (
+        "Signature",
+        BugType::AuthBypass,
+        &["IDN-03", "SUI-05"],
+        "The signature does not verify: wrong key, wrong label or altered bytes.",
+    ),
+    (
+        "Malleability",
+        BugType::Malleability,
+        &["SUI-05"],
+        "A signature with S not reduced modulo L must be rejected by strict verification.",
+    ),
+    (
+        "WeakKey",
+        BugType::AuthBypass,
+        &["SUI-04", "SUI-06"],
+        "A public key of small order.",
+    ),
+    (
+        "NonCanonicalKey",
+        BugType::Malleability,
+        &["SUI-04", "SUI-06"],
+        "A public key in a non-canonical encoding.",
+    ),
+    (
+        "InvalidKey",
+        BugType::Basic,
+        &["SUI-04", "SUI-07"],
+        "A public key that is not a valid key of its type.",
+    ),
+    (
+        "Suite",
+        BugType::Defined,
+        &["SUI-01", "SUI-02"],
+        "An unknown suite, or one the verifier does not accept.",
+    ),
+    (
+        "Schema",
+        BugType::Basic,
+        &["ENC-11", "ENC-12", "ENC-13", "ENC-14"],
+        "A structural fault: version, missing, unknown critical, wrongly typed or sized fields.",
+    ),
+    (
+        "NonCanonical",
+        BugType::Malleability,
+        &["ENC-14"],
+        "A body or envelope that is not deterministic CBOR, even though signed.",
+    ),
+    (
+        "Limits",
+        BugType::CanOfWorms,
+        &["IDN-04"],
+        "Over the record's size limit.",
+    ),
+    (
+        "CheckOrder",
+        BugType::Defined,
+        &["IDN-05"],
+        "Several faults at once: the spec's check order decides the class.",
+    ),
 ];
 
 /// The parts of a record body, each already encoded, that a test may alter.
@@ -152,7 +216,13 @@ struct Body {
 }
 
 impl Body {
-    fn of(suite: Suite, identity: &IdentityKeyPair, kem: &[u8], ratchet: &[u8; 32], generation: u64) -> Body {
+    fn of(
+        suite: Suite,
+        identity: &IdentityKeyPair,
+        kem: &[u8],
+        ratchet: &[u8; 32],
+        generation: u64,
+    ) -> Body {
         Body {
             entries: vec![
                 (1, raw::head(0, 1)),
@@ -188,14 +258,21 @@ struct Builder {
 }
 
 impl Builder {
-    fn valid(&mut self, slug: &str, comment: &str, f: &[&str], record: Vec<u8>) -> Result<(), String> {
-        let decoded = SignedDeviceRecord::from_bytes(&record, &self.policy).map_err(|e| format!("device_record {slug}: {e}"))?;
+    fn valid(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        record: Vec<u8>,
+    ) -> Result<(), String> {
+        let decoded = SignedDeviceRecord::from_bytes(&record, &self.policy)
+            .map_err(|e| format!("device_record {slug}: {e}"))?;
         if decoded.to_bytes() != record {
             return Err(format!("device_record {slug}: does not round-trip"));
         }
         let r = decoded.record();
         self.tests.push(VerifyTest {
-            tc_id: self.ids.next(),
+            tc_id: self.ids.next_id(),
             slug: slug.to_owned(),
             comment: comment.to_owned(),
             flags: flags(f),
@@ -214,13 +291,25 @@ impl Builder {
         Ok(())
     }
 
-    fn invalid(&mut self, slug: &str, comment: &str, f: &[&str], record: Vec<u8>, class: &str) -> Result<(), String> {
+    fn invalid(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        record: Vec<u8>,
+        class: &str,
+    ) -> Result<(), String> {
         match SignedDeviceRecord::from_bytes(&record, &self.policy) {
             Err(e) if e.class().as_str() == class => {}
-            other => return Err(format!("device_record {slug}: expected {class}, got {:?}", other.map(|_| ()))),
+            other => {
+                return Err(format!(
+                    "device_record {slug}: expected {class}, got {:?}",
+                    other.map(|_| ())
+                ));
+            }
         }
         self.tests.push(VerifyTest {
-            tc_id: self.ids.next(),
+            tc_id: self.ids.next_id(),
             slug: slug.to_owned(),
             comment: comment.to_owned(),
             flags: flags(f),
@@ -248,9 +337,11 @@ impl Builder {
 pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     let mut ids = Ids::default();
     let mut create = Vec::new();
-    for (slug, suite, generation) in
-        [("create-xwing", Suite::XWing, 0u64), ("create-x25519", Suite::X25519, 0), ("create-x25519-generation-7", Suite::X25519, 7)]
-    {
+    for (slug, suite, generation) in [
+        ("create-xwing", Suite::XWing, 0u64),
+        ("create-x25519", Suite::X25519, 0),
+        ("create-x25519-generation-7", Suite::X25519, 7),
+    ] {
         let identity_seed = seed32(&format!("device_record/{slug}/identity"));
         let kem_seed = seed32(&format!("device_record/{slug}/kem"));
         let ratchet_secret = seed32(&format!("device_record/{slug}/ratchet"));
@@ -262,12 +353,20 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         );
         let record = keys.signed_record(generation).to_bytes();
         // Cross-check the library's encoder against the hand-built body of the spec.
-        let body = Body::of(suite, keys.identity(), keys.kem().public().as_bytes(), keys.ratchet().public().as_bytes(), generation);
+        let body = Body::of(
+            suite,
+            keys.identity(),
+            keys.kem().public().as_bytes(),
+            keys.ratchet().public().as_bytes(),
+            generation,
+        );
         if signed(&body.encode(), keys.identity(), Label::DeviceRecord) != record {
-            return Err(format!("device_record {slug}: library encoding differs from the spec's"));
+            return Err(format!(
+                "device_record {slug}: library encoding differs from the spec's"
+            ));
         }
         create.push(CreateTest {
-            tc_id: ids.next(),
+            tc_id: ids.next_id(),
             slug: slug.to_owned(),
             comment: format!("{} record, generation {generation}", suite.name()),
             flags: flags(&["Valid"]),
@@ -291,17 +390,56 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     let xwing_kem = KemSecret::from_seed(Suite::XWing, &seed32("device_record/alice/kem-xwing"));
     let x25519_kem = KemSecret::from_seed(Suite::X25519, &seed32("device_record/alice/kem-x25519"));
     let ratchet = X25519Secret::from_bytes(&seed32("device_record/alice/ratchet"));
-    let xw = || Body::of(Suite::XWing, &alice, xwing_kem.public().as_bytes(), ratchet.public().as_bytes(), 0);
-    let cl = || Body::of(Suite::X25519, &alice, x25519_kem.public().as_bytes(), ratchet.public().as_bytes(), 3);
+    let xw = || {
+        Body::of(
+            Suite::XWing,
+            &alice,
+            xwing_kem.public().as_bytes(),
+            ratchet.public().as_bytes(),
+            0,
+        )
+    };
+    let cl = || {
+        Body::of(
+            Suite::X25519,
+            &alice,
+            x25519_kem.public().as_bytes(),
+            ratchet.public().as_bytes(),
+            3,
+        )
+    };
     let sign = |body: &Body| signed(&body.encode(), &alice, Label::DeviceRecord);
     let sign_raw = |body: &[u8]| signed(body, &alice, Label::DeviceRecord);
 
-    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
+    let mut b = Builder {
+        ids,
+        tests: Vec::new(),
+        policy: SuitePolicy::ALL,
+    };
     b.valid("valid-xwing", "default suite", &["Valid"], sign(&xw()))?;
     b.valid("valid-x25519", "classical suite", &["Valid"], sign(&cl()))?;
-    b.valid("valid-generation-max", "generation 2^64-1", &["Valid"], sign(&cl().set(6, raw::head(0, u64::MAX))))?;
-    b.valid("valid-extension", "an extension field -1 is ignored", &["Valid", "Extension"], sign(&cl().set(-1, raw::bstr(b"ext"))))?;
-    b.valid("valid-extensions-nested", "extensions -1 and -300 holding nested items", &["Valid", "Extension"], sign(&cl().set(-1, raw::array(&[raw::head(0, 1)])).set(-300, canonical_map(vec![(1, raw::head(0, 2))]))))?;
+    b.valid(
+        "valid-generation-max",
+        "generation 2^64-1",
+        &["Valid"],
+        sign(&cl().set(6, raw::head(0, u64::MAX))),
+    )?;
+    b.valid(
+        "valid-extension",
+        "an extension field -1 is ignored",
+        &["Valid", "Extension"],
+        sign(&cl().set(-1, raw::bstr(b"ext"))),
+    )?;
+    b.valid(
+        "valid-extensions-nested",
+        "extensions -1 and -300 holding nested items",
+        &["Valid", "Extension"],
+        sign(
+            &cl()
+                .set(-1, raw::array(&[raw::head(0, 1)]))
+                .set(-300, canonical_map(vec![(1, raw::head(0, 2))])),
+        ),
+    )?;
 
     let sig = &["Signature"];
     let good = sign(&cl());
@@ -309,54 +447,298 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     if let Some(byte) = flipped_sig.last_mut() {
         *byte ^= 0x80;
     }
-    b.invalid("signature-bit-flipped", "one bit of the signature flipped", sig, flipped_sig, "identity.signature")?;
-    b.invalid("signature-wrong-label", "signed with the invite label", sig, signed(&cl().encode(), &alice, Label::Invite), "identity.signature")?;
-    b.invalid("signature-other-identity", "signed by a different identity than the one inside", sig, signed(&cl().encode(), &mallory, Label::DeviceRecord), "identity.signature")?;
+    b.invalid(
+        "signature-bit-flipped",
+        "one bit of the signature flipped",
+        sig,
+        flipped_sig,
+        "identity.signature",
+    )?;
+    b.invalid(
+        "signature-wrong-label",
+        "signed with the invite label",
+        sig,
+        signed(&cl().encode(), &alice, Label::Invite),
+        "identity.signature",
+    )?;
+    b.invalid(
+        "signature-other-identity",
+        "signed by a different identity than the one inside",
+        sig,
+        signed(&cl().encode(), &mallory, Label::DeviceRecord),
+        "identity.signature",
+    )?;
     let body = cl().encode();
     let malleated = m::malleate_s(&alice.sign(Label::DeviceRecord, &body));
-    b.invalid("signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"], raw::array(&[raw::bstr(&body), raw::bstr(&malleated)]), "identity.signature")?;
-    b.invalid("signature-zero", "an all-zero signature", sig, raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 64])]), "identity.signature")?;
+    b.invalid(
+        "signature-s-not-reduced",
+        "S + L instead of S",
+        &["Signature", "Malleability"],
+        raw::array(&[raw::bstr(&body), raw::bstr(&malleated)]),
+        "identity.signature",
+    )?;
+    b.invalid(
+        "signature-zero",
+        "an all-zero signature",
+        sig,
+        raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 64])]),
+        "identity.signature",
+    )?;
     let mut altered = body.clone();
     if let Some(byte) = altered.last_mut() {
         *byte ^= 0x01; // generation 3 -> 2
     }
-    b.invalid("body-altered-after-signing", "generation changed after signing", sig, raw::array(&[raw::bstr(&altered), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]), "identity.signature")?;
+    b.invalid(
+        "body-altered-after-signing",
+        "generation changed after signing",
+        sig,
+        raw::array(&[
+            raw::bstr(&altered),
+            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
+        ]),
+        "identity.signature",
+    )?;
 
-    b.invalid("identity-key-low-order", "identity key is the neutral point", &["WeakKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), "key.low_order")?;
-    b.invalid("identity-key-order-8", "identity key is a point of order 8", &["WeakKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_order_8()))), "key.low_order")?;
-    b.invalid("identity-key-noncanonical-y", "identity key with y >= p", &["NonCanonicalKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), "key.noncanonical")?;
-    b.invalid("identity-key-negative-zero", "x = 0 with the sign bit set", &["NonCanonicalKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_negative_zero()))), "key.noncanonical")?;
-    b.invalid("identity-key-not-on-curve", "y = 2 is not on the curve", &["InvalidKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), "key.invalid")?;
-    b.invalid("ratchet-key-zero", "ratchet key u = 0", &["WeakKey"], sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), "key.low_order")?;
-    b.invalid("ratchet-key-order-8", "ratchet key of order 8", &["WeakKey"], sign(&cl().set(5, raw::bstr(&m::x25519_order_8()))), "key.low_order")?;
-    b.invalid("ratchet-key-p", "ratchet key u = p", &["NonCanonicalKey"], sign(&cl().set(5, raw::bstr(&m::x25519_p()))), "key.noncanonical")?;
-    b.invalid("ratchet-key-high-bit", "ratchet key with the top bit set", &["NonCanonicalKey"], sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), "key.noncanonical")?;
-    b.invalid("kem-key-x25519-zero", "classical KEM key u = 0", &["WeakKey"], sign(&cl().set(4, raw::bstr(&m::x25519_zero()))), "key.low_order")?;
-    b.invalid("kem-key-xwing-mlkem-invalid", "ML-KEM part with a coefficient >= q", &["InvalidKey"], sign(&xw().set(4, raw::bstr(&m::xwing_bad_mlkem("device_record/alice/kem-xwing")))), "key.invalid")?;
-    b.invalid("kem-key-xwing-x25519-zero", "X-Wing key whose X25519 part is u = 0", &["WeakKey"], sign(&xw().set(4, raw::bstr(&m::xwing_low_order_x25519("device_record/alice/kem-xwing")))), "key.low_order")?;
-    b.invalid("kem-key-length-for-suite", "an X-Wing-sized key in a classical record", &["Schema"], sign(&cl().set(4, raw::bstr(xwing_kem.public().as_bytes()))), "schema.length")?;
-    b.invalid("kem-key-short", "a 31-byte classical KEM key", &["Schema"], sign(&cl().set(4, raw::bstr(&[9u8; 31]))), "schema.length")?;
+    b.invalid(
+        "identity-key-low-order",
+        "identity key is the neutral point",
+        &["WeakKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "identity-key-order-8",
+        "identity key is a point of order 8",
+        &["WeakKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_order_8()))),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "identity-key-noncanonical-y",
+        "identity key with y >= p",
+        &["NonCanonicalKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))),
+        "key.noncanonical",
+    )?;
+    b.invalid(
+        "identity-key-negative-zero",
+        "x = 0 with the sign bit set",
+        &["NonCanonicalKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_negative_zero()))),
+        "key.noncanonical",
+    )?;
+    b.invalid(
+        "identity-key-not-on-curve",
+        "y = 2 is not on the curve",
+        &["InvalidKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))),
+        "key.invalid",
+    )?;
+    b.invalid(
+        "ratchet-key-zero",
+        "ratchet key u = 0",
+        &["WeakKey"],
+        sign(&cl().set(5, raw::bstr(&m::x25519_zero()))),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "ratchet-key-order-8",
+        "ratchet key of order 8",
+        &["WeakKey"],
+        sign(&cl().set(5, raw::bstr(&m::x25519_order_8()))),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "ratchet-key-p",
+        "ratchet key u = p",
+        &["NonCanonicalKey"],
+        sign(&cl().set(5, raw::bstr(&m::x25519_p()))),
+        "key.noncanonical",
+    )?;
+    b.invalid(
+        "ratchet-key-high-bit",
+        "ratchet key with the top bit set",
+        &["NonCanonicalKey"],
+        sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))),
+        "key.noncanonical",
+    )?;
+    b.invalid(
+        "kem-key-x25519-zero",
+        "classical KEM key u = 0",
+        &["WeakKey"],
+        sign(&cl().set(4, raw::bstr(&m::x25519_zero()))),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "kem-key-xwing-mlkem-invalid",
+        "ML-KEM part with a coefficient >= q",
+        &["InvalidKey"],
+        sign(&xw().set(
+            4,
+            raw::bstr(&m::xwing_bad_mlkem("device_record/alice/kem-xwing")),
+        )),
+        "key.invalid",
+    )?;
+    b.invalid(
+        "kem-key-xwing-x25519-zero",
+        "X-Wing key whose X25519 part is u = 0",
+        &["WeakKey"],
+        sign(&xw().set(
+            4,
+            raw::bstr(&m::xwing_low_order_x25519("device_record/alice/kem-xwing")),
+        )),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "kem-key-length-for-suite",
+        "an X-Wing-sized key in a classical record",
+        &["Schema"],
+        sign(&cl().set(4, raw::bstr(xwing_kem.public().as_bytes()))),
+        "schema.length",
+    )?;
+    b.invalid(
+        "kem-key-short",
+        "a 31-byte classical KEM key",
+        &["Schema"],
+        sign(&cl().set(4, raw::bstr(&[9u8; 31]))),
+        "schema.length",
+    )?;
 
-    b.invalid("suite-unknown", "suite 3 is not registered", &["Suite"], sign(&cl().set(2, raw::head(0, 3))), "suite.unknown")?;
-    b.invalid("suite-zero", "suite 0 is reserved", &["Suite"], sign(&cl().set(2, raw::head(0, 0))), "suite.unknown")?;
+    b.invalid(
+        "suite-unknown",
+        "suite 3 is not registered",
+        &["Suite"],
+        sign(&cl().set(2, raw::head(0, 3))),
+        "suite.unknown",
+    )?;
+    b.invalid(
+        "suite-zero",
+        "suite 0 is reserved",
+        &["Suite"],
+        sign(&cl().set(2, raw::head(0, 0))),
+        "suite.unknown",
+    )?;
 
     let s = &["Schema"];
-    b.invalid("version-2", "version 2 is not supported", s, sign(&cl().set(1, raw::head(0, 2))), "schema.version")?;
-    b.invalid("version-missing", "no version field", s, sign(&cl().remove(1)), "schema.missing_field")?;
-    b.invalid("version-tstr", "version as a text string", s, sign(&cl().set(1, cbor_text("1"))), "schema.wrong_type")?;
-    b.invalid("unknown-critical-key", "an unknown non-negative key 7", s, sign(&cl().set(7, raw::head(0, 0))), "schema.unknown_critical")?;
-    b.invalid("unknown-critical-key-0", "an unknown key 0", s, sign(&cl().set(0, raw::head(0, 0))), "schema.unknown_critical")?;
-    b.invalid("generation-missing", "no generation", s, sign(&cl().remove(6)), "schema.missing_field")?;
-    b.invalid("identity-key-missing", "no identity key", s, sign(&cl().remove(3)), "schema.missing_field")?;
-    b.invalid("generation-negative", "generation -1", s, sign(&cl().set(6, raw::key(-1))), "schema.wrong_type")?;
-    b.invalid("identity-key-tstr", "identity key as text", s, sign(&cl().set(3, cbor_text("key"))), "schema.wrong_type")?;
-    b.invalid("identity-key-short", "a 31-byte identity key", s, sign(&cl().set(3, raw::bstr(&[1u8; 31]))), "schema.length")?;
-    b.invalid("ratchet-key-long", "a 33-byte ratchet key", s, sign(&cl().set(5, raw::bstr(&[9u8; 33]))), "schema.length")?;
-    b.invalid("body-not-map", "the body is an array", s, sign_raw(&raw::array(&[raw::head(0, 1)])), "schema.wrong_type")?;
-    b.invalid("outer-not-array", "the record is a map", s, canonical_map(vec![(0, raw::bstr(&body))]), "schema.wrong_type")?;
-    b.invalid("outer-three-items", "an array of three", s, raw::array(&[raw::bstr(&body), raw::bstr(&alice.sign(Label::DeviceRecord, &body)), raw::head(0, 0)]), "schema.length")?;
-    b.invalid("outer-body-not-bstr", "the body is embedded as a map, not a byte string", s, raw::array(&[body.clone(), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]), "schema.wrong_type")?;
-    b.invalid("signature-short", "a 63-byte signature", s, raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 63])]), "schema.length")?;
+    b.invalid(
+        "version-2",
+        "version 2 is not supported",
+        s,
+        sign(&cl().set(1, raw::head(0, 2))),
+        "schema.version",
+    )?;
+    b.invalid(
+        "version-missing",
+        "no version field",
+        s,
+        sign(&cl().remove(1)),
+        "schema.missing_field",
+    )?;
+    b.invalid(
+        "version-tstr",
+        "version as a text string",
+        s,
+        sign(&cl().set(1, cbor_text("1"))),
+        "schema.wrong_type",
+    )?;
+    b.invalid(
+        "unknown-critical-key",
+        "an unknown non-negative key 7",
+        s,
+        sign(&cl().set(7, raw::head(0, 0))),
+        "schema.unknown_critical",
+    )?;
+    b.invalid(
+        "unknown-critical-key-0",
+        "an unknown key 0",
+        s,
+        sign(&cl().set(0, raw::head(0, 0))),
+        "schema.unknown_critical",
+    )?;
+    b.invalid(
+        "generation-missing",
+        "no generation",
+        s,
+        sign(&cl().remove(6)),
+        "schema.missing_field",
+    )?;
+    b.invalid(
+        "identity-key-missing",
+        "no identity key",
+        s,
+        sign(&cl().remove(3)),
+        "schema.missing_field",
+    )?;
+    b.invalid(
+        "generation-negative",
+        "generation -1",
+        s,
+        sign(&cl().set(6, raw::key(-1))),
+        "schema.wrong_type",
+    )?;
+    b.invalid(
+        "identity-key-tstr",
+        "identity key as text",
+        s,
+        sign(&cl().set(3, cbor_text("key"))),
+        "schema.wrong_type",
+    )?;
+    b.invalid(
+        "identity-key-short",
+        "a 31-byte identity key",
+        s,
+        sign(&cl().set(3, raw::bstr(&[1u8; 31]))),
+        "schema.length",
+    )?;
+    b.invalid(
+        "ratchet-key-long",
+        "a 33-byte ratchet key",
+        s,
+        sign(&cl().set(5, raw::bstr(&[9u8; 33]))),
+        "schema.length",
+    )?;
+    b.invalid(
+        "body-not-map",
+        "the body is an array",
+        s,
+        sign_raw(&raw::array(&[raw::head(0, 1)])),
+        "schema.wrong_type",
+    )?;
+    b.invalid(
+        "outer-not-array",
+        "the record is a map",
+        s,
+        canonical_map(vec![(0, raw::bstr(&body))]),
+        "schema.wrong_type",
+    )?;
+    b.invalid(
+        "outer-three-items",
+        "an array of three",
+        s,
+        raw::array(&[
+            raw::bstr(&body),
+            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
+            raw::head(0, 0),
+        ]),
+        "schema.length",
+    )?;
+    b.invalid(
+        "outer-body-not-bstr",
+        "the body is embedded as a map, not a byte string",
+        s,
+        raw::array(&[
+            body.clone(),
+            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
+        ]),
+        "schema.wrong_type",
+    )?;
+    b.invalid(
+        "signature-short",
+        "a 63-byte signature",
+        s,
+        raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 63])]),
+        "schema.length",
+    )?;
 
     let nc = &["NonCanonical"];
     let mut wide = cl();
@@ -367,28 +749,107 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         e.into_iter().map(|(k, v)| (raw::key(k), v)).collect()
     };
     wide_entries.push((raw::key(6), raw::wide_head(0, 3, 1)));
-    b.invalid("body-nonminimal-integer", "generation 3 with a one-byte argument, correctly signed", nc, sign_raw(&raw::map(&wide_entries)), "cbor.noncanonical.integer")?;
+    b.invalid(
+        "body-nonminimal-integer",
+        "generation 3 with a one-byte argument, correctly signed",
+        nc,
+        sign_raw(&raw::map(&wide_entries)),
+        "cbor.noncanonical.integer",
+    )?;
     let mut swapped = wide_entries.clone();
     swapped.pop();
     swapped.swap(0, 1);
     swapped.push((raw::key(6), raw::head(0, 3)));
-    b.invalid("body-unsorted-keys", "keys 2 and 1 swapped, correctly signed", nc, sign_raw(&raw::map(&swapped)), "cbor.noncanonical.key_order")?;
+    b.invalid(
+        "body-unsorted-keys",
+        "keys 2 and 1 swapped, correctly signed",
+        nc,
+        sign_raw(&raw::map(&swapped)),
+        "cbor.noncanonical.key_order",
+    )?;
     let mut trailing_body = body.clone();
     trailing_body.push(0x00);
-    b.invalid("body-trailing-byte", "a byte after the body map, correctly signed", nc, sign_raw(&trailing_body), "cbor.trailing")?;
+    b.invalid(
+        "body-trailing-byte",
+        "a byte after the body map, correctly signed",
+        nc,
+        sign_raw(&trailing_body),
+        "cbor.trailing",
+    )?;
     let mut trailing = good.clone();
     trailing.push(0x00);
-    b.invalid("outer-trailing-byte", "a byte after the record", nc, trailing, "cbor.trailing")?;
-    b.invalid("outer-indefinite-array", "the outer array with indefinite length", nc, [vec![0x9f], raw::bstr(&body), raw::bstr(&alice.sign(Label::DeviceRecord, &body)), vec![0xff]].concat(), "cbor.noncanonical.indefinite")?;
-    b.invalid("oversized", "a record over 4096 bytes (a 4000-byte extension)", &["Limits"], sign(&cl().set(-1, raw::bstr(&[0u8; 4000]))), "cbor.limit.input")?;
-    b.invalid("order-key-before-signature", "a low-order ratchet key and a bad signature: keys are checked first", &["CheckOrder"], signed(&cl().set(5, raw::bstr(&m::x25519_zero())).encode(), &mallory, Label::DeviceRecord), "key.low_order")?;
-    b.invalid("order-suite-before-keys", "an unknown suite and a low-order identity key: the suite is checked first", &["CheckOrder"], sign(&cl().set(2, raw::head(0, 9)).set(3, raw::bstr(&m::ed25519_identity_point()))), "suite.unknown")?;
-    b.invalid("order-version-before-unknown-key", "version 2 with an unknown critical key", &["CheckOrder"], sign(&cl().set(1, raw::head(0, 2)).set(7, raw::head(0, 0))), "schema.version")?;
+    b.invalid(
+        "outer-trailing-byte",
+        "a byte after the record",
+        nc,
+        trailing,
+        "cbor.trailing",
+    )?;
+    b.invalid(
+        "outer-indefinite-array",
+        "the outer array with indefinite length",
+        nc,
+        [
+            vec![0x9f],
+            raw::bstr(&body),
+            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
+            vec![0xff],
+        ]
+        .concat(),
+        "cbor.noncanonical.indefinite",
+    )?;
+    b.invalid(
+        "oversized",
+        "a record over 4096 bytes (a 4000-byte extension)",
+        &["Limits"],
+        sign(&cl().set(-1, raw::bstr(&[0u8; 4000]))),
+        "cbor.limit.input",
+    )?;
+    b.invalid(
+        "order-key-before-signature",
+        "a low-order ratchet key and a bad signature: keys are checked first",
+        &["CheckOrder"],
+        signed(
+            &cl().set(5, raw::bstr(&m::x25519_zero())).encode(),
+            &mallory,
+            Label::DeviceRecord,
+        ),
+        "key.low_order",
+    )?;
+    b.invalid(
+        "order-suite-before-keys",
+        "an unknown suite and a low-order identity key: the suite is checked first",
+        &["CheckOrder"],
+        sign(
+            &cl()
+                .set(2, raw::head(0, 9))
+                .set(3, raw::bstr(&m::ed25519_identity_point())),
+        ),
+        "suite.unknown",
+    )?;
+    b.invalid(
+        "order-version-before-unknown-key",
+        "version 2 with an unknown critical key",
+        &["CheckOrder"],
+        sign(&cl().set(1, raw::head(0, 2)).set(7, raw::head(0, 0))),
+        "schema.version",
+    )?;
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    b.valid("policy-xwing-only-accepts-xwing", "the default suite under a default-only policy", &["Valid"], sign(&xw()))?;
-    b.invalid("policy-xwing-only-refuses-x25519", "a classical record under a default-only policy", &["Suite"], sign(&cl()), "suite.disallowed")?;
+    b.valid(
+        "policy-xwing-only-accepts-xwing",
+        "the default suite under a default-only policy",
+        &["Valid"],
+        sign(&xw()),
+    )?;
+    b.invalid(
+        "policy-xwing-only-refuses-x25519",
+        "a classical record under a default-only policy",
+        &["Suite"],
+        sign(&cl()),
+        "suite.disallowed",
+    )?;
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
 
     Ok(file(

@@ -45,7 +45,11 @@ pub struct DidTest {
     /// The did string.
     pub did: String,
     /// The identity key (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
     pub key: Option<Vec<u8>>,
     /// Expected outcome.
     pub result: Outcome,
@@ -67,10 +71,30 @@ impl Group for DidKeyGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["DID-01"], "A canonical did:key of a valid Ed25519 key."),
-    ("Syntax", BugType::Basic, &["DID-02"], "Wrong scheme, multibase, base58 or length."),
-    ("Multicodec", BugType::WrongPrimitive, &["DID-02"], "A multicodec other than ed25519-pub."),
-    ("Key", BugType::AuthBypass, &["DID-02", "SUI-04"], "The decoded key fails Ed25519 key validation."),
+    (
+        "Valid",
+        BugType::Basic,
+        &["DID-01"],
+        "A canonical did:key of a valid Ed25519 key.",
+    ),
+    (
+        "Syntax",
+        BugType::Basic,
+        &["DID-02"],
+        "Wrong scheme, multibase, base58 or length.",
+    ),
+    (
+        "Multicodec",
+        BugType::WrongPrimitive,
+        &["DID-02"],
+        "A multicodec other than ed25519-pub.",
+    ),
+    (
+        "Key",
+        BugType::AuthBypass,
+        &["DID-02", "SUI-04"],
+        "The decoded key fails Ed25519 key validation.",
+    ),
 ];
 
 fn did_of(prefix: [u8; 2], key: &[u8]) -> String {
@@ -96,7 +120,12 @@ fn bs58_encode(bytes: &[u8]) -> String {
         }
     }
     let mut out = "1".repeat(zeros);
-    out.extend(digits.iter().rev().map(|d| char::from(*ALPHABET.get(usize::from(*d)).unwrap_or(&b'1'))));
+    out.extend(
+        digits
+            .iter()
+            .rev()
+            .map(|d| char::from(*ALPHABET.get(usize::from(*d)).unwrap_or(&b'1'))),
+    );
     out
 }
 
@@ -114,7 +143,7 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
             return Err(format!("did_key {name}: implementation disagrees"));
         }
         encodes.push(DidTest {
-            tc_id: ids.next(),
+            tc_id: ids.next_id(),
             slug: format!("encode-{name}"),
             comment: "Ed25519 identity key".to_owned(),
             flags: flags(&["Valid"]),
@@ -124,49 +153,167 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
             error_class: None,
         });
     }
-    let encodes = DidKeyGroup::Encode { comment: "Encoding identity keys.".to_owned(), tests: encodes };
+    let encodes = DidKeyGroup::Encode {
+        comment: "Encoding identity keys.".to_owned(),
+        tests: encodes,
+    };
 
     let key = *m::identity("did_key/alice").1.public();
     let good = did_of([0xed, 0x01], key.as_bytes());
     let mut decodes = Vec::new();
-    let mut case = |slug: &str, comment: &str, f: &[&str], did: String, class: &str| -> Result<(), String> {
-        match did_key::decode(&did) {
-            Err(e) if e.class().as_str() == class => {}
-            other => return Err(format!("did_key {slug}: expected {class}, got {other:?}")),
-        }
-        decodes.push(DidTest {
-            tc_id: ids.next(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            did,
-            key: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
-        Ok(())
-    };
+    let mut case =
+        |slug: &str, comment: &str, f: &[&str], did: String, class: &str| -> Result<(), String> {
+            match did_key::decode(&did) {
+                Err(e) if e.class().as_str() == class => {}
+                other => return Err(format!("did_key {slug}: expected {class}, got {other:?}")),
+            }
+            decodes.push(DidTest {
+                tc_id: ids.next_id(),
+                slug: slug.to_owned(),
+                comment: comment.to_owned(),
+                flags: flags(f),
+                did,
+                key: None,
+                result: Outcome::Invalid,
+                error_class: Some(class.to_owned()),
+            });
+            Ok(())
+        };
     let sx = &["Syntax"];
     let body = good.trim_start_matches("did:key:z").to_owned();
-    case("scheme-did-web", "another DID method", sx, format!("did:web:z{body}"), "didkey.scheme")?;
-    case("scheme-uppercase", "the scheme in capitals", sx, format!("DID:KEY:z{body}"), "didkey.scheme")?;
-    case("scheme-missing", "the bare multibase string", sx, format!("z{body}"), "didkey.scheme")?;
-    case("leading-space", "a space before the DID", sx, format!(" {good}"), "didkey.scheme")?;
-    case("multibase-hex", "multibase 'f' (hex) instead of 'z'", sx, format!("did:key:f{}", hex::encode([&[0xed, 0x01][..], key.as_bytes()].concat())), "didkey.multibase")?;
-    case("multibase-empty", "nothing after the method", sx, "did:key:".to_owned(), "didkey.multibase")?;
-    case("base58-zero-char", "'0' is not in the base58 alphabet", sx, format!("did:key:z0{}", body.get(1..).unwrap_or_default()), "didkey.base58")?;
-    case("base58-capital-o", "'O' is not in the base58 alphabet", sx, format!("did:key:zO{}", body.get(1..).unwrap_or_default()), "didkey.base58")?;
-    case("base58-trailing-space", "a space after the DID", sx, format!("{good} "), "didkey.base58")?;
-    case("base58-empty", "'z' and nothing after it", sx, "did:key:z".to_owned(), "didkey.base58")?;
-    case("length-33", "33 decoded bytes", sx, did_of([0xed, 0x01], key.as_bytes().get(..31).unwrap_or_default()), "didkey.length")?;
-    case("length-35", "35 decoded bytes", sx, did_of([0xed, 0x01], &[key.as_bytes().as_slice(), &[0]].concat()), "didkey.length")?;
-    case("too-long", "a 129-byte string", sx, format!("{good}{}", "1".repeat(129 - good.len())), "didkey.length")?;
-    case("multicodec-x25519", "the x25519-pub multicodec 0xec01", &["Multicodec"], did_of([0xec, 0x01], key.as_bytes()), "didkey.multicodec")?;
-    case("multicodec-secp256k1-prefix", "the secp256k1-pub multicodec prefix 0xe701 with 32 bytes", &["Multicodec"], did_of([0xe7, 0x01], key.as_bytes()), "didkey.multicodec")?;
-    case("key-low-order", "the neutral point", &["Key"], did_of([0xed, 0x01], &m::ed25519_identity_point()), "key.low_order")?;
-    case("key-noncanonical", "y >= p", &["Key"], did_of([0xed, 0x01], &m::ed25519_noncanonical()), "key.noncanonical")?;
-    case("key-not-on-curve", "y = 2", &["Key"], did_of([0xed, 0x01], &m::ed25519_not_on_curve()), "key.invalid")?;
-    let decodes = DidKeyGroup::Decode { comment: "Rejecting malformed DIDs.".to_owned(), tests: decodes };
+    case(
+        "scheme-did-web",
+        "another DID method",
+        sx,
+        format!("did:web:z{body}"),
+        "didkey.scheme",
+    )?;
+    case(
+        "scheme-uppercase",
+        "the scheme in capitals",
+        sx,
+        format!("DID:KEY:z{body}"),
+        "didkey.scheme",
+    )?;
+    case(
+        "scheme-missing",
+        "the bare multibase string",
+        sx,
+        format!("z{body}"),
+        "didkey.scheme",
+    )?;
+    case(
+        "leading-space",
+        "a space before the DID",
+        sx,
+        format!(" {good}"),
+        "didkey.scheme",
+    )?;
+    case(
+        "multibase-hex",
+        "multibase 'f' (hex) instead of 'z'",
+        sx,
+        format!(
+            "did:key:f{}",
+            hex::encode([&[0xed, 0x01][..], key.as_bytes()].concat())
+        ),
+        "didkey.multibase",
+    )?;
+    case(
+        "multibase-empty",
+        "nothing after the method",
+        sx,
+        "did:key:".to_owned(),
+        "didkey.multibase",
+    )?;
+    case(
+        "base58-zero-char",
+        "'0' is not in the base58 alphabet",
+        sx,
+        format!("did:key:z0{}", body.get(1..).unwrap_or_default()),
+        "didkey.base58",
+    )?;
+    case(
+        "base58-capital-o",
+        "'O' is not in the base58 alphabet",
+        sx,
+        format!("did:key:zO{}", body.get(1..).unwrap_or_default()),
+        "didkey.base58",
+    )?;
+    case(
+        "base58-trailing-space",
+        "a space after the DID",
+        sx,
+        format!("{good} "),
+        "didkey.base58",
+    )?;
+    case(
+        "base58-empty",
+        "'z' and nothing after it",
+        sx,
+        "did:key:z".to_owned(),
+        "didkey.base58",
+    )?;
+    case(
+        "length-33",
+        "33 decoded bytes",
+        sx,
+        did_of([0xed, 0x01], key.as_bytes().get(..31).unwrap_or_default()),
+        "didkey.length",
+    )?;
+    case(
+        "length-35",
+        "35 decoded bytes",
+        sx,
+        did_of([0xed, 0x01], &[key.as_bytes().as_slice(), &[0]].concat()),
+        "didkey.length",
+    )?;
+    case(
+        "too-long",
+        "a 129-byte string",
+        sx,
+        format!("{good}{}", "1".repeat(129 - good.len())),
+        "didkey.length",
+    )?;
+    case(
+        "multicodec-x25519",
+        "the x25519-pub multicodec 0xec01",
+        &["Multicodec"],
+        did_of([0xec, 0x01], key.as_bytes()),
+        "didkey.multicodec",
+    )?;
+    case(
+        "multicodec-secp256k1-prefix",
+        "the secp256k1-pub multicodec prefix 0xe701 with 32 bytes",
+        &["Multicodec"],
+        did_of([0xe7, 0x01], key.as_bytes()),
+        "didkey.multicodec",
+    )?;
+    case(
+        "key-low-order",
+        "the neutral point",
+        &["Key"],
+        did_of([0xed, 0x01], &m::ed25519_identity_point()),
+        "key.low_order",
+    )?;
+    case(
+        "key-noncanonical",
+        "y >= p",
+        &["Key"],
+        did_of([0xed, 0x01], &m::ed25519_noncanonical()),
+        "key.noncanonical",
+    )?;
+    case(
+        "key-not-on-curve",
+        "y = 2",
+        &["Key"],
+        did_of([0xed, 0x01], &m::ed25519_not_on_curve()),
+        "key.invalid",
+    )?;
+    let decodes = DidKeyGroup::Decode {
+        comment: "Rejecting malformed DIDs.".to_owned(),
+        tests: decodes,
+    };
 
     Ok(file(
         "did_key",

@@ -172,21 +172,96 @@ impl Group for InviteGroup {
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["INV-01", "INV-03"], "A well-formed invite, signed, before its expiry."),
-    ("ExpiryBoundary", BugType::EdgeCase, &["INV-05"], "now one second before the expiry is accepted; now equal to it is not."),
-    ("Expired", BugType::MissingStep, &["INV-05"], "The invite's expiry is not after now."),
-    ("Extension", BugType::Defined, &["ENC-12"], "A negative (non-critical) key is ignored and covered by the signature."),
-    ("Signature", BugType::AuthBypass, &["INV-03", "SUI-05"], "The signature does not verify."),
-    ("Malleability", BugType::Malleability, &["SUI-05"], "S not reduced modulo L."),
-    ("WeakKey", BugType::AuthBypass, &["SUI-04", "SUI-06"], "A public key of small order."),
-    ("NonCanonicalKey", BugType::Malleability, &["SUI-04", "SUI-06"], "A public key in a non-canonical encoding."),
-    ("InvalidKey", BugType::Basic, &["SUI-04", "SUI-07"], "A public key that is not a valid key of its type."),
-    ("Suite", BugType::Defined, &["SUI-01", "SUI-02"], "An unknown suite, or one the verifier does not accept."),
-    ("RelayHint", BugType::Basic, &["INV-02"], "A relay hint outside the allowed syntax."),
-    ("Schema", BugType::Basic, &["ENC-11", "ENC-12", "ENC-13", "ENC-14"], "A structural fault: version, missing, unknown critical, wrongly typed or sized fields."),
-    ("NonCanonical", BugType::Malleability, &["ENC-14"], "A body that is not deterministic CBOR, even though signed."),
-    ("Limits", BugType::CanOfWorms, &["INV-09"], "Over the invite's size limit."),
-    ("CheckOrder", BugType::Defined, &["INV-04"], "Several faults at once: the spec's check order decides the class."),
+    (
+        "Valid",
+        BugType::Basic,
+        &["INV-01", "INV-03"],
+        "A well-formed invite, signed, before its expiry.",
+    ),
+    (
+        "ExpiryBoundary",
+        BugType::EdgeCase,
+        &["INV-05"],
+        "now one second before the expiry is accepted; now equal to it is not.",
+    ),
+    (
+        "Expired",
+        BugType::MissingStep,
+        &["INV-05"],
+        "The invite's expiry is not after now.",
+    ),
+    (
+        "Extension",
+        BugType::Defined,
+        &["ENC-12"],
+        "A negative (non-critical) key is ignored and covered by the signature.",
+    ),
+    (
+        "Signature",
+        BugType::AuthBypass,
+        &["INV-03", "SUI-05"],
+        "The signature does not verify.",
+    ),
+    (
+        "Malleability",
+        BugType::Malleability,
+        &["SUI-05"],
+        "S not reduced modulo L.",
+    ),
+    (
+        "WeakKey",
+        BugType::AuthBypass,
+        &["SUI-04", "SUI-06"],
+        "A public key of small order.",
+    ),
+    (
+        "NonCanonicalKey",
+        BugType::Malleability,
+        &["SUI-04", "SUI-06"],
+        "A public key in a non-canonical encoding.",
+    ),
+    (
+        "InvalidKey",
+        BugType::Basic,
+        &["SUI-04", "SUI-07"],
+        "A public key that is not a valid key of its type.",
+    ),
+    (
+        "Suite",
+        BugType::Defined,
+        &["SUI-01", "SUI-02"],
+        "An unknown suite, or one the verifier does not accept.",
+    ),
+    (
+        "RelayHint",
+        BugType::Basic,
+        &["INV-02"],
+        "A relay hint outside the allowed syntax.",
+    ),
+    (
+        "Schema",
+        BugType::Basic,
+        &["ENC-11", "ENC-12", "ENC-13", "ENC-14"],
+        "A structural fault: version, missing, unknown critical, wrongly typed or sized fields.",
+    ),
+    (
+        "NonCanonical",
+        BugType::Malleability,
+        &["ENC-14"],
+        "A body that is not deterministic CBOR, even though signed.",
+    ),
+    (
+        "Limits",
+        BugType::CanOfWorms,
+        &["INV-09"],
+        "Over the invite's size limit.",
+    ),
+    (
+        "CheckOrder",
+        BugType::Defined,
+        &["INV-04"],
+        "Several faults at once: the spec's check order decides the class.",
+    ),
 ];
 
 const EXPIRES: u64 = 1_900_000_000;
@@ -225,7 +300,16 @@ fn body_of(invite: &Invite) -> Body {
         (3, raw::bstr(invite.identity_key().as_bytes())),
         (4, raw::bstr(invite.kem_key().as_bytes())),
         (5, raw::bstr(invite.ratchet_key().as_bytes())),
-        (6, raw::array(&invite.relay_hints().iter().map(|h| text(h)).collect::<Vec<_>>())),
+        (
+            6,
+            raw::array(
+                &invite
+                    .relay_hints()
+                    .iter()
+                    .map(|h| text(h))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
         (7, raw::bstr(invite.mailbox())),
         (8, raw::head(0, invite.expires().as_secs())),
         (9, vec![if invite.single_use() { 0xf5 } else { 0xf4 }]),
@@ -234,7 +318,13 @@ fn body_of(invite: &Invite) -> Body {
 }
 
 /// Creates an invite from named seeds; returns the create test's inputs and the invite.
-pub fn create(slug: &str, suite: Suite, relay_hints: &[&str], single_use: bool, expires: u64) -> (CreateTest, SignedInvite, IdentityKeyPair) {
+pub fn create(
+    slug: &str,
+    suite: Suite,
+    relay_hints: &[&str],
+    single_use: bool,
+    expires: u64,
+) -> (CreateTest, SignedInvite, IdentityKeyPair) {
     let identity_seed = seed32(&format!("invite/{slug}/identity"));
     let invite_id = seed16(&format!("invite/{slug}/invite-id"));
     let kem_seed = seed32(&format!("invite/{slug}/kem"));
@@ -263,7 +353,11 @@ pub fn create(slug: &str, suite: Suite, relay_hints: &[&str], single_use: bool, 
         mailbox: mailbox.to_vec(),
         expires,
         single_use,
-        invite: if rng.finished() { invite.to_bytes() } else { Vec::new() },
+        invite: if rng.finished() {
+            invite.to_bytes()
+        } else {
+            Vec::new()
+        },
         result: Outcome::Valid,
         error_class: None,
     };
@@ -277,7 +371,15 @@ struct Builder {
 }
 
 impl Builder {
-    fn case(&mut self, slug: &str, comment: &str, f: &[&str], invite: Vec<u8>, now: u64, class: Option<&str>) -> Result<(), String> {
+    fn case(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        invite: Vec<u8>,
+        now: u64,
+        class: Option<&str>,
+    ) -> Result<(), String> {
         let got = SignedInvite::from_bytes(&invite, UnixTime(now), &self.policy);
         let expected = match (&got, class) {
             (Ok(decoded), None) => {
@@ -287,24 +389,37 @@ impl Builder {
                 Some(InviteFields::of(decoded.invite()))
             }
             (Err(e), Some(class)) if e.class().as_str() == class => None,
-            _ => return Err(format!("invite {slug}: expected {class:?}, got {:?}", got.map(|_| ()))),
+            _ => {
+                return Err(format!(
+                    "invite {slug}: expected {class:?}, got {:?}",
+                    got.map(|_| ())
+                ));
+            }
         };
         self.tests.push(VerifyTest {
-            tc_id: self.ids.next(),
+            tc_id: self.ids.next_id(),
             slug: slug.to_owned(),
             comment: comment.to_owned(),
             flags: flags(f),
             invite,
             now,
             expected,
-            result: if class.is_some() { Outcome::Invalid } else { Outcome::Valid },
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
             error_class: class.map(str::to_owned),
         });
         Ok(())
     }
 
     fn group(&mut self, comment: &str, allowed: &[u64]) -> InviteGroup {
-        InviteGroup::Verify { comment: comment.to_owned(), allowed_suites: allowed.to_vec(), tests: std::mem::take(&mut self.tests) }
+        InviteGroup::Verify {
+            comment: comment.to_owned(),
+            allowed_suites: allowed.to_vec(),
+            tests: std::mem::take(&mut self.tests),
+        }
     }
 }
 
@@ -316,18 +431,45 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     let mut ids = Ids::default();
     let mut creates = Vec::new();
     for (slug, comment, suite, hints, single_use) in [
-        ("create-xwing-single-use", "default suite, single use", Suite::XWing, &["wss://relay.quietwire.invalid"][..], true),
-        ("create-x25519-reusable", "classical suite, reusable", Suite::X25519, &["wss://relay.quietwire.invalid"][..], false),
-        ("create-four-hints", "four relay hints", Suite::X25519, &["wss://a.invalid", "wss://b.invalid:8443/path", "ws://127.0.0.1:7000", "wss://[::1]:9000"][..], true),
+        (
+            "create-xwing-single-use",
+            "default suite, single use",
+            Suite::XWing,
+            &["wss://relay.quietwire.invalid"][..],
+            true,
+        ),
+        (
+            "create-x25519-reusable",
+            "classical suite, reusable",
+            Suite::X25519,
+            &["wss://relay.quietwire.invalid"][..],
+            false,
+        ),
+        (
+            "create-four-hints",
+            "four relay hints",
+            Suite::X25519,
+            &[
+                "wss://a.invalid",
+                "wss://b.invalid:8443/path",
+                "ws://127.0.0.1:7000",
+                "wss://[::1]:9000",
+            ][..],
+            true,
+        ),
     ] {
         let (mut test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
         if test.invite.is_empty() {
-            return Err(format!("invite {slug}: the RNG was not drawn exactly as specified"));
+            return Err(format!(
+                "invite {slug}: the RNG was not drawn exactly as specified"
+            ));
         }
         if signed(&body_of(invite.invite()).encode(), &identity, Label::Invite) != test.invite {
-            return Err(format!("invite {slug}: library encoding differs from the spec's"));
+            return Err(format!(
+                "invite {slug}: library encoding differs from the spec's"
+            ));
         }
-        test.tc_id = ids.next();
+        test.tc_id = ids.next_id();
         test.comment = comment.to_owned();
         creates.push(test);
     }
@@ -336,8 +478,20 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         tests: creates,
     };
 
-    let (_, xwing, alice) = create("verify/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
-    let (_, classical, _) = create("verify/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], false, EXPIRES);
+    let (_, xwing, alice) = create(
+        "verify/xwing",
+        Suite::XWing,
+        &["wss://relay.quietwire.invalid"],
+        true,
+        EXPIRES,
+    );
+    let (_, classical, _) = create(
+        "verify/x25519",
+        Suite::X25519,
+        &["wss://relay.quietwire.invalid"],
+        false,
+        EXPIRES,
+    );
     let alice_x = IdentityKeyPair::from_seed(&seed32("invite/verify/x25519/identity"));
     let (_, mallory) = m::identity("invite/mallory");
     let xw = || body_of(xwing.invite());
@@ -346,21 +500,109 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     let sign_raw = |b: &[u8]| signed(b, &alice_x, Label::Invite);
     let _ = &alice;
 
-    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
-    b.case("valid-xwing", "default suite", &["Valid"], xwing.to_bytes(), NOW, None)?;
-    b.case("valid-x25519", "classical suite", &["Valid"], classical.to_bytes(), NOW, None)?;
-    b.case("valid-one-second-left", "now = expires - 1", &["Valid", "ExpiryBoundary"], classical.to_bytes(), EXPIRES - 1, None)?;
-    b.case("valid-now-zero", "now = 0", &["Valid"], classical.to_bytes(), 0, None)?;
-    b.case("valid-extension", "an extension field -1", &["Valid", "Extension"], sign(&cl().set(-1, text("note"))), NOW, None)?;
-    b.case("valid-ws-loopback-hint", "a ws:// hint", &["Valid"], sign(&cl().set(6, hints(&["ws://127.0.0.1:7000"]))), NOW, None)?;
-    b.case("valid-max-hints", "four hints", &["Valid"], sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d"]))), NOW, None)?;
+    let mut b = Builder {
+        ids,
+        tests: Vec::new(),
+        policy: SuitePolicy::ALL,
+    };
+    b.case(
+        "valid-xwing",
+        "default suite",
+        &["Valid"],
+        xwing.to_bytes(),
+        NOW,
+        None,
+    )?;
+    b.case(
+        "valid-x25519",
+        "classical suite",
+        &["Valid"],
+        classical.to_bytes(),
+        NOW,
+        None,
+    )?;
+    b.case(
+        "valid-one-second-left",
+        "now = expires - 1",
+        &["Valid", "ExpiryBoundary"],
+        classical.to_bytes(),
+        EXPIRES - 1,
+        None,
+    )?;
+    b.case(
+        "valid-now-zero",
+        "now = 0",
+        &["Valid"],
+        classical.to_bytes(),
+        0,
+        None,
+    )?;
+    b.case(
+        "valid-extension",
+        "an extension field -1",
+        &["Valid", "Extension"],
+        sign(&cl().set(-1, text("note"))),
+        NOW,
+        None,
+    )?;
+    b.case(
+        "valid-ws-loopback-hint",
+        "a ws:// hint",
+        &["Valid"],
+        sign(&cl().set(6, hints(&["ws://127.0.0.1:7000"]))),
+        NOW,
+        None,
+    )?;
+    b.case(
+        "valid-max-hints",
+        "four hints",
+        &["Valid"],
+        sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d"]))),
+        NOW,
+        None,
+    )?;
     let long_hint = format!("wss://{}", "a".repeat(250));
-    b.case("valid-hint-256-bytes", "a 256-byte hint", &["Valid", "RelayHint"], sign(&cl().set(6, hints(&[&long_hint]))), NOW, None)?;
-    b.case("valid-expires-max", "expiry 2^64-1", &["Valid"], sign(&cl().set(8, raw::head(0, u64::MAX))), u64::MAX - 1, None)?;
+    b.case(
+        "valid-hint-256-bytes",
+        "a 256-byte hint",
+        &["Valid", "RelayHint"],
+        sign(&cl().set(6, hints(&[&long_hint]))),
+        NOW,
+        None,
+    )?;
+    b.case(
+        "valid-expires-max",
+        "expiry 2^64-1",
+        &["Valid"],
+        sign(&cl().set(8, raw::head(0, u64::MAX))),
+        u64::MAX - 1,
+        None,
+    )?;
 
-    b.case("expired-at-boundary", "now = expires", &["Expired", "ExpiryBoundary"], classical.to_bytes(), EXPIRES, Some("invite.expired"))?;
-    b.case("expired-long-ago", "now far past the expiry", &["Expired"], classical.to_bytes(), u64::MAX, Some("invite.expired"))?;
-    b.case("expired-zero", "expiry 0", &["Expired"], sign(&cl().set(8, raw::head(0, 0))), 0, Some("invite.expired"))?;
+    b.case(
+        "expired-at-boundary",
+        "now = expires",
+        &["Expired", "ExpiryBoundary"],
+        classical.to_bytes(),
+        EXPIRES,
+        Some("invite.expired"),
+    )?;
+    b.case(
+        "expired-long-ago",
+        "now far past the expiry",
+        &["Expired"],
+        classical.to_bytes(),
+        u64::MAX,
+        Some("invite.expired"),
+    )?;
+    b.case(
+        "expired-zero",
+        "expiry 0",
+        &["Expired"],
+        sign(&cl().set(8, raw::head(0, 0))),
+        0,
+        Some("invite.expired"),
+    )?;
 
     let sig = &["Signature"];
     let good = classical.to_bytes();
@@ -368,61 +610,384 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     if let Some(byte) = flipped.last_mut() {
         *byte ^= 0x80;
     }
-    b.case("signature-bit-flipped", "one bit of the signature flipped", sig, flipped, NOW, Some("identity.signature"))?;
-    b.case("signature-wrong-label", "signed with the device-record label", sig, signed(&cl().encode(), &alice_x, Label::DeviceRecord), NOW, Some("identity.signature"))?;
-    b.case("signature-other-identity", "signed by another identity", sig, signed(&cl().encode(), &mallory, Label::Invite), NOW, Some("identity.signature"))?;
+    b.case(
+        "signature-bit-flipped",
+        "one bit of the signature flipped",
+        sig,
+        flipped,
+        NOW,
+        Some("identity.signature"),
+    )?;
+    b.case(
+        "signature-wrong-label",
+        "signed with the device-record label",
+        sig,
+        signed(&cl().encode(), &alice_x, Label::DeviceRecord),
+        NOW,
+        Some("identity.signature"),
+    )?;
+    b.case(
+        "signature-other-identity",
+        "signed by another identity",
+        sig,
+        signed(&cl().encode(), &mallory, Label::Invite),
+        NOW,
+        Some("identity.signature"),
+    )?;
     let body = cl().encode();
-    b.case("signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"], raw::array(&[raw::bstr(&body), raw::bstr(&m::malleate_s(&alice_x.sign(Label::Invite, &body)))]), NOW, Some("identity.signature"))?;
-    b.case("expiry-extended-after-signing", "expiry raised after signing", sig, raw::array(&[raw::bstr(&cl().set(8, raw::head(0, EXPIRES + 1)).encode()), raw::bstr(&alice_x.sign(Label::Invite, &body))]), NOW, Some("identity.signature"))?;
-    b.case("single-use-cleared-after-signing", "reusable flag flipped after signing", sig, raw::array(&[raw::bstr(&xw().set(9, vec![0xf4]).encode()), raw::bstr(&alice.sign(Label::Invite, &xw().encode()))]), NOW, Some("identity.signature"))?;
+    b.case(
+        "signature-s-not-reduced",
+        "S + L instead of S",
+        &["Signature", "Malleability"],
+        raw::array(&[
+            raw::bstr(&body),
+            raw::bstr(&m::malleate_s(&alice_x.sign(Label::Invite, &body))),
+        ]),
+        NOW,
+        Some("identity.signature"),
+    )?;
+    b.case(
+        "expiry-extended-after-signing",
+        "expiry raised after signing",
+        sig,
+        raw::array(&[
+            raw::bstr(&cl().set(8, raw::head(0, EXPIRES + 1)).encode()),
+            raw::bstr(&alice_x.sign(Label::Invite, &body)),
+        ]),
+        NOW,
+        Some("identity.signature"),
+    )?;
+    b.case(
+        "single-use-cleared-after-signing",
+        "reusable flag flipped after signing",
+        sig,
+        raw::array(&[
+            raw::bstr(&xw().set(9, vec![0xf4]).encode()),
+            raw::bstr(&alice.sign(Label::Invite, &xw().encode())),
+        ]),
+        NOW,
+        Some("identity.signature"),
+    )?;
 
-    b.case("identity-key-low-order", "the neutral point", &["WeakKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), NOW, Some("key.low_order"))?;
-    b.case("identity-key-noncanonical", "y >= p", &["NonCanonicalKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), NOW, Some("key.noncanonical"))?;
-    b.case("identity-key-not-on-curve", "y = 2", &["InvalidKey"], sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), NOW, Some("key.invalid"))?;
-    b.case("kem-key-x25519-order-8", "a classical one-time key of order 8", &["WeakKey"], sign(&cl().set(4, raw::bstr(&m::x25519_order_8()))), NOW, Some("key.low_order"))?;
-    b.case("kem-key-x25519-p", "a classical one-time key u = p", &["NonCanonicalKey"], sign(&cl().set(4, raw::bstr(&m::x25519_p()))), NOW, Some("key.noncanonical"))?;
-    b.case("kem-key-xwing-mlkem-invalid", "ML-KEM coefficient >= q", &["InvalidKey"], sign(&cl().set(2, raw::head(0, 1)).set(4, raw::bstr(&m::xwing_bad_mlkem("invite/verify/xwing/kem")))), NOW, Some("key.invalid"))?;
-    b.case("kem-key-xwing-x25519-zero", "X-Wing key with X25519 part u = 0", &["WeakKey"], sign(&cl().set(2, raw::head(0, 1)).set(4, raw::bstr(&m::xwing_low_order_x25519("invite/verify/xwing/kem")))), NOW, Some("key.low_order"))?;
-    b.case("kem-key-length-for-suite", "a 32-byte KEM key in a default-suite invite", &["Schema"], sign(&cl().set(2, raw::head(0, 1))), NOW, Some("schema.length"))?;
-    b.case("ratchet-key-zero", "ratchet key u = 0", &["WeakKey"], sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), NOW, Some("key.low_order"))?;
-    b.case("ratchet-key-one", "ratchet key u = 1", &["WeakKey"], sign(&cl().set(5, raw::bstr(&{
-        let mut one = [0u8; 32];
-        one[0] = 1;
-        one
-    }))), NOW, Some("key.low_order"))?;
-    b.case("ratchet-key-high-bit", "top bit set", &["NonCanonicalKey"], sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), NOW, Some("key.noncanonical"))?;
+    b.case(
+        "identity-key-low-order",
+        "the neutral point",
+        &["WeakKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))),
+        NOW,
+        Some("key.low_order"),
+    )?;
+    b.case(
+        "identity-key-noncanonical",
+        "y >= p",
+        &["NonCanonicalKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))),
+        NOW,
+        Some("key.noncanonical"),
+    )?;
+    b.case(
+        "identity-key-not-on-curve",
+        "y = 2",
+        &["InvalidKey"],
+        sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))),
+        NOW,
+        Some("key.invalid"),
+    )?;
+    b.case(
+        "kem-key-x25519-order-8",
+        "a classical one-time key of order 8",
+        &["WeakKey"],
+        sign(&cl().set(4, raw::bstr(&m::x25519_order_8()))),
+        NOW,
+        Some("key.low_order"),
+    )?;
+    b.case(
+        "kem-key-x25519-p",
+        "a classical one-time key u = p",
+        &["NonCanonicalKey"],
+        sign(&cl().set(4, raw::bstr(&m::x25519_p()))),
+        NOW,
+        Some("key.noncanonical"),
+    )?;
+    b.case(
+        "kem-key-xwing-mlkem-invalid",
+        "ML-KEM coefficient >= q",
+        &["InvalidKey"],
+        sign(
+            &cl()
+                .set(2, raw::head(0, 1))
+                .set(4, raw::bstr(&m::xwing_bad_mlkem("invite/verify/xwing/kem"))),
+        ),
+        NOW,
+        Some("key.invalid"),
+    )?;
+    b.case(
+        "kem-key-xwing-x25519-zero",
+        "X-Wing key with X25519 part u = 0",
+        &["WeakKey"],
+        sign(&cl().set(2, raw::head(0, 1)).set(
+            4,
+            raw::bstr(&m::xwing_low_order_x25519("invite/verify/xwing/kem")),
+        )),
+        NOW,
+        Some("key.low_order"),
+    )?;
+    b.case(
+        "kem-key-length-for-suite",
+        "a 32-byte KEM key in a default-suite invite",
+        &["Schema"],
+        sign(&cl().set(2, raw::head(0, 1))),
+        NOW,
+        Some("schema.length"),
+    )?;
+    b.case(
+        "ratchet-key-zero",
+        "ratchet key u = 0",
+        &["WeakKey"],
+        sign(&cl().set(5, raw::bstr(&m::x25519_zero()))),
+        NOW,
+        Some("key.low_order"),
+    )?;
+    b.case(
+        "ratchet-key-one",
+        "ratchet key u = 1",
+        &["WeakKey"],
+        sign(&cl().set(
+            5,
+            raw::bstr(&{
+                let mut one = [0u8; 32];
+                one[0] = 1;
+                one
+            }),
+        )),
+        NOW,
+        Some("key.low_order"),
+    )?;
+    b.case(
+        "ratchet-key-high-bit",
+        "top bit set",
+        &["NonCanonicalKey"],
+        sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))),
+        NOW,
+        Some("key.noncanonical"),
+    )?;
 
-    b.case("suite-unknown", "suite 3", &["Suite"], sign(&cl().set(2, raw::head(0, 3))), NOW, Some("suite.unknown"))?;
-    b.case("suite-huge", "suite 2^64-1", &["Suite"], sign(&cl().set(2, raw::head(0, u64::MAX))), NOW, Some("suite.unknown"))?;
+    b.case(
+        "suite-unknown",
+        "suite 3",
+        &["Suite"],
+        sign(&cl().set(2, raw::head(0, 3))),
+        NOW,
+        Some("suite.unknown"),
+    )?;
+    b.case(
+        "suite-huge",
+        "suite 2^64-1",
+        &["Suite"],
+        sign(&cl().set(2, raw::head(0, u64::MAX))),
+        NOW,
+        Some("suite.unknown"),
+    )?;
 
     let rh = &["RelayHint"];
-    b.case("hint-https", "an https:// hint", rh, sign(&cl().set(6, hints(&["https://relay.invalid"]))), NOW, Some("invite.relay_hint"))?;
-    b.case("hint-scheme-only", "wss:// and nothing else", rh, sign(&cl().set(6, hints(&["wss://"]))), NOW, Some("invite.relay_hint"))?;
-    b.case("hint-space", "a space inside", rh, sign(&cl().set(6, hints(&["wss://relay .invalid"]))), NOW, Some("invite.relay_hint"))?;
-    b.case("hint-newline", "a newline at the end", rh, sign(&cl().set(6, hints(&["wss://relay.invalid\n"]))), NOW, Some("invite.relay_hint"))?;
-    b.case("hint-uppercase-scheme", "WSS:// (schemes are matched exactly)", rh, sign(&cl().set(6, hints(&["WSS://relay.invalid"]))), NOW, Some("invite.relay_hint"))?;
-    b.case("hint-empty", "an empty hint", rh, sign(&cl().set(6, hints(&[""]))), NOW, Some("invite.relay_hint"))?;
+    b.case(
+        "hint-https",
+        "an https:// hint",
+        rh,
+        sign(&cl().set(6, hints(&["https://relay.invalid"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-scheme-only",
+        "wss:// and nothing else",
+        rh,
+        sign(&cl().set(6, hints(&["wss://"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-space",
+        "a space inside",
+        rh,
+        sign(&cl().set(6, hints(&["wss://relay .invalid"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-newline",
+        "a newline at the end",
+        rh,
+        sign(&cl().set(6, hints(&["wss://relay.invalid\n"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-uppercase-scheme",
+        "WSS:// (schemes are matched exactly)",
+        rh,
+        sign(&cl().set(6, hints(&["WSS://relay.invalid"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-empty",
+        "an empty hint",
+        rh,
+        sign(&cl().set(6, hints(&[""]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
     let too_long = format!("wss://{}", "a".repeat(251));
-    b.case("hint-257-bytes", "a 257-byte hint", rh, sign(&cl().set(6, hints(&[&too_long]))), NOW, Some("invite.relay_hint"))?;
-    b.case("hint-second-bad", "a good hint followed by a bad one", rh, sign(&cl().set(6, hints(&["wss://a", "ftp://b"]))), NOW, Some("invite.relay_hint"))?;
+    b.case(
+        "hint-257-bytes",
+        "a 257-byte hint",
+        rh,
+        sign(&cl().set(6, hints(&[&too_long]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-second-bad",
+        "a good hint followed by a bad one",
+        rh,
+        sign(&cl().set(6, hints(&["wss://a", "ftp://b"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
 
     let s = &["Schema"];
-    b.case("hints-none", "an empty hint list", s, sign(&cl().set(6, hints(&[]))), NOW, Some("schema.length"))?;
-    b.case("hints-five", "five hints", s, sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]))), NOW, Some("schema.length"))?;
-    b.case("hints-not-text", "a hint as a byte string", s, sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))), NOW, Some("schema.wrong_type"))?;
-    b.case("hints-not-array", "hints as a single string", s, sign(&cl().set(6, text("wss://a"))), NOW, Some("schema.wrong_type"))?;
-    b.case("version-2", "version 2", s, sign(&cl().set(1, raw::head(0, 2))), NOW, Some("schema.version"))?;
-    b.case("version-missing", "no version", s, sign(&cl().remove(1)), NOW, Some("schema.missing_field"))?;
-    b.case("unknown-critical-key", "an unknown key 11", s, sign(&cl().set(11, raw::head(0, 1))), NOW, Some("schema.unknown_critical"))?;
-    b.case("mailbox-missing", "no mailbox", s, sign(&cl().remove(7)), NOW, Some("schema.missing_field"))?;
-    b.case("mailbox-short", "a 31-byte mailbox", s, sign(&cl().set(7, raw::bstr(&[7u8; 31]))), NOW, Some("schema.length"))?;
-    b.case("invite-id-long", "a 17-byte invite id", s, sign(&cl().set(10, raw::bstr(&[7u8; 17]))), NOW, Some("schema.length"))?;
-    b.case("single-use-int", "single_use as 1", s, sign(&cl().set(9, raw::head(0, 1))), NOW, Some("schema.wrong_type"))?;
-    b.case("expires-negative", "expiry -1", s, sign(&cl().set(8, raw::key(-1))), NOW, Some("schema.wrong_type"))?;
-    b.case("expires-missing", "no expiry", s, sign(&cl().remove(8)), NOW, Some("schema.missing_field"))?;
-    b.case("identity-key-short", "a 31-byte identity key", s, sign(&cl().set(3, raw::bstr(&[1u8; 31]))), NOW, Some("schema.length"))?;
-    b.case("outer-not-array", "a byte string instead of [body, signature]", s, raw::bstr(&body), NOW, Some("schema.wrong_type"))?;
-    b.case("outer-one-item", "an array of one", s, raw::array(&[raw::bstr(&body)]), NOW, Some("schema.length"))?;
+    b.case(
+        "hints-none",
+        "an empty hint list",
+        s,
+        sign(&cl().set(6, hints(&[]))),
+        NOW,
+        Some("schema.length"),
+    )?;
+    b.case(
+        "hints-five",
+        "five hints",
+        s,
+        sign(&cl().set(
+            6,
+            hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]),
+        )),
+        NOW,
+        Some("schema.length"),
+    )?;
+    b.case(
+        "hints-not-text",
+        "a hint as a byte string",
+        s,
+        sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))),
+        NOW,
+        Some("schema.wrong_type"),
+    )?;
+    b.case(
+        "hints-not-array",
+        "hints as a single string",
+        s,
+        sign(&cl().set(6, text("wss://a"))),
+        NOW,
+        Some("schema.wrong_type"),
+    )?;
+    b.case(
+        "version-2",
+        "version 2",
+        s,
+        sign(&cl().set(1, raw::head(0, 2))),
+        NOW,
+        Some("schema.version"),
+    )?;
+    b.case(
+        "version-missing",
+        "no version",
+        s,
+        sign(&cl().remove(1)),
+        NOW,
+        Some("schema.missing_field"),
+    )?;
+    b.case(
+        "unknown-critical-key",
+        "an unknown key 11",
+        s,
+        sign(&cl().set(11, raw::head(0, 1))),
+        NOW,
+        Some("schema.unknown_critical"),
+    )?;
+    b.case(
+        "mailbox-missing",
+        "no mailbox",
+        s,
+        sign(&cl().remove(7)),
+        NOW,
+        Some("schema.missing_field"),
+    )?;
+    b.case(
+        "mailbox-short",
+        "a 31-byte mailbox",
+        s,
+        sign(&cl().set(7, raw::bstr(&[7u8; 31]))),
+        NOW,
+        Some("schema.length"),
+    )?;
+    b.case(
+        "invite-id-long",
+        "a 17-byte invite id",
+        s,
+        sign(&cl().set(10, raw::bstr(&[7u8; 17]))),
+        NOW,
+        Some("schema.length"),
+    )?;
+    b.case(
+        "single-use-int",
+        "single_use as 1",
+        s,
+        sign(&cl().set(9, raw::head(0, 1))),
+        NOW,
+        Some("schema.wrong_type"),
+    )?;
+    b.case(
+        "expires-negative",
+        "expiry -1",
+        s,
+        sign(&cl().set(8, raw::key(-1))),
+        NOW,
+        Some("schema.wrong_type"),
+    )?;
+    b.case(
+        "expires-missing",
+        "no expiry",
+        s,
+        sign(&cl().remove(8)),
+        NOW,
+        Some("schema.missing_field"),
+    )?;
+    b.case(
+        "identity-key-short",
+        "a 31-byte identity key",
+        s,
+        sign(&cl().set(3, raw::bstr(&[1u8; 31]))),
+        NOW,
+        Some("schema.length"),
+    )?;
+    b.case(
+        "outer-not-array",
+        "a byte string instead of [body, signature]",
+        s,
+        raw::bstr(&body),
+        NOW,
+        Some("schema.wrong_type"),
+    )?;
+    b.case(
+        "outer-one-item",
+        "an array of one",
+        s,
+        raw::array(&[raw::bstr(&body)]),
+        NOW,
+        Some("schema.length"),
+    )?;
 
     let nc = &["NonCanonical"];
     let mut entries: Vec<(Vec<u8>, Vec<u8>)> = {
@@ -433,28 +998,106 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     if let Some(entry) = entries.iter_mut().find(|(k, _)| *k == raw::key(8)) {
         entry.1 = raw::wide_head(0, EXPIRES, 8);
     }
-    b.case("body-nonminimal-expiry", "the expiry with an eight-byte argument, correctly signed", nc, sign_raw(&raw::map(&entries)), NOW, Some("cbor.noncanonical.integer"))?;
+    b.case(
+        "body-nonminimal-expiry",
+        "the expiry with an eight-byte argument, correctly signed",
+        nc,
+        sign_raw(&raw::map(&entries)),
+        NOW,
+        Some("cbor.noncanonical.integer"),
+    )?;
     let mut reordered = entries.clone();
     if let Some(pos) = reordered.iter().position(|(k, _)| *k == raw::key(8)) {
         let entry = reordered.remove(pos);
         reordered.push(entry);
     }
-    b.case("body-unsorted-keys", "key 8 moved after key 10, correctly signed", nc, sign_raw(&raw::map(&reordered)), NOW, Some("cbor.noncanonical.key_order"))?;
+    b.case(
+        "body-unsorted-keys",
+        "key 8 moved after key 10, correctly signed",
+        nc,
+        sign_raw(&raw::map(&reordered)),
+        NOW,
+        Some("cbor.noncanonical.key_order"),
+    )?;
     let mut trailing = good.clone();
     trailing.push(0);
-    b.case("outer-trailing-byte", "a byte after the invite", nc, trailing, NOW, Some("cbor.trailing"))?;
-    b.case("oversized", "an invite over 4096 bytes", &["Limits"], sign(&xw().set(-1, raw::bstr(&[0u8; 3000]))), NOW, Some("cbor.limit.input"))?;
+    b.case(
+        "outer-trailing-byte",
+        "a byte after the invite",
+        nc,
+        trailing,
+        NOW,
+        Some("cbor.trailing"),
+    )?;
+    b.case(
+        "oversized",
+        "an invite over 4096 bytes",
+        &["Limits"],
+        sign(&xw().set(-1, raw::bstr(&[0u8; 3000]))),
+        NOW,
+        Some("cbor.limit.input"),
+    )?;
 
     let co = &["CheckOrder"];
-    b.case("order-signature-before-expiry", "expired and badly signed: the signature is checked first", co, signed(&cl().encode(), &mallory, Label::Invite), EXPIRES, Some("identity.signature"))?;
-    b.case("order-hint-before-signature", "a bad hint and a bad signature: hints are checked first", co, signed(&cl().set(6, hints(&["ftp://x"])).encode(), &mallory, Label::Invite), NOW, Some("invite.relay_hint"))?;
-    b.case("order-keys-before-hints", "a low-order ratchet key and a bad hint", co, sign(&cl().set(5, raw::bstr(&m::x25519_zero())).set(6, hints(&["ftp://x"]))), NOW, Some("key.low_order"))?;
-    b.case("order-schema-before-suite", "an unknown suite and a missing mailbox", co, sign(&cl().set(2, raw::head(0, 7)).remove(7)), NOW, Some("schema.missing_field"))?;
+    b.case(
+        "order-signature-before-expiry",
+        "expired and badly signed: the signature is checked first",
+        co,
+        signed(&cl().encode(), &mallory, Label::Invite),
+        EXPIRES,
+        Some("identity.signature"),
+    )?;
+    b.case(
+        "order-hint-before-signature",
+        "a bad hint and a bad signature: hints are checked first",
+        co,
+        signed(
+            &cl().set(6, hints(&["ftp://x"])).encode(),
+            &mallory,
+            Label::Invite,
+        ),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "order-keys-before-hints",
+        "a low-order ratchet key and a bad hint",
+        co,
+        sign(
+            &cl()
+                .set(5, raw::bstr(&m::x25519_zero()))
+                .set(6, hints(&["ftp://x"])),
+        ),
+        NOW,
+        Some("key.low_order"),
+    )?;
+    b.case(
+        "order-schema-before-suite",
+        "an unknown suite and a missing mailbox",
+        co,
+        sign(&cl().set(2, raw::head(0, 7)).remove(7)),
+        NOW,
+        Some("schema.missing_field"),
+    )?;
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    b.case("policy-xwing-only-accepts-xwing", "default suite under a default-only policy", &["Valid"], xwing.to_bytes(), NOW, None)?;
-    b.case("policy-xwing-only-refuses-x25519", "classical suite under a default-only policy", &["Suite"], classical.to_bytes(), NOW, Some("suite.disallowed"))?;
+    b.case(
+        "policy-xwing-only-accepts-xwing",
+        "default suite under a default-only policy",
+        &["Valid"],
+        xwing.to_bytes(),
+        NOW,
+        None,
+    )?;
+    b.case(
+        "policy-xwing-only-refuses-x25519",
+        "classical suite under a default-only policy",
+        &["Suite"],
+        classical.to_bytes(),
+        NOW,
+        Some("suite.disallowed"),
+    )?;
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
     let _ = KemSecret::from_seed;
     let _ = X25519Secret::from_bytes;

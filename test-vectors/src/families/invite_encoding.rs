@@ -87,7 +87,11 @@ pub struct LinkTest {
     /// The verifier's time.
     pub now: u64,
     /// The invite carried (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
     pub invite: Option<Vec<u8>>,
     /// Expected outcome.
     pub result: Outcome,
@@ -114,7 +118,11 @@ pub struct QrTest {
     /// The verifier's time.
     pub now: u64,
     /// The invite carried (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
     pub invite: Option<Vec<u8>>,
     /// Expected outcome.
     pub result: Outcome,
@@ -129,19 +137,51 @@ impl Group for EncodingGroup {
     fn cases(&self) -> Vec<&dyn Case> {
         match self {
             EncodingGroup::Encode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            EncodingGroup::LinkParse { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            EncodingGroup::LinkParse { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
             EncodingGroup::QrParse { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
         }
     }
 }
 
 const FLAGS: &[FlagDef] = &[
-    ("Valid", BugType::Basic, &["INV-06", "INV-07"], "A well-formed link or QR payload of a valid invite."),
-    ("LinkShape", BugType::Basic, &["INV-07", "INV-08"], "A link without the required base, fragment or prefix."),
-    ("Base64", BugType::Malleability, &["INV-08"], "A fragment that is not canonical unpadded base64url."),
-    ("Magic", BugType::Basic, &["INV-06"], "A QR payload without the QWI1 prefix."),
-    ("Limits", BugType::CanOfWorms, &["INV-08"], "A link over 8192 bytes."),
-    ("Inner", BugType::Basic, &["INV-04"], "A well-formed wrapper around an invite that fails verification."),
+    (
+        "Valid",
+        BugType::Basic,
+        &["INV-06", "INV-07"],
+        "A well-formed link or QR payload of a valid invite.",
+    ),
+    (
+        "LinkShape",
+        BugType::Basic,
+        &["INV-07", "INV-08"],
+        "A link without the required base, fragment or prefix.",
+    ),
+    (
+        "Base64",
+        BugType::Malleability,
+        &["INV-08"],
+        "A fragment that is not canonical unpadded base64url.",
+    ),
+    (
+        "Magic",
+        BugType::Basic,
+        &["INV-06"],
+        "A QR payload without the QWI1 prefix.",
+    ),
+    (
+        "Limits",
+        BugType::CanOfWorms,
+        &["INV-08"],
+        "A link over 8192 bytes.",
+    ),
+    (
+        "Inner",
+        BugType::Basic,
+        &["INV-04"],
+        "A well-formed wrapper around an invite that fails verification.",
+    ),
 ];
 
 const NOW: u64 = 1_800_000_000;
@@ -154,18 +194,36 @@ const BASE: &str = "https://quietwire.invalid/invite";
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
     let mut ids = Ids::default();
-    let (_, classical, _) = create("encoding/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], true, EXPIRES);
-    let (_, xwing, _) = create("encoding/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
+    let (_, classical, _) = create(
+        "encoding/x25519",
+        Suite::X25519,
+        &["wss://relay.quietwire.invalid"],
+        true,
+        EXPIRES,
+    );
+    let (_, xwing, _) = create(
+        "encoding/xwing",
+        Suite::XWing,
+        &["wss://relay.quietwire.invalid"],
+        true,
+        EXPIRES,
+    );
     let mut encodes = Vec::new();
-    for (slug, invite, base) in [("encode-x25519-https", &classical, BASE), ("encode-xwing-app-scheme", &xwing, "quietwire:invite")] {
+    for (slug, invite, base) in [
+        ("encode-x25519-https", &classical, BASE),
+        ("encode-xwing-app-scheme", &xwing, "quietwire:invite"),
+    ] {
         let link = invite.to_link(base);
         let qr = invite.to_qr();
-        let b64 = link.split_once("#i1.").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let b64 = link
+            .split_once("#i1.")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         if link != format!("{base}#i1.{b64}") || qr.get(..4) != Some(&QR_MAGIC[..]) {
             return Err(format!("invite_encoding {slug}: unexpected shape"));
         }
         encodes.push(EncodeTest {
-            tc_id: ids.next(),
+            tc_id: ids.next_id(),
             slug: slug.to_owned(),
             comment: format!("link with base {base} and QR payload"),
             flags: flags(&["Valid"]),
@@ -177,96 +235,335 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
             error_class: None,
         });
     }
-    let encodes = EncodingGroup::Encode { comment: "Encoding invites.".to_owned(), tests: encodes };
+    let encodes = EncodingGroup::Encode {
+        comment: "Encoding invites.".to_owned(),
+        tests: encodes,
+    };
 
     let policy = SuitePolicy::ALL;
     let good = classical.to_link(BASE);
-    let fragment = good.split_once('#').map(|(_, f)| f.to_owned()).unwrap_or_default();
+    let fragment = good
+        .split_once('#')
+        .map(|(_, f)| f.to_owned())
+        .unwrap_or_default();
     let mut links = Vec::new();
-    let mut link = |ids: &mut Ids, slug: &str, comment: &str, f: &[&str], text: String, now: u64, class: Option<&str>| -> Result<(), String> {
+    let mut link = |ids: &mut Ids,
+                    slug: &str,
+                    comment: &str,
+                    f: &[&str],
+                    text: String,
+                    now: u64,
+                    class: Option<&str>|
+     -> Result<(), String> {
         let got = SignedInvite::from_link(&text, UnixTime(now), &policy);
         let invite = match (&got, class) {
             (Ok(inv), None) => Some(inv.to_bytes()),
             (Err(e), Some(c)) if e.class().as_str() == c => None,
-            _ => return Err(format!("invite_encoding {slug}: expected {class:?}, got {:?}", got.map(|_| ()))),
+            _ => {
+                return Err(format!(
+                    "invite_encoding {slug}: expected {class:?}, got {:?}",
+                    got.map(|_| ())
+                ));
+            }
         };
         links.push(LinkTest {
-            tc_id: ids.next(),
+            tc_id: ids.next_id(),
             slug: slug.to_owned(),
             comment: comment.to_owned(),
             flags: flags(f),
             link: text,
             now,
             invite,
-            result: if class.is_some() { Outcome::Invalid } else { Outcome::Valid },
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
             error_class: class.map(str::to_owned),
         });
         Ok(())
     };
-    link(&mut ids, "link-https", "the reference base", &["Valid"], good.clone(), NOW, None)?;
-    link(&mut ids, "link-app-scheme", "the quietwire:invite base", &["Valid"], format!("quietwire:invite#{fragment}"), NOW, None)?;
-    link(&mut ids, "link-other-host", "any https base without query", &["Valid"], format!("https://example.invalid/a/b#{fragment}"), NOW, None)?;
+    link(
+        &mut ids,
+        "link-https",
+        "the reference base",
+        &["Valid"],
+        good.clone(),
+        NOW,
+        None,
+    )?;
+    link(
+        &mut ids,
+        "link-app-scheme",
+        "the quietwire:invite base",
+        &["Valid"],
+        format!("quietwire:invite#{fragment}"),
+        NOW,
+        None,
+    )?;
+    link(
+        &mut ids,
+        "link-other-host",
+        "any https base without query",
+        &["Valid"],
+        format!("https://example.invalid/a/b#{fragment}"),
+        NOW,
+        None,
+    )?;
     let shape = &["LinkShape"];
-    link(&mut ids, "link-http", "plain http base", shape, format!("http://quietwire.invalid/invite#{fragment}"), NOW, Some("link.format"))?;
-    link(&mut ids, "link-query", "a query string in the base", shape, format!("{BASE}?ref=1#{fragment}"), NOW, Some("link.format"))?;
-    link(&mut ids, "link-no-fragment", "the invite in a query instead of the fragment", shape, format!("{BASE}?{fragment}"), NOW, Some("link.format"))?;
-    link(&mut ids, "link-two-fragments", "two '#'", shape, format!("{good}#"), NOW, Some("link.format"))?;
-    link(&mut ids, "link-prefix-i2", "an unknown fragment prefix", shape, good.replacen("#i1.", "#i2.", 1), NOW, Some("link.format"))?;
-    link(&mut ids, "link-empty-host", "https:// with nothing after it", shape, format!("https://#{fragment}"), NOW, Some("link.format"))?;
-    link(&mut ids, "link-other-app-base", "quietwire:contact is not the app base", shape, format!("quietwire:contact#{fragment}"), NOW, Some("link.format"))?;
+    link(
+        &mut ids,
+        "link-http",
+        "plain http base",
+        shape,
+        format!("http://quietwire.invalid/invite#{fragment}"),
+        NOW,
+        Some("link.format"),
+    )?;
+    link(
+        &mut ids,
+        "link-query",
+        "a query string in the base",
+        shape,
+        format!("{BASE}?ref=1#{fragment}"),
+        NOW,
+        Some("link.format"),
+    )?;
+    link(
+        &mut ids,
+        "link-no-fragment",
+        "the invite in a query instead of the fragment",
+        shape,
+        format!("{BASE}?{fragment}"),
+        NOW,
+        Some("link.format"),
+    )?;
+    link(
+        &mut ids,
+        "link-two-fragments",
+        "two '#'",
+        shape,
+        format!("{good}#"),
+        NOW,
+        Some("link.format"),
+    )?;
+    link(
+        &mut ids,
+        "link-prefix-i2",
+        "an unknown fragment prefix",
+        shape,
+        good.replacen("#i1.", "#i2.", 1),
+        NOW,
+        Some("link.format"),
+    )?;
+    link(
+        &mut ids,
+        "link-empty-host",
+        "https:// with nothing after it",
+        shape,
+        format!("https://#{fragment}"),
+        NOW,
+        Some("link.format"),
+    )?;
+    link(
+        &mut ids,
+        "link-other-app-base",
+        "quietwire:contact is not the app base",
+        shape,
+        format!("quietwire:contact#{fragment}"),
+        NOW,
+        Some("link.format"),
+    )?;
     let b64 = &["Base64"];
-    link(&mut ids, "link-padding", "a padding character", b64, format!("{good}="), NOW, Some("link.base64"))?;
-    link(&mut ids, "link-standard-alphabet", "'+' from the standard alphabet", b64, good.replacen("#i1.", "#i1.+", 1), NOW, Some("link.base64"))?;
-    link(&mut ids, "link-trailing-bits", "non-zero unused bits in the last character", b64, {
-        // The encoded invite length mod 3 decides whether the last character has unused bits;
-        // append bytes until it does, then set one of them.
-        let mut bytes = classical.to_bytes();
-        while bytes.len() % 3 == 0 {
-            bytes.push(0);
-        }
-        let mut text = format!("{BASE}#i1.{}", base64_url(&bytes));
-        let last = text.pop().unwrap_or('A');
-        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let index = alphabet.find(last).unwrap_or(0);
-        text.push(alphabet.chars().nth(index | 1).unwrap_or('B'));
-        text
-    }, NOW, Some("link.base64"))?;
-    link(&mut ids, "link-too-long", "over 8192 bytes", &["Limits"], format!("{good}{}", "A".repeat(8193 - good.len())), NOW, Some("link.length"))?;
-    link(&mut ids, "link-empty-payload", "'i1.' and nothing after it", &["Inner"], format!("{BASE}#i1."), NOW, Some("cbor.truncated"))?;
-    link(&mut ids, "link-expired-invite", "a well-formed link to an expired invite", &["Inner"], good.clone(), EXPIRES, Some("invite.expired"))?;
-    let links = EncodingGroup::LinkParse { comment: "Parsing links (all suites allowed).".to_owned(), tests: links };
+    link(
+        &mut ids,
+        "link-padding",
+        "a padding character",
+        b64,
+        format!("{good}="),
+        NOW,
+        Some("link.base64"),
+    )?;
+    link(
+        &mut ids,
+        "link-standard-alphabet",
+        "'+' from the standard alphabet",
+        b64,
+        good.replacen("#i1.", "#i1.+", 1),
+        NOW,
+        Some("link.base64"),
+    )?;
+    link(
+        &mut ids,
+        "link-trailing-bits",
+        "non-zero unused bits in the last character",
+        b64,
+        {
+            // The encoded invite length mod 3 decides whether the last character has unused bits;
+            // append bytes until it does, then set one of them.
+            let mut bytes = classical.to_bytes();
+            while bytes.len() % 3 == 0 {
+                bytes.push(0);
+            }
+            let mut text = format!("{BASE}#i1.{}", base64_url(&bytes));
+            let last = text.pop().unwrap_or('A');
+            let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let index = alphabet.find(last).unwrap_or(0);
+            text.push(alphabet.chars().nth(index | 1).unwrap_or('B'));
+            text
+        },
+        NOW,
+        Some("link.base64"),
+    )?;
+    link(
+        &mut ids,
+        "link-too-long",
+        "over 8192 bytes",
+        &["Limits"],
+        format!("{good}{}", "A".repeat(8193 - good.len())),
+        NOW,
+        Some("link.length"),
+    )?;
+    link(
+        &mut ids,
+        "link-empty-payload",
+        "'i1.' and nothing after it",
+        &["Inner"],
+        format!("{BASE}#i1."),
+        NOW,
+        Some("cbor.truncated"),
+    )?;
+    link(
+        &mut ids,
+        "link-expired-invite",
+        "a well-formed link to an expired invite",
+        &["Inner"],
+        good.clone(),
+        EXPIRES,
+        Some("invite.expired"),
+    )?;
+    let links = EncodingGroup::LinkParse {
+        comment: "Parsing links (all suites allowed).".to_owned(),
+        tests: links,
+    };
 
     let mut qrs = Vec::new();
-    let mut qr = |ids: &mut Ids, slug: &str, comment: &str, f: &[&str], payload: Vec<u8>, now: u64, class: Option<&str>| -> Result<(), String> {
+    let mut qr = |ids: &mut Ids,
+                  slug: &str,
+                  comment: &str,
+                  f: &[&str],
+                  payload: Vec<u8>,
+                  now: u64,
+                  class: Option<&str>|
+     -> Result<(), String> {
         let got = SignedInvite::from_qr(&payload, UnixTime(now), &policy);
         let invite = match (&got, class) {
             (Ok(inv), None) => Some(inv.to_bytes()),
             (Err(e), Some(c)) if e.class().as_str() == c => None,
-            _ => return Err(format!("invite_encoding {slug}: expected {class:?}, got {:?}", got.map(|_| ()))),
+            _ => {
+                return Err(format!(
+                    "invite_encoding {slug}: expected {class:?}, got {:?}",
+                    got.map(|_| ())
+                ));
+            }
         };
         qrs.push(QrTest {
-            tc_id: ids.next(),
+            tc_id: ids.next_id(),
             slug: slug.to_owned(),
             comment: comment.to_owned(),
             flags: flags(f),
             qr: payload,
             now,
             invite,
-            result: if class.is_some() { Outcome::Invalid } else { Outcome::Valid },
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
             error_class: class.map(str::to_owned),
         });
         Ok(())
     };
     let payload = xwing.to_qr();
-    qr(&mut ids, "qr-xwing", "a default-suite invite", &["Valid"], payload.clone(), NOW, None)?;
-    qr(&mut ids, "qr-x25519", "a classical invite", &["Valid"], classical.to_qr(), NOW, None)?;
-    qr(&mut ids, "qr-safety-magic", "a safety-code QR prefix", &["Magic"], [b"QWS1".to_vec(), xwing.to_bytes()].concat(), NOW, Some("qr.magic"))?;
-    qr(&mut ids, "qr-version-2-magic", "QWI2", &["Magic"], [b"QWI2".to_vec(), xwing.to_bytes()].concat(), NOW, Some("qr.magic"))?;
-    qr(&mut ids, "qr-no-magic", "the bare invite", &["Magic"], xwing.to_bytes(), NOW, Some("qr.magic"))?;
-    qr(&mut ids, "qr-empty", "no bytes", &["Magic"], Vec::new(), NOW, Some("qr.magic"))?;
-    qr(&mut ids, "qr-truncated", "the payload cut by one byte", &["Inner"], payload.get(..payload.len().saturating_sub(1)).unwrap_or_default().to_vec(), NOW, Some("cbor.truncated"))?;
-    qr(&mut ids, "qr-expired", "an expired invite", &["Inner"], payload, EXPIRES + 1, Some("invite.expired"))?;
-    let qrs = EncodingGroup::QrParse { comment: "Parsing QR payloads (all suites allowed).".to_owned(), tests: qrs };
+    qr(
+        &mut ids,
+        "qr-xwing",
+        "a default-suite invite",
+        &["Valid"],
+        payload.clone(),
+        NOW,
+        None,
+    )?;
+    qr(
+        &mut ids,
+        "qr-x25519",
+        "a classical invite",
+        &["Valid"],
+        classical.to_qr(),
+        NOW,
+        None,
+    )?;
+    qr(
+        &mut ids,
+        "qr-safety-magic",
+        "a safety-code QR prefix",
+        &["Magic"],
+        [b"QWS1".to_vec(), xwing.to_bytes()].concat(),
+        NOW,
+        Some("qr.magic"),
+    )?;
+    qr(
+        &mut ids,
+        "qr-version-2-magic",
+        "QWI2",
+        &["Magic"],
+        [b"QWI2".to_vec(), xwing.to_bytes()].concat(),
+        NOW,
+        Some("qr.magic"),
+    )?;
+    qr(
+        &mut ids,
+        "qr-no-magic",
+        "the bare invite",
+        &["Magic"],
+        xwing.to_bytes(),
+        NOW,
+        Some("qr.magic"),
+    )?;
+    qr(
+        &mut ids,
+        "qr-empty",
+        "no bytes",
+        &["Magic"],
+        Vec::new(),
+        NOW,
+        Some("qr.magic"),
+    )?;
+    qr(
+        &mut ids,
+        "qr-truncated",
+        "the payload cut by one byte",
+        &["Inner"],
+        payload
+            .get(..payload.len().saturating_sub(1))
+            .unwrap_or_default()
+            .to_vec(),
+        NOW,
+        Some("cbor.truncated"),
+    )?;
+    qr(
+        &mut ids,
+        "qr-expired",
+        "an expired invite",
+        &["Inner"],
+        payload,
+        EXPIRES + 1,
+        Some("invite.expired"),
+    )?;
+    let qrs = EncodingGroup::QrParse {
+        comment: "Parsing QR payloads (all suites allowed).".to_owned(),
+        tests: qrs,
+    };
 
     Ok(file(
         "invite_encoding",
@@ -284,7 +581,10 @@ fn base64_url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         let chars = chunk.len() + 1;
         for i in 0..chars {
             let index = ((n >> (18 - 6 * i)) & 0x3f) as usize;

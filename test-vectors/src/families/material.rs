@@ -28,7 +28,10 @@ fn p_plus(k: u8) -> [u8; 32] {
 pub fn ed25519_noncanonical() -> [u8; 32] {
     (0u8..19)
         .map(p_plus)
-        .find(|bytes| IdentityKey::from_bytes(bytes).err().map(|e| e.class()) == Some(ErrorClass::KeyNonCanonical))
+        .find(|bytes| {
+            IdentityKey::from_bytes(bytes).err().map(|e| e.class())
+                == Some(ErrorClass::KeyNonCanonical)
+        })
         .unwrap_or(p_plus(1))
 }
 
@@ -86,7 +89,10 @@ pub fn x25519_high_bit() -> [u8; 32] {
 
 /// An X-Wing public key whose first ML-KEM coefficient is 0xfff ≥ q.
 pub fn xwing_bad_mlkem(seed_name: &str) -> Vec<u8> {
-    let mut key = KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec();
+    let mut key = KemSecret::from_seed(Suite::XWing, &seed32(seed_name))
+        .public()
+        .as_bytes()
+        .to_vec();
     if let Some(b) = key.get_mut(0) {
         *b = 0xff;
     }
@@ -98,7 +104,10 @@ pub fn xwing_bad_mlkem(seed_name: &str) -> Vec<u8> {
 
 /// An X-Wing public key whose X25519 part is the low-order point u = 0.
 pub fn xwing_low_order_x25519(seed_name: &str) -> Vec<u8> {
-    let mut key = KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec();
+    let mut key = KemSecret::from_seed(Suite::XWing, &seed32(seed_name))
+        .public()
+        .as_bytes()
+        .to_vec();
     key.truncate(1184);
     key.extend_from_slice(&[0u8; 32]);
     key
@@ -118,7 +127,8 @@ pub fn hex32(text: &str) -> [u8; 32] {
 /// The map of `entries` (key, encoded value) in canonical key order.
 pub fn canonical_map(mut entries: Vec<(i64, Vec<u8>)>) -> Vec<u8> {
     entries.sort_by_key(|(k, _)| Int::from(*k));
-    let entries: Vec<(Vec<u8>, Vec<u8>)> = entries.into_iter().map(|(k, v)| (raw::key(k), v)).collect();
+    let entries: Vec<(Vec<u8>, Vec<u8>)> =
+        entries.into_iter().map(|(k, v)| (raw::key(k), v)).collect();
     raw::map(&entries)
 }
 
@@ -131,8 +141,8 @@ pub fn signed(body: &[u8], signer: &IdentityKeyPair, label: Label) -> Vec<u8> {
 /// A signature with `L` added to `S`: the same equation holds, but S is not reduced.
 pub fn malleate_s(signature: &[u8; 64]) -> [u8; 64] {
     const L: [u8; 32] = [
-        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
     ];
     let mut out = *signature;
     let mut carry = 0u16;

@@ -10,13 +10,18 @@ pub mod safety_code;
 
 use std::collections::BTreeMap;
 
-use crate::format::{BugType, Group, Note, SPEC_VERSION, GENERATOR, VectorFile};
+use crate::format::{BugType, GENERATOR, Group, Note, SPEC_VERSION, VectorFile};
 
 /// A flag definition: name, bug type, spec rule ids, description.
 pub type FlagDef = (&'static str, BugType, &'static [&'static str], &'static str);
 
 /// Assembles a file, counting its tests.
-pub fn file<G: Group>(family: &str, header: &[&str], flags: &[FlagDef], groups: Vec<G>) -> VectorFile<G> {
+pub fn file<G: Group>(
+    family: &str,
+    header: &[&str],
+    flags: &[FlagDef],
+    groups: Vec<G>,
+) -> VectorFile<G> {
     let notes: BTreeMap<String, Note> = flags
         .iter()
         .map(|(name, bug_type, refs, description)| {
@@ -49,7 +54,7 @@ pub struct Ids(u32);
 
 impl Ids {
     /// The next id.
-    pub fn next(&mut self) -> u32 {
+    pub fn next_id(&mut self) -> u32 {
         self.0 += 1;
         self.0
     }
