@@ -22,6 +22,20 @@ SOURCES = {
     "invite_qr": [("invite_encoding", "qr", "hex")],
     "did_key": [("did_key", "did", "text")],
     "safety_qr": [("safety_code", "payload", "hex")],
+    "ratchet_snapshot": [("ratchet", "snapshot", "hex"), ("ratchet", "initiatorSnapshot", "hex")],
+}
+
+# Targets whose inputs are action scripts rather than encodings: fixed seeds.
+# ratchet_session reads byte pairs (op, arg): op % 6 = 0/1 send from initiator/responder,
+# 2 deliver, 3 duplicate, 4 deliver with a bit flipped, 5 drop.
+SCRIPTS = {
+    "ratchet_session": [
+        bytes([0, 0, 2, 0, 1, 0, 2, 0]),                        # ping, pong
+        bytes([0, 0, 0, 0, 0, 0, 2, 2, 2, 0, 2, 0]),            # three, out of order
+        bytes([0, 0, 2, 0, 3, 0, 1, 0, 3, 0, 2, 0, 4, 9]),      # duplicates and a tamper
+        bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 0]),  # a loss, then steps
+        bytes([1, 0, 1, 0, 2, 0]),                              # responder cannot send first
+    ],
 }
 
 
@@ -36,18 +50,24 @@ def inputs(family, field, kind):
 
 def main():
     for target, sources in SOURCES.items():
-        out = SEEDS / target
-        out.mkdir(parents=True, exist_ok=True)
         wanted = {}
         for family, field, kind in sources:
             for blob in inputs(family, field, kind):
                 wanted[hashlib.sha256(blob).hexdigest()[:16]] = blob
-        for stale in out.iterdir():
-            if stale.name not in wanted:
-                stale.unlink()
-        for name, blob in sorted(wanted.items()):
-            (out / name).write_bytes(blob)
-        print(f"{target}: {len(wanted)} seeds")
+        write(target, wanted)
+    for target, scripts in SCRIPTS.items():
+        write(target, {hashlib.sha256(b).hexdigest()[:16]: b for b in scripts})
+
+
+def write(target, wanted):
+    out = SEEDS / target
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, blob in sorted(wanted.items()):
+        (out / name).write_bytes(blob)
+    print(f"{target}: {len(wanted)} seeds")
 
 
 if __name__ == "__main__":

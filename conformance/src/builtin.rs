@@ -1,22 +1,42 @@
 //! The built-in implementation: the `quietwire` crate itself.
 
+use std::collections::HashMap;
+
 use quietwire::cbor::{self, Limits};
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
 use quietwire::invite::{Invite, InviteParams, SignedInvite};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::ratchet::Ratchet;
 use quietwire::safety::{Fingerprint, SafetyCode, SafetyQr};
 use quietwire::suite::{Suite, SuitePolicy};
 use quietwire::{UnixTime, did_key};
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
-use quietwire_test_vectors::seeds::ReplayRng;
+use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
-use crate::implementation::{Failure, Implementation, InviteCreate, OpResult};
+use crate::implementation::{Failure, Handle, Implementation, InviteCreate, OpResult, Role};
 
 /// The `quietwire` crate as an implementation under test.
 #[derive(Debug, Default)]
-pub struct Builtin;
+pub struct Builtin {
+    sessions: HashMap<Handle, Ratchet>,
+    next_handle: Handle,
+}
+
+impl Builtin {
+    fn store(&mut self, ratchet: Ratchet) -> Handle {
+        self.next_handle += 1;
+        self.sessions.insert(self.next_handle, ratchet);
+        self.next_handle
+    }
+
+    fn session(&mut self, handle: Handle) -> OpResult<&mut Ratchet> {
+        self.sessions
+            .get_mut(&handle)
+            .ok_or_else(|| bad_input("handle"))
+    }
+}
 
 fn err(e: quietwire::Error) -> Failure {
     Failure::Error {
@@ -170,5 +190,67 @@ impl Implementation for Builtin {
         SignedInvite::from_qr(qr, UnixTime(now), &policy(allowed))
             .map(|i| i.to_bytes())
             .map_err(err)
+    }
+
+    fn ratchet_init(
+        &mut self,
+        role: Role,
+        session_secret: &[u8],
+        associated_data: &[u8],
+        responder_secret: &[u8],
+    ) -> OpResult<Handle> {
+        let secret = key32(session_secret)?;
+        let ad = key32(associated_data)?;
+        let own = X25519Secret::from_bytes(&key32(responder_secret)?);
+        let ratchet = match role {
+            Role::Initiator => Ratchet::initiator(&secret, *own.public(), &ad),
+            Role::Responder => Ratchet::responder(&secret, own, &ad),
+        };
+        Ok(self.store(ratchet))
+    }
+
+    fn ratchet_restore(&mut self, snapshot: &[u8]) -> OpResult<Handle> {
+        let ratchet = Ratchet::from_snapshot(snapshot).map_err(err)?;
+        Ok(self.store(ratchet))
+    }
+
+    fn ratchet_encrypt(
+        &mut self,
+        handle: Handle,
+        plaintext: &[u8],
+        randomness: &[u8],
+    ) -> OpResult<Vec<u8>> {
+        let mut rng = ReplayRng::new(&[randomness]);
+        let result = self
+            .session(handle)?
+            .encrypt(plaintext, &mut rng)
+            .map_err(err);
+        if !rng.finished() {
+            return Err(bad_input("randomness_not_consumed_exactly"));
+        }
+        result
+    }
+
+    fn ratchet_encrypt_stream(
+        &mut self,
+        handle: Handle,
+        count: u32,
+        seed: &[u8],
+    ) -> OpResult<Vec<u8>> {
+        let mut rng = StreamRng::new(key32(seed)?);
+        let session = self.session(handle)?;
+        let mut out = Vec::new();
+        for _ in 0..count {
+            out.extend(session.encrypt(&[], &mut rng).map_err(err)?);
+        }
+        Ok(out)
+    }
+
+    fn ratchet_decrypt(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
+        self.session(handle)?.decrypt(message).map_err(err)
+    }
+
+    fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {
+        Ok(self.session(handle)?.snapshot().to_vec())
     }
 }

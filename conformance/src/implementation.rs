@@ -41,7 +41,22 @@ pub struct InviteCreate<'a> {
     pub single_use: bool,
 }
 
+/// An opaque handle to a ratchet state held by the implementation under test.
+pub type Handle = u64;
+
+/// Which side of a ratchet session to create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Sends first; starts from the responder's public ratchet key.
+    Initiator,
+    /// Receives first; holds the ratchet key pair.
+    Responder,
+}
+
 /// An implementation under test. Binary values are raw bytes; suites are registry ids.
+///
+/// Stateful layers (the ratchet) default to answering `unimplemented`, which the runner
+/// reports case by case; nothing is skipped silently.
 pub trait Implementation {
     /// Name and version, for reports.
     fn name(&self) -> String;
@@ -109,4 +124,71 @@ pub trait Implementation {
     /// Parses and verifies a QR payload; returns the invite bytes.
     fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed_suites: &[u64])
     -> OpResult<Vec<u8>>;
+
+    /// Creates one side of a ratchet session. `responder_secret` is the responder's X25519
+    /// ratchet secret; the initiator uses only its public key.
+    fn ratchet_init(
+        &mut self,
+        role: Role,
+        session_secret: &[u8],
+        associated_data: &[u8],
+        responder_secret: &[u8],
+    ) -> OpResult<Handle> {
+        let _ = (role, session_secret, associated_data, responder_secret);
+        Err(Failure::Unimplemented {
+            feature: "ratchet".to_owned(),
+        })
+    }
+
+    /// Restores a ratchet state from its snapshot.
+    fn ratchet_restore(&mut self, snapshot: &[u8]) -> OpResult<Handle> {
+        let _ = snapshot;
+        Err(Failure::Unimplemented {
+            feature: "ratchet".to_owned(),
+        })
+    }
+
+    /// Encrypts with the RNG yielding exactly `randomness` (drawing fewer or more bytes is
+    /// a failure of the implementation).
+    fn ratchet_encrypt(
+        &mut self,
+        handle: Handle,
+        plaintext: &[u8],
+        randomness: &[u8],
+    ) -> OpResult<Vec<u8>> {
+        let _ = (handle, plaintext, randomness);
+        Err(Failure::Unimplemented {
+            feature: "ratchet".to_owned(),
+        })
+    }
+
+    /// Encrypts `count` empty messages with the RNG stream SHA-256(seed ‖ u64le(i));
+    /// returns the ciphertexts concatenated.
+    fn ratchet_encrypt_stream(
+        &mut self,
+        handle: Handle,
+        count: u32,
+        seed: &[u8],
+    ) -> OpResult<Vec<u8>> {
+        let _ = (handle, count, seed);
+        Err(Failure::Unimplemented {
+            feature: "ratchet".to_owned(),
+        })
+    }
+
+    /// Decrypts one message.
+    fn ratchet_decrypt(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
+        let _ = (handle, message);
+        Err(Failure::Unimplemented {
+            feature: "ratchet".to_owned(),
+        })
+    }
+
+    /// The canonical snapshot of a state.
+    fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {
+        let _ = handle;
+        Err(Failure::Unimplemented {
+            feature: "ratchet".to_owned(),
+        })
+    }
 }

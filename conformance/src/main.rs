@@ -26,7 +26,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let report = match runner::run_all(&args.vectors, &mut Builtin) {
+    let report = match runner::run_all(&args.vectors, &mut Builtin::default()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("error: {e}");

@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
+use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
     cbor, device_record, did_key, invite, invite_encoding, safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
+use sha2::{Digest, Sha256};
 
-use crate::implementation::{Failure, Implementation, InviteCreate, OpResult};
+use crate::implementation::{Failure, Handle, Implementation, InviteCreate, OpResult, Role};
 use crate::report::{CaseResult, Outcome, Report};
 
 /// The vector files, in run order.
@@ -18,6 +20,7 @@ pub const FILES: &[&str] = &[
     "did_key.json",
     "invite.json",
     "invite_encoding.json",
+    "ratchet.json",
 ];
 
 /// Loads and runs every vector file in `dir`.
@@ -39,7 +42,8 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "safety_code.json" => run_file(&text, imp, run_safety)?,
             "did_key.json" => run_file(&text, imp, run_did_key)?,
             "invite.json" => run_file(&text, imp, run_invite)?,
-            _ => run_file(&text, imp, run_invite_encoding)?,
+            "invite_encoding.json" => run_file(&text, imp, run_invite_encoding)?,
+            _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
     }
@@ -378,4 +382,153 @@ fn run_invite_encoding(
             }
         }
     }
+}
+
+fn run_ratchet(group: &ratchet::RatchetGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use ratchet::RatchetGroup as G;
+    match group {
+        G::Session { tests, .. } => {
+            for t in tests {
+                rec.record("ratchet-session", t, run_session(t, imp));
+            }
+        }
+        G::SnapshotLoad { tests, .. } => {
+            for t in tests {
+                let result = imp
+                    .ratchet_restore(&t.snapshot)
+                    .and_then(|handle| imp.ratchet_snapshot(handle));
+                rec.record(
+                    "ratchet-snapshot-load",
+                    t,
+                    got(result, |bytes| {
+                        hex_differs("re-encoding", bytes, &t.snapshot)
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// Why a session stopped early: a step that disagreed, or an unimplemented operation.
+enum Stop {
+    Mismatch(String),
+    Unimplemented(String),
+}
+
+fn step_result<T>(index: usize, result: OpResult<T>) -> Result<Result<T, String>, Stop> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(Failure::Error { class }) => Ok(Err(class)),
+        Err(Failure::Unimplemented { feature }) => {
+            Err(Stop::Unimplemented(format!("{feature} (step {index})")))
+        }
+    }
+}
+
+fn expect_outcome<T: PartialEq>(
+    index: usize,
+    got: Result<T, String>,
+    want_value: Option<&T>,
+    want_class: Option<&String>,
+    show: impl Fn(&T) -> String,
+) -> Result<(), Stop> {
+    match (got, want_value, want_class) {
+        (Ok(v), Some(w), _) if v == *w => Ok(()),
+        (Err(c), _, Some(w)) if c == *w => Ok(()),
+        (Ok(v), _, _) => Err(Stop::Mismatch(format!("step {index}: got {}", show(&v)))),
+        (Err(c), _, _) => Err(Stop::Mismatch(format!("step {index}: got error {c}"))),
+    }
+}
+
+fn run_session(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Got {
+    match session_steps(t, imp) {
+        Ok(()) => match &t.error_class {
+            Some(class) => Got::Rejected(class.clone()),
+            None => Got::Accepted { mismatch: None },
+        },
+        Err(Stop::Mismatch(m)) => Got::Accepted { mismatch: Some(m) },
+        Err(Stop::Unimplemented(f)) => Got::Unimplemented(f),
+    }
+}
+
+fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Result<(), Stop> {
+    let init = |imp: &mut dyn Implementation, role| {
+        imp.ratchet_init(
+            role,
+            &t.session_secret,
+            &t.associated_data,
+            &t.responder_ratchet_secret,
+        )
+    };
+    let initiator = match &t.initiator_snapshot {
+        Some(snapshot) => imp.ratchet_restore(snapshot),
+        None => init(imp, Role::Initiator),
+    };
+    let handles: [Handle; 2] = [
+        step_result(0, initiator)?
+            .map_err(|c| Stop::Mismatch(format!("initiator setup: error {c}")))?,
+        step_result(0, init(imp, Role::Responder))?
+            .map_err(|c| Stop::Mismatch(format!("responder setup: error {c}")))?,
+    ];
+    let handle = |side: &Side| match side {
+        Side::Initiator => handles[0],
+        Side::Responder => handles[1],
+    };
+    let hex = |b: &Vec<u8>| hex::encode(b);
+    for (index, step) in t.steps.iter().enumerate() {
+        let (side, digest) = match step {
+            Step::Encrypt {
+                side,
+                plaintext,
+                randomness,
+                message,
+                error_class,
+                snapshot_digest,
+            } => {
+                let got = step_result(
+                    index,
+                    imp.ratchet_encrypt(handle(side), plaintext, randomness),
+                )?;
+                expect_outcome(index, got, message.as_ref(), error_class.as_ref(), hex)?;
+                (side, snapshot_digest)
+            }
+            Step::EncryptDiscard {
+                side,
+                count,
+                randomness_seed,
+                messages_digest,
+                snapshot_digest,
+            } => {
+                let got = step_result(
+                    index,
+                    imp.ratchet_encrypt_stream(handle(side), *count, randomness_seed),
+                )?
+                .map(|all| Sha256::digest(all).to_vec());
+                expect_outcome(index, got, Some(messages_digest), None, hex)?;
+                (side, snapshot_digest)
+            }
+            Step::Decrypt {
+                side,
+                message,
+                plaintext,
+                error_class,
+                snapshot_digest,
+            } => {
+                let got = step_result(index, imp.ratchet_decrypt(handle(side), message))?;
+                expect_outcome(index, got, plaintext.as_ref(), error_class.as_ref(), hex)?;
+                (side, snapshot_digest)
+            }
+        };
+        let snapshot = step_result(index, imp.ratchet_snapshot(handle(side)))?
+            .map_err(|c| Stop::Mismatch(format!("step {index}: snapshot failed: {c}")))?;
+        let got = Sha256::digest(&snapshot).to_vec();
+        if got != *digest {
+            return Err(Stop::Mismatch(format!(
+                "step {index}: snapshot digest {} instead of {}",
+                hex::encode(got),
+                hex::encode(digest)
+            )));
+        }
+    }
+    Ok(())
 }

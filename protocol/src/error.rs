@@ -110,6 +110,8 @@ error_classes! {
     SchemaWrongType = "schema.wrong_type", Malformed;
     /// A byte string, text string or array has a length the schema does not allow.
     SchemaLength = "schema.length", Malformed;
+    /// An integer outside the range its field allows.
+    SchemaRange = "schema.range", Malformed;
     /// A QR payload does not start with the expected magic.
     QrMagic = "qr.magic", Malformed;
     /// An invite link is longer than allowed.
@@ -128,6 +130,8 @@ error_classes! {
     DidKeyBase58 = "didkey.base58", Malformed;
     /// A multicodec prefix other than `ed25519-pub` (0xed 0x01).
     DidKeyMulticodec = "didkey.multicodec", Malformed;
+    /// A ratchet message too short to hold an encrypted header and a body tag.
+    RatchetFormat = "ratchet.format", Malformed;
     /// A public key that does not decode to a valid key of its type.
     KeyInvalid = "key.invalid", Peer;
     /// A public key in a non-canonical encoding.
@@ -140,12 +144,25 @@ error_classes! {
     InviteRelayHint = "invite.relay_hint", Peer;
     /// A scanned safety-code QR that does not match the two identities.
     SafetyMismatch = "safety.mismatch", Peer;
+    /// No header key of the session opens the message's header.
+    RatchetHeader = "ratchet.header", Peer;
+    /// The header opened but the body does not authenticate.
+    RatchetBody = "ratchet.body", Peer;
+    /// The message's key was already used or is no longer stored.
+    RatchetReplay = "ratchet.replay", Peer;
     /// An unknown suite id.
     SuiteUnknown = "suite.unknown", Policy;
     /// A known suite that the local policy does not accept.
     SuiteDisallowed = "suite.disallowed", Policy;
     /// An invite whose expiry is not after the caller-supplied `now`.
     InviteExpired = "invite.expired", Policy;
+    /// Opening the message would skip more message keys than the limit allows.
+    RatchetJumpLimit = "ratchet.jump_limit", Policy;
+    /// Encrypting before this side has a sending chain (the responder before its first
+    /// receipt).
+    RatchetNoSendingChain = "ratchet.no_sending_chain", Misuse;
+    /// The sending chain's counter is exhausted (2^32 − 1 messages without a reply).
+    RatchetExhausted = "ratchet.exhausted", Misuse;
 }
 
 impl fmt::Display for ErrorClass {

@@ -255,6 +255,31 @@ impl X25519Secret {
     pub fn dangerous_bytes(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.secret.to_bytes())
     }
+
+    /// X25519 with a validated peer key. The output is checked to be contributory, so a
+    /// peer cannot force a predictable shared secret even if a low-order point slipped
+    /// past validation.
+    ///
+    /// # Errors
+    /// `key.low_order` if the shared secret is all zero.
+    pub fn diffie_hellman(&self, peer: &X25519PublicKey) -> Result<Zeroizing<[u8; 32]>> {
+        let shared = self
+            .secret
+            .diffie_hellman(&x25519_dalek::PublicKey::from(peer.0));
+        if !shared.was_contributory() {
+            return Err(ErrorClass::KeyLowOrder.into());
+        }
+        Ok(Zeroizing::new(shared.to_bytes()))
+    }
+}
+
+impl Clone for X25519Secret {
+    fn clone(&self) -> Self {
+        X25519Secret {
+            secret: self.secret.clone(),
+            public: self.public,
+        }
+    }
 }
 
 impl fmt::Debug for X25519Secret {

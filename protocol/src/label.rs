@@ -17,11 +17,36 @@ pub enum Label {
     Invite,
     /// Initial hash of a safety-code fingerprint.
     SafetyCode,
+    /// HKDF `info` splitting the session secret into root key and initial header keys.
+    RatchetInit,
+    /// HKDF `info` of the root-key step (`KDF_RK`).
+    RatchetRoot,
+    /// HKDF `info` of the chain-key step (`KDF_CK`): next chain key.
+    RatchetChain,
+    /// HKDF `info` of the chain-key step (`KDF_CK`): message key.
+    RatchetMessageKey,
+    /// HKDF `info` expanding a message key into AEAD key and nonce.
+    RatchetMessage,
+    /// AEAD associated data of an encrypted ratchet header.
+    RatchetHeader,
+    /// AEAD associated data of a ratchet message body.
+    RatchetBody,
 }
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 3] = [Label::DeviceRecord, Label::Invite, Label::SafetyCode];
+    pub const ALL: [Label; 10] = [
+        Label::DeviceRecord,
+        Label::Invite,
+        Label::SafetyCode,
+        Label::RatchetInit,
+        Label::RatchetRoot,
+        Label::RatchetChain,
+        Label::RatchetMessageKey,
+        Label::RatchetMessage,
+        Label::RatchetHeader,
+        Label::RatchetBody,
+    ];
 
     /// The label string of the registry.
     pub const fn as_str(self) -> &'static str {
@@ -29,6 +54,13 @@ impl Label {
             Label::DeviceRecord => "quietwire/v1/device-record",
             Label::Invite => "quietwire/v1/invite",
             Label::SafetyCode => "quietwire/v1/safety-code",
+            Label::RatchetInit => "quietwire/v1/ratchet-init",
+            Label::RatchetRoot => "quietwire/v1/ratchet-root",
+            Label::RatchetChain => "quietwire/v1/ratchet-chain",
+            Label::RatchetMessageKey => "quietwire/v1/ratchet-message-key",
+            Label::RatchetMessage => "quietwire/v1/ratchet-message",
+            Label::RatchetHeader => "quietwire/v1/ratchet-header",
+            Label::RatchetBody => "quietwire/v1/ratchet-body",
         }
     }
 

@@ -29,6 +29,7 @@
     )
 )]
 
+mod aead;
 pub mod cbor;
 pub mod did_key;
 mod error;
@@ -38,6 +39,7 @@ pub mod identity;
 pub mod invite;
 pub mod keys;
 pub mod label;
+pub mod ratchet;
 pub mod safety;
 mod schema;
 pub mod suite;

@@ -38,6 +38,16 @@ impl Fields {
         Ok(fields)
     }
 
+    /// Like [`Fields::new`] for closed structures (local state such as snapshots), which
+    /// carry no extensions: a negative key is refused like an unknown critical one.
+    pub(crate) fn closed(value: Value, known: &[u64]) -> Result<Fields> {
+        let fields = Fields::new(value, known)?;
+        if fields.map.keys().any(|k| k.is_negative()) {
+            return Err(ErrorClass::SchemaUnknownCritical.into());
+        }
+        Ok(fields)
+    }
+
     fn take(&mut self, key: u64) -> Result<Value> {
         self.map
             .remove(&Int::uint(key))
@@ -69,6 +79,23 @@ impl Fields {
 
     pub(crate) fn bytes_exact<const N: usize>(&mut self, key: u64) -> Result<[u8; N]> {
         fixed(&self.bytes(key)?)
+    }
+
+    /// A byte string of exactly `N` bytes under `key`, or `None` if the key is absent.
+    pub(crate) fn optional_bytes_exact<const N: usize>(
+        &mut self,
+        key: u64,
+    ) -> Result<Option<[u8; N]>> {
+        if self.map.contains_key(&Int::uint(key)) {
+            self.bytes_exact(key).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// An unsigned integer that must fit in 32 bits.
+    pub(crate) fn u32(&mut self, key: u64) -> Result<u32> {
+        u32::try_from(self.uint(key)?).map_err(|_| ErrorClass::SchemaRange.into())
     }
 
     pub(crate) fn array(&mut self, key: u64) -> Result<Vec<Value>> {

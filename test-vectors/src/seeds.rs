@@ -79,3 +79,59 @@ impl TryRng for ReplayRng {
 }
 
 impl TryCryptoRng for ReplayRng {}
+
+/// The RNG of stream-driven vector steps: it yields the blocks SHA-256(seed ‖ u64le(i)),
+/// i = 0, 1, ..., byte by byte, and records what it handed out.
+#[derive(Debug)]
+pub struct StreamRng {
+    seed: [u8; 32],
+    block: u64,
+    buffer: Vec<u8>,
+    drawn: Vec<u8>,
+}
+
+impl StreamRng {
+    /// A stream from `seed`.
+    pub fn new(seed: [u8; 32]) -> StreamRng {
+        StreamRng {
+            seed,
+            block: 0,
+            buffer: Vec::new(),
+            drawn: Vec::new(),
+        }
+    }
+    /// The bytes handed out since the last call.
+    pub fn take_drawn(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.drawn)
+    }
+}
+
+impl TryRng for StreamRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for byte in dst {
+            if self.buffer.is_empty() {
+                let mut h = Sha256::new();
+                h.update(self.seed);
+                h.update(self.block.to_le_bytes());
+                self.block += 1;
+                self.buffer = h.finalize().to_vec();
+                self.buffer.reverse();
+            }
+            *byte = self.buffer.pop().unwrap_or(0);
+            self.drawn.push(*byte);
+        }
+        Ok(())
+    }
+}
+impl TryCryptoRng for StreamRng {}

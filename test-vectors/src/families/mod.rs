@@ -6,6 +6,7 @@ pub mod did_key;
 pub mod invite;
 pub mod invite_encoding;
 pub mod material;
+pub mod ratchet;
 pub mod safety_code;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,425 @@
+//! The Double Ratchet with header encryption.
+//!
+//! Specified in [`spec/06-ratchet.md`](../../spec/06-ratchet.md), after the Double Ratchet
+//! specification (Perrin and Marlinspike, 2016) §3 and §4, with these choices:
+//!
+//! - X25519 for the DH ratchet, HKDF-SHA256 with registered labels for every KDF,
+//!   ChaCha20-Poly1305 for bodies (key and nonce derived from the one-time message key),
+//!   XChaCha20-Poly1305 with random nonces for headers, whose keys serve a whole chain.
+//! - Headers have a fixed size; nothing outside the encryption shows a ratchet key or a
+//!   counter.
+//! - Two limits: at most [`MAX_JUMP`] keys skipped by one message (per chain), at most
+//!   [`MAX_SKIPPED`] skipped keys stored in all, the oldest evicted first.
+//! - A failed decryption changes no state: every derivation happens on temporaries that
+//!   are committed only after the body authenticates.
+//! - A message opens at most once: its key is deleted when used, and a message whose key
+//!   is gone is refused with `ratchet.replay`.
+//! - The sending half of a DH ratchet step happens at the next encryption, so decryption
+//!   needs no randomness; the keys derived are the same as in the specification's eager
+//!   form.
+//!
+//! ```
+//! use quietwire::ratchet::Ratchet;
+//! use quietwire::keys::X25519Secret;
+//! # use rand_core::{TryRng, TryCryptoRng};
+//! # struct Rng(u8);
+//! # impl TryRng for Rng {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(self.try_next_u64()? as u32) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { self.0 = self.0.wrapping_add(1); Ok(u64::from(self.0) * 0x9e37_79b9_7f4a_7c15) }
+//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> { for b in d { self.0 = self.0.wrapping_add(1); *b = self.0.wrapping_mul(167) ^ 0x5a; } Ok(()) }
+//! # }
+//! # impl TryCryptoRng for Rng {}
+//! # let mut rng = Rng(0);
+//! // Both sides hold the session secret and associated data from the handshake; the
+//! // responder's ratchet key pair was published in its invite.
+//! let secret = [42u8; 32];
+//! let ad = [9u8; 32]; // the handshake's transcript hash
+//! let responder_key = X25519Secret::from_bytes(&[7u8; 32]);
+//! let mut initiator = Ratchet::initiator(&secret, *responder_key.public(), &ad);
+//! let mut responder = Ratchet::responder(&secret, responder_key, &ad);
+//!
+//! let wire = initiator.encrypt(b"hello", &mut rng)?;
+//! assert_eq!(responder.decrypt(&wire)?, b"hello");
+//! let reply = responder.encrypt(b"hi", &mut rng)?;
+//! assert_eq!(initiator.decrypt(&reply)?, b"hi");
+//! // A replay is refused and changes nothing.
+//! assert!(initiator.decrypt(&reply).is_err());
+//! # Ok::<(), quietwire::Error>(())
+//! ```
+
+mod header;
+mod kdf;
+mod skipped;
+mod snapshot;
+
+use core::fmt;
+
+use crate::aead;
+use crate::error::{ErrorClass, Result};
+use crate::keys::{X25519PublicKey, X25519Secret};
+use crate::label::Label;
+pub use header::ENCRYPTED_HEADER_LEN;
+use header::Header;
+use kdf::Key;
+use rand_core::CryptoRng;
+use skipped::{Skipped, SkippedKeys};
+pub use snapshot::MAX_SNAPSHOT;
+
+/// Most message keys one message may make the receiver skip in one chain.
+pub const MAX_JUMP: u32 = 5000;
+/// Most skipped message keys stored; beyond it the oldest are evicted.
+pub const MAX_SKIPPED: usize = 5000;
+/// Bytes a ratchet message adds to its plaintext: encrypted header and body tag.
+pub const OVERHEAD: usize = ENCRYPTED_HEADER_LEN + aead::TAG_LEN;
+
+/// One side of a Double Ratchet session. Secrets are wiped on drop; `Debug` shows none.
+#[derive(Clone)]
+pub struct Ratchet {
+    ad: [u8; 32],
+    dhs: Option<X25519Secret>,
+    dhr: Option<X25519PublicKey>,
+    rk: Key,
+    cks: Option<Key>,
+    ckr: Option<Key>,
+    ns: u32,
+    nr: u32,
+    pn: u32,
+    hks: Option<Key>,
+    hkr: Option<Key>,
+    nhks: Key,
+    nhkr: Key,
+    send_step_pending: bool,
+    skipped: SkippedKeys,
+}
+
+impl fmt::Debug for Ratchet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ratchet")
+            .field("sent", &self.ns)
+            .field("received", &self.nr)
+            .field("skipped", &self.skipped.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a successful header decryption leads to, before anything is committed.
+struct Pending {
+    plaintext: Vec<u8>,
+    commit: Commit,
+}
+
+enum Commit {
+    /// A stored skipped key was used: remove it.
+    Skipped { index: usize },
+    /// The current receiving chain advanced.
+    Chain {
+        skipped: Vec<Skipped>,
+        ckr: Key,
+        nr: u32,
+    },
+    /// A DH ratchet step on receipt.
+    Step {
+        skipped: Vec<Skipped>,
+        dhr: X25519PublicKey,
+        rk: Key,
+        hkr: Key,
+        nhkr: Key,
+        ckr: Key,
+        nr: u32,
+    },
+}
+
+impl Ratchet {
+    /// The side that sends first (the party that accepted the invite). `peer` is the
+    /// responder's ratchet public key (signed in its invite); `ad`, the handshake's
+    /// transcript hash, binds every header and body to the session.
+    pub fn initiator(session_secret: &[u8; 32], peer: X25519PublicKey, ad: &[u8; 32]) -> Ratchet {
+        let (rk, hka, nhkb) = kdf::init(session_secret);
+        Ratchet {
+            ad: *ad,
+            dhs: None,
+            dhr: Some(peer),
+            rk,
+            cks: None,
+            ckr: None,
+            ns: 0,
+            nr: 0,
+            pn: 0,
+            hks: None,
+            hkr: None,
+            // The pending sending step moves this into HKs: the initiator's first header key.
+            nhks: hka,
+            nhkr: nhkb,
+            send_step_pending: true,
+            skipped: SkippedKeys::default(),
+        }
+    }
+
+    /// The side that receives first (the inviter), holding the ratchet key pair whose
+    /// public half its invite carried.
+    pub fn responder(session_secret: &[u8; 32], own: X25519Secret, ad: &[u8; 32]) -> Ratchet {
+        let (rk, hka, nhkb) = kdf::init(session_secret);
+        Ratchet {
+            ad: *ad,
+            dhs: Some(own),
+            dhr: None,
+            rk,
+            cks: None,
+            ckr: None,
+            ns: 0,
+            nr: 0,
+            pn: 0,
+            hks: None,
+            hkr: None,
+            nhks: nhkb,
+            nhkr: hka,
+            send_step_pending: false,
+            skipped: SkippedKeys::default(),
+        }
+    }
+
+    /// Whether this side can send now (the responder cannot before its first receipt).
+    pub fn can_send(&self) -> bool {
+        self.cks.is_some() || (self.send_step_pending && self.dhr.is_some())
+    }
+
+    /// Number of skipped message keys currently stored.
+    pub fn skipped_keys(&self) -> usize {
+        self.skipped.len()
+    }
+
+    /// Encrypts one message. Draws 32 bytes of a new ratchet secret when a DH step is due,
+    /// then 24 bytes of header nonce.
+    ///
+    /// # Errors
+    /// `ratchet.no_sending_chain` if this side has not received yet (responder);
+    /// `ratchet.exhausted` after 2^32 − 1 messages in one chain; `key.low_order` if the
+    /// peer's ratchet key yields a non-contributory DH (never for a validated key).
+    pub fn encrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>> {
+        if self.send_step_pending {
+            self.send_step(rng)?;
+        }
+        let (Some(cks), Some(hks), Some(dhs)) = (&self.cks, &self.hks, &self.dhs) else {
+            return Err(ErrorClass::RatchetNoSendingChain.into());
+        };
+        let next_ns = self.ns.checked_add(1).ok_or(ErrorClass::RatchetExhausted)?;
+        let (next_ck, mk) = kdf::chain(cks);
+        let header = Header {
+            dh: *dhs.public().as_bytes(),
+            pn: self.pn,
+            n: self.ns,
+        };
+        let mut nonce = [0u8; header::HEADER_NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let mut out = header::seal(hks, &nonce, header, &self.ad);
+        let (key, body_nonce) = kdf::message(&mk);
+        out.extend_from_slice(&aead::seal(
+            &key,
+            &body_nonce,
+            &body_ad(&self.ad, &out),
+            plaintext,
+        ));
+        self.cks = Some(next_ck);
+        self.ns = next_ns;
+        Ok(out)
+    }
+
+    /// The sending half of a DH ratchet step.
+    fn send_step<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Result<()> {
+        let Some(dhr) = self.dhr else {
+            return Err(ErrorClass::RatchetNoSendingChain.into());
+        };
+        let dhs = X25519Secret::generate(rng);
+        let (rk, cks, nhks) = kdf::root(&self.rk, &*dhs.diffie_hellman(&dhr)?);
+        self.pn = self.ns;
+        self.ns = 0;
+        self.hks = Some(core::mem::replace(&mut self.nhks, nhks));
+        self.rk = rk;
+        self.cks = Some(cks);
+        self.dhs = Some(dhs);
+        self.send_step_pending = false;
+        Ok(())
+    }
+
+    /// Decrypts one message. On any error the state is exactly as before.
+    ///
+    /// # Errors
+    /// `ratchet.format` if shorter than [`OVERHEAD`]; `ratchet.header` if no header key of
+    /// this session opens the header; `ratchet.replay` if the message's key was already
+    /// used or is no longer stored; `ratchet.jump_limit` if more than [`MAX_JUMP`] keys
+    /// would be skipped; `key.*` for an invalid ratchet key in an authentic header;
+    /// `ratchet.body` if the body does not authenticate.
+    pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>> {
+        let pending = self.prepare(message)?;
+        self.commit(pending.commit);
+        Ok(pending.plaintext)
+    }
+
+    fn prepare(&self, message: &[u8]) -> Result<Pending> {
+        if message.len() < OVERHEAD {
+            return Err(ErrorClass::RatchetFormat.into());
+        }
+        let (encrypted_header, body) = message
+            .split_first_chunk::<ENCRYPTED_HEADER_LEN>()
+            .ok_or(ErrorClass::RatchetFormat)?;
+        let body_ad = body_ad(&self.ad, encrypted_header);
+
+        if let Some(hkr) = &self.hkr
+            && let Some(header) = header::open(hkr, encrypted_header, &self.ad)
+        {
+            return self.current_chain(hkr, header, body, &body_ad);
+        }
+        if let Some(header) = header::open(&self.nhkr, encrypted_header, &self.ad) {
+            return self.new_chain(header, body, &body_ad);
+        }
+        for hk in self.skipped.header_keys() {
+            if let Some(header) = header::open(hk, encrypted_header, &self.ad) {
+                let index = self
+                    .skipped
+                    .position(hk, header.n)
+                    .ok_or(ErrorClass::RatchetReplay)?;
+                return self.open_stored(index, body, &body_ad);
+            }
+        }
+        Err(ErrorClass::RatchetHeader.into())
+    }
+
+    fn open_stored(&self, index: usize, body: &[u8], body_ad: &[u8]) -> Result<Pending> {
+        let entry = self.skipped.get(index).ok_or(ErrorClass::RatchetReplay)?;
+        let plaintext = open_body(&entry.mk, body, body_ad)?;
+        Ok(Pending {
+            plaintext,
+            commit: Commit::Skipped { index },
+        })
+    }
+
+    fn current_chain(
+        &self,
+        hkr: &Key,
+        header: Header,
+        body: &[u8],
+        body_ad: &[u8],
+    ) -> Result<Pending> {
+        if header.n < self.nr {
+            let index = self
+                .skipped
+                .position(hkr, header.n)
+                .ok_or(ErrorClass::RatchetReplay)?;
+            return self.open_stored(index, body, body_ad);
+        }
+        let ckr = self.ckr.as_ref().ok_or(ErrorClass::RatchetHeader)?;
+        let (skipped, mk, ckr, nr) = skip(hkr, ckr, self.nr, header.n)?;
+        let plaintext = open_body(&mk, body, body_ad)?;
+        Ok(Pending {
+            plaintext,
+            commit: Commit::Chain { skipped, ckr, nr },
+        })
+    }
+
+    fn new_chain(&self, header: Header, body: &[u8], body_ad: &[u8]) -> Result<Pending> {
+        let dhs = self.dhs.as_ref().ok_or(ErrorClass::RatchetHeader)?;
+        // Keys left in the current receiving chain, up to the sender's previous count.
+        let mut skipped = Vec::new();
+        if let (Some(hkr), Some(ckr)) = (&self.hkr, &self.ckr)
+            && header.pn > self.nr
+        {
+            let (mut rest, last_mk, _, _) = skip(hkr, ckr, self.nr, header.pn - 1)?;
+            rest.push(Skipped {
+                hk: hkr.clone(),
+                n: header.pn - 1,
+                mk: last_mk,
+            });
+            skipped = rest;
+        }
+        let dhr = X25519PublicKey::from_bytes(&header.dh)?;
+        let (rk, ckr, nhkr) = kdf::root(&self.rk, &*dhs.diffie_hellman(&dhr)?);
+        let hkr = self.nhkr.clone();
+        let (mut chain_skipped, mk, ckr, nr) = skip(&hkr, &ckr, 0, header.n)?;
+        let plaintext = open_body(&mk, body, body_ad)?;
+        skipped.append(&mut chain_skipped);
+        Ok(Pending {
+            plaintext,
+            commit: Commit::Step {
+                skipped,
+                dhr,
+                rk,
+                hkr,
+                nhkr,
+                ckr,
+                nr,
+            },
+        })
+    }
+
+    fn commit(&mut self, commit: Commit) {
+        match commit {
+            Commit::Skipped { index } => {
+                self.skipped.remove(index);
+            }
+            Commit::Chain { skipped, ckr, nr } => {
+                self.skipped.extend(skipped, MAX_SKIPPED);
+                self.ckr = Some(ckr);
+                self.nr = nr;
+            }
+            Commit::Step {
+                skipped,
+                dhr,
+                rk,
+                hkr,
+                nhkr,
+                ckr,
+                nr,
+            } => {
+                self.skipped.extend(skipped, MAX_SKIPPED);
+                self.dhr = Some(dhr);
+                self.rk = rk;
+                self.hkr = Some(hkr);
+                self.nhkr = nhkr;
+                self.ckr = Some(ckr);
+                self.nr = nr;
+                self.send_step_pending = true;
+            }
+        }
+    }
+}
+
+/// Steps a receiving chain from message `from` to message `to` (`to >= from`): the keys
+/// of the messages in between, the key of message `to`, the chain key after it, and the
+/// next expected number.
+fn skip(hk: &Key, ck: &Key, from: u32, to: u32) -> Result<(Vec<Skipped>, Key, Key, u32)> {
+    if to.saturating_sub(from) > MAX_JUMP {
+        return Err(ErrorClass::RatchetJumpLimit.into());
+    }
+    let next = to.checked_add(1).ok_or(ErrorClass::RatchetJumpLimit)?;
+    let mut skipped = Vec::new();
+    let mut ck = ck.clone();
+    for n in from..to {
+        let (next_ck, mk) = kdf::chain(&ck);
+        skipped.push(Skipped {
+            hk: hk.clone(),
+            n,
+            mk,
+        });
+        ck = next_ck;
+    }
+    let (next_ck, mk) = kdf::chain(&ck);
+    Ok((skipped, mk, next_ck, next))
+}
+
+/// The associated data of a body: the session's associated data and the encrypted header.
+fn body_ad(ad: &[u8], encrypted_header: &[u8]) -> Vec<u8> {
+    Label::RatchetBody.input(&[ad, encrypted_header])
+}
+
+fn open_body(mk: &Key, body: &[u8], body_ad: &[u8]) -> Result<Vec<u8>> {
+    let (key, nonce) = kdf::message(mk);
+    aead::open(&key, &nonce, body_ad, body).ok_or_else(|| ErrorClass::RatchetBody.into())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+//! Versioned, canonical session snapshots (`spec/06-ratchet.md`, snapshots; CDDL rule
+//! `ratchet-snapshot`).
+//!
+//! A snapshot is the whole state of one side as a deterministic CBOR map; absent optional
+//! keys mean "none". Snapshots are closed: being local state, they carry no extensions, and
+//! any key not defined here (negative ones included) is refused. It holds secrets: callers store it only encrypted (the client's vault,
+//! `.xbk` backups). A restore from a backup must not resume the sending chain of an old
+//! snapshot (see the backup chapter); this module only guarantees that a snapshot
+//! round-trips exactly and that an imported state is internally consistent.
+
+use zeroize::{Zeroize, Zeroizing};
+
+use super::kdf::Key;
+use super::skipped::{Skipped, SkippedKeys};
+use super::{MAX_SKIPPED, Ratchet};
+use crate::cbor::{self, Limits, Value};
+use crate::error::{ErrorClass, Result};
+use crate::keys::{X25519PublicKey, X25519Secret};
+use crate::schema::{self, Fields};
+
+/// Largest snapshot accepted: the fixed fields plus [`MAX_SKIPPED`] entries of 72 bytes.
+pub const MAX_SNAPSHOT: usize = 1024 + MAX_SKIPPED * 80;
+
+const LIMITS: Limits = Limits {
+    max_input: MAX_SNAPSHOT,
+    max_depth: 3,
+    max_string: 64,
+    max_items: MAX_SKIPPED as u64,
+};
+
+mod key {
+    pub(super) const AD: u64 = 2;
+    pub(super) const DHS: u64 = 3;
+    pub(super) const DHR: u64 = 4;
+    pub(super) const RK: u64 = 5;
+    pub(super) const CKS: u64 = 6;
+    pub(super) const CKR: u64 = 7;
+    pub(super) const NS: u64 = 8;
+    pub(super) const NR: u64 = 9;
+    pub(super) const PN: u64 = 10;
+    pub(super) const HKS: u64 = 11;
+    pub(super) const HKR: u64 = 12;
+    pub(super) const NHKS: u64 = 13;
+    pub(super) const NHKR: u64 = 14;
+    pub(super) const SEND_STEP: u64 = 15;
+    pub(super) const SKIPPED: u64 = 16;
+    pub(super) const KNOWN: &[u64] = &[
+        1, AD, DHS, DHR, RK, CKS, CKR, NS, NR, PN, HKS, HKR, NHKS, NHKR, SEND_STEP, SKIPPED,
+    ];
+}
+
+fn bytes(b: &[u8]) -> Value {
+    Value::Bytes(b.to_vec())
+}
+
+/// Overwrites every byte string in a value tree before it is dropped.
+fn wipe(value: &mut Value) {
+    match value {
+        Value::Bytes(b) => b.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe),
+        Value::Map(map) => map.values_mut().for_each(wipe),
+        _ => {}
+    }
+}
+
+fn secret<const N: usize>(value: Option<[u8; N]>) -> Option<Zeroizing<[u8; N]>> {
+    value.map(Zeroizing::new)
+}
+
+impl Ratchet {
+    /// The canonical snapshot of this state.
+    pub fn snapshot(&self) -> Zeroizing<Vec<u8>> {
+        let mut fields = vec![(key::AD, bytes(&self.ad))];
+        if let Some(dhs) = &self.dhs {
+            fields.push((key::DHS, bytes(dhs.dangerous_bytes().as_ref())));
+        }
+        if let Some(dhr) = &self.dhr {
+            fields.push((key::DHR, bytes(dhr.as_bytes())));
+        }
+        fields.push((key::RK, bytes(self.rk.as_ref())));
+        if let Some(cks) = &self.cks {
+            fields.push((key::CKS, bytes(cks.as_ref())));
+        }
+        if let Some(ckr) = &self.ckr {
+            fields.push((key::CKR, bytes(ckr.as_ref())));
+        }
+        fields.push((key::NS, Value::uint(u64::from(self.ns))));
+        fields.push((key::NR, Value::uint(u64::from(self.nr))));
+        fields.push((key::PN, Value::uint(u64::from(self.pn))));
+        if let Some(hks) = &self.hks {
+            fields.push((key::HKS, bytes(hks.as_ref())));
+        }
+        if let Some(hkr) = &self.hkr {
+            fields.push((key::HKR, bytes(hkr.as_ref())));
+        }
+        fields.push((key::NHKS, bytes(self.nhks.as_ref())));
+        fields.push((key::NHKR, bytes(self.nhkr.as_ref())));
+        fields.push((key::SEND_STEP, Value::Bool(self.send_step_pending)));
+        let skipped = self
+            .skipped
+            .iter()
+            .map(|e| {
+                Value::Array(vec![
+                    bytes(e.hk.as_ref()),
+                    Value::uint(u64::from(e.n)),
+                    bytes(e.mk.as_ref()),
+                ])
+            })
+            .collect();
+        fields.push((key::SKIPPED, Value::Array(skipped)));
+        let mut map = schema::build_map(fields, &Default::default());
+        let out = Zeroizing::new(cbor::encode(&map));
+        wipe(&mut map);
+        out
+    }
+
+    /// Restores a state from its snapshot.
+    ///
+    /// # Errors
+    /// `cbor.*` and `schema.*` for a malformed snapshot (`schema.range` for a counter over
+    /// 2^32 − 1), `key.*` for an invalid stored peer key, `schema.length` for more than
+    /// [`MAX_SKIPPED`] skipped keys.
+    pub fn from_snapshot(snapshot: &[u8]) -> Result<Ratchet> {
+        let mut value = cbor::decode(snapshot, &LIMITS)?;
+        let result = Self::from_value(value.clone());
+        wipe(&mut value);
+        result
+    }
+
+    fn from_value(value: Value) -> Result<Ratchet> {
+        let mut f = Fields::closed(value, key::KNOWN)?;
+        let mut ad = f.bytes(key::AD)?;
+        let ad_array: [u8; 32] = schema::fixed(&ad)?;
+        ad.zeroize();
+        let dhs = secret(f.optional_bytes_exact::<32>(key::DHS)?);
+        let dhr = f.optional_bytes_exact::<32>(key::DHR)?;
+        let rk = Zeroizing::new(f.bytes_exact::<32>(key::RK)?);
+        let cks = secret(f.optional_bytes_exact::<32>(key::CKS)?);
+        let ckr = secret(f.optional_bytes_exact::<32>(key::CKR)?);
+        let ns = f.u32(key::NS)?;
+        let nr = f.u32(key::NR)?;
+        let pn = f.u32(key::PN)?;
+        let hks = secret(f.optional_bytes_exact::<32>(key::HKS)?);
+        let hkr = secret(f.optional_bytes_exact::<32>(key::HKR)?);
+        let nhks = Zeroizing::new(f.bytes_exact::<32>(key::NHKS)?);
+        let nhkr = Zeroizing::new(f.bytes_exact::<32>(key::NHKR)?);
+        let send_step_pending = f.bool(key::SEND_STEP)?;
+        let items = f.array(key::SKIPPED)?;
+        if items.len() > MAX_SKIPPED {
+            return Err(ErrorClass::SchemaLength.into());
+        }
+        let mut skipped = SkippedKeys::default();
+        for item in items {
+            skipped.push_back(skipped_entry(item)?);
+        }
+        let dhr = dhr.map(|b| X25519PublicKey::from_bytes(&b)).transpose()?;
+        let dhs = dhs.map(|b| X25519Secret::from_bytes(&b));
+        Ok(Ratchet {
+            ad: ad_array,
+            dhs,
+            dhr,
+            rk,
+            cks,
+            ckr,
+            ns,
+            nr,
+            pn,
+            hks,
+            hkr,
+            nhks,
+            nhkr,
+            send_step_pending,
+            skipped,
+        })
+    }
+}
+
+fn skipped_entry(item: Value) -> Result<Skipped> {
+    let Value::Array(parts) = item else {
+        return Err(ErrorClass::SchemaWrongType.into());
+    };
+    let [hk, n, mk]: [Value; 3] = parts.try_into().map_err(|_| ErrorClass::SchemaLength)?;
+    let (Value::Bytes(hk), Value::Int(n), Value::Bytes(mk)) = (hk, n, mk) else {
+        return Err(ErrorClass::SchemaWrongType.into());
+    };
+    let n = n.as_u64().ok_or(ErrorClass::SchemaWrongType)?;
+    let n = u32::try_from(n).map_err(|_| ErrorClass::SchemaRange)?;
+    let hk: Key = Zeroizing::new(schema::fixed(&hk)?);
+    let mk: Key = Zeroizing::new(schema::fixed(&mk)?);
+    Ok(Skipped { hk, n, mk })
+}
