@@ -132,6 +132,8 @@ error_classes! {
     DidKeyMulticodec = "didkey.multicodec", Malformed;
     /// A ratchet message too short to hold an encrypted header and a body tag.
     RatchetFormat = "ratchet.format", Malformed;
+    /// A ratchet snapshot whose fields contradict each other.
+    RatchetState = "ratchet.state", Malformed;
     /// A public key that does not decode to a valid key of its type.
     KeyInvalid = "key.invalid", Peer;
     /// A public key in a non-canonical encoding.

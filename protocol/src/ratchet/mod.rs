@@ -9,7 +9,8 @@
 //! - Headers have a fixed size; nothing outside the encryption shows a ratchet key or a
 //!   counter.
 //! - Two limits: at most [`MAX_JUMP`] keys skipped by one message (per chain), at most
-//!   [`MAX_SKIPPED`] skipped keys stored in all, the oldest evicted first.
+//!   [`MAX_SKIPPED`] skipped keys stored in all and at most [`MAX_SKIPPED_CHAINS`] chains
+//!   with stored keys, the oldest evicted first.
 //! - A failed decryption changes no state: every derivation happens on temporaries that
 //!   are committed only after the body authenticates.
 //! - A message opens at most once: its key is deleted when used, and a message whose key
@@ -70,6 +71,10 @@ pub use snapshot::MAX_SNAPSHOT;
 pub const MAX_JUMP: u32 = 5000;
 /// Most skipped message keys stored; beyond it the oldest are evicted.
 pub const MAX_SKIPPED: usize = 5000;
+/// Most receiving chains with stored skipped keys; beyond it the oldest chain's keys are
+/// evicted. Bounds the header keys a message that opens under none of them is tried
+/// against.
+pub const MAX_SKIPPED_CHAINS: usize = 16;
 /// Bytes a ratchet message adds to its plaintext: encrypted header and body tag.
 pub const OVERHEAD: usize = ENCRYPTED_HEADER_LEN + aead::TAG_LEN;
 
@@ -328,6 +333,11 @@ impl Ratchet {
         if let (Some(hkr), Some(ckr)) = (&self.hkr, &self.ckr)
             && header.pn > self.nr
         {
+            // Messages nr..pn of the old chain are stored: pn − nr keys, the same bound as
+            // a jump within a chain.
+            if header.pn - self.nr > MAX_JUMP {
+                return Err(ErrorClass::RatchetJumpLimit.into());
+            }
             let (mut rest, last_mk, _, _) = skip(hkr, ckr, self.nr, header.pn - 1)?;
             rest.push(Skipped {
                 hk: hkr.clone(),
@@ -362,7 +372,8 @@ impl Ratchet {
                 self.skipped.remove(index);
             }
             Commit::Chain { skipped, ckr, nr } => {
-                self.skipped.extend(skipped, MAX_SKIPPED);
+                self.skipped
+                    .extend(skipped, MAX_SKIPPED, MAX_SKIPPED_CHAINS);
                 self.ckr = Some(ckr);
                 self.nr = nr;
             }
@@ -375,7 +386,8 @@ impl Ratchet {
                 ckr,
                 nr,
             } => {
-                self.skipped.extend(skipped, MAX_SKIPPED);
+                self.skipped
+                    .extend(skipped, MAX_SKIPPED, MAX_SKIPPED_CHAINS);
                 self.dhr = Some(dhr);
                 self.rk = rk;
                 self.hkr = Some(hkr);

@@ -1,7 +1,8 @@
 //! The store of skipped message keys (`spec/06-ratchet.md`, limits).
 //!
 //! Keys are kept in arrival order; when the store would exceed
-//! [`MAX_SKIPPED`](super::MAX_SKIPPED) entries, the oldest are evicted. Each entry is
+//! [`MAX_SKIPPED`](super::MAX_SKIPPED) entries or
+//! [`MAX_SKIPPED_CHAINS`](super::MAX_SKIPPED_CHAINS) chains, the oldest are evicted. Each entry is
 //! indexed by the header key of its chain and its message number.
 
 use std::collections::VecDeque;
@@ -59,12 +60,41 @@ impl SkippedKeys {
         self.entries.remove(index)
     }
 
-    /// Appends new entries, then evicts the oldest until at most `max` remain.
-    pub(crate) fn extend(&mut self, new: Vec<Skipped>, max: usize) {
+    /// Appends new entries, then evicts the oldest until at most `max` entries of at most
+    /// `max_chains` chains remain. Entries of one chain are contiguous: a chain only gains
+    /// entries while it is the current receiving chain, and a DH step stores the rest of the
+    /// old chain before any key of the new one.
+    pub(crate) fn extend(&mut self, new: Vec<Skipped>, max: usize, max_chains: usize) {
         self.entries.extend(new);
         while self.entries.len() > max {
             self.entries.pop_front();
         }
+        while self.chains() > max_chains {
+            let Some(oldest) = self.entries.front().map(|e| e.hk.clone()) else {
+                break;
+            };
+            while self
+                .entries
+                .front()
+                .is_some_and(|e| bool::from(e.hk.ct_eq(&oldest[..])))
+            {
+                self.entries.pop_front();
+            }
+        }
+    }
+
+    /// The number of runs of entries with the same header key (the number of chains when
+    /// entries of a chain are contiguous, as [`SkippedKeys::extend`] keeps them).
+    pub(crate) fn chains(&self) -> usize {
+        let mut count = 0;
+        let mut previous: Option<&Key> = None;
+        for entry in &self.entries {
+            if previous.is_none_or(|p| !bool::from(p.ct_eq(&entry.hk[..]))) {
+                count += 1;
+            }
+            previous = Some(&entry.hk);
+        }
+        count
     }
 
     pub(crate) fn push_back(&mut self, entry: Skipped) {

@@ -6,19 +6,22 @@
 //! any key not defined here (negative ones included) is refused. It holds secrets: callers store it only encrypted (the client's vault,
 //! `.xbk` backups). A restore from a backup must not resume the sending chain of an old
 //! snapshot (see the backup chapter); this module only guarantees that a snapshot
-//! round-trips exactly and that an imported state is internally consistent.
+//! round-trips exactly and that an imported state is internally consistent (every chain
+//! key with its header key, counters only with their chains, at most
+//! [`MAX_SKIPPED_CHAINS`] chains of skipped keys).
 
 use zeroize::{Zeroize, Zeroizing};
 
 use super::kdf::Key;
 use super::skipped::{Skipped, SkippedKeys};
-use super::{MAX_SKIPPED, Ratchet};
+use super::{MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
 use crate::cbor::{self, Limits, Value};
 use crate::error::{ErrorClass, Result};
 use crate::keys::{X25519PublicKey, X25519Secret};
 use crate::schema::{self, Fields};
 
-/// Largest snapshot accepted: the fixed fields plus [`MAX_SKIPPED`] entries of 72 bytes.
+/// Largest snapshot accepted: the fixed fields plus [`MAX_SKIPPED`] skipped entries (each
+/// encodes to at most 74 bytes; 80 leaves room).
 pub const MAX_SNAPSHOT: usize = 1024 + MAX_SKIPPED * 80;
 
 const LIMITS: Limits = Limits {
@@ -118,8 +121,8 @@ impl Ratchet {
     ///
     /// # Errors
     /// `cbor.*` and `schema.*` for a malformed snapshot (`schema.range` for a counter over
-    /// 2^32 − 1), `key.*` for an invalid stored peer key, `schema.length` for more than
-    /// [`MAX_SKIPPED`] skipped keys.
+    /// 2^32 − 1), `ratchet.state` for fields that contradict each other, `key.*` for an
+    /// invalid stored peer key.
     pub fn from_snapshot(snapshot: &[u8]) -> Result<Ratchet> {
         let mut value = cbor::decode(snapshot, &LIMITS)?;
         let result = Self::from_value(value.clone());
@@ -152,6 +155,17 @@ impl Ratchet {
         let mut skipped = SkippedKeys::default();
         for item in items {
             skipped.push_back(skipped_entry(item)?);
+        }
+        let consistent = cks.is_some() == hks.is_some()
+            && ckr.is_some() == hkr.is_some()
+            && (cks.is_none() || dhs.is_some())
+            && (ckr.is_none() || dhr.is_some())
+            && (!send_step_pending || dhr.is_some())
+            && (ns == 0 || cks.is_some())
+            && (nr == 0 || ckr.is_some())
+            && skipped.chains() <= MAX_SKIPPED_CHAINS;
+        if !consistent {
+            return Err(ErrorClass::RatchetState.into());
         }
         let dhr = dhr.map(|b| X25519PublicKey::from_bytes(&b)).transpose()?;
         let dhs = dhs.map(|b| X25519Secret::from_bytes(&b));

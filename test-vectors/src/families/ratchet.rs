@@ -14,7 +14,7 @@ use crate::impl_case;
 use crate::seeds::{StreamRng, seed32};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::keys::X25519Secret;
-use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, Ratchet};
+use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
 
 /// Groups of this family.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -694,6 +694,56 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     Ok((tests, base))
 }
 
+/// Sessions added after the first release of the file; their ids follow the snapshot tests
+/// so that earlier ids stay stable.
+fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
+    let mut tests = Vec::new();
+    for (slug, extra, expect, comment) in [
+        (
+            "jump-limit-previous-chain-exceeded",
+            1,
+            Err("ratchet.jump_limit"),
+            "The first message of a new chain whose previous counter would leave MAX_JUMP + 1 keys of the old chain to store.",
+        ),
+        (
+            "jump-limit-previous-chain-reached",
+            0,
+            Ok("new chain"),
+            "The previous counter leaves exactly MAX_JUMP keys of the old chain to store: accepted.",
+        ),
+    ] {
+        let mut s = Scenario::new(slug);
+        let m0 = s.send(I, "m0")?;
+        s.deliver(R, m0, Ok("m0"))?;
+        let r0 = s.send(R, "r0")?;
+        s.discard(I, MAX_JUMP + extra)?;
+        s.deliver(I, r0, Ok("r0"))?;
+        let next = s.send(I, "new chain")?;
+        s.deliver(R, next, expect)?;
+        tests.push(s.finish(ids, comment, &["JumpLimit"])?);
+    }
+
+    let mut s = Scenario::new("eviction-of-chains");
+    let mut lost = Vec::new();
+    for round in 0..=MAX_SKIPPED_CHAINS {
+        lost.push(s.send(I, &format!("lost {round}"))?);
+        let kept = s.send(I, &format!("kept {round}"))?;
+        s.deliver(R, kept, Ok(&format!("kept {round}")))?;
+        let reply = s.send(R, &format!("reply {round}"))?;
+        s.deliver(I, reply, Ok(&format!("reply {round}")))?;
+    }
+    let first = *lost.first().ok_or("no rounds")?;
+    let second = *lost.get(1).ok_or("one round")?;
+    s.deliver(R, first, Err("ratchet.header"))?;
+    s.deliver(R, second, Ok("lost 1"))?;
+    tests.push(s.finish(
+        ids,
+        "MAX_SKIPPED_CHAINS + 1 chains each leave one skipped key: the oldest chain's key is evicted with its header key, the next chain's key still opens.",
+        &["Eviction"],
+    )?);
+    Ok(tests)
+}
+
 /// A snapshot with the unsigned field `key` replaced.
 fn with_counter(snapshot: &[u8], key: u64, value: u64) -> Result<Vec<u8>, String> {
     let limits = Limits {
@@ -826,6 +876,24 @@ fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, St
         with_field(responder, 15, Some(Value::uint(1)))?,
         "schema.wrong_type",
     )?;
+    invalid(
+        "receiving-chain-without-header-key",
+        "A receiving chain key without its header key.",
+        with_field(responder, 12, None)?,
+        "ratchet.state",
+    )?;
+    invalid(
+        "sending-chain-without-header-key",
+        "A sending chain key without its header key.",
+        with_field(responder, 11, None)?,
+        "ratchet.state",
+    )?;
+    invalid(
+        "counter-without-chain",
+        "A receive counter but no receiving chain.",
+        with_field(&with_field(responder, 7, None)?, 12, None)?,
+        "ratchet.state",
+    )?;
     Ok(tests)
 }
 
@@ -837,6 +905,7 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
     let mut ids = Ids::default();
     let (session_tests, base) = sessions(&mut ids)?;
     let snapshot_tests = snapshots(&mut ids, &base)?;
+    let later_tests = later_sessions(&mut ids)?;
     Ok(file(
         "ratchet",
         &[
@@ -854,6 +923,10 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
             RatchetGroup::SnapshotLoad {
                 comment: "Snapshot decoding.".to_owned(),
                 tests: snapshot_tests,
+            },
+            RatchetGroup::Session {
+                comment: "Limits across chains.".to_owned(),
+                tests: later_tests,
             },
         ],
     ))
