@@ -9,13 +9,15 @@ use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::ratchet::Ratchet;
 use quietwire::safety::{Fingerprint, SafetyCode, SafetyQr};
 use quietwire::suite::{Suite, SuitePolicy};
-use quietwire::{UnixTime, did_key};
+use quietwire::{UnixTime, did_key, hpke};
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
-use crate::implementation::{Failure, Handle, Implementation, InviteCreate, OpResult, Role};
+use crate::implementation::{
+    Failure, Handle, HpkeInput, HpkeSealed, Implementation, InviteCreate, OpResult, Role,
+};
 
 /// The `quietwire` crate as an implementation under test.
 #[derive(Debug, Default)]
@@ -53,6 +55,11 @@ fn bad_input(what: &str) -> Failure {
 
 fn key32(bytes: &[u8]) -> OpResult<[u8; 32]> {
     bytes.try_into().map_err(|_| bad_input("key_length"))
+}
+
+fn kem_secret(input: &HpkeInput<'_>) -> OpResult<KemSecret> {
+    let suite = Suite::from_id(input.suite).map_err(err)?;
+    Ok(KemSecret::from_seed(suite, &key32(input.recipient_seed)?))
 }
 
 fn identity(bytes: &[u8]) -> OpResult<IdentityKey> {
@@ -190,6 +197,47 @@ impl Implementation for Builtin {
         SignedInvite::from_qr(qr, UnixTime(now), &policy(allowed))
             .map(|i| i.to_bytes())
             .map_err(err)
+    }
+
+    fn hpke_seal(&mut self, input: &HpkeInput<'_>, randomness: &[u8]) -> OpResult<HpkeSealed> {
+        let recipient = kem_secret(input)?;
+        let mut rng = ReplayRng::new(&[randomness]);
+        let sealed = hpke::seal(
+            recipient.public(),
+            input.info,
+            input.aad,
+            input.plaintext,
+            input.exporter_context,
+            &mut rng,
+        )
+        .map_err(err)?;
+        if !rng.finished() {
+            return Err(bad_input("randomness_not_consumed_exactly"));
+        }
+        Ok((
+            sealed.enc().to_vec(),
+            sealed.ciphertext().to_vec(),
+            sealed.exported().to_vec(),
+        ))
+    }
+
+    fn hpke_open(
+        &mut self,
+        input: &HpkeInput<'_>,
+        enc: &[u8],
+        ciphertext: &[u8],
+    ) -> OpResult<(Vec<u8>, Vec<u8>)> {
+        let recipient = kem_secret(input)?;
+        let opened = hpke::open(
+            &recipient,
+            enc,
+            input.info,
+            input.aad,
+            ciphertext,
+            input.exporter_context,
+        )
+        .map_err(err)?;
+        Ok((opened.plaintext().to_vec(), opened.exported().to_vec()))
     }
 
     fn ratchet_init(

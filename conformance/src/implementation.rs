@@ -41,6 +41,26 @@ pub struct InviteCreate<'a> {
     pub single_use: bool,
 }
 
+/// The context of one HPKE operation.
+#[derive(Clone, Copy, Debug)]
+pub struct HpkeInput<'a> {
+    /// Suite id.
+    pub suite: u64,
+    /// The recipient's 32-byte KEM seed.
+    pub recipient_seed: &'a [u8],
+    /// HPKE `info`.
+    pub info: &'a [u8],
+    /// AEAD associated data.
+    pub aad: &'a [u8],
+    /// Exporter context.
+    pub exporter_context: &'a [u8],
+    /// The plaintext (seal only).
+    pub plaintext: &'a [u8],
+}
+
+/// What a seal produces: (enc, ciphertext, exported secret).
+pub type HpkeSealed = (Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// An opaque handle to a ratchet state held by the implementation under test.
 pub type Handle = u64;
 
@@ -124,6 +144,29 @@ pub trait Implementation {
     /// Parses and verifies a QR payload; returns the invite bytes.
     fn invite_qr_parse(&mut self, qr: &[u8], now: u64, allowed_suites: &[u64])
     -> OpResult<Vec<u8>>;
+
+    /// HPKE base-mode seal to the key pair derived from `recipient_seed`, with the RNG
+    /// yielding exactly `randomness`; returns (enc, ciphertext, exported secret).
+    fn hpke_seal(&mut self, input: &HpkeInput<'_>, randomness: &[u8]) -> OpResult<HpkeSealed> {
+        let _ = (input, randomness);
+        Err(Failure::Unimplemented {
+            feature: "hpke".to_owned(),
+        })
+    }
+
+    /// HPKE base-mode open with the key pair derived from `recipient_seed`; returns
+    /// (plaintext, exported secret).
+    fn hpke_open(
+        &mut self,
+        input: &HpkeInput<'_>,
+        enc: &[u8],
+        ciphertext: &[u8],
+    ) -> OpResult<(Vec<u8>, Vec<u8>)> {
+        let _ = (input, enc, ciphertext);
+        Err(Failure::Unimplemented {
+            feature: "hpke".to_owned(),
+        })
+    }
 
     /// Creates one side of a ratchet session. `responder_secret` is the responder's X25519
     /// ratchet secret; the initiator uses only its public key.

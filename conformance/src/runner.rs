@@ -4,12 +4,14 @@ use std::path::Path;
 
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
-    cbor, device_record, did_key, invite, invite_encoding, safety_code,
+    cbor, device_record, did_key, hpke, invite, invite_encoding, safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
 
-use crate::implementation::{Failure, Handle, Implementation, InviteCreate, OpResult, Role};
+use crate::implementation::{
+    Failure, Handle, HpkeInput, Implementation, InviteCreate, OpResult, Role,
+};
 use crate::report::{CaseResult, Outcome, Report};
 
 /// The vector files, in run order.
@@ -20,6 +22,7 @@ pub const FILES: &[&str] = &[
     "did_key.json",
     "invite.json",
     "invite_encoding.json",
+    "hpke.json",
     "ratchet.json",
 ];
 
@@ -43,6 +46,7 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "did_key.json" => run_file(&text, imp, run_did_key)?,
             "invite.json" => run_file(&text, imp, run_invite)?,
             "invite_encoding.json" => run_file(&text, imp, run_invite_encoding)?,
+            "hpke.json" => run_file(&text, imp, run_hpke)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -281,6 +285,75 @@ fn run_did_key(group: &did_key::DidKeyGroup, imp: &mut dyn Implementation, rec: 
                     t,
                     got(r, |k| {
                         t.key.as_ref().and_then(|want| hex_differs("key", k, want))
+                    }),
+                );
+            }
+        }
+    }
+}
+
+fn hpke_input(t: &hpke::HpkeTest) -> HpkeInput<'_> {
+    HpkeInput {
+        suite: t.suite,
+        recipient_seed: &t.recipient_seed,
+        info: &t.info,
+        aad: &t.aad,
+        exporter_context: &t.exporter_context,
+        plaintext: t.plaintext.as_deref().unwrap_or_default(),
+    }
+}
+
+fn run_hpke(group: &hpke::HpkeGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use hpke::HpkeGroup as G;
+    match group {
+        G::Seal { tests, .. } => {
+            for t in tests {
+                let i = hpke_input(t);
+                let randomness = t.randomness.clone().unwrap_or_default();
+                let result = imp.hpke_seal(&i, &randomness).and_then(|sealed| {
+                    let opened = imp.hpke_open(&i, &sealed.0, &sealed.1)?;
+                    Ok((sealed, opened))
+                });
+                rec.record(
+                    "hpke-seal",
+                    t,
+                    got(
+                        result,
+                        |((enc, ct, exported), (plaintext, exported_back))| {
+                            hex_differs("enc", enc, &t.enc)
+                                .or_else(|| hex_differs("ciphertext", ct, &t.ciphertext))
+                                .or_else(|| {
+                                    hex_differs(
+                                        "exported",
+                                        exported,
+                                        &t.exported.clone().unwrap_or_default(),
+                                    )
+                                })
+                                .or_else(|| hex_differs("opened plaintext", plaintext, i.plaintext))
+                                .or_else(|| {
+                                    hex_differs("exported on open", exported_back, exported)
+                                })
+                        },
+                    ),
+                );
+            }
+        }
+        G::Open { tests, .. } => {
+            for t in tests {
+                let i = hpke_input(t);
+                let r = imp.hpke_open(&i, &t.enc, &t.ciphertext);
+                rec.record(
+                    "hpke-open",
+                    t,
+                    got(r, |(plaintext, exported)| {
+                        t.plaintext
+                            .as_ref()
+                            .and_then(|want| hex_differs("plaintext", plaintext, want))
+                            .or_else(|| {
+                                t.exported
+                                    .as_ref()
+                                    .and_then(|want| hex_differs("exported", exported, want))
+                            })
                     }),
                 );
             }

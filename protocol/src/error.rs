@@ -134,6 +134,8 @@ error_classes! {
     RatchetFormat = "ratchet.format", Malformed;
     /// A ratchet snapshot whose fields contradict each other.
     RatchetState = "ratchet.state", Malformed;
+    /// An HPKE encapsulated key of the wrong length for the suite.
+    HpkeEncapsulation = "hpke.encapsulation", Malformed;
     /// A public key that does not decode to a valid key of its type.
     KeyInvalid = "key.invalid", Peer;
     /// A public key in a non-canonical encoding.
@@ -144,6 +146,10 @@ error_classes! {
     IdentitySignature = "identity.signature", Peer;
     /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
     InviteRelayHint = "invite.relay_hint", Peer;
+    /// The KEM rejected an encapsulated key (an X25519 share of small order).
+    HpkeDecapsulation = "hpke.decapsulation", Peer;
+    /// An HPKE ciphertext that does not authenticate.
+    HpkeOpen = "hpke.open", Peer;
     /// A scanned safety-code QR that does not match the two identities.
     SafetyMismatch = "safety.mismatch", Peer;
     /// No header key of the session opens the message's header.

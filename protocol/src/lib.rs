@@ -11,9 +11,10 @@
 //! | module | chapter |
 //! |---|---|
 //! | [`cbor`] | `spec/01-encoding.md`: the deterministic CBOR subset |
-//! | [`suite`], [`label`], [`keys`] | `spec/02-suites-and-labels.md` |
+//! | [`suite`], [`label`], [`keys`], [`hpke`] | `spec/02-suites-and-labels.md` |
 //! | [`identity`], [`safety`], [`did_key`] | `spec/03-identity.md` |
 //! | [`invite`] | `spec/04-contact-establishment.md` |
+//! | [`ratchet`] | `spec/06-ratchet.md` |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
 //! `spec/14-registries.md`; the test vectors name these classes.
@@ -35,6 +36,7 @@ pub mod did_key;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod hpke;
 pub mod identity;
 pub mod invite;
 pub mod keys;

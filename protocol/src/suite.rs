@@ -70,6 +70,23 @@ impl Suite {
             Suite::X25519 => 32,
         }
     }
+
+    /// Length in bytes of the HPKE encapsulated key (`enc`, RFC 9180 `Nenc`).
+    pub const fn hpke_enc_len(self) -> usize {
+        match self {
+            Suite::XWing => 1120,
+            Suite::X25519 => 32,
+        }
+    }
+
+    /// Bytes an HPKE encapsulation draws from the RNG: X-Wing's `eseed`, or the X25519
+    /// ephemeral key's `ikmE` (RFC 9180 §7.1.3).
+    pub const fn hpke_encap_randomness_len(self) -> usize {
+        match self {
+            Suite::XWing => 64,
+            Suite::X25519 => 32,
+        }
+    }
 }
 
 /// The set of suites a verifier accepts.

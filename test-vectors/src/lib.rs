@@ -62,6 +62,7 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
             "invite_encoding.json",
             to_json(&families::invite_encoding::generate()?)?,
         ),
+        ("hpke.json", to_json(&families::hpke::generate()?)?),
         ("ratchet.json", to_json(&families::ratchet::generate()?)?),
     ] {
         files.push(GeneratedFile {

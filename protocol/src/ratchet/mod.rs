@@ -434,4 +434,4 @@ fn open_body(mk: &Key, body: &[u8], body_ad: &[u8]) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,7 @@ use super::*;
 use crate::cbor;
 
 /// SHA-256 in counter mode: deterministic test randomness.
-pub(crate) struct TestRng(u64);
+pub(crate) struct TestRng(pub(crate) u64);
 
 impl TryRng for TestRng {
     type Error = Infallible;

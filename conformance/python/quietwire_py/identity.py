@@ -1,0 +1,93 @@
+"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-05)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from . import cbor, keys, structure
+from .errors import QuietwireError
+
+MAX_RECORD = 4096  # IDN-04
+LIMITS = cbor.SIGNED_STRUCTURE_LIMITS
+
+K_VERSION, K_SUITE, K_IDENTITY, K_KEM, K_RATCHET, K_GENERATION = 1, 2, 3, 4, 5, 6
+
+
+@dataclass
+class DeviceRecord:
+    suite: int
+    identity_key: bytes
+    kem_key: bytes
+    ratchet_key: bytes
+    generation: int
+    extensions: dict[int, Any] = field(default_factory=dict)
+    encoded: bytes = b""  # the record bytes as received / produced
+
+
+def create_device_record(
+    suite_id: int,
+    identity_seed: bytes,
+    kem_seed: bytes,
+    ratchet_secret: bytes,
+    generation: int = 0,
+    extensions: dict[int, Any] | None = None,
+) -> bytes:
+    """IDN-01, IDN-02: derive the three public keys and sign the body."""
+    suite = keys.resolve_suite(suite_id)
+    _, identity_key = keys.ed25519_keypair(identity_seed)
+    kem_key = keys.kem_derive_public(suite, kem_seed)
+    ratchet_key = keys.x25519_public(ratchet_secret)
+    body_map: dict[int, Any] = {
+        K_VERSION: 1,
+        K_SUITE: suite.id,
+        K_IDENTITY: identity_key,
+        K_KEM: kem_key,
+        K_RATCHET: ratchet_key,
+        K_GENERATION: generation,
+    }
+    for k, v in (extensions or {}).items():
+        if k >= 0:
+            raise ValueError("extensions use negative keys only (ENC-12)")
+        body_map[k] = v
+    body = cbor.encode(body_map)
+    sig = keys.ed25519_sign(
+        identity_seed, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body)
+    )
+    return structure.encode_signed(body, sig)
+
+
+def verify_device_record(
+    record: bytes, allowed_suites: Iterable[int] = keys.DEFAULT_ALLOWED_SUITES
+) -> DeviceRecord:
+    """IDN-05, steps 1 to 13 in order."""
+    record = bytes(record)
+    # 1 .. 4 (cbor.decode checks max_input first)
+    body, sig, m = structure.decode_signed(record, LIMITS)
+    # 5, 6
+    structure.check_top_level_map(m, range(1, 7))
+    # 7
+    suite_id = structure.field_uint(m, K_SUITE, "suite")
+    identity_key = structure.field_bstr(m, K_IDENTITY, "identity_key", 32)
+    kem_key = structure.field_bstr(m, K_KEM, "kem_key")
+    ratchet_key = structure.field_bstr(m, K_RATCHET, "ratchet_key", 32)
+    generation = structure.field_uint(m, K_GENERATION, "generation")
+    # 8
+    suite = keys.resolve_suite(suite_id, allowed_suites)
+    # 9 (length) then 10, 11, 12
+    if len(kem_key) != suite.kem_public_key_len:
+        raise QuietwireError("schema.length", f"kem_key of {len(kem_key)} bytes")
+    keys.check_ed25519_public_key(identity_key)
+    keys.check_kem_public_key(suite, kem_key)
+    keys.check_x25519_public_key(ratchet_key)
+    # 13
+    keys.verify_strict(identity_key, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body), sig)
+    return DeviceRecord(
+        suite=suite.id,
+        identity_key=identity_key,
+        kem_key=kem_key,
+        ratchet_key=ratchet_key,
+        generation=generation,
+        extensions=structure.extensions(m),
+        encoded=record,
+    )

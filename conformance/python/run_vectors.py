@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Run the Quietwire v1 test vectors against the Python implementation in quietwire_py.
+
+Usage: python3 conformance/python/run_vectors.py [family ...]
+
+Families: cbor device_record safety_code did_key invite invite_encoding (default: all of
+them). Prints per-family counts and one line per failure, ``family tcId slug: expected X,
+got Y``; exits 1 if any test failed (unimplemented tests do not count as failures) and 2 if a
+vector file is malformed (spec/15-test-vectors.md §15.1: loaders are strict).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from quietwire_py import cbor, didkey, identity, invite, keys, safety  # noqa: E402
+from quietwire_py.errors import QuietwireError  # noqa: E402
+
+REPO = HERE.parent.parent
+VECTORS = REPO / "test-vectors" / "v1"
+SCHEMAS = REPO / "test-vectors" / "schemas"
+FAMILIES = ["cbor", "device_record", "safety_code", "did_key", "invite", "invite_encoding"]
+
+
+class Unimplemented(Exception):
+    """The operation is outside what this implementation can do (reported separately)."""
+
+
+class Mismatch(Exception):
+    def __init__(self, expected: Any, got: Any) -> None:
+        super().__init__(f"expected {expected}, got {got}")
+
+
+def expect_eq(what: str, expected: Any, got: Any) -> None:
+    if expected != got:
+        raise Mismatch(f"{what}={expected!r}", f"{what}={got!r}")
+
+
+def h(s: str) -> bytes:
+    return bytes.fromhex(s)
+
+
+# ---------------------------------------------------------------------------
+# Loader (spec/15-test-vectors.md §15.1)
+
+
+class VectorFileError(Exception):
+    pass
+
+
+def load(family: str) -> dict[str, Any]:
+    path = VECTORS / f"{family}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    schema_path = SCHEMAS / f"{family}.schema.json"
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - requirements.txt pins it
+        raise VectorFileError("jsonschema is required (pip install -r requirements.txt)")
+    errors = list(jsonschema.Draft202012Validator(json.loads(schema_path.read_text())).iter_errors(data))
+    if errors:
+        raise VectorFileError(f"{path.name}: schema: {errors[0].message}")
+    if data["family"] != family:
+        raise VectorFileError(f"{path.name}: family {data['family']!r}")
+    tests = [t for g in data["testGroups"] for t in g["tests"]]
+    if len(tests) != data["numberOfTests"]:
+        raise VectorFileError(f"{path.name}: numberOfTests {data['numberOfTests']} != {len(tests)}")
+    ids = [t["tcId"] for t in tests]
+    if len(set(ids)) != len(ids):
+        raise VectorFileError(f"{path.name}: duplicate tcId")
+    for t in tests:
+        for flag in t["flags"]:
+            if flag not in data["notes"]:
+                raise VectorFileError(f"{path.name}: tcId {t['tcId']} flag {flag!r} has no note")
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Operations: each returns None on success for valid tests, raises QuietwireError for
+# rejections, Mismatch for wrong outputs, Unimplemented when out of scope.
+
+
+def op_cbor_decode(group: dict, t: dict) -> None:
+    lim = group["limits"]
+    limits = cbor.Limits(lim["maxInput"], lim["maxDepth"], lim["maxString"], lim["maxItems"])
+    data = h(t["input"])
+    value = cbor.decode(data, limits)
+    expect_eq("reencoded", t["input"], cbor.encode(value).hex())
+    if "diagnostic" in t:
+        expect_eq("diagnostic", t["diagnostic"], cbor.diagnostic(value))
+
+
+def op_device_record_create(group: dict, t: dict) -> None:
+    rec = identity.create_device_record(
+        t["suite"], h(t["identitySeed"]), h(t["kemSeed"]), h(t["ratchetSecret"]), t["generation"]
+    )
+    expect_eq("record", t["record"], rec.hex())
+    identity.verify_device_record(rec)
+
+
+def op_device_record_verify(group: dict, t: dict) -> None:
+    r = identity.verify_device_record(h(t["record"]), group["allowedSuites"])
+    e = t.get("expected")
+    if e is not None:
+        got = {
+            "suite": r.suite,
+            "identityKey": r.identity_key.hex(),
+            "kemKey": r.kem_key.hex(),
+            "ratchetKey": r.ratchet_key.hex(),
+            "generation": r.generation,
+            "extensions": len(r.extensions),
+        }
+        for k in e:
+            expect_eq(k, e[k], got[k])
+
+
+def op_safety_code(group: dict, t: dict) -> None:
+    a, b = h(t["identityKeyA"]), h(t["identityKeyB"])
+    expect_eq("fingerprintA", t["fingerprintA"], safety.fingerprint(a).hex())
+    expect_eq("fingerprintB", t["fingerprintB"], safety.fingerprint(b).hex())
+    expect_eq("code", t["code"], safety.safety_code(a, b))
+    expect_eq("code(B, A)", t["code"], safety.safety_code(b, a))
+
+
+def op_safety_qr_create(group: dict, t: dict) -> None:
+    payload = safety.qr_payload(h(t["ownKey"]), h(t["peerKey"]))
+    expect_eq("payload", t["payload"], payload.hex())
+
+
+def op_safety_qr_verify(group: dict, t: dict) -> None:
+    safety.verify_qr(h(t["payload"]), h(t["ownKey"]), h(t["peerKey"]))
+
+
+def op_did_key_encode(group: dict, t: dict) -> None:
+    expect_eq("did", t["did"], didkey.encode(h(t["key"])))
+    expect_eq("key", t["key"], didkey.decode(t["did"]).hex())
+
+
+def op_did_key_decode(group: dict, t: dict) -> None:
+    didkey.decode(t["did"])
+
+
+def op_invite_create(group: dict, t: dict) -> None:
+    inv = invite.create_invite(
+        t["suite"],
+        h(t["identitySeed"]),
+        h(t["inviteId"]),
+        h(t["kemSeed"]),
+        h(t["ratchetSecret"]),
+        t["relayHints"],
+        h(t["mailbox"]),
+        t["expires"],
+        t["singleUse"],
+    )
+    expect_eq("invite", t["invite"], inv.hex())
+    invite.verify_invite(inv, 0)
+
+
+def _invite_fields(i: invite.Invite) -> dict[str, Any]:
+    return {
+        "suite": i.suite,
+        "identityKey": i.identity_key.hex(),
+        "kemKey": i.kem_key.hex(),
+        "ratchetKey": i.ratchet_key.hex(),
+        "relayHints": i.relay_hints,
+        "mailbox": i.mailbox.hex(),
+        "expires": i.expires,
+        "singleUse": i.single_use,
+        "inviteId": i.invite_id.hex(),
+        "extensions": len(i.extensions),
+    }
+
+
+def op_invite_verify(group: dict, t: dict) -> None:
+    i = invite.verify_invite(h(t["invite"]), t["now"], group["allowedSuites"])
+    e = t.get("expected")
+    if e is not None:
+        got = _invite_fields(i)
+        for k in e:
+            expect_eq(k, e[k], got[k])
+
+
+def op_invite_encode(group: dict, t: dict) -> None:
+    data = h(t["invite"])
+    expect_eq("link", t["link"], invite.encode_link(data, t["base"]))
+    expect_eq("qr", t["qr"], invite.encode_qr(data).hex())
+    expect_eq("link payload", t["invite"], invite.parse_link_payload(t["link"]).hex())
+
+
+def op_invite_link_parse(group: dict, t: dict) -> None:
+    i = invite.parse_link(t["link"], t["now"], keys.DEFAULT_ALLOWED_SUITES)
+    if "invite" in t:
+        expect_eq("invite", t["invite"], i.encoded.hex())
+
+
+def op_invite_qr_parse(group: dict, t: dict) -> None:
+    i = invite.parse_qr(h(t["qr"]), t["now"], keys.DEFAULT_ALLOWED_SUITES)
+    if "invite" in t:
+        expect_eq("invite", t["invite"], i.encoded.hex())
+
+
+OPS: dict[str, Callable[[dict, dict], None]] = {
+    "cbor-decode": op_cbor_decode,
+    "device-record-create": op_device_record_create,
+    "device-record-verify": op_device_record_verify,
+    "safety-code": op_safety_code,
+    "safety-qr-create": op_safety_qr_create,
+    "safety-qr-verify": op_safety_qr_verify,
+    "did-key-encode": op_did_key_encode,
+    "did-key-decode": op_did_key_decode,
+    "invite-create": op_invite_create,
+    "invite-verify": op_invite_verify,
+    "invite-encode": op_invite_encode,
+    "invite-link-parse": op_invite_link_parse,
+    "invite-qr-parse": op_invite_qr_parse,
+}
+
+
+# ---------------------------------------------------------------------------
+
+
+def run_test(group: dict, t: dict) -> tuple[str, str]:
+    """Returns (status, message) with status in pass / fail / unimplemented."""
+    op = OPS.get(group["type"])
+    if op is None:
+        return "unimplemented", f"no operation {group['type']}"
+    expected = "valid" if t["result"] == "valid" else t.get("errorClass", t["result"])
+    try:
+        op(group, t)
+    except Unimplemented as e:
+        return "unimplemented", str(e)
+    except Mismatch as e:
+        if t["result"] == "invalid":
+            return "fail", f"expected {expected}, got valid with different output ({e})"
+        return "fail", str(e)
+    except QuietwireError as e:
+        if t["result"] == "invalid" and e.error_class == t["errorClass"]:
+            return "pass", ""
+        if t["result"] == "acceptable":
+            return "pass", ""
+        return "fail", f"expected {expected}, got {e.error_class}" + (f" ({e.detail})" if e.detail else "")
+    except Exception as e:  # an implementation bug, never a pass
+        return "fail", f"expected {expected}, got exception {type(e).__name__}: {e}"
+    if t["result"] == "invalid":
+        return "fail", f"expected {expected}, got valid"
+    return "pass", ""
+
+
+def main(argv: list[str]) -> int:
+    families = argv or FAMILIES
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        print(f"unknown family: {', '.join(unknown)} (known: {', '.join(FAMILIES)})", file=sys.stderr)
+        return 2
+    totals = {"pass": 0, "fail": 0, "unimplemented": 0}
+    failures: list[str] = []
+    unimplemented: list[str] = []
+    bad_files = 0
+    for family in families:
+        try:
+            data = load(family)
+        except (VectorFileError, OSError, json.JSONDecodeError) as e:
+            print(f"{family}: cannot load vectors: {e}")
+            bad_files += 1
+            continue
+        counts = {"pass": 0, "fail": 0, "unimplemented": 0}
+        for group in data["testGroups"]:
+            for t in group["tests"]:
+                status, msg = run_test(group, t)
+                counts[status] += 1
+                if status == "fail":
+                    failures.append(f"{family} {t['tcId']} {t['slug']}: {msg}")
+                elif status == "unimplemented":
+                    unimplemented.append(f"{family} {t['tcId']} {t['slug']}: {msg}")
+        for k in totals:
+            totals[k] += counts[k]
+        print(
+            f"{family:16} {counts['pass']:4} passed, {counts['fail']:3} failed, "
+            f"{counts['unimplemented']:3} unimplemented"
+        )
+    for line in failures:
+        print("FAIL " + line)
+    for line in unimplemented:
+        print("UNIMPLEMENTED " + line)
+    print(f"{totals['pass']} passed, {totals['fail']} failed, {totals['unimplemented']} unimplemented")
+    if bad_files:
+        return 2
+    return 1 if totals["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
