@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use quietwire::cbor::{self, Limits};
+use quietwire::handshake::{self, PendingInvite};
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
+use quietwire::invite::InviteSecrets;
 use quietwire::invite::{Invite, InviteParams, SignedInvite};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::ratchet::Ratchet;
@@ -16,13 +18,15 @@ use quietwire_test_vectors::families::invite::InviteFields;
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
 use crate::implementation::{
-    Failure, Handle, HpkeInput, HpkeSealed, Implementation, InviteCreate, OpResult, Role,
+    Failure, Handle, HandshakeAccepted, HandshakeInitiate, HandshakeSealed, HpkeInput, HpkeSealed,
+    Implementation, InviteCreate, OpResult, Role,
 };
 
 /// The `quietwire` crate as an implementation under test.
 #[derive(Debug, Default)]
 pub struct Builtin {
     sessions: HashMap<Handle, Ratchet>,
+    invites: HashMap<Handle, PendingInvite>,
     next_handle: Handle,
 }
 
@@ -238,6 +242,76 @@ impl Implementation for Builtin {
         )
         .map_err(err)?;
         Ok((opened.plaintext().to_vec(), opened.exported().to_vec()))
+    }
+
+    fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {
+        let invite = SignedInvite::from_bytes(input.invite, UnixTime(0), &SuitePolicy::ALL)
+            .map_err(|_| bad_input("invite"))?;
+        let suite = Suite::from_id(input.suite).map_err(err)?;
+        let device = DeviceKeys::from_parts(
+            suite,
+            IdentityKeyPair::from_seed(&key32(input.identity_seed)?),
+            KemSecret::from_seed(suite, &key32(input.kem_seed)?),
+            X25519Secret::from_bytes(&key32(input.ratchet_secret)?),
+        );
+        let mut rng = ReplayRng::new(&[input.randomness]);
+        let started = handshake::initiate(
+            &invite,
+            &device,
+            input.generation,
+            key32(input.mailbox)?,
+            &mut rng,
+        )
+        .map_err(err)?;
+        if !rng.finished() {
+            return Err(bad_input("randomness_not_consumed_exactly"));
+        }
+        Ok((
+            started.message,
+            started.transcript_hash.to_vec(),
+            started.ratchet.snapshot().to_vec(),
+        ))
+    }
+
+    fn handshake_listen(
+        &mut self,
+        invite: &[u8],
+        kem_seed: &[u8],
+        ratchet_secret: &[u8],
+    ) -> OpResult<Handle> {
+        let invite = SignedInvite::from_bytes(invite, UnixTime(0), &SuitePolicy::ALL)
+            .map_err(|_| bad_input("invite"))?;
+        let secrets = InviteSecrets {
+            kem: KemSecret::from_seed(invite.invite().suite(), &key32(kem_seed)?),
+            ratchet: X25519Secret::from_bytes(&key32(ratchet_secret)?),
+        };
+        self.next_handle += 1;
+        self.invites
+            .insert(self.next_handle, PendingInvite::new(invite, secrets));
+        Ok(self.next_handle)
+    }
+
+    fn handshake_accept(
+        &mut self,
+        handle: Handle,
+        message: &[u8],
+        now: u64,
+        allowed_suites: &[u64],
+    ) -> OpResult<HandshakeAccepted> {
+        let policy = policy(allowed_suites);
+        let pending = self
+            .invites
+            .get_mut(&handle)
+            .ok_or_else(|| bad_input("handle"))?;
+        let accepted = pending
+            .accept(message, UnixTime(now), &policy)
+            .map_err(err)?;
+        Ok(HandshakeAccepted {
+            peer_identity: accepted.peer.record().identity_key().as_bytes().to_vec(),
+            peer_mailbox: accepted.mailbox.to_vec(),
+            transcript_hash: accepted.transcript_hash.to_vec(),
+            snapshot: accepted.ratchet.snapshot().to_vec(),
+        })
     }
 
     fn ratchet_init(

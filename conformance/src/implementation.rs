@@ -61,6 +61,43 @@ pub struct HpkeInput<'a> {
 /// What a seal produces: (enc, ciphertext, exported secret).
 pub type HpkeSealed = (Vec<u8>, Vec<u8>, Vec<u8>);
 
+/// The acceptor's inputs to a handshake.
+#[derive(Clone, Copy, Debug)]
+pub struct HandshakeInitiate<'a> {
+    /// The signed invite.
+    pub invite: &'a [u8],
+    /// The suite of the acceptor's device keys.
+    pub suite: u64,
+    /// Ed25519 seed.
+    pub identity_seed: &'a [u8],
+    /// KEM seed.
+    pub kem_seed: &'a [u8],
+    /// X25519 ratchet secret.
+    pub ratchet_secret: &'a [u8],
+    /// Device record generation.
+    pub generation: u64,
+    /// The acceptor's mailbox.
+    pub mailbox: &'a [u8],
+    /// The RNG output.
+    pub randomness: &'a [u8],
+}
+
+/// (message, transcript hash, initiator ratchet snapshot).
+pub type HandshakeSealed = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// What the inviter learns from an accepted handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandshakeAccepted {
+    /// The acceptor's identity key.
+    pub peer_identity: Vec<u8>,
+    /// The acceptor's mailbox.
+    pub peer_mailbox: Vec<u8>,
+    /// The transcript hash.
+    pub transcript_hash: Vec<u8>,
+    /// The responder ratchet's snapshot.
+    pub snapshot: Vec<u8>,
+}
+
 /// An opaque handle to a ratchet state held by the implementation under test.
 pub type Handle = u64;
 
@@ -165,6 +202,43 @@ pub trait Implementation {
         let _ = (input, enc, ciphertext);
         Err(Failure::Unimplemented {
             feature: "hpke".to_owned(),
+        })
+    }
+
+    /// The acceptor's handshake for `invite` with device keys from seeds; the RNG yields
+    /// exactly `randomness`. Returns (message, transcript hash, initiator snapshot).
+    fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {
+        let _ = input;
+        Err(Failure::Unimplemented {
+            feature: "handshake".to_owned(),
+        })
+    }
+
+    /// Holds `invite` with the KEM key pair of `kem_seed` and the ratchet secret, ready to
+    /// accept handshakes.
+    fn handshake_listen(
+        &mut self,
+        invite: &[u8],
+        kem_seed: &[u8],
+        ratchet_secret: &[u8],
+    ) -> OpResult<Handle> {
+        let _ = (invite, kem_seed, ratchet_secret);
+        Err(Failure::Unimplemented {
+            feature: "handshake".to_owned(),
+        })
+    }
+
+    /// Accepts one handshake message at `now` with the allowed suites.
+    fn handshake_accept(
+        &mut self,
+        handle: Handle,
+        message: &[u8],
+        now: u64,
+        allowed_suites: &[u64],
+    ) -> OpResult<HandshakeAccepted> {
+        let _ = (handle, message, now, allowed_suites);
+        Err(Failure::Unimplemented {
+            feature: "handshake".to_owned(),
         })
     }
 

@@ -4,13 +4,13 @@ use std::path::Path;
 
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
-    cbor, device_record, did_key, hpke, invite, invite_encoding, safety_code,
+    cbor, device_record, did_key, handshake, hpke, invite, invite_encoding, safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
 
 use crate::implementation::{
-    Failure, Handle, HpkeInput, Implementation, InviteCreate, OpResult, Role,
+    Failure, Handle, HandshakeInitiate, HpkeInput, Implementation, InviteCreate, OpResult, Role,
 };
 use crate::report::{CaseResult, Outcome, Report};
 
@@ -23,6 +23,7 @@ pub const FILES: &[&str] = &[
     "invite.json",
     "invite_encoding.json",
     "hpke.json",
+    "handshake.json",
     "ratchet.json",
 ];
 
@@ -47,6 +48,7 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "invite.json" => run_file(&text, imp, run_invite)?,
             "invite_encoding.json" => run_file(&text, imp, run_invite_encoding)?,
             "hpke.json" => run_file(&text, imp, run_hpke)?,
+            "handshake.json" => run_file(&text, imp, run_handshake)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -359,6 +361,104 @@ fn run_hpke(group: &hpke::HpkeGroup, imp: &mut dyn Implementation, rec: &mut Rec
             }
         }
     }
+}
+
+fn run_handshake(
+    group: &handshake::HandshakeGroup,
+    imp: &mut dyn Implementation,
+    rec: &mut Recorder,
+) {
+    use handshake::HandshakeGroup as G;
+    match group {
+        G::Initiate { tests, .. } => {
+            for t in tests {
+                let input = HandshakeInitiate {
+                    invite: &t.invite,
+                    suite: t.suite,
+                    identity_seed: &t.identity_seed,
+                    kem_seed: &t.kem_seed,
+                    ratchet_secret: &t.ratchet_secret,
+                    generation: t.generation,
+                    mailbox: &t.mailbox,
+                    randomness: &t.randomness,
+                };
+                let r = imp.handshake_initiate(&input);
+                rec.record(
+                    "handshake-initiate",
+                    t,
+                    got(r, |(message, th, snapshot)| {
+                        let want = |o: &Option<Vec<u8>>| o.clone().unwrap_or_default();
+                        hex_differs("message", message, &want(&t.message))
+                            .or_else(|| {
+                                hex_differs("transcript hash", th, &want(&t.transcript_hash))
+                            })
+                            .or_else(|| {
+                                hex_differs(
+                                    "snapshot digest",
+                                    &Sha256::digest(snapshot),
+                                    &want(&t.snapshot_digest),
+                                )
+                            })
+                    }),
+                );
+            }
+        }
+        G::Accept { tests, .. } => {
+            for t in tests {
+                let got = match accept_steps(t, imp) {
+                    Ok(()) => match &t.error_class {
+                        Some(class) => Got::Rejected(class.clone()),
+                        None => Got::Accepted { mismatch: None },
+                    },
+                    Err(Stop::Mismatch(m)) => Got::Accepted { mismatch: Some(m) },
+                    Err(Stop::Unimplemented(f)) => Got::Unimplemented(f),
+                };
+                rec.record("handshake-accept", t, got);
+            }
+        }
+    }
+}
+
+fn accept_steps(t: &handshake::AcceptTest, imp: &mut dyn Implementation) -> Result<(), Stop> {
+    let listen = imp.handshake_listen(&t.invite, &t.kem_seed, &t.ratchet_secret);
+    let handle =
+        step_result(0, listen)?.map_err(|c| Stop::Mismatch(format!("listen: error {c}")))?;
+    for (i, step) in t.steps.iter().enumerate() {
+        let index = i + 1;
+        let r = imp.handshake_accept(handle, &step.message, step.now, &t.allowed_suites);
+        match (step_result(index, r)?, &step.error_class) {
+            (Ok(a), None) => {
+                let want = |o: &Option<Vec<u8>>| o.clone().unwrap_or_default();
+                let mismatch = hex_differs(
+                    "peer identity",
+                    &a.peer_identity,
+                    &want(&step.peer_identity),
+                )
+                .or_else(|| hex_differs("peer mailbox", &a.peer_mailbox, &want(&step.peer_mailbox)))
+                .or_else(|| {
+                    hex_differs(
+                        "transcript hash",
+                        &a.transcript_hash,
+                        &want(&step.transcript_hash),
+                    )
+                })
+                .or_else(|| {
+                    hex_differs(
+                        "snapshot digest",
+                        &Sha256::digest(&a.snapshot),
+                        &want(&step.snapshot_digest),
+                    )
+                });
+                if let Some(m) = mismatch {
+                    return Err(Stop::Mismatch(format!("step {index}: {m}")));
+                }
+            }
+            (Err(c), Some(want)) if c == *want => {}
+            (Ok(_), _) => return Err(Stop::Mismatch(format!("step {index}: accepted"))),
+            (Err(c), _) => return Err(Stop::Mismatch(format!("step {index}: got error {c}"))),
+        }
+    }
+    Ok(())
 }
 
 fn run_invite(group: &invite::InviteGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {

@@ -132,6 +132,9 @@ error_classes! {
     DidKeyMulticodec = "didkey.multicodec", Malformed;
     /// A ratchet message too short to hold an encrypted header and a body tag.
     RatchetFormat = "ratchet.format", Malformed;
+    /// A handshake message too short for its suite's encapsulated key and tag, or longer
+    /// than the largest handshake.
+    HandshakeFormat = "handshake.format", Malformed;
     /// A ratchet snapshot whose fields contradict each other.
     RatchetState = "ratchet.state", Malformed;
     /// An HPKE encapsulated key of the wrong length for the suite.
@@ -146,6 +149,10 @@ error_classes! {
     IdentitySignature = "identity.signature", Peer;
     /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
     InviteRelayHint = "invite.relay_hint", Peer;
+    /// A handshake whose device record is of another suite than the invite.
+    HandshakeSuite = "handshake.suite", Peer;
+    /// A handshake the invite already accepted.
+    HandshakeReplay = "handshake.replay", Peer;
     /// The KEM rejected an encapsulated key (an X25519 share of small order).
     HpkeDecapsulation = "hpke.decapsulation", Peer;
     /// An HPKE ciphertext that does not authenticate.
@@ -164,6 +171,8 @@ error_classes! {
     SuiteDisallowed = "suite.disallowed", Policy;
     /// An invite whose expiry is not after the caller-supplied `now`.
     InviteExpired = "invite.expired", Policy;
+    /// A handshake for a single-use invite that already accepted one.
+    InviteUsed = "invite.used", Policy;
     /// Opening the message would skip more message keys than the limit allows.
     RatchetJumpLimit = "ratchet.jump_limit", Policy;
     /// Encrypting before this side has a sending chain (the responder before its first

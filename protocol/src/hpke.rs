@@ -110,12 +110,90 @@ impl fmt::Debug for Opened {
     }
 }
 
+/// A sender's HPKE context after `SetupBaseS`: its encapsulated key is known before
+/// anything is sealed, so a caller can bind `enc` into the plaintext (the handshake signs
+/// it). One [`Sender::seal`] at sequence number 0 consumes the context.
+pub struct Sender {
+    enc: Vec<u8>,
+    ctx: SenderCtx,
+}
+
+enum SenderCtx {
+    XWing(hpke::aead::AeadCtxS<ChaCha20Poly1305, HkdfSha256, XWing>),
+    X25519(hpke::aead::AeadCtxS<ChaCha20Poly1305, HkdfSha256, X25519HkdfSha256>),
+}
+
+impl Sender {
+    /// `SetupBaseS(pkR, info)`: encapsulates to `recipient`, drawing exactly
+    /// [`Suite::hpke_encap_randomness_len`] bytes from `rng`.
+    ///
+    /// # Errors
+    /// None for a validated recipient key in practice: an encapsulation failure (which a
+    /// key that passed [`KemPublicKey::from_bytes`] cannot cause) is reported as
+    /// `key.low_order`.
+    pub fn setup<R: CryptoRng + ?Sized>(
+        recipient: &KemPublicKey,
+        info: &[u8],
+        rng: &mut R,
+    ) -> Result<Sender> {
+        match recipient.suite() {
+            Suite::XWing => {
+                let (enc, ctx) = setup_with::<XWing, R>(recipient, info, rng)?;
+                Ok(Sender {
+                    enc,
+                    ctx: SenderCtx::XWing(ctx),
+                })
+            }
+            Suite::X25519 => {
+                let (enc, ctx) = setup_with::<X25519HkdfSha256, R>(recipient, info, rng)?;
+                Ok(Sender {
+                    enc,
+                    ctx: SenderCtx::X25519(ctx),
+                })
+            }
+        }
+    }
+
+    /// The encapsulated key (`enc`), sent to the recipient.
+    pub fn enc(&self) -> &[u8] {
+        &self.enc
+    }
+
+    /// `Export(exporter_context, 32)`.
+    pub fn export(&self, exporter_context: &[u8]) -> Zeroizing<[u8; EXPORT_LEN]> {
+        let mut exported = Zeroizing::new([0u8; EXPORT_LEN]);
+        // Export fails only for output lengths beyond 255 · Nh, never for 32 bytes.
+        let _ = match &self.ctx {
+            SenderCtx::XWing(ctx) => ctx.export(exporter_context, exported.as_mut()),
+            SenderCtx::X25519(ctx) => ctx.export(exporter_context, exported.as_mut()),
+        };
+        exported
+    }
+
+    /// `Seal(aad, plaintext)` at sequence number 0; returns the ciphertext, tag included.
+    pub fn seal(self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        // Sealing fails only when the sequence number overflows, never for the first seal.
+        match self.ctx {
+            SenderCtx::XWing(mut ctx) => ctx.seal(plaintext, aad),
+            SenderCtx::X25519(mut ctx) => ctx.seal(plaintext, aad),
+        }
+        .unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("enc_len", &self.enc.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Seals `plaintext` to `recipient` with `info` and `aad`, and exports a secret under
-/// `exporter_context`.
+/// `exporter_context`: [`Sender::setup`], [`Sender::export`], [`Sender::seal`].
 ///
 /// # Errors
-/// None for a validated recipient key in practice: an encapsulation failure (which a key
-/// that passed [`KemPublicKey::from_bytes`] cannot cause) is reported as `key.low_order`.
+/// As [`Sender::setup`].
 pub fn seal<R: CryptoRng + ?Sized>(
     recipient: &KemPublicKey,
     info: &[u8],
@@ -124,14 +202,15 @@ pub fn seal<R: CryptoRng + ?Sized>(
     exporter_context: &[u8],
     rng: &mut R,
 ) -> Result<Sealed> {
-    match recipient.suite() {
-        Suite::XWing => {
-            seal_with::<XWing, R>(recipient, info, aad, plaintext, exporter_context, rng)
-        }
-        Suite::X25519 => {
-            seal_with::<X25519HkdfSha256, R>(recipient, info, aad, plaintext, exporter_context, rng)
-        }
-    }
+    let sender = Sender::setup(recipient, info, rng)?;
+    let exported = sender.export(exporter_context);
+    let enc = sender.enc.clone();
+    let ciphertext = sender.seal(aad, plaintext);
+    Ok(Sealed {
+        enc,
+        ciphertext,
+        exported,
+    })
 }
 
 /// Opens a sealed message with the recipient's key pair.
@@ -157,33 +236,23 @@ pub fn open(
     }
 }
 
-fn seal_with<K: Kem, R: CryptoRng + ?Sized>(
+fn setup_with<K: Kem, R: CryptoRng + ?Sized>(
     recipient: &KemPublicKey,
     info: &[u8],
-    aad: &[u8],
-    plaintext: &[u8],
-    exporter_context: &[u8],
     rng: &mut R,
-) -> Result<Sealed> {
+) -> Result<(
+    Vec<u8>,
+    hpke::aead::AeadCtxS<ChaCha20Poly1305, HkdfSha256, K>,
+)> {
     let pk = K::PublicKey::from_bytes(recipient.as_bytes()).map_err(|_| ErrorClass::KeyInvalid)?;
-    let (enc, mut ctx) = hpke::setup_sender_with_rng::<ChaCha20Poly1305, HkdfSha256, K>(
+    let (enc, ctx) = hpke::setup_sender_with_rng::<ChaCha20Poly1305, HkdfSha256, K>(
         &OpModeS::Base,
         &pk,
         info,
         &mut Rng(rng),
     )
     .map_err(|_| ErrorClass::KeyLowOrder)?;
-    let mut exported = Zeroizing::new([0u8; EXPORT_LEN]);
-    ctx.export(exporter_context, exported.as_mut())
-        .map_err(|_| ErrorClass::KeyLowOrder)?;
-    let ciphertext = ctx
-        .seal(plaintext, aad)
-        .map_err(|_| ErrorClass::KeyLowOrder)?;
-    Ok(Sealed {
-        enc: enc.to_bytes().to_vec(),
-        ciphertext,
-        exported,
-    })
+    Ok((enc.to_bytes().to_vec(), ctx))
 }
 
 fn open_with<K: Kem>(

@@ -31,11 +31,21 @@ pub enum Label {
     RatchetHeader,
     /// AEAD associated data of a ratchet message body.
     RatchetBody,
+    /// HPKE `info` of a handshake.
+    HandshakeInfo,
+    /// HPKE exporter context of a handshake.
+    HandshakeExport,
+    /// Hash input of the handshake transcript.
+    HandshakeTranscript,
+    /// Ed25519 signature input of the acceptor over the transcript hash.
+    HandshakeSignature,
+    /// HKDF `info` deriving the session secret from the exporter and the DH.
+    HandshakeSession,
 }
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 10] = [
+    pub const ALL: [Label; 15] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::SafetyCode,
@@ -46,6 +56,11 @@ impl Label {
         Label::RatchetMessage,
         Label::RatchetHeader,
         Label::RatchetBody,
+        Label::HandshakeInfo,
+        Label::HandshakeExport,
+        Label::HandshakeTranscript,
+        Label::HandshakeSignature,
+        Label::HandshakeSession,
     ];
 
     /// The label string of the registry.
@@ -61,6 +76,11 @@ impl Label {
             Label::RatchetMessage => "quietwire/v1/ratchet-message",
             Label::RatchetHeader => "quietwire/v1/ratchet-header",
             Label::RatchetBody => "quietwire/v1/ratchet-body",
+            Label::HandshakeInfo => "quietwire/v1/handshake-info",
+            Label::HandshakeExport => "quietwire/v1/handshake-export",
+            Label::HandshakeTranscript => "quietwire/v1/handshake-transcript",
+            Label::HandshakeSignature => "quietwire/v1/handshake-signature",
+            Label::HandshakeSession => "quietwire/v1/handshake-session",
         }
     }
 

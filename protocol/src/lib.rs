@@ -14,6 +14,7 @@
 //! | [`suite`], [`label`], [`keys`], [`hpke`] | `spec/02-suites-and-labels.md` |
 //! | [`identity`], [`safety`], [`did_key`] | `spec/03-identity.md` |
 //! | [`invite`] | `spec/04-contact-establishment.md` |
+//! | [`handshake`] | `spec/05-handshake.md` |
 //! | [`ratchet`] | `spec/06-ratchet.md` |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
@@ -36,6 +37,7 @@ pub mod did_key;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod handshake;
 pub mod hpke;
 pub mod identity;
 pub mod invite;

@@ -64,6 +64,10 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
         ),
         ("hpke.json", to_json(&families::hpke::generate()?)?),
         ("ratchet.json", to_json(&families::ratchet::generate()?)?),
+        (
+            "handshake.json",
+            to_json(&families::handshake::generate()?)?,
+        ),
     ] {
         files.push(GeneratedFile {
             name: name.to_owned(),

@@ -321,3 +321,41 @@ fn ratchet_snapshots_match_the_cddl() {
     });
     tally.finish(8);
 }
+
+#[test]
+fn handshake_payloads_match_the_cddl() {
+    use quietwire::keys::KemSecret;
+    use quietwire::label::Label;
+    use quietwire::suite::Suite;
+    use sha2::{Digest, Sha256};
+
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    for_tests("handshake", &["handshake-accept"], |id, test| {
+        let invite = hex_field(test, "invite").unwrap();
+        let kem_seed: [u8; 32] = hex_field(test, "kemSeed").unwrap().try_into().unwrap();
+        let invite_hash = Sha256::digest(&invite);
+        // The suite sits in the signed body; both suites are tried by the enc length.
+        for step in test["steps"].as_array().unwrap() {
+            if step.get("errorClass").is_some() {
+                continue;
+            }
+            let message = hex_field(step, "message").unwrap();
+            let opened = Suite::ALL.iter().find_map(|suite| {
+                let (enc, ct) = message.split_at_checked(suite.hpke_enc_len())?;
+                quietwire::hpke::open(
+                    &KemSecret::from_seed(*suite, &kem_seed),
+                    enc,
+                    &Label::HandshakeInfo.input(&[&invite_hash]),
+                    &[],
+                    ct,
+                    &Label::HandshakeExport.input(&[&invite_hash]),
+                )
+                .ok()
+            });
+            let payload = opened.unwrap();
+            tally.expect_match(&cddl, "handshake-payload", payload.plaintext(), &id);
+        }
+    });
+    tally.finish(8);
+}

@@ -1,0 +1,296 @@
+//! The handshake that turns an accepted invite into a ratchet session
+//! (`spec/05-handshake.md`).
+//!
+//! The party accepting an invite (the *acceptor*) seals one message with HPKE to the
+//! invite's one-time KEM key. Inside are its signed device record, the mailbox the inviter
+//! should write to, and an Ed25519 signature over a transcript hash that binds the invite
+//! and the HPKE encapsulation. Both sides derive the ratchet's session secret from the HPKE
+//! exporter and an X25519 DH between the acceptor's signed ratchet key and the invite's
+//! signed ratchet key; the transcript hash becomes the ratchet's associated data. The
+//! acceptor is the ratchet's initiator; the inviter confirms its key with its first
+//! ratchet message.
+//!
+//! ```
+//! use quietwire::UnixTime;
+//! use quietwire::handshake::{self, PendingInvite};
+//! use quietwire::identity::DeviceKeys;
+//! use quietwire::invite::{Invite, InviteParams};
+//! use quietwire::suite::{Suite, SuitePolicy};
+//! # use rand_core::{TryCryptoRng, TryRng};
+//! # struct Counter(u8);
+//! # impl TryRng for Counter {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(7) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(7) }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+//! #         for b in dst { self.0 = self.0.wrapping_add(1); *b = self.0; }
+//! #         Ok(())
+//! #     }
+//! # }
+//! # impl TryCryptoRng for Counter {}
+//! # let mut rng = Counter(0);
+//! let now = UnixTime(1_900_000_000);
+//! let inviter = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! let params = InviteParams {
+//!     relay_hints: vec!["wss://relay.example".to_owned()],
+//!     mailbox: [1; 32],
+//!     expires: UnixTime(now.0 + 3600),
+//!     single_use: true,
+//! };
+//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::XWing, params, &mut rng);
+//! let mut pending = PendingInvite::new(invite.clone(), secrets);
+//!
+//! let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! let started = handshake::initiate(&invite, &acceptor, 0, [2; 32], &mut rng)?;
+//! let mut alice = started.ratchet;
+//!
+//! let accepted = pending.accept(&started.message, now, &SuitePolicy::ALL)?;
+//! assert_eq!(accepted.peer.record().identity_key(), acceptor.identity().public());
+//! assert_eq!(accepted.mailbox, [2; 32]);
+//! let mut bob = accepted.ratchet;
+//!
+//! let hello = alice.encrypt(b"hello", &mut rng)?;
+//! assert_eq!(bob.decrypt(&hello)?, b"hello");
+//! // A replay of the handshake starts no second session.
+//! assert!(pending.accept(&started.message, now, &SuitePolicy::ALL).is_err());
+//! # Ok::<(), quietwire::Error>(())
+//! ```
+
+mod payload;
+
+use core::fmt;
+
+use hkdf::Hkdf;
+use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{ErrorClass, Result};
+use crate::hpke::{self, Sender};
+use crate::identity::{DeviceKeys, SignedDeviceRecord};
+use crate::invite::{InviteSecrets, SignedInvite};
+use crate::label::Label;
+use crate::ratchet::Ratchet;
+use crate::suite::SuitePolicy;
+use crate::time::UnixTime;
+pub use payload::MAX_PAYLOAD;
+use payload::Payload;
+
+/// Largest handshake message of any suite: the X-Wing `enc`, the largest payload, the tag.
+pub const MAX_MESSAGE: usize = 1120 + MAX_PAYLOAD + 16;
+
+/// The acceptor's result: the message to send to the invite's bootstrap mailbox and the
+/// initiator side of the session.
+pub struct Initiated {
+    /// `enc ‖ ciphertext`: what goes into the envelope.
+    pub message: Vec<u8>,
+    /// The transcript hash, also the ratchet's associated data.
+    pub transcript_hash: [u8; 32],
+    /// The ratchet, ready to send.
+    pub ratchet: Ratchet,
+}
+
+impl fmt::Debug for Initiated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Initiated")
+            .field("message_len", &self.message.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The inviter's result for an accepted handshake.
+pub struct Accepted {
+    /// The acceptor's verified device record.
+    pub peer: SignedDeviceRecord,
+    /// The mailbox to write to.
+    pub mailbox: [u8; 32],
+    /// The transcript hash, also the ratchet's associated data.
+    pub transcript_hash: [u8; 32],
+    /// The ratchet, ready to receive (it sends after its first receipt).
+    pub ratchet: Ratchet,
+}
+
+impl fmt::Debug for Accepted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Accepted")
+            .field("peer", &self.peer.record().identity_key())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts a session by accepting `invite` (already verified, for example by
+/// [`SignedInvite::from_bytes`] at the current time) with this device's keys and signed
+/// record of `generation`. Draws only the HPKE encapsulation randomness from `rng`.
+///
+/// # Errors
+/// `handshake.suite` if the device's suite is not the invite's; `key.low_order` if the
+/// DH with the invite's ratchet key is not contributory (a validated key cannot cause it).
+pub fn initiate<R: CryptoRng + ?Sized>(
+    invite: &SignedInvite,
+    device: &DeviceKeys,
+    generation: u64,
+    mailbox: [u8; 32],
+    rng: &mut R,
+) -> Result<Initiated> {
+    if device.suite() != invite.invite().suite() {
+        return Err(ErrorClass::HandshakeSuite.into());
+    }
+    let invite_hash = invite_hash(invite);
+    let dh = device
+        .ratchet()
+        .diffie_hellman(invite.invite().ratchet_key())?;
+    let sender = Sender::setup(
+        invite.invite().kem_key(),
+        &Label::HandshakeInfo.input(&[&invite_hash]),
+        rng,
+    )?;
+    let record = device.signed_record(generation).to_bytes();
+    let th = transcript_hash(&invite_hash, sender.enc(), &record, &mailbox);
+    let exported = sender.export(&Label::HandshakeExport.input(&[&invite_hash]));
+    let payload = Payload {
+        record,
+        mailbox,
+        signature: device.identity().sign(Label::HandshakeSignature, &th),
+        extensions: Default::default(),
+    };
+    let mut message = sender.enc().to_vec();
+    message.extend_from_slice(&sender.seal(&[], &payload.encode()));
+    let session_secret = session_secret(&exported, &dh, &th);
+    Ok(Initiated {
+        message,
+        transcript_hash: th,
+        ratchet: Ratchet::initiator(&session_secret, *invite.invite().ratchet_key(), &th),
+    })
+}
+
+/// An invite the inviter has published, with its secrets and what it has accepted so far.
+/// Keep it until the invite expires (or, for a single-use invite, is used).
+pub struct PendingInvite {
+    invite: SignedInvite,
+    secrets: InviteSecrets,
+    accepted: Vec<[u8; 32]>,
+}
+
+impl PendingInvite {
+    /// Tracks a freshly created invite.
+    pub fn new(invite: SignedInvite, secrets: InviteSecrets) -> PendingInvite {
+        PendingInvite {
+            invite,
+            secrets,
+            accepted: Vec::new(),
+        }
+    }
+
+    /// The invite.
+    pub const fn invite(&self) -> &SignedInvite {
+        &self.invite
+    }
+
+    /// How many handshakes this invite has accepted.
+    pub fn accepted(&self) -> usize {
+        self.accepted.len()
+    }
+
+    /// Accepts one handshake message at `now`. On any error nothing changes.
+    ///
+    /// # Errors
+    /// In the spec's order: `invite.expired`; `invite.used` (a single-use invite that
+    /// already accepted one); `handshake.format`; `hpke.*`; `cbor.*` and `schema.*` for the
+    /// payload; the device record's classes (`cbor.*`, `schema.*`, `suite.*`, `key.*`,
+    /// `identity.signature`); `handshake.suite`; `identity.signature` for the transcript
+    /// signature; `handshake.replay`; `key.low_order`.
+    pub fn accept(
+        &mut self,
+        message: &[u8],
+        now: UnixTime,
+        policy: &SuitePolicy,
+    ) -> Result<Accepted> {
+        let invite = self.invite.invite();
+        if now >= invite.expires() {
+            return Err(ErrorClass::InviteExpired.into());
+        }
+        if invite.single_use() && !self.accepted.is_empty() {
+            return Err(ErrorClass::InviteUsed.into());
+        }
+        let suite = invite.suite();
+        let enc_len = suite.hpke_enc_len();
+        if message.len() < enc_len + crate::aead::TAG_LEN || message.len() > MAX_MESSAGE {
+            return Err(ErrorClass::HandshakeFormat.into());
+        }
+        let (enc, ciphertext) = message.split_at(enc_len);
+        let invite_hash = invite_hash(&self.invite);
+        let opened = hpke::open(
+            &self.secrets.kem,
+            enc,
+            &Label::HandshakeInfo.input(&[&invite_hash]),
+            &[],
+            ciphertext,
+            &Label::HandshakeExport.input(&[&invite_hash]),
+        )?;
+        let payload = Payload::decode(opened.plaintext())?;
+        let peer = SignedDeviceRecord::from_bytes(&payload.record, policy)?;
+        if peer.record().suite() != suite {
+            return Err(ErrorClass::HandshakeSuite.into());
+        }
+        let th = transcript_hash(&invite_hash, enc, &payload.record, &payload.mailbox);
+        peer.record()
+            .identity_key()
+            .verify(Label::HandshakeSignature, &th, &payload.signature)?;
+        let id: [u8; 32] = Sha256::digest(enc).into();
+        if self.accepted.contains(&id) {
+            return Err(ErrorClass::HandshakeReplay.into());
+        }
+        let dh = self
+            .secrets
+            .ratchet
+            .diffie_hellman(peer.record().ratchet_key())?;
+        let session_secret = session_secret(opened.exported(), &dh, &th);
+        let ratchet = Ratchet::responder(&session_secret, self.secrets.ratchet.clone(), &th);
+        self.accepted.push(id);
+        Ok(Accepted {
+            peer,
+            mailbox: payload.mailbox,
+            transcript_hash: th,
+            ratchet,
+        })
+    }
+}
+
+impl fmt::Debug for PendingInvite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingInvite")
+            .field(
+                "invite_id",
+                &crate::keys::Hex(self.invite.invite().invite_id()).to_string(),
+            )
+            .field("accepted", &self.accepted.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `SHA-256` of the signed invite's bytes.
+fn invite_hash(invite: &SignedInvite) -> [u8; 32] {
+    Sha256::digest(invite.to_bytes()).into()
+}
+
+/// `TH = SHA-256(["quietwire/v1/handshake-transcript", invite_hash, enc, record, mailbox])`.
+fn transcript_hash(
+    invite_hash: &[u8; 32],
+    enc: &[u8],
+    record: &[u8],
+    mailbox: &[u8; 32],
+) -> [u8; 32] {
+    Sha256::digest(Label::HandshakeTranscript.input(&[invite_hash, enc, record, mailbox])).into()
+}
+
+/// `SK = HKDF(salt = exported, ikm = dh, info = ["quietwire/v1/handshake-session", TH], 32)`.
+fn session_secret(exported: &[u8; 32], dh: &[u8; 32], th: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    let mut sk = Zeroizing::new([0u8; 32]);
+    // 32 bytes is far below HKDF-SHA256's output limit, so expansion cannot fail.
+    let _ = Hkdf::<Sha256>::new(Some(exported), dh)
+        .expand(&Label::HandshakeSession.input(&[th]), sk.as_mut());
+    sk
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,146 @@
+use super::*;
+use crate::identity::DeviceKeys;
+use crate::invite::{Invite, InviteParams};
+use crate::ratchet::tests::TestRng;
+use crate::suite::Suite;
+
+const NOW: UnixTime = UnixTime(1_900_000_000);
+
+fn invite(suite: Suite, single_use: bool, rng: &mut TestRng) -> (DeviceKeys, PendingInvite) {
+    let inviter = DeviceKeys::generate(suite, rng);
+    let params = InviteParams {
+        relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+        mailbox: [1; 32],
+        expires: UnixTime(NOW.0 + 600),
+        single_use,
+    };
+    let (signed, secrets) = Invite::create(inviter.identity(), suite, params, rng);
+    (inviter, PendingInvite::new(signed, secrets))
+}
+
+fn class<T>(r: Result<T>) -> ErrorClass {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.class(),
+    }
+}
+
+#[test]
+fn both_suites_establish_a_session_both_ways() {
+    let mut rng = TestRng(1);
+    for suite in Suite::ALL {
+        let (_, mut pending) = invite(suite, true, &mut rng);
+        let acceptor = DeviceKeys::generate(suite, &mut rng);
+        let started = initiate(pending.invite(), &acceptor, 3, [2; 32], &mut rng).unwrap();
+        assert!(started.message.len() > suite.hpke_enc_len());
+        let accepted = pending
+            .accept(&started.message, NOW, &SuitePolicy::ALL)
+            .unwrap();
+        assert_eq!(accepted.transcript_hash, started.transcript_hash);
+        assert_eq!(accepted.mailbox, [2; 32]);
+        assert_eq!(accepted.peer.record().generation(), 3);
+        assert_eq!(
+            accepted.peer.record().identity_key(),
+            acceptor.identity().public()
+        );
+        let (mut a, mut b) = (started.ratchet, accepted.ratchet);
+        let m = a.encrypt(b"first", &mut rng).unwrap();
+        assert_eq!(b.decrypt(&m).unwrap(), b"first");
+        // The inviter's reply is its key confirmation.
+        let r = b.encrypt(b"reply", &mut rng).unwrap();
+        assert_eq!(a.decrypt(&r).unwrap(), b"reply");
+    }
+}
+
+#[test]
+fn single_use_invite_accepts_once() {
+    let mut rng = TestRng(2);
+    let (_, mut pending) = invite(Suite::X25519, true, &mut rng);
+    let first = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let second = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let m1 = initiate(pending.invite(), &first, 0, [2; 32], &mut rng).unwrap();
+    let m2 = initiate(pending.invite(), &second, 0, [3; 32], &mut rng).unwrap();
+    pending.accept(&m1.message, NOW, &SuitePolicy::ALL).unwrap();
+    assert_eq!(
+        class(pending.accept(&m2.message, NOW, &SuitePolicy::ALL)),
+        ErrorClass::InviteUsed
+    );
+    assert_eq!(
+        class(pending.accept(&m1.message, NOW, &SuitePolicy::ALL)),
+        ErrorClass::InviteUsed
+    );
+    assert_eq!(pending.accepted(), 1);
+}
+
+#[test]
+fn reusable_invite_accepts_many_but_no_replay() {
+    let mut rng = TestRng(3);
+    let (_, mut pending) = invite(Suite::XWing, false, &mut rng);
+    let first = DeviceKeys::generate(Suite::XWing, &mut rng);
+    let second = DeviceKeys::generate(Suite::XWing, &mut rng);
+    let m1 = initiate(pending.invite(), &first, 0, [2; 32], &mut rng).unwrap();
+    let m2 = initiate(pending.invite(), &second, 0, [3; 32], &mut rng).unwrap();
+    pending.accept(&m1.message, NOW, &SuitePolicy::ALL).unwrap();
+    pending.accept(&m2.message, NOW, &SuitePolicy::ALL).unwrap();
+    assert_eq!(
+        class(pending.accept(&m1.message, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HandshakeReplay
+    );
+    assert_eq!(pending.accepted(), 2);
+}
+
+#[test]
+fn failures_change_nothing() {
+    let mut rng = TestRng(4);
+    let (_, mut pending) = invite(Suite::X25519, true, &mut rng);
+    let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let good = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    let expires = pending.invite().invite().expires();
+    assert_eq!(
+        class(pending.accept(&good.message, expires, &SuitePolicy::ALL)),
+        ErrorClass::InviteExpired
+    );
+    let short = &good.message[..Suite::X25519.hpke_enc_len() + 15];
+    assert_eq!(
+        class(pending.accept(short, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HandshakeFormat
+    );
+    let mut flipped = good.message.clone();
+    *flipped.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        class(pending.accept(&flipped, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HpkeOpen
+    );
+    assert_eq!(
+        class(pending.accept(&good.message, NOW, &SuitePolicy::only(&[Suite::XWing]))),
+        ErrorClass::SuiteDisallowed
+    );
+    assert_eq!(pending.accepted(), 0);
+    pending
+        .accept(&good.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
+}
+
+#[test]
+fn suites_must_match() {
+    let mut rng = TestRng(5);
+    let (_, pending) = invite(Suite::XWing, true, &mut rng);
+    let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+    assert_eq!(
+        class(initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng)),
+        ErrorClass::HandshakeSuite
+    );
+}
+
+#[test]
+fn a_handshake_for_another_invite_does_not_open() {
+    let mut rng = TestRng(6);
+    let (_, mut one) = invite(Suite::X25519, false, &mut rng);
+    let (_, other) = invite(Suite::X25519, false, &mut rng);
+    let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let m = initiate(other.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    assert_eq!(
+        class(one.accept(&m.message, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HpkeOpen
+    );
+}
