@@ -23,6 +23,8 @@ SOURCES = {
     "did_key": [("did_key", "did", "text")],
     "safety_qr": [("safety_code", "payload", "hex")],
     "ratchet_snapshot": [("ratchet", "snapshot", "hex"), ("ratchet", "initiatorSnapshot", "hex")],
+    # The target's inviter is the vectors' x25519 inviter; the acceptors' messages are seeds.
+    "handshake_accept": [("handshake", "message", "hex")],
 }
 
 # Targets whose inputs are action scripts rather than encodings: fixed seeds.

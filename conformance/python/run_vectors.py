@@ -37,9 +37,14 @@ class Mismatch(Exception):
         super().__init__(f"expected {expected}, got {got}")
 
 
+def _short(v: Any, limit: int = 96) -> str:
+    r = repr(v)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
 def expect_eq(what: str, expected: Any, got: Any) -> None:
     if expected != got:
-        raise Mismatch(f"{what}={expected!r}", f"{what}={got!r}")
+        raise Mismatch(f"{what}={_short(expected)}", f"{what}={_short(got)}")
 
 
 def h(s: str) -> bytes:
@@ -284,9 +289,9 @@ def main(argv: list[str]) -> int:
             f"{counts['unimplemented']:3} unimplemented"
         )
     for line in failures:
-        print("FAIL " + line)
+        print(line)
     for line in unimplemented:
-        print("UNIMPLEMENTED " + line)
+        print("unimplemented: " + line)
     print(f"{totals['pass']} passed, {totals['fail']} failed, {totals['unimplemented']} unimplemented")
     if bad_files:
         return 2

@@ -20,11 +20,15 @@
 
 use crate::cbor::{self, Limits};
 use crate::did_key;
+use crate::handshake::PendingInvite;
 use crate::identity::SignedDeviceRecord;
 use crate::invite::SignedInvite;
+use crate::invite::{Invite, InviteParams};
+use crate::keys::IdentityKeyPair;
 use crate::keys::X25519Secret;
 use crate::ratchet::Ratchet;
 use crate::safety::SafetyQr;
+use crate::suite::Suite;
 use crate::suite::SuitePolicy;
 use crate::{Error, ErrorClass, UnixTime};
 
@@ -336,6 +340,94 @@ pub fn ratchet_session(data: &[u8]) -> bool {
     opened.iter().any(|o| *o)
 }
 
+/// 32 bytes named like the test vectors' seeds: SHA-256("quietwire test vectors v1/" ‖ name).
+fn vector_seed(name: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"quietwire test vectors v1/");
+    hasher.update(name.as_bytes());
+    hasher.finalize().into()
+}
+
+/// Yields the given bytes in order (then zeros).
+struct Replay(Vec<u8>);
+
+impl rand_core::TryRng for Replay {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for b in dst {
+            *b = if self.0.is_empty() {
+                0
+            } else {
+                self.0.remove(0)
+            };
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for Replay {}
+
+/// The `now` of the handshake target: the test vectors' `now`.
+pub const HANDSHAKE_NOW: UnixTime = UnixTime(1_900_000_000);
+
+/// The inviter of the handshake target: the reusable `x25519` inviter of
+/// `test-vectors/v1/handshake.json`, rebuilt from the same named seeds, so the vectors'
+/// handshakes for it are valid seeds.
+pub fn handshake_inviter() -> PendingInvite {
+    let identity = IdentityKeyPair::from_seed(&vector_seed("handshake/x25519/identity"));
+    let kem = vector_seed("handshake/x25519/kem");
+    let ratchet = vector_seed("handshake/x25519/ratchet");
+    let invite_id = vector_seed("handshake/x25519/invite-id");
+    let mut rng = Replay([&invite_id[..16], &kem[..], &ratchet[..]].concat());
+    let params = InviteParams {
+        relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+        mailbox: vector_seed("handshake/x25519/mailbox"),
+        expires: UnixTime(HANDSHAKE_NOW.0 + 86_400),
+        single_use: false,
+    };
+    let (invite, secrets) = Invite::create(&identity, Suite::X25519, params, &mut rng);
+    PendingInvite::new(invite, secrets)
+}
+
+/// The inviter's side of a handshake: a fresh reusable invite accepts the input as a
+/// handshake message. Invariants: a refusal changes nothing and carries a registered class;
+/// an accepted handshake is counted once, is refused as a replay the second time, and its
+/// responder's snapshot round-trips.
+pub fn handshake_accept(data: &[u8]) -> bool {
+    let mut pending = handshake_inviter();
+    match pending.accept(data, HANDSHAKE_NOW, &SuitePolicy::ALL) {
+        Ok(accepted) => {
+            assert_eq!(pending.accepted(), 1);
+            let snapshot = accepted.ratchet.snapshot();
+            let restored = Ratchet::from_snapshot(&snapshot).unwrap();
+            assert_eq!(restored.snapshot(), snapshot);
+            let again = pending.accept(data, HANDSHAKE_NOW, &SuitePolicy::ALL);
+            assert_eq!(
+                again.map(|_| ()).unwrap_err().class(),
+                ErrorClass::HandshakeReplay
+            );
+            assert_eq!(pending.accepted(), 1);
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            assert_eq!(pending.accepted(), 0, "a refusal changed state");
+            false
+        }
+    }
+}
+
 /// An invariant check: runs one decoder on the input, returns whether it was accepted.
 pub type Check = fn(&[u8]) -> bool;
 
@@ -350,4 +442,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("safety_qr", safety_qr),
     ("ratchet_snapshot", ratchet_snapshot),
     ("ratchet_session", ratchet_session),
+    ("handshake_accept", handshake_accept),
 ];

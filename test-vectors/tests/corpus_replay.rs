@@ -128,6 +128,7 @@ fn seeds_match_the_vectors() {
                 ("ratchet", "initiatorSnapshot", true),
             ],
         ),
+        ("handshake_accept", &[("handshake", "message", true)]),
     ];
     // ratchet_session takes action scripts, seeded by hand in fuzz/seed-corpus.py.
     assert_eq!(sources.len() + 1, TARGETS.len());
@@ -168,4 +169,25 @@ fn seeds_match_the_vectors() {
             "{target}: seeds are stale; run python3 fuzz/seed-corpus.py"
         );
     }
+}
+
+/// The handshake target's inviter is the vectors' reusable x25519 inviter, so the vectors'
+/// messages for it are valid seeds.
+#[test]
+fn the_handshake_target_uses_the_vectors_inviter() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("v1/handshake.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let invite = json["testGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tests"].as_array().unwrap())
+        .find(|t| t["slug"] == "accept-x25519")
+        .unwrap()["invite"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let inviter = quietwire::fuzzing::handshake_inviter();
+    assert_eq!(hex::encode(inviter.invite().to_bytes()), invite);
 }

@@ -278,7 +278,7 @@ impl Invite {
     }
 }
 
-/// Whether a relay hint has the shape the spec allows: 1 to 256 bytes, `wss://` or `ws://`
+/// Whether a relay hint has the shape the spec allows: at most 256 bytes, `wss://` or `ws://`
 /// followed by at least one character, and no whitespace or control characters.
 pub fn is_valid_relay_hint(hint: &str) -> bool {
     let rest = hint

@@ -1099,6 +1099,42 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         Some("suite.disallowed"),
     )?;
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
+
+    // Added later: their ids follow the groups above so earlier ids stay stable.
+    b.policy = SuitePolicy::ALL;
+    b.case(
+        "hint-no-break-space",
+        "U+00A0 NO-BREAK SPACE is Unicode White_Space",
+        rh,
+        sign(&cl().set(6, hints(&["wss://relay\u{a0}.invalid"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-next-line",
+        "U+0085 NEXT LINE is a C1 control character",
+        rh,
+        sign(&cl().set(6, hints(&["wss://relay\u{85}.invalid"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-ideographic-space",
+        "U+3000 IDEOGRAPHIC SPACE is Unicode White_Space",
+        rh,
+        sign(&cl().set(6, hints(&["wss://relay\u{3000}.invalid"]))),
+        NOW,
+        Some("invite.relay_hint"),
+    )?;
+    b.case(
+        "hint-non-ascii-letter",
+        "a non-ASCII letter is allowed",
+        &["Valid", "RelayHint"],
+        sign(&cl().set(6, hints(&["wss://relé.invalid"]))),
+        NOW,
+        None,
+    )?;
+    let unicode = b.group("Relay hints beyond ASCII; every registered suite.", &[1, 2]);
     let _ = KemSecret::from_seed;
     let _ = X25519Secret::from_bytes;
 
@@ -1110,6 +1146,6 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
             "invite-verify: verify `invite` at `now` with the group's allowed suites; valid tests list the fields.",
         ],
         FLAGS,
-        vec![creates, all, strict],
+        vec![creates, all, strict, unicode],
     ))
 }
