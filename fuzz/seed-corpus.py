@@ -25,6 +25,7 @@ SOURCES = {
     "ratchet_snapshot": [("ratchet", "snapshot", "hex"), ("ratchet", "initiatorSnapshot", "hex")],
     # The target's inviter is the vectors' x25519 inviter; the acceptors' messages are seeds.
     "handshake_accept": [("handshake", "message", "hex")],
+    "envelope": [("envelope", "envelope", "hex"), ("envelope", "padded", "hex")],
 }
 
 # Targets whose inputs are action scripts rather than encodings: fixed seeds.

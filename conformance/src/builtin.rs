@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use quietwire::cbor::{self, Limits};
+use quietwire::envelope::{self, Envelope};
 use quietwire::handshake::{self, PendingInvite};
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
 use quietwire::invite::InviteSecrets;
@@ -242,6 +243,27 @@ impl Implementation for Builtin {
         )
         .map_err(err)?;
         Ok((opened.plaintext().to_vec(), opened.exported().to_vec()))
+    }
+
+    fn envelope_bucket(&mut self, length: u64) -> OpResult<u64> {
+        let length = usize::try_from(length).map_err(|_| bad_input("length"))?;
+        envelope::bucket(length)
+            .map(|b| b as u64)
+            .ok_or_else(|| err(quietwire::ErrorClass::EnvelopeTooLarge.into()))
+    }
+
+    fn envelope_pad(&mut self, content: &[u8], overhead: u64) -> OpResult<Vec<u8>> {
+        let overhead = usize::try_from(overhead).map_err(|_| bad_input("overhead"))?;
+        envelope::pad(content, overhead).map_err(err)
+    }
+
+    fn envelope_unpad(&mut self, padded: &[u8]) -> OpResult<Vec<u8>> {
+        envelope::unpad(padded).map(<[u8]>::to_vec).map_err(err)
+    }
+
+    fn envelope_decode(&mut self, bytes: &[u8]) -> OpResult<(Vec<u8>, Vec<u8>)> {
+        let env = Envelope::from_bytes(bytes).map_err(err)?;
+        Ok((env.mailbox().to_vec(), env.blob().to_vec()))
     }
 
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {

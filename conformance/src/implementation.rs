@@ -205,6 +205,38 @@ pub trait Implementation {
         })
     }
 
+    /// The bucket of an unpadded blob of `length` bytes.
+    fn envelope_bucket(&mut self, length: u64) -> OpResult<u64> {
+        let _ = length;
+        Err(Failure::Unimplemented {
+            feature: "envelope".to_owned(),
+        })
+    }
+
+    /// Pads `content` for an encryption that adds `overhead` bytes.
+    fn envelope_pad(&mut self, content: &[u8], overhead: u64) -> OpResult<Vec<u8>> {
+        let _ = (content, overhead);
+        Err(Failure::Unimplemented {
+            feature: "envelope".to_owned(),
+        })
+    }
+
+    /// Removes padding.
+    fn envelope_unpad(&mut self, padded: &[u8]) -> OpResult<Vec<u8>> {
+        let _ = padded;
+        Err(Failure::Unimplemented {
+            feature: "envelope".to_owned(),
+        })
+    }
+
+    /// Decodes an envelope: (mailbox, blob).
+    fn envelope_decode(&mut self, envelope: &[u8]) -> OpResult<(Vec<u8>, Vec<u8>)> {
+        let _ = envelope;
+        Err(Failure::Unimplemented {
+            feature: "envelope".to_owned(),
+        })
+    }
+
     /// The acceptor's handshake for `invite` with device keys from seeds; the RNG yields
     /// exactly `randomness`. Returns (message, transcript hash, initiator snapshot).
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
-    cbor, device_record, did_key, handshake, hpke, invite, invite_encoding, safety_code,
+    cbor, device_record, did_key, envelope, handshake, hpke, invite, invite_encoding, safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
@@ -25,6 +25,7 @@ pub const FILES: &[&str] = &[
     "hpke.json",
     "handshake.json",
     "ratchet.json",
+    "envelope.json",
 ];
 
 /// Loads and runs every vector file in `dir`.
@@ -49,6 +50,7 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "invite_encoding.json" => run_file(&text, imp, run_invite_encoding)?,
             "hpke.json" => run_file(&text, imp, run_hpke)?,
             "handshake.json" => run_file(&text, imp, run_handshake)?,
+            "envelope.json" => run_file(&text, imp, run_envelope)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -355,6 +357,69 @@ fn run_hpke(group: &hpke::HpkeGroup, imp: &mut dyn Implementation, rec: &mut Rec
                                 t.exported
                                     .as_ref()
                                     .and_then(|want| hex_differs("exported", exported, want))
+                            })
+                    }),
+                );
+            }
+        }
+    }
+}
+
+fn run_envelope(group: &envelope::EnvelopeGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use envelope::EnvelopeGroup as G;
+    match group {
+        G::Bucket { tests, .. } => {
+            for t in tests {
+                let r = imp.envelope_bucket(t.length);
+                rec.record(
+                    "envelope-bucket",
+                    t,
+                    got(r, |b| differs("bucket", b, &t.bucket.unwrap_or_default())),
+                );
+            }
+        }
+        G::Pad { tests, .. } => {
+            for t in tests {
+                let content = t.content.clone().unwrap_or_default();
+                let r = imp
+                    .envelope_pad(&content, t.overhead.unwrap_or_default())
+                    .and_then(|padded| Ok((padded.clone(), imp.envelope_unpad(&padded)?)));
+                rec.record(
+                    "envelope-pad",
+                    t,
+                    got(r, |(padded, back)| {
+                        hex_differs("padded", padded, &t.padded)
+                            .or_else(|| hex_differs("unpadded", back, &content))
+                    }),
+                );
+            }
+        }
+        G::Unpad { tests, .. } => {
+            for t in tests {
+                let r = imp.envelope_unpad(&t.padded);
+                rec.record(
+                    "envelope-unpad",
+                    t,
+                    got(r, |c| {
+                        hex_differs("content", c, &t.content.clone().unwrap_or_default())
+                    }),
+                );
+            }
+        }
+        G::Decode { tests, .. } => {
+            for t in tests {
+                let r = imp.envelope_decode(&t.envelope);
+                rec.record(
+                    "envelope-decode",
+                    t,
+                    got(r, |(mailbox, blob)| {
+                        hex_differs("mailbox", mailbox, &t.mailbox.clone().unwrap_or_default())
+                            .or_else(|| {
+                                hex_differs(
+                                    "blob digest",
+                                    &Sha256::digest(blob),
+                                    &t.blob_digest.clone().unwrap_or_default(),
+                                )
                             })
                     }),
                 );

@@ -132,6 +132,8 @@ error_classes! {
     DidKeyMulticodec = "didkey.multicodec", Malformed;
     /// A ratchet message too short to hold an encrypted header and a body tag.
     RatchetFormat = "ratchet.format", Malformed;
+    /// An envelope blob whose length is not a bucket.
+    EnvelopeBucket = "envelope.bucket", Malformed;
     /// A handshake message too short for its suite's encapsulated key and tag, or longer
     /// than the largest handshake.
     HandshakeFormat = "handshake.format", Malformed;
@@ -149,6 +151,8 @@ error_classes! {
     IdentitySignature = "identity.signature", Peer;
     /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
     InviteRelayHint = "invite.relay_hint", Peer;
+    /// Authenticated content that does not end in the padding `0x80 0x00*`.
+    EnvelopePadding = "envelope.padding", Peer;
     /// A handshake whose device record is of another suite than the invite.
     HandshakeSuite = "handshake.suite", Peer;
     /// A handshake the invite already accepted.
@@ -180,6 +184,8 @@ error_classes! {
     RatchetNoSendingChain = "ratchet.no_sending_chain", Misuse;
     /// The sending chain's counter is exhausted (2^32 − 1 messages without a reply).
     RatchetExhausted = "ratchet.exhausted", Misuse;
+    /// Content too large for the largest bucket (send it as an attachment).
+    EnvelopeTooLarge = "envelope.too_large", Misuse;
 }
 
 impl fmt::Display for ErrorClass {

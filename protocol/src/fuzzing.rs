@@ -428,6 +428,32 @@ pub fn handshake_accept(data: &[u8]) -> bool {
     }
 }
 
+/// Envelopes and padding: an accepted envelope re-encodes to the input and its blob is a
+/// bucket; independently, padding removal either fails with `envelope.padding` or finds
+/// content that, followed by `0x80` and zeros, is exactly the input.
+pub fn envelope(data: &[u8]) -> bool {
+    use crate::envelope::{self as env, Envelope};
+    if let Ok(content) = env::unpad(data) {
+        assert_eq!(data.get(content.len()), Some(&0x80));
+        assert!(data.iter().skip(content.len() + 1).all(|b| *b == 0));
+    }
+    match Envelope::from_bytes(data) {
+        Ok(decoded) => {
+            assert_eq!(
+                decoded.to_bytes(),
+                data,
+                "decode -> encode is not the identity"
+            );
+            assert!(env::is_bucket(decoded.blob().len()));
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            false
+        }
+    }
+}
+
 /// An invariant check: runs one decoder on the input, returns whether it was accepted.
 pub type Check = fn(&[u8]) -> bool;
 
@@ -443,4 +469,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("ratchet_snapshot", ratchet_snapshot),
     ("ratchet_session", ratchet_session),
     ("handshake_accept", handshake_accept),
+    ("envelope", envelope),
 ];

@@ -16,6 +16,7 @@
 //! | [`invite`] | `spec/04-contact-establishment.md` |
 //! | [`handshake`] | `spec/05-handshake.md` |
 //! | [`ratchet`] | `spec/06-ratchet.md` |
+//! | [`envelope`] | `spec/07-envelope.md` |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
 //! `spec/14-registries.md`; the test vectors name these classes.
@@ -34,6 +35,7 @@
 mod aead;
 pub mod cbor;
 pub mod did_key;
+pub mod envelope;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

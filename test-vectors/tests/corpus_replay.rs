@@ -129,6 +129,10 @@ fn seeds_match_the_vectors() {
             ],
         ),
         ("handshake_accept", &[("handshake", "message", true)]),
+        (
+            "envelope",
+            &[("envelope", "envelope", true), ("envelope", "padded", true)],
+        ),
     ];
     // ratchet_session takes action scripts, seeded by hand in fuzz/seed-corpus.py.
     assert_eq!(sources.len() + 1, TARGETS.len());

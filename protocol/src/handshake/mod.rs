@@ -65,6 +65,7 @@ use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::envelope;
 use crate::error::{ErrorClass, Result};
 use crate::hpke::{self, Sender};
 use crate::identity::{DeviceKeys, SignedDeviceRecord};
@@ -75,9 +76,6 @@ use crate::suite::SuitePolicy;
 use crate::time::UnixTime;
 pub use payload::MAX_PAYLOAD;
 use payload::Payload;
-
-/// Largest handshake message of any suite: the X-Wing `enc`, the largest payload, the tag.
-pub const MAX_MESSAGE: usize = 1120 + MAX_PAYLOAD + 16;
 
 /// The acceptor's result: the message to send to the invite's bootstrap mailbox and the
 /// initiator side of the session.
@@ -122,6 +120,9 @@ impl fmt::Debug for Accepted {
 /// [`SignedInvite::from_bytes`] at the current time) with this device's keys and signed
 /// record of `generation`. Draws only the HPKE encapsulation randomness from `rng`.
 ///
+/// The message is padded to a bucket (`spec/07-envelope.md`), so it is ready for an
+/// envelope to the invite's bootstrap mailbox.
+///
 /// # Errors
 /// `handshake.suite` if the device's suite is not the invite's; `key.low_order` if the
 /// DH with the invite's ratchet key is not contributory (a validated key cannot cause it).
@@ -153,8 +154,10 @@ pub fn initiate<R: CryptoRng + ?Sized>(
         signature: device.identity().sign(Label::HandshakeSignature, &th),
         extensions: Default::default(),
     };
+    let overhead = sender.enc().len() + crate::aead::TAG_LEN;
+    let padded = envelope::pad(&payload.encode(), overhead)?;
     let mut message = sender.enc().to_vec();
-    message.extend_from_slice(&sender.seal(&[], &payload.encode()));
+    message.extend_from_slice(&sender.seal(&[], &padded));
     let session_secret = session_secret(&exported, &dh, &th);
     Ok(Initiated {
         message,
@@ -195,7 +198,8 @@ impl PendingInvite {
     ///
     /// # Errors
     /// In the spec's order: `invite.expired`; `invite.used` (a single-use invite that
-    /// already accepted one); `handshake.format`; `hpke.*`; `cbor.*` and `schema.*` for the
+    /// already accepted one); `handshake.format`; `hpke.*`; `envelope.padding`; `cbor.*` and
+    /// `schema.*` for the
     /// payload; the device record's classes (`cbor.*`, `schema.*`, `suite.*`, `key.*`,
     /// `identity.signature`); `handshake.suite`; `identity.signature` for the transcript
     /// signature; `handshake.replay`; `key.low_order`.
@@ -214,7 +218,7 @@ impl PendingInvite {
         }
         let suite = invite.suite();
         let enc_len = suite.hpke_enc_len();
-        if message.len() < enc_len + crate::aead::TAG_LEN || message.len() > MAX_MESSAGE {
+        if !envelope::is_bucket(message.len()) || message.len() <= enc_len + crate::aead::TAG_LEN {
             return Err(ErrorClass::HandshakeFormat.into());
         }
         let (enc, ciphertext) = message.split_at(enc_len);
@@ -227,7 +231,7 @@ impl PendingInvite {
             ciphertext,
             &Label::HandshakeExport.input(&[&invite_hash]),
         )?;
-        let payload = Payload::decode(opened.plaintext())?;
+        let payload = Payload::decode(envelope::unpad(opened.plaintext())?)?;
         let peer = SignedDeviceRecord::from_bytes(&payload.record, policy)?;
         if peer.record().suite() != suite {
             return Err(ErrorClass::HandshakeSuite.into());

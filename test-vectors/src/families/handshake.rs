@@ -15,6 +15,7 @@ use crate::impl_case;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
 use quietwire::cbor::{self, Int, Value};
+use quietwire::envelope;
 use quietwire::handshake::{self, PendingInvite};
 use quietwire::hpke::Sender;
 use quietwire::identity::DeviceKeys;
@@ -224,8 +225,8 @@ const FLAGS: &[FlagDef] = &[
     (
         "Format",
         BugType::Basic,
-        &["HSK-05"],
-        "A message too short to hold the encapsulated key and a tag.",
+        &["HSK-02", "HSK-05", "ENV-02"],
+        "A message whose length is not a bucket, or whose padding is malformed.",
     ),
     (
         "Tampered",
@@ -368,6 +369,8 @@ struct Forge {
     sign_enc: Option<Vec<u8>>,
     /// Edits to the payload map before sealing.
     edit: Option<fn(&mut std::collections::BTreeMap<Int, Value>)>,
+    /// Pad with zeros only, without the 0x80 that starts the padding.
+    zero_padding: bool,
 }
 
 /// A forged delivery: slug part, comment, flags, the forgery, the expected class.
@@ -412,8 +415,18 @@ fn forged(slug: &str, acceptor: &Acceptor, inviter: &Inviter, forge: Forge) -> V
     if let Some(edit) = forge.edit {
         edit(&mut map);
     }
+    let payload = cbor::encode(&Value::Map(map));
+    let overhead = sender.enc().len() + 16;
+    let Ok(mut padded) = envelope::pad(&payload, overhead) else {
+        return Vec::new();
+    };
+    if forge.zero_padding
+        && let Some(start) = padded.get_mut(payload.len())
+    {
+        *start = 0;
+    }
     let mut message = sender.enc().to_vec();
-    message.extend_from_slice(&sender.seal(&[], &cbor::encode(&Value::Map(map))));
+    message.extend_from_slice(&sender.seal(&[], &padded));
     message
 }
 
@@ -645,6 +658,12 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         )?;
         accepts.push(s.finish(&mut ids, "the encapsulated key and 15 bytes", &["Format"])?);
 
+        let mut longer = a.clone();
+        longer.push(0);
+        let mut s = AcceptScript::new(&format!("not-a-bucket-{name}"), inviter, &all);
+        s.deliver(longer, NOW, Some("handshake.format"))?;
+        accepts.push(s.finish(&mut ids, "one byte more than a bucket", &["Format"])?);
+
         let mut tampered = a.clone();
         if let Some(byte) = tampered.last_mut() {
             *byte ^= 0x01;
@@ -673,7 +692,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         s.deliver(misdirected, NOW, Some("hpke.open"))?;
         accepts.push(s.finish(&mut ids, "a handshake for another invite", &["Tampered"])?);
 
-        let cases: [ForgedCase; 6] = [
+        let cases: [ForgedCase; 7] = [
             (
                 "payload-version-2",
                 "payload version 2",
@@ -721,6 +740,16 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                     ..Forge::default()
                 },
                 None,
+            ),
+            (
+                "padding-without-start",
+                "the padding lacks its 0x80 start byte",
+                &["Format"],
+                Forge {
+                    zero_padding: true,
+                    ..Forge::default()
+                },
+                Some("envelope.padding"),
             ),
             (
                 "transcript-other-enc",

@@ -1,0 +1,524 @@
+//! `envelope.json`: buckets, padding and envelope decoding (spec/07-envelope.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::{FlagDef, Ids, file, flags};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use crate::raw;
+use crate::seeds::seed32;
+use quietwire::envelope::{self, Envelope};
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum EnvelopeGroup {
+    /// The bucket a blob of `length` bytes is padded to.
+    #[serde(rename = "envelope-bucket", rename_all = "camelCase")]
+    Bucket {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<BucketTest>,
+    },
+    /// Pad `content` for an encryption adding `overhead` bytes; then unpad it.
+    #[serde(rename = "envelope-pad", rename_all = "camelCase")]
+    Pad {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<PadTest>,
+    },
+    /// Remove the padding of authenticated content.
+    #[serde(rename = "envelope-unpad", rename_all = "camelCase")]
+    Unpad {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<PadTest>,
+    },
+    /// Decode an envelope.
+    #[serde(rename = "envelope-decode", rename_all = "camelCase")]
+    Decode {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<DecodeTest>,
+    },
+}
+
+/// A bucket computation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BucketTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The unpadded blob length (overhead, content and the padding's first byte).
+    pub length: u64,
+    /// The bucket (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<u64>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// A padding test: `padded` is `content` padded for `overhead` (pad), or the input whose
+/// padding is removed (unpad).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PadTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// Bytes the encryption adds (pad only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overhead: Option<u64>,
+    /// The content (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub content: Option<Vec<u8>>,
+    /// The padded content.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub padded: Vec<u8>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// An envelope decoding test.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DecodeTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The envelope bytes.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub envelope: Vec<u8>,
+    /// The mailbox id (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub mailbox: Option<Vec<u8>>,
+    /// SHA-256 of the blob (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub blob_digest: Option<Vec<u8>>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(BucketTest, PadTest, DecodeTest);
+
+impl Group for EnvelopeGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            EnvelopeGroup::Bucket { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            EnvelopeGroup::Pad { tests, .. } | EnvelopeGroup::Unpad { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
+            EnvelopeGroup::Decode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    (
+        "Bucket",
+        BugType::Defined,
+        &["ENV-02"],
+        "The minimum bucket, Padmé above it, and the largest blob.",
+    ),
+    (
+        "Padding",
+        BugType::Defined,
+        &["ENV-03"],
+        "Padding inside the encryption: content, 0x80, zeros; strict removal.",
+    ),
+    (
+        "Envelope",
+        BugType::Basic,
+        &["ENV-01"],
+        "The envelope map: version, mailbox, blob; nothing else.",
+    ),
+    (
+        "NotABucket",
+        BugType::Confidentiality,
+        &["ENV-01", "ENV-02"],
+        "A blob whose length is not a bucket would leak its exact size.",
+    ),
+];
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).to_vec()
+}
+
+fn bucket_tests(ids: &mut Ids) -> Vec<BucketTest> {
+    let cases: &[(u64, &str)] = &[
+        (0, "empty"),
+        (1, "one byte"),
+        (511, "just under the minimum"),
+        (512, "the minimum bucket"),
+        (513, "just over the minimum: Padmé"),
+        (544, "a Padmé size"),
+        (545, "just over a Padmé size"),
+        (1000, "under a power of two"),
+        (1025, "just over a power of two"),
+        (5489, "the largest handshake of the default suite"),
+        (40_000, "a large message"),
+        (65_536, "the largest blob"),
+        (65_537, "one byte over the largest blob"),
+    ];
+    cases
+        .iter()
+        .map(|(length, comment)| {
+            let bucket = envelope::bucket(*length as usize).map(|b| b as u64);
+            BucketTest {
+                tc_id: ids.next_id(),
+                slug: format!("bucket-{length}"),
+                comment: (*comment).to_owned(),
+                flags: flags(&["Bucket"]),
+                length: *length,
+                bucket,
+                result: if bucket.is_some() {
+                    Outcome::Valid
+                } else {
+                    Outcome::Invalid
+                },
+                error_class: bucket.is_none().then(|| "envelope.too_large".to_owned()),
+            }
+        })
+        .collect()
+}
+
+fn pad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
+    let mut tests = Vec::new();
+    for (slug, comment, content, overhead) in [
+        (
+            "empty-ratchet",
+            "empty content of a ratchet message",
+            Vec::new(),
+            96u64,
+        ),
+        ("text-ratchet", "a short text", b"hello".to_vec(), 96),
+        (
+            "fills-minimum",
+            "content that fills the minimum bucket exactly",
+            vec![0x61; 415],
+            96,
+        ),
+        (
+            "one-over-minimum",
+            "one byte more: the next bucket",
+            vec![0x61; 416],
+            96,
+        ),
+        (
+            "trailing-zeros",
+            "content ending in zeros and 0x80",
+            vec![1, 0x80, 0, 0],
+            96,
+        ),
+        (
+            "x25519-handshake",
+            "a classical handshake payload",
+            vec![0xa4; 300],
+            48,
+        ),
+        (
+            "xwing-handshake",
+            "a hybrid handshake payload",
+            vec![0xa4; 1600],
+            1136,
+        ),
+    ] {
+        let padded = envelope::pad(&content, overhead as usize).map_err(|e| e.to_string())?;
+        if envelope::unpad(&padded).map_err(|e| e.to_string())? != content.as_slice() {
+            return Err(format!("envelope {slug}: pad does not round trip"));
+        }
+        tests.push(PadTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(&["Padding"]),
+            overhead: Some(overhead),
+            content: Some(content),
+            padded,
+            result: Outcome::Valid,
+            error_class: None,
+        });
+    }
+    Ok(tests)
+}
+
+/// slug, comment, padded bytes, expected content (`None`: refused).
+type UnpadCase = (&'static str, &'static str, Vec<u8>, Option<&'static [u8]>);
+
+fn unpad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
+    let mut tests = Vec::new();
+    let cases: [UnpadCase; 7] = [
+        (
+            "only-start",
+            "nothing but the start byte",
+            vec![0x80],
+            Some(b""),
+        ),
+        (
+            "start-and-zeros",
+            "content, start byte, zeros",
+            vec![7, 0x80, 0, 0],
+            Some(&[7]),
+        ),
+        ("empty", "no bytes at all", Vec::new(), None),
+        ("all-zeros", "zeros without a start byte", vec![0; 16], None),
+        (
+            "no-start",
+            "content ending in a non-zero byte other than 0x80",
+            vec![1, 2, 3],
+            None,
+        ),
+        (
+            "start-then-data",
+            "0x80 followed by a non-zero byte",
+            vec![0x80, 1],
+            None,
+        ),
+        ("wrong-start", "0x81 instead of 0x80", vec![0x81, 0], None),
+    ];
+    for (slug, comment, padded, content) in cases {
+        let got = envelope::unpad(&padded);
+        match (&got, content) {
+            (Ok(c), Some(want)) if *c == want => {}
+            (Err(e), None) if e.class().as_str() == "envelope.padding" => {}
+            _ => return Err(format!("envelope unpad {slug}: got {got:?}")),
+        }
+        tests.push(PadTest {
+            tc_id: ids.next_id(),
+            slug: format!("unpad-{slug}"),
+            comment: comment.to_owned(),
+            flags: flags(&["Padding"]),
+            overhead: None,
+            content: content.map(<[u8]>::to_vec),
+            padded,
+            result: if content.is_some() {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid
+            },
+            error_class: content.is_none().then(|| "envelope.padding".to_owned()),
+        });
+    }
+    Ok(tests)
+}
+
+fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
+    let mailbox = seed32("envelope/mailbox");
+    let blob = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|i| {
+                seed32(&format!("envelope/blob/{}", i / 32))
+                    .get(i % 32)
+                    .copied()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let mut tests = Vec::new();
+    for len in [512usize, 544, 5632] {
+        let env = Envelope::new(mailbox, blob(len)).map_err(|e| e.to_string())?;
+        let bytes = env.to_bytes();
+        if Envelope::from_bytes(&bytes).ok().as_ref() != Some(&env) {
+            return Err("envelope: decode differs".to_owned());
+        }
+        tests.push(DecodeTest {
+            tc_id: ids.next_id(),
+            slug: format!("valid-{len}"),
+            comment: format!("a {len}-byte blob"),
+            flags: flags(&["Envelope"]),
+            envelope: bytes,
+            mailbox: Some(mailbox.to_vec()),
+            blob_digest: Some(sha256(&blob(len))),
+            result: Outcome::Valid,
+            error_class: None,
+        });
+    }
+    // The map of the valid envelope with `(key, value)` replaced, added (`Some`) or
+    // removed (`None`); keys are kept in canonical order.
+    let with = |changes: &[(i64, Option<Vec<u8>>)]| -> Vec<u8> {
+        let mut entries: std::collections::BTreeMap<i64, Vec<u8>> = [
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&mailbox)),
+            (3, raw::bstr(&blob(512))),
+        ]
+        .into_iter()
+        .collect();
+        for (key, value) in changes {
+            match value {
+                Some(v) => entries.insert(*key, v.clone()),
+                None => entries.remove(key),
+            };
+        }
+        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> =
+            entries.into_iter().map(|(k, v)| (raw::key(k), v)).collect();
+        pairs.sort();
+        raw::map(&pairs)
+    };
+    let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
+        match Envelope::from_bytes(&bytes) {
+            Err(e) if e.class().as_str() == class => {}
+            other => {
+                return Err(format!("envelope {slug}: expected {class}, got {other:?}"));
+            }
+        }
+        tests.push(DecodeTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            envelope: bytes,
+            mailbox: None,
+            blob_digest: None,
+            result: Outcome::Invalid,
+            error_class: Some(class.to_owned()),
+        });
+        Ok(())
+    };
+    let nb = &["NotABucket"];
+    for (len, comment) in [
+        (511usize, "one byte under the minimum"),
+        (513, "one byte over the minimum"),
+        (0, "an empty blob"),
+    ] {
+        let bytes = with(&[(3, Some(raw::bstr(&blob(len))))]);
+        invalid(
+            &format!("blob-{len}"),
+            comment,
+            nb,
+            bytes,
+            "envelope.bucket",
+        )?;
+    }
+    let en = &["Envelope"];
+    let cases: [(&str, &str, Vec<u8>, &str); 7] = [
+        (
+            "version-2",
+            "an unknown version",
+            with(&[(1, Some(raw::head(0, 2)))]),
+            "schema.version",
+        ),
+        (
+            "mailbox-31",
+            "a 31-byte mailbox id",
+            with(&[(2, Some(raw::bstr(mailbox.get(..31).unwrap_or_default())))]),
+            "schema.length",
+        ),
+        (
+            "no-mailbox",
+            "no mailbox id",
+            with(&[(2, None)]),
+            "schema.missing_field",
+        ),
+        (
+            "key-4",
+            "an unknown key",
+            with(&[(4, Some(raw::head(0, 0)))]),
+            "schema.unknown_critical",
+        ),
+        (
+            "extension",
+            "a negative key: envelopes are closed, a relay reads no extension",
+            with(&[(-1, Some(raw::head(0, 0)))]),
+            "schema.unknown_critical",
+        ),
+        (
+            "trailing",
+            "a byte after the map",
+            [with(&[]), vec![0]].concat(),
+            "cbor.trailing",
+        ),
+        (
+            "blob-over-limit",
+            "a blob over 65536 bytes",
+            with(&[(3, Some(raw::bstr(&blob(65_537))))]),
+            "cbor.limit.size",
+        ),
+    ];
+    for (slug, comment, bytes, class) in cases {
+        invalid(slug, comment, en, bytes, class)?;
+    }
+    Ok(tests)
+}
+
+/// Generates `envelope.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
+    let mut ids = Ids::default();
+    let buckets = bucket_tests(&mut ids);
+    let pads = pad_tests(&mut ids)?;
+    let unpads = unpad_tests(&mut ids)?;
+    let decodes = decode_tests(&mut ids)?;
+    Ok(file(
+        "envelope",
+        &[
+            "Envelopes and padding (spec/07-envelope.md).",
+            "envelope-bucket: the bucket of an unpadded blob of `length` bytes, or envelope.too_large.",
+            "envelope-pad: pad `content` for an encryption adding `overhead` bytes; the result must equal `padded`, and unpadding it must give `content` back.",
+            "envelope-unpad: remove the padding of `padded`: `content`, or envelope.padding.",
+            "envelope-decode: decode `envelope`; valid tests give `mailbox` and the SHA-256 of the blob.",
+        ],
+        FLAGS,
+        vec![
+            EnvelopeGroup::Bucket {
+                comment: "Bucket sizes.".to_owned(),
+                tests: buckets,
+            },
+            EnvelopeGroup::Pad {
+                comment: "Padding.".to_owned(),
+                tests: pads,
+            },
+            EnvelopeGroup::Unpad {
+                comment: "Removing padding.".to_owned(),
+                tests: unpads,
+            },
+            EnvelopeGroup::Decode {
+                comment: "Envelope decoding.".to_owned(),
+                tests: decodes,
+            },
+        ],
+    ))
+}
