@@ -26,6 +26,7 @@ SOURCES = {
     # The target's inviter is the vectors' x25519 inviter; the acceptors' messages are seeds.
     "handshake_accept": [("handshake", "message", "hex")],
     "envelope": [("envelope", "envelope", "hex"), ("envelope", "padded", "hex")],
+    "event": [("event", "event", "hex")],
 }
 
 # Targets whose inputs are action scripts rather than encodings: fixed seeds.

@@ -19,8 +19,8 @@ use quietwire_test_vectors::families::invite::InviteFields;
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
 use crate::implementation::{
-    Failure, Handle, HandshakeAccepted, HandshakeInitiate, HandshakeSealed, HpkeInput, HpkeSealed,
-    Implementation, InviteCreate, OpResult, Role,
+    DecodedEvent, Failure, Handle, HandshakeAccepted, HandshakeInitiate, HandshakeSealed,
+    HpkeInput, HpkeSealed, Implementation, InviteCreate, OpResult, Role,
 };
 
 /// The `quietwire` crate as an implementation under test.
@@ -264,6 +264,17 @@ impl Implementation for Builtin {
     fn envelope_decode(&mut self, bytes: &[u8]) -> OpResult<(Vec<u8>, Vec<u8>)> {
         let env = Envelope::from_bytes(bytes).map_err(err)?;
         Ok((env.mailbox().to_vec(), env.blob().to_vec()))
+    }
+
+    fn event_decode(&mut self, bytes: &[u8]) -> OpResult<DecodedEvent> {
+        let event = quietwire::event::Event::from_bytes(bytes).map_err(err)?;
+        Ok(DecodedEvent {
+            kind: event.body().kind_id(),
+            message_id: event.id().to_vec(),
+            critical: event.critical(),
+            known: event.body().kind().is_some(),
+            reencoded: event.to_bytes().map_err(err)?,
+        })
     }
 
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {

@@ -61,6 +61,21 @@ pub struct HpkeInput<'a> {
 /// What a seal produces: (enc, ciphertext, exported secret).
 pub type HpkeSealed = (Vec<u8>, Vec<u8>, Vec<u8>);
 
+/// A decoded event, as the runner compares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedEvent {
+    /// Kind id.
+    pub kind: u64,
+    /// Message id.
+    pub message_id: Vec<u8>,
+    /// Critical flag.
+    pub critical: bool,
+    /// Whether the kind is registered (an unregistered, non-critical event is ignored).
+    pub known: bool,
+    /// The canonical re-encoding.
+    pub reencoded: Vec<u8>,
+}
+
 /// The acceptor's inputs to a handshake.
 #[derive(Clone, Copy, Debug)]
 pub struct HandshakeInitiate<'a> {
@@ -234,6 +249,15 @@ pub trait Implementation {
         let _ = envelope;
         Err(Failure::Unimplemented {
             feature: "envelope".to_owned(),
+        })
+    }
+
+    /// Decodes an event: its kind, message id, critical flag, whether the kind is
+    /// registered, and its re-encoding.
+    fn event_decode(&mut self, event: &[u8]) -> OpResult<DecodedEvent> {
+        let _ = event;
+        Err(Failure::Unimplemented {
+            feature: "event".to_owned(),
         })
     }
 

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
-    cbor, device_record, did_key, envelope, handshake, hpke, invite, invite_encoding, safety_code,
+    cbor, device_record, did_key, envelope, event, handshake, hpke, invite, invite_encoding,
+    safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
@@ -26,6 +27,7 @@ pub const FILES: &[&str] = &[
     "handshake.json",
     "ratchet.json",
     "envelope.json",
+    "event.json",
 ];
 
 /// Loads and runs every vector file in `dir`.
@@ -51,6 +53,7 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "hpke.json" => run_file(&text, imp, run_hpke)?,
             "handshake.json" => run_file(&text, imp, run_handshake)?,
             "envelope.json" => run_file(&text, imp, run_envelope)?,
+            "event.json" => run_file(&text, imp, run_event)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -425,6 +428,30 @@ fn run_envelope(group: &envelope::EnvelopeGroup, imp: &mut dyn Implementation, r
                 );
             }
         }
+    }
+}
+
+fn run_event(group: &event::EventGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    let event::EventGroup::Decode { tests, .. } = group;
+    for t in tests {
+        let r = imp.event_decode(&t.event);
+        rec.record(
+            "event-decode",
+            t,
+            got(r, |d| {
+                differs("kind", &Some(d.kind), &t.kind)
+                    .or_else(|| differs("critical", &Some(d.critical), &t.critical))
+                    .or_else(|| differs("known", &Some(d.known), &t.known))
+                    .or_else(|| {
+                        hex_differs(
+                            "message id",
+                            &d.message_id,
+                            &t.message_id.clone().unwrap_or_default(),
+                        )
+                    })
+                    .or_else(|| hex_differs("re-encoding", &d.reencoded, &t.event))
+            }),
+        );
     }
 }
 

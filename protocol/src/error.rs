@@ -134,6 +134,8 @@ error_classes! {
     RatchetFormat = "ratchet.format", Malformed;
     /// An envelope blob whose length is not a bucket.
     EnvelopeBucket = "envelope.bucket", Malformed;
+    /// An event of kind 0 (reserved).
+    EventKind = "event.kind", Malformed;
     /// A handshake message too short for its suite's encapsulated key and tag, or longer
     /// than the largest handshake.
     HandshakeFormat = "handshake.format", Malformed;
@@ -153,6 +155,8 @@ error_classes! {
     InviteRelayHint = "invite.relay_hint", Peer;
     /// Authenticated content that does not end in the padding `0x80 0x00*`.
     EnvelopePadding = "envelope.padding", Peer;
+    /// A critical event of a kind this implementation does not know.
+    EventUnknownCritical = "event.unknown_critical", Peer;
     /// A handshake whose device record is of another suite than the invite.
     HandshakeSuite = "handshake.suite", Peer;
     /// A handshake the invite already accepted.

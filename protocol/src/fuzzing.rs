@@ -454,6 +454,24 @@ pub fn envelope(data: &[u8]) -> bool {
     }
 }
 
+/// Events: an accepted event re-encodes to exactly the input and decodes again to the same
+/// event; a refusal carries a registered class.
+pub fn event(data: &[u8]) -> bool {
+    use crate::event::Event;
+    match Event::from_bytes(data) {
+        Ok(decoded) => {
+            let encoded = decoded.to_bytes().unwrap();
+            assert_eq!(encoded, data, "decode -> encode is not the identity");
+            assert_eq!(Event::from_bytes(&encoded).unwrap(), decoded);
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            false
+        }
+    }
+}
+
 /// An invariant check: runs one decoder on the input, returns whether it was accepted.
 pub type Check = fn(&[u8]) -> bool;
 
@@ -470,4 +488,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("ratchet_session", ratchet_session),
     ("handshake_accept", handshake_accept),
     ("envelope", envelope),
+    ("event", event),
 ];

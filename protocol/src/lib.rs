@@ -16,7 +16,7 @@
 //! | [`invite`] | `spec/04-contact-establishment.md` |
 //! | [`handshake`] | `spec/05-handshake.md` |
 //! | [`ratchet`] | `spec/06-ratchet.md` |
-//! | [`envelope`] | `spec/07-envelope.md` |
+//! | [`envelope`], [`event`] | `spec/07-envelope.md` |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
 //! `spec/14-registries.md`; the test vectors name these classes.
@@ -37,6 +37,7 @@ pub mod cbor;
 pub mod did_key;
 pub mod envelope;
 mod error;
+pub mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod handshake;

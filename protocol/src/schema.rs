@@ -38,6 +38,40 @@ impl Fields {
         Ok(fields)
     }
 
+    /// Like [`Fields::new`] for a map nested in a versioned structure (it has no version
+    /// key of its own): every non-negative key must be in `known`.
+    pub(crate) fn nested(value: Value, known: &[u64]) -> Result<Fields> {
+        let Value::Map(map) = value else {
+            return Err(ErrorClass::SchemaWrongType.into());
+        };
+        if map
+            .keys()
+            .any(|k| k.as_u64().is_some_and(|k| !known.contains(&k)))
+        {
+            return Err(ErrorClass::SchemaUnknownCritical.into());
+        }
+        Ok(Fields { map })
+    }
+
+    /// Whether `key` is present.
+    pub(crate) fn has(&self, key: u64) -> bool {
+        self.map.contains_key(&Int::uint(key))
+    }
+
+    /// A text string of at most `max` bytes.
+    pub(crate) fn text(&mut self, key: u64, max: usize) -> Result<String> {
+        match self.take(key)? {
+            Value::Text(text) if text.len() <= max => Ok(text),
+            Value::Text(_) => Err(ErrorClass::SchemaLength.into()),
+            _ => Err(ErrorClass::SchemaWrongType.into()),
+        }
+    }
+
+    /// Any value (checked by the caller).
+    pub(crate) fn value(&mut self, key: u64) -> Result<Value> {
+        self.take(key)
+    }
+
     /// Like [`Fields::new`] for closed structures (local state such as snapshots), which
     /// carry no extensions: a negative key is refused like an unknown critical one.
     pub(crate) fn closed(value: Value, known: &[u64]) -> Result<Fields> {

@@ -65,6 +65,7 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
         ("hpke.json", to_json(&families::hpke::generate()?)?),
         ("ratchet.json", to_json(&families::ratchet::generate()?)?),
         ("envelope.json", to_json(&families::envelope::generate()?)?),
+        ("event.json", to_json(&families::event::generate()?)?),
         (
             "handshake.json",
             to_json(&families::handshake::generate()?)?,

@@ -382,3 +382,38 @@ fn envelopes_match_the_cddl() {
     });
     tally.finish(3);
 }
+
+#[test]
+fn events_match_the_cddl() {
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    let body_rule = |kind: u64| match kind {
+        1 => Some("event-body-text"),
+        2 => Some("event-body-attachment"),
+        3..=5 => Some("event-body-call"),
+        6 => Some("event-body-call-hangup"),
+        7 => Some("event-body-profile-update"),
+        8 | 9 => Some("event-body-receipt"),
+        10 => Some("event-body-mailbox-announcement"),
+        11 => Some("event-body-wake-up"),
+        12 => Some("event-body-session-reset"),
+        _ => None,
+    };
+    for_tests("event", &["event-decode"], |id, test| {
+        let bytes = hex_field(test, "event").unwrap();
+        if !is_valid(test) {
+            return;
+        }
+        tally.expect_match(&cddl, "event", &bytes, &id);
+        let kind = test["kind"].as_u64().unwrap();
+        if let Some(rule) = body_rule(kind) {
+            let value = quietwire::cbor::decode(&bytes, &quietwire::cbor::Limits::DEFAULT).unwrap();
+            let quietwire::cbor::Value::Map(map) = value else {
+                panic!("{id}: not a map")
+            };
+            let body = map.get(&quietwire::cbor::Int::uint(5)).unwrap();
+            tally.expect_match(&cddl, rule, &quietwire::cbor::encode(body), &id);
+        }
+    });
+    tally.finish(15);
+}

@@ -4,6 +4,7 @@ pub mod cbor;
 pub mod device_record;
 pub mod did_key;
 pub mod envelope;
+pub mod event;
 pub mod handshake;
 pub mod hpke;
 pub mod invite;

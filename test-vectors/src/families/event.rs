@@ -1,0 +1,447 @@
+//! `event.json`: every event kind, unknown kinds, and every way an event is refused
+//! (spec/07-envelope.md, events).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{FlagDef, Ids, file, flags};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use crate::seeds::{seed16, seed32};
+use quietwire::cbor::{self, Int, Value};
+use quietwire::event::{AttachmentRef, Body, Event};
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum EventGroup {
+    /// Decode `event`: valid ones give `kind`, `messageId`, `critical`, `known` and must
+    /// re-encode to the same bytes.
+    #[serde(rename = "event-decode", rename_all = "camelCase")]
+    Decode {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<EventTest>,
+    },
+}
+
+/// One event test.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EventTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The encoded event.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub event: Vec<u8>,
+    /// The kind id (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<u64>,
+    /// The message id (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub message_id: Option<Vec<u8>>,
+    /// Whether the event is critical (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<bool>,
+    /// Whether the kind is registered; `false` means the receiver ignores the event
+    /// (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<bool>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(EventTest);
+
+impl Group for EventGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            EventGroup::Decode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    (
+        "Kind",
+        BugType::Basic,
+        &["ENV-04", "ENV-05"],
+        "An event of a registered kind with its body.",
+    ),
+    (
+        "UnknownKind",
+        BugType::Defined,
+        &["ENV-04"],
+        "An unregistered kind: ignored when not critical, refused when critical.",
+    ),
+    (
+        "Structure",
+        BugType::MissingStep,
+        &["ENV-04", "ENV-05"],
+        "An event or body outside its schema.",
+    ),
+    (
+        "Extension",
+        BugType::Defined,
+        &["ENV-04", "ENC-12"],
+        "A negative key is kept and ignored.",
+    ),
+];
+
+fn attachment(name: &str, with_thumbnail: bool) -> AttachmentRef {
+    AttachmentRef {
+        locator: format!("blob/{name}"),
+        key: seed32(&format!("event/{name}/key")),
+        digest: seed32(&format!("event/{name}/digest")),
+        size: 48_213,
+        media_type: if with_thumbnail {
+            "image/jpeg".to_owned()
+        } else {
+            String::new()
+        },
+        thumbnail: with_thumbnail.then(|| Box::new(attachment(&format!("{name}-thumb"), false))),
+    }
+}
+
+fn bodies() -> Vec<(&'static str, Body)> {
+    let call_id = seed16("event/call");
+    vec![
+        (
+            "text",
+            Body::Text {
+                text: "Hello, Quietwire ✓".to_owned(),
+                reply_to: None,
+            },
+        ),
+        (
+            "text-reply",
+            Body::Text {
+                text: "yes".to_owned(),
+                reply_to: Some(seed16("event/earlier")),
+            },
+        ),
+        ("attachment", Body::Attachment(attachment("photo", true))),
+        (
+            "call-offer",
+            Body::CallOffer {
+                call_id,
+                payload: b"v=0 (opaque offer)".to_vec(),
+            },
+        ),
+        (
+            "call-answer",
+            Body::CallAnswer {
+                call_id,
+                payload: b"v=0 (opaque answer)".to_vec(),
+            },
+        ),
+        (
+            "call-candidate",
+            Body::CallCandidate {
+                call_id,
+                payload: b"candidate (opaque)".to_vec(),
+            },
+        ),
+        ("call-hangup", Body::CallHangup { call_id, reason: 0 }),
+        (
+            "profile-update",
+            Body::ProfileUpdate {
+                display_name: Some("Ada".to_owned()),
+                avatar: Some(attachment("avatar", false)),
+            },
+        ),
+        (
+            "receipt-delivered",
+            Body::ReceiptDelivered {
+                ids: vec![seed16("event/m1"), seed16("event/m2")],
+            },
+        ),
+        (
+            "receipt-read",
+            Body::ReceiptRead {
+                ids: vec![seed16("event/m1")],
+            },
+        ),
+        (
+            "mailbox-announcement",
+            Body::MailboxAnnouncement {
+                mailbox: seed32("event/new-mailbox"),
+                relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+                valid_from: 1_900_000_000,
+            },
+        ),
+        ("wake-up", Body::WakeUp),
+        ("session-reset", Body::SessionReset { reason: 1 }),
+    ]
+}
+
+fn raw(kind: u64, critical: bool, body: Value, extra: &[(Int, Value)]) -> Vec<u8> {
+    let mut map: BTreeMap<Int, Value> = extra.iter().cloned().collect();
+    map.insert(Int::uint(1), Value::uint(1));
+    map.insert(Int::uint(2), Value::uint(kind));
+    map.insert(Int::uint(3), Value::from(&seed16("event/raw")[..]));
+    map.insert(Int::uint(4), Value::Bool(critical));
+    map.insert(Int::uint(5), body);
+    cbor::encode(&Value::Map(map))
+}
+
+fn body_map(fields: &[(u64, Value)]) -> Value {
+    Value::Map(
+        fields
+            .iter()
+            .map(|(k, v)| (Int::uint(*k), v.clone()))
+            .collect(),
+    )
+}
+
+/// Generates `event.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<EventGroup>, String> {
+    let mut ids = Ids::default();
+    let mut tests = Vec::new();
+    let valid = |ids: &mut Ids,
+                 slug: &str,
+                 comment: &str,
+                 f: &[&str],
+                 bytes: Vec<u8>|
+     -> Result<EventTest, String> {
+        let event = Event::from_bytes(&bytes).map_err(|e| format!("event {slug}: {e}"))?;
+        if event.to_bytes().map_err(|e| e.to_string())? != bytes {
+            return Err(format!("event {slug}: does not re-encode"));
+        }
+        Ok(EventTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            event: bytes,
+            kind: Some(event.body().kind_id()),
+            message_id: Some(event.id().to_vec()),
+            critical: Some(event.critical()),
+            known: Some(event.body().kind().is_some()),
+            result: Outcome::Valid,
+            error_class: None,
+        })
+    };
+    for (slug, body) in bodies() {
+        let event = Event::with_id(seed16(&format!("event/{slug}/id")), body);
+        let bytes = event.to_bytes().map_err(|e| e.to_string())?;
+        tests.push(valid(
+            &mut ids,
+            slug,
+            "a registered kind",
+            &["Kind"],
+            bytes,
+        )?);
+    }
+    let unknown_body = body_map(&[(1, Value::from("from the future"))]);
+    tests.push(valid(
+        &mut ids,
+        "unknown-kind-ignored",
+        "kind 4000, not critical: decoded and ignored",
+        &["UnknownKind"],
+        raw(4000, false, unknown_body.clone(), &[]),
+    )?);
+    tests.push(valid(
+        &mut ids,
+        "extension-kept",
+        "a negative key at the top level",
+        &["Extension"],
+        raw(
+            11,
+            false,
+            body_map(&[]),
+            &[(Int::nint(0), Value::from("x"))],
+        ),
+    )?);
+
+    let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
+        match Event::from_bytes(&bytes) {
+            Err(e) if e.class().as_str() == class => {}
+            other => return Err(format!("event {slug}: expected {class}, got {other:?}")),
+        }
+        tests.push(EventTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            event: bytes,
+            kind: None,
+            message_id: None,
+            critical: None,
+            known: None,
+            result: Outcome::Invalid,
+            error_class: Some(class.to_owned()),
+        });
+        Ok(())
+    };
+    let st = &["Structure"];
+    invalid(
+        "unknown-kind-critical",
+        "kind 4000, critical: refused",
+        &["UnknownKind"],
+        raw(4000, true, unknown_body, &[]),
+        "event.unknown_critical",
+    )?;
+    invalid(
+        "kind-0",
+        "the reserved kind 0",
+        st,
+        raw(0, false, body_map(&[]), &[]),
+        "event.kind",
+    )?;
+    invalid(
+        "text-missing",
+        "a text event without its text",
+        st,
+        raw(1, false, body_map(&[]), &[]),
+        "schema.missing_field",
+    )?;
+    invalid(
+        "text-not-text",
+        "the text as a byte string",
+        st,
+        raw(1, false, body_map(&[(1, Value::from(&b"hi"[..]))]), &[]),
+        "schema.wrong_type",
+    )?;
+    invalid(
+        "text-unknown-body-key",
+        "body key 3 is not defined for text",
+        st,
+        raw(
+            1,
+            false,
+            body_map(&[(1, Value::from("hi")), (3, Value::uint(0))]),
+            &[],
+        ),
+        "schema.unknown_critical",
+    )?;
+    invalid(
+        "receipt-empty",
+        "a receipt for no message",
+        st,
+        raw(8, false, body_map(&[(1, Value::Array(Vec::new()))]), &[]),
+        "schema.length",
+    )?;
+    invalid(
+        "receipt-short-id",
+        "a 15-byte message id",
+        st,
+        raw(
+            9,
+            false,
+            body_map(&[(1, Value::Array(vec![Value::from(&[0u8; 15][..])]))]),
+            &[],
+        ),
+        "schema.length",
+    )?;
+    invalid(
+        "announcement-bad-hint",
+        "a mailbox announcement with an ftp:// relay hint",
+        st,
+        raw(
+            10,
+            false,
+            body_map(&[
+                (1, Value::from(&[0u8; 32][..])),
+                (2, Value::Array(vec![Value::from("ftp://relay")])),
+                (3, Value::uint(0)),
+            ]),
+            &[],
+        ),
+        "invite.relay_hint",
+    )?;
+    invalid(
+        "thumbnail-of-thumbnail",
+        "a thumbnail with a media type (key 5)",
+        st,
+        raw(
+            2,
+            false,
+            body_map(&[
+                (1, Value::from("blob/a")),
+                (2, Value::from(&[1u8; 32][..])),
+                (3, Value::from(&[2u8; 32][..])),
+                (4, Value::uint(1)),
+                (5, Value::from("image/png")),
+                (
+                    6,
+                    body_map(&[
+                        (1, Value::from("blob/t")),
+                        (2, Value::from(&[3u8; 32][..])),
+                        (3, Value::from(&[4u8; 32][..])),
+                        (4, Value::uint(1)),
+                        (5, Value::from("image/png")),
+                    ]),
+                ),
+            ]),
+            &[],
+        ),
+        "schema.unknown_critical",
+    )?;
+    invalid(
+        "body-not-a-map",
+        "a wake-up whose body is an array",
+        st,
+        raw(11, false, Value::Array(Vec::new()), &[]),
+        "schema.wrong_type",
+    )?;
+    invalid(
+        "id-short",
+        "a 15-byte message id",
+        st,
+        {
+            let mut map = BTreeMap::new();
+            map.insert(Int::uint(1), Value::uint(1));
+            map.insert(Int::uint(2), Value::uint(11));
+            map.insert(Int::uint(3), Value::from(&[0u8; 15][..]));
+            map.insert(Int::uint(4), Value::Bool(false));
+            map.insert(Int::uint(5), body_map(&[]));
+            cbor::encode(&Value::Map(map))
+        },
+        "schema.length",
+    )?;
+    invalid(
+        "critical-missing",
+        "no critical flag",
+        st,
+        {
+            let mut map = BTreeMap::new();
+            map.insert(Int::uint(1), Value::uint(1));
+            map.insert(Int::uint(2), Value::uint(11));
+            map.insert(Int::uint(3), Value::from(&[0u8; 16][..]));
+            map.insert(Int::uint(5), body_map(&[]));
+            cbor::encode(&Value::Map(map))
+        },
+        "schema.missing_field",
+    )?;
+    Ok(file(
+        "event",
+        &[
+            "Events inside the ratchet (spec/07-envelope.md, events).",
+            "event-decode: decode `event`; a valid one gives kind, messageId, critical and known (false: ignore it) and re-encodes to the same bytes.",
+        ],
+        FLAGS,
+        vec![EventGroup::Decode {
+            comment: "Every kind, unknown kinds, refusals.".to_owned(),
+            tests,
+        }],
+    ))
+}
