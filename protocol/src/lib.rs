@@ -17,6 +17,7 @@
 //! | [`handshake`] | `spec/05-handshake.md` |
 //! | [`ratchet`] | `spec/06-ratchet.md` |
 //! | [`envelope`], [`event`] | `spec/07-envelope.md` |
+//! | [`session`] | chapters 5 to 7 together: the API an application drives |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
 //! `spec/14-registries.md`; the test vectors name these classes.
@@ -49,6 +50,7 @@ pub mod label;
 pub mod ratchet;
 pub mod safety;
 mod schema;
+pub mod session;
 pub mod suite;
 mod time;
 

@@ -265,6 +265,23 @@ impl Ratchet {
         Ok(pending.plaintext)
     }
 
+    /// Decrypts one message and hands the plaintext to `accept`; the state advances only
+    /// if `accept` succeeds too, so a caller that refuses authentic content (bad padding, a
+    /// malformed event) leaves the session exactly as before.
+    ///
+    /// # Errors
+    /// As [`Ratchet::decrypt`], then whatever `accept` returns.
+    pub fn decrypt_then<T>(
+        &mut self,
+        message: &[u8],
+        accept: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
+        let pending = self.prepare(message)?;
+        let value = accept(&pending.plaintext)?;
+        self.commit(pending.commit);
+        Ok(value)
+    }
+
     fn prepare(&self, message: &[u8]) -> Result<Pending> {
         if message.len() < OVERHEAD {
             return Err(ErrorClass::RatchetFormat.into());

@@ -1,0 +1,286 @@
+//! A session with one contact: the sans-io API above the handshake, the ratchet, envelopes
+//! and events (`spec/05-handshake.md`, `spec/06-ratchet.md`, `spec/07-envelope.md`).
+//!
+//! Call order:
+//!
+//! 1. Start: the acceptor calls [`crate::handshake::initiate`], sends its message in an
+//!    envelope to the invite's bootstrap mailbox and keeps
+//!    [`Session::new`]`(initiated.ratchet, invite mailbox)`; the inviter calls
+//!    [`crate::handshake::PendingInvite::accept`] and keeps
+//!    [`Session::new`]`(accepted.ratchet, accepted.mailbox)`.
+//! 2. Send: [`Session::seal`] an [`Event`] to envelope bytes for the peer's mailbox, with an
+//!    injected RNG. The responder can send after its first successful [`Session::open`].
+//! 3. Receive: [`Session::open`] the blob of an envelope fetched from one's own mailbox.
+//!    On any error the session is unchanged.
+//! 4. Persist: [`Session::snapshot`] after every change, encrypted at rest by the caller;
+//!    [`Session::restore`] on start. Never encrypt from an older snapshot than the newest
+//!    one used (spec RAT-10).
+//!
+//! ```
+//! use quietwire::UnixTime;
+//! use quietwire::envelope::Envelope;
+//! use quietwire::event::{Body, Event};
+//! use quietwire::handshake::{self, PendingInvite};
+//! use quietwire::identity::DeviceKeys;
+//! use quietwire::invite::{Invite, InviteParams};
+//! use quietwire::session::Session;
+//! use quietwire::suite::{Suite, SuitePolicy};
+//! # use rand_core::{TryCryptoRng, TryRng};
+//! # struct Counter(u8);
+//! # impl TryRng for Counter {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(7) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(7) }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+//! #         for b in dst { self.0 = self.0.wrapping_add(1); *b = self.0; }
+//! #         Ok(())
+//! #     }
+//! # }
+//! # impl TryCryptoRng for Counter {}
+//! # let mut rng = Counter(0);
+//! # let now = UnixTime(1_900_000_000);
+//! # let inviter = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! # let params = InviteParams {
+//! #     relay_hints: vec!["wss://relay.example".to_owned()],
+//! #     mailbox: [1; 32],
+//! #     expires: UnixTime(now.0 + 3600),
+//! #     single_use: true,
+//! # };
+//! # let (invite, secrets) = Invite::create(inviter.identity(), Suite::X25519, params, &mut rng);
+//! # let mut pending = PendingInvite::new(invite.clone(), secrets);
+//! # let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let started = handshake::initiate(&invite, &acceptor, 0, [2; 32], &mut rng)?;
+//! let accepted = pending.accept(&started.message, now, &SuitePolicy::ALL)?;
+//! let mut alice = Session::new(started.ratchet, *invite.invite().mailbox());
+//! let mut bob = Session::new(accepted.ratchet, accepted.mailbox);
+//!
+//! let hello = Event::new(Body::Text { text: "hello".into(), reply_to: None }, &mut rng);
+//! let bytes = alice.seal(&hello, &mut rng)?;
+//! let envelope = Envelope::from_bytes(&bytes)?; // what the relay stores
+//! assert_eq!(envelope.mailbox(), &[1; 32]);
+//! assert_eq!(bob.open(envelope.blob())?, hello);
+//!
+//! let snapshot = bob.snapshot();
+//! let mut bob = Session::restore(&snapshot)?;
+//! let reply = Event::new(Body::WakeUp, &mut rng);
+//! let bytes = bob.seal(&reply, &mut rng)?;
+//! assert_eq!(alice.open(Envelope::from_bytes(&bytes)?.blob())?, reply);
+//! # Ok::<(), quietwire::Error>(())
+//! ```
+
+use core::fmt;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::cbor::{self, Limits, Value};
+use crate::envelope::{self, Envelope};
+use crate::error::Result;
+use crate::event::Event;
+use crate::ratchet::{self, MAX_SNAPSHOT, Ratchet};
+use crate::schema::{self, Fields};
+
+/// Largest session snapshot: a ratchet snapshot and the fixed fields.
+pub const MAX_SESSION_SNAPSHOT: usize = MAX_SNAPSHOT + 128;
+
+const LIMITS: Limits = Limits {
+    max_input: MAX_SESSION_SNAPSHOT,
+    max_depth: 1,
+    max_string: MAX_SNAPSHOT as u64,
+    max_items: 8,
+};
+
+mod key {
+    pub(super) const RATCHET: u64 = 2;
+    pub(super) const PEER_MAILBOX: u64 = 3;
+    pub(super) const KNOWN: &[u64] = &[1, RATCHET, PEER_MAILBOX];
+}
+
+/// One side of a session with one contact.
+#[derive(Clone)]
+pub struct Session {
+    ratchet: Ratchet,
+    peer_mailbox: [u8; 32],
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("ratchet", &self.ratchet)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A session over `ratchet` that sends to `peer_mailbox`.
+    pub fn new(ratchet: Ratchet, peer_mailbox: [u8; 32]) -> Session {
+        Session {
+            ratchet,
+            peer_mailbox,
+        }
+    }
+
+    /// Where sealed envelopes go.
+    pub const fn peer_mailbox(&self) -> &[u8; 32] {
+        &self.peer_mailbox
+    }
+
+    /// Switches to the mailbox a peer announced (a mailbox-announcement event, once its
+    /// `valid_from` has passed).
+    pub fn set_peer_mailbox(&mut self, mailbox: [u8; 32]) {
+        self.peer_mailbox = mailbox;
+    }
+
+    /// Whether [`Session::seal`] can send (the responder cannot before its first receipt).
+    pub fn can_send(&self) -> bool {
+        self.ratchet.can_send()
+    }
+
+    /// Encodes, pads and encrypts `event`, and wraps it in an envelope for the peer's
+    /// mailbox. On error nothing changes.
+    ///
+    /// # Errors
+    /// `envelope.too_large` for an event that fits no bucket; the ratchet's misuse classes
+    /// (`ratchet.no_sending_chain`, `ratchet.exhausted`).
+    pub fn seal<R: CryptoRng + ?Sized>(&mut self, event: &Event, rng: &mut R) -> Result<Vec<u8>> {
+        let bytes = Zeroizing::new(event.to_bytes()?);
+        let padded = Zeroizing::new(envelope::pad(&bytes, ratchet::OVERHEAD)?);
+        let blob = self.ratchet.encrypt(&padded, rng)?;
+        Ok(Envelope::new(self.peer_mailbox, blob)?.to_bytes())
+    }
+
+    /// Decrypts the blob of an envelope from one's own mailbox to its event. On any error
+    /// the session is exactly as before.
+    ///
+    /// # Errors
+    /// The ratchet's classes (`ratchet.*`, `key.*`), then `envelope.padding`, then the
+    /// event's (`cbor.*`, `schema.*`, `event.*`).
+    pub fn open(&mut self, blob: &[u8]) -> Result<Event> {
+        self.ratchet
+            .decrypt_then(blob, |padded| Event::from_bytes(envelope::unpad(padded)?))
+    }
+
+    /// The canonical snapshot: the ratchet's snapshot and the peer's mailbox. It holds
+    /// every secret of the session: store it only encrypted.
+    pub fn snapshot(&self) -> Zeroizing<Vec<u8>> {
+        let ratchet = self.ratchet.snapshot();
+        Zeroizing::new(cbor::encode(&schema::build_map(
+            vec![
+                (key::RATCHET, Value::from(ratchet.as_slice())),
+                (key::PEER_MAILBOX, Value::from(&self.peer_mailbox[..])),
+            ],
+            &Default::default(),
+        )))
+    }
+
+    /// Restores a session from [`Session::snapshot`].
+    ///
+    /// # Errors
+    /// `cbor.*` and `schema.*` for a malformed snapshot (closed: no extension keys); the
+    /// ratchet snapshot's classes.
+    pub fn restore(snapshot: &[u8]) -> Result<Session> {
+        let mut f = Fields::closed(cbor::decode(snapshot, &LIMITS)?, key::KNOWN)?;
+        let ratchet = Zeroizing::new(f.bytes(key::RATCHET)?);
+        let peer_mailbox = f.bytes_exact::<32>(key::PEER_MAILBOX)?;
+        Ok(Session {
+            ratchet: Ratchet::from_snapshot(&ratchet)?,
+            peer_mailbox,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorClass;
+    use crate::event::Body;
+    use crate::keys::X25519Secret;
+    use crate::ratchet::tests::TestRng;
+
+    fn pair() -> (Session, Session, Ratchet, TestRng) {
+        let key = X25519Secret::from_bytes(&[7; 32]);
+        let a = Ratchet::initiator(&[1; 32], *key.public(), &[2; 32]);
+        let b = Ratchet::responder(&[1; 32], key, &[2; 32]);
+        let raw = a.clone();
+        (
+            Session::new(a, [8; 32]),
+            Session::new(b, [9; 32]),
+            raw,
+            TestRng(0),
+        )
+    }
+
+    fn text(t: &str, rng: &mut TestRng) -> Event {
+        Event::new(
+            Body::Text {
+                text: t.to_owned(),
+                reply_to: None,
+            },
+            rng,
+        )
+    }
+
+    #[test]
+    fn events_travel_both_ways_in_bucketed_envelopes() {
+        let (mut a, mut b, _, mut rng) = pair();
+        assert!(!b.can_send());
+        for round in 0..3 {
+            let e = text(&format!("a{round}"), &mut rng);
+            let env = Envelope::from_bytes(&a.seal(&e, &mut rng).unwrap()).unwrap();
+            assert_eq!(env.mailbox(), &[8; 32]);
+            assert_eq!(env.blob().len(), envelope::MIN_BUCKET);
+            assert_eq!(b.open(env.blob()).unwrap(), e);
+            let r = text(&"r".repeat(1000), &mut rng);
+            let env = Envelope::from_bytes(&b.seal(&r, &mut rng).unwrap()).unwrap();
+            assert_eq!(env.blob().len(), 1152);
+            assert_eq!(a.open(env.blob()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn refused_content_changes_nothing() {
+        let (_, mut b, mut raw, mut rng) = pair();
+        // Authentic but unpadded: the ratchet opens it, the session refuses it.
+        let unpadded = raw.encrypt(&[1, 2, 3], &mut rng).unwrap();
+        let before = b.snapshot();
+        assert_eq!(
+            b.open(&unpadded).unwrap_err().class(),
+            ErrorClass::EnvelopePadding
+        );
+        assert_eq!(b.snapshot(), before);
+        // Authentic, padded, but not an event.
+        let padded = envelope::pad(&[0xfe], ratchet::OVERHEAD).unwrap();
+        let junk = raw.encrypt(&padded, &mut rng).unwrap();
+        assert_eq!(
+            b.open(&junk).unwrap_err().class(),
+            ErrorClass::CborAdditionalInfo
+        );
+        assert_eq!(b.snapshot(), before);
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_are_closed() {
+        let (a, _, _, _) = pair();
+        let snapshot = a.snapshot();
+        let restored = Session::restore(&snapshot).unwrap();
+        assert_eq!(restored.snapshot(), snapshot);
+        let mut bad = snapshot.to_vec();
+        bad.push(0);
+        assert_eq!(
+            Session::restore(&bad).unwrap_err().class(),
+            ErrorClass::CborTrailing
+        );
+    }
+
+    #[test]
+    fn too_large_events_are_refused_before_anything_changes() {
+        let (mut a, _, _, mut rng) = pair();
+        let before = a.snapshot();
+        let big = text(&"x".repeat(70_000), &mut rng);
+        assert_eq!(
+            a.seal(&big, &mut rng).unwrap_err().class(),
+            ErrorClass::EnvelopeTooLarge
+        );
+        assert_eq!(a.snapshot(), before);
+    }
+}
