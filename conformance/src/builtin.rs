@@ -277,6 +277,34 @@ impl Implementation for Builtin {
         })
     }
 
+    fn mailbox_prove(
+        &mut self,
+        seed: &[u8],
+        challenge: &[u8],
+        operation: u64,
+    ) -> OpResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let key = quietwire::mailbox::MailboxKey::from_seed(&key32(seed)?);
+        let op = quietwire::mailbox::Operation::from_code(operation)
+            .ok_or_else(|| bad_input("operation"))?;
+        Ok((
+            key.public().as_bytes().to_vec(),
+            key.id().to_vec(),
+            key.prove(&key32(challenge)?, op),
+        ))
+    }
+
+    fn mailbox_verify(
+        &mut self,
+        mailbox: &[u8],
+        challenge: &[u8],
+        operation: u64,
+        proof: &[u8],
+    ) -> OpResult<()> {
+        let op = quietwire::mailbox::Operation::from_code(operation)
+            .ok_or_else(|| bad_input("operation"))?;
+        quietwire::mailbox::verify(&key32(mailbox)?, &key32(challenge)?, op, proof).map_err(err)
+    }
+
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {
         let invite = SignedInvite::from_bytes(input.invite, UnixTime(0), &SuitePolicy::ALL)
             .map_err(|_| bad_input("invite"))?;

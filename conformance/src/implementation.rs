@@ -261,6 +261,34 @@ pub trait Implementation {
         })
     }
 
+    /// The mailbox key of `seed`: (public key, mailbox id, proof for `challenge` and the
+    /// operation code).
+    fn mailbox_prove(
+        &mut self,
+        seed: &[u8],
+        challenge: &[u8],
+        operation: u64,
+    ) -> OpResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let _ = (seed, challenge, operation);
+        Err(Failure::Unimplemented {
+            feature: "mailbox".to_owned(),
+        })
+    }
+
+    /// Verifies a proof of control.
+    fn mailbox_verify(
+        &mut self,
+        mailbox: &[u8],
+        challenge: &[u8],
+        operation: u64,
+        proof: &[u8],
+    ) -> OpResult<()> {
+        let _ = (mailbox, challenge, operation, proof);
+        Err(Failure::Unimplemented {
+            feature: "mailbox".to_owned(),
+        })
+    }
+
     /// The acceptor's handshake for `invite` with device keys from seeds; the RNG yields
     /// exactly `randomness`. Returns (message, transcript hash, initiator snapshot).
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
     cbor, device_record, did_key, envelope, event, handshake, hpke, invite, invite_encoding,
-    safety_code,
+    mailbox, safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
@@ -28,6 +28,7 @@ pub const FILES: &[&str] = &[
     "ratchet.json",
     "envelope.json",
     "event.json",
+    "mailbox.json",
 ];
 
 /// Loads and runs every vector file in `dir`.
@@ -54,6 +55,7 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "handshake.json" => run_file(&text, imp, run_handshake)?,
             "envelope.json" => run_file(&text, imp, run_envelope)?,
             "event.json" => run_file(&text, imp, run_event)?,
+            "mailbox.json" => run_file(&text, imp, run_mailbox)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -452,6 +454,42 @@ fn run_event(group: &event::EventGroup, imp: &mut dyn Implementation, rec: &mut 
                     .or_else(|| hex_differs("re-encoding", &d.reencoded, &t.event))
             }),
         );
+    }
+}
+
+fn run_mailbox(group: &mailbox::MailboxGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use mailbox::MailboxGroup as G;
+    match group {
+        G::Prove { tests, .. } => {
+            for t in tests {
+                let seed = t.seed.clone().unwrap_or_default();
+                let r = imp
+                    .mailbox_prove(&seed, &t.challenge, t.operation)
+                    .and_then(|out| {
+                        imp.mailbox_verify(&out.1, &t.challenge, t.operation, &out.2)?;
+                        Ok(out)
+                    });
+                rec.record(
+                    "mailbox-prove",
+                    t,
+                    got(r, |(public, id, proof)| {
+                        hex_differs(
+                            "public key",
+                            public,
+                            &t.public_key.clone().unwrap_or_default(),
+                        )
+                        .or_else(|| hex_differs("mailbox id", id, &t.mailbox))
+                        .or_else(|| hex_differs("proof", proof, &t.proof))
+                    }),
+                );
+            }
+        }
+        G::Verify { tests, .. } => {
+            for t in tests {
+                let r = imp.mailbox_verify(&t.mailbox, &t.challenge, t.operation, &t.proof);
+                rec.record("mailbox-verify", t, got(r, |()| None));
+            }
+        }
     }
 }
 

@@ -165,6 +165,11 @@ error_classes! {
     HpkeDecapsulation = "hpke.decapsulation", Peer;
     /// An HPKE ciphertext that does not authenticate.
     HpkeOpen = "hpke.open", Peer;
+    /// A mailbox proof whose key is not the one the mailbox id commits to.
+    MailboxKey = "mailbox.key", Peer;
+    /// A mailbox proof whose signature does not verify for this mailbox, challenge and
+    /// operation.
+    MailboxProof = "mailbox.proof", Peer;
     /// A scanned safety-code QR that does not match the two identities.
     SafetyMismatch = "safety.mismatch", Peer;
     /// No header key of the session opens the message's header.

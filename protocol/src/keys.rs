@@ -54,9 +54,22 @@ impl IdentityKey {
     /// # Errors
     /// `identity.signature` if the signature does not verify.
     pub fn verify(&self, label: Label, body: &[u8], signature: &[u8; 64]) -> Result<()> {
+        self.verify_labeled(label, &[body], signature)
+    }
+
+    /// Verifies `signature` over the labeled input `[label, context...]`, strictly.
+    ///
+    /// # Errors
+    /// `identity.signature` if the signature does not verify.
+    pub fn verify_labeled(
+        &self,
+        label: Label,
+        context: &[&[u8]],
+        signature: &[u8; 64],
+    ) -> Result<()> {
         let signature = Signature::from_bytes(signature);
         self.key
-            .verify_strict(&label.input(&[body]), &signature)
+            .verify_strict(&label.input(context), &signature)
             .map_err(|_| ErrorClass::IdentitySignature.into())
     }
 }
@@ -106,8 +119,13 @@ impl IdentityKeyPair {
 
     /// Signs the labeled input `[label, body]`.
     pub fn sign(&self, label: Label, body: &[u8]) -> [u8; 64] {
+        self.sign_labeled(label, &[body])
+    }
+
+    /// Signs the labeled input `[label, context...]`.
+    pub fn sign_labeled(&self, label: Label, context: &[&[u8]]) -> [u8; 64] {
         use ed25519_dalek::Signer as _;
-        self.signing.sign(&label.input(&[body])).to_bytes()
+        self.signing.sign(&label.input(context)).to_bytes()
     }
 }
 

@@ -41,11 +41,15 @@ pub enum Label {
     HandshakeSignature,
     /// HKDF `info` deriving the session secret from the exporter and the DH.
     HandshakeSession,
+    /// Hash input of a mailbox id.
+    MailboxId,
+    /// Ed25519 signature input of a proof of control of a mailbox.
+    MailboxProof,
 }
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 15] = [
+    pub const ALL: [Label; 17] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::SafetyCode,
@@ -61,6 +65,8 @@ impl Label {
         Label::HandshakeTranscript,
         Label::HandshakeSignature,
         Label::HandshakeSession,
+        Label::MailboxId,
+        Label::MailboxProof,
     ];
 
     /// The label string of the registry.
@@ -81,6 +87,8 @@ impl Label {
             Label::HandshakeTranscript => "quietwire/v1/handshake-transcript",
             Label::HandshakeSignature => "quietwire/v1/handshake-signature",
             Label::HandshakeSession => "quietwire/v1/handshake-session",
+            Label::MailboxId => "quietwire/v1/mailbox-id",
+            Label::MailboxProof => "quietwire/v1/mailbox-proof",
         }
     }
 

@@ -17,6 +17,7 @@
 //! | [`handshake`] | `spec/05-handshake.md` |
 //! | [`ratchet`] | `spec/06-ratchet.md` |
 //! | [`envelope`], [`event`] | `spec/07-envelope.md` |
+//! | [`mailbox`] | `spec/08-mailboxes-and-relay.md` |
 //! | [`session`] | chapters 5 to 7 together: the API an application drives |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
@@ -47,6 +48,7 @@ pub mod identity;
 pub mod invite;
 pub mod keys;
 pub mod label;
+pub mod mailbox;
 pub mod ratchet;
 pub mod safety;
 mod schema;

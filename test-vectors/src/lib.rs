@@ -66,6 +66,7 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
         ("ratchet.json", to_json(&families::ratchet::generate()?)?),
         ("envelope.json", to_json(&families::envelope::generate()?)?),
         ("event.json", to_json(&families::event::generate()?)?),
+        ("mailbox.json", to_json(&families::mailbox::generate()?)?),
         (
             "handshake.json",
             to_json(&families::handshake::generate()?)?,

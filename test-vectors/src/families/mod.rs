@@ -9,6 +9,7 @@ pub mod handshake;
 pub mod hpke;
 pub mod invite;
 pub mod invite_encoding;
+pub mod mailbox;
 pub mod material;
 pub mod ratchet;
 pub mod safety_code;

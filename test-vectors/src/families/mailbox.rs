@@ -1,0 +1,402 @@
+//! `mailbox.json`: mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::material as m;
+use super::{FlagDef, Ids, file, flags};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use crate::raw;
+use crate::seeds::seed32;
+use quietwire::label::Label;
+use quietwire::mailbox::{self, MailboxKey, Operation};
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum MailboxGroup {
+    /// From `seed`, derive `publicKey` and `mailbox`, prove `operation` for `challenge`;
+    /// the proof must equal `proof` and verify.
+    #[serde(rename = "mailbox-prove", rename_all = "camelCase")]
+    Prove {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<MailboxTest>,
+    },
+    /// Verify `proof` for `mailbox`, `challenge` and `operation`.
+    #[serde(rename = "mailbox-verify", rename_all = "camelCase")]
+    Verify {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<MailboxTest>,
+    },
+}
+
+/// One mailbox test.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MailboxTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The mailbox key's seed (prove only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub seed: Option<Vec<u8>>,
+    /// The mailbox key's public key (prove only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub public_key: Option<Vec<u8>>,
+    /// The mailbox id.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub mailbox: Vec<u8>,
+    /// The relay's challenge.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub challenge: Vec<u8>,
+    /// The operation code: 1 fetch, 2 delete, 3 subscribe.
+    pub operation: u64,
+    /// The proof.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub proof: Vec<u8>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(MailboxTest);
+
+impl Group for MailboxGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            MailboxGroup::Prove { tests, .. } | MailboxGroup::Verify { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    (
+        "Valid",
+        BugType::Basic,
+        &["MBX-01", "MBX-02"],
+        "A mailbox id and a proof of control made as specified.",
+    ),
+    (
+        "Binding",
+        BugType::AuthBypass,
+        &["MBX-02", "MBX-03"],
+        "A proof for another challenge, operation or mailbox must not verify.",
+    ),
+    (
+        "Malleability",
+        BugType::Malleability,
+        &["MBX-03", "SUI-05"],
+        "S not reduced modulo L.",
+    ),
+    (
+        "Key",
+        BugType::AuthBypass,
+        &["MBX-03", "SUI-04"],
+        "The proof's public key fails Ed25519 key validation.",
+    ),
+    (
+        "Structure",
+        BugType::Basic,
+        &["MBX-02", "MBX-03"],
+        "A proof outside its schema.",
+    ),
+];
+
+fn proof_bytes(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = entries
+        .iter()
+        .map(|(k, v)| (raw::key(*k), v.clone()))
+        .collect();
+    pairs.sort();
+    raw::map(&pairs)
+}
+
+/// Generates `mailbox.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
+    let mut ids = Ids::default();
+    let mut proves = Vec::new();
+    for (name, op) in [
+        ("fetch", Operation::Fetch),
+        ("delete", Operation::Delete),
+        ("subscribe", Operation::Subscribe),
+    ] {
+        let seed = seed32(&format!("mailbox/{name}/seed"));
+        let key = MailboxKey::from_seed(&seed);
+        let challenge = seed32(&format!("mailbox/{name}/challenge"));
+        let proof = key.prove(&challenge, op);
+        mailbox::verify(key.id(), &challenge, op, &proof)
+            .map_err(|e| format!("mailbox {name}: {e}"))?;
+        proves.push(MailboxTest {
+            tc_id: ids.next_id(),
+            slug: format!("prove-{name}"),
+            comment: format!("a proof for {name}"),
+            flags: flags(&["Valid"]),
+            seed: Some(seed.to_vec()),
+            public_key: Some(key.public().as_bytes().to_vec()),
+            mailbox: key.id().to_vec(),
+            challenge: challenge.to_vec(),
+            operation: u64::from(op.code()),
+            proof,
+            result: Outcome::Valid,
+            error_class: None,
+        });
+    }
+
+    let key = MailboxKey::from_seed(&seed32("mailbox/verify/seed"));
+    let other = MailboxKey::from_seed(&seed32("mailbox/verify/other"));
+    let challenge = seed32("mailbox/verify/challenge");
+    let good = key.prove(&challenge, Operation::Fetch);
+    let pk = key.public().as_bytes().to_vec();
+    let (_, signer) = m::identity("mailbox/verify/seed-signer");
+    let mut verifies = Vec::new();
+    let mut case = |slug: &str,
+                    comment: &str,
+                    f: &[&str],
+                    mailbox_id: &[u8; 32],
+                    chal: &[u8; 32],
+                    op: Operation,
+                    proof: Vec<u8>,
+                    class: Option<&str>|
+     -> Result<(), String> {
+        let got = mailbox::verify(mailbox_id, chal, op, &proof);
+        match (&got, class) {
+            (Ok(()), None) => {}
+            (Err(e), Some(c)) if e.class().as_str() == c => {}
+            _ => return Err(format!("mailbox {slug}: expected {class:?}, got {got:?}")),
+        }
+        verifies.push(MailboxTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            seed: None,
+            public_key: None,
+            mailbox: mailbox_id.to_vec(),
+            challenge: chal.to_vec(),
+            operation: u64::from(op.code()),
+            proof,
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            error_class: class.map(str::to_owned),
+        });
+        Ok(())
+    };
+    let id = *key.id();
+    case(
+        "valid",
+        "the owner's proof",
+        &["Valid"],
+        &id,
+        &challenge,
+        Operation::Fetch,
+        good.clone(),
+        None,
+    )?;
+    let b = &["Binding"];
+    case(
+        "other-challenge",
+        "a proof for an earlier challenge",
+        b,
+        &id,
+        &seed32("mailbox/verify/old-challenge"),
+        Operation::Fetch,
+        good.clone(),
+        Some("mailbox.proof"),
+    )?;
+    case(
+        "other-operation-delete",
+        "a fetch proof presented for delete",
+        b,
+        &id,
+        &challenge,
+        Operation::Delete,
+        good.clone(),
+        Some("mailbox.proof"),
+    )?;
+    case(
+        "other-operation-subscribe",
+        "a fetch proof presented for subscribe",
+        b,
+        &id,
+        &challenge,
+        Operation::Subscribe,
+        good.clone(),
+        Some("mailbox.proof"),
+    )?;
+    case(
+        "other-mailbox",
+        "a valid proof for another mailbox",
+        b,
+        other.id(),
+        &challenge,
+        Operation::Fetch,
+        good.clone(),
+        Some("mailbox.key"),
+    )?;
+    // The key of the proof hashes to the mailbox, but another key signed.
+    case(
+        "wrong-signer",
+        "the mailbox's key with a signature by another key",
+        b,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (
+                3,
+                raw::bstr(&signer.sign_labeled(Label::MailboxProof, &[&id, &challenge, &[1]])),
+            ),
+        ]),
+        Some("mailbox.proof"),
+    )?;
+    let real_sig: [u8; 64] = good
+        .get(good.len() - 64..)
+        .and_then(|s| s.try_into().ok())
+        .ok_or("signature")?;
+    case(
+        "malleated-s",
+        "S + L",
+        &["Malleability"],
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&m::malleate_s(&real_sig))),
+        ]),
+        Some("mailbox.proof"),
+    )?;
+    let low = m::ed25519_order_8();
+    case(
+        "key-low-order",
+        "a public key of order 8",
+        &["Key"],
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&low)),
+            (3, raw::bstr(&real_sig)),
+        ]),
+        Some("key.low_order"),
+    )?;
+    case(
+        "key-noncanonical",
+        "a non-canonical public key encoding",
+        &["Key"],
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&m::ed25519_noncanonical())),
+            (3, raw::bstr(&real_sig)),
+        ]),
+        Some("key.noncanonical"),
+    )?;
+    let s = &["Structure"];
+    case(
+        "version-2",
+        "proof version 2",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 2)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&real_sig)),
+        ]),
+        Some("schema.version"),
+    )?;
+    case(
+        "extension",
+        "proofs are closed: a negative key is refused",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&real_sig)),
+            (-1, raw::head(0, 0)),
+        ]),
+        Some("schema.unknown_critical"),
+    )?;
+    case(
+        "signature-63",
+        "a 63-byte signature",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(real_sig.get(..63).unwrap_or_default())),
+        ]),
+        Some("schema.length"),
+    )?;
+    case(
+        "trailing",
+        "a byte after the proof",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        [good.clone(), vec![0]].concat(),
+        Some("cbor.trailing"),
+    )?;
+
+    Ok(file(
+        "mailbox",
+        &[
+            "Mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).",
+            "mailbox-prove: the mailbox key of `seed` has `publicKey` and id `mailbox`; its proof for `challenge` and `operation` must equal `proof` (Ed25519 signatures are deterministic) and verify.",
+            "mailbox-verify: verify `proof` for `mailbox`, `challenge` and `operation`.",
+        ],
+        FLAGS,
+        vec![
+            MailboxGroup::Prove {
+                comment: "Proofs of each operation.".to_owned(),
+                tests: proves,
+            },
+            MailboxGroup::Verify {
+                comment: "Verification.".to_owned(),
+                tests: verifies,
+            },
+        ],
+    ))
+}
