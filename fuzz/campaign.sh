@@ -31,7 +31,7 @@ cargo fuzz build -s "$sanitizer"
 
 run_one() {
   local target="$1" seconds="$2" sanitizer="$3"
-  mkdir -p "corpus/$target"
+  mkdir -p "corpus/$target" "regressions/$target"
   if cargo fuzz run -s "$sanitizer" "$target" "corpus/$target" "seeds/$target" "regressions/$target" \
       -- -max_total_time="$seconds" -print_final_stats=1 >"logs/$target.log" 2>&1; then
     outcome="no finding"
