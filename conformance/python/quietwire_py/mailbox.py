@@ -1,0 +1,72 @@
+"""Mailbox ids and proofs of control of spec/08-mailboxes-and-relay.md §8.1–§8.2
+(MBX-01 .. MBX-03)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from . import cbor, keys, structure
+from .errors import QuietwireError
+
+LABEL_ID = "quietwire/v1/mailbox-id"
+LABEL_PROOF = "quietwire/v1/mailbox-proof"
+# MBX-03: max_input = 256; the other limits are not stated, the generic ones (ENC-08) are used.
+LIMITS = cbor.Limits(max_input=256)
+
+FETCH, DELETE, SUBSCRIBE = 1, 2, 3
+OPERATIONS = (FETCH, DELETE, SUBSCRIBE)
+
+
+def mailbox_id(public_key: bytes) -> bytes:
+    """MBX-01."""
+    return hashlib.sha256(keys.labeled_input(LABEL_ID, public_key)).digest()
+
+
+def _proof_input(mailbox: bytes, challenge: bytes, operation: int) -> bytes:
+    if operation not in OPERATIONS:
+        raise ValueError(f"operation {operation}")
+    # MBX-02: `op` is one byte, a context item of the labeled input, so a 1-byte byte string
+    # (SUI-03: every context item is a byte string).
+    return keys.labeled_input(LABEL_PROOF, mailbox, challenge, bytes([operation]))
+
+
+@dataclass
+class MailboxKey:
+    seed: bytes
+    public_key: bytes
+    id: bytes
+
+
+def mailbox_key(seed: bytes) -> MailboxKey:
+    _, pk = keys.ed25519_keypair(seed)
+    return MailboxKey(bytes(seed), pk, mailbox_id(pk))
+
+
+def prove(seed: bytes, challenge: bytes, operation: int) -> bytes:
+    """MBX-02: the proof map {1: 1, 2: public key, 3: signature}."""
+    k = mailbox_key(seed)
+    sig = keys.ed25519_sign(seed, _proof_input(k.id, challenge, operation))
+    return cbor.encode({1: 1, 2: k.public_key, 3: sig})
+
+
+def verify(proof: bytes, mailbox: bytes, challenge: bytes, operation: int) -> bytes:
+    """MBX-03 in order; returns the proof's public key."""
+    m = cbor.decode(proof, LIMITS)
+    structure.check_top_level_map(m, (2, 3))
+    for k in m:
+        if k < 0:  # proofs are closed
+            raise QuietwireError("schema.unknown_critical", f"key {k}")
+    pk = structure.field_bstr(m, 2, "public key", 32)
+    sig = structure.field_bstr(m, 3, "signature", 64)
+    keys.check_ed25519_public_key(pk)
+    if not hmac.compare_digest(mailbox_id(pk), bytes(mailbox)):
+        raise QuietwireError("mailbox.key")
+    try:
+        keys.verify_strict(pk, _proof_input(bytes(mailbox), bytes(challenge), operation), sig)
+    except QuietwireError as e:
+        if e.error_class == "identity.signature":
+            raise QuietwireError("mailbox.proof") from None
+        raise
+    return pk
