@@ -422,16 +422,20 @@ fn events_match_the_cddl() {
 fn mailbox_proofs_match_the_cddl() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
-    for_tests("mailbox", &["mailbox-prove", "mailbox-verify"], |id, test| {
-        let proof = hex_field(test, "proof").unwrap();
-        if is_valid(test) {
-            tally.expect_match(&cddl, "mailbox-proof", &proof, &id);
-        } else if matches!(
-            test["errorClass"].as_str(),
-            Some("schema.version" | "schema.length")
-        ) {
-            tally.expect_mismatch(&cddl, "mailbox-proof", &proof, &id);
-        }
-    });
+    for_tests(
+        "mailbox",
+        &["mailbox-prove", "mailbox-verify"],
+        |id, test| {
+            let proof = hex_field(test, "proof").unwrap();
+            if is_valid(test) {
+                tally.expect_match(&cddl, "mailbox-proof", &proof, &id);
+            } else if matches!(
+                test["errorClass"].as_str(),
+                Some("schema.version" | "schema.length")
+            ) {
+                tally.expect_mismatch(&cddl, "mailbox-proof", &proof, &id);
+            }
+        },
+    );
     tally.finish(4);
 }
