@@ -38,15 +38,15 @@ impl Fields {
         Ok(fields)
     }
 
-    /// Like [`Fields::new`] for a map nested in a versioned structure (it has no version
-    /// key of its own): every non-negative key must be in `known`.
-    pub(crate) fn nested(value: Value, known: &[u64]) -> Result<Fields> {
+    /// A closed map nested in a versioned structure (it has no version key of its own):
+    /// every key must be in `known`; negative keys are refused like unknown critical ones.
+    pub(crate) fn nested_closed(value: Value, known: &[u64]) -> Result<Fields> {
         let Value::Map(map) = value else {
             return Err(ErrorClass::SchemaWrongType.into());
         };
         if map
             .keys()
-            .any(|k| k.as_u64().is_some_and(|k| !known.contains(&k)))
+            .any(|k| k.as_u64().is_none_or(|k| !known.contains(&k)))
         {
             return Err(ErrorClass::SchemaUnknownCritical.into());
         }

@@ -5,9 +5,8 @@ Check order (ENV-04): the event map per ENC-11 .. ENC-13 (keys 2 to 5 in key ord
 0 (``event.kind``), then the kind: a registered kind's body by ENV-05, an unregistered critical
 kind ``event.unknown_critical``, an unregistered non-critical kind accepted and ignored.
 
-Each body map (ENV-05) is checked like a top-level map without a version: first unknown
-non-negative keys over the whole map (``schema.unknown_critical``; negative keys are ignored
-extensions), then the defined fields in ascending key order (presence, type, length), then the
+Each body map (ENV-05) is closed and checked like a top-level map without a version: first
+any key not defined for it, negative ones included (``schema.unknown_critical``), then the defined fields in ascending key order (presence, type, length), then the
 contents of array fields. The spec says "checked in key order with the classes of ENC-13"; that
 unknown keys come first (ENC-13 step 2) is the reading taken here.
 """
@@ -66,7 +65,7 @@ def _map(v: Any, name: str) -> dict[int, Any]:
 
 def _unknown_keys(m: dict[int, Any], defined: set[int], name: str) -> None:
     for k in m:
-        if k >= 0 and k not in defined:
+        if k < 0 or k not in defined:
             raise QuietwireError("schema.unknown_critical", f"{name} key {k}")
 
 

@@ -213,7 +213,7 @@ impl AttachmentRef {
         } else {
             &[1, 2, 3, 4, 5, 6]
         };
-        let mut f = Fields::nested(value, known)?;
+        let mut f = Fields::nested_closed(value, known)?;
         let locator = f.text(1, MAX_LOCATOR)?;
         let key = f.bytes_exact::<32>(2)?;
         let digest = f.bytes_exact::<32>(3)?;
@@ -333,12 +333,12 @@ impl Body {
 
     pub(super) fn decode(kind: Kind, value: Value) -> Result<Body> {
         let call = |value: Value| -> Result<([u8; 16], Vec<u8>)> {
-            let mut f = Fields::nested(value, &[1, 2])?;
+            let mut f = Fields::nested_closed(value, &[1, 2])?;
             Ok((f.bytes_exact::<16>(1)?, f.bytes(2)?))
         };
         Ok(match kind {
             Kind::Text => {
-                let mut f = Fields::nested(value, &[1, 2])?;
+                let mut f = Fields::nested_closed(value, &[1, 2])?;
                 let text = f.text(1, super::MAX_EVENT)?;
                 let reply_to = f.optional_bytes_exact::<16>(2)?;
                 Body::Text { text, reply_to }
@@ -357,14 +357,14 @@ impl Body {
                 Body::CallCandidate { call_id, payload }
             }
             Kind::CallHangup => {
-                let mut f = Fields::nested(value, &[1, 2])?;
+                let mut f = Fields::nested_closed(value, &[1, 2])?;
                 Body::CallHangup {
                     call_id: f.bytes_exact::<16>(1)?,
                     reason: f.uint(2)?,
                 }
             }
             Kind::ProfileUpdate => {
-                let mut f = Fields::nested(value, &[1, 2])?;
+                let mut f = Fields::nested_closed(value, &[1, 2])?;
                 let display_name = if f.has(1) {
                     Some(f.text(1, MAX_DISPLAY_NAME)?)
                 } else {
@@ -381,19 +381,19 @@ impl Body {
                 }
             }
             Kind::ReceiptDelivered => {
-                let mut f = Fields::nested(value, &[1])?;
+                let mut f = Fields::nested_closed(value, &[1])?;
                 Body::ReceiptDelivered {
                     ids: ids(f.value(1)?)?,
                 }
             }
             Kind::ReceiptRead => {
-                let mut f = Fields::nested(value, &[1])?;
+                let mut f = Fields::nested_closed(value, &[1])?;
                 Body::ReceiptRead {
                     ids: ids(f.value(1)?)?,
                 }
             }
             Kind::MailboxAnnouncement => {
-                let mut f = Fields::nested(value, &[1, 2, 3])?;
+                let mut f = Fields::nested_closed(value, &[1, 2, 3])?;
                 Body::MailboxAnnouncement {
                     mailbox: f.bytes_exact::<32>(1)?,
                     relay_hints: hints(f.value(2)?)?,
@@ -401,11 +401,11 @@ impl Body {
                 }
             }
             Kind::WakeUp => {
-                Fields::nested(value, &[])?;
+                Fields::nested_closed(value, &[])?;
                 Body::WakeUp
             }
             Kind::SessionReset => {
-                let mut f = Fields::nested(value, &[1])?;
+                let mut f = Fields::nested_closed(value, &[1])?;
                 Body::SessionReset { reason: f.uint(1)? }
             }
         })

@@ -2,7 +2,9 @@
 //! `event`).
 //!
 //! An event is a canonical CBOR map: version, kind, a random 128-bit message id, whether it
-//! is critical, and a body whose shape depends on the kind. A receiver that does not know a
+//! is critical, and a body whose shape depends on the kind. Extensions (negative keys) are
+//! allowed at the top level and kept; bodies are closed, so that decoding and re-encoding
+//! always give the same bytes. A receiver that does not know a
 //! kind ignores the event ([`Body::Unknown`]) unless it is critical, which it must refuse
 //! (`event.unknown_critical`). Receivers deduplicate by message id.
 //!

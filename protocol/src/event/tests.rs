@@ -158,6 +158,19 @@ fn bodies_are_strict() {
 }
 
 #[test]
+fn bodies_are_closed() {
+    // A negative key inside a body would be lost on re-encoding; it is refused.
+    let body = Value::Map(BTreeMap::from([
+        (Int::uint(1), Value::from("hi")),
+        (Int::nint(0), Value::uint(0)),
+    ]));
+    assert_eq!(
+        class(&raw_event(1, false, body)),
+        ErrorClass::SchemaUnknownCritical
+    );
+}
+
+#[test]
 fn extensions_are_kept() {
     let mut map = BTreeMap::new();
     map.insert(Int::nint(0), Value::from("x"));

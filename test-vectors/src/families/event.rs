@@ -432,6 +432,21 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         },
         "schema.missing_field",
     )?;
+    invalid(
+        "body-extension",
+        "a negative key inside a body: bodies are closed",
+        st,
+        raw(
+            1,
+            false,
+            Value::Map(BTreeMap::from([
+                (Int::uint(1), Value::from("hi")),
+                (Int::nint(0), Value::uint(0)),
+            ])),
+            &[],
+        ),
+        "schema.unknown_critical",
+    )?;
     Ok(file(
         "event",
         &[
