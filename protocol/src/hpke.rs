@@ -45,7 +45,7 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::error::{ErrorClass, Result};
-use crate::keys::{KemPublicKey, KemSecret};
+use crate::keys::{KemPrivate, KemPublicKey, KemSecret};
 use crate::suite::Suite;
 
 /// Length of the exported secret.
@@ -228,11 +228,19 @@ pub fn open(
     ciphertext: &[u8],
     exporter_context: &[u8],
 ) -> Result<Opened> {
-    match recipient.public().suite() {
-        Suite::XWing => open_with::<XWing>(recipient, enc, info, aad, ciphertext, exporter_context),
-        Suite::X25519 => {
-            open_with::<X25519HkdfSha256>(recipient, enc, info, aad, ciphertext, exporter_context)
+    match recipient.private() {
+        KemPrivate::XWing(sk) => {
+            open_with::<XWing>(recipient, sk, enc, info, aad, ciphertext, exporter_context)
         }
+        KemPrivate::X25519(sk) => open_with::<X25519HkdfSha256>(
+            recipient,
+            sk,
+            enc,
+            info,
+            aad,
+            ciphertext,
+            exporter_context,
+        ),
     }
 }
 
@@ -257,6 +265,7 @@ fn setup_with<K: Kem, R: CryptoRng + ?Sized>(
 
 fn open_with<K: Kem>(
     recipient: &KemSecret,
+    sk: &K::PrivateKey,
     enc: &[u8],
     info: &[u8],
     aad: &[u8],
@@ -267,10 +276,9 @@ fn open_with<K: Kem>(
         return Err(ErrorClass::HpkeEncapsulation.into());
     }
     let encapped = K::EncappedKey::from_bytes(enc).map_err(|_| ErrorClass::HpkeEncapsulation)?;
-    let (sk, _) = K::derive_keypair(recipient.dangerous_seed().as_ref());
     let mut ctx = hpke::setup_receiver::<ChaCha20Poly1305, HkdfSha256, K>(
         &OpModeR::Base,
-        &sk,
+        sk,
         &encapped,
         info,
     )

@@ -370,14 +370,24 @@ impl fmt::Debug for KemPublicKey {
 }
 
 /// An HPKE KEM key pair, kept as the 32-byte seed it is derived from with the KEM's
-/// `DeriveKeyPair` (RFC 9180 §7.1.3). Zeroized on drop.
+/// `DeriveKeyPair` (RFC 9180 §7.1.3) and as the derived private key, so that opening does
+/// not derive it again. Zeroized on drop (the private keys wipe themselves: x25519-dalek's
+/// and, through the `zeroize` feature, X-Wing's).
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct KemSecret {
     #[zeroize(skip)]
     suite: Suite,
     seed: [u8; 32],
     #[zeroize(skip)]
+    private: KemPrivate,
+    #[zeroize(skip)]
     public: KemPublicKey,
+}
+
+/// The derived HPKE private key of a suite's KEM.
+pub(crate) enum KemPrivate {
+    XWing(Box<<hpke::kem::XWing as hpke::Kem>::PrivateKey>),
+    X25519(<hpke::kem::X25519HkdfSha256 as hpke::Kem>::PrivateKey),
 }
 
 impl KemSecret {
@@ -390,18 +400,27 @@ impl KemSecret {
 
     /// Derives the key pair of `suite` from its seed.
     pub fn from_seed(suite: Suite, seed: &[u8; 32]) -> KemSecret {
-        let bytes = match suite {
-            Suite::XWing => hpke::kem::XWing::derive_keypair(seed).1.to_bytes().to_vec(),
-            Suite::X25519 => hpke::kem::X25519HkdfSha256::derive_keypair(seed)
-                .1
-                .to_bytes()
-                .to_vec(),
+        let (private, bytes) = match suite {
+            Suite::XWing => {
+                let (sk, pk) = hpke::kem::XWing::derive_keypair(seed);
+                (KemPrivate::XWing(Box::new(sk)), pk.to_bytes().to_vec())
+            }
+            Suite::X25519 => {
+                let (sk, pk) = hpke::kem::X25519HkdfSha256::derive_keypair(seed);
+                (KemPrivate::X25519(sk), pk.to_bytes().to_vec())
+            }
         };
         KemSecret {
             suite,
             seed: *seed,
+            private,
             public: KemPublicKey { suite, bytes },
         }
+    }
+
+    /// The derived private key.
+    pub(crate) const fn private(&self) -> &KemPrivate {
+        &self.private
     }
 
     /// The public key.
