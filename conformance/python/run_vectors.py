@@ -261,6 +261,11 @@ def op_envelope_decode(group: dict, t: dict) -> None:
     expect_eq("reencoded", t["envelope"], envelope.encode_envelope(env.mailbox, env.blob).hex())
 
 
+def op_envelope_receive(group: dict, t: dict) -> None:
+    env = envelope.receive_envelope(h(t["envelope"]), h(t["mailbox"]))
+    expect_eq("blobDigest", t.get("blobDigest"), hashlib.sha256(env.blob).hexdigest())
+
+
 def op_event_decode(group: dict, t: dict) -> None:
     data = h(t["event"])
     ev = event.decode_event(data)
@@ -370,6 +375,7 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "envelope-pad": op_envelope_pad,
     "envelope-unpad": op_envelope_unpad,
     "envelope-decode": op_envelope_decode,
+    "envelope-receive": op_envelope_receive,
     "event-decode": op_event_decode,
     "mailbox-prove": op_mailbox_prove,
     "mailbox-verify": op_mailbox_verify,

@@ -261,6 +261,11 @@ impl Implementation for Builtin {
         envelope::unpad(padded).map(<[u8]>::to_vec).map_err(err)
     }
 
+    fn envelope_receive(&mut self, bytes: &[u8], mailbox: &[u8]) -> OpResult<Vec<u8>> {
+        let env = Envelope::receive(bytes, &key32(mailbox)?).map_err(err)?;
+        Ok(env.blob().to_vec())
+    }
+
     fn envelope_decode(&mut self, bytes: &[u8]) -> OpResult<(Vec<u8>, Vec<u8>)> {
         let env = Envelope::from_bytes(bytes).map_err(err)?;
         Ok((env.mailbox().to_vec(), env.blob().to_vec()))

@@ -244,6 +244,15 @@ pub trait Implementation {
         })
     }
 
+    /// Receives an envelope fetched from `mailbox`: decodes it, checks its mailbox, and
+    /// returns the blob.
+    fn envelope_receive(&mut self, envelope: &[u8], mailbox: &[u8]) -> OpResult<Vec<u8>> {
+        let _ = (envelope, mailbox);
+        Err(Failure::Unimplemented {
+            feature: "envelope".to_owned(),
+        })
+    }
+
     /// Decodes an envelope: (mailbox, blob).
     fn envelope_decode(&mut self, envelope: &[u8]) -> OpResult<(Vec<u8>, Vec<u8>)> {
         let _ = envelope;

@@ -411,6 +411,23 @@ fn run_envelope(group: &envelope::EnvelopeGroup, imp: &mut dyn Implementation, r
                 );
             }
         }
+        G::Receive { tests, .. } => {
+            for t in tests {
+                let mailbox = t.mailbox.clone().unwrap_or_default();
+                let r = imp.envelope_receive(&t.envelope, &mailbox);
+                rec.record(
+                    "envelope-receive",
+                    t,
+                    got(r, |blob| {
+                        hex_differs(
+                            "blob digest",
+                            &Sha256::digest(blob),
+                            &t.blob_digest.clone().unwrap_or_default(),
+                        )
+                    }),
+                );
+            }
+        }
         G::Decode { tests, .. } => {
             for t in tests {
                 let r = imp.envelope_decode(&t.envelope);

@@ -143,6 +143,20 @@ impl Envelope {
         Envelope::new(mailbox, blob)
     }
 
+    /// Decodes an envelope fetched from `mailbox` and checks that it was addressed there, so
+    /// a relay that misroutes an envelope is caught before any decryption.
+    ///
+    /// # Errors
+    /// As [`Envelope::from_bytes`], then `envelope.mailbox` if the envelope names another
+    /// mailbox.
+    pub fn receive(bytes: &[u8], mailbox: &[u8; 32]) -> Result<Envelope> {
+        let envelope = Envelope::from_bytes(bytes)?;
+        if &envelope.mailbox != mailbox {
+            return Err(ErrorClass::EnvelopeMailbox.into());
+        }
+        Ok(envelope)
+    }
+
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         cbor::encode(&schema::build_map(

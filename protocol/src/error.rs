@@ -153,6 +153,8 @@ error_classes! {
     IdentitySignature = "identity.signature", Peer;
     /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
     InviteRelayHint = "invite.relay_hint", Peer;
+    /// An envelope fetched from one mailbox that names another.
+    EnvelopeMailbox = "envelope.mailbox", Peer;
     /// Authenticated content that does not end in the padding `0x80 0x00*`.
     EnvelopePadding = "envelope.padding", Peer;
     /// A critical event of a kind this implementation does not know.

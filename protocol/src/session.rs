@@ -160,6 +160,17 @@ impl Session {
             .decrypt_then(blob, |padded| Event::from_bytes(envelope::unpad(padded)?))
     }
 
+    /// Decodes an envelope fetched from `own_mailbox` and opens its blob
+    /// ([`Envelope::receive`], then [`Session::open`]). On any error the session is unchanged.
+    ///
+    /// # Errors
+    /// `cbor.*`, `schema.*`, `envelope.bucket` and `envelope.mailbox` for the envelope, then
+    /// as [`Session::open`].
+    pub fn open_envelope(&mut self, envelope: &[u8], own_mailbox: &[u8; 32]) -> Result<Event> {
+        let envelope = Envelope::receive(envelope, own_mailbox)?;
+        self.open(envelope.blob())
+    }
+
     /// The canonical snapshot: the ratchet's snapshot and the peer's mailbox. It holds
     /// every secret of the session: store it only encrypted.
     pub fn snapshot(&self) -> Zeroizing<Vec<u8>> {
@@ -256,6 +267,20 @@ mod tests {
             ErrorClass::CborAdditionalInfo
         );
         assert_eq!(b.snapshot(), before);
+    }
+
+    #[test]
+    fn misrouted_envelopes_are_refused_before_decryption() {
+        let (mut a, mut b, _, mut rng) = pair();
+        let e = text("to the right mailbox", &mut rng);
+        let bytes = a.seal(&e, &mut rng).unwrap();
+        let before = b.snapshot();
+        assert_eq!(
+            b.open_envelope(&bytes, &[7; 32]).unwrap_err().class(),
+            ErrorClass::EnvelopeMailbox
+        );
+        assert_eq!(b.snapshot(), before);
+        assert_eq!(b.open_envelope(&bytes, &[8; 32]).unwrap(), e);
     }
 
     #[test]

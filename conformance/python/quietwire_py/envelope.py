@@ -72,6 +72,14 @@ def encode_envelope(mailbox: bytes, blob: bytes) -> bytes:
     return cbor.encode({1: 1, 2: bytes(mailbox), 3: bytes(blob)})
 
 
+def receive_envelope(data: bytes, mailbox: bytes) -> Envelope:
+    """ENV-06: decode, then the envelope must name the mailbox it was fetched from."""
+    env = decode_envelope(data)
+    if env.mailbox != mailbox:
+        raise QuietwireError("envelope.mailbox", "misrouted envelope")
+    return env
+
+
 def decode_envelope(data: bytes) -> Envelope:
     """ENV-01: limits, version and unknown keys (negative keys included), mailbox id, blob,
     then the blob's length is a bucket (``envelope.bucket``)."""

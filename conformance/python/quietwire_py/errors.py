@@ -55,6 +55,7 @@ REGISTRY: dict[str, str] = {
     "ratchet.header": "peer",
     "ratchet.body": "peer",
     "ratchet.replay": "peer",
+    "envelope.mailbox": "peer",
     "envelope.padding": "peer",
     "event.unknown_critical": "peer",
     "handshake.suite": "peer",

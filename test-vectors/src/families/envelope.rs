@@ -45,6 +45,14 @@ pub enum EnvelopeGroup {
         /// The tests.
         tests: Vec<DecodeTest>,
     },
+    /// Receive an envelope fetched from `mailbox`: decode it and check its mailbox.
+    #[serde(rename = "envelope-receive", rename_all = "camelCase")]
+    Receive {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<DecodeTest>,
+    },
 }
 
 /// A bucket computation.
@@ -149,7 +157,9 @@ impl Group for EnvelopeGroup {
             EnvelopeGroup::Pad { tests, .. } | EnvelopeGroup::Unpad { tests, .. } => {
                 tests.iter().map(|t| t as &dyn Case).collect()
             }
-            EnvelopeGroup::Decode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            EnvelopeGroup::Decode { tests, .. } | EnvelopeGroup::Receive { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
         }
     }
 }
@@ -172,6 +182,12 @@ const FLAGS: &[FlagDef] = &[
         BugType::Basic,
         &["ENV-01"],
         "The envelope map: version, mailbox, blob; nothing else.",
+    ),
+    (
+        "Misrouted",
+        BugType::MissingStep,
+        &["ENV-06"],
+        "An envelope fetched from one mailbox that names another.",
     ),
     (
         "NotABucket",
@@ -482,6 +498,59 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
     Ok(tests)
 }
 
+fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
+    let own = seed32("envelope/mailbox");
+    let other = seed32("envelope/other-mailbox");
+    let blob: Vec<u8> = (0..512usize)
+        .map(|i| {
+            seed32(&format!("envelope/blob/{}", i / 32))
+                .get(i % 32)
+                .copied()
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut tests = Vec::new();
+    for (slug, comment, addressed, class) in [
+        (
+            "own-mailbox",
+            "addressed to the mailbox it was fetched from",
+            own,
+            None,
+        ),
+        (
+            "other-mailbox",
+            "addressed to another mailbox: misrouted",
+            other,
+            Some("envelope.mailbox"),
+        ),
+    ] {
+        let bytes = Envelope::new(addressed, blob.clone())
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        match (Envelope::receive(&bytes, &own), class) {
+            (Ok(_), None) => {}
+            (Err(e), Some(c)) if e.class().as_str() == c => {}
+            (got, _) => return Err(format!("envelope {slug}: got {got:?}")),
+        }
+        tests.push(DecodeTest {
+            tc_id: ids.next_id(),
+            slug: format!("receive-{slug}"),
+            comment: comment.to_owned(),
+            flags: flags(&["Misrouted"]),
+            envelope: bytes,
+            mailbox: Some(own.to_vec()),
+            blob_digest: class.is_none().then(|| sha256(&blob)),
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            error_class: class.map(str::to_owned),
+        });
+    }
+    Ok(tests)
+}
+
 /// Generates `envelope.json`.
 ///
 /// # Errors
@@ -492,6 +561,7 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
     let pads = pad_tests(&mut ids)?;
     let unpads = unpad_tests(&mut ids)?;
     let decodes = decode_tests(&mut ids)?;
+    let receives = receive_tests(&mut ids)?;
     Ok(file(
         "envelope",
         &[
@@ -500,6 +570,7 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
             "envelope-pad: pad `content` for an encryption adding `overhead` bytes; the result must equal `padded`, and unpadding it must give `content` back.",
             "envelope-unpad: remove the padding of `padded`: `content`, or envelope.padding.",
             "envelope-decode: decode `envelope`; valid tests give `mailbox` and the SHA-256 of the blob.",
+            "envelope-receive: receive `envelope` as fetched from `mailbox`; valid tests give the SHA-256 of the blob, a misrouted one fails with envelope.mailbox.",
         ],
         FLAGS,
         vec![
@@ -518,6 +589,11 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
             EnvelopeGroup::Decode {
                 comment: "Envelope decoding.".to_owned(),
                 tests: decodes,
+            },
+            EnvelopeGroup::Receive {
+                comment: "Receiving: the envelope must name the mailbox it was fetched from."
+                    .to_owned(),
+                tests: receives,
             },
         ],
     ))
