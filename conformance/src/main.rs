@@ -19,7 +19,7 @@ struct Args {
     /// Directory holding the vector files.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/v1"))]
     vectors: PathBuf,
-    /// Directory the JSON report is written to.
+    /// Directory the reports (JSON, JUnit XML, Markdown) are written to.
     #[arg(long, default_value = "reports")]
     report_dir: PathBuf,
 }
@@ -35,14 +35,18 @@ fn main() -> ExitCode {
     };
     print!("{}", report.summary());
     let written = std::fs::create_dir_all(&args.report_dir).and_then(|()| {
-        let path = args.report_dir.join("vectors.json");
         let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-        std::fs::write(&path, json + "\n")?;
-        Ok(path)
+        std::fs::write(args.report_dir.join("vectors.json"), json + "\n")?;
+        std::fs::write(args.report_dir.join("vectors.junit.xml"), report.junit())?;
+        std::fs::write(args.report_dir.join("vectors.md"), report.markdown())?;
+        Ok(())
     });
     match written {
-        Ok(path) => println!("report: {}", path.display()),
-        Err(e) => eprintln!("warning: could not write the report: {e}"),
+        Ok(()) => println!(
+            "reports: {dir}/vectors.json, {dir}/vectors.junit.xml, {dir}/vectors.md",
+            dir = args.report_dir.display()
+        ),
+        Err(e) => eprintln!("warning: could not write the reports: {e}"),
     }
     if report.all_passed() {
         ExitCode::SUCCESS
