@@ -27,6 +27,7 @@ SOURCES = {
     "handshake_accept": [("handshake", "message", "hex")],
     "envelope": [("envelope", "envelope", "hex"), ("envelope", "padded", "hex")],
     "event": [("event", "event", "hex")],
+    "mailbox_proof": [("mailbox", "proof", "hex")],
 }
 
 # Targets whose inputs are action scripts rather than encodings: fixed seeds.

@@ -22,6 +22,13 @@ pub enum Failure {
 /// The answer to one operation.
 pub type OpResult<T> = Result<T, Failure>;
 
+/// The answer of an operation the implementation does not provide.
+pub fn unimplemented<T>(feature: &str) -> OpResult<T> {
+    Err(Failure::Unimplemented {
+        feature: feature.to_owned(),
+    })
+}
+
 /// Inputs to create an invite from explicit randomness.
 #[derive(Clone, Debug)]
 pub struct InviteCreate<'a> {
@@ -201,9 +208,7 @@ pub trait Implementation {
     /// yielding exactly `randomness`; returns (enc, ciphertext, exported secret).
     fn hpke_seal(&mut self, input: &HpkeInput<'_>, randomness: &[u8]) -> OpResult<HpkeSealed> {
         let _ = (input, randomness);
-        Err(Failure::Unimplemented {
-            feature: "hpke".to_owned(),
-        })
+        unimplemented("hpke")
     }
 
     /// HPKE base-mode open with the key pair derived from `recipient_seed`; returns
@@ -215,59 +220,45 @@ pub trait Implementation {
         ciphertext: &[u8],
     ) -> OpResult<(Vec<u8>, Vec<u8>)> {
         let _ = (input, enc, ciphertext);
-        Err(Failure::Unimplemented {
-            feature: "hpke".to_owned(),
-        })
+        unimplemented("hpke")
     }
 
     /// The bucket of an unpadded blob of `length` bytes.
     fn envelope_bucket(&mut self, length: u64) -> OpResult<u64> {
         let _ = length;
-        Err(Failure::Unimplemented {
-            feature: "envelope".to_owned(),
-        })
+        unimplemented("envelope")
     }
 
     /// Pads `content` for an encryption that adds `overhead` bytes.
     fn envelope_pad(&mut self, content: &[u8], overhead: u64) -> OpResult<Vec<u8>> {
         let _ = (content, overhead);
-        Err(Failure::Unimplemented {
-            feature: "envelope".to_owned(),
-        })
+        unimplemented("envelope")
     }
 
     /// Removes padding.
     fn envelope_unpad(&mut self, padded: &[u8]) -> OpResult<Vec<u8>> {
         let _ = padded;
-        Err(Failure::Unimplemented {
-            feature: "envelope".to_owned(),
-        })
+        unimplemented("envelope")
     }
 
     /// Receives an envelope fetched from `mailbox`: decodes it, checks its mailbox, and
     /// returns the blob.
     fn envelope_receive(&mut self, envelope: &[u8], mailbox: &[u8]) -> OpResult<Vec<u8>> {
         let _ = (envelope, mailbox);
-        Err(Failure::Unimplemented {
-            feature: "envelope".to_owned(),
-        })
+        unimplemented("envelope")
     }
 
     /// Decodes an envelope: (mailbox, blob).
     fn envelope_decode(&mut self, envelope: &[u8]) -> OpResult<(Vec<u8>, Vec<u8>)> {
         let _ = envelope;
-        Err(Failure::Unimplemented {
-            feature: "envelope".to_owned(),
-        })
+        unimplemented("envelope")
     }
 
     /// Decodes an event: its kind, message id, critical flag, whether the kind is
     /// registered, and its re-encoding.
     fn event_decode(&mut self, event: &[u8]) -> OpResult<DecodedEvent> {
         let _ = event;
-        Err(Failure::Unimplemented {
-            feature: "event".to_owned(),
-        })
+        unimplemented("event")
     }
 
     /// The mailbox key of `seed`: (public key, mailbox id, proof for `challenge` and the
@@ -279,9 +270,7 @@ pub trait Implementation {
         operation: u64,
     ) -> OpResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
         let _ = (seed, challenge, operation);
-        Err(Failure::Unimplemented {
-            feature: "mailbox".to_owned(),
-        })
+        unimplemented("mailbox")
     }
 
     /// Verifies a proof of control.
@@ -293,18 +282,14 @@ pub trait Implementation {
         proof: &[u8],
     ) -> OpResult<()> {
         let _ = (mailbox, challenge, operation, proof);
-        Err(Failure::Unimplemented {
-            feature: "mailbox".to_owned(),
-        })
+        unimplemented("mailbox")
     }
 
     /// The acceptor's handshake for `invite` with device keys from seeds; the RNG yields
     /// exactly `randomness`. Returns (message, transcript hash, initiator snapshot).
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {
         let _ = input;
-        Err(Failure::Unimplemented {
-            feature: "handshake".to_owned(),
-        })
+        unimplemented("handshake")
     }
 
     /// Holds `invite` with the KEM key pair of `kem_seed` and the ratchet secret, ready to
@@ -316,9 +301,7 @@ pub trait Implementation {
         ratchet_secret: &[u8],
     ) -> OpResult<Handle> {
         let _ = (invite, kem_seed, ratchet_secret);
-        Err(Failure::Unimplemented {
-            feature: "handshake".to_owned(),
-        })
+        unimplemented("handshake")
     }
 
     /// Accepts one handshake message at `now` with the allowed suites.
@@ -330,9 +313,7 @@ pub trait Implementation {
         allowed_suites: &[u64],
     ) -> OpResult<HandshakeAccepted> {
         let _ = (handle, message, now, allowed_suites);
-        Err(Failure::Unimplemented {
-            feature: "handshake".to_owned(),
-        })
+        unimplemented("handshake")
     }
 
     /// Creates one side of a ratchet session. `responder_secret` is the responder's X25519
@@ -345,17 +326,13 @@ pub trait Implementation {
         responder_secret: &[u8],
     ) -> OpResult<Handle> {
         let _ = (role, session_secret, associated_data, responder_secret);
-        Err(Failure::Unimplemented {
-            feature: "ratchet".to_owned(),
-        })
+        unimplemented("ratchet")
     }
 
     /// Restores a ratchet state from its snapshot.
     fn ratchet_restore(&mut self, snapshot: &[u8]) -> OpResult<Handle> {
         let _ = snapshot;
-        Err(Failure::Unimplemented {
-            feature: "ratchet".to_owned(),
-        })
+        unimplemented("ratchet")
     }
 
     /// Encrypts with the RNG yielding exactly `randomness` (drawing fewer or more bytes is
@@ -367,9 +344,7 @@ pub trait Implementation {
         randomness: &[u8],
     ) -> OpResult<Vec<u8>> {
         let _ = (handle, plaintext, randomness);
-        Err(Failure::Unimplemented {
-            feature: "ratchet".to_owned(),
-        })
+        unimplemented("ratchet")
     }
 
     /// Encrypts `count` empty messages with the RNG stream SHA-256(seed ‖ u64le(i));
@@ -381,24 +356,18 @@ pub trait Implementation {
         seed: &[u8],
     ) -> OpResult<Vec<u8>> {
         let _ = (handle, count, seed);
-        Err(Failure::Unimplemented {
-            feature: "ratchet".to_owned(),
-        })
+        unimplemented("ratchet")
     }
 
     /// Decrypts one message.
     fn ratchet_decrypt(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
         let _ = (handle, message);
-        Err(Failure::Unimplemented {
-            feature: "ratchet".to_owned(),
-        })
+        unimplemented("ratchet")
     }
 
     /// The canonical snapshot of a state.
     fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {
         let _ = handle;
-        Err(Failure::Unimplemented {
-            feature: "ratchet".to_owned(),
-        })
+        unimplemented("ratchet")
     }
 }

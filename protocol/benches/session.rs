@@ -15,7 +15,6 @@
     missing_docs
 )]
 
-use std::convert::Infallible;
 use std::hint::black_box;
 
 use chacha20poly1305::aead::{Aead, Payload};
@@ -35,35 +34,11 @@ use quietwire::label::Label;
 use quietwire::ratchet::{self, Ratchet};
 use quietwire::session::Session;
 use quietwire::suite::{Suite, SuitePolicy};
-use rand_core::{TryCryptoRng, TryRng};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use vodozemac::olm::{Account, OlmMessage, Session as OlmSession, SessionConfig};
 
-/// A deterministic RNG for fixtures: SHA-256 in counter mode. Never for real keys.
-struct FixtureRng(u64);
-
-impl TryRng for FixtureRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(32) {
-            self.0 += 1;
-            let block = Sha256::digest(self.0.to_le_bytes());
-            chunk.copy_from_slice(&block[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-impl TryCryptoRng for FixtureRng {}
+mod common;
+use common::FixtureRng;
 
 const KIB: usize = 1024;
 const AD: [u8; 32] = [9; 32];

@@ -472,6 +472,31 @@ pub fn event(data: &[u8]) -> bool {
     }
 }
 
+/// Mailbox proofs, checked for the mailbox and challenge of the `mailbox-verify` vectors
+/// (rebuilt from the same named seeds) and the fetch operation. Invariants: a refusal
+/// carries a registered class; an accepted proof is refused for every other operation and
+/// for another challenge (`mailbox.proof`).
+pub fn mailbox_proof(data: &[u8]) -> bool {
+    use crate::mailbox::{self, MailboxKey, Operation};
+    let key = MailboxKey::from_seed(&vector_seed("mailbox/verify/seed"));
+    let challenge = vector_seed("mailbox/verify/challenge");
+    match mailbox::verify(key.id(), &challenge, Operation::Fetch, data) {
+        Ok(()) => {
+            for op in [Operation::Delete, Operation::Subscribe] {
+                let other = mailbox::verify(key.id(), &challenge, op, data);
+                assert_eq!(other.unwrap_err().class(), ErrorClass::MailboxProof);
+            }
+            let other = mailbox::verify(key.id(), &[0; 32], Operation::Fetch, data);
+            assert_eq!(other.unwrap_err().class(), ErrorClass::MailboxProof);
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            false
+        }
+    }
+}
+
 /// An invariant check: runs one decoder on the input, returns whether it was accepted.
 pub type Check = fn(&[u8]) -> bool;
 
@@ -489,4 +514,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("handshake_accept", handshake_accept),
     ("envelope", envelope),
     ("event", event),
+    ("mailbox_proof", mailbox_proof),
 ];

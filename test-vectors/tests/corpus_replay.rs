@@ -134,6 +134,7 @@ fn seeds_match_the_vectors() {
             &[("envelope", "envelope", true), ("envelope", "padded", true)],
         ),
         ("event", &[("event", "event", true)]),
+        ("mailbox_proof", &[("mailbox", "proof", true)]),
     ];
     // ratchet_session takes action scripts, seeded by hand in fuzz/seed-corpus.py.
     assert_eq!(sources.len() + 1, TARGETS.len());

@@ -59,6 +59,7 @@
 mod payload;
 
 use core::fmt;
+use std::collections::BTreeSet;
 
 use hkdf::Hkdf;
 use rand_core::CryptoRng;
@@ -170,17 +171,20 @@ pub fn initiate<R: CryptoRng + ?Sized>(
 /// Keep it until the invite expires (or, for a single-use invite, is used).
 pub struct PendingInvite {
     invite: SignedInvite,
+    invite_hash: [u8; 32],
     secrets: InviteSecrets,
-    accepted: Vec<[u8; 32]>,
+    /// SHA-256 of the `enc` of every accepted handshake.
+    accepted: BTreeSet<[u8; 32]>,
 }
 
 impl PendingInvite {
     /// Tracks a freshly created invite.
     pub fn new(invite: SignedInvite, secrets: InviteSecrets) -> PendingInvite {
         PendingInvite {
+            invite_hash: invite_hash(&invite),
             invite,
             secrets,
-            accepted: Vec::new(),
+            accepted: BTreeSet::new(),
         }
     }
 
@@ -222,7 +226,7 @@ impl PendingInvite {
             return Err(ErrorClass::HandshakeFormat.into());
         }
         let (enc, ciphertext) = message.split_at(enc_len);
-        let invite_hash = invite_hash(&self.invite);
+        let invite_hash = self.invite_hash;
         let opened = hpke::open(
             &self.secrets.kem,
             enc,
@@ -250,7 +254,7 @@ impl PendingInvite {
             .diffie_hellman(peer.record().ratchet_key())?;
         let session_secret = session_secret(opened.exported(), &dh, &th);
         let ratchet = Ratchet::responder(&session_secret, self.secrets.ratchet.clone(), &th);
-        self.accepted.push(id);
+        self.accepted.insert(id);
         Ok(Accepted {
             peer,
             mailbox: payload.mailbox,
