@@ -143,6 +143,10 @@ error_classes! {
     RatchetState = "ratchet.state", Malformed;
     /// An HPKE encapsulated key of the wrong length for the suite.
     HpkeEncapsulation = "hpke.encapsulation", Malformed;
+    /// A relay frame longer than the relay's announced maximum.
+    RelayFrameTooLarge = "relay.frame_too_large", Malformed;
+    /// A relay request for an operation the relay does not define.
+    RelayOperation = "relay.operation", Malformed;
     /// A public key that does not decode to a valid key of its type.
     KeyInvalid = "key.invalid", Peer;
     /// A public key in a non-canonical encoding.
@@ -172,6 +176,8 @@ error_classes! {
     /// A mailbox proof whose signature does not verify for this mailbox, challenge and
     /// operation.
     MailboxProof = "mailbox.proof", Peer;
+    /// A put reusing an item id of the mailbox with different content.
+    RelayConflict = "relay.conflict", Peer;
     /// A scanned safety-code QR that does not match the two identities.
     SafetyMismatch = "safety.mismatch", Peer;
     /// No header key of the session opens the message's header.
@@ -190,6 +196,20 @@ error_classes! {
     InviteUsed = "invite.used", Policy;
     /// Opening the message would skip more message keys than the limit allows.
     RatchetJumpLimit = "ratchet.jump_limit", Policy;
+    /// A TTL of zero or above the relay's announced maximum.
+    RelayTtl = "relay.ttl", Policy;
+    /// An envelope or attachment larger than the relay's announced maximum.
+    RelayTooLarge = "relay.too_large", Policy;
+    /// The mailbox holds the relay's announced maximum of items.
+    RelayMailboxFull = "relay.mailbox_full", Policy;
+    /// The connection exceeded the relay's announced request rate.
+    RelayRate = "relay.rate", Policy;
+    /// The connection holds the relay's announced maximum of subscriptions.
+    RelaySubscriptions = "relay.subscriptions", Policy;
+    /// No unexpired attachment blob has the requested id.
+    RelayNotFound = "relay.not_found", Policy;
+    /// The relay could not make the write durable (or read its store); retry later.
+    RelayUnavailable = "relay.unavailable", Policy;
     /// Encrypting before this side has a sending chain (the responder before its first
     /// receipt).
     RatchetNoSendingChain = "ratchet.no_sending_chain", Misuse;

@@ -45,11 +45,13 @@ pub enum Label {
     MailboxId,
     /// Ed25519 signature input of a proof of control of a mailbox.
     MailboxProof,
+    /// Hash input of an attachment blob's id on a relay.
+    BlobId,
 }
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 17] = [
+    pub const ALL: [Label; 18] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::SafetyCode,
@@ -67,6 +69,7 @@ impl Label {
         Label::HandshakeSession,
         Label::MailboxId,
         Label::MailboxProof,
+        Label::BlobId,
     ];
 
     /// The label string of the registry.
@@ -89,6 +92,7 @@ impl Label {
             Label::HandshakeSession => "quietwire/v1/handshake-session",
             Label::MailboxId => "quietwire/v1/mailbox-id",
             Label::MailboxProof => "quietwire/v1/mailbox-proof",
+            Label::BlobId => "quietwire/v1/blob-id",
         }
     }
 

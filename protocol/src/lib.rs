@@ -50,6 +50,7 @@ pub mod keys;
 pub mod label;
 pub mod mailbox;
 pub mod ratchet;
+pub mod relay;
 pub mod safety;
 mod schema;
 pub mod session;
