@@ -36,6 +36,7 @@
 
 mod aead;
 pub mod cbor;
+pub mod delivery;
 pub mod did_key;
 pub mod envelope;
 mod error;

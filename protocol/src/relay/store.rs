@@ -32,7 +32,8 @@ impl std::error::Error for StoreError {}
 pub enum PutOutcome {
     /// The item is new and now durable.
     Stored,
-    /// An item with this id and the same envelope was already stored (a retried put).
+    /// An item with this id and the same envelope was already stored (a retried put); its
+    /// expiry is now the later of the two.
     Duplicate,
     /// An item with this id but another envelope is stored.
     Conflict,
@@ -53,7 +54,9 @@ pub struct Fetched {
 /// driver may share it between connections.
 pub trait Store {
     /// Stores an item unless the mailbox holds `max_items` unexpired items (at `now`);
-    /// returns once the write is durable. Idempotent for the same id and envelope.
+    /// returns once the write is durable. Idempotent for the same id and envelope, except
+    /// that the stored expiry becomes the later of the two (a retried put refreshes it, so
+    /// the writer's expiry estimate never outlives the relay's copy, **[RLY-05]**).
     fn put_item(
         &self,
         mailbox: &[u8; 32],
@@ -151,16 +154,21 @@ impl Store for MemoryStore {
         now: UnixTime,
     ) -> Result<PutOutcome, StoreError> {
         let mut m = self.lock()?;
-        if let Some(seq) = m.index.get(&(*mailbox, item.id)) {
-            let same = m
-                .items
-                .get(&(*mailbox, *seq))
-                .is_some_and(|old| old.envelope == item.envelope);
-            return Ok(if same {
-                PutOutcome::Duplicate
-            } else {
-                PutOutcome::Conflict
-            });
+        if let Some(seq) = m.index.get(&(*mailbox, item.id)).copied() {
+            match m.items.get_mut(&(*mailbox, seq)) {
+                // An expired item is gone whether or not a sweep removed it yet: its id is
+                // free again and the put is a new one (counted, and waking subscribers), so
+                // the outcome never depends on when sweeps run.
+                Some(old) if old.expires <= now.as_secs() => {
+                    m.items.remove(&(*mailbox, seq));
+                    m.index.remove(&(*mailbox, item.id));
+                }
+                Some(old) if old.envelope == item.envelope => {
+                    old.expires = old.expires.max(item.expires);
+                    return Ok(PutOutcome::Duplicate);
+                }
+                _ => return Ok(PutOutcome::Conflict),
+            }
         }
         let live = m
             .items
