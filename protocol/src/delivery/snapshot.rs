@@ -135,7 +135,9 @@ impl Outbox {
         )))
     }
 
-    /// Restores a snapshot. Puts that were in flight are due again at once.
+    /// Restores a snapshot. Puts that were in flight are due again at once (**[DLV-02]**);
+    /// everything else is restored as it was, so a snapshot without puts in flight
+    /// re-encodes to the same bytes.
     ///
     /// # Errors
     /// `cbor.*` and `schema.*` for a malformed snapshot; `schema.range` for one that
@@ -232,10 +234,14 @@ fn decode_status(value: Value) -> Result<Status> {
     let mut items = items.into_iter();
     let mut next = || items.next().ok_or(ErrorClass::SchemaLength);
     let status = match as_u64(next()?)? {
-        state::WAITING | state::IN_FLIGHT => {
+        state::WAITING => Status::Queued(Queued::Waiting {
+            attempts: as_u32(next()?)?,
+            next_attempt: UnixTime(as_u64(next()?)?),
+        }),
+        state::IN_FLIGHT => {
             let attempts = as_u32(next()?)?;
-            let _time = as_u64(next()?)?;
-            // In flight or not, the put is due again now.
+            let _deadline = as_u64(next()?)?;
+            // Whether the put arrived is unknown: it is due again at once (DLV-02).
             Status::Queued(Queued::Waiting {
                 attempts,
                 next_attempt: UnixTime(0),
