@@ -1,0 +1,442 @@
+//! Moving envelopes: the outbox to the relay, and the relay's items through sessions to the
+//! user (`spec/09-delivery.md`, `spec/08-mailboxes-and-relay.md` §8.3, `spec/05-handshake.md`).
+//!
+//! Sending ([`flush`]): the outbox's due puts go to the relay one at a time; a stored reply
+//! is `on_stored`, an error frame `on_rejected` with its class, a broken connection
+//! `on_disconnected`. The state is saved after every change.
+//!
+//! Receiving ([`fetch_all`]): every mailbox this device owns (each pending invite's bootstrap
+//! mailbox, each contact's receive mailbox) is fetched with a proof until the relay has no
+//! more. A handshake on a bootstrap mailbox makes the contact; other items are opened with
+//! the contact's session; message ids already seen are dropped (DLV-06). New texts are
+//! printed and answered with a delivery receipt through the outbox; receipts mark sends
+//! delivered. The state is saved durably *before* the items are deleted from the relay, so a
+//! crash in between causes a second fetch that deduplication drops, never a loss.
+
+use quietwire::delivery::{SendId, Status};
+use quietwire::envelope::Envelope;
+use quietwire::event::{Body, Event, MessageId};
+use quietwire::mailbox::{MailboxKey, Operation};
+use quietwire::relay::{Item, ItemId, Reply, Request};
+use quietwire::suite::SuitePolicy;
+use quietwire::{ErrorClass, UnixTime, did_key};
+
+use crate::app::Ctx;
+use crate::display;
+use crate::error::{Fail, Result};
+use crate::relay::{NetError, Relay};
+use crate::state::{Bytes, Contact, HistoryEntry, Role, SendKind, SendMeta, State};
+use crate::sys;
+
+/// Most message ids in one receipt: `quietwire::event`'s `MAX_RECEIPT_IDS` (256), which the
+/// crate does not re-export.
+const MAX_RECEIPT_IDS: usize = 256;
+
+/// TTL asked for every put: 7 days (the reference relay allows 14).
+pub const PUT_TTL: u32 = 7 * 24 * 3600;
+
+/// A step failed on the network or locally.
+#[derive(Debug)]
+pub enum StepError {
+    /// The relay connection.
+    Net(NetError),
+    /// Anything else (saving, a damaged state).
+    Fail(Fail),
+}
+
+impl From<NetError> for StepError {
+    fn from(e: NetError) -> StepError {
+        StepError::Net(e)
+    }
+}
+
+impl From<Fail> for StepError {
+    fn from(e: Fail) -> StepError {
+        StepError::Fail(e)
+    }
+}
+
+impl From<StepError> for Fail {
+    fn from(e: StepError) -> Fail {
+        match e {
+            StepError::Net(e) => Fail::new(e.to_string()),
+            StepError::Fail(e) => e,
+        }
+    }
+}
+
+/// Seals `event` for contact `contact` and queues it in the outbox. Does not save.
+///
+/// # Errors
+/// If the session cannot send yet (the inviter before the contact's first message) or the
+/// event does not fit an envelope.
+pub fn queue_event(
+    state: &mut State,
+    contact: &str,
+    event: &Event,
+    kind: SendKind,
+    now: UnixTime,
+) -> Result<SendId> {
+    let mut rng = sys::rng();
+    let entry = state.contact_mut(contact)?;
+    let mut session = entry.session()?;
+    if !session.can_send() {
+        return Err(Fail::new(format!(
+            "waiting for {contact}'s first message; run sync"
+        )));
+    }
+    let bytes = session.seal(event, &mut rng).map_err(|e| {
+        if e.class() == ErrorClass::EnvelopeTooLarge {
+            Fail::new("the message is too large for one envelope")
+        } else {
+            Fail::new(format!("cannot encrypt for {contact} ({})", e.class()))
+        }
+    })?;
+    entry.set_session(&session);
+    let mailbox = *session.peer_mailbox();
+    let send = state
+        .outbox
+        .push(*event.id(), mailbox, bytes, PUT_TTL, now, &mut rng);
+    state.sends.insert(
+        send.0,
+        SendMeta {
+            contact: contact.to_owned(),
+            kind,
+        },
+    );
+    Ok(send)
+}
+
+/// What a flush did.
+#[derive(Debug, Default)]
+pub struct Flushed {
+    /// Puts the relay stored.
+    pub stored: usize,
+}
+
+/// Sends every due put, saving after each reply. On a lost connection the put in flight is
+/// handed back to the outbox for a retry, the state saved, and the error returned.
+pub async fn flush(ctx: &mut Ctx, relay: &mut Relay) -> Result<Flushed, StepError> {
+    let mut rng = sys::rng();
+    let mut flushed = Flushed::default();
+    ctx.state.outbox.handle_timeout(sys::now(), &mut rng);
+    while let Some(put) = ctx.state.outbox.poll_transmit(sys::now()) {
+        let send = put.send;
+        let result = relay
+            .request(Request::Put {
+                mailbox: put.mailbox,
+                item: put.item,
+                envelope: put.envelope,
+                ttl: put.ttl,
+            })
+            .await;
+        let now = sys::now();
+        match result {
+            Ok(Reply::Stored) => {
+                ctx.state.outbox.on_stored(send, now);
+                flushed.stored = flushed.stored.saturating_add(1);
+                finish_receipt(&mut ctx.state, send, now);
+            }
+            Err(NetError::Refused { class }) => {
+                // A class this version does not know (a newer relay) is retried.
+                let class = ErrorClass::from_name(&class).unwrap_or(ErrorClass::RelayUnavailable);
+                ctx.state.outbox.on_rejected(send, class, now, &mut rng);
+                if let Some(Status::Failed(reason)) = ctx.state.outbox.status(send)
+                    && let Some((meta, id)) = ctx.state.send_info(send)
+                {
+                    eprintln!(
+                        "send {} to {} failed: {reason}",
+                        display::short_id(&id),
+                        meta.contact
+                    );
+                }
+            }
+            other => {
+                ctx.state.outbox.on_disconnected(now, &mut rng);
+                ctx.save()?;
+                return Err(match other {
+                    Err(e) => e.into(),
+                    Ok(_) => NetError::Lost("unexpected reply to a put".into()).into(),
+                });
+            }
+        }
+        ctx.save()?;
+    }
+    Ok(flushed)
+}
+
+/// A receipt needs no receipt of its own: once the relay stored it, it is finished and
+/// forgotten.
+fn finish_receipt(state: &mut State, send: SendId, now: UnixTime) {
+    let Some((meta, id)) = state.send_info(send) else {
+        return;
+    };
+    if meta.kind == SendKind::Receipt {
+        state.outbox.on_receipt(&id, now);
+        state.outbox.forget(send);
+        state.sends.remove(&send.0);
+    }
+}
+
+/// Every mailbox this device owns: bootstrap mailboxes of pending invites, then each
+/// contact's receive mailbox.
+pub fn owned_mailboxes(state: &State) -> Result<Vec<MailboxKey>> {
+    let mut keys: Vec<MailboxKey> = Vec::new();
+    for invite in &state.invites {
+        keys.push(invite.bootstrap()?);
+    }
+    for contact in &state.contacts {
+        let key = contact.receive_mailbox()?;
+        if !keys.iter().any(|k| k.id() == key.id()) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
+fn mailbox_key(state: &State, id: &[u8; 32]) -> Result<Option<MailboxKey>> {
+    Ok(owned_mailboxes(state)?.into_iter().find(|k| k.id() == id))
+}
+
+/// Fetches every owned mailbox until empty; returns how many new texts arrived.
+pub async fn fetch_all(ctx: &mut Ctx, relay: &mut Relay) -> Result<usize, StepError> {
+    let ids: Vec<[u8; 32]> = owned_mailboxes(&ctx.state)?
+        .iter()
+        .map(|k| *k.id())
+        .collect();
+    let mut texts = 0;
+    for id in ids {
+        texts += fetch_mailbox(ctx, relay, &id).await?;
+    }
+    Ok(texts)
+}
+
+/// Fetches one mailbox until the relay has no more (or nothing more can be processed yet).
+pub async fn fetch_mailbox(
+    ctx: &mut Ctx,
+    relay: &mut Relay,
+    id: &[u8; 32],
+) -> Result<usize, StepError> {
+    let mut fetched = 0usize;
+    let mut texts = 0;
+    loop {
+        // Ownership may move from a pending invite to a contact between batches.
+        let Some(key) = mailbox_key(&ctx.state, id)? else {
+            return Ok(texts);
+        };
+        let proof = relay.prove(&key, Operation::Fetch);
+        let reply = relay
+            .request(Request::Fetch {
+                mailbox: *id,
+                proof,
+                max: None,
+            })
+            .await?;
+        let Reply::Items { items, more } = reply else {
+            return Err(NetError::Lost("unexpected reply to a fetch".into()).into());
+        };
+        fetched = fetched.saturating_add(items.len());
+        if more {
+            eprintln!("fetched {fetched} items…");
+        }
+        let (done, new_texts) = process(ctx, id, &items)?;
+        texts += new_texts;
+        // Saved by `process`: only now may the relay forget the items.
+        let max_delete = usize::try_from(relay.limits().max_delete)
+            .unwrap_or(1)
+            .max(1);
+        for chunk in done.chunks(max_delete) {
+            let Some(key) = mailbox_key(&ctx.state, id)? else {
+                break;
+            };
+            let proof = relay.prove(&key, Operation::Delete);
+            relay
+                .request(Request::Delete {
+                    mailbox: *id,
+                    proof,
+                    items: chunk.to_vec(),
+                })
+                .await?;
+        }
+        if !more || done.is_empty() {
+            return Ok(texts);
+        }
+    }
+}
+
+/// Processes one fetched batch of mailbox `id`, saves the state, and returns the item ids
+/// that may be deleted and the number of new texts.
+fn process(ctx: &mut Ctx, id: &[u8; 32], items: &[Item]) -> Result<(Vec<ItemId>, usize)> {
+    let now = sys::now();
+    let mut handled = vec![false; items.len()];
+    let mut done: Vec<ItemId> = Vec::new();
+    accept_handshake(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
+    let texts = open_items(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
+    ctx.save()?;
+    Ok((done, texts))
+}
+
+/// On a pending invite's bootstrap mailbox: tries every item as the handshake (a retried
+/// handshake may have been stored after the acceptor's first texts), and on success turns
+/// the invite into a contact whose receive mailbox is the bootstrap mailbox (MBX-04).
+fn accept_handshake(
+    state: &mut State,
+    id: &[u8; 32],
+    items: &[Item],
+    handled: &mut [bool],
+    done: &mut Vec<ItemId>,
+    now: UnixTime,
+) -> Result<()> {
+    let mut position = None;
+    for (i, invite) in state.invites.iter().enumerate() {
+        if invite.bootstrap()?.id() == id {
+            position = Some(i);
+        }
+    }
+    let Some(position) = position else {
+        return Ok(());
+    };
+    let Some(invitation) = state.invites.get(position).cloned() else {
+        return Ok(());
+    };
+    let Some(mut pending) = invitation.pending(state.suite, now)? else {
+        eprintln!(
+            "the invite for {} expired before it was accepted; removed",
+            invitation.contact
+        );
+        state.invites.remove(position);
+        for (flag, item) in handled.iter_mut().zip(items) {
+            *flag = true;
+            done.push(item.id);
+        }
+        return Ok(());
+    };
+    for (flag, item) in handled.iter_mut().zip(items) {
+        let Ok(envelope) = Envelope::receive(&item.envelope, id) else {
+            // Not even an envelope for this mailbox: junk.
+            *flag = true;
+            done.push(item.id);
+            continue;
+        };
+        let Ok(accepted) = pending.accept(envelope.blob(), now, &SuitePolicy::ALL) else {
+            continue;
+        };
+        *flag = true;
+        done.push(item.id);
+        let identity = *accepted.peer.record().identity_key();
+        let session = quietwire::session::Session::new(accepted.ratchet, accepted.mailbox);
+        let name = invitation.contact.clone();
+        state.contacts.push(Contact {
+            name: name.clone(),
+            identity_key: Bytes::from(&identity.as_bytes()[..]),
+            verified: false,
+            session: Bytes(session.snapshot().to_vec()),
+            receive_seed: invitation.bootstrap_seed.clone(),
+            role: Role::Inviter,
+            handshake_id: None,
+            added: now.as_secs(),
+        });
+        state.invites.remove(position);
+        println!(
+            "{name} accepted your invite: new contact {name} ({}); compare safety codes with `quietwire-client verify {name}`",
+            did_key::encode(&identity)
+        );
+        break;
+    }
+    Ok(())
+}
+
+/// On a contact's receive mailbox: opens every item not handled yet.
+fn open_items(
+    state: &mut State,
+    id: &[u8; 32],
+    items: &[Item],
+    handled: &mut [bool],
+    done: &mut Vec<ItemId>,
+    now: UnixTime,
+) -> Result<usize> {
+    let mut index = None;
+    for (i, contact) in state.contacts.iter().enumerate() {
+        if contact.receive_mailbox()?.id() == id {
+            index = Some(i);
+        }
+    }
+    let Some(index) = index else {
+        return Ok(0); // still a pending invite: leave the items for later
+    };
+    let Some(contact) = state.contacts.get(index) else {
+        return Ok(0);
+    };
+    let name = contact.name.clone();
+    let mut session = contact.session()?;
+    let mut handshake_id = contact.handshake_id.clone();
+    let mut received: Vec<MessageId> = Vec::new();
+    let mut dropped = 0usize;
+    let mut texts = 0usize;
+    for (flag, item) in handled.iter_mut().zip(items) {
+        if *flag {
+            continue;
+        }
+        *flag = true;
+        done.push(item.id);
+        let event = match session.open_envelope(&item.envelope, id) {
+            Ok(event) => event,
+            // A copy of something already opened: drop silently.
+            Err(e) if e.class() == ErrorClass::RatchetReplay => continue,
+            Err(_) => {
+                dropped += 1;
+                continue;
+            }
+        };
+        // Anything from the contact confirms our handshake.
+        if let Some(h) = handshake_id.take() {
+            state.outbox.on_receipt(&h.array()?, now);
+        }
+        if !state.inbox.first_delivery(event.id(), now) {
+            continue;
+        }
+        match event.body() {
+            Body::Text { text, .. } => {
+                println!("[{name}] {}", display::sanitize(text));
+                state.history.push(HistoryEntry {
+                    contact: name.clone(),
+                    outgoing: false,
+                    message_id: Bytes::from(&event.id()[..]),
+                    text: text.clone(),
+                    at: now.as_secs(),
+                });
+                texts += 1;
+            }
+            // No receipt for a receipt (DLV-06).
+            Body::ReceiptDelivered { ids } => {
+                for id in ids {
+                    state.outbox.on_receipt(id, now);
+                }
+                continue;
+            }
+            Body::ReceiptRead { .. } => continue,
+            // Other kinds are not used by this client (unknown kinds are ignorable), but
+            // they are delivered, so they are receipted too.
+            _ => {}
+        }
+        received.push(*event.id());
+    }
+    if dropped > 0 {
+        eprintln!("dropped {dropped} item(s) in {name}'s mailbox that could not be opened");
+    }
+    if let Some(contact) = state.contacts.get_mut(index) {
+        contact.set_session(&session);
+        contact.handshake_id = handshake_id;
+    }
+    let mut rng = sys::rng();
+    for chunk in received.chunks(MAX_RECEIPT_IDS) {
+        let receipt = Event::new(
+            Body::ReceiptDelivered {
+                ids: chunk.to_vec(),
+            },
+            &mut rng,
+        );
+        queue_event(state, &name, &receipt, SendKind::Receipt, now)?;
+    }
+    Ok(texts)
+}

@@ -1,0 +1,418 @@
+//! The client's local state: identity, contacts with their sessions, pending invites, the
+//! outbox and inbox, and the message history.
+//!
+//! The state holds the protocol's own snapshots (`Session::snapshot`, `spec/07-envelope.md`
+//! §7.7; `Outbox::snapshot` and `Inbox::snapshot`, `spec/09-delivery.md`) and the secret
+//! seeds of every key (`dangerous_seed`/`dangerous_bytes`, `spec/02-suites-and-labels.md`),
+//! serialized as CBOR with serde. It is only ever stored encrypted ([`crate::vault`]).
+//!
+//! A pending invite is kept as the signed invite's bytes and the seeds of its one-time keys;
+//! the protocol's `PendingInvite` is rebuilt from them with `PendingInvite::new` when a
+//! handshake arrives (it has no snapshot of its own; invites here are single-use and are
+//! dropped once accepted, so its replay set is never needed across runs).
+
+use std::collections::BTreeMap;
+
+use quietwire::UnixTime;
+use quietwire::delivery::{Inbox, Outbox, RetryPolicy, SendId};
+use quietwire::event::MessageId;
+use quietwire::handshake::PendingInvite;
+use quietwire::identity::DeviceKeys;
+use quietwire::invite::{InviteSecrets, SignedInvite};
+use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::mailbox::MailboxKey;
+use quietwire::session::Session;
+use quietwire::suite::{Suite, SuitePolicy};
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::{Fail, Result};
+
+/// Version of the serialized state inside the encrypted file.
+const STATE_VERSION: u32 = 1;
+
+/// Bytes serialized as a CBOR byte string and wiped on drop.
+#[derive(Clone, Default, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    /// The bytes as a fixed-size array; a wrong length means a damaged state.
+    pub fn array<const N: usize>(&self) -> Result<[u8; N]> {
+        self.0.as_slice().try_into().map_err(|_| damaged())
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(bytes: &[u8]) -> Bytes {
+        Bytes(bytes.to_vec())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Bytes, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> core::result::Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(
+                self,
+                v: Vec<u8>,
+            ) -> core::result::Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+        }
+        d.deserialize_byte_buf(Visitor)
+    }
+}
+
+fn damaged() -> Fail {
+    Fail::new("damaged state file (inconsistent contents)")
+}
+
+/// Which side of the handshake this device was with a contact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// This device made the invite.
+    Inviter,
+    /// This device accepted the contact's invite.
+    Acceptor,
+}
+
+/// One contact.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Contact {
+    /// Local name.
+    pub name: String,
+    /// The contact's Ed25519 identity key.
+    pub identity_key: Bytes,
+    /// Whether the safety code was compared.
+    pub verified: bool,
+    /// `Session::snapshot`.
+    pub session: Bytes,
+    /// Seed of the mailbox key this device receives the contact's envelopes in.
+    pub receive_seed: Bytes,
+    /// How the contact was made.
+    pub role: Role,
+    /// For an acceptor: the outbox message id of the handshake, until the first message of
+    /// the contact confirms it.
+    pub handshake_id: Option<Bytes>,
+    /// When the contact was added (Unix seconds).
+    pub added: u64,
+}
+
+impl Contact {
+    /// The validated identity key.
+    pub fn identity(&self) -> Result<IdentityKey> {
+        IdentityKey::from_bytes(&self.identity_key.array()?).map_err(|_| damaged())
+    }
+
+    /// The session.
+    pub fn session(&self) -> Result<Session> {
+        Session::restore(&self.session.0).map_err(|_| damaged())
+    }
+
+    /// Stores the session's new snapshot.
+    pub fn set_session(&mut self, session: &Session) {
+        self.session = Bytes(session.snapshot().to_vec());
+    }
+
+    /// The receive mailbox's key.
+    pub fn receive_mailbox(&self) -> Result<MailboxKey> {
+        Ok(MailboxKey::from_seed(&self.receive_seed.array()?))
+    }
+}
+
+/// An invite this device published and that no one accepted yet.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Invitation {
+    /// The name the contact gets once the invite is accepted.
+    pub contact: String,
+    /// `SignedInvite::to_bytes`.
+    pub invite: Bytes,
+    /// Seed of the one-time KEM key.
+    pub kem_seed: Bytes,
+    /// The signed ratchet secret.
+    pub ratchet_secret: Bytes,
+    /// Seed of the bootstrap mailbox key.
+    pub bootstrap_seed: Bytes,
+    /// Expiry (Unix seconds).
+    pub expires: u64,
+}
+
+impl Invitation {
+    /// The bootstrap mailbox's key.
+    pub fn bootstrap(&self) -> Result<MailboxKey> {
+        Ok(MailboxKey::from_seed(&self.bootstrap_seed.array()?))
+    }
+
+    /// Rebuilds the protocol's pending invite; `None` once the invite has expired.
+    pub fn pending(&self, suite: Suite, now: UnixTime) -> Result<Option<PendingInvite>> {
+        if now.as_secs() >= self.expires {
+            return Ok(None);
+        }
+        let invite =
+            SignedInvite::from_bytes(&self.invite.0, now, &SuitePolicy::ALL).map_err(|e| {
+                if e.class() == quietwire::ErrorClass::InviteExpired {
+                    Fail::new("invite expired")
+                } else {
+                    damaged()
+                }
+            })?;
+        let secrets = InviteSecrets {
+            kem: KemSecret::from_seed(suite, &self.kem_seed.array()?),
+            ratchet: X25519Secret::from_bytes(&self.ratchet_secret.array()?),
+        };
+        Ok(Some(PendingInvite::new(invite, secrets)))
+    }
+}
+
+/// What a send in the outbox carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SendKind {
+    /// The handshake message of an accepted invite.
+    Handshake,
+    /// A text message.
+    Text,
+    /// A delivery receipt.
+    Receipt,
+}
+
+/// What the client knows about one outbox send beyond the outbox itself.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SendMeta {
+    /// The contact it goes to.
+    pub contact: String,
+    /// What it is.
+    pub kind: SendKind,
+}
+
+/// One message of the history.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The contact.
+    pub contact: String,
+    /// Sent by this device.
+    pub outgoing: bool,
+    /// The message id.
+    pub message_id: Bytes,
+    /// The text.
+    pub text: String,
+    /// When it was sent or received (Unix seconds).
+    pub at: u64,
+}
+
+/// Everything the client keeps, as stored.
+#[derive(Serialize, Deserialize)]
+pub struct Stored {
+    version: u32,
+    name: String,
+    relay: String,
+    suite: u64,
+    identity_seed: Bytes,
+    kem_seed: Bytes,
+    ratchet_secret: Bytes,
+    contacts: Vec<Contact>,
+    invites: Vec<Invitation>,
+    outbox: Bytes,
+    inbox: Bytes,
+    sends: BTreeMap<u64, SendMeta>,
+    history: Vec<HistoryEntry>,
+}
+
+/// The state in use: the stored fields, with the outbox and inbox decoded.
+pub struct State {
+    /// The user's own name.
+    pub name: String,
+    /// The relay URL (`ws://` or `wss://`).
+    pub relay: String,
+    /// The identity's suite.
+    pub suite: Suite,
+    /// The device's keys.
+    pub device: DeviceKeys,
+    /// Contacts, in the order they were added.
+    pub contacts: Vec<Contact>,
+    /// Pending invites.
+    pub invites: Vec<Invitation>,
+    /// The delivery outbox.
+    pub outbox: Outbox,
+    /// Message ids already handed to the user.
+    pub inbox: Inbox,
+    /// Per-send metadata, by `SendId`.
+    pub sends: BTreeMap<u64, SendMeta>,
+    /// Received and sent texts.
+    pub history: Vec<HistoryEntry>,
+}
+
+impl core::fmt::Debug for State {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("State")
+            .field("contacts", &self.contacts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    /// A new identity.
+    pub fn new(name: String, relay: String, device: DeviceKeys) -> State {
+        State {
+            name,
+            relay,
+            suite: device.suite(),
+            device,
+            contacts: Vec::new(),
+            invites: Vec::new(),
+            outbox: Outbox::new(RetryPolicy::DEFAULT),
+            inbox: Inbox::new(),
+            sends: BTreeMap::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// Decodes the decrypted state file.
+    pub fn decode(bytes: &[u8]) -> Result<State> {
+        let stored: Stored = ciborium::from_reader(bytes).map_err(|_| damaged())?;
+        if stored.version != STATE_VERSION {
+            return Err(Fail::new(format!(
+                "state version {} is not supported by this client",
+                stored.version
+            )));
+        }
+        let suite = Suite::from_id(stored.suite).map_err(|_| damaged())?;
+        let device = DeviceKeys::from_parts(
+            suite,
+            IdentityKeyPair::from_seed(&stored.identity_seed.array()?),
+            KemSecret::from_seed(suite, &stored.kem_seed.array()?),
+            X25519Secret::from_bytes(&stored.ratchet_secret.array()?),
+        );
+        Ok(State {
+            name: stored.name.clone(),
+            relay: stored.relay.clone(),
+            suite,
+            device,
+            outbox: Outbox::restore(&stored.outbox.0).map_err(|_| damaged())?,
+            inbox: Inbox::restore(&stored.inbox.0).map_err(|_| damaged())?,
+            contacts: stored.contacts.clone(),
+            invites: stored.invites.clone(),
+            sends: stored.sends.clone(),
+            history: stored.history.clone(),
+        })
+    }
+
+    /// Encodes the state for the state file.
+    pub fn encode(&mut self) -> Result<Zeroizing<Vec<u8>>> {
+        // Forget metadata of sends the outbox itself forgot.
+        let live: std::collections::BTreeSet<u64> =
+            self.outbox.iter().map(|(id, ..)| id.0).collect();
+        self.sends.retain(|id, _| live.contains(id));
+        let stored = Stored {
+            version: STATE_VERSION,
+            name: self.name.clone(),
+            relay: self.relay.clone(),
+            suite: self.suite.id(),
+            identity_seed: Bytes(self.device.identity().dangerous_seed().to_vec()),
+            kem_seed: Bytes(self.device.kem().dangerous_seed().to_vec()),
+            ratchet_secret: Bytes(self.device.ratchet().dangerous_bytes().to_vec()),
+            contacts: self.contacts.clone(),
+            invites: self.invites.clone(),
+            outbox: Bytes(self.outbox.snapshot().to_vec()),
+            inbox: Bytes(self.inbox.snapshot()),
+            sends: self.sends.clone(),
+            history: self.history.clone(),
+        };
+        let mut out = Zeroizing::new(Vec::new());
+        ciborium::into_writer(&stored, &mut *out)
+            .map_err(|_| Fail::new("internal error: cannot encode the state"))?;
+        Ok(out)
+    }
+
+    /// The contact named `name`.
+    pub fn contact(&self, name: &str) -> Result<&Contact> {
+        self.contacts
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| unknown_contact(name))
+    }
+
+    /// The contact named `name`, mutably.
+    pub fn contact_mut(&mut self, name: &str) -> Result<&mut Contact> {
+        self.contacts
+            .iter_mut()
+            .find(|c| c.name == name)
+            .ok_or_else(|| unknown_contact(name))
+    }
+
+    /// Fails if `name` is taken by a contact or a pending invite. Forgets expired invites
+    /// first (their names are free again).
+    pub fn check_new_name(&mut self, name: &str, now: UnixTime) -> Result<()> {
+        self.invites.retain(|i| i.expires > now.as_secs());
+        if name.trim().is_empty() || name.chars().any(char::is_control) || name.len() > 64 {
+            return Err(Fail::new(
+                "a contact name must be 1 to 64 printable characters",
+            ));
+        }
+        if self.contacts.iter().any(|c| c.name == name) {
+            return Err(Fail::new(format!("a contact named {name} already exists")));
+        }
+        if self.invites.iter().any(|i| i.contact == name) {
+            return Err(Fail::new(format!(
+                "a pending invite for {name} already exists"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The metadata and message id of an outbox send.
+    pub fn send_info(&self, send: SendId) -> Option<(&SendMeta, MessageId)> {
+        let meta = self.sends.get(&send.0)?;
+        let id = self
+            .outbox
+            .iter()
+            .find(|(id, ..)| *id == send)
+            .map(|(_, mid, ..)| *mid)?;
+        Some((meta, id))
+    }
+}
+
+fn unknown_contact(name: &str) -> Fail {
+    Fail::new(format!(
+        "unknown contact {name} (see `quietwire-client contacts`)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn state_round_trips() {
+        let mut rng = crate::sys::rng();
+        let device = DeviceKeys::generate(Suite::X25519, &mut rng);
+        let public = *device.identity().public();
+        let mut state = State::new("alice".into(), "ws://127.0.0.1:1".into(), device);
+        state.history.push(HistoryEntry {
+            contact: "bob".into(),
+            outgoing: true,
+            message_id: Bytes(vec![1; 16]),
+            text: "hi".into(),
+            at: 5,
+        });
+        let bytes = state.encode().unwrap();
+        let back = State::decode(&bytes).unwrap();
+        assert_eq!(back.name, "alice");
+        assert_eq!(back.device.identity().public(), &public);
+        assert_eq!(back.history.len(), 1);
+        assert!(State::decode(&bytes[..bytes.len() / 2]).is_err());
+    }
+}

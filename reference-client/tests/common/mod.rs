@@ -1,0 +1,256 @@
+//! Test harness: the real relay binary and real client processes on loopback, every wait
+//! bounded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
+
+use std::io::{BufRead as _, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long one client command may run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the relay may take to say where it listens.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+static BUILD: Mutex<()> = Mutex::new(());
+
+/// The relay binary, built with `cargo build -p quietwire-relay` if it is not there yet.
+pub fn relay_binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("debug")
+        .join(format!("quietwire-relay{}", std::env::consts::EXE_SUFFIX));
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut child = Command::new(cargo)
+            .args(["build", "-p", "quietwire-relay"])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+            .spawn()
+            .expect("run cargo build -p quietwire-relay");
+        let status = wait_bounded(&mut child, Duration::from_secs(600))
+            .expect("cargo build -p quietwire-relay timed out");
+        assert!(status.success(), "cargo build -p quietwire-relay failed");
+    }
+    assert!(path.exists(), "no relay binary at {}", path.display());
+    path
+}
+
+fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running relay process; killed on drop.
+pub struct Relay {
+    child: Child,
+    pub addr: SocketAddr,
+    data: PathBuf,
+}
+
+impl Relay {
+    /// Starts a relay on `listen` (e.g. `127.0.0.1:0`) with its data in `data`.
+    pub fn start(data: &Path, listen: &str) -> Relay {
+        let mut child = Command::new(relay_binary())
+            .args(["--listen", listen, "--data"])
+            .arg(data)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the relay");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            // Keep draining so the relay never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let line = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the relay did not print its address in time");
+            }
+        };
+        let addr = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first relay line {line:?}"))
+            .trim()
+            .parse()
+            .unwrap();
+        Relay {
+            child,
+            addr,
+            data: data.to_path_buf(),
+        }
+    }
+
+    /// The URL clients use.
+    pub fn url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// SIGKILL, as a crash (no shutdown path runs).
+    pub fn kill(mut self) -> (SocketAddr, PathBuf) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        (self.addr, self.data.clone())
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a client command printed and how it ended.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Asserts success and returns stdout.
+    pub fn ok(self) -> String {
+        assert_eq!(self.code, 0, "command failed: {self:?}");
+        self.stdout
+    }
+}
+
+/// One client identity in its own home directory.
+pub struct Client {
+    pub home: PathBuf,
+    pub passphrase: String,
+}
+
+impl Client {
+    pub fn new(root: &Path, name: &str) -> Client {
+        Client {
+            home: root.join(name),
+            passphrase: format!("passphrase of {name}"),
+        }
+    }
+
+    /// Runs the client with `args`, bounded by a timeout.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &self.passphrase)
+    }
+
+    pub fn run_with(&self, args: &[&str], passphrase: &str) -> Output {
+        let mut child = self
+            .command(args, passphrase)
+            .spawn()
+            .expect("start the client");
+        let out = reader(child.stdout.take().unwrap());
+        let err = reader(child.stderr.take().unwrap());
+        let status = wait_bounded(&mut child, COMMAND_TIMEOUT)
+            .unwrap_or_else(|| panic!("quietwire-client {args:?} timed out"));
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: out.recv_timeout(COMMAND_TIMEOUT).unwrap(),
+            stderr: err.recv_timeout(COMMAND_TIMEOUT).unwrap(),
+        }
+    }
+
+    /// A command for this client (for long-running processes such as `sync --watch`).
+    pub fn command(&self, args: &[&str], passphrase: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quietwire-client"));
+        command
+            .arg("--home")
+            .arg(&self.home)
+            .args(args)
+            .env("QUIETWIRE_PASSPHRASE", passphrase)
+            .env_remove("QUIETWIRE_HOME")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    pub fn init(&self, name: &str, relay: &str, extra: &[&str]) {
+        let mut args = vec!["init", "--name", name, "--relay", relay];
+        args.extend_from_slice(extra);
+        self.run(&args).ok();
+    }
+
+    /// `invite --no-qr`: returns the link (the last stdout line).
+    pub fn invite(&self, contact: &str) -> String {
+        let out = self.run(&["invite", "--name", contact, "--no-qr"]).ok();
+        let link = out.lines().last().unwrap().to_owned();
+        assert!(link.starts_with("quietwire:invite#i1."), "{link}");
+        link
+    }
+
+    /// The outbox lines.
+    pub fn outbox(&self) -> Vec<String> {
+        self.run(&["outbox"])
+            .ok()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn reader<R: std::io::Read + Send + 'static>(mut pipe: R) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        let _ = tx.send(text);
+    });
+    rx
+}
+
+/// Polls `check` until it returns `Some`, failing after `timeout`.
+pub fn eventually<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Makes `inviter` and `acceptor` contacts: invite, accept, the inviter's sync.
+pub fn connect(inviter: &Client, inviter_name: &str, acceptor: &Client, acceptor_name: &str) {
+    let link = inviter.invite(acceptor_name);
+    let out = acceptor
+        .run(&["accept", &link, "--name", inviter_name])
+        .ok();
+    assert!(out.contains("handshake queued at the relay"), "{out}");
+    let out = inviter.run(&["sync"]).ok();
+    assert!(
+        out.contains(&format!("{acceptor_name} accepted your invite")),
+        "{out}"
+    );
+}
