@@ -87,12 +87,18 @@ fn parse(envelope: &[u8]) -> (u8, MessageId) {
 enum Action {
     Send,
     /// The sender transmits what is due; the relay's reply may be lost.
-    SenderPump { lose_reply: bool },
+    SenderPump {
+        lose_reply: bool,
+    },
     /// The receiver fetches; it may skip the delete (so it sees the items again) or lose the
     /// delete's reply.
-    ReceiverSync { delete: bool },
+    ReceiverSync {
+        delete: bool,
+    },
     /// The receiver transmits its due receipts.
-    ReceiverPump { lose_reply: bool },
+    ReceiverPump {
+        lose_reply: bool,
+    },
     /// The sender fetches receipts.
     SenderFetch,
     /// The relay process dies: connections drop, the durable store survives.
@@ -199,12 +205,16 @@ impl World {
         // Keep well inside the rate limit: the model is about delivery, not rate.
         self.millis += 1000;
         let frame = RequestFrame { id, request }.encode();
-        let handled = link.conn.handle(&frame, &self.store, Now {
-            unix: self.now,
-            millis: self.millis,
-        });
-        let reply = ServerFrame::decode(&handled.reply, u64::from(Limits::DEFAULT.max_frame))
-            .unwrap();
+        let handled = link.conn.handle(
+            &frame,
+            &self.store,
+            Now {
+                unix: self.now,
+                millis: self.millis,
+            },
+        );
+        let reply =
+            ServerFrame::decode(&handled.reply, u64::from(Limits::DEFAULT.max_frame)).unwrap();
         match &reply {
             ServerFrame::Ok { id: got, .. } | ServerFrame::Error { id: got, .. } => {
                 assert_eq!(*got, id)
@@ -257,7 +267,8 @@ impl World {
                 }) => {
                     outbox.on_stored(t.send, now);
                     if sender {
-                        self.acked.insert(t.send, now.saturating_add(u64::from(TTL)));
+                        self.acked
+                            .insert(t.send, now.saturating_add(u64::from(TTL)));
                     }
                 }
                 Some(ServerFrame::Error { class, .. }) => {
@@ -369,7 +380,7 @@ impl World {
                             self.app.push(id);
                             let mut receipt_id = [0u8; 16];
                             self.rng.fill_bytes(&mut receipt_id);
-                            self.receipts.push(
+                            self.receipts.push_without_receipt(
                                 receipt_id,
                                 *self.sender_mailbox.id(),
                                 envelope(RECEIPT, &id),
@@ -441,9 +452,16 @@ impl World {
     fn check(&self) {
         // Exactly-once to the application.
         let unique: BTreeSet<_> = self.app.iter().collect();
-        assert_eq!(unique.len(), self.app.len(), "a message reached the app twice");
+        assert_eq!(
+            unique.len(),
+            self.app.len(),
+            "a message reached the app twice"
+        );
         let sent: BTreeSet<_> = self.sent.values().collect();
-        assert!(unique.is_subset(&sent), "the app received a message never sent");
+        assert!(
+            unique.is_subset(&sent),
+            "the app received a message never sent"
+        );
         for outbox in [&self.outbox, &self.receipts] {
             let queued = outbox.iter().filter(|(_, _, _, s)| s.is_pending()).count();
             assert_eq!(

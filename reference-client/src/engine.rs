@@ -94,9 +94,16 @@ pub fn queue_event(
     })?;
     entry.set_session(&session);
     let mailbox = *session.peer_mailbox();
-    let send = state
-        .outbox
-        .push(*event.id(), mailbox, bytes, PUT_TTL, now, &mut rng);
+    // A receipt is never receipted (DLV-06): the relay's acknowledgement delivers it.
+    let send = if kind == SendKind::Receipt {
+        state
+            .outbox
+            .push_without_receipt(*event.id(), mailbox, bytes, PUT_TTL, now, &mut rng)
+    } else {
+        state
+            .outbox
+            .push(*event.id(), mailbox, bytes, PUT_TTL, now, &mut rng)
+    };
     state.sends.insert(
         send.0,
         SendMeta {
@@ -135,7 +142,7 @@ pub async fn flush(ctx: &mut Ctx, relay: &mut Relay) -> Result<Flushed, StepErro
             Ok(Reply::Stored) => {
                 ctx.state.outbox.on_stored(send, now);
                 flushed.stored = flushed.stored.saturating_add(1);
-                finish_receipt(&mut ctx.state, send, now);
+                finish_receipt(&mut ctx.state, send);
             }
             Err(NetError::Refused { class }) => {
                 // A class this version does not know (a newer relay) is retried.
@@ -165,15 +172,13 @@ pub async fn flush(ctx: &mut Ctx, relay: &mut Relay) -> Result<Flushed, StepErro
     Ok(flushed)
 }
 
-/// A receipt needs no receipt of its own: once the relay stored it, it is finished and
-/// forgotten.
-fn finish_receipt(state: &mut State, send: SendId, now: UnixTime) {
-    let Some((meta, id)) = state.send_info(send) else {
+/// A receipt is delivered once the relay stored it (it was pushed without expecting a
+/// receipt of its own); it is then forgotten, so the outbox lists the user's messages only.
+fn finish_receipt(state: &mut State, send: SendId) {
+    let Some((meta, _)) = state.send_info(send) else {
         return;
     };
-    if meta.kind == SendKind::Receipt {
-        state.outbox.on_receipt(&id, now);
-        state.outbox.forget(send);
+    if meta.kind == SendKind::Receipt && state.outbox.forget(send) {
         state.sends.remove(&send.0);
     }
 }

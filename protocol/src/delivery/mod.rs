@@ -50,7 +50,5 @@ mod outbox;
 mod snapshot;
 
 pub use inbox::{Inbox, MAX_INBOX, RETENTION};
+pub use outbox::{FailReason, MAX_OUTBOX, Outbox, Queued, RetryPolicy, SendId, Status, Transmit};
 pub use snapshot::MAX_OUTBOX_SNAPSHOT;
-pub use outbox::{
-    FailReason, MAX_OUTBOX, Outbox, Queued, RetryPolicy, SendId, Status, Transmit,
-};

@@ -172,6 +172,8 @@ pub(crate) struct Entry {
     pub(crate) envelope: Vec<u8>,
     pub(crate) ttl: u32,
     pub(crate) created: UnixTime,
+    /// Whether only a receipt makes it delivered (else the relay's acknowledgement does).
+    pub(crate) awaits_receipt: bool,
     pub(crate) status: Status,
 }
 
@@ -222,6 +224,35 @@ impl Outbox {
         now: UnixTime,
         rng: &mut R,
     ) -> SendId {
+        self.insert(message_id, mailbox, envelope, ttl, now, true, rng)
+    }
+
+    /// Like [`Outbox::push`], for a send that no receipt will ever answer (a receipt
+    /// itself, **[DLV-06]**): the relay's acknowledgement of a durable write makes it
+    /// delivered (**[DLV-04]**).
+    pub fn push_without_receipt<R: CryptoRng + ?Sized>(
+        &mut self,
+        message_id: MessageId,
+        mailbox: [u8; 32],
+        envelope: Vec<u8>,
+        ttl: u32,
+        now: UnixTime,
+        rng: &mut R,
+    ) -> SendId {
+        self.insert(message_id, mailbox, envelope, ttl, now, false, rng)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert<R: CryptoRng + ?Sized>(
+        &mut self,
+        message_id: MessageId,
+        mailbox: [u8; 32],
+        envelope: Vec<u8>,
+        ttl: u32,
+        now: UnixTime,
+        awaits_receipt: bool,
+        rng: &mut R,
+    ) -> SendId {
         let mut item = [0u8; 16];
         rng.fill_bytes(&mut item);
         let mut status = Status::Queued(Queued::Waiting {
@@ -245,6 +276,7 @@ impl Outbox {
                 envelope: if finished { Vec::new() } else { envelope },
                 ttl,
                 created: now,
+                awaits_receipt,
                 status,
             },
         );
@@ -283,16 +315,22 @@ impl Outbox {
     }
 
     /// The relay acknowledged a durable write of `send`'s put (a late acknowledgement of an
-    /// attempt that already timed out counts too). Ignored for finished sends.
+    /// attempt that already timed out counts too): stored until its TTL runs out, or
+    /// delivered if no receipt is expected. Ignored for finished sends.
     pub fn on_stored(&mut self, send: SendId, now: UnixTime) {
         if let Some(entry) = self.entries.get_mut(&send) {
             if matches!(
                 entry.status,
                 Status::Queued(Queued::Waiting { .. } | Queued::InFlight { .. })
             ) {
-                entry.status = Status::Queued(Queued::Stored {
-                    expires: now.saturating_add(u64::from(entry.ttl)),
-                });
+                entry.status = if entry.awaits_receipt {
+                    Status::Queued(Queued::Stored {
+                        expires: now.saturating_add(u64::from(entry.ttl)),
+                    })
+                } else {
+                    Status::Delivered
+                };
+                finish(entry);
             }
         }
     }
@@ -388,9 +426,9 @@ impl Outbox {
     /// When a queued send moves next.
     fn next_step(&self, entry: &Entry) -> Option<UnixTime> {
         match entry.status {
-            Status::Queued(Queued::Waiting { next_attempt, .. }) => Some(next_attempt.min(
-                entry.created.saturating_add(self.policy.give_up_after),
-            )),
+            Status::Queued(Queued::Waiting { next_attempt, .. }) => {
+                Some(next_attempt.min(entry.created.saturating_add(self.policy.give_up_after)))
+            }
             Status::Queued(Queued::InFlight { deadline, .. }) => Some(deadline),
             Status::Queued(Queued::Stored { expires }) => Some(expires),
             Status::Delivered | Status::Failed(_) => None,
@@ -482,10 +520,15 @@ mod tests {
     fn retries_reuse_the_item_id_and_back_off_with_jitter() {
         let (mut outbox, send, mut rng) = outbox_with_one();
         let first = outbox.poll_transmit(T0).unwrap();
-        assert!(outbox.poll_transmit(T0).is_none(), "in flight: nothing more is due");
+        assert!(
+            outbox.poll_transmit(T0).is_none(),
+            "in flight: nothing more is due"
+        );
         outbox.on_rejected(send, ErrorClass::RelayUnavailable, T0, &mut rng);
-        let Some(Status::Queued(Queued::Waiting { attempts: 1, next_attempt })) =
-            outbox.status(send)
+        let Some(Status::Queued(Queued::Waiting {
+            attempts: 1,
+            next_attempt,
+        })) = outbox.status(send)
         else {
             panic!("not waiting: {:?}", outbox.status(send));
         };
@@ -509,11 +552,30 @@ mod tests {
     }
 
     #[test]
+    fn a_send_without_receipt_is_delivered_when_stored() {
+        let mut rng = TestRng(3);
+        let mut outbox = Outbox::new(RetryPolicy::DEFAULT);
+        let send = outbox.push_without_receipt([1; 16], [2; 32], vec![7; 600], 60, T0, &mut rng);
+        outbox.poll_transmit(T0).unwrap();
+        outbox.on_stored(send, T0);
+        assert_eq!(outbox.status(send), Some(Status::Delivered));
+        assert_eq!(outbox.poll_timeout(), None);
+        let restored = Outbox::restore(&outbox.snapshot()).unwrap();
+        assert!(restored == outbox);
+    }
+
+    #[test]
     fn permanent_refusals_fail_with_their_reason() {
         for (class, reason) in [
             (ErrorClass::RelayTooLarge, FailReason::TooLarge),
-            (ErrorClass::RelayTtl, FailReason::Rejected(ErrorClass::RelayTtl)),
-            (ErrorClass::RelayConflict, FailReason::Rejected(ErrorClass::RelayConflict)),
+            (
+                ErrorClass::RelayTtl,
+                FailReason::Rejected(ErrorClass::RelayTtl),
+            ),
+            (
+                ErrorClass::RelayConflict,
+                FailReason::Rejected(ErrorClass::RelayConflict),
+            ),
         ] {
             let (mut outbox, send, mut rng) = outbox_with_one();
             outbox.poll_transmit(T0).unwrap();
@@ -531,7 +593,10 @@ mod tests {
         let expires = T0.saturating_add(3600);
         assert_eq!(outbox.poll_timeout(), Some(expires));
         outbox.handle_timeout(expires, &mut rng);
-        assert_eq!(outbox.status(send), Some(Status::Failed(FailReason::Expired)));
+        assert_eq!(
+            outbox.status(send),
+            Some(Status::Failed(FailReason::Expired))
+        );
         // A late receipt is proof of delivery.
         assert_eq!(outbox.on_receipt(&[1; 16], expires), Some(send));
         assert_eq!(outbox.status(send), Some(Status::Delivered));
@@ -554,14 +619,27 @@ mod tests {
     fn oversized_and_overflowing_sends_fail_at_once() {
         let mut rng = TestRng(2);
         let mut outbox = Outbox::new(RetryPolicy::DEFAULT);
-        let big = outbox.push([1; 16], [2; 32], vec![0; MAX_ENVELOPE + 1], 60, T0, &mut rng);
-        assert_eq!(outbox.status(big), Some(Status::Failed(FailReason::TooLarge)));
+        let big = outbox.push(
+            [1; 16],
+            [2; 32],
+            vec![0; MAX_ENVELOPE + 1],
+            60,
+            T0,
+            &mut rng,
+        );
+        assert_eq!(
+            outbox.status(big),
+            Some(Status::Failed(FailReason::TooLarge))
+        );
         assert!(outbox.forget(big));
         for i in 0..MAX_OUTBOX {
             outbox.push([i as u8; 16], [2; 32], vec![0; 1], 60, T0, &mut rng);
         }
         let over = outbox.push([0; 16], [2; 32], vec![0; 1], 60, T0, &mut rng);
-        assert_eq!(outbox.status(over), Some(Status::Failed(FailReason::OutboxFull)));
+        assert_eq!(
+            outbox.status(over),
+            Some(Status::Failed(FailReason::OutboxFull))
+        );
         assert_eq!(outbox.len(), MAX_OUTBOX + 1);
     }
 

@@ -121,6 +121,7 @@ impl Outbox {
                     Value::from(&e.envelope[..]),
                     uint(u64::from(e.ttl)),
                     uint(e.created.as_secs()),
+                    Value::Bool(e.awaits_receipt),
                     status_value(&e.status),
                 ])
             })
@@ -199,8 +200,20 @@ fn decode_entry(value: Value) -> Result<(SendId, Entry)> {
     let Value::Array(items) = value else {
         return Err(ErrorClass::SchemaWrongType.into());
     };
-    let [id, message_id, item, mailbox, envelope, ttl, created, status]: [Value; 8] =
-        items.try_into().map_err(|_| ErrorClass::SchemaLength)?;
+    let [
+        id,
+        message_id,
+        item,
+        mailbox,
+        envelope,
+        ttl,
+        created,
+        awaits_receipt,
+        status,
+    ]: [Value; 9] = items.try_into().map_err(|_| ErrorClass::SchemaLength)?;
+    let Value::Bool(awaits_receipt) = awaits_receipt else {
+        return Err(ErrorClass::SchemaWrongType.into());
+    };
     let Value::Bytes(envelope) = envelope else {
         return Err(ErrorClass::SchemaWrongType.into());
     };
@@ -222,6 +235,7 @@ fn decode_entry(value: Value) -> Result<(SendId, Entry)> {
             envelope,
             ttl: as_u32(ttl)?,
             created: UnixTime(as_u64(created)?),
+            awaits_receipt,
             status,
         },
     ))
@@ -257,9 +271,7 @@ fn decode_status(value: Value) -> Result<Status> {
                 let Value::Text(name) = next()? else {
                     return Err(ErrorClass::SchemaWrongType.into());
                 };
-                FailReason::Rejected(
-                    ErrorClass::from_name(&name).ok_or(ErrorClass::SchemaRange)?,
-                )
+                FailReason::Rejected(ErrorClass::from_name(&name).ok_or(ErrorClass::SchemaRange)?)
             }
             reason::TOO_LARGE => FailReason::TooLarge,
             reason::UNREACHABLE => FailReason::Unreachable,
@@ -303,8 +315,7 @@ impl Inbox {
             let Value::Array(pair) = value else {
                 return Err(ErrorClass::SchemaWrongType.into());
             };
-            let [id, until]: [Value; 2] =
-                pair.try_into().map_err(|_| ErrorClass::SchemaLength)?;
+            let [id, until]: [Value; 2] = pair.try_into().map_err(|_| ErrorClass::SchemaLength)?;
             let id: [u8; 16] = as_bytes(id)?;
             let until = UnixTime(as_u64(until)?);
             if last.is_some_and(|l| id <= l) {
