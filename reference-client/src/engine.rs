@@ -28,9 +28,7 @@ use crate::relay::{NetError, Relay};
 use crate::state::{Bytes, Contact, HistoryEntry, Role, SendKind, SendMeta, State};
 use crate::sys;
 
-/// Most message ids in one receipt: `quietwire::event`'s `MAX_RECEIPT_IDS` (256), which the
-/// crate does not re-export.
-const MAX_RECEIPT_IDS: usize = 256;
+use quietwire::event::MAX_RECEIPT_IDS;
 
 /// TTL asked for every put: 7 days (the reference relay allows 14).
 pub const PUT_TTL: u32 = 7 * 24 * 3600;

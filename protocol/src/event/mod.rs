@@ -38,7 +38,7 @@ use rand_core::CryptoRng;
 use crate::cbor::{self, Int, Limits, Value};
 use crate::error::{ErrorClass, Result};
 use crate::schema::{self, Fields};
-pub use body::{AttachmentRef, Body, Kind};
+pub use body::{AttachmentRef, Body, Kind, MAX_RECEIPT_IDS};
 
 /// Largest encoded event: what fits a ratchet message in the largest bucket, with its
 /// padding byte (`65536 − 96 − 1`).
