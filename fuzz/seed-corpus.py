@@ -3,7 +3,9 @@
 
 Every input of every vector (valid and invalid) becomes one seed file, named by the first
 16 hex digits of its SHA-256, so re-running is idempotent and the seeds change only when
-the vectors do. Run from anywhere: python3 fuzz/seed-corpus.py
+the vectors do. A field named "steps.<name>" is read from every step of a test. The
+relay_core seeds are the scripted connections of relay.json in that target's record format.
+Run from anywhere: python3 fuzz/seed-corpus.py
 """
 import hashlib
 import json
@@ -28,6 +30,13 @@ SOURCES = {
     "envelope": [("envelope", "envelope", "hex"), ("envelope", "padded", "hex")],
     "event": [("event", "event", "hex")],
     "mailbox_proof": [("mailbox", "proof", "hex")],
+    # Requests as the relay reads them, and frames as a client reads them.
+    "relay_request": [
+        ("relay", "steps.request", "hex"),
+        ("relay", "steps.reply", "hex"),
+        ("relay", "welcome", "hex"),
+        ("relay", "frame", "hex"),
+    ],
 }
 
 # Targets whose inputs are action scripts rather than encodings: fixed seeds.
@@ -46,11 +55,36 @@ SCRIPTS = {
 
 def inputs(family, field, kind):
     data = json.loads((VECTORS / f"{family}.json").read_text())
+    step_field = field.removeprefix("steps.") if field.startswith("steps.") else None
     for group in data["testGroups"]:
         for test in group["tests"]:
-            if field in test:
-                value = test[field]
-                yield bytes.fromhex(value) if kind == "hex" else value.encode()
+            holders = test.get("steps", []) if step_field else [test]
+            for holder in holders:
+                value = holder.get(step_field or field)
+                if value is not None:
+                    yield bytes.fromhex(value) if kind == "hex" else value.encode()
+
+
+def relay_core_inputs():
+    """Each relay-session test as one relay_core input (quietwire::fuzzing::relay_input):
+    per step a tag (bits 0-3: milliseconds since the step before / 125, rounded up, at most
+    15; bits 4-6: seconds / 1800, rounded up, at most 7; bit 7: the store fails), the
+    request's length (16 bits, big-endian) and the request."""
+    data = json.loads((VECTORS / "relay.json").read_text())
+    for group in data["testGroups"]:
+        if group["type"] != "relay-session":
+            continue
+        for test in group["tests"]:
+            out = bytearray()
+            unix, millis = test["unixTime"], test["millis"]
+            for step in test["steps"]:
+                seconds = -(-(step["unixTime"] - unix) // 1800)
+                ms = -(-(step["millis"] - millis) // 125)
+                unix, millis = step["unixTime"], step["millis"]
+                tag = min(seconds, 7) << 4 | min(ms, 15) | (0x80 if step.get("storeUnavailable") else 0)
+                request = bytes.fromhex(step["request"])
+                out += bytes([tag]) + len(request).to_bytes(2, "big") + request
+            yield bytes(out)
 
 
 def main():
@@ -62,6 +96,7 @@ def main():
         write(target, wanted)
     for target, scripts in SCRIPTS.items():
         write(target, {hashlib.sha256(b).hexdigest()[:16]: b for b in scripts})
+    write("relay_core", {hashlib.sha256(b).hexdigest()[:16]: b for b in relay_core_inputs()})
 
 
 def write(target, wanted):

@@ -12,15 +12,16 @@ use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::ratchet::Ratchet;
 use quietwire::safety::{Fingerprint, SafetyCode, SafetyQr};
 use quietwire::suite::{Suite, SuitePolicy};
-use quietwire::{UnixTime, did_key, hpke};
+use quietwire::{UnixTime, did_key, hpke, relay};
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
+use quietwire_test_vectors::families::relay::{RelayLimits, SwitchableStore};
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
 use crate::implementation::{
     DecodedEvent, Failure, Handle, HandshakeAccepted, HandshakeInitiate, HandshakeSealed,
-    HpkeInput, HpkeSealed, Implementation, InviteCreate, OpResult, Role,
+    HpkeInput, HpkeSealed, Implementation, InviteCreate, OpResult, RelayHandled, RelayTime, Role,
 };
 
 /// The `quietwire` crate as an implementation under test.
@@ -28,7 +29,15 @@ use crate::implementation::{
 pub struct Builtin {
     sessions: HashMap<Handle, Ratchet>,
     invites: HashMap<Handle, PendingInvite>,
+    relays: HashMap<Handle, (relay::Connection, SwitchableStore)>,
     next_handle: Handle,
+}
+
+fn relay_now(now: RelayTime) -> relay::Now {
+    relay::Now {
+        unix: UnixTime(now.unix),
+        millis: now.millis,
+    }
 }
 
 impl Builtin {
@@ -378,6 +387,57 @@ impl Implementation for Builtin {
             transcript_hash: accepted.transcript_hash.to_vec(),
             snapshot: accepted.ratchet.snapshot().to_vec(),
         })
+    }
+
+    fn relay_open(
+        &mut self,
+        limits: &RelayLimits,
+        challenge: &[u8],
+        now: RelayTime,
+    ) -> OpResult<(Handle, Vec<u8>)> {
+        let limits = relay::Limits::from(*limits);
+        if !limits.is_valid() {
+            return Err(bad_input("relay_limits"));
+        }
+        let conn = relay::Connection::new(limits, key32(challenge)?, relay_now(now));
+        let welcome = conn.welcome();
+        self.next_handle += 1;
+        self.relays
+            .insert(self.next_handle, (conn, SwitchableStore::default()));
+        Ok((self.next_handle, welcome))
+    }
+
+    fn relay_handle(
+        &mut self,
+        handle: Handle,
+        request: &[u8],
+        now: RelayTime,
+        store_unavailable: bool,
+    ) -> OpResult<RelayHandled> {
+        let (conn, store) = self
+            .relays
+            .get_mut(&handle)
+            .ok_or_else(|| bad_input("handle"))?;
+        store.unavailable.set(store_unavailable);
+        let handled = conn.handle(request, &*store, relay_now(now));
+        store.unavailable.set(false);
+        Ok(RelayHandled {
+            reply: handled.reply,
+            error_class: handled.error.map(|c| c.as_str().to_owned()),
+            close: handled.close,
+            wake: handled.wake.map(|m| m.to_vec()),
+        })
+    }
+
+    fn relay_frame_decode(&mut self, frame: &[u8], max_frame: u64) -> OpResult<(String, Vec<u8>)> {
+        let decoded = relay::ServerFrame::decode(frame, max_frame).map_err(err)?;
+        let kind = match decoded {
+            relay::ServerFrame::Welcome { .. } => "welcome",
+            relay::ServerFrame::Ok { .. } => "ok",
+            relay::ServerFrame::Error { .. } => "error",
+            relay::ServerFrame::Wake { .. } => "wake",
+        };
+        Ok((kind.to_owned(), decoded.encode()))
     }
 
     fn ratchet_init(

@@ -3,6 +3,7 @@
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
+use quietwire_test_vectors::families::relay::RelayLimits;
 
 /// Why an operation produced no value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +119,28 @@ pub struct HandshakeAccepted {
     pub transcript_hash: Vec<u8>,
     /// The responder ratchet's snapshot.
     pub snapshot: Vec<u8>,
+}
+
+/// The time of a relay step: wall-clock seconds and monotonic milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RelayTime {
+    /// Seconds since the epoch.
+    pub unix: u64,
+    /// Monotonic milliseconds.
+    pub millis: u64,
+}
+
+/// What a relay did with one frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayHandled {
+    /// The reply frame; empty when the relay sends nothing.
+    pub reply: Vec<u8>,
+    /// The error class of a failed request.
+    pub error_class: Option<String>,
+    /// Whether the relay closes the connection after the reply.
+    pub close: bool,
+    /// The mailbox that gained an item (its subscribers are woken).
+    pub wake: Option<Vec<u8>>,
 }
 
 /// An opaque handle to a ratchet state held by the implementation under test.
@@ -314,6 +337,38 @@ pub trait Implementation {
     ) -> OpResult<HandshakeAccepted> {
         let _ = (handle, message, now, allowed_suites);
         unimplemented("handshake")
+    }
+
+    /// Opens a relay connection with `limits` and `challenge` over a fresh, empty store at
+    /// `now`; returns its handle and the welcome frame.
+    fn relay_open(
+        &mut self,
+        limits: &RelayLimits,
+        challenge: &[u8],
+        now: RelayTime,
+    ) -> OpResult<(Handle, Vec<u8>)> {
+        let _ = (limits, challenge, now);
+        unimplemented("relay")
+    }
+
+    /// Hands one request frame to a relay connection at `now`; while `store_unavailable`,
+    /// every operation of the connection's store fails.
+    fn relay_handle(
+        &mut self,
+        handle: Handle,
+        request: &[u8],
+        now: RelayTime,
+        store_unavailable: bool,
+    ) -> OpResult<RelayHandled> {
+        let _ = (handle, request, now, store_unavailable);
+        unimplemented("relay")
+    }
+
+    /// Decodes a frame from a relay, accepting at most `max_frame` bytes; returns its kind
+    /// (`welcome`, `ok`, `error` or `wake`) and its canonical re-encoding.
+    fn relay_frame_decode(&mut self, frame: &[u8], max_frame: u64) -> OpResult<(String, Vec<u8>)> {
+        let _ = (frame, max_frame);
+        unimplemented("relay")
     }
 
     /// Creates one side of a ratchet session. `responder_secret` is the responder's X25519

@@ -5,13 +5,14 @@ use std::path::Path;
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
     cbor, device_record, did_key, envelope, event, handshake, hpke, invite, invite_encoding,
-    mailbox, safety_code,
+    mailbox, relay, safety_code,
 };
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
 
 use crate::implementation::{
-    Failure, Handle, HandshakeInitiate, HpkeInput, Implementation, InviteCreate, OpResult, Role,
+    Failure, Handle, HandshakeInitiate, HpkeInput, Implementation, InviteCreate, OpResult,
+    RelayTime, Role,
 };
 use crate::report::{CaseResult, Outcome, Report};
 
@@ -29,6 +30,7 @@ pub const FILES: &[&str] = &[
     "envelope.json",
     "event.json",
     "mailbox.json",
+    "relay.json",
 ];
 
 /// Loads and runs every vector file in `dir`.
@@ -56,6 +58,7 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "envelope.json" => run_file(&text, imp, run_envelope)?,
             "event.json" => run_file(&text, imp, run_event)?,
             "mailbox.json" => run_file(&text, imp, run_mailbox)?,
+            "relay.json" => run_file(&text, imp, run_relay)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -508,6 +511,97 @@ fn run_mailbox(group: &mailbox::MailboxGroup, imp: &mut dyn Implementation, rec:
             }
         }
     }
+}
+
+fn run_relay(group: &relay::RelayGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
+    use relay::RelayGroup as G;
+    let never = RelayTime { unix: 0, millis: 0 };
+    match group {
+        G::Welcome { tests, .. } => {
+            for t in tests {
+                let r = imp.relay_open(&t.limits, &t.challenge, never);
+                rec.record(
+                    "relay-welcome",
+                    t,
+                    got(r, |(_, welcome)| {
+                        hex_differs("welcome", welcome, &t.welcome)
+                    }),
+                );
+            }
+        }
+        G::Session { limits, tests, .. } => {
+            for t in tests {
+                let got = match relay_steps(limits, t, imp) {
+                    Ok(()) => match &t.error_class {
+                        Some(class) => Got::Rejected(class.clone()),
+                        None => Got::Accepted { mismatch: None },
+                    },
+                    Err(Stop::Mismatch(m)) => Got::Accepted { mismatch: Some(m) },
+                    Err(Stop::Unimplemented(f)) => Got::Unimplemented(f),
+                };
+                rec.record("relay-session", t, got);
+            }
+        }
+        G::FrameDecode { tests, .. } => {
+            for t in tests {
+                let r = imp.relay_frame_decode(&t.frame, t.max_frame);
+                rec.record(
+                    "relay-frame-decode",
+                    t,
+                    got(r, |(kind, reencoded)| {
+                        differs("kind", &Some(kind.clone()), &t.kind).or_else(|| {
+                            hex_differs(
+                                "re-encoding",
+                                reencoded,
+                                &t.reencoded.clone().unwrap_or_default(),
+                            )
+                        })
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// Runs a scripted connection; every step must give exactly the vector's reply, class,
+/// close flag and wake.
+fn relay_steps(
+    limits: &relay::RelayLimits,
+    t: &relay::SessionTest,
+    imp: &mut dyn Implementation,
+) -> Result<(), Stop> {
+    let opened = RelayTime {
+        unix: t.unix_time,
+        millis: t.millis,
+    };
+    let (handle, _) = step_result(0, imp.relay_open(limits, &t.challenge, opened))?
+        .map_err(|c| Stop::Mismatch(format!("open: error {c}")))?;
+    for (i, step) in t.steps.iter().enumerate() {
+        let index = i + 1;
+        let now = RelayTime {
+            unix: step.unix_time,
+            millis: step.millis,
+        };
+        let handled = step_result(
+            index,
+            imp.relay_handle(handle, &step.request, now, step.store_unavailable),
+        )?
+        .map_err(|c| Stop::Mismatch(format!("step {index}: harness error {c}")))?;
+        let mismatch = differs("error class", &handled.error_class, &step.error_class)
+            .or_else(|| hex_differs("reply", &handled.reply, &step.reply))
+            .or_else(|| differs("close", &handled.close, &step.close))
+            .or_else(|| {
+                differs(
+                    "wake",
+                    &handled.wake.as_ref().map(hex::encode),
+                    &step.wake.as_ref().map(hex::encode),
+                )
+            });
+        if let Some(m) = mismatch {
+            return Err(Stop::Mismatch(format!("step {index}: {m}")));
+        }
+    }
+    Ok(())
 }
 
 fn run_handshake(

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 
 use quietwire_conformance::builtin::Builtin;
 use quietwire_conformance::implementation::{
-    Failure, Handle, Implementation, InviteCreate, OpResult, Role,
+    Failure, Handle, Implementation, InviteCreate, OpResult, RelayHandled, RelayTime, Role,
 };
 use quietwire_conformance::{Outcome, runner};
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
+use quietwire_test_vectors::families::relay::RelayLimits;
 
 fn vector_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-vectors/v1")
@@ -157,6 +158,25 @@ impl Implementation for Broken {
     fn ratchet_snapshot(&mut self, h: Handle) -> OpResult<Vec<u8>> {
         self.inner.ratchet_snapshot(h)
     }
+    fn relay_open(
+        &mut self,
+        l: &RelayLimits,
+        c: &[u8],
+        now: RelayTime,
+    ) -> OpResult<(Handle, Vec<u8>)> {
+        self.inner.relay_open(l, c, now)
+    }
+    fn relay_handle(
+        &mut self,
+        h: Handle,
+        r: &[u8],
+        now: RelayTime,
+        _store_unavailable: bool,
+    ) -> OpResult<RelayHandled> {
+        // Defect 5: writes to a failing store are acknowledged (never durable).
+        self.inner.relay_handle(h, r, now, false)
+    }
+    // relay_frame_decode: not implemented.
 }
 
 #[test]
@@ -182,11 +202,28 @@ fn broken_implementation_fails_with_precise_case_ids() {
     assert!(has("invite/expired-long-ago"), "{failed:?}");
     assert!(has("ratchet/replay-in-current-chain"), "{failed:?}");
     assert!(has("ratchet/eviction"), "{failed:?}");
+    assert!(has("relay/store-unavailable"), "{failed:?}");
     // Cases unaffected by the defects still pass.
     assert!(!has("safety_code/alice-bob"));
     assert!(!has("invite/valid-xwing"));
     assert!(!has("ratchet/in-order"));
     assert!(!has("ratchet/replay-of-forgotten-chain"));
+    assert!(!has("relay/put-fetch-delete"));
+    let case = |slug: &str| {
+        report
+            .cases
+            .iter()
+            .find(|c| c.family == "relay" && c.slug == slug)
+            .unwrap()
+    };
+    assert!(
+        case("store-unavailable")
+            .actual
+            .contains("step 1: error class None"),
+        "{:?}",
+        case("store-unavailable")
+    );
+    assert_eq!(case("frame-wake").outcome, Outcome::Unimplemented);
     let unimplemented = report.count(&Outcome::Unimplemented);
     assert!(
         unimplemented > 0

@@ -71,6 +71,7 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
             "handshake.json",
             to_json(&families::handshake::generate()?)?,
         ),
+        ("relay.json", to_json(&families::relay::generate()?)?),
     ] {
         files.push(GeneratedFile {
             name: name.to_owned(),

@@ -135,9 +135,19 @@ fn seeds_match_the_vectors() {
         ),
         ("event", &[("event", "event", true)]),
         ("mailbox_proof", &[("mailbox", "proof", true)]),
+        (
+            "relay_request",
+            &[
+                ("relay", "steps.request", true),
+                ("relay", "steps.reply", true),
+                ("relay", "welcome", true),
+                ("relay", "frame", true),
+            ],
+        ),
     ];
-    // ratchet_session takes action scripts, seeded by hand in fuzz/seed-corpus.py.
-    assert_eq!(sources.len() + 1, TARGETS.len());
+    // ratchet_session takes action scripts, seeded by hand in fuzz/seed-corpus.py;
+    // relay_core's seeds are derived below.
+    assert_eq!(sources.len() + 2, TARGETS.len());
     // The committed files: the drift test proves they are what the generator produces.
     let read = |family: &str| {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("v1/{family}.json"));
@@ -147,9 +157,22 @@ fn seeds_match_the_vectors() {
         let mut expected = std::collections::BTreeSet::new();
         for (family, field, is_hex) in *fields {
             let json: serde_json::Value = serde_json::from_str(&read(family)).unwrap();
+            // A field "steps.<name>" is read from every step of a test.
+            let (in_steps, name) = match field.strip_prefix("steps.") {
+                Some(name) => (true, name),
+                None => (false, *field),
+            };
             for group in json["testGroups"].as_array().unwrap() {
                 for test in group["tests"].as_array().unwrap() {
-                    if let Some(value) = test[*field].as_str() {
+                    let holders: Vec<&serde_json::Value> = if in_steps {
+                        test["steps"]
+                            .as_array()
+                            .map(|s| s.iter().collect())
+                            .unwrap_or_default()
+                    } else {
+                        vec![test]
+                    };
+                    for value in holders.iter().filter_map(|h| h[name].as_str()) {
                         let blob = if *is_hex {
                             hex::decode(value).unwrap()
                         } else {
@@ -175,6 +198,50 @@ fn seeds_match_the_vectors() {
             "{target}: seeds are stale; run python3 fuzz/seed-corpus.py"
         );
     }
+    // relay_core: every scripted connection of relay.json as one input.
+    let json: serde_json::Value = serde_json::from_str(&read("relay")).unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    for group in json["testGroups"].as_array().unwrap() {
+        if group["type"] != "relay-session" {
+            continue;
+        }
+        for test in group["tests"].as_array().unwrap() {
+            let (mut unix, mut millis) = (
+                test["unixTime"].as_u64().unwrap(),
+                test["millis"].as_u64().unwrap(),
+            );
+            let mut steps = Vec::new();
+            for step in test["steps"].as_array().unwrap() {
+                let (u, m) = (
+                    step["unixTime"].as_u64().unwrap(),
+                    step["millis"].as_u64().unwrap(),
+                );
+                let unavailable = step["storeUnavailable"].as_bool().unwrap_or(false);
+                let request = hex::decode(step["request"].as_str().unwrap()).unwrap();
+                steps.push((u - unix, m - millis, unavailable, request));
+                (unix, millis) = (u, m);
+            }
+            let steps: Vec<(u64, u64, bool, &[u8])> = steps
+                .iter()
+                .map(|(u, m, s, r)| (*u, *m, *s, r.as_slice()))
+                .collect();
+            let input = quietwire::fuzzing::relay_input(&steps);
+            expected.insert(
+                hex::encode(Sha256::digest(&input))
+                    .get(..16)
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    let present: std::collections::BTreeSet<String> = files(&fuzz_dir().join("seeds/relay_core"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        present, expected,
+        "relay_core: seeds are stale; run python3 fuzz/seed-corpus.py"
+    );
 }
 
 /// The handshake target's inviter is the vectors' reusable x25519 inviter, so the vectors'

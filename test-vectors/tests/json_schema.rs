@@ -54,7 +54,7 @@ fn generated() -> Vec<(String, Value)> {
 #[test]
 fn every_file_validates_against_its_schema() {
     let files = generated();
-    assert_eq!(files.len(), 12, "one file per family");
+    assert_eq!(files.len(), 13, "one file per family");
     for (family, json) in &files {
         let schema_id = json["schema"].as_str().unwrap();
         assert_eq!(
@@ -139,4 +139,14 @@ fn schemas_reject_malformed_files() {
     );
     // A file claiming another family.
     assert!(!mutated("safety_code", |j| j["family"] = json!("invite")).is_empty());
+    // A relay step that both fails and wakes a mailbox; a relay limit of 0.
+    assert!(
+        !mutated("relay", |j| {
+            let step = &mut j["testGroups"][1]["tests"][0]["steps"][0];
+            step["errorClass"] = json!("relay.rate");
+            step["wake"] = json!("00".repeat(32));
+        })
+        .is_empty()
+    );
+    assert!(!mutated("relay", |j| j["testGroups"][1]["limits"]["rate"] = json!(0)).is_empty());
 }

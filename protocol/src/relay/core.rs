@@ -24,6 +24,10 @@ use crate::time::UnixTime;
 /// not tell when an item was written (**[RLY-09]**).
 pub const EXPIRY_GRANULARITY: u64 = 3600;
 
+/// The most bytes a fetched item takes in a reply besides its envelope: the array head (1),
+/// the item id (17), the envelope's length head (at most 9) and the expiry (at most 9).
+const ITEM_OVERHEAD: usize = 36;
+
 /// The time inputs of a step: wall-clock seconds (for expiries) and a monotonic millisecond
 /// counter (for the request rate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,10 +171,18 @@ impl Connection {
         let request = match RequestFrame::decode(frame, &self.limits) {
             Ok(request) => request,
             Err(e) => {
+                let id = e.id.unwrap_or(0);
+                let class = e.error.class();
                 // An unknown operation is answered and the connection stays open (a client
-                // may probe for newer operations); any other malformed frame closes it.
-                let close = e.error.class() != ErrorClass::RelayOperation;
-                return self.fail(e.id.unwrap_or(0), e.error.class(), close);
+                // may probe for newer operations), so it costs a token like any request that
+                // is answered; any other malformed frame closes the connection.
+                if class != ErrorClass::RelayOperation {
+                    return self.fail(id, class, true);
+                }
+                if !self.bucket.take(&self.limits, now.millis) {
+                    return self.fail(id, ErrorClass::RelayRate, false);
+                }
+                return self.fail(id, class, false);
             }
         };
         let id = request.id;
@@ -258,7 +270,11 @@ impl Connection {
                     return Err(ErrorClass::SchemaRange);
                 }
                 self.prove(&mailbox, Operation::Fetch, &proof)?;
-                let budget = (self.limits.max_frame as usize).saturating_sub(FRAME_OVERHEAD);
+                // The envelopes share the frame with the fields around them and with each
+                // item's id, length and expiry: keep room for `max` of those.
+                let budget = (self.limits.max_frame as usize)
+                    .saturating_sub(FRAME_OVERHEAD)
+                    .saturating_sub((max as usize).saturating_mul(ITEM_OVERHEAD));
                 let fetched = store
                     .fetch(&mailbox, now.unix, max as usize, budget)
                     .map_err(unavailable)?;
@@ -303,13 +319,12 @@ impl Connection {
                     .map_err(unavailable)?;
                 Ok((Reply::BlobStored { blob_id: id }, None))
             }
-            Request::BlobGet { blob_id } => match store
-                .get_blob(&blob_id, now.unix)
-                .map_err(unavailable)?
-            {
-                Some(blob) => Ok((Reply::Blob { blob }, None)),
-                None => Err(ErrorClass::RelayNotFound),
-            },
+            Request::BlobGet { blob_id } => {
+                match store.get_blob(&blob_id, now.unix).map_err(unavailable)? {
+                    Some(blob) => Ok((Reply::Blob { blob }, None)),
+                    None => Err(ErrorClass::RelayNotFound),
+                }
+            }
         }
     }
 }
@@ -317,4 +332,132 @@ impl Connection {
 /// The wake-up frame for `mailbox`.
 pub fn wake(mailbox: &[u8; 32]) -> Vec<u8> {
     ServerFrame::Wake { mailbox: *mailbox }.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mailbox::MailboxKey;
+    use crate::relay::MemoryStore;
+
+    const T0: Now = Now {
+        unix: UnixTime(1_800_000_000),
+        millis: 0,
+    };
+
+    fn put(id: u32, mailbox: &[u8; 32], item: u8, envelope: Vec<u8>, ttl: u32) -> Vec<u8> {
+        RequestFrame {
+            id,
+            request: Request::Put {
+                mailbox: *mailbox,
+                item: [item; 16],
+                envelope,
+                ttl,
+            },
+        }
+        .encode()
+    }
+
+    #[test]
+    fn a_fetch_reply_fits_the_announced_frame() {
+        // Many one-byte envelopes: the items' own fields, not the envelopes, fill the frame.
+        let limits = Limits {
+            max_frame: 2048,
+            max_envelope: 16,
+            max_attachment: 16,
+            max_items: 1000,
+            max_fetch: 1000,
+            rate: 1000,
+            burst: 1000,
+            ..Limits::DEFAULT
+        };
+        let store = MemoryStore::new();
+        let mut conn = Connection::new(limits, [5; 32], T0);
+        let key = MailboxKey::from_seed(&[1; 32]);
+        for i in 0..200u8 {
+            let h = conn.handle(
+                &put(u32::from(i) + 1, key.id(), i, vec![i], 3600),
+                &store,
+                T0,
+            );
+            assert_eq!(h.error, None);
+        }
+        let fetch = RequestFrame {
+            id: 999,
+            request: Request::Fetch {
+                mailbox: *key.id(),
+                proof: key.prove(&[5; 32], Operation::Fetch),
+                max: None,
+            },
+        };
+        let h = conn.handle(&fetch.encode(), &store, T0);
+        assert!(
+            h.reply.len() <= limits.max_frame as usize,
+            "{}",
+            h.reply.len()
+        );
+        let Ok(ServerFrame::Ok {
+            reply: Reply::Items { items, more: true },
+            ..
+        }) = ServerFrame::decode(&h.reply, limits.max_frame.into())
+        else {
+            panic!("not a partial fetch")
+        };
+        assert!(!items.is_empty());
+    }
+
+    #[test]
+    fn unknown_operations_cost_a_token() {
+        let limits = Limits {
+            rate: 1,
+            burst: 2,
+            ..Limits::DEFAULT
+        };
+        let store = MemoryStore::new();
+        let mut conn = Connection::new(limits, [5; 32], T0);
+        // {1: 1, 2: id, 3: 99}
+        let unknown = |id: u8| vec![0xa3, 0x01, 0x01, 0x02, id, 0x03, 0x18, 0x63];
+        let classes: Vec<_> = (1..=3)
+            .map(|id| conn.handle(&unknown(id), &store, T0).error)
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                Some(ErrorClass::RelayOperation),
+                Some(ErrorClass::RelayOperation),
+                Some(ErrorClass::RelayRate)
+            ]
+        );
+        assert!(!conn.is_closed());
+        let later = Now { millis: 1000, ..T0 };
+        assert_eq!(
+            conn.handle(&unknown(4), &store, later).error,
+            Some(ErrorClass::RelayOperation)
+        );
+    }
+
+    #[test]
+    fn an_expired_item_does_not_hold_its_id() {
+        let limits = Limits {
+            max_items: 1,
+            ..Limits::DEFAULT
+        };
+        let store = MemoryStore::new();
+        let mut conn = Connection::new(limits, [5; 32], T0);
+        let mailbox = [9; 32];
+        let first = conn.handle(&put(1, &mailbox, 1, vec![1], 60), &store, T0);
+        assert_eq!(first.wake, Some(mailbox));
+        // Expired but not swept: the same put again is a new item (woken, counted).
+        let later = Now {
+            unix: UnixTime(expiry(T0.unix, 60)),
+            ..T0
+        };
+        let again = conn.handle(&put(2, &mailbox, 1, vec![1], 60), &store, later);
+        assert_eq!((again.error, again.wake), (None, Some(mailbox)));
+        // Another envelope under an expired id is no conflict either; the mailbox is full.
+        let conflict = conn.handle(&put(3, &mailbox, 1, vec![2], 60), &store, later);
+        assert_eq!(conflict.error, Some(ErrorClass::RelayConflict));
+        let other = conn.handle(&put(4, &mailbox, 2, vec![2], 60), &store, later);
+        assert_eq!(other.error, Some(ErrorClass::RelayMailboxFull));
+    }
 }

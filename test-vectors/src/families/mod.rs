@@ -12,6 +12,7 @@ pub mod invite_encoding;
 pub mod mailbox;
 pub mod material;
 pub mod ratchet;
+pub mod relay;
 pub mod safety_code;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,681 @@
+//! The `relay-welcome` and `relay-frame-decode` tests: frames from the relay as a client
+//! reads them.
+
+use std::collections::BTreeMap;
+
+use quietwire::UnixTime;
+use quietwire::cbor::{self, Int, Value};
+use quietwire::relay::limits::MAX_ANNOUNCED_FRAME;
+use quietwire::relay::{Connection, Item, Limits, Now, Reply, ServerFrame};
+
+use super::script::challenge;
+use super::sessions::SMALL;
+use super::{FrameTest, Ids, WelcomeTest};
+use crate::families::flags;
+use crate::format::Outcome;
+use crate::seeds::{seed16, seed32};
+
+/// Welcome frames for a few limit sets.
+pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
+    let smallest = Limits {
+        max_frame: 1025,
+        max_envelope: 1,
+        max_attachment: 1,
+        max_items: 1,
+        max_ttl: 1,
+        max_fetch: 1,
+        max_delete: 1,
+        rate: 1,
+        burst: 1,
+        max_subscriptions: 1,
+    };
+    let largest_frame = MAX_ANNOUNCED_FRAME as u32;
+    let largest = Limits {
+        max_frame: largest_frame,
+        max_envelope: largest_frame - 1024,
+        max_attachment: largest_frame - 1024,
+        max_items: u32::MAX,
+        max_ttl: u32::MAX,
+        max_fetch: u32::MAX,
+        max_delete: u32::MAX,
+        rate: u32::MAX,
+        burst: u32::MAX,
+        max_subscriptions: u32::MAX,
+    };
+    let mut tests = Vec::new();
+    for (slug, comment, chal, limits) in [
+        (
+            "welcome-default",
+            "the reference relay's limits, with the sessions' challenge",
+            challenge(),
+            Limits::DEFAULT,
+        ),
+        (
+            "welcome-small",
+            "the small limits of the second session group",
+            seed32("relay/welcome/small"),
+            SMALL,
+        ),
+        (
+            "welcome-smallest",
+            "the smallest coherent limits: every limit 1, max_frame 1025",
+            seed32("relay/welcome/smallest"),
+            smallest,
+        ),
+        (
+            "welcome-largest",
+            "the largest announceable limits: max_frame 16 MiB + 4 KiB, every count 2^32 - 1",
+            seed32("relay/welcome/largest"),
+            largest,
+        ),
+    ] {
+        if !limits.is_valid() {
+            return Err(format!("relay {slug}: limits are not coherent"));
+        }
+        let conn = Connection::new(
+            limits,
+            chal,
+            Now {
+                unix: UnixTime(0),
+                millis: 0,
+            },
+        );
+        let welcome = conn.welcome();
+        let decoded = ServerFrame::decode(&welcome, MAX_ANNOUNCED_FRAME)
+            .map_err(|e| format!("relay {slug}: {e}"))?;
+        if decoded
+            != (ServerFrame::Welcome {
+                challenge: chal,
+                limits,
+            })
+        {
+            return Err(format!("relay {slug}: decodes to {decoded:?}"));
+        }
+        tests.push(WelcomeTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(&["Welcome"]),
+            challenge: chal.to_vec(),
+            limits: limits.into(),
+            welcome,
+            result: Outcome::Valid,
+            error_class: None,
+        });
+    }
+    Ok(tests)
+}
+
+type Map = BTreeMap<Int, Value>;
+
+/// slug, comment, flags, frame, error class.
+type InvalidFrame = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    Vec<u8>,
+    &'static str,
+);
+
+fn to_map(frame: &[u8]) -> Result<Map, String> {
+    match cbor::decode(frame, &cbor::Limits::DEFAULT.with_max_input(usize::MAX)) {
+        Ok(Value::Map(map)) => Ok(map),
+        other => Err(format!("relay frame: not a map: {other:?}")),
+    }
+}
+
+/// `frame` with its map changed by `f`, re-encoded canonically.
+fn changed(frame: &[u8], f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
+    let mut map = to_map(frame)?;
+    f(&mut map);
+    Ok(cbor::encode(&Value::Map(map)))
+}
+
+fn set(map: &mut Map, key: i64, value: Value) {
+    map.insert(Int::from(key), value);
+}
+
+/// Applies `f` to the limits map of a welcome frame.
+fn in_limits(map: &mut Map, f: impl FnOnce(&mut Map)) {
+    if let Some(Value::Map(limits)) = map.get_mut(&Int::uint(5)) {
+        f(limits);
+    }
+}
+
+fn kind_of(frame: &ServerFrame) -> &'static str {
+    match frame {
+        ServerFrame::Welcome { .. } => "welcome",
+        ServerFrame::Ok { .. } => "ok",
+        ServerFrame::Error { .. } => "error",
+        ServerFrame::Wake { .. } => "wake",
+    }
+}
+
+/// Frames for a client to decode.
+pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
+    let max = u64::from(Limits::DEFAULT.max_frame);
+    let mailbox = seed32("relay/mailbox/a");
+    let item = |n: u32, len: usize, expires: u64| Item {
+        id: seed16(&format!("relay/frames/item-{n}")),
+        envelope: seed32(&format!("relay/frames/envelope-{n}"))
+            .iter()
+            .copied()
+            .cycle()
+            .take(len)
+            .collect(),
+        expires,
+    };
+    let ok = |id: u32, reply: Reply| ServerFrame::Ok { id, reply }.encode();
+    let welcome = ServerFrame::Welcome {
+        challenge: challenge(),
+        limits: Limits::DEFAULT,
+    }
+    .encode();
+    let put_ok = ok(1, Reply::Stored);
+    let fetch_ok = ok(
+        4,
+        Reply::Items {
+            items: vec![item(1, 40, 1_800_007_200), item(2, 600, 1_800_010_800)],
+            more: true,
+        },
+    );
+    let error = ServerFrame::Error {
+        id: 7,
+        class: "relay.conflict".to_owned(),
+        closing: false,
+    }
+    .encode();
+    let wake = ServerFrame::Wake { mailbox }.encode();
+
+    let mut tests = Vec::new();
+    let fd = &["FrameDecoding"];
+    let wf = &["Welcome", "FrameDecoding"];
+    let mut valid =
+        |slug: &str, comment: &str, f: &[&str], frame: Vec<u8>, reencoded: Option<Vec<u8>>| {
+            let decoded =
+                ServerFrame::decode(&frame, max).map_err(|e| format!("relay {slug}: {e}"))?;
+            let encoded = decoded.encode();
+            let want = reencoded.unwrap_or_else(|| frame.clone());
+            if encoded != want {
+                return Err(format!(
+                    "relay {slug}: re-encodes to {}",
+                    hex::encode(&encoded)
+                ));
+            }
+            tests.push(FrameTest {
+                tc_id: ids.next_id(),
+                slug: format!("frame-{slug}"),
+                comment: comment.to_owned(),
+                flags: flags(f),
+                frame,
+                max_frame: max,
+                kind: Some(kind_of(&decoded).to_owned()),
+                reencoded: Some(encoded),
+                result: Outcome::Valid,
+                error_class: None,
+            });
+            Ok::<(), String>(())
+        };
+    valid(
+        "welcome",
+        "a welcome frame with the default limits",
+        wf,
+        welcome.clone(),
+        None,
+    )?;
+    valid(
+        "welcome-unknown-limits",
+        "a welcome announcing limits this version does not know (keys 11 and -1): they are ignored, and not kept",
+        wf,
+        changed(&welcome, |m| {
+            in_limits(m, |l| {
+                set(l, 11, Value::uint(5));
+                set(l, -1, Value::Array(vec![Value::from(&b"later"[..])]));
+            });
+        })?,
+        Some(welcome.clone()),
+    )?;
+    valid("ok-put", "a put stored", fd, put_ok.clone(), None)?;
+    valid(
+        "ok-fetch",
+        "two fetched items, more remain",
+        fd,
+        fetch_ok.clone(),
+        None,
+    )?;
+    valid(
+        "ok-fetch-empty",
+        "nothing fetched",
+        fd,
+        ok(
+            2,
+            Reply::Items {
+                items: Vec::new(),
+                more: false,
+            },
+        ),
+        None,
+    )?;
+    valid(
+        "ok-delete",
+        "a delete count",
+        fd,
+        ok(3, Reply::Deleted { count: 2 }),
+        None,
+    )?;
+    valid(
+        "ok-subscribe",
+        "a subscription",
+        fd,
+        ok(5, Reply::Subscribed),
+        None,
+    )?;
+    valid(
+        "ok-blob-put",
+        "a stored blob's id",
+        fd,
+        ok(
+            6,
+            Reply::BlobStored {
+                blob_id: seed32("relay/frames/blob-id"),
+            },
+        ),
+        None,
+    )?;
+    valid(
+        "ok-blob-get",
+        "a blob",
+        fd,
+        ok(
+            u32::MAX,
+            Reply::Blob {
+                blob: b"any bytes".to_vec(),
+            },
+        ),
+        None,
+    )?;
+    valid(
+        "error",
+        "an error; the connection stays open",
+        fd,
+        error.clone(),
+        None,
+    )?;
+    valid(
+        "error-closing",
+        "an error for an unreadable request (id 0); the relay closes",
+        fd,
+        ServerFrame::Error {
+            id: 0,
+            class: "cbor.truncated".to_owned(),
+            closing: true,
+        }
+        .encode(),
+        None,
+    )?;
+    valid(
+        "error-unknown-class",
+        "an error class this version does not know, 64 bytes long: kept as text",
+        fd,
+        ServerFrame::Error {
+            id: 9,
+            class: format!("relay.{}", "x".repeat(58)),
+            closing: false,
+        }
+        .encode(),
+        None,
+    )?;
+    valid(
+        "wake",
+        "a wake-up for a subscribed mailbox",
+        fd,
+        wake.clone(),
+        None,
+    )?;
+
+    let mut invalid =
+        |slug: &str, comment: &str, f: &[&str], frame: Vec<u8>, max_frame: u64, class: &str| {
+            match ServerFrame::decode(&frame, max_frame) {
+                Err(e) if e.class().as_str() == class => {}
+                other => return Err(format!("relay {slug}: expected {class}, got {other:?}")),
+            }
+            tests.push(FrameTest {
+                tc_id: ids.next_id(),
+                slug: format!("frame-{slug}"),
+                comment: comment.to_owned(),
+                flags: flags(f),
+                frame,
+                max_frame,
+                kind: None,
+                reencoded: None,
+                result: Outcome::Invalid,
+                error_class: Some(class.to_owned()),
+            });
+            Ok::<(), String>(())
+        };
+    invalid(
+        "oversized",
+        "a frame one byte longer than the client accepts",
+        fd,
+        fetch_ok.clone(),
+        fetch_ok.len() as u64 - 1,
+        "relay.frame_too_large",
+    )?;
+    invalid(
+        "trailing",
+        "a frame with a byte after the map",
+        fd,
+        [put_ok.clone(), vec![0]].concat(),
+        max,
+        "cbor.trailing",
+    )?;
+    invalid(
+        "key-order",
+        "keys out of canonical order",
+        fd,
+        {
+            // {2: 1, 1: 1, 3: 1, 14: 1}
+            vec![0xa4, 0x02, 0x01, 0x01, 0x01, 0x03, 0x01, 0x0e, 0x01]
+        },
+        max,
+        "cbor.noncanonical.key_order",
+    )?;
+    invalid(
+        "not-a-map",
+        "an array",
+        fd,
+        vec![0x82, 0x01, 0x01],
+        max,
+        "schema.wrong_type",
+    )?;
+    let m = |frame: &[u8], f: &dyn Fn(&mut Map)| changed(frame, f);
+    let cases: Vec<InvalidFrame> = vec![
+        (
+            "version-2",
+            "version 2",
+            fd,
+            m(&put_ok, &|x| set(x, 1, Value::uint(2)))?,
+            "schema.version",
+        ),
+        (
+            "no-kind",
+            "no kind",
+            fd,
+            m(&put_ok, &|x| {
+                x.remove(&Int::uint(3));
+            })?,
+            "schema.missing_field",
+        ),
+        (
+            "kind-text",
+            "a kind that is a text string",
+            fd,
+            m(&put_ok, &|x| set(x, 3, Value::from("ok")))?,
+            "schema.wrong_type",
+        ),
+        (
+            "kind-4",
+            "kind 4 is not defined",
+            fd,
+            m(&wake, &|x| set(x, 3, Value::uint(4)))?,
+            "schema.range",
+        ),
+        (
+            "welcome-id-1",
+            "a welcome with id 1 (unsolicited frames have id 0)",
+            wf,
+            m(&welcome, &|x| set(x, 2, Value::uint(1)))?,
+            "schema.range",
+        ),
+        (
+            "welcome-challenge-31",
+            "a 31-byte challenge",
+            wf,
+            m(&welcome, &|x| set(x, 4, Value::from(&[0u8; 31][..])))?,
+            "schema.length",
+        ),
+        (
+            "welcome-limits-not-map",
+            "limits that are an array",
+            wf,
+            m(&welcome, &|x| set(x, 5, Value::Array(Vec::new())))?,
+            "schema.wrong_type",
+        ),
+        (
+            "welcome-no-rate",
+            "limits without the rate (key 8)",
+            wf,
+            m(&welcome, &|x| {
+                in_limits(x, |l| {
+                    l.remove(&Int::uint(8));
+                })
+            })?,
+            "schema.missing_field",
+        ),
+        (
+            "welcome-rate-0",
+            "a rate of 0",
+            wf,
+            m(&welcome, &|x| in_limits(x, |l| set(l, 8, Value::uint(0))))?,
+            "schema.range",
+        ),
+        (
+            "welcome-limit-2-32",
+            "a burst of 2^32",
+            wf,
+            m(&welcome, &|x| {
+                in_limits(x, |l| set(l, 9, Value::uint(1 << 32)))
+            })?,
+            "schema.range",
+        ),
+        (
+            "welcome-limit-text",
+            "a max_items that is a text string",
+            wf,
+            m(&welcome, &|x| {
+                in_limits(x, |l| set(l, 4, Value::from("many")))
+            })?,
+            "schema.wrong_type",
+        ),
+        (
+            "welcome-envelope-fills-frame",
+            "max_envelope equal to max_frame: no room for the frame's own fields",
+            wf,
+            m(&welcome, &|x| {
+                in_limits(x, |l| {
+                    set(l, 2, Value::uint(u64::from(Limits::DEFAULT.max_frame)))
+                })
+            })?,
+            "schema.range",
+        ),
+        (
+            "welcome-frame-above-largest",
+            "max_frame of 16 MiB + 4 KiB + 1",
+            wf,
+            m(&welcome, &|x| {
+                in_limits(x, |l| set(l, 1, Value::uint(MAX_ANNOUNCED_FRAME + 1)))
+            })?,
+            "schema.range",
+        ),
+        (
+            "ok-id-0",
+            "an ok frame with id 0",
+            fd,
+            m(&put_ok, &|x| set(x, 2, Value::uint(0)))?,
+            "schema.range",
+        ),
+        (
+            "ok-no-op",
+            "an ok frame without its operation",
+            fd,
+            m(&put_ok, &|x| {
+                x.remove(&Int::uint(14));
+            })?,
+            "schema.missing_field",
+        ),
+        (
+            "ok-unknown-op",
+            "an ok frame for operation 7",
+            fd,
+            m(&put_ok, &|x| set(x, 14, Value::uint(7)))?,
+            "relay.operation",
+        ),
+        (
+            "ok-extra-key",
+            "a put's ok frame with a delete count",
+            fd,
+            m(&put_ok, &|x| set(x, 9, Value::uint(1)))?,
+            "schema.unknown_critical",
+        ),
+        (
+            "ok-extension-key",
+            "an ok frame with key -1: frames are closed",
+            fd,
+            m(&put_ok, &|x| set(x, -1, Value::uint(0)))?,
+            "schema.unknown_critical",
+        ),
+        (
+            "ok-fetch-no-more",
+            "a fetch reply without the more flag",
+            fd,
+            m(&fetch_ok, &|x| {
+                x.remove(&Int::uint(8));
+            })?,
+            "schema.missing_field",
+        ),
+        (
+            "ok-fetch-item-short",
+            "a fetched item of two elements",
+            fd,
+            m(&fetch_ok, &|x| {
+                set(
+                    x,
+                    7,
+                    Value::Array(vec![Value::Array(vec![
+                        Value::from(&[0u8; 16][..]),
+                        Value::from(&[1u8][..]),
+                    ])]),
+                )
+            })?,
+            "schema.length",
+        ),
+        (
+            "ok-fetch-item-id-15",
+            "a fetched item whose id has 15 bytes",
+            fd,
+            m(&fetch_ok, &|x| {
+                set(
+                    x,
+                    7,
+                    Value::Array(vec![Value::Array(vec![
+                        Value::from(&[0u8; 15][..]),
+                        Value::from(&[1u8][..]),
+                        Value::uint(1),
+                    ])]),
+                )
+            })?,
+            "schema.length",
+        ),
+        (
+            "ok-fetch-item-map",
+            "a fetched item that is a map",
+            fd,
+            m(&fetch_ok, &|x| {
+                set(x, 7, Value::Array(vec![Value::Map(Map::new())]))
+            })?,
+            "schema.wrong_type",
+        ),
+        (
+            "ok-fetch-expires-negative",
+            "a fetched item expiring at -1",
+            fd,
+            m(&fetch_ok, &|x| {
+                set(
+                    x,
+                    7,
+                    Value::Array(vec![Value::Array(vec![
+                        Value::from(&[0u8; 16][..]),
+                        Value::from(&[1u8][..]),
+                        Value::Int(Int::from(-1i64)),
+                    ])]),
+                )
+            })?,
+            "schema.wrong_type",
+        ),
+        (
+            "ok-delete-count-2-32",
+            "a delete count of 2^32",
+            fd,
+            m(&ok(3, Reply::Deleted { count: 1 }), &|x| {
+                set(x, 9, Value::uint(1 << 32))
+            })?,
+            "schema.range",
+        ),
+        (
+            "ok-blob-put-id-31",
+            "a blob id of 31 bytes",
+            fd,
+            m(&ok(6, Reply::BlobStored { blob_id: [0; 32] }), &|x| {
+                set(x, 10, Value::from(&[0u8; 31][..]))
+            })?,
+            "schema.length",
+        ),
+        (
+            "error-class-65",
+            "an error class of 65 bytes",
+            fd,
+            m(&error, &|x| {
+                set(x, 6, Value::Text(format!("relay.{}", "x".repeat(59))))
+            })?,
+            "schema.length",
+        ),
+        (
+            "error-class-bytes",
+            "an error class that is a byte string",
+            fd,
+            m(&error, &|x| set(x, 6, Value::from(&b"relay.conflict"[..])))?,
+            "schema.wrong_type",
+        ),
+        (
+            "error-no-closing",
+            "an error without the closing flag",
+            fd,
+            m(&error, &|x| {
+                x.remove(&Int::uint(13));
+            })?,
+            "schema.missing_field",
+        ),
+        (
+            "error-id-2-32",
+            "an error for request id 2^32",
+            fd,
+            m(&error, &|x| set(x, 2, Value::uint(1 << 32)))?,
+            "schema.range",
+        ),
+        (
+            "wake-id-1",
+            "a wake with id 1",
+            fd,
+            m(&wake, &|x| set(x, 2, Value::uint(1)))?,
+            "schema.range",
+        ),
+        (
+            "wake-mailbox-31",
+            "a wake for a 31-byte mailbox id",
+            fd,
+            m(&wake, &|x| set(x, 12, Value::from(&[0u8; 31][..])))?,
+            "schema.length",
+        ),
+        (
+            "wake-extra-key",
+            "a wake carrying a challenge",
+            fd,
+            m(&wake, &|x| set(x, 4, Value::from(&[0u8; 32][..])))?,
+            "schema.unknown_critical",
+        ),
+    ];
+    for (slug, comment, f, frame, class) in cases {
+        invalid(slug, comment, f, frame, max, class)?;
+    }
+    Ok(tests)
+}

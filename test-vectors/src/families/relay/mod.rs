@@ -1,0 +1,418 @@
+//! `relay.json`: the relay protocol (spec/08-mailboxes-and-relay.md §8.6) as scripted
+//! connections, welcome frames, and relay-frame decoding.
+//!
+//! A `relay-session` test is one connection: a fresh relay core with the group's limits and
+//! the test's challenge over an empty store, opened at the test's time, then fed the steps'
+//! request frames in order. Every step gives the exact reply frame, the error class (if the
+//! request fails), whether the relay closes the connection, and which mailbox gained an item
+//! (the relay wakes its subscribers). The requests' proofs are made with the keys of
+//! `mailboxKeys` for the test's `challenge`, so a live tester can rebuild them for the
+//! challenge its relay announces.
+
+mod decoding;
+mod frames;
+mod script;
+mod sessions;
+mod small;
+
+use serde::{Deserialize, Serialize};
+
+use super::{FlagDef, Ids, file};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use quietwire::relay::Limits;
+
+pub use script::SwitchableStore;
+
+/// The limits of a relay (**[RLY-04]**), as a group parameter.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct RelayLimits {
+    pub max_frame: u32,
+    pub max_envelope: u32,
+    pub max_attachment: u32,
+    pub max_items: u32,
+    pub max_ttl: u32,
+    pub max_fetch: u32,
+    pub max_delete: u32,
+    pub rate: u32,
+    pub burst: u32,
+    pub max_subscriptions: u32,
+}
+
+impl From<RelayLimits> for Limits {
+    fn from(l: RelayLimits) -> Limits {
+        Limits {
+            max_frame: l.max_frame,
+            max_envelope: l.max_envelope,
+            max_attachment: l.max_attachment,
+            max_items: l.max_items,
+            max_ttl: l.max_ttl,
+            max_fetch: l.max_fetch,
+            max_delete: l.max_delete,
+            rate: l.rate,
+            burst: l.burst,
+            max_subscriptions: l.max_subscriptions,
+        }
+    }
+}
+
+impl From<Limits> for RelayLimits {
+    fn from(l: Limits) -> RelayLimits {
+        RelayLimits {
+            max_frame: l.max_frame,
+            max_envelope: l.max_envelope,
+            max_attachment: l.max_attachment,
+            max_items: l.max_items,
+            max_ttl: l.max_ttl,
+            max_fetch: l.max_fetch,
+            max_delete: l.max_delete,
+            rate: l.rate,
+            burst: l.burst,
+            max_subscriptions: l.max_subscriptions,
+        }
+    }
+}
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum RelayGroup {
+    /// The welcome frame a relay sends for `challenge` and `limits`.
+    #[serde(rename = "relay-welcome", rename_all = "camelCase")]
+    Welcome {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<WelcomeTest>,
+    },
+    /// Scripted connections to a relay with `limits`.
+    #[serde(rename = "relay-session", rename_all = "camelCase")]
+    Session {
+        /// What the group covers.
+        comment: String,
+        /// The relay's limits.
+        limits: RelayLimits,
+        /// The tests.
+        tests: Vec<SessionTest>,
+    },
+    /// A client decodes a frame from the relay.
+    #[serde(rename = "relay-frame-decode", rename_all = "camelCase")]
+    FrameDecode {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<FrameTest>,
+    },
+}
+
+/// A welcome frame.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WelcomeTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The connection's challenge.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub challenge: Vec<u8>,
+    /// The relay's limits.
+    pub limits: RelayLimits,
+    /// The expected welcome frame.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub welcome: Vec<u8>,
+    /// Expected outcome (always valid).
+    pub result: Outcome,
+    /// Never present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// A mailbox key whose proofs the requests of a session carry.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MailboxKeyJson {
+    /// The mailbox key's seed (**[MBX-01]**).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub seed: Vec<u8>,
+    /// Its mailbox id.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub mailbox: Vec<u8>,
+}
+
+/// One frame a client sends, and what the relay does with it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Step {
+    /// Wall-clock time of the step, seconds since the epoch.
+    pub unix_time: u64,
+    /// Monotonic milliseconds of the step (the rate limit's clock).
+    pub millis: u64,
+    /// When true, the relay's store fails every operation during this step.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub store_unavailable: bool,
+    /// The request frame as sent.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub request: Vec<u8>,
+    /// The exact reply frame; empty when the relay sends nothing (the connection closed).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub reply: Vec<u8>,
+    /// The class of the error frame, when the request fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+    /// Whether the relay closes the connection after the reply.
+    pub close: bool,
+    /// The mailbox that gained an item (its subscribers are woken).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub wake: Option<Vec<u8>>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A scripted connection.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The connection's challenge.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub challenge: Vec<u8>,
+    /// When the connection opens: seconds since the epoch.
+    pub unix_time: u64,
+    /// When the connection opens: monotonic milliseconds (the rate bucket starts full).
+    pub millis: u64,
+    /// The mailbox keys whose proofs the requests carry.
+    pub mailbox_keys: Vec<MailboxKeyJson>,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Valid when no step fails; invalid when steps fail, all with `errorClass`.
+    pub result: Outcome,
+    /// The class of the failing steps (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// A frame from the relay, decoded by a client.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FrameTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The frame.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub frame: Vec<u8>,
+    /// The largest frame the client accepts (the announced `max_frame`).
+    pub max_frame: u64,
+    /// The frame's kind: `welcome`, `ok`, `error` or `wake` (valid only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The canonical encoding of the decoded frame (valid only): `frame` itself, except that
+    /// limits a client does not know are not kept.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub reencoded: Option<Vec<u8>>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(WelcomeTest, SessionTest, FrameTest);
+
+impl Group for RelayGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            RelayGroup::Welcome { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            RelayGroup::Session { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            RelayGroup::FrameDecode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    (
+        "Operations",
+        BugType::Basic,
+        &["RLY-05", "RLY-06", "RLY-07", "RLY-08"],
+        "The success path of an operation: put, fetch, delete, subscribe, blob put and get.",
+    ),
+    (
+        "Blindness",
+        BugType::Confidentiality,
+        &["RLY-11"],
+        "Envelope and blob bytes of any content are stored and returned byte for byte.",
+    ),
+    (
+        "Idempotent",
+        BugType::Defined,
+        &["RLY-05"],
+        "A retried put (same item id, same bytes) is acknowledged again without a second item or wake.",
+    ),
+    (
+        "Conflict",
+        BugType::Defined,
+        &["RLY-05"],
+        "A put reusing an item id with other bytes is refused and the first item kept.",
+    ),
+    (
+        "SizeLimit",
+        BugType::EdgeCase,
+        &["RLY-04", "RLY-05", "RLY-08"],
+        "Envelopes, attachments and frames at and over their announced limits.",
+    ),
+    (
+        "MailboxFull",
+        BugType::EdgeCase,
+        &["RLY-04", "RLY-05"],
+        "A mailbox holding max_items unexpired items refuses new ones.",
+    ),
+    (
+        "Ttl",
+        BugType::EdgeCase,
+        &["RLY-04", "RLY-05"],
+        "TTLs of 0 and above max_ttl are refused; max_ttl itself is accepted.",
+    ),
+    (
+        "Expiry",
+        BugType::Defined,
+        &["RLY-09"],
+        "Expiries are rounded up to the hour; from its expiry on, an item or blob is gone.",
+    ),
+    (
+        "FetchRange",
+        BugType::EdgeCase,
+        &["RLY-06"],
+        "Fetch sizes (max 0, above max_fetch), the more flag, delete counts and lists.",
+    ),
+    (
+        "Proof",
+        BugType::AuthBypass,
+        &["RLY-06", "MBX-03"],
+        "Proofs for another challenge, operation or mailbox, or malformed ones, are refused.",
+    ),
+    (
+        "Subscriptions",
+        BugType::EdgeCase,
+        &["RLY-07"],
+        "Subscriptions up to max_subscriptions; wakes for new items.",
+    ),
+    (
+        "Blob",
+        BugType::Basic,
+        &["RLY-08"],
+        "Attachment blobs: their id, and unknown or expired ids.",
+    ),
+    (
+        "Rate",
+        BugType::Defined,
+        &["RLY-10"],
+        "The token bucket: burst, refill per millisecond, relay.rate.",
+    ),
+    (
+        "Unavailable",
+        BugType::MissingStep,
+        &["RLY-05"],
+        "A store failure is answered with relay.unavailable and nothing is acknowledged.",
+    ),
+    (
+        "Decoding",
+        BugType::Defined,
+        &["RLY-01", "RLY-03"],
+        "Malformed request frames: the decoding order, the error frame and the closed connection.",
+    ),
+    (
+        "UnknownOperation",
+        BugType::Defined,
+        &["RLY-03"],
+        "An unknown operation is answered with relay.operation and the connection stays open.",
+    ),
+    (
+        "Welcome",
+        BugType::Basic,
+        &["RLY-02", "RLY-04"],
+        "The welcome frame: challenge and limits.",
+    ),
+    (
+        "FrameDecoding",
+        BugType::Basic,
+        &["RLY-01", "RLY-02", "RLY-13"],
+        "A client's decoder of relay frames: every kind, and malformed frames in the order of RLY-13.",
+    ),
+];
+
+/// Generates `relay.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
+    let mut ids = Ids::default();
+    let welcome = frames::welcome_tests(&mut ids)?;
+    let default_sessions = sessions::default_limit_tests(&mut ids)?;
+    let small_sessions = small::small_limit_tests(&mut ids)?;
+    let decode = frames::decode_tests(&mut ids)?;
+    let relay = file(
+        "relay",
+        &[
+            "The relay protocol (spec/08-mailboxes-and-relay.md §8.6).",
+            "relay-welcome: a relay with `limits` and a connection with `challenge` sends exactly `welcome` first.",
+            "relay-session: a fresh relay core with the group's `limits` and the test's `challenge`, over an empty store, opened at `unixTime` and `millis` (its rate bucket full). Each step delivers `request` at the step's `unixTime` and `millis` (with a failing store if `storeUnavailable`); the relay answers exactly `reply` (empty: it sends nothing, the connection being closed), fails with `errorClass` or not, closes the connection after the reply iff `close`, and wakes the subscribers of `wake` (a mailbox that gained an item) or nobody.",
+            "relay-session: the requests' proofs are made for `challenge` with the keys of `mailboxKeys` (seed and mailbox id, MBX-01), except where a test's comment says otherwise; a live tester re-makes them for the challenge its relay announces.",
+            "relay-frame-decode: a client decodes `frame` with `maxFrame` as the largest frame it accepts: a valid frame has `kind` and re-encodes to exactly `reencoded`; an invalid one fails with `errorClass`.",
+        ],
+        FLAGS,
+        vec![
+            RelayGroup::Welcome {
+                comment: "Welcome frames.".to_owned(),
+                tests: welcome,
+            },
+            RelayGroup::Session {
+                comment: "Connections to a relay with the reference relay's default limits."
+                    .to_owned(),
+                limits: Limits::DEFAULT.into(),
+                tests: default_sessions,
+            },
+            RelayGroup::Session {
+                comment: "Connections to a relay with small limits, so that every limit is reached in a few steps."
+                    .to_owned(),
+                limits: sessions::SMALL.into(),
+                tests: small_sessions,
+            },
+            RelayGroup::FrameDecode {
+                comment: "Frames from the relay, decoded by a client.".to_owned(),
+                tests: decode,
+            },
+        ],
+    );
+    crate::format::check_file(&relay)?;
+    Ok(relay)
+}

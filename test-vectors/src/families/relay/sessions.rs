@@ -1,0 +1,704 @@
+//! The `relay-session` tests: scripted connections, each written as the requests a client
+//! sends and what the relay must answer.
+
+use quietwire::envelope::Envelope;
+use quietwire::mailbox::Operation;
+use quietwire::relay::{ItemId, Limits, Reply, Request, RequestFrame, blob_id};
+
+use super::script::{Script, Want};
+use super::{Ids, SessionTest};
+use crate::raw;
+use crate::seeds::{seed16, seed32};
+
+/// The small limits of the second session group: every limit is reached in a few steps.
+pub const SMALL: Limits = Limits {
+    max_frame: 3072,
+    max_envelope: 1024,
+    max_attachment: 2048,
+    max_items: 2,
+    max_ttl: 86_400,
+    max_fetch: 2,
+    max_delete: 4,
+    rate: 1,
+    burst: 3,
+    max_subscriptions: 2,
+};
+
+/// The TTL most puts use.
+pub(super) const TTL: u32 = 3600;
+
+pub(super) fn item(slug: &str, n: u32) -> ItemId {
+    seed16(&format!("relay/{slug}/item-{n}"))
+}
+
+/// `len` bytes derived from `name`.
+pub(super) fn bytes(name: &str, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            seed32(&format!("relay/bytes/{name}/{}", i / 32))
+                .get(i % 32)
+                .copied()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A valid envelope for `mailbox` with a 512-byte blob.
+pub(super) fn envelope(mailbox: &[u8; 32], name: &str) -> Result<Vec<u8>, String> {
+    Envelope::new(*mailbox, bytes(name, 512))
+        .map(|e| e.to_bytes())
+        .map_err(|e| format!("relay envelope {name}: {e}"))
+}
+
+pub(super) fn put(mailbox: &[u8; 32], item: ItemId, envelope: &[u8], ttl: u32) -> Request {
+    Request::Put {
+        mailbox: *mailbox,
+        item,
+        envelope: envelope.to_vec(),
+        ttl,
+    }
+}
+
+pub(super) fn fetch(mailbox: &[u8; 32], proof: Vec<u8>, max: Option<u32>) -> Request {
+    Request::Fetch {
+        mailbox: *mailbox,
+        proof,
+        max,
+    }
+}
+
+/// A frame of `entries` (key, encoded value) in the given order, with a canonical head.
+pub(super) fn frame(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = entries
+        .iter()
+        .map(|(k, v)| (raw::key(*k), v.clone()))
+        .collect();
+    raw::map(&pairs)
+}
+
+/// The entries of a put request for `mailbox`, id 1, in canonical order.
+pub(super) fn put_entries(
+    mailbox: &[u8; 32],
+    item: ItemId,
+    envelope: &[u8],
+) -> Vec<(i64, Vec<u8>)> {
+    vec![
+        (1, raw::head(0, 1)),
+        (2, raw::head(0, 1)),
+        (3, raw::head(0, 1)),
+        (4, raw::bstr(mailbox)),
+        (5, raw::bstr(&item)),
+        (6, raw::bstr(envelope)),
+        (7, raw::head(0, u64::from(TTL))),
+    ]
+}
+
+/// `entries` with `key` replaced (`Some`) or removed (`None`), kept in canonical order.
+pub(super) fn with(
+    entries: &[(i64, Vec<u8>)],
+    changes: &[(i64, Option<Vec<u8>>)],
+) -> Vec<(i64, Vec<u8>)> {
+    let mut out: Vec<(i64, Vec<u8>)> = entries.to_vec();
+    for (key, value) in changes {
+        out.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            out.push((*key, v.clone()));
+        }
+    }
+    out.sort_by_key(|(k, _)| raw::key(*k));
+    out
+}
+
+/// Tests with the default limits.
+pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
+    let mut tests = Vec::new();
+    operations(ids, &mut tests)?;
+    blindness_and_idempotence(ids, &mut tests)?;
+    ttl_and_expiry(ids, &mut tests)?;
+    proofs(ids, &mut tests)?;
+    failures(ids, &mut tests)?;
+    super::decoding::decoding(ids, &mut tests)?;
+    Ok(tests)
+}
+
+fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+    let op = &["Operations"];
+    let slug = "put-fetch-delete";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let env = envelope(a.id(), slug)?;
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+    s.delete(&a, &[item(slug, 1)], 1)?;
+    s.fetch(&a, None, &[], false)?;
+    tests.push(s.finish(
+        ids,
+        "put an envelope (the mailbox wakes), fetch it with its expiry rounded up to the hour, delete it, fetch nothing",
+        op,
+    )?);
+
+    let slug = "fetch-order-and-more";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let envs: Vec<Vec<u8>> = (1..=3).map(|n| bytes(&format!("{slug}/{n}"), 40)).collect();
+    let ttls = [TTL, 2 * TTL, 60];
+    let mut listed = Vec::new();
+    for (n, (env, ttl)) in envs.iter().zip(ttls).enumerate() {
+        let id = item(slug, n as u32 + 1);
+        s.put(a.id(), id, env, ttl, true)?;
+        listed.push((id, env.as_slice(), s.expiry_offset(ttl)));
+    }
+    s.fetch(&a, Some(2), listed.get(..2).unwrap_or_default(), true)?;
+    s.fetch(&a, None, &listed, false)?;
+    s.fetch(&a, Some(3), &listed, false)?;
+    tests.push(s.finish(
+        ids,
+        "three items come back in the order they were put; a fetch of 2 says more remain; without max the relay's max_fetch applies",
+        &["Operations", "FetchRange"],
+    )?);
+
+    let slug = "fetch-empty";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    s.fetch(&a, None, &[], false)?;
+    s.fetch(&a, Some(1), &[], false)?;
+    tests.push(s.finish(ids, "a mailbox never written to is empty", op)?);
+
+    let slug = "subscribe-and-wake";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let b = s.key("b");
+    s.subscribe(&a)?;
+    s.put(a.id(), item(slug, 1), &bytes(slug, 40), TTL, true)?;
+    s.put(b.id(), item(slug, 2), &bytes(slug, 40), TTL, true)?;
+    s.subscribe(&a)?;
+    s.subscribe(&b)?;
+    tests.push(s.finish(
+        ids,
+        "subscribe, then puts wake their mailbox (the relay wakes the subscribers of `wake`); subscribing again is accepted",
+        &["Operations", "Subscriptions"],
+    )?);
+
+    let slug = "delete-count";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    for n in 1..=3 {
+        s.put(
+            a.id(),
+            item(slug, n),
+            &bytes(&format!("{slug}/{n}"), 40),
+            TTL,
+            true,
+        )?;
+    }
+    let never = item(slug, 9);
+    s.delete(&a, &[item(slug, 1), item(slug, 3), never], 2)?;
+    s.delete(&a, &[item(slug, 1)], 0)?;
+    s.put(
+        a.id(),
+        item(slug, 4),
+        &bytes(&format!("{slug}/4"), 40),
+        TTL,
+        true,
+    )?;
+    s.delete(&a, &[item(slug, 4), item(slug, 4)], 1)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(
+        &a,
+        None,
+        &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)],
+        false,
+    )?;
+    tests.push(s.finish(
+        ids,
+        "a delete counts the named items it removed; ids never put or already deleted count 0, an id named twice counts once",
+        &["Operations", "FetchRange"],
+    )?);
+
+    let slug = "delete-others-items";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let b = s.key("b");
+    let env = bytes(slug, 40);
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.delete(&b, &[item(slug, 1)], 0)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+    tests.push(s.finish(
+        ids,
+        "the owner of mailbox b names an item of mailbox a in a delete of b: nothing is deleted",
+        &["Operations", "Proof"],
+    )?);
+
+    let slug = "blob-put-get";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let blob = bytes(slug, 3000);
+    let id = blob_id(&blob);
+    for _ in 0..2 {
+        let sent = s.send(
+            Request::BlobPut {
+                blob: blob.clone(),
+                ttl: TTL,
+            },
+            Want::Ok,
+        )?;
+        sent.expect_reply(&Reply::BlobStored { blob_id: id })?;
+        sent.expect_wake(None)?;
+    }
+    let sent = s.send(Request::BlobGet { blob_id: id }, Want::Ok)?;
+    sent.expect_reply(&Reply::Blob { blob })?;
+    tests.push(s.finish(
+        ids,
+        "a blob's id is SHA-256 of its labeled bytes; putting it again gives the same id; getting it gives its bytes",
+        &["Operations", "Blob"],
+    )?);
+    Ok(())
+}
+
+fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+    let slug = "blind-envelopes";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let b = s.key("b");
+    let request_like = RequestFrame {
+        id: 1,
+        request: put(a.id(), [0; 16], &[1], TTL),
+    }
+    .encode();
+    let contents: Vec<(&str, Vec<u8>)> = vec![
+        ("an envelope for this mailbox", envelope(a.id(), slug)?),
+        (
+            "an envelope naming another mailbox",
+            envelope(b.id(), slug)?,
+        ),
+        ("text, not CBOR", b"not an envelope".to_vec()),
+        ("one byte, 0xff (a CBOR break)", vec![0xff]),
+        ("one zero byte", vec![0]),
+        ("a relay request frame", request_like),
+    ];
+    let mut listed = Vec::new();
+    for (n, (_, env)) in contents.iter().enumerate() {
+        let id = item(slug, n as u32 + 1);
+        s.put(a.id(), id, env, TTL, true)?;
+        listed.push((id, env.as_slice(), s.expiry_offset(TTL)));
+    }
+    s.fetch(&a, None, &listed, false)?;
+    let what: Vec<&str> = contents.iter().map(|(w, _)| *w).collect();
+    tests.push(s.finish(
+        ids,
+        &format!(
+            "the relay stores and returns any bytes of an allowed length, byte for byte: {}",
+            what.join("; ")
+        ),
+        &["Blindness"],
+    )?);
+
+    let slug = "blind-blobs";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    for blob in [vec![0], b"not an attachment".to_vec(), vec![0xa0]] {
+        let id = blob_id(&blob);
+        s.send(
+            Request::BlobPut {
+                blob: blob.clone(),
+                ttl: TTL,
+            },
+            Want::Ok,
+        )?
+        .expect_reply(&Reply::BlobStored { blob_id: id })?;
+        s.send(Request::BlobGet { blob_id: id }, Want::Ok)?
+            .expect_reply(&Reply::Blob { blob })?;
+    }
+    tests.push(s.finish(
+        ids,
+        "blobs of any content (a zero byte, text, an empty CBOR map) are returned byte for byte",
+        &["Blindness", "Blob"],
+    )?);
+
+    let slug = "re-put-same";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.put(a.id(), item(slug, 1), &env, TTL, false)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+    tests.push(s.finish(
+        ids,
+        "a retried put (same item id and bytes) is acknowledged without a second item or wake",
+        &["Idempotent"],
+    )?);
+
+    let slug = "re-put-conflict";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.send(
+        put(
+            a.id(),
+            item(slug, 1),
+            &bytes(&format!("{slug}/other"), 40),
+            TTL,
+        ),
+        Want::Fail("relay.conflict"),
+    )?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+    tests.push(s.finish(
+        ids,
+        "an item id reused with other bytes: relay.conflict, the first item is kept",
+        &["Conflict"],
+    )?);
+
+    let slug = "same-item-id-other-mailbox";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let b = s.key("b");
+    let env_a = bytes(&format!("{slug}/a"), 40);
+    let env_b = bytes(&format!("{slug}/b"), 40);
+    s.put(a.id(), item(slug, 1), &env_a, TTL, true)?;
+    s.put(b.id(), item(slug, 1), &env_b, TTL, true)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env_a, exp)], false)?;
+    s.fetch(&b, None, &[(item(slug, 1), &env_b, exp)], false)?;
+    tests.push(s.finish(
+        ids,
+        "item ids are per mailbox: the same id in another mailbox is another item",
+        &["Idempotent"],
+    )?);
+    Ok(())
+}
+
+fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+    let max_ttl = Limits::DEFAULT.max_ttl;
+    for (slug, ttl, comment) in [
+        ("ttl-zero", 0, "a TTL of 0"),
+        (
+            "ttl-above-max",
+            max_ttl + 1,
+            "a TTL one second above max_ttl",
+        ),
+    ] {
+        let mut s = Script::new(slug, Limits::DEFAULT);
+        let a = s.key("a");
+        s.send(
+            put(a.id(), item(slug, 1), &bytes(slug, 40), ttl),
+            Want::Fail("relay.ttl"),
+        )?;
+        s.send(
+            Request::BlobPut {
+                blob: bytes(slug, 40),
+                ttl,
+            },
+            Want::Fail("relay.ttl"),
+        )?;
+        s.fetch(&a, None, &[], false)?;
+        tests.push(s.finish(
+            ids,
+            &format!("{comment}, for a put and a blob put: relay.ttl, nothing stored"),
+            &["Ttl"],
+        )?);
+    }
+
+    let slug = "ttl-bounds";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let mut listed = Vec::new();
+    let envs = [
+        bytes(&format!("{slug}/1"), 40),
+        bytes(&format!("{slug}/2"), 40),
+    ];
+    for (n, ttl) in [(1u32, max_ttl), (2, 1)] {
+        let env = envs.get(n as usize - 1).ok_or("env")?;
+        s.put(a.id(), item(slug, n), env, ttl, true)?;
+        listed.push((item(slug, n), env.as_slice(), s.expiry_offset(ttl)));
+    }
+    s.fetch(&a, None, &listed, false)?;
+    tests.push(s.finish(
+        ids,
+        "TTLs of max_ttl and 1 second are accepted; both expiries are rounded up to the next hour",
+        &["Ttl", "Expiry"],
+    )?);
+
+    let slug = "fetch-after-expiry";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let envs = [
+        bytes(&format!("{slug}/1"), 40),
+        bytes(&format!("{slug}/2"), 40),
+    ];
+    let [e1, e2] = &envs;
+    s.put(a.id(), item(slug, 1), e1, TTL, true)?;
+    s.put(a.id(), item(slug, 2), e2, 2 * TTL, true)?;
+    let (x1, x2) = (s.expiry_offset(TTL), s.expiry_offset(2 * TTL));
+    let both = [
+        (item(slug, 1), e1.as_slice(), x1),
+        (item(slug, 2), e2.as_slice(), x2),
+    ];
+    s.at(x1 - 1, 1000);
+    s.fetch(&a, None, &both, false)?;
+    s.at(x1, 2000);
+    s.fetch(&a, None, both.get(1..).unwrap_or_default(), false)?;
+    s.at(x2, 3000);
+    s.fetch(&a, None, &[], false)?;
+    tests.push(s.finish(
+        ids,
+        "an item is fetched until the second before its expiry and never from its expiry on",
+        &["Expiry"],
+    )?);
+
+    let slug = "re-put-after-expiry";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    s.put(a.id(), item(slug, 1), &env, 60, true)?;
+    let x = s.expiry_offset(60);
+    s.at(x, 1000);
+    s.fetch(&a, None, &[], false)?;
+    s.put(a.id(), item(slug, 1), &env, 60, true)?;
+    let x2 = s.expiry_offset(60);
+    s.fetch(&a, None, &[(item(slug, 1), &env, x2)], false)?;
+    tests.push(s.finish(
+        ids,
+        "once an item expired its id is free: the same put again is a new item, with a wake and a new expiry",
+        &["Expiry", "Idempotent"],
+    )?);
+
+    let slug = "blob-expired";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let blob = bytes(slug, 100);
+    let id = blob_id(&blob);
+    s.send(
+        Request::BlobPut {
+            blob: blob.clone(),
+            ttl: 60,
+        },
+        Want::Ok,
+    )?;
+    let x = s.expiry_offset(60);
+    s.at(x - 1, 1000);
+    s.send(Request::BlobGet { blob_id: id }, Want::Ok)?
+        .expect_reply(&Reply::Blob { blob })?;
+    s.at(x, 2000);
+    s.send(
+        Request::BlobGet { blob_id: id },
+        Want::Fail("relay.not_found"),
+    )?;
+    tests.push(s.finish(
+        ids,
+        "a blob is returned until the second before its expiry; from then on relay.not_found",
+        &["Blob", "Expiry"],
+    )?);
+    Ok(())
+}
+
+fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+    // Each test puts one item into mailbox a, tries the refused requests, then fetches the
+    // item unchanged.
+    type Attempts =
+        fn(&quietwire::mailbox::MailboxKey, &quietwire::mailbox::MailboxKey) -> Vec<Request>;
+    let other_challenge: Attempts = |a, _| {
+        let old = seed32("relay/other-challenge");
+        vec![
+            fetch(a.id(), a.prove(&old, Operation::Fetch), None),
+            Request::Delete {
+                mailbox: *a.id(),
+                proof: a.prove(&old, Operation::Delete),
+                items: vec![[0; 16]],
+            },
+            Request::Subscribe {
+                mailbox: *a.id(),
+                proof: a.prove(&old, Operation::Subscribe),
+            },
+        ]
+    };
+    let other_operation: Attempts = |a, _| {
+        vec![
+            fetch(a.id(), Script::prove(a, Operation::Delete), None),
+            fetch(a.id(), Script::prove(a, Operation::Subscribe), None),
+            Request::Delete {
+                mailbox: *a.id(),
+                proof: Script::prove(a, Operation::Fetch),
+                items: vec![[0; 16]],
+            },
+            Request::Subscribe {
+                mailbox: *a.id(),
+                proof: Script::prove(a, Operation::Fetch),
+            },
+        ]
+    };
+    let other_mailbox: Attempts = |a, b| {
+        vec![
+            fetch(a.id(), Script::prove(b, Operation::Fetch), None),
+            Request::Delete {
+                mailbox: *a.id(),
+                proof: Script::prove(b, Operation::Delete),
+                items: vec![[0; 16]],
+            },
+            Request::Subscribe {
+                mailbox: *a.id(),
+                proof: Script::prove(b, Operation::Subscribe),
+            },
+        ]
+    };
+    let malformed: Attempts = |a, _| {
+        let good = Script::prove(a, Operation::Fetch);
+        vec![
+            fetch(a.id(), Vec::new(), None),
+            fetch(
+                a.id(),
+                good.get(..good.len() - 1).unwrap_or_default().to_vec(),
+                None,
+            ),
+        ]
+    };
+    let cases: [(&str, Attempts, &str, &str); 4] = [
+        (
+            "proof-other-challenge",
+            other_challenge,
+            "mailbox.proof",
+            "fetch, delete and subscribe with the owner's proofs for another challenge (made for `relay/other-challenge`, not for this connection's)",
+        ),
+        (
+            "proof-other-operation",
+            other_operation,
+            "mailbox.proof",
+            "the owner's proofs for this challenge but another operation: delete and subscribe proofs for a fetch, a fetch proof for a delete and a subscribe",
+        ),
+        (
+            "proof-other-mailbox",
+            other_mailbox,
+            "mailbox.key",
+            "fetch, delete and subscribe for mailbox a with valid proofs of mailbox b",
+        ),
+        (
+            "proof-malformed",
+            malformed,
+            "cbor.truncated",
+            "an empty proof and a truncated one: refused with the proof's decoding class, and the connection stays open (the request itself is well formed)",
+        ),
+    ];
+    for (slug, attempts, class, comment) in cases {
+        let mut s = Script::new(slug, Limits::DEFAULT);
+        let a = s.key("a");
+        let b = s.key("b");
+        let env = bytes(slug, 40);
+        s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+        for request in attempts(&a, &b) {
+            s.send(request, Want::Fail(class))?;
+        }
+        let exp = s.expiry_offset(TTL);
+        s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+        tests.push(s.finish(
+            ids,
+            &format!("{comment}; then the owner fetches the item, untouched"),
+            &["Proof"],
+        )?);
+    }
+    Ok(())
+}
+
+fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+    let max_fetch = Limits::DEFAULT.max_fetch;
+    for (slug, max, comment) in [
+        ("fetch-max-zero", 0, "a fetch of at most 0 items"),
+        (
+            "fetch-max-above",
+            max_fetch + 1,
+            "a fetch of max_fetch + 1 items",
+        ),
+    ] {
+        let mut s = Script::new(slug, Limits::DEFAULT);
+        let a = s.key("a");
+        s.send(
+            fetch(a.id(), Script::prove(&a, Operation::Fetch), Some(max)),
+            Want::Fail("schema.range"),
+        )?;
+        s.fetch(&a, Some(if max == 0 { 1 } else { max_fetch }), &[], false)?;
+        tests.push(s.finish(
+            ids,
+            &format!("{comment}: schema.range, the connection stays open and a fetch within range succeeds"),
+            &["FetchRange"],
+        )?);
+    }
+
+    let slug = "blob-not-found";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    s.send(
+        Request::BlobGet {
+            blob_id: blob_id(&bytes(slug, 40)),
+        },
+        Want::Fail("relay.not_found"),
+    )?;
+    s.send(
+        Request::BlobGet { blob_id: [0; 32] },
+        Want::Fail("relay.not_found"),
+    )?;
+    tests.push(s.finish(
+        ids,
+        "blob ids that were never put: relay.not_found",
+        &["Blob"],
+    )?);
+
+    let slug = "store-unavailable";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    let u = Want::Fail("relay.unavailable");
+    s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?
+        .expect_wake(None)?;
+    s.send_unavailable(fetch(a.id(), Script::prove(&a, Operation::Fetch), None), u)?;
+    s.send_unavailable(
+        Request::Delete {
+            mailbox: *a.id(),
+            proof: Script::prove(&a, Operation::Delete),
+            items: vec![item(slug, 1)],
+        },
+        u,
+    )?;
+    s.send_unavailable(
+        Request::BlobPut {
+            blob: env.clone(),
+            ttl: TTL,
+        },
+        u,
+    )?;
+    s.send_unavailable(
+        Request::BlobGet {
+            blob_id: blob_id(&env),
+        },
+        u,
+    )?;
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+    tests.push(s.finish(
+        ids,
+        "while the store fails, every operation is answered relay.unavailable, nothing is acknowledged and nobody is woken; the retried put then stores the item once",
+        &["Unavailable"],
+    )?);
+
+    let slug = "unknown-operation";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    for op in [7u64, 0, 1000] {
+        let id = s.next_id();
+        s.raw(
+            frame(&[
+                (1, raw::head(0, 1)),
+                (2, raw::head(0, u64::from(id))),
+                (3, raw::head(0, op)),
+                (4, raw::bstr(a.id())),
+            ]),
+            Want::Fail("relay.operation"),
+        )?;
+    }
+    s.put(a.id(), item(slug, 1), &bytes(slug, 40), TTL, true)?;
+    tests.push(s.finish(
+        ids,
+        "operations 7, 0 and 1000 are unknown: relay.operation with the request id, the connection stays open and a put then succeeds",
+        &["UnknownOperation"],
+    )?);
+    Ok(())
+}
