@@ -543,13 +543,10 @@ proptest! {
                 Status::Queued(q) => prop_assert!(false, "still queued after settling: {q:?}"),
             }
             // A send the relay acknowledged and that did not expire was delivered.
-            if let Some(expires) = world.acked.get(send) {
-                if status != Status::Delivered {
-                    prop_assert!(
-                        *expires <= world.now,
-                        "acknowledged, unexpired, not delivered"
-                    );
-                }
+            if let Some(expires) = world.acked.get(send)
+                && status != Status::Delivered
+            {
+                prop_assert!(*expires <= world.now, "acknowledged, unexpired, not delivered");
             }
         }
     }

@@ -318,20 +318,20 @@ impl Outbox {
     /// attempt that already timed out counts too): stored until its TTL runs out, or
     /// delivered if no receipt is expected. Ignored for finished sends.
     pub fn on_stored(&mut self, send: SendId, now: UnixTime) {
-        if let Some(entry) = self.entries.get_mut(&send) {
-            if matches!(
+        if let Some(entry) = self.entries.get_mut(&send)
+            && matches!(
                 entry.status,
                 Status::Queued(Queued::Waiting { .. } | Queued::InFlight { .. })
-            ) {
-                entry.status = if entry.awaits_receipt {
-                    Status::Queued(Queued::Stored {
-                        expires: now.saturating_add(u64::from(entry.ttl)),
-                    })
-                } else {
-                    Status::Delivered
-                };
-                finish(entry);
-            }
+            )
+        {
+            entry.status = if entry.awaits_receipt {
+                Status::Queued(Queued::Stored {
+                    expires: now.saturating_add(u64::from(entry.ttl)),
+                })
+            } else {
+                Status::Delivered
+            };
+            finish(entry);
         }
     }
 
