@@ -42,7 +42,69 @@ SOURCES = {
 # Targets whose inputs are action scripts rather than encodings: fixed seeds.
 # ratchet_session reads byte pairs (op, arg): op % 6 = 0/1 send from initiator/responder,
 # 2 deliver, 3 duplicate, 4 deliver with a bit flipped, 5 drop.
+def cbor(value):
+    """Canonical CBOR of ints, bytes, bools, lists and int-keyed dicts (enough for seeds)."""
+    def head(major, arg):
+        if arg < 24:
+            return bytes([major << 5 | arg])
+        for ai, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if arg < 1 << (8 * size):
+                return bytes([major << 5 | ai]) + arg.to_bytes(size, "big")
+        raise ValueError(arg)
+    if isinstance(value, bool):
+        return bytes([0xF5 if value else 0xF4])
+    if isinstance(value, int):
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, str):
+        return head(3, len(value.encode())) + value.encode()
+    if isinstance(value, list):
+        return head(4, len(value)) + b"".join(cbor(v) for v in value)
+    items = sorted((cbor(k), cbor(v)) for k, v in value.items())
+    return head(5, len(items)) + b"".join(k + v for k, v in items)
+
+
+def outbox_snapshot(entries, next_id):
+    return cbor({1: 1, 2: [2, 300, 30, 604800], 3: next_id, 4: entries})
+
+
+def entry(send, status, envelope=b"\x07" * 512, receipt=True):
+    return [send, bytes([send]) * 16, bytes([send + 1]) * 16, b"\x02" * 32, envelope, 3600,
+            1_800_000_000, receipt, status]
+
+
+# delivery_snapshot: a selector byte (even: outbox, odd: inbox), then the snapshot.
+DELIVERY_SNAPSHOTS = [
+    b"\x00" + outbox_snapshot([], 1),
+    b"\x00" + outbox_snapshot([entry(1, [0, 0, 1_800_000_000]),
+                                entry(2, [2, 1_800_003_600]),
+                                entry(3, [3], b""),
+                                entry(4, [4, 1, "relay.ttl"], b""),
+                                entry(5, [4, 3], b"", False)], 6),
+    b"\x00" + outbox_snapshot([entry(1, [1, 2, 1_800_000_030])], 2),
+    b"\x01" + cbor({1: 1, 2: []}),
+    b"\x01" + cbor({1: 1, 2: [[b"\x01" * 16, 1_802_592_000], [b"\x02" * 16, 1_802_592_001]]}),
+    # Refused: send ids not ascending; a finished send keeping its envelope; inbox ids out
+    # of order.
+    b"\x00" + outbox_snapshot([entry(2, [3], b""), entry(1, [3], b"")], 3),
+    b"\x00" + outbox_snapshot([entry(1, [3])], 2),
+    b"\x01" + cbor({1: 1, 2: [[b"\x02" * 16, 1], [b"\x01" * 16, 1]]}),
+]
+
 SCRIPTS = {
+    # delivery_outbox reads byte pairs (op, arg): op % 9 = 0 push, 1 transmit, 2 stored,
+    # 3 refused, 4 disconnected, 5 receipt, 6 timers, 7 advance arg^2 s, 8 restart.
+    "delivery_outbox": [
+        bytes([0, 1, 1, 0, 2, 0, 5, 0]),                          # sent, stored, receipted
+        bytes([0, 1, 1, 0, 4, 0, 7, 40, 6, 0, 1, 0, 2, 0]),       # lost connection, retry
+        bytes([0, 1, 0, 2, 1, 0, 3, 1, 1, 0, 3, 3]),              # refusals
+        bytes([0, 1, 1, 0, 2, 0, 7, 61, 6, 0, 5, 0]),             # expired, then receipt
+        bytes([0, 1, 1, 0, 8, 0, 1, 0, 2, 0, 7, 255, 6, 0]),      # restart in flight
+        bytes([0, 255, 1, 0]),                                    # too large
+        bytes([1, 0, 6, 0, 4, 0, 8, 0]),                          # nothing ever pushed
+    ],
+    "delivery_snapshot": DELIVERY_SNAPSHOTS,
     "ratchet_session": [
         bytes([0, 0, 2, 0, 1, 0, 2, 0]),                        # ping, pong
         bytes([0, 0, 0, 0, 0, 0, 2, 2, 2, 0, 2, 0]),            # three, out of order
