@@ -1,0 +1,227 @@
+//! Command-line flags and environment variables (`spec/08-mailboxes-and-relay.md`, §8.6:
+//! the limits a relay announces and enforces).
+//!
+//! Every flag has an environment variable, so a container can be configured without a
+//! command line. Limit overrides start from [`Limits::DEFAULT`] and the result must pass
+//! [`Limits::is_valid`]: an incoherent set (an envelope that cannot fit a frame, a zero) is
+//! refused at start, never announced.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use quietwire::relay::Limits;
+
+/// How much the relay writes to stderr. No level ever names a client, an address, a time
+/// or an identifier (spec **[RLY-09]**).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Level {
+    /// Nothing but fatal start-up errors.
+    Quiet,
+    /// Start, shutdown, store failures.
+    Info,
+    /// Also one line per connection and request outcome, without identifiers.
+    Debug,
+}
+
+/// The reference Quietwire relay.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "quietwire-relay", version, about, long_about = None)]
+pub struct Args {
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
+    #[arg(long, env = "QUIETWIRE_RELAY_LISTEN", default_value = "127.0.0.1:7447")]
+    pub listen: SocketAddr,
+
+    /// The redb database file (created if missing).
+    #[arg(
+        long,
+        env = "QUIETWIRE_RELAY_DATA",
+        default_value = "quietwire-relay.redb"
+    )]
+    pub data: PathBuf,
+
+    /// Largest frame in either direction, in bytes.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_FRAME")]
+    pub max_frame: Option<u32>,
+
+    /// Largest envelope a put may carry, in bytes.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_ENVELOPE")]
+    pub max_envelope: Option<u32>,
+
+    /// Largest attachment blob, in bytes.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_ATTACHMENT")]
+    pub max_attachment: Option<u32>,
+
+    /// Most unexpired items one mailbox holds.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_ITEMS")]
+    pub max_items: Option<u32>,
+
+    /// Longest TTL of an item or blob, in seconds.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_TTL")]
+    pub max_ttl: Option<u32>,
+
+    /// Most items one fetch returns.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_FETCH")]
+    pub max_fetch: Option<u32>,
+
+    /// Most item ids one delete names.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_DELETE")]
+    pub max_delete: Option<u32>,
+
+    /// Sustained requests per second per connection.
+    #[arg(long, env = "QUIETWIRE_RELAY_RATE")]
+    pub rate: Option<u32>,
+
+    /// Requests a connection may make at once above the sustained rate.
+    #[arg(long, env = "QUIETWIRE_RELAY_BURST")]
+    pub burst: Option<u32>,
+
+    /// Most mailboxes one connection subscribes to.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_SUBSCRIPTIONS")]
+    pub max_subscriptions: Option<u32>,
+
+    /// Seconds between sweeps of expired items and blobs.
+    #[arg(long, env = "QUIETWIRE_RELAY_SWEEP_INTERVAL", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sweep_interval: u64,
+
+    /// Seconds without a frame from the client (pings count) before a connection is closed.
+    #[arg(long, env = "QUIETWIRE_RELAY_IDLE_TIMEOUT", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+
+    /// Most open WebSocket connections; further upgrades get HTTP 503.
+    #[arg(long, env = "QUIETWIRE_RELAY_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Outbound frames queued per connection; a client that lets the queue fill is closed.
+    #[arg(long, env = "QUIETWIRE_RELAY_SEND_QUEUE", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub send_queue: u32,
+
+    /// Log level (stderr).
+    #[arg(long, env = "QUIETWIRE_RELAY_LOG", value_enum, default_value_t = Level::Info)]
+    pub log: Level,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The database file.
+    pub data: PathBuf,
+    /// The limits announced in every welcome and enforced by the core.
+    pub limits: Limits,
+    /// Time between sweeps.
+    pub sweep_interval: Duration,
+    /// Inbound silence after which a connection is closed.
+    pub idle_timeout: Duration,
+    /// Most open WebSocket connections.
+    pub max_connections: usize,
+    /// Outbound queue length per connection.
+    pub send_queue: usize,
+    /// Log level.
+    pub log: Level,
+}
+
+/// Why the flags do not make a configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The limits fail [`Limits::is_valid`].
+    IncoherentLimits,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConfigError::IncoherentLimits => f.write_str(
+                "incoherent limits: every limit must be at least 1, max-frame at most 16 MiB + 4 KiB, \
+                 and max-envelope and max-attachment plus 1024 bytes must fit max-frame",
+            ),
+        }
+    }
+}
+
+impl Args {
+    /// The limits: the defaults with every override applied.
+    pub fn limits(&self) -> Limits {
+        let d = Limits::DEFAULT;
+        Limits {
+            max_frame: self.max_frame.unwrap_or(d.max_frame),
+            max_envelope: self.max_envelope.unwrap_or(d.max_envelope),
+            max_attachment: self.max_attachment.unwrap_or(d.max_attachment),
+            max_items: self.max_items.unwrap_or(d.max_items),
+            max_ttl: self.max_ttl.unwrap_or(d.max_ttl),
+            max_fetch: self.max_fetch.unwrap_or(d.max_fetch),
+            max_delete: self.max_delete.unwrap_or(d.max_delete),
+            rate: self.rate.unwrap_or(d.rate),
+            burst: self.burst.unwrap_or(d.burst),
+            max_subscriptions: self.max_subscriptions.unwrap_or(d.max_subscriptions),
+        }
+    }
+
+    /// Validates the flags into a [`Config`].
+    ///
+    /// # Errors
+    /// [`ConfigError::IncoherentLimits`] if the limits fail [`Limits::is_valid`].
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let limits = self.limits();
+        if !limits.is_valid() {
+            return Err(ConfigError::IncoherentLimits);
+        }
+        Ok(Config {
+            listen: self.listen,
+            data: self.data,
+            limits,
+            sweep_interval: Duration::from_secs(self.sweep_interval),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections as usize,
+            send_queue: self.send_queue as usize,
+            log: self.log,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut all = vec!["quietwire-relay"];
+        all.extend_from_slice(args);
+        Args::try_parse_from(all).unwrap().into_config()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.limits, Limits::DEFAULT);
+        assert_eq!(c.listen.to_string(), "127.0.0.1:7447");
+        assert_eq!(c.sweep_interval, Duration::from_secs(60));
+        assert_eq!(c.idle_timeout, Duration::from_secs(300));
+        assert_eq!(c.max_connections, 1024);
+        assert_eq!(c.send_queue, 64);
+        assert_eq!(c.log, Level::Info);
+    }
+
+    #[test]
+    fn overrides_apply_and_are_validated() {
+        let c = parse(&["--rate", "1", "--burst", "3", "--log", "debug"]).unwrap();
+        assert_eq!((c.limits.rate, c.limits.burst), (1, 3));
+        assert_eq!(c.log, Level::Debug);
+        assert_eq!(
+            parse(&["--rate", "0"]).unwrap_err(),
+            ConfigError::IncoherentLimits
+        );
+        // An envelope that cannot fit a frame.
+        assert_eq!(
+            parse(&["--max-frame", "2048", "--max-attachment", "1024"]).unwrap_err(),
+            ConfigError::IncoherentLimits
+        );
+        assert!(Args::try_parse_from(["quietwire-relay", "--send-queue", "0"]).is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! The HTTP side: routes, connection admission and graceful shutdown
+//! (`spec/08-mailboxes-and-relay.md`, §8.6: the relay's transport).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /v1/ws` | the relay protocol: a WebSocket of binary frames ([`crate::connection`]) |
+//! | `GET /health` | `200 {"status":"ok"}` while serving, `503` while shutting down |
+//! | `GET /metrics` | Prometheus text ([`crate::metrics`]), no identifiers |
+//!
+//! Connections are admitted up to `--max-connections` (an upgrade beyond gets 503). The
+//! WebSocket layer reads messages up to twice the announced `max_frame`, so a frame a
+//! little too large still reaches the core and is answered `relay.frame_too_large`;
+//! anything larger is cut off by the WebSocket layer.
+//!
+//! Shutdown on SIGINT or SIGTERM: stop accepting, tell every connection to finish the
+//! request it is handling and close with a close frame (1001), wait for them (bounded),
+//! stop the sweeper, and return so the database closes cleanly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::store::RedbStore;
+use crate::{connection, log, sweeper};
+
+/// Longest wait for open connections to close at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Config,
+    /// The durable store.
+    pub store: Arc<RedbStore>,
+    /// Open connections and their subscriptions.
+    pub hub: Hub,
+    /// Counters.
+    pub metrics: Metrics,
+    /// The time source.
+    pub clock: Clock,
+    /// Becomes `true` when the relay starts shutting down.
+    pub shutdown: watch::Receiver<bool>,
+    /// Admitted connections (upgrading or open).
+    slots: AtomicUsize,
+}
+
+/// One admitted connection's place under `--max-connections`, released on drop.
+#[derive(Debug)]
+pub struct Slot {
+    state: Arc<AppState>,
+}
+
+impl Slot {
+    fn reserve(state: &Arc<AppState>) -> Option<Slot> {
+        let max = state.config.max_connections;
+        state
+            .slots
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n.saturating_add(1))
+            })
+            .ok()?;
+        Some(Slot {
+            state: Arc::clone(state),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.state.slots.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The WebSocket message limit for announced `max_frame`: twice the frame limit.
+fn ws_max(max_frame: u32) -> usize {
+    usize::try_from(u64::from(max_frame).saturating_mul(2)).unwrap_or(usize::MAX)
+}
+
+async fn ws(State(state): State<Arc<AppState>>, upgrade: WebSocketUpgrade) -> Response {
+    if *state.shutdown.borrow() {
+        state.metrics.connection_refused();
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Some(slot) = Slot::reserve(&state) else {
+        state.metrics.connection_refused();
+        log::debug("connection refused: limit reached");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let max = ws_max(state.config.limits.max_frame);
+    upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade(|_| log::debug("upgrade failed"))
+        .on_upgrade(move |socket| connection::serve(socket, state, slot))
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let status = if *state.shutdown.borrow() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = if status == StatusCode::OK {
+        "{\"status\":\"ok\"}"
+    } else {
+        "{\"status\":\"shutting down\"}"
+    };
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// The router over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/ws", get(ws))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Runs the relay on `store` until SIGINT or SIGTERM. Prints `listening on <addr>` on
+/// stdout once bound.
+///
+/// # Errors
+/// The I/O error if the address cannot be bound or the listener fails.
+pub async fn run(config: Config, store: RedbStore) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let state = Arc::new(AppState {
+        config,
+        store: Arc::new(store),
+        hub: Hub::default(),
+        metrics: Metrics::default(),
+        clock: Clock::new(),
+        shutdown,
+        slots: AtomicUsize::new(0),
+    });
+    let sweeper = tokio::spawn(sweeper::run(Arc::clone(&state)));
+    announce(addr);
+    log::info("started");
+
+    let listener = listener.tap_io(|tcp| {
+        // Small frames, answered one by one: do not wait to coalesce them.
+        let _ = tcp.set_nodelay(true);
+    });
+    let served = axum::serve(listener, router(Arc::clone(&state)))
+        .with_graceful_shutdown(async move {
+            signal().await;
+            log::info("shutting down");
+            // Connections and the sweeper see `true` (or, once the sender is gone, that
+            // the relay is exiting) and finish.
+            let _ = shutdown_tx.send(true);
+        })
+        .await;
+
+    // Every connection finishes its request in progress and closes.
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    while state.slots.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = sweeper.await;
+    log::info("stopped");
+    served
+}
+
+/// Prints the bound address, the one line a supervisor or test reads on stdout.
+fn announce(addr: SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on {addr}");
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_limit_is_twice_the_frame_limit() {
+        assert_eq!(ws_max(1000), 2000);
+        assert_eq!(ws_max(u32::MAX), 2 * u32::MAX as usize);
+    }
+}
