@@ -667,9 +667,10 @@ impl crate::relay::Store for FlakyStore {
         &self,
         mailbox: &[u8; 32],
         items: &[crate::relay::ItemId],
+        now: UnixTime,
     ) -> Result<u32, crate::relay::StoreError> {
         self.check()?;
-        self.inner.delete(mailbox, items)
+        self.inner.delete(mailbox, items, now)
     }
     fn put_blob(
         &self,
@@ -855,6 +856,9 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("relay_core", relay_core),
     ("delivery_snapshot", delivery_snapshot),
     ("delivery_outbox", delivery_outbox),
+    ("backup_header", crate::backup::fuzzing::header),
+    ("backup_stream", crate::backup::fuzzing::stream),
+    ("backup_unlock", crate::backup::fuzzing::unlock),
 ];
 
 /// Outbox and inbox snapshots (`spec/09-delivery.md`, **[DLV-07]**): an accepted snapshot
@@ -875,7 +879,11 @@ pub fn delivery_snapshot(data: &[u8]) -> bool {
                     matches!(s, Status::Queued(Queued::Waiting { next_attempt, .. }) if next_attempt.as_secs() == 0)
                 });
                 if !in_flight {
-                    assert_eq!(&outbox.snapshot()[..], data, "restore -> snapshot changed bytes");
+                    assert_eq!(
+                        &outbox.snapshot()[..],
+                        data,
+                        "restore -> snapshot changed bytes"
+                    );
                 }
                 true
             }
@@ -971,7 +979,10 @@ pub fn delivery_outbox(data: &[u8]) -> bool {
             6 => {
                 outbox.handle_timeout(now, &mut rng);
                 in_flight.retain(|s| {
-                    matches!(outbox.status(*s), Some(Status::Queued(Queued::InFlight { .. })))
+                    matches!(
+                        outbox.status(*s),
+                        Some(Status::Queued(Queued::InFlight { .. }))
+                    )
                 });
             }
             7 => now = now.saturating_add(u64::from(arg) * u64::from(arg)),
@@ -998,7 +1009,11 @@ pub fn delivery_outbox(data: &[u8]) -> bool {
                 finished.insert(*send, status);
             }
         }
-        assert_eq!(outbox.poll_timeout().is_some(), queued > 0, "stranded or phantom timer");
+        assert_eq!(
+            outbox.poll_timeout().is_some(),
+            queued > 0,
+            "stranded or phantom timer"
+        );
     }
     !sends.is_empty()
 }

@@ -27,7 +27,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use quietwire::relay::{Connection, Handled, Op, Request, RequestFrame};
+use quietwire::relay::{Connection, Handled, Op};
 use rand_core::TryRng;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -46,28 +46,6 @@ fn challenge() -> Option<[u8; 32]> {
     let mut challenge = [0u8; 32];
     getrandom::SysRng.try_fill_bytes(&mut challenge).ok()?;
     Some(challenge)
-}
-
-/// What the request was, for the counters and the subscription index: read with the same
-/// decoder and limits as the core, which stays the authority on the frame.
-fn classify(frame: &[u8], core: &Connection, limits: &quietwire::relay::Limits) -> Read {
-    match RequestFrame::decode(frame, limits) {
-        Ok(RequestFrame {
-            request: Request::Subscribe { mailbox, .. },
-            ..
-        }) => Read {
-            op: Some(Op::Subscribe),
-            subscribed: Some(mailbox).filter(|m| core.is_subscribed(m)),
-        },
-        Ok(request) => Read {
-            op: Some(request.request.op()),
-            subscribed: None,
-        },
-        Err(_) => Read {
-            op: None,
-            subscribed: None,
-        },
-    }
 }
 
 /// The parts of a request the driver needs after the core handled it.
@@ -263,10 +241,12 @@ async fn handle(
 ) -> Option<(Connection, Handled, Read)> {
     let store = Arc::clone(&state.store);
     let now = state.clock.now();
-    let limits = state.config.limits;
     tokio::task::spawn_blocking(move || {
         let handled = core.handle(&frame, store.as_ref(), now);
-        let read = classify(&frame, &core, &limits);
+        let read = Read {
+            op: handled.op,
+            subscribed: handled.subscribed,
+        };
         (core, handled, read)
     })
     .await

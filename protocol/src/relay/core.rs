@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
-use super::frame::{Item, Reply, Request, RequestFrame, ServerFrame};
+use super::frame::{Item, Op, Reply, Request, RequestFrame, ServerFrame};
 use super::limits::{FRAME_OVERHEAD, Limits};
 use super::store::{PutOutcome, Store};
 use crate::error::ErrorClass;
@@ -62,6 +62,10 @@ pub struct Handled {
     pub wake: Option<[u8; 32]>,
     /// The class of a failed request, for identifier-free counters.
     pub error: Option<ErrorClass>,
+    /// The operation of a request that decoded, for identifier-free counters.
+    pub op: Option<Op>,
+    /// The mailbox a successful subscribe added, so the driver can index subscribers.
+    pub subscribed: Option<[u8; 32]>,
 }
 
 impl fmt::Debug for Handled {
@@ -71,6 +75,8 @@ impl fmt::Debug for Handled {
             .field("close", &self.close)
             .field("wake", &self.wake.is_some())
             .field("error", &self.error)
+            .field("op", &self.op)
+            .field("subscribed", &self.subscribed.is_some())
             .finish()
     }
 }
@@ -166,6 +172,8 @@ impl Connection {
                 close: true,
                 wake: None,
                 error: None,
+                op: None,
+                subscribed: None,
             };
         }
         let request = match RequestFrame::decode(frame, &self.limits) {
@@ -186,18 +194,28 @@ impl Connection {
             }
         };
         let id = request.id;
-        if !self.bucket.take(&self.limits, now.millis) {
-            return self.fail(id, ErrorClass::RelayRate, false);
-        }
-        match self.execute(request.request, store, now) {
-            Ok((reply, wake)) => Handled {
-                reply: ServerFrame::Ok { id, reply }.encode(),
-                close: false,
-                wake,
-                error: None,
-            },
-            Err(class) => self.fail(id, class, false),
-        }
+        let op = request.request.op();
+        let subscribing = match &request.request {
+            Request::Subscribe { mailbox, .. } => Some(*mailbox),
+            _ => None,
+        };
+        let mut handled = if !self.bucket.take(&self.limits, now.millis) {
+            self.fail(id, ErrorClass::RelayRate, false)
+        } else {
+            match self.execute(request.request, store, now) {
+                Ok((reply, wake)) => Handled {
+                    reply: ServerFrame::Ok { id, reply }.encode(),
+                    close: false,
+                    wake,
+                    error: None,
+                    op: None,
+                    subscribed: subscribing,
+                },
+                Err(class) => self.fail(id, class, false),
+            }
+        };
+        handled.op = Some(op);
+        handled
     }
 
     fn fail(&mut self, id: u32, class: ErrorClass, close: bool) -> Handled {
@@ -207,6 +225,8 @@ impl Connection {
             close,
             wake: None,
             error: Some(class),
+            op: None,
+            subscribed: None,
         }
     }
 
@@ -295,7 +315,9 @@ impl Connection {
                     return Err(ErrorClass::SchemaLength);
                 }
                 self.prove(&mailbox, Operation::Delete, &proof)?;
-                let count = store.delete(&mailbox, &items).map_err(unavailable)?;
+                let count = store
+                    .delete(&mailbox, &items, now.unix)
+                    .map_err(unavailable)?;
                 Ok((Reply::Deleted { count }, None))
             }
             Request::Subscribe { mailbox, proof } => {

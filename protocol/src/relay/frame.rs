@@ -24,7 +24,7 @@ use crate::cbor::{self, Int, Value};
 use crate::error::{Error, ErrorClass, Result};
 use crate::schema::{self, Fields};
 
-use super::limits::{Limits, MAX_ANNOUNCED_FRAME};
+use super::limits::{Limits, MAX_ANNOUNCED_FRAME, MAX_ARRAY};
 
 /// An item id: 16 random bytes chosen by the writer, the same on every retry of one put.
 pub type ItemId = [u8; 16];
@@ -160,7 +160,7 @@ pub enum Request {
         mailbox: [u8; 32],
         /// A delete proof for this connection's challenge.
         proof: Vec<u8>,
-        /// The items, 1 to `max_delete` distinct ids.
+        /// The items, 1 to `max_delete` ids (an id named twice counts once).
         items: Vec<ItemId>,
     },
     /// Subscribe to wake-ups.
@@ -315,7 +315,7 @@ impl RequestFrame {
             max_input: limits.max_frame as usize,
             max_depth: MAX_DEPTH,
             max_string: u64::from(limits.max_frame),
-            max_items: u64::from(limits.max_delete).max(16),
+            max_items: u64::from(MAX_ARRAY),
         };
         let value = cbor::decode(bytes, &cbor_limits).map_err(no_id)?;
         let Value::Map(map) = value else {
@@ -611,7 +611,7 @@ impl ServerFrame {
             max_input: usize::try_from(max).unwrap_or(usize::MAX),
             max_depth: MAX_DEPTH,
             max_string: max,
-            max_items: 1024,
+            max_items: u64::from(MAX_ARRAY),
         };
         let value = cbor::decode(bytes, &limits)?;
         let Value::Map(map) = &value else {

@@ -4,7 +4,6 @@
 //! A relay sends its limits in the welcome frame; a client keeps every request within them.
 //! The defaults are those of the reference relay.
 
-
 use crate::cbor::{Int, Value};
 use crate::envelope::MAX_ENVELOPE;
 use crate::error::{ErrorClass, Result};
@@ -14,6 +13,10 @@ pub const MAX_ANNOUNCED_FRAME: u64 = 16 * 1024 * 1024 + 4096;
 
 /// Room a frame needs around its payload (request or response fields).
 pub const FRAME_OVERHEAD: usize = 1024;
+
+/// Most items of any array in a frame, and so the largest `max_fetch` and `max_delete` a
+/// relay may announce (**[RLY-04]**).
+pub const MAX_ARRAY: u32 = 1024;
 
 mod key {
     pub(super) const MAX_FRAME: u64 = 1;
@@ -84,16 +87,17 @@ impl Limits {
     }
 
     /// Whether the limits are coherent: every one at least 1, the largest envelope and
-    /// attachment fit a frame with its overhead, and `max_frame` is at most
-    /// [`MAX_ANNOUNCED_FRAME`].
+    /// attachment fit a frame with its overhead, `max_frame` is at most
+    /// [`MAX_ANNOUNCED_FRAME`], and `max_fetch` and `max_delete` at most [`MAX_ARRAY`].
     pub fn is_valid(&self) -> bool {
-        let fits = |payload: u32| {
-            u64::from(payload) + FRAME_OVERHEAD as u64 <= u64::from(self.max_frame)
-        };
+        let fits =
+            |payload: u32| u64::from(payload) + FRAME_OVERHEAD as u64 <= u64::from(self.max_frame);
         self.fields().iter().all(|(_, v)| *v >= 1)
             && u64::from(self.max_frame) <= MAX_ANNOUNCED_FRAME
             && fits(self.max_envelope)
             && fits(self.max_attachment)
+            && self.max_fetch <= MAX_ARRAY
+            && self.max_delete <= MAX_ARRAY
     }
 
     pub(crate) fn to_value(self) -> Value {
@@ -146,7 +150,6 @@ impl Default for Limits {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +180,9 @@ mod tests {
             unreachable!()
         };
         map.insert(Int::uint(99), Value::uint(5));
-        assert_eq!(Limits::from_value(Value::Map(map)).unwrap(), Limits::DEFAULT);
+        assert_eq!(
+            Limits::from_value(Value::Map(map)).unwrap(),
+            Limits::DEFAULT
+        );
     }
 }

@@ -75,8 +75,15 @@ pub trait Store {
         max_bytes: usize,
     ) -> Result<Fetched, StoreError>;
 
-    /// Deletes the named items; returns how many existed.
-    fn delete(&self, mailbox: &[u8; 32], items: &[ItemId]) -> Result<u32, StoreError>;
+    /// Deletes the named items; returns how many of them existed unexpired at `now`
+    /// (expired ones are removed too, uncounted, so the count does not depend on when
+    /// sweeps run).
+    fn delete(
+        &self,
+        mailbox: &[u8; 32],
+        items: &[ItemId],
+        now: UnixTime,
+    ) -> Result<u32, StoreError>;
 
     /// Stores a blob under its id, keeping the later expiry if it exists.
     fn put_blob(&self, id: &[u8; 32], blob: &[u8], expires: u64) -> Result<(), StoreError>;
@@ -202,8 +209,7 @@ impl Store for MemoryStore {
             .filter(|i| i.expires > now.as_secs())
         {
             let next = bytes.saturating_add(item.envelope.len());
-            if fetched.items.len() >= max_items || (!fetched.items.is_empty() && next > max_bytes)
-            {
+            if fetched.items.len() >= max_items || (!fetched.items.is_empty() && next > max_bytes) {
                 fetched.more = true;
                 break;
             }
@@ -213,12 +219,19 @@ impl Store for MemoryStore {
         Ok(fetched)
     }
 
-    fn delete(&self, mailbox: &[u8; 32], items: &[ItemId]) -> Result<u32, StoreError> {
+    fn delete(
+        &self,
+        mailbox: &[u8; 32],
+        items: &[ItemId],
+        now: UnixTime,
+    ) -> Result<u32, StoreError> {
         let mut m = self.lock()?;
         let mut count = 0u32;
         for id in items {
-            if let Some(seq) = m.index.remove(&(*mailbox, *id)) {
-                m.items.remove(&(*mailbox, seq));
+            if let Some(seq) = m.index.remove(&(*mailbox, *id))
+                && let Some(item) = m.items.remove(&(*mailbox, seq))
+                && item.expires > now.as_secs()
+            {
                 count = count.saturating_add(1);
             }
         }

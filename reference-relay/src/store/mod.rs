@@ -128,10 +128,11 @@ impl Store for RedbStore {
         tables::fetch(&self.db, mailbox, now, max_items, max_bytes).map_err(fail)
     }
 
-    fn delete(&self, mailbox: &[u8; 32], ids: &[ItemId]) -> Result<u32, StoreError> {
+    fn delete(&self, mailbox: &[u8; 32], ids: &[ItemId], now: UnixTime) -> Result<u32, StoreError> {
         let write = Write::Delete {
             mailbox: *mailbox,
             ids: ids.to_vec(),
+            now,
         };
         match self.writer.submit(write)? {
             Done::Deleted(count) => Ok(count),

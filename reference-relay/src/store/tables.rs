@@ -93,27 +93,33 @@ pub(super) fn put_item(
     Ok((PutOutcome::Stored, true))
 }
 
-/// [`quietwire::relay::Store::delete`]; changed if the count is not 0.
+/// [`quietwire::relay::Store::delete`]: the count of unexpired items deleted, and whether
+/// anything (expired items included) was removed.
 pub(super) fn delete(
     txn: &WriteTransaction,
     mailbox: &Mailbox,
     ids: &[ItemId],
-) -> Result<u32, redb::Error> {
+    now: UnixTime,
+) -> Result<(u32, bool), redb::Error> {
     let mut items = txn.open_table(ITEMS)?;
     let mut index = txn.open_table(INDEX)?;
     let mut item_expiry = txn.open_table(ITEM_EXPIRY)?;
     let mut count = 0u32;
+    let mut changed = false;
     for id in ids {
         let Some(seq) = index.remove((*mailbox, *id))?.map(|s| s.value()) else {
             continue;
         };
+        changed = true;
         let expires = items.remove((*mailbox, seq))?.map(|v| v.value().1);
         if let Some(expires) = expires {
             item_expiry.remove((expires, *mailbox, seq))?;
+            if expires > now.as_secs() {
+                count = count.saturating_add(1);
+            }
         }
-        count = count.saturating_add(1);
     }
-    Ok(count)
+    Ok((count, changed))
 }
 
 /// [`quietwire::relay::Store::put_blob`]; also whether anything changed.

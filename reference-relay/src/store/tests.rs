@@ -57,13 +57,17 @@ fn put_fetch_delete_in_order_and_byte_exact() {
             .items
             .is_empty()
     );
-    assert_eq!(s.delete(&mb, &[[3; 16], [3; 16], [7; 16]]).unwrap(), 1);
-    assert_eq!(s.delete(&[2; 32], &[[5; 16]]).unwrap(), 0);
+    assert_eq!(s.delete(&mb, &[[3; 16], [3; 16], [7; 16]], now).unwrap(), 1);
+    assert_eq!(s.delete(&[2; 32], &[[5; 16]], now).unwrap(), 0);
     assert_eq!(ids(&s.fetch(&mb, now, 10, usize::MAX).unwrap()), [5, 9]);
     // A put after the newest was deleted still sorts last.
-    s.delete(&mb, &[[9; 16]]).unwrap();
+    s.delete(&mb, &[[9; 16]], now).unwrap();
     s.put_item(&mb, &item(1, T0 + HOUR, 600), 10, now).unwrap();
     assert_eq!(ids(&s.fetch(&mb, now, 10, usize::MAX).unwrap()), [5, 1]);
+    // Deleting an expired, unswept item removes it but does not count it (RLY-06).
+    let later = UnixTime(T0 + HOUR);
+    assert_eq!(s.delete(&mb, &[[5; 16], [1; 16]], later).unwrap(), 0);
+    assert!(s.fetch(&mb, now, 10, usize::MAX).unwrap().items.is_empty());
 }
 
 #[test]
@@ -284,7 +288,11 @@ fn agrees_with_the_memory_store() {
             }
             7 => {
                 let del = [[next(12) as u8; 16], [next(12) as u8; 16]];
-                assert_eq!(s.delete(&mb, &del), m.delete(&mb, &del), "step {step}");
+                assert_eq!(
+                    s.delete(&mb, &del, now),
+                    m.delete(&mb, &del, now),
+                    "step {step}"
+                );
             }
             8 => {
                 let blob = [next(4) as u8; 8];

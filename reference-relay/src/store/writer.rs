@@ -47,6 +47,7 @@ pub(super) enum Write {
     Delete {
         mailbox: [u8; 32],
         ids: Vec<ItemId>,
+        now: UnixTime,
     },
     Blob {
         id: [u8; 32],
@@ -206,9 +207,9 @@ fn apply(txn: &redb::WriteTransaction, write: &Write) -> Result<(Done, bool), re
             let (outcome, changed) = tables::put_item(txn, mailbox, item, *max_items, *now)?;
             (Done::Put(outcome), changed)
         }
-        Write::Delete { mailbox, ids } => {
-            let count = tables::delete(txn, mailbox, ids)?;
-            (Done::Deleted(count), count > 0)
+        Write::Delete { mailbox, ids, now } => {
+            let (count, changed) = tables::delete(txn, mailbox, ids, *now)?;
+            (Done::Deleted(count), changed)
         }
         Write::Blob { id, blob, expires } => {
             let changed = tables::put_blob(txn, id, blob, *expires)?;

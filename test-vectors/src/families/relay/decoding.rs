@@ -275,8 +275,16 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
         ),
         (
             "delete-list-above-decoder-limit",
-            "a delete naming 65 items with max_delete 64: more than the decoder's max_items, max(max_delete, 16)",
-            delete(raw::array(&(0..65u8).map(|i| raw::bstr(&[i; 16])).collect::<Vec<_>>())),
+            "a delete naming 1025 items: more than the decoder's max_items, 1024",
+            delete(raw::array(
+                &(0..1025u16)
+                    .map(|i| {
+                        let mut id = [0u8; 16];
+                        id[..2].copy_from_slice(&i.to_be_bytes());
+                        raw::bstr(&id)
+                    })
+                    .collect::<Vec<_>>(),
+            )),
             "cbor.limit.size",
         ),
         (

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use quietwire::UnixTime;
 use quietwire::cbor::{self, Int, Value};
-use quietwire::relay::limits::MAX_ANNOUNCED_FRAME;
+use quietwire::relay::limits::{MAX_ANNOUNCED_FRAME, MAX_ARRAY};
 use quietwire::relay::{Connection, Item, Limits, Now, Reply, ServerFrame};
 
 use super::script::challenge;
@@ -36,8 +36,8 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
         max_attachment: largest_frame - 1024,
         max_items: u32::MAX,
         max_ttl: u32::MAX,
-        max_fetch: u32::MAX,
-        max_delete: u32::MAX,
+        max_fetch: MAX_ARRAY,
+        max_delete: MAX_ARRAY,
         rate: u32::MAX,
         burst: u32::MAX,
         max_subscriptions: u32::MAX,
@@ -64,7 +64,7 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
         ),
         (
             "welcome-largest",
-            "the largest announceable limits: max_frame 16 MiB + 4 KiB, every count 2^32 - 1",
+            "the largest announceable limits: max_frame 16 MiB + 4 KiB, max_fetch and max_delete 1024, every other count 2^32 - 1",
             seed32("relay/welcome/largest"),
             largest,
         ),

@@ -380,6 +380,8 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
     let default_sessions = sessions::default_limit_tests(&mut ids)?;
     let small_sessions = small::small_limit_tests(&mut ids)?;
     let decode = frames::decode_tests(&mut ids)?;
+    // Appended after the first release of the file, so earlier tcIds stay put.
+    let later_sessions = sessions::later_default_limit_tests(&mut ids)?;
     let relay = file(
         "relay",
         &[
@@ -410,6 +412,11 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
             RelayGroup::FrameDecode {
                 comment: "Frames from the relay, decoded by a client.".to_owned(),
                 tests: decode,
+            },
+            RelayGroup::Session {
+                comment: "More connections to a relay with the default limits.".to_owned(),
+                limits: Limits::DEFAULT.into(),
+                tests: later_sessions,
             },
         ],
     );

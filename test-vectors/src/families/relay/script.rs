@@ -58,9 +58,14 @@ impl Store for SwitchableStore {
         self.inner.fetch(mailbox, now, max_items, max_bytes)
     }
 
-    fn delete(&self, mailbox: &[u8; 32], items: &[ItemId]) -> Result<u32, StoreError> {
+    fn delete(
+        &self,
+        mailbox: &[u8; 32],
+        items: &[ItemId],
+        now: UnixTime,
+    ) -> Result<u32, StoreError> {
         self.check()?;
-        self.inner.delete(mailbox, items)
+        self.inner.delete(mailbox, items, now)
     }
 
     fn put_blob(&self, id: &[u8; 32], blob: &[u8], expires: u64) -> Result<(), StoreError> {

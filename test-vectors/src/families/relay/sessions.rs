@@ -109,6 +109,39 @@ pub(super) fn with(
     out
 }
 
+/// Tests with the default limits added after the first release of the file.
+pub fn later_default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
+    let mut tests = Vec::new();
+    let slug = "delete-expired";
+    let mut s = Script::new(slug, Limits::DEFAULT);
+    let a = s.key("a");
+    s.put(
+        a.id(),
+        item(slug, 1),
+        &bytes(&format!("{slug}/1"), 40),
+        60,
+        true,
+    )?;
+    s.put(
+        a.id(),
+        item(slug, 2),
+        &bytes(&format!("{slug}/2"), 40),
+        TTL,
+        true,
+    )?;
+    // Past the first item's (rounded) expiry, before the second's; no sweep has run.
+    let first = s.expiry_offset(60);
+    s.at(first, 60_000);
+    s.delete(&a, &[item(slug, 1), item(slug, 2)], 1)?;
+    s.fetch(&a, None, &[], false)?;
+    tests.push(s.finish(
+        ids,
+        "a delete naming an expired (unswept) item and a live one counts only the live one; both are gone",
+        &["Expiry"],
+    )?);
+    Ok(tests)
+}
+
 /// Tests with the default limits.
 pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
