@@ -16,7 +16,7 @@ use quietwire::{UnixTime, did_key, hpke, relay};
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
-use quietwire_test_vectors::families::relay::{RelayLimits, SwitchableStore};
+use quietwire_test_vectors::families::relay::RelayLimits;
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
 use crate::implementation::{
@@ -29,7 +29,7 @@ use crate::implementation::{
 pub struct Builtin {
     sessions: HashMap<Handle, Ratchet>,
     invites: HashMap<Handle, PendingInvite>,
-    relays: HashMap<Handle, (relay::Connection, SwitchableStore)>,
+    relays: HashMap<Handle, (relay::Connection, relay::MemoryStore)>,
     next_handle: Handle,
 }
 
@@ -403,7 +403,7 @@ impl Implementation for Builtin {
         let welcome = conn.welcome();
         self.next_handle += 1;
         self.relays
-            .insert(self.next_handle, (conn, SwitchableStore::default()));
+            .insert(self.next_handle, (conn, relay::MemoryStore::new()));
         Ok((self.next_handle, welcome))
     }
 
@@ -418,9 +418,9 @@ impl Implementation for Builtin {
             .relays
             .get_mut(&handle)
             .ok_or_else(|| bad_input("handle"))?;
-        store.unavailable.set(store_unavailable);
+        store.set_unavailable(store_unavailable);
         let handled = conn.handle(request, &*store, relay_now(now));
-        store.unavailable.set(false);
+        store.set_unavailable(false);
         Ok(RelayHandled {
             reply: handled.reply,
             error_class: handled.error.map(|c| c.as_str().to_owned()),

@@ -625,76 +625,6 @@ pub fn relay_input(steps: &[(u64, u64, bool, &[u8])]) -> Vec<u8> {
     out
 }
 
-/// A memory store that fails while told to.
-#[derive(Default)]
-struct FlakyStore {
-    inner: crate::relay::MemoryStore,
-    failing: core::cell::Cell<bool>,
-}
-
-impl FlakyStore {
-    fn check(&self) -> Result<(), crate::relay::StoreError> {
-        if self.failing.get() {
-            Err(crate::relay::StoreError)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl crate::relay::Store for FlakyStore {
-    fn put_item(
-        &self,
-        mailbox: &[u8; 32],
-        item: &crate::relay::Item,
-        max_items: u32,
-        now: UnixTime,
-    ) -> Result<crate::relay::PutOutcome, crate::relay::StoreError> {
-        self.check()?;
-        self.inner.put_item(mailbox, item, max_items, now)
-    }
-    fn fetch(
-        &self,
-        mailbox: &[u8; 32],
-        now: UnixTime,
-        max_items: usize,
-        max_bytes: usize,
-    ) -> Result<crate::relay::Fetched, crate::relay::StoreError> {
-        self.check()?;
-        self.inner.fetch(mailbox, now, max_items, max_bytes)
-    }
-    fn delete(
-        &self,
-        mailbox: &[u8; 32],
-        items: &[crate::relay::ItemId],
-        now: UnixTime,
-    ) -> Result<u32, crate::relay::StoreError> {
-        self.check()?;
-        self.inner.delete(mailbox, items, now)
-    }
-    fn put_blob(
-        &self,
-        id: &[u8; 32],
-        blob: &[u8],
-        expires: u64,
-    ) -> Result<(), crate::relay::StoreError> {
-        self.check()?;
-        self.inner.put_blob(id, blob, expires)
-    }
-    fn get_blob(
-        &self,
-        id: &[u8; 32],
-        now: UnixTime,
-    ) -> Result<Option<Vec<u8>>, crate::relay::StoreError> {
-        self.check()?;
-        self.inner.get_blob(id, now)
-    }
-    fn sweep(&self, now: UnixTime) -> Result<u64, crate::relay::StoreError> {
-        self.check()?;
-        self.inner.sweep(now)
-    }
-}
-
 /// One relay connection ([`RELAY_LIMITS`], the challenge of `relay.json`, opened at
 /// [`RELAY_T0`]) over a memory store, fed the frames of [`relay_records`] with advancing time.
 /// Invariants: every reply until the connection closes is one ok or error frame that decodes
@@ -718,7 +648,7 @@ pub fn relay_core(data: &[u8]) -> bool {
         unix: UnixTime(RELAY_T0),
         millis: 0,
     };
-    let store = FlakyStore::default();
+    let store = crate::relay::MemoryStore::new();
     let mut conn = Connection::new(limits, vector_seed("relay/challenge"), now);
     assert!(matches!(
         ServerFrame::decode(&conn.welcome(), max_frame),
@@ -733,9 +663,9 @@ pub fn relay_core(data: &[u8]) -> bool {
         now.unix = now.unix.saturating_add(record.seconds);
         now.millis += record.millis;
         let decoded = RequestFrame::decode(record.frame, &limits);
-        store.failing.set(record.store_unavailable);
+        store.set_unavailable(record.store_unavailable);
         let handled = conn.handle(record.frame, &store, now);
-        store.failing.set(false);
+        store.set_unavailable(false);
         if closed {
             assert!(
                 handled.reply.is_empty(),
@@ -820,7 +750,6 @@ pub fn relay_core(data: &[u8]) -> bool {
         }
         for mailbox in &mailboxes {
             let live = store
-                .inner
                 .items(mailbox)
                 .iter()
                 .filter(|i| i.expires > now.unix.as_secs())

@@ -10,6 +10,7 @@
 use core::fmt;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::frame::{Item, ItemId};
 use crate::time::UnixTime;
@@ -106,9 +107,12 @@ struct Memory {
 }
 
 /// A store in memory: durable only as long as the process (tests, fuzzing, simulations).
+/// It can be switched to failing every operation ([`MemoryStore::set_unavailable`]), as a
+/// store whose disk is gone would.
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Memory>,
+    unavailable: AtomicBool,
 }
 
 impl fmt::Debug for MemoryStore {
@@ -123,13 +127,33 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
+    /// While `unavailable`, every [`Store`] operation fails with [`StoreError`] and changes
+    /// nothing.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Whether the store is switched to failing.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable.load(Ordering::SeqCst)
+    }
+
+    /// The data, for a [`Store`] operation: refused while unavailable.
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Memory>, StoreError> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return Err(StoreError);
+        }
+        self.inspect()
+    }
+
+    /// The data, for inspection by tests whatever the switch says.
+    fn inspect(&self) -> Result<std::sync::MutexGuard<'_, Memory>, StoreError> {
         self.inner.lock().map_err(|_| StoreError)
     }
 
     /// Every stored item of a mailbox, expired or not (for tests and invariant checks).
     pub fn items(&self, mailbox: &[u8; 32]) -> Vec<Item> {
-        self.lock()
+        self.inspect()
             .map(|m| {
                 m.items
                     .range((*mailbox, 0)..=(*mailbox, u64::MAX))
@@ -141,7 +165,7 @@ impl MemoryStore {
 
     /// How many items and blobs the store holds.
     pub fn len(&self) -> usize {
-        self.lock()
+        self.inspect()
             .map(|m| m.items.len() + m.blobs.len())
             .unwrap_or(0)
     }

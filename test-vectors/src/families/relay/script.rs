@@ -1,88 +1,16 @@
 //! The harness the session tests are written with: one relay connection over a store that
 //! can be made to fail, recording every step and checking it against what the test expects.
 
-use std::cell::Cell;
-
 use quietwire::UnixTime;
 use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{
-    Connection, Fetched, Item, ItemId, Limits, MemoryStore, Now, PutOutcome, Reply, Request,
-    RequestFrame, ServerFrame, Store, StoreError,
+    Connection, Item, ItemId, Limits, MemoryStore, Now, Reply, Request, RequestFrame, ServerFrame,
 };
 
 use super::{Ids, MailboxKeyJson, SessionTest, Step};
 use crate::families::flags;
 use crate::format::Outcome;
 use crate::seeds::seed32;
-
-/// A [`MemoryStore`] that fails every operation while `unavailable` is set: the
-/// `storeUnavailable` steps of `relay-session` tests.
-#[derive(Debug, Default)]
-pub struct SwitchableStore {
-    /// The store.
-    pub inner: MemoryStore,
-    /// Whether every operation fails.
-    pub unavailable: Cell<bool>,
-}
-
-impl SwitchableStore {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.unavailable.get() {
-            Err(StoreError)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl Store for SwitchableStore {
-    fn put_item(
-        &self,
-        mailbox: &[u8; 32],
-        item: &Item,
-        max_items: u32,
-        now: UnixTime,
-    ) -> Result<PutOutcome, StoreError> {
-        self.check()?;
-        self.inner.put_item(mailbox, item, max_items, now)
-    }
-
-    fn fetch(
-        &self,
-        mailbox: &[u8; 32],
-        now: UnixTime,
-        max_items: usize,
-        max_bytes: usize,
-    ) -> Result<Fetched, StoreError> {
-        self.check()?;
-        self.inner.fetch(mailbox, now, max_items, max_bytes)
-    }
-
-    fn delete(
-        &self,
-        mailbox: &[u8; 32],
-        items: &[ItemId],
-        now: UnixTime,
-    ) -> Result<u32, StoreError> {
-        self.check()?;
-        self.inner.delete(mailbox, items, now)
-    }
-
-    fn put_blob(&self, id: &[u8; 32], blob: &[u8], expires: u64) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.put_blob(id, blob, expires)
-    }
-
-    fn get_blob(&self, id: &[u8; 32], now: UnixTime) -> Result<Option<Vec<u8>>, StoreError> {
-        self.check()?;
-        self.inner.get_blob(id, now)
-    }
-
-    fn sweep(&self, now: UnixTime) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner.sweep(now)
-    }
-}
 
 /// When every connection opens: 2027-01-15T08:16:40Z, 1000 s past an hour, so that the
 /// rounding of expiries shows.
@@ -111,7 +39,7 @@ pub enum Want {
 pub struct Script {
     limits: Limits,
     conn: Connection,
-    store: SwitchableStore,
+    store: MemoryStore,
     now: Now,
     steps: Vec<Step>,
     keys: Vec<MailboxKeyJson>,
@@ -129,7 +57,7 @@ impl Script {
         Script {
             limits,
             conn: Connection::new(limits, challenge(), now),
-            store: SwitchableStore::default(),
+            store: MemoryStore::new(),
             now,
             steps: Vec::new(),
             keys: Vec::new(),
@@ -189,9 +117,9 @@ impl Script {
 
     /// Sends `request` with the next id while the store fails.
     pub fn send_unavailable(&mut self, request: Request, want: Want) -> Result<Sent, String> {
-        self.store.unavailable.set(true);
+        self.store.set_unavailable(true);
         let sent = self.send(request, want);
-        self.store.unavailable.set(false);
+        self.store.set_unavailable(false);
         sent
     }
 
@@ -246,7 +174,7 @@ impl Script {
         self.steps.push(Step {
             unix_time: self.now.unix.as_secs(),
             millis: self.now.millis,
-            store_unavailable: self.store.unavailable.get(),
+            store_unavailable: self.store.is_unavailable(),
             request,
             reply: handled.reply,
             error_class: class.map(str::to_owned),
