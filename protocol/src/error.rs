@@ -167,6 +167,8 @@ error_classes! {
     HandshakeSuite = "handshake.suite", Peer;
     /// A handshake the invite already accepted.
     HandshakeReplay = "handshake.replay", Peer;
+    /// A reconnect whose invite or device record is not of the expected contact's identity.
+    HandshakeIdentity = "handshake.identity", Peer;
     /// The KEM rejected an encapsulated key (an X25519 share of small order).
     HpkeDecapsulation = "hpke.decapsulation", Peer;
     /// An HPKE ciphertext that does not authenticate.

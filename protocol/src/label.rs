@@ -41,6 +41,8 @@ pub enum Label {
     HandshakeSignature,
     /// HKDF `info` deriving the session secret from the exporter and the DH.
     HandshakeSession,
+    /// HPKE `info` of a reconnect message, bound to the recipient's identity key.
+    ReconnectInfo,
     /// Hash input of a mailbox id.
     MailboxId,
     /// Ed25519 signature input of a proof of control of a mailbox.
@@ -51,7 +53,7 @@ pub enum Label {
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 18] = [
+    pub const ALL: [Label; 19] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::SafetyCode,
@@ -67,6 +69,7 @@ impl Label {
         Label::HandshakeTranscript,
         Label::HandshakeSignature,
         Label::HandshakeSession,
+        Label::ReconnectInfo,
         Label::MailboxId,
         Label::MailboxProof,
         Label::BlobId,
@@ -90,6 +93,7 @@ impl Label {
             Label::HandshakeTranscript => "quietwire/v1/handshake-transcript",
             Label::HandshakeSignature => "quietwire/v1/handshake-signature",
             Label::HandshakeSession => "quietwire/v1/handshake-session",
+            Label::ReconnectInfo => "quietwire/v1/reconnect-info",
             Label::MailboxId => "quietwire/v1/mailbox-id",
             Label::MailboxProof => "quietwire/v1/mailbox-proof",
             Label::BlobId => "quietwire/v1/blob-id",

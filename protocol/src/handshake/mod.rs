@@ -57,6 +57,7 @@
 //! ```
 
 mod payload;
+pub mod reconnect;
 
 use core::fmt;
 use std::collections::BTreeSet;

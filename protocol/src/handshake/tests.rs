@@ -144,3 +144,124 @@ fn a_handshake_for_another_invite_does_not_open() {
         ErrorClass::HpkeOpen
     );
 }
+
+/// A restored device (same identity, new device keys) reconnects with a contact: the contact
+/// opens the reconnect, accepts its invite, and the new session works both ways.
+#[test]
+fn a_restored_device_reconnects_through_a_sealed_invite() {
+    let mut rng = TestRng(40);
+    for suite in Suite::ALL {
+        let contact = DeviceKeys::generate(suite, &mut rng);
+        let contact_record = contact.signed_record(1);
+        let old = DeviceKeys::generate(suite, &mut rng);
+        // The restored device: the old identity seed, new KEM and ratchet keys.
+        let restored = DeviceKeys::from_parts(
+            suite,
+            crate::keys::IdentityKeyPair::from_seed(&old.identity().dangerous_seed()),
+            crate::keys::KemSecret::generate(suite, &mut rng),
+            crate::keys::X25519Secret::generate(&mut rng),
+        );
+        let params = InviteParams {
+            relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+            mailbox: [8; 32],
+            expires: UnixTime(NOW.0 + 600),
+            single_use: true,
+        };
+        let (invite, secrets) = Invite::create(restored.identity(), suite, params, &mut rng);
+        let mut pending = PendingInvite::new(invite.clone(), secrets);
+        let message = reconnect::seal(
+            &contact_record,
+            &invite,
+            &restored.signed_record(2),
+            &mut rng,
+        )
+        .unwrap();
+        assert!(envelope::is_bucket(message.len()));
+
+        let opened = reconnect::open(
+            &contact,
+            &message,
+            old.identity().public(),
+            NOW,
+            &SuitePolicy::ALL,
+        )
+        .unwrap();
+        assert_eq!(opened.record.record().generation(), 2);
+        let started = initiate(&opened.invite, &contact, 1, [9; 32], &mut rng).unwrap();
+        let accepted = pending
+            .accept(&started.message, NOW, &SuitePolicy::ALL)
+            .unwrap();
+        assert_eq!(
+            accepted.peer.record().identity_key(),
+            contact.identity().public()
+        );
+        let (mut a, mut b) = (started.ratchet, accepted.ratchet);
+        let m = a.encrypt(b"again", &mut rng).unwrap();
+        assert_eq!(&b.decrypt(&m).unwrap()[..], b"again");
+
+        // Refusals, each with its class and nothing learned.
+        let stranger = DeviceKeys::generate(suite, &mut rng);
+        assert_eq!(
+            class(reconnect::open(
+                &contact,
+                &message,
+                stranger.identity().public(),
+                NOW,
+                &SuitePolicy::ALL
+            )),
+            ErrorClass::HandshakeIdentity
+        );
+        assert_eq!(
+            class(reconnect::open(
+                &stranger,
+                &message,
+                old.identity().public(),
+                NOW,
+                &SuitePolicy::ALL
+            )),
+            ErrorClass::HpkeOpen
+        );
+        assert_eq!(
+            class(reconnect::open(
+                &contact,
+                &message,
+                old.identity().public(),
+                UnixTime(NOW.0 + 600),
+                &SuitePolicy::ALL
+            )),
+            ErrorClass::InviteExpired
+        );
+        let mut tampered = message.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            class(reconnect::open(
+                &contact,
+                &tampered,
+                old.identity().public(),
+                NOW,
+                &SuitePolicy::ALL
+            )),
+            ErrorClass::HpkeOpen
+        );
+        assert_eq!(
+            class(reconnect::open(
+                &contact,
+                &message[..message.len() - 1],
+                old.identity().public(),
+                NOW,
+                &SuitePolicy::ALL
+            )),
+            ErrorClass::HandshakeFormat
+        );
+        // An invite of one identity with a record of another is refused when sealing.
+        assert_eq!(
+            class(reconnect::seal(
+                &contact_record,
+                &invite,
+                &stranger.signed_record(1),
+                &mut rng
+            )),
+            ErrorClass::HandshakeIdentity
+        );
+    }
+}
