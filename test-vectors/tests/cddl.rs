@@ -399,6 +399,7 @@ fn events_match_the_cddl() {
         10 => Some("event-body-mailbox-announcement"),
         11 => Some("event-body-wake-up"),
         12 => Some("event-body-session-reset"),
+        13 => Some("event-body-device-record"),
         _ => None,
     };
     for_tests("event", &["event-decode"], |id, test| {

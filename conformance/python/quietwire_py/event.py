@@ -35,9 +35,11 @@ KIND_NAMES = {
     10: "mailbox-announcement",
     11: "wake-up",
     12: "session-reset",
+    13: "device-record",
 }
 
 MAX_DISPLAY_NAME = 256
+MAX_DEVICE_RECORD = 4096
 MAX_LOCATOR = 2048
 MAX_MEDIA_TYPE = 255
 MAX_RECEIPT_IDS = 256
@@ -194,6 +196,11 @@ def check_body(kind: int, body: Any) -> None:
     elif kind == 12:
         _unknown_keys(m, {1}, "session-reset body")
         _uint(m, 1, "reason")
+    elif kind == 13:
+        _unknown_keys(m, {1}, "device-record body")
+        record = _bstr(m, 1, "device record")
+        if not 1 <= len(record) <= MAX_DEVICE_RECORD:
+            raise QuietwireError("schema.length", f"device record of {len(record)} bytes")
     else:  # pragma: no cover
         raise AssertionError(kind)
 

@@ -3,6 +3,7 @@
 
 use crate::cbor::Value;
 use crate::error::{ErrorClass, Result};
+use crate::identity::MAX_DEVICE_RECORD;
 use crate::invite::{MAX_RELAY_HINTS, is_valid_relay_hint};
 use crate::schema::Fields;
 
@@ -45,11 +46,13 @@ pub enum Kind {
     WakeUp,
     /// 12: the sender discarded the session.
     SessionReset,
+    /// 13: the sender's current signed device record.
+    DeviceRecord,
 }
 
 impl Kind {
     /// Every registered kind, in id order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Text,
         Kind::Attachment,
         Kind::CallOffer,
@@ -62,6 +65,7 @@ impl Kind {
         Kind::MailboxAnnouncement,
         Kind::WakeUp,
         Kind::SessionReset,
+        Kind::DeviceRecord,
     ];
 
     /// The registry id.
@@ -79,6 +83,7 @@ impl Kind {
             Kind::MailboxAnnouncement => 10,
             Kind::WakeUp => 11,
             Kind::SessionReset => 12,
+            Kind::DeviceRecord => 13,
         }
     }
 
@@ -181,6 +186,13 @@ pub enum Body {
         /// Why (0: unspecified).
         reason: u64,
     },
+    /// Kind 13: the sender's signed device record, as bytes. The event layer checks only
+    /// its length; the receiver verifies it (`spec/03-identity.md` IDN-05) and that it is of
+    /// the session's peer identity before keeping it.
+    DeviceRecord {
+        /// `SignedDeviceRecord::to_bytes`, 1 to 4096 bytes.
+        record: Vec<u8>,
+    },
     /// A non-critical event of a kind this implementation does not know: ignore it.
     Unknown {
         /// Its kind id.
@@ -207,7 +219,7 @@ fn check_len(len: usize, max: usize) -> Result<()> {
 }
 
 impl AttachmentRef {
-    fn decode(value: Value, nested: bool) -> Result<AttachmentRef> {
+    pub(crate) fn decode(value: Value, nested: bool) -> Result<AttachmentRef> {
         let known: &[u64] = if nested {
             &[1, 2, 3, 4]
         } else {
@@ -239,7 +251,7 @@ impl AttachmentRef {
         })
     }
 
-    fn encode(&self, nested: bool) -> Result<Value> {
+    pub(crate) fn encode(&self, nested: bool) -> Result<Value> {
         check_len(self.locator.len(), MAX_LOCATOR)?;
         let mut fields = vec![
             (1, Value::from(self.locator.as_str())),
@@ -327,6 +339,7 @@ impl Body {
             Body::MailboxAnnouncement { .. } => Kind::MailboxAnnouncement,
             Body::WakeUp => Kind::WakeUp,
             Body::SessionReset { .. } => Kind::SessionReset,
+            Body::DeviceRecord { .. } => Kind::DeviceRecord,
             Body::Unknown { .. } => return None,
         })
     }
@@ -408,6 +421,15 @@ impl Body {
                 let mut f = Fields::nested_closed(value, &[1])?;
                 Body::SessionReset { reason: f.uint(1)? }
             }
+            Kind::DeviceRecord => {
+                let mut f = Fields::nested_closed(value, &[1])?;
+                let record = f.bytes(1)?;
+                check_len(record.len(), MAX_DEVICE_RECORD)?;
+                if record.is_empty() {
+                    return Err(ErrorClass::SchemaLength.into());
+                }
+                Body::DeviceRecord { record }
+            }
         })
     }
 
@@ -478,6 +500,13 @@ impl Body {
             }
             Body::WakeUp => map(Vec::new()),
             Body::SessionReset { reason } => map(vec![(1, Value::uint(*reason))]),
+            Body::DeviceRecord { record } => {
+                if record.is_empty() {
+                    return Err(ErrorClass::SchemaLength.into());
+                }
+                check_len(record.len(), MAX_DEVICE_RECORD)?;
+                map(vec![(1, Value::from(record.as_slice()))])
+            }
             Body::Unknown { body, .. } => body.clone(),
         })
     }

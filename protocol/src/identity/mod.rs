@@ -30,7 +30,7 @@
 
 mod device_record;
 
-pub use device_record::{DeviceRecord, SignedDeviceRecord};
+pub use device_record::{DeviceRecord, MAX_DEVICE_RECORD, SignedDeviceRecord};
 
 use rand_core::CryptoRng;
 

@@ -447,6 +447,53 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         ),
         "schema.unknown_critical",
     )?;
+    // Kind 13, registered after the first release of the file: appended so earlier tcIds
+    // stay put.
+    let record = {
+        let mut rng = crate::seeds::StreamRng::new(seed32("event/device-record"));
+        quietwire::identity::DeviceKeys::generate(quietwire::suite::Suite::X25519, &mut rng)
+            .signed_record(2)
+            .to_bytes()
+    };
+    let event = Event::with_id(
+        seed16("event/device-record/id"),
+        Body::DeviceRecord {
+            record: record.clone(),
+        },
+    );
+    invalid(
+        "device-record-empty",
+        "kind 13 with an empty record",
+        st,
+        raw(13, false, body_map(&[(1, Value::from(&[][..]))]), &[]),
+        "schema.length",
+    )?;
+    invalid(
+        "device-record-too-long",
+        "kind 13 with a record of 4097 bytes",
+        st,
+        raw(13, false, body_map(&[(1, Value::from(&[7u8; 4097][..]))]), &[]),
+        "schema.length",
+    )?;
+    invalid(
+        "device-record-extra-key",
+        "kind 13 with a key 2 in its body",
+        st,
+        raw(
+            13,
+            false,
+            body_map(&[(1, Value::from(&record[..])), (2, Value::uint(0))]),
+            &[],
+        ),
+        "schema.unknown_critical",
+    )?;
+    tests.push(valid(
+        &mut ids,
+        "device-record",
+        "kind 13: the sender's signed device record (an X25519-suite record of generation 2), opaque to the event layer",
+        &["Kind"],
+        event.to_bytes().map_err(|e| e.to_string())?,
+    )?);
     Ok(file(
         "event",
         &[
