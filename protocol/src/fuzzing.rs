@@ -785,9 +785,6 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("relay_core", relay_core),
     ("delivery_snapshot", delivery_snapshot),
     ("delivery_outbox", delivery_outbox),
-    ("backup_header", crate::backup::fuzzing::header),
-    ("backup_stream", crate::backup::fuzzing::stream),
-    ("backup_unlock", crate::backup::fuzzing::unlock),
 ];
 
 /// Outbox and inbox snapshots (`spec/09-delivery.md`, **[DLV-07]**): an accepted snapshot
