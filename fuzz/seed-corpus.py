@@ -27,9 +27,15 @@ SOURCES = {
     "ratchet_snapshot": [("ratchet", "snapshot", "hex"), ("ratchet", "initiatorSnapshot", "hex")],
     # The target's inviter is the vectors' x25519 inviter; the acceptors' messages are seeds.
     "handshake_accept": [("handshake", "message", "hex")],
+    # The target's contact is the vectors' x25519 contact; every reconnect message is a seed.
+    "reconnect_open": [("reconnect", "message", "hex")],
     "envelope": [("envelope", "envelope", "hex"), ("envelope", "padded", "hex")],
     "event": [("event", "event", "hex")],
     "mailbox_proof": [("mailbox", "proof", "hex")],
+    # Small backup inputs (headers, prefixes) are in `file`; large ones are recipes, which
+    # backup_stream reaches through its edit scripts below.
+    "backup_header": [("backup", "file", "hex")],
+    "backup_stream": [("backup", "file", "hex")],
     # Requests as the relay reads them, and frames as a client reads them.
     "relay_request": [
         ("relay", "steps.request", "hex"),
@@ -105,6 +111,18 @@ SCRIPTS = {
         bytes([1, 0, 6, 0, 4, 0, 8, 0]),                          # nothing ever pushed
     ],
     "delivery_snapshot": DELIVERY_SNAPSHOTS,
+    # backup_unlock: methods, Argon2id m and t/p, the reader's m cap, a prefix byte to flip
+    # (255: none), then passphrase and PIN (quietwire::backup::fuzzing::unlock).
+    "backup_unlock": [
+        bytes([0, 0, 0, 0, 255]) + b"ab",                     # recovery key, a PIN
+        bytes([0, 0, 0, 0, 40]),                              # recovery key, a flipped byte
+        bytes([1, 0, 0, 63, 255]) + b"pass",                  # passphrase within a lowered cap
+        bytes([1, 63, 3, 0, 255]) + b"pass",                  # passphrase over a lowered cap
+        bytes([2, 5, 1, 10, 200]) + b"both",                  # recovery key and passphrase
+        bytes([3, 0, 0, 0, 255]),                             # transfer (X25519)
+        bytes([0, 0, 0, 0, 255]) + b"x" * 200,                # a PIN over 64 bytes
+        bytes([0, 0]),                                        # too short to say anything
+    ],
     "ratchet_session": [
         bytes([0, 0, 2, 0, 1, 0, 2, 0]),                        # ping, pong
         bytes([0, 0, 0, 0, 0, 0, 2, 2, 2, 0, 2, 0]),            # three, out of order

@@ -4,7 +4,7 @@
 Usage: python3 conformance/python/run_vectors.py [family ...]
 
 Families: cbor device_record safety_code did_key invite invite_encoding envelope event
-mailbox hpke handshake (default: all of them). Prints per-family counts and one line per failure, ``family tcId slug: expected X,
+mailbox hpke handshake reconnect (default: all of them). Prints per-family counts and one line per failure, ``family tcId slug: expected X,
 got Y``; exits 1 if any test failed (unimplemented tests, e.g. X-Wing seals without kyber-py,
 do not count as failures) and 2 if a
 vector file is malformed (spec/15-test-vectors.md §15.1: loaders are strict).
@@ -37,6 +37,7 @@ from quietwire_py import (  # noqa: E402
     invite,
     keys,
     mailbox,
+    reconnect,
     safety,
 )
 from quietwire_py.errors import QuietwireError  # noqa: E402
@@ -56,11 +57,13 @@ FAMILIES = [
     "mailbox",
     "hpke",
     "handshake",
+    "reconnect",
 ]
 # Families outside this implementation's scope (README.md, "Not covered").
 NOT_COVERED = {
     "ratchet": "the ratchet beyond its initialization (06-ratchet.md)",
     "relay": "the relay protocol (08-mailboxes-and-relay.md §8.6)",
+    "backup": "the .xbk backup format (10-backup.md)",
 }
 
 
@@ -366,6 +369,26 @@ def op_handshake_accept(group: dict, t: dict) -> None:
         raise last_error
 
 
+def op_reconnect_seal(group: dict, t: dict) -> None:
+    message = reconnect.seal(h(t["contactRecord"]), h(t["invite"]), h(t["record"]), h(t["randomness"]))
+    expect_eq("message", t.get("message"), message.hex())
+
+
+def op_reconnect_open(group: dict, t: dict) -> None:
+    r = reconnect.open_(
+        t["suite"],
+        h(t["identitySeed"]),
+        h(t["kemSeed"]),
+        h(t["message"]),
+        h(t["expectedIdentity"]),
+        t["now"],
+        t["allowedSuites"],
+    )
+    expect_eq("invite", t.get("invite"), r.invite.encoded.hex())
+    expect_eq("record", t.get("record"), r.record.encoded.hex())
+    expect_eq("payload", t.get("payload"), r.payload.hex())
+
+
 OPS: dict[str, Callable[[dict, dict], None]] = {
     "cbor-decode": op_cbor_decode,
     "device-record-create": op_device_record_create,
@@ -392,6 +415,8 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "hpke-open": op_hpke_open,
     "handshake-initiate": op_handshake_initiate,
     "handshake-accept": op_handshake_accept,
+    "reconnect-seal": op_reconnect_seal,
+    "reconnect-open": op_reconnect_open,
 }
 
 

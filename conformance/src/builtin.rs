@@ -1,5 +1,8 @@
 //! The built-in implementation: the `quietwire` crate itself.
 
+mod backup;
+mod reconnect;
+
 use std::collections::HashMap;
 
 use quietwire::cbor::{self, Limits};
@@ -19,10 +22,14 @@ use quietwire_test_vectors::families::invite::InviteFields;
 use quietwire_test_vectors::families::relay::RelayLimits;
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 
+use quietwire_test_vectors::families::backup::{Export as BackupExport, Kdf, UnlockJson};
+
+use crate::implementation::{BackupDecode, BackupDecoded, BackupSeek};
 use crate::implementation::{
     DecodedEvent, Failure, Handle, HandshakeAccepted, HandshakeInitiate, HandshakeSealed,
     HpkeInput, HpkeSealed, Implementation, InviteCreate, OpResult, RelayHandled, RelayTime, Role,
 };
+use crate::implementation::{ReconnectOpen, ReconnectOpened, ReconnectSeal};
 
 /// The `quietwire` crate as an implementation under test.
 #[derive(Debug, Default)]
@@ -389,6 +396,14 @@ impl Implementation for Builtin {
         })
     }
 
+    fn reconnect_seal(&mut self, input: &ReconnectSeal<'_>) -> OpResult<Vec<u8>> {
+        reconnect::seal(input)
+    }
+
+    fn reconnect_open(&mut self, input: &ReconnectOpen<'_>) -> OpResult<ReconnectOpened> {
+        reconnect::open(input)
+    }
+
     fn relay_open(
         &mut self,
         limits: &RelayLimits,
@@ -500,5 +515,41 @@ impl Implementation for Builtin {
 
     fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {
         Ok(self.session(handle)?.snapshot().to_vec())
+    }
+
+    fn backup_recovery_text(&mut self, key: &[u8]) -> OpResult<String> {
+        backup::recovery_text(key)
+    }
+
+    fn backup_recovery_parse(&mut self, text: &str) -> OpResult<Vec<u8>> {
+        backup::recovery_parse(text)
+    }
+
+    fn backup_export(&mut self, export: &BackupExport) -> OpResult<Vec<u8>> {
+        backup::export(export)
+    }
+
+    fn backup_decode(&mut self, decode: &BackupDecode<'_>) -> OpResult<BackupDecoded> {
+        backup::decode(decode)
+    }
+
+    fn backup_rekey(
+        &mut self,
+        old_prefix: &[u8],
+        unlock: &UnlockJson,
+        new_methods: &UnlockJson,
+        passphrase_kdf: Option<Kdf>,
+        randomness: &[u8],
+    ) -> OpResult<(Vec<u8>, u64)> {
+        backup::rekey(old_prefix, unlock, new_methods, passphrase_kdf, randomness)
+    }
+
+    fn backup_seek(
+        &mut self,
+        file: &[u8],
+        unlock: &UnlockJson,
+        section: u8,
+    ) -> OpResult<BackupSeek> {
+        backup::seek(file, unlock, section)
     }
 }

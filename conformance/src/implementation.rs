@@ -1,5 +1,6 @@
 //! The operations an implementation under test answers, one per vector group type.
 
+use quietwire_test_vectors::families::backup::{Caps, Export, Kdf, UnlockJson};
 use quietwire_test_vectors::families::cbor::LimitsJson;
 use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
@@ -121,6 +122,43 @@ pub struct HandshakeAccepted {
     pub snapshot: Vec<u8>,
 }
 
+/// The restored device's inputs to a reconnect (spec/05-handshake.md `HSK-07`).
+#[derive(Clone, Copy, Debug)]
+pub struct ReconnectSeal<'a> {
+    /// The contact's signed device record.
+    pub contact_record: &'a [u8],
+    /// The restored device's fresh signed invite.
+    pub invite: &'a [u8],
+    /// The restored device's new signed device record.
+    pub record: &'a [u8],
+    /// The RNG output: the HPKE encapsulation randomness.
+    pub randomness: &'a [u8],
+}
+
+/// The contact's inputs to opening a reconnect (`HSK-08`).
+#[derive(Clone, Debug)]
+pub struct ReconnectOpen<'a> {
+    /// The suite of the contact's device keys.
+    pub suite: u64,
+    /// Ed25519 seed.
+    pub identity_seed: &'a [u8],
+    /// Device KEM seed.
+    pub kem_seed: &'a [u8],
+    /// X25519 ratchet secret.
+    pub ratchet_secret: &'a [u8],
+    /// The reconnect message.
+    pub message: &'a [u8],
+    /// The identity key held for the mailbox the message arrived in.
+    pub expected_identity: &'a [u8],
+    /// The contact's `now`.
+    pub now: u64,
+    /// Allowed suites.
+    pub allowed_suites: &'a [u64],
+}
+
+/// What an opened reconnect yields: (invite, device record), as received.
+pub type ReconnectOpened = (Vec<u8>, Vec<u8>);
+
 /// The time of a relay step: wall-clock seconds and monotonic milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RelayTime {
@@ -155,6 +193,51 @@ pub enum Role {
     Responder,
 }
 
+/// A log of the exchanges with an implementation (a shim's requests and replies, one line
+/// each), shared with the runner, which drains it case by case and keeps it in the report of
+/// each case that did not pass.
+pub type Transcript = std::rc::Rc<std::cell::RefCell<Vec<String>>>;
+
+/// Inputs of a backup decoding (spec/10-backup.md, `XBK-27`, `XBK-28`).
+#[derive(Clone, Debug)]
+pub struct BackupDecode<'a> {
+    /// The whole input.
+    pub input: &'a [u8],
+    /// The secret.
+    pub unlock: &'a UnlockJson,
+    /// The chat PIN.
+    pub pin: Option<&'a str>,
+    /// The reader's `MAX_CHUNKS`, if not the default.
+    pub max_chunks: Option<u64>,
+    /// The reader's lowered Argon2id caps.
+    pub caps: Option<Caps>,
+    /// Whether the restore layer checks the records.
+    pub records: bool,
+    /// After a successful restore, encrypt with its first session and report that class.
+    pub then_seal: bool,
+    /// Push sizes, repeated; empty: the whole input in one push.
+    pub pushes: &'a [usize],
+}
+
+/// What a backup decoding observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupDecoded {
+    /// The class of the failure (or of the seal, with `then_seal`), if any.
+    pub class: Option<String>,
+    /// The hidden outcome on success.
+    pub hidden: Option<String>,
+    /// Released plaintext length.
+    pub released_length: u64,
+    /// SHA-256 of the released plaintext.
+    pub released_sha256: Vec<u8>,
+    /// Argon2id evaluations run.
+    pub kdf_runs: u32,
+}
+
+/// What seeking found: id-byte offsets and chunk counts of sections 1 to 7, and the content
+/// of the section read.
+pub type BackupSeek = (Vec<u64>, Vec<u64>, Vec<u8>);
+
 /// An implementation under test. Binary values are raw bytes; suites are registry ids.
 ///
 /// Stateful layers (the ratchet) default to answering `unimplemented`, which the runner
@@ -162,6 +245,12 @@ pub enum Role {
 pub trait Implementation {
     /// Name and version, for reports.
     fn name(&self) -> String;
+
+    /// The log of exchanges, if the implementation keeps one (a shim does; the built-in
+    /// implementation, called in process, does not).
+    fn transcript(&self) -> Option<Transcript> {
+        None
+    }
 
     /// Decodes deterministic CBOR with `limits` and returns the re-encoding.
     fn cbor_decode(&mut self, input: &[u8], limits: LimitsJson) -> OpResult<Vec<u8>>;
@@ -339,6 +428,20 @@ pub trait Implementation {
         unimplemented("handshake")
     }
 
+    /// A restored device's reconnect message for a contact: `invite` and `record` sealed to
+    /// `contact_record` with the RNG yielding exactly `randomness`.
+    fn reconnect_seal(&mut self, input: &ReconnectSeal<'_>) -> OpResult<Vec<u8>> {
+        let _ = input;
+        unimplemented("reconnect")
+    }
+
+    /// Opens a reconnect message with the contact's device keys from seeds; returns the
+    /// verified invite and device record, as received.
+    fn reconnect_open(&mut self, input: &ReconnectOpen<'_>) -> OpResult<ReconnectOpened> {
+        let _ = input;
+        unimplemented("reconnect")
+    }
+
     /// Opens a relay connection with `limits` and `challenge` over a fresh, empty store at
     /// `now`; returns its handle and the welcome frame.
     fn relay_open(
@@ -424,5 +527,55 @@ pub trait Implementation {
     fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {
         let _ = handle;
         unimplemented("ratchet")
+    }
+
+    /// The text form of a 32-byte recovery key (`XBK-09`).
+    fn backup_recovery_text(&mut self, key: &[u8]) -> OpResult<String> {
+        let _ = key;
+        unimplemented("backup")
+    }
+
+    /// Parses a typed recovery key (`XBK-10`).
+    fn backup_recovery_parse(&mut self, text: &str) -> OpResult<Vec<u8>> {
+        let _ = text;
+        unimplemented("backup")
+    }
+
+    /// Encodes the file of a recipe, drawing exactly its `randomness` (`XBK-30`).
+    fn backup_export(&mut self, export: &Export) -> OpResult<Vec<u8>> {
+        let _ = export;
+        unimplemented("backup")
+    }
+
+    /// Decodes a file as pushed in `pushes`; a decoding failure is an observation, not an
+    /// error of the operation.
+    fn backup_decode(&mut self, decode: &BackupDecode<'_>) -> OpResult<BackupDecoded> {
+        let _ = decode;
+        unimplemented("backup")
+    }
+
+    /// Re-keys the file whose prefix and header MAC are `old_prefix` (`XBK-31`); returns the
+    /// new prefix and the old header end.
+    fn backup_rekey(
+        &mut self,
+        old_prefix: &[u8],
+        unlock: &UnlockJson,
+        new_methods: &UnlockJson,
+        passphrase_kdf: Option<Kdf>,
+        randomness: &[u8],
+    ) -> OpResult<(Vec<u8>, u64)> {
+        let _ = (old_prefix, unlock, new_methods, passphrase_kdf, randomness);
+        unimplemented("backup")
+    }
+
+    /// Seeks section `section` of `file` through its manifest (`XBK-29`).
+    fn backup_seek(
+        &mut self,
+        file: &[u8],
+        unlock: &UnlockJson,
+        section: u8,
+    ) -> OpResult<BackupSeek> {
+        let _ = (file, unlock, section);
+        unimplemented("backup")
     }
 }

@@ -2,6 +2,9 @@
 
 use std::path::Path;
 
+mod backup;
+mod reconnect;
+
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use quietwire_test_vectors::families::{
     cbor, device_record, did_key, envelope, event, handshake, hpke, invite, invite_encoding,
@@ -10,11 +13,13 @@ use quietwire_test_vectors::families::{
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
 use sha2::{Digest, Sha256};
 
+use crate::config::Selection;
+use crate::implementation::Transcript;
 use crate::implementation::{
     Failure, Handle, HandshakeInitiate, HpkeInput, Implementation, InviteCreate, OpResult,
     RelayTime, Role,
 };
-use crate::report::{CaseResult, Outcome, Report};
+use crate::report::{CaseResult, Outcome, Report, cap_transcript};
 
 /// The vector files, in run order.
 pub const FILES: &[&str] = &[
@@ -26,11 +31,13 @@ pub const FILES: &[&str] = &[
     "invite_encoding.json",
     "hpke.json",
     "handshake.json",
+    "reconnect.json",
     "ratchet.json",
     "envelope.json",
     "event.json",
     "mailbox.json",
     "relay.json",
+    "backup.json",
 ];
 
 /// Loads and runs every vector file in `dir`.
@@ -38,6 +45,20 @@ pub const FILES: &[&str] = &[
 /// # Errors
 /// A message if a file is missing or fails strict loading (unknown fields, wrong counts).
 pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, String> {
+    run_selected(dir, imp, &Selection::default())
+}
+
+/// Loads every vector file in `dir` and runs the cases `selection` runs: a case it disables is
+/// reported `DISABLED` with its reason, without running; a case outside its `--only`
+/// prefixes is left out of the report.
+///
+/// # Errors
+/// A message if a file is missing or fails strict loading (unknown fields, wrong counts).
+pub fn run_selected(
+    dir: &Path,
+    imp: &mut dyn Implementation,
+    selection: &Selection,
+) -> Result<Report, String> {
     let mut report = Report {
         implementation: imp.name(),
         cases: Vec::new(),
@@ -46,6 +67,9 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
         let path = dir.join(name);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(text) = selection.filter_file(&text, &mut report.cases)? else {
+            continue;
+        };
         let cases = match *name {
             "cbor.json" => run_file(&text, imp, run_cbor)?,
             "device_record.json" => run_file(&text, imp, run_device_record)?,
@@ -55,10 +79,12 @@ pub fn run_all(dir: &Path, imp: &mut dyn Implementation) -> Result<Report, Strin
             "invite_encoding.json" => run_file(&text, imp, run_invite_encoding)?,
             "hpke.json" => run_file(&text, imp, run_hpke)?,
             "handshake.json" => run_file(&text, imp, run_handshake)?,
+            "reconnect.json" => run_file(&text, imp, reconnect::run_reconnect)?,
             "envelope.json" => run_file(&text, imp, run_envelope)?,
             "event.json" => run_file(&text, imp, run_event)?,
             "mailbox.json" => run_file(&text, imp, run_mailbox)?,
             "relay.json" => run_file(&text, imp, run_relay)?,
+            "backup.json" => run_file(&text, imp, backup::run_backup)?,
             _ => run_file(&text, imp, run_ratchet)?,
         };
         report.cases.extend(cases);
@@ -80,6 +106,7 @@ where
     let mut recorder = Recorder {
         family: file.family.clone(),
         results: Vec::new(),
+        transcript: imp.transcript(),
     };
     for group in &file.test_groups {
         run(group, imp, &mut recorder);
@@ -91,6 +118,8 @@ where
 struct Recorder {
     family: String,
     results: Vec<CaseResult>,
+    /// The implementation's log of exchanges, drained at every case.
+    transcript: Option<Transcript>,
 }
 
 /// What an operation produced, reduced to what the vector can check.
@@ -132,6 +161,11 @@ impl Recorder {
             }
             (Got::Rejected(class), _, _) => (Outcome::Fail, format!("error {class}")),
         };
+        let transcript = self
+            .transcript
+            .as_ref()
+            .map(|log| std::mem::take(&mut *log.borrow_mut()))
+            .unwrap_or_default();
         self.results.push(CaseResult {
             id: format!("{}/{}", self.family, meta.tc_id),
             family: self.family.clone(),
@@ -141,7 +175,20 @@ impl Recorder {
             flags: meta.flags.to_vec(),
             expected,
             actual,
+            class: match &got {
+                Got::Rejected(class) => Some(class.clone()),
+                _ => None,
+            },
+            feature: match &got {
+                Got::Unimplemented(feature) => feature.split_whitespace().next().map(str::to_owned),
+                _ => None,
+            },
+            transcript: match outcome {
+                Outcome::Pass => Vec::new(),
+                _ => cap_transcript(transcript),
+            },
             outcome,
+            ..CaseResult::default()
         });
     }
 }

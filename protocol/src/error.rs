@@ -147,6 +147,30 @@ error_classes! {
     RelayFrameTooLarge = "relay.frame_too_large", Malformed;
     /// A relay request for an operation the relay does not define.
     RelayOperation = "relay.operation", Malformed;
+    /// A file that does not start with `QWB1` or a later version's magic.
+    BackupMagic = "backup.magic", Malformed;
+    /// The magic of a later version of the backup format (`QWB2` to `QWB9`).
+    BackupVersion = "backup.version", Malformed;
+    /// A backup that ends inside its container (before the end of the manifest).
+    BackupTruncated = "backup.truncated", Malformed;
+    /// Bytes after a backup's manifest.
+    BackupTrailing = "backup.trailing", Malformed;
+    /// Argon2id parameters that are invalid or below the version-1 floor.
+    BackupKdfParams = "backup.kdf_params", Malformed;
+    /// A backup header without an unlock entry, or with a transfer entry and another.
+    BackupUnlockSet = "backup.unlock_set", Malformed;
+    /// A recovery key text that is not 60 characters of the alphabet after normalization.
+    BackupRecoveryKeyFormat = "backup.recovery_key_format", Malformed;
+    /// A recovery key text whose checksum does not match (a typo).
+    BackupRecoveryKeyChecksum = "backup.recovery_key_checksum", Malformed;
+    /// A backup section id other than the next expected one.
+    BackupSectionOrder = "backup.section_order", Malformed;
+    /// A backup record of length 0 or above the limit, or cut by the end of its section.
+    BackupRecordLength = "backup.record_length", Malformed;
+    /// A backup record kind that is unregistered or not allowed in its section.
+    BackupRecordKind = "backup.record_kind", Malformed;
+    /// A backup identity section without exactly one identity record.
+    BackupIdentityCount = "backup.identity_count", Malformed;
     /// A public key that does not decode to a valid key of its type.
     KeyInvalid = "key.invalid", Peer;
     /// A public key in a non-canonical encoding.
@@ -188,6 +212,23 @@ error_classes! {
     RatchetBody = "ratchet.body", Peer;
     /// The message's key was already used or is no longer stored.
     RatchetReplay = "ratchet.replay", Peer;
+    /// The backup has no unlock entry for the method the caller used.
+    BackupNoEntry = "backup.no_entry", Peer;
+    /// The recovery key, passphrase or transfer key does not unlock the backup.
+    BackupNoMatch = "backup.no_match", Peer;
+    /// The backup's header MAC does not verify under the unwrapped file key.
+    BackupHeaderMac = "backup.header_mac", Peer;
+    /// A backup chunk that does not authenticate at its position.
+    BackupChunkAuth = "backup.chunk_auth", Peer;
+    /// Authenticated chunk content with a bad `used` field, non-zero padding or the wrong
+    /// number of chunks.
+    BackupPadding = "backup.padding", Peer;
+    /// The backup's manifest disagrees with the sections read or with the file length.
+    BackupManifestMismatch = "backup.manifest_mismatch", Peer;
+    /// A backup identity seed that does not derive the identity key of its record.
+    BackupIdentityMismatch = "backup.identity_mismatch", Peer;
+    /// A backup record that redefines an id or refers to an undefined one.
+    BackupReference = "backup.reference", Peer;
     /// An unknown suite id.
     SuiteUnknown = "suite.unknown", Policy;
     /// A known suite that the local policy does not accept.
@@ -212,6 +253,10 @@ error_classes! {
     RelayNotFound = "relay.not_found", Policy;
     /// The relay could not make the write durable (or read its store); retry later.
     RelayUnavailable = "relay.unavailable", Policy;
+    /// Argon2id parameters above the reader's caps, refused before any work.
+    BackupKdfCap = "backup.kdf_cap", Policy;
+    /// A backup section with more chunks than the reader accepts.
+    BackupChunkLimit = "backup.chunk_limit", Policy;
     /// Encrypting before this side has a sending chain (the responder before its first
     /// receipt).
     RatchetNoSendingChain = "ratchet.no_sending_chain", Misuse;
@@ -219,6 +264,12 @@ error_classes! {
     RatchetExhausted = "ratchet.exhausted", Misuse;
     /// Content too large for the largest bucket (send it as an attachment).
     EnvelopeTooLarge = "envelope.too_large", Misuse;
+    /// A passphrase or chat PIN that is empty or too long after NFC normalization.
+    BackupSecretFormat = "backup.secret_format", Misuse;
+    /// Encrypting with a session restored from a backup (a new handshake is needed).
+    BackupSessionStale = "backup.session_stale", Misuse;
+    /// Backup section content that needs more chunks than allowed (encoder).
+    BackupTooLarge = "backup.too_large", Misuse;
 }
 
 impl fmt::Display for ErrorClass {

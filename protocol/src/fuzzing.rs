@@ -428,6 +428,58 @@ pub fn handshake_accept(data: &[u8]) -> bool {
     }
 }
 
+/// The contact of the reconnect target: the `x25519` contact of
+/// `test-vectors/v1/reconnect.json` and the identity it holds for the mailbox (the restored
+/// device's), rebuilt from the same named seeds, so the vectors' reconnects are valid seeds.
+pub fn reconnect_contact() -> (crate::identity::DeviceKeys, crate::keys::IdentityKey) {
+    let suite = Suite::X25519;
+    let contact = crate::identity::DeviceKeys::from_parts(
+        suite,
+        IdentityKeyPair::from_seed(&vector_seed("reconnect/x25519/carol/identity")),
+        crate::keys::KemSecret::from_seed(suite, &vector_seed("reconnect/x25519/carol/kem")),
+        X25519Secret::from_bytes(&vector_seed("reconnect/x25519/carol/ratchet")),
+    );
+    let expected =
+        *IdentityKeyPair::from_seed(&vector_seed("reconnect/x25519/alice/identity")).public();
+    (contact, expected)
+}
+
+/// The contact's side of a reconnect (`spec/05-handshake.md` **[HSK-08]**). Invariants:
+/// opening is deterministic and a refusal carries a registered class; an opened reconnect
+/// holds an invite and a device record of the expected identity and the contact's suite,
+/// each verifying again from the bytes it re-encodes to, and the contact can accept the
+/// invite with its device keys.
+pub fn reconnect_open(data: &[u8]) -> bool {
+    use crate::handshake::{initiate, reconnect};
+    let (contact, expected) = reconnect_contact();
+    let open = || reconnect::open(&contact, data, &expected, HANDSHAKE_NOW, &SuitePolicy::ALL);
+    match open() {
+        Ok(opened) => {
+            let (invite, record) = (opened.invite.to_bytes(), opened.record.to_bytes());
+            assert_eq!(opened.invite.invite().identity_key(), &expected);
+            assert_eq!(opened.record.record().identity_key(), &expected);
+            assert_eq!(opened.invite.invite().suite(), contact.suite());
+            assert_eq!(opened.record.record().suite(), contact.suite());
+            let again = open().unwrap();
+            assert_eq!(again.invite.to_bytes(), invite);
+            assert_eq!(again.record.to_bytes(), record);
+            let reread = SignedInvite::from_bytes(&invite, HANDSHAKE_NOW, &SuitePolicy::ALL);
+            assert_eq!(reread.unwrap().to_bytes(), invite);
+            let reread = SignedDeviceRecord::from_bytes(&record, &SuitePolicy::ALL);
+            assert_eq!(reread.unwrap().to_bytes(), record);
+            let mut rng = Replay(vec![0x5a; 32]);
+            initiate(&opened.invite, &contact, 0, [0; 32], &mut rng).unwrap();
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            let again = open().map(|_| ()).unwrap_err();
+            assert_eq!(again.class(), e.class(), "opening is not deterministic");
+            false
+        }
+    }
+}
+
 /// Envelopes and padding: an accepted envelope re-encodes to the input and its blob is a
 /// bucket; independently, padding removal either fails with `envelope.padding` or finds
 /// content that, followed by `0x80` and zeros, is exactly the input.
@@ -778,6 +830,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("ratchet_snapshot", ratchet_snapshot),
     ("ratchet_session", ratchet_session),
     ("handshake_accept", handshake_accept),
+    ("reconnect_open", reconnect_open),
     ("envelope", envelope),
     ("event", event),
     ("mailbox_proof", mailbox_proof),
@@ -785,6 +838,9 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("relay_core", relay_core),
     ("delivery_snapshot", delivery_snapshot),
     ("delivery_outbox", delivery_outbox),
+    ("backup_header", crate::backup::fuzzing::header),
+    ("backup_stream", crate::backup::fuzzing::stream),
+    ("backup_unlock", crate::backup::fuzzing::unlock),
 ];
 
 /// Outbox and inbox snapshots (`spec/09-delivery.md`, **[DLV-07]**): an accepted snapshot

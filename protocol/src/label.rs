@@ -49,11 +49,31 @@ pub enum Label {
     MailboxProof,
     /// Hash input of an attachment blob's id on a relay.
     BlobId,
+    /// HKDF `info`: backup file key → header MAC key.
+    XbkMacKey,
+    /// HMAC input of a backup's header MAC.
+    XbkHeader,
+    /// HMAC input of a backup's core MAC.
+    XbkCore,
+    /// HKDF `info`: backup file key → key of sections 1 to 6 and the manifest.
+    XbkSectionKey,
+    /// HKDF `info`: backup file key and PIN key → key of the hidden section.
+    XbkHiddenKey,
+    /// AEAD associated data of every backup chunk.
+    XbkChunk,
+    /// HKDF `info`: unlock secret → `check` and `pad` of a backup unlock entry.
+    XbkUnlock,
+    /// SHA-256 input of the recovery-key checksum.
+    XbkRecoveryChecksum,
+    /// HPKE `info` of a backup transfer entry.
+    XbkTransferInfo,
+    /// HPKE `aad` of a backup transfer entry.
+    XbkTransferAad,
 }
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 19] = [
+    pub const ALL: [Label; 29] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::SafetyCode,
@@ -73,6 +93,16 @@ impl Label {
         Label::MailboxId,
         Label::MailboxProof,
         Label::BlobId,
+        Label::XbkMacKey,
+        Label::XbkHeader,
+        Label::XbkCore,
+        Label::XbkSectionKey,
+        Label::XbkHiddenKey,
+        Label::XbkChunk,
+        Label::XbkUnlock,
+        Label::XbkRecoveryChecksum,
+        Label::XbkTransferInfo,
+        Label::XbkTransferAad,
     ];
 
     /// The label string of the registry.
@@ -97,6 +127,16 @@ impl Label {
             Label::MailboxId => "quietwire/v1/mailbox-id",
             Label::MailboxProof => "quietwire/v1/mailbox-proof",
             Label::BlobId => "quietwire/v1/blob-id",
+            Label::XbkMacKey => "quietwire/v1/xbk-mac-key",
+            Label::XbkHeader => "quietwire/v1/xbk-header",
+            Label::XbkCore => "quietwire/v1/xbk-core",
+            Label::XbkSectionKey => "quietwire/v1/xbk-section-key",
+            Label::XbkHiddenKey => "quietwire/v1/xbk-hidden-key",
+            Label::XbkChunk => "quietwire/v1/xbk-chunk",
+            Label::XbkUnlock => "quietwire/v1/xbk-unlock",
+            Label::XbkRecoveryChecksum => "quietwire/v1/xbk-recovery-checksum",
+            Label::XbkTransferInfo => "quietwire/v1/xbk-transfer-info",
+            Label::XbkTransferAad => "quietwire/v1/xbk-transfer-aad",
         }
     }
 

@@ -19,6 +19,7 @@
 //! | [`envelope`], [`event`] | `spec/07-envelope.md` |
 //! | [`mailbox`] | `spec/08-mailboxes-and-relay.md` |
 //! | [`session`] | chapters 5 to 7 together: the API an application drives |
+//! | [`backup`] | `spec/10-backup.md`: the `.xbk` backup and transfer format |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
 //! `spec/14-registries.md`; the test vectors name these classes.
@@ -35,6 +36,7 @@
 )]
 
 mod aead;
+pub mod backup;
 pub mod cbor;
 pub mod delivery;
 pub mod did_key;

@@ -14,7 +14,6 @@ use quietwire::ErrorClass;
 use quietwire::keys::X25519Secret;
 use quietwire::ratchet::Ratchet;
 
-
 mod common;
 use common::TestRng;
 

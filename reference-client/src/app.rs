@@ -60,6 +60,11 @@ impl Ctx {
         Ok(ctx)
     }
 
+    /// The home directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self.home.dir()
+    }
+
     /// Encrypts and writes the state.
     pub fn save(&mut self) -> Result<()> {
         if self.lock.is_none() {

@@ -20,6 +20,7 @@ use crate::app::Ctx;
 use crate::display;
 use crate::engine::{self, PUT_TTL, StepError};
 use crate::error::{Fail, Result};
+use crate::reconnect;
 use crate::relay::{self, NetError, Relay};
 use crate::state::{Bytes, Contact, HistoryEntry, Invitation, Role, SendKind, SendMeta, State};
 use crate::sys;
@@ -90,6 +91,7 @@ pub fn invite(ctx: &mut Ctx, contact: &str, expires_in: u64, show_qr: bool) -> R
         ratchet_secret: Bytes(secrets.ratchet.dangerous_bytes().to_vec()),
         bootstrap_seed: Bytes(bootstrap.dangerous_seed().to_vec()),
         expires: expires.as_secs(),
+        reconnect: None,
     });
     ctx.save()?;
     if show_qr {
@@ -118,11 +120,21 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
                 class => Fail::new(format!("not a valid invite link ({class})")),
             }
         })?;
-    ctx.state.check_new_name(contact, now)?;
     let invite = signed.invite();
     if invite.identity_key() == ctx.state.device.identity().public() {
         return Err(Fail::new("this is your own invite"));
     }
+    // An invite from an identity that is a contact already (for example one that was
+    // restored from a backup without a way to reconnect): a new session with that contact.
+    let existing = ctx
+        .state
+        .contact_by_identity(invite.identity_key())
+        .and_then(|i| ctx.state.contacts.get(i))
+        .map(|c| c.name.clone());
+    if existing.is_none() {
+        ctx.state.check_new_name(contact, now)?;
+    }
+    let contact = existing.as_deref().unwrap_or(contact);
     if invite.suite() != ctx.state.suite {
         return Err(Fail::new(format!(
             "this invite uses suite {} but your identity uses {}",
@@ -143,8 +155,14 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
     }
     let mut rng = sys::rng();
     let receive = MailboxKey::generate(&mut rng);
-    let initiated = handshake::initiate(&signed, &ctx.state.device, 0, *receive.id(), &mut rng)
-        .map_err(|e| Fail::new(format!("cannot start the handshake ({})", e.class())))?;
+    let initiated = handshake::initiate(
+        &signed,
+        &ctx.state.device,
+        ctx.state.generation,
+        *receive.id(),
+        &mut rng,
+    )
+    .map_err(|e| Fail::new(format!("cannot start the handshake ({})", e.class())))?;
     let envelope = Envelope::new(*invite.mailbox(), initiated.message)
         .map_err(|e| {
             Fail::new(format!(
@@ -156,11 +174,7 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
     let session = Session::new(initiated.ratchet, *invite.mailbox());
     // The handshake is not an event; this id names it in the outbox until the contact's
     // first message confirms it.
-    let handshake_id: [u8; 16] = {
-        let mut id = [0u8; 16];
-        rand_core::Rng::fill_bytes(&mut rng, &mut id);
-        id
-    };
+    let handshake_id = reconnect::random_id();
     let send = ctx.state.outbox.push(
         handshake_id,
         *invite.mailbox(),
@@ -177,21 +191,42 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
         },
     );
     let identity = *invite.identity_key();
-    ctx.state.contacts.push(Contact {
-        name: contact.to_owned(),
-        identity_key: Bytes::from(&identity.as_bytes()[..]),
-        verified: false,
-        session: Bytes(session.snapshot().to_vec()),
-        receive_seed: Bytes(receive.dangerous_seed().to_vec()),
-        role: Role::Acceptor,
-        handshake_id: Some(Bytes::from(&handshake_id[..])),
-        added: now.as_secs(),
-    });
+    let receive_seed = Bytes(receive.dangerous_seed().to_vec());
+    let handshake_id = Some(Bytes::from(&handshake_id[..]));
+    if existing.is_some() {
+        ctx.state.contact_mut(contact)?.replace_session(
+            &session,
+            receive_seed,
+            Role::Acceptor,
+            handshake_id,
+        );
+    } else {
+        let mut entry = Contact::new(
+            contact.to_owned(),
+            &identity,
+            &session,
+            receive_seed,
+            Role::Acceptor,
+            now,
+        );
+        entry.handshake_id = handshake_id;
+        entry.verified = ctx.state.take_unreachable(&identity);
+        ctx.state.contacts.push(entry);
+    }
+    // The acceptor's first event in the session is its device record (ENV-07).
+    reconnect::queue_own_record(&mut ctx.state, contact, now)?;
     ctx.save()?;
-    println!(
-        "new contact {contact} ({}); compare safety codes with `quietwire-client verify {contact}`",
-        did_key::encode(&identity)
-    );
+    if existing.is_some() {
+        println!(
+            "{contact} is already your contact: new session with {contact} ({}), same identity and safety code",
+            did_key::encode(&identity)
+        );
+    } else {
+        println!(
+            "new contact {contact} ({}); compare safety codes with `quietwire-client verify {contact}`",
+            did_key::encode(&identity)
+        );
+    }
     match deliver(ctx).await {
         Ok(()) => {
             println!("handshake queued at the relay; {contact} sees you after their next sync");
@@ -202,14 +237,16 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
 }
 
 /// Connects and flushes the outbox.
-async fn deliver(ctx: &mut Ctx) -> Result<(), StepError> {
+pub async fn deliver(ctx: &mut Ctx) -> Result<(), StepError> {
     let mut relay = Relay::connect(&ctx.state.relay).await?;
     let result = engine::flush(ctx, &mut relay).await;
     relay.close().await;
     result.map(|_| ())
 }
 
-fn queued_error(e: StepError, what: &str) -> Fail {
+/// The failure of a flush after something was queued: exit status 2 if the relay could not
+/// be reached (it stays queued).
+pub fn queued_error(e: StepError, what: &str) -> Fail {
     match e {
         StepError::Net(e @ (NetError::Unreachable(_) | NetError::Lost(_))) => Fail::queued(
             format!("{e}; {what} stays queued and the next send or sync retries it"),
@@ -220,7 +257,10 @@ fn queued_error(e: StepError, what: &str) -> Fail {
 
 /// `contacts`.
 pub fn contacts(ctx: &Ctx) -> Result<()> {
-    if ctx.state.contacts.is_empty() && ctx.state.invites.is_empty() {
+    if ctx.state.contacts.is_empty()
+        && ctx.state.invites.is_empty()
+        && ctx.state.unreachable.is_empty()
+    {
         println!(
             "no contacts yet: `quietwire-client invite --name NAME` or `accept LINK --name NAME`"
         );
@@ -230,8 +270,15 @@ pub fn contacts(ctx: &Ctx) -> Result<()> {
         let peer = contact.identity()?;
         let code = SafetyCode::new(own, &peer).to_string();
         let short: Vec<&str> = code.split(' ').take(4).collect();
+        let restored = if !contact.stale {
+            ""
+        } else if ctx.state.reconnect_pending(&contact.name) {
+            "\trestored from a backup: waiting for the reconnect"
+        } else {
+            "\trestored from a backup: needs a new invite to send"
+        };
         println!(
-            "{}\t{}\t{}\tsafety {} …",
+            "{}\t{}\t{}\tsafety {} …{restored}",
             contact.name,
             if contact.verified {
                 "verified"
@@ -243,10 +290,24 @@ pub fn contacts(ctx: &Ctx) -> Result<()> {
         );
     }
     for invite in &ctx.state.invites {
+        let what = if invite.reconnect.is_some() {
+            "reconnect sent, waiting for the answer"
+        } else {
+            "invited, not accepted yet"
+        };
         println!(
-            "{}\tinvited, not accepted yet (invite valid until {})",
+            "{}\t{what} (invite valid until {})",
             invite.contact,
             display::time(quietwire::UnixTime(invite.expires))
+        );
+    }
+    for lost in &ctx.state.unreachable {
+        let peer = quietwire::keys::IdentityKey::from_bytes(&lost.identity_key.array()?)
+            .map_err(|_| Fail::new("damaged state file (inconsistent contents)"))?;
+        println!(
+            "{}\trestored from a backup without a device record: make a new invite\t{}",
+            lost.name,
+            did_key::encode(&peer)
         );
     }
     Ok(())
@@ -289,6 +350,9 @@ pub async fn send(ctx: &mut Ctx, name: &str, text: &str) -> Result<()> {
         },
         &mut sys::rng(),
     );
+    // A session without this device's record yet (one made before this client sent them)
+    // gets it first.
+    reconnect::queue_own_record(&mut ctx.state, name, now)?;
     let send = engine::queue_event(&mut ctx.state, name, &event, SendKind::Text, now)?;
     ctx.state.history.push(HistoryEntry {
         contact: name.to_owned(),
@@ -359,16 +423,10 @@ pub fn outbox(ctx: &Ctx) {
         println!("the outbox is empty");
     }
     for (send, id, _, status) in state.outbox.iter() {
-        let (contact, kind) = state.sends.get(&send.0).map_or(("?", "?"), |m| {
-            (
-                m.contact.as_str(),
-                match m.kind {
-                    SendKind::Text => "text",
-                    SendKind::Receipt => "receipt",
-                    SendKind::Handshake => "handshake",
-                },
-            )
-        });
+        let (contact, kind) = state
+            .sends
+            .get(&send.0)
+            .map_or(("?", "?"), |m| (m.contact.as_str(), m.kind.name()));
         println!(
             "{}\t{contact}\t{kind}\t{}",
             display::short_id(id),

@@ -16,19 +16,21 @@
 use quietwire::delivery::{SendId, Status};
 use quietwire::envelope::Envelope;
 use quietwire::event::{Body, Event, MessageId};
+use quietwire::handshake::Accepted;
+use quietwire::handshake::reconnect::Reconnected;
 use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{Item, ItemId, Reply, Request};
+use quietwire::session::Session;
 use quietwire::suite::SuitePolicy;
 use quietwire::{ErrorClass, UnixTime, did_key};
 
 use crate::app::Ctx;
 use crate::display;
 use crate::error::{Fail, Result};
+use crate::reconnect::{self, Tried};
 use crate::relay::{NetError, Relay};
-use crate::state::{Bytes, Contact, HistoryEntry, Role, SendKind, SendMeta, State};
+use crate::state::{Bytes, Contact, HistoryEntry, Invitation, Role, SendKind, SendMeta, State};
 use crate::sys;
-
-use quietwire::event::MAX_RECEIPT_IDS;
 
 /// TTL asked for every put: 7 days (the reference relay allows 14).
 pub const PUT_TTL: u32 = 7 * 24 * 3600;
@@ -76,7 +78,20 @@ pub fn queue_event(
     now: UnixTime,
 ) -> Result<SendId> {
     let mut rng = sys::rng();
+    let reconnecting = state.reconnect_pending(contact);
     let entry = state.contact_mut(contact)?;
+    if entry.stale {
+        // A session restored from a backup never encrypts (spec/10-backup.md XBK-24).
+        return Err(Fail::new(if reconnecting {
+            format!(
+                "your session with {contact} was restored from a backup and cannot send; waiting for {contact} to answer the reconnect: run sync"
+            )
+        } else {
+            format!(
+                "your session with {contact} was restored from a backup and cannot send; make a new invite for {contact}"
+            )
+        }));
+    }
     let mut session = entry.session()?;
     if !session.can_send() {
         return Err(Fail::new(format!(
@@ -181,15 +196,16 @@ fn finish_receipt(state: &mut State, send: SendId) {
     }
 }
 
-/// Every mailbox this device owns: bootstrap mailboxes of pending invites, then each
-/// contact's receive mailbox.
+/// Every mailbox this device owns: each contact's receive mailbox, then the bootstrap
+/// mailboxes of pending invites. Receive mailboxes come first so that what a contact sent to
+/// a restored session is fetched before a reconnect's handshake replaces that mailbox.
 pub fn owned_mailboxes(state: &State) -> Result<Vec<MailboxKey>> {
     let mut keys: Vec<MailboxKey> = Vec::new();
-    for invite in &state.invites {
-        keys.push(invite.bootstrap()?);
-    }
     for contact in &state.contacts {
-        let key = contact.receive_mailbox()?;
+        keys.push(contact.receive_mailbox()?);
+    }
+    for invite in &state.invites {
+        let key = invite.bootstrap()?;
         if !keys.iter().any(|k| k.id() == key.id()) {
             keys.push(key);
         }
@@ -281,7 +297,8 @@ fn process(ctx: &mut Ctx, id: &[u8; 32], items: &[Item]) -> Result<(Vec<ItemId>,
 
 /// On a pending invite's bootstrap mailbox: tries every item as the handshake (a retried
 /// handshake may have been stored after the acceptor's first texts), and on success turns
-/// the invite into a contact whose receive mailbox is the bootstrap mailbox (MBX-04).
+/// the invite into a contact whose receive mailbox is the bootstrap mailbox (MBX-04), or, for
+/// a reconnect, gives the existing contact that new session and mailbox.
 fn accept_handshake(
     state: &mut State,
     id: &[u8; 32],
@@ -303,10 +320,17 @@ fn accept_handshake(
         return Ok(());
     };
     let Some(mut pending) = invitation.pending(state.suite, now)? else {
-        eprintln!(
-            "the invite for {} expired before it was accepted; removed",
-            invitation.contact
-        );
+        if invitation.reconnect.is_some() {
+            eprintln!(
+                "{} did not answer the reconnect before it expired; make a new invite for {}",
+                invitation.contact, invitation.contact
+            );
+        } else {
+            eprintln!(
+                "the invite for {} expired before it was accepted; removed",
+                invitation.contact
+            );
+        }
         state.invites.remove(position);
         for (flag, item) in handled.iter_mut().zip(items) {
             *flag = true;
@@ -326,30 +350,107 @@ fn accept_handshake(
         };
         *flag = true;
         done.push(item.id);
-        let identity = *accepted.peer.record().identity_key();
-        let session = quietwire::session::Session::new(accepted.ratchet, accepted.mailbox);
-        let name = invitation.contact.clone();
-        state.contacts.push(Contact {
-            name: name.clone(),
-            identity_key: Bytes::from(&identity.as_bytes()[..]),
-            verified: false,
-            session: Bytes(session.snapshot().to_vec()),
-            receive_seed: invitation.bootstrap_seed.clone(),
-            role: Role::Inviter,
-            handshake_id: None,
-            added: now.as_secs(),
-        });
-        state.invites.remove(position);
-        println!(
-            "{name} accepted your invite: new contact {name} ({}); compare safety codes with `quietwire-client verify {name}`",
-            did_key::encode(&identity)
-        );
-        break;
+        let installed = match &invitation.reconnect {
+            Some(send) => reconnected(state, &invitation, send, accepted, now)?,
+            None => {
+                new_contact(state, &invitation, accepted, now)?;
+                true
+            }
+        };
+        if installed {
+            state.invites.remove(position);
+            break;
+        }
     }
     Ok(())
 }
 
-/// On a contact's receive mailbox: opens every item not handled yet.
+/// The handshake of an invite to a new contact: the contact, with the acceptor's record. An
+/// identity that is a contact already (one restored from a backup, invited again) gets the new
+/// session instead.
+fn new_contact(
+    state: &mut State,
+    invitation: &Invitation,
+    accepted: Accepted,
+    now: UnixTime,
+) -> Result<()> {
+    let identity = *accepted.peer.record().identity_key();
+    let session = Session::new(accepted.ratchet, accepted.mailbox);
+    if let Some(index) = state.contact_by_identity(&identity)
+        && let Some(contact) = state.contacts.get_mut(index)
+    {
+        contact.replace_session(
+            &session,
+            invitation.bootstrap_seed.clone(),
+            Role::Inviter,
+            None,
+        );
+        let name = contact.name.clone();
+        let _newer = reconnect::keep_record(state, &name, &accepted.peer)?;
+        println!(
+            "{name} accepted your invite: new session with {name} ({}), who was already a contact; the safety code is unchanged",
+            did_key::encode(&identity)
+        );
+        return Ok(());
+    }
+    let name = state.free_name(&invitation.contact);
+    let mut contact = Contact::new(
+        name.clone(),
+        &identity,
+        &session,
+        invitation.bootstrap_seed.clone(),
+        Role::Inviter,
+        now,
+    );
+    contact.device_record = Some(Bytes(accepted.peer.to_bytes()));
+    contact.verified = state.take_unreachable(&identity);
+    state.contacts.push(contact);
+    println!(
+        "{name} accepted your invite: new contact {name} ({}); compare safety codes with `quietwire-client verify {name}`",
+        did_key::encode(&identity)
+    );
+    Ok(())
+}
+
+/// The handshake that answers a reconnect (this device was restored from a backup): if it is
+/// from the contact's identity, the contact gets the new session, the bootstrap mailbox as
+/// its receive mailbox and the newer device record, and the reconnect send is delivered.
+/// Returns whether it was installed.
+fn reconnected(
+    state: &mut State,
+    invitation: &Invitation,
+    send: &Bytes,
+    accepted: Accepted,
+    now: UnixTime,
+) -> Result<bool> {
+    let name = invitation.contact.as_str();
+    let identity = *accepted.peer.record().identity_key();
+    let contact = state.contact_mut(name)?;
+    if contact.identity()? != identity {
+        eprintln!(
+            "ignored a handshake for the reconnect with {name} from another identity ({})",
+            did_key::encode(&identity)
+        );
+        return Ok(false);
+    }
+    let session = Session::new(accepted.ratchet, accepted.mailbox);
+    contact.replace_session(
+        &session,
+        invitation.bootstrap_seed.clone(),
+        Role::Inviter,
+        None,
+    );
+    let _newer = reconnect::keep_record(state, name, &accepted.peer)?;
+    state.outbox.on_receipt(&send.array()?, now);
+    println!(
+        "{name} answered your reconnect: new session with {name} ({}); the safety code is unchanged",
+        did_key::encode(&identity)
+    );
+    Ok(true)
+}
+
+/// On a contact's receive mailbox: opens every item not handled yet; an item that does not
+/// open is tried as a reconnect from the contact.
 fn open_items(
     state: &mut State,
     id: &[u8; 32],
@@ -374,6 +475,7 @@ fn open_items(
     let mut session = contact.session()?;
     let mut handshake_id = contact.handshake_id.clone();
     let mut received: Vec<MessageId> = Vec::new();
+    let mut reconnect: Option<Box<Reconnected>> = None;
     let mut dropped = 0usize;
     let mut texts = 0usize;
     for (flag, item) in handled.iter_mut().zip(items) {
@@ -387,7 +489,11 @@ fn open_items(
             // A copy of something already opened: drop silently.
             Err(e) if e.class() == ErrorClass::RatchetReplay => continue,
             Err(_) => {
-                dropped += 1;
+                match reconnect::try_open(state, &name, &item.envelope, id, now) {
+                    Tried::Reconnect(opened) if reconnect.is_none() => reconnect = Some(opened),
+                    Tried::Copy => {}
+                    _ => dropped += 1,
+                }
                 continue;
             }
         };
@@ -413,11 +519,16 @@ fn open_items(
             // No receipt for a receipt (DLV-06).
             Body::ReceiptDelivered { ids } => {
                 for id in ids {
-                    state.outbox.on_receipt(id, now);
+                    if let Some(send) = state.outbox.on_receipt(id, now) {
+                        finish_device_record(state, send);
+                    }
                 }
                 continue;
             }
             Body::ReceiptRead { .. } => continue,
+            Body::DeviceRecord { record } => {
+                reconnect::on_device_record(state, &name, record)?;
+            }
             // Other kinds are not used by this client (unknown kinds are ignorable), but
             // they are delivered, so they are receipted too.
             _ => {}
@@ -431,15 +542,26 @@ fn open_items(
         contact.set_session(&session);
         contact.handshake_id = handshake_id;
     }
-    let mut rng = sys::rng();
-    for chunk in received.chunks(MAX_RECEIPT_IDS) {
-        let receipt = Event::new(
-            Body::ReceiptDelivered {
-                ids: chunk.to_vec(),
-            },
-            &mut rng,
-        );
-        queue_event(state, &name, &receipt, SendKind::Receipt, now)?;
+    match reconnect {
+        // The new session replaces this one; the receipts go through it.
+        Some(opened) => reconnect::accept(state, &name, &opened, now)?,
+        // The session's first event, as soon as it can send (ENV-07).
+        None => reconnect::queue_own_record(state, &name, now)?,
     }
+    reconnect::queue_receipts(state, &name, &received, now)?;
     Ok(texts)
+}
+
+/// A device-record event is delivered once the contact's receipt came: it is then
+/// forgotten, so the outbox lists the user's messages.
+fn finish_device_record(state: &mut State, send: SendId) {
+    let Some((meta, _)) = state.send_info(send) else {
+        return;
+    };
+    if meta.kind == SendKind::DeviceRecord
+        && state.outbox.status(send) == Some(Status::Delivered)
+        && state.outbox.forget(send)
+    {
+        state.sends.remove(&send.0);
+    }
 }

@@ -13,6 +13,9 @@
 //! | [`commands`] | the commands | `spec/03`, `04`, `05`, `09` |
 //! | [`watch`] | `sync --watch` | `spec/08` §8.6, `spec/09` |
 //! | [`display`] | QR codes, times, durations | `spec/04` (encodings) |
+//! | [`reconnect`] | device records, reconnects after a restore | `spec/05` §5.8, `spec/07` ENV-07 |
+//! | [`backup`] | `backup export`, `import`, `rekey`, `receive`, `send` | `spec/10` |
+//! | [`progress`] | progress bars | |
 #![forbid(unsafe_code)]
 #![cfg_attr(
     test,
@@ -25,10 +28,13 @@
 )]
 
 mod app;
+mod backup;
 mod commands;
 mod display;
 mod engine;
 mod error;
+mod progress;
+mod reconnect;
 mod relay;
 mod state;
 mod sys;
@@ -124,6 +130,75 @@ enum Command {
         /// Only this contact's.
         contact: Option<String>,
     },
+    /// Back up, restore, re-key, or move the identity to a new device.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BackupCommand {
+    /// Write an encrypted backup (.xbk) of identity, contacts, sessions and history. It
+    /// opens with a new recovery key, printed once.
+    Export {
+        /// The file to write (never overwritten).
+        file: PathBuf,
+        /// Also protect it with a passphrase (QUIETWIRE_BACKUP_PASSPHRASE or a prompt).
+        #[arg(long)]
+        passphrase: bool,
+        /// Protect it with a new recovery key (the default; shown once).
+        #[arg(long, conflicts_with = "no_recovery_key")]
+        recovery_key: bool,
+        /// No recovery key: the passphrase alone opens it (needs --passphrase).
+        #[arg(long, requires = "passphrase")]
+        no_recovery_key: bool,
+    },
+    /// Restore a backup into a new home (QUIETWIRE_RECOVERY_KEY or
+    /// QUIETWIRE_BACKUP_PASSPHRASE, or a prompt), then reconnect with every contact.
+    Import {
+        /// The backup file.
+        file: PathBuf,
+        /// Use this relay instead of the backup's.
+        #[arg(long)]
+        relay: Option<String>,
+    },
+    /// Change how a backup opens, rewriting only its header.
+    Rekey {
+        /// The backup file (replaced atomically).
+        file: PathBuf,
+        /// Set a new passphrase (QUIETWIRE_BACKUP_NEW_PASSPHRASE or a prompt).
+        #[arg(long)]
+        new_passphrase: bool,
+        /// Replace the recovery key by a new one (shown once).
+        #[arg(long)]
+        new_recovery_key: bool,
+        /// Remove the passphrase.
+        #[arg(long, conflicts_with = "new_passphrase")]
+        drop_passphrase: bool,
+        /// Remove the recovery key.
+        #[arg(long, conflicts_with = "new_recovery_key")]
+        drop_recovery_key: bool,
+    },
+    /// On a new device: show a transfer code (QR and text), wait for the old device's
+    /// backup through the relay, and restore it.
+    Receive {
+        /// The relay to receive through.
+        #[arg(long, default_value = "ws://127.0.0.1:7447")]
+        relay: String,
+        /// Suite of the one-time transfer key (x25519 gives a much smaller QR code).
+        #[arg(long, value_enum, default_value_t = SuiteArg::Xwing)]
+        suite: SuiteArg,
+        /// How long to wait for the backup (30m, 1h).
+        #[arg(long, default_value = "10m")]
+        wait: String,
+        /// Print only the code, no QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// On the old device: send a backup to the new device that shows CODE.
+    Send {
+        /// The code the new device shows (`quietwire:transfer#t1.…`).
+        code: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -147,13 +222,11 @@ fn home_dir(flag: Option<PathBuf>) -> Result<Home> {
 async fn run(cli: Cli) -> Result<()> {
     let home = home_dir(cli.home)?;
     match cli.command {
-        Command::Init { name, relay, suite } => {
-            let suite = match suite {
-                SuiteArg::Xwing => Suite::XWing,
-                SuiteArg::X25519 => Suite::X25519,
-            };
-            commands::init(home, &name, &relay, suite)
-        }
+        Command::Init {
+            name,
+            relay,
+            suite: arg,
+        } => commands::init(home, &name, &relay, suite(arg)),
         Command::Whoami => {
             commands::whoami(&Ctx::open(home)?);
             Ok(())
@@ -183,6 +256,53 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Messages { contact } => commands::messages(&Ctx::open(home)?, contact.as_deref()),
+        Command::Backup(command) => run_backup(home, command).await,
+    }
+}
+
+fn suite(arg: SuiteArg) -> Suite {
+    match arg {
+        SuiteArg::Xwing => Suite::XWing,
+        SuiteArg::X25519 => Suite::X25519,
+    }
+}
+
+async fn run_backup(home: Home, command: BackupCommand) -> Result<()> {
+    match command {
+        BackupCommand::Export {
+            file,
+            passphrase,
+            recovery_key: _,
+            no_recovery_key,
+        } => backup::export(&Ctx::open(home)?, &file, passphrase, no_recovery_key),
+        BackupCommand::Import { file, relay } => {
+            backup::import(home, &file, relay.as_deref()).await
+        }
+        BackupCommand::Rekey {
+            file,
+            new_passphrase,
+            new_recovery_key,
+            drop_passphrase,
+            drop_recovery_key,
+        } => backup::rekey(
+            &file,
+            backup::RekeyOptions {
+                new_passphrase,
+                new_recovery_key,
+                drop_passphrase,
+                drop_recovery_key,
+            },
+        ),
+        BackupCommand::Receive {
+            relay,
+            suite: arg,
+            wait,
+            no_qr,
+        } => {
+            let wait = std::time::Duration::from_secs(display::duration(&wait)?);
+            backup::transfer::receive(home, &relay, suite(arg), !no_qr, wait).await
+        }
+        BackupCommand::Send { code } => backup::transfer::send(&mut Ctx::open(home)?, &code).await,
     }
 }
 

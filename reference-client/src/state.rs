@@ -17,7 +17,7 @@ use quietwire::UnixTime;
 use quietwire::delivery::{Inbox, Outbox, RetryPolicy, SendId};
 use quietwire::event::MessageId;
 use quietwire::handshake::PendingInvite;
-use quietwire::identity::DeviceKeys;
+use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
 use quietwire::invite::{InviteSecrets, SignedInvite};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::mailbox::MailboxKey;
@@ -109,9 +109,56 @@ pub struct Contact {
     pub handshake_id: Option<Bytes>,
     /// When the contact was added (Unix seconds).
     pub added: u64,
+    /// The contact's signed device record (`SignedDeviceRecord::to_bytes`) of the highest
+    /// generation seen: from the handshake (this device invited) or from the contact's
+    /// device-record event (this device accepted; `spec/07-envelope.md` ENV-07). `None`
+    /// until one arrived.
+    #[serde(default)]
+    pub device_record: Option<Bytes>,
+    /// The session was restored from a backup: it only decrypts, never encrypts
+    /// (`spec/10-backup.md` XBK-24), until a reconnect replaces it.
+    #[serde(default)]
+    pub stale: bool,
+    /// Whether this device's own device record was queued in the current session (ENV-07).
+    #[serde(default)]
+    pub record_sent: bool,
+    /// The invite id of the last reconnect accepted from this contact, so that a copy of the
+    /// same reconnect starts no second session.
+    #[serde(default)]
+    pub reconnect_invite: Option<Bytes>,
+    /// Message ids received while the session could not send (a restored, stale session),
+    /// receipted once a session can.
+    #[serde(default)]
+    pub pending_receipts: Vec<Bytes>,
 }
 
 impl Contact {
+    /// A contact with a new session; what it learns later (its device record) starts empty.
+    pub fn new(
+        name: String,
+        identity: &IdentityKey,
+        session: &Session,
+        receive_seed: Bytes,
+        role: Role,
+        now: UnixTime,
+    ) -> Contact {
+        Contact {
+            name,
+            identity_key: Bytes::from(&identity.as_bytes()[..]),
+            verified: false,
+            session: Bytes(session.snapshot().to_vec()),
+            receive_seed,
+            role,
+            handshake_id: None,
+            added: now.as_secs(),
+            device_record: None,
+            stale: false,
+            record_sent: false,
+            reconnect_invite: None,
+            pending_receipts: Vec::new(),
+        }
+    }
+
     /// The validated identity key.
     pub fn identity(&self) -> Result<IdentityKey> {
         IdentityKey::from_bytes(&self.identity_key.array()?).map_err(|_| damaged())
@@ -120,6 +167,24 @@ impl Contact {
     /// The session.
     pub fn session(&self) -> Result<Session> {
         Session::restore(&self.session.0).map_err(|_| damaged())
+    }
+
+    /// Starts over with a new session from a new handshake: the session, the receive
+    /// mailbox and the role are replaced, and the session is no longer stale. The identity,
+    /// name, verified flag and device record stay.
+    pub fn replace_session(
+        &mut self,
+        session: &Session,
+        receive_seed: Bytes,
+        role: Role,
+        handshake_id: Option<Bytes>,
+    ) {
+        self.set_session(session);
+        self.receive_seed = receive_seed;
+        self.role = role;
+        self.handshake_id = handshake_id;
+        self.stale = false;
+        self.record_sent = false;
     }
 
     /// Stores the session's new snapshot.
@@ -131,6 +196,29 @@ impl Contact {
     pub fn receive_mailbox(&self) -> Result<MailboxKey> {
         Ok(MailboxKey::from_seed(&self.receive_seed.array()?))
     }
+
+    /// The contact's verified device record, if one is known.
+    pub fn device_record(&self) -> Result<Option<SignedDeviceRecord>> {
+        self.device_record
+            .as_ref()
+            .map(|bytes| {
+                SignedDeviceRecord::from_bytes(&bytes.0, &SuitePolicy::ALL).map_err(|_| damaged())
+            })
+            .transpose()
+    }
+}
+
+/// A contact restored from a backup that held no device record for it: known by name and
+/// identity only, with no session and no history. A new invite makes it a contact again
+/// (and keeps its verified flag if the identity is the same).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// Local name.
+    pub name: String,
+    /// The contact's Ed25519 identity key.
+    pub identity_key: Bytes,
+    /// Whether the safety code was compared.
+    pub verified: bool,
 }
 
 /// An invite this device published and that no one accepted yet.
@@ -148,6 +236,11 @@ pub struct Invitation {
     pub bootstrap_seed: Bytes,
     /// Expiry (Unix seconds).
     pub expires: u64,
+    /// For a reconnect after a restore (`spec/05-handshake.md` §5.8): the outbox message id
+    /// of the sealed invite sent to the existing contact named `contact`, whose session the
+    /// handshake replaces. `None` for an invite to a new contact.
+    #[serde(default)]
+    pub reconnect: Option<Bytes>,
 }
 
 impl Invitation {
@@ -186,6 +279,24 @@ pub enum SendKind {
     Text,
     /// A delivery receipt.
     Receipt,
+    /// This device's signed device record (event kind 13, `spec/07-envelope.md` ENV-07).
+    DeviceRecord,
+    /// A reconnect: a new invite sealed to the contact after a restore
+    /// (`spec/05-handshake.md` §5.8).
+    Reconnect,
+}
+
+impl SendKind {
+    /// The name shown by `outbox`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SendKind::Handshake => "handshake",
+            SendKind::Text => "text",
+            SendKind::Receipt => "receipt",
+            SendKind::DeviceRecord => "device record",
+            SendKind::Reconnect => "reconnect",
+        }
+    }
 }
 
 /// What the client knows about one outbox send beyond the outbox itself.
@@ -228,6 +339,10 @@ pub struct Stored {
     inbox: Bytes,
     sends: BTreeMap<u64, SendMeta>,
     history: Vec<HistoryEntry>,
+    #[serde(default)]
+    generation: u64,
+    #[serde(default)]
+    unreachable: Vec<Unreachable>,
 }
 
 /// The state in use: the stored fields, with the outbox and inbox decoded.
@@ -252,6 +367,11 @@ pub struct State {
     pub sends: BTreeMap<u64, SendMeta>,
     /// Received and sent texts.
     pub history: Vec<HistoryEntry>,
+    /// Generation of this device's signed device record: 0 for a new identity, one more
+    /// than the backup's for a restored one (`spec/10-backup.md` XBK-23).
+    pub generation: u64,
+    /// Contacts restored without a device record, waiting for a new invite.
+    pub unreachable: Vec<Unreachable>,
 }
 
 impl core::fmt::Debug for State {
@@ -276,6 +396,8 @@ impl State {
             inbox: Inbox::new(),
             sends: BTreeMap::new(),
             history: Vec::new(),
+            generation: 0,
+            unreachable: Vec::new(),
         }
     }
 
@@ -306,6 +428,8 @@ impl State {
             invites: stored.invites.clone(),
             sends: stored.sends.clone(),
             history: stored.history.clone(),
+            generation: stored.generation,
+            unreachable: stored.unreachable.clone(),
         })
     }
 
@@ -329,6 +453,8 @@ impl State {
             inbox: Bytes(self.inbox.snapshot()),
             sends: self.sends.clone(),
             history: self.history.clone(),
+            generation: self.generation,
+            unreachable: self.unreachable.clone(),
         };
         let mut out = Zeroizing::new(Vec::new());
         ciborium::into_writer(&stored, &mut *out)
@@ -361,7 +487,9 @@ impl State {
                 "a contact name must be 1 to 64 printable characters",
             ));
         }
-        if self.contacts.iter().any(|c| c.name == name) {
+        // A contact restored from a backup may be invited again under its name; its
+        // handshake then replaces its session.
+        if self.contacts.iter().any(|c| c.name == name && !c.stale) {
             return Err(Fail::new(format!("a contact named {name} already exists")));
         }
         if self.invites.iter().any(|i| i.contact == name) {
@@ -370,6 +498,43 @@ impl State {
             )));
         }
         Ok(())
+    }
+
+    /// Forgets the contact restored without a device record whose identity is `identity`,
+    /// now that it is a contact again; returns whether it was verified.
+    pub fn take_unreachable(&mut self, identity: &IdentityKey) -> bool {
+        let mut verified = false;
+        self.unreachable.retain(|u| {
+            let same = u.identity_key.0 == identity.as_bytes();
+            verified |= same && u.verified;
+            !same
+        });
+        verified
+    }
+
+    /// The position of the contact whose identity key is `identity`.
+    pub fn contact_by_identity(&self, identity: &IdentityKey) -> Option<usize> {
+        self.contacts
+            .iter()
+            .position(|c| c.identity_key.0 == identity.as_bytes())
+    }
+
+    /// `wanted`, or `wanted (2)`, `wanted (3)`, … if a contact has that name.
+    pub fn free_name(&self, wanted: &str) -> String {
+        let mut name = wanted.to_owned();
+        let mut i = 2u32;
+        while self.contacts.iter().any(|c| c.name == name) {
+            name = format!("{wanted} ({i})");
+            i = i.saturating_add(1);
+        }
+        name
+    }
+
+    /// The pending reconnect invitation for contact `name`, if any.
+    pub fn reconnect_pending(&self, name: &str) -> bool {
+        self.invites
+            .iter()
+            .any(|i| i.contact == name && i.reconnect.is_some())
     }
 
     /// The metadata and message id of an outbox send.

@@ -124,10 +124,15 @@ fn expired_invites_and_unreachable_relays_fail_clearly() {
     let out = bob.run(&["accept", &link, "--name", "alice"]);
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("relay unreachable"), "{out:?}");
+    // The handshake, then the acceptor's device record as its first event (ENV-07).
     let outbox = bob.outbox();
-    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox.len(), 2, "{outbox:?}");
     assert!(
         outbox[0].contains("\talice\thandshake\tqueued: waiting"),
+        "{outbox:?}"
+    );
+    assert!(
+        outbox[1].contains("\talice\tdevice record\tqueued: waiting"),
         "{outbox:?}"
     );
 

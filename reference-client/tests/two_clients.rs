@@ -43,14 +43,13 @@ fn texts_travel_both_ways_and_receipts_mark_them_delivered() {
     alice.run(&["sync"]).ok();
     assert_eq!(alice.run(&["contacts"]).ok().lines().count(), 1);
 
-    // The inviter (the ratchet's responder) cannot send before the acceptor's first message.
-    let early = alice.run(&["send", "bob", "too early"]);
-    assert_eq!(early.code, 1);
+    // The acceptor's first event is its device record (ENV-07): once the inviter opened it,
+    // its ratchet can send too, and its own record is its first event in turn.
+    let outbox = alice.outbox();
+    assert_eq!(outbox.len(), 1, "{outbox:?}");
     assert!(
-        early
-            .stderr
-            .contains("waiting for bob's first message; run sync"),
-        "{early:?}"
+        outbox[0].contains("\tbob\tdevice record\tqueued: stored at relay"),
+        "{outbox:?}"
     );
 
     let out = bob.run(&["send", "alice", "hello alice"]).ok();

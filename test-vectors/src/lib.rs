@@ -72,6 +72,11 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
             to_json(&families::handshake::generate()?)?,
         ),
         ("relay.json", to_json(&families::relay::generate()?)?),
+        (
+            "reconnect.json",
+            to_json(&families::reconnect::generate()?)?,
+        ),
+        ("backup.json", to_json(&families::backup::generate()?)?),
     ] {
         files.push(GeneratedFile {
             name: name.to_owned(),

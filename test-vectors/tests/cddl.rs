@@ -362,6 +362,52 @@ fn handshake_payloads_match_the_cddl() {
     tally.finish(8);
 }
 
+/// Every opened reconnect payload matches `reconnect-payload` (and is the one the message
+/// carries); payloads refused for their structure do not.
+#[test]
+fn reconnect_payloads_match_the_cddl() {
+    use quietwire::keys::{IdentityKeyPair, KemSecret};
+    use quietwire::label::Label;
+    use quietwire::suite::Suite;
+
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    for_tests("reconnect", &["reconnect-open"], |id, test| {
+        let suite = Suite::from_id(test["suite"].as_u64().unwrap()).unwrap();
+        let kem_seed: [u8; 32] = hex_field(test, "kemSeed").unwrap().try_into().unwrap();
+        let identity_seed: [u8; 32] = hex_field(test, "identitySeed").unwrap().try_into().unwrap();
+        let identity = IdentityKeyPair::from_seed(&identity_seed);
+        let message = hex_field(test, "message").unwrap();
+        // The payload inside the message, if it opens and unpads.
+        let inner = message
+            .split_at_checked(suite.hpke_enc_len())
+            .and_then(|(enc, ct)| {
+                quietwire::hpke::open(
+                    &KemSecret::from_seed(suite, &kem_seed),
+                    enc,
+                    &Label::ReconnectInfo.input(&[identity.public().as_bytes()]),
+                    &[],
+                    ct,
+                    &[],
+                )
+                .ok()
+            })
+            .and_then(|opened| {
+                quietwire::envelope::unpad(opened.plaintext())
+                    .ok()
+                    .map(<[u8]>::to_vec)
+            });
+        if is_valid(test) {
+            let payload = hex_field(test, "payload").unwrap();
+            assert_eq!(inner.as_ref(), Some(&payload), "{id}: payload");
+            tally.expect_match(&cddl, "reconnect-payload", &payload, &id);
+        } else if is_structural_fault(test) {
+            tally.expect_mismatch(&cddl, "reconnect-payload", &inner.unwrap(), &id);
+        }
+    });
+    tally.finish(12);
+}
+
 #[test]
 fn envelopes_match_the_cddl() {
     let cddl = spec_cddl();
@@ -529,4 +575,69 @@ fn relay_frames_match_the_cddl() {
         "{requests} {refused} {replies}"
     );
     tally.finish(200);
+}
+
+#[test]
+fn backup_headers_and_manifests_match_the_cddl() {
+    use quietwire_test_vectors::families::backup::{self, Export};
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    let header_of = |file: &[u8]| -> Option<Vec<u8>> {
+        let len = u32::from_be_bytes(file.get(4..8)?.try_into().ok()?) as usize;
+        file.get(8..8 + len).map(<[u8]>::to_vec)
+    };
+    let core_of = |header: &[u8]| -> Option<Vec<u8>> {
+        match quietwire::cbor::decode(header, &quietwire::cbor::Limits::DEFAULT).ok()? {
+            quietwire::cbor::Value::Map(m) => match m.get(&quietwire::cbor::Int::uint(2))? {
+                quietwire::cbor::Value::Bytes(b) => Some(b.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    // Every exported file: its header, core and manifest.
+    for_tests("backup", &["xbk-export"], |id, test| {
+        if !is_valid(test) {
+            return;
+        }
+        let export: Export = serde_json::from_value(test["export"].clone()).unwrap();
+        let file = backup::build_export(&export).unwrap();
+        let header = header_of(&file).unwrap();
+        tally.expect_match(&cddl, "xbk-header", &header, &id);
+        tally.expect_match(&cddl, "xbk-core", &core_of(&header).unwrap(), &id);
+        let unlock: backup::UnlockJson = serde_json::from_value(test["unlock"].clone()).unwrap();
+        let end = 40 + header.len();
+        let tail = &file[file.len() - quietwire::backup::TAIL..];
+        let index = quietwire::backup::seek::SeekIndex::open(
+            &file[..end],
+            file.len() as u64,
+            tail,
+            backup::unlock_of(&unlock).unwrap(),
+            None,
+            &backup::config_of(None, None),
+        )
+        .unwrap();
+        tally.expect_match(&cddl, "xbk-manifest", index.manifest(), &id);
+    });
+    // Structural faults of the header group: the header or its core does not match.
+    for_tests("backup", &["xbk-header"], |id, test| {
+        let file = hex_field(test, "file").unwrap_or_default();
+        let Some(header) = header_of(&file) else {
+            return;
+        };
+        if is_valid(test) {
+            tally.expect_match(&cddl, "xbk-header", &header, &id);
+        } else if is_structural_fault(test) {
+            let header_ok = matches(&cddl, "xbk-header", &header).is_ok();
+            let core_ok = core_of(&header).is_some_and(|c| matches(&cddl, "xbk-core", &c).is_ok());
+            tally.checked += 1;
+            if header_ok && core_ok {
+                tally.failures.push(format!(
+                    "{id}: matches the CDDL although rejected with {}",
+                    test["errorClass"]
+                ));
+            }
+        }
+    });
+    tally.finish(20);
 }

@@ -129,12 +129,15 @@ fn seeds_match_the_vectors() {
             ],
         ),
         ("handshake_accept", &[("handshake", "message", true)]),
+        ("reconnect_open", &[("reconnect", "message", true)]),
         (
             "envelope",
             &[("envelope", "envelope", true), ("envelope", "padded", true)],
         ),
         ("event", &[("event", "event", true)]),
         ("mailbox_proof", &[("mailbox", "proof", true)]),
+        ("backup_header", &[("backup", "file", true)]),
+        ("backup_stream", &[("backup", "file", true)]),
         (
             "relay_request",
             &[
@@ -145,10 +148,10 @@ fn seeds_match_the_vectors() {
             ],
         ),
     ];
-    // ratchet_session and delivery_outbox take action scripts and delivery_snapshot takes
-    // local state, all seeded by hand in fuzz/seed-corpus.py; relay_core's seeds are
-    // derived below.
-    assert_eq!(sources.len() + 4, TARGETS.len());
+    // ratchet_session, delivery_outbox and backup_unlock take action scripts and
+    // delivery_snapshot takes local state, all seeded by hand in fuzz/seed-corpus.py;
+    // relay_core's seeds are derived below.
+    assert_eq!(sources.len() + 5, TARGETS.len());
     // The committed files: the drift test proves they are what the generator produces.
     let read = |family: &str| {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("v1/{family}.json"));

@@ -54,7 +54,7 @@ fn generated() -> Vec<(String, Value)> {
 #[test]
 fn every_file_validates_against_its_schema() {
     let files = generated();
-    assert_eq!(files.len(), 13, "one file per family");
+    assert_eq!(files.len(), 15, "one file per family");
     for (family, json) in &files {
         let schema_id = json["schema"].as_str().unwrap();
         assert_eq!(
@@ -135,6 +135,32 @@ fn schemas_reject_malformed_files() {
     assert!(
         !mutated("invite", |j| j["testGroups"][0]["type"] =
             json!("invite-frobnicate"))
+        .is_empty()
+    );
+    // A backup decoding test with both a whole file and a recipe; an edit without its offset.
+    assert!(
+        !mutated("backup", |j| {
+            let groups = j["testGroups"].as_array_mut().unwrap();
+            let group = groups
+                .iter_mut()
+                .find(|g| g["type"] == "xbk-stream")
+                .unwrap();
+            group["tests"][0]["file"] = json!("00");
+        })
+        .is_empty()
+    );
+    assert!(
+        !mutated("backup", |j| {
+            let groups = j["testGroups"].as_array_mut().unwrap();
+            let group = groups
+                .iter_mut()
+                .find(|g| g["type"] == "xbk-stream")
+                .unwrap();
+            group["tests"][0]["edits"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("length");
+        })
         .is_empty()
     );
     // A file claiming another family.

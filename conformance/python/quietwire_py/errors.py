@@ -60,6 +60,7 @@ REGISTRY: dict[str, str] = {
     "event.unknown_critical": "peer",
     "handshake.suite": "peer",
     "handshake.replay": "peer",
+    "handshake.identity": "peer",
     "hpke.decapsulation": "peer",
     "hpke.open": "peer",
     "mailbox.key": "peer",

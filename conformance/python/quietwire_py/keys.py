@@ -67,6 +67,7 @@ LABELS = frozenset(
         "quietwire/v1/handshake-transcript",
         "quietwire/v1/handshake-signature",
         "quietwire/v1/handshake-session",
+        "quietwire/v1/reconnect-info",
         "quietwire/v1/mailbox-id",
         "quietwire/v1/mailbox-proof",
         "quietwire/v1/ratchet-init",

@@ -56,6 +56,9 @@ fn every_body() -> Vec<Body> {
         },
         Body::WakeUp,
         Body::SessionReset { reason: 1 },
+        Body::DeviceRecord {
+            record: vec![0xa5; 1200],
+        },
     ]
 }
 

@@ -71,9 +71,15 @@ pub struct Relay {
 impl Relay {
     /// Starts a relay on `listen` (e.g. `127.0.0.1:0`) with its data in `data`.
     pub fn start(data: &Path, listen: &str) -> Relay {
+        Relay::start_with(data, listen, &[])
+    }
+
+    /// Starts a relay with extra options (limits such as `--max-attachment`).
+    pub fn start_with(data: &Path, listen: &str, extra: &[&str]) -> Relay {
         let mut child = Command::new(relay_binary())
             .args(["--listen", listen, "--data"])
             .arg(data)
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -165,10 +171,16 @@ impl Client {
     }
 
     pub fn run_with(&self, args: &[&str], passphrase: &str) -> Output {
-        let mut child = self
-            .command(args, passphrase)
-            .spawn()
-            .expect("start the client");
+        self.run_env(args, passphrase, &[])
+    }
+
+    /// Runs the client with `args` and extra environment variables.
+    pub fn run_env(&self, args: &[&str], passphrase: &str, env: &[(&str, &str)]) -> Output {
+        let mut command = self.command(args, passphrase);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start the client");
         let out = reader(child.stdout.take().unwrap());
         let err = reader(child.stderr.take().unwrap());
         let status = wait_bounded(&mut child, COMMAND_TIMEOUT)
@@ -189,6 +201,9 @@ impl Client {
             .args(args)
             .env("QUIETWIRE_PASSPHRASE", passphrase)
             .env_remove("QUIETWIRE_HOME")
+            .env_remove("QUIETWIRE_RECOVERY_KEY")
+            .env_remove("QUIETWIRE_BACKUP_PASSPHRASE")
+            .env_remove("QUIETWIRE_BACKUP_NEW_PASSPHRASE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -472,7 +472,12 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         "device-record-too-long",
         "kind 13 with a record of 4097 bytes",
         st,
-        raw(13, false, body_map(&[(1, Value::from(&[7u8; 4097][..]))]), &[]),
+        raw(
+            13,
+            false,
+            body_map(&[(1, Value::from(&[7u8; 4097][..]))]),
+            &[],
+        ),
         "schema.length",
     )?;
     invalid(

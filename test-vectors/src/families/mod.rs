@@ -1,5 +1,6 @@
 //! One module per vector family: its JSON types and its generator.
 
+pub mod backup;
 pub mod cbor;
 pub mod device_record;
 pub mod did_key;
@@ -12,6 +13,7 @@ pub mod invite_encoding;
 pub mod mailbox;
 pub mod material;
 pub mod ratchet;
+pub mod reconnect;
 pub mod relay;
 pub mod safety_code;
 

@@ -22,7 +22,6 @@ use crate::format::{BugType, Case, Group, Outcome, VectorFile};
 use crate::impl_case;
 use quietwire::relay::Limits;
 
-
 /// The limits of a relay (**[RLY-04]**), as a group parameter.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -1,0 +1,286 @@
+//! A minimal relay client for the live tester: one WebSocket connection, its welcome, and
+//! frames in and out with timeouts. It checks nothing by itself beyond what it must to read
+//! the relay's answers; the cases decide what is right.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use quietwire::relay::{Limits, Request, RequestFrame, ServerFrame};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// What arrived on a connection.
+#[derive(Debug)]
+pub(crate) enum Got {
+    /// A binary message.
+    Binary(Vec<u8>),
+    /// A text message.
+    Text(String),
+    /// The connection closed (a close frame, end of stream or a transport error).
+    Closed(String),
+    /// Nothing arrived in time.
+    Timeout,
+}
+
+/// The WebSocket URL of a relay URL (**[RLY-01]**): a URL without a path, or with the path
+/// `/`, gets `/v1/ws`; any other path is used as it is.
+pub fn websocket_url(url: &str) -> String {
+    let trimmed = url.trim();
+    let after_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
+    match after_scheme.find('/') {
+        None => format!("{trimmed}/v1/ws"),
+        Some(i) if after_scheme.get(i..) == Some("/") => format!("{trimmed}v1/ws"),
+        Some(_) => trimmed.to_owned(),
+    }
+}
+
+/// Whether the host of a `ws://` URL is a loopback address.
+pub(crate) fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host_port = rest.split('/').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Opens a WebSocket connection without reading anything.
+pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Ws, String> {
+    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(url)).await {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(e)) => Err(format!("cannot connect to {url}: {e}")),
+        Err(_) => Err(format!(
+            "no WebSocket connection to {url} within {timeout:?}"
+        )),
+    }
+}
+
+/// Reads the next message of `ws`, skipping pings and pongs.
+pub(crate) async fn receive(ws: &mut Ws, wait: Duration) -> Got {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return Got::Timeout,
+            Ok(None) => return Got::Closed("end of stream".to_owned()),
+            Ok(Some(Err(e))) => return Got::Closed(format!("transport: {e}")),
+            Ok(Some(Ok(message))) => match message {
+                Message::Binary(b) => return Got::Binary(b.to_vec()),
+                Message::Text(t) => return Got::Text(t.to_string()),
+                Message::Close(frame) => {
+                    return Got::Closed(frame.map_or_else(
+                        || "close frame".to_owned(),
+                        |f| format!("close frame {}", u16::from(f.code)),
+                    ));
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+            },
+        }
+    }
+}
+
+/// A connection that has received its welcome.
+pub(crate) struct Conn {
+    ws: Ws,
+    /// The connection's challenge.
+    pub challenge: [u8; 32],
+    /// The limits the welcome announced.
+    pub limits: Limits,
+    /// Wakes received so far, in order.
+    pub wakes: Vec<[u8; 32]>,
+    /// The time one answer may take.
+    pub timeout: Duration,
+    next_id: u32,
+    closed: bool,
+}
+
+impl Conn {
+    /// Connects and reads the welcome.
+    pub(crate) async fn open(url: &str, timeout: Duration) -> Result<Conn, String> {
+        let mut ws = connect(url, timeout).await?;
+        match receive(&mut ws, timeout).await {
+            Got::Binary(bytes) => {
+                match ServerFrame::decode(&bytes, quietwire::relay::limits::MAX_ANNOUNCED_FRAME) {
+                    Ok(ServerFrame::Welcome { challenge, limits }) => Ok(Conn {
+                        ws,
+                        challenge,
+                        limits,
+                        wakes: Vec::new(),
+                        timeout,
+                        next_id: 0,
+                        closed: false,
+                    }),
+                    Ok(other) => Err(format!("the first frame is not a welcome: {other:?}")),
+                    Err(e) => Err(format!(
+                        "the first frame does not decode as a relay frame ({}): {}",
+                        e.class().as_str(),
+                        short(&bytes)
+                    )),
+                }
+            }
+            other => Err(format!("no welcome: {}", describe(&other))),
+        }
+    }
+
+    /// A fresh request id.
+    pub(crate) fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Sends one binary message.
+    pub(crate) async fn send(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(|e| format!("send: {e}"))
+    }
+
+    /// Sends one text message.
+    pub(crate) async fn send_text(&mut self, text: &str) -> Result<(), String> {
+        self.ws
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .map_err(|e| format!("send: {e}"))
+    }
+
+    /// Sends a request with a fresh id; returns the id.
+    pub(crate) async fn send_request(&mut self, request: Request) -> Result<u32, String> {
+        let id = self.id();
+        self.send(RequestFrame { id, request }.encode()).await?;
+        Ok(id)
+    }
+
+    /// The next message that is not a wake (wakes are collected in [`Conn::wakes`]).
+    pub(crate) async fn next(&mut self, wait: Duration) -> Got {
+        if self.closed {
+            return Got::Closed("already closed".to_owned());
+        }
+        loop {
+            let got = receive(&mut self.ws, wait).await;
+            match &got {
+                Got::Binary(bytes) => {
+                    if let Ok(ServerFrame::Wake { mailbox }) =
+                        ServerFrame::decode(bytes, u64::from(self.limits.max_frame))
+                    {
+                        self.wakes.push(mailbox);
+                        continue;
+                    }
+                }
+                Got::Closed(_) => self.closed = true,
+                Got::Text(_) | Got::Timeout => {}
+            }
+            return got;
+        }
+    }
+
+    /// The next reply frame, decoded, with its bytes.
+    pub(crate) async fn reply(&mut self) -> Result<(ServerFrame, Vec<u8>), String> {
+        match self.next(self.timeout).await {
+            Got::Binary(bytes) => ServerFrame::decode(&bytes, u64::from(self.limits.max_frame))
+                .map(|f| (f, bytes.clone()))
+                .map_err(|e| {
+                    format!(
+                        "a frame that does not decode ({}): {}",
+                        e.class().as_str(),
+                        short(&bytes)
+                    )
+                }),
+            other => Err(format!("no reply: {}", describe(&other))),
+        }
+    }
+
+    /// Sends `request` and returns the relay's answer, which must carry its id.
+    pub(crate) async fn request(&mut self, request: Request) -> Result<ServerFrame, String> {
+        let op = request.op().name();
+        let id = self.send_request(request).await?;
+        let (frame, _) = self.reply().await.map_err(|e| format!("{op}: {e}"))?;
+        match &frame {
+            ServerFrame::Ok { id: got, .. } | ServerFrame::Error { id: got, .. } if *got == id => {
+                Ok(frame)
+            }
+            other => Err(format!("{op}: the answer to request {id} is {other:?}")),
+        }
+    }
+
+    /// Waits for the relay to close the connection; fails on any frame.
+    pub(crate) async fn expect_closed(&mut self, wait: Duration) -> Result<(), String> {
+        match self.next(wait).await {
+            Got::Closed(_) => Ok(()),
+            Got::Timeout => Err(format!("the connection stayed open for {wait:?}")),
+            other => Err(format!("instead of closing, it sent {}", describe(&other))),
+        }
+    }
+
+    /// Collects wakes for `wait` (or until a non-wake message arrives, which is an error).
+    pub(crate) async fn collect_wakes(&mut self, wait: Duration) -> Result<(), String> {
+        match self.next(wait).await {
+            Got::Timeout => Ok(()),
+            Got::Closed(why) => Err(format!("the connection closed ({why})")),
+            other => Err(format!("unexpected {}", describe(&other))),
+        }
+    }
+
+    /// Closes the connection politely.
+    pub(crate) async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// A short rendering of a message for reports.
+pub(crate) fn describe(got: &Got) -> String {
+    match got {
+        Got::Binary(b) => format!("a binary message {}", short(b)),
+        Got::Text(t) => format!(
+            "a text message {:?}",
+            t.chars().take(64).collect::<String>()
+        ),
+        Got::Closed(why) => format!("the connection closed ({why})"),
+        Got::Timeout => "nothing in time".to_owned(),
+    }
+}
+
+/// Hex of at most 64 bytes, with the length.
+pub(crate) fn short(bytes: &[u8]) -> String {
+    let shown = bytes.get(..64).unwrap_or(bytes);
+    if shown.len() < bytes.len() {
+        format!("{}… ({} bytes)", hex::encode(shown), bytes.len())
+    } else {
+        hex::encode(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_urls() {
+        assert_eq!(
+            websocket_url("wss://relay.example"),
+            "wss://relay.example/v1/ws"
+        );
+        assert_eq!(
+            websocket_url("wss://relay.example/"),
+            "wss://relay.example/v1/ws"
+        );
+        assert_eq!(
+            websocket_url("wss://example.org/qw/v1/ws"),
+            "wss://example.org/qw/v1/ws"
+        );
+        assert_eq!(
+            websocket_url("ws://127.0.0.1:7447"),
+            "ws://127.0.0.1:7447/v1/ws"
+        );
+        assert!(is_loopback("ws://127.0.0.1:7447/v1/ws"));
+        assert!(is_loopback("ws://[::1]:80"));
+        assert!(is_loopback("ws://localhost:80/"));
+        assert!(!is_loopback("ws://relay.example:80/"));
+    }
+}

@@ -1,0 +1,295 @@
+//! Backups (`spec/10-backup.md`): `backup export`, `backup import`, `backup rekey`, and the
+//! old-device transfer through the relay (`backup receive` on the new device, `backup send`
+//! on the old one, [`transfer`]).
+//!
+//! ```text
+//! export:   state ─ records (write) ─ Encoder ─ chunk by chunk ─ FILE.tmp ─ fsync, rename ─ FILE
+//! import:   FILE ─ 64 KiB reads ─ Decoder (authenticated chunks only) ─ Restore (checked,
+//!           staged) ─ Finished ─ new state: same identity, new keys, generation + 1,
+//!           stale sessions, history ─ one reconnect per contact ─ outbox ─ relay
+//! rekey:    FILE ─ full check ─ new header (recovery key / passphrase) ─ FILE.tmp
+//!           = new prefix ‖ old sections ─ fsync, rename ─ FILE
+//! ```
+//!
+//! A backup opens with a recovery key (the default, printed once), a passphrase (Argon2id with
+//! the format's default cost, 256 MiB and 3 passes), or both; a transfer backup opens only
+//! with the new device's transfer key. Secrets come from `QUIETWIRE_RECOVERY_KEY`,
+//! `QUIETWIRE_BACKUP_PASSPHRASE` and `QUIETWIRE_BACKUP_NEW_PASSPHRASE`, or a prompt.
+
+mod read;
+mod restore;
+mod secret;
+pub mod transfer;
+mod write;
+
+use std::fs::File;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+
+use quietwire::backup::{
+    DecoderConfig, ExportOptions, KdfParams, MAX_HEADER, Methods, RecoveryKey,
+};
+
+use crate::app::Ctx;
+use crate::commands::{self, queued_error};
+use crate::error::{Fail, Result};
+use crate::progress::{self, Progress};
+use crate::sys;
+use crate::vault::{self, Home};
+use read::Reader;
+use secret::{ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, show_recovery_key};
+use write::{AtomicFile, Summary};
+
+/// Bytes read from a backup file at a time.
+const PIECE: usize = 64 * 1024;
+
+/// `backup export FILE`: a new recovery key (unless `no_recovery_key`) and, with
+/// `passphrase`, a passphrase too.
+pub fn export(ctx: &Ctx, file: &Path, passphrase: bool, no_recovery_key: bool) -> Result<()> {
+    let recovery = (!no_recovery_key).then(|| RecoveryKey::generate(&mut sys::rng()));
+    let methods = match (recovery.clone(), passphrase) {
+        (Some(key), false) => Methods::RecoveryKey(key),
+        (Some(key), true) => Methods::RecoveryKeyAndPassphrase(
+            key,
+            (*secret::new_passphrase(ENV_PASSPHRASE)?).clone(),
+        ),
+        (None, true) => Methods::Passphrase((*secret::new_passphrase(ENV_PASSPHRASE)?).clone()),
+        (None, false) => {
+            return Err(Fail::new(
+                "--no-recovery-key needs --passphrase: the backup must open with something",
+            ));
+        }
+    };
+    let summary = write::write(&ctx.state, &ExportOptions::new(methods), file, "export")?;
+    report(&summary);
+    println!(
+        "wrote {} ({})",
+        file.display(),
+        progress::size(summary.bytes)
+    );
+    if let Some(key) = &recovery {
+        show_recovery_key(key);
+    }
+    Ok(())
+}
+
+/// What an export says about the contacts it wrote.
+fn report(summary: &Summary) {
+    eprintln!(
+        "backed up {} contact(s) and {} message(s)",
+        summary.contacts.len(),
+        summary.messages
+    );
+    for name in &summary.without_record {
+        eprintln!(
+            "{name}: no device record yet (nothing from {name} has arrived since you connected), so a restore cannot reconnect: it keeps {name}'s name and identity only, without history, and you will need a new invite with {name}; sync and export again to include {name} fully"
+        );
+    }
+}
+
+/// Reads a whole backup file through `reader`; returns the reader, finished or not.
+fn push_file(file: &Path, reader: &mut Reader) -> Result<()> {
+    let mut input =
+        File::open(file).map_err(|e| Fail::new(format!("cannot open {}: {e}", file.display())))?;
+    let mut piece = vec![0u8; PIECE];
+    loop {
+        let n = input
+            .read(&mut piece)
+            .map_err(|e| Fail::new(format!("cannot read {}: {e}", file.display())))?;
+        if n == 0 {
+            return Ok(());
+        }
+        reader.push(piece.get(..n).unwrap_or_default())?;
+    }
+}
+
+/// The prefix of a backup file: magic, header length, header and header MAC (shorter if the
+/// file is; the re-keying then reports the truncation).
+fn read_prefix(file: &Path) -> Result<Vec<u8>> {
+    let input =
+        File::open(file).map_err(|e| Fail::new(format!("cannot open {}: {e}", file.display())))?;
+    let mut prefix = Vec::new();
+    let mut input = input.take(8);
+    input
+        .read_to_end(&mut prefix)
+        .map_err(|e| Fail::new(format!("cannot read {}: {e}", file.display())))?;
+    let len = prefix
+        .get(4..8)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes);
+    let rest = u64::from(len).min(MAX_HEADER as u64) + 32;
+    let mut input = input.into_inner().take(rest);
+    input
+        .read_to_end(&mut prefix)
+        .map_err(|e| Fail::new(format!("cannot read {}: {e}", file.display())))?;
+    Ok(prefix)
+}
+
+fn file_size(file: &Path) -> Result<u64> {
+    std::fs::metadata(file)
+        .map(|m| m.len())
+        .map_err(|e| Fail::new(format!("cannot open {}: {e}", file.display())))
+}
+
+/// `backup import FILE` into a home without a state.
+pub async fn import(home: Home, file: &Path, relay: Option<&str>) -> Result<()> {
+    if home.exists() {
+        return Err(Fail::new(format!(
+            "an identity already exists in {}: import into a new home (--home DIR)",
+            home.dir().display()
+        )));
+    }
+    let size = file_size(file)?;
+    let mut reader = Reader::asking("import", Some(size));
+    push_file(file, &mut reader)?;
+    let decoded = reader.finish()?;
+    eprintln!("the backup checked; choose the passphrase of this device's state");
+    let passphrase = vault::passphrase(true)?;
+    let mut ctx = restore::install(home, decoded, relay, &passphrase)?;
+    if ctx.state.outbox.is_empty() {
+        return Ok(());
+    }
+    match commands::deliver(&mut ctx).await {
+        Ok(()) => {
+            println!("reconnects sent; run `quietwire-client sync` after your contacts synced");
+            Ok(())
+        }
+        Err(e) => Err(queued_error(e, "every reconnect")),
+    }
+}
+
+/// What `backup rekey` changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RekeyOptions {
+    /// Set a new passphrase.
+    pub new_passphrase: bool,
+    /// Generate a new recovery key.
+    pub new_recovery_key: bool,
+    /// Remove the passphrase.
+    pub drop_passphrase: bool,
+    /// Remove the recovery key.
+    pub drop_recovery_key: bool,
+}
+
+/// `backup rekey FILE`: checks the whole file with its current secret, then rewrites only its
+/// header with the new unlock methods (`spec/10-backup.md` XBK-31) and replaces it atomically.
+pub fn rekey(file: &Path, options: RekeyOptions) -> Result<()> {
+    let RekeyOptions {
+        new_passphrase,
+        new_recovery_key,
+        drop_passphrase,
+        drop_recovery_key,
+    } = options;
+    if !(new_passphrase || new_recovery_key || drop_passphrase || drop_recovery_key) {
+        return Err(Fail::new(
+            "say what to change: --new-passphrase, --new-recovery-key, --drop-passphrase or --drop-recovery-key",
+        ));
+    }
+    let size = file_size(file)?;
+    let mut reader = Reader::asking("checking", Some(size));
+    push_file(file, &mut reader)?;
+    let (Some(secret), Some(methods)) = (reader.take_secret(), reader.methods()) else {
+        // The header is incomplete: finishing reports how.
+        reader.finish()?;
+        return Err(Fail::new("internal error: no secret was asked"));
+    };
+    reader.finish()?;
+    let prefix = read_prefix(file)?;
+
+    let recovery = if new_recovery_key {
+        Some((RecoveryKey::generate(&mut sys::rng()), true))
+    } else if methods.recovery_key && !drop_recovery_key {
+        let key = secret.recovery_key().ok_or_else(|| {
+            Fail::new(
+                "this backup also opens with a recovery key, which re-keying keeps only when you unlock with it: set QUIETWIRE_RECOVERY_KEY, or add --new-recovery-key or --drop-recovery-key",
+            )
+        })?;
+        Some((key, false))
+    } else {
+        None
+    };
+    let passphrase = if new_passphrase {
+        Some(((*secret::new_passphrase(ENV_NEW_PASSPHRASE)?).clone(), true))
+    } else if methods.passphrase && !drop_passphrase {
+        let passphrase = secret.passphrase().ok_or_else(|| {
+            Fail::new(format!(
+                "this backup also opens with a passphrase, which re-keying keeps only when you unlock with it: set {ENV_PASSPHRASE}, or add --new-passphrase or --drop-passphrase"
+            ))
+        })?;
+        Some((passphrase, false))
+    } else {
+        None
+    };
+    let mut now_opens = Vec::new();
+    if let Some((_, new)) = &recovery {
+        now_opens.push(if *new {
+            "a new recovery key"
+        } else {
+            "the same recovery key"
+        });
+    }
+    if let Some((_, new)) = &passphrase {
+        now_opens.push(if *new {
+            "a new passphrase"
+        } else {
+            "the same passphrase"
+        });
+    }
+    let methods = match (recovery.clone(), passphrase) {
+        (Some((key, _)), Some((p, _))) => Methods::RecoveryKeyAndPassphrase(key, p),
+        (Some((key, _)), None) => Methods::RecoveryKey(key),
+        (None, Some((p, _))) => Methods::Passphrase(p),
+        (None, None) => {
+            return Err(Fail::new(
+                "the backup would open with nothing: keep or set a recovery key or a passphrase",
+            ));
+        }
+    };
+    let rekeyed = quietwire::backup::rekey::rekey(
+        &prefix,
+        secret.unlock(),
+        &methods,
+        &KdfParams::DEFAULT,
+        &DecoderConfig::default(),
+        &mut sys::rng(),
+    )
+    .map_err(|e| Fail::new(format!("cannot re-key the backup ({})", e.class())))?;
+
+    // The new prefix, then every byte after the old header unchanged.
+    let mut out = AtomicFile::create(file)?;
+    let mut progress = Progress::new("rekey", Some(size));
+    let mut input =
+        File::open(file).map_err(|e| Fail::new(format!("cannot open {}: {e}", file.display())))?;
+    let mut piece = vec![0u8; PIECE];
+    let copy = (|| -> std::io::Result<()> {
+        let writer = out.writer()?;
+        writer.write_all(&rekeyed.prefix)?;
+        std::io::copy(
+            &mut (&mut input).take(rekeyed.old_header_end),
+            &mut std::io::sink(),
+        )?;
+        loop {
+            let n = input.read(&mut piece)?;
+            if n == 0 {
+                return Ok(());
+            }
+            writer.write_all(piece.get(..n).unwrap_or_default())?;
+            progress.add(n as u64);
+        }
+    })();
+    copy.map_err(|e| Fail::new(format!("cannot write {}: {e}", file.display())))?;
+    progress.finish();
+    out.commit()?;
+    println!(
+        "re-keyed {}: it now opens with {}",
+        file.display(),
+        now_opens.join(" and ")
+    );
+    if let Some((key, true)) = &recovery {
+        show_recovery_key(key);
+    }
+    eprintln!(
+        "re-keying keeps the file's key: whoever could open the file before and kept its key still can; export a new backup to cut them off"
+    );
+    Ok(())
+}

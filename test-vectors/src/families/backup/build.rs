@@ -1,0 +1,391 @@
+//! Producing files from recipes, applying edits, and running the implementation to fill in
+//! a test's observations (checked against the class the generator expects).
+
+// Generator code: it indexes files and tables it built itself, so an index out of range is a
+// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
+#![allow(clippy::indexing_slicing, clippy::type_complexity)]
+
+use std::collections::HashMap;
+
+use quietwire::backup::run::{Split, decode_file};
+use quietwire::backup::{
+    DecoderConfig, Encoder, ExportOptions, KdfCaps, KdfParams, Methods, RecoveryKey, Unlock,
+};
+use quietwire::keys::KemSecret;
+use quietwire::suite::Suite;
+use sha2::{Digest, Sha256};
+
+use super::{Caps, DecodeTest, Edit, Export, Kdf, SectionContent, TransferKey, UnlockJson};
+use crate::format::Outcome;
+use crate::seeds::ReplayRng;
+
+/// SHA-256.
+pub(super) fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+/// `SHA-256(seed ‖ u64le(0)) ‖ SHA-256(seed ‖ u64le(1)) ‖ …`, cut to `length` bytes.
+pub fn stream_bytes(seed: &[u8], length: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(length as usize);
+    let mut j = 0u64;
+    while (out.len() as u64) < length {
+        let mut h = Sha256::new();
+        h.update(seed);
+        h.update(j.to_le_bytes());
+        out.extend_from_slice(&h.finalize());
+        j += 1;
+    }
+    out.truncate(length as usize);
+    out
+}
+
+impl SectionContent {
+    /// The section's bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        let mut out = self.content.clone().unwrap_or_default();
+        if let (Some(seed), Some(len)) = (&self.stream_seed, self.stream_length) {
+            out.extend_from_slice(&stream_bytes(seed, len));
+        }
+        out
+    }
+}
+
+impl From<Kdf> for KdfParams {
+    fn from(k: Kdf) -> KdfParams {
+        KdfParams {
+            m: k.m,
+            t: k.t,
+            p: k.p,
+        }
+    }
+}
+
+fn transfer_pair(t: &TransferKey) -> Result<KemSecret, String> {
+    let suite = Suite::from_id(t.suite).map_err(|e| e.to_string())?;
+    let seed: [u8; 32] = t.seed.as_slice().try_into().map_err(|_| "seed length")?;
+    Ok(KemSecret::from_seed(suite, &seed))
+}
+
+/// The encoder options of a recipe.
+///
+/// # Errors
+/// A message for a recipe without methods or with a malformed key.
+pub fn export_options(e: &Export) -> Result<ExportOptions, String> {
+    let key = e
+        .recovery_key
+        .as_ref()
+        .map(|k| -> Result<RecoveryKey, String> {
+            let bytes: [u8; 32] = k.as_slice().try_into().map_err(|_| "key length")?;
+            Ok(RecoveryKey::from_bytes(&bytes))
+        })
+        .transpose()?;
+    let methods = match (key, &e.passphrase, &e.transfer) {
+        (Some(k), None, None) => Methods::RecoveryKey(k),
+        (None, Some(p), None) => Methods::Passphrase(p.clone()),
+        (Some(k), Some(p), None) => Methods::RecoveryKeyAndPassphrase(k, p.clone()),
+        (None, None, Some(t)) => Methods::Transfer(transfer_pair(t)?.public().clone()),
+        _ => return Err("recipe: no valid set of methods".into()),
+    };
+    let mut options = ExportOptions::new(methods);
+    options.passphrase_kdf = e.passphrase_kdf.map_or(KdfParams::FLOOR, Into::into);
+    options.pin_kdf = e.pin_kdf.into();
+    options.pin = e.pin.clone();
+    if let Some(max) = e.max_chunks {
+        options.max_chunks = max;
+    }
+    Ok(options)
+}
+
+/// Encodes a recipe: the file, or the class the encoder refused it with.
+///
+/// # Errors
+/// `Err(Ok(class))` for a refusal; `Err(Err(message))` for a broken recipe or a generator
+/// that was not drawn exactly.
+pub fn build_export(e: &Export) -> Result<Vec<u8>, Result<String, String>> {
+    let options = export_options(e).map_err(Err)?;
+    let mut rng = ReplayRng::new(&[&e.randomness]);
+    let mut out = Vec::new();
+    let class = |err: quietwire::Error| Ok(err.class().as_str().to_owned());
+    let mut encoder = Encoder::new(&options, &mut rng, &mut out).map_err(class)?;
+    for (i, section) in e.sections.iter().enumerate() {
+        if i > 0 {
+            encoder.next_section(&mut out).map_err(class)?;
+        }
+        encoder.write(&section.bytes(), &mut out).map_err(class)?;
+    }
+    encoder.finish(&mut out).map_err(class)?;
+    if !rng.finished() {
+        return Err(Err("recipe: randomness not drawn exactly".into()));
+    }
+    Ok(out)
+}
+
+/// The keys a `seal` edit needs: `FK`, `file_id`, `PK` from the recipe, the core from the
+/// file's header.
+fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
+    let rng = &e.randomness;
+    let fk: [u8; 32] = rng.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
+    let file_id: [u8; 32] = rng.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
+    let salt: [u8; 16] = rng
+        .get(64..80)
+        .ok_or("rng")?
+        .try_into()
+        .map_err(|_| "salt")?;
+    let pin_key: [u8; 32] = match &e.pin {
+        Some(pin) => quietwire::backup::hazmat::pin_key(pin, &salt, &e.pin_kdf.into())
+            .map_err(|x| x.to_string())?,
+        None => rng
+            .get(80..112)
+            .ok_or("rng")?
+            .try_into()
+            .map_err(|_| "pk")?,
+    };
+    let len = u32::from_be_bytes(
+        file.get(4..8)
+            .ok_or("short")?
+            .try_into()
+            .map_err(|_| "len")?,
+    );
+    let header = file.get(8..8 + len as usize).ok_or("header")?;
+    let core = match quietwire::cbor::decode(header, &quietwire::cbor::Limits::DEFAULT) {
+        Ok(quietwire::cbor::Value::Map(m)) => match m.get(&quietwire::cbor::Int::uint(2)) {
+            Some(quietwire::cbor::Value::Bytes(b)) => b.clone(),
+            _ => return Err("core".into()),
+        },
+        _ => return Err("header".into()),
+    };
+    let section =
+        quietwire::backup::Section::from_id(edit.section.unwrap_or(0)).ok_or("seal: section")?;
+    Ok(quietwire::backup::hazmat::seal_chunk(
+        &fk,
+        &file_id,
+        &core,
+        &pin_key,
+        section,
+        edit.index.unwrap_or(0),
+        edit.last.unwrap_or(false),
+        edit.bytes.as_deref().unwrap_or_default(),
+    ))
+}
+
+/// Applies edits in order; `export` is the recipe of the file (for `seal`).
+///
+/// # Errors
+/// A message for an edit out of range or of an unknown op.
+pub fn apply_edits(
+    file: &[u8],
+    edits: &[Edit],
+    export: Option<&Export>,
+) -> Result<Vec<u8>, String> {
+    let mut out = file.to_vec();
+    for edit in edits {
+        let at = edit.offset.unwrap_or(0) as usize;
+        let bytes = edit.bytes.clone().unwrap_or_default();
+        let len = edit.length.unwrap_or(0) as usize;
+        let from = edit.from.unwrap_or(0) as usize;
+        let range = |start: usize, n: usize, total: usize| {
+            (start.checked_add(n).is_some_and(|end| end <= total))
+                .then_some(start..start + n)
+                .ok_or(format!("edit {edit:?} out of range"))
+        };
+        match edit.op.as_str() {
+            "xor" => {
+                let r = range(at, bytes.len(), out.len())?;
+                for (o, b) in out.get_mut(r).unwrap_or_default().iter_mut().zip(&bytes) {
+                    *o ^= b;
+                }
+            }
+            "replace" => {
+                let r = range(at, bytes.len(), out.len())?;
+                out.splice(r, bytes);
+            }
+            "insert" => {
+                range(at, 0, out.len())?;
+                out.splice(at..at, bytes);
+            }
+            "delete" => {
+                let r = range(at, len, out.len())?;
+                out.drain(r);
+            }
+            "truncate" => {
+                range(0, len, out.len())?;
+                out.truncate(len);
+            }
+            "copy" => {
+                let src = out
+                    .get(range(from, len, out.len())?)
+                    .unwrap_or_default()
+                    .to_vec();
+                let r = range(at, len, out.len())?;
+                out.splice(r, src);
+            }
+            "insertCopy" => {
+                let src = out
+                    .get(range(from, len, out.len())?)
+                    .unwrap_or_default()
+                    .to_vec();
+                range(at, 0, out.len())?;
+                out.splice(at..at, src);
+            }
+            "seal" => {
+                let e = export.ok_or("seal without a recipe")?;
+                let chunk = seal_chunk(&out, e, edit)?;
+                let r = range(at, chunk.len(), out.len())?;
+                out.splice(r, chunk);
+            }
+            other => return Err(format!("unknown edit op {other}")),
+        }
+    }
+    Ok(out)
+}
+
+/// The secret of a test.
+///
+/// # Errors
+/// A message for a malformed secret description.
+pub fn unlock_of(u: &UnlockJson) -> Result<Unlock, String> {
+    match (&u.recovery_key, &u.passphrase, &u.transfer) {
+        (Some(text), None, None) => Ok(Unlock::RecoveryKey(text.clone())),
+        (None, Some(p), None) => Ok(Unlock::Passphrase(p.clone())),
+        (None, None, Some(t)) => Ok(Unlock::Transfer(transfer_pair(t)?)),
+        _ => Err("unlock: exactly one secret".into()),
+    }
+}
+
+/// The reader configuration of a test.
+pub fn config_of(max_chunks: Option<u64>, caps: Option<Caps>) -> DecoderConfig {
+    let mut config = DecoderConfig::default();
+    if let Some(max) = max_chunks {
+        config.max_chunks = max;
+    }
+    if let Some(c) = caps {
+        config.caps = KdfCaps::lowered(c.m, c.t, c.p, c.mt);
+    }
+    config
+}
+
+/// Exports cached by recipe: many tests edit the same file.
+#[derive(Default)]
+pub(super) struct Cache(HashMap<String, Vec<u8>>);
+
+impl Cache {
+    pub(super) fn file(&mut self, e: &Export) -> Result<Vec<u8>, String> {
+        let key = serde_json::to_string(e).map_err(|x| x.to_string())?;
+        if let Some(f) = self.0.get(&key) {
+            return Ok(f.clone());
+        }
+        let f = build_export(e).map_err(|r| format!("export refused: {r:?}"))?;
+        self.0.insert(key, f.clone());
+        Ok(f)
+    }
+}
+
+/// What a decoding test states besides its observations.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Spec {
+    pub slug: String,
+    pub comment: String,
+    pub flags: Vec<String>,
+    pub file: Option<Vec<u8>>,
+    pub export: Option<Export>,
+    pub edits: Vec<Edit>,
+    pub unlock: UnlockJson,
+    pub pin: Option<String>,
+    pub max_chunks: Option<u64>,
+    pub caps: Option<Caps>,
+    pub records: bool,
+    pub then_seal: bool,
+    pub pin_kdf_runs: bool,
+    /// The class the generator expects (`None`: valid).
+    pub expect: Option<&'static str>,
+    /// The hidden outcome the generator expects for a valid test.
+    pub hidden: Option<&'static str>,
+}
+
+/// Runs a decoding test through the implementation and fills in its observations.
+///
+/// # Errors
+/// If the implementation's result differs from `spec.expect`, or splits disagree.
+pub(super) fn decode_test(id: u32, spec: Spec, cache: &mut Cache) -> Result<DecodeTest, String> {
+    let (input, export_sha256) = match (&spec.file, &spec.export) {
+        (Some(f), None) => (f.clone(), None),
+        (None, Some(e)) => {
+            let f = cache.file(e)?;
+            (apply_edits(&f, &spec.edits, Some(e))?, Some(sha256(&f)))
+        }
+        _ => return Err(format!("{}: file or export", spec.slug)),
+    };
+    let config = config_of(spec.max_chunks, spec.caps);
+    let run = |split: &Split| -> Result<_, String> {
+        Ok(decode_file(
+            &input,
+            unlock_of(&spec.unlock)?,
+            spec.pin.as_deref(),
+            &config,
+            split,
+            spec.records,
+        ))
+    };
+    let mut decoded = run(&Split::CHUNKS)?;
+    if input.len() < 300_000 {
+        let other = run(&Split::Bytewise)?;
+        if other.events != decoded.events || other.error_class() != decoded.error_class() {
+            return Err(format!("{}: splits disagree", spec.slug));
+        }
+    }
+    let mut class = decoded.error_class().map(str::to_owned);
+    if spec.then_seal {
+        let restored = decoded
+            .restored
+            .as_mut()
+            .ok_or("thenSeal without restore")?;
+        let session = restored.sessions.first_mut().ok_or("no session")?;
+        let event = quietwire::event::Event::with_id([0; 16], quietwire::event::Body::WakeUp);
+        class = session
+            .seal(&event)
+            .err()
+            .map(|e| e.class().as_str().to_owned());
+    }
+    if class.as_deref() != spec.expect {
+        return Err(format!(
+            "{}: expected {:?}, got {:?}",
+            spec.slug, spec.expect, class
+        ));
+    }
+    let hidden = decoded.result.as_ref().ok().map(|h| h.as_str());
+    if class.is_none() && spec.hidden.is_some() && hidden != spec.hidden {
+        return Err(format!("{}: hidden {:?}", spec.slug, hidden));
+    }
+    Ok(DecodeTest {
+        tc_id: id,
+        slug: spec.slug,
+        comment: spec.comment,
+        flags: spec.flags,
+        file: spec.file,
+        export: spec.export,
+        export_sha256,
+        edits: spec.edits,
+        input_length: input.len() as u64,
+        input_sha256: sha256(&input),
+        unlock: spec.unlock,
+        pin: spec.pin,
+        max_chunks: spec.max_chunks,
+        kdf_caps: spec.caps,
+        records: spec.records,
+        then_seal: spec.then_seal,
+        kdf_runs: spec.pin_kdf_runs.then_some(decoded.kdf_runs),
+        released_length: decoded.released_len,
+        released_sha256: decoded.released_sha256.to_vec(),
+        hidden: if class.is_none() {
+            hidden.map(str::to_owned)
+        } else {
+            None
+        },
+        result: if class.is_none() {
+            Outcome::Valid
+        } else {
+            Outcome::Invalid
+        },
+        error_class: class,
+    })
+}

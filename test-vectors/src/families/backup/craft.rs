@@ -1,0 +1,216 @@
+//! Crafting inputs from real exports: taking a file apart, editing its header (re-encoded
+//! canonically) and, where a test needs it, a correct MAC computed with the file key (the first
+//! 32 generator bytes of the recipe).
+
+// Generator code: it indexes files and tables it built itself, so an index out of range is a
+// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
+#![allow(clippy::indexing_slicing, clippy::type_complexity)]
+
+use quietwire::backup::{MAGIC, RecoveryKey, hazmat};
+use quietwire::cbor::{self, Int, Limits, Value};
+
+use super::build::{Cache, Spec, decode_test};
+use super::{DecodeTest, Export, Ids, UnlockJson};
+
+use super::large;
+
+fn flags(f: &[&str]) -> Vec<String> {
+    super::super::flags(f)
+}
+
+/// A real export taken apart: header bytes, MAC, the rest, and the key material.
+pub(super) struct Parts {
+    pub(super) header: Vec<u8>,
+    pub(super) mac: Vec<u8>,
+    pub(super) fk: [u8; 32],
+    pub(super) file_id: [u8; 32],
+}
+
+pub(super) fn parts(e: &Export, cache: &mut Cache) -> Result<Parts, String> {
+    let file = cache.file(e)?;
+    let len = u32::from_be_bytes(
+        file.get(4..8)
+            .ok_or("short")?
+            .try_into()
+            .map_err(|_| "len")?,
+    ) as usize;
+    let end = 8 + len;
+    let fk: [u8; 32] = e
+        .randomness
+        .get(..32)
+        .ok_or("rng")?
+        .try_into()
+        .map_err(|_| "fk")?;
+    let file_id: [u8; 32] = e
+        .randomness
+        .get(32..64)
+        .ok_or("rng")?
+        .try_into()
+        .map_err(|_| "id")?;
+    Ok(Parts {
+        header: file.get(8..end).ok_or("header")?.to_vec(),
+        mac: file.get(end..end + 32).ok_or("mac")?.to_vec(),
+        fk,
+        file_id,
+    })
+}
+
+pub(super) fn prefix(header: &[u8]) -> Vec<u8> {
+    [&MAGIC[..], &(header.len() as u32).to_be_bytes(), header].concat()
+}
+
+impl Parts {
+    /// `prefix ‖ correct MAC` of a crafted header.
+    pub(super) fn remac(&self, header: &[u8]) -> Vec<u8> {
+        let p = prefix(header);
+        let mac = hazmat::header_mac(&self.fk, &self.file_id, &p);
+        [p, mac.to_vec()].concat()
+    }
+
+    pub(super) fn map(&self) -> Result<std::collections::BTreeMap<Int, Value>, String> {
+        match cbor::decode(&self.header, &Limits::DEFAULT).map_err(|e| e.to_string())? {
+            Value::Map(m) => Ok(m),
+            _ => Err("header not a map".into()),
+        }
+    }
+}
+
+pub(super) fn get_map(v: &Value) -> std::collections::BTreeMap<Int, Value> {
+    match v {
+        Value::Map(m) => m.clone(),
+        _ => Default::default(),
+    }
+}
+
+pub(super) fn u(k: u64) -> Int {
+    Int::uint(k)
+}
+
+/// The header with a change applied to its decoded map (re-encoded canonically).
+pub(super) fn edited(
+    p: &Parts,
+    f: impl FnOnce(&mut std::collections::BTreeMap<Int, Value>),
+) -> Result<Vec<u8>, String> {
+    let mut m = p.map()?;
+    f(&mut m);
+    Ok(cbor::encode(&Value::Map(m)))
+}
+
+/// The header with its core's map changed.
+pub(super) fn core_edited(
+    p: &Parts,
+    f: impl FnOnce(&mut std::collections::BTreeMap<Int, Value>),
+) -> Result<Vec<u8>, String> {
+    let m = p.map()?;
+    let core = match m.get(&u(2)) {
+        Some(Value::Bytes(b)) => b.clone(),
+        _ => return Err("core".into()),
+    };
+    let mut c = get_map(&cbor::decode(&core, &Limits::DEFAULT).map_err(|e| e.to_string())?);
+    f(&mut c);
+    let core = cbor::encode(&Value::Map(c));
+    edited(p, |m| {
+        m.insert(u(2), Value::Bytes(core));
+    })
+}
+
+/// The header with unlock entry `entry` changed (`None`: removed).
+pub(super) fn entry_edited(
+    p: &Parts,
+    entry: u64,
+    f: impl FnOnce(&mut Option<std::collections::BTreeMap<Int, Value>>),
+) -> Result<Vec<u8>, String> {
+    edited(p, |m| {
+        let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
+        let mut e = unlock.get(&u(entry)).map(get_map);
+        f(&mut e);
+        match e {
+            Some(e) => unlock.insert(u(entry), Value::Map(e)),
+            None => unlock.remove(&u(entry)),
+        };
+        m.insert(u(3), Value::Map(unlock));
+    })
+}
+
+/// Edits replacing a file's prefix and MAC (the first `old_end` bytes) by `new`.
+pub(super) fn reprefix(new: Vec<u8>, old_end: usize) -> Vec<super::Edit> {
+    vec![
+        super::Edit {
+            offset: Some(0),
+            length: Some(old_end as u64),
+            ..super::Edit::op("delete")
+        },
+        super::Edit {
+            offset: Some(0),
+            bytes: Some(new),
+            ..super::Edit::op("insert")
+        },
+    ]
+}
+
+impl Parts {
+    pub(super) fn header_end(&self) -> usize {
+        8 + self.header.len() + 32
+    }
+}
+
+pub(super) fn key_unlock() -> UnlockJson {
+    UnlockJson {
+        recovery_key: Some(RecoveryKey::from_bytes(&large::recovery_key()).to_text()),
+        ..UnlockJson::default()
+    }
+}
+
+pub(super) fn pass_unlock(p: &str) -> UnlockJson {
+    UnlockJson {
+        passphrase: Some(p.into()),
+        ..UnlockJson::default()
+    }
+}
+
+/// A small-input decoding test.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn small_test(
+    ids: &mut Ids,
+    cache: &mut Cache,
+    slug: &str,
+    comment: &str,
+    f: &[&str],
+    file: Vec<u8>,
+    unlock: UnlockJson,
+    expect: Option<&'static str>,
+) -> Result<DecodeTest, String> {
+    decode_test(
+        ids.next_id(),
+        Spec {
+            slug: slug.into(),
+            comment: comment.into(),
+            flags: flags(f),
+            file: Some(file),
+            unlock,
+            expect,
+            ..Spec::default()
+        },
+        cache,
+    )
+}
+
+pub(super) fn with_pass_params(p: &Parts, m: u64, t: u64, pp: u64) -> Result<Vec<u8>, String> {
+    entry_edited(p, 2, |e| {
+        if let Some(e) = e {
+            e.insert(u(2), Value::uint(m));
+            e.insert(u(3), Value::uint(t));
+            e.insert(u(4), Value::uint(pp));
+        }
+    })
+}
+
+pub(super) fn with_pin_params(p: &Parts, m: u64, t: u64, pp: u64) -> Result<Vec<u8>, String> {
+    core_edited(p, |c| {
+        let mut k = c.get(&u(3)).map(get_map).unwrap_or_default();
+        k.insert(u(2), Value::uint(m));
+        k.insert(u(3), Value::uint(t));
+        k.insert(u(4), Value::uint(pp));
+        c.insert(u(3), Value::Map(k));
+    })
+}

@@ -1,0 +1,678 @@
+//! `backup.json`: the `.xbk` format (spec/10-backup.md), CCTV style: one behaviour per test,
+//! every failure class with the SHA-256 of the plaintext released before it.
+//!
+//! Files are large (every file has at least 23 chunks of 64 KiB), so most tests give the
+//! recipe that produces a file ([`Export`]: section contents, unlock methods and the exact
+//! generator bytes), its length and SHA-256, and the [`Edit`]s that turn it into the input;
+//! small inputs (headers, prefixes) are given whole.
+
+mod build;
+mod craft;
+mod headers;
+mod hidden;
+mod large;
+mod records;
+mod rekey_seek;
+mod small;
+mod stream;
+mod unlocking;
+
+use serde::{Deserialize, Serialize};
+
+pub use build::{apply_edits, build_export, config_of, export_options, stream_bytes, unlock_of};
+pub use large::seek_section;
+
+use super::{FlagDef, Ids, file};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+
+/// Argon2id parameters as JSON.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Kdf {
+    /// Memory in KiB.
+    pub m: u64,
+    /// Passes.
+    pub t: u64,
+    /// Lanes.
+    pub p: u64,
+}
+
+/// Reader caps as JSON (lowered from the spec's).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Caps {
+    /// Largest `m`.
+    pub m: u64,
+    /// Largest `t`.
+    pub t: u64,
+    /// Largest `p`.
+    pub p: u64,
+    /// Largest `m·t`.
+    pub mt: u64,
+}
+
+/// The content of one section: `content`, then `streamLength` bytes of the stream
+/// `SHA-256(streamSeed ‖ u64le(0)) ‖ SHA-256(streamSeed ‖ u64le(1)) ‖ …`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SectionContent {
+    /// Literal bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub content: Option<Vec<u8>>,
+    /// Seed of the generated part.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub stream_seed: Option<Vec<u8>>,
+    /// Length of the generated part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_length: Option<u64>,
+}
+
+/// A transfer key pair: suite and the 32-byte seed of `DeriveKeyPair`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TransferKey {
+    /// Suite id.
+    pub suite: u64,
+    /// Key-pair seed.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub seed: Vec<u8>,
+}
+
+/// How to produce a file (`XBK-30`): the encoder draws exactly `randomness`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Export {
+    /// The generator bytes, in the order of `XBK-30`.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub randomness: Vec<u8>,
+    /// A recovery key (32 bytes).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub recovery_key: Option<Vec<u8>>,
+    /// A passphrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase: Option<String>,
+    /// Its Argon2id parameters (with a passphrase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_kdf: Option<Kdf>,
+    /// The new device's transfer key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferKey>,
+    /// The chat PIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// Argon2id parameters of the PIN.
+    pub pin_kdf: Kdf,
+    /// The encoder's `MAX_CHUNKS` (default 2^24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_chunks: Option<u64>,
+    /// Sections 1 to 7.
+    pub sections: Vec<SectionContent>,
+}
+
+/// One edit of a file, applied in order: `xor`/`replace`/`insert` `bytes` at `offset`,
+/// `delete` `length` bytes at `offset`, `truncate` to `length`, `copy` `length` bytes from
+/// `from` over `offset`, `insertCopy` `length` bytes from `from` at `offset` (offsets in the
+/// file as it is before the edit); `seal` replaces the 65552 bytes at `offset` with chunk
+/// `index` of section `section` (final iff `last`) sealed over the plaintext `bytes`
+/// zero-filled to 65536 bytes, with the keys of the file (its recipe's `FK`, `file_id` and
+/// `PK`, and the core in its header).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Edit {
+    /// The operation.
+    pub op: String,
+    /// Where.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Bytes to write or xor.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub bytes: Option<Vec<u8>>,
+    /// How many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Source offset of a copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u64>,
+    /// Section of a sealed chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<u8>,
+    /// Index of a sealed chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// Final flag of a sealed chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<bool>,
+}
+
+impl Edit {
+    /// An edit with only the op set.
+    pub fn op(op: &str) -> Edit {
+        Edit {
+            op: op.into(),
+            offset: None,
+            bytes: None,
+            length: None,
+            from: None,
+            section: None,
+            index: None,
+            last: None,
+        }
+    }
+}
+
+/// The secret a test unlocks with: exactly one field.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UnlockJson {
+    /// A recovery key text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_key: Option<String>,
+    /// A passphrase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase: Option<String>,
+    /// A transfer key pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferKey>,
+}
+
+/// A recovery key's text, or the parsing of a typed text.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RecoveryKeyTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The typed or shown text.
+    pub text: String,
+    /// The key (valid tests).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub key: Option<Vec<u8>>,
+    /// Whether `text` is the canonical form, which the key must print as.
+    pub canonical: bool,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// The encryption direction, byte for byte, and its decoding.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExportTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The recipe.
+    pub export: Export,
+    /// Length of the file (valid tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_length: Option<u64>,
+    /// SHA-256 of the file.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub file_sha256: Option<Vec<u8>>,
+    /// The file's first bytes: prefix and header MAC.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub prefix: Option<Vec<u8>>,
+    /// The secret that decodes the file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlock: Option<UnlockJson>,
+    /// The PIN used when decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlock_pin: Option<String>,
+    /// Released bytes when decoding (the concatenated contents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_length: Option<u64>,
+    /// Their SHA-256.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub released_sha256: Option<Vec<u8>>,
+    /// The hidden outcome when decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<String>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// A decoding: the input (whole, or a recipe and edits), the secret, the reader's
+/// configuration; the class or the hidden outcome, and the released plaintext.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DecodeTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The whole input, when small.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub file: Option<Vec<u8>>,
+    /// The recipe of the file the edits apply to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<Export>,
+    /// SHA-256 of the exported file before the edits.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub export_sha256: Option<Vec<u8>>,
+    /// The edits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// Length of the input.
+    pub input_length: u64,
+    /// SHA-256 of the input.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub input_sha256: Vec<u8>,
+    /// The secret.
+    pub unlock: UnlockJson,
+    /// The chat PIN, if supplied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// The reader's `MAX_CHUNKS`, if not the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_chunks: Option<u64>,
+    /// The reader's lowered caps, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf_caps: Option<Caps>,
+    /// Whether the restore layer reads the records (`XBK-21`).
+    pub records: bool,
+    /// After a successful restore, encrypt with its first session.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub then_seal: bool,
+    /// Argon2id evaluations the reader must have run (where the test pins it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf_runs: Option<u32>,
+    /// Released plaintext at success or failure.
+    pub released_length: u64,
+    /// Its SHA-256.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub released_sha256: Vec<u8>,
+    /// The hidden outcome (valid tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<String>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// Re-keying (`XBK-31`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RekeyTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The original file.
+    pub export: Export,
+    /// The secret that unlocks it.
+    pub unlock: UnlockJson,
+    /// The new methods: the fields of an export's methods only.
+    pub new_methods: UnlockJson,
+    /// Parameters of a new passphrase entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passphrase_kdf: Option<Kdf>,
+    /// The generator bytes re-keying draws (a new passphrase salt).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub randomness: Vec<u8>,
+    /// The new prefix and header MAC.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub prefix: Option<Vec<u8>>,
+    /// Offset in the old file from which it is copied unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_header_end: Option<u64>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// Seeking (`XBK-29`): locate every section through the manifest and read one.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeekTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The file's recipe.
+    pub export: Export,
+    /// Edits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<Edit>,
+    /// Length of the input.
+    pub input_length: u64,
+    /// SHA-256 of the input.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub input_sha256: Vec<u8>,
+    /// The secret.
+    pub unlock: UnlockJson,
+    /// The section to read (1 to 6).
+    pub section: u8,
+    /// Offsets of the id bytes of sections 1 to 7 (valid tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<Vec<u64>>,
+    /// Chunk counts of sections 1 to 7 (valid tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<Vec<u64>>,
+    /// SHA-256 of the section's content (valid tests).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub content_sha256: Option<Vec<u8>>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(RecoveryKeyTest, ExportTest, DecodeTest, RekeyTest, SeekTest);
+
+macro_rules! groups {
+    ($($variant:ident = $name:literal, $test:ty;)*) => {
+        /// Groups of this family.
+        #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+        #[serde(tag = "type", deny_unknown_fields)]
+        pub enum BackupGroup {
+            $(
+                #[doc = concat!("Group `", $name, "`.")]
+                #[serde(rename = $name, rename_all = "camelCase")]
+                $variant {
+                    /// What the group covers.
+                    comment: String,
+                    /// The tests.
+                    tests: Vec<$test>,
+                },
+            )*
+        }
+
+        impl Group for BackupGroup {
+            fn cases(&self) -> Vec<&dyn Case> {
+                match self {
+                    $( BackupGroup::$variant { tests, .. } => {
+                        tests.iter().map(|t| t as &dyn Case).collect()
+                    } )*
+                }
+            }
+        }
+    };
+}
+
+groups! {
+    RecoveryKey = "xbk-recovery-key", RecoveryKeyTest;
+    Export = "xbk-export", ExportTest;
+    Container = "xbk-container", DecodeTest;
+    Header = "xbk-header", DecodeTest;
+    Kdf = "xbk-kdf", DecodeTest;
+    Unlock = "xbk-unlock", DecodeTest;
+    Mac = "xbk-mac", DecodeTest;
+    Stream = "xbk-stream", DecodeTest;
+    Sections = "xbk-sections", DecodeTest;
+    Hidden = "xbk-hidden", DecodeTest;
+    Restore = "xbk-restore", DecodeTest;
+    Rekey = "xbk-rekey", RekeyTest;
+    Seek = "xbk-seek", SeekTest;
+}
+
+const FLAGS: &[FlagDef] = &[
+    (
+        "RecoveryKey",
+        BugType::Defined,
+        &["XBK-09", "XBK-10"],
+        "The recovery key's text: alphabet, groups, checksum, normalization.",
+    ),
+    (
+        "Export",
+        BugType::Defined,
+        &["XBK-30", "XBK-16", "XBK-17"],
+        "The encryption direction, byte for byte from the generator bytes.",
+    ),
+    (
+        "Container",
+        BugType::Legacy,
+        &["XBK-01", "XBK-02"],
+        "Magic and header length: no near-miss or fallback parsing.",
+    ),
+    (
+        "HeaderEncoding",
+        BugType::Malleability,
+        &["XBK-03", "XBK-04"],
+        "The header and core: canonical CBOR, limits, fields, in the spec's order.",
+    ),
+    (
+        "UnlockSet",
+        BugType::Defined,
+        &["XBK-06"],
+        "The unlock entries: structure, suites, the allowed sets.",
+    ),
+    (
+        "KdfParams",
+        BugType::CanOfWorms,
+        &["XBK-05"],
+        "Argon2id parameters: validity always, caps before any work.",
+    ),
+    (
+        "NoMatch",
+        BugType::AuthBypass,
+        &["XBK-08", "XBK-12", "XBK-13"],
+        "Wrong secrets and missing entries, distinct from parse and MAC errors.",
+    ),
+    (
+        "SecretFormat",
+        BugType::Defined,
+        &["XBK-11", "XBK-13"],
+        "Passphrases and PINs: NFC, length limits.",
+    ),
+    (
+        "HeaderMac",
+        BugType::AuthBypass,
+        &["XBK-07", "XBK-14"],
+        "The header MAC over the received bytes, keyed from the file key.",
+    ),
+    (
+        "Stream",
+        BugType::AuthBypass,
+        &["XBK-16", "XBK-18"],
+        "The chunk stream: truncation, reordering, duplication, splicing, final flags.",
+    ),
+    (
+        "Padding",
+        BugType::Malleability,
+        &["XBK-17", "XBK-18"],
+        "Chunk content: used field, zero padding, chunk counts.",
+    ),
+    (
+        "ChunkLimit",
+        BugType::CanOfWorms,
+        &["XBK-17", "XBK-18"],
+        "The reader's MAX_CHUNKS and the encoder's refusal.",
+    ),
+    (
+        "Sections",
+        BugType::MissingStep,
+        &["XBK-15", "XBK-19", "XBK-20"],
+        "Section order, the manifest, nothing after it.",
+    ),
+    (
+        "Hidden",
+        BugType::Confidentiality,
+        &["XBK-26"],
+        "The hidden section: PIN, locked mode, same size whether empty or not.",
+    ),
+    (
+        "Records",
+        BugType::MissingStep,
+        &["XBK-21", "XBK-22", "XBK-23"],
+        "Records of the restore layer and their references.",
+    ),
+    (
+        "StaleSession",
+        BugType::Confidentiality,
+        &["XBK-24"],
+        "A restored session never encrypts: no resumed sending chain.",
+    ),
+    (
+        "Released",
+        BugType::Confidentiality,
+        &["XBK-28"],
+        "Only authenticated plaintext is released, chunk by chunk.",
+    ),
+    (
+        "Rekey",
+        BugType::Defined,
+        &["XBK-31"],
+        "Re-keying rewrites only the header.",
+    ),
+    (
+        "Seek",
+        BugType::AuthBypass,
+        &["XBK-29"],
+        "Seeking authenticates the manifest before using its counts.",
+    ),
+];
+
+/// Generates `backup.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
+    let mut ids = Ids::default();
+    let mut cache = build::Cache::default();
+    let groups = vec![
+        BackupGroup::RecoveryKey {
+            comment: "Recovery key text and parsing.".into(),
+            tests: small::recovery_key(&mut ids)?,
+        },
+        BackupGroup::Export {
+            comment: "The encryption direction.".into(),
+            tests: large::export(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Container {
+            comment: "Magic and header length.".into(),
+            tests: small::container(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Header {
+            comment: "Header encoding and structure.".into(),
+            tests: headers::header(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Kdf {
+            comment: "Argon2id validity and caps.".into(),
+            tests: unlocking::kdf(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Unlock {
+            comment: "Unlocking: secrets, entries, no match.".into(),
+            tests: unlocking::unlock(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Mac {
+            comment: "The header MAC.".into(),
+            tests: unlocking::mac(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Stream {
+            comment: "The chunk stream.".into(),
+            tests: large::stream_group(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Sections {
+            comment: "Sections and the manifest.".into(),
+            tests: large::sections(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Hidden {
+            comment: "The hidden section.".into(),
+            tests: large::hidden(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Restore {
+            comment: "Records and the restore layer.".into(),
+            tests: large::restore(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Rekey {
+            comment: "Re-keying.".into(),
+            tests: large::rekey(&mut ids, &mut cache)?,
+        },
+        BackupGroup::Seek {
+            comment: "Seeking through the manifest.".into(),
+            tests: large::seek(&mut ids, &mut cache)?,
+        },
+    ];
+    Ok(file("backup", HEADER, FLAGS, groups))
+}
+
+const HEADER: &[&str] = &[
+    "The .xbk backup format (spec/10-backup.md). Every test is one behaviour.",
+    "Files: `file` gives a small input whole; otherwise `export` is the recipe of a file (section contents, where `streamSeed`/`streamLength` stand for the bytes SHA-256(seed || u64le(0)) || SHA-256(seed || u64le(1)) || ... cut to the length; the unlock methods; `randomness`, the exact generator bytes the encoder draws, XBK-30), `exportSha256` its SHA-256, and `edits` are applied in order to give the input (`inputLength`, `inputSha256`). Edit ops: xor/replace/insert `bytes` at `offset`; delete `length` at `offset`; truncate to `length`; copy `length` bytes from `from` over `offset`; insertCopy `length` bytes from `from` at `offset`.",
+    "xbk-recovery-key: the text of `key` (when `canonical`) and the parsing of `text`: `key` or the error class.",
+    "xbk-export: encode `export`; a valid file has `fileLength`, `fileSha256` and begins with `prefix`; decoding it with `unlock` (and `unlockPin`) releases `releasedLength` bytes with `releasedSha256` and ends with `hidden`.",
+    "Decoding groups (xbk-container to xbk-restore): decode the input with `unlock`, `pin`, the reader's `maxChunks` and `kdfCaps`; with `records`, the restore layer checks the records. Valid: `hidden` is the outcome. Invalid: `errorClass`. Both: the plaintext released before success or failure (all Data events) has `releasedLength` and `releasedSha256`, and must be the same when the input is pushed whole, byte by byte, in 65552-byte pieces and in any other split. `kdfRuns`, when present, is the number of Argon2id evaluations the reader may have run. `thenSeal`: after the restore, encrypting with its first session must fail with `errorClass`.",
+    "xbk-rekey: re-key the file of `export` unlocked with `unlock` to `newMethods`, drawing `randomness`: the new `prefix`; the rest of the old file from `oldHeaderEnd` on is kept.",
+    "xbk-seek: with the file's prefix, its length and its last 65553 bytes, locate the sections: `offsets` of their id bytes, `chunks`, and the SHA-256 of section `section`'s content; or the error class.",
+];

@@ -1,0 +1,345 @@
+//! The `xbk-rekey` and `xbk-seek` groups.
+
+// Generator code: it indexes files and tables it built itself, so an index out of range is a
+// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
+#![allow(clippy::indexing_slicing, clippy::type_complexity)]
+
+use quietwire::backup::run::{Split, decode_file};
+use quietwire::backup::{CHUNK_CT, RecoveryKey, Section};
+
+use super::build::{Cache, apply_edits, config_of, sha256, unlock_of};
+use super::{Edit, Export, Ids, RekeyTest, SeekTest, TransferKey, UnlockJson};
+use crate::format::Outcome;
+use crate::seeds::seed32;
+
+use super::craft::parts;
+use super::large::*;
+
+fn flags(f: &[&str]) -> Vec<String> {
+    super::super::flags(f)
+}
+
+pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, String> {
+    let pass = recipe("pass", Who::Pass, None, base_sections());
+    let both = recipe("both", Who::Both, None, base_sections());
+    let new_pass = |p: &str| UnlockJson {
+        passphrase: Some(p.into()),
+        ..UnlockJson::default()
+    };
+    let key_hex = hex::encode(recovery_key());
+    let new_both = UnlockJson {
+        recovery_key: Some(key_hex.clone()),
+        passphrase: Some("new passphrase".into()),
+        ..UnlockJson::default()
+    };
+    let new_key = UnlockJson {
+        recovery_key: Some(key_hex),
+        ..UnlockJson::default()
+    };
+    let new_transfer = UnlockJson {
+        transfer: Some(transfer_key(2)),
+        ..UnlockJson::default()
+    };
+    let cases: Vec<(&str, &str, &Export, UnlockJson, UnlockJson, Option<&str>)> = vec![
+        (
+            "change-passphrase",
+            "a new passphrase (new salt)",
+            &pass,
+            pass_unlock(PASSPHRASE),
+            new_pass("new passphrase"),
+            None,
+        ),
+        (
+            "add-recovery-key",
+            "a recovery key added to a passphrase",
+            &pass,
+            pass_unlock(PASSPHRASE),
+            new_both,
+            None,
+        ),
+        (
+            "remove-recovery-key",
+            "the recovery key removed",
+            &both,
+            key_unlock(),
+            new_pass(PASSPHRASE),
+            None,
+        ),
+        (
+            "remove-passphrase",
+            "the passphrase removed (no randomness drawn)",
+            &both,
+            pass_unlock(PASSPHRASE),
+            new_key,
+            None,
+        ),
+        (
+            "refuse-transfer",
+            "a transfer entry is never added by re-keying",
+            &both,
+            key_unlock(),
+            new_transfer,
+            Some("backup.unlock_set"),
+        ),
+        (
+            "wrong-secret",
+            "the old secret is wrong",
+            &pass,
+            pass_unlock("nope"),
+            new_pass("x"),
+            Some("backup.no_match"),
+        ),
+    ];
+    let mut tests = Vec::new();
+    for (slug, comment, export, unlock, new_methods, class) in cases {
+        let p = parts(export, cache)?;
+        let file = cache.file(export)?;
+        let randomness = if new_methods.passphrase.is_some() && class.is_none() {
+            seed32(&format!("backup/rekey/{slug}"))[..16].to_vec()
+        } else {
+            Vec::new()
+        };
+        let methods = match (
+            &new_methods.recovery_key,
+            &new_methods.passphrase,
+            &new_methods.transfer,
+        ) {
+            (Some(k), None, None) => quietwire::backup::Methods::RecoveryKey(rk(k)?),
+            (None, Some(pw), None) => quietwire::backup::Methods::Passphrase(pw.clone()),
+            (Some(k), Some(pw), None) => {
+                quietwire::backup::Methods::RecoveryKeyAndPassphrase(rk(k)?, pw.clone())
+            }
+            (None, None, Some(t)) => {
+                quietwire::backup::Methods::Transfer(unlock_transfer_public(t)?)
+            }
+            _ => return Err("rekey: methods".into()),
+        };
+        let mut rng = crate::seeds::ReplayRng::new(&[&randomness]);
+        let got = quietwire::backup::rekey::rekey(
+            &file[..p.header_end()],
+            unlock_of(&unlock)?,
+            &methods,
+            &quietwire::backup::KdfParams::FLOOR,
+            &config_of(None, None),
+            &mut rng,
+        );
+        match (&got, class) {
+            (Ok(r), None) => {
+                if !rng.finished() {
+                    return Err(format!("rekey {slug}: randomness"));
+                }
+                // The re-keyed file decodes with the new secret.
+                let new_file = [r.prefix.clone(), file[p.header_end()..].to_vec()].concat();
+                let secret = match (&new_methods.passphrase, &new_methods.recovery_key) {
+                    (Some(pw), _) => pass_unlock(pw),
+                    _ => key_unlock(),
+                };
+                let d = decode_file(
+                    &new_file,
+                    unlock_of(&secret)?,
+                    None,
+                    &config_of(None, None),
+                    &Split::CHUNKS,
+                    false,
+                );
+                d.result.map_err(|e| format!("rekey {slug}: {e}"))?;
+            }
+            (Err(e), Some(c)) if e.class().as_str() == c => {}
+            _ => return Err(format!("rekey {slug}: got {got:?}")),
+        }
+        let ok = got.ok();
+        tests.push(RekeyTest {
+            tc_id: ids.next_id(),
+            slug: format!("rekey-{slug}"),
+            comment: comment.into(),
+            flags: flags(&["Rekey"]),
+            export: export.clone(),
+            unlock,
+            new_methods,
+            passphrase_kdf: Some(FLOOR),
+            randomness,
+            prefix: ok.as_ref().map(|r| r.prefix.clone()),
+            old_header_end: ok.as_ref().map(|r| r.old_header_end),
+            result: if class.is_none() {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid
+            },
+            error_class: class.map(str::to_owned),
+        });
+    }
+    Ok(tests)
+}
+
+fn rk(hex_key: &str) -> Result<RecoveryKey, String> {
+    let bytes: [u8; 32] = hex::decode(hex_key)
+        .map_err(|e| e.to_string())?
+        .try_into()
+        .map_err(|_| "len")?;
+    Ok(RecoveryKey::from_bytes(&bytes))
+}
+
+fn unlock_transfer_public(t: &TransferKey) -> Result<quietwire::keys::KemPublicKey, String> {
+    let suite = quietwire::suite::Suite::from_id(t.suite).map_err(|e| e.to_string())?;
+    let seed: [u8; 32] = t.seed.as_slice().try_into().map_err(|_| "seed")?;
+    Ok(quietwire::keys::KemSecret::from_seed(suite, &seed)
+        .public()
+        .clone())
+}
+
+pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, String> {
+    let base = recipe("base", Who::Key, None, base_sections());
+    let file = cache.file(&base)?;
+    let (o, counts) = layout(&base, &file);
+    let cases: Vec<(&str, &str, Vec<Edit>, u8, Option<&str>)> = vec![
+        (
+            "section-4",
+            "locate every section and read section 4",
+            vec![],
+            4,
+            None,
+        ),
+        ("section-2", "read section 2 (four chunks)", vec![], 2, None),
+        (
+            "trailing",
+            "a byte after the manifest: the last 65553 bytes do not start with id 8",
+            vec![Edit {
+                bytes: Some(vec![0]),
+                ..ed("insert", file.len() as u64)
+            }],
+            4,
+            Some("backup.section_order"),
+        ),
+        (
+            "trailing-manifest",
+            "the manifest section appended again: it authenticates, the counts do not add up to the length",
+            vec![Edit {
+                from: Some(o[7] as u64),
+                length: Some(quietwire::backup::TAIL as u64),
+                ..ed("insertCopy", file.len() as u64)
+            }],
+            4,
+            Some("backup.manifest_mismatch"),
+        ),
+        (
+            "missing-chunk",
+            "a chunk of section 2 removed: the manifest is found but the length disagrees",
+            vec![Edit {
+                length: Some(CHUNK_CT as u64),
+                ..ed("delete", chunk_at(&o, 2, 1))
+            }],
+            4,
+            Some("backup.manifest_mismatch"),
+        ),
+        (
+            "wrong-id",
+            "section 4's id byte changed: found at the computed offset",
+            vec![Edit {
+                bytes: Some(vec![1]),
+                ..ed("xor", o[3] as u64)
+            }],
+            4,
+            Some("backup.section_order"),
+        ),
+        (
+            "bad-manifest",
+            "the manifest's tag damaged",
+            vec![xor(file.len() as u64 - 1)],
+            4,
+            Some("backup.chunk_auth"),
+        ),
+        (
+            "short",
+            "a file shorter than its header and a manifest",
+            vec![truncate(o[0] as u64 + 100)],
+            4,
+            Some("backup.truncated"),
+        ),
+    ];
+    let mut tests = Vec::new();
+    for (slug, comment, edits, section, class) in cases {
+        let input = apply_edits(&file, &edits, Some(&base))?;
+        let got = seek_section(&input, &key_unlock(), section);
+        let (offsets, chunks, digest) = match (&got, class) {
+            (Ok(v), None) => (Some(v.0.clone()), Some(v.1.clone()), Some(sha256(&v.2))),
+            (Err(c), Some(want)) if c == want => (None, None, None),
+            _ => return Err(format!("seek {slug}: got {got:?}")),
+        };
+        if let Some(off) = &offsets {
+            let want: Vec<u64> = o[..7].iter().map(|x| *x as u64).collect();
+            if *off != want || chunks.as_ref() != Some(&counts) {
+                return Err(format!("seek {slug}: layout"));
+            }
+            let content = base.sections[usize::from(section) - 1].bytes();
+            if digest.as_deref() != Some(sha256(&content).as_slice()) {
+                return Err(format!("seek {slug}: content"));
+            }
+        }
+        tests.push(SeekTest {
+            tc_id: ids.next_id(),
+            slug: format!("seek-{slug}"),
+            comment: comment.into(),
+            flags: flags(&["Seek"]),
+            export: base.clone(),
+            edits,
+            input_length: input.len() as u64,
+            input_sha256: sha256(&input),
+            unlock: key_unlock(),
+            section,
+            offsets,
+            chunks,
+            content_sha256: digest,
+            result: if class.is_none() {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid
+            },
+            error_class: class.map(str::to_owned),
+        });
+    }
+    Ok(tests)
+}
+
+/// Seeks `section` in `file` the way a random-access reader does: the id-byte offsets and
+/// chunk counts of sections 1 to 7, and the section's content.
+///
+/// # Errors
+/// The class name of the first failure.
+pub fn seek_section(
+    file: &[u8],
+    unlock: &UnlockJson,
+    section: u8,
+) -> Result<(Vec<u64>, Vec<u64>, Vec<u8>), String> {
+    let class = |e: quietwire::Error| e.class().as_str().to_owned();
+    let len = file
+        .get(4..8)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) as usize;
+    let end = (40 + len).min(file.len());
+    let tail = file
+        .get(file.len().saturating_sub(quietwire::backup::TAIL)..)
+        .unwrap_or_default();
+    let index = quietwire::backup::seek::SeekIndex::open(
+        &file[..end],
+        file.len() as u64,
+        tail,
+        unlock_of(unlock)?,
+        None,
+        &config_of(None, None),
+    )
+    .map_err(class)?;
+    let sections = Section::CONTENT;
+    let offsets: Vec<u64> = sections.iter().map(|s| index.section_offset(*s)).collect();
+    let chunks: Vec<u64> = sections.iter().map(|s| index.chunks(*s)).collect();
+    let s = Section::from_id(section).ok_or("section")?;
+    let at = index.section_offset(s) as usize;
+    index
+        .check_section_id(s, *file.get(at).ok_or("id")?)
+        .map_err(class)?;
+    let mut content = Vec::new();
+    for i in 0..index.chunks(s) {
+        let at = index.chunk_offset(s, i) as usize;
+        let chunk = file.get(at..at + CHUNK_CT).ok_or("chunk")?;
+        content.extend_from_slice(&index.open_chunk(s, i, chunk).map_err(class)?);
+    }
+    Ok((offsets, chunks, content))
+}

@@ -1,0 +1,288 @@
+//! Small-input groups: recovery-key texts and the container.
+
+// Generator code: it indexes files and tables it built itself, so an index out of range is a
+// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
+#![allow(clippy::indexing_slicing, clippy::type_complexity)]
+
+use quietwire::backup::{MAGIC, RecoveryKey};
+
+use super::build::Cache;
+use super::{DecodeTest, Ids, RecoveryKeyTest};
+use crate::format::Outcome;
+use crate::seeds::seed32;
+
+use super::craft::*;
+use super::large::{self, Who, recipe};
+
+fn flags(f: &[&str]) -> Vec<String> {
+    super::super::flags(f)
+}
+
+pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String> {
+    let example: Vec<u8> = (0u8..32).collect();
+    let key = RecoveryKey::from_bytes(&example.clone().try_into().map_err(|_| "len")?);
+    let text = key.to_text();
+    if text != "000G4-0R40M-30E20-9185G-R38E1-W8124-GK2GA-HC5RR-34D1P-70X3R-FSKVP-YJR3G" {
+        return Err("recovery key: the spec's example".into());
+    }
+    let other = seed32("backup/recovery-key");
+    let other_text = RecoveryKey::from_bytes(&other).to_text();
+    let swap = |t: &str, i: usize| {
+        let mut c: Vec<char> = t.chars().collect();
+        c.swap(i, i + 1);
+        c.into_iter().collect::<String>()
+    };
+    let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = vec![
+        (
+            "example",
+            "the spec's example: bytes 0 to 31",
+            text.clone(),
+            Some(&example),
+            true,
+            None,
+        ),
+        (
+            "seeded",
+            "a key from the vectors' seeds",
+            other_text.clone(),
+            Some(&other),
+            true,
+            None,
+        ),
+        (
+            "lower-case",
+            "typed in lower case",
+            text.to_lowercase(),
+            Some(&example),
+            false,
+            None,
+        ),
+        (
+            "spaces",
+            "groups separated by spaces",
+            text.replace('-', " "),
+            Some(&example),
+            false,
+            None,
+        ),
+        (
+            "no-separators",
+            "no separators at all",
+            text.replace('-', ""),
+            Some(&example),
+            false,
+            None,
+        ),
+        (
+            "o-for-zero",
+            "O typed for 0",
+            text.replacen('0', "O", 4),
+            Some(&example),
+            false,
+            None,
+        ),
+        (
+            "i-l-for-one",
+            "I and l typed for 1",
+            other_text.replacen('1', "I", 1).replacen('1', "l", 1),
+            Some(&other),
+            false,
+            None,
+        ),
+        (
+            "too-short",
+            "59 characters",
+            text[..70].to_owned(),
+            None,
+            false,
+            Some("backup.recovery_key_format"),
+        ),
+        (
+            "too-long",
+            "61 characters",
+            format!("{text}0"),
+            None,
+            false,
+            Some("backup.recovery_key_format"),
+        ),
+        (
+            "letter-u",
+            "U is not in the alphabet",
+            text.replacen('G', "U", 1),
+            None,
+            false,
+            Some("backup.recovery_key_format"),
+        ),
+        (
+            "symbol",
+            "a symbol",
+            text.replacen('G', "*", 1),
+            None,
+            false,
+            Some("backup.recovery_key_format"),
+        ),
+        (
+            "substitution",
+            "one character changed",
+            text.replacen("0R40M", "0R41M", 1),
+            None,
+            false,
+            Some("backup.recovery_key_checksum"),
+        ),
+        (
+            "transposition",
+            "two characters swapped",
+            swap(&text, 7),
+            None,
+            false,
+            Some("backup.recovery_key_checksum"),
+        ),
+        (
+            "checksum-typo",
+            "a typo in the checksum part",
+            swap(&text, 66),
+            None,
+            false,
+            Some("backup.recovery_key_checksum"),
+        ),
+    ];
+    let mut tests = Vec::new();
+    for (slug, comment, text, key, canonical, class) in cases {
+        let got = RecoveryKey::parse(&text);
+        match (&got, key, class) {
+            (Ok(k), Some(want), None) if k.dangerous_bytes() == want => {}
+            (Err(e), None, Some(c)) if e.class().as_str() == c => {}
+            _ => return Err(format!("recovery key {slug}: got {got:?}")),
+        }
+        tests.push(RecoveryKeyTest {
+            tc_id: ids.next_id(),
+            slug: format!("recovery-{slug}"),
+            comment: comment.into(),
+            flags: flags(&["RecoveryKey"]),
+            text,
+            key: key.map(<[u8]>::to_vec),
+            canonical,
+            result: if class.is_none() {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid
+            },
+            error_class: class.map(str::to_owned),
+        });
+    }
+    Ok(tests)
+}
+
+pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
+    let base = recipe("base", Who::Key, None, large::base_sections());
+    let p = parts(&base, cache)?;
+    let pre = prefix(&p.header);
+    let with_len = |len: u32| [&MAGIC[..], &len.to_be_bytes()].concat();
+    let cases: Vec<(&str, &str, Vec<u8>, &'static str)> = vec![
+        ("empty", "an empty file", vec![], "backup.truncated"),
+        (
+            "three-bytes",
+            "the input ends inside the magic",
+            b"QWB".to_vec(),
+            "backup.truncated",
+        ),
+        (
+            "lower-case",
+            "qwb1: no case folding",
+            [b"qwb1".to_vec(), pre[4..].to_vec()].concat(),
+            "backup.magic",
+        ),
+        (
+            "version-2",
+            "QWB2: a later version",
+            [b"QWB2".to_vec(), pre[4..].to_vec()].concat(),
+            "backup.version",
+        ),
+        (
+            "version-9",
+            "QWB9: a later version",
+            b"QWB9".to_vec(),
+            "backup.version",
+        ),
+        (
+            "version-0",
+            "QWB0: not a version",
+            [b"QWB0".to_vec(), pre[4..].to_vec()].concat(),
+            "backup.magic",
+        ),
+        (
+            "invite-magic",
+            "QWI1: another container",
+            [b"QWI1".to_vec(), pre[4..].to_vec()].concat(),
+            "backup.magic",
+        ),
+        (
+            "offset-magic",
+            "the magic one byte late: no retry at another offset",
+            [vec![0], pre.clone()].concat(),
+            "backup.magic",
+        ),
+        (
+            "signal-legacy",
+            "a legacy format's first bytes: no fallback",
+            vec![0x00, 0x00, 0x00, 0x20, 0x0a, 0x1e],
+            "backup.magic",
+        ),
+        (
+            "length-cut",
+            "the input ends inside the header length",
+            b"QWB1\x00\x00".to_vec(),
+            "backup.truncated",
+        ),
+        (
+            "length-65537",
+            "a header length over MAX_HEADER, refused before reading it",
+            with_len(65_537),
+            "cbor.limit.input",
+        ),
+        (
+            "length-max",
+            "header length 2^32 - 1",
+            with_len(u32::MAX),
+            "cbor.limit.input",
+        ),
+        (
+            "length-0",
+            "header length 0: the CBOR decoder sees no bytes",
+            with_len(0),
+            "cbor.truncated",
+        ),
+        (
+            "header-cut",
+            "the input ends inside the header",
+            pre[..pre.len() - 1].to_vec(),
+            "backup.truncated",
+        ),
+        (
+            "header-only",
+            "the header without its MAC",
+            pre.clone(),
+            "backup.truncated",
+        ),
+        (
+            "prefix-only",
+            "header and MAC, no sections: unlocked, then truncated",
+            [pre.clone(), p.mac.clone()].concat(),
+            "backup.truncated",
+        ),
+    ];
+    let mut tests = Vec::new();
+    for (slug, comment, file, class) in cases {
+        tests.push(small_test(
+            ids,
+            cache,
+            &format!("container-{slug}"),
+            comment,
+            &["Container"],
+            file,
+            key_unlock(),
+            Some(class),
+        )?);
+    }
+    Ok(tests)
+}

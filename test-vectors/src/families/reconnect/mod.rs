@@ -1,0 +1,720 @@
+//! `reconnect.json`: reconnecting after a restore (spec/05-handshake.md §5.8): reproducible
+//! reconnect messages, and the contact's opening of them with every way one is refused.
+//!
+//! The forged messages are built here from the spec's construction with the crate's
+//! primitives (HPKE sender, labels, padding), not with the reconnect module, so the vectors
+//! check the module against the text; the honest construction is checked to equal the
+//! module's output byte for byte.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{FlagDef, Ids, file, flags};
+use crate::format::{BugType, Case, Group, Outcome, VectorFile};
+use crate::impl_case;
+use crate::seeds::{ReplayRng, seed16, seed32};
+use quietwire::UnixTime;
+use quietwire::cbor::{self, Int, Value};
+use quietwire::envelope;
+use quietwire::handshake::{PendingInvite, reconnect};
+use quietwire::hpke::Sender;
+use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
+use quietwire::invite::{Invite, InviteParams, InviteSecrets, SignedInvite};
+use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::label::Label;
+use quietwire::suite::{Suite, SuitePolicy};
+
+mod open;
+
+/// Groups of this family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum ReconnectGroup {
+    /// The restored device seals `invite` and `record` to `contactRecord`; the RNG yields
+    /// exactly `randomness`.
+    #[serde(rename = "reconnect-seal", rename_all = "camelCase")]
+    Seal {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<SealTest>,
+    },
+    /// The contact, with its device keys, opens `message` from the contact whose identity
+    /// key is `expectedIdentity`, at `now`, with `allowedSuites`.
+    #[serde(rename = "reconnect-open", rename_all = "camelCase")]
+    Open {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<OpenTest>,
+    },
+}
+
+/// The restored device's side.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SealTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The contact's signed device record (its KEM key, identity key and suite).
+    #[serde(with = "crate::format::hex_bytes")]
+    pub contact_record: Vec<u8>,
+    /// The restored device's fresh single-use signed invite.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub invite: Vec<u8>,
+    /// The restored device's new signed device record.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub record: Vec<u8>,
+    /// The bytes the RNG yields: the HPKE encapsulation randomness.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub randomness: Vec<u8>,
+    /// The reconnect message (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub message: Option<Vec<u8>>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+/// The contact's side.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OpenTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The suite of the contact's device keys.
+    pub suite: u64,
+    /// The contact's Ed25519 seed.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub identity_seed: Vec<u8>,
+    /// The contact's device KEM seed.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub kem_seed: Vec<u8>,
+    /// The contact's X25519 ratchet secret.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub ratchet_secret: Vec<u8>,
+    /// The reconnect message, as found in the mailbox.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub message: Vec<u8>,
+    /// The identity key the contact holds for the mailbox the message arrived in.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub expected_identity: Vec<u8>,
+    /// The contact's `now`.
+    pub now: u64,
+    /// Suites the contact accepts for the invite and the device record.
+    pub allowed_suites: Vec<u64>,
+    /// The opened payload, unpadded (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub payload: Option<Vec<u8>>,
+    /// The verified invite, as received (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub invite: Option<Vec<u8>>,
+    /// The verified device record, as received (valid tests only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::format::hex_opt"
+    )]
+    pub record: Option<Vec<u8>>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(SealTest, OpenTest);
+
+impl Group for ReconnectGroup {
+    fn cases(&self) -> Vec<&dyn Case> {
+        match self {
+            ReconnectGroup::Seal { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            ReconnectGroup::Open { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+        }
+    }
+}
+
+const FLAGS: &[FlagDef] = &[
+    (
+        "Valid",
+        BugType::Basic,
+        &["HSK-07", "HSK-08"],
+        "A reconnect sealed and opened as specified; its invite starts a session.",
+    ),
+    (
+        "Identity",
+        BugType::AuthBypass,
+        &["HSK-08", "HSK-09"],
+        "An invite or device record that is not of the identity held for the mailbox.",
+    ),
+    (
+        "Tampered",
+        BugType::AuthBypass,
+        &["HSK-08", "SUI-08"],
+        "A modified or misdirected reconnect, or one bound to another recipient, does not open.",
+    ),
+    (
+        "Format",
+        BugType::Basic,
+        &["HSK-08", "ENV-02", "ENV-03"],
+        "A message whose length is not a bucket above the suite's overhead, or whose padding is malformed.",
+    ),
+    (
+        "Payload",
+        BugType::MissingStep,
+        &["HSK-07", "HSK-08"],
+        "A payload outside its schema or limit, or with an extension to ignore.",
+    ),
+    (
+        "Contents",
+        BugType::AuthBypass,
+        &["HSK-08", "INV-04", "IDN-05"],
+        "The invite or the device record fails its own verification.",
+    ),
+    (
+        "Expired",
+        BugType::Defined,
+        &["HSK-08", "INV-05"],
+        "The invite has expired at the contact's `now`, or has not yet.",
+    ),
+    (
+        "SuiteMismatch",
+        BugType::WrongPrimitive,
+        &["HSK-07", "HSK-08"],
+        "An invite or device record of another suite than the contact's device.",
+    ),
+    (
+        "SuitePolicy",
+        BugType::Defined,
+        &["HSK-08", "SUI-02"],
+        "The contact's policy does not accept the suite.",
+    ),
+    (
+        "CheckOrder",
+        BugType::Defined,
+        &["HSK-08"],
+        "Several faults at once: the first check of HSK-08 that fails decides.",
+    ),
+];
+
+const NOW: u64 = 1_900_000_000;
+const EXPIRES: u64 = NOW + 7 * 86_400;
+
+/// A device from named seeds: `reconnect/<name>/{identity,kem,ratchet}`.
+#[derive(Clone)]
+struct Device {
+    suite: Suite,
+    identity_seed: [u8; 32],
+    kem_seed: [u8; 32],
+    ratchet_secret: [u8; 32],
+}
+
+impl Device {
+    fn new(name: &str, suite: Suite) -> Device {
+        Device {
+            suite,
+            identity_seed: seed32(&format!("reconnect/{name}/identity")),
+            kem_seed: seed32(&format!("reconnect/{name}/kem")),
+            ratchet_secret: seed32(&format!("reconnect/{name}/ratchet")),
+        }
+    }
+
+    /// The same identity with new KEM and ratchet keys of `suite` (a restore, XBK-23).
+    fn restored(&self, name: &str, suite: Suite) -> Device {
+        Device {
+            suite,
+            identity_seed: self.identity_seed,
+            kem_seed: seed32(&format!("reconnect/{name}/kem")),
+            ratchet_secret: seed32(&format!("reconnect/{name}/ratchet")),
+        }
+    }
+
+    fn keys(&self) -> DeviceKeys {
+        DeviceKeys::from_parts(
+            self.suite,
+            IdentityKeyPair::from_seed(&self.identity_seed),
+            KemSecret::from_seed(self.suite, &self.kem_seed),
+            X25519Secret::from_bytes(&self.ratchet_secret),
+        )
+    }
+
+    fn identity(&self) -> [u8; 32] {
+        *self.keys().identity().public().as_bytes()
+    }
+}
+
+/// A fresh single-use invite of a restored device, with its secrets' seeds.
+struct FreshInvite {
+    invite: SignedInvite,
+    kem_seed: [u8; 32],
+    ratchet_secret: [u8; 32],
+}
+
+impl FreshInvite {
+    fn new(name: &str, device: &Device) -> FreshInvite {
+        let kem_seed = seed32(&format!("reconnect/{name}/invite-kem"));
+        let ratchet_secret = seed32(&format!("reconnect/{name}/invite-ratchet"));
+        let mut rng = ReplayRng::new(&[
+            &seed16(&format!("reconnect/{name}/invite-id")),
+            &kem_seed,
+            &ratchet_secret,
+        ]);
+        let params = InviteParams {
+            relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+            mailbox: seed32(&format!("reconnect/{name}/invite-mailbox")),
+            expires: UnixTime(EXPIRES),
+            single_use: true,
+        };
+        let identity = IdentityKeyPair::from_seed(&device.identity_seed);
+        let (invite, _) = Invite::create(&identity, device.suite, params, &mut rng);
+        FreshInvite {
+            invite,
+            kem_seed,
+            ratchet_secret,
+        }
+    }
+
+    fn pending(&self) -> PendingInvite {
+        PendingInvite::new(
+            self.invite.clone(),
+            InviteSecrets {
+                kem: KemSecret::from_seed(self.invite.invite().suite(), &self.kem_seed),
+                ratchet: X25519Secret::from_bytes(&self.ratchet_secret),
+            },
+        )
+    }
+}
+
+fn randomness(slug: &str, suite: Suite) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < suite.hpke_encap_randomness_len() {
+        out.extend_from_slice(&seed32(&format!("reconnect/{slug}/encap/{}", out.len())));
+    }
+    out.truncate(suite.hpke_encap_randomness_len());
+    out
+}
+
+/// What a forged reconnect changes relative to the honest construction.
+#[derive(Default)]
+struct Forge {
+    /// Invite bytes to send instead of the honest invite.
+    invite: Option<Vec<u8>>,
+    /// Device record bytes to send instead of the honest record.
+    record: Option<Vec<u8>>,
+    /// Edits to the payload map before encoding.
+    edit: Option<fn(&mut BTreeMap<Int, Value>)>,
+    /// Raw payload bytes instead of the map.
+    payload: Option<fn(Vec<u8>) -> Vec<u8>>,
+    /// Bind `info` to this identity key instead of the recipient's.
+    info_identity: Option<Vec<u8>>,
+    /// Pad with zeros only, without the 0x80 that starts the padding.
+    zero_padding: bool,
+}
+
+/// The honest payload map: `{1: 1, 2: invite, 3: record}`.
+fn payload_map(invite: &[u8], record: &[u8]) -> BTreeMap<Int, Value> {
+    let mut map = BTreeMap::new();
+    map.insert(Int::uint(1), Value::uint(1));
+    map.insert(Int::uint(2), Value::from(invite));
+    map.insert(Int::uint(3), Value::from(record));
+    map
+}
+
+/// A reconnect built from the spec's construction (HSK-07), with `forge` applied.
+fn forged(
+    slug: &str,
+    contact: &SignedDeviceRecord,
+    invite: &SignedInvite,
+    record: &SignedDeviceRecord,
+    forge: Forge,
+) -> Result<Vec<u8>, String> {
+    let contact = contact.record();
+    let invite = forge.invite.unwrap_or_else(|| invite.to_bytes());
+    let record = forge.record.unwrap_or_else(|| record.to_bytes());
+    let info_identity = forge
+        .info_identity
+        .unwrap_or_else(|| contact.identity_key().as_bytes().to_vec());
+    let randomness = randomness(slug, contact.suite());
+    let mut rng = ReplayRng::new(&[&randomness]);
+    let sender = Sender::setup(
+        contact.kem_key(),
+        &Label::ReconnectInfo.input(&[&info_identity]),
+        &mut rng,
+    )
+    .map_err(|e| format!("reconnect {slug}: setup: {e}"))?;
+    let mut map = payload_map(&invite, &record);
+    if let Some(edit) = forge.edit {
+        edit(&mut map);
+    }
+    let mut payload = cbor::encode(&Value::Map(map));
+    if let Some(raw) = forge.payload {
+        payload = raw(payload);
+    }
+    let overhead = sender.enc().len() + 16;
+    let mut padded =
+        envelope::pad(&payload, overhead).map_err(|e| format!("reconnect {slug}: pad: {e}"))?;
+    if forge.zero_padding
+        && let Some(start) = padded.get_mut(payload.len())
+    {
+        *start = 0;
+    }
+    let mut message = sender.enc().to_vec();
+    message.extend_from_slice(&sender.seal(&[], &padded));
+    if !rng.finished() {
+        return Err(format!("reconnect {slug}: sealing drew other randomness"));
+    }
+    Ok(message)
+}
+
+/// The parties of one suite: the contact, the restored device and a stranger.
+struct Parties {
+    suite: Suite,
+    name: &'static str,
+    /// The contact opening the reconnect.
+    carol: Device,
+    /// Another device of the same suite (a wrong recipient).
+    dave: Device,
+    /// The restored device (the old identity, new device keys).
+    alice: Device,
+    /// The restored device's invite for carol.
+    invite: FreshInvite,
+    /// A stranger with an identity of its own.
+    mallory: Device,
+    mallory_invite: FreshInvite,
+    /// The restored device with device keys of the other suite, and its invite.
+    alice_other: Device,
+    alice_other_invite: FreshInvite,
+}
+
+impl Parties {
+    fn new(name: &'static str, suite: Suite) -> Parties {
+        let other = if suite == Suite::XWing {
+            Suite::X25519
+        } else {
+            Suite::XWing
+        };
+        let old = Device::new(&format!("{name}/alice"), suite);
+        let alice = old.restored(&format!("{name}/alice-restored"), suite);
+        let alice_other = old.restored(&format!("{name}/alice-restored-other"), other);
+        let mallory = Device::new(&format!("{name}/mallory"), suite);
+        Parties {
+            suite,
+            name,
+            carol: Device::new(&format!("{name}/carol"), suite),
+            dave: Device::new(&format!("{name}/dave"), suite),
+            invite: FreshInvite::new(&format!("{name}/alice-restored"), &alice),
+            alice,
+            mallory_invite: FreshInvite::new(&format!("{name}/mallory"), &mallory),
+            mallory,
+            alice_other_invite: FreshInvite::new(
+                &format!("{name}/alice-restored-other"),
+                &alice_other,
+            ),
+            alice_other,
+        }
+    }
+
+    fn other_suite(&self) -> Suite {
+        self.alice_other.suite
+    }
+
+    fn contact_record(&self) -> SignedDeviceRecord {
+        self.carol.keys().signed_record(0)
+    }
+
+    /// The restored device's new record: generation 1, one above the backed-up record.
+    fn record(&self) -> SignedDeviceRecord {
+        self.alice.keys().signed_record(1)
+    }
+
+    fn mallory_record(&self) -> SignedDeviceRecord {
+        self.mallory.keys().signed_record(0)
+    }
+
+    fn alice_other_record(&self) -> SignedDeviceRecord {
+        self.alice_other.keys().signed_record(1)
+    }
+
+    /// The honest reconnect, through the reconnect module, checked against the spec's
+    /// construction.
+    fn honest(&self, slug: &str) -> Result<Vec<u8>, String> {
+        let randomness = randomness(slug, self.suite);
+        let mut rng = ReplayRng::new(&[&randomness]);
+        let message = reconnect::seal(
+            &self.contact_record(),
+            &self.invite.invite,
+            &self.record(),
+            &mut rng,
+        )
+        .map_err(|e| format!("reconnect {slug}: seal: {e}"))?;
+        if !rng.finished() {
+            return Err(format!("reconnect {slug}: seal drew other randomness"));
+        }
+        let spec = self.forge(slug, Forge::default())?;
+        if spec != message {
+            return Err(format!(
+                "reconnect {slug}: module and spec construction differ"
+            ));
+        }
+        Ok(message)
+    }
+
+    fn forge(&self, slug: &str, forge: Forge) -> Result<Vec<u8>, String> {
+        forged(
+            slug,
+            &self.contact_record(),
+            &self.invite.invite,
+            &self.record(),
+            forge,
+        )
+    }
+}
+
+/// One opening: who opens what, and what it expects.
+struct Opening<'a> {
+    device: &'a Device,
+    message: Vec<u8>,
+    expected: [u8; 32],
+    now: u64,
+    allowed: Vec<Suite>,
+}
+
+impl<'a> Opening<'a> {
+    fn new(p: &'a Parties, message: Vec<u8>) -> Opening<'a> {
+        Opening {
+            device: &p.carol,
+            message,
+            expected: p.alice.identity(),
+            now: NOW,
+            allowed: Suite::ALL.to_vec(),
+        }
+    }
+
+    fn test(
+        self,
+        ids: &mut Ids,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        expect: Option<&str>,
+    ) -> Result<OpenTest, String> {
+        let keys = self.device.keys();
+        let expected = quietwire::keys::IdentityKey::from_bytes(&self.expected)
+            .map_err(|e| format!("reconnect {slug}: expected identity: {e}"))?;
+        let got = reconnect::open(
+            &keys,
+            &self.message,
+            &expected,
+            UnixTime(self.now),
+            &SuitePolicy::only(&self.allowed),
+        );
+        let (payload, invite, record, error_class) = match (got, expect) {
+            (Ok(opened), None) => {
+                let invite = opened.invite.to_bytes();
+                let record = opened.record.to_bytes();
+                let payload = open_payload(&keys, &self.message)
+                    .ok_or_else(|| format!("reconnect {slug}: payload does not open"))?;
+                (Some(payload), Some(invite), Some(record), None)
+            }
+            (Err(e), Some(class)) if e.class().as_str() == class => {
+                (None, None, None, Some(class.to_owned()))
+            }
+            (got, expect) => {
+                return Err(format!(
+                    "reconnect {slug}: expected {expect:?}, got {:?}",
+                    got.map(|_| "opened").map_err(|e| e.class().as_str())
+                ));
+            }
+        };
+        Ok(OpenTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            suite: self.device.suite.id(),
+            identity_seed: self.device.identity_seed.to_vec(),
+            kem_seed: self.device.kem_seed.to_vec(),
+            ratchet_secret: self.device.ratchet_secret.to_vec(),
+            message: self.message,
+            expected_identity: self.expected.to_vec(),
+            now: self.now,
+            allowed_suites: self.allowed.iter().map(|s| s.id()).collect(),
+            payload,
+            invite,
+            record,
+            result: if error_class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            error_class,
+        })
+    }
+}
+
+/// The unpadded payload of a message that opens (for valid tests and the CDDL check).
+fn open_payload(keys: &DeviceKeys, message: &[u8]) -> Option<Vec<u8>> {
+    let (enc, ct) = message.split_at_checked(keys.suite().hpke_enc_len())?;
+    let opened = quietwire::hpke::open(
+        keys.kem(),
+        enc,
+        &Label::ReconnectInfo.input(&[keys.identity().public().as_bytes()]),
+        &[],
+        ct,
+        &[],
+    )
+    .ok()?;
+    envelope::unpad(opened.plaintext()).ok().map(<[u8]>::to_vec)
+}
+
+fn seal_test(
+    ids: &mut Ids,
+    slug: &str,
+    comment: &str,
+    f: &[&str],
+    (contact, invite, record): (&SignedDeviceRecord, &SignedInvite, &SignedDeviceRecord),
+    expect: Option<&str>,
+) -> Result<SealTest, String> {
+    let randomness = randomness(slug, contact.record().suite());
+    let mut rng = ReplayRng::new(&[&randomness]);
+    let got = reconnect::seal(contact, invite, record, &mut rng);
+    let (message, error_class) = match (got, expect) {
+        (Ok(message), None) => {
+            if !rng.finished() {
+                return Err(format!("reconnect {slug}: seal drew other randomness"));
+            }
+            (Some(message), None)
+        }
+        (Err(e), Some(class)) if e.class().as_str() == class => (None, Some(class.to_owned())),
+        (got, expect) => {
+            return Err(format!(
+                "reconnect {slug}: expected {expect:?}, got {:?}",
+                got.map(|_| "sealed").map_err(|e| e.class().as_str())
+            ));
+        }
+    };
+    Ok(SealTest {
+        tc_id: ids.next_id(),
+        slug: slug.to_owned(),
+        comment: comment.to_owned(),
+        flags: flags(f),
+        contact_record: contact.to_bytes(),
+        invite: invite.to_bytes(),
+        record: record.to_bytes(),
+        randomness,
+        message,
+        result: if error_class.is_some() {
+            Outcome::Invalid
+        } else {
+            Outcome::Valid
+        },
+        error_class,
+    })
+}
+
+fn seal_tests(ids: &mut Ids, all: &[Parties]) -> Result<Vec<SealTest>, String> {
+    let mut tests = Vec::new();
+    for p in all {
+        let name = p.name;
+        let slug = format!("seal-{name}");
+        let t = seal_test(
+            ids,
+            &slug,
+            &format!("{} contact", p.suite.name()),
+            &["Valid"],
+            (&p.contact_record(), &p.invite.invite, &p.record()),
+            None,
+        )?;
+        if t.message.as_deref() != Some(p.honest(&slug)?.as_slice()) {
+            return Err(format!("reconnect {slug}: differs from the honest message"));
+        }
+        tests.push(t);
+    }
+    for p in all {
+        let name = p.name;
+        tests.push(seal_test(
+            ids,
+            &format!("seal-identity-mismatch-{name}"),
+            "an invite of the restored identity with a device record of another",
+            &["Identity"],
+            (&p.contact_record(), &p.invite.invite, &p.mallory_record()),
+            Some("handshake.identity"),
+        )?);
+        tests.push(seal_test(
+            ids,
+            &format!("seal-suite-mismatch-{name}"),
+            "an invite and a device record of another suite than the contact's",
+            &["SuiteMismatch"],
+            (
+                &p.contact_record(),
+                &p.alice_other_invite.invite,
+                &p.alice_other_record(),
+            ),
+            Some("handshake.suite"),
+        )?);
+    }
+    Ok(tests)
+}
+
+/// Generates `reconnect.json`.
+///
+/// # Errors
+/// If the implementation disagrees with an expectation written here.
+pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
+    let mut ids = Ids::default();
+    let all = [
+        Parties::new("xwing", Suite::XWing),
+        Parties::new("x25519", Suite::X25519),
+    ];
+    let seals = seal_tests(&mut ids, &all)?;
+    let mut opens = Vec::new();
+    for p in &all {
+        opens.extend(open::open_tests(&mut ids, p)?);
+    }
+    Ok(file(
+        "reconnect",
+        &[
+            "Reconnecting after a restore (spec/05-handshake.md §5.8).",
+            "reconnect-seal: the restored device seals `invite` and `record` (its fresh single-use invite and its new device record) to the contact of `contactRecord`; the RNG yields exactly `randomness` (the HPKE encapsulation randomness). The message must equal `message`, or sealing is refused with errorClass.",
+            "reconnect-open: the contact's device keys are identitySeed, kemSeed and ratchetSecret of `suite`; it opens `message` found in the mailbox it holds for the identity `expectedIdentity`, at `now`, with `allowedSuites` (HSK-08, in order). A valid test gives the verified `invite` and `record` as received, and the unpadded `payload`; an invalid one errorClass.",
+        ],
+        FLAGS,
+        vec![
+            ReconnectGroup::Seal {
+                comment: "The restored device's reconnect message.".to_owned(),
+                tests: seals,
+            },
+            ReconnectGroup::Open {
+                comment: "The contact's opening.".to_owned(),
+                tests: opens,
+            },
+        ],
+    ))
+}
