@@ -25,11 +25,15 @@ static BUILD: Mutex<()> = Mutex::new(());
 
 /// The relay binary, built with `cargo build -p quietwire-relay` if it is not there yet.
 pub fn relay_binary() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("target")
-        .join("debug")
-        .join(format!("quietwire-relay{}", std::env::consts::EXE_SUFFIX));
+    // Next to this test's profile directory (`target/debug` for `target/debug/deps/backup-…`),
+    // wherever the target directory is (`CARGO_TARGET_DIR` included).
+    let profile = std::env::current_exe()
+        .expect("the test executable's path")
+        .parent()
+        .and_then(Path::parent)
+        .expect("the profile directory")
+        .to_path_buf();
+    let path = profile.join(format!("quietwire-relay{}", std::env::consts::EXE_SUFFIX));
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
