@@ -54,6 +54,12 @@ impl StaleSession {
         self.session.open(blob)
     }
 
+    /// The session's snapshot, for the caller's encrypted storage. Whoever restores it
+    /// MUST keep treating it as stale (**[XBK-24]**): decrypt only, never seal.
+    pub fn snapshot(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        self.session.snapshot()
+    }
+
     /// Always refused: a restored sending chain could reuse message keys and nonces.
     ///
     /// # Errors

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use quietwire::backup::restore::{Id, Record, Restore, Restored};
-use quietwire::backup::{Decoder, DecoderConfig, Event, MAX_RECORD, MethodSet, Section, Unlock};
+use quietwire::backup::restore::{Id, Restore, Restored};
+use quietwire::backup::{Decoder, DecoderConfig, Event, MethodSet, Section, Unlock};
 use quietwire::keys::KemSecret;
 use quietwire::{Error, ErrorClass, Fault};
 use zeroize::Zeroizing;
@@ -22,9 +22,8 @@ use crate::progress::Progress;
 pub struct Decoded {
     /// The records, the identity and the hidden outcome.
     pub restored: Restored,
-    /// The session snapshots by contact id. (The protocol's restore keeps sessions as
-    /// `StaleSession`s, which cannot be stored; the client stores the snapshot and marks the
-    /// contact stale instead.)
+    /// The session snapshots by contact id, from the restore's stale sessions; the client
+    /// stores each with its contact marked stale (XBK-24: decrypt only).
     pub sessions: BTreeMap<Id, Zeroizing<Vec<u8>>>,
 }
 
@@ -48,7 +47,6 @@ enum Source {
 pub struct Reader {
     decoder: Decoder,
     restore: Restore,
-    sessions: Sessions,
     progress: Progress,
     source: Source,
     method: Method,
@@ -70,7 +68,6 @@ impl Reader {
         Reader {
             decoder: Decoder::new(DecoderConfig::default()),
             restore: Restore::new(),
-            sessions: Sessions::default(),
             progress: Progress::new(what, total),
             source,
             method,
@@ -132,14 +129,15 @@ impl Reader {
         if !self.finished {
             return Err(damaged("it ends too early (backup.truncated)"));
         }
-        let restored = self
+        let mut restored = self
             .restore
             .commit()
             .ok_or_else(|| damaged("its identity section is missing (backup.identity_count)"))?;
-        Ok(Decoded {
-            restored,
-            sessions: core::mem::take(&mut self.sessions.found),
-        })
+        let sessions = core::mem::take(&mut restored.sessions)
+            .into_iter()
+            .map(|s| (*s.contact(), s.snapshot()))
+            .collect();
+        Ok(Decoded { restored, sessions })
     }
 
     /// Handles every queued event; returns how many there were.
@@ -150,7 +148,6 @@ impl Reader {
             let Reader {
                 decoder,
                 restore,
-                sessions,
                 progress,
                 finished,
                 ..
@@ -161,10 +158,6 @@ impl Reader {
                     Event::HeaderReady { methods } => header = Some(*methods),
                     Event::Progress { consumed } => progress.set(*consumed),
                     Event::SectionStart { section } => progress.note(section_name(*section)),
-                    Event::Data {
-                        section: Section::Sessions,
-                        bytes,
-                    } => sessions.feed(bytes),
                     Event::Finished { .. } => *finished = true,
                     _ => {}
                 }
@@ -271,55 +264,5 @@ fn section_name(section: Section) -> &'static str {
         Section::Settings => "settings",
         Section::Hidden => "hidden chats",
         Section::Manifest => "manifest",
-    }
-}
-
-/// The session records of section 3, framed like the restore layer does (`u32be(len) ‖
-/// record`); anything malformed is left to the restore layer, which fails on the same bytes.
-#[derive(Default)]
-struct Sessions {
-    len: Vec<u8>,
-    want: Option<usize>,
-    record: Zeroizing<Vec<u8>>,
-    found: BTreeMap<Id, Zeroizing<Vec<u8>>>,
-    broken: bool,
-}
-
-impl Sessions {
-    fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() && !self.broken {
-            match self.want {
-                None => {
-                    let take = (4 - self.len.len()).min(bytes.len());
-                    self.len
-                        .extend_from_slice(bytes.get(..take).unwrap_or_default());
-                    bytes = bytes.get(take..).unwrap_or_default();
-                    if let Ok(len) = <[u8; 4]>::try_from(self.len.as_slice()) {
-                        let len = u32::from_be_bytes(len) as usize;
-                        self.len.clear();
-                        if len == 0 || len > MAX_RECORD {
-                            self.broken = true;
-                        } else {
-                            self.want = Some(len);
-                        }
-                    }
-                }
-                Some(want) => {
-                    let take = want.saturating_sub(self.record.len()).min(bytes.len());
-                    self.record
-                        .extend_from_slice(bytes.get(..take).unwrap_or_default());
-                    bytes = bytes.get(take..).unwrap_or_default();
-                    if self.record.len() == want {
-                        if let Ok(Record::Session { contact, snapshot }) =
-                            Record::decode(&self.record, Section::Sessions)
-                        {
-                            self.found.insert(contact, snapshot);
-                        }
-                        self.record.clear();
-                        self.want = None;
-                    }
-                }
-            }
-        }
     }
 }
