@@ -291,13 +291,13 @@ def op_mailbox_prove(group: dict, t: dict) -> None:
     k = mailbox.mailbox_key(h(t["seed"]))
     expect_eq("publicKey", t["publicKey"], k.public_key.hex())
     expect_eq("mailbox", t["mailbox"], k.id.hex())
-    proof = mailbox.prove(h(t["seed"]), h(t["challenge"]), t["operation"])
+    proof = mailbox.prove(h(t["seed"]), h(t["challenge"]), t["operation"], t["origin"])
     expect_eq("proof", t["proof"], proof.hex())
-    mailbox.verify(proof, k.id, h(t["challenge"]), t["operation"])
+    mailbox.verify(proof, k.id, h(t["challenge"]), t["operation"], [t["origin"]])
 
 
 def op_mailbox_verify(group: dict, t: dict) -> None:
-    mailbox.verify(h(t["proof"]), h(t["mailbox"]), h(t["challenge"]), t["operation"])
+    mailbox.verify(h(t["proof"]), h(t["mailbox"]), h(t["challenge"]), t["operation"], [t["origin"]])
 
 
 def op_hpke_seal(group: dict, t: dict) -> None:

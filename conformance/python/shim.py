@@ -265,11 +265,12 @@ def op_event_decode(a: Args) -> dict:
 
 def op_mailbox_prove(a: Args) -> dict:
     seed, challenge, operation = a.bytes("seed"), a.bytes("challenge"), a.int("operation")
+    origin = a.str("origin")
     k = mailbox.mailbox_key(seed)
     return {
         "publicKey": k.public_key.hex(),
         "mailbox": k.id.hex(),
-        "proof": mailbox.prove(seed, challenge, operation).hex(),
+        "proof": mailbox.prove(seed, challenge, operation, origin).hex(),
     }
 
 
@@ -322,7 +323,9 @@ def op_safety_qr_verify(a: Args) -> dict:
 
 
 def op_mailbox_verify(a: Args) -> dict:
-    mailbox.verify(a.bytes("proof"), a.bytes("mailbox"), a.bytes("challenge"), a.int("operation"))
+    mailbox.verify(
+        a.bytes("proof"), a.bytes("mailbox"), a.bytes("challenge"), a.int("operation"), [a.str("origin")]
+    )
     return {}
 
 

@@ -12,6 +12,7 @@ use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
 use quietwire::invite::InviteSecrets;
 use quietwire::invite::{Invite, InviteParams, SignedInvite};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::mailbox::RelayOrigin;
 use quietwire::ratchet::Ratchet;
 use quietwire::safety::{Fingerprint, SafetyCode, SafetyQr};
 use quietwire::suite::{Suite, SuitePolicy};
@@ -302,15 +303,17 @@ impl Implementation for Builtin {
         &mut self,
         seed: &[u8],
         challenge: &[u8],
+        origin: &str,
         operation: u64,
     ) -> OpResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
         let key = quietwire::mailbox::MailboxKey::from_seed(&key32(seed)?);
+        let origin = RelayOrigin::parse(origin).map_err(|_| bad_input("origin"))?;
         let op = quietwire::mailbox::Operation::from_code(operation)
             .ok_or_else(|| bad_input("operation"))?;
         Ok((
             key.public().as_bytes().to_vec(),
             key.id().to_vec(),
-            key.prove(&key32(challenge)?, op),
+            key.prove(&origin, &key32(challenge)?, op),
         ))
     }
 
@@ -318,12 +321,15 @@ impl Implementation for Builtin {
         &mut self,
         mailbox: &[u8],
         challenge: &[u8],
+        origin: &str,
         operation: u64,
         proof: &[u8],
     ) -> OpResult<()> {
         let op = quietwire::mailbox::Operation::from_code(operation)
             .ok_or_else(|| bad_input("operation"))?;
-        quietwire::mailbox::verify(&key32(mailbox)?, &key32(challenge)?, op, proof).map_err(err)
+        let origins = [RelayOrigin::parse(origin).map_err(|_| bad_input("origin"))?];
+        quietwire::mailbox::verify(&key32(mailbox)?, &key32(challenge)?, &origins, op, proof)
+            .map_err(err)
     }
 
     fn handshake_initiate(&mut self, input: &HandshakeInitiate<'_>) -> OpResult<HandshakeSealed> {
@@ -408,13 +414,15 @@ impl Implementation for Builtin {
         &mut self,
         limits: &RelayLimits,
         challenge: &[u8],
+        origin: &str,
         now: RelayTime,
     ) -> OpResult<(Handle, Vec<u8>)> {
         let limits = relay::Limits::from(*limits);
         if !limits.is_valid() {
             return Err(bad_input("relay_limits"));
         }
-        let conn = relay::Connection::new(limits, key32(challenge)?, relay_now(now));
+        let origins = vec![RelayOrigin::parse(origin).map_err(|_| bad_input("origin"))?];
+        let conn = relay::Connection::new(limits, origins, key32(challenge)?, relay_now(now));
         let welcome = conn.welcome();
         self.next_handle += 1;
         self.relays

@@ -373,27 +373,29 @@ pub trait Implementation {
         unimplemented("event")
     }
 
-    /// The mailbox key of `seed`: (public key, mailbox id, proof for `challenge` and the
-    /// operation code).
+    /// The mailbox key of `seed`: (public key, mailbox id, proof for `challenge`, the relay
+    /// `origin` and the operation code).
     fn mailbox_prove(
         &mut self,
         seed: &[u8],
         challenge: &[u8],
+        origin: &str,
         operation: u64,
     ) -> OpResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
-        let _ = (seed, challenge, operation);
+        let _ = (seed, challenge, origin, operation);
         unimplemented("mailbox")
     }
 
-    /// Verifies a proof of control.
+    /// Verifies a proof of control at a relay whose only origin is `origin`.
     fn mailbox_verify(
         &mut self,
         mailbox: &[u8],
         challenge: &[u8],
+        origin: &str,
         operation: u64,
         proof: &[u8],
     ) -> OpResult<()> {
-        let _ = (mailbox, challenge, operation, proof);
+        let _ = (mailbox, challenge, origin, operation, proof);
         unimplemented("mailbox")
     }
 
@@ -442,15 +444,16 @@ pub trait Implementation {
         unimplemented("reconnect")
     }
 
-    /// Opens a relay connection with `limits` and `challenge` over a fresh, empty store at
-    /// `now`; returns its handle and the welcome frame.
+    /// Opens a relay connection with `limits`, `challenge` and the relay's only `origin` over
+    /// a fresh, empty store at `now`; returns its handle and the welcome frame.
     fn relay_open(
         &mut self,
         limits: &RelayLimits,
         challenge: &[u8],
+        origin: &str,
         now: RelayTime,
     ) -> OpResult<(Handle, Vec<u8>)> {
-        let _ = (limits, challenge, now);
+        let _ = (limits, challenge, origin, now);
         unimplemented("relay")
     }
 

@@ -531,9 +531,9 @@ fn run_mailbox(group: &mailbox::MailboxGroup, imp: &mut dyn Implementation, rec:
             for t in tests {
                 let seed = t.seed.clone().unwrap_or_default();
                 let r = imp
-                    .mailbox_prove(&seed, &t.challenge, t.operation)
+                    .mailbox_prove(&seed, &t.challenge, &t.origin, t.operation)
                     .and_then(|out| {
-                        imp.mailbox_verify(&out.1, &t.challenge, t.operation, &out.2)?;
+                        imp.mailbox_verify(&out.1, &t.challenge, &t.origin, t.operation, &out.2)?;
                         Ok(out)
                     });
                 rec.record(
@@ -553,12 +553,16 @@ fn run_mailbox(group: &mailbox::MailboxGroup, imp: &mut dyn Implementation, rec:
         }
         G::Verify { tests, .. } => {
             for t in tests {
-                let r = imp.mailbox_verify(&t.mailbox, &t.challenge, t.operation, &t.proof);
+                let r =
+                    imp.mailbox_verify(&t.mailbox, &t.challenge, &t.origin, t.operation, &t.proof);
                 rec.record("mailbox-verify", t, got(r, |()| None));
             }
         }
     }
 }
+
+/// The origin the welcome vectors open their relay connection with.
+const WELCOME_ORIGIN: &str = "wss://relay.example";
 
 fn run_relay(group: &relay::RelayGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
     use relay::RelayGroup as G;
@@ -566,7 +570,8 @@ fn run_relay(group: &relay::RelayGroup, imp: &mut dyn Implementation, rec: &mut 
     match group {
         G::Welcome { tests, .. } => {
             for t in tests {
-                let r = imp.relay_open(&t.limits, &t.challenge, never);
+                // A welcome does not depend on the relay's origins.
+                let r = imp.relay_open(&t.limits, &t.challenge, WELCOME_ORIGIN, never);
                 rec.record(
                     "relay-welcome",
                     t,
@@ -621,7 +626,7 @@ fn relay_steps(
         unix: t.unix_time,
         millis: t.millis,
     };
-    let (handle, _) = step_result(0, imp.relay_open(limits, &t.challenge, opened))?
+    let (handle, _) = step_result(0, imp.relay_open(limits, &t.challenge, &t.origin, opened))?
         .map_err(|c| Stop::Mismatch(format!("open: error {c}")))?;
     for (i, step) in t.steps.iter().enumerate() {
         let index = i + 1;

@@ -162,9 +162,10 @@ impl Implementation for Broken {
         &mut self,
         l: &RelayLimits,
         c: &[u8],
+        origin: &str,
         now: RelayTime,
     ) -> OpResult<(Handle, Vec<u8>)> {
-        self.inner.relay_open(l, c, now)
+        self.inner.relay_open(l, c, origin, now)
     }
     fn relay_handle(
         &mut self,

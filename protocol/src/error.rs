@@ -199,6 +199,8 @@ error_classes! {
     HpkeOpen = "hpke.open", Peer;
     /// A mailbox proof whose key is not the one the mailbox id commits to.
     MailboxKey = "mailbox.key", Peer;
+    /// A mailbox proof made for a relay origin that is not one of the verifier's own.
+    MailboxOrigin = "mailbox.origin", Peer;
     /// A mailbox proof whose signature does not verify for this mailbox, challenge and
     /// operation.
     MailboxProof = "mailbox.proof", Peer;
@@ -262,6 +264,8 @@ error_classes! {
     RatchetNoSendingChain = "ratchet.no_sending_chain", Misuse;
     /// The sending chain's counter is exhausted (2^32 − 1 messages without a reply).
     RatchetExhausted = "ratchet.exhausted", Misuse;
+    /// A relay origin or relay URL that is not of the canonical `ws://`/`wss://` shape.
+    MailboxOriginFormat = "mailbox.origin_format", Misuse;
     /// Content too large for the largest bucket (send it as an attachment).
     EnvelopeTooLarge = "envelope.too_large", Misuse;
     /// A passphrase or chat PIN that is empty or too long after NFC normalization.

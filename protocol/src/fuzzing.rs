@@ -524,22 +524,38 @@ pub fn event(data: &[u8]) -> bool {
     }
 }
 
-/// Mailbox proofs, checked for the mailbox and challenge of the `mailbox-verify` vectors
-/// (rebuilt from the same named seeds) and the fetch operation. Invariants: a refusal
+/// The relay origin of the vectors (`mailbox.json`, `relay.json`).
+pub const VECTOR_ORIGIN: &str = "wss://relay.example";
+
+/// [`VECTOR_ORIGIN`] as a [`RelayOrigin`](crate::mailbox::RelayOrigin).
+pub fn vector_origin() -> crate::mailbox::RelayOrigin {
+    crate::mailbox::RelayOrigin::from_canonical_const(VECTOR_ORIGIN)
+}
+
+/// Mailbox proofs, checked for the mailbox, challenge and origin of the `mailbox-verify`
+/// vectors (rebuilt from the same named seeds) and the fetch operation. Invariants: a refusal
 /// carries a registered class; an accepted proof is refused for every other operation and
-/// for another challenge (`mailbox.proof`).
+/// for another challenge (`mailbox.proof`), and by a relay of another origin
+/// (`mailbox.origin`).
 pub fn mailbox_proof(data: &[u8]) -> bool {
-    use crate::mailbox::{self, MailboxKey, Operation};
+    use crate::mailbox::{self, MailboxKey, Operation, RelayOrigin};
     let key = MailboxKey::from_seed(&vector_seed("mailbox/verify/seed"));
     let challenge = vector_seed("mailbox/verify/challenge");
-    match mailbox::verify(key.id(), &challenge, Operation::Fetch, data) {
+    let origins = [vector_origin()];
+    match mailbox::verify(key.id(), &challenge, &origins, Operation::Fetch, data) {
         Ok(()) => {
             for op in [Operation::Delete, Operation::Subscribe] {
-                let other = mailbox::verify(key.id(), &challenge, op, data);
+                let other = mailbox::verify(key.id(), &challenge, &origins, op, data);
                 assert_eq!(other.unwrap_err().class(), ErrorClass::MailboxProof);
             }
-            let other = mailbox::verify(key.id(), &[0; 32], Operation::Fetch, data);
+            let other = mailbox::verify(key.id(), &[0; 32], &origins, Operation::Fetch, data);
             assert_eq!(other.unwrap_err().class(), ErrorClass::MailboxProof);
+            let elsewhere = RelayOrigin::parse("wss://other.example").map(|o| [o]);
+            if let Ok(elsewhere) = elsewhere {
+                let other =
+                    mailbox::verify(key.id(), &challenge, &elsewhere, Operation::Fetch, data);
+                assert_eq!(other.unwrap_err().class(), ErrorClass::MailboxOrigin);
+            }
             true
         }
         Err(e) => {
@@ -701,7 +717,8 @@ pub fn relay_core(data: &[u8]) -> bool {
         millis: 0,
     };
     let store = crate::relay::MemoryStore::new();
-    let mut conn = Connection::new(limits, vector_seed("relay/challenge"), now);
+    let origins = vec![vector_origin()];
+    let mut conn = Connection::new(limits, origins, vector_seed("relay/challenge"), now);
     assert!(matches!(
         ServerFrame::decode(&conn.welcome(), max_frame),
         Ok(ServerFrame::Welcome { limits: l, .. }) if l == limits

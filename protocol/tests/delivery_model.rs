@@ -49,6 +49,12 @@ const TEXT: u8 = 1;
 const RECEIPT: u8 = 2;
 
 /// An envelope of the model: a tag and a message id, padded (the relay is blind to it).
+
+/// The relay's origin, which the client dials and every proof names.
+fn origin() -> quietwire::mailbox::RelayOrigin {
+    quietwire::mailbox::RelayOrigin::parse("wss://relay.example").unwrap()
+}
+
 fn envelope(tag: u8, id: &MessageId) -> Vec<u8> {
     let mut e = vec![tag];
     e.extend_from_slice(id);
@@ -269,7 +275,7 @@ impl World {
         };
         let request = Request::Fetch {
             mailbox: *key.id(),
-            proof: key.prove(&challenge, Operation::Fetch),
+            proof: key.prove(&origin(), &challenge, Operation::Fetch),
             max: None,
         };
         match self.request(sender, request)? {
@@ -292,7 +298,7 @@ impl World {
                 let mut challenge = [0u8; 32];
                 self.rng.fill_bytes(&mut challenge);
                 Some(Link {
-                    conn: Connection::new(Limits::DEFAULT, challenge, self.clock()),
+                    conn: Connection::new(Limits::DEFAULT, vec![origin()], challenge, self.clock()),
                     challenge,
                 })
             } else {
@@ -319,7 +325,7 @@ impl World {
             };
             let request = Request::Delete {
                 mailbox: *key.id(),
-                proof: key.prove(&challenge, Operation::Delete),
+                proof: key.prove(&origin(), &challenge, Operation::Delete),
                 items: chunk.to_vec(),
             };
             match self.request(sender, request) {

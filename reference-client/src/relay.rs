@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use quietwire::mailbox::{MailboxKey, Operation};
+use quietwire::mailbox::{MailboxKey, Operation, RelayOrigin};
 use quietwire::relay::{Limits, Reply, Request, RequestFrame, ServerFrame};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -65,6 +65,8 @@ pub fn same_relay(a: &str, b: &str) -> bool {
 /// An open connection.
 pub struct Relay {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The relay's origin as dialled, which every proof of this connection names (MBX-05).
+    origin: RelayOrigin,
     challenge: [u8; 32],
     limits: Limits,
     next_id: u32,
@@ -84,6 +86,12 @@ impl Relay {
     /// Connects and reads the welcome frame.
     pub async fn connect(relay: &str) -> Result<Relay, NetError> {
         let url = endpoint(relay);
+        let origin = RelayOrigin::from_url(&url).map_err(|e| {
+            NetError::Unreachable(format!(
+                "{relay}: not a ws:// or wss:// relay URL ({})",
+                e.class()
+            ))
+        })?;
         let (mut ws, _) = tokio::time::timeout(
             CONNECT_TIMEOUT,
             tokio_tungstenite::connect_async(url.as_str()),
@@ -107,6 +115,7 @@ impl Relay {
         match ServerFrame::decode(&data, Limits::DEFAULT.max_frame.into()) {
             Ok(ServerFrame::Welcome { challenge, limits }) => Ok(Relay {
                 ws,
+                origin,
                 challenge,
                 limits,
                 next_id: 1,
@@ -127,7 +136,7 @@ impl Relay {
 
     /// A proof of control of `mailbox` for `operation` on this connection.
     pub fn prove(&self, mailbox: &MailboxKey, operation: Operation) -> Vec<u8> {
-        mailbox.prove(&self.challenge, operation)
+        mailbox.prove(&self.origin, &self.challenge, operation)
     }
 
     /// A wake-up received earlier, if any.

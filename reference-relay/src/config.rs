@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use quietwire::mailbox::RelayOrigin;
 use quietwire::relay::Limits;
 
 /// How much the relay writes to stderr. No level ever names a client, an address, a time
@@ -40,6 +41,14 @@ pub struct Args {
         default_value = "quietwire-relay.redb"
     )]
     pub data: PathBuf,
+
+    /// An origin clients reach this relay at, as they dial it (`wss://relay.example`,
+    /// `wss://relay.example:8443`); repeat the flag, or separate with commas, for several
+    /// names. Mailbox proofs made for any other origin are refused (MBX-05). Needed when
+    /// listening on a non-loopback address; on loopback the default is the `ws://` and
+    /// `wss://` origins of the bound address and of `localhost`.
+    #[arg(long = "origin", env = "QUIETWIRE_RELAY_ORIGIN", value_delimiter = ',')]
+    pub origins: Vec<String>,
 
     /// Largest frame in either direction, in bytes.
     #[arg(long, env = "QUIETWIRE_RELAY_MAX_FRAME")]
@@ -113,6 +122,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The database file.
     pub data: PathBuf,
+    /// The origins given with `--origin`, canonical; empty means the loopback defaults.
+    pub origins: Vec<RelayOrigin>,
     /// The limits announced in every welcome and enforced by the core.
     pub limits: Limits,
     /// Time between sweeps.
@@ -128,10 +139,14 @@ pub struct Config {
 }
 
 /// Why the flags do not make a configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// The limits fail [`Limits::is_valid`].
     IncoherentLimits,
+    /// An `--origin` that is not a `ws://` or `wss://` origin.
+    Origin(String),
+    /// A non-loopback listening address without any `--origin`.
+    OriginNeeded,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -140,6 +155,13 @@ impl core::fmt::Display for ConfigError {
             ConfigError::IncoherentLimits => f.write_str(
                 "incoherent limits: every limit must be at least 1, max-frame at most 16 MiB + 4 KiB, \
                  and max-envelope and max-attachment plus 1024 bytes must fit max-frame",
+            ),
+            ConfigError::Origin(origin) => write!(
+                f,
+                "--origin {origin:?} is not a ws:// or wss:// origin (scheme, host and optional port)"
+            ),
+            ConfigError::OriginNeeded => f.write_str(
+                "listening on a non-loopback address needs --origin: the origin clients dial,                  which their mailbox proofs name (MBX-05)",
             ),
         }
     }
@@ -172,9 +194,18 @@ impl Args {
         if !limits.is_valid() {
             return Err(ConfigError::IncoherentLimits);
         }
+        let origins = self
+            .origins
+            .iter()
+            .map(|o| RelayOrigin::from_url(o).map_err(|_| ConfigError::Origin(o.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        if origins.is_empty() && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::OriginNeeded);
+        }
         Ok(Config {
             listen: self.listen,
             data: self.data,
+            origins,
             limits,
             sweep_interval: Duration::from_secs(self.sweep_interval),
             idle_timeout: Duration::from_secs(self.idle_timeout),
@@ -223,5 +254,35 @@ mod tests {
             ConfigError::IncoherentLimits
         );
         assert!(Args::try_parse_from(["quietwire-relay", "--send-queue", "0"]).is_err());
+    }
+
+    #[test]
+    fn origins_are_canonical_and_needed_off_loopback() {
+        let c = parse(&[
+            "--origin",
+            "WSS://Relay.Example:443",
+            "--origin",
+            "wss://b.example:8443",
+        ])
+        .unwrap();
+        let names: Vec<&str> = c.origins.iter().map(RelayOrigin::as_str).collect();
+        assert_eq!(names, ["wss://relay.example", "wss://b.example:8443"]);
+        assert!(matches!(
+            parse(&["--origin", "https://relay.example"]).unwrap_err(),
+            ConfigError::Origin(_)
+        ));
+        assert_eq!(
+            parse(&["--listen", "0.0.0.0:7447"]).unwrap_err(),
+            ConfigError::OriginNeeded
+        );
+        assert!(
+            parse(&[
+                "--listen",
+                "0.0.0.0:7447",
+                "--origin",
+                "wss://relay.example"
+            ])
+            .is_ok()
+        );
     }
 }

@@ -28,6 +28,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use quietwire::mailbox::RelayOrigin;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
@@ -45,6 +46,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     /// The validated configuration.
     pub config: Config,
+    /// The origins whose mailbox proofs this relay accepts (MBX-05).
+    pub origins: Vec<RelayOrigin>,
     /// The durable store.
     pub store: Arc<RedbStore>,
     /// Open connections and their subscriptions.
@@ -164,6 +167,22 @@ async fn signal() {
     }
 }
 
+/// The origins of a loopback relay without `--origin`: `ws://` and `wss://` with the bound
+/// address and with `localhost`, each with the bound port.
+fn loopback_origins(addr: SocketAddr) -> Vec<RelayOrigin> {
+    let host = match addr {
+        SocketAddr::V4(a) => a.ip().to_string(),
+        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+    };
+    ["ws", "wss"]
+        .into_iter()
+        .flat_map(|scheme| {
+            [host.as_str(), "localhost"].map(|h| format!("{scheme}://{h}:{}", addr.port()))
+        })
+        .filter_map(|url| RelayOrigin::from_url(&url).ok())
+        .collect()
+}
+
 /// Runs the relay on `store` until SIGINT or SIGTERM. Prints `listening on <addr>` on
 /// stdout once bound.
 ///
@@ -173,7 +192,13 @@ pub async fn run(config: Config, store: RedbStore) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr: SocketAddr = listener.local_addr()?;
     let (shutdown_tx, shutdown) = watch::channel(false);
+    let origins = if config.origins.is_empty() {
+        loopback_origins(addr)
+    } else {
+        config.origins.clone()
+    };
     let state = Arc::new(AppState {
+        origins,
         config,
         store: Arc::new(store),
         hub: Hub::default(),

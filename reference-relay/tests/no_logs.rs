@@ -137,7 +137,11 @@ async fn a_real_session_through_the_relay_leaves_no_identifier_in_logs_or_files(
     let wrong = bob_conn
         .call(Request::Fetch {
             mailbox: *alice_box.id(),
-            proof: bootstrap.prove(&bob_conn.challenge, quietwire::mailbox::Operation::Fetch),
+            proof: bootstrap.prove(
+                &bob_conn.origin,
+                &bob_conn.challenge,
+                quietwire::mailbox::Operation::Fetch,
+            ),
             max: None,
         })
         .await;

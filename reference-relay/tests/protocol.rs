@@ -78,22 +78,28 @@ async fn only_the_owner_fetches_and_deletes() {
         items: vec![[7; 16]],
     };
     // A fetch proof does not authorize a delete.
-    let wrong_op = owner_key.prove(&a.challenge, Operation::Fetch);
+    let wrong_op = owner_key.prove(&a.origin, &a.challenge, Operation::Fetch);
     let reply = a.call(delete(wrong_op)).await;
     assert_eq!(error_of(&reply), ("mailbox.proof".to_owned(), false));
     // A proof for another connection's challenge is refused.
-    let other_challenge = owner_key.prove(&b.challenge, Operation::Delete);
+    let other_challenge = owner_key.prove(&b.origin, &b.challenge, Operation::Delete);
     let reply = a.call(delete(other_challenge)).await;
     assert_eq!(error_of(&reply), ("mailbox.proof".to_owned(), false));
+    // A proof made on a connection to another relay (which forwarded this relay's
+    // challenge) is refused: it names the origin the client dialled (MBX-05).
+    let elsewhere = quietwire::mailbox::RelayOrigin::parse("wss://other.example").unwrap();
+    let forwarded = owner_key.prove(&elsewhere, &a.challenge, Operation::Delete);
+    let reply = a.call(delete(forwarded)).await;
+    assert_eq!(error_of(&reply), ("mailbox.origin".to_owned(), false));
     // A proof by another mailbox key does not match the id.
-    let other_key = key(3).prove(&a.challenge, Operation::Delete);
+    let other_key = key(3).prove(&a.origin, &a.challenge, Operation::Delete);
     let reply = a.call(delete(other_key)).await;
     assert_eq!(error_of(&reply), ("mailbox.key".to_owned(), false));
     // The same for fetch.
     let reply = a
         .call(Request::Fetch {
             mailbox: *owner_key.id(),
-            proof: key(3).prove(&a.challenge, Operation::Fetch),
+            proof: key(3).prove(&a.origin, &a.challenge, Operation::Fetch),
             max: None,
         })
         .await;
@@ -154,7 +160,7 @@ async fn subscribers_are_woken_by_puts_from_other_connections() {
         id,
         request: Request::Fetch {
             mailbox: *k.id(),
-            proof: k.prove(&subscriber.challenge, Operation::Fetch),
+            proof: k.prove(&subscriber.origin, &subscriber.challenge, Operation::Fetch),
             max: None,
         },
     };

@@ -51,7 +51,7 @@ async fn a_subscriber_that_never_reads_is_closed_and_blocks_no_one() {
     // A small receive window, so the kernel holds little on the sleeper's behalf.
     let mut sleeper = Client::connect_with(relay.addr, Some(4096)).await;
     sleeper.subscribe(&mailbox).await;
-    let proof = mailbox.prove(&sleeper.challenge, Operation::Fetch);
+    let proof = mailbox.prove(&sleeper.origin, &sleeper.challenge, Operation::Fetch);
     // From here on the sleeper reads nothing.
     let mut writer = Client::connect(relay.addr).await;
     let mut bystander = Client::connect(relay.addr).await;

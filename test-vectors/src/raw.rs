@@ -35,6 +35,11 @@ pub fn bstr(bytes: &[u8]) -> Vec<u8> {
     cbor::encode(&Value::from(bytes))
 }
 
+/// A text string item.
+pub fn tstr(text: &str) -> Vec<u8> {
+    cbor::encode(&Value::from(text))
+}
+
 /// A map whose entries are emitted exactly in the given order, with a canonical count head.
 pub fn map(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut out = head(5, entries.len() as u64);

@@ -268,3 +268,12 @@ fn the_handshake_target_uses_the_vectors_inviter() {
     let inviter = quietwire::fuzzing::handshake_inviter();
     assert_eq!(hex::encode(inviter.invite().to_bytes()), invite);
 }
+
+/// The fuzz targets rebuild the vectors' relay origin from their own constant.
+#[test]
+fn the_fuzz_targets_use_the_vectors_relay_origin() {
+    assert_eq!(
+        quietwire::fuzzing::VECTOR_ORIGIN,
+        quietwire_test_vectors::families::material::VECTOR_ORIGIN
+    );
+}

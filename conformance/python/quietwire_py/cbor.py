@@ -26,6 +26,9 @@ from .errors import QuietwireError
 UINT64_MAX = (1 << 64) - 1
 
 
+# ENC-08: the deepest nesting any decoder accepts, whatever the caller's limit says.
+MAX_DEPTH = 64
+
 @dataclass(frozen=True)
 class Limits:
     """Decoding limits of ENC-08 (bytes, nesting levels, bytes, items/pairs)."""
@@ -204,7 +207,8 @@ class _Decoder:
             except UnicodeDecodeError as e:
                 raise _err("cbor.malformed.utf8", str(e)) from None
         # step 9 (mt 4 or 5)
-        if d > lim.max_depth:
+        # ENC-08 step 2: a max_depth above 64 acts as 64 (MAX_DEPTH).
+        if d > min(lim.max_depth, MAX_DEPTH):
             raise _err("cbor.limit.depth", f"container at depth {d}")
         if v > lim.max_items:
             raise _err("cbor.limit.size", f"count {v}")

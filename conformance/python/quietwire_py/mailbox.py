@@ -1,5 +1,5 @@
 """Mailbox ids and proofs of control of spec/08-mailboxes-and-relay.md §8.1–§8.2
-(MBX-01 .. MBX-03)."""
+(MBX-01 .. MBX-03, MBX-05)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from .errors import QuietwireError
 
 LABEL_ID = "quietwire/v1/mailbox-id"
 LABEL_PROOF = "quietwire/v1/mailbox-proof"
-# MBX-03: max_input = 256; the other limits are not stated, the generic ones (ENC-08) are used.
-LIMITS = cbor.Limits(max_input=256)
+# MBX-03: max_input = 512; the other limits are not stated, the generic ones (ENC-08) are used.
+LIMITS = cbor.Limits(max_input=512)
+# MBX-05: an origin is at most 255 bytes.
+MAX_ORIGIN = 255
 
 FETCH, DELETE, SUBSCRIBE = 1, 2, 3
 OPERATIONS = (FETCH, DELETE, SUBSCRIBE)
@@ -24,12 +26,14 @@ def mailbox_id(public_key: bytes) -> bytes:
     return hashlib.sha256(keys.labeled_input(LABEL_ID, public_key)).digest()
 
 
-def _proof_input(mailbox: bytes, challenge: bytes, operation: int) -> bytes:
+def _proof_input(mailbox: bytes, challenge: bytes, operation: int, origin: str) -> bytes:
     if operation not in OPERATIONS:
         raise ValueError(f"operation {operation}")
-    # MBX-02: `op` is one byte, a context item of the labeled input, so a 1-byte byte string
-    # (SUI-03: every context item is a byte string).
-    return keys.labeled_input(LABEL_PROOF, mailbox, challenge, bytes([operation]))
+    # MBX-02: `op` is one byte and `origin` the bytes of key 4, context items of the labeled
+    # input, so byte strings (SUI-03: every context item is a byte string).
+    return keys.labeled_input(
+        LABEL_PROOF, mailbox, challenge, bytes([operation]), origin.encode("utf-8")
+    )
 
 
 @dataclass
@@ -44,27 +48,37 @@ def mailbox_key(seed: bytes) -> MailboxKey:
     return MailboxKey(bytes(seed), pk, mailbox_id(pk))
 
 
-def prove(seed: bytes, challenge: bytes, operation: int) -> bytes:
-    """MBX-02: the proof map {1: 1, 2: public key, 3: signature}."""
+def prove(seed: bytes, challenge: bytes, operation: int, origin: str) -> bytes:
+    """MBX-02: the proof map {1: 1, 2: public key, 3: signature, 4: origin}."""
     k = mailbox_key(seed)
-    sig = keys.ed25519_sign(seed, _proof_input(k.id, challenge, operation))
-    return cbor.encode({1: 1, 2: k.public_key, 3: sig})
+    sig = keys.ed25519_sign(seed, _proof_input(k.id, challenge, operation, origin))
+    return cbor.encode({1: 1, 2: k.public_key, 3: sig, 4: origin})
 
 
-def verify(proof: bytes, mailbox: bytes, challenge: bytes, operation: int) -> bytes:
-    """MBX-03 in order; returns the proof's public key."""
+def verify(proof: bytes, mailbox: bytes, challenge: bytes, operation: int, origins: list[str]) -> bytes:
+    """MBX-03 in order, at a verifier whose own origins are `origins`; returns the proof's
+    public key."""
     m = cbor.decode(proof, LIMITS)
-    structure.check_top_level_map(m, (2, 3))
+    structure.check_top_level_map(m, (2, 3, 4))
     for k in m:
         if k < 0:  # proofs are closed
             raise QuietwireError("schema.unknown_critical", f"key {k}")
     pk = structure.field_bstr(m, 2, "public key", 32)
     sig = structure.field_bstr(m, 3, "signature", 64)
+    if 4 not in m:
+        raise QuietwireError("schema.missing_field", "origin")
+    origin = m[4]
+    if not isinstance(origin, str):
+        raise QuietwireError("schema.wrong_type", "origin")
+    if len(origin.encode("utf-8")) > MAX_ORIGIN:
+        raise QuietwireError("schema.length", "origin")
+    if origin not in origins:
+        raise QuietwireError("mailbox.origin")
     keys.check_ed25519_public_key(pk)
     if not hmac.compare_digest(mailbox_id(pk), bytes(mailbox)):
         raise QuietwireError("mailbox.key")
     try:
-        keys.verify_strict(pk, _proof_input(bytes(mailbox), bytes(challenge), operation), sig)
+        keys.verify_strict(pk, _proof_input(bytes(mailbox), bytes(challenge), operation, origin), sig)
     except QuietwireError as e:
         if e.error_class == "identity.signature":
             raise QuietwireError("mailbox.proof") from None

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use quietwire::mailbox::{MailboxKey, Operation, RelayOrigin};
 use quietwire::relay::{Limits, Request, RequestFrame, ServerFrame};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -85,11 +86,28 @@ pub(crate) async fn receive(ws: &mut Ws, wait: Duration) -> Got {
     }
 }
 
+/// What a connection's mailbox proofs are bound to (MBX-02, MBX-05): the origin of the URL
+/// the tester dialled and the challenge of the relay's welcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    /// The relay origin as dialled.
+    pub origin: RelayOrigin,
+    /// The welcome's challenge.
+    pub bytes: [u8; 32],
+}
+
+impl Challenge {
+    /// A proof by `key` for `operation` on this connection.
+    pub fn prove(&self, key: &MailboxKey, operation: Operation) -> Vec<u8> {
+        key.prove(&self.origin, &self.bytes, operation)
+    }
+}
+
 /// A connection that has received its welcome.
 pub(crate) struct Conn {
     ws: Ws,
-    /// The connection's challenge.
-    pub challenge: [u8; 32],
+    /// The connection's origin and challenge.
+    pub challenge: Challenge,
     /// The limits the welcome announced.
     pub limits: Limits,
     /// Wakes received so far, in order.
@@ -103,13 +121,18 @@ pub(crate) struct Conn {
 impl Conn {
     /// Connects and reads the welcome.
     pub(crate) async fn open(url: &str, timeout: Duration) -> Result<Conn, String> {
+        let origin = RelayOrigin::from_url(url)
+            .map_err(|e| format!("{url} has no relay origin ({}): MBX-05", e.class().as_str()))?;
         let mut ws = connect(url, timeout).await?;
         match receive(&mut ws, timeout).await {
             Got::Binary(bytes) => {
                 match ServerFrame::decode(&bytes, quietwire::relay::limits::MAX_ANNOUNCED_FRAME) {
                     Ok(ServerFrame::Welcome { challenge, limits }) => Ok(Conn {
                         ws,
-                        challenge,
+                        challenge: Challenge {
+                            origin,
+                            bytes: challenge,
+                        },
                         limits,
                         wakes: Vec::new(),
                         timeout,

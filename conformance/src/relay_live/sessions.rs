@@ -14,12 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use quietwire::cbor::{self, Int, Value};
-use quietwire::mailbox::{self, MailboxKey, Operation};
+use quietwire::mailbox::{self, MailboxKey, Operation, RelayOrigin};
 use quietwire::relay::{Reply, ServerFrame};
 use quietwire_test_vectors::families::relay::SessionTest;
 use sha2::{Digest, Sha256};
 
-use super::conn::{Conn, Got, describe, short};
+use super::conn::{Challenge, Conn, Got, describe, short};
 use super::{Rng, Verdict};
 
 /// Longest script (in its monotonic milliseconds) replayed in real time.
@@ -99,15 +99,16 @@ impl Remap {
         }
     }
 
-    /// The proof to send instead of `proof`, made by the fresh key for the same operation, for
-    /// the live challenge, or for another challenge if the script's proof was not for the
-    /// script's challenge.
+    /// The proof to send instead of `proof`, made by the fresh key for the same operation and
+    /// the live challenge: for the live origin if the script's proof was for the script's
+    /// origin, for the proof's own origin if it was made for another relay, and for another
+    /// challenge if the script's proof was not for the script's challenge.
     fn proof(
         &self,
         proof: &[u8],
         op: Option<Operation>,
-        script: &[u8; 32],
-        live: &[u8; 32],
+        script: &Script,
+        live: &Challenge,
     ) -> Vec<u8> {
         let Ok(Value::Map(map)) = cbor::decode(proof, &cbor::Limits::DEFAULT) else {
             return proof.to_vec();
@@ -122,20 +123,49 @@ impl Remap {
         else {
             return proof.to_vec();
         };
+        let foreign = match map.get(&Int::uint(4)) {
+            Some(Value::Text(t)) => RelayOrigin::parse(t).ok(),
+            _ => None,
+        };
         for candidate in [Operation::Fetch, Operation::Delete, Operation::Subscribe] {
-            if mailbox::verify(old.id(), script, candidate, proof).is_ok() {
-                return new.prove(live, candidate);
+            let mine = [script.origin.clone()];
+            if mailbox::verify(old.id(), &script.challenge, &mine, candidate, proof).is_ok() {
+                return live.prove(new, candidate);
+            }
+            // Made for another relay's origin: keep that fault, with the fresh key.
+            if let Some(foreign) = &foreign
+                && foreign != &script.origin
+                && mailbox::verify(
+                    old.id(),
+                    &script.challenge,
+                    &[foreign.clone()],
+                    candidate,
+                    proof,
+                )
+                .is_ok()
+            {
+                return new.prove(foreign, &live.bytes, candidate);
             }
         }
         // Made for another challenge: keep that fault, with the fresh key.
-        let other = if script == live { [0u8; 32] } else { *script };
-        new.prove(&other, op.unwrap_or(Operation::Fetch))
+        let other = if script.challenge == live.bytes {
+            [0u8; 32]
+        } else {
+            script.challenge
+        };
+        new.prove(&live.origin, &other, op.unwrap_or(Operation::Fetch))
     }
 }
 
 /// The request `bytes` with its mailbox renamed and its proof made again; bytes that do not
 /// decode as a CBOR map are sent as they are.
-fn rewrite(bytes: &[u8], remap: &Remap, script: &[u8; 32], live: &[u8; 32]) -> Vec<u8> {
+/// What the script's proofs were made for.
+struct Script {
+    origin: RelayOrigin,
+    challenge: [u8; 32],
+}
+
+fn rewrite(bytes: &[u8], remap: &Remap, script: &Script, live: &Challenge) -> Vec<u8> {
     let limits = cbor::Limits {
         max_input: bytes.len(),
         max_depth: 16,
@@ -337,7 +367,18 @@ pub(crate) async fn replay(
     log: &mut Vec<String>,
 ) -> Verdict {
     let remap = Remap::new(t, rng);
-    let script: [u8; 32] = t.challenge.as_slice().try_into().unwrap_or([0; 32]);
+    let script = match RelayOrigin::parse(&t.origin) {
+        Ok(origin) => Script {
+            origin,
+            challenge: t.challenge.as_slice().try_into().unwrap_or([0; 32]),
+        },
+        Err(_) => {
+            return Verdict::Fail(format!(
+                "the vector's origin {:?} is not canonical",
+                t.origin
+            ));
+        }
+    };
     let mut conn = match Conn::open(url, timeout).await {
         Ok(c) => c,
         Err(e) => return Verdict::Fail(e),

@@ -511,9 +511,13 @@ impl Implementation for ShimClient {
         &mut self,
         seed: &[u8],
         challenge: &[u8],
+        origin: &str,
         operation: u64,
     ) -> OpResult<(Vec<u8>, Vec<u8>, Vec<u8>)> {
-        let args = json!({"seed": hex(seed), "challenge": hex(challenge), "operation": operation});
+        let args = json!({
+            "seed": hex(seed), "challenge": hex(challenge), "origin": origin,
+            "operation": operation,
+        });
         self.op("mailbox-prove", args, |f| {
             Ok((
                 f.bytes("publicKey")?,
@@ -527,11 +531,13 @@ impl Implementation for ShimClient {
         &mut self,
         mailbox: &[u8],
         challenge: &[u8],
+        origin: &str,
         operation: u64,
         proof: &[u8],
     ) -> OpResult<()> {
         let args = json!({
-            "mailbox": hex(mailbox), "challenge": hex(challenge), "operation": operation,
+            "mailbox": hex(mailbox), "challenge": hex(challenge), "origin": origin,
+            "operation": operation,
             "proof": hex(proof),
         });
         self.op("mailbox-verify", args, |_| Ok(()))
@@ -608,10 +614,11 @@ impl Implementation for ShimClient {
         &mut self,
         limits: &RelayLimits,
         challenge: &[u8],
+        origin: &str,
         now: RelayTime,
     ) -> OpResult<(Handle, Vec<u8>)> {
         let args = json!({
-            "limits": json_of(limits), "challenge": hex(challenge),
+            "limits": json_of(limits), "challenge": hex(challenge), "origin": origin,
             "unixTime": now.unix, "millis": now.millis,
         });
         self.op("relay-open", args, |f| {

@@ -379,7 +379,12 @@ fn dispatch(
             })
         }),
         "mailbox-prove" => imp
-            .mailbox_prove(&a.bytes("seed")?, &a.bytes("challenge")?, a.u64("operation")?)
+            .mailbox_prove(
+                &a.bytes("seed")?,
+                &a.bytes("challenge")?,
+                a.str("origin")?,
+                a.u64("operation")?,
+            )
             .map(|(public, id, proof)| {
                 json!({"publicKey": hex(&public), "mailbox": hex(&id), "proof": hex(&proof)})
             }),
@@ -387,6 +392,7 @@ fn dispatch(
             .mailbox_verify(
                 &a.bytes("mailbox")?,
                 &a.bytes("challenge")?,
+                a.str("origin")?,
                 a.u64("operation")?,
                 &a.bytes("proof")?,
             )
@@ -479,7 +485,7 @@ fn dispatch(
         "relay-open" => {
             let limits: RelayLimits = serde_json::from_value(Value::Object(a.object("limits")?.0.clone()))
                 .map_err(|e| format!("limits: {e}"))?;
-            imp.relay_open(&limits, &a.bytes("challenge")?, relay_time(a)?)
+            imp.relay_open(&limits, &a.bytes("challenge")?, a.str("origin")?, relay_time(a)?)
                 .map(|(h, welcome)| json!({"handle": h, "welcome": hex(&welcome)}))
         }
         "relay-handle" => {

@@ -8,12 +8,18 @@ use std::collections::BTreeMap;
 use super::value::{Int, Value};
 use crate::error::{Error, ErrorClass, Result};
 
+/// The deepest nesting any decoder accepts, whatever its [`Limits::max_depth`] says
+/// (**[ENC-08]**): the decoder recurses once per level, so the depth is bounded by a constant
+/// rather than by a caller's argument.
+pub const MAX_DEPTH: usize = 64;
+
 /// Size and depth limits applied while decoding, before any allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum length in bytes of the whole input.
     pub max_input: usize,
-    /// Maximum nesting depth; the top-level item is at depth 1.
+    /// Maximum nesting depth; the top-level item is at depth 1. Values above [`MAX_DEPTH`]
+    /// act as [`MAX_DEPTH`].
     pub max_depth: usize,
     /// Maximum length in bytes of one byte or text string.
     pub max_string: u64,
@@ -216,7 +222,7 @@ impl<'a> Reader<'a> {
         depth: usize,
         start: usize,
     ) -> Result<usize> {
-        if depth > self.limits.max_depth {
+        if depth > self.limits.max_depth.min(MAX_DEPTH) {
             return Err(Error::at(ErrorClass::CborLimitDepth, start));
         }
         if count > self.limits.max_items {
@@ -234,6 +240,33 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::cbor::encode;
+
+    /// ENC-08: a caller's depth limit above `MAX_DEPTH` cannot make the recursive decoder
+    /// overflow its stack (this input crashed the decoder when the caller's limit applied
+    /// unbounded).
+    #[test]
+    fn depth_is_capped_whatever_the_caller_asks() {
+        let mut input = vec![0x81u8; 5000];
+        input.push(0x00);
+        let limits = Limits {
+            max_input: 1 << 20,
+            max_depth: 100_000,
+            max_string: 1 << 20,
+            max_items: 1 << 20,
+        };
+        let err = decode(&input, &limits).unwrap_err();
+        assert_eq!(err.class(), ErrorClass::CborLimitDepth);
+        // MAX_DEPTH nested arrays decode; one more does not.
+        let mut deepest = vec![0x81u8; MAX_DEPTH];
+        deepest.push(0x00);
+        assert!(decode(&deepest, &limits).is_ok());
+        let mut over = vec![0x81u8; MAX_DEPTH + 1];
+        over.push(0x00);
+        assert_eq!(
+            decode(&over, &limits).unwrap_err().class(),
+            ErrorClass::CborLimitDepth
+        );
+    }
 
     fn class(input: &[u8]) -> ErrorClass {
         match decode(input, &Limits::DEFAULT) {

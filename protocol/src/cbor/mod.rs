@@ -30,6 +30,6 @@ mod decode;
 mod encode;
 mod value;
 
-pub use decode::{Limits, decode};
+pub use decode::{Limits, MAX_DEPTH, decode};
 pub use encode::{encode, encode_into};
 pub use value::{Int, Value};

@@ -189,6 +189,29 @@ impl PendingInvite {
         }
     }
 
+    /// Tracks an invite that already accepted the handshakes whose `enc` hashes are
+    /// `accepted` (from [`PendingInvite::accepted_hashes`] of an earlier run): an inviter
+    /// that restarts keeps refusing their replays (**[HSK-06]**), and a single-use invite
+    /// stays used.
+    pub fn with_accepted(
+        invite: SignedInvite,
+        secrets: InviteSecrets,
+        accepted: impl IntoIterator<Item = [u8; 32]>,
+    ) -> PendingInvite {
+        PendingInvite {
+            accepted: accepted.into_iter().collect(),
+            ..PendingInvite::new(invite, secrets)
+        }
+    }
+
+    /// The SHA-256 of the `enc` of every handshake this invite accepted, in ascending order:
+    /// what the inviter stores with the invite so that [`PendingInvite::with_accepted`]
+    /// restores it after a restart (**[HSK-06]**). They reveal nothing but how many
+    /// handshakes were accepted.
+    pub fn accepted_hashes(&self) -> Vec<[u8; 32]> {
+        self.accepted.iter().copied().collect()
+    }
+
     /// The invite.
     pub const fn invite(&self) -> &SignedInvite {
         &self.invite
@@ -203,11 +226,11 @@ impl PendingInvite {
     ///
     /// # Errors
     /// In the spec's order: `invite.expired`; `invite.used` (a single-use invite that
-    /// already accepted one); `handshake.format`; `hpke.*`; `envelope.padding`; `cbor.*` and
-    /// `schema.*` for the
-    /// payload; the device record's classes (`cbor.*`, `schema.*`, `suite.*`, `key.*`,
-    /// `identity.signature`); `handshake.suite`; `identity.signature` for the transcript
-    /// signature; `handshake.replay`; `key.low_order`.
+    /// already accepted one); `handshake.format`; `handshake.replay` (an `enc` this invite
+    /// accepted before, refused before any public-key work); `hpke.*`; `envelope.padding`;
+    /// `cbor.*` and `schema.*` for the payload; the device record's classes (`cbor.*`,
+    /// `schema.*`, `suite.*`, `key.*`, `identity.signature`); `handshake.suite`;
+    /// `identity.signature` for the transcript signature; `key.low_order`.
     pub fn accept(
         &mut self,
         message: &[u8],
@@ -227,6 +250,13 @@ impl PendingInvite {
             return Err(ErrorClass::HandshakeFormat.into());
         }
         let (enc, ciphertext) = message.split_at(enc_len);
+        // A replay is refused before any public-key work (HSK-05 step 4): repeating an
+        // accepted handshake costs the inviter one hash, not a decapsulation and a signature
+        // check.
+        let id: [u8; 32] = Sha256::digest(enc).into();
+        if self.accepted.contains(&id) {
+            return Err(ErrorClass::HandshakeReplay.into());
+        }
         let invite_hash = self.invite_hash;
         let opened = hpke::open(
             &self.secrets.kem,
@@ -245,10 +275,6 @@ impl PendingInvite {
         peer.record()
             .identity_key()
             .verify(Label::HandshakeSignature, &th, &payload.signature)?;
-        let id: [u8; 32] = Sha256::digest(enc).into();
-        if self.accepted.contains(&id) {
-            return Err(ErrorClass::HandshakeReplay.into());
-        }
         let dh = self
             .secrets
             .ratchet

@@ -1,6 +1,7 @@
 use super::*;
 use crate::identity::DeviceKeys;
-use crate::invite::{Invite, InviteParams};
+use crate::invite::{Invite, InviteParams, InviteSecrets};
+use crate::keys::{KemSecret, X25519Secret};
 use crate::ratchet::tests::TestRng;
 use crate::suite::Suite;
 
@@ -87,6 +88,62 @@ fn reusable_invite_accepts_many_but_no_replay() {
         ErrorClass::HandshakeReplay
     );
     assert_eq!(pending.accepted(), 2);
+}
+
+/// HSK-05 step 4: a replay is refused on its `enc` before any public-key work, so a
+/// recorded handshake with its ciphertext altered is `handshake.replay`, not `hpke.open`.
+#[test]
+fn a_replay_is_refused_before_any_public_key_work() {
+    let mut rng = TestRng(31);
+    let (_, mut pending) = invite(Suite::XWing, false, &mut rng);
+    let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
+    let m = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    pending.accept(&m.message, NOW, &SuitePolicy::ALL).unwrap();
+    let mut altered = m.message.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    assert_eq!(
+        class(pending.accept(&altered, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HandshakeReplay
+    );
+}
+
+/// HSK-06: the accepted set survives a restart of the inviter through
+/// `accepted_hashes` / `with_accepted`: a replay after the restart is still refused, and a
+/// used single-use invite stays used.
+#[test]
+fn the_accepted_set_survives_a_restart() {
+    let mut rng = TestRng(32);
+    let inviter = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let params = || InviteParams {
+        relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+        mailbox: [1; 32],
+        expires: UnixTime(NOW.0 + 600),
+        single_use: false,
+    };
+    let (signed, secrets) = Invite::create(inviter.identity(), Suite::X25519, params(), &mut rng);
+    let kem_seed = secrets.kem.dangerous_seed();
+    let ratchet_secret = secrets.ratchet.dangerous_bytes();
+    let reload = || InviteSecrets {
+        kem: KemSecret::from_seed(Suite::X25519, &kem_seed),
+        ratchet: X25519Secret::from_bytes(&ratchet_secret),
+    };
+    let mut pending = PendingInvite::new(signed.clone(), secrets);
+    let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let m = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    pending.accept(&m.message, NOW, &SuitePolicy::ALL).unwrap();
+    let stored = pending.accepted_hashes();
+    assert_eq!(stored.len(), 1);
+    drop(pending);
+    // The inviter restarts with the invite, its secrets and the stored set.
+    let mut restarted = PendingInvite::with_accepted(signed.clone(), reload(), stored.clone());
+    assert_eq!(
+        class(restarted.accept(&m.message, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HandshakeReplay
+    );
+    // Without the stored set, the same replay would start a second session.
+    let mut forgetful = PendingInvite::new(signed, reload());
+    assert!(forgetful.accept(&m.message, NOW, &SuitePolicy::ALL).is_ok());
 }
 
 #[test]

@@ -41,10 +41,10 @@ pub(crate) fn root(rk: &[u8; 32], dh: &[u8; 32]) -> (Key, Key, Key) {
     expand96(Some(rk), dh, Label::RatchetRoot)
 }
 
-fn expand_from(prk: &[u8; 32], label: Label, out: &mut [u8]) {
+fn expand_from(prk: &[u8; 32], label: Label, context: &[&[u8]], out: &mut [u8]) {
     // A 32-byte PRK is valid for SHA-256 and the outputs are short: neither call can fail.
     if let Ok(hkdf) = Hkdf::<Sha256>::from_prk(prk) {
-        let _ = hkdf.expand(&label.input(&[]), out);
+        let _ = hkdf.expand(&label.input(context), out);
     }
 }
 
@@ -52,15 +52,17 @@ fn expand_from(prk: &[u8; 32], label: Label, out: &mut [u8]) {
 pub(crate) fn chain(ck: &[u8; 32]) -> (Key, Key) {
     let mut next = Zeroizing::new([0u8; 32]);
     let mut mk = Zeroizing::new([0u8; 32]);
-    expand_from(ck, Label::RatchetChain, next.as_mut());
-    expand_from(ck, Label::RatchetMessageKey, mk.as_mut());
+    expand_from(ck, Label::RatchetChain, &[], next.as_mut());
+    expand_from(ck, Label::RatchetMessageKey, &[], mk.as_mut());
     (next, mk)
 }
 
-/// The ChaCha20-Poly1305 key and nonce of one message key.
-pub(crate) fn message(mk: &[u8; 32]) -> (Key, [u8; 12]) {
+/// The ChaCha20-Poly1305 key and nonce of one message: from its message key and the
+/// random nonce of its encrypted header (RAT-03), so that a sender whose chain state was
+/// rolled back and reused never encrypts two bodies under one (key, nonce) pair.
+pub(crate) fn message(mk: &[u8; 32], header_nonce: &[u8]) -> (Key, [u8; 12]) {
     let mut okm = Zeroizing::new([0u8; 44]);
-    expand_from(mk, Label::RatchetMessage, okm.as_mut());
+    expand_from(mk, Label::RatchetMessage, &[header_nonce], okm.as_mut());
     let mut key = Zeroizing::new([0u8; 32]);
     let mut nonce = [0u8; 12];
     let (key_part, nonce_part) = okm.split_at(32);

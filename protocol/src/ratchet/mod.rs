@@ -222,7 +222,7 @@ impl Ratchet {
         let mut nonce = [0u8; header::HEADER_NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let mut out = header::seal(hks, &nonce, header, &self.ad);
-        let (key, body_nonce) = kdf::message(&mk);
+        let (key, body_nonce) = kdf::message(&mk, &nonce);
         out.extend_from_slice(&aead::seal(
             &key,
             &body_nonce,
@@ -289,15 +289,23 @@ impl Ratchet {
         let (encrypted_header, body) = message
             .split_first_chunk::<ENCRYPTED_HEADER_LEN>()
             .ok_or(ErrorClass::RatchetFormat)?;
-        let body_ad = body_ad(&self.ad, encrypted_header);
+        let (header_nonce, _) = encrypted_header
+            .split_first_chunk::<{ header::HEADER_NONCE_LEN }>()
+            .ok_or(ErrorClass::RatchetFormat)?;
+        let body = Body {
+            ciphertext: body,
+            ad: body_ad(&self.ad, encrypted_header),
+            header_nonce,
+        };
+        let body = &body;
 
         if let Some(hkr) = &self.hkr
             && let Some(header) = header::open(hkr, encrypted_header, &self.ad)
         {
-            return self.current_chain(hkr, header, body, &body_ad);
+            return self.current_chain(hkr, header, body);
         }
         if let Some(header) = header::open(&self.nhkr, encrypted_header, &self.ad) {
-            return self.new_chain(header, body, &body_ad);
+            return self.new_chain(header, body);
         }
         for hk in self.skipped.header_keys() {
             if let Some(header) = header::open(hk, encrypted_header, &self.ad) {
@@ -305,45 +313,39 @@ impl Ratchet {
                     .skipped
                     .position(hk, header.n)
                     .ok_or(ErrorClass::RatchetReplay)?;
-                return self.open_stored(index, body, &body_ad);
+                return self.open_stored(index, body);
             }
         }
         Err(ErrorClass::RatchetHeader.into())
     }
 
-    fn open_stored(&self, index: usize, body: &[u8], body_ad: &[u8]) -> Result<Pending> {
+    fn open_stored(&self, index: usize, body: &Body<'_>) -> Result<Pending> {
         let entry = self.skipped.get(index).ok_or(ErrorClass::RatchetReplay)?;
-        let plaintext = open_body(&entry.mk, body, body_ad)?;
+        let plaintext = open_body(&entry.mk, body)?;
         Ok(Pending {
             plaintext,
             commit: Commit::Skipped { index },
         })
     }
 
-    fn current_chain(
-        &self,
-        hkr: &Key,
-        header: Header,
-        body: &[u8],
-        body_ad: &[u8],
-    ) -> Result<Pending> {
+    fn current_chain(&self, hkr: &Key, header: Header, body: &Body<'_>) -> Result<Pending> {
         if header.n < self.nr {
             let index = self
                 .skipped
                 .position(hkr, header.n)
                 .ok_or(ErrorClass::RatchetReplay)?;
-            return self.open_stored(index, body, body_ad);
+            return self.open_stored(index, body);
         }
         let ckr = self.ckr.as_ref().ok_or(ErrorClass::RatchetHeader)?;
         let (skipped, mk, ckr, nr) = skip(hkr, ckr, self.nr, header.n)?;
-        let plaintext = open_body(&mk, body, body_ad)?;
+        let plaintext = open_body(&mk, body)?;
         Ok(Pending {
             plaintext,
             commit: Commit::Chain { skipped, ckr, nr },
         })
     }
 
-    fn new_chain(&self, header: Header, body: &[u8], body_ad: &[u8]) -> Result<Pending> {
+    fn new_chain(&self, header: Header, body: &Body<'_>) -> Result<Pending> {
         let dhs = self.dhs.as_ref().ok_or(ErrorClass::RatchetHeader)?;
         // Keys left in the current receiving chain, up to the sender's previous count.
         let mut skipped = Vec::new();
@@ -367,7 +369,7 @@ impl Ratchet {
         let (rk, ckr, nhkr) = kdf::root(&self.rk, &*dhs.diffie_hellman(&dhr)?);
         let hkr = self.nhkr.clone();
         let (mut chain_skipped, mk, ckr, nr) = skip(&hkr, &ckr, 0, header.n)?;
-        let plaintext = open_body(&mk, body, body_ad)?;
+        let plaintext = open_body(&mk, body)?;
         skipped.append(&mut chain_skipped);
         Ok(Pending {
             plaintext,
@@ -445,9 +447,18 @@ fn body_ad(ad: &[u8], encrypted_header: &[u8]) -> Vec<u8> {
     Label::RatchetBody.input(&[ad, encrypted_header])
 }
 
-fn open_body(mk: &Key, body: &[u8], body_ad: &[u8]) -> Result<Vec<u8>> {
-    let (key, nonce) = kdf::message(mk);
-    aead::open(&key, &nonce, body_ad, body).ok_or_else(|| ErrorClass::RatchetBody.into())
+/// A received body with what its decryption binds: the body's associated data and the
+/// header's random nonce, which the body key derivation mixes in (RAT-03).
+struct Body<'a> {
+    ciphertext: &'a [u8],
+    ad: Vec<u8>,
+    header_nonce: &'a [u8; header::HEADER_NONCE_LEN],
+}
+
+fn open_body(mk: &Key, body: &Body<'_>) -> Result<Vec<u8>> {
+    let (key, nonce) = kdf::message(mk, body.header_nonce);
+    aead::open(&key, &nonce, &body.ad, body.ciphertext)
+        .ok_or_else(|| ErrorClass::RatchetBody.into())
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::limits::{FRAME_OVERHEAD, Limits};
 use super::store::{PutOutcome, Store};
 use crate::error::ErrorClass;
 use crate::label::Label;
-use crate::mailbox::{self, Operation};
+use crate::mailbox::{self, Operation, RelayOrigin};
 use crate::time::UnixTime;
 
 /// Expiries are rounded up to a multiple of this many seconds, so that a stored expiry does
@@ -116,6 +116,7 @@ impl Bucket {
 /// One client connection's state: its challenge, rate bucket and subscriptions.
 pub struct Connection {
     limits: Limits,
+    origins: Vec<RelayOrigin>,
     challenge: [u8; 32],
     bucket: Bucket,
     subscriptions: BTreeSet<[u8; 32]>,
@@ -133,11 +134,18 @@ impl fmt::Debug for Connection {
 
 impl Connection {
     /// A new connection with a fresh `challenge` from the relay's CSPRNG (**[MBX-03]**: one
-    /// per connection, never reused).
-    pub fn new(limits: Limits, challenge: [u8; 32], now: Now) -> Connection {
+    /// per connection, never reused). `origins` are the relay's own origins (**[MBX-05]**,
+    /// **[RLY-02]**): the proofs of this connection must have been made for one of them.
+    pub fn new(
+        limits: Limits,
+        origins: Vec<RelayOrigin>,
+        challenge: [u8; 32],
+        now: Now,
+    ) -> Connection {
         Connection {
             bucket: Bucket::new(&limits, now.millis),
             limits,
+            origins,
             challenge,
             subscriptions: BTreeSet::new(),
             closed: false,
@@ -236,7 +244,8 @@ impl Connection {
         operation: Operation,
         proof: &[u8],
     ) -> Result<(), ErrorClass> {
-        mailbox::verify(mailbox, &self.challenge, operation, proof).map_err(|e| e.class())
+        mailbox::verify(mailbox, &self.challenge, &self.origins, operation, proof)
+            .map_err(|e| e.class())
     }
 
     fn check_ttl(&self, ttl: u32) -> Result<(), ErrorClass> {
@@ -362,6 +371,10 @@ mod tests {
     use crate::mailbox::MailboxKey;
     use crate::relay::MemoryStore;
 
+    fn origin() -> RelayOrigin {
+        RelayOrigin::parse("wss://relay.example").unwrap()
+    }
+
     const T0: Now = Now {
         unix: UnixTime(1_800_000_000),
         millis: 0,
@@ -394,7 +407,7 @@ mod tests {
             ..Limits::DEFAULT
         };
         let store = MemoryStore::new();
-        let mut conn = Connection::new(limits, [5; 32], T0);
+        let mut conn = Connection::new(limits, vec![origin()], [5; 32], T0);
         let key = MailboxKey::from_seed(&[1; 32]);
         for i in 0..200u8 {
             let h = conn.handle(
@@ -408,7 +421,7 @@ mod tests {
             id: 999,
             request: Request::Fetch {
                 mailbox: *key.id(),
-                proof: key.prove(&[5; 32], Operation::Fetch),
+                proof: key.prove(&origin(), &[5; 32], Operation::Fetch),
                 max: None,
             },
         };
@@ -436,7 +449,7 @@ mod tests {
             ..Limits::DEFAULT
         };
         let store = MemoryStore::new();
-        let mut conn = Connection::new(limits, [5; 32], T0);
+        let mut conn = Connection::new(limits, vec![origin()], [5; 32], T0);
         // {1: 1, 2: id, 3: 99}
         let unknown = |id: u8| vec![0xa3, 0x01, 0x01, 0x02, id, 0x03, 0x18, 0x63];
         let classes: Vec<_> = (1..=3)
@@ -465,7 +478,7 @@ mod tests {
             ..Limits::DEFAULT
         };
         let store = MemoryStore::new();
-        let mut conn = Connection::new(limits, [5; 32], T0);
+        let mut conn = Connection::new(limits, vec![origin()], [5; 32], T0);
         let mailbox = [9; 32];
         let first = conn.handle(&put(1, &mailbox, 1, vec![1], 60), &store, T0);
         assert_eq!(first.wake, Some(mailbox));

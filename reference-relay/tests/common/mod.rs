@@ -168,6 +168,8 @@ impl Drop for Relay {
 pub struct Client {
     pub ws: WebSocketStream<TcpStream>,
     pub challenge: [u8; 32],
+    /// The relay origin this client dialled (MBX-05).
+    pub origin: quietwire::mailbox::RelayOrigin,
     pub limits: Limits,
     /// The client's own TCP port (what the relay must never log).
     pub local_port: u16,
@@ -191,13 +193,14 @@ impl Client {
         let url = format!("ws://{addr}/v1/ws");
         let (ws, _) = within(
             "websocket upgrade",
-            tokio_tungstenite::client_async(url, tcp),
+            tokio_tungstenite::client_async(url.as_str(), tcp),
         )
         .await
         .unwrap();
         let mut client = Client {
             ws,
             challenge: [0; 32],
+            origin: quietwire::mailbox::RelayOrigin::from_url(&url).unwrap(),
             limits: Limits::DEFAULT,
             local_port,
             next_id: 1,
@@ -297,7 +300,7 @@ impl Client {
 
     /// Subscribes to `key`'s mailbox and expects `Subscribed`.
     pub async fn subscribe(&mut self, key: &MailboxKey) {
-        let proof = key.prove(&self.challenge, Operation::Subscribe);
+        let proof = key.prove(&self.origin, &self.challenge, Operation::Subscribe);
         let reply = self
             .call(Request::Subscribe {
                 mailbox: *key.id(),
@@ -318,7 +321,7 @@ impl Client {
 
     /// Fetches one page of `key`'s mailbox.
     pub async fn fetch(&mut self, key: &MailboxKey) -> (Vec<Item>, bool) {
-        let proof = key.prove(&self.challenge, Operation::Fetch);
+        let proof = key.prove(&self.origin, &self.challenge, Operation::Fetch);
         match self
             .call(Request::Fetch {
                 mailbox: *key.id(),
@@ -337,7 +340,7 @@ impl Client {
 
     /// Deletes items of `key`'s mailbox; returns the count.
     pub async fn delete(&mut self, key: &MailboxKey, items: Vec<[u8; 16]>) -> u32 {
-        let proof = key.prove(&self.challenge, Operation::Delete);
+        let proof = key.prove(&self.origin, &self.challenge, Operation::Delete);
         match self
             .call(Request::Delete {
                 mailbox: *key.id(),

@@ -943,6 +943,35 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     )?;
     let small = b.finish("Small limits so that every limit can be crossed by a short input.");
 
+    // ENC-08: a caller's depth limit above MAX_DEPTH (64) acts as 64.
+    b.limits = Limits {
+        max_input: 1 << 20,
+        max_depth: 100_000,
+        max_string: 1 << 20,
+        max_items: 1 << 20,
+    };
+    b.valid(
+        "capped-depth-64",
+        "64 nested arrays: the deepest nesting any decoder accepts",
+        cb,
+        h(&format!("{}00", "81".repeat(64))),
+    )?;
+    b.invalid(
+        "capped-depth-65",
+        "65 nested arrays with max_depth 100000: the limit acts as 64",
+        lim,
+        h(&format!("{}00", "81".repeat(65))),
+        "cbor.limit.depth",
+    )?;
+    b.invalid(
+        "capped-depth-5000",
+        "5000 nested arrays with max_depth 100000: refused, never a stack overflow",
+        lim,
+        h(&format!("{}00", "81".repeat(5000))),
+        "cbor.limit.depth",
+    )?;
+    let capped = b.finish("A depth limit above 64 acts as 64 (ENC-08).");
+
     Ok(file(
         "cbor",
         &[
@@ -951,6 +980,6 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
             "`diagnostic` shows the decoded item. An invalid input must be rejected with exactly `errorClass`.",
         ],
         FLAGS,
-        vec![defaults, small],
+        vec![defaults, small, capped],
     ))
 }

@@ -2,14 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::material as m;
+use super::material::{self as m, VECTOR_ORIGIN};
 use super::{FlagDef, Ids, file, flags};
 use crate::format::{BugType, Case, Group, Outcome, VectorFile};
 use crate::impl_case;
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::label::Label;
-use quietwire::mailbox::{self, MailboxKey, Operation};
+use quietwire::mailbox::{self, MailboxKey, Operation, RelayOrigin};
 
 /// Groups of this family.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -66,6 +66,9 @@ pub struct MailboxTest {
     /// The relay's challenge.
     #[serde(with = "crate::format::hex_bytes")]
     pub challenge: Vec<u8>,
+    /// The relay origin (MBX-05): the one the prover dialled and signs (prove), or the
+    /// verifier's own (verify).
+    pub origin: String,
     /// The operation code: 1 fetch, 2 delete, 3 subscribe.
     pub operation: u64,
     /// The proof.
@@ -100,8 +103,8 @@ const FLAGS: &[FlagDef] = &[
     (
         "Binding",
         BugType::AuthBypass,
-        &["MBX-02", "MBX-03"],
-        "A proof for another challenge, operation or mailbox must not verify.",
+        &["MBX-02", "MBX-03", "MBX-05"],
+        "A proof for another challenge, operation, mailbox or relay origin must not verify.",
     ),
     (
         "Malleability",
@@ -137,6 +140,8 @@ fn proof_bytes(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
 /// # Errors
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
+    let origin = RelayOrigin::parse(VECTOR_ORIGIN).map_err(|e| e.to_string())?;
+    let origins = [origin.clone()];
     let mut ids = Ids::default();
     let mut proves = Vec::new();
     for (name, op) in [
@@ -147,8 +152,8 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         let seed = seed32(&format!("mailbox/{name}/seed"));
         let key = MailboxKey::from_seed(&seed);
         let challenge = seed32(&format!("mailbox/{name}/challenge"));
-        let proof = key.prove(&challenge, op);
-        mailbox::verify(key.id(), &challenge, op, &proof)
+        let proof = key.prove(&origin, &challenge, op);
+        mailbox::verify(key.id(), &challenge, &origins, op, &proof)
             .map_err(|e| format!("mailbox {name}: {e}"))?;
         proves.push(MailboxTest {
             tc_id: ids.next_id(),
@@ -159,6 +164,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             public_key: Some(key.public().as_bytes().to_vec()),
             mailbox: key.id().to_vec(),
             challenge: challenge.to_vec(),
+            origin: VECTOR_ORIGIN.to_owned(),
             operation: u64::from(op.code()),
             proof,
             result: Outcome::Valid,
@@ -169,7 +175,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     let key = MailboxKey::from_seed(&seed32("mailbox/verify/seed"));
     let other = MailboxKey::from_seed(&seed32("mailbox/verify/other"));
     let challenge = seed32("mailbox/verify/challenge");
-    let good = key.prove(&challenge, Operation::Fetch);
+    let good = key.prove(&origin, &challenge, Operation::Fetch);
     let pk = key.public().as_bytes().to_vec();
     let (_, signer) = m::identity("mailbox/verify/seed-signer");
     let mut verifies = Vec::new();
@@ -182,7 +188,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
                     proof: Vec<u8>,
                     class: Option<&str>|
      -> Result<(), String> {
-        let got = mailbox::verify(mailbox_id, chal, op, &proof);
+        let got = mailbox::verify(mailbox_id, chal, &origins, op, &proof);
         match (&got, class) {
             (Ok(()), None) => {}
             (Err(e), Some(c)) if e.class().as_str() == c => {}
@@ -197,6 +203,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             public_key: None,
             mailbox: mailbox_id.to_vec(),
             challenge: chal.to_vec(),
+            origin: VECTOR_ORIGIN.to_owned(),
             operation: u64::from(op.code()),
             proof,
             result: if class.is_some() {
@@ -273,15 +280,26 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (2, raw::bstr(&pk)),
             (
                 3,
-                raw::bstr(&signer.sign_labeled(Label::MailboxProof, &[&id, &challenge, &[1]])),
+                raw::bstr(&signer.sign_labeled(
+                    Label::MailboxProof,
+                    &[&id, &challenge, &[1], VECTOR_ORIGIN.as_bytes()],
+                )),
             ),
+            (4, raw::tstr(VECTOR_ORIGIN)),
         ]),
         Some("mailbox.proof"),
     )?;
+    // The signature follows key 3 and its 64-byte string head (`03 58 40`).
+    let at = good
+        .windows(3)
+        .position(|w| w == [0x03, 0x58, 0x40])
+        .ok_or("signature")?
+        + 3;
     let real_sig: [u8; 64] = good
-        .get(good.len() - 64..)
+        .get(at..at + 64)
         .and_then(|s| s.try_into().ok())
         .ok_or("signature")?;
+    let o = || (4, raw::tstr(VECTOR_ORIGIN));
     case(
         "malleated-s",
         "S + L",
@@ -293,6 +311,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (1, raw::head(0, 1)),
             (2, raw::bstr(&pk)),
             (3, raw::bstr(&m::malleate_s(&real_sig))),
+            o(),
         ]),
         Some("mailbox.proof"),
     )?;
@@ -308,6 +327,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (1, raw::head(0, 1)),
             (2, raw::bstr(&low)),
             (3, raw::bstr(&real_sig)),
+            o(),
         ]),
         Some("key.low_order"),
     )?;
@@ -322,6 +342,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (1, raw::head(0, 1)),
             (2, raw::bstr(&m::ed25519_noncanonical())),
             (3, raw::bstr(&real_sig)),
+            o(),
         ]),
         Some("key.noncanonical"),
     )?;
@@ -337,6 +358,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (1, raw::head(0, 2)),
             (2, raw::bstr(&pk)),
             (3, raw::bstr(&real_sig)),
+            o(),
         ]),
         Some("schema.version"),
     )?;
@@ -351,6 +373,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (1, raw::head(0, 1)),
             (2, raw::bstr(&pk)),
             (3, raw::bstr(&real_sig)),
+            o(),
             (-1, raw::head(0, 0)),
         ]),
         Some("schema.unknown_critical"),
@@ -366,6 +389,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (1, raw::head(0, 1)),
             (2, raw::bstr(&pk)),
             (3, raw::bstr(real_sig.get(..63).unwrap_or_default())),
+            o(),
         ]),
         Some("schema.length"),
     )?;
@@ -379,13 +403,112 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         [good.clone(), vec![0]].concat(),
         Some("cbor.trailing"),
     )?;
+    let elsewhere = RelayOrigin::parse("wss://other.example").map_err(|e| e.to_string())?;
+    case(
+        "other-origin",
+        "a proof made on a connection to another relay (a relay forwarding this relay's challenge) is refused before its key is looked at",
+        b,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        key.prove(&elsewhere, &challenge, Operation::Fetch),
+        Some("mailbox.origin"),
+    )?;
+    case(
+        "origin-swapped",
+        "a proof signed for another relay whose origin field was changed to this relay's",
+        b,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (
+                3,
+                raw::bstr(
+                    key.prove(&elsewhere, &challenge, Operation::Fetch)
+                        .windows(3)
+                        .position(|w| w == [0x03, 0x58, 0x40])
+                        .and_then(|at| {
+                            key.prove(&elsewhere, &challenge, Operation::Fetch)
+                                .get(at + 3..at + 67)
+                                .map(<[u8]>::to_vec)
+                        })
+                        .unwrap_or_default()
+                        .as_slice(),
+                ),
+            ),
+            o(),
+        ]),
+        Some("mailbox.proof"),
+    )?;
+    case(
+        "origin-default-port",
+        "an origin spelled with its default port is not the canonical origin: refused as another relay's",
+        b,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&real_sig)),
+            (4, raw::tstr("wss://relay.example:443")),
+        ]),
+        Some("mailbox.origin"),
+    )?;
+    case(
+        "origin-missing",
+        "a proof without an origin",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&real_sig)),
+        ]),
+        Some("schema.missing_field"),
+    )?;
+    case(
+        "origin-bytes",
+        "an origin as a byte string",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&real_sig)),
+            (4, raw::bstr(VECTOR_ORIGIN.as_bytes())),
+        ]),
+        Some("schema.wrong_type"),
+    )?;
+    case(
+        "origin-256",
+        "an origin of 256 bytes",
+        s,
+        &id,
+        &challenge,
+        Operation::Fetch,
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(&pk)),
+            (3, raw::bstr(&real_sig)),
+            (4, raw::tstr(&format!("wss://{}", "a".repeat(250)))),
+        ]),
+        Some("schema.length"),
+    )?;
 
     Ok(file(
         "mailbox",
         &[
             "Mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).",
-            "mailbox-prove: the mailbox key of `seed` has `publicKey` and id `mailbox`; its proof for `challenge` and `operation` must equal `proof` (Ed25519 signatures are deterministic) and verify.",
-            "mailbox-verify: verify `proof` for `mailbox`, `challenge` and `operation`.",
+            "mailbox-prove: the mailbox key of `seed` has `publicKey` and id `mailbox`; its proof for `challenge`, `operation` and relay `origin` must equal `proof` (Ed25519 signatures are deterministic) and verify.",
+            "mailbox-verify: verify `proof` for `mailbox`, `challenge` and `operation` at a relay whose only origin is `origin`.",
         ],
         FLAGS,
         vec![

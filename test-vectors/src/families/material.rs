@@ -10,6 +10,10 @@ use quietwire::suite::Suite;
 use crate::raw;
 use crate::seeds::seed32;
 
+/// The relay origin of the mailbox and relay vectors (MBX-05); `quietwire::fuzzing` has the
+/// same constant for the fuzz targets seeded from them (a corpus-replay test compares them).
+pub const VECTOR_ORIGIN: &str = "wss://relay.example";
+
 /// The identity key pair derived from a name.
 pub fn identity(name: &str) -> ([u8; 32], IdentityKeyPair) {
     let seed = seed32(&format!("identity/{name}"));

@@ -1,6 +1,7 @@
 //! Every announced limit enforced, the reference defaults, and the rate limit
 //! (**[RLY-04]**, **[RLY-10]**).
 
+use crate::relay_live::conn::Challenge;
 use std::time::Duration;
 
 use quietwire::mailbox::{MailboxKey, Operation};
@@ -120,9 +121,9 @@ pub(super) async fn delete_limit(ctx: &Ctx) -> Checked {
     let mut a = ctx.open().await?;
     let key = ctx.key();
     let list = |n: usize| (0..n).map(|_| ctx.item()).collect::<Vec<_>>();
-    let delete = |items: Vec<[u8; 16]>, challenge: &[u8; 32]| Request::Delete {
+    let delete = |items: Vec<[u8; 16]>, challenge: &Challenge| Request::Delete {
         mailbox: *key.id(),
-        proof: key.prove(challenge, Operation::Delete),
+        proof: challenge.prove(&key, Operation::Delete),
         items,
     };
     let frame = a.request(delete(list(max), &a.challenge)).await?;
@@ -156,9 +157,9 @@ pub(super) async fn subscription_limit(ctx: &Ctx) -> Checked {
     }
     let mut a = ctx.open().await?;
     let keys: Vec<MailboxKey> = (0..=max).map(|_| ctx.key()).collect();
-    let subscribe = |k: &MailboxKey, c: &[u8; 32]| Request::Subscribe {
+    let subscribe = |k: &MailboxKey, c: &Challenge| Request::Subscribe {
         mailbox: *k.id(),
-        proof: k.prove(c, Operation::Subscribe),
+        proof: c.prove(k, Operation::Subscribe),
     };
     let mut it = keys.iter();
     for (n, key) in it.by_ref().take(max as usize).enumerate() {
@@ -227,7 +228,7 @@ pub(super) async fn item_limit(ctx: &Ctx) -> Checked {
     {
         let request = Request::Delete {
             mailbox: *key.id(),
-            proof: key.prove(&cleaner.challenge, Operation::Delete),
+            proof: cleaner.challenge.prove(&key, Operation::Delete),
             items: chunk.iter().map(|(i, _)| *i).collect(),
         };
         if cleaner.request(request).await.is_err() {

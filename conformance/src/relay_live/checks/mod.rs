@@ -6,6 +6,7 @@ mod limits;
 mod storage;
 mod transport;
 
+use crate::relay_live::conn::Challenge;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -484,10 +485,10 @@ fn put(mailbox: &MailboxKey, item: [u8; 16], envelope: Vec<u8>, ttl: u32) -> Req
     }
 }
 
-fn fetch(key: &MailboxKey, challenge: &[u8; 32], max: Option<u32>) -> Request {
+fn fetch(key: &MailboxKey, challenge: &Challenge, max: Option<u32>) -> Request {
     Request::Fetch {
         mailbox: *key.id(),
-        proof: key.prove(challenge, Operation::Fetch),
+        proof: challenge.prove(key, Operation::Fetch),
         max,
     }
 }

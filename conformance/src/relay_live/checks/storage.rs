@@ -127,17 +127,17 @@ pub(super) async fn owner_only(ctx: &Ctx, op: Operation) -> Checked {
     };
     let attempts = [
         (
-            owner.prove(&a.challenge, op),
+            a.challenge.prove(&owner, op),
             "mailbox.proof",
             "a proof for the first connection's challenge",
         ),
         (
-            other.prove(&b.challenge, op),
+            b.challenge.prove(&other, op),
             "mailbox.key",
             "a valid proof of another mailbox's key",
         ),
         (
-            owner.prove(&b.challenge, wrong_op),
+            b.challenge.prove(&owner, wrong_op),
             "mailbox.proof",
             "the owner's proof for another operation",
         ),
@@ -156,7 +156,7 @@ pub(super) async fn owner_only(ctx: &Ctx, op: Operation) -> Checked {
         ));
     }
     if op == Operation::Delete {
-        match b.request(request(owner.prove(&b.challenge, op))).await? {
+        match b.request(request(b.challenge.prove(&owner, op))).await? {
             ServerFrame::Ok {
                 reply: Reply::Deleted { count: 1 },
                 ..
@@ -184,7 +184,7 @@ pub(super) async fn delete_durable(ctx: &Ctx) -> Checked {
     )?;
     let request = Request::Delete {
         mailbox: *key.id(),
-        proof: key.prove(&a.challenge, Operation::Delete),
+        proof: a.challenge.prove(&key, Operation::Delete),
         items: vec![item],
     };
     expect_ok(&a.request(request).await?, "delete")?;
@@ -202,7 +202,7 @@ pub(super) async fn wakes(ctx: &Ctx, repeat: bool) -> Checked {
     let mut a = ctx.open().await?;
     let subscribe = Request::Subscribe {
         mailbox: *key.id(),
-        proof: key.prove(&a.challenge, Operation::Subscribe),
+        proof: a.challenge.prove(&key, Operation::Subscribe),
     };
     expect_ok(&a.request(subscribe).await?, "subscribe")?;
     let mut b = ctx.open().await?;
@@ -327,7 +327,7 @@ pub(super) async fn blind_envelopes(ctx: &Ctx) -> Checked {
         }
         let request = Request::Delete {
             mailbox: *key.id(),
-            proof: key.prove(&a.challenge, Operation::Delete),
+            proof: a.challenge.prove(&key, Operation::Delete),
             items: got.iter().map(|i| i.id).collect(),
         };
         expect_ok(&a.request(request).await?, "delete")?;

@@ -65,7 +65,7 @@ pub(super) async fn fresh_challenge(ctx: &Ctx) -> Checked {
     let mut seen = Vec::new();
     for _ in 0..8 {
         let conn = ctx.open().await?;
-        seen.push(conn.challenge);
+        seen.push(conn.challenge.bytes);
         conn.close().await;
     }
     let mut distinct = seen.clone();

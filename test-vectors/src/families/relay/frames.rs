@@ -74,6 +74,7 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
         }
         let conn = Connection::new(
             limits,
+            Vec::new(),
             chal,
             Now {
                 unix: UnixTime(0),

@@ -195,6 +195,8 @@ pub struct SessionTest {
     /// The connection's challenge.
     #[serde(with = "crate::format::hex_bytes")]
     pub challenge: Vec<u8>,
+    /// The relay's origin (MBX-05): its only origin, the one the proofs are made for.
+    pub origin: String,
     /// When the connection opens: seconds since the epoch.
     pub unix_time: u64,
     /// When the connection opens: monotonic milliseconds (the rate bucket starts full).

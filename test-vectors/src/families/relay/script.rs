@@ -2,13 +2,14 @@
 //! can be made to fail, recording every step and checking it against what the test expects.
 
 use quietwire::UnixTime;
-use quietwire::mailbox::{MailboxKey, Operation};
+use quietwire::mailbox::{MailboxKey, Operation, RelayOrigin};
 use quietwire::relay::{
     Connection, Item, ItemId, Limits, MemoryStore, Now, Reply, Request, RequestFrame, ServerFrame,
 };
 
 use super::{Ids, MailboxKeyJson, SessionTest, Step};
 use crate::families::flags;
+use crate::families::material::VECTOR_ORIGIN;
 use crate::format::Outcome;
 use crate::seeds::seed32;
 
@@ -20,6 +21,20 @@ pub const T0: u64 = 1_800_001_000;
 /// in the vectors are valid seeds).
 pub fn challenge() -> [u8; 32] {
     seed32("relay/challenge")
+}
+
+/// The relay origin of every session (MBX-05).
+#[allow(clippy::expect_used)] // a constant in canonical form, checked by a unit test
+pub fn origin() -> RelayOrigin {
+    RelayOrigin::parse(VECTOR_ORIGIN).expect("VECTOR_ORIGIN is canonical")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_vector_origin_is_canonical() {
+        assert!(quietwire::mailbox::RelayOrigin::parse(super::VECTOR_ORIGIN).is_ok());
+    }
 }
 
 /// What a step must do.
@@ -56,7 +71,7 @@ impl Script {
         };
         Script {
             limits,
-            conn: Connection::new(limits, challenge(), now),
+            conn: Connection::new(limits, vec![origin()], challenge(), now),
             store: MemoryStore::new(),
             now,
             steps: Vec::new(),
@@ -81,7 +96,7 @@ impl Script {
 
     /// A proof for this connection's challenge.
     pub fn prove(key: &MailboxKey, operation: Operation) -> Vec<u8> {
-        key.prove(&challenge(), operation)
+        key.prove(&origin(), &challenge(), operation)
     }
 
     /// Sets the time of the following steps: seconds after [`T0`] and monotonic millis.
@@ -285,6 +300,7 @@ impl Script {
             comment: comment.to_owned(),
             flags: flags(f),
             challenge: challenge().to_vec(),
+            origin: VECTOR_ORIGIN.to_owned(),
             unix_time: T0,
             millis: 0,
             mailbox_keys: self.keys,

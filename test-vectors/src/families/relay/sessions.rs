@@ -5,7 +5,7 @@ use quietwire::envelope::Envelope;
 use quietwire::mailbox::Operation;
 use quietwire::relay::{ItemId, Limits, Reply, Request, RequestFrame, blob_id};
 
-use super::script::{Script, Want};
+use super::script::{Script, Want, challenge, origin};
 use super::{Ids, SessionTest};
 use crate::raw;
 use crate::seeds::{seed16, seed32};
@@ -534,15 +534,15 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let other_challenge: Attempts = |a, _| {
         let old = seed32("relay/other-challenge");
         vec![
-            fetch(a.id(), a.prove(&old, Operation::Fetch), None),
+            fetch(a.id(), a.prove(&origin(), &old, Operation::Fetch), None),
             Request::Delete {
                 mailbox: *a.id(),
-                proof: a.prove(&old, Operation::Delete),
+                proof: a.prove(&origin(), &old, Operation::Delete),
                 items: vec![[0; 16]],
             },
             Request::Subscribe {
                 mailbox: *a.id(),
-                proof: a.prove(&old, Operation::Subscribe),
+                proof: a.prove(&origin(), &old, Operation::Subscribe),
             },
         ]
     };
@@ -575,6 +575,29 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
             },
         ]
     };
+    let other_origin: Attempts = |a, _| {
+        // A malicious relay forwarded this connection's challenge to the client, which
+        // signed for the origin it dialled: the malicious relay's.
+        let elsewhere = quietwire::mailbox::RelayOrigin::from_url("wss://other.example")
+            .ok()
+            .into_iter();
+        elsewhere
+            .flat_map(|o| {
+                [
+                    fetch(a.id(), a.prove(&o, &challenge(), Operation::Fetch), None),
+                    Request::Delete {
+                        mailbox: *a.id(),
+                        proof: a.prove(&o, &challenge(), Operation::Delete),
+                        items: vec![[0; 16]],
+                    },
+                    Request::Subscribe {
+                        mailbox: *a.id(),
+                        proof: a.prove(&o, &challenge(), Operation::Subscribe),
+                    },
+                ]
+            })
+            .collect()
+    };
     let malformed: Attempts = |a, _| {
         let good = Script::prove(a, Operation::Fetch);
         vec![
@@ -586,7 +609,7 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
             ),
         ]
     };
-    let cases: [(&str, Attempts, &str, &str); 4] = [
+    let cases: [(&str, Attempts, &str, &str); 5] = [
         (
             "proof-other-challenge",
             other_challenge,
@@ -604,6 +627,12 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
             other_mailbox,
             "mailbox.key",
             "fetch, delete and subscribe for mailbox a with valid proofs of mailbox b",
+        ),
+        (
+            "proof-other-origin",
+            other_origin,
+            "mailbox.origin",
+            "fetch, delete and subscribe with the owner's proofs for this connection's challenge made on a connection to another relay (`wss://other.example`): a relay forwarding this relay's challenge cannot use them here",
         ),
         (
             "proof-malformed",

@@ -6,10 +6,11 @@
 //! mailbox only, and unrelated to the device's identity, so proving control reveals nothing
 //! about who owns the mailbox. Anyone who knows the id can write into the mailbox; only the
 //! holder of its key can fetch, delete or subscribe, by signing the relay's fresh challenge,
-//! the mailbox id and the operation.
+//! the mailbox id, the operation and the relay's origin as the client dialled it
+//! ([`RelayOrigin`]), so that a proof is good for one connection to one relay only.
 //!
 //! ```
-//! use quietwire::mailbox::{self, MailboxKey, Operation};
+//! use quietwire::mailbox::{self, MailboxKey, Operation, RelayOrigin};
 //! # use rand_core::{TryCryptoRng, TryRng};
 //! # struct Counter(u8);
 //! # impl TryRng for Counter {
@@ -24,10 +25,15 @@
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0);
 //! let key = MailboxKey::generate(&mut rng);
-//! let challenge = [9u8; 32]; // from the relay
-//! let proof = key.prove(&challenge, Operation::Fetch);
-//! mailbox::verify(key.id(), &challenge, Operation::Fetch, &proof)?;
-//! assert!(mailbox::verify(key.id(), &challenge, Operation::Delete, &proof).is_err());
+//! let origin = RelayOrigin::from_url("wss://relay.example/v1/ws")?; // as the client dialled it
+//! let challenge = [9u8; 32]; // from the relay's welcome
+//! let proof = key.prove(&origin, &challenge, Operation::Fetch);
+//! // The relay accepts proofs made for its own origins only.
+//! let mine = [origin.clone()];
+//! mailbox::verify(key.id(), &challenge, &mine, Operation::Fetch, &proof)?;
+//! assert!(mailbox::verify(key.id(), &challenge, &mine, Operation::Delete, &proof).is_err());
+//! let elsewhere = [RelayOrigin::parse("wss://other.example")?];
+//! assert!(mailbox::verify(key.id(), &challenge, &elsewhere, Operation::Fetch, &proof).is_err());
 //! # Ok::<(), quietwire::Error>(())
 //! ```
 
@@ -42,15 +48,20 @@ use crate::keys::{IdentityKey, IdentityKeyPair};
 use crate::label::Label;
 use crate::schema::{self, Fields};
 
+mod origin;
+
+pub use origin::{MAX_ORIGIN_LEN, RelayOrigin};
+
 /// Largest encoded proof.
-pub const MAX_PROOF: usize = 256;
+pub const MAX_PROOF: usize = 512;
 
 const LIMITS: Limits = Limits::DEFAULT.with_max_input(MAX_PROOF);
 
 mod key {
     pub(super) const PUBLIC: u64 = 2;
     pub(super) const SIGNATURE: u64 = 3;
-    pub(super) const KNOWN: &[u64] = &[1, PUBLIC, SIGNATURE];
+    pub(super) const ORIGIN: u64 = 4;
+    pub(super) const KNOWN: &[u64] = &[1, PUBLIC, SIGNATURE, ORIGIN];
 }
 
 /// What a proof authorizes.
@@ -128,16 +139,29 @@ impl MailboxKey {
         self.key.dangerous_seed()
     }
 
-    /// A proof that the holder of this key asks for `operation` in answer to `challenge`.
-    pub fn prove(&self, challenge: &[u8; 32], operation: Operation) -> Vec<u8> {
+    /// A proof that the holder of this key asks for `operation` in answer to `challenge`,
+    /// on a connection to the relay at `origin` (the origin of the URL the client dialled,
+    /// never one the relay names).
+    pub fn prove(
+        &self,
+        origin: &RelayOrigin,
+        challenge: &[u8; 32],
+        operation: Operation,
+    ) -> Vec<u8> {
         let signature = self.key.sign_labeled(
             Label::MailboxProof,
-            &[&self.id, challenge, &[operation.code()]],
+            &[
+                &self.id,
+                challenge,
+                &[operation.code()],
+                origin.as_str().as_bytes(),
+            ],
         );
         cbor::encode(&schema::build_map(
             vec![
                 (key::PUBLIC, Value::from(&self.public().as_bytes()[..])),
                 (key::SIGNATURE, Value::from(&signature[..])),
+                (key::ORIGIN, Value::from(origin.as_str())),
             ],
             &Default::default(),
         ))
@@ -152,22 +176,28 @@ impl fmt::Debug for MailboxKey {
     }
 }
 
-/// Checks a proof of control of `mailbox` for `operation` against the relay's `challenge`.
+/// Checks a proof of control of `mailbox` for `operation` against the relay's `challenge`,
+/// made for one of the relay's own `origins` (**[MBX-03]**).
 ///
 /// # Errors
 /// In order: `cbor.*` and `schema.*` for a malformed proof (closed: no extension keys);
-/// `key.*` for an invalid public key; `mailbox.key` if the key is not the mailbox's;
-/// `mailbox.proof` if the signature does not verify strictly for this mailbox, challenge and
-/// operation.
+/// `mailbox.origin` if the proof was made for an origin not in `origins`; `key.*` for an
+/// invalid public key; `mailbox.key` if the key is not the mailbox's; `mailbox.proof` if the
+/// signature does not verify strictly for this mailbox, challenge, operation and origin.
 pub fn verify(
     mailbox: &[u8; 32],
     challenge: &[u8; 32],
+    origins: &[RelayOrigin],
     operation: Operation,
     proof: &[u8],
 ) -> Result<()> {
     let mut f = Fields::closed(cbor::decode(proof, &LIMITS)?, key::KNOWN)?;
     let public = f.bytes_exact::<32>(key::PUBLIC)?;
     let signature = f.bytes_exact::<64>(key::SIGNATURE)?;
+    let origin = f.text(key::ORIGIN, MAX_ORIGIN_LEN)?;
+    if !origins.iter().any(|o| o.as_str() == origin) {
+        return Err(ErrorClass::MailboxOrigin.into());
+    }
     let public = IdentityKey::from_bytes(&public)?;
     if !bool::from(subtle::ConstantTimeEq::ct_eq(
         &mailbox_id(&public)[..],
@@ -178,7 +208,7 @@ pub fn verify(
     public
         .verify_labeled(
             Label::MailboxProof,
-            &[mailbox, challenge, &[operation.code()]],
+            &[mailbox, challenge, &[operation.code()], origin.as_bytes()],
             &signature,
         )
         .map_err(|_| ErrorClass::MailboxProof.into())
@@ -188,32 +218,90 @@ pub fn verify(
 mod tests {
     use super::*;
 
+    fn origin(s: &str) -> RelayOrigin {
+        RelayOrigin::parse(s).unwrap()
+    }
+
     #[test]
-    fn proofs_bind_mailbox_challenge_and_operation() {
+    fn proofs_bind_mailbox_challenge_operation_and_origin() {
         let key = MailboxKey::from_seed(&[1; 32]);
         let other = MailboxKey::from_seed(&[2; 32]);
-        let proof = key.prove(&[3; 32], Operation::Fetch);
-        verify(key.id(), &[3; 32], Operation::Fetch, &proof).unwrap();
+        let here = [origin("wss://relay.example")];
+        let proof = key.prove(&here[0], &[3; 32], Operation::Fetch);
+        verify(key.id(), &[3; 32], &here, Operation::Fetch, &proof).unwrap();
         let class = |r: Result<()>| r.unwrap_err().class();
         assert_eq!(
-            class(verify(key.id(), &[4; 32], Operation::Fetch, &proof)),
+            class(verify(key.id(), &[4; 32], &here, Operation::Fetch, &proof)),
             ErrorClass::MailboxProof
         );
         for op in [Operation::Delete, Operation::Subscribe] {
             assert_eq!(
-                class(verify(key.id(), &[3; 32], op, &proof)),
+                class(verify(key.id(), &[3; 32], &here, op, &proof)),
                 ErrorClass::MailboxProof
             );
         }
         assert_eq!(
-            class(verify(other.id(), &[3; 32], Operation::Fetch, &proof)),
+            class(verify(
+                other.id(),
+                &[3; 32],
+                &here,
+                Operation::Fetch,
+                &proof
+            )),
             ErrorClass::MailboxKey
         );
         let mut trailing = proof.clone();
         trailing.push(0);
         assert_eq!(
-            class(verify(key.id(), &[3; 32], Operation::Fetch, &trailing)),
+            class(verify(
+                key.id(),
+                &[3; 32],
+                &here,
+                Operation::Fetch,
+                &trailing
+            )),
             ErrorClass::CborTrailing
+        );
+    }
+
+    /// MBX-03: a malicious relay that forwards another relay's challenge to a client cannot
+    /// use the client's proof at that other relay: the proof names the origin the client
+    /// dialled, and the other relay accepts only its own.
+    #[test]
+    fn a_proof_for_one_relay_is_refused_by_another() {
+        let key = MailboxKey::from_seed(&[1; 32]);
+        let challenge = [3; 32]; // the honest relay's challenge, forwarded by the malicious one
+        let dialled = origin("wss://malicious.example");
+        let proof = key.prove(&dialled, &challenge, Operation::Fetch);
+        let honest = [
+            origin("wss://honest.example"),
+            origin("ws://127.0.0.1:7070"),
+        ];
+        assert_eq!(
+            verify(key.id(), &challenge, &honest, Operation::Fetch, &proof)
+                .unwrap_err()
+                .class(),
+            ErrorClass::MailboxOrigin
+        );
+        // A proof that claims the honest origin but was signed for another does not verify.
+        let mut forged = cbor::decode(&proof, &LIMITS).unwrap();
+        if let Value::Map(entries) = &mut forged {
+            entries.insert(
+                crate::cbor::Int::uint(key::ORIGIN),
+                Value::from("wss://honest.example"),
+            );
+        }
+        assert_eq!(
+            verify(
+                key.id(),
+                &challenge,
+                &honest,
+                Operation::Fetch,
+                &cbor::encode(&forged)
+            )
+            .unwrap_err()
+            .class(),
+            ErrorClass::MailboxProof
         );
     }
 
