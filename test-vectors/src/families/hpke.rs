@@ -141,7 +141,7 @@ const FLAGS: &[FlagDef] = &[
         "SmallOrderShare",
         BugType::EdgeCase,
         &["SUI-08", "SUI-06"],
-        "An X25519 ephemeral share of small order makes the DH output zero; decapsulation fails.",
+        "An X25519 ephemeral share of small order makes the DH output zero: suite 2 decapsulation fails; X-Wing does not reject, so the AEAD fails.",
     ),
 ];
 
@@ -414,6 +414,55 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
             t.slug = slug;
             t.comment = comment.to_owned();
             t.flags = flags(f);
+            t.randomness = None;
+            t.plaintext = None;
+            t.exported = None;
+            t.result = Outcome::Invalid;
+            t.error_class = Some(class.to_owned());
+            opens.push(t);
+        }
+    }
+
+    // Added later, so their ids follow the cases above: X-Wing with a small-order X25519
+    // share. X-Wing never rejects (SUI-08): the X25519 part of its shared secret is all zero,
+    // the combiner still yields a secret (another one than the sender's), and the AEAD fails.
+    for base in bases.iter().filter(|t| t.suite == Suite::XWing.id()) {
+        let recipient = KemSecret::from_seed(
+            Suite::XWing,
+            &base
+                .recipient_seed
+                .clone()
+                .try_into()
+                .map_err(|_| "recipient seed")?,
+        );
+        for (share, what) in [([0u8; 32], "zero"), (one(), "one")] {
+            let mut t = base.clone();
+            let start = t.enc.len().saturating_sub(32);
+            t.enc.truncate(start);
+            t.enc.extend_from_slice(&share);
+            let class = "hpke.open";
+            match hpke::open(
+                &recipient,
+                &t.enc,
+                &t.info,
+                &t.aad,
+                &t.ciphertext,
+                &t.exporter_context,
+            ) {
+                Err(e) if e.class().as_str() == class => {}
+                other => {
+                    return Err(format!(
+                        "hpke xwing-share-{what}: expected {class}, got {other:?}"
+                    ));
+                }
+            }
+            t.tc_id = ids.next_id();
+            t.slug = format!("xwing-share-x25519-{what}");
+            t.comment = format!(
+                "the X25519 share ct_X of the X-Wing enc replaced by u = {}: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD",
+                if what == "zero" { 0 } else { 1 }
+            );
+            t.flags = flags(&["SmallOrderShare"]);
             t.randomness = None;
             t.plaintext = None;
             t.exported = None;

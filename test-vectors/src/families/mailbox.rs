@@ -503,6 +503,21 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         Some("schema.length"),
     )?;
 
+    for (slug, comment, f, mailbox_id, proof, class) in
+        strict_ed25519_cases(&seed32("mailbox/verify/seed"), &challenge)?
+    {
+        case(
+            slug,
+            comment,
+            f,
+            &mailbox_id,
+            &challenge,
+            Operation::Fetch,
+            proof,
+            class,
+        )?;
+    }
+
     Ok(file(
         "mailbox",
         &[
@@ -522,4 +537,94 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             },
         ],
     ))
+}
+
+/// The signature input of a proof (MBX-02).
+fn proof_input(mailbox_id: &[u8; 32], challenge: &[u8; 32], op: Operation) -> Vec<u8> {
+    Label::MailboxProof.input(&[
+        mailbox_id,
+        challenge,
+        &[op.code()],
+        VECTOR_ORIGIN.as_bytes(),
+    ])
+}
+
+/// A strict-verification case: slug, comment, flags, mailbox, proof, class.
+type StrictCase = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    [u8; 32],
+    Vec<u8>,
+    Option<&'static str>,
+);
+
+/// SUI-05 cases for a fetch proof of the mailbox key of `seed`, appended after the other
+/// verification tests: small-order and non-canonical `R`, a non-canonical key for which the
+/// equation holds, and a mixed-order key.
+fn strict_ed25519_cases(seed: &[u8; 32], challenge: &[u8; 32]) -> Result<Vec<StrictCase>, String> {
+    let op = Operation::Fetch;
+    let key = MailboxKey::from_seed(seed);
+    let id = *key.id();
+    let pk = *key.public().as_bytes();
+    let proof = |public: &[u8; 32], sig: &[u8; 64]| {
+        proof_bytes(&[
+            (1, raw::head(0, 1)),
+            (2, raw::bstr(public)),
+            (3, raw::bstr(sig)),
+            (4, raw::tstr(VECTOR_ORIGIN)),
+        ])
+    };
+    let a = m::secret_scalar(seed);
+    let input = proof_input(&id, challenge, op);
+    let mixed = m::mixed_order_key("mailbox/verify");
+    let mixed_id = mailbox::mailbox_id(
+        &quietwire::keys::IdentityKey::from_bytes(&mixed.public).map_err(|e| e.to_string())?,
+    );
+    let mixed_input = proof_input(&mixed_id, challenge, op);
+    let mut zero_sig = [0u8; 64];
+    zero_sig[0] = 1;
+    let mal: &'static [&'static str] = &["Malleability"];
+    Ok(vec![
+        (
+            "sui05-small-order-r",
+            "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
+            mal,
+            id,
+            proof(&pk, &m::sig_small_order_r(&a, &pk, &input)),
+            Some("mailbox.proof"),
+        ),
+        (
+            "sui05-noncanonical-r",
+            "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
+            mal,
+            id,
+            proof(&pk, &m::sig_noncanonical_r(&a, &pk, &input)),
+            Some("mailbox.proof"),
+        ),
+        (
+            "sui05-noncanonical-a-equation-holds",
+            "the key is the neutral point with the sign bit set (non-canonical) and the signature R = neutral point, S = 0 satisfies [S]B − [k]A = R: the key check refuses it first",
+            &["Key"],
+            id,
+            proof(&m::ed25519_negative_zero(), &zero_sig),
+            Some("key.noncanonical"),
+        ),
+        (
+            "sui05-mixed-order-key-valid",
+            "a mixed-order key A = [a]B + T (T of order 8) is not of small order; its mailbox, and a signature satisfying the cofactorless equation (k ≡ 0 mod 8)",
+            &["Valid"],
+            mixed_id,
+            proof(&mixed.public, &mixed.sign(&mixed_input, true)),
+            None,
+        ),
+        (
+            "sui05-mixed-order-key-cofactored-only",
+            "the same mixed-order key with a signature for which only the cofactored equation holds (k ≢ 0 mod 8)",
+            mal,
+            mixed_id,
+            proof(&mixed.public, &mixed.sign(&mixed_input, false)),
+            Some("mailbox.proof"),
+        ),
+    ])
 }

@@ -1,11 +1,14 @@
 //! Key material and forgeries shared by the families: named seeds, malformed keys, and
 //! hand-built (possibly non-canonical) signed structures.
 
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
 use quietwire::ErrorClass;
 use quietwire::cbor::Int;
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret};
 use quietwire::label::Label;
 use quietwire::suite::Suite;
+use sha2::{Digest, Sha512};
 
 use crate::raw;
 use crate::seeds::seed32;
@@ -164,4 +167,133 @@ pub fn flip_last(mut bytes: Vec<u8>) -> Vec<u8> {
         *b ^= 0x01;
     }
     bytes
+}
+
+// ---------------------------------------------------------------------------
+// Strict Ed25519 (SUI-05) forgeries: signatures a plain RFC 8032 or a cofactored verifier
+// accepts but the strict rules refuse, and mixed-order identity keys.
+
+/// The secret scalar `a` of an RFC 8032 seed (the clamped low half of SHA-512(seed)).
+pub fn secret_scalar(seed: &[u8; 32]) -> Scalar {
+    let h = Sha512::digest(seed);
+    let mut a = [0u8; 32];
+    for (o, b) in a.iter_mut().zip(h.iter()) {
+        *o = *b;
+    }
+    a[0] &= 248;
+    a[31] &= 127;
+    a[31] |= 64;
+    Scalar::from_bytes_mod_order(a)
+}
+
+/// `k = SHA-512(R ‖ A ‖ M) mod L`.
+fn challenge(r: &[u8; 32], public: &[u8; 32], message: &[u8]) -> Scalar {
+    let mut h = Sha512::new();
+    h.update(r);
+    h.update(public);
+    h.update(message);
+    let digest = h.finalize();
+    let mut wide = [0u8; 64];
+    for (o, b) in wide.iter_mut().zip(digest.iter()) {
+        *o = *b;
+    }
+    Scalar::from_bytes_mod_order_wide(&wide)
+}
+
+fn sig_of(r: &[u8; 32], s: &Scalar) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(r);
+    out[32..].copy_from_slice(s.as_bytes());
+    out
+}
+
+/// A signature with `R` the neutral point (small order) and `S = k·a`: the cofactorless
+/// equation holds (`[S]B − [k]A` is the neutral point, encoded as `R`), so only SUI-05 step 3
+/// (R of small order) refuses it. A plain RFC 8032 verifier accepts it.
+pub fn sig_small_order_r(a: &Scalar, public: &[u8; 32], message: &[u8]) -> [u8; 64] {
+    let r = ed25519_identity_point();
+    sig_of(&r, &(challenge(&r, public, message) * a))
+}
+
+/// A signature whose `R` is the non-canonical encoding `y = p + 1` of the neutral point and
+/// `S = k·a` with `k` hashed over those bytes: `[S]B − [k]A` is the neutral point, equal to
+/// `R` as a point but not as bytes. Refused by SUI-05 (steps 3 and 5); a verifier that
+/// compares decoded points (as cofactored, ZIP-215-style verifiers do) accepts it.
+pub fn sig_noncanonical_r(a: &Scalar, public: &[u8; 32], message: &[u8]) -> [u8; 64] {
+    let r = p_plus(1);
+    sig_of(&r, &(challenge(&r, public, message) * a))
+}
+
+/// A mixed-order identity key `A = [a]B + T` (T of order 8): not of small order, so valid
+/// under SUI-04, with the secret scalar `a` of its prime-order part.
+#[derive(Debug)]
+pub struct MixedKey {
+    /// The secret scalar of the prime-order part.
+    pub a: Scalar,
+    /// The canonical encoding of `A`.
+    pub public: [u8; 32],
+    name: String,
+}
+
+/// The mixed-order key named `name`.
+pub fn mixed_order_key(name: &str) -> MixedKey {
+    let a = secret_scalar(&seed32(&format!("mixed-order/{name}")));
+    let torsion = CompressedEdwardsY(ed25519_order_8())
+        .decompress()
+        .unwrap_or_default();
+    let public = (EdwardsPoint::mul_base(&a) + torsion).compress().to_bytes();
+    MixedKey {
+        a,
+        public,
+        name: name.to_owned(),
+    }
+}
+
+impl MixedKey {
+    /// Signs `message` with nonce `R = [r]B` and `S = r + k·a`. The cofactored equation always
+    /// holds; the cofactorless one (`[S]B − [k]A = R − [k]T`) holds exactly when `k ≡ 0 mod 8`.
+    /// `strict_valid` picks a deterministic nonce for which it holds (a signature SUI-05
+    /// accepts) or fails (one only a cofactored verifier accepts).
+    pub fn sign(&self, message: &[u8], strict_valid: bool) -> [u8; 64] {
+        let mut counter = 0u32;
+        loop {
+            let mut h = Sha512::new();
+            h.update(self.name.as_bytes());
+            h.update(counter.to_be_bytes());
+            h.update(message);
+            let digest = h.finalize();
+            let mut wide = [0u8; 64];
+            for (o, b) in wide.iter_mut().zip(digest.iter()) {
+                *o = *b;
+            }
+            let r = Scalar::from_bytes_mod_order_wide(&wide);
+            let big_r = EdwardsPoint::mul_base(&r).compress().to_bytes();
+            let k = challenge(&big_r, &self.public, message);
+            if (k.as_bytes()[0] % 8 == 0) == strict_valid {
+                return sig_of(&big_r, &(r + k * self.a));
+            }
+            counter += 1;
+        }
+    }
+
+    /// `[body, signature]` with a signature over `[label, body]`.
+    pub fn signed(&self, body: &[u8], label: Label, strict_valid: bool) -> Vec<u8> {
+        let signature = self.sign(&label.input(&[body]), strict_valid);
+        raw::array(&[raw::bstr(body), raw::bstr(&signature)])
+    }
+}
+
+/// `[body, signature]` over `[label, body]` with a forged signature `forge(a, A, M)`.
+pub fn signed_forged(
+    body: &[u8],
+    seed: &[u8; 32],
+    label: Label,
+    forge: fn(&Scalar, &[u8; 32], &[u8]) -> [u8; 64],
+) -> Vec<u8> {
+    let public = IdentityKeyPair::from_seed(seed)
+        .public()
+        .as_bytes()
+        .to_owned();
+    let signature = forge(&secret_scalar(seed), &public, &label.input(&[body]));
+    raw::array(&[raw::bstr(body), raw::bstr(&signature)])
 }

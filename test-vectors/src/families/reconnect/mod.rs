@@ -26,6 +26,7 @@ use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
 mod open;
+mod strict;
 
 /// Groups of this family.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -697,6 +698,9 @@ pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
     let mut opens = Vec::new();
     for p in &all {
         opens.extend(open::open_tests(&mut ids, p)?);
+    }
+    for p in &all {
+        opens.extend(strict::strict_tests(&mut ids, p)?);
     }
     Ok(file(
         "reconnect",
