@@ -383,6 +383,8 @@ def op_reconnect_open(group: dict, t: dict) -> None:
         h(t["expectedIdentity"]),
         t["now"],
         t["allowedSuites"],
+        t["heldGeneration"],
+        [h(x) for x in t["acceptedInvites"]],
     )
     expect_eq("invite", t.get("invite"), r.invite.encoded.hex())
     expect_eq("record", t.get("record"), r.record.encoded.hex())

@@ -346,6 +346,8 @@ def op_reconnect_open(a: Args) -> dict:
         a.bytes("expectedIdentity"),
         a.int("now"),
         a.ints("allowedSuites"),
+        a.int("heldGeneration"),
+        [bytes.fromhex(x) for x in a.strs("acceptedInvites")],
     )
     return {"invite": r.invite.encoded.hex(), "record": r.record.encoded.hex()}
 

@@ -150,6 +150,10 @@ pub struct ReconnectOpen<'a> {
     pub message: &'a [u8],
     /// The identity key held for the mailbox the message arrived in.
     pub expected_identity: &'a [u8],
+    /// The generation of the device record held for that identity (HSK-08 check 9).
+    pub held_generation: u64,
+    /// SHA-256 of the invites already accepted through its reconnects (HSK-08 check 8).
+    pub accepted_invites: &'a [Vec<u8>],
     /// The contact's `now`.
     pub now: u64,
     /// Allowed suites.

@@ -189,10 +189,12 @@ error_classes! {
     EventUnknownCritical = "event.unknown_critical", Peer;
     /// A handshake whose device record is of another suite than the invite.
     HandshakeSuite = "handshake.suite", Peer;
-    /// A handshake the invite already accepted.
+    /// A handshake the invite already accepted, or a reconnect whose invite was accepted.
     HandshakeReplay = "handshake.replay", Peer;
     /// A reconnect whose invite or device record is not of the expected contact's identity.
     HandshakeIdentity = "handshake.identity", Peer;
+    /// A reconnect whose device record is not of a higher generation than the one held.
+    HandshakeGeneration = "handshake.generation", Peer;
     /// The KEM rejected an encapsulated key (an X25519 share of small order).
     HpkeDecapsulation = "hpke.decapsulation", Peer;
     /// An HPKE ciphertext that does not authenticate.

@@ -469,6 +469,27 @@ pub fn reconnect_open(data: &[u8]) -> bool {
             assert_eq!(reread.unwrap().to_bytes(), record);
             let mut rng = Replay(vec![0x5a; 32]);
             initiate(&opened.invite, &contact, 0, [0; 32], &mut rng).unwrap();
+            // The guard (HSK-08 checks 8 and 9, HSK-10): it opens what `open` opens unless
+            // the held generation is not below the record's; once committed, the same
+            // message is a copy (handshake.replay), whatever the restart in between.
+            let generation = opened.record.record().generation();
+            let guard = reconnect::ReconnectGuard::new(expected, 0);
+            let fresh = guard.open(&contact, data, HANDSHAKE_NOW, &SuitePolicy::ALL);
+            if generation == 0 {
+                assert_eq!(fresh.unwrap_err().class(), ErrorClass::HandshakeGeneration);
+            } else {
+                let mut guard = guard;
+                guard.commit(&fresh.unwrap(), HANDSHAKE_NOW);
+                assert_eq!(guard.generation(), generation);
+                let restarted = reconnect::ReconnectGuard::from_parts(
+                    *guard.identity(),
+                    guard.generation(),
+                    guard.accepted().collect::<Vec<_>>(),
+                )
+                .unwrap();
+                let copy = restarted.open(&contact, data, HANDSHAKE_NOW, &SuitePolicy::ALL);
+                assert_eq!(copy.unwrap_err().class(), ErrorClass::HandshakeReplay);
+            }
             true
         }
         Err(e) => {

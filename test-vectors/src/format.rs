@@ -230,6 +230,35 @@ pub mod hex_bytes {
     }
 }
 
+/// Serde helper: a list of binary values as lowercase hex strings.
+pub mod hex_list {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes each item as lowercase hex.
+    pub fn serialize<S: Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(items.len()))?;
+        for item in items {
+            seq.serialize_element(&hex::encode(item))?;
+        }
+        seq.end()
+    }
+
+    /// Deserializes a list of lowercase hex strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        let texts = Vec::<String>::deserialize(d)?;
+        texts
+            .iter()
+            .map(|text| {
+                if text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    return Err(serde::de::Error::custom("hex must be lowercase"));
+                }
+                hex::decode(text).map_err(serde::de::Error::custom)
+            })
+            .collect()
+    }
+}
+
 /// Serde helper for optional hex values.
 pub mod hex_opt {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -61,9 +61,11 @@ REGISTRY: dict[str, str] = {
     "handshake.suite": "peer",
     "handshake.replay": "peer",
     "handshake.identity": "peer",
+    "handshake.generation": "peer",
     "hpke.decapsulation": "peer",
     "hpke.open": "peer",
     "mailbox.key": "peer",
+    "mailbox.origin": "peer",
     "mailbox.proof": "peer",
     "suite.unknown": "policy",
     "suite.disallowed": "policy",
@@ -72,6 +74,7 @@ REGISTRY: dict[str, str] = {
     "ratchet.jump_limit": "policy",
     "ratchet.no_sending_chain": "misuse",
     "ratchet.exhausted": "misuse",
+    "mailbox.origin_format": "misuse",
     "envelope.too_large": "misuse",
 }
 

@@ -5,6 +5,8 @@ contact opens it and checks both against the identity it holds for the mailbox.
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -49,8 +51,12 @@ def open_(
     expected_identity: bytes,
     now: int,
     allowed_suites: Iterable[int] = keys.DEFAULT_ALLOWED_SUITES,
+    held_generation: int = 0,
+    accepted_invites: Iterable[bytes] = (),
 ) -> Reconnected:
-    """HSK-08 checks 1 to 7, in order, with the contact's device keys from seeds."""
+    """HSK-08 checks 1 to 9, in order, with the contact's device keys from seeds, the
+    generation of the record held for the contact and the SHA-256 of the invites already
+    accepted through its reconnects (HSK-10)."""
     allowed = list(allowed_suites)
     enc_len = hpke.ENC_LEN[suite_id]
     # 1
@@ -76,4 +82,10 @@ def open_(
     # 7
     if inv.identity_key != expected_identity or rec.identity_key != expected_identity:
         raise QuietwireError("handshake.identity", "not the identity held for the mailbox")
+    # 8
+    if hashlib.sha256(bytes(invite_bytes)).digest() in {bytes(h) for h in accepted_invites}:
+        raise QuietwireError("handshake.replay", "invite already accepted through a reconnect")
+    # 9
+    if rec.generation <= held_generation:
+        raise QuietwireError("handshake.generation", f"generation {rec.generation} <= held {held_generation}")
     return Reconnected(inv, rec, bytes(payload))

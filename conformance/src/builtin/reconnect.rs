@@ -41,13 +41,20 @@ pub(super) fn open(input: &ReconnectOpen<'_>) -> OpResult<ReconnectOpened> {
     );
     let expected = IdentityKey::from_bytes(&key32(input.expected_identity)?)
         .map_err(|_| bad_input("expected_identity"))?;
-    let opened = reconnect::open(
-        &device,
-        input.message,
-        &expected,
-        UnixTime(input.now),
-        &policy(input.allowed_suites),
-    )
-    .map_err(err)?;
+    let accepted = input
+        .accepted_invites
+        .iter()
+        .map(|h| key32(h).map(|h| (h, UnixTime(u64::MAX))))
+        .collect::<OpResult<Vec<_>>>()?;
+    let guard = reconnect::ReconnectGuard::from_parts(expected, input.held_generation, accepted)
+        .map_err(|_| bad_input("accepted_invites"))?;
+    let opened = guard
+        .open(
+            &device,
+            input.message,
+            UnixTime(input.now),
+            &policy(input.allowed_suites),
+        )
+        .map_err(err)?;
     Ok((opened.invite.to_bytes(), opened.record.to_bytes()))
 }

@@ -39,6 +39,8 @@ pub(super) fn run_reconnect(
                     ratchet_secret: &t.ratchet_secret,
                     message: &t.message,
                     expected_identity: &t.expected_identity,
+                    held_generation: t.held_generation,
+                    accepted_invites: &t.accepted_invites,
                     now: t.now,
                     allowed_suites: &t.allowed_suites,
                 });

@@ -602,7 +602,10 @@ impl Implementation for ShimClient {
         let args = json!({
             "suite": i.suite, "identitySeed": hex(i.identity_seed), "kemSeed": hex(i.kem_seed),
             "ratchetSecret": hex(i.ratchet_secret), "message": hex(i.message),
-            "expectedIdentity": hex(i.expected_identity), "now": i.now,
+            "expectedIdentity": hex(i.expected_identity),
+            "heldGeneration": i.held_generation,
+            "acceptedInvites": i.accepted_invites.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+            "now": i.now,
             "allowedSuites": i.allowed_suites,
         });
         self.op("reconnect-open", args, |f| {

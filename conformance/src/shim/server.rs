@@ -470,6 +470,11 @@ fn dispatch(
                 b("expectedIdentity")?,
             );
             let allowed = a.u64_list("allowedSuites")?;
+            let accepted = a
+                .str_list("acceptedInvites")?
+                .iter()
+                .map(|h| hex::decode(h).map_err(|e| format!("acceptedInvites: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
             imp.reconnect_open(&ReconnectOpen {
                 suite: a.u64("suite")?,
                 identity_seed: &identity_seed,
@@ -477,6 +482,8 @@ fn dispatch(
                 ratchet_secret: &ratchet_secret,
                 message: &message,
                 expected_identity: &expected,
+                held_generation: a.u64("heldGeneration")?,
+                accepted_invites: &accepted,
                 now: a.u64("now")?,
                 allowed_suites: &allowed,
             })

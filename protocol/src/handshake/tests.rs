@@ -322,3 +322,90 @@ fn a_restored_device_reconnects_through_a_sealed_invite() {
         );
     }
 }
+
+/// HSK-08 checks 8 and 9, HSK-10: a copy of an accepted reconnect is refused even after the
+/// receiver restarts (the guard is stored and rebuilt), and a reconnect whose device record
+/// is not of a higher generation than the one held (an old backup restored again, or a
+/// second reconnect with the same record) never replaces the session.
+#[test]
+fn the_reconnect_guard_refuses_copies_and_stale_generations() {
+    let mut rng = TestRng(41);
+    let suite = Suite::X25519;
+    let contact = DeviceKeys::generate(suite, &mut rng);
+    let contact_record = contact.signed_record(1);
+    let old = DeviceKeys::generate(suite, &mut rng);
+    let restored = DeviceKeys::from_parts(
+        suite,
+        crate::keys::IdentityKeyPair::from_seed(&old.identity().dangerous_seed()),
+        crate::keys::KemSecret::generate(suite, &mut rng),
+        crate::keys::X25519Secret::generate(&mut rng),
+    );
+    let mut reconnect_with = |generation: u64, rng: &mut TestRng| {
+        let params = InviteParams {
+            relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+            mailbox: [8; 32],
+            expires: UnixTime(NOW.0 + 600),
+            single_use: true,
+        };
+        let (invite, _) = Invite::create(restored.identity(), suite, params, rng);
+        reconnect::seal(
+            &contact_record,
+            &invite,
+            &restored.signed_record(generation),
+            rng,
+        )
+        .unwrap()
+    };
+    // The contact holds the old device's record of generation 1.
+    let mut guard = reconnect::ReconnectGuard::new(*old.identity().public(), 1);
+    let first = reconnect_with(2, &mut rng);
+    let opened = guard
+        .open(&contact, &first, NOW, &SuitePolicy::ALL)
+        .unwrap();
+    guard.commit(&opened, NOW);
+    assert_eq!(guard.generation(), 2);
+    // A copy of the accepted reconnect.
+    assert_eq!(
+        class(guard.open(&contact, &first, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HandshakeReplay
+    );
+    // ... also after a restart, from the stored parts.
+    let stored: Vec<_> = guard.accepted().collect();
+    let restarted =
+        reconnect::ReconnectGuard::from_parts(*guard.identity(), guard.generation(), stored)
+            .unwrap();
+    assert_eq!(
+        class(restarted.open(&contact, &first, NOW, &SuitePolicy::ALL)),
+        ErrorClass::HandshakeReplay
+    );
+    // A new invite with a record of the held generation, and one of a lower generation.
+    for generation in [2, 1] {
+        let stale = reconnect_with(generation, &mut rng);
+        assert_eq!(
+            class(restarted.open(&contact, &stale, NOW, &SuitePolicy::ALL)),
+            ErrorClass::HandshakeGeneration
+        );
+    }
+    // A higher generation is accepted.
+    let newer = reconnect_with(3, &mut rng);
+    assert!(
+        restarted
+            .open(&contact, &newer, NOW, &SuitePolicy::ALL)
+            .is_ok()
+    );
+    // Once the accepted invite expired, its entry is dropped at the next commit.
+    let mut guard = restarted;
+    let opened = guard
+        .open(&contact, &newer, NOW, &SuitePolicy::ALL)
+        .unwrap();
+    guard.commit(&opened, UnixTime(NOW.0 + 600));
+    assert_eq!(guard.accepted().count(), 1);
+    // The stored set is bounded.
+    let many = (0..=reconnect::MAX_ACCEPTED_RECONNECTS as u8).map(|i| ([i; 32], NOW));
+    assert_eq!(
+        reconnect::ReconnectGuard::from_parts(*guard.identity(), 0, many)
+            .unwrap_err()
+            .class(),
+        ErrorClass::SchemaLength
+    );
+}

@@ -119,6 +119,13 @@ pub struct OpenTest {
     /// The identity key the contact holds for the mailbox the message arrived in.
     #[serde(with = "crate::format::hex_bytes")]
     pub expected_identity: Vec<u8>,
+    /// The generation of the device record the contact holds for that identity (HSK-08
+    /// check 9).
+    pub held_generation: u64,
+    /// SHA-256 of every unexpired invite the contact already accepted through a reconnect of
+    /// that identity (HSK-08 check 8).
+    #[serde(with = "crate::format::hex_list")]
+    pub accepted_invites: Vec<Vec<u8>>,
     /// The contact's `now`.
     pub now: u64,
     /// Suites the contact accepts for the invite and the device record.
@@ -222,6 +229,18 @@ const FLAGS: &[FlagDef] = &[
         BugType::Defined,
         &["HSK-08"],
         "Several faults at once: the first check of HSK-08 that fails decides.",
+    ),
+    (
+        "Replay",
+        BugType::AuthBypass,
+        &["HSK-08", "HSK-10"],
+        "A copy of a reconnect whose invite the contact already accepted must not start a second session.",
+    ),
+    (
+        "Generation",
+        BugType::AuthBypass,
+        &["HSK-08", "HSK-10", "IDN-06"],
+        "A device record not above the generation held (an old backup, a replayed record) must not replace the session.",
     ),
 ];
 
@@ -503,6 +522,8 @@ struct Opening<'a> {
     device: &'a Device,
     message: Vec<u8>,
     expected: [u8; 32],
+    held_generation: u64,
+    accepted: Vec<[u8; 32]>,
     now: u64,
     allowed: Vec<Suite>,
 }
@@ -513,6 +534,10 @@ impl<'a> Opening<'a> {
             device: &p.carol,
             message,
             expected: p.alice.identity(),
+            // The contact holds the backed-up record (generation 0); the restored device's
+            // is one above.
+            held_generation: 0,
+            accepted: Vec::new(),
             now: NOW,
             allowed: Suite::ALL.to_vec(),
         }
@@ -529,10 +554,15 @@ impl<'a> Opening<'a> {
         let keys = self.device.keys();
         let expected = quietwire::keys::IdentityKey::from_bytes(&self.expected)
             .map_err(|e| format!("reconnect {slug}: expected identity: {e}"))?;
-        let got = reconnect::open(
+        let guard = reconnect::ReconnectGuard::from_parts(
+            expected,
+            self.held_generation,
+            self.accepted.iter().map(|h| (*h, UnixTime(u64::MAX))),
+        )
+        .map_err(|e| format!("reconnect {slug}: guard: {e}"))?;
+        let got = guard.open(
             &keys,
             &self.message,
-            &expected,
             UnixTime(self.now),
             &SuitePolicy::only(&self.allowed),
         );
@@ -565,6 +595,8 @@ impl<'a> Opening<'a> {
             ratchet_secret: self.device.ratchet_secret.to_vec(),
             message: self.message,
             expected_identity: self.expected.to_vec(),
+            held_generation: self.held_generation,
+            accepted_invites: self.accepted.iter().map(|h| h.to_vec()).collect(),
             now: self.now,
             allowed_suites: self.allowed.iter().map(|s| s.id()).collect(),
             payload,
@@ -707,7 +739,7 @@ pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
         &[
             "Reconnecting after a restore (spec/05-handshake.md §5.8).",
             "reconnect-seal: the restored device seals `invite` and `record` (its fresh single-use invite and its new device record) to the contact of `contactRecord`; the RNG yields exactly `randomness` (the HPKE encapsulation randomness). The message must equal `message`, or sealing is refused with errorClass.",
-            "reconnect-open: the contact's device keys are identitySeed, kemSeed and ratchetSecret of `suite`; it opens `message` found in the mailbox it holds for the identity `expectedIdentity`, at `now`, with `allowedSuites` (HSK-08, in order). A valid test gives the verified `invite` and `record` as received, and the unpadded `payload`; an invalid one errorClass.",
+            "reconnect-open: the contact's device keys are identitySeed, kemSeed and ratchetSecret of `suite`; it opens `message` found in the mailbox it holds for the identity `expectedIdentity`, whose device record of generation `heldGeneration` it holds and whose reconnect invites of SHA-256 `acceptedInvites` it already accepted, at `now`, with `allowedSuites` (HSK-08, in order). A valid test gives the verified `invite` and `record` as received, and the unpadded `payload`; an invalid one errorClass.",
         ],
         FLAGS,
         vec![

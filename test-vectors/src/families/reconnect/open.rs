@@ -9,6 +9,7 @@ use quietwire::suite::{Suite, SuitePolicy};
 use super::{EXPIRES, Forge, NOW, OpenTest, Opening, Parties, forged, randomness};
 use crate::families::Ids;
 use crate::seeds::ReplayRng;
+use sha2::{Digest, Sha256};
 
 /// A forged-payload case: slug part, comment, flags, the forgery, the expected class.
 type ForgedCase = (
@@ -469,7 +470,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         &["CheckOrder"],
         Some("handshake.suite"),
     )?);
-    let mut o = Opening::new(p, honest);
+    let mut o = Opening::new(p, honest.clone());
     o.expected = p.mallory.identity();
     o.now = EXPIRES;
     tests.push(o.test(
@@ -478,6 +479,55 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         "expired, and from another contact than the mailbox's: expiry decides",
         &["CheckOrder"],
         Some("invite.expired"),
+    )?);
+
+    // HSK-08 checks 8 and 9: copies and stale generations (HSK-10).
+    let invite_hash: [u8; 32] = Sha256::digest(p.invite.invite.to_bytes()).into();
+    let mut o = Opening::new(p, honest.clone());
+    o.accepted = vec![invite_hash];
+    tests.push(o.test(
+        ids,
+        &format!("copy-of-accepted-{name}"),
+        "a copy of a reconnect whose invite the contact already accepted (kept across restarts until it expires): never a second session",
+        &["Replay"],
+        Some("handshake.replay"),
+    )?);
+    let mut o = Opening::new(p, honest.clone());
+    o.accepted = vec![[0x11; 32]];
+    tests.push(o.test(
+        ids,
+        &format!("other-invite-accepted-{name}"),
+        "the contact accepted another invite of this identity before: this one is new",
+        &["Replay"],
+        None,
+    )?);
+    let mut o = Opening::new(p, honest.clone());
+    o.held_generation = 1;
+    tests.push(o.test(
+        ids,
+        &format!("generation-equal-{name}"),
+        "a device record of the generation already held: not a newer device (a second restore of the same backup, or a replayed record with a fresh invite)",
+        &["Generation"],
+        Some("handshake.generation"),
+    )?);
+    let mut o = Opening::new(p, honest.clone());
+    o.held_generation = 5;
+    tests.push(o.test(
+        ids,
+        &format!("generation-lower-{name}"),
+        "a device record of a lower generation than held: an old backup restored after a newer device",
+        &["Generation"],
+        Some("handshake.generation"),
+    )?);
+    let mut o = Opening::new(p, honest);
+    o.accepted = vec![invite_hash];
+    o.held_generation = 1;
+    tests.push(o.test(
+        ids,
+        &format!("order-copy-before-generation-{name}"),
+        "a copy of an accepted reconnect, whose record's generation is now the one held: the copy decides",
+        &["CheckOrder"],
+        Some("handshake.replay"),
     )?);
     Ok(tests)
 }

@@ -18,6 +18,10 @@
 use core::fmt;
 use std::collections::BTreeMap;
 
+mod guard;
+
+pub use guard::{MAX_ACCEPTED_RECONNECTS, ReconnectGuard};
+
 use rand_core::CryptoRng;
 
 use crate::cbor::{self, Int, Limits, Value};
