@@ -92,6 +92,7 @@ pub fn invite(ctx: &mut Ctx, contact: &str, expires_in: u64, show_qr: bool) -> R
         bootstrap_seed: Bytes(bootstrap.dangerous_seed().to_vec()),
         expires: expires.as_secs(),
         reconnect: None,
+        held: Vec::new(),
     });
     ctx.save()?;
     if show_qr {

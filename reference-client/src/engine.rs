@@ -289,8 +289,16 @@ fn process(ctx: &mut Ctx, id: &[u8; 32], items: &[Item]) -> Result<(Vec<ItemId>,
     let now = sys::now();
     let mut handled = vec![false; items.len()];
     let mut done: Vec<ItemId> = Vec::new();
-    accept_handshake(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
-    let texts = open_items(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
+    let held = accept_handshake(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
+    let texts = open_items(
+        &mut ctx.state,
+        id,
+        &held,
+        items,
+        &mut handled,
+        &mut done,
+        now,
+    )?;
     ctx.save()?;
     Ok((done, texts))
 }
@@ -298,7 +306,13 @@ fn process(ctx: &mut Ctx, id: &[u8; 32], items: &[Item]) -> Result<(Vec<ItemId>,
 /// On a pending invite's bootstrap mailbox: tries every item as the handshake (a retried
 /// handshake may have been stored after the acceptor's first texts), and on success turns
 /// the invite into a contact whose receive mailbox is the bootstrap mailbox (MBX-04), or, for
-/// a reconnect, gives the existing contact that new session and mailbox.
+/// a reconnect, gives the existing contact that new session and mailbox; it then returns the
+/// envelopes held from earlier batches, for the new session to open first.
+///
+/// While no handshake is found, the items that did not open as one are moved off the relay
+/// into the invite's held envelopes ([`Invitation::hold`]), so that junk in the mailbox (any
+/// well-formed envelope: anyone may put into a mailbox whose id they know) can never keep the
+/// handshake out of the relay's fetch window.
 fn accept_handshake(
     state: &mut State,
     id: &[u8; 32],
@@ -306,7 +320,7 @@ fn accept_handshake(
     handled: &mut [bool],
     done: &mut Vec<ItemId>,
     now: UnixTime,
-) -> Result<()> {
+) -> Result<Vec<Bytes>> {
     let mut position = None;
     for (i, invite) in state.invites.iter().enumerate() {
         if invite.bootstrap()?.id() == id {
@@ -314,10 +328,10 @@ fn accept_handshake(
         }
     }
     let Some(position) = position else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let Some(invitation) = state.invites.get(position).cloned() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let Some(mut pending) = invitation.pending(state.suite, now)? else {
         if invitation.reconnect.is_some() {
@@ -336,8 +350,9 @@ fn accept_handshake(
             *flag = true;
             done.push(item.id);
         }
-        return Ok(());
+        return Ok(Vec::new());
     };
+    let mut installed = false;
     for (flag, item) in handled.iter_mut().zip(items) {
         let Ok(envelope) = Envelope::receive(&item.envelope, id) else {
             // Not even an envelope for this mailbox: junk.
@@ -350,7 +365,7 @@ fn accept_handshake(
         };
         *flag = true;
         done.push(item.id);
-        let installed = match &invitation.reconnect {
+        installed = match &invitation.reconnect {
             Some(send) => reconnected(state, &invitation, send, accepted, now)?,
             None => {
                 new_contact(state, &invitation, accepted, now)?;
@@ -362,7 +377,29 @@ fn accept_handshake(
             break;
         }
     }
-    Ok(())
+    if installed {
+        return Ok(invitation.held);
+    }
+    // No handshake yet: hold what is left, so that the next fetch sees further items.
+    let Some(pending_invite) = state.invites.get_mut(position) else {
+        return Ok(Vec::new());
+    };
+    let mut dropped = 0usize;
+    for (flag, item) in handled.iter_mut().zip(items) {
+        if *flag {
+            continue;
+        }
+        *flag = true;
+        done.push(item.id);
+        dropped += pending_invite.hold(&item.envelope);
+    }
+    if dropped > 0 {
+        eprintln!(
+            "the mailbox of the invite for {} holds more items than a handshake could follow; dropped the {dropped} oldest",
+            invitation.contact
+        );
+    }
+    Ok(Vec::new())
 }
 
 /// The handshake of an invite to a new contact: the contact, with the acceptor's record. An
@@ -449,11 +486,13 @@ fn reconnected(
     Ok(true)
 }
 
-/// On a contact's receive mailbox: opens every item not handled yet; an item that does not
-/// open is tried as a reconnect from the contact.
+/// On a contact's receive mailbox: opens the envelopes `held` before the handshake, then
+/// every item not handled yet; an item that does not open is tried as a reconnect from the
+/// contact.
 fn open_items(
     state: &mut State,
     id: &[u8; 32],
+    held: &[Bytes],
     items: &[Item],
     handled: &mut [bool],
     done: &mut Vec<ItemId>,
@@ -478,18 +517,25 @@ fn open_items(
     let mut reconnect: Option<Box<Reconnected>> = None;
     let mut dropped = 0usize;
     let mut texts = 0usize;
-    for (flag, item) in handled.iter_mut().zip(items) {
-        if *flag {
-            continue;
-        }
-        *flag = true;
-        done.push(item.id);
-        let event = match session.open_envelope(&item.envelope, id) {
+    let fetched = handled
+        .iter_mut()
+        .zip(items)
+        .filter_map(|(flag, item)| {
+            if *flag {
+                return None;
+            }
+            *flag = true;
+            done.push(item.id);
+            Some(item.envelope.as_slice())
+        })
+        .collect::<Vec<&[u8]>>();
+    for envelope in held.iter().map(|b| b.0.as_slice()).chain(fetched) {
+        let event = match session.open_envelope(envelope, id) {
             Ok(event) => event,
             // A copy of something already opened: drop silently.
             Err(e) if e.class() == ErrorClass::RatchetReplay => continue,
             Err(_) => {
-                match reconnect::try_open(state, &name, &item.envelope, id, now) {
+                match reconnect::try_open(state, &name, envelope, id, now) {
                     Tried::Reconnect(opened) if reconnect.is_none() => reconnect = Some(opened),
                     Tried::Copy => {}
                     _ => dropped += 1,

@@ -217,6 +217,7 @@ pub fn send_reconnect(
         bootstrap_seed: Bytes(bootstrap.dangerous_seed().to_vec()),
         expires: expires.as_secs(),
         reconnect: Some(Bytes::from(&id[..])),
+        held: Vec::new(),
     });
     Ok(Sent::Queued)
 }

@@ -241,9 +241,38 @@ pub struct Invitation {
     /// handshake replaces. `None` for an invite to a new contact.
     #[serde(default)]
     pub reconnect: Option<Bytes>,
+    /// Envelopes of the bootstrap mailbox that did not open as the handshake, oldest first:
+    /// taken off the relay so that they cannot hide the handshake behind a full fetch window,
+    /// and kept here (at most [`MAX_HELD`] of them, [`MAX_HELD_BYTES`] in all; the oldest go
+    /// first) because the acceptor's first messages look the same as junk until the
+    /// handshake gives the session that opens them.
+    #[serde(default)]
+    pub held: Vec<Bytes>,
 }
 
+/// Most envelopes kept per pending invite ([`Invitation::held`]).
+pub const MAX_HELD: usize = 64;
+/// Most bytes of envelopes kept per pending invite ([`Invitation::held`]).
+pub const MAX_HELD_BYTES: usize = 1024 * 1024;
+
 impl Invitation {
+    /// Keeps `envelope` among the held items, dropping the oldest ones beyond the bounds;
+    /// returns how many were dropped.
+    pub fn hold(&mut self, envelope: &[u8]) -> usize {
+        self.held.push(Bytes::from(envelope));
+        let mut dropped = 0;
+        while self.held.len() > MAX_HELD
+            || self.held.iter().map(|b| b.0.len()).sum::<usize>() > MAX_HELD_BYTES
+        {
+            if self.held.is_empty() {
+                break;
+            }
+            self.held.remove(0);
+            dropped += 1;
+        }
+        dropped
+    }
+
     /// The bootstrap mailbox's key.
     pub fn bootstrap(&self) -> Result<MailboxKey> {
         Ok(MailboxKey::from_seed(&self.bootstrap_seed.array()?))
