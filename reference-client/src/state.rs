@@ -130,6 +130,66 @@ pub struct Contact {
     /// receipted once a session can.
     #[serde(default)]
     pub pending_receipts: Vec<Bytes>,
+    /// This device accepted a new invite of this contact while the session above still
+    /// works: the new session, which replaces it only once the contact's first message on
+    /// it confirms the handshake ([`Contact::confirm_pending`]). Until then every send uses
+    /// the session above, and this one only carries its handshake and device record.
+    #[serde(default)]
+    pub pending: Option<PendingSession>,
+    /// This device made a new invite that the contact accepted while an older session
+    /// worked: that older session and its receive mailbox, kept to open what the contact
+    /// still sends on it until it switches (it does so on this device's first message in
+    /// the new session).
+    #[serde(default)]
+    pub previous: Option<PreviousSession>,
+}
+
+/// A session started by accepting a new invite of an existing contact, waiting for the
+/// contact's first message on it ([`Contact::pending`]).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingSession {
+    /// `Session::snapshot`.
+    pub session: Bytes,
+    /// Seed of the mailbox key of the new session.
+    pub receive_seed: Bytes,
+    /// The outbox message id of the handshake.
+    pub handshake_id: Bytes,
+}
+
+impl PendingSession {
+    /// The session.
+    pub fn session(&self) -> Result<Session> {
+        Session::restore(&self.session.0).map_err(|_| damaged())
+    }
+
+    /// The new session's receive mailbox.
+    pub fn receive_mailbox(&self) -> Result<MailboxKey> {
+        Ok(MailboxKey::from_seed(&self.receive_seed.array()?))
+    }
+}
+
+/// The session a new invite's handshake replaced ([`Contact::previous`]): it only decrypts.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PreviousSession {
+    /// `Session::snapshot`.
+    pub session: Bytes,
+    /// Seed of its receive mailbox.
+    pub receive_seed: Bytes,
+    /// The contact wrote on the new session after switching to it: this session goes as
+    /// soon as a fetch finds its mailbox empty.
+    pub retiring: bool,
+}
+
+impl PreviousSession {
+    /// The session.
+    pub fn session(&self) -> Result<Session> {
+        Session::restore(&self.session.0).map_err(|_| damaged())
+    }
+
+    /// Its receive mailbox.
+    pub fn receive_mailbox(&self) -> Result<MailboxKey> {
+        Ok(MailboxKey::from_seed(&self.receive_seed.array()?))
+    }
 }
 
 impl Contact {
@@ -156,6 +216,8 @@ impl Contact {
             record_sent: false,
             reconnect_invite: None,
             pending_receipts: Vec::new(),
+            pending: None,
+            previous: None,
         }
     }
 
@@ -170,8 +232,9 @@ impl Contact {
     }
 
     /// Starts over with a new session from a new handshake: the session, the receive
-    /// mailbox and the role are replaced, and the session is no longer stale. The identity,
-    /// name, verified flag and device record stay.
+    /// mailbox and the role are replaced, and the session is no longer stale; a pending or
+    /// previous session is forgotten. The identity, name, verified flag and device record
+    /// stay.
     pub fn replace_session(
         &mut self,
         session: &Session,
@@ -185,6 +248,19 @@ impl Contact {
         self.handshake_id = handshake_id;
         self.stale = false;
         self.record_sent = false;
+        self.pending = None;
+        self.previous = None;
+    }
+
+    /// The contact answered on the pending session: it replaces the current one. Returns
+    /// the handshake's outbox message id (now delivered), or `None` without a pending
+    /// session.
+    pub fn confirm_pending(&mut self, session: &Session) -> Option<Bytes> {
+        let pending = self.pending.take()?;
+        self.replace_session(session, pending.receive_seed, Role::Acceptor, None);
+        // Its device record went out with the handshake.
+        self.record_sent = true;
+        Some(pending.handshake_id)
     }
 
     /// Stores the session's new snapshot.
