@@ -57,7 +57,8 @@ use crate::vault::Home;
 #[command(name = "quietwire-client", version, about)]
 struct Cli {
     /// Directory of the identity's encrypted state [default: ~/.quietwire]. The passphrase
-    /// comes from QUIETWIRE_PASSPHRASE or a prompt.
+    /// comes from a prompt, or from QUIETWIRE_PASSPHRASE (for tests and scripts: other
+    /// processes can read an environment).
     #[arg(long, global = true, env = "QUIETWIRE_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
     #[command(subcommand)]
