@@ -104,6 +104,33 @@ pub struct Args {
     /// Log level (stderr).
     #[arg(long, env = "QUIETWIRE_RELAY_LOG", value_enum, default_value_t = Level::Info)]
     pub log: Level,
+
+    /// Serve TLS (`wss://`) with this certificate chain (PEM, leaf first); needs `--tls-key`.
+    #[arg(
+        long,
+        env = "QUIETWIRE_RELAY_TLS_CERT",
+        value_name = "PATH",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1); needs `--tls-cert`.
+    #[arg(
+        long,
+        env = "QUIETWIRE_RELAY_TLS_KEY",
+        value_name = "PATH",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// The PEM files of `--tls-cert` and `--tls-key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 /// The validated configuration.
@@ -125,6 +152,8 @@ pub struct Config {
     pub send_queue: usize,
     /// Log level.
     pub log: Level,
+    /// TLS, if the relay serves `wss://` itself.
+    pub tls: Option<TlsFiles>,
 }
 
 /// Why the flags do not make a configuration.
@@ -181,6 +210,10 @@ impl Args {
             max_connections: self.max_connections as usize,
             send_queue: self.send_queue as usize,
             log: self.log,
+            tls: match (self.tls_cert, self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            },
         })
     }
 }
@@ -206,6 +239,21 @@ mod tests {
         assert_eq!(c.max_connections, 1024);
         assert_eq!(c.send_queue, 64);
         assert_eq!(c.log, Level::Info);
+        assert_eq!(c.tls, None);
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let c = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsFiles {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            })
+        );
+        assert!(Args::try_parse_from(["quietwire-relay", "--tls-cert", "c.pem"]).is_err());
+        assert!(Args::try_parse_from(["quietwire-relay", "--tls-key", "k.pem"]).is_err());
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! | `GET /health` | `200 {"status":"ok"}` while serving, `503` while shutting down |
 //! | `GET /metrics` | Prometheus text ([`crate::metrics`]), no identifiers |
 //!
+//! The relay runs its own accept loop: one task per accepted TCP connection, which does the
+//! TLS handshake when the relay serves `wss://` ([`crate::tls`]) and then serves HTTP/1.1
+//! with upgrades (hyper, the router is axum's).
+//!
 //! Connections are admitted up to `--max-connections` (an upgrade beyond gets 503). The
 //! WebSocket layer reads messages up to twice the announced `max_frame`, so a frame a
 //! little too large still reaches the core and is answered `relay.frame_too_large`;
@@ -27,8 +31,12 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tower_service::Service;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -39,6 +47,9 @@ use crate::{connection, log, sweeper};
 
 /// Longest wait for open connections to close at shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Pause after a failed `accept` (for instance out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -168,8 +179,12 @@ async fn signal() {
 /// stdout once bound.
 ///
 /// # Errors
-/// The I/O error if the address cannot be bound or the listener fails.
-pub async fn run(config: Config, store: RedbStore) -> std::io::Result<()> {
+/// The I/O error if the address cannot be bound.
+pub async fn run(
+    config: Config,
+    store: RedbStore,
+    tls: Option<TlsAcceptor>,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr: SocketAddr = listener.local_addr()?;
     let (shutdown_tx, shutdown) = watch::channel(false);
@@ -184,30 +199,89 @@ pub async fn run(config: Config, store: RedbStore) -> std::io::Result<()> {
     });
     let sweeper = tokio::spawn(sweeper::run(Arc::clone(&state)));
     announce(addr);
-    log::info("started");
-
-    let listener = listener.tap_io(|tcp| {
-        // Small frames, answered one by one: do not wait to coalesce them.
-        let _ = tcp.set_nodelay(true);
+    log::info(if tls.is_some() {
+        "started (TLS)"
+    } else {
+        "started"
     });
-    let served = axum::serve(listener, router(Arc::clone(&state)))
-        .with_graceful_shutdown(async move {
-            signal().await;
-            log::info("shutting down");
-            // Connections and the sweeper see `true` (or, once the sender is gone, that
-            // the relay is exiting) and finish.
-            let _ = shutdown_tx.send(true);
-        })
-        .await;
+
+    let router = router(Arc::clone(&state));
+    let mut stop = std::pin::pin!(signal());
+    loop {
+        let accepted = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            // The peer address is dropped here: it never reaches application code.
+            Ok((tcp, _)) => {
+                tokio::spawn(accept(tcp, Arc::clone(&state), router.clone(), tls.clone()));
+            }
+            Err(_) => {
+                // Out of file descriptors or a connection reset before it was accepted:
+                // pause briefly rather than spin.
+                log::debug("accept failed");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+    drop(listener);
+    log::info("shutting down");
+    // Connections and the sweeper see `true` and finish.
+    let _ = shutdown_tx.send(true);
 
     // Every connection finishes its request in progress and closes.
     let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
     while state.slots.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    drop(shutdown_tx);
     let _ = sweeper.await;
     log::info("stopped");
-    served
+    Ok(())
+}
+
+/// Serves one accepted TCP connection: the TLS handshake if the relay serves TLS, then HTTP
+/// until the connection closes or is upgraded to a WebSocket.
+async fn accept(
+    tcp: tokio::net::TcpStream,
+    state: Arc<AppState>,
+    router: Router,
+    tls: Option<TlsAcceptor>,
+) {
+    // Small frames, answered one by one: do not wait to coalesce them.
+    let _ = tcp.set_nodelay(true);
+    match tls {
+        None => http(tcp, &state, router).await,
+        Some(acceptor) => match acceptor.accept(tcp).await {
+            Ok(stream) => http(stream, &state, router).await,
+            Err(_) => log::debug("TLS handshake failed"),
+        },
+    }
+}
+
+/// HTTP/1.1 on one connection (the WebSocket opening handshake is HTTP/1.1), with upgrades.
+/// At shutdown a connection that is not upgraded finishes the request in progress and
+/// closes.
+async fn http<I>(io: I, state: &AppState, router: Router)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let mut router = router.clone();
+        async move { router.call(request).await }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let mut shutdown = state.shutdown.clone();
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = connection::shutting_down(&mut shutdown) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, conn).await;
 }
 
 /// Prints the bound address, the one line a supervisor or test reads on stdout.
