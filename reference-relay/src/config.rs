@@ -91,7 +91,14 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout: u64,
 
-    /// Most open WebSocket connections; further upgrades get HTTP 503.
+    /// Seconds a new connection has to complete the WebSocket opening handshake (TLS
+    /// included) before it is closed.
+    #[arg(long, env = "QUIETWIRE_RELAY_HANDSHAKE_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub handshake_timeout: u64,
+
+    /// Most open connections, counting every accepted socket (upgraded or not); further
+    /// connections are closed at once (plain HTTP: with a 503 answer).
     #[arg(long, env = "QUIETWIRE_RELAY_MAX_CONNECTIONS", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -146,7 +153,9 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Inbound silence after which a connection is closed.
     pub idle_timeout: Duration,
-    /// Most open WebSocket connections.
+    /// Time a new connection has to complete the WebSocket opening handshake.
+    pub handshake_timeout: Duration,
+    /// Most open connections (every accepted socket).
     pub max_connections: usize,
     /// Outbound queue length per connection.
     pub send_queue: usize,
@@ -207,6 +216,7 @@ impl Args {
             limits,
             sweep_interval: Duration::from_secs(self.sweep_interval),
             idle_timeout: Duration::from_secs(self.idle_timeout),
+            handshake_timeout: Duration::from_secs(self.handshake_timeout),
             max_connections: self.max_connections as usize,
             send_queue: self.send_queue as usize,
             log: self.log,
@@ -237,6 +247,7 @@ mod tests {
         assert_eq!(c.sweep_interval, Duration::from_secs(60));
         assert_eq!(c.idle_timeout, Duration::from_secs(300));
         assert_eq!(c.max_connections, 1024);
+        assert_eq!(c.handshake_timeout, Duration::from_secs(10));
         assert_eq!(c.send_queue, 64);
         assert_eq!(c.log, Level::Info);
         assert_eq!(c.tls, None);
@@ -271,5 +282,6 @@ mod tests {
             ConfigError::IncoherentLimits
         );
         assert!(Args::try_parse_from(["quietwire-relay", "--send-queue", "0"]).is_err());
+        assert!(Args::try_parse_from(["quietwire-relay", "--handshake-timeout", "0"]).is_err());
     }
 }
