@@ -38,9 +38,10 @@ pub fn init(home: Home, name: &str, relay: &str, suite: Suite) -> Result<()> {
     }
     if !is_valid_relay_hint(relay) {
         return Err(Fail::new(format!(
-            "invalid relay URL {relay:?} (expected ws://HOST:PORT or wss://HOST)"
+            "invalid relay URL {relay:?} (expected wss://HOST[:PORT], or ws://HOST:PORT on a loopback address)"
         )));
     }
+    relay::target(relay).map_err(Fail::new)?;
     if home.exists() {
         return Err(Fail::new(format!(
             "an identity already exists in {}",

@@ -228,6 +228,7 @@ fn the_passphrase_is_nfc_normalized() {
     let composed = Client {
         home: dir.path().join("alice"),
         passphrase: "caf\u{e9} au lait".into(),
+        env: Vec::new(),
     };
     composed.init("Alice", &dead_relay(), &[]);
     let out = composed.run_with(&["whoami"], "cafe\u{301} au lait").ok();

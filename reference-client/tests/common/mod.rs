@@ -124,6 +124,11 @@ impl Relay {
         format!("ws://{}", self.addr)
     }
 
+    /// The URL of a relay started with `--tls-cert` and `--tls-key`.
+    pub fn tls_url(&self) -> String {
+        format!("wss://{}", self.addr)
+    }
+
     /// SIGKILL, as a crash (no shutdown path runs).
     pub fn kill(mut self) -> (SocketAddr, PathBuf) {
         self.child.kill().unwrap();
@@ -159,6 +164,8 @@ impl Output {
 pub struct Client {
     pub home: PathBuf,
     pub passphrase: String,
+    /// Environment variables set for every command (e.g. `QUIETWIRE_CA_CERT`).
+    pub env: Vec<(String, String)>,
 }
 
 impl Client {
@@ -166,6 +173,7 @@ impl Client {
         Client {
             home: root.join(name),
             passphrase: format!("passphrase of {name}"),
+            env: Vec::new(),
         }
     }
 
@@ -208,9 +216,13 @@ impl Client {
             .env_remove("QUIETWIRE_RECOVERY_KEY")
             .env_remove("QUIETWIRE_BACKUP_PASSPHRASE")
             .env_remove("QUIETWIRE_BACKUP_NEW_PASSPHRASE")
+            .env_remove("QUIETWIRE_CA_CERT")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
         command
     }
 
