@@ -22,7 +22,9 @@ use crate::engine::{self, PUT_TTL, StepError};
 use crate::error::{Fail, Result};
 use crate::reconnect;
 use crate::relay::{self, NetError, Relay};
-use crate::state::{Bytes, Contact, HistoryEntry, Invitation, Role, SendKind, SendMeta, State};
+use crate::state::{
+    Bytes, Contact, HistoryEntry, Invitation, PendingSession, Role, SendKind, SendMeta, State,
+};
 use crate::sys;
 use crate::vault::{self, Home};
 
@@ -36,9 +38,10 @@ pub fn init(home: Home, name: &str, relay: &str, suite: Suite) -> Result<()> {
     }
     if !is_valid_relay_hint(relay) {
         return Err(Fail::new(format!(
-            "invalid relay URL {relay:?} (expected ws://HOST:PORT or wss://HOST)"
+            "invalid relay URL {relay:?} (expected wss://HOST[:PORT], or ws://HOST:PORT on a loopback address)"
         )));
     }
+    relay::target(relay).map_err(Fail::new)?;
     if home.exists() {
         return Err(Fail::new(format!(
             "an identity already exists in {}",
@@ -92,6 +95,7 @@ pub fn invite(ctx: &mut Ctx, contact: &str, expires_in: u64, show_qr: bool) -> R
         bootstrap_seed: Bytes(bootstrap.dangerous_seed().to_vec()),
         expires: expires.as_secs(),
         reconnect: None,
+        held: Vec::new(),
     });
     ctx.save()?;
     if show_qr {
@@ -192,13 +196,25 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
     );
     let identity = *invite.identity_key();
     let receive_seed = Bytes(receive.dangerous_seed().to_vec());
-    let handshake_id = Some(Bytes::from(&handshake_id[..]));
-    if existing.is_some() {
+    let handshake_id = Bytes::from(&handshake_id[..]);
+    // A working session with an existing contact stays in use until the contact answers on
+    // the new one: an invite that never reaches its maker (used by someone else first,
+    // expired, or an old one) must not cut a working, possibly verified, session.
+    let keep_old = existing.is_some() && !ctx.state.contact(contact)?.stale;
+    if keep_old {
+        ctx.state.contact_mut(contact)?.pending = Some(PendingSession {
+            session: Bytes(session.snapshot().to_vec()),
+            receive_seed,
+            handshake_id,
+        });
+        // The new session's first event is this device's record (ENV-07).
+        engine::queue_pending_record(&mut ctx.state, contact, now)?;
+    } else if existing.is_some() {
         ctx.state.contact_mut(contact)?.replace_session(
             &session,
             receive_seed,
             Role::Acceptor,
-            handshake_id,
+            Some(handshake_id),
         );
     } else {
         let mut entry = Contact::new(
@@ -209,14 +225,19 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
             Role::Acceptor,
             now,
         );
-        entry.handshake_id = handshake_id;
+        entry.handshake_id = Some(handshake_id);
         entry.verified = ctx.state.take_unreachable(&identity);
         ctx.state.contacts.push(entry);
     }
     // The acceptor's first event in the session is its device record (ENV-07).
     reconnect::queue_own_record(&mut ctx.state, contact, now)?;
     ctx.save()?;
-    if existing.is_some() {
+    if keep_old {
+        println!(
+            "{contact} is already your contact ({}): a new session is started, and your current session stays in use until {contact} answers on the new one; same identity and safety code",
+            did_key::encode(&identity)
+        );
+    } else if existing.is_some() {
         println!(
             "{contact} is already your contact: new session with {contact} ({}), same identity and safety code",
             did_key::encode(&identity)
@@ -270,7 +291,9 @@ pub fn contacts(ctx: &Ctx) -> Result<()> {
         let peer = contact.identity()?;
         let code = SafetyCode::new(own, &peer).to_string();
         let short: Vec<&str> = code.split(' ').take(4).collect();
-        let restored = if !contact.stale {
+        let restored = if contact.pending.is_some() {
+            "\tnew session started, waiting for the contact's answer"
+        } else if !contact.stale {
             ""
         } else if ctx.state.reconnect_pending(&contact.name) {
             "\trestored from a backup: waiting for the reconnect"

@@ -29,7 +29,9 @@ use crate::display;
 use crate::error::{Fail, Result};
 use crate::reconnect::{self, Tried};
 use crate::relay::{NetError, Relay};
-use crate::state::{Bytes, Contact, HistoryEntry, Invitation, Role, SendKind, SendMeta, State};
+use crate::state::{
+    Bytes, Contact, HistoryEntry, Invitation, PreviousSession, Role, SendKind, SendMeta, State,
+};
 use crate::sys;
 
 /// TTL asked for every put: 7 days (the reference relay allows 14).
@@ -127,6 +129,39 @@ pub fn queue_event(
     Ok(send)
 }
 
+/// Seals this device's signed device record as the first event of contact `name`'s pending
+/// session ([`Contact::pending`], ENV-07) and queues it. Does not save.
+///
+/// # Errors
+/// No pending session, a damaged state, or a sealing failure.
+pub fn queue_pending_record(state: &mut State, name: &str, now: UnixTime) -> Result<()> {
+    let mut rng = sys::rng();
+    let record = state.device.signed_record(state.generation).to_bytes();
+    let event = Event::new(Body::DeviceRecord { record }, &mut rng);
+    let pending = state
+        .contact_mut(name)?
+        .pending
+        .as_mut()
+        .ok_or_else(|| Fail::new("internal error: no pending session"))?;
+    let mut session = pending.session()?;
+    let bytes = session
+        .seal(&event, &mut rng)
+        .map_err(|e| Fail::new(format!("cannot encrypt for {name} ({})", e.class())))?;
+    pending.session = Bytes(session.snapshot().to_vec());
+    let mailbox = *session.peer_mailbox();
+    let send = state
+        .outbox
+        .push(*event.id(), mailbox, bytes, PUT_TTL, now, &mut rng);
+    state.sends.insert(
+        send.0,
+        SendMeta {
+            contact: name.to_owned(),
+            kind: SendKind::DeviceRecord,
+        },
+    );
+    Ok(())
+}
+
 /// What a flush did.
 #[derive(Debug, Default)]
 pub struct Flushed {
@@ -196,13 +231,25 @@ fn finish_receipt(state: &mut State, send: SendId) {
     }
 }
 
-/// Every mailbox this device owns: each contact's receive mailbox, then the bootstrap
-/// mailboxes of pending invites. Receive mailboxes come first so that what a contact sent to
+/// Every mailbox this device owns: the receive mailboxes of replaced sessions still kept,
+/// each contact's receive mailbox, those of pending sessions, then the bootstrap mailboxes of
+/// pending invites. Receive mailboxes come first so that what a contact sent to
 /// a restored session is fetched before a reconnect's handshake replaces that mailbox.
 pub fn owned_mailboxes(state: &State) -> Result<Vec<MailboxKey>> {
     let mut keys: Vec<MailboxKey> = Vec::new();
+    // What a contact still sent on a replaced session is fetched before the new session's.
+    for contact in &state.contacts {
+        if let Some(previous) = &contact.previous {
+            keys.push(previous.receive_mailbox()?);
+        }
+    }
     for contact in &state.contacts {
         keys.push(contact.receive_mailbox()?);
+    }
+    for contact in &state.contacts {
+        if let Some(pending) = &contact.pending {
+            keys.push(pending.receive_mailbox()?);
+        }
     }
     for invite in &state.invites {
         let key = invite.bootstrap()?;
@@ -289,8 +336,16 @@ fn process(ctx: &mut Ctx, id: &[u8; 32], items: &[Item]) -> Result<(Vec<ItemId>,
     let now = sys::now();
     let mut handled = vec![false; items.len()];
     let mut done: Vec<ItemId> = Vec::new();
-    accept_handshake(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
-    let texts = open_items(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
+    let held = accept_handshake(&mut ctx.state, id, items, &mut handled, &mut done, now)?;
+    let texts = open_items(
+        &mut ctx.state,
+        id,
+        &held,
+        items,
+        &mut handled,
+        &mut done,
+        now,
+    )?;
     ctx.save()?;
     Ok((done, texts))
 }
@@ -298,7 +353,13 @@ fn process(ctx: &mut Ctx, id: &[u8; 32], items: &[Item]) -> Result<(Vec<ItemId>,
 /// On a pending invite's bootstrap mailbox: tries every item as the handshake (a retried
 /// handshake may have been stored after the acceptor's first texts), and on success turns
 /// the invite into a contact whose receive mailbox is the bootstrap mailbox (MBX-04), or, for
-/// a reconnect, gives the existing contact that new session and mailbox.
+/// a reconnect, gives the existing contact that new session and mailbox; it then returns the
+/// envelopes held from earlier batches, for the new session to open first.
+///
+/// While no handshake is found, the items that did not open as one are moved off the relay
+/// into the invite's held envelopes ([`Invitation::hold`]), so that junk in the mailbox (any
+/// well-formed envelope: anyone may put into a mailbox whose id they know) can never keep the
+/// handshake out of the relay's fetch window.
 fn accept_handshake(
     state: &mut State,
     id: &[u8; 32],
@@ -306,7 +367,7 @@ fn accept_handshake(
     handled: &mut [bool],
     done: &mut Vec<ItemId>,
     now: UnixTime,
-) -> Result<()> {
+) -> Result<Vec<Bytes>> {
     let mut position = None;
     for (i, invite) in state.invites.iter().enumerate() {
         if invite.bootstrap()?.id() == id {
@@ -314,10 +375,10 @@ fn accept_handshake(
         }
     }
     let Some(position) = position else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let Some(invitation) = state.invites.get(position).cloned() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let Some(mut pending) = invitation.pending(state.suite, now)? else {
         if invitation.reconnect.is_some() {
@@ -336,8 +397,9 @@ fn accept_handshake(
             *flag = true;
             done.push(item.id);
         }
-        return Ok(());
+        return Ok(Vec::new());
     };
+    let mut installed = false;
     for (flag, item) in handled.iter_mut().zip(items) {
         let Ok(envelope) = Envelope::receive(&item.envelope, id) else {
             // Not even an envelope for this mailbox: junk.
@@ -350,7 +412,7 @@ fn accept_handshake(
         };
         *flag = true;
         done.push(item.id);
-        let installed = match &invitation.reconnect {
+        installed = match &invitation.reconnect {
             Some(send) => reconnected(state, &invitation, send, accepted, now)?,
             None => {
                 new_contact(state, &invitation, accepted, now)?;
@@ -362,7 +424,29 @@ fn accept_handshake(
             break;
         }
     }
-    Ok(())
+    if installed {
+        return Ok(invitation.held);
+    }
+    // No handshake yet: hold what is left, so that the next fetch sees further items.
+    let Some(pending_invite) = state.invites.get_mut(position) else {
+        return Ok(Vec::new());
+    };
+    let mut dropped = 0usize;
+    for (flag, item) in handled.iter_mut().zip(items) {
+        if *flag {
+            continue;
+        }
+        *flag = true;
+        done.push(item.id);
+        dropped += pending_invite.hold(&item.envelope);
+    }
+    if dropped > 0 {
+        eprintln!(
+            "the mailbox of the invite for {} holds more items than a handshake could follow; dropped the {dropped} oldest",
+            invitation.contact
+        );
+    }
+    Ok(Vec::new())
 }
 
 /// The handshake of an invite to a new contact: the contact, with the acceptor's record. An
@@ -379,12 +463,20 @@ fn new_contact(
     if let Some(index) = state.contact_by_identity(&identity)
         && let Some(contact) = state.contacts.get_mut(index)
     {
+        // The contact may still write on the old session until it sees this device's first
+        // message on the new one: keep it for opening.
+        let previous = (!contact.stale).then(|| PreviousSession {
+            session: contact.session.clone(),
+            receive_seed: contact.receive_seed.clone(),
+            retiring: false,
+        });
         contact.replace_session(
             &session,
             invitation.bootstrap_seed.clone(),
             Role::Inviter,
             None,
         );
+        contact.previous = previous;
         let name = contact.name.clone();
         let _newer = reconnect::keep_record(state, &name, &accepted.peer)?;
         println!(
@@ -449,47 +541,85 @@ fn reconnected(
     Ok(true)
 }
 
-/// On a contact's receive mailbox: opens every item not handled yet; an item that does not
-/// open is tried as a reconnect from the contact.
+/// On a contact's receive mailbox: opens the envelopes `held` before the handshake, then
+/// every item not handled yet; an item that does not open is tried as a reconnect from the
+/// contact.
 fn open_items(
     state: &mut State,
     id: &[u8; 32],
+    held: &[Bytes],
     items: &[Item],
     handled: &mut [bool],
     done: &mut Vec<ItemId>,
     now: UnixTime,
 ) -> Result<usize> {
-    let mut index = None;
+    let mut found = None;
     for (i, contact) in state.contacts.iter().enumerate() {
         if contact.receive_mailbox()?.id() == id {
-            index = Some(i);
+            found = Some((i, Slot::Current));
+        } else if let Some(previous) = &contact.previous
+            && previous.receive_mailbox()?.id() == id
+        {
+            found = Some((i, Slot::Previous));
+        } else if let Some(pending) = &contact.pending
+            && pending.receive_mailbox()?.id() == id
+        {
+            found = Some((i, Slot::Pending));
         }
     }
-    let Some(index) = index else {
+    let Some((index, slot)) = found else {
         return Ok(0); // still a pending invite: leave the items for later
     };
-    let Some(contact) = state.contacts.get(index) else {
+    let Some(contact) = state.contacts.get_mut(index) else {
         return Ok(0);
     };
     let name = contact.name.clone();
-    let mut session = contact.session()?;
-    let mut handshake_id = contact.handshake_id.clone();
+    let mut session = match (slot, &contact.previous, &contact.pending) {
+        (Slot::Previous, Some(previous), _) => {
+            if previous.retiring && items.is_empty() && held.is_empty() {
+                // The contact writes on the new session and nothing is left here.
+                contact.previous = None;
+                return Ok(0);
+            }
+            previous.session()?
+        }
+        (Slot::Pending, _, Some(pending)) => pending.session()?,
+        _ => contact.session()?,
+    };
+    let mut opened_any = false;
+    let mut switched = false;
+    let mut handshake_id = if slot == Slot::Current {
+        contact.handshake_id.clone()
+    } else {
+        None
+    };
     let mut received: Vec<MessageId> = Vec::new();
     let mut reconnect: Option<Box<Reconnected>> = None;
     let mut dropped = 0usize;
     let mut texts = 0usize;
-    for (flag, item) in handled.iter_mut().zip(items) {
-        if *flag {
-            continue;
-        }
-        *flag = true;
-        done.push(item.id);
-        let event = match session.open_envelope(&item.envelope, id) {
+    let fetched = handled
+        .iter_mut()
+        .zip(items)
+        .filter_map(|(flag, item)| {
+            if *flag {
+                return None;
+            }
+            *flag = true;
+            done.push(item.id);
+            Some(item.envelope.as_slice())
+        })
+        .collect::<Vec<&[u8]>>();
+    for envelope in held.iter().map(|b| b.0.as_slice()).chain(fetched) {
+        let event = match session.open_envelope(envelope, id) {
             Ok(event) => event,
             // A copy of something already opened: drop silently.
             Err(e) if e.class() == ErrorClass::RatchetReplay => continue,
+            Err(_) if slot != Slot::Current => {
+                dropped += 1;
+                continue;
+            }
             Err(_) => {
-                match reconnect::try_open(state, &name, &item.envelope, id, now) {
+                match reconnect::try_open(state, &name, envelope, id, now) {
                     Tried::Reconnect(opened) if reconnect.is_none() => reconnect = Some(opened),
                     Tried::Copy => {}
                     _ => dropped += 1,
@@ -497,6 +627,10 @@ fn open_items(
                 continue;
             }
         };
+        opened_any = true;
+        // On the current session, anything but the device record that opens a session
+        // (ENV-07) shows that the contact switched to it.
+        switched |= slot == Slot::Current && !matches!(event.body(), Body::DeviceRecord { .. });
         // Anything from the contact confirms our handshake.
         if let Some(h) = handshake_id.take() {
             state.outbox.on_receipt(&h.array()?, now);
@@ -539,8 +673,31 @@ fn open_items(
         eprintln!("dropped {dropped} item(s) in {name}'s mailbox that could not be opened");
     }
     if let Some(contact) = state.contacts.get_mut(index) {
-        contact.set_session(&session);
-        contact.handshake_id = handshake_id;
+        match slot {
+            Slot::Current => {
+                contact.set_session(&session);
+                contact.handshake_id = handshake_id;
+                if switched && let Some(previous) = contact.previous.as_mut() {
+                    previous.retiring = true;
+                }
+            }
+            Slot::Previous => {
+                if let Some(previous) = contact.previous.as_mut() {
+                    previous.session = Bytes(session.snapshot().to_vec());
+                }
+            }
+            Slot::Pending if opened_any => {
+                if let Some(h) = contact.confirm_pending(&session) {
+                    state.outbox.on_receipt(&h.array()?, now);
+                    println!("{name} answered on the new session, which now replaces the old one");
+                }
+            }
+            Slot::Pending => {
+                if let Some(pending) = contact.pending.as_mut() {
+                    pending.session = Bytes(session.snapshot().to_vec());
+                }
+            }
+        }
     }
     match reconnect {
         // The new session replaces this one; the receipts go through it.
@@ -550,6 +707,17 @@ fn open_items(
     }
     reconnect::queue_receipts(state, &name, &received, now)?;
     Ok(texts)
+}
+
+/// Which of a contact's sessions a mailbox belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    /// The session in use.
+    Current,
+    /// A session a new invite's handshake replaced, kept for opening.
+    Previous,
+    /// A session this device started by accepting a new invite, not confirmed yet.
+    Pending,
 }
 
 /// A device-record event is delivered once the contact's receipt came: it is then

@@ -57,9 +57,14 @@ use crate::vault::Home;
 #[command(name = "quietwire-client", version, about)]
 struct Cli {
     /// Directory of the identity's encrypted state [default: ~/.quietwire]. The passphrase
-    /// comes from QUIETWIRE_PASSPHRASE or a prompt.
+    /// comes from a prompt, or from QUIETWIRE_PASSPHRASE (for tests and scripts: other
+    /// processes can read an environment).
     #[arg(long, global = true, env = "QUIETWIRE_HOME", value_name = "DIR")]
     home: Option<PathBuf>,
+    /// A PEM file of certificates to trust for wss:// besides the system's roots (a private
+    /// CA). ws:// is only allowed to a relay on a loopback address.
+    #[arg(long, global = true, env = "QUIETWIRE_CA_CERT", value_name = "PATH")]
+    ca_cert: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -220,6 +225,7 @@ fn home_dir(flag: Option<PathBuf>) -> Result<Home> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    relay::set_ca_cert(cli.ca_cert);
     let home = home_dir(cli.home)?;
     match cli.command {
         Command::Init {

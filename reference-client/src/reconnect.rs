@@ -217,6 +217,7 @@ pub fn send_reconnect(
         bootstrap_seed: Bytes(bootstrap.dangerous_seed().to_vec()),
         expires: expires.as_secs(),
         reconnect: Some(Bytes::from(&id[..])),
+        held: Vec::new(),
     });
     Ok(Sent::Queued)
 }
@@ -244,32 +245,23 @@ pub fn try_open(
     let Ok(contact) = state.contact(name) else {
         return Tried::Nothing;
     };
-    let (Ok(envelope), Ok(identity)) = (Envelope::receive(envelope, mailbox), contact.identity())
-    else {
+    let (Ok(envelope), Ok(guard)) = (
+        Envelope::receive(envelope, mailbox),
+        contact.reconnect_guard(),
+    ) else {
         return Tried::Nothing;
     };
-    match reconnect::open(
-        &state.device,
-        envelope.blob(),
-        &identity,
-        now,
-        &SuitePolicy::ALL,
-    ) {
-        Ok(opened) => {
-            let id = opened.invite.invite().invite_id();
-            if contact
-                .reconnect_invite
-                .as_ref()
-                .is_some_and(|seen| seen.0 == id)
-            {
-                Tried::Copy
-            } else {
-                Tried::Reconnect(Box::new(opened))
-            }
-        }
+    match guard.open(&state.device, envelope.blob(), now, &SuitePolicy::ALL) {
+        Ok(opened) => Tried::Reconnect(Box::new(opened)),
+        // A copy of a reconnect already accepted (HSK-08 check 8).
+        Err(e) if e.class() == ErrorClass::HandshakeReplay => Tried::Copy,
         Err(e) => {
             // Sealed to this device but refused: tell the user why; anything else is junk.
             match e.class() {
+                ErrorClass::HandshakeGeneration => eprintln!(
+                    "refused a reconnect in {name}'s mailbox: its device record is not newer than the one held for {name} (generation {}); an old backup of {name} restored again cannot take over the conversation",
+                    guard.generation()
+                ),
                 ErrorClass::InviteExpired => eprintln!(
                     "{name} tried to reconnect from a restored device, but the invite expired; ask {name} for a new invite"
                 ),
@@ -348,6 +340,9 @@ pub fn accept(
         Some(Bytes::from(&handshake_id[..])),
     );
     contact.reconnect_invite = Some(Bytes::from(&invite.invite_id()[..]));
+    let mut guard = contact.reconnect_guard()?;
+    guard.commit(opened, now);
+    contact.keep_reconnect_guard(&guard);
     let did = did_key::encode(&contact.identity()?);
     let _newer = keep_record(state, name, &opened.record)?;
     println!(

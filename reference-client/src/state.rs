@@ -17,6 +17,7 @@ use quietwire::UnixTime;
 use quietwire::delivery::{Inbox, Outbox, RetryPolicy, SendId};
 use quietwire::event::MessageId;
 use quietwire::handshake::PendingInvite;
+use quietwire::handshake::reconnect::ReconnectGuard;
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
 use quietwire::invite::{InviteSecrets, SignedInvite};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
@@ -122,14 +123,79 @@ pub struct Contact {
     /// Whether this device's own device record was queued in the current session (ENV-07).
     #[serde(default)]
     pub record_sent: bool,
-    /// The invite id of the last reconnect accepted from this contact, so that a copy of the
-    /// same reconnect starts no second session.
+    /// The invite id of the last reconnect accepted from this contact (kept for state files
+    /// of earlier versions; [`Contact::reconnect_accepted`] decides).
     #[serde(default)]
     pub reconnect_invite: Option<Bytes>,
+    /// SHA-256 of every unexpired invite accepted through a reconnect of this contact, with
+    /// its expiry (HSK-10): a copy of an accepted reconnect starts no second session, also
+    /// after a restart.
+    #[serde(default)]
+    pub reconnect_accepted: Vec<(Bytes, u64)>,
     /// Message ids received while the session could not send (a restored, stale session),
     /// receipted once a session can.
     #[serde(default)]
     pub pending_receipts: Vec<Bytes>,
+    /// This device accepted a new invite of this contact while the session above still
+    /// works: the new session, which replaces it only once the contact's first message on
+    /// it confirms the handshake ([`Contact::confirm_pending`]). Until then every send uses
+    /// the session above, and this one only carries its handshake and device record.
+    #[serde(default)]
+    pub pending: Option<PendingSession>,
+    /// This device made a new invite that the contact accepted while an older session
+    /// worked: that older session and its receive mailbox, kept to open what the contact
+    /// still sends on it until it switches (it does so on this device's first message in
+    /// the new session).
+    #[serde(default)]
+    pub previous: Option<PreviousSession>,
+}
+
+/// A session started by accepting a new invite of an existing contact, waiting for the
+/// contact's first message on it ([`Contact::pending`]).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingSession {
+    /// `Session::snapshot`.
+    pub session: Bytes,
+    /// Seed of the mailbox key of the new session.
+    pub receive_seed: Bytes,
+    /// The outbox message id of the handshake.
+    pub handshake_id: Bytes,
+}
+
+impl PendingSession {
+    /// The session.
+    pub fn session(&self) -> Result<Session> {
+        Session::restore(&self.session.0).map_err(|_| damaged())
+    }
+
+    /// The new session's receive mailbox.
+    pub fn receive_mailbox(&self) -> Result<MailboxKey> {
+        Ok(MailboxKey::from_seed(&self.receive_seed.array()?))
+    }
+}
+
+/// The session a new invite's handshake replaced ([`Contact::previous`]): it only decrypts.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PreviousSession {
+    /// `Session::snapshot`.
+    pub session: Bytes,
+    /// Seed of its receive mailbox.
+    pub receive_seed: Bytes,
+    /// The contact wrote on the new session after switching to it: this session goes as
+    /// soon as a fetch finds its mailbox empty.
+    pub retiring: bool,
+}
+
+impl PreviousSession {
+    /// The session.
+    pub fn session(&self) -> Result<Session> {
+        Session::restore(&self.session.0).map_err(|_| damaged())
+    }
+
+    /// Its receive mailbox.
+    pub fn receive_mailbox(&self) -> Result<MailboxKey> {
+        Ok(MailboxKey::from_seed(&self.receive_seed.array()?))
+    }
 }
 
 impl Contact {
@@ -155,7 +221,10 @@ impl Contact {
             stale: false,
             record_sent: false,
             reconnect_invite: None,
+            reconnect_accepted: Vec::new(),
             pending_receipts: Vec::new(),
+            pending: None,
+            previous: None,
         }
     }
 
@@ -170,8 +239,9 @@ impl Contact {
     }
 
     /// Starts over with a new session from a new handshake: the session, the receive
-    /// mailbox and the role are replaced, and the session is no longer stale. The identity,
-    /// name, verified flag and device record stay.
+    /// mailbox and the role are replaced, and the session is no longer stale; a pending or
+    /// previous session is forgotten. The identity, name, verified flag and device record
+    /// stay.
     pub fn replace_session(
         &mut self,
         session: &Session,
@@ -185,6 +255,19 @@ impl Contact {
         self.handshake_id = handshake_id;
         self.stale = false;
         self.record_sent = false;
+        self.pending = None;
+        self.previous = None;
+    }
+
+    /// The contact answered on the pending session: it replaces the current one. Returns
+    /// the handshake's outbox message id (now delivered), or `None` without a pending
+    /// session.
+    pub fn confirm_pending(&mut self, session: &Session) -> Option<Bytes> {
+        let pending = self.pending.take()?;
+        self.replace_session(session, pending.receive_seed, Role::Acceptor, None);
+        // Its device record went out with the handshake.
+        self.record_sent = true;
+        Some(pending.handshake_id)
     }
 
     /// Stores the session's new snapshot.
@@ -198,6 +281,27 @@ impl Contact {
     }
 
     /// The contact's verified device record, if one is known.
+    /// The contact's reconnect guard (HSK-10): its identity, the generation of the device
+    /// record held for it (0 when none is held: a restore always raises it above 0), and the
+    /// reconnect invites accepted so far.
+    pub fn reconnect_guard(&self) -> Result<ReconnectGuard> {
+        let generation = self.device_record()?.map_or(0, |r| r.record().generation());
+        let accepted = self
+            .reconnect_accepted
+            .iter()
+            .map(|(hash, expires)| Ok((hash.array::<32>()?, UnixTime(*expires))))
+            .collect::<Result<Vec<_>>>()?;
+        ReconnectGuard::from_parts(self.identity()?, generation, accepted).map_err(|_| damaged())
+    }
+
+    /// Stores what `guard` remembers of accepted reconnects.
+    pub fn keep_reconnect_guard(&mut self, guard: &ReconnectGuard) {
+        self.reconnect_accepted = guard
+            .accepted()
+            .map(|(hash, expires)| (Bytes(hash.to_vec()), expires.0))
+            .collect();
+    }
+
     pub fn device_record(&self) -> Result<Option<SignedDeviceRecord>> {
         self.device_record
             .as_ref()
@@ -241,9 +345,38 @@ pub struct Invitation {
     /// handshake replaces. `None` for an invite to a new contact.
     #[serde(default)]
     pub reconnect: Option<Bytes>,
+    /// Envelopes of the bootstrap mailbox that did not open as the handshake, oldest first:
+    /// taken off the relay so that they cannot hide the handshake behind a full fetch window,
+    /// and kept here (at most [`MAX_HELD`] of them, [`MAX_HELD_BYTES`] in all; the oldest go
+    /// first) because the acceptor's first messages look the same as junk until the
+    /// handshake gives the session that opens them.
+    #[serde(default)]
+    pub held: Vec<Bytes>,
 }
 
+/// Most envelopes kept per pending invite ([`Invitation::held`]).
+pub const MAX_HELD: usize = 64;
+/// Most bytes of envelopes kept per pending invite ([`Invitation::held`]).
+pub const MAX_HELD_BYTES: usize = 1024 * 1024;
+
 impl Invitation {
+    /// Keeps `envelope` among the held items, dropping the oldest ones beyond the bounds;
+    /// returns how many were dropped.
+    pub fn hold(&mut self, envelope: &[u8]) -> usize {
+        self.held.push(Bytes::from(envelope));
+        let mut dropped = 0;
+        while self.held.len() > MAX_HELD
+            || self.held.iter().map(|b| b.0.len()).sum::<usize>() > MAX_HELD_BYTES
+        {
+            if self.held.is_empty() {
+                break;
+            }
+            self.held.remove(0);
+            dropped += 1;
+        }
+        dropped
+    }
+
     /// The bootstrap mailbox's key.
     pub fn bootstrap(&self) -> Result<MailboxKey> {
         Ok(MailboxKey::from_seed(&self.bootstrap_seed.array()?))

@@ -8,9 +8,21 @@
 //!            | salt (16 bytes) | nonce (24 bytes) | XChaCha20-Poly1305(key, nonce, header, state)
 //! ```
 //!
-//! The key is Argon2id(passphrase, salt) with the parameters of the header, which are capped
-//! before any work so a planted file cannot make the client allocate gigabytes. The whole
-//! header is the AEAD's associated data. A write goes to a temporary file in the same
+//! The key is Argon2id(passphrase, salt) with the parameters of the header, over the UTF-8 of
+//! the passphrase's Unicode NFC normalization (as backups do, `spec/10-backup.md` XBK-11, so
+//! the same passphrase typed on keyboards that compose accents differently opens the file).
+//! The parameters are checked before any work: above the caps ([`MAX_PARAMS`]) a planted file
+//! could make the client allocate gigabytes; below the floor ([`MIN_PARAMS`], the backup
+//! format's version-1 floor) a planted or downgraded file would make the next saves cheap to
+//! guess offline. New files get the backup format's defaults ([`DEFAULT_PARAMS`]). The whole
+//! header is the AEAD's associated data.
+//!
+//! The passphrase comes from a terminal prompt or, for tests and scripts, from the
+//! environment variable `QUIETWIRE_PASSPHRASE`. An environment is not a place for a secret
+//! meant to stay one: every child process inherits it, other processes of the same user (and
+//! root) can read it (`/proc/PID/environ` on Linux), and it tends to end up in shell history,
+//! service files and crash reports; the client cannot wipe it from memory either. Interactive
+//! use should rely on the prompt. A write goes to a temporary file in the same
 //! directory, is flushed to disk, renamed over the old file, and the directory is flushed, so
 //! a crash leaves either the old or the new state. Every process that reads or writes the
 //! state holds an exclusive lock on `DIR/state.lock` while it does.
@@ -25,6 +37,9 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand_core::Rng as _;
 use zeroize::Zeroizing;
 
+use quietwire::backup::KdfParams as BackupKdf;
+use unicode_normalization::UnicodeNormalization as _;
+
 use crate::error::{Fail, Result};
 use crate::sys;
 
@@ -33,13 +48,30 @@ const VERSION: u8 = 1;
 const HEADER_LEN: usize = 8 + 1 + 12 + 16 + 24;
 const TAG_LEN: usize = 16;
 
-/// Argon2id parameters written into new files: 19 MiB, 2 passes, 1 lane (the OWASP
-/// minimum for Argon2id).
+/// Argon2id parameters written into new files: those a backup is written with
+/// (`spec/10-backup.md`): 256 MiB, 3 passes, 1 lane.
 pub const DEFAULT_PARAMS: KdfParams = KdfParams {
-    m_kib: 19 * 1024,
-    t: 2,
-    p: 1,
+    m_kib: narrow(BackupKdf::DEFAULT.m),
+    t: narrow(BackupKdf::DEFAULT.t),
+    p: narrow(BackupKdf::DEFAULT.p),
 };
+/// The least any file may ask for, checked before any work: the backup format's version-1
+/// floor (19 MiB, 2 passes, 1 lane, OWASP's minimum for Argon2id), and at least 8 KiB of
+/// memory per lane. Files written by earlier versions of this client use exactly this.
+pub const MIN_PARAMS: KdfParams = KdfParams {
+    m_kib: narrow(BackupKdf::FLOOR.m),
+    t: narrow(BackupKdf::FLOOR.t),
+    p: narrow(BackupKdf::FLOOR.p),
+};
+
+/// A backup parameter as the `u32` of this header (every one used here fits).
+const fn narrow(value: u64) -> u32 {
+    if value > u32::MAX as u64 {
+        u32::MAX
+    } else {
+        value as u32
+    }
+}
 /// The most any file may ask for: 256 MiB, 10 passes, 4 lanes.
 pub const MAX_PARAMS: KdfParams = KdfParams {
     m_kib: 256 * 1024,
@@ -191,8 +223,23 @@ impl Home {
             .split_at_checked(HEADER_LEN)
             .ok_or_else(|| Fail::new("wrong passphrase or damaged state file"))?;
         let parsed = parse_header(header)?;
+        let nonce = XNonce::from(parsed.nonce);
         let key = match source {
-            KeySource::Passphrase(passphrase) => derive(passphrase, parsed.params, parsed.salt)?,
+            KeySource::Passphrase(passphrase) => {
+                let key = derive(passphrase, parsed.params, parsed.salt)?;
+                match decrypt(&key, &nonce, ciphertext, header) {
+                    Ok(plaintext) => return Ok((plaintext, key)),
+                    Err(e) if *normalize(passphrase) == *passphrase => return Err(e),
+                    Err(_) => {
+                        // A file written before passphrases were normalized, with one that
+                        // is not in NFC: it opens with the raw bytes, and the next save
+                        // writes it under the normalized passphrase's key.
+                        let legacy = derive_raw(passphrase.as_bytes(), parsed.params, parsed.salt)?;
+                        let plaintext = decrypt(&legacy, &nonce, ciphertext, header)?;
+                        return Ok((plaintext, key));
+                    }
+                }
+            }
             KeySource::Known(key) => {
                 if key.params != parsed.params || key.salt != parsed.salt {
                     return Err(Fail::new(
@@ -206,19 +253,8 @@ impl Home {
                 }
             }
         };
-        let cipher = XChaCha20Poly1305::new_from_slice(key.key.as_ref())
-            .map_err(|_| Fail::new("internal error: key length"))?;
-        let nonce = XNonce::from(parsed.nonce);
-        let plaintext = cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: ciphertext,
-                    aad: header,
-                },
-            )
-            .map_err(|_| Fail::new("wrong passphrase or damaged state file"))?;
-        Ok((Zeroizing::new(plaintext), key))
+        let plaintext = decrypt(&key, &nonce, ciphertext, header)?;
+        Ok((plaintext, key))
     }
 
     /// Encrypts `plaintext` with `key` under a fresh nonce and replaces the state file
@@ -283,6 +319,26 @@ impl Home {
     }
 }
 
+fn decrypt(
+    key: &Key,
+    nonce: &XNonce,
+    ciphertext: &[u8],
+    header: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let cipher = XChaCha20Poly1305::new_from_slice(key.key.as_ref())
+        .map_err(|_| Fail::new("internal error: key length"))?;
+    let plaintext = cipher
+        .decrypt(
+            nonce,
+            Payload {
+                msg: ciphertext,
+                aad: header,
+            },
+        )
+        .map_err(|_| Fail::new("wrong passphrase or damaged state file"))?;
+    Ok(Zeroizing::new(plaintext))
+}
+
 enum KeySource<'a> {
     Passphrase(&'a str),
     Known(&'a Key),
@@ -324,10 +380,20 @@ fn parse_header(header: &[u8]) -> Result<Header> {
     let (salt, rest) = rest.split_first_chunk::<16>().ok_or_else(damaged)?;
     let (nonce, _) = rest.split_first_chunk::<24>().ok_or_else(damaged)?;
     let params = KdfParams { m_kib, t, p };
-    if m_kib > MAX_PARAMS.m_kib || t > MAX_PARAMS.t || p > MAX_PARAMS.p || t == 0 || p == 0 {
+    if m_kib > MAX_PARAMS.m_kib || t > MAX_PARAMS.t || p > MAX_PARAMS.p {
         return Err(Fail::new(
             "state file asks for Argon2id parameters beyond this client's cap: damaged state file",
         ));
+    }
+    if m_kib < MIN_PARAMS.m_kib
+        || t < MIN_PARAMS.t
+        || p < MIN_PARAMS.p
+        || u64::from(m_kib) < 8 * u64::from(p)
+    {
+        return Err(Fail::new(format!(
+            "the state file's Argon2id parameters ({m_kib} KiB, {t} passes, {p} lanes) are below this client's minimum ({} KiB, {} passes, {} lane); refusing it: a file this weak was not written by this client and may have been planted or downgraded",
+            MIN_PARAMS.m_kib, MIN_PARAMS.t, MIN_PARAMS.p
+        )));
     }
     Ok(Header {
         params,
@@ -336,7 +402,16 @@ fn parse_header(header: &[u8]) -> Result<Header> {
     })
 }
 
+/// The passphrase as the key derivation takes it: its Unicode NFC normalization.
+fn normalize(passphrase: &str) -> Zeroizing<String> {
+    Zeroizing::new(passphrase.nfc().collect())
+}
+
 fn derive(passphrase: &str, params: KdfParams, salt: [u8; 16]) -> Result<Key> {
+    derive_raw(normalize(passphrase).as_bytes(), params, salt)
+}
+
+fn derive_raw(passphrase: &[u8], params: KdfParams, salt: [u8; 16]) -> Result<Key> {
     let argon_params = argon2::Params::new(params.m_kib, params.t, params.p, Some(32))
         .map_err(|_| Fail::new("invalid Argon2id parameters: damaged state file"))?;
     let argon = argon2::Argon2::new(
@@ -346,13 +421,13 @@ fn derive(passphrase: &str, params: KdfParams, salt: [u8; 16]) -> Result<Key> {
     );
     let mut key = Zeroizing::new([0u8; 32]);
     argon
-        .hash_password_into(passphrase.as_bytes(), &salt, key.as_mut())
+        .hash_password_into(passphrase, &salt, key.as_mut())
         .map_err(|_| Fail::new("key derivation failed"))?;
     Ok(Key { key, params, salt })
 }
 
-/// The passphrase: `QUIETWIRE_PASSPHRASE`, or a prompt on the terminal (twice when
-/// `confirm`, for a new identity).
+/// The passphrase: `QUIETWIRE_PASSPHRASE` (for tests and scripts only: see the module
+/// documentation), or a prompt on the terminal (twice when `confirm`, for a new identity).
 pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
     if let Ok(value) = std::env::var("QUIETWIRE_PASSPHRASE") {
         let value = Zeroizing::new(value);
@@ -390,17 +465,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
 
+    /// The cheapest key a file may have.
     fn fast_key(pass: &str) -> Key {
-        derive(
-            pass,
-            KdfParams {
-                m_kib: 64,
-                t: 1,
-                p: 1,
-            },
-            [3; 16],
-        )
-        .unwrap()
+        derive(pass, MIN_PARAMS, [3; 16]).unwrap()
     }
 
     #[test]
@@ -433,6 +500,37 @@ mod tests {
         fs::write(home.state_path(), &raw).unwrap();
         let err = home.read("p").err().unwrap().to_string();
         assert!(err.contains("cap"), "{err}");
+    }
+
+    #[test]
+    fn parameters_below_the_floor_are_refused_before_any_work() {
+        assert_eq!(DEFAULT_PARAMS.m_kib, 262_144);
+        assert_eq!((DEFAULT_PARAMS.t, DEFAULT_PARAMS.p), (3, 1));
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().to_path_buf());
+        home.write(&fast_key("p"), b"x").unwrap();
+        let good = fs::read(home.state_path()).unwrap();
+        for (offset, value) in [(9, MIN_PARAMS.m_kib - 1), (13, 1), (17, 0)] {
+            let mut raw = good.clone();
+            raw[offset..offset + 4].copy_from_slice(&value.to_be_bytes());
+            fs::write(home.state_path(), &raw).unwrap();
+            let err = home.read("p").err().unwrap().to_string();
+            assert!(err.contains("below this client's minimum"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_passphrase_is_nfc_normalized() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().to_path_buf());
+        home.write(&fast_key("caf\u{e9}"), b"x").unwrap();
+        assert_eq!(&home.read("cafe\u{301}").unwrap().0[..], b"x");
+        // A file keyed with a non-NFC passphrase's raw bytes (written before normalization)
+        // still opens with that passphrase.
+        let legacy = derive_raw("cafe\u{301}".as_bytes(), MIN_PARAMS, [3; 16]).unwrap();
+        home.write(&legacy, b"y").unwrap();
+        assert_eq!(&home.read("cafe\u{301}").unwrap().0[..], b"y");
+        assert!(home.read("caf\u{e9}x").is_err());
     }
 
     #[test]

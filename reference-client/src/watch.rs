@@ -54,6 +54,8 @@ pub async fn watch(mut ctx: Ctx) -> Result<()> {
                     Err(StepError::Fail(e)) => return Err(e),
                 }
             }
+            // The URL itself is refused (RLY-01): retrying cannot help.
+            Err(e @ NetError::Refusing(_)) => return Err(crate::error::Fail::new(e.to_string())),
             Err(e) => eprintln!("{e}; retrying in {}s", backoff.as_secs()),
         }
         tokio::select! {

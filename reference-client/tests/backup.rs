@@ -286,17 +286,24 @@ fn backup_restore() {
 
     // Carol, restored without a device record, comes back through a new invite. Carol gets
     // the old device's handshake first (a contact, alice); accepting the new device's invite
-    // gives that same contact a new session instead of a second contact.
+    // gives that same contact a new session instead of a second contact, which replaces the
+    // old one once the new device answered on it.
     let out = carol.run(&["sync"]).ok();
     assert!(out.contains("alice accepted your invite"), "{out}");
     let link = alice2.invite("carol");
     let out = carol.run(&["accept", &link, "--name", "alice"]).ok();
     assert!(
-        out.contains("alice is already your contact: new session with alice"),
+        out.contains("alice is already your contact")
+            && out.contains("your current session stays in use until alice answers"),
         "{out}"
     );
     let out = alice2.run(&["sync"]).ok();
     assert!(out.contains("carol accepted your invite"), "{out}");
+    let out = carol.run(&["sync"]).ok();
+    assert!(
+        out.contains("alice answered on the new session, which now replaces the old one"),
+        "{out}"
+    );
     carol.run(&["send", "alice", "found you"]).ok();
     assert_eq!(alice2.run(&["sync"]).ok().trim(), "[carol] found you");
     alice2.run(&["send", "carol", "hello again"]).ok();

@@ -140,3 +140,99 @@ fn expired_invites_and_unreachable_relays_fail_clearly() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("relay unreachable"), "{out:?}");
 }
+
+/// Offsets of the state file's header: magic, version, Argon2id m/t/p, salt, nonce.
+const PARAMS: std::ops::Range<usize> = 9..21;
+const SALT: std::ops::Range<usize> = 21..37;
+const HEADER_LEN: usize = 61;
+
+fn header_params(bytes: &[u8]) -> [u32; 3] {
+    let p = &bytes[PARAMS];
+    [0, 4, 8].map(|i| u32::from_be_bytes(p[i..i + 4].try_into().unwrap()))
+}
+
+fn argon2id(passphrase: &str, salt: &[u8], [m, t, p]: [u32; 3]) -> [u8; 32] {
+    let params = argon2::Params::new(m, t, p, Some(32)).unwrap();
+    let mut key = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+        .unwrap();
+    key
+}
+
+/// New state files use the backup format's Argon2id defaults (256 MiB, 3 passes, 1 lane), and
+/// a file whose parameters are below the floor is refused, even though it is otherwise valid
+/// (here: the real state, re-encrypted by the test under 64 KiB and 1 pass).
+#[test]
+fn weak_argon2id_parameters_are_refused() {
+    use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+    let dir = tempfile::tempdir().unwrap();
+    let alice = Client::new(dir.path(), "alice");
+    alice.init("Alice", &dead_relay(), &[]);
+    let path = alice.home.join("state.qw");
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(header_params(&bytes), [262_144, 3, 1]);
+
+    // Decrypt the real state and write it again under weak parameters.
+    let (header, ciphertext) = bytes.split_at(HEADER_LEN);
+    let nonce = XNonce::from(<[u8; 24]>::try_from(&header[37..61]).unwrap());
+    let key = argon2id(&alice.passphrase, &header[SALT], header_params(&bytes));
+    let plaintext = XChaCha20Poly1305::new_from_slice(&key)
+        .unwrap()
+        .decrypt(
+            &nonce,
+            Payload {
+                msg: ciphertext,
+                aad: header,
+            },
+        )
+        .unwrap();
+    let weak: [u32; 3] = [64, 1, 1];
+    let mut header = header.to_vec();
+    for (i, word) in weak.iter().enumerate() {
+        header[9 + 4 * i..13 + 4 * i].copy_from_slice(&word.to_be_bytes());
+    }
+    let key = argon2id(&alice.passphrase, &header[SALT], weak);
+    let mut crafted = header.clone();
+    crafted.extend(
+        XChaCha20Poly1305::new_from_slice(&key)
+            .unwrap()
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &plaintext,
+                    aad: &header,
+                },
+            )
+            .unwrap(),
+    );
+    std::fs::write(&path, &crafted).unwrap();
+    let out = alice.run(&["whoami"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        "quietwire-client: the state file's Argon2id parameters (64 KiB, 1 passes, 1 lanes) are below this client's minimum (19456 KiB, 2 passes, 1 lane); refusing it: a file this weak was not written by this client and may have been planted or downgraded"
+    );
+    assert!(out.stdout.is_empty());
+    // The file is left as it was.
+    assert_eq!(std::fs::read(&path).unwrap(), crafted);
+}
+
+/// The passphrase is NFC-normalized: typed with a precomposed or a combining accent, it is
+/// the same passphrase.
+#[test]
+fn the_passphrase_is_nfc_normalized() {
+    let dir = tempfile::tempdir().unwrap();
+    let composed = Client {
+        home: dir.path().join("alice"),
+        passphrase: "caf\u{e9} au lait".into(),
+        env: Vec::new(),
+    };
+    composed.init("Alice", &dead_relay(), &[]);
+    let out = composed.run_with(&["whoami"], "cafe\u{301} au lait").ok();
+    assert!(out.contains("Alice"), "{out}");
+    let wrong = composed.run_with(&["whoami"], "cafe au lait");
+    assert_eq!(wrong.code, 1);
+}

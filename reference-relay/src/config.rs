@@ -100,7 +100,14 @@ pub struct Args {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout: u64,
 
-    /// Most open WebSocket connections; further upgrades get HTTP 503.
+    /// Seconds a new connection has to complete the WebSocket opening handshake (TLS
+    /// included) before it is closed.
+    #[arg(long, env = "QUIETWIRE_RELAY_HANDSHAKE_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub handshake_timeout: u64,
+
+    /// Most open connections, counting every accepted socket (upgraded or not); further
+    /// connections are closed at once (plain HTTP: with a 503 answer).
     #[arg(long, env = "QUIETWIRE_RELAY_MAX_CONNECTIONS", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -113,6 +120,33 @@ pub struct Args {
     /// Log level (stderr).
     #[arg(long, env = "QUIETWIRE_RELAY_LOG", value_enum, default_value_t = Level::Info)]
     pub log: Level,
+
+    /// Serve TLS (`wss://`) with this certificate chain (PEM, leaf first); needs `--tls-key`.
+    #[arg(
+        long,
+        env = "QUIETWIRE_RELAY_TLS_CERT",
+        value_name = "PATH",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1); needs `--tls-cert`.
+    #[arg(
+        long,
+        env = "QUIETWIRE_RELAY_TLS_KEY",
+        value_name = "PATH",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// The PEM files of `--tls-cert` and `--tls-key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
 }
 
 /// The validated configuration.
@@ -130,12 +164,16 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// Inbound silence after which a connection is closed.
     pub idle_timeout: Duration,
-    /// Most open WebSocket connections.
+    /// Time a new connection has to complete the WebSocket opening handshake.
+    pub handshake_timeout: Duration,
+    /// Most open connections (every accepted socket).
     pub max_connections: usize,
     /// Outbound queue length per connection.
     pub send_queue: usize,
     /// Log level.
     pub log: Level,
+    /// TLS, if the relay serves `wss://` itself.
+    pub tls: Option<TlsFiles>,
 }
 
 /// Why the flags do not make a configuration.
@@ -209,9 +247,14 @@ impl Args {
             limits,
             sweep_interval: Duration::from_secs(self.sweep_interval),
             idle_timeout: Duration::from_secs(self.idle_timeout),
+            handshake_timeout: Duration::from_secs(self.handshake_timeout),
             max_connections: self.max_connections as usize,
             send_queue: self.send_queue as usize,
             log: self.log,
+            tls: match (self.tls_cert, self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            },
         })
     }
 }
@@ -235,8 +278,24 @@ mod tests {
         assert_eq!(c.sweep_interval, Duration::from_secs(60));
         assert_eq!(c.idle_timeout, Duration::from_secs(300));
         assert_eq!(c.max_connections, 1024);
+        assert_eq!(c.handshake_timeout, Duration::from_secs(10));
         assert_eq!(c.send_queue, 64);
         assert_eq!(c.log, Level::Info);
+        assert_eq!(c.tls, None);
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let c = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsFiles {
+                cert: "c.pem".into(),
+                key: "k.pem".into()
+            })
+        );
+        assert!(Args::try_parse_from(["quietwire-relay", "--tls-cert", "c.pem"]).is_err());
+        assert!(Args::try_parse_from(["quietwire-relay", "--tls-key", "k.pem"]).is_err());
     }
 
     #[test]
@@ -254,6 +313,7 @@ mod tests {
             ConfigError::IncoherentLimits
         );
         assert!(Args::try_parse_from(["quietwire-relay", "--send-queue", "0"]).is_err());
+        assert!(Args::try_parse_from(["quietwire-relay", "--handshake-timeout", "0"]).is_err());
     }
 
     #[test]

@@ -138,7 +138,7 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<O
 }
 
 /// Waits until the relay starts shutting down.
-async fn shutting_down(shutdown: &mut watch::Receiver<bool>) {
+pub async fn shutting_down(shutdown: &mut watch::Receiver<bool>) {
     // An error means the sender is gone, which only happens once the relay is exiting.
     let _ = shutdown.wait_for(|down| *down).await;
 }

@@ -12,6 +12,8 @@
 //!                  wake frames ─── hub ◀┘ reply frames ─▶ bounded queue ─▶ writer ─▶ TCP
 //! ```
 //!
+//! With `--tls-cert` and `--tls-key`, TLS runs between TCP and HTTP ([`tls`]).
+//!
 //! Modules, one concept each:
 //!
 //! - [`config`]: flags and environment variables, limit overrides validated by
@@ -25,6 +27,7 @@
 //! - [`sweeper`]: periodic removal of expired items and blobs.
 //! - [`metrics`]: identifier-free counters.
 //! - [`clock`]: wall-clock seconds and monotonic milliseconds for the core.
+//! - [`tls`]: `wss://` with `--tls-cert` and `--tls-key` (rustls, `ring` provider).
 //! - [`log`]: identifier-free logging (**[RLY-09]**).
 //!
 //! # Why redb
@@ -56,6 +59,7 @@ mod metrics;
 mod server;
 mod store;
 mod sweeper;
+mod tls;
 
 use std::process::ExitCode;
 
@@ -70,6 +74,16 @@ fn main() -> ExitCode {
         }
     };
     log::set_level(config.log);
+    let tls = match &config.tls {
+        None => None,
+        Some(files) => match tls::acceptor(&files.cert, &files.key) {
+            Ok(acceptor) => Some(acceptor),
+            Err(e) => {
+                log::fatal(&e.to_string());
+                return ExitCode::from(2);
+            }
+        },
+    };
     let store = match store::RedbStore::open(&config.data) {
         Ok(store) => store,
         Err(e) => {
@@ -87,7 +101,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(server::run(config, store)) {
+    match runtime.block_on(server::run(config, store, tls)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::fatal(&format!("cannot listen: {e}"));

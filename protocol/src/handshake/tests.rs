@@ -340,7 +340,7 @@ fn the_reconnect_guard_refuses_copies_and_stale_generations() {
         crate::keys::KemSecret::generate(suite, &mut rng),
         crate::keys::X25519Secret::generate(&mut rng),
     );
-    let mut reconnect_with = |generation: u64, rng: &mut TestRng| {
+    let reconnect_with = |generation: u64, rng: &mut TestRng| {
         let params = InviteParams {
             relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
             mailbox: [8; 32],

@@ -124,6 +124,11 @@ impl Relay {
         format!("ws://{}", self.addr)
     }
 
+    /// The URL of a relay started with `--tls-cert` and `--tls-key`.
+    pub fn tls_url(&self) -> String {
+        format!("wss://{}", self.addr)
+    }
+
     /// SIGKILL, as a crash (no shutdown path runs).
     pub fn kill(mut self) -> (SocketAddr, PathBuf) {
         self.child.kill().unwrap();
@@ -159,6 +164,8 @@ impl Output {
 pub struct Client {
     pub home: PathBuf,
     pub passphrase: String,
+    /// Environment variables set for every command (e.g. `QUIETWIRE_CA_CERT`).
+    pub env: Vec<(String, String)>,
 }
 
 impl Client {
@@ -166,6 +173,7 @@ impl Client {
         Client {
             home: root.join(name),
             passphrase: format!("passphrase of {name}"),
+            env: Vec::new(),
         }
     }
 
@@ -208,9 +216,13 @@ impl Client {
             .env_remove("QUIETWIRE_RECOVERY_KEY")
             .env_remove("QUIETWIRE_BACKUP_PASSPHRASE")
             .env_remove("QUIETWIRE_BACKUP_NEW_PASSPHRASE")
+            .env_remove("QUIETWIRE_CA_CERT")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
         command
     }
 
@@ -272,4 +284,92 @@ pub fn connect(inviter: &Client, inviter_name: &str, acceptor: &Client, acceptor
         out.contains(&format!("{acceptor_name} accepted your invite")),
         "{out}"
     );
+}
+
+/// The bootstrap mailbox id named by an invite link.
+pub fn invite_mailbox(link: &str) -> [u8; 32] {
+    let now = quietwire::UnixTime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    let signed =
+        quietwire::invite::SignedInvite::from_link(link, now, &quietwire::suite::SuitePolicy::ALL)
+            .unwrap();
+    *signed.invite().mailbox()
+}
+
+/// Puts `count` well-formed envelopes with random blobs of the smallest bucket into `mailbox`
+/// through the relay at `url`, as anyone who knows the mailbox id can; each must be stored.
+pub fn put_junk(url: &str, mailbox: [u8; 32], count: usize) {
+    use futures_util::{SinkExt as _, StreamExt as _};
+    use quietwire::relay::{Limits, Reply, Request, RequestFrame, ServerFrame};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let endpoint = format!("{url}/v1/ws");
+        let (mut ws, _) = tokio::time::timeout(
+            COMMAND_TIMEOUT,
+            tokio_tungstenite::connect_async(endpoint.as_str()),
+        )
+        .await
+        .expect("connecting to the relay timed out")
+        .expect("connect to the relay");
+        let welcome = tokio::time::timeout(COMMAND_TIMEOUT, ws.next())
+            .await
+            .expect("no welcome from the relay in time")
+            .expect("the relay closed")
+            .expect("a frame");
+        let Message::Binary(data) = welcome else {
+            panic!("unexpected first frame {welcome:?}");
+        };
+        assert!(matches!(
+            ServerFrame::decode(&data, Limits::DEFAULT.max_frame.into()).unwrap(),
+            ServerFrame::Welcome { .. }
+        ));
+        for i in 0..count {
+            let mut blob = vec![0u8; quietwire::envelope::MIN_BUCKET];
+            getrandom::fill(&mut blob).unwrap();
+            let envelope = quietwire::envelope::Envelope::new(mailbox, blob)
+                .unwrap()
+                .to_bytes();
+            let mut item = [0u8; 16];
+            getrandom::fill(&mut item).unwrap();
+            let id = u32::try_from(i + 1).unwrap();
+            let frame = RequestFrame {
+                id,
+                request: Request::Put {
+                    mailbox,
+                    item,
+                    envelope,
+                    ttl: 3600,
+                },
+            }
+            .encode();
+            ws.send(Message::binary(frame)).await.unwrap();
+            loop {
+                let message = tokio::time::timeout(COMMAND_TIMEOUT, ws.next())
+                    .await
+                    .expect("no reply from the relay in time")
+                    .expect("the relay closed")
+                    .expect("a frame");
+                let Message::Binary(data) = message else {
+                    continue;
+                };
+                match ServerFrame::decode(&data, Limits::DEFAULT.max_frame.into()).unwrap() {
+                    ServerFrame::Ok {
+                        id: got,
+                        reply: Reply::Stored,
+                    } if got == id => break,
+                    other => panic!("junk put {i} not stored: {other:?}"),
+                }
+            }
+        }
+        let _ = ws.close(None).await;
+    });
 }

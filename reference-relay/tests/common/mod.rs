@@ -20,7 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{Item, Limits, Reply, Request, RequestFrame, ServerFrame};
 use rand_core::{TryCryptoRng, TryRng};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -36,6 +36,55 @@ pub async fn within<F: Future>(what: &str, fut: F) -> F::Output {
     }
 }
 
+/// A byte stream a WebSocket runs over: plain TCP or TLS.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// A self-signed certificate for `127.0.0.1` and `localhost`, made at test time, and its key.
+pub struct TestCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub der: rustls_pki_types::CertificateDer<'static>,
+}
+
+impl TestCert {
+    /// A fresh certificate and key.
+    pub fn new() -> TestCert {
+        let made = rcgen::generate_simple_self_signed(vec![
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned(),
+        ])
+        .unwrap();
+        TestCert {
+            cert_pem: made.cert.pem(),
+            key_pem: made.signing_key.serialize_pem(),
+            der: made.cert.der().clone(),
+        }
+    }
+
+    /// Writes `cert.pem` and `key.pem` into `dir`; returns their paths.
+    pub fn write(&self, dir: &Path) -> (PathBuf, PathBuf) {
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, &self.cert_pem).unwrap();
+        std::fs::write(&key, &self.key_pem).unwrap();
+        (cert, key)
+    }
+
+    /// A TLS connector that trusts exactly this certificate.
+    pub fn connector(&self) -> tokio_rustls::TlsConnector {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.der.clone()).unwrap();
+        #[allow(deprecated)]
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+    }
+}
+
 /// A running relay process.
 pub struct Relay {
     pub child: Child,
@@ -43,9 +92,31 @@ pub struct Relay {
     /// Holds the data directory and the log file.
     pub dir: PathBuf,
     pub tmp: Option<tempfile::TempDir>,
+    /// The certificate the relay serves, if it serves TLS.
+    pub cert: Option<TestCert>,
 }
 
 impl Relay {
+    /// Starts a relay serving TLS (`wss://`) with a fresh test certificate.
+    pub fn start_tls(args: &[&str]) -> Relay {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        let cert = TestCert::new();
+        let (cert_path, key_path) = cert.write(&dir);
+        let mut all = vec![
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        let mut relay = Relay::start_in(&dir, &all);
+        relay.tmp = Some(tmp);
+        relay.cert = Some(cert);
+        relay
+    }
+
     /// Starts a relay in a fresh temporary directory with extra `args`.
     pub fn start(args: &[&str]) -> Relay {
         let tmp = tempfile::tempdir().unwrap();
@@ -85,6 +156,7 @@ impl Relay {
             addr: "127.0.0.1:0".parse().unwrap(),
             dir: dir.to_path_buf(),
             tmp: None,
+            cert: None,
         };
         // Poll the log for the new `listening on` line (polling only; no sleep asserts).
         let deadline = Instant::now() + LIMIT;
@@ -166,7 +238,7 @@ impl Drop for Relay {
 
 /// One WebSocket client of the relay.
 pub struct Client {
-    pub ws: WebSocketStream<TcpStream>,
+    pub ws: WebSocketStream<Box<dyn Stream>>,
     pub challenge: [u8; 32],
     /// The relay origin this client dialled (MBX-05).
     pub origin: quietwire::mailbox::RelayOrigin,
@@ -191,9 +263,28 @@ impl Client {
         let tcp = within("tcp connect", socket.connect(addr)).await.unwrap();
         let local_port = tcp.local_addr().unwrap().port();
         let url = format!("ws://{addr}/v1/ws");
+        Client::upgrade(url, Box::new(tcp), local_port).await
+    }
+
+    /// Connects over TLS (`wss://`), trusting exactly `cert`, and reads the welcome.
+    pub async fn connect_tls(addr: SocketAddr, cert: &TestCert) -> Client {
+        let tcp = within("tcp connect", TcpStream::connect(addr))
+            .await
+            .unwrap();
+        let local_port = tcp.local_addr().unwrap().port();
+        let name = rustls_pki_types::ServerName::IpAddress(addr.ip().into());
+        let tls = within("tls handshake", cert.connector().connect(name, tcp))
+            .await
+            .unwrap();
+        let url = format!("wss://{addr}/v1/ws");
+        Client::upgrade(url, Box::new(tls), local_port).await
+    }
+
+    /// The WebSocket opening handshake over `stream`, then the welcome.
+    async fn upgrade(url: String, stream: Box<dyn Stream>, local_port: u16) -> Client {
         let (ws, _) = within(
             "websocket upgrade",
-            tokio_tungstenite::client_async(url.as_str(), tcp),
+            tokio_tungstenite::client_async(url.as_str(), stream),
         )
         .await
         .unwrap();
