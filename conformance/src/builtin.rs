@@ -410,15 +410,22 @@ impl Implementation for Builtin {
         challenge: &[u8],
         now: RelayTime,
     ) -> OpResult<(Handle, Vec<u8>)> {
+        let limits_json = *limits;
         let limits = relay::Limits::from(*limits);
         if !limits.is_valid() {
             return Err(bad_input("relay_limits"));
         }
-        let conn = relay::Connection::new(limits, key32(challenge)?, relay_now(now));
+        let mut conn = relay::Connection::new(limits, key32(challenge)?, relay_now(now));
+        if let Some(budget) = limits_json.upload_budget {
+            conn = conn.with_upload_budget(budget);
+        }
+        let store = match limits_json.storage_quota {
+            Some(quota) => relay::MemoryStore::with_quota(quota),
+            None => relay::MemoryStore::new(),
+        };
         let welcome = conn.welcome();
         self.next_handle += 1;
-        self.relays
-            .insert(self.next_handle, (conn, relay::MemoryStore::new()));
+        self.relays.insert(self.next_handle, (conn, store));
         Ok((self.next_handle, welcome))
     }
 

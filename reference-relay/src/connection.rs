@@ -78,7 +78,8 @@ pub async fn serve(socket: WebSocket, state: Arc<AppState>, slot: Slot) {
     };
     state.metrics.connection_opened();
     log::debug("connection opened");
-    let core = Connection::new(state.config.limits, challenge, state.clock.now());
+    let core = Connection::new(state.config.limits, challenge, state.clock.now())
+        .with_upload_budget(state.config.upload_budget);
     let (sink, stream) = socket.split();
     let (queue, rx) = mpsc::channel(state.config.send_queue);
     let writer = tokio::spawn(write(sink, rx));

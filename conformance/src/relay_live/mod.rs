@@ -97,7 +97,9 @@ enum Kind {
 fn session_rule(t: &SessionTest) -> &'static str {
     let has = |f: &str| t.flags.iter().any(|x| x == f);
     let slug = |s: &str| t.slug.contains(s);
-    if has("Rate") {
+    if has("Quota") {
+        "RLY-16"
+    } else if has("Rate") {
         "RLY-10"
     } else if has("Decoding") || has("UnknownOperation") {
         "RLY-03"
