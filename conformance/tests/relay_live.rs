@@ -50,6 +50,11 @@ fn list_prints_every_case_with_its_requirement() {
         );
     }
     assert!(stdout.contains("requirement: \"A relay MUST NOT let one connection block others.\""));
+    assert!(
+        stdout.contains("RLY-15/half-open-closed [MUST]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("RLY-16/upload-budget [MUST]"), "{stdout}");
     assert!(stdout.contains("RLY-04/reference-defaults [SHOULD]"));
     // Selection by prefix.
     let output = Command::new(env!("CARGO_BIN_EXE_quietwire-conformance"))
@@ -137,6 +142,8 @@ fn live_tester_passes_against_the_reference_relay() {
     assert_eq!(outcome("RLY-11/blind-envelopes"), Outcome::Pass);
     assert_eq!(outcome("RLY-10/rate-limit"), Outcome::Informational);
     assert_eq!(outcome("RLY-01/tls-or-loopback"), Outcome::Pass);
+    assert_eq!(outcome("RLY-15/half-open-closed"), Outcome::Pass);
+    assert_eq!(outcome("RLY-16/upload-budget"), Outcome::Informational);
     let informational: Vec<&str> = report
         .cases
         .iter()

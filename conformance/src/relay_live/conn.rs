@@ -51,7 +51,7 @@ pub fn trust(certificates: &[CertificateDer<'static>]) -> Result<(), String> {
 }
 
 /// The scheme, host and port of a `ws://` or `wss://` URL.
-fn endpoint(url: &str) -> Result<(bool, String, String), String> {
+pub(crate) fn endpoint(url: &str) -> Result<(bool, String, String), String> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| format!("not a ws:// or wss:// URL: {url}"))?;
@@ -79,17 +79,23 @@ fn endpoint(url: &str) -> Result<(bool, String, String), String> {
     Ok((tls, host, port.to_owned()))
 }
 
-/// TCP, then TLS for `wss://`, then the WebSocket opening handshake.
-async fn open_ws(url: &str) -> Result<Ws, String> {
-    let (tls, host, port) = endpoint(url)?;
+/// A TCP connection to the host and port of `url`, nothing sent.
+pub(crate) async fn tcp(url: &str) -> Result<TcpStream, String> {
+    let (_, host, port) = endpoint(url)?;
     let address = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
     };
-    let tcp = TcpStream::connect(&address)
+    TcpStream::connect(&address)
         .await
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+        .map_err(|e| format!("cannot connect to {url}: {e}"))
+}
+
+/// TCP, then TLS for `wss://`, then the WebSocket opening handshake.
+async fn open_ws(url: &str) -> Result<Ws, String> {
+    let (tls, host, _) = endpoint(url)?;
+    let tcp = tcp(url).await?;
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Stream> = if tls {
         let config = TLS
