@@ -417,16 +417,23 @@ impl Implementation for Builtin {
         origin: &str,
         now: RelayTime,
     ) -> OpResult<(Handle, Vec<u8>)> {
+        let limits_json = *limits;
         let limits = relay::Limits::from(*limits);
         if !limits.is_valid() {
             return Err(bad_input("relay_limits"));
         }
         let origins = vec![RelayOrigin::parse(origin).map_err(|_| bad_input("origin"))?];
-        let conn = relay::Connection::new(limits, origins, key32(challenge)?, relay_now(now));
+        let mut conn = relay::Connection::new(limits, origins, key32(challenge)?, relay_now(now));
+        if let Some(budget) = limits_json.upload_budget {
+            conn = conn.with_upload_budget(budget);
+        }
+        let store = match limits_json.storage_quota {
+            Some(quota) => relay::MemoryStore::with_quota(quota),
+            None => relay::MemoryStore::new(),
+        };
         let welcome = conn.welcome();
         self.next_handle += 1;
-        self.relays
-            .insert(self.next_handle, (conn, relay::MemoryStore::new()));
+        self.relays.insert(self.next_handle, (conn, store));
         Ok((self.next_handle, welcome))
     }
 

@@ -76,6 +76,9 @@ struct MainArgs {
     /// the relay under test, scripts run on one announcing their limits).
     #[arg(long = "relay-url", value_name = "URL")]
     relay_urls: Vec<String>,
+    /// PEM file of the certificates to trust for wss:// relay URLs (and no others).
+    #[arg(long, value_name = "PATH")]
+    ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +127,9 @@ enum Command {
         /// Turn NON-STRICT (a SHOULD not met) into FAIL.
         #[arg(long)]
         strict: bool,
+        /// PEM file of the certificates to trust for wss:// URLs (and no others).
+        #[arg(long, value_name = "PATH")]
+        ca: Option<PathBuf>,
         /// Print every case with its requirement text, without connecting.
         #[arg(long)]
         list: bool,
@@ -160,8 +166,9 @@ fn main() -> ExitCode {
             common,
             urls,
             strict,
+            ca,
             list,
-        }) => run_relay(&common, urls, strict, list),
+        }) => run_relay(&common, urls, strict, ca.as_deref(), list),
         Some(Command::Shim { defects }) => shim(defects),
     };
     match result {
@@ -313,10 +320,24 @@ fn run_interop(common: &Common, a: &str, b: &str) -> Result<ExitCode, SetupError
     Ok(finish(&Run { parts: vec![part] }, &common.out))
 }
 
+/// The certificates of the PEM file `ca`, if given.
+fn trusted(
+    ca: Option<&std::path::Path>,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, SetupError> {
+    use rustls_pki_types::pem::PemObject;
+    let Some(path) = ca else {
+        return Ok(Vec::new());
+    };
+    rustls_pki_types::CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| SetupError(format!("--ca {}: {e}", path.display())))
+}
+
 fn run_relay(
     common: &Common,
     urls: Vec<String>,
     strict: bool,
+    ca: Option<&std::path::Path>,
     list: bool,
 ) -> Result<ExitCode, SetupError> {
     let config = load_config(common)?;
@@ -333,6 +354,7 @@ fn run_relay(
             selection,
             timeout: Duration::from_secs(common.timeout.min(30)),
             restart: None,
+            trust: trusted(ca)?,
         },
     )?;
     let mut part = Part::new("relay", "Live relay tester (spec/08 §8.6)", report);
@@ -387,13 +409,17 @@ fn main_job(args: &MainArgs) -> Result<ExitCode, SetupError> {
     let relay_timeout = Duration::from_secs(common.timeout.min(30));
     let report = if args.relay_urls.is_empty() {
         let binary = relay_process::relay_binary()?;
+        // The reference relays serve wss:// with a certificate made now; the tester trusts
+        // exactly that one.
+        let certificate = relay_process::TestCertificate::new()?;
         let mut relays = Vec::new();
         for limits in relay_live::script_limits(&common.vectors)? {
-            let flags = if limits == quietwire::relay::Limits::DEFAULT {
+            let mut flags = if limits == quietwire::relay::Limits::DEFAULT {
                 Vec::new()
             } else {
                 relay_process::limit_flags(&limits)
             };
+            flags.extend(certificate.flags());
             relays.push(relay_process::RelayProcess::start(&binary, flags)?);
         }
         let urls: Vec<String> = relays
@@ -416,6 +442,7 @@ fn main_job(args: &MainArgs) -> Result<ExitCode, SetupError> {
                 selection,
                 timeout: relay_timeout,
                 restart: first.as_mut().map(|r| r as &mut dyn relay_live::Restart),
+                trust: vec![certificate.der.clone()],
             },
         )?;
         drop(rest);
@@ -431,6 +458,7 @@ fn main_job(args: &MainArgs) -> Result<ExitCode, SetupError> {
                 selection,
                 timeout: relay_timeout,
                 restart: None,
+                trust: trusted(args.ca.as_deref())?,
             },
         )?
     };

@@ -211,9 +211,15 @@ impl RelayProcess {
         }
     }
 
-    /// The relay's base URL, `ws://127.0.0.1:PORT`.
+    /// The relay's base URL: `wss://127.0.0.1:PORT` if it serves TLS (`--tls-cert`),
+    /// `ws://127.0.0.1:PORT` otherwise.
     pub fn url(&self) -> String {
-        format!("ws://{}", self.address)
+        let scheme = if self.args.iter().any(|a| a == "--tls-cert") {
+            "wss"
+        } else {
+            "ws"
+        };
+        format!("{scheme}://{}", self.address)
     }
 
     fn stop(&mut self) {
@@ -221,6 +227,57 @@ impl RelayProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A certificate for `127.0.0.1` and `localhost` made at run time, for the reference relays
+/// the main job starts, with its key; the tester trusts exactly this certificate.
+pub struct TestCertificate {
+    dir: tempfile::TempDir,
+    /// The certificate, to trust.
+    pub der: rustls_pki_types::CertificateDer<'static>,
+}
+
+impl std::fmt::Debug for TestCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCertificate").finish_non_exhaustive()
+    }
+}
+
+impl TestCertificate {
+    /// Makes a self-signed certificate and writes it and its key (PEM) to a temporary
+    /// directory.
+    ///
+    /// # Errors
+    /// If the certificate cannot be made or written.
+    pub fn new() -> Result<TestCertificate, String> {
+        let made = rcgen::generate_simple_self_signed(vec![
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned(),
+        ])
+        .map_err(|e| format!("test certificate: {e}"))?;
+        let dir = tempfile::Builder::new()
+            .prefix("quietwire-conformance-tls")
+            .tempdir()
+            .map_err(|e| format!("temporary directory: {e}"))?;
+        std::fs::write(dir.path().join("cert.pem"), made.cert.pem())
+            .map_err(|e| format!("test certificate: {e}"))?;
+        std::fs::write(dir.path().join("key.pem"), made.signing_key.serialize_pem())
+            .map_err(|e| format!("test certificate key: {e}"))?;
+        Ok(TestCertificate {
+            dir,
+            der: made.cert.der().clone(),
+        })
+    }
+
+    /// The relay flags that serve it: `--tls-cert PATH --tls-key PATH`.
+    pub fn flags(&self) -> Vec<String> {
+        vec![
+            "--tls-cert".to_owned(),
+            self.dir.path().join("cert.pem").display().to_string(),
+            "--tls-key".to_owned(),
+            self.dir.path().join("key.pem").display().to_string(),
+        ]
     }
 }
 

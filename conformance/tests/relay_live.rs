@@ -18,7 +18,9 @@ use quietwire::relay::Limits;
 use quietwire_conformance::Outcome;
 use quietwire_conformance::config::Selection;
 use quietwire_conformance::relay_live::{self, Options, Restart};
-use quietwire_conformance::relay_process::{RelayProcess, limit_flags, relay_binary};
+use quietwire_conformance::relay_process::{
+    RelayProcess, TestCertificate, limit_flags, relay_binary,
+};
 
 fn vector_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-vectors/v1")
@@ -48,6 +50,11 @@ fn list_prints_every_case_with_its_requirement() {
         );
     }
     assert!(stdout.contains("requirement: \"A relay MUST NOT let one connection block others.\""));
+    assert!(
+        stdout.contains("RLY-15/half-open-closed [MUST]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("RLY-16/upload-budget [MUST]"), "{stdout}");
     assert!(stdout.contains("RLY-04/reference-defaults [SHOULD]"));
     // Selection by prefix.
     let output = Command::new(env!("CARGO_BIN_EXE_quietwire-conformance"))
@@ -67,15 +74,19 @@ fn list_prints_every_case_with_its_requirement() {
 #[test]
 fn live_tester_passes_against_the_reference_relay() {
     let binary = relay_binary().expect("the reference relay must build");
+    // As in the main job: the relays serve wss:// with a certificate made now, which the
+    // tester alone trusts.
+    let certificate = TestCertificate::new().unwrap();
     let mut relays: Vec<RelayProcess> = relay_live::script_limits(&vector_dir())
         .unwrap()
         .iter()
         .map(|l| {
-            let flags = if *l == Limits::DEFAULT {
+            let mut flags = if *l == Limits::DEFAULT {
                 Vec::new()
             } else {
                 limit_flags(l)
             };
+            flags.extend(certificate.flags());
             RelayProcess::start(&binary, flags).expect("the reference relay must start")
         })
         .collect();
@@ -84,6 +95,10 @@ fn live_tester_passes_against_the_reference_relay() {
         "the scripts use the default and small limits"
     );
     let urls: Vec<String> = relays.iter().map(RelayProcess::url).collect();
+    assert!(
+        urls.iter().all(|u| u.starts_with("wss://127.0.0.1:")),
+        "{urls:?}"
+    );
     let report = relay_live::run(
         &vector_dir(),
         Options {
@@ -92,6 +107,7 @@ fn live_tester_passes_against_the_reference_relay() {
             selection: Selection::default(),
             timeout: Duration::from_secs(20),
             restart: relays.first_mut().map(|r| r as &mut dyn Restart),
+            trust: vec![certificate.der.clone()],
         },
     )
     .unwrap();
@@ -125,6 +141,9 @@ fn live_tester_passes_against_the_reference_relay() {
     assert_eq!(outcome("RLY-05/durable-across-restart"), Outcome::Pass);
     assert_eq!(outcome("RLY-11/blind-envelopes"), Outcome::Pass);
     assert_eq!(outcome("RLY-10/rate-limit"), Outcome::Informational);
+    assert_eq!(outcome("RLY-01/tls-or-loopback"), Outcome::Pass);
+    assert_eq!(outcome("RLY-15/half-open-closed"), Outcome::Pass);
+    assert_eq!(outcome("RLY-16/upload-budget"), Outcome::Informational);
     let informational: Vec<&str> = report
         .cases
         .iter()
@@ -150,11 +169,29 @@ fn a_should_not_met_is_non_strict_unless_strict() {
         .into_iter()
         .find(|l| *l != Limits::DEFAULT)
         .unwrap();
-    let relay = RelayProcess::start(&binary, limit_flags(&small)).unwrap();
+    // Over wss://, trusting the relay's certificate through --ca.
+    let certificate = TestCertificate::new().unwrap();
+    let mut flags = limit_flags(&small);
+    flags.extend(certificate.flags());
+    let ca = flags
+        .last()
+        .map(|_| certificate.flags()[1].clone())
+        .unwrap();
+    let relay = RelayProcess::start(&binary, flags).unwrap();
+    assert!(relay.url().starts_with("wss://"));
     let out = std::env::temp_dir().join(format!("qw-relay-strict-{}", std::process::id()));
     let run = |strict: bool| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_quietwire-conformance"));
-        command.args(["relay", "--url", &relay.url(), "--only", "RLY-04", "--out"]);
+        command.args([
+            "relay",
+            "--url",
+            &relay.url(),
+            "--ca",
+            &ca,
+            "--only",
+            "RLY-04",
+            "--out",
+        ]);
         command.arg(&out);
         if strict {
             command.arg("--strict");

@@ -257,6 +257,10 @@ error_classes! {
     RelayNotFound = "relay.not_found", Policy;
     /// The relay could not make the write durable (or read its store); retry later.
     RelayUnavailable = "relay.unavailable", Policy;
+    /// A put or blob-put beyond the connection's upload budget.
+    RelayQuota = "relay.quota", Policy;
+    /// A put or blob-put that would bring the relay's stored bytes above its storage quota.
+    RelayStorageFull = "relay.storage_full", Policy;
     /// Argon2id parameters above the reader's caps, refused before any work.
     BackupKdfCap = "backup.kdf_cap", Policy;
     /// A backup section with more chunks than the reader accepts.

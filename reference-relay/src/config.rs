@@ -14,6 +14,12 @@ use clap::{Parser, ValueEnum};
 use quietwire::mailbox::RelayOrigin;
 use quietwire::relay::Limits;
 
+/// The default upload budget of a connection: 256 MiB.
+pub const DEFAULT_UPLOAD_BUDGET: u64 = 256 * 1024 * 1024;
+
+/// The default storage quota: 8 GiB of envelopes and blobs.
+pub const DEFAULT_STORAGE_QUOTA: u64 = 8 * 1024 * 1024 * 1024;
+
 /// How much the relay writes to stderr. No level ever names a client, an address, a time
 /// or an identifier (spec **[RLY-09]**).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -90,6 +96,18 @@ pub struct Args {
     #[arg(long, env = "QUIETWIRE_RELAY_MAX_SUBSCRIPTIONS")]
     pub max_subscriptions: Option<u32>,
 
+    /// Most bytes of envelopes and blobs one connection may upload (puts and blob-puts
+    /// answered ok); beyond it, `relay.quota`.
+    #[arg(long, env = "QUIETWIRE_RELAY_UPLOAD_BUDGET", value_name = "BYTES",
+          default_value_t = DEFAULT_UPLOAD_BUDGET, value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_budget: u64,
+
+    /// Most bytes of envelopes and blobs the relay holds; a write beyond it gets
+    /// `relay.storage_full`.
+    #[arg(long, env = "QUIETWIRE_RELAY_STORAGE_QUOTA", value_name = "BYTES",
+          default_value_t = DEFAULT_STORAGE_QUOTA, value_parser = clap::value_parser!(u64).range(1..))]
+    pub storage_quota: u64,
+
     /// Seconds between sweeps of expired items and blobs.
     #[arg(long, env = "QUIETWIRE_RELAY_SWEEP_INTERVAL", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -160,6 +178,10 @@ pub struct Config {
     pub origins: Vec<RelayOrigin>,
     /// The limits announced in every welcome and enforced by the core.
     pub limits: Limits,
+    /// Bytes one connection may upload (**[RLY-16]**).
+    pub upload_budget: u64,
+    /// Bytes of envelopes and blobs the relay holds at most (**[RLY-16]**).
+    pub storage_quota: u64,
     /// Time between sweeps.
     pub sweep_interval: Duration,
     /// Inbound silence after which a connection is closed.
@@ -245,6 +267,8 @@ impl Args {
             data: self.data,
             origins,
             limits,
+            upload_budget: self.upload_budget,
+            storage_quota: self.storage_quota,
             sweep_interval: Duration::from_secs(self.sweep_interval),
             idle_timeout: Duration::from_secs(self.idle_timeout),
             handshake_timeout: Duration::from_secs(self.handshake_timeout),
@@ -278,6 +302,8 @@ mod tests {
         assert_eq!(c.sweep_interval, Duration::from_secs(60));
         assert_eq!(c.idle_timeout, Duration::from_secs(300));
         assert_eq!(c.max_connections, 1024);
+        assert_eq!(c.upload_budget, 256 * 1024 * 1024);
+        assert_eq!(c.storage_quota, 8 * 1024 * 1024 * 1024);
         assert_eq!(c.handshake_timeout, Duration::from_secs(10));
         assert_eq!(c.send_queue, 64);
         assert_eq!(c.log, Level::Info);

@@ -83,7 +83,8 @@ pub async fn serve(socket: WebSocket, state: Arc<AppState>, slot: Slot) {
         state.origins.clone(),
         challenge,
         state.clock.now(),
-    );
+    )
+    .with_upload_budget(state.config.upload_budget);
     let (sink, stream) = socket.split();
     let (queue, rx) = mpsc::channel(state.config.send_queue);
     let writer = tokio::spawn(write(sink, rx));

@@ -85,7 +85,7 @@ fn main() -> ExitCode {
         },
     };
     let store = match store::RedbStore::open(&config.data) {
-        Ok(store) => store,
+        Ok(store) => store.with_quota(Some(config.storage_quota)),
         Err(e) => {
             log::fatal(&format!("cannot open the database: {e}"));
             return ExitCode::FAILURE;

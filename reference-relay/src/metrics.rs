@@ -67,6 +67,7 @@ pub struct Metrics {
     connections_open: AtomicU64,
     connections_total: AtomicU64,
     connections_refused: AtomicU64,
+    handshake_timeouts: AtomicU64,
     requests: [AtomicU64; INVALID_OP + 1],
     errors: Mutex<BTreeMap<&'static str, u64>>,
     wakes_sent: AtomicU64,
@@ -97,6 +98,12 @@ impl Metrics {
     /// An upgrade was refused (connection limit or shutdown).
     pub fn connection_refused(&self) {
         add(Some(&self.connections_refused), 1);
+    }
+
+    /// A connection was closed because it did not complete its handshake in time
+    /// (**[RLY-15]**).
+    pub fn handshake_timeout(&self) {
+        add(Some(&self.handshake_timeouts), 1);
     }
 
     /// A request of `op` (`None`: unreadable) was handled.
@@ -152,8 +159,14 @@ impl Metrics {
         family(
             "connections_refused_total",
             "counter",
-            "WebSocket upgrades refused (connection limit or shutdown).",
+            "Connections refused (connection limit or shutdown).",
             &[(String::new(), get(&self.connections_refused))],
+        );
+        family(
+            "handshake_timeouts_total",
+            "counter",
+            "Connections closed before completing the TLS and WebSocket handshakes in time.",
+            &[(String::new(), get(&self.handshake_timeouts))],
         );
         let closes: Vec<(String, u64)> = CloseReason::ALL
             .iter()

@@ -328,7 +328,10 @@ async fn accept(
         Some(acceptor) => match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
             Ok(Ok(stream)) => http(stream, &state, router, cell, deadline).await,
             Ok(Err(_)) => log::debug("TLS handshake failed"),
-            Err(_) => log::debug("handshake timeout"),
+            Err(_) => {
+                state.metrics.handshake_timeout();
+                log::debug("handshake timeout");
+            }
         },
     }
 }
@@ -359,6 +362,7 @@ async fn http<I>(
     tokio::select! {
         _ = conn.as_mut() => return,
         () = tokio::time::sleep_until(deadline) => {
+            state.metrics.handshake_timeout();
             log::debug("handshake timeout");
             return;
         }

@@ -57,6 +57,13 @@ async fn a_connection_that_never_upgrades_is_closed() {
         .unwrap();
     assert!(closed_by_relay(&mut silent).await.is_empty());
     assert!(closed_by_relay(&mut partial).await.is_empty());
+    let (_, metrics) = common::http_get(relay.addr, "/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "quietwire_relay_handshake_timeouts_total 2"),
+        "{metrics}"
+    );
     // A connection that completed the handshake is not affected: its idle timeout applies.
     let mut client = Client::connect(relay.addr).await;
     let key = quietwire::mailbox::MailboxKey::from_seed(&[1; 32]);

@@ -2,16 +2,123 @@
 //! frames in and out with timeouts. It checks nothing by itself beyond what it must to read
 //! the relay's answers; the cases decide what is right.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use quietwire::mailbox::{MailboxKey, Operation, RelayOrigin};
 use quietwire::relay::{Limits, Request, RequestFrame, ServerFrame};
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// A byte stream a WebSocket runs over: TCP, or TLS over TCP for `wss://`.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+type Ws = WebSocketStream<Box<dyn Stream>>;
+
+/// The TLS client configuration for `wss://` URLs: trusts exactly the certificates given
+/// to [`trust`].
+static TLS: RwLock<Option<Arc<rustls::ClientConfig>>> = RwLock::new(None);
+
+/// Trusts exactly `certificates` (and no system root) for every `wss://` connection made
+/// after this call.
+///
+/// # Errors
+/// If a certificate cannot be parsed as a trust anchor.
+pub fn trust(certificates: &[CertificateDer<'static>]) -> Result<(), String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in certificates {
+        roots
+            .add(certificate.clone())
+            .map_err(|e| format!("trusted certificate: {e}"))?;
+    }
+    // The ring provider (see reference-relay/src/tls.rs for why).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS configuration: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut slot = TLS
+        .write()
+        .map_err(|_| "TLS configuration lock".to_owned())?;
+    *slot = Some(Arc::new(config));
+    Ok(())
+}
+
+/// The scheme, host and port of a `ws://` or `wss://` URL.
+pub(crate) fn endpoint(url: &str) -> Result<(bool, String, String), String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("not a ws:// or wss:// URL: {url}"))?;
+    let tls = match scheme {
+        "ws" => false,
+        "wss" => true,
+        _ => return Err(format!("not a ws:// or wss:// URL: {url}")),
+    };
+    let host_port = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').unwrap_or((v6, ""));
+            (host.to_owned(), after.strip_prefix(':').unwrap_or_default())
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p),
+            None => (host_port.to_owned(), ""),
+        },
+    };
+    let port = if port.is_empty() {
+        if tls { "443" } else { "80" }
+    } else {
+        port
+    };
+    Ok((tls, host, port.to_owned()))
+}
+
+/// A TCP connection to the host and port of `url`, nothing sent.
+pub(crate) async fn tcp(url: &str) -> Result<TcpStream, String> {
+    let (_, host, port) = endpoint(url)?;
+    let address = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    TcpStream::connect(&address)
+        .await
+        .map_err(|e| format!("cannot connect to {url}: {e}"))
+}
+
+/// TCP, then TLS for `wss://`, then the WebSocket opening handshake.
+async fn open_ws(url: &str) -> Result<Ws, String> {
+    let (tls, host, _) = endpoint(url)?;
+    let tcp = tcp(url).await?;
+    let _ = tcp.set_nodelay(true);
+    let stream: Box<dyn Stream> = if tls {
+        let config = TLS
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or_else(|| format!("{url}: wss:// needs a trusted certificate (--ca)"))?;
+        let name =
+            ServerName::try_from(host.clone()).map_err(|e| format!("{url}: server name: {e}"))?;
+        let tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake with {url}: {e}"))?;
+        Box::new(tls)
+    } else {
+        Box::new(tcp)
+    };
+    tokio_tungstenite::client_async(url, stream)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| format!("cannot connect to {url}: {e}"))
+}
 
 /// What arrived on a connection.
 #[derive(Debug)]
@@ -54,9 +161,9 @@ pub(crate) fn is_loopback(url: &str) -> bool {
 
 /// Opens a WebSocket connection without reading anything.
 pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Ws, String> {
-    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(url)).await {
-        Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(e)) => Err(format!("cannot connect to {url}: {e}")),
+    match tokio::time::timeout(timeout, open_ws(url)).await {
+        Ok(Ok(ws)) => Ok(ws),
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(format!(
             "no WebSocket connection to {url} within {timeout:?}"
         )),

@@ -97,7 +97,9 @@ enum Kind {
 fn session_rule(t: &SessionTest) -> &'static str {
     let has = |f: &str| t.flags.iter().any(|x| x == f);
     let slug = |s: &str| t.slug.contains(s);
-    if has("Rate") {
+    if has("Quota") {
+        "RLY-16"
+    } else if has("Rate") {
         "RLY-10"
     } else if has("Decoding") || has("UnknownOperation") {
         "RLY-03"
@@ -220,6 +222,8 @@ pub struct Options<'a> {
     pub timeout: Duration,
     /// Restarts the first relay, if the tester controls its process.
     pub restart: Option<&'a mut dyn Restart>,
+    /// The certificates trusted for `wss://` URLs, and no others (no system roots).
+    pub trust: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -230,6 +234,7 @@ impl std::fmt::Debug for Options<'_> {
             .field("selection", &self.selection)
             .field("timeout", &self.timeout)
             .field("restart", &self.restart.is_some())
+            .field("trust", &self.trust.len())
             .finish()
     }
 }
@@ -297,6 +302,9 @@ impl Rng {
 /// A message if `relay.json` cannot be loaded, no URL is given, or a relay cannot be reached.
 pub fn run(dir: &Path, options: Options<'_>) -> Result<Report, String> {
     let all = cases(dir)?;
+    if !options.trust.is_empty() {
+        conn::trust(&options.trust)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

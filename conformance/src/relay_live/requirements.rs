@@ -14,6 +14,7 @@ pub(crate) fn of_rule(rule: &str) -> &'static str {
         "RLY-09" => RLY_09_EXPIRY,
         "RLY-10" => RLY_10_BUCKET,
         "RLY-11" => RLY_11_OPAQUE,
+        "RLY-16" => RLY_16_QUOTA,
         _ => "",
     }
 }
@@ -57,6 +58,8 @@ pub(crate) const RLY_11_OPAQUE: &str = "A relay MUST treat envelopes and blobs a
 pub(crate) const RLY_11_BYTES: &str =
     "A relay MUST return envelopes and blobs byte for byte as they were put.";
 pub(crate) const RLY_12_BLOCK: &str = "A relay MUST NOT let one connection block others.";
+pub(crate) const RLY_15_HALF_OPEN: &str = "MUST close a connection that has not completed the WebSocket opening handshake, the TLS handshake included, within a bounded time after it accepted it";
+pub(crate) const RLY_16_QUOTA: &str = "Storage quotas. Puts and blob-puts need no proof, so a relay MUST bound the storage one client can take";
 
 #[cfg(test)]
 mod tests {
@@ -101,6 +104,8 @@ mod tests {
             RLY_11_OPAQUE,
             RLY_11_BYTES,
             RLY_12_BLOCK,
+            RLY_15_HALF_OPEN,
+            RLY_16_QUOTA,
         ];
         for quote in quotes {
             assert!(

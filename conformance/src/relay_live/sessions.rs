@@ -30,6 +30,11 @@ pub(crate) const CLOCK_SKEW: u64 = 300;
 
 /// Why a script cannot be replayed live, if it cannot.
 pub(crate) fn not_replayable(t: &SessionTest) -> Option<String> {
+    if t.flags.iter().any(|f| f == "Quota") {
+        return Some(
+            "needs a relay configured with the script's upload budget and storage quota, which a relay does not announce (RLY-16); the vector runner checks it through the relay core".to_owned(),
+        );
+    }
     if t.steps.iter().any(|s| s.store_unavailable) {
         return Some(
             "needs a failing store, which cannot be induced over the protocol; the vector runner checks it through the relay core".to_owned(),

@@ -20,7 +20,7 @@ use super::manifest::{HiddenDigest, Manifest};
 use super::unlock::{self, Unlocked};
 use super::{
     CHUNK, CHUNK_CT, DATA, DEFAULT_MAX_CHUNKS, MAC_LEN, MAX_MAX_CHUNKS, MIN_MAX_CHUNKS, Section,
-    TAIL, Unlock, section_chunks,
+    TAIL, TRANSFER_MAX_CHUNKS, Unlock, section_chunks,
 };
 use crate::error::{Error, ErrorClass, Result};
 use crate::suite::SuitePolicy;
@@ -42,6 +42,18 @@ impl Default for DecoderConfig {
             max_chunks: DEFAULT_MAX_CHUNKS,
             caps: KdfCaps::SPEC,
             suites: SuitePolicy::ALL,
+        }
+    }
+}
+
+impl DecoderConfig {
+    /// The configuration for a file received by old-device transfer (`XBK-12`): the default
+    /// with `MAX_CHUNKS` = [`TRANSFER_MAX_CHUNKS`], so a sender cannot make the new device
+    /// read an unbounded stream.
+    pub fn transfer() -> Self {
+        DecoderConfig {
+            max_chunks: TRANSFER_MAX_CHUNKS,
+            ..DecoderConfig::default()
         }
     }
 }

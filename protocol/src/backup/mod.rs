@@ -118,6 +118,10 @@ pub const CHUNK_CT: usize = 65_552;
 pub const TAIL: usize = 1 + CHUNK_CT;
 /// Most chunks per section a reader accepts unless configured otherwise (`XBK-17`).
 pub const DEFAULT_MAX_CHUNKS: u64 = 1 << 24;
+/// Most chunks per section of a file received by old-device transfer (`XBK-12`): 2^15
+/// chunks, 2 GiB of ciphertext, the most a transfer through a relay carries (2048 blobs of
+/// the reference relay's 1 MiB).
+pub const TRANSFER_MAX_CHUNKS: u64 = 1 << 15;
 /// Smallest `MAX_CHUNKS` a reader may configure.
 pub const MIN_MAX_CHUNKS: u64 = 16;
 /// Largest `MAX_CHUNKS` a reader may configure.

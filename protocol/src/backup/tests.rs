@@ -289,6 +289,36 @@ fn check_order_and_kdf_caps() {
 }
 
 #[test]
+fn a_transfer_reader_caps_chunks_at_the_transfer_size() {
+    let config = DecoderConfig::transfer();
+    assert_eq!(config.max_chunks, TRANSFER_MAX_CHUNKS);
+    assert!(config.max_chunks < DEFAULT_MAX_CHUNKS);
+    assert_eq!(
+        (config.caps, config.suites),
+        (
+            DecoderConfig::default().caps,
+            DecoderConfig::default().suites
+        )
+    );
+    // 2048 pieces of 1 MiB (the reference relay's max_attachment) fit, less the header and
+    // the manifest: every section of a file a transfer can carry.
+    assert!(
+        TRANSFER_MAX_CHUNKS * CHUNK_CT as u64 >= 2048 * 1024 * 1024 - (TAIL + MAX_HEADER) as u64
+    );
+    // The cap is enforced as any MAX_CHUNKS: one chunk over is backup.chunk_limit (here
+    // with the cap scaled down to 16, since 2^15 chunks are 2 GiB).
+    let content = vec![1u8; 16 * 65_534];
+    let opts = options(Methods::RecoveryKey(key()), None);
+    let file = export(&opts, &[b"i", &content], 7);
+    let scaled = DecoderConfig {
+        max_chunks: 16,
+        ..DecoderConfig::transfer()
+    };
+    let decoded = decode_file(&file, with_key(), None, &scaled, &Split::Whole, false);
+    assert_eq!(class(&decoded), ErrorClass::BackupChunkLimit);
+}
+
+#[test]
 fn chunk_limit_is_a_policy() {
     let content = vec![1u8; 16 * 65_534];
     let opts = options(Methods::RecoveryKey(key()), None);

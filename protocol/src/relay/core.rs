@@ -121,6 +121,9 @@ pub struct Connection {
     bucket: Bucket,
     subscriptions: BTreeSet<[u8; 32]>,
     closed: bool,
+    /// The upload budget (**[RLY-16]**) and the bytes of puts and blob-puts answered ok.
+    budget: Option<u64>,
+    uploaded: u64,
 }
 
 impl fmt::Debug for Connection {
@@ -149,6 +152,33 @@ impl Connection {
             challenge,
             subscriptions: BTreeSet::new(),
             closed: false,
+            budget: None,
+            uploaded: 0,
+        }
+    }
+
+    /// Sets the connection's upload budget (**[RLY-16]**): the most bytes of `data` its puts
+    /// and blob-puts answered ok may total; a put or blob-put beyond it is refused with
+    /// `relay.quota`. Without a budget (the default) a connection may upload without bound.
+    #[must_use]
+    pub fn with_upload_budget(mut self, bytes: u64) -> Connection {
+        self.budget = Some(bytes);
+        self
+    }
+
+    /// **[RLY-16]**: `len` more bytes fit the connection's upload budget
+    /// (`relay.quota`) and the store's quota (`relay.storage_full`).
+    fn check_upload<S: Store + ?Sized>(&self, store: &S, len: usize) -> Result<(), ErrorClass> {
+        if self
+            .budget
+            .is_some_and(|budget| self.uploaded.saturating_add(len as u64) > budget)
+        {
+            return Err(ErrorClass::RelayQuota);
+        }
+        match store.has_room(len) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ErrorClass::RelayStorageFull),
+            Err(_) => Err(ErrorClass::RelayUnavailable),
         }
     }
 
@@ -274,15 +304,20 @@ impl Connection {
                     return Err(ErrorClass::RelayTooLarge);
                 }
                 self.check_ttl(ttl)?;
+                self.check_upload(store, envelope.len())?;
+                let len = envelope.len() as u64;
                 let item = Item {
                     id: item,
                     envelope,
                     expires: expiry(now.unix, ttl),
                 };
-                match store
+                let outcome = store
                     .put_item(&mailbox, &item, self.limits.max_items, now.unix)
-                    .map_err(unavailable)?
-                {
+                    .map_err(unavailable)?;
+                if matches!(outcome, PutOutcome::Stored | PutOutcome::Duplicate) {
+                    self.uploaded = self.uploaded.saturating_add(len);
+                }
+                match outcome {
                     PutOutcome::Stored => Ok((Reply::Stored, Some(mailbox))),
                     PutOutcome::Duplicate => Ok((Reply::Stored, None)),
                     PutOutcome::Conflict => Err(ErrorClass::RelayConflict),
@@ -344,10 +379,12 @@ impl Connection {
                     return Err(ErrorClass::RelayTooLarge);
                 }
                 self.check_ttl(ttl)?;
+                self.check_upload(store, blob.len())?;
                 let id = blob_id(&blob);
                 store
                     .put_blob(&id, &blob, expiry(now.unix, ttl))
                     .map_err(unavailable)?;
+                self.uploaded = self.uploaded.saturating_add(blob.len() as u64);
                 Ok((Reply::BlobStored { blob_id: id }, None))
             }
             Request::BlobGet { blob_id } => {
@@ -494,5 +531,67 @@ mod tests {
         assert_eq!(conflict.error, Some(ErrorClass::RelayConflict));
         let other = conn.handle(&put(4, &mailbox, 2, vec![2], 60), &store, later);
         assert_eq!(other.error, Some(ErrorClass::RelayMailboxFull));
+    }
+
+    #[test]
+    fn uploads_beyond_the_budget_or_the_quota_are_refused() {
+        let blob = |id: u32, len: usize| {
+            RequestFrame {
+                id,
+                request: Request::BlobPut {
+                    blob: vec![id as u8; len],
+                    ttl: 60,
+                },
+            }
+            .encode()
+        };
+        let store = MemoryStore::new();
+        let mut conn =
+            Connection::new(Limits::DEFAULT, vec![origin()], [5; 32], T0).with_upload_budget(1500);
+        let mailbox = [9; 32];
+        assert_eq!(
+            conn.handle(&put(1, &mailbox, 1, vec![1; 1000], 60), &store, T0)
+                .error,
+            None
+        );
+        assert_eq!(conn.handle(&blob(2, 500), &store, T0).error, None);
+        let over = conn.handle(&put(3, &mailbox, 3, vec![3], 60), &store, T0);
+        assert_eq!(
+            (over.error, over.close, over.wake),
+            (Some(ErrorClass::RelayQuota), false, None)
+        );
+        assert_eq!(
+            conn.handle(&blob(4, 1), &store, T0).error,
+            Some(ErrorClass::RelayQuota)
+        );
+        // Refused requests are not counted and store nothing.
+        assert_eq!(store.stored_bytes(), 1500);
+
+        let store = MemoryStore::with_quota(1000);
+        let mut conn = Connection::new(Limits::DEFAULT, vec![origin()], [5; 32], T0);
+        assert_eq!(
+            conn.handle(&put(1, &mailbox, 1, vec![1; 600], 60), &store, T0)
+                .error,
+            None
+        );
+        let full = conn.handle(&blob(2, 401), &store, T0);
+        assert_eq!(
+            (full.error, full.close),
+            (Some(ErrorClass::RelayStorageFull), false)
+        );
+        assert_eq!(conn.handle(&blob(3, 400), &store, T0).error, None);
+        // The budget comes first.
+        let mut tight =
+            Connection::new(Limits::DEFAULT, vec![origin()], [5; 32], T0).with_upload_budget(1);
+        assert_eq!(
+            tight.handle(&blob(4, 2), &store, T0).error,
+            Some(ErrorClass::RelayQuota)
+        );
+        // A failing store fails the quota check.
+        store.set_unavailable(true);
+        assert_eq!(
+            conn.handle(&blob(5, 1), &store, T0).error,
+            Some(ErrorClass::RelayUnavailable)
+        );
     }
 }

@@ -94,6 +94,15 @@ pub trait Store {
 
     /// Deletes everything expired at `now`; returns how many items and blobs went.
     fn sweep(&self, now: UnixTime) -> Result<u64, StoreError>;
+
+    /// Whether `bytes` more of envelope or blob fit the relay's storage quota
+    /// (**[RLY-16]**): the bytes of the envelopes and blobs held, expired ones not yet
+    /// swept included, plus `bytes`, at most the quota. A store without a quota always has
+    /// room (the default).
+    fn has_room(&self, bytes: usize) -> Result<bool, StoreError> {
+        let _ = bytes;
+        Ok(true)
+    }
 }
 
 #[derive(Default)]
@@ -113,6 +122,7 @@ struct Memory {
 pub struct MemoryStore {
     inner: Mutex<Memory>,
     unavailable: AtomicBool,
+    quota: Option<u64>,
 }
 
 impl fmt::Debug for MemoryStore {
@@ -125,6 +135,25 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// An empty store with a storage quota of `quota` bytes ([`Store::has_room`]).
+    pub fn with_quota(quota: u64) -> MemoryStore {
+        MemoryStore {
+            quota: Some(quota),
+            ..MemoryStore::default()
+        }
+    }
+
+    /// The bytes of the envelopes and blobs held, expired ones not yet swept included.
+    pub fn stored_bytes(&self) -> u64 {
+        self.inspect()
+            .map(|m| {
+                let items = m.items.values().map(|i| i.envelope.len() as u64);
+                let blobs = m.blobs.values().map(|(b, _)| b.len() as u64);
+                items.chain(blobs).fold(0u64, u64::saturating_add)
+            })
+            .unwrap_or(0)
     }
 
     /// While `unavailable`, every [`Store`] operation fails with [`StoreError`] and changes
@@ -275,6 +304,19 @@ impl Store for MemoryStore {
             .get(id)
             .filter(|(_, expires)| *expires > now.as_secs())
             .map(|(b, _)| b.clone()))
+    }
+
+    fn has_room(&self, bytes: usize) -> Result<bool, StoreError> {
+        let m = self.lock()?;
+        let held = m
+            .items
+            .values()
+            .map(|i| i.envelope.len() as u64)
+            .chain(m.blobs.values().map(|(b, _)| b.len() as u64))
+            .fold(0u64, u64::saturating_add);
+        Ok(self
+            .quota
+            .is_none_or(|quota| held.saturating_add(bytes as u64) <= quota))
     }
 
     fn sweep(&self, now: UnixTime) -> Result<u64, StoreError> {

@@ -85,6 +85,8 @@ impl Reader {
     /// A reader for a transfer to this device, opened with its transfer key pair.
     pub fn transfer(what: &str, total: Option<u64>, key: KemSecret) -> Reader {
         let mut reader = Reader::new(what, total, Source::Given, Method::Transfer);
+        // A transfer carries at most TRANSFER_MAX_CHUNKS chunks per section (XBK-12).
+        reader.decoder = Decoder::new(DecoderConfig::transfer());
         // Stored until the header is in; a fresh decoder cannot fail here.
         let _ = reader.decoder.unlock(Unlock::Transfer(key), None);
         reader

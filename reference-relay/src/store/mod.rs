@@ -37,6 +37,8 @@ mod tests;
 use std::path::Path;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use quietwire::UnixTime;
 use quietwire::relay::{Fetched, Item, ItemId, PutOutcome, Store, StoreError};
 use redb::Database;
@@ -48,6 +50,10 @@ use writer::{Done, Write, Writer};
 pub struct RedbStore {
     db: Arc<Database>,
     writer: Writer,
+    /// The bytes of the envelopes and blobs held (counted at open, kept by the writer).
+    stored: Arc<AtomicU64>,
+    /// The storage quota, if any (**[RLY-16]**).
+    quota: Option<u64>,
 }
 
 impl core::fmt::Debug for RedbStore {
@@ -92,9 +98,27 @@ impl RedbStore {
         let txn = db.begin_write()?;
         tables::create(&txn)?;
         txn.commit()?;
+        let stored = Arc::new(AtomicU64::new(tables::stored_bytes(&db)?));
         let db = Arc::new(db);
-        let writer = Writer::spawn(Arc::clone(&db))?;
-        Ok(RedbStore { db, writer })
+        let writer = Writer::spawn(Arc::clone(&db), Arc::clone(&stored))?;
+        Ok(RedbStore {
+            db,
+            writer,
+            stored,
+            quota: None,
+        })
+    }
+
+    /// Sets the storage quota: a write that would bring the bytes of the envelopes and
+    /// blobs held above `quota` is refused (**[RLY-16]**).
+    pub fn with_quota(mut self, quota: Option<u64>) -> RedbStore {
+        self.quota = quota;
+        self
+    }
+
+    /// The bytes of the envelopes and blobs held, expired ones not yet swept included.
+    pub fn stored_bytes(&self) -> u64 {
+        self.stored.load(Ordering::Acquire)
     }
 }
 
@@ -154,6 +178,12 @@ impl Store for RedbStore {
 
     fn get_blob(&self, id: &[u8; 32], now: UnixTime) -> Result<Option<Vec<u8>>, StoreError> {
         tables::get_blob(&self.db, id, now).map_err(fail)
+    }
+
+    fn has_room(&self, bytes: usize) -> Result<bool, StoreError> {
+        Ok(self
+            .quota
+            .is_none_or(|quota| self.stored_bytes().saturating_add(bytes as u64) <= quota))
     }
 
     fn sweep(&self, now: UnixTime) -> Result<u64, StoreError> {

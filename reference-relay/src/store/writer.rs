@@ -17,6 +17,7 @@
 //! for the lock. When the store is dropped the thread finishes every queued write first.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::thread::JoinHandle;
 
@@ -98,11 +99,11 @@ impl core::fmt::Debug for Writer {
 
 impl Writer {
     /// Starts the thread.
-    pub(super) fn spawn(db: Arc<Database>) -> std::io::Result<Writer> {
+    pub(super) fn spawn(db: Arc<Database>, stored: Arc<AtomicU64>) -> std::io::Result<Writer> {
         let (jobs, queue) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(&db, &queue))?;
+            .spawn(move || run(&db, &queue, &stored))?;
         Ok(Writer {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -129,7 +130,7 @@ impl Drop for Writer {
 }
 
 /// The thread: batches until the queue closes.
-fn run(db: &Database, queue: &Receiver<Job>) {
+fn run(db: &Database, queue: &Receiver<Job>, stored: &AtomicU64) {
     let mut carried: Option<Job> = None;
     loop {
         let first = match carried.take() {
@@ -140,7 +141,7 @@ fn run(db: &Database, queue: &Receiver<Job>) {
             },
         };
         if let Write::Sweep { now } = first.write {
-            let _ = first.done.send(sweep(db, now));
+            let _ = first.done.send(sweep(db, now, stored));
             continue;
         }
         let mut bytes = first.write.bytes();
@@ -159,23 +160,38 @@ fn run(db: &Database, queue: &Receiver<Job>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        commit(db, batch);
+        commit(db, batch, stored);
+    }
+}
+
+/// Adds `delta` bytes to the running total of held bytes.
+fn account(stored: &AtomicU64, delta: i64) {
+    if delta >= 0 {
+        stored.fetch_add(delta.unsigned_abs(), Ordering::AcqRel);
+    } else {
+        let down = delta.unsigned_abs();
+        let _ = stored.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            Some(n.saturating_sub(down))
+        });
     }
 }
 
 /// Applies a batch in one transaction, commits it if it changed anything, then answers.
-fn commit(db: &Database, batch: Vec<Job>) {
+fn commit(db: &Database, batch: Vec<Job>, stored: &AtomicU64) {
     let results = (|| -> Result<Vec<Done>, redb::Error> {
         let txn = db.begin_write()?;
         let mut changed = false;
+        let mut delta = 0i64;
         let mut results = Vec::with_capacity(batch.len());
         for job in &batch {
-            let (done, change) = apply(&txn, &job.write)?;
+            let (done, change, bytes) = apply(&txn, &job.write)?;
             changed |= change;
+            delta = delta.saturating_add(bytes);
             results.push(done);
         }
         if changed {
             txn.commit()?;
+            account(stored, delta);
         } else {
             txn.abort()?;
         }
@@ -196,7 +212,10 @@ fn commit(db: &Database, batch: Vec<Job>) {
     }
 }
 
-fn apply(txn: &redb::WriteTransaction, write: &Write) -> Result<(Done, bool), redb::Error> {
+/// Applies one write: what it did, whether it changed anything, and the change in held
+/// bytes.
+fn apply(txn: &redb::WriteTransaction, write: &Write) -> Result<(Done, bool, i64), redb::Error> {
+    let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(match write {
         Write::Put {
             mailbox,
@@ -204,33 +223,34 @@ fn apply(txn: &redb::WriteTransaction, write: &Write) -> Result<(Done, bool), re
             max_items,
             now,
         } => {
-            let (outcome, changed) = tables::put_item(txn, mailbox, item, *max_items, *now)?;
-            (Done::Put(outcome), changed)
+            let (outcome, changed, delta) = tables::put_item(txn, mailbox, item, *max_items, *now)?;
+            (Done::Put(outcome), changed, delta)
         }
         Write::Delete { mailbox, ids, now } => {
-            let (count, changed) = tables::delete(txn, mailbox, ids, *now)?;
-            (Done::Deleted(count), changed)
+            let (count, changed, bytes) = tables::delete(txn, mailbox, ids, *now)?;
+            (Done::Deleted(count), changed, -signed(bytes))
         }
         Write::Blob { id, blob, expires } => {
-            let changed = tables::put_blob(txn, id, blob, *expires)?;
-            (Done::Blob, changed)
+            let (changed, added) = tables::put_blob(txn, id, blob, *expires)?;
+            (Done::Blob, changed, signed(added))
         }
         // Sweeps never reach a batch (see `run`); answer as if nothing expired.
-        Write::Sweep { .. } => (Done::Swept(0), false),
+        Write::Sweep { .. } => (Done::Swept(0), false, 0),
     })
 }
 
 /// Sweeps in bounded transactions until nothing expired remains.
-fn sweep(db: &Database, now: UnixTime) -> Result<Done, StoreError> {
+fn sweep(db: &Database, now: UnixTime, stored: &AtomicU64) -> Result<Done, StoreError> {
     let mut total = 0u64;
     loop {
         let txn = db.begin_write().map_err(fail)?;
-        let (removed, found) = tables::sweep_batch(&txn, now.as_secs()).map_err(fail)?;
+        let (removed, found, bytes) = tables::sweep_batch(&txn, now.as_secs()).map_err(fail)?;
         if found == 0 {
             txn.abort().map_err(fail)?;
             return Ok(Done::Swept(total));
         }
         txn.commit().map_err(fail)?;
+        account(stored, -i64::try_from(bytes).unwrap_or(i64::MAX));
         total = total.saturating_add(removed);
         if found < tables::SWEEP_BATCH {
             return Ok(Done::Swept(total));

@@ -27,8 +27,8 @@ use storage::{
     idempotent_retry, owner_only, wakes,
 };
 use transport::{
-    answers_in_order, binary_welcome, fresh_challenge, malformed_closes, no_blocking, text_closes,
-    tls_or_loopback, too_large, unknown_operation, welcome_first,
+    answers_in_order, binary_welcome, fresh_challenge, half_open_closed, malformed_closes,
+    no_blocking, text_closes, tls_or_loopback, too_large, unknown_operation, welcome_first,
 };
 
 /// A live-only check.
@@ -69,6 +69,7 @@ pub(crate) enum Check {
     BlindEnvelopes,
     BlindBlobs,
     NoBlocking,
+    HalfOpenClosed,
 }
 
 /// A check with its case id parts, level and requirement.
@@ -383,6 +384,14 @@ pub(crate) const CHECKS: &[CheckDef] = &[
         "while one connection floods the relay with requests and reads nothing, another connection's put and fetch are answered",
         Check::NoBlocking,
     ),
+    def(
+        "RLY-15",
+        "half-open-closed",
+        Must,
+        req::RLY_15_HALF_OPEN,
+        "a TCP connection that sends nothing (no TLS hello, no HTTP request) is closed by the relay within 60 s",
+        Check::HalfOpenClosed,
+    ),
 ];
 
 /// What a check needs.
@@ -472,6 +481,7 @@ pub(crate) async fn run(check: Check, ctx: &Ctx) -> Verdict {
         Check::BlindEnvelopes => blind_envelopes(ctx).await,
         Check::BlindBlobs => blind_blobs(ctx).await,
         Check::NoBlocking => no_blocking(ctx).await,
+        Check::HalfOpenClosed => half_open_closed(ctx).await,
     };
     checked.unwrap_or_else(Verdict::Fail)
 }

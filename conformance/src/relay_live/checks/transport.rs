@@ -50,6 +50,33 @@ pub(super) fn tls_or_loopback(ctx: &Ctx) -> Verdict {
     }
 }
 
+/// How long the tester waits for a relay to close a connection that sends nothing.
+const HALF_OPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// **[RLY-15]**: a TCP connection that sends nothing (no TLS hello, no HTTP request) is
+/// closed by the relay.
+pub(super) async fn half_open_closed(ctx: &Ctx) -> Checked {
+    use tokio::io::AsyncReadExt;
+    let mut tcp = conn::tcp(&ctx.url).await?;
+    let closed = tokio::time::timeout(HALF_OPEN_WAIT, async {
+        let mut buf = [0u8; 512];
+        // A relay may answer something (an HTTP error) before it closes.
+        while let Ok(n) = tcp.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    Ok(match closed {
+        Ok(()) => Verdict::Pass("the relay closed a connection that sent nothing".to_owned()),
+        Err(_) => Verdict::Fail(format!(
+            "a connection that sent nothing was still open after {} s",
+            HALF_OPEN_WAIT.as_secs()
+        )),
+    })
+}
+
 pub(super) async fn welcome_first(ctx: &Ctx) -> Checked {
     let conn = ctx.open().await?;
     let limits = conn.limits;

@@ -11,6 +11,7 @@
 
 mod decoding;
 mod frames;
+mod quota;
 mod script;
 mod sessions;
 mod small;
@@ -37,6 +38,12 @@ pub struct RelayLimits {
     pub rate: u32,
     pub burst: u32,
     pub max_subscriptions: u32,
+    /// The relay's upload budget per connection (**[RLY-16]**; not announced): absent, none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_budget: Option<u64>,
+    /// The relay's storage quota (**[RLY-16]**; not announced): absent, none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_quota: Option<u64>,
 }
 
 impl From<RelayLimits> for Limits {
@@ -69,6 +76,8 @@ impl From<Limits> for RelayLimits {
             rate: l.rate,
             burst: l.burst,
             max_subscriptions: l.max_subscriptions,
+            upload_budget: None,
+            storage_quota: None,
         }
     }
 }
@@ -261,6 +270,12 @@ impl Group for RelayGroup {
 
 const FLAGS: &[FlagDef] = &[
     (
+        "Quota",
+        BugType::Basic,
+        &["RLY-16"],
+        "Puts and blob-puts beyond the connection's upload budget or the relay's storage quota are refused, and deletes free room.",
+    ),
+    (
         "Operations",
         BugType::Basic,
         &["RLY-05", "RLY-06", "RLY-07", "RLY-08"],
@@ -382,12 +397,14 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
     let decode = frames::decode_tests(&mut ids)?;
     // Appended after the first release of the file, so earlier tcIds stay put.
     let later_sessions = sessions::later_default_limit_tests(&mut ids)?;
+    let quota_sessions = quota::quota_tests(&mut ids)?;
     let relay = file(
         "relay",
         &[
             "The relay protocol (spec/08-mailboxes-and-relay.md §8.6).",
             "relay-welcome: a relay with `limits` and a connection with `challenge` sends exactly `welcome` first.",
             "relay-session: a fresh relay core with the group's `limits` and the test's `challenge`, over an empty store, opened at `unixTime` and `millis` (its rate bucket full). Each step delivers `request` at the step's `unixTime` and `millis` (with a failing store if `storeUnavailable`); the relay answers exactly `reply` (empty: it sends nothing, the connection being closed), fails with `errorClass` or not, closes the connection after the reply iff `close`, and wakes the subscribers of `wake` (a mailbox that gained an item) or nobody.",
+            "relay-session: `limits` may also give `uploadBudget` and `storageQuota` (RLY-16), which the relay enforces without announcing them: its connection has that upload budget and its store that quota; absent, there is none.",
             "relay-session: the requests' proofs are made for `challenge` with the keys of `mailboxKeys` (seed and mailbox id, MBX-01), except where a test's comment says otherwise; a live tester re-makes them for the challenge its relay announces.",
             "relay-frame-decode: a client decodes `frame` with `maxFrame` as the largest frame it accepts: a valid frame has `kind` and re-encodes to exactly `reencoded`; an invalid one fails with `errorClass`.",
         ],
@@ -417,6 +434,15 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
                 comment: "More connections to a relay with the default limits.".to_owned(),
                 limits: Limits::DEFAULT.into(),
                 tests: later_sessions,
+            },
+            RelayGroup::Session {
+                comment: format!(
+                    "Connections to a relay with the default limits, an upload budget of {} bytes per connection and a storage quota of {} bytes (RLY-16; neither is announced).",
+                    quota::BUDGET,
+                    quota::QUOTA
+                ),
+                limits: quota::limits(),
+                tests: quota_sessions,
             },
         ],
     );

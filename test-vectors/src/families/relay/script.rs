@@ -81,6 +81,16 @@ impl Script {
         }
     }
 
+    /// A connection as [`Script::new`], with an upload budget and a store with a quota
+    /// (**[RLY-16]**).
+    pub fn with_quotas(slug: &str, limits: Limits, budget: u64, quota: u64) -> Script {
+        let mut s = Script::new(slug, limits);
+        s.conn =
+            Connection::new(limits, vec![origin()], challenge(), s.now).with_upload_budget(budget);
+        s.store = MemoryStore::with_quota(quota);
+        s
+    }
+
     /// The mailbox key named `name` (shared by every test), recorded in `mailboxKeys`.
     pub fn key(&mut self, name: &str) -> MailboxKey {
         let seed = seed32(&format!("relay/mailbox/{name}"));

@@ -1,0 +1,122 @@
+//! `relay-session` tests of storage quotas (**[RLY-16]**): a relay with the default limits,
+//! an upload budget of [`BUDGET`] bytes per connection and a storage quota of [`QUOTA`]
+//! bytes.
+
+use quietwire::relay::{Limits, Reply, Request, blob_id};
+
+use super::script::{Script, Want};
+use super::sessions::{TTL, bytes, item, put};
+use super::{Ids, RelayLimits, SessionTest};
+
+/// The upload budget of every connection.
+pub(super) const BUDGET: u64 = 4000;
+
+/// The storage quota.
+pub(super) const QUOTA: u64 = 3000;
+
+/// The group's limits.
+pub(super) fn limits() -> RelayLimits {
+    RelayLimits {
+        upload_budget: Some(BUDGET),
+        storage_quota: Some(QUOTA),
+        ..Limits::DEFAULT.into()
+    }
+}
+
+fn script(slug: &str) -> Script {
+    Script::with_quotas(slug, Limits::DEFAULT, BUDGET, QUOTA)
+}
+
+fn blob(data: &[u8]) -> Request {
+    Request::BlobPut {
+        blob: data.to_vec(),
+        ttl: TTL,
+    }
+}
+
+/// Stores a blob, expecting its id.
+fn blob_ok(s: &mut Script, data: &[u8]) -> Result<(), String> {
+    let sent = s.send(blob(data), Want::Ok)?;
+    sent.expect_reply(&Reply::BlobStored {
+        blob_id: blob_id(data),
+    })
+}
+
+/// The tests.
+pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
+    let mut tests = Vec::new();
+
+    let slug = "upload-budget";
+    let mut s = script(slug);
+    let a = s.key("a");
+    let first = bytes(&format!("{slug}/1"), 1500);
+    s.put(a.id(), item(slug, 1), &first, TTL, true)?;
+    blob_ok(&mut s, &bytes(&format!("{slug}/blob"), 1000))?;
+    // Deleting frees storage but not budget.
+    s.delete(&a, &[item(slug, 1)], 1)?;
+    s.put(
+        a.id(),
+        item(slug, 2),
+        &bytes(&format!("{slug}/2"), 1500),
+        TTL,
+        true,
+    )?;
+    s.send(
+        put(a.id(), item(slug, 3), &bytes(&format!("{slug}/3"), 1), TTL),
+        Want::Fail("relay.quota"),
+    )?;
+    s.send(
+        blob(&bytes(&format!("{slug}/blob2"), 1)),
+        Want::Fail("relay.quota"),
+    )?;
+    // A retried put counts as well.
+    s.send(
+        put(
+            a.id(),
+            item(slug, 2),
+            &bytes(&format!("{slug}/2"), 1500),
+            TTL,
+        ),
+        Want::Fail("relay.quota"),
+    )?;
+    tests.push(s.finish(
+        ids,
+        "upload budget 4000: puts and blob-puts answered ok count, deletes give nothing back; one byte more is relay.quota (closing = false) for a put, a blob-put and a retried put",
+        &["Quota"],
+    )?);
+
+    let slug = "storage-quota";
+    let mut s = script(slug);
+    let a = s.key("a");
+    s.put(
+        a.id(),
+        item(slug, 1),
+        &bytes(&format!("{slug}/1"), 2000),
+        TTL,
+        true,
+    )?;
+    s.send(
+        blob(&bytes(&format!("{slug}/blob"), 1001)),
+        Want::Fail("relay.storage_full"),
+    )?;
+    blob_ok(&mut s, &bytes(&format!("{slug}/blob"), 1000))?;
+    s.send(
+        put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL),
+        Want::Fail("relay.storage_full"),
+    )?;
+    s.delete(&a, &[item(slug, 1)], 1)?;
+    s.put(
+        a.id(),
+        item(slug, 2),
+        &bytes(&format!("{slug}/2"), 1),
+        TTL,
+        true,
+    )?;
+    tests.push(s.finish(
+        ids,
+        "storage quota 3000: a write that would hold more is relay.storage_full (closing = false), one that reaches it exactly is stored; a delete frees room",
+        &["Quota"],
+    )?);
+
+    Ok(tests)
+}
