@@ -250,6 +250,20 @@ def decode(data: bytes, limits: Limits = GENERIC_LIMITS) -> Any:
 # Diagnostic notation (RFC 8949 §8), as used by the vectors' `diagnostic` field.
 
 
+_DIAG_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _diag_char(c: str) -> str:
+    """One character of a text string in diagnostic notation (15-test-vectors.md): `"` and
+    `\\` and the five short escapes, `\\u00xx` (lowercase) for every other code point below
+    U+0020, everything else (U+007F and non-ASCII included) as itself."""
+    if c in _DIAG_SHORT:
+        return _DIAG_SHORT[c]
+    if ord(c) < 0x20:
+        return "\\u%04x" % ord(c)
+    return c
+
+
 def diagnostic(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -258,7 +272,7 @@ def diagnostic(v: Any) -> str:
     if isinstance(v, bytes):
         return "h'" + v.hex() + "'"
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + "".join(_diag_char(c) for c in v) + '"'
     if isinstance(v, list):
         return "[" + ", ".join(diagnostic(x) for x in v) + "]"
     if isinstance(v, dict):

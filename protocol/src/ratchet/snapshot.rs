@@ -163,7 +163,8 @@ impl Ratchet {
             && (!send_step_pending || dhr.is_some())
             && (ns == 0 || cks.is_some())
             && (nr == 0 || ckr.is_some())
-            && skipped.chains() <= MAX_SKIPPED_CHAINS;
+            && skipped.chains() <= MAX_SKIPPED_CHAINS
+            && !has_duplicate_entry(&skipped);
         if !consistent {
             return Err(ErrorClass::RatchetState.into());
         }
@@ -189,6 +190,23 @@ impl Ratchet {
     }
 }
 
+/// Whether two skipped entries have the same header key and message number (RAT-10 step 7:
+/// the match of RAT-06 must be unique). Entries are grouped by `n`, and header keys compared
+/// in constant time only within a group; after the chain-count check a group without a
+/// duplicate has at most [`MAX_SKIPPED_CHAINS`] entries, so this stays linear in practice.
+fn has_duplicate_entry(skipped: &SkippedKeys) -> bool {
+    let mut by_n: Vec<&Skipped> = skipped.iter().collect();
+    by_n.sort_by_key(|e| e.n);
+    by_n.chunk_by(|a, b| a.n == b.n).any(|group| {
+        group.iter().enumerate().any(|(i, a)| {
+            group
+                .iter()
+                .skip(i + 1)
+                .any(|b| bool::from(subtle::ConstantTimeEq::ct_eq(&a.hk[..], &b.hk[..])))
+        })
+    })
+}
+
 fn skipped_entry(item: Value) -> Result<Skipped> {
     let Value::Array(parts) = item else {
         return Err(ErrorClass::SchemaWrongType.into());
@@ -202,4 +220,70 @@ fn skipped_entry(item: Value) -> Result<Skipped> {
     let hk: Key = Zeroizing::new(schema::fixed(&hk)?);
     let mk: Key = Zeroizing::new(schema::fixed(&mk)?);
     Ok(Skipped { hk, n, mk })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::TestRng;
+    use super::*;
+    use crate::keys::X25519Secret;
+
+    /// The snapshot of a receiver holding two skipped keys (messages 0 and 1 of one chain).
+    fn snapshot_with_skipped() -> Vec<u8> {
+        let responder_key = X25519Secret::from_bytes(&[7; 32]);
+        let mut a = Ratchet::initiator(&[1; 32], *responder_key.public(), &[2; 32]);
+        let mut b = Ratchet::responder(&[1; 32], responder_key, &[2; 32]);
+        let mut rng = TestRng(0);
+        let _ = a.encrypt(b"0", &mut rng).unwrap();
+        let _ = a.encrypt(b"1", &mut rng).unwrap();
+        let m2 = a.encrypt(b"2", &mut rng).unwrap();
+        assert_eq!(b.decrypt(&m2).unwrap(), b"2");
+        b.snapshot().to_vec()
+    }
+
+    /// The snapshot with `edit` applied to its skipped-key array.
+    fn edit_skipped(snapshot: &[u8], edit: impl FnOnce(&mut Vec<Value>)) -> Vec<u8> {
+        let Value::Map(mut map) = cbor::decode(snapshot, &LIMITS).unwrap() else {
+            panic!("snapshot is a map")
+        };
+        let Some(Value::Array(items)) = map.get_mut(&cbor::Int::uint(key::SKIPPED)) else {
+            panic!("skipped keys are an array")
+        };
+        edit(items);
+        cbor::encode(&Value::Map(map))
+    }
+
+    fn class(snapshot: &[u8]) -> Option<ErrorClass> {
+        Ratchet::from_snapshot(snapshot).err().map(|e| e.class())
+    }
+
+    #[test]
+    fn duplicate_header_key_and_number_is_refused() {
+        let snapshot = snapshot_with_skipped();
+        assert_eq!(class(&snapshot), None);
+        // The same entry twice.
+        let doubled = edit_skipped(&snapshot, |items| {
+            let first = items[0].clone();
+            items.push(first);
+        });
+        assert_eq!(class(&doubled), Some(ErrorClass::RatchetState));
+        // The same (HK, n) with another message key: still ambiguous, still refused.
+        let other_mk = edit_skipped(&snapshot, |items| {
+            let Value::Array(mut entry) = items[0].clone() else {
+                panic!("entry")
+            };
+            entry[2] = Value::Bytes(vec![0x55; 32]);
+            items.insert(1, Value::Array(entry));
+        });
+        assert_eq!(class(&other_mk), Some(ErrorClass::RatchetState));
+        // The same n under another header key is a different chain's key: accepted.
+        let other_chain = edit_skipped(&snapshot, |items| {
+            let Value::Array(mut entry) = items[0].clone() else {
+                panic!("entry")
+            };
+            entry[0] = Value::Bytes(vec![0x66; 32]);
+            items.push(Value::Array(entry));
+        });
+        assert_eq!(class(&other_chain), None);
+    }
 }

@@ -943,6 +943,39 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     )?;
     let small = b.finish("Small limits so that every limit can be crossed by a short input.");
 
+    // Added later, so their ids follow every other test: the escapes of the diagnostic
+    // notation (spec/15-test-vectors.md, text strings), under the default limits.
+    b.limits = Limits::DEFAULT;
+    let dn = &["Canonical"];
+    for (slug, comment, text) in [
+        (
+            "text-quote-backslash",
+            "a text string with a double quote and a backslash: written \\\" and \\\\",
+            "a\"b\\c",
+        ),
+        (
+            "text-short-escapes",
+            "U+0008, U+0009, U+000A, U+000C, U+000D: written \\b, \\t, \\n, \\f, \\r",
+            "\u{8}\t\n\u{c}\r",
+        ),
+        (
+            "text-control-u-escapes",
+            "U+0000, U+0001, U+000B, U+001B, U+001F: written \\u0000 ... \\u001f, lowercase hex",
+            "\u{0}\u{1}\u{b}\u{1b}\u{1f}",
+        ),
+        (
+            "text-not-escaped",
+            "the solidus, U+007F and non-ASCII characters are written as themselves",
+            "/\u{7f}é🔒",
+        ),
+    ] {
+        let mut input = raw_text_head(text.len());
+        input.extend_from_slice(text.as_bytes());
+        b.valid(slug, comment, dn, input)?;
+    }
+    let diagnostic_escapes =
+        b.finish("Diagnostic notation of text strings: every escape (default limits).");
+
     // ENC-08: a caller's depth limit above MAX_DEPTH (64) acts as 64.
     b.limits = Limits {
         max_input: 1 << 20,
@@ -980,6 +1013,11 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
             "`diagnostic` shows the decoded item. An invalid input must be rejected with exactly `errorClass`.",
         ],
         FLAGS,
-        vec![defaults, small, capped],
+        vec![defaults, small, diagnostic_escapes, capped],
     ))
+}
+
+/// The head of a text string of `len` bytes.
+fn raw_text_head(len: usize) -> Vec<u8> {
+    crate::raw::head(3, len as u64)
 }

@@ -562,6 +562,7 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
     let unpads = unpad_tests(&mut ids)?;
     let decodes = decode_tests(&mut ids)?;
     let receives = receive_tests(&mut ids)?;
+    let later_decodes = later_decode_tests(&mut ids)?;
     Ok(file(
         "envelope",
         &[
@@ -595,6 +596,126 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
                     .to_owned(),
                 tests: receives,
             },
+            EnvelopeGroup::Decode {
+                comment: "Envelope decoding, added later: the blob's type, the depth limit and the input limit.".to_owned(),
+                tests: later_decodes,
+            },
         ],
     ))
+}
+
+/// Decoding tests added after the first release (their ids follow every other test).
+fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
+    let mailbox = seed32("envelope/mailbox");
+    let blob = |len: usize| -> Vec<u8> {
+        (0..len)
+            .map(|i| {
+                seed32(&format!("envelope/blob/{}", i / 32))
+                    .get(i % 32)
+                    .copied()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let envelope = |blob_item: Vec<u8>| {
+        raw::map(&[
+            (raw::key(1), raw::head(0, 1)),
+            (raw::key(2), raw::bstr(&mailbox)),
+            (raw::key(3), blob_item),
+        ])
+    };
+    let mut tests = Vec::new();
+    let largest = blob(65_536);
+    let bytes = envelope(raw::bstr(&largest));
+    match Envelope::from_bytes(&bytes) {
+        Ok(env) if env.to_bytes() == bytes => {}
+        other => return Err(format!("envelope valid-65536: {other:?}")),
+    }
+    tests.push(DecodeTest {
+        tc_id: ids.next_id(),
+        slug: "valid-65536".to_owned(),
+        comment: format!(
+            "the largest bucket: a 65536-byte blob, {} bytes in all",
+            bytes.len()
+        ),
+        flags: flags(&["Envelope"]),
+        envelope: bytes.clone(),
+        mailbox: Some(mailbox.to_vec()),
+        blob_digest: Some(sha256(&largest)),
+        result: Outcome::Valid,
+        error_class: None,
+    });
+    let padded_to = |total: usize| {
+        let mut b = bytes.clone();
+        b.resize(total, 0);
+        b
+    };
+    let text_blob = {
+        let text = "a".repeat(512);
+        let mut item = raw::head(3, 512);
+        item.extend_from_slice(text.as_bytes());
+        item
+    };
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "blob-text",
+            "the blob as a 512-byte text string",
+            envelope(text_blob),
+            "schema.wrong_type",
+        ),
+        (
+            "blob-uint",
+            "the blob as an unsigned integer",
+            envelope(raw::head(0, 512)),
+            "schema.wrong_type",
+        ),
+        (
+            "blob-in-array",
+            "the blob inside an array: nesting depth 2 (max_depth = 1)",
+            envelope(raw::array(&[raw::bstr(&blob(512))])),
+            "cbor.limit.depth",
+        ),
+        (
+            "mailbox-in-map",
+            "the mailbox id as a map: nesting depth 2",
+            raw::map(&[
+                (raw::key(1), raw::head(0, 1)),
+                (raw::key(2), raw::map(&[(raw::key(1), raw::bstr(&mailbox))])),
+                (raw::key(3), raw::bstr(&blob(512))),
+            ]),
+            "cbor.limit.depth",
+        ),
+        (
+            "input-65600-trailing",
+            "the largest envelope followed by zero bytes up to exactly 65600 bytes: within the input limit, refused as trailing bytes",
+            padded_to(65_600),
+            "cbor.trailing",
+        ),
+        (
+            "input-65601",
+            "the largest envelope followed by zero bytes up to 65601 bytes: over max_input, refused before decoding",
+            padded_to(65_601),
+            "cbor.limit.input",
+        ),
+    ];
+    for (slug, comment, bytes, class) in cases {
+        match Envelope::from_bytes(&bytes) {
+            Err(e) if e.class().as_str() == class => {}
+            other => {
+                return Err(format!("envelope {slug}: expected {class}, got {other:?}"));
+            }
+        }
+        tests.push(DecodeTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(&["Envelope"]),
+            envelope: bytes,
+            mailbox: None,
+            blob_digest: None,
+            result: Outcome::Invalid,
+            error_class: Some(class.to_owned()),
+        });
+    }
+    Ok(tests)
 }

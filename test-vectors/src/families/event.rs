@@ -499,6 +499,7 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         &["Kind"],
         event.to_bytes().map_err(|e| e.to_string())?,
     )?);
+    appended(&mut ids, &mut tests, &valid)?;
     Ok(file(
         "event",
         &[
@@ -511,4 +512,159 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
             tests,
         }],
     ))
+}
+
+/// An attachment reference with the given locator, media type and extra fields.
+fn attachment_ref(locator: &str, media_type: &str, extra: &[(u64, Value)]) -> Value {
+    let mut fields = vec![
+        (1, Value::from(locator)),
+        (2, Value::from(&[1u8; 32][..])),
+        (3, Value::from(&[2u8; 32][..])),
+        (4, Value::uint(1)),
+        (5, Value::from(media_type)),
+    ];
+    fields.extend(extra.iter().cloned());
+    body_map(&fields)
+}
+
+type ValidFn = dyn Fn(&mut Ids, &str, &str, &[&str], Vec<u8>) -> Result<EventTest, String>;
+
+/// Tests added after the first release, so their ids follow every other test: a registered
+/// kind with `critical = true`, the byte limits of display names, locators and media types,
+/// and a key 6 inside a thumbnail.
+fn appended(ids: &mut Ids, tests: &mut Vec<EventTest>, valid: &ValidFn) -> Result<(), String> {
+    tests.push(valid(
+        ids,
+        "known-kind-critical-text",
+        "a registered kind (text) with critical = true is processed like any other (the flag only matters for unknown kinds)",
+        &["Kind"],
+        raw(1, true, body_map(&[(1, Value::from("hi"))]), &[]),
+    )?);
+    tests.push(valid(
+        ids,
+        "known-kind-critical-wake-up",
+        "a wake-up with critical = true",
+        &["Kind"],
+        raw(11, true, body_map(&[]), &[]),
+    )?);
+    let name = |s: String| raw(7, false, body_map(&[(1, Value::from(s.as_str()))]), &[]);
+    tests.push(valid(
+        ids,
+        "display-name-256-bytes",
+        "a display name of exactly 256 bytes (128 two-byte characters)",
+        &["Structure"],
+        name("é".repeat(128)),
+    )?);
+    let attachment = |locator: String, media_type: String, extra: &[(u64, Value)]| {
+        raw(2, false, attachment_ref(&locator, &media_type, extra), &[])
+    };
+    tests.push(valid(
+        ids,
+        "locator-2048-bytes",
+        "an attachment locator of exactly 2048 bytes",
+        &["Structure"],
+        attachment("l".repeat(2048), "image/png".to_owned(), &[]),
+    )?);
+    tests.push(valid(
+        ids,
+        "media-type-255-bytes",
+        "a media type of exactly 255 bytes",
+        &["Structure"],
+        attachment("blob/a".to_owned(), "m".repeat(255), &[]),
+    )?);
+    let mut invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
+        match Event::from_bytes(&bytes) {
+            Err(e) if e.class().as_str() == class => {}
+            other => return Err(format!("event {slug}: expected {class}, got {other:?}")),
+        }
+        tests.push(EventTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(&["Structure"]),
+            event: bytes,
+            kind: None,
+            message_id: None,
+            critical: None,
+            known: None,
+            result: Outcome::Invalid,
+            error_class: Some(class.to_owned()),
+        });
+        Ok(())
+    };
+    invalid(
+        "display-name-257-bytes",
+        "a display name of 257 bytes (128 two-byte characters and one more byte: 129 characters, but the limit counts bytes)",
+        name(format!("{}a", "é".repeat(128))),
+        "schema.length",
+    )?;
+    invalid(
+        "avatar-locator-2049-bytes",
+        "a profile update whose avatar locator has 2049 bytes",
+        raw(
+            7,
+            false,
+            body_map(&[(2, attachment_ref(&"l".repeat(2049), "image/png", &[]))]),
+            &[],
+        ),
+        "schema.length",
+    )?;
+    invalid(
+        "locator-2049-bytes",
+        "an attachment locator of 2049 bytes",
+        attachment("l".repeat(2049), "image/png".to_owned(), &[]),
+        "schema.length",
+    )?;
+    invalid(
+        "media-type-256-bytes",
+        "a media type of 256 bytes",
+        attachment("blob/a".to_owned(), "m".repeat(256), &[]),
+        "schema.length",
+    )?;
+    invalid(
+        "thumbnail-locator-2049-bytes",
+        "a thumbnail whose locator has 2049 bytes",
+        attachment(
+            "blob/a".to_owned(),
+            "image/png".to_owned(),
+            &[(
+                6,
+                body_map(&[
+                    (1, Value::from("l".repeat(2049).as_str())),
+                    (2, Value::from(&[3u8; 32][..])),
+                    (3, Value::from(&[4u8; 32][..])),
+                    (4, Value::uint(1)),
+                ]),
+            )],
+        ),
+        "schema.length",
+    )?;
+    invalid(
+        "thumbnail-with-thumbnail",
+        "a thumbnail with a key 6 (a thumbnail of its own)",
+        attachment(
+            "blob/a".to_owned(),
+            "image/png".to_owned(),
+            &[(
+                6,
+                body_map(&[
+                    (1, Value::from("blob/t")),
+                    (2, Value::from(&[3u8; 32][..])),
+                    (3, Value::from(&[4u8; 32][..])),
+                    (4, Value::uint(1)),
+                    (
+                        6,
+                        body_map(&[
+                            (1, Value::from("blob/tt")),
+                            (2, Value::from(&[5u8; 32][..])),
+                            (3, Value::from(&[6u8; 32][..])),
+                            (4, Value::uint(1)),
+                        ]),
+                    ),
+                ]),
+            )],
+        ),
+        "schema.unknown_critical",
+    )?;
+    Ok(())
 }

@@ -374,8 +374,11 @@ struct Forge {
     /// Pad with zeros only, without the 0x80 that starts the padding.
     zero_padding: bool,
     /// Signs the labeled transcript input instead of the acceptor's identity key.
-    signature: Option<Box<dyn Fn(&[u8]) -> [u8; 64]>>,
+    signature: Option<Box<TranscriptSigner>>,
 }
+
+/// Signs a labeled transcript input.
+type TranscriptSigner = dyn Fn(&[u8]) -> [u8; 64];
 
 /// A forged delivery: slug part, comment, flags, the forgery, the expected class.
 type ForgedCase = (

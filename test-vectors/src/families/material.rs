@@ -269,7 +269,7 @@ impl MixedKey {
             let r = Scalar::from_bytes_mod_order_wide(&wide);
             let big_r = EdwardsPoint::mul_base(&r).compress().to_bytes();
             let k = challenge(&big_r, &self.public, message);
-            if (k.as_bytes()[0] % 8 == 0) == strict_valid {
+            if k.as_bytes()[0].is_multiple_of(8) == strict_valid {
                 return sig_of(&big_r, &(r + k * self.a));
             }
             counter += 1;

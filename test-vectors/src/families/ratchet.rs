@@ -14,6 +14,7 @@ use crate::impl_case;
 use crate::seeds::{StreamRng, seed32};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::keys::X25519Secret;
+use quietwire::label::Label;
 use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
 
 /// Groups of this family.
@@ -906,6 +907,8 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
     let (session_tests, base) = sessions(&mut ids)?;
     let snapshot_tests = snapshots(&mut ids, &base)?;
     let later_tests = later_sessions(&mut ids)?;
+    let appended_snapshots = appended_snapshot_tests(&mut ids)?;
+    let header_dh_tests = header_dh_sessions(&mut ids)?;
     Ok(file(
         "ratchet",
         &[
@@ -928,6 +931,200 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
                 comment: "Limits across chains.".to_owned(),
                 tests: later_tests,
             },
+            RatchetGroup::SnapshotLoad {
+                comment: "Snapshot consistency added later (RAT-10 step 7).".to_owned(),
+                tests: appended_snapshots,
+            },
+            RatchetGroup::Session {
+                comment: "Headers whose dh fails validation (RAT-06 step 2.3).".to_owned(),
+                tests: header_dh_tests,
+            },
         ],
     ))
+}
+
+/// Snapshot tests added after the first release, so their ids follow every other test.
+fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>, String> {
+    // A receiver holding skipped keys: messages 0 and 1 of the first chain are skipped.
+    let mut s = Scenario::new("snapshot-duplicate-skipped");
+    s.send(Side::Initiator, "0")?;
+    s.send(Side::Initiator, "1")?;
+    let m2 = s.send(Side::Initiator, "2")?;
+    s.deliver(Side::Responder, m2, Ok("2"))?;
+    let [_, responder] = s.snapshots();
+    let limits = Limits {
+        max_input: 1 << 20,
+        max_depth: 4,
+        max_string: 64,
+        max_items: 8192,
+    };
+    let Ok(Value::Map(map)) = cbor::decode(&responder, &limits) else {
+        return Err("snapshot is not a map".to_owned());
+    };
+    let Some(Value::Array(items)) = map.get(&Int::uint(16)) else {
+        return Err("snapshot without skipped keys".to_owned());
+    };
+    let first = items.first().cloned().ok_or("no skipped key")?;
+    let Value::Array(first_parts) = first.clone() else {
+        return Err("skipped entry is not an array".to_owned());
+    };
+    let entry_with = |index: usize, value: Value| {
+        let mut parts = first_parts.clone();
+        if let Some(slot) = parts.get_mut(index) {
+            *slot = value;
+        }
+        Value::Array(parts)
+    };
+    let with_items = |items: Vec<Value>| with_field(&responder, 16, Some(Value::Array(items)));
+    let mut tests = Vec::new();
+    let mut push = |slug: &str, comment: &str, snapshot: Vec<u8>, class: Option<&str>| {
+        let got = Ratchet::from_snapshot(&snapshot);
+        match (&got, class) {
+            (Ok(r), None) if r.snapshot().as_slice() == snapshot.as_slice() => {}
+            (Err(e), Some(c)) if e.class().as_str() == c => {}
+            _ => {
+                return Err(format!(
+                    "ratchet snapshot {slug}: expected {class:?}, got {:?}",
+                    got.map(|_| "restored")
+                ));
+            }
+        }
+        tests.push(SnapshotTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(&["Snapshot"]),
+            snapshot,
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            error_class: class.map(str::to_owned),
+        });
+        Ok(())
+    };
+    push(
+        "valid-with-skipped-keys",
+        "A receiver holding the skipped keys of messages 0 and 1 of its receiving chain.",
+        responder.clone(),
+        None,
+    )?;
+    let mut doubled = items.clone();
+    doubled.push(first.clone());
+    push(
+        "skipped-duplicate-entry",
+        "The first skipped entry (HK, 0, MK) stored twice: the match of RAT-06 would not be unique.",
+        with_items(doubled)?,
+        Some("ratchet.state"),
+    )?;
+    let mut other_mk = items.clone();
+    other_mk.insert(1, entry_with(2, Value::Bytes(vec![0x55; 32])));
+    push(
+        "skipped-duplicate-header-key-and-number",
+        "Two entries with the same header key and n = 0 but different message keys.",
+        with_items(other_mk)?,
+        Some("ratchet.state"),
+    )?;
+    let mut other_chain = items.clone();
+    other_chain.push(entry_with(0, Value::Bytes(vec![0x66; 32])));
+    push(
+        "skipped-same-number-other-header-key",
+        "n = 0 again under another header key: a key of another chain, not a duplicate.",
+        with_items(other_chain)?,
+        None,
+    )?;
+    Ok(tests)
+}
+
+/// An encrypted header `EH` under `hk` carrying `dh`, `pn`, `n` (RAT-05).
+fn forged_header(
+    hk: &[u8; 32],
+    ad: &[u8],
+    dh: &[u8; 32],
+    pn: u32,
+    n: u32,
+    nonce: &[u8; 24],
+) -> Vec<u8> {
+    let mut header = dh.to_vec();
+    header.extend_from_slice(&pn.to_be_bytes());
+    header.extend_from_slice(&n.to_be_bytes());
+    let mut out = nonce.to_vec();
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let cipher = chacha20poly1305::XChaCha20Poly1305::new(&(*hk).into());
+    let aad = Label::RatchetHeader.input(&[ad]);
+    let sealed = cipher
+        .encrypt(
+            &(*nonce).into(),
+            Payload {
+                msg: &header,
+                aad: &aad,
+            },
+        )
+        .unwrap_or_default();
+    out.extend_from_slice(&sealed);
+    out
+}
+
+/// A 32-byte field of a snapshot.
+fn snapshot_key(snapshot: &[u8], key: u64) -> Result<[u8; 32], String> {
+    match cbor::decode(snapshot, &Limits::DEFAULT.with_max_input(1 << 20)) {
+        Ok(Value::Map(map)) => match map.get(&Int::uint(key)) {
+            Some(Value::Bytes(b)) => b
+                .as_slice()
+                .try_into()
+                .map_err(|_| format!("snapshot key {key} is not 32 bytes")),
+            _ => Err(format!("snapshot without key {key}")),
+        },
+        _ => Err("snapshot is not a map".to_owned()),
+    }
+}
+
+/// Sessions added later: a header that opens under the receiver's next header key (a new
+/// receiving chain) but whose `dh` fails SUI-06, so the DH step is refused before any
+/// computation and the state is unchanged; the genuine message still opens afterwards.
+fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
+    let mut tests = Vec::new();
+    for (slug, dh, class, comment) in [
+        (
+            "header-dh-low-order",
+            super::material::x25519_order_8(),
+            "key.low_order",
+            "A header under the responder's next header key whose dh is a point of order 8: refused with key.low_order (RAT-06 step 2.3), nothing changes; the initiator's real message then opens.",
+        ),
+        (
+            "header-dh-zero",
+            super::material::x25519_zero(),
+            "key.low_order",
+            "A header under the responder's next header key whose dh is u = 0: refused with key.low_order.",
+        ),
+        (
+            "header-dh-noncanonical",
+            super::material::x25519_p(),
+            "key.noncanonical",
+            "A header under the responder's next header key whose dh is u = p (non-canonical): refused with key.noncanonical.",
+        ),
+        (
+            "header-dh-high-bit",
+            super::material::x25519_high_bit(),
+            "key.noncanonical",
+            "A header under the responder's next header key whose dh is u = 9 with bit 255 set: refused with key.noncanonical.",
+        ),
+    ] {
+        let mut s = Scenario::new(slug);
+        let m0 = s.send(Side::Initiator, "hello")?;
+        let [_, responder] = s.snapshots();
+        let ad = snapshot_key(&responder, 2)?;
+        let nhkr = snapshot_key(&responder, 14)?;
+        let nonce: [u8; 24] = seed32(&format!("ratchet/{slug}/header-nonce"))
+            .get(..24)
+            .and_then(|b| b.try_into().ok())
+            .ok_or("nonce")?;
+        let mut forged = forged_header(&nhkr, &ad, &dh, 0, 0, &nonce);
+        forged.extend_from_slice(&[0u8; 16]);
+        s.deliver_bytes(Side::Responder, forged, Err(class))?;
+        s.deliver(Side::Responder, m0, Ok("hello"))?;
+        tests.push(s.finish(ids, comment, &["Tampered"])?);
+    }
+    Ok(tests)
 }
