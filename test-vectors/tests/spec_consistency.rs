@@ -159,7 +159,7 @@ fn labels_are_registered_in_the_spec() {
 
 /// The status a chapter gives itself: its first line that starts with `Status: `, which must
 /// be `Status: normative.`, `Status: informative.` or `Status: placeholder.`, optionally
-/// followed by more text (spec/00-conventions.md §0.4).
+/// followed by more text (spec/00-conventions.md §0.2).
 fn chapter_status(file: &str, text: &str) -> Result<&'static str, String> {
     let line = text
         .lines()
@@ -400,4 +400,61 @@ fn spec_readme_lists_the_rules_each_chapter_defines() {
         "rule ranges in spec/README.md:\n{}",
         problems.join("\n")
     );
+}
+
+/// Every JSON key used in a vector file's groups and tests (nested objects included).
+fn json_keys(value: &serde_json::Value, out: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                out.insert(k.clone());
+                json_keys(v, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| json_keys(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn section_15_6_describes_every_field_of_every_family() {
+    let spec = std::fs::read_to_string(spec_dir().join("15-test-vectors.md")).unwrap();
+    // The fields common to every family: §15.1 and the introduction of §15.6.
+    let common = [
+        &spec[spec.find("## 15.1").unwrap()..spec.find("## 15.2").unwrap()],
+        &spec[spec.find("## 15.6").unwrap()..spec.find("### 15.6.1 ").unwrap()],
+    ]
+    .concat();
+    let mut problems = Vec::new();
+    for (name, contents) in committed_vectors() {
+        let family = name.trim_end_matches(".json");
+        let heading = format!("`{family}.json`\n");
+        let Some(start) = spec
+            .match_indices("\n### 15.6.")
+            .map(|(i, _)| i + 1)
+            .find(|&i| {
+                spec[i..]
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.ends_with(heading.trim_end()))
+            })
+        else {
+            problems.push(format!("{name}: no subsection of §15.6"));
+            continue;
+        };
+        let end = spec[start + 1..]
+            .find("\n### ")
+            .map_or(spec.len(), |e| start + 1 + e);
+        let section = &spec[start..end];
+        let json: serde_json::Value = serde_json::from_str(&contents).unwrap();
+        let mut keys = BTreeSet::new();
+        json_keys(&json["testGroups"], &mut keys);
+        for key in keys {
+            let quoted = format!("`{key}`");
+            if !section.contains(&quoted) && !common.contains(&quoted) {
+                problems.push(format!("{name}: field `{key}` is not described in §15.6"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
