@@ -182,8 +182,8 @@ def check_body(kind: int, body: Any) -> None:
     elif kind == 10:
         _unknown_keys(m, {1, 2, 3}, "announcement body")
         _bstr(m, 1, "mailbox", 32)
+        # ENV-05: a body's array is checked completely before the body's next key.
         hints = _array(m, 2, "relay hints")
-        _uint(m, 3, "valid from")
         if not invite.MIN_HINTS <= len(hints) <= invite.MAX_HINTS:
             raise QuietwireError("schema.length", f"{len(hints)} relay hints")
         for h in hints:
@@ -191,6 +191,7 @@ def check_body(kind: int, body: Any) -> None:
                 raise QuietwireError("schema.wrong_type", "relay hint is not a text string")
         for h in hints:
             invite.check_relay_hint(h)
+        _uint(m, 3, "valid from")
     elif kind == 11:
         _unknown_keys(m, set(), "wake-up body")
     elif kind == 12:

@@ -499,6 +499,69 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         &["Kind"],
         event.to_bytes().map_err(|e| e.to_string())?,
     )?);
+    // Appended after the first release of the file, so earlier tcIds stay put: a body's
+    // array is checked completely before the body's next key (ENV-05), and a receipt of more
+    // than 256 ids fails the event's decoding limit (ENV-04).
+    let mut late_invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
+        match Event::from_bytes(&bytes) {
+            Err(e) if e.class().as_str() == class => {}
+            other => return Err(format!("event {slug}: expected {class}, got {other:?}")),
+        }
+        tests.push(EventTest {
+            tc_id: ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(&["Structure"]),
+            event: bytes,
+            kind: None,
+            message_id: None,
+            critical: None,
+            known: None,
+            result: Outcome::Invalid,
+            error_class: Some(class.to_owned()),
+        });
+        Ok::<(), String>(())
+    };
+    late_invalid(
+        "announcement-no-hints-no-valid-from",
+        "a mailbox announcement with an empty hint list and no key 3: the list is checked before key 3",
+        raw(
+            10,
+            false,
+            body_map(&[
+                (1, Value::from(&[0u8; 32][..])),
+                (2, Value::Array(Vec::new())),
+            ]),
+            &[],
+        ),
+        "schema.length",
+    )?;
+    late_invalid(
+        "announcement-bad-hint-text-valid-from",
+        "a mailbox announcement with an ftp:// hint and a text key 3: the hints' syntax is checked before key 3",
+        raw(
+            10,
+            false,
+            body_map(&[
+                (1, Value::from(&[0u8; 32][..])),
+                (2, Value::Array(vec![Value::from("ftp://relay")])),
+                (3, Value::from("soon")),
+            ]),
+            &[],
+        ),
+        "invite.relay_hint",
+    )?;
+    late_invalid(
+        "receipt-257-ids",
+        "a delivery receipt of 257 message ids: over the event's max_items, refused while decoding",
+        raw(
+            8,
+            false,
+            body_map(&[(1, Value::Array(vec![Value::from(&[1u8; 16][..]); 257]))]),
+            &[],
+        ),
+        "cbor.limit.size",
+    )?;
     appended(&mut ids, &mut tests, &valid)?;
     Ok(file(
         "event",

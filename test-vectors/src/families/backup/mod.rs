@@ -663,6 +663,15 @@ pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
             comment: "Seeking through the manifest.".into(),
             tests: large::seek(&mut ids, &mut cache)?,
         },
+        // Appended after the first release of the file, so earlier tcIds stay put.
+        BackupGroup::RecoveryKey {
+            comment: "Recovery key texts outside ASCII: no Unicode folding.".into(),
+            tests: small::recovery_key_ascii(&mut ids)?,
+        },
+        BackupGroup::Stream {
+            comment: "Content ending in a chunk sealed as non-final.".into(),
+            tests: stream::stream_non_final_end(&mut ids, &mut cache)?,
+        },
     ];
     Ok(file("backup", HEADER, FLAGS, groups))
 }

@@ -146,6 +146,83 @@ pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String
             Some("backup.recovery_key_checksum"),
         ),
     ];
+    recovery_tests(ids, cases)
+}
+
+/// Texts with characters outside ASCII or other whitespace: `backup.recovery_key_format`
+/// (XBK-10 maps ASCII letters only). A group of its own at the end of the file, so that the
+/// earlier tcIds stay put.
+pub(super) fn recovery_key_ascii(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String> {
+    let example: Vec<u8> = (0u8..32).collect();
+    let key = RecoveryKey::from_bytes(&example.clone().try_into().map_err(|_| "len")?);
+    let text = key.to_text();
+    let format = Some("backup.recovery_key_format");
+    let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = vec![
+        (
+            "full-width-digit",
+            "a full-width zero (U+FF10) for 0",
+            text.replacen('0', "\u{ff10}", 1),
+            None,
+            false,
+            format,
+        ),
+        (
+            "dotless-i",
+            "a dotless i (U+0131), which Unicode upper-cases to I",
+            other_with_one(&text)?,
+            None,
+            false,
+            format,
+        ),
+        (
+            "long-s",
+            "a long s (U+017F), which Unicode upper-cases to S",
+            text.replacen('S', "\u{17f}", 1),
+            None,
+            false,
+            format,
+        ),
+        (
+            "no-break-space",
+            "groups separated by no-break spaces (U+00A0)",
+            text.replace('-', "\u{a0}"),
+            None,
+            false,
+            format,
+        ),
+        (
+            "tab",
+            "groups separated by tabs",
+            text.replace('-', "\t"),
+            None,
+            false,
+            format,
+        ),
+    ];
+    recovery_tests(ids, cases)
+}
+
+/// The example text with its first `1` typed as a dotless i.
+fn other_with_one(text: &str) -> Result<String, String> {
+    if !text.contains('1') {
+        return Err("recovery key: the example has no 1".into());
+    }
+    Ok(text.replacen('1', "\u{131}", 1))
+}
+
+type RecoveryCase<'a> = (
+    &'a str,
+    &'a str,
+    String,
+    Option<&'a [u8]>,
+    bool,
+    Option<&'a str>,
+);
+
+fn recovery_tests(
+    ids: &mut Ids,
+    cases: Vec<RecoveryCase<'_>>,
+) -> Result<Vec<RecoveryKeyTest>, String> {
     let mut tests = Vec::new();
     for (slug, comment, text, key, canonical, class) in cases {
         let got = RecoveryKey::parse(&text);

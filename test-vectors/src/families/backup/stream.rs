@@ -650,3 +650,39 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
     }
     Ok(t.tests)
 }
+
+/// Content that ends in a chunk sealed as non-final where the final chunk belongs (XBK-18
+/// step 5): the chunk is released, and the section fails at the next 65552 bytes, opened as
+/// non-final only. A group of its own at the end of the file, so that the earlier tcIds stay
+/// put.
+pub(super) fn stream_non_final_end(
+    ids: &mut Ids,
+    cache: &mut Cache,
+) -> Result<Vec<DecodeTest>, String> {
+    let base = recipe("base", Who::Key, None, base_sections());
+    let file = cache.file(&base)?;
+    let (o, _) = layout(&base, &file);
+    let mut t = T {
+        ids,
+        cache,
+        tests: Vec::new(),
+    };
+    let content = seed32("backup/section-1");
+    t.add(
+        "stream-content-ends-non-final",
+        "section 1's only chunk (its content ends there, n = 1) sealed as non-final: released, then section 2's id byte and chunk do not open as chunk 1 of section 1",
+        &["Padding", "Released"],
+        &base,
+        vec![seal(
+            chunk_at(&o, 1, 0),
+            1,
+            0,
+            false,
+            plain(content.len() as u16, &content),
+        )],
+        key_unlock(),
+        None,
+        Some("backup.chunk_auth"),
+    )?;
+    Ok(t.tests)
+}

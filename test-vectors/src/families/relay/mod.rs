@@ -356,8 +356,8 @@ const FLAGS: &[FlagDef] = &[
     (
         "Unavailable",
         BugType::MissingStep,
-        &["RLY-05"],
-        "A store failure is answered with relay.unavailable and nothing is acknowledged.",
+        &["RLY-05", "RLY-07"],
+        "A store failure is answered with relay.unavailable and nothing is acknowledged; a subscribe, which does not use the store, still succeeds.",
     ),
     (
         "Decoding",

@@ -732,12 +732,21 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
         },
         u,
     )?;
+    // A subscribe does not use the store (RLY-07): it succeeds while the store fails.
+    s.send_unavailable(
+        Request::Subscribe {
+            mailbox: *a.id(),
+            proof: Script::prove(&a, Operation::Subscribe),
+        },
+        Want::Ok,
+    )?
+    .expect_reply(&Reply::Subscribed)?;
     s.put(a.id(), item(slug, 1), &env, TTL, true)?;
     let exp = s.expiry_offset(TTL);
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
     tests.push(s.finish(
         ids,
-        "while the store fails, every operation is answered relay.unavailable, nothing is acknowledged and nobody is woken; the retried put then stores the item once",
+        "while the store fails, every operation that uses the store is answered relay.unavailable, nothing is acknowledged and nobody is woken, and a subscribe, which does not use the store, succeeds; the retried put then stores the item once and wakes the subscriber",
         &["Unavailable"],
     )?);
 
