@@ -296,6 +296,10 @@ def op_mailbox_prove(group: dict, t: dict) -> None:
     mailbox.verify(proof, k.id, h(t["challenge"]), t["operation"], [t["origin"]])
 
 
+def op_mailbox_origin(group: dict, t: dict) -> None:
+    expect_eq("origin", t.get("origin"), mailbox.origin_from_url(t["url"]))
+
+
 def op_mailbox_verify(group: dict, t: dict) -> None:
     mailbox.verify(h(t["proof"]), h(t["mailbox"]), h(t["challenge"]), t["operation"], [t["origin"]])
 
@@ -413,6 +417,7 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "event-decode": op_event_decode,
     "mailbox-prove": op_mailbox_prove,
     "mailbox-verify": op_mailbox_verify,
+    "mailbox-origin": op_mailbox_origin,
     "hpke-seal": op_hpke_seal,
     "hpke-open": op_hpke_open,
     "handshake-initiate": op_handshake_initiate,

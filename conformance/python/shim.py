@@ -70,6 +70,7 @@ OP_FEATURES = {
     "event-decode": "event",
     "mailbox-prove": "mailbox",
     "mailbox-verify": "mailbox",
+    "mailbox-origin": "mailbox",
     "handshake-initiate": "handshake",
     "handshake-listen": "handshake",
     "handshake-accept": "handshake",
@@ -322,6 +323,10 @@ def op_safety_qr_verify(a: Args) -> dict:
     return {}
 
 
+def op_mailbox_origin(a: Args) -> dict:
+    return {"origin": mailbox.origin_from_url(a.str("url"))}
+
+
 def op_mailbox_verify(a: Args) -> dict:
     mailbox.verify(
         a.bytes("proof"), a.bytes("mailbox"), a.bytes("challenge"), a.int("operation"), [a.str("origin")]
@@ -389,6 +394,7 @@ OPS: dict[str, Callable[[Args], dict]] = {
     "event-decode": op_event_decode,
     "mailbox-prove": op_mailbox_prove,
     "mailbox-verify": op_mailbox_verify,
+    "mailbox-origin": op_mailbox_origin,
     "handshake-initiate": op_handshake_initiate,
     "handshake-listen": op_handshake_listen,
     "handshake-accept": op_handshake_accept,

@@ -317,6 +317,12 @@ impl Implementation for Builtin {
         ))
     }
 
+    fn mailbox_origin(&mut self, url: &str) -> OpResult<String> {
+        RelayOrigin::from_url(url)
+            .map(|o| o.as_str().to_owned())
+            .map_err(err)
+    }
+
     fn mailbox_verify(
         &mut self,
         mailbox: &[u8],

@@ -390,6 +390,12 @@ pub trait Implementation {
         unimplemented("mailbox")
     }
 
+    /// The relay origin of `url` (MBX-05).
+    fn mailbox_origin(&mut self, url: &str) -> OpResult<String> {
+        let _ = url;
+        unimplemented("mailbox")
+    }
+
     /// Verifies a proof of control at a relay whose only origin is `origin`.
     fn mailbox_verify(
         &mut self,

@@ -558,6 +558,19 @@ fn run_mailbox(group: &mailbox::MailboxGroup, imp: &mut dyn Implementation, rec:
                 rec.record("mailbox-verify", t, got(r, |()| None));
             }
         }
+        G::Origin { tests, .. } => {
+            for t in tests {
+                let r = imp.mailbox_origin(&t.url);
+                rec.record(
+                    "mailbox-origin",
+                    t,
+                    got(r, |origin| {
+                        let want = t.origin.clone().unwrap_or_default();
+                        (*origin != want).then(|| format!("origin {origin:?}, expected {want:?}"))
+                    }),
+                );
+            }
+        }
     }
 }
 

@@ -84,3 +84,59 @@ def verify(proof: bytes, mailbox: bytes, challenge: bytes, operation: int, origi
             raise QuietwireError("mailbox.proof") from None
         raise
     return pk
+
+
+def _host_ok(host: str) -> bool:
+    """MBX-05: a lower-case DNS name, a dotted IPv4 address or a bracketed IPv6 address."""
+    if host.startswith("[") and host.endswith("]"):
+        inner = host[1:-1]
+        return len(inner) >= 2 and ":" in inner and all(c in "0123456789abcdef:." for c in inner)
+    if not host:
+        return False
+    for label in host.split("."):
+        if not (1 <= len(label) <= 63) or label[0] == "-" or label[-1] == "-":
+            return False
+        if not all(c in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in label):
+            return False
+    return True
+
+
+def origin_from_url(url: str) -> str:
+    """MBX-05: the canonical relay origin of a ws:// or wss:// URL."""
+    bad = QuietwireError("mailbox.origin_format", url)
+    if "://" not in url:
+        raise bad
+    scheme, rest = url.split("://", 1)
+    scheme = scheme.lower()
+    if scheme not in ("ws", "wss"):
+        raise bad
+    default = "80" if scheme == "ws" else "443"
+    end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0], default=len(rest))
+    authority = rest[:end]
+    if "@" in authority:
+        raise bad
+    if authority.startswith("["):
+        close = authority.find("]")
+        if close < 0:
+            raise bad
+        host, tail = authority[: close + 1], authority[close + 1 :]
+        if tail and not tail.startswith(":"):
+            raise bad
+        port = tail[1:] if tail else None
+    elif ":" in authority:
+        host, port = authority.split(":", 1)
+    else:
+        host, port = authority, None
+    if port is not None:
+        if not port or not port.isascii() or not port.isdigit():
+            raise bad
+        port = port.lstrip("0")
+        if not port or int(port) > 65535:
+            raise bad
+        if port == default:
+            port = None
+    host = host.lower() if host.isascii() else host
+    origin = f"{scheme}://{host}" + (f":{port}" if port else "")
+    if len(origin.encode("utf-8")) > MAX_ORIGIN or not _host_ok(host):
+        raise bad
+    return origin

@@ -527,6 +527,12 @@ impl Implementation for ShimClient {
         })
     }
 
+    fn mailbox_origin(&mut self, url: &str) -> OpResult<String> {
+        self.op("mailbox-origin", json!({ "url": url }), |f| {
+            f.str("origin").map(str::to_owned)
+        })
+    }
+
     fn mailbox_verify(
         &mut self,
         mailbox: &[u8],

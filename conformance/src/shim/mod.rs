@@ -66,6 +66,7 @@ pub const OPS: &[(&str, &str)] = &[
     ("event-decode", "event"),
     ("mailbox-prove", "mailbox"),
     ("mailbox-verify", "mailbox"),
+    ("mailbox-origin", "mailbox"),
     ("relay-open", "relay"),
     ("relay-handle", "relay"),
     ("relay-frame-decode", "relay"),

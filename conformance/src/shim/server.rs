@@ -388,6 +388,9 @@ fn dispatch(
             .map(|(public, id, proof)| {
                 json!({"publicKey": hex(&public), "mailbox": hex(&id), "proof": hex(&proof)})
             }),
+        "mailbox-origin" => imp
+            .mailbox_origin(a.str("url")?)
+            .map(|origin| json!({ "origin": origin })),
         "mailbox-verify" => imp
             .mailbox_verify(
                 &a.bytes("mailbox")?,

@@ -32,6 +32,38 @@ pub enum MailboxGroup {
         /// The tests.
         tests: Vec<MailboxTest>,
     },
+    /// The relay origin of `url` (MBX-05).
+    #[serde(rename = "mailbox-origin", rename_all = "camelCase")]
+    Origin {
+        /// What the group covers.
+        comment: String,
+        /// The tests.
+        tests: Vec<OriginTest>,
+    },
+}
+
+/// One relay-origin test (MBX-05).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OriginTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The relay URL a client dials.
+    pub url: String,
+    /// Its canonical origin (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// Error class (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
 }
 
 /// One mailbox test.
@@ -81,7 +113,7 @@ pub struct MailboxTest {
     pub error_class: Option<String>,
 }
 
-impl_case!(MailboxTest);
+impl_case!(MailboxTest, OriginTest);
 
 impl Group for MailboxGroup {
     fn cases(&self) -> Vec<&dyn Case> {
@@ -89,6 +121,7 @@ impl Group for MailboxGroup {
             MailboxGroup::Prove { tests, .. } | MailboxGroup::Verify { tests, .. } => {
                 tests.iter().map(|t| t as &dyn Case).collect()
             }
+            MailboxGroup::Origin { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
         }
     }
 }
@@ -123,6 +156,12 @@ const FLAGS: &[FlagDef] = &[
         BugType::Basic,
         &["MBX-02", "MBX-03"],
         "A proof outside its schema.",
+    ),
+    (
+        "Origin",
+        BugType::Basic,
+        &["MBX-05"],
+        "The canonical origin of a relay URL, or its refusal.",
     ),
 ];
 
@@ -524,6 +563,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             "Mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).",
             "mailbox-prove: the mailbox key of `seed` has `publicKey` and id `mailbox`; its proof for `challenge`, `operation` and relay `origin` must equal `proof` (Ed25519 signatures are deterministic) and verify.",
             "mailbox-verify: verify `proof` for `mailbox`, `challenge` and `operation` at a relay whose only origin is `origin`.",
+            "mailbox-origin: the relay origin of `url` (MBX-05) must be `origin`, or the URL is refused with errorClass.",
         ],
         FLAGS,
         vec![
@@ -534,6 +574,10 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             MailboxGroup::Verify {
                 comment: "Verification.".to_owned(),
                 tests: verifies,
+            },
+            MailboxGroup::Origin {
+                comment: "Relay origins of URLs (MBX-05).".to_owned(),
+                tests: origin_tests(&mut ids)?,
             },
         ],
     ))
@@ -627,4 +671,110 @@ fn strict_ed25519_cases(seed: &[u8; 32], challenge: &[u8; 32]) -> Result<Vec<Str
             Some("mailbox.proof"),
         ),
     ])
+}
+
+/// MBX-05: the origins a client computes from the URLs it dials.
+fn origin_tests(ids: &mut Ids) -> Result<Vec<OriginTest>, String> {
+    let cases: &[(&str, &str, &str, Option<&str>)] = &[
+        (
+            "origin-plain",
+            "a wss:// URL with a path",
+            "wss://relay.example/v1/ws",
+            Some("wss://relay.example"),
+        ),
+        (
+            "origin-case",
+            "scheme and host lower-cased, the default port dropped, query and fragment ignored",
+            "WSS://Relay.EXAMPLE:443/v1/ws?a=b#c",
+            Some("wss://relay.example"),
+        ),
+        (
+            "origin-port",
+            "a port other than the default is kept",
+            "wss://relay.example:8443",
+            Some("wss://relay.example:8443"),
+        ),
+        (
+            "origin-leading-zeros",
+            "a port with leading zeros is written without them",
+            "ws://127.0.0.1:07070/v1/ws",
+            Some("ws://127.0.0.1:7070"),
+        ),
+        (
+            "origin-ws-default-port",
+            "ws:// drops port 80",
+            "ws://localhost:80/",
+            Some("ws://localhost"),
+        ),
+        (
+            "origin-ipv6",
+            "a bracketed IPv6 host",
+            "ws://[::1]:9000/v1/ws",
+            Some("ws://[::1]:9000"),
+        ),
+        (
+            "origin-https",
+            "a scheme other than ws and wss",
+            "https://relay.example",
+            None,
+        ),
+        (
+            "origin-userinfo",
+            "user information",
+            "wss://user@relay.example/",
+            None,
+        ),
+        ("origin-empty-host", "no host", "wss:///v1/ws", None),
+        (
+            "origin-empty-port",
+            "a colon without a port",
+            "wss://relay.example:/v1/ws",
+            None,
+        ),
+        ("origin-port-zero", "port 0", "wss://relay.example:0", None),
+        (
+            "origin-port-range",
+            "port 65536",
+            "wss://relay.example:65536",
+            None,
+        ),
+        (
+            "origin-non-ascii",
+            "a host that is not in its ASCII form",
+            "wss://rélay.example",
+            None,
+        ),
+        (
+            "origin-empty-label",
+            "an empty DNS label",
+            "wss://relay..example",
+            None,
+        ),
+    ];
+    let mut tests = Vec::new();
+    for (slug, comment, url, want) in cases {
+        let got = RelayOrigin::from_url(url);
+        let (origin, class) = match (&got, want) {
+            (Ok(o), Some(w)) if o.as_str() == *w => (Some((*w).to_owned()), None),
+            (Err(e), None) if e.class().as_str() == "mailbox.origin_format" => {
+                (None, Some("mailbox.origin_format".to_owned()))
+            }
+            _ => return Err(format!("mailbox {slug}: expected {want:?}, got {got:?}")),
+        };
+        tests.push(OriginTest {
+            tc_id: ids.next_id(),
+            slug: (*slug).to_owned(),
+            comment: (*comment).to_owned(),
+            flags: flags(&["Origin"]),
+            url: (*url).to_owned(),
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            origin,
+            error_class: class,
+        });
+    }
+    Ok(tests)
 }
