@@ -48,13 +48,12 @@ const TTL: u32 = 24 * 3600;
 const TEXT: u8 = 1;
 const RECEIPT: u8 = 2;
 
-/// An envelope of the model: a tag and a message id, padded (the relay is blind to it).
-
 /// The relay's origin, which the client dials and every proof names.
 fn origin() -> quietwire::mailbox::RelayOrigin {
     quietwire::mailbox::RelayOrigin::parse("wss://relay.example").unwrap()
 }
 
+/// An envelope of the model: a tag and a message id, padded (the relay is blind to it).
 fn envelope(tag: u8, id: &MessageId) -> Vec<u8> {
     let mut e = vec![tag];
     e.extend_from_slice(id);

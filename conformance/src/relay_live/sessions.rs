@@ -143,7 +143,7 @@ impl Remap {
                 && mailbox::verify(
                     old.id(),
                     &script.challenge,
-                    &[foreign.clone()],
+                    std::slice::from_ref(foreign),
                     candidate,
                     proof,
                 )
