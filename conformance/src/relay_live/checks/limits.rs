@@ -259,32 +259,51 @@ pub(super) async fn rate_limited(ctx: &Ctx) -> Checked {
             "a burst of {burst} is too large to exhaust quickly"
         )));
     }
+    // A burst of requests on a fresh connection: the relay may serve at most `burst` plus
+    // what its bucket refills while they arrive. On a slow machine the requests may arrive
+    // so slowly that the relay is entitled to serve them all; then the batch is doubled on a
+    // new connection (three tries) rather than failing a relay that did nothing wrong.
     let mut a = ctx.open().await?;
-    let n = burst + 10;
-    let start = tokio::time::Instant::now();
-    for _ in 0..n {
-        a.send_request(Request::BlobGet {
-            blob_id: [0xab; 32],
-        })
-        .await?;
-    }
-    let (mut limited, mut served) = (0u64, 0u64);
-    for _ in 0..n {
-        match a.reply().await?.0 {
-            ServerFrame::Error {
-                class,
-                closing: false,
-                ..
-            } if class == "relay.rate" => limited += 1,
-            ServerFrame::Ok { .. } | ServerFrame::Error { closing: false, .. } => served += 1,
-            other => return Ok(Verdict::Fail(format!("unexpected {}", frame_text(&other)))),
+    let mut extra = 10u32;
+    let (n, elapsed, served, limited) = loop {
+        let n = burst + extra;
+        let start = tokio::time::Instant::now();
+        for _ in 0..n {
+            a.send_request(Request::BlobGet {
+                blob_id: [0xab; 32],
+            })
+            .await?;
         }
-    }
-    let elapsed = start.elapsed().as_millis() as u64;
+        let (mut limited, mut served) = (0u64, 0u64);
+        for _ in 0..n {
+            match a.reply().await?.0 {
+                ServerFrame::Error {
+                    class,
+                    closing: false,
+                    ..
+                } if class == "relay.rate" => limited += 1,
+                ServerFrame::Ok { .. } | ServerFrame::Error { closing: false, .. } => served += 1,
+                other => return Ok(Verdict::Fail(format!("unexpected {}", frame_text(&other)))),
+            }
+        }
+        let elapsed = start.elapsed().as_millis() as u64;
+        let allowed = u64::from(burst) + u64::from(ctx.limits.rate) * elapsed / 1000 + 1;
+        let entitled_to_all = limited == 0 && served <= allowed && u64::from(n) <= allowed;
+        if !entitled_to_all || extra >= 40 {
+            break (n, elapsed, served, limited);
+        }
+        extra *= 2;
+        a = ctx.open().await?;
+    };
     let allowed = u64::from(burst) + u64::from(ctx.limits.rate) * elapsed / 1000 + 1;
-    if limited == 0 || served > allowed {
+    if served > allowed {
         return Ok(Verdict::Fail(format!(
             "{n} requests in {elapsed} ms: {served} served, {limited} refused with relay.rate (at most {allowed} may be served)"
+        )));
+    }
+    if limited == 0 {
+        return Ok(Verdict::Info(format!(
+            "{n} requests took {elapsed} ms, slow enough that the relay may serve all of them (at most {allowed}): the rate limit could not be observed on this machine"
         )));
     }
     tokio::time::sleep(Duration::from_millis(
