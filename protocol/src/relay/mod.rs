@@ -15,12 +15,14 @@
 //!
 //! ```
 //! use quietwire::UnixTime;
-//! use quietwire::mailbox::{MailboxKey, Operation};
+//! use quietwire::mailbox::{MailboxKey, Operation, RelayOrigin};
 //! use quietwire::relay::{Connection, Limits, MemoryStore, Now, Reply, Request, RequestFrame, ServerFrame};
 //!
 //! let store = MemoryStore::new();
 //! let now = Now { unix: UnixTime(1_800_000_000), millis: 0 };
-//! let mut conn = Connection::new(Limits::DEFAULT, [5; 32], now);
+//! // The relay's own origin: proofs made for any other are refused (MBX-05).
+//! let origin = RelayOrigin::parse("wss://relay.example")?;
+//! let mut conn = Connection::new(Limits::DEFAULT, vec![origin.clone()], [5; 32], now);
 //! let mailbox = MailboxKey::from_seed(&[1; 32]);
 //!
 //! // Anyone may put.
@@ -36,7 +38,7 @@
 //!     id: 2,
 //!     request: Request::Fetch {
 //!         mailbox: *mailbox.id(),
-//!         proof: mailbox.prove(&[5; 32], Operation::Fetch),
+//!         proof: mailbox.prove(&origin, &[5; 32], Operation::Fetch),
 //!         max: None,
 //!     },
 //! };
@@ -47,6 +49,7 @@
 //!     unreachable!()
 //! };
 //! assert_eq!(items[0].envelope, vec![0; 600]);
+//! # Ok::<(), quietwire::Error>(())
 //! ```
 
 pub mod core;
