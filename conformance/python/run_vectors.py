@@ -287,6 +287,13 @@ def op_event_decode(group: dict, t: dict) -> None:
     expect_eq("reencoded", t["event"], cbor.encode(cbor.decode(data, event.LIMITS)).hex())
 
 
+def op_event_device_record(group: dict, t: dict) -> None:
+    r = identity.newer_record(
+        h(t["record"]), group["allowedSuites"], h(t["peerIdentity"]), t.get("heldGeneration")
+    )
+    expect_eq("generation", t.get("generation"), r.generation)
+
+
 def op_mailbox_prove(group: dict, t: dict) -> None:
     k = mailbox.mailbox_key(h(t["seed"]))
     expect_eq("publicKey", t["publicKey"], k.public_key.hex())
@@ -415,6 +422,7 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "envelope-decode": op_envelope_decode,
     "envelope-receive": op_envelope_receive,
     "event-decode": op_event_decode,
+    "event-device-record": op_event_device_record,
     "mailbox-prove": op_mailbox_prove,
     "mailbox-verify": op_mailbox_verify,
     "mailbox-origin": op_mailbox_origin,

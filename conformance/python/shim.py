@@ -68,6 +68,7 @@ OP_FEATURES = {
     "envelope-receive": "envelope",
     "envelope-decode": "envelope",
     "event-decode": "event",
+    "event-device-record": "event",
     "mailbox-prove": "mailbox",
     "mailbox-verify": "mailbox",
     "mailbox-origin": "mailbox",
@@ -84,6 +85,7 @@ OP_FEATURES = {
     "ratchet-encrypt": "ratchet",
     "ratchet-encrypt-stream": "ratchet",
     "ratchet-decrypt": "ratchet",
+    "ratchet-decrypt-event": "ratchet",
     "ratchet-snapshot": "ratchet",
     "backup-recovery-text": "backup",
     "backup-recovery-parse": "backup",
@@ -264,6 +266,12 @@ def op_event_decode(a: Args) -> dict:
     }
 
 
+def op_event_device_record(a: Args) -> dict:
+    held = None if a.raw.get("heldGeneration") is None else a.int("heldGeneration")
+    r = identity.newer_record(a.bytes("record"), a.ints("allowedSuites"), a.bytes("peerIdentity"), held)
+    return {"generation": r.generation}
+
+
 def op_mailbox_prove(a: Args) -> dict:
     seed, challenge, operation = a.bytes("seed"), a.bytes("challenge"), a.int("operation")
     origin = a.str("origin")
@@ -392,6 +400,7 @@ OPS: dict[str, Callable[[Args], dict]] = {
     "envelope-receive": lambda a: {"blob": envelope.receive_envelope(a.bytes("envelope"), a.bytes("mailbox")).blob.hex()},
     "envelope-decode": op_envelope_decode,
     "event-decode": op_event_decode,
+    "event-device-record": op_event_device_record,
     "mailbox-prove": op_mailbox_prove,
     "mailbox-verify": op_mailbox_verify,
     "mailbox-origin": op_mailbox_origin,

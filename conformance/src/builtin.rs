@@ -299,6 +299,20 @@ impl Implementation for Builtin {
         })
     }
 
+    fn event_device_record(
+        &mut self,
+        peer_identity: &[u8],
+        held_generation: Option<u64>,
+        record: &[u8],
+        allowed: &[u64],
+    ) -> OpResult<u64> {
+        let peer = identity(peer_identity)?;
+        let kept =
+            quietwire::identity::newer_record(record, &policy(allowed), &peer, held_generation)
+                .map_err(err)?;
+        Ok(kept.record().generation())
+    }
+
     fn mailbox_prove(
         &mut self,
         seed: &[u8],
@@ -532,6 +546,16 @@ impl Implementation for Builtin {
 
     fn ratchet_decrypt(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
         self.session(handle)?.decrypt(message).map_err(err)
+    }
+
+    fn ratchet_decrypt_event(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
+        let event = self
+            .session(handle)?
+            .decrypt_then(message, |padded| {
+                quietwire::event::Event::from_bytes(quietwire::envelope::unpad(padded)?)
+            })
+            .map_err(err)?;
+        event.to_bytes().map_err(err)
     }
 
     fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {

@@ -377,6 +377,22 @@ pub trait Implementation {
         unimplemented("event")
     }
 
+    /// Decides whether device `record`, received in a `device-record` event from the
+    /// session peer whose identity key is `peer_identity`, replaces the record kept for the
+    /// contact, of generation `held_generation` (`None`: none kept), under the suite policy
+    /// `allowed_suites` (ENV-07). Returns the generation of the record now kept; an error
+    /// names why the record is ignored.
+    fn event_device_record(
+        &mut self,
+        peer_identity: &[u8],
+        held_generation: Option<u64>,
+        record: &[u8],
+        allowed_suites: &[u64],
+    ) -> OpResult<u64> {
+        let _ = (peer_identity, held_generation, record, allowed_suites);
+        unimplemented("event")
+    }
+
     /// The mailbox key of `seed`: (public key, mailbox id, proof for `challenge`, the relay
     /// `origin` and the operation code).
     fn mailbox_prove(
@@ -532,6 +548,14 @@ pub trait Implementation {
 
     /// Decrypts one message.
     fn ratchet_decrypt(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
+        let _ = (handle, message);
+        unimplemented("ratchet")
+    }
+
+    /// Opens `message` as a blob of one's own mailbox (ENV-09): decrypts it, removes the
+    /// padding and decodes the event; returns the event's encoding. The state changes only
+    /// if all three succeed.
+    fn ratchet_decrypt_event(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
         let _ = (handle, message);
         unimplemented("ratchet")
     }

@@ -501,7 +501,31 @@ fn run_envelope(group: &envelope::EnvelopeGroup, imp: &mut dyn Implementation, r
 }
 
 fn run_event(group: &event::EventGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
-    let event::EventGroup::Decode { tests, .. } = group;
+    let tests = match group {
+        event::EventGroup::Decode { tests, .. } => tests,
+        event::EventGroup::DeviceRecord {
+            allowed_suites,
+            tests,
+            ..
+        } => {
+            for t in tests {
+                let r = imp.event_device_record(
+                    &t.peer_identity,
+                    t.held_generation,
+                    &t.record,
+                    allowed_suites,
+                );
+                rec.record(
+                    "event-device-record",
+                    t,
+                    got(r, |generation| {
+                        differs("generation", &Some(*generation), &t.generation)
+                    }),
+                );
+            }
+            return;
+        }
+    };
     for t in tests {
         let r = imp.event_decode(&t.event);
         rec.record(
@@ -995,6 +1019,17 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
             } => {
                 let got = step_result(index, imp.ratchet_decrypt(handle(side), message))?;
                 expect_outcome(index, got, plaintext.as_ref(), error_class.as_ref(), hex)?;
+                (side, snapshot_digest)
+            }
+            Step::DecryptEvent {
+                side,
+                message,
+                event,
+                error_class,
+                snapshot_digest,
+            } => {
+                let got = step_result(index, imp.ratchet_decrypt_event(handle(side), message))?;
+                expect_outcome(index, got, event.as_ref(), error_class.as_ref(), hex)?;
                 (side, snapshot_digest)
             }
         };

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 use quietwire_conformance::builtin::Builtin;
 use quietwire_conformance::implementation::{
-    Failure, Handle, Implementation, InviteCreate, OpResult, RelayHandled, RelayTime, Role,
+    DecodedEvent, Failure, Handle, Implementation, InviteCreate, OpResult, RelayHandled, RelayTime,
+    Role,
 };
 use quietwire_conformance::{Outcome, runner};
 use quietwire_test_vectors::families::cbor::LimitsJson;
@@ -155,8 +156,36 @@ impl Implementation for Broken {
             other => other,
         }
     }
+    fn ratchet_decrypt_event(&mut self, h: Handle, m: &[u8]) -> OpResult<Vec<u8>> {
+        // Defect 6: commits the ratchet before the padding and the event are checked
+        // (ENV-09).
+        let padded = self.inner.ratchet_decrypt(h, m)?;
+        let content = quietwire::envelope::unpad(&padded).map_err(|e| Failure::Error {
+            class: e.class().as_str().to_owned(),
+        })?;
+        let event = quietwire::event::Event::from_bytes(content).map_err(|e| Failure::Error {
+            class: e.class().as_str().to_owned(),
+        })?;
+        event.to_bytes().map_err(|e| Failure::Error {
+            class: e.class().as_str().to_owned(),
+        })
+    }
     fn ratchet_snapshot(&mut self, h: Handle) -> OpResult<Vec<u8>> {
         self.inner.ratchet_snapshot(h)
+    }
+    fn event_decode(&mut self, e: &[u8]) -> OpResult<DecodedEvent> {
+        self.inner.event_decode(e)
+    }
+    fn event_device_record(
+        &mut self,
+        p: &[u8],
+        held: Option<u64>,
+        r: &[u8],
+        s: &[u64],
+    ) -> OpResult<u64> {
+        // Defect 7: a record of the generation kept replaces it (ENV-07 wants a higher one).
+        self.inner
+            .event_device_record(p, held.and_then(|g| g.checked_sub(1)), r, s)
     }
     fn relay_open(
         &mut self,
@@ -204,12 +233,18 @@ fn broken_implementation_fails_with_precise_case_ids() {
     assert!(has("ratchet/replay-in-current-chain"), "{failed:?}");
     assert!(has("ratchet/eviction"), "{failed:?}");
     assert!(has("relay/store-unavailable"), "{failed:?}");
+    assert!(has("ratchet/event-unpadded-first-message"), "{failed:?}");
+    assert!(has("ratchet/event-schema-new-chain"), "{failed:?}");
+    assert!(has("event/equal-generation-other-keys"), "{failed:?}");
     // Cases unaffected by the defects still pass.
     assert!(!has("safety_code/alice-bob"));
     assert!(!has("invite/valid-xwing"));
     assert!(!has("ratchet/in-order"));
     assert!(!has("ratchet/replay-of-forgotten-chain"));
     assert!(!has("relay/put-fetch-delete"));
+    assert!(!has("ratchet/event-open"));
+    assert!(!has("event/lower-generation"));
+    assert!(!has("event/other-identity"));
     let case = |slug: &str| {
         report
             .cases

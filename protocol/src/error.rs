@@ -179,6 +179,12 @@ error_classes! {
     KeyLowOrder = "key.low_order", Peer;
     /// A signature that does not verify under strict Ed25519 rules.
     IdentitySignature = "identity.signature", Peer;
+    /// A device record in a `device-record` event whose identity key is not the session
+    /// peer's.
+    IdentityMismatch = "identity.mismatch", Peer;
+    /// A device record in a `device-record` event that is not of a higher generation than
+    /// the one kept for the contact.
+    IdentityGeneration = "identity.generation", Peer;
     /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
     InviteRelayHint = "invite.relay_hint", Peer;
     /// An envelope fetched from one mailbox that names another.

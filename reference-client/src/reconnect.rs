@@ -5,8 +5,9 @@
 //!   event (kind 13): the acceptor right after the handshake, the inviter as soon as its
 //!   ratchet can send, that is after the acceptor's first message opened
 //!   ([`queue_own_record`]). A received record is verified, must be of the contact's identity,
-//!   and replaces the stored one only if its generation is higher ([`keep_record`]). The
-//!   record is what a backup needs to reconnect with the contact later.
+//!   and replaces the stored one only if its generation is higher ([`keep_record`], with the
+//!   checks of [`newer_record`]). The record is what a backup needs to reconnect with the
+//!   contact later.
 //! - **Reconnect, restored side.** A device restored from a backup has new KEM and ratchet
 //!   keys and only stale sessions, which never encrypt. For each contact whose device record
 //!   it holds, it makes a new single-use invite with its own bootstrap mailbox, seals it with
@@ -24,7 +25,7 @@ use quietwire::UnixTime;
 use quietwire::envelope::Envelope;
 use quietwire::event::{Body, Event, MAX_RECEIPT_IDS};
 use quietwire::handshake::{self, reconnect};
-use quietwire::identity::SignedDeviceRecord;
+use quietwire::identity::{SignedDeviceRecord, newer_record};
 use quietwire::invite::{Invite, InviteParams};
 use quietwire::mailbox::MailboxKey;
 use quietwire::session::Session;
@@ -96,30 +97,21 @@ pub fn queue_receipts(
 }
 
 /// A device record received from contact `name` (an event of kind 13): kept if it verifies,
-/// is of the contact's identity, and is newer than the one held. Does not save.
+/// is of the contact's identity, and is newer than the one held (ENV-07, checked by
+/// [`newer_record`]). Does not save.
 ///
 /// # Errors
-/// An unknown contact or a damaged state (an invalid record is reported and ignored).
+/// An unknown contact or a damaged state (an ignored record is reported, not an error).
 pub fn on_device_record(state: &mut State, name: &str, bytes: &[u8]) -> Result<()> {
-    match SignedDeviceRecord::from_bytes(bytes, &SuitePolicy::ALL) {
-        Ok(record) => {
-            let had = state.contact(name)?.device_record.is_some();
-            if keep_record(state, name, &record)? && had {
-                eprintln!(
-                    "{name} uses a new device record (generation {})",
-                    record.record().generation()
-                );
-            }
-            Ok(())
+    let had = state.contact(name)?.device_record.is_some();
+    match keep_bytes(state, name, bytes)? {
+        Ok(generation) if had => {
+            eprintln!("{name} uses a new device record (generation {generation})");
         }
-        Err(e) => {
-            eprintln!(
-                "ignored an invalid device record from {name} ({})",
-                e.class()
-            );
-            Ok(())
-        }
+        Ok(_) => {}
+        Err(class) => eprintln!("ignored a device record from {name} ({class})"),
     }
+    Ok(())
 }
 
 /// Stores `record` for contact `name` if it is of the contact's identity and of a higher
@@ -128,18 +120,25 @@ pub fn on_device_record(state: &mut State, name: &str, bytes: &[u8]) -> Result<(
 /// # Errors
 /// An unknown contact or a damaged state.
 pub fn keep_record(state: &mut State, name: &str, record: &SignedDeviceRecord) -> Result<bool> {
+    Ok(keep_bytes(state, name, &record.to_bytes())?.is_ok())
+}
+
+/// Stores the device record `bytes` for contact `name` if [`newer_record`] keeps it; returns
+/// its generation, or the class for which it was ignored.
+fn keep_bytes(
+    state: &mut State,
+    name: &str,
+    bytes: &[u8],
+) -> Result<core::result::Result<u64, ErrorClass>> {
     let contact = state.contact_mut(name)?;
-    if record.record().identity_key() != &contact.identity()? {
-        eprintln!("ignored a device record from {name} signed by another identity");
-        return Ok(false);
-    }
-    let generation = record.record().generation();
     let held = contact.device_record()?.map(|r| r.record().generation());
-    if held.is_some_and(|held| held >= generation) {
-        return Ok(false);
+    match newer_record(bytes, &SuitePolicy::ALL, &contact.identity()?, held) {
+        Ok(record) => {
+            contact.device_record = Some(Bytes(record.to_bytes()));
+            Ok(Ok(record.record().generation()))
+        }
+        Err(e) => Ok(Err(e.class())),
     }
-    contact.device_record = Some(Bytes(record.to_bytes()));
-    Ok(true)
 }
 
 /// What [`send_reconnect`] did for one contact.

@@ -204,6 +204,18 @@ fn device_records_match_the_cddl() {
 }
 
 #[test]
+fn device_records_received_in_events_match_the_cddl() {
+    check_signed(
+        "event",
+        &["event-device-record"],
+        "record",
+        "signed-device-record",
+        "device-record-body",
+        3,
+    );
+}
+
+#[test]
 fn invites_match_the_cddl() {
     check_signed(
         "invite",
@@ -322,6 +334,22 @@ fn ratchet_snapshots_match_the_cddl() {
         }
     });
     tally.finish(8);
+}
+
+#[test]
+fn events_opened_in_ratchet_sessions_match_the_cddl() {
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    for_tests("ratchet", &["ratchet-session"], |id, test| {
+        for step in test["steps"].as_array().unwrap() {
+            if step["op"] == "decrypt-event"
+                && let Some(event) = hex_field(step, "event")
+            {
+                tally.expect_match(&cddl, "event", &event, &id);
+            }
+        }
+    });
+    tally.finish(5);
 }
 
 #[test]

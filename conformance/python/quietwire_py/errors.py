@@ -50,6 +50,8 @@ REGISTRY: dict[str, str] = {
     "key.noncanonical": "peer",
     "key.low_order": "peer",
     "identity.signature": "peer",
+    "identity.mismatch": "peer",
+    "identity.generation": "peer",
     "invite.relay_hint": "peer",
     "safety.mismatch": "peer",
     "ratchet.header": "peer",

@@ -1,4 +1,5 @@
-"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-05)."""
+"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-06), and the record kept
+from a ``device-record`` event (spec/07-envelope.md ENV-07)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,23 @@ def verify_device_record(
         extensions=structure.extensions(m),
         encoded=record,
     )
+
+
+def newer_record(
+    record: bytes,
+    allowed_suites: Iterable[int],
+    peer_identity: bytes,
+    held_generation: int | None,
+) -> DeviceRecord:
+    """ENV-07: the record of a ``device-record`` event from the session peer replaces the one
+    kept (of ``held_generation``; ``None``: none kept) only if it verifies (IDN-05), is of the
+    peer's identity and of a higher generation, checked in that order. Raises the class of the
+    first failed check: the record is then ignored (the event itself is still delivered)."""
+    r = verify_device_record(record, allowed_suites)
+    if r.identity_key != bytes(peer_identity):
+        raise QuietwireError("identity.mismatch", "record of another identity than the peer's")
+    if held_generation is not None and r.generation <= held_generation:
+        raise QuietwireError(
+            "identity.generation", f"generation {r.generation} where {held_generation} is kept"
+        )
+    return r

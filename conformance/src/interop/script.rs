@@ -98,6 +98,9 @@ pub(super) enum Act {
     Decrypt {
         message: Msg,
     },
+    DecryptEvent {
+        message: Msg,
+    },
 }
 
 impl Act {
@@ -106,6 +109,7 @@ impl Act {
             Act::Encrypt { .. } => "encrypt",
             Act::Stream { .. } => "encrypt-discard",
             Act::Decrypt { .. } => "decrypt",
+            Act::DecryptEvent { .. } => "decrypt-event",
         }
     }
 }
@@ -199,6 +203,14 @@ pub(super) fn play(
                     Msg::Produced(n) => produced.get(*n).cloned().unwrap_or_default(),
                 };
                 let r = imp.ratchet_decrypt(handle, &bytes);
+                (Vec::new(), side_result(r, players, who)?)
+            }
+            Act::DecryptEvent { message } => {
+                let bytes = match message {
+                    Msg::Bytes(b) => b.clone(),
+                    Msg::Produced(n) => produced.get(*n).cloned().unwrap_or_default(),
+                };
+                let r = imp.ratchet_decrypt_event(handle, &bytes);
                 (Vec::new(), side_result(r, players, who)?)
             }
         };
@@ -316,6 +328,27 @@ pub(super) fn session_script(t: &ratchet::SessionTest) -> Vec<ScriptStep> {
                     },
                     want: Some(Seen {
                         result: expected(plaintext, error_class),
+                        digest: snapshot_digest.clone(),
+                    }),
+                }
+            }
+            Step::DecryptEvent {
+                side,
+                message,
+                event,
+                error_class,
+                snapshot_digest,
+            } => {
+                let earlier = t.steps.iter().position(
+                    |s| matches!(s, Step::Encrypt { message: Some(m), .. } if m == message),
+                );
+                ScriptStep {
+                    who: who(side),
+                    act: Act::DecryptEvent {
+                        message: earlier.map_or_else(|| Msg::Bytes(message.clone()), Msg::Produced),
+                    },
+                    want: Some(Seen {
+                        result: expected(event, error_class),
                         digest: snapshot_digest.clone(),
                     }),
                 }

@@ -507,6 +507,22 @@ impl Implementation for ShimClient {
         })
     }
 
+    fn event_device_record(
+        &mut self,
+        peer_identity: &[u8],
+        held_generation: Option<u64>,
+        record: &[u8],
+        allowed_suites: &[u64],
+    ) -> OpResult<u64> {
+        let args = json!({
+            "peerIdentity": hex(peer_identity),
+            "heldGeneration": held_generation,
+            "record": hex(record),
+            "allowedSuites": allowed_suites,
+        });
+        self.op("event-device-record", args, |f| f.u64("generation"))
+    }
+
     fn mailbox_prove(
         &mut self,
         seed: &[u8],
@@ -710,6 +726,11 @@ impl Implementation for ShimClient {
     fn ratchet_decrypt(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
         let args = json!({"handle": handle, "message": hex(message)});
         self.ratchet_op("ratchet-decrypt", handle, args, "plaintext")
+    }
+
+    fn ratchet_decrypt_event(&mut self, handle: Handle, message: &[u8]) -> OpResult<Vec<u8>> {
+        let args = json!({"handle": handle, "message": hex(message)});
+        self.ratchet_op("ratchet-decrypt-event", handle, args, "event")
     }
 
     fn ratchet_snapshot(&mut self, handle: Handle) -> OpResult<Vec<u8>> {

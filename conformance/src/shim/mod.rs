@@ -64,6 +64,7 @@ pub const OPS: &[(&str, &str)] = &[
     ("envelope-receive", "envelope"),
     ("envelope-decode", "envelope"),
     ("event-decode", "event"),
+    ("event-device-record", "event"),
     ("mailbox-prove", "mailbox"),
     ("mailbox-origin", "mailbox"),
     ("mailbox-verify", "mailbox"),
@@ -75,6 +76,7 @@ pub const OPS: &[(&str, &str)] = &[
     ("ratchet-encrypt", "ratchet"),
     ("ratchet-encrypt-stream", "ratchet"),
     ("ratchet-decrypt", "ratchet"),
+    ("ratchet-decrypt-event", "ratchet"),
     ("ratchet-snapshot", "ratchet"),
     ("backup-recovery-text", "backup"),
     ("backup-recovery-parse", "backup"),
@@ -177,6 +179,17 @@ impl<'a> Fields<'a> {
         self.get(name)?
             .as_u64()
             .ok_or_else(|| format!("field `{name}` is not an unsigned integer"))
+    }
+
+    /// An unsigned integer, or `None` if the field is absent or `null`.
+    ///
+    /// # Errors
+    /// If the field is present and not an unsigned 64-bit integer.
+    pub fn u64_opt(&self, name: &str) -> Result<Option<u64>, String> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.u64(name).map(Some),
+        }
     }
 
     /// A boolean.

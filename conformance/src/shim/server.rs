@@ -378,6 +378,15 @@ fn dispatch(
                 "reencoded": hex(&e.reencoded),
             })
         }),
+        "event-device-record" => {
+            imp.event_device_record(
+                &a.bytes("peerIdentity")?,
+                a.u64_opt("heldGeneration")?,
+                &a.bytes("record")?,
+                &a.u64_list("allowedSuites")?,
+            )
+            .map(|g| json!({"generation": g}))
+        }
         "mailbox-prove" => imp
             .mailbox_prove(
                 &a.bytes("seed")?,
@@ -558,6 +567,11 @@ fn dispatch(
                 other => other,
             }
             .and_then(|pt| with_digest(imp, handle, json!({"plaintext": hex(&pt)}), defects))
+        }
+        "ratchet-decrypt-event" => {
+            let handle = a.u64("handle")?;
+            imp.ratchet_decrypt_event(handle, &a.bytes("message")?)
+                .and_then(|e| with_digest(imp, handle, json!({"event": hex(&e)}), defects))
         }
         "ratchet-snapshot" => {
             let handle = a.u64("handle")?;

@@ -29,8 +29,10 @@
 //! ```
 
 mod device_record;
+mod update;
 
 pub use device_record::{DeviceRecord, MAX_DEVICE_RECORD, SignedDeviceRecord};
+pub use update::newer_record;
 
 use rand_core::CryptoRng;
 

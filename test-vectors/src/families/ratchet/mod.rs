@@ -17,6 +17,8 @@ use quietwire::keys::X25519Secret;
 use quietwire::label::Label;
 use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
 
+mod events;
+
 /// Groups of this family.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", deny_unknown_fields)]
@@ -113,6 +115,30 @@ pub enum Step {
             with = "crate::format::hex_opt"
         )]
         plaintext: Option<Vec<u8>>,
+        /// Expected error class (absent when the step succeeds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_class: Option<String>,
+        /// SHA-256 of the side's snapshot after the step (unchanged on failure).
+        #[serde(with = "crate::format::hex_bytes")]
+        snapshot_digest: Vec<u8>,
+    },
+    /// Open `message` as a blob of one's own mailbox (spec ENV-09): decrypt, remove the
+    /// padding, decode the event; expect the `event` (its encoding) or `errorClass`, with
+    /// the state committed only when all three succeed.
+    #[serde(rename = "decrypt-event", rename_all = "camelCase")]
+    DecryptEvent {
+        /// Acting side.
+        side: Side,
+        /// The message as delivered.
+        #[serde(with = "crate::format::hex_bytes")]
+        message: Vec<u8>,
+        /// Expected event encoding (absent when the step fails).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        event: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error_class: Option<String>,
@@ -255,6 +281,12 @@ const FLAGS: &[FlagDef] = &[
         &["RAT-10"],
         "Snapshot encoding, strict decoding and round trip.",
     ),
+    (
+        "EventContent",
+        BugType::MissingStep,
+        &["ENV-09", "RAT-08"],
+        "Authentic content that is not a padded, acceptable event: refused, state unchanged, the message still opens as plain ratchet content.",
+    ),
 ];
 
 fn digest(bytes: &[u8]) -> Vec<u8> {
@@ -316,7 +348,11 @@ impl Scenario {
 
     /// Encrypts; returns the index of the message in `sent`.
     fn send(&mut self, side: Side, text: &str) -> Result<usize, String> {
-        let plaintext = text.as_bytes().to_vec();
+        self.send_bytes(side, text.as_bytes().to_vec())
+    }
+
+    /// Encrypts `plaintext`; returns the index of the message in `sent`.
+    fn send_bytes(&mut self, side: Side, plaintext: Vec<u8>) -> Result<usize, String> {
         let message = pick(&mut self.sides, side)
             .encrypt(&plaintext, &mut self.rng)
             .map_err(|e| format!("ratchet {}: encrypt failed: {e:?}", self.slug))?;
@@ -909,6 +945,7 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
     let later_tests = later_sessions(&mut ids)?;
     let appended_snapshots = appended_snapshot_tests(&mut ids)?;
     let header_dh_tests = header_dh_sessions(&mut ids)?;
+    let event_tests = events::sessions(&mut ids)?;
     Ok(file(
         "ratchet",
         &[
@@ -938,6 +975,10 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
             RatchetGroup::Session {
                 comment: "Headers whose dh fails validation (RAT-06 step 2.3).".to_owned(),
                 tests: header_dh_tests,
+            },
+            RatchetGroup::Session {
+                comment: "Opening events: content refused after the ratchet opened it commits nothing (ENV-09).".to_owned(),
+                tests: event_tests,
             },
         ],
     ))

@@ -12,6 +12,10 @@ use crate::seeds::{seed16, seed32};
 use quietwire::cbor::{self, Int, Value};
 use quietwire::event::{AttachmentRef, Body, Event};
 
+mod device_record;
+
+pub use device_record::DeviceRecordTest;
+
 /// Groups of this family.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", deny_unknown_fields)]
@@ -24,6 +28,17 @@ pub enum EventGroup {
         comment: String,
         /// The tests.
         tests: Vec<EventTest>,
+    },
+    /// A device record received in a `device-record` event (ENV-07): valid ones are kept
+    /// (`generation`), invalid ones ignored for `errorClass`.
+    #[serde(rename = "event-device-record", rename_all = "camelCase")]
+    DeviceRecord {
+        /// What the group covers.
+        comment: String,
+        /// The receiver's allowed suites.
+        allowed_suites: Vec<u64>,
+        /// The tests.
+        tests: Vec<DeviceRecordTest>,
     },
 }
 
@@ -72,6 +87,9 @@ impl Group for EventGroup {
     fn cases(&self) -> Vec<&dyn Case> {
         match self {
             EventGroup::Decode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
+            EventGroup::DeviceRecord { tests, .. } => {
+                tests.iter().map(|t| t as &dyn Case).collect()
+            }
         }
     }
 }
@@ -100,6 +118,24 @@ const FLAGS: &[FlagDef] = &[
         BugType::Defined,
         &["ENV-04", "ENC-12"],
         "A negative key is kept and ignored.",
+    ),
+    (
+        "RecordKept",
+        BugType::Basic,
+        &["ENV-07", "IDN-06"],
+        "A verified device record of the peer's identity and a higher generation replaces the one kept.",
+    ),
+    (
+        "RecordIgnored",
+        BugType::AuthBypass,
+        &["ENV-07", "IDN-05", "IDN-06"],
+        "A device record that fails verification, is of another identity, or is not newer: ignored, the kept record stays.",
+    ),
+    (
+        "CheckOrder",
+        BugType::Defined,
+        &["ENV-07"],
+        "A record failing several checks is ignored with the class of the first in ENV-07's order.",
     ),
 ];
 
@@ -190,7 +226,9 @@ fn bodies() -> Vec<(&'static str, Body)> {
     ]
 }
 
-fn raw(kind: u64, critical: bool, body: Value, extra: &[(Int, Value)]) -> Vec<u8> {
+/// The encoding of an event of `kind` with a fixed message id, built field by field (so that
+/// it can carry what the encoder refuses to write).
+pub(super) fn raw(kind: u64, critical: bool, body: Value, extra: &[(Int, Value)]) -> Vec<u8> {
     let mut map: BTreeMap<Int, Value> = extra.iter().cloned().collect();
     map.insert(Int::uint(1), Value::uint(1));
     map.insert(Int::uint(2), Value::uint(kind));
@@ -200,7 +238,8 @@ fn raw(kind: u64, critical: bool, body: Value, extra: &[(Int, Value)]) -> Vec<u8
     cbor::encode(&Value::Map(map))
 }
 
-fn body_map(fields: &[(u64, Value)]) -> Value {
+/// A body map from unsigned keys.
+pub(super) fn body_map(fields: &[(u64, Value)]) -> Value {
     Value::Map(
         fields
             .iter()
@@ -568,12 +607,25 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         &[
             "Events inside the ratchet (spec/07-envelope.md, events).",
             "event-decode: decode `event`; a valid one gives kind, messageId, critical and known (false: ignore it) and re-encodes to the same bytes.",
+            "event-device-record: the record of a device-record event from the peer `peerIdentity`, with a record of `heldGeneration` kept (absent: none); a valid one is kept (`generation`), an invalid one ignored for `errorClass` (ENV-07).",
         ],
         FLAGS,
-        vec![EventGroup::Decode {
-            comment: "Every kind, unknown kinds, refusals.".to_owned(),
-            tests,
-        }],
+        vec![
+            EventGroup::Decode {
+                comment: "Every kind, unknown kinds, refusals.".to_owned(),
+                tests,
+            },
+            EventGroup::DeviceRecord {
+                comment: "Device records received in device-record events, every registered suite allowed.".to_owned(),
+                allowed_suites: vec![1, 2],
+                tests: device_record::all_suites(&mut ids)?,
+            },
+            EventGroup::DeviceRecord {
+                comment: "Device records received in device-record events, the default suite only.".to_owned(),
+                allowed_suites: vec![1],
+                tests: device_record::default_suite_only(&mut ids)?,
+            },
+        ],
     ))
 }
 

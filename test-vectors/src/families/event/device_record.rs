@@ -1,0 +1,246 @@
+//! `event.json`, group `event-device-record`: which device record a receiver keeps from a
+//! `device-record` event (spec/07-envelope.md ENV-07, spec/03-identity.md IDN-06).
+
+use serde::{Deserialize, Serialize};
+
+use super::super::material::{self as m, flip_last, signed_forged};
+use super::super::{Ids, flags};
+use crate::format::Outcome;
+use crate::impl_case;
+use crate::seeds::seed32;
+use quietwire::identity::{DeviceKeys, newer_record};
+use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::label::Label;
+use quietwire::suite::{Suite, SuitePolicy};
+
+/// A device record received from the session peer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeviceRecordTest {
+    /// Stable id.
+    pub tc_id: u32,
+    /// Stable name.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The session peer's identity key.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub peer_identity: Vec<u8>,
+    /// The generation of the record kept for the contact (absent: none kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_generation: Option<u64>,
+    /// The signed device record the event carries.
+    #[serde(with = "crate::format::hex_bytes")]
+    pub record: Vec<u8>,
+    /// The generation of the record kept afterwards: the received one (valid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
+    /// Expected outcome: valid when the record is kept.
+    pub result: Outcome,
+    /// Why the record is ignored (invalid tests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<String>,
+}
+
+impl_case!(DeviceRecordTest);
+
+/// A device of identity `who`, its KEM and ratchet keys named by `keys`.
+fn device(suite: Suite, who: &str, keys: &str) -> ([u8; 32], DeviceKeys) {
+    let (seed, identity) = m::identity(&format!("event/{who}"));
+    let kem = KemSecret::from_seed(suite, &seed32(&format!("event/{who}/{keys}/kem")));
+    let ratchet = X25519Secret::from_bytes(&seed32(&format!("event/{who}/{keys}/ratchet")));
+    (seed, DeviceKeys::from_parts(suite, identity, kem, ratchet))
+}
+
+fn peer_identity() -> Vec<u8> {
+    IdentityKeyPair::from_seed(&m::identity("event/peer").0)
+        .public()
+        .as_bytes()
+        .to_vec()
+}
+
+/// Builds the tests of one group, checking each against the library.
+struct Tests<'a> {
+    ids: &'a mut Ids,
+    policy: SuitePolicy,
+    tests: Vec<DeviceRecordTest>,
+}
+
+impl Tests<'_> {
+    fn push(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        held: Option<u64>,
+        record: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        let peer_bytes = peer_identity();
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&peer_bytes);
+        let peer = IdentityKey::from_bytes(&key).map_err(|e| format!("peer: {e:?}"))?;
+        let got = newer_record(&record, &self.policy, &peer, held);
+        let generation = match (&got, class) {
+            (Ok(kept), None) => Some(kept.record().generation()),
+            (Err(e), Some(c)) if e.class().as_str() == c => None,
+            _ => {
+                return Err(format!(
+                    "event device record {slug}: expected {class:?}, got {:?}",
+                    got.map(|r| r.record().generation())
+                ));
+            }
+        };
+        self.tests.push(DeviceRecordTest {
+            tc_id: self.ids.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: flags(f),
+            peer_identity: peer_bytes,
+            held_generation: held,
+            record,
+            generation,
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            error_class: class.map(str::to_owned),
+        });
+        Ok(())
+    }
+}
+
+/// The group whose receiver allows every registered suite.
+pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String> {
+    let mut t = Tests {
+        ids,
+        policy: SuitePolicy::ALL,
+        tests: Vec::new(),
+    };
+    let (peer_seed, peer) = device(Suite::XWing, "peer", "a");
+    let (_, peer_b) = device(Suite::XWing, "peer", "b");
+    let (_, other) = device(Suite::XWing, "other", "a");
+    let kept = &["RecordKept"];
+    let ignored = &["RecordIgnored"];
+    let order = &["RecordIgnored", "CheckOrder"];
+
+    t.push(
+        "first-record",
+        "the first record of the session, none kept yet: kept",
+        kept,
+        None,
+        peer.signed_record(0).to_bytes(),
+        None,
+    )?;
+    t.push(
+        "higher-generation",
+        "generation 2 where 1 is kept: kept",
+        kept,
+        Some(1),
+        peer.signed_record(2).to_bytes(),
+        None,
+    )?;
+    t.push(
+        "first-record-high-generation",
+        "none kept yet: any verified generation is kept, however high",
+        kept,
+        None,
+        peer.signed_record(u64::MAX).to_bytes(),
+        None,
+    )?;
+    t.push(
+        "lower-generation",
+        "generation 2 where 3 is kept: ignored",
+        ignored,
+        Some(3),
+        peer.signed_record(2).to_bytes(),
+        Some("identity.generation"),
+    )?;
+    t.push(
+        "equal-generation-other-keys",
+        "generation 2 where 2 is kept, with other KEM and ratchet keys than the kept record: not newer, ignored",
+        ignored,
+        Some(2),
+        peer_b.signed_record(2).to_bytes(),
+        Some("identity.generation"),
+    )?;
+    t.push(
+        "other-identity",
+        "a valid record of another identity, of a higher generation: ignored",
+        ignored,
+        Some(1),
+        other.signed_record(5).to_bytes(),
+        Some("identity.mismatch"),
+    )?;
+    t.push(
+        "other-identity-before-generation",
+        "another identity and a lower generation: the identity is checked first",
+        order,
+        Some(4),
+        other.signed_record(0).to_bytes(),
+        Some("identity.mismatch"),
+    )?;
+    t.push(
+        "bad-signature",
+        "the peer's record of a higher generation with one signature bit flipped: ignored",
+        ignored,
+        Some(1),
+        flip_last(peer.signed_record(9).to_bytes()),
+        Some("identity.signature"),
+    )?;
+    t.push(
+        "bad-signature-before-identity",
+        "another identity's record with a bad signature and a lower generation: verification comes first",
+        order,
+        Some(5),
+        flip_last(other.signed_record(0).to_bytes()),
+        Some("identity.signature"),
+    )?;
+    let genuine = peer.signed_record(3);
+    t.push(
+        "small-order-r",
+        "the peer's body with a signature whose R is of small order (accepted by plain RFC 8032 verification, refused by SUI-05): ignored",
+        ignored,
+        Some(1),
+        signed_forged(
+            genuine.body(),
+            &peer_seed,
+            Label::DeviceRecord,
+            m::sig_small_order_r,
+        ),
+        Some("identity.signature"),
+    )?;
+    let mut truncated = peer.signed_record(3).to_bytes();
+    truncated.pop();
+    t.push(
+        "truncated",
+        "the peer's record cut by one byte: ignored",
+        ignored,
+        Some(1),
+        truncated,
+        Some("cbor.truncated"),
+    )?;
+    Ok(t.tests)
+}
+
+/// The group whose receiver allows only the default suite (1).
+pub(super) fn default_suite_only(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String> {
+    let mut t = Tests {
+        ids,
+        policy: SuitePolicy::only(&[Suite::XWing]),
+        tests: Vec::new(),
+    };
+    let (_, classic) = device(Suite::X25519, "peer", "classic");
+    t.push(
+        "suite-disallowed",
+        "the peer's valid record of suite 2, newer, where the receiver allows only suite 1: ignored",
+        &["RecordIgnored"],
+        Some(0),
+        classic.signed_record(1).to_bytes(),
+        Some("suite.disallowed"),
+    )?;
+    Ok(t.tests)
+}
