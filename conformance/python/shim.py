@@ -448,6 +448,8 @@ def answer(request: Any) -> dict:
         return {"id": rid, "result": "unimplemented", "feature": str(e)}
     except Harness as e:
         return {"id": rid, "result": "error", "class": f"harness.args: {e}"}
+    except hpke.RandomnessLength as e:  # SHIM-06: randomness not consumed exactly
+        return {"id": rid, "result": "error", "class": f"harness.randomness: {e}"}
     except Exception as e:  # a bug of the implementation: reported, never a pass
         return {"id": rid, "result": "error", "class": f"harness.exception: {type(e).__name__}: {e}"}
 

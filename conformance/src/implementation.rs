@@ -236,6 +236,29 @@ pub struct BackupDecoded {
     pub released_sha256: Vec<u8>,
     /// Argon2id evaluations run.
     pub kdf_runs: u32,
+    /// How many slices the input was cut into by the push sizes (SHIM-06).
+    pub slices: u64,
+}
+
+/// How many slices `pushes` cuts an input of `len` bytes into (SHIM-06): the sizes in turn,
+/// repeated, the last slice possibly shorter; no sizes is one slice of everything. `None` if a
+/// size is 0.
+pub fn slice_count(len: usize, pushes: &[usize]) -> Option<u64> {
+    if pushes.contains(&0) {
+        return None;
+    }
+    if pushes.is_empty() {
+        return Some(1);
+    }
+    let (mut rest, mut count) = (len, 0u64);
+    for size in pushes.iter().cycle() {
+        if rest == 0 && count > 0 {
+            break;
+        }
+        rest = rest.saturating_sub(*size);
+        count += 1;
+    }
+    Some(count)
 }
 
 /// What seeking found: id-byte offsets and chunk counts of sections 1 to 7, and the content

@@ -284,6 +284,7 @@ fn stale(config: &Path, vectors: &Path) -> Result<ExitCode, SetupError> {
     let (mut ids, classes) = vector_ids_and_classes(vectors)?;
     ids.extend(interop::case_ids(vectors)?);
     ids.extend(relay_live::cases(vectors)?.into_iter().map(|c| c.id));
+    ids.extend(runner::harness_case_ids());
     let stale = Stale::find(&config, &ids, &classes);
     for glob in &stale.disabled {
         println!("stale: [disabled] \"{glob}\" matches no case");

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 mod backup;
+pub(crate) mod diverge;
+mod harness;
 mod reconnect;
 
 use quietwire_test_vectors::families::ratchet::{self, Side, Step};
@@ -40,7 +42,19 @@ pub const FILES: &[&str] = &[
     "backup.json",
 ];
 
-/// Loads and runs every vector file in `dir`.
+/// How many harness self-test cases (`harness/N`, §16.5) a full run reports besides the
+/// vectors.
+pub const HARNESS_CASES: usize = harness::PROBES.len();
+
+/// The ids of the harness self-test cases (`harness/1`, …).
+pub fn harness_case_ids() -> Vec<String> {
+    harness::PROBES
+        .iter()
+        .map(|p| format!("harness/{}", p.tc_id))
+        .collect()
+}
+
+/// Runs the harness self-test cases, then loads and runs every vector file in `dir`.
 ///
 /// # Errors
 /// A message if a file is missing or fails strict loading (unknown fields, wrong counts).
@@ -61,7 +75,7 @@ pub fn run_selected(
 ) -> Result<Report, String> {
     let mut report = Report {
         implementation: imp.name(),
-        cases: Vec::new(),
+        cases: harness::run(imp, selection),
     };
     for name in FILES {
         let path = dir.join(name);
@@ -928,8 +942,10 @@ fn step_result<T>(index: usize, result: OpResult<T>) -> Result<Result<T, String>
     }
 }
 
+/// Compares a step's outcome; `step` names the step in messages (`3 (decrypt by responder)`,
+/// 0-based as in the vector's `steps` array).
 fn expect_outcome<T: PartialEq>(
-    index: usize,
+    step: &str,
     got: Result<T, String>,
     want_value: Option<&T>,
     want_class: Option<&String>,
@@ -938,8 +954,8 @@ fn expect_outcome<T: PartialEq>(
     match (got, want_value, want_class) {
         (Ok(v), Some(w), _) if v == *w => Ok(()),
         (Err(c), _, Some(w)) if c == *w => Ok(()),
-        (Ok(v), _, _) => Err(Stop::Mismatch(format!("step {index}: got {}", show(&v)))),
-        (Err(c), _, _) => Err(Stop::Mismatch(format!("step {index}: got error {c}"))),
+        (Ok(v), _, _) => Err(Stop::Mismatch(format!("step {step}: got {}", show(&v)))),
+        (Err(c), _, _) => Err(Stop::Mismatch(format!("step {step}: got error {c}"))),
     }
 }
 
@@ -979,6 +995,7 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
     };
     let hex = |b: &Vec<u8>| hex::encode(b);
     for (index, step) in t.steps.iter().enumerate() {
+        let name = format!("{index} ({})", diverge::step_name(step));
         let (side, digest) = match step {
             Step::Encrypt {
                 side,
@@ -992,7 +1009,7 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
                     index,
                     imp.ratchet_encrypt(handle(side), plaintext, randomness),
                 )?;
-                expect_outcome(index, got, message.as_ref(), error_class.as_ref(), hex)?;
+                expect_outcome(&name, got, message.as_ref(), error_class.as_ref(), hex)?;
                 (side, snapshot_digest)
             }
             Step::EncryptDiscard {
@@ -1007,7 +1024,7 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
                     imp.ratchet_encrypt_stream(handle(side), *count, randomness_seed),
                 )?
                 .map(|all| Sha256::digest(all).to_vec());
-                expect_outcome(index, got, Some(messages_digest), None, hex)?;
+                expect_outcome(&name, got, Some(messages_digest), None, hex)?;
                 (side, snapshot_digest)
             }
             Step::Decrypt {
@@ -1018,7 +1035,7 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
                 snapshot_digest,
             } => {
                 let got = step_result(index, imp.ratchet_decrypt(handle(side), message))?;
-                expect_outcome(index, got, plaintext.as_ref(), error_class.as_ref(), hex)?;
+                expect_outcome(&name, got, plaintext.as_ref(), error_class.as_ref(), hex)?;
                 (side, snapshot_digest)
             }
             Step::DecryptEvent {
@@ -1029,7 +1046,7 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
                 snapshot_digest,
             } => {
                 let got = step_result(index, imp.ratchet_decrypt_event(handle(side), message))?;
-                expect_outcome(index, got, event.as_ref(), error_class.as_ref(), hex)?;
+                expect_outcome(&name, got, event.as_ref(), error_class.as_ref(), hex)?;
                 (side, snapshot_digest)
             }
         };
@@ -1037,8 +1054,15 @@ fn session_steps(t: &ratchet::SessionTest, imp: &mut dyn Implementation) -> Resu
             .map_err(|c| Stop::Mismatch(format!("step {index}: snapshot failed: {c}")))?;
         let got = Sha256::digest(&snapshot).to_vec();
         if got != *digest {
+            let fields = diverge::reference_snapshot(t, index)
+                .filter(|s| Sha256::digest(s).to_vec() == *digest)
+                .map_or_else(
+                    || "the reference does not reach the vector's digest".to_owned(),
+                    |want| diverge::snapshot_diff(&want, &snapshot),
+                );
             return Err(Stop::Mismatch(format!(
-                "step {index}: snapshot digest {} instead of {}",
+                "step {index} ({}): snapshot digest {} instead of {}; {fields}",
+                diverge::step_name(step),
                 hex::encode(got),
                 hex::encode(digest)
             )));

@@ -90,3 +90,28 @@ fn a_planted_divergence_names_the_side() {
     assert_eq!(hs.outcome, Outcome::Fail);
     assert!(hs.actual.contains("(B: "), "{}", hs.actual);
 }
+
+#[test]
+fn a_diverging_state_is_explained_field_by_field() {
+    let selection = Selection {
+        only: vec!["ratchet/event-unpadded-first-message".to_owned()],
+        ..Selection::default()
+    };
+    // B commits its ratchet before it checks the padding: the refusal itself agrees, the
+    // state does not.
+    let report = run(&["event-commit"], &selection);
+    let ab = report
+        .cases
+        .iter()
+        .find(|c| c.id == "ratchet/event-unpadded-first-message/ab")
+        .unwrap();
+    assert_eq!(ab.outcome, Outcome::Fail);
+    assert!(
+        ab.actual
+            .starts_with("step 1 (decrypt-event by the responder (B: ")
+            && ab.actual.contains("its state diverged")
+            && ab.actual.contains("field 5 (RK): expected "),
+        "{}",
+        ab.actual
+    );
+}

@@ -68,6 +68,7 @@ fn families() -> Vec<&'static str> {
         .iter()
         .filter_map(|f| f.strip_suffix(".json"))
         .filter(|f| *f != "backup")
+        .chain(["harness"])
         .collect()
 }
 
@@ -316,4 +317,71 @@ fn the_command_exits_non_zero_with_the_failing_ids() {
         assert!(out.join(file).exists(), "{file}");
     }
     let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn harness_probes_fail_a_shim_that_skips_the_protocols_own_rules() {
+    // A correct shim passes the probes.
+    let report = run(&[], &["harness"], Duration::from_secs(60));
+    assert_eq!(report.cases.len(), 3);
+    assert!(not_passed(&report).is_empty(), "{:?}", not_passed(&report));
+    // A shim that hands the implementation whatever randomness it needs fails the two
+    // randomness probes; one that ignores `pushes` fails the third.
+    let report = run(
+        &["loose-randomness", "ignore-pushes"],
+        &["harness"],
+        Duration::from_secs(60),
+    );
+    for slug in [
+        "randomness-extra-byte",
+        "randomness-missing-byte",
+        "pushes-zero-size",
+    ] {
+        let c = case(&report, "harness", slug);
+        assert_eq!(c.outcome, Outcome::Fail, "{c:?}");
+        assert!(c.actual.starts_with("ok:"), "{c:?}");
+    }
+}
+
+#[test]
+fn a_shim_that_ignores_push_sizes_fails_every_split_decoding() {
+    let report = run(&["ignore-pushes"], &["backup/55"], Duration::from_secs(60));
+    let c = &report.cases[0];
+    assert_eq!(c.outcome, Outcome::Fail, "{c:?}");
+    assert!(c.actual.contains("slices"), "{c:?}");
+}
+
+#[test]
+fn value_fields_outside_table_16_1_are_a_protocol_error() {
+    let report = run(
+        &["extra-field:cbor-decode"],
+        &["cbor/1"],
+        Duration::from_secs(60),
+    );
+    let c = &report.cases[0];
+    assert_eq!(c.outcome, Outcome::Fail, "{c:?}");
+    assert!(
+        c.actual.contains("shim.protocol") && c.actual.contains("`extra`"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn stderr_written_during_a_failing_case_is_in_its_transcript() {
+    // `flip-message` fails the session at its first encryption, after both ratchet-init
+    // requests, during which the shim wrote a diagnostic line.
+    let report = run(
+        &["stderr:ratchet-init", "flip-message"],
+        &["ratchet/1"],
+        Duration::from_secs(60),
+    );
+    let c = &report.cases[0];
+    assert_eq!(c.outcome, Outcome::Fail, "{c:?}");
+    assert!(
+        c.transcript
+            .iter()
+            .any(|l| l == "stderr: shim diagnostic: received ratchet-init"),
+        "{:?}",
+        c.transcript
+    );
 }

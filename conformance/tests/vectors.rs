@@ -40,8 +40,16 @@ fn builtin_passes_every_vector() {
     let report = runner::run_all(&vector_dir(), &mut Builtin::default()).unwrap();
     assert_eq!(
         report.cases.len(),
-        declared_total(),
-        "every declared test must run"
+        declared_total() + runner::HARNESS_CASES,
+        "every declared test and every harness probe must run"
+    );
+    assert_eq!(
+        report
+            .cases
+            .iter()
+            .filter(|c| c.family == "harness")
+            .count(),
+        runner::HARNESS_CASES
     );
     let failures: Vec<String> = report
         .cases
@@ -245,6 +253,20 @@ fn broken_implementation_fails_with_precise_case_ids() {
     assert!(!has("ratchet/event-open"));
     assert!(!has("event/lower-generation"));
     assert!(!has("event/other-identity"));
+    // A divergence is explained field by field, with the step's operation and side.
+    let diverged = report
+        .cases
+        .iter()
+        .find(|c| c.family == "ratchet" && c.slug == "event-unpadded-first-message")
+        .unwrap();
+    assert!(
+        diverged
+            .actual
+            .contains("step 1 (decrypt-event by responder): snapshot digest")
+            && diverged.actual.contains("field 5 (RK): expected"),
+        "{}",
+        diverged.actual
+    );
     let case = |slug: &str| {
         report
             .cases

@@ -208,9 +208,15 @@ def derive_recipient(suite: int, seed: bytes) -> RecipientKey:
     raise QuietwireError("suite.unknown", f"suite {suite}")
 
 
+class RandomnessLength(ValueError):
+    """The caller supplied more or fewer random bytes than the encapsulation draws."""
+
+
 def setup_base_s(suite: int, pk_r: bytes, info: bytes, randomness: bytes) -> tuple[bytes, Context]:
     if len(randomness) != RANDOMNESS_LEN[suite]:
-        raise ValueError(f"suite {suite} draws {RANDOMNESS_LEN[suite]} bytes")
+        raise RandomnessLength(
+            f"suite {suite} draws {RANDOMNESS_LEN[suite]} random bytes, {len(randomness)} were given"
+        )
     if suite == 2:
         ss, enc = dhkem_encap(pk_r, randomness)
     else:

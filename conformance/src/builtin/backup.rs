@@ -10,7 +10,9 @@ use quietwire_test_vectors::families::backup::{
 };
 use quietwire_test_vectors::seeds::ReplayRng;
 
-use crate::implementation::{BackupDecode, BackupDecoded, BackupSeek, Failure, OpResult};
+use crate::implementation::{
+    BackupDecode, BackupDecoded, BackupSeek, Failure, OpResult, slice_count,
+};
 
 fn bad_input(what: &str) -> Failure {
     Failure::Error {
@@ -43,6 +45,7 @@ pub(crate) fn export(e: &Export) -> OpResult<Vec<u8>> {
 }
 
 pub(crate) fn decode(d: &BackupDecode<'_>) -> OpResult<BackupDecoded> {
+    let slices = slice_count(d.input.len(), d.pushes).ok_or_else(|| bad_input("pushes"))?;
     let unlock = unlock_of(d.unlock).map_err(|_| bad_input("unlock"))?;
     let split = if d.pushes.is_empty() {
         Split::Whole
@@ -76,6 +79,7 @@ pub(crate) fn decode(d: &BackupDecode<'_>) -> OpResult<BackupDecoded> {
         released_length: decoded.released_len,
         released_sha256: decoded.released_sha256.to_vec(),
         kdf_runs: decoded.kdf_runs,
+        slices,
     })
 }
 

@@ -60,8 +60,50 @@ fn ratchet_case(
         init(players, Who::Initiator)?,
         init(players, Who::Responder)?,
     );
-    let steps = session_script(t);
+    let mut steps = session_script(t);
+    // The reference run's snapshots explain a diverging digest field by field.
+    for (step, seen) in steps.iter_mut().zip(reference_session(t)) {
+        if let Some(want) = step.want.as_mut()
+            && want.digest == seen.digest
+        {
+            want.snapshot = seen.snapshot;
+        }
+    }
     play(players, handles, &steps, log).map(|s| s.len())
+}
+
+/// The script of a `ratchet-session` vector played by the built-in implementation on both
+/// sides (empty if it cannot be).
+fn reference_session(t: &ratchet::SessionTest) -> Vec<Seen> {
+    let (mut a, mut b) = (Builtin::default(), Builtin::default());
+    let mut players = Players {
+        a: &mut a,
+        b: &mut b,
+        assignment: Assignment::Ab,
+    };
+    let initiator = match &t.initiator_snapshot {
+        Some(snapshot) => players.a.ratchet_restore(snapshot),
+        None => players.a.ratchet_init(
+            Role::Initiator,
+            &t.session_secret,
+            &t.associated_data,
+            &t.responder_ratchet_secret,
+        ),
+    };
+    let responder = players.b.ratchet_init(
+        Role::Responder,
+        &t.session_secret,
+        &t.associated_data,
+        &t.responder_ratchet_secret,
+    );
+    let (Ok(hi), Ok(hr)) = (initiator, responder) else {
+        return Vec::new();
+    };
+    let mut steps = session_script(t);
+    for step in &mut steps {
+        step.want = None;
+    }
+    play(&mut players, (hi, hr), &steps, &mut Vec::new()).unwrap_or_default()
 }
 
 /// The handshake of an initiate vector and an accept vector of the same invite, then the

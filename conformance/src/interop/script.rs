@@ -120,6 +120,9 @@ impl Act {
 pub(super) struct Seen {
     pub(super) result: Result<Vec<u8>, String>,
     pub(super) digest: Vec<u8>,
+    /// The snapshot itself, when known (a run's own steps, or the reference run's): a
+    /// diverging digest is then explained field by field.
+    pub(super) snapshot: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +231,7 @@ pub(super) fn play(
         let now = Seen {
             result,
             digest: Sha256::digest(&snapshot).to_vec(),
+            snapshot,
         };
         log.push(format!(
             "step {index}: {} {} -> {}, snapshot digest {}",
@@ -244,8 +248,16 @@ pub(super) fn play(
                     show(&want.result)
                 ))
             } else if now.digest != want.digest {
+                let fields = if want.snapshot.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {}",
+                        crate::runner::diverge::snapshot_diff(&want.snapshot, &now.snapshot)
+                    )
+                };
                 Some(format!(
-                    "snapshot digest {} where {} was expected (its state diverged)",
+                    "snapshot digest {} where {} was expected (its state diverged){fields}",
                     hex::encode(&now.digest),
                     hex::encode(&want.digest)
                 ))
@@ -292,6 +304,7 @@ pub(super) fn session_script(t: &ratchet::SessionTest) -> Vec<ScriptStep> {
                 want: Some(Seen {
                     result: expected(message, error_class),
                     digest: snapshot_digest.clone(),
+                    snapshot: Vec::new(),
                 }),
             },
             Step::EncryptDiscard {
@@ -309,6 +322,7 @@ pub(super) fn session_script(t: &ratchet::SessionTest) -> Vec<ScriptStep> {
                 want: Some(Seen {
                     result: Ok(messages_digest.clone()),
                     digest: snapshot_digest.clone(),
+                    snapshot: Vec::new(),
                 }),
             },
             Step::Decrypt {
@@ -329,6 +343,7 @@ pub(super) fn session_script(t: &ratchet::SessionTest) -> Vec<ScriptStep> {
                     want: Some(Seen {
                         result: expected(plaintext, error_class),
                         digest: snapshot_digest.clone(),
+                        snapshot: Vec::new(),
                     }),
                 }
             }
@@ -350,6 +365,7 @@ pub(super) fn session_script(t: &ratchet::SessionTest) -> Vec<ScriptStep> {
                     want: Some(Seen {
                         result: expected(event, error_class),
                         digest: snapshot_digest.clone(),
+                        snapshot: Vec::new(),
                     }),
                 }
             }

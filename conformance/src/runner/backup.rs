@@ -5,7 +5,7 @@ use quietwire_test_vectors::families::backup::{self as family, BackupGroup, Deco
 use sha2::{Digest, Sha256};
 
 use super::{Got, Recorder, differs, got, hex_differs};
-use crate::implementation::{BackupDecode, BackupDecoded, Failure, Implementation};
+use crate::implementation::{BackupDecode, BackupDecoded, Failure, Implementation, slice_count};
 
 /// The splits every decoding runs in: whole, chunk-sized, an irregular pattern, and byte by
 /// byte for inputs up to 4 MiB (larger ones take minutes byte by byte in a debug build).
@@ -68,10 +68,20 @@ fn decode(t: &DecodeTest, imp: &mut dyn Implementation) -> Got {
             then_seal: t.then_seal,
             pushes: &pushes,
         };
-        let got = match imp.backup_decode(&d) {
+        let mut got = match imp.backup_decode(&d) {
             Ok(got) => got,
             Err(f) => return failure(f),
         };
+        if Some(got.slices) != slice_count(bytes.len(), &pushes) {
+            return mismatch(&format!(
+                "pushes {pushes:?} cut the {}-byte input into {} slices, not the {} reported (SHIM-06)",
+                bytes.len(),
+                slice_count(bytes.len(), &pushes).unwrap_or_default(),
+                got.slices
+            ));
+        }
+        // Checked; the rest must not depend on the split.
+        got.slices = 0;
         if let Some(first) = &first
             && *first != got
         {

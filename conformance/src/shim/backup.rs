@@ -1,6 +1,6 @@
 //! The `backup` ops of the shim protocol (spec/10-backup.md): both sides. Recipes, secrets and
 //! parameters travel as the JSON objects of `backup.json` (`export`, `unlock`, `newMethods`,
-//! `passphraseKdf`, `caps`), byte strings as hex.
+//! `passphraseKdf`, `kdfCaps`), byte strings as hex.
 
 use quietwire_test_vectors::families::backup::{Caps, Export, Kdf, UnlockJson};
 use serde_json::{Value, json};
@@ -64,7 +64,7 @@ pub(super) fn dispatch(
                     unlock: &unlock,
                     pin: a.str_opt("pin")?,
                     max_chunks: u64_opt(a, "maxChunks")?,
-                    caps: object_opt::<Caps>(a, "caps")?,
+                    caps: object_opt::<Caps>(a, "kdfCaps")?,
                     records: a.bool("records")?,
                     then_seal: a.bool("thenSeal")?,
                     pushes: &pushes,
@@ -76,6 +76,7 @@ pub(super) fn dispatch(
                         "releasedLength": d.released_length,
                         "releasedSha256": hex(&d.released_sha256),
                         "kdfRuns": d.kdf_runs,
+                        "slices": d.slices,
                     })
                 })
             }
@@ -125,7 +126,7 @@ pub(super) mod client {
             "unlock": to_json(d.unlock),
             "pin": d.pin,
             "maxChunks": d.max_chunks,
-            "caps": d.caps.as_ref().map(to_json),
+            "kdfCaps": d.caps.as_ref().map(to_json),
             "records": d.records,
             "thenSeal": d.then_seal,
             "pushes": d.pushes,
@@ -140,6 +141,7 @@ pub(super) mod client {
             released_length: f.u64("releasedLength")?,
             released_sha256: f.bytes("releasedSha256")?,
             kdf_runs,
+            slices: f.u64("slices")?,
         })
     }
 

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::backup::client as backup;
 use super::process::Process;
-use super::{Capabilities, Fields, PROTOCOL_VERSION, hex};
+use super::{Capabilities, Fields, PROTOCOL_VERSION, hex, value_fields};
 use crate::implementation::{
     BackupDecode, BackupDecoded, BackupSeek, DecodedEvent, Failure, Handle, HandshakeAccepted,
     HandshakeInitiate, HandshakeSealed, HpkeInput, HpkeSealed, Implementation, InviteCreate,
@@ -126,6 +126,16 @@ impl ShimClient {
         self.log.borrow_mut().push(line);
     }
 
+    /// Logs the shim's stderr lines read so far, so that a case's transcript holds what the
+    /// shim wrote while the case ran (SHIM-01).
+    fn attach_stderr(&self) {
+        if let Some(p) = &self.process {
+            for line in p.take_stderr() {
+                self.log(format!("stderr: {line}"));
+            }
+        }
+    }
+
     /// A failure of the shim itself (not of the implementation): the process is stopped and
     /// the next request starts a new one.
     fn broken(&mut self, what: String) -> Failure {
@@ -148,6 +158,7 @@ impl ShimClient {
             })?;
             self.process = Some(process);
         }
+        self.attach_stderr();
         self.next_id += 1;
         let id = self.next_id;
         let line = json!({"id": id, "op": op, "args": args}).to_string();
@@ -193,6 +204,7 @@ impl ShimClient {
             }
         };
         self.log(format!("<- {reply}"));
+        self.attach_stderr();
         let parsed: Value = match serde_json::from_str(&reply) {
             Ok(v) => v,
             Err(e) => {
@@ -210,7 +222,20 @@ impl ShimClient {
         let text = |key: &str| parsed.get(key).and_then(Value::as_str).map(str::to_owned);
         match text("result").as_deref() {
             Some("ok") => match parsed.get("value") {
-                Some(v @ (Value::Object(_) | Value::Null)) => Ok(v.clone()),
+                Some(Value::Object(map)) => {
+                    let allowed = value_fields(op).unwrap_or_default();
+                    match map.keys().find(|k| !allowed.contains(&k.as_str())) {
+                        Some(extra) => {
+                            let what = format!(
+                                "shim.protocol: the value of {op} has a field `{extra}` that Table 16-1 does not define"
+                            );
+                            self.log(format!("!! {what}"));
+                            Err(Failure::Error { class: what })
+                        }
+                        None => Ok(Value::Object(map.clone())),
+                    }
+                }
+                Some(Value::Null) => Ok(Value::Null),
                 _ => Err(self.broken(format!(
                     "shim.protocol: the ok reply to request {id} ({op}) has no object `value`"
                 ))),
@@ -276,7 +301,15 @@ impl ShimClient {
         args: Value,
         field: &str,
     ) -> OpResult<Vec<u8>> {
-        let value = self.call(op, args)?;
+        let value = match self.call(op, args) {
+            Ok(value) => value,
+            Err(failure) => {
+                // A refusal reports no digest: the next snapshot is compared with the
+                // vector's (which a state changed by a failure misses), not with a reply.
+                self.digests.remove(&handle);
+                return Err(failure);
+            }
+        };
         let read = Fields::of(&value).and_then(|f| {
             let out = f.bytes(field)?;
             self.digest(handle, f)?;

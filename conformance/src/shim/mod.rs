@@ -86,6 +86,95 @@ pub const OPS: &[(&str, &str)] = &[
     ("backup-seek", "backup"),
 ];
 
+/// The fields of every value (Table 16-1), in the order of the table: `capabilities`, then
+/// [`OPS`]. A value with a field missing or any other top-level field fails with
+/// `shim.protocol` (SHIM-03).
+pub const VALUES: &[(&str, &[&str])] = &[
+    (
+        "capabilities",
+        &[
+            "name", "version", "protocol", "suites", "features", "optional",
+        ],
+    ),
+    ("cbor-decode", &["reencoded"]),
+    ("device-record-create", &["record"]),
+    ("device-record-verify", &["fields", "reencoded"]),
+    ("safety-fingerprint", &["fingerprint"]),
+    ("safety-code", &["code"]),
+    ("safety-qr-create", &["payload"]),
+    ("safety-qr-verify", &[]),
+    ("did-key-encode", &["did"]),
+    ("did-key-decode", &["key"]),
+    ("invite-create", &["invite"]),
+    ("invite-verify", &["fields", "reencoded"]),
+    ("invite-encode", &["link", "qr"]),
+    ("invite-link-parse", &["invite"]),
+    ("invite-qr-parse", &["invite"]),
+    ("hpke-seal", &["enc", "ciphertext", "exported"]),
+    ("hpke-open", &["plaintext", "exported"]),
+    (
+        "handshake-initiate",
+        &["message", "transcriptHash", "snapshot", "snapshotDigest"],
+    ),
+    ("handshake-listen", &["handle"]),
+    (
+        "handshake-accept",
+        &[
+            "peerIdentity",
+            "peerMailbox",
+            "transcriptHash",
+            "snapshot",
+            "snapshotDigest",
+        ],
+    ),
+    ("reconnect-seal", &["message"]),
+    ("reconnect-open", &["invite", "record"]),
+    ("envelope-bucket", &["bucket"]),
+    ("envelope-pad", &["padded"]),
+    ("envelope-unpad", &["content"]),
+    ("envelope-receive", &["blob"]),
+    ("envelope-decode", &["mailbox", "blob"]),
+    (
+        "event-decode",
+        &["kind", "messageId", "critical", "known", "reencoded"],
+    ),
+    ("event-device-record", &["generation"]),
+    ("mailbox-prove", &["publicKey", "mailbox", "proof"]),
+    ("mailbox-origin", &["origin"]),
+    ("mailbox-verify", &[]),
+    ("relay-open", &["handle", "welcome"]),
+    ("relay-handle", &["reply", "errorClass", "close", "wake"]),
+    ("relay-frame-decode", &["kind", "reencoded"]),
+    ("ratchet-init", &["handle", "snapshotDigest"]),
+    ("ratchet-restore", &["handle", "snapshotDigest"]),
+    ("ratchet-encrypt", &["message", "snapshotDigest"]),
+    ("ratchet-encrypt-stream", &["messages", "snapshotDigest"]),
+    ("ratchet-decrypt", &["plaintext", "snapshotDigest"]),
+    ("ratchet-decrypt-event", &["event", "snapshotDigest"]),
+    ("ratchet-snapshot", &["snapshot", "snapshotDigest"]),
+    ("backup-recovery-text", &["text"]),
+    ("backup-recovery-parse", &["key"]),
+    ("backup-export", &["file"]),
+    (
+        "backup-decode",
+        &[
+            "class",
+            "hidden",
+            "releasedLength",
+            "releasedSha256",
+            "kdfRuns",
+            "slices",
+        ],
+    ),
+    ("backup-rekey", &["prefix", "oldHeaderEnd"]),
+    ("backup-seek", &["offsets", "chunks", "content"]),
+];
+
+/// The fields of the value of `op` (Table 16-1), if the protocol defines `op`.
+pub fn value_fields(op: &str) -> Option<&'static [&'static str]> {
+    VALUES.iter().find(|(o, _)| *o == op).map(|(_, f)| *f)
+}
+
 /// The feature of an op, if the protocol defines the op.
 pub fn feature_of(op: &str) -> Option<&'static str> {
     OPS.iter().find(|(o, _)| *o == op).map(|(_, f)| *f)
@@ -277,6 +366,15 @@ pub fn hex(bytes: &[u8]) -> Value {
 mod tests {
     use super::*;
 
+    /// The rows of Table 16-1 of the spec.
+    fn table_16_1() -> impl Iterator<Item = &'static str> {
+        include_str!("../../../spec/16-conformance-shim.md")
+            .lines()
+            .skip_while(|l| !l.starts_with("| op | feature |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+    }
+
     #[test]
     fn every_op_has_a_known_feature() {
         let features = features();
@@ -291,9 +389,7 @@ mod tests {
 
     #[test]
     fn the_spec_lists_every_op_with_its_feature() {
-        let spec = include_str!("../../../spec/16-conformance-shim.md");
-        let rows: Vec<(String, String)> = spec
-            .lines()
+        let rows: Vec<(String, String)> = table_16_1()
             .filter_map(|l| {
                 let cells: Vec<&str> = l.split('|').map(str::trim).collect();
                 let op = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
@@ -310,6 +406,35 @@ mod tests {
             rows, ops,
             "Table 16-1 and OPS must list the same ops, features and order"
         );
+    }
+
+    #[test]
+    fn the_spec_lists_every_value_field() {
+        let rows: Vec<(String, Vec<String>)> = table_16_1()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let op = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                let value = cells.get(4)?;
+                let names = value
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect();
+                Some((op.to_owned(), names))
+            })
+            .collect();
+        let values: Vec<(String, Vec<String>)> = VALUES
+            .iter()
+            .map(|(o, f)| ((*o).to_owned(), f.iter().map(|s| (*s).to_owned()).collect()))
+            .collect();
+        assert_eq!(
+            rows, values,
+            "Table 16-1 and VALUES must list the same value fields"
+        );
+        let ops: Vec<&str> = VALUES.iter().skip(1).map(|(o, _)| *o).collect();
+        let listed: Vec<&str> = OPS.iter().map(|(o, _)| *o).collect();
+        assert_eq!(ops, listed);
     }
 
     #[test]

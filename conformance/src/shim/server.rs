@@ -64,6 +64,11 @@ impl From<Failure> for Reply {
 /// | `wrong-digest` | ratchet replies carry a wrong `snapshotDigest` |
 /// | `relay-durability` | `relay-handle` ignores `storeUnavailable` |
 /// | `rename-class` | reports `cbor.trailing` as `cbor.trailing_bytes` (for the error map) |
+/// | `loose-randomness` | `hpke-seal` pads or cuts `randomness` to what the encapsulation draws |
+/// | `ignore-pushes` | `backup-decode` decodes the input in one push and says so (`slices` 1) |
+/// | `event-commit` | `ratchet-decrypt-event` commits the ratchet before checking the content |
+/// | `stderr:OP` | writes a line to standard error when it receives `OP` |
+/// | `extra-field:OP` | adds a field `extra` to the value of `OP` |
 /// | `crash:OP` | the process exits with status 3 when it receives `OP` |
 /// | `hang:OP` | it never answers `OP` |
 /// | `garbage:OP` | it answers `OP` with a line that is not JSON |
@@ -82,6 +87,11 @@ impl Defects {
         "wrong-digest",
         "relay-durability",
         "rename-class",
+        "loose-randomness",
+        "ignore-pushes",
+        "event-commit",
+        "stderr:",
+        "extra-field:",
         "crash:",
         "hang:",
         "garbage:",
@@ -156,13 +166,22 @@ pub fn serve(
                         std::thread::sleep(std::time::Duration::from_secs(3600));
                     }
                 }
+                if defects.on("stderr", op) {
+                    eprintln!("shim diagnostic: received {op}");
+                }
                 if defects.on("garbage", op) {
                     writeln!(output, "this is not a reply")?;
                     output.flush()?;
                     continue;
                 }
                 let args = request.get("args").cloned().unwrap_or(Value::Null);
-                (id, handle(imp, op, &args, defects))
+                let mut reply = handle(imp, op, &args, defects);
+                if defects.on("extra-field", op)
+                    && let Reply::Ok(Value::Object(map)) = &mut reply
+                {
+                    map.insert("extra".to_owned(), Value::Bool(true));
+                }
+                (id, reply)
             }
             Err(e) => (
                 Value::Null,
@@ -173,6 +192,23 @@ pub fn serve(
         output.flush()?;
     }
     Ok(())
+}
+
+/// The `event-commit` defect: decrypts with `ratchet-decrypt`, which commits, and only then
+/// removes the padding and decodes the event (ENV-09 forbids this order).
+fn committed_event(
+    imp: &mut dyn Implementation,
+    handle: u64,
+    message: &[u8],
+) -> Result<Vec<u8>, Failure> {
+    let class = |e: quietwire::Error| Failure::Error {
+        class: e.class().as_str().to_owned(),
+    };
+    let padded = imp.ratchet_decrypt(handle, message)?;
+    let content = quietwire::envelope::unpad(&padded).map_err(class)?;
+    quietwire::event::Event::from_bytes(content)
+        .and_then(|event| event.to_bytes())
+        .map_err(class)
 }
 
 /// Answers one op.
@@ -198,7 +234,24 @@ pub fn handle(imp: &mut dyn Implementation, op: &str, args: &Value, defects: &De
     if defects.has("no-did-key") && feature == "did-key" {
         return Reply::Unimplemented("did-key".to_owned());
     }
-    let args = match Fields::of(args) {
+    let mut args = args.clone();
+    if defects.has("ignore-pushes")
+        && op == "backup-decode"
+        && let Value::Object(map) = &mut args
+    {
+        map.insert("pushes".to_owned(), json!([]));
+    }
+    if defects.has("loose-randomness")
+        && op == "hpke-seal"
+        && let Value::Object(map) = &mut args
+        && let Some(Value::String(r)) = map.get_mut("randomness")
+    {
+        r.truncate(64);
+        while r.len() < 64 {
+            r.push('0');
+        }
+    }
+    let args = match Fields::of(&args) {
         Ok(f) => f,
         Err(e) => return Reply::Error(format!("harness.args: {e}")),
     };
@@ -570,8 +623,13 @@ fn dispatch(
         }
         "ratchet-decrypt-event" => {
             let handle = a.u64("handle")?;
-            imp.ratchet_decrypt_event(handle, &a.bytes("message")?)
-                .and_then(|e| with_digest(imp, handle, json!({"event": hex(&e)}), defects))
+            let message = a.bytes("message")?;
+            if defects.has("event-commit") {
+                committed_event(imp, handle, &message)
+            } else {
+                imp.ratchet_decrypt_event(handle, &message)
+            }
+            .and_then(|e| with_digest(imp, handle, json!({"event": hex(&e)}), defects))
         }
         "ratchet-snapshot" => {
             let handle = a.u64("handle")?;
