@@ -193,6 +193,112 @@ pub fn load<G: Group + for<'de> Deserialize<'de>>(json: &str) -> Result<VectorFi
     Ok(file)
 }
 
+/// Declares a test struct: the common fields of spec §15.1 (`tcId`, `slug`, `comment`,
+/// `flags` first; `result` and `errorClass` last, in this order in the JSON) around the
+/// family's own fields, strict serde (`deny_unknown_fields`, camel case) and [`Case`].
+///
+/// ```
+/// quietwire_test_vectors::vector_test! {
+///     /// A length and its bucket.
+///     pub struct BucketTest {
+///         /// The content length.
+///         pub length: u64,
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! vector_test {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            /// Stable id, unique in its file.
+            pub tc_id: u32,
+            /// Stable name, unique in its file.
+            pub slug: String,
+            /// What the test checks.
+            pub comment: String,
+            /// Flags, each defined in the file's notes.
+            pub flags: Vec<String>,
+            $( $(#[$fmeta])* pub $field: $ty, )*
+            /// Expected outcome.
+            pub result: $crate::format::Outcome,
+            /// The error class (invalid tests only).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub error_class: Option<String>,
+        }
+        $crate::impl_case!($name);
+    };
+}
+
+/// Declares the group enum of a family: each variant `"type" => Name(TestType) { params }` is
+/// a group `type` with its `comment`, its own parameters (if any) and its `tests` (spec §15.1: `type`, `comment`, parameters, `tests`
+/// in this order in the JSON), and implements [`Group`].
+///
+/// ```
+/// quietwire_test_vectors::vector_test! {
+///     /// A length and its bucket.
+///     pub struct BucketTest { /// The length.
+///         pub length: u64 }
+/// }
+/// quietwire_test_vectors::vector_groups! {
+///     /// Groups of this family.
+///     pub enum ExampleGroup {
+///         /// Buckets for lengths, for one overhead.
+///         "example-bucket" => Bucket(BucketTest) {
+///             /// The overhead.
+///             overhead: u64,
+///         },
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! vector_groups {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $tag:literal => $variant:ident ($test:ty)
+                $( { $( $(#[$pmeta:meta])* $param:ident : $pty:ty ),* $(,)? } )?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+        #[serde(tag = "type", deny_unknown_fields)]
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                #[serde(rename = $tag, rename_all = "camelCase")]
+                $variant {
+                    /// What the group covers.
+                    comment: String,
+                    $($( $(#[$pmeta])* $param: $pty, )*)?
+                    /// The tests.
+                    tests: Vec<$test>,
+                },
+            )*
+        }
+
+        impl $crate::format::Group for $name {
+            fn cases(&self) -> Vec<&dyn $crate::format::Case> {
+                match self {
+                    $( $name::$variant { tests, .. } => {
+                        tests.iter().map(|t| t as &dyn $crate::format::Case).collect()
+                    } )*
+                }
+            }
+        }
+    };
+}
+
 /// Implements [`Case`] for a test struct with the standard field names.
 #[macro_export]
 macro_rules! impl_case {

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FlagDef, Ids, file, flags};
+use crate::diag;
 use crate::format::{BugType, Group, Outcome, VectorFile};
-use crate::{diag, impl_case};
 use quietwire::cbor::{self, Limits};
 
 /// Decoder limits of a group.
@@ -58,32 +58,17 @@ pub struct CborGroup {
     pub tests: Vec<CborTest>,
 }
 
-/// One decoding test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CborTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The input bytes.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub input: Vec<u8>,
-    /// Diagnostic notation of the decoded item (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diagnostic: Option<String>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// One decoding test.
+    pub struct CborTest {
+        /// The input bytes.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub input: Vec<u8>,
+        /// Diagnostic notation of the decoded item (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub diagnostic: Option<String>,
+    }
 }
-
-impl_case!(CborTest);
 
 impl Group for CborGroup {
     fn cases(&self) -> Vec<&dyn crate::format::Case> {

@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
@@ -14,63 +13,39 @@ use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum DeviceRecordGroup {
-    /// Build the record from the given secrets; the result must equal `record` byte for byte.
-    #[serde(rename = "device-record-create", rename_all = "camelCase")]
-    Create {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<CreateTest>,
-    },
-    /// Decode and verify `record` accepting `allowedSuites`.
-    #[serde(rename = "device-record-verify", rename_all = "camelCase")]
-    Verify {
-        /// What the group covers.
-        comment: String,
-        /// Suite ids the verifier accepts.
-        allowed_suites: Vec<u64>,
-        /// The tests.
-        tests: Vec<VerifyTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum DeviceRecordGroup {
+        /// Build the record from the given secrets; the result must equal `record` byte for byte.
+        "device-record-create" => Create(CreateTest),
+        /// Decode and verify `record` accepting `allowedSuites`.
+        "device-record-verify" => Verify(VerifyTest) {
+            /// Suite ids the verifier accepts.
+            allowed_suites: Vec<u64>,
+        },
+    }
 }
 
-/// Creating a record from explicit secrets.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CreateTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// Suite id.
-    pub suite: u64,
-    /// Ed25519 secret seed (RFC 8032 private key).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_seed: Vec<u8>,
-    /// Seed given to the KEM's DeriveKeyPair.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_seed: Vec<u8>,
-    /// X25519 secret (before clamping).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_secret: Vec<u8>,
-    /// Generation counter.
-    pub generation: u64,
-    /// The expected signed record.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub record: Vec<u8>,
-    /// Always valid.
-    pub result: Outcome,
-    /// Never present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// Creating a record from explicit secrets.
+    pub struct CreateTest {
+        /// Suite id.
+        pub suite: u64,
+        /// Ed25519 secret seed (RFC 8032 private key).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub identity_seed: Vec<u8>,
+        /// Seed given to the KEM's DeriveKeyPair.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub kem_seed: Vec<u8>,
+        /// X25519 secret (before clamping).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub ratchet_secret: Vec<u8>,
+        /// Generation counter.
+        pub generation: u64,
+        /// The expected signed record.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub record: Vec<u8>,
+    }
 }
 
 /// Fields of a verified record.
@@ -94,43 +69,15 @@ pub struct RecordFields {
     pub extensions: usize,
 }
 
-/// Verifying a record.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct VerifyTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The signed record.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub record: Vec<u8>,
-    /// The fields a verifier must report (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<RecordFields>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(CreateTest, VerifyTest);
-
-impl Group for DeviceRecordGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            DeviceRecordGroup::Create { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-            DeviceRecordGroup::Verify { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// Verifying a record.
+    pub struct VerifyTest {
+        /// The signed record.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub record: Vec<u8>,
+        /// The fields a verifier must report (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expected: Option<RecordFields>,
     }
 }
 

@@ -1,72 +1,32 @@
 //! `did_key.json`: `did:key` encoding and strict parsing (spec/03-identity.md, did:key).
 
-use serde::{Deserialize, Serialize};
-
 use super::material as m;
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use quietwire::did_key;
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum DidKeyGroup {
-    /// Encode `key`; the result must equal `did`. Then decode `did`; it must give `key`.
-    #[serde(rename = "did-key-encode", rename_all = "camelCase")]
-    Encode {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<DidTest>,
-    },
-    /// Decode `did`.
-    #[serde(rename = "did-key-decode", rename_all = "camelCase")]
-    Decode {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<DidTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum DidKeyGroup {
+        /// Encode `key`; the result must equal `did`. Then decode `did`; it must give `key`.
+        "did-key-encode" => Encode(DidTest),
+        /// Decode `did`.
+        "did-key-decode" => Decode(DidTest),
+    }
 }
 
-/// One did:key test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DidTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The did string.
-    pub did: String,
-    /// The identity key (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub key: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(DidTest);
-
-impl Group for DidKeyGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            DidKeyGroup::Encode { tests, .. } | DidKeyGroup::Decode { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// One did:key test.
+    pub struct DidTest {
+        /// The did string.
+        pub did: String,
+        /// The identity key (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub key: Option<Vec<u8>>,
     }
 }
 

@@ -1,166 +1,78 @@
 //! `envelope.json`: buckets, padding and envelope decoding (spec/07-envelope.md).
 
-use serde::{Deserialize, Serialize};
-
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::envelope::{self, Envelope};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum EnvelopeGroup {
-    /// The bucket a blob of `length` bytes is padded to.
-    #[serde(rename = "envelope-bucket", rename_all = "camelCase")]
-    Bucket {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<BucketTest>,
-    },
-    /// Pad `content` for an encryption adding `overhead` bytes; then unpad it.
-    #[serde(rename = "envelope-pad", rename_all = "camelCase")]
-    Pad {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<PadTest>,
-    },
-    /// Remove the padding of authenticated content.
-    #[serde(rename = "envelope-unpad", rename_all = "camelCase")]
-    Unpad {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<PadTest>,
-    },
-    /// Decode an envelope.
-    #[serde(rename = "envelope-decode", rename_all = "camelCase")]
-    Decode {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<DecodeTest>,
-    },
-    /// Receive an envelope fetched from `mailbox`: decode it and check its mailbox.
-    #[serde(rename = "envelope-receive", rename_all = "camelCase")]
-    Receive {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<DecodeTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum EnvelopeGroup {
+        /// The bucket a blob of `length` bytes is padded to.
+        "envelope-bucket" => Bucket(BucketTest),
+        /// Pad `content` for an encryption adding `overhead` bytes; then unpad it.
+        "envelope-pad" => Pad(PadTest),
+        /// Remove the padding of authenticated content.
+        "envelope-unpad" => Unpad(PadTest),
+        /// Decode an envelope.
+        "envelope-decode" => Decode(DecodeTest),
+        /// Receive an envelope fetched from `mailbox`: decode it and check its mailbox.
+        "envelope-receive" => Receive(DecodeTest),
+    }
 }
 
-/// A bucket computation.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BucketTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The unpadded blob length (overhead, content and the padding's first byte).
-    pub length: u64,
-    /// The bucket (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bucket: Option<u64>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A bucket computation.
+    pub struct BucketTest {
+        /// The unpadded blob length (overhead, content and the padding's first byte).
+        pub length: u64,
+        /// The bucket (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bucket: Option<u64>,
+    }
 }
 
-/// A padding test: `padded` is `content` padded for `overhead` (pad), or the input whose
-/// padding is removed (unpad).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PadTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// Bytes the encryption adds (pad only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overhead: Option<u64>,
-    /// The content (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub content: Option<Vec<u8>>,
-    /// The padded content.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub padded: Vec<u8>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A padding test: `padded` is `content` padded for `overhead` (pad), or the input whose
+    /// padding is removed (unpad).
+    pub struct PadTest {
+        /// Bytes the encryption adds (pad only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub overhead: Option<u64>,
+        /// The content (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub content: Option<Vec<u8>>,
+        /// The padded content.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub padded: Vec<u8>,
+    }
 }
 
-/// An envelope decoding test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DecodeTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The envelope bytes.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub envelope: Vec<u8>,
-    /// The mailbox id (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub mailbox: Option<Vec<u8>>,
-    /// SHA-256 of the blob (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub blob_digest: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(BucketTest, PadTest, DecodeTest);
-
-impl Group for EnvelopeGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            EnvelopeGroup::Bucket { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            EnvelopeGroup::Pad { tests, .. } | EnvelopeGroup::Unpad { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-            EnvelopeGroup::Decode { tests, .. } | EnvelopeGroup::Receive { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// An envelope decoding test.
+    pub struct DecodeTest {
+        /// The envelope bytes.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub envelope: Vec<u8>,
+        /// The mailbox id (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub mailbox: Option<Vec<u8>>,
+        /// SHA-256 of the blob (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub blob_digest: Option<Vec<u8>>,
     }
 }
 

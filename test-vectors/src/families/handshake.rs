@@ -11,8 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::material as m;
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
@@ -27,89 +26,64 @@ use quietwire::label::Label;
 use quietwire::ratchet::Ratchet;
 use quietwire::suite::{Suite, SuitePolicy};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum HandshakeGroup {
-    /// The acceptor builds its handshake message for `invite` with its device keys; the RNG
-    /// yields exactly `randomness`.
-    #[serde(rename = "handshake-initiate", rename_all = "camelCase")]
-    Initiate {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<InitiateTest>,
-    },
-    /// The inviter, holding `invite` and its secrets, accepts the steps' messages in order.
-    #[serde(rename = "handshake-accept", rename_all = "camelCase")]
-    Accept {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<AcceptTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum HandshakeGroup {
+        /// The acceptor builds its handshake message for `invite` with its device keys; the RNG
+        /// yields exactly `randomness`.
+        "handshake-initiate" => Initiate(InitiateTest),
+        /// The inviter, holding `invite` and its secrets, accepts the steps' messages in order.
+        "handshake-accept" => Accept(AcceptTest),
+    }
 }
 
-/// The acceptor's side.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct InitiateTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The signed invite being accepted.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite: Vec<u8>,
-    /// The acceptor's suite (of its device keys).
-    pub suite: u64,
-    /// The acceptor's Ed25519 seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_seed: Vec<u8>,
-    /// The acceptor's KEM seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_seed: Vec<u8>,
-    /// The acceptor's X25519 ratchet secret (signed in its device record).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_secret: Vec<u8>,
-    /// The generation of the acceptor's device record.
-    pub generation: u64,
-    /// The acceptor's mailbox.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub mailbox: Vec<u8>,
-    /// The bytes the RNG yields: the HPKE encapsulation randomness.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub randomness: Vec<u8>,
-    /// The handshake message (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub message: Option<Vec<u8>>,
-    /// The transcript hash (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub transcript_hash: Option<Vec<u8>>,
-    /// SHA-256 of the initiator ratchet's snapshot right after the handshake (valid only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub snapshot_digest: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// The acceptor's side.
+    pub struct InitiateTest {
+        /// The signed invite being accepted.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite: Vec<u8>,
+        /// The acceptor's suite (of its device keys).
+        pub suite: u64,
+        /// The acceptor's Ed25519 seed.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub identity_seed: Vec<u8>,
+        /// The acceptor's KEM seed.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub kem_seed: Vec<u8>,
+        /// The acceptor's X25519 ratchet secret (signed in its device record).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub ratchet_secret: Vec<u8>,
+        /// The generation of the acceptor's device record.
+        pub generation: u64,
+        /// The acceptor's mailbox.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub mailbox: Vec<u8>,
+        /// The bytes the RNG yields: the HPKE encapsulation randomness.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub randomness: Vec<u8>,
+        /// The handshake message (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub message: Option<Vec<u8>>,
+        /// The transcript hash (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub transcript_hash: Option<Vec<u8>>,
+        /// SHA-256 of the initiator ratchet's snapshot right after the handshake (valid only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub snapshot_digest: Option<Vec<u8>>,
+    }
 }
 
 /// One handshake message delivered to the inviter.
@@ -154,48 +128,22 @@ pub struct AcceptStep {
     pub error_class: Option<String>,
 }
 
-/// The inviter's side: a sequence of deliveries to one pending invite.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AcceptTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The signed invite.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite: Vec<u8>,
-    /// The invite's one-time KEM seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_seed: Vec<u8>,
-    /// The invite's X25519 ratchet secret.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_secret: Vec<u8>,
-    /// Suites the inviter accepts for the acceptor's device record.
-    pub allowed_suites: Vec<u64>,
-    /// The deliveries, in order; a refused one changes nothing.
-    pub steps: Vec<AcceptStep>,
-    /// `invalid` if some step is refused.
-    pub result: Outcome,
-    /// The class of the refused steps (one class per test).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(InitiateTest, AcceptTest);
-
-impl Group for HandshakeGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            HandshakeGroup::Initiate { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-            HandshakeGroup::Accept { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-        }
+crate::vector_test! {
+    /// The inviter's side: a sequence of deliveries to one pending invite.
+    pub struct AcceptTest {
+        /// The signed invite.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite: Vec<u8>,
+        /// The invite's one-time KEM seed.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub kem_seed: Vec<u8>,
+        /// The invite's X25519 ratchet secret.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub ratchet_secret: Vec<u8>,
+        /// Suites the inviter accepts for the acceptor's device record.
+        pub allowed_suites: Vec<u64>,
+        /// The deliveries, in order; a refused one changes nothing.
+        pub steps: Vec<AcceptStep>,
     }
 }
 

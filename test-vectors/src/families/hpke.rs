@@ -1,108 +1,68 @@
 //! `hpke.json`: HPKE base mode per suite (spec/02-suites-and-labels.md, HPKE): RFC 9180
 //! known answers, seals reproducible from the RNG bytes, and every way opening fails.
 
-use serde::{Deserialize, Serialize};
-
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::seeds::{ReplayRng, seed32};
 use quietwire::hpke;
 use quietwire::keys::KemSecret;
 use quietwire::suite::Suite;
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum HpkeGroup {
-    /// Seal with the RNG yielding exactly `randomness`: the output must equal `enc`,
-    /// `ciphertext` and `exported`; opening it must give back `plaintext` and `exported`.
-    #[serde(rename = "hpke-seal", rename_all = "camelCase")]
-    Seal {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<HpkeTest>,
-    },
-    /// Open `enc` and `ciphertext` with the recipient's key pair.
-    #[serde(rename = "hpke-open", rename_all = "camelCase")]
-    Open {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<HpkeTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum HpkeGroup {
+        /// Seal with the RNG yielding exactly `randomness`: the output must equal `enc`,
+        /// `ciphertext` and `exported`; opening it must give back `plaintext` and `exported`.
+        "hpke-seal" => Seal(HpkeTest),
+        /// Open `enc` and `ciphertext` with the recipient's key pair.
+        "hpke-open" => Open(HpkeTest),
+    }
 }
 
-/// One HPKE test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct HpkeTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// Suite id.
-    pub suite: u64,
-    /// The recipient's 32-byte KEM seed (`DeriveKeyPair` input, RFC 9180 `ikmR`).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub recipient_seed: Vec<u8>,
-    /// HPKE `info`.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub info: Vec<u8>,
-    /// AEAD associated data.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub aad: Vec<u8>,
-    /// Exporter context.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub exporter_context: Vec<u8>,
-    /// Seal only: the bytes the RNG yields (X25519 `ikmE`, or X-Wing's 64-byte `eseed`).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub randomness: Option<Vec<u8>>,
-    /// The encapsulated key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub enc: Vec<u8>,
-    /// The ciphertext, tag included.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ciphertext: Vec<u8>,
-    /// The plaintext (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub plaintext: Option<Vec<u8>>,
-    /// The 32-byte exported secret (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub exported: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(HpkeTest);
-
-impl Group for HpkeGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            HpkeGroup::Seal { tests, .. } | HpkeGroup::Open { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// One HPKE test.
+    pub struct HpkeTest {
+        /// Suite id.
+        pub suite: u64,
+        /// The recipient's 32-byte KEM seed (`DeriveKeyPair` input, RFC 9180 `ikmR`).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub recipient_seed: Vec<u8>,
+        /// HPKE `info`.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub info: Vec<u8>,
+        /// AEAD associated data.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub aad: Vec<u8>,
+        /// Exporter context.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub exporter_context: Vec<u8>,
+        /// Seal only: the bytes the RNG yields (X25519 `ikmE`, or X-Wing's 64-byte `eseed`).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub randomness: Option<Vec<u8>>,
+        /// The encapsulated key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub enc: Vec<u8>,
+        /// The ciphertext, tag included.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub ciphertext: Vec<u8>,
+        /// The plaintext (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub plaintext: Option<Vec<u8>>,
+        /// The 32-byte exported secret (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub exported: Option<Vec<u8>>,
     }
 }
 

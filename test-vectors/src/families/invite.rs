@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
@@ -15,73 +14,49 @@ use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum InviteGroup {
-    /// Create an invite from explicit secrets and parameters; it must equal `invite`.
-    #[serde(rename = "invite-create", rename_all = "camelCase")]
-    Create {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<CreateTest>,
-    },
-    /// Verify `invite` at time `now` accepting `allowedSuites`.
-    #[serde(rename = "invite-verify", rename_all = "camelCase")]
-    Verify {
-        /// What the group covers.
-        comment: String,
-        /// Suite ids the verifier accepts.
-        allowed_suites: Vec<u64>,
-        /// The tests.
-        tests: Vec<VerifyTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum InviteGroup {
+        /// Create an invite from explicit secrets and parameters; it must equal `invite`.
+        "invite-create" => Create(CreateTest),
+        /// Verify `invite` at time `now` accepting `allowedSuites`.
+        "invite-verify" => Verify(VerifyTest) {
+            /// Suite ids the verifier accepts.
+            allowed_suites: Vec<u64>,
+        },
+    }
 }
 
-/// Creating an invite.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CreateTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// Suite id.
-    pub suite: u64,
-    /// The inviter's Ed25519 secret seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_seed: Vec<u8>,
-    /// The 16-byte invite id (first value drawn from the RNG).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite_id: Vec<u8>,
-    /// The one-time KEM seed (second).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_seed: Vec<u8>,
-    /// The ratchet secret (third).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_secret: Vec<u8>,
-    /// Relay hints.
-    pub relay_hints: Vec<String>,
-    /// Bootstrap mailbox id.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub mailbox: Vec<u8>,
-    /// Expiry, seconds since the epoch.
-    pub expires: u64,
-    /// Single use.
-    pub single_use: bool,
-    /// The expected signed invite.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite: Vec<u8>,
-    /// Always valid.
-    pub result: Outcome,
-    /// Never present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// Creating an invite.
+    pub struct CreateTest {
+        /// Suite id.
+        pub suite: u64,
+        /// The inviter's Ed25519 secret seed.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub identity_seed: Vec<u8>,
+        /// The 16-byte invite id (first value drawn from the RNG).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite_id: Vec<u8>,
+        /// The one-time KEM seed (second).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub kem_seed: Vec<u8>,
+        /// The ratchet secret (third).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub ratchet_secret: Vec<u8>,
+        /// Relay hints.
+        pub relay_hints: Vec<String>,
+        /// Bootstrap mailbox id.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub mailbox: Vec<u8>,
+        /// Expiry, seconds since the epoch.
+        pub expires: u64,
+        /// Single use.
+        pub single_use: bool,
+        /// The expected signed invite.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite: Vec<u8>,
+    }
 }
 
 /// Fields of a verified invite.
@@ -133,41 +108,17 @@ impl InviteFields {
     }
 }
 
-/// Verifying an invite.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct VerifyTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The signed invite.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite: Vec<u8>,
-    /// The verifier's current time.
-    pub now: u64,
-    /// The fields a verifier must report (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected: Option<InviteFields>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(CreateTest, VerifyTest);
-
-impl Group for InviteGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            InviteGroup::Create { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            InviteGroup::Verify { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-        }
+crate::vector_test! {
+    /// Verifying an invite.
+    pub struct VerifyTest {
+        /// The signed invite.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite: Vec<u8>,
+        /// The verifier's current time.
+        pub now: u64,
+        /// The fields a verifier must report (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expected: Option<InviteFields>,
     }
 }
 

@@ -1,147 +1,73 @@
 //! `invite_encoding.json`: invite links and QR payloads
 //! (spec/04-contact-establishment.md, encodings).
 
-use serde::{Deserialize, Serialize};
-
 use super::invite::create;
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use quietwire::UnixTime;
 use quietwire::invite::{QR_MAGIC, SignedInvite};
 use quietwire::suite::{Suite, SuitePolicy};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum EncodingGroup {
-    /// Encode `invite` as a link with `base` and as a QR payload; both must match exactly.
-    #[serde(rename = "invite-encode", rename_all = "camelCase")]
-    Encode {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<EncodeTest>,
-    },
-    /// Parse and verify `link` at `now` (all suites allowed).
-    #[serde(rename = "invite-link-parse", rename_all = "camelCase")]
-    LinkParse {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<LinkTest>,
-    },
-    /// Parse and verify QR payload `qr` at `now` (all suites allowed).
-    #[serde(rename = "invite-qr-parse", rename_all = "camelCase")]
-    QrParse {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<QrTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum EncodingGroup {
+        /// Encode `invite` as a link with `base` and as a QR payload; both must match exactly.
+        "invite-encode" => Encode(EncodeTest),
+        /// Parse and verify `link` at `now` (all suites allowed).
+        "invite-link-parse" => LinkParse(LinkTest),
+        /// Parse and verify QR payload `qr` at `now` (all suites allowed).
+        "invite-qr-parse" => QrParse(QrTest),
+    }
 }
 
-/// Encoding an invite.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct EncodeTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The signed invite.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite: Vec<u8>,
-    /// The link base.
-    pub base: String,
-    /// The expected link.
-    pub link: String,
-    /// The expected QR payload.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub qr: Vec<u8>,
-    /// Always valid.
-    pub result: Outcome,
-    /// Never present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// Encoding an invite.
+    pub struct EncodeTest {
+        /// The signed invite.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite: Vec<u8>,
+        /// The link base.
+        pub base: String,
+        /// The expected link.
+        pub link: String,
+        /// The expected QR payload.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub qr: Vec<u8>,
+    }
 }
 
-/// Parsing a link.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LinkTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The link.
-    pub link: String,
-    /// The verifier's time.
-    pub now: u64,
-    /// The invite carried (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub invite: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// Parsing a link.
+    pub struct LinkTest {
+        /// The link.
+        pub link: String,
+        /// The verifier's time.
+        pub now: u64,
+        /// The invite carried (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub invite: Option<Vec<u8>>,
+    }
 }
 
-/// Parsing a QR payload.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct QrTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The payload.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub qr: Vec<u8>,
-    /// The verifier's time.
-    pub now: u64,
-    /// The invite carried (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub invite: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(EncodeTest, LinkTest, QrTest);
-
-impl Group for EncodingGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            EncodingGroup::Encode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            EncodingGroup::LinkParse { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-            EncodingGroup::QrParse { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-        }
+crate::vector_test! {
+    /// Parsing a QR payload.
+    pub struct QrTest {
+        /// The payload.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub qr: Vec<u8>,
+        /// The verifier's time.
+        pub now: u64,
+        /// The invite carried (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub invite: Option<Vec<u8>>,
     }
 }
 

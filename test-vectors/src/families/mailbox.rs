@@ -1,128 +1,68 @@
 //! `mailbox.json`: mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).
 
-use serde::{Deserialize, Serialize};
-
 use super::material::{self as m, VECTOR_ORIGIN};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::label::Label;
 use quietwire::mailbox::{self, MailboxKey, Operation, RelayOrigin};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum MailboxGroup {
-    /// From `seed`, derive `publicKey` and `mailbox`, prove `operation` for `challenge`;
-    /// the proof must equal `proof` and verify.
-    #[serde(rename = "mailbox-prove", rename_all = "camelCase")]
-    Prove {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<MailboxTest>,
-    },
-    /// Verify `proof` for `mailbox`, `challenge` and `operation`.
-    #[serde(rename = "mailbox-verify", rename_all = "camelCase")]
-    Verify {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<MailboxTest>,
-    },
-    /// The relay origin of `url` (MBX-05).
-    #[serde(rename = "mailbox-origin", rename_all = "camelCase")]
-    Origin {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<OriginTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum MailboxGroup {
+        /// From `seed`, derive `publicKey` and `mailbox`, prove `operation` for `challenge`;
+        /// the proof must equal `proof` and verify.
+        "mailbox-prove" => Prove(MailboxTest),
+        /// Verify `proof` for `mailbox`, `challenge` and `operation`.
+        "mailbox-verify" => Verify(MailboxTest),
+        /// The relay origin of `url` (MBX-05).
+        "mailbox-origin" => Origin(OriginTest),
+    }
 }
 
-/// One relay-origin test (MBX-05).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OriginTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The relay URL a client dials.
-    pub url: String,
-    /// Its canonical origin (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// One relay-origin test (MBX-05).
+    pub struct OriginTest {
+        /// The relay URL a client dials.
+        pub url: String,
+        /// Its canonical origin (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub origin: Option<String>,
+    }
 }
 
-/// One mailbox test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MailboxTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The mailbox key's seed (prove only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub seed: Option<Vec<u8>>,
-    /// The mailbox key's public key (prove only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub public_key: Option<Vec<u8>>,
-    /// The mailbox id.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub mailbox: Vec<u8>,
-    /// The relay's challenge.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub challenge: Vec<u8>,
-    /// The relay origin (MBX-05): the one the prover dialled and signs (prove), or the
-    /// verifier's own (verify).
-    pub origin: String,
-    /// The operation code: 1 fetch, 2 delete, 3 subscribe.
-    pub operation: u64,
-    /// The proof.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub proof: Vec<u8>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(MailboxTest, OriginTest);
-
-impl Group for MailboxGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            MailboxGroup::Prove { tests, .. } | MailboxGroup::Verify { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-            MailboxGroup::Origin { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-        }
+crate::vector_test! {
+    /// One mailbox test.
+    pub struct MailboxTest {
+        /// The mailbox key's seed (prove only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub seed: Option<Vec<u8>>,
+        /// The mailbox key's public key (prove only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub public_key: Option<Vec<u8>>,
+        /// The mailbox id.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub mailbox: Vec<u8>,
+        /// The relay's challenge.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub challenge: Vec<u8>,
+        /// The relay origin (MBX-05): the one the prover dialled and signs (prove), or the
+        /// verifier's own (verify).
+        pub origin: String,
+        /// The operation code: 1 fetch, 2 delete, 3 subscribe.
+        pub operation: u64,
+        /// The proof.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub proof: Vec<u8>,
     }
 }
 

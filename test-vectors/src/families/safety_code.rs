@@ -1,117 +1,57 @@
 //! `safety_code.json`: fingerprints, displayed codes and QR comparison
 //! (spec/03-identity.md, safety codes).
 
-use serde::{Deserialize, Serialize};
-
 use super::material::{self as m, canonical_map};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::raw;
 use quietwire::keys::IdentityKey;
 use quietwire::safety::{Fingerprint, QR_MAGIC, SafetyCode, SafetyQr};
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum SafetyGroup {
-    /// Compute both fingerprints and the code.
-    #[serde(rename = "safety-code", rename_all = "camelCase")]
-    Code {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<CodeTest>,
-    },
-    /// Build the QR payload a device with `ownKey` shows for `peerKey`.
-    #[serde(rename = "safety-qr-create", rename_all = "camelCase")]
-    QrCreate {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<QrTest>,
-    },
-    /// Check a scanned `payload` as the device with `ownKey` whose contact is `peerKey`.
-    #[serde(rename = "safety-qr-verify", rename_all = "camelCase")]
-    QrVerify {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<QrTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum SafetyGroup {
+        /// Compute both fingerprints and the code.
+        "safety-code" => Code(CodeTest),
+        /// Build the QR payload a device with `ownKey` shows for `peerKey`.
+        "safety-qr-create" => QrCreate(QrTest),
+        /// Check a scanned `payload` as the device with `ownKey` whose contact is `peerKey`.
+        "safety-qr-verify" => QrVerify(QrTest),
+    }
 }
 
-/// A safety code of two identities.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CodeTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// First identity key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_key_a: Vec<u8>,
-    /// Second identity key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_key_b: Vec<u8>,
-    /// 64-byte fingerprint of the first key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub fingerprint_a: Vec<u8>,
-    /// 64-byte fingerprint of the second key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub fingerprint_b: Vec<u8>,
-    /// The code: 14 groups of 5 digits separated by spaces.
-    pub code: String,
-    /// Always valid.
-    pub result: Outcome,
-    /// Never present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A safety code of two identities.
+    pub struct CodeTest {
+        /// First identity key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub identity_key_a: Vec<u8>,
+        /// Second identity key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub identity_key_b: Vec<u8>,
+        /// 64-byte fingerprint of the first key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub fingerprint_a: Vec<u8>,
+        /// 64-byte fingerprint of the second key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub fingerprint_b: Vec<u8>,
+        /// The code: 14 groups of 5 digits separated by spaces.
+        pub code: String,
+    }
 }
 
-/// A QR payload test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct QrTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The identity key of the device doing the operation.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub own_key: Vec<u8>,
-    /// The contact's identity key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub peer_key: Vec<u8>,
-    /// The QR payload.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub payload: Vec<u8>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(CodeTest, QrTest);
-
-impl Group for SafetyGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            SafetyGroup::Code { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            SafetyGroup::QrCreate { tests, .. } | SafetyGroup::QrVerify { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// A QR payload test.
+    pub struct QrTest {
+        /// The identity key of the device doing the operation.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub own_key: Vec<u8>,
+        /// The contact's identity key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub peer_key: Vec<u8>,
+        /// The QR payload.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub payload: Vec<u8>,
     }
 }
 

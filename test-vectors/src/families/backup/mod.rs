@@ -23,8 +23,7 @@ pub use build::{apply_edits, build_export, config_of, export_options, stream_byt
 pub use large::seek_section;
 
 use super::{FlagDef, Ids, file};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Case, Group, VectorFile};
 
 /// Argon2id parameters as JSON.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -192,253 +191,186 @@ pub struct UnlockJson {
     pub transfer: Option<TransferKey>,
 }
 
-/// A recovery key's text, or the parsing of a typed text.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RecoveryKeyTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The typed or shown text.
-    pub text: String,
-    /// The key (valid tests).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub key: Option<Vec<u8>>,
-    /// Whether `text` is the canonical form, which the key must print as.
-    pub canonical: bool,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A recovery key's text, or the parsing of a typed text.
+    pub struct RecoveryKeyTest {
+        /// The typed or shown text.
+        pub text: String,
+        /// The key (valid tests).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub key: Option<Vec<u8>>,
+        /// Whether `text` is the canonical form, which the key must print as.
+        pub canonical: bool,
+    }
 }
 
-/// The encryption direction, byte for byte, and its decoding.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ExportTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The recipe.
-    pub export: Export,
-    /// Length of the file (valid tests).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_length: Option<u64>,
-    /// SHA-256 of the file.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub file_sha256: Option<Vec<u8>>,
-    /// The file's first bytes: prefix and header MAC.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub prefix: Option<Vec<u8>>,
-    /// The secret that decodes the file again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unlock: Option<UnlockJson>,
-    /// The PIN used when decoding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unlock_pin: Option<String>,
-    /// Released bytes when decoding (the concatenated contents).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub released_length: Option<u64>,
-    /// Their SHA-256.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub released_sha256: Option<Vec<u8>>,
-    /// The hidden outcome when decoding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<String>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// The encryption direction, byte for byte, and its decoding.
+    pub struct ExportTest {
+        /// The recipe.
+        pub export: Export,
+        /// Length of the file (valid tests).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub file_length: Option<u64>,
+        /// SHA-256 of the file.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub file_sha256: Option<Vec<u8>>,
+        /// The file's first bytes: prefix and header MAC.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub prefix: Option<Vec<u8>>,
+        /// The secret that decodes the file again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unlock: Option<UnlockJson>,
+        /// The PIN used when decoding.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub unlock_pin: Option<String>,
+        /// Released bytes when decoding (the concatenated contents).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub released_length: Option<u64>,
+        /// Their SHA-256.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub released_sha256: Option<Vec<u8>>,
+        /// The hidden outcome when decoding.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub hidden: Option<String>,
+    }
 }
 
-/// A decoding: the input (whole, or a recipe and edits), the secret, the reader's
-/// configuration; the class or the hidden outcome, and the released plaintext.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DecodeTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The whole input, when small.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub file: Option<Vec<u8>>,
-    /// The recipe of the file the edits apply to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export: Option<Export>,
-    /// SHA-256 of the exported file before the edits.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub export_sha256: Option<Vec<u8>>,
-    /// The edits.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub edits: Vec<Edit>,
-    /// Length of the input.
-    pub input_length: u64,
-    /// SHA-256 of the input.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub input_sha256: Vec<u8>,
-    /// The secret.
-    pub unlock: UnlockJson,
-    /// The chat PIN, if supplied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<String>,
-    /// The reader's `MAX_CHUNKS`, if not the default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_chunks: Option<u64>,
-    /// The reader's lowered caps, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kdf_caps: Option<Caps>,
-    /// Whether the restore layer reads the records (`XBK-21`).
-    pub records: bool,
-    /// After a successful restore, encrypt with its first session.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub then_seal: bool,
-    /// Argon2id evaluations the reader must have run (where the test pins it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kdf_runs: Option<u32>,
-    /// Released plaintext at success or failure.
-    pub released_length: u64,
-    /// Its SHA-256.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub released_sha256: Vec<u8>,
-    /// The hidden outcome (valid tests).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<String>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A decoding: the input (whole, or a recipe and edits), the secret, the reader's
+    /// configuration; the class or the hidden outcome, and the released plaintext.
+    pub struct DecodeTest {
+        /// The whole input, when small.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub file: Option<Vec<u8>>,
+        /// The recipe of the file the edits apply to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub export: Option<Export>,
+        /// SHA-256 of the exported file before the edits.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub export_sha256: Option<Vec<u8>>,
+        /// The edits.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub edits: Vec<Edit>,
+        /// Length of the input.
+        pub input_length: u64,
+        /// SHA-256 of the input.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub input_sha256: Vec<u8>,
+        /// The secret.
+        pub unlock: UnlockJson,
+        /// The chat PIN, if supplied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pin: Option<String>,
+        /// The reader's `MAX_CHUNKS`, if not the default.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_chunks: Option<u64>,
+        /// The reader's lowered caps, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub kdf_caps: Option<Caps>,
+        /// Whether the restore layer reads the records (`XBK-21`).
+        pub records: bool,
+        /// After a successful restore, encrypt with its first session.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub then_seal: bool,
+        /// Argon2id evaluations the reader must have run (where the test pins it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub kdf_runs: Option<u32>,
+        /// Released plaintext at success or failure.
+        pub released_length: u64,
+        /// Its SHA-256.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub released_sha256: Vec<u8>,
+        /// The hidden outcome (valid tests).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub hidden: Option<String>,
+    }
 }
 
-/// Re-keying (`XBK-31`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RekeyTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The original file.
-    pub export: Export,
-    /// The secret that unlocks it.
-    pub unlock: UnlockJson,
-    /// The new methods: the fields of an export's methods only.
-    pub new_methods: UnlockJson,
-    /// Parameters of a new passphrase entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passphrase_kdf: Option<Kdf>,
-    /// The generator bytes re-keying draws (a new passphrase salt).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub randomness: Vec<u8>,
-    /// The new prefix and header MAC.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub prefix: Option<Vec<u8>>,
-    /// Offset in the old file from which it is copied unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_header_end: Option<u64>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// Re-keying (`XBK-31`).
+    pub struct RekeyTest {
+        /// The original file.
+        pub export: Export,
+        /// The secret that unlocks it.
+        pub unlock: UnlockJson,
+        /// The new methods: the fields of an export's methods only.
+        pub new_methods: UnlockJson,
+        /// Parameters of a new passphrase entry.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub passphrase_kdf: Option<Kdf>,
+        /// The generator bytes re-keying draws (a new passphrase salt).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub randomness: Vec<u8>,
+        /// The new prefix and header MAC.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub prefix: Option<Vec<u8>>,
+        /// Offset in the old file from which it is copied unchanged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub old_header_end: Option<u64>,
+    }
 }
 
-/// Seeking (`XBK-29`): locate every section through the manifest and read one.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SeekTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The file's recipe.
-    pub export: Export,
-    /// Edits.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub edits: Vec<Edit>,
-    /// Length of the input.
-    pub input_length: u64,
-    /// SHA-256 of the input.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub input_sha256: Vec<u8>,
-    /// The secret.
-    pub unlock: UnlockJson,
-    /// The section to read (1 to 6).
-    pub section: u8,
-    /// Offsets of the id bytes of sections 1 to 7 (valid tests).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offsets: Option<Vec<u64>>,
-    /// Chunk counts of sections 1 to 7 (valid tests).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chunks: Option<Vec<u64>>,
-    /// SHA-256 of the section's content (valid tests).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub content_sha256: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// Seeking (`XBK-29`): locate every section through the manifest and read one.
+    pub struct SeekTest {
+        /// The file's recipe.
+        pub export: Export,
+        /// Edits.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub edits: Vec<Edit>,
+        /// Length of the input.
+        pub input_length: u64,
+        /// SHA-256 of the input.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub input_sha256: Vec<u8>,
+        /// The secret.
+        pub unlock: UnlockJson,
+        /// The section to read (1 to 6).
+        pub section: u8,
+        /// Offsets of the id bytes of sections 1 to 7 (valid tests).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub offsets: Option<Vec<u64>>,
+        /// Chunk counts of sections 1 to 7 (valid tests).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chunks: Option<Vec<u64>>,
+        /// SHA-256 of the section's content (valid tests).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub content_sha256: Option<Vec<u8>>,
+    }
 }
-
-impl_case!(RecoveryKeyTest, ExportTest, DecodeTest, RekeyTest, SeekTest);
 
 macro_rules! groups {
     ($($variant:ident = $name:literal, $test:ty;)*) => {

@@ -1,50 +1,32 @@
 //! `event.json`, group `event-device-record`: which device record a receiver keeps from a
 //! `device-record` event (spec/07-envelope.md ENV-07, spec/03-identity.md IDN-06).
 
-use serde::{Deserialize, Serialize};
-
 use super::super::material::{self as m, flip_last, signed_forged};
 use super::super::{Ids, flags};
 use crate::format::Outcome;
-use crate::impl_case;
 use crate::seeds::seed32;
 use quietwire::identity::{DeviceKeys, newer_record};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
-/// A device record received from the session peer.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct DeviceRecordTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The session peer's identity key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub peer_identity: Vec<u8>,
-    /// The generation of the record kept for the contact (absent: none kept).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held_generation: Option<u64>,
-    /// The signed device record the event carries.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub record: Vec<u8>,
-    /// The generation of the record kept afterwards: the received one (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation: Option<u64>,
-    /// Expected outcome: valid when the record is kept.
-    pub result: Outcome,
-    /// Why the record is ignored (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A device record received from the session peer.
+    pub struct DeviceRecordTest {
+        /// The session peer's identity key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub peer_identity: Vec<u8>,
+        /// The generation of the record kept for the contact (absent: none kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub held_generation: Option<u64>,
+        /// The signed device record the event carries.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub record: Vec<u8>,
+        /// The generation of the record kept afterwards: the received one (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub generation: Option<u64>,
+    }
 }
-
-impl_case!(DeviceRecordTest);
 
 /// A device of identity `who`, its KEM and ratchet keys named by `keys`.
 fn device(suite: Suite, who: &str, keys: &str) -> ([u8; 32], DeviceKeys) {

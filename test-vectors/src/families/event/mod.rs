@@ -3,11 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::seeds::{seed16, seed32};
 use quietwire::cbor::{self, Int, Value};
 use quietwire::event::{AttachmentRef, Body, Event};
@@ -16,81 +13,44 @@ mod device_record;
 
 pub use device_record::DeviceRecordTest;
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum EventGroup {
-    /// Decode `event`: valid ones give `kind`, `messageId`, `critical`, `known` and must
-    /// re-encode to the same bytes.
-    #[serde(rename = "event-decode", rename_all = "camelCase")]
-    Decode {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<EventTest>,
-    },
-    /// A device record received in a `device-record` event (ENV-07): valid ones are kept
-    /// (`generation`), invalid ones ignored for `errorClass`.
-    #[serde(rename = "event-device-record", rename_all = "camelCase")]
-    DeviceRecord {
-        /// What the group covers.
-        comment: String,
-        /// The receiver's allowed suites.
-        allowed_suites: Vec<u64>,
-        /// The tests.
-        tests: Vec<DeviceRecordTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum EventGroup {
+        /// Decode `event`: valid ones give `kind`, `messageId`, `critical`, `known` and must
+        /// re-encode to the same bytes.
+        "event-decode" => Decode(EventTest),
+        /// A device record received in a `device-record` event (ENV-07): valid ones are kept
+        /// (`generation`), invalid ones ignored for `errorClass`.
+        "event-device-record" => DeviceRecord(DeviceRecordTest) {
+            /// The receiver's allowed suites.
+            allowed_suites: Vec<u64>,
+        },
+    }
 }
 
-/// One event test.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct EventTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The encoded event.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub event: Vec<u8>,
-    /// The kind id (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<u64>,
-    /// The message id (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub message_id: Option<Vec<u8>>,
-    /// Whether the event is critical (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub critical: Option<bool>,
-    /// Whether the kind is registered; `false` means the receiver ignores the event
-    /// (valid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub known: Option<bool>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(EventTest);
-
-impl Group for EventGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            EventGroup::Decode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            EventGroup::DeviceRecord { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// One event test.
+    pub struct EventTest {
+        /// The encoded event.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub event: Vec<u8>,
+        /// The kind id (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub kind: Option<u64>,
+        /// The message id (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub message_id: Option<Vec<u8>>,
+        /// Whether the event is critical (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub critical: Option<bool>,
+        /// Whether the kind is registered; `false` means the receiver ignores the event
+        /// (valid tests only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub known: Option<bool>,
     }
 }
 

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::seeds::{StreamRng, seed32};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::keys::X25519Secret;
@@ -19,26 +18,14 @@ use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
 
 mod events;
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum RatchetGroup {
-    /// Run the steps of each test in order on two fresh sides (or restored snapshots).
-    #[serde(rename = "ratchet-session", rename_all = "camelCase")]
-    Session {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<SessionTest>,
-    },
-    /// Restore a snapshot; a valid one must re-encode to the same bytes.
-    #[serde(rename = "ratchet-snapshot-load", rename_all = "camelCase")]
-    SnapshotLoad {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<SnapshotTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum RatchetGroup {
+        /// Run the steps of each test in order on two fresh sides (or restored snapshots).
+        "ratchet-session" => Session(SessionTest),
+        /// Restore a snapshot; a valid one must re-encode to the same bytes.
+        "ratchet-snapshot-load" => SnapshotLoad(SnapshotTest),
+    }
 }
 
 /// Which side acts.
@@ -148,75 +135,36 @@ pub enum Step {
     },
 }
 
-/// A scripted session.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SessionTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The 32-byte secret both sides start from.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub session_secret: Vec<u8>,
-    /// The 32-byte associated data.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub associated_data: Vec<u8>,
-    /// The responder's X25519 ratchet secret; the initiator starts from its public key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub responder_ratchet_secret: Vec<u8>,
-    /// When present, the initiator starts from this snapshot instead.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub initiator_snapshot: Option<Vec<u8>>,
-    /// The steps, in order.
-    pub steps: Vec<Step>,
-    /// Valid when no step fails; invalid when steps fail, all with `errorClass`.
-    pub result: Outcome,
-    /// The class of the failing steps (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A scripted session.
+    pub struct SessionTest {
+        /// The 32-byte secret both sides start from.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub session_secret: Vec<u8>,
+        /// The 32-byte associated data.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub associated_data: Vec<u8>,
+        /// The responder's X25519 ratchet secret; the initiator starts from its public key.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub responder_ratchet_secret: Vec<u8>,
+        /// When present, the initiator starts from this snapshot instead.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub initiator_snapshot: Option<Vec<u8>>,
+        /// The steps, in order.
+        pub steps: Vec<Step>,
+    }
 }
 
-/// A snapshot to restore.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SnapshotTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The snapshot.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub snapshot: Vec<u8>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(SessionTest, SnapshotTest);
-
-impl Group for RatchetGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            RatchetGroup::Session { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            RatchetGroup::SnapshotLoad { tests, .. } => {
-                tests.iter().map(|t| t as &dyn Case).collect()
-            }
-        }
+crate::vector_test! {
+    /// A snapshot to restore.
+    pub struct SnapshotTest {
+        /// The snapshot.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub snapshot: Vec<u8>,
     }
 }
 

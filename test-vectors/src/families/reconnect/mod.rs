@@ -8,11 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, Outcome, VectorFile};
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
 use quietwire::cbor::{self, Int, Value};
@@ -28,144 +25,95 @@ use quietwire::suite::{Suite, SuitePolicy};
 mod open;
 mod strict;
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum ReconnectGroup {
-    /// The restored device seals `invite` and `record` to `contactRecord`; the RNG yields
-    /// exactly `randomness`.
-    #[serde(rename = "reconnect-seal", rename_all = "camelCase")]
-    Seal {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<SealTest>,
-    },
-    /// The contact, with its device keys, opens `message` from the contact whose identity
-    /// key is `expectedIdentity`, at `now`, with `allowedSuites`.
-    #[serde(rename = "reconnect-open", rename_all = "camelCase")]
-    Open {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<OpenTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum ReconnectGroup {
+        /// The restored device seals `invite` and `record` to `contactRecord`; the RNG yields
+        /// exactly `randomness`.
+        "reconnect-seal" => Seal(SealTest),
+        /// The contact, with its device keys, opens `message` from the contact whose identity
+        /// key is `expectedIdentity`, at `now`, with `allowedSuites`.
+        "reconnect-open" => Open(OpenTest),
+    }
 }
 
-/// The restored device's side.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SealTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The contact's signed device record (its KEM key, identity key and suite).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub contact_record: Vec<u8>,
-    /// The restored device's fresh single-use signed invite.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite: Vec<u8>,
-    /// The restored device's new signed device record.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub record: Vec<u8>,
-    /// The bytes the RNG yields: the HPKE encapsulation randomness.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub randomness: Vec<u8>,
-    /// The reconnect message (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub message: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// The restored device's side.
+    pub struct SealTest {
+        /// The contact's signed device record (its KEM key, identity key and suite).
+        #[serde(with = "crate::format::hex_bytes")]
+        pub contact_record: Vec<u8>,
+        /// The restored device's fresh single-use signed invite.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub invite: Vec<u8>,
+        /// The restored device's new signed device record.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub record: Vec<u8>,
+        /// The bytes the RNG yields: the HPKE encapsulation randomness.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub randomness: Vec<u8>,
+        /// The reconnect message (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub message: Option<Vec<u8>>,
+    }
 }
 
-/// The contact's side.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct OpenTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The suite of the contact's device keys.
-    pub suite: u64,
-    /// The contact's Ed25519 seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_seed: Vec<u8>,
-    /// The contact's device KEM seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_seed: Vec<u8>,
-    /// The contact's X25519 ratchet secret.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_secret: Vec<u8>,
-    /// The reconnect message, as found in the mailbox.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub message: Vec<u8>,
-    /// The identity key the contact holds for the mailbox the message arrived in.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub expected_identity: Vec<u8>,
-    /// The generation of the device record the contact holds for that identity (HSK-08
-    /// check 9).
-    pub held_generation: u64,
-    /// SHA-256 of every unexpired invite the contact already accepted through a reconnect of
-    /// that identity (HSK-08 check 8).
-    #[serde(with = "crate::format::hex_list")]
-    pub accepted_invites: Vec<Vec<u8>>,
-    /// The contact's `now`.
-    pub now: u64,
-    /// Suites the contact accepts for the invite and the device record.
-    pub allowed_suites: Vec<u64>,
-    /// The opened payload, unpadded (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub payload: Option<Vec<u8>>,
-    /// The verified invite, as received (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub invite: Option<Vec<u8>>,
-    /// The verified device record, as received (valid tests only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub record: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(SealTest, OpenTest);
-
-impl Group for ReconnectGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            ReconnectGroup::Seal { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            ReconnectGroup::Open { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-        }
+crate::vector_test! {
+    /// The contact's side.
+    pub struct OpenTest {
+        /// The suite of the contact's device keys.
+        pub suite: u64,
+        /// The contact's Ed25519 seed.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub identity_seed: Vec<u8>,
+        /// The contact's device KEM seed.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub kem_seed: Vec<u8>,
+        /// The contact's X25519 ratchet secret.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub ratchet_secret: Vec<u8>,
+        /// The reconnect message, as found in the mailbox.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub message: Vec<u8>,
+        /// The identity key the contact holds for the mailbox the message arrived in.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub expected_identity: Vec<u8>,
+        /// The generation of the device record the contact holds for that identity (HSK-08
+        /// check 9).
+        pub held_generation: u64,
+        /// SHA-256 of every unexpired invite the contact already accepted through a reconnect of
+        /// that identity (HSK-08 check 8).
+        #[serde(with = "crate::format::hex_list")]
+        pub accepted_invites: Vec<Vec<u8>>,
+        /// The contact's `now`.
+        pub now: u64,
+        /// Suites the contact accepts for the invite and the device record.
+        pub allowed_suites: Vec<u64>,
+        /// The opened payload, unpadded (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub payload: Option<Vec<u8>>,
+        /// The verified invite, as received (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub invite: Option<Vec<u8>>,
+        /// The verified device record, as received (valid tests only).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub record: Option<Vec<u8>>,
     }
 }
 

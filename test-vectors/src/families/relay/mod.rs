@@ -19,8 +19,7 @@ mod small;
 use serde::{Deserialize, Serialize};
 
 use super::{FlagDef, Ids, file};
-use crate::format::{BugType, Case, Group, Outcome, VectorFile};
-use crate::impl_case;
+use crate::format::{BugType, VectorFile};
 use quietwire::relay::Limits;
 
 /// The limits of a relay (**[RLY-04]**), as a group parameter.
@@ -82,63 +81,33 @@ impl From<Limits> for RelayLimits {
     }
 }
 
-/// Groups of this family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum RelayGroup {
-    /// The welcome frame a relay sends for `challenge` and `limits`.
-    #[serde(rename = "relay-welcome", rename_all = "camelCase")]
-    Welcome {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<WelcomeTest>,
-    },
-    /// Scripted connections to a relay with `limits`.
-    #[serde(rename = "relay-session", rename_all = "camelCase")]
-    Session {
-        /// What the group covers.
-        comment: String,
-        /// The relay's limits.
-        limits: RelayLimits,
-        /// The tests.
-        tests: Vec<SessionTest>,
-    },
-    /// A client decodes a frame from the relay.
-    #[serde(rename = "relay-frame-decode", rename_all = "camelCase")]
-    FrameDecode {
-        /// What the group covers.
-        comment: String,
-        /// The tests.
-        tests: Vec<FrameTest>,
-    },
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum RelayGroup {
+        /// The welcome frame a relay sends for `challenge` and `limits`.
+        "relay-welcome" => Welcome(WelcomeTest),
+        /// Scripted connections to a relay with `limits`.
+        "relay-session" => Session(SessionTest) {
+            /// The relay's limits.
+            limits: RelayLimits,
+        },
+        /// A client decodes a frame from the relay.
+        "relay-frame-decode" => FrameDecode(FrameTest),
+    }
 }
 
-/// A welcome frame.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WelcomeTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The connection's challenge.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub challenge: Vec<u8>,
-    /// The relay's limits.
-    pub limits: RelayLimits,
-    /// The expected welcome frame.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub welcome: Vec<u8>,
-    /// Expected outcome (always valid).
-    pub result: Outcome,
-    /// Never present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A welcome frame.
+    pub struct WelcomeTest {
+        /// The connection's challenge.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub challenge: Vec<u8>,
+        /// The relay's limits.
+        pub limits: RelayLimits,
+        /// The expected welcome frame.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub welcome: Vec<u8>,
+    }
 }
 
 /// A mailbox key whose proofs the requests of a session carry.
@@ -189,82 +158,44 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// A scripted connection.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SessionTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The connection's challenge.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub challenge: Vec<u8>,
-    /// The relay's origin (MBX-05): its only origin, the one the proofs are made for.
-    pub origin: String,
-    /// When the connection opens: seconds since the epoch.
-    pub unix_time: u64,
-    /// When the connection opens: monotonic milliseconds (the rate bucket starts full).
-    pub millis: u64,
-    /// The mailbox keys whose proofs the requests carry.
-    pub mailbox_keys: Vec<MailboxKeyJson>,
-    /// The steps, in order.
-    pub steps: Vec<Step>,
-    /// Valid when no step fails; invalid when steps fail, all with `errorClass`.
-    pub result: Outcome,
-    /// The class of the failing steps (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_test! {
+    /// A scripted connection.
+    pub struct SessionTest {
+        /// The connection's challenge.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub challenge: Vec<u8>,
+        /// The relay's origin (MBX-05): its only origin, the one the proofs are made for.
+        pub origin: String,
+        /// When the connection opens: seconds since the epoch.
+        pub unix_time: u64,
+        /// When the connection opens: monotonic milliseconds (the rate bucket starts full).
+        pub millis: u64,
+        /// The mailbox keys whose proofs the requests carry.
+        pub mailbox_keys: Vec<MailboxKeyJson>,
+        /// The steps, in order.
+        pub steps: Vec<Step>,
+    }
 }
 
-/// A frame from the relay, decoded by a client.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct FrameTest {
-    /// Stable id.
-    pub tc_id: u32,
-    /// Stable name.
-    pub slug: String,
-    /// What the test checks.
-    pub comment: String,
-    /// Flags.
-    pub flags: Vec<String>,
-    /// The frame.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub frame: Vec<u8>,
-    /// The largest frame the client accepts (the announced `max_frame`).
-    pub max_frame: u64,
-    /// The frame's kind: `welcome`, `ok`, `error` or `wake` (valid only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// The canonical encoding of the decoded frame (valid only): `frame` itself, except that
-    /// limits a client does not know are not kept.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
-    pub reencoded: Option<Vec<u8>>,
-    /// Expected outcome.
-    pub result: Outcome,
-    /// Error class (invalid tests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-}
-
-impl_case!(WelcomeTest, SessionTest, FrameTest);
-
-impl Group for RelayGroup {
-    fn cases(&self) -> Vec<&dyn Case> {
-        match self {
-            RelayGroup::Welcome { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            RelayGroup::Session { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-            RelayGroup::FrameDecode { tests, .. } => tests.iter().map(|t| t as &dyn Case).collect(),
-        }
+crate::vector_test! {
+    /// A frame from the relay, decoded by a client.
+    pub struct FrameTest {
+        /// The frame.
+        #[serde(with = "crate::format::hex_bytes")]
+        pub frame: Vec<u8>,
+        /// The largest frame the client accepts (the announced `max_frame`).
+        pub max_frame: u64,
+        /// The frame's kind: `welcome`, `ok`, `error` or `wake` (valid only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub kind: Option<String>,
+        /// The canonical encoding of the decoded frame (valid only): `frame` itself, except that
+        /// limits a client does not know are not kept.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::format::hex_opt"
+        )]
+        pub reencoded: Option<Vec<u8>>,
     }
 }
 
