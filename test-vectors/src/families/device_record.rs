@@ -800,65 +800,35 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
 
     b.policy = SuitePolicy::ALL;
-    strict_ed25519(&mut b, &alice_seed, &cl().encode(), &|key: &[u8; 32]| {
-        cl().set(3, raw::bstr(key)).encode()
-    })?;
+    let with_key = |key: &[u8; 32]| cl().set(3, raw::bstr(key)).encode();
+    for c in m::strict_signed_cases(
+        &alice_seed,
+        &cl().encode(),
+        Label::DeviceRecord,
+        &with_key,
+        "device_record/alice",
+    ) {
+        match c.class {
+            Some(class) => b.invalid(c.slug, c.comment, c.flags, c.signed, class)?,
+            None => b.valid(c.slug, c.comment, c.flags, c.signed)?,
+        }
+    }
     let sui05 = b.group(
         "Strict Ed25519 verification (SUI-05): signatures a plain RFC 8032 or a cofactored verifier accepts, and mixed-order identity keys; every registered suite.",
         &[1, 2],
     );
 
-    let co = &["CheckOrder"];
-    for (slug, comment, body, class) in [
-        (
-            "order-identity-key-before-kem-key",
-            "a non-canonical identity key and a low-order KEM key: step 10 before step 11",
-            cl().set(3, raw::bstr(&m::ed25519_noncanonical()))
-                .set(4, raw::bstr(&m::x25519_zero())),
-            "key.noncanonical",
-        ),
-        (
-            "order-kem-key-before-ratchet-key",
-            "a low-order KEM key and a non-canonical ratchet key: step 11 before step 12",
-            cl().set(4, raw::bstr(&m::x25519_zero()))
-                .set(5, raw::bstr(&m::x25519_p())),
-            "key.low_order",
-        ),
-        (
-            "order-kem-key-noncanonical-before-ratchet-key",
-            "a non-canonical KEM key and a low-order ratchet key: step 11 before step 12",
-            cl().set(4, raw::bstr(&m::x25519_high_bit()))
-                .set(5, raw::bstr(&m::x25519_order_8())),
-            "key.noncanonical",
-        ),
-        (
-            "order-identity-key-before-ratchet-key",
-            "a low-order identity key and a non-canonical ratchet key: step 10 before step 12",
-            cl().set(3, raw::bstr(&m::ed25519_order_8()))
-                .set(5, raw::bstr(&m::x25519_high_bit())),
-            "key.low_order",
-        ),
-        (
-            "order-identity-key-invalid-before-kem-key",
-            "an identity key off the curve and an X-Wing key with a low-order X25519 part",
-            xw().set(3, raw::bstr(&m::ed25519_not_on_curve())).set(
-                4,
-                raw::bstr(&m::xwing_low_order_x25519("device_record/alice/kem-xwing")),
-            ),
-            "key.invalid",
-        ),
-        (
-            "order-xwing-mlkem-before-x25519-part",
-            "an X-Wing key whose ML-KEM part is invalid and whose X25519 part is u = 0, and a low-order ratchet key: the ML-KEM part is checked first (SUI-07)",
-            xw().set(
-                4,
-                raw::bstr(&xwing_both_bad("device_record/alice/kem-xwing")),
-            )
-            .set(5, raw::bstr(&m::x25519_zero())),
-            "key.invalid",
-        ),
-    ] {
-        b.invalid(slug, comment, co, sign(&body), class)?;
+    for c in m::key_order_cases(
+        [10, 11, 12],
+        "device_record/alice/kem-xwing",
+        "an identity key off the curve and an X-Wing key with a low-order X25519 part",
+    ) {
+        let base = if c.xwing { xw() } else { cl() };
+        let body = c
+            .fields
+            .iter()
+            .fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
+        b.invalid(c.slug, &c.comment, &["CheckOrder"], sign(&body), c.class)?;
     }
     let key_order = b.group(
         "The order of the key checks (IDN-05 steps 10 to 12); every registered suite.",
@@ -875,65 +845,6 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         FLAGS,
         vec![create, all, strict, sui05, key_order],
     ))
-}
-
-/// SUI-05 cases over the body `body` signed by `seed`, and over bodies `with_key(A)` naming
-/// another identity key `A`.
-fn strict_ed25519(
-    b: &mut Builder,
-    seed: &[u8; 32],
-    body: &[u8],
-    with_key: &dyn Fn(&[u8; 32]) -> Vec<u8>,
-) -> Result<(), String> {
-    let l = Label::DeviceRecord;
-    b.invalid(
-        "sui05-small-order-r",
-        "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
-        &["Signature", "Malleability"],
-        m::signed_forged(body, seed, l, m::sig_small_order_r),
-        "identity.signature",
-    )?;
-    b.invalid(
-        "sui05-noncanonical-r",
-        "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
-        &["Signature", "Malleability"],
-        m::signed_forged(body, seed, l, m::sig_noncanonical_r),
-        "identity.signature",
-    )?;
-    let mut zero_sig = [0u8; 64];
-    zero_sig[0] = 1;
-    let negative_zero = m::ed25519_negative_zero();
-    let body_nc = with_key(&negative_zero);
-    b.invalid(
-        "sui05-noncanonical-a-equation-holds",
-        "A is the neutral point with the sign bit set (non-canonical) and the signature is R = neutral point, S = 0, for which [S]B − [k]A = R: the key check refuses A first",
-        &["NonCanonicalKey", "CheckOrder"],
-        raw::array(&[raw::bstr(&body_nc), raw::bstr(&zero_sig)]),
-        "key.noncanonical",
-    )?;
-    let mixed = m::mixed_order_key("device_record/alice");
-    b.valid(
-        "sui05-mixed-order-key-valid",
-        "A = [a]B + T with T of order 8 is not of small order (SUI-04 accepts it); the signature satisfies the cofactorless equation (k ≡ 0 mod 8)",
-        &["Valid"],
-        mixed.signed(&with_key(&mixed.public), l, true),
-    )?;
-    b.invalid(
-        "sui05-mixed-order-key-cofactored-only",
-        "the same mixed-order key, signature S = r + k·a with k ≢ 0 mod 8: only the cofactored equation [8][S]B = [8]R + [8][k]A holds (SUI-05 step 5)",
-        &["Signature", "Malleability"],
-        mixed.signed(&with_key(&mixed.public), l, false),
-        "identity.signature",
-    )?;
-    Ok(())
-}
-
-/// An X-Wing key with both parts bad: an ML-KEM coefficient ≥ q and the X25519 part u = 0.
-fn xwing_both_bad(seed_name: &str) -> Vec<u8> {
-    let mut key = m::xwing_bad_mlkem(seed_name);
-    key.truncate(1184);
-    key.extend_from_slice(&[0u8; 32]);
-    key
 }
 
 fn cbor_text(text: &str) -> Vec<u8> {

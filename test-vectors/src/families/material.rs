@@ -297,3 +297,162 @@ pub fn signed_forged(
     let signature = forge(&secret_scalar(seed), &public, &label.input(&[body]));
     raw::array(&[raw::bstr(body), raw::bstr(&signature)])
 }
+
+/// An X-Wing key with both parts bad: an ML-KEM coefficient ≥ q and the X25519 part u = 0.
+pub fn xwing_both_bad(seed_name: &str) -> Vec<u8> {
+    let mut key = xwing_bad_mlkem(seed_name);
+    key.truncate(1184);
+    key.extend_from_slice(&[0u8; 32]);
+    key
+}
+
+/// One strict-Ed25519 case of a signed structure (SUI-05).
+#[derive(Clone, Debug)]
+pub struct StrictSigned {
+    /// Stable name.
+    pub slug: &'static str,
+    /// What the case checks.
+    pub comment: &'static str,
+    /// Its flags.
+    pub flags: &'static [&'static str],
+    /// The structure `[body, signature]`.
+    pub signed: Vec<u8>,
+    /// The class a verifier reports; `None`: valid.
+    pub class: Option<&'static str>,
+}
+
+/// The SUI-05 cases of a signed structure (a device record, an invite): signatures a plain
+/// RFC 8032 or a cofactored verifier accepts over `body` signed by `seed` under `label`, a
+/// non-canonical key for which the equation holds, and the mixed-order key `mixed_name`
+/// signing `with_key(A)`, the body naming identity key `A`, both ways.
+pub fn strict_signed_cases(
+    seed: &[u8; 32],
+    body: &[u8],
+    label: Label,
+    with_key: &dyn Fn(&[u8; 32]) -> Vec<u8>,
+    mixed_name: &str,
+) -> Vec<StrictSigned> {
+    let mut zero_sig = [0u8; 64];
+    zero_sig[0] = 1;
+    let mixed = mixed_order_key(mixed_name);
+    let forged = &["Signature", "Malleability"];
+    vec![
+        StrictSigned {
+            slug: "sui05-small-order-r",
+            comment: "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
+            flags: forged,
+            signed: signed_forged(body, seed, label, sig_small_order_r),
+            class: Some("identity.signature"),
+        },
+        StrictSigned {
+            slug: "sui05-noncanonical-r",
+            comment: "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
+            flags: forged,
+            signed: signed_forged(body, seed, label, sig_noncanonical_r),
+            class: Some("identity.signature"),
+        },
+        StrictSigned {
+            slug: "sui05-noncanonical-a-equation-holds",
+            comment: "A is the neutral point with the sign bit set (non-canonical) and the signature is R = neutral point, S = 0, for which [S]B − [k]A = R: the key check refuses A first",
+            flags: &["NonCanonicalKey", "CheckOrder"],
+            signed: raw::array(&[
+                raw::bstr(&with_key(&ed25519_negative_zero())),
+                raw::bstr(&zero_sig),
+            ]),
+            class: Some("key.noncanonical"),
+        },
+        StrictSigned {
+            slug: "sui05-mixed-order-key-valid",
+            comment: "A = [a]B + T with T of order 8 is not of small order (SUI-04 accepts it); the signature satisfies the cofactorless equation (k ≡ 0 mod 8)",
+            flags: &["Valid"],
+            signed: mixed.signed(&with_key(&mixed.public), label, true),
+            class: None,
+        },
+        StrictSigned {
+            slug: "sui05-mixed-order-key-cofactored-only",
+            comment: "the same mixed-order key, signature S = r + k·a with k ≢ 0 mod 8: only the cofactored equation [8][S]B = [8]R + [8][k]A holds (SUI-05 step 5)",
+            flags: forged,
+            signed: mixed.signed(&with_key(&mixed.public), label, false),
+            class: Some("identity.signature"),
+        },
+    ]
+}
+
+/// One case of the key-check order of a signed record or invite (IDN-05 steps 10 to 12,
+/// INV-04 steps 11 to 13): fields 3 (identity key), 4 (KEM key) and 5 (ratchet key) of a
+/// classical or an X-Wing body replaced by faulty keys, and the class of the first check.
+#[derive(Clone, Debug)]
+pub struct KeyOrderCase {
+    /// Stable name.
+    pub slug: &'static str,
+    /// What the case checks.
+    pub comment: String,
+    /// Whether the body is the X-Wing one (else the classical one).
+    pub xwing: bool,
+    /// The body fields replaced, as byte strings.
+    pub fields: Vec<(i64, Vec<u8>)>,
+    /// The class the first failing check reports.
+    pub class: &'static str,
+}
+
+/// The key-order cases of a body whose identity, KEM and ratchet keys are checked at steps
+/// `steps` (in that order); `kem_seed` names the X-Wing KEM key, `off_curve_comment` is the
+/// comment of the identity key off the curve.
+pub fn key_order_cases(
+    steps: [u8; 3],
+    kem_seed: &str,
+    off_curve_comment: &str,
+) -> Vec<KeyOrderCase> {
+    let [id, kem, ratchet] = steps;
+    let case = |slug, comment: String, xwing, fields: Vec<(i64, Vec<u8>)>, class| KeyOrderCase {
+        slug,
+        comment,
+        xwing,
+        fields,
+        class,
+    };
+    vec![
+        case(
+            "order-identity-key-before-kem-key",
+            format!("a non-canonical identity key and a low-order KEM key: step {id} before step {kem}"),
+            false,
+            vec![(3, ed25519_noncanonical().to_vec()), (4, x25519_zero().to_vec())],
+            "key.noncanonical",
+        ),
+        case(
+            "order-kem-key-before-ratchet-key",
+            format!("a low-order KEM key and a non-canonical ratchet key: step {kem} before step {ratchet}"),
+            false,
+            vec![(4, x25519_zero().to_vec()), (5, x25519_p().to_vec())],
+            "key.low_order",
+        ),
+        case(
+            "order-kem-key-noncanonical-before-ratchet-key",
+            format!("a non-canonical KEM key and a low-order ratchet key: step {kem} before step {ratchet}"),
+            false,
+            vec![(4, x25519_high_bit().to_vec()), (5, x25519_order_8().to_vec())],
+            "key.noncanonical",
+        ),
+        case(
+            "order-identity-key-before-ratchet-key",
+            format!("a low-order identity key and a non-canonical ratchet key: step {id} before step {ratchet}"),
+            false,
+            vec![(3, ed25519_order_8().to_vec()), (5, x25519_high_bit().to_vec())],
+            "key.low_order",
+        ),
+        case(
+            "order-identity-key-invalid-before-kem-key",
+            off_curve_comment.to_owned(),
+            true,
+            vec![(3, ed25519_not_on_curve().to_vec()), (4, xwing_low_order_x25519(kem_seed))],
+            "key.invalid",
+        ),
+        case(
+            "order-xwing-mlkem-before-x25519-part",
+            "an X-Wing key whose ML-KEM part is invalid and whose X25519 part is u = 0, and a low-order ratchet key: the ML-KEM part is checked first (SUI-07)".to_owned(),
+            true,
+            vec![(4, xwing_both_bad(kem_seed)), (5, x25519_zero().to_vec())],
+            "key.invalid",
+        ),
+    ]
+}
