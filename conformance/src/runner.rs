@@ -1,4 +1,4 @@
-//! Runs every vector file against an implementation: the file loop, the [`Recorder`] that
+//! Runs every vector file against an implementation: the file loop, the `Recorder` that
 //! compares each case with its vector, and the family runners by concern (`identity`,
 //! `handshake`, `messaging`, `ratchet`, `reconnect`, `backup`), after the harness self-test
 //! cases (`harness`).
