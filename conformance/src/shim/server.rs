@@ -64,7 +64,7 @@ impl From<Failure> for Reply {
 /// | `wrong-digest` | ratchet replies carry a wrong `snapshotDigest` |
 /// | `relay-durability` | `relay-handle` ignores `storeUnavailable` |
 /// | `rename-class` | reports `cbor.trailing` as `cbor.trailing_bytes` (for the error map) |
-/// | `loose-randomness` | `hpke-seal` pads or cuts `randomness` to what the encapsulation draws |
+/// | `loose-randomness` | `hpke-seal` pads or cuts `randomness` to the 32 bytes a suite-2 encapsulation draws |
 /// | `ignore-pushes` | `backup-decode` decodes the input in one push and says so (`slices` 1) |
 /// | `event-commit` | `ratchet-decrypt-event` commits the ratchet before checking the content |
 /// | `stderr:OP` | writes a line to standard error when it receives `OP` |
@@ -194,6 +194,26 @@ pub fn serve(
     Ok(())
 }
 
+/// The arguments as the `ignore-pushes` and `loose-randomness` defects alter them: no push
+/// sizes, and the randomness padded or cut to the 32 bytes a suite-2 encapsulation draws.
+fn with_defect(args: &Value, defects: &Defects) -> Value {
+    let mut args = args.clone();
+    if let Value::Object(map) = &mut args {
+        if defects.has("ignore-pushes") && map.contains_key("pushes") {
+            map.insert("pushes".to_owned(), json!([]));
+        }
+        if defects.has("loose-randomness")
+            && let Some(Value::String(r)) = map.get_mut("randomness")
+        {
+            r.truncate(64);
+            while r.len() < 64 {
+                r.push('0');
+            }
+        }
+    }
+    args
+}
+
 /// The `event-commit` defect: decrypts with `ratchet-decrypt`, which commits, and only then
 /// removes the padding and decodes the event (ENV-09 forbids this order).
 fn committed_event(
@@ -234,24 +254,16 @@ pub fn handle(imp: &mut dyn Implementation, op: &str, args: &Value, defects: &De
     if defects.has("no-did-key") && feature == "did-key" {
         return Reply::Unimplemented("did-key".to_owned());
     }
-    let mut args = args.clone();
-    if defects.has("ignore-pushes")
-        && op == "backup-decode"
-        && let Value::Object(map) = &mut args
+    let patched;
+    let args = if (defects.has("ignore-pushes") && op == "backup-decode")
+        || (defects.has("loose-randomness") && op == "hpke-seal")
     {
-        map.insert("pushes".to_owned(), json!([]));
-    }
-    if defects.has("loose-randomness")
-        && op == "hpke-seal"
-        && let Value::Object(map) = &mut args
-        && let Some(Value::String(r)) = map.get_mut("randomness")
-    {
-        r.truncate(64);
-        while r.len() < 64 {
-            r.push('0');
-        }
-    }
-    let args = match Fields::of(&args) {
+        patched = with_defect(args, defects);
+        &patched
+    } else {
+        args
+    };
+    let args = match Fields::of(args) {
         Ok(f) => f,
         Err(e) => return Reply::Error(format!("harness.args: {e}")),
     };
