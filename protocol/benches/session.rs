@@ -119,6 +119,9 @@ fn olm_message(from: &mut OlmSession, to: &mut OlmSession, plaintext: &[u8]) {
 // ---------------------------------------------------------------------------------------
 // The floor: the primitives of one message, called directly
 
+/// The header's random nonce in the floor's messages.
+const FLOOR_HEADER_NONCE: [u8; 24] = [3; 24];
+
 struct Floor {
     chain_info: Vec<u8>,
     message_key_info: Vec<u8>,
@@ -135,7 +138,8 @@ impl Floor {
         Floor {
             chain_info: Label::RatchetChain.input(&[]),
             message_key_info: Label::RatchetMessageKey.input(&[]),
-            message_info: Label::RatchetMessage.input(&[]),
+            // RAT-03: the message key's expansion is bound to the header's random nonce.
+            message_info: Label::RatchetMessage.input(&[&FLOOR_HEADER_NONCE]),
             root_info: Label::RatchetRoot.input(&[]),
             header_ad: Label::RatchetHeader.input(&[&AD]),
             body_ad: Label::RatchetBody.input(&[&AD, &[0; ratchet::ENCRYPTED_HEADER_LEN]]),
@@ -169,7 +173,7 @@ impl Floor {
     /// One message, sender and receiver: the chain step on each side, XChaCha20-Poly1305
     /// seal and open of the 40-byte header, ChaCha20-Poly1305 seal and open of 1 KiB.
     fn message(&self, ck: &[u8; 32], hk: &[u8; 32]) -> Vec<u8> {
-        let header_nonce = [3; 24];
+        let header_nonce = FLOOR_HEADER_NONCE;
         // Sender.
         let (_, key, nonce) = self.chain_step(black_box(ck));
         let header = XChaCha20Poly1305::new(&(*hk).into())
