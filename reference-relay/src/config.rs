@@ -130,10 +130,17 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
-    /// Outbound frames queued per connection; a client that lets the queue fill is closed.
+    /// Outbound frames queued per connection; a wake for a subscriber whose queue is full
+    /// closes it, a reply waits up to `--reply-wait` for room.
     #[arg(long, env = "QUIETWIRE_RELAY_SEND_QUEUE", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub send_queue: u32,
+
+    /// Seconds a reply may wait for room in its connection's full outbound queue (no further
+    /// request of that client is read meanwhile) before the connection is closed as slow.
+    #[arg(long, env = "QUIETWIRE_RELAY_REPLY_WAIT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub reply_wait: u64,
 
     /// Log level (stderr).
     #[arg(long, env = "QUIETWIRE_RELAY_LOG", value_enum, default_value_t = Level::Info)]
@@ -192,6 +199,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Outbound queue length per connection.
     pub send_queue: usize,
+    /// How long a reply waits for room in a full outbound queue.
+    pub reply_wait: Duration,
     /// Log level.
     pub log: Level,
     /// TLS, if the relay serves `wss://` itself.
@@ -274,6 +283,7 @@ impl Args {
             handshake_timeout: Duration::from_secs(self.handshake_timeout),
             max_connections: self.max_connections as usize,
             send_queue: self.send_queue as usize,
+            reply_wait: Duration::from_secs(self.reply_wait),
             log: self.log,
             tls: match (self.tls_cert, self.tls_key) {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
@@ -301,6 +311,7 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:7447");
         assert_eq!(c.sweep_interval, Duration::from_secs(60));
         assert_eq!(c.idle_timeout, Duration::from_secs(300));
+        assert_eq!(c.reply_wait, Duration::from_secs(10));
         assert_eq!(c.max_connections, 1024);
         assert_eq!(c.upload_budget, 256 * 1024 * 1024);
         assert_eq!(c.storage_quota, 8 * 1024 * 1024 * 1024);

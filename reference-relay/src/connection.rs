@@ -14,8 +14,13 @@
 //! reply is queued only after the store call returned, i.e. after the write is durable.
 //!
 //! Every outbound frame goes through a bounded queue (`--send-queue`) drained by a writer
-//! task. Nothing ever waits for room in a queue: a full queue means the client does not
-//! read, and the connection is closed. A connection is also closed when the core says so
+//! task. A wake never waits for room (the hub must not make one connection wait on
+//! another, **[RLY-12]**): a subscriber whose queue is full is closed. A reply to the
+//! connection's own request waits up to `--reply-wait` for room, and meanwhile the reader
+//! reads nothing more from that client: a client that pipelines requests and reads its
+//! replies a little later is served, whatever the scheduler does with the writer, while
+//! one that stops reading is closed once the wait runs out (or at its next wake). A
+//! connection is also closed when the core says so
 //! (after its error frame), on a text frame or a message the WebSocket layer cannot read,
 //! after `--idle-timeout` without a frame from the client (pings count), and at shutdown
 //! (with a close frame, after any request in progress finished).
@@ -155,6 +160,7 @@ async fn read(
 ) -> End {
     let mut shutdown = state.shutdown.clone();
     let idle = state.config.idle_timeout;
+    let reply_wait = state.config.reply_wait;
     loop {
         let message = tokio::select! {
             biased;
@@ -191,12 +197,20 @@ async fn read(
         };
         core = back;
         account(state, &handled, read);
-        if !handled.reply.is_empty()
-            && queue
-                .try_send(Outbound::Frame(Bytes::from(handled.reply)))
-                .is_err()
-        {
-            return End::new(CloseReason::Slow, None);
+        if !handled.reply.is_empty() {
+            let reply = Outbound::Frame(Bytes::from(handled.reply));
+            tokio::select! {
+                biased;
+                () = slow.notified() => return End::new(CloseReason::Slow, None),
+                () = shutting_down(&mut shutdown) => {
+                    return End::new(CloseReason::Shutdown, Some((close_code::AWAY, "relay shutting down")));
+                }
+                sent = tokio::time::timeout(reply_wait, queue.send(reply)) => {
+                    if !matches!(sent, Ok(Ok(()))) {
+                        return End::new(CloseReason::Slow, None);
+                    }
+                }
+            }
         }
         // After the reply, so that no wake for this mailbox overtakes the subscription's ok.
         if let Some(mailbox) = read.subscribed {

@@ -105,3 +105,123 @@ async fn a_subscriber_that_never_reads_is_closed_and_blocks_no_one() {
     writer.put(*mailbox.id(), rng.bytes(), vec![4; 512]).await;
     assert_eq!(slow_closes(&relay).await, 1);
 }
+
+/// A client that pipelines many requests and reads the replies only afterwards is not a
+/// slow client. With a queue of four frames and a small receive window, the replies (about
+/// 7.5 MiB of envelopes, above Linux's default largest send buffer of 4 MiB) cannot all
+/// wait in the kernel or the queue, so the relay must stop reading the client's requests
+/// until it reads (**[RLY-12]**) rather than close it.
+/// Every request is then answered, in order, and the connection stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_pipelines_and_reads_late_is_served_in_full() {
+    let relay = Relay::start(&[
+        "--send-queue",
+        "4",
+        "--rate",
+        "1000000",
+        "--burst",
+        "1000000",
+    ]);
+    let mailbox = MailboxKey::from_seed(&[5; 32]);
+    let mut rng = TestRng(11);
+    let mut writer = Client::connect(relay.addr).await;
+    let max = writer.limits.max_envelope as usize;
+    writer.put(*mailbox.id(), rng.bytes(), rng.vec(max)).await;
+    let mut reader = Client::connect_with(relay.addr, Some(4096)).await;
+    let proof = mailbox.prove(&reader.origin, &reader.challenge, Operation::Fetch);
+    const PIPELINED: u32 = 120;
+    let mut ids = Vec::new();
+    for _ in 0..PIPELINED {
+        let id = reader.id();
+        ids.push(id);
+        let fetch = RequestFrame {
+            id,
+            request: Request::Fetch {
+                mailbox: *mailbox.id(),
+                proof: proof.clone(),
+                max: None,
+            },
+        };
+        within(
+            "a pipelined request is accepted",
+            reader.ws.send(Message::Binary(fetch.encode().into())),
+        )
+        .await
+        .unwrap();
+    }
+    // Let the relay run into the full queue and the full socket before anything is read.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for id in ids {
+        match within("a pipelined reply", reader.recv()).await {
+            quietwire::relay::ServerFrame::Ok {
+                id: got,
+                reply: quietwire::relay::Reply::Items { items, .. },
+            } => {
+                assert_eq!(got, id);
+                assert_eq!(items.len(), 1);
+                assert_eq!(items[0].envelope.len(), max);
+            }
+            other => panic!("request {id}: {other:?}"),
+        }
+    }
+    let (items, _) = within("the connection is still served", reader.fetch(&mailbox)).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(slow_closes(&relay).await, 0);
+}
+
+/// The same pipelining client that never reads is closed as slow once a reply has waited
+/// `--reply-wait` for room, with no subscription (hence no wake) involved, and the relay
+/// stopped reading its requests meanwhile: fewer replies reach it than it asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_pipelines_and_never_reads_is_closed_after_the_reply_wait() {
+    let relay = Relay::start(&[
+        "--send-queue",
+        "4",
+        "--reply-wait",
+        "1",
+        "--rate",
+        "1000000",
+        "--burst",
+        "1000000",
+    ]);
+    let mailbox = MailboxKey::from_seed(&[6; 32]);
+    let mut rng = TestRng(13);
+    let mut writer = Client::connect(relay.addr).await;
+    let max = writer.limits.max_envelope as usize;
+    writer.put(*mailbox.id(), rng.bytes(), rng.vec(max)).await;
+    let mut sleeper = Client::connect_with(relay.addr, Some(4096)).await;
+    let proof = mailbox.prove(&sleeper.origin, &sleeper.challenge, Operation::Fetch);
+    const PIPELINED: u32 = 120;
+    for _ in 0..PIPELINED {
+        let fetch = RequestFrame {
+            id: sleeper.id(),
+            request: Request::Fetch {
+                mailbox: *mailbox.id(),
+                proof: proof.clone(),
+                max: None,
+            },
+        };
+        within(
+            "a pipelined request is accepted",
+            sleeper.ws.send(Message::Binary(fetch.encode().into())),
+        )
+        .await
+        .unwrap();
+    }
+    within("the relay closes the sleeper", async {
+        while slow_closes(&relay).await == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let (frames, _) = sleeper.drain_until_closed().await;
+    assert!(!frames.is_empty());
+    assert!(
+        frames.len() < PIPELINED as usize,
+        "{} replies",
+        frames.len()
+    );
+    // Others are still served.
+    let (items, _) = within("a fetch on another connection", writer.fetch(&mailbox)).await;
+    assert_eq!(items.len(), 1);
+}
