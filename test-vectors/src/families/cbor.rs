@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{FlagDef, Ids, file, flags};
 use crate::diag;
-use crate::format::{BugType, Group, Outcome, VectorFile};
+use crate::format::{Group, Outcome, VectorFile};
 use quietwire::cbor::{self, Limits};
 
 /// Decoder limits of a group.
@@ -79,92 +79,26 @@ impl Group for CborGroup {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Canonical",
-        BugType::Basic,
-        &["ENC-01", "ENC-10"],
-        "A canonical item that must decode and re-encode to the same bytes.",
-    ),
-    (
-        "Boundary",
-        BugType::EdgeCase,
-        &["ENC-02"],
-        "A value at the boundary between two head widths or at a type's extreme.",
-    ),
-    (
-        "Truncated",
-        BugType::Basic,
-        &["ENC-07"],
-        "The input ends inside an item.",
-    ),
-    (
-        "Trailing",
-        BugType::Malleability,
-        &["ENC-07"],
-        "Bytes after the top-level item must be rejected.",
-    ),
-    (
-        "NonMinimal",
-        BugType::Malleability,
-        &["ENC-02"],
-        "A head argument not in its shortest form.",
-    ),
-    (
-        "Indefinite",
-        BugType::Malleability,
-        &["ENC-03"],
-        "Indefinite-length items are not deterministic.",
-    ),
-    (
-        "KeyOrder",
-        BugType::Malleability,
-        &["ENC-04"],
-        "Map keys out of bytewise order of their encodings.",
-    ),
-    (
-        "DuplicateKey",
-        BugType::Malleability,
-        &["ENC-04"],
-        "A map key that occurs twice.",
-    ),
-    (
-        "Unsupported",
-        BugType::Defined,
-        &["ENC-05"],
-        "Tags, floats and simple values other than booleans are outside the subset.",
-    ),
-    (
-        "KeyType",
-        BugType::Defined,
-        &["ENC-04"],
-        "Map keys must be integers.",
-    ),
-    (
-        "Reserved",
-        BugType::Basic,
-        &["ENC-05"],
-        "Reserved additional information or a stray break code.",
-    ),
-    (
-        "Utf8",
-        BugType::Basic,
-        &["ENC-06"],
-        "Text strings must be valid UTF-8.",
-    ),
-    (
-        "Limits",
-        BugType::CanOfWorms,
-        &["ENC-08"],
-        "Sizes and depth beyond the limits, rejected before allocating.",
-    ),
-    (
-        "CheckOrder",
-        BugType::Defined,
-        &["ENC-09"],
-        "Several faults at once: the spec's check order decides the class.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Canonical: Basic ["ENC-01", "ENC-10"]
+        "A canonical item that must decode and re-encode to the same bytes.";
+    Boundary: EdgeCase ["ENC-02"]
+        "A value at the boundary between two head widths or at a type's extreme.";
+    Truncated: Basic ["ENC-07"] "The input ends inside an item.";
+    Trailing: Malleability ["ENC-07"] "Bytes after the top-level item must be rejected.";
+    NonMinimal: Malleability ["ENC-02"] "A head argument not in its shortest form.";
+    Indefinite: Malleability ["ENC-03"] "Indefinite-length items are not deterministic.";
+    KeyOrder: Malleability ["ENC-04"] "Map keys out of bytewise order of their encodings.";
+    DuplicateKey: Malleability ["ENC-04"] "A map key that occurs twice.";
+    Unsupported: Defined ["ENC-05"]
+        "Tags, floats and simple values other than booleans are outside the subset.";
+    KeyType: Defined ["ENC-04"] "Map keys must be integers.";
+    Reserved: Basic ["ENC-05"] "Reserved additional information or a stray break code.";
+    Utf8: Basic ["ENC-06"] "Text strings must be valid UTF-8.";
+    Limits: CanOfWorms ["ENC-08"] "Sizes and depth beyond the limits, rejected before allocating.";
+    CheckOrder: Defined ["ENC-09"]
+        "Several faults at once: the spec's check order decides the class.";
+};
 
 struct Builder {
     ids: Ids,
@@ -255,606 +189,191 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     };
     let c = &["Canonical"];
     let cb = &["Canonical", "Boundary"];
-    b.valid("uint-0", "smallest unsigned integer", c, h("00"))?;
-    b.valid("uint-23", "largest immediate argument", cb, h("17"))?;
-    b.valid("uint-24", "smallest one-byte argument", cb, h("1818"))?;
-    b.valid("uint-255", "largest one-byte argument", cb, h("18ff"))?;
-    b.valid("uint-256", "smallest two-byte argument", cb, h("190100"))?;
-    b.valid("uint-65535", "largest two-byte argument", cb, h("19ffff"))?;
-    b.valid(
-        "uint-65536",
-        "smallest four-byte argument",
-        cb,
-        h("1a00010000"),
-    )?;
-    b.valid(
-        "uint-4294967295",
-        "largest four-byte argument",
-        cb,
-        h("1affffffff"),
-    )?;
-    b.valid(
-        "uint-4294967296",
-        "smallest eight-byte argument",
-        cb,
-        h("1b0000000100000000"),
-    )?;
-    b.valid("uint-max", "2^64-1", cb, h("1bffffffffffffffff"))?;
-    b.valid("nint-minus-1", "-1", c, h("20"))?;
-    b.valid(
-        "nint-minus-24",
-        "-24, largest immediate negative",
-        cb,
-        h("37"),
-    )?;
-    b.valid("nint-minus-25", "-25, one-byte argument", cb, h("3818"))?;
-    b.valid("nint-min", "-2^64", cb, h("3bffffffffffffffff"))?;
-    b.valid("bstr-empty", "empty byte string", c, h("40"))?;
-    b.valid("bstr-4", "four bytes", c, h("4401020304"))?;
-    b.valid(
-        "bstr-24",
-        "byte string with a one-byte length",
-        cb,
-        repeat("5818", 0xaa, 24, ""),
-    )?;
-    b.valid(
-        "bstr-1000",
-        "byte string with a two-byte length",
-        c,
-        repeat("5903e8", 0x55, 1000, ""),
-    )?;
-    b.valid("tstr-empty", "empty text string", c, h("60"))?;
-    b.valid("tstr-e-acute", "two-byte UTF-8 sequence", c, h("62c3a9"))?;
-    b.valid(
-        "tstr-four-byte-utf8",
-        "four-byte UTF-8 sequence (U+1F512)",
-        c,
-        h("64f09f9492"),
-    )?;
-    b.valid("array-empty", "empty array", c, h("80"))?;
-    b.valid(
-        "array-nested",
-        "[1, [2, 3], [4, 5]]",
-        c,
-        h("8301820203820405"),
-    )?;
-    b.valid("map-empty", "empty map", c, h("a0"))?;
-    b.valid(
-        "map-key-order",
-        "keys 0, 23, 24, -1 in bytewise order of their encodings",
-        cb,
-        h("a400f417f51818602040"),
-    )?;
-    b.valid(
-        "map-negative-keys",
-        "negative keys -1, -2, -25 in order",
-        c,
-        h("a3200021003818f5"),
-    )?;
-    b.valid(
-        "map-wide-key",
-        "key 1000 with a two-byte argument after key 23",
-        c,
-        h("a217001903e800"),
-    )?;
-    b.valid("bool-false", "false", c, h("f4"))?;
-    b.valid("bool-true", "true", c, h("f5"))?;
-    b.valid(
-        "depth-16",
-        "sixteen nested arrays: the deepest allowed",
-        cb,
-        repeat("", 0x81, 16, "00"),
-    )?;
-    b.valid(
-        "map-in-array",
-        "a map inside an array",
-        c,
-        h("81a10182f4f5"),
-    )?;
+    crate::rows! { b.valid:
+        "uint-0", "smallest unsigned integer", c, h("00");
+        "uint-23", "largest immediate argument", cb, h("17");
+        "uint-24", "smallest one-byte argument", cb, h("1818");
+        "uint-255", "largest one-byte argument", cb, h("18ff");
+        "uint-256", "smallest two-byte argument", cb, h("190100");
+        "uint-65535", "largest two-byte argument", cb, h("19ffff");
+        "uint-65536", "smallest four-byte argument", cb, h("1a00010000");
+        "uint-4294967295", "largest four-byte argument", cb, h("1affffffff");
+        "uint-4294967296", "smallest eight-byte argument", cb, h("1b0000000100000000");
+        "uint-max", "2^64-1", cb, h("1bffffffffffffffff");
+        "nint-minus-1", "-1", c, h("20");
+        "nint-minus-24", "-24, largest immediate negative", cb, h("37");
+        "nint-minus-25", "-25, one-byte argument", cb, h("3818");
+        "nint-min", "-2^64", cb, h("3bffffffffffffffff");
+        "bstr-empty", "empty byte string", c, h("40");
+        "bstr-4", "four bytes", c, h("4401020304");
+        "bstr-24", "byte string with a one-byte length", cb, repeat("5818", 0xaa, 24, "");
+        "bstr-1000", "byte string with a two-byte length", c, repeat("5903e8", 0x55, 1000, "");
+        "tstr-empty", "empty text string", c, h("60");
+        "tstr-e-acute", "two-byte UTF-8 sequence", c, h("62c3a9");
+        "tstr-four-byte-utf8", "four-byte UTF-8 sequence (U+1F512)", c, h("64f09f9492");
+        "array-empty", "empty array", c, h("80");
+        "array-nested", "[1, [2, 3], [4, 5]]", c, h("8301820203820405");
+        "map-empty", "empty map", c, h("a0");
+        "map-key-order", "keys 0, 23, 24, -1 in bytewise order of their encodings", cb,
+            h("a400f417f51818602040");
+        "map-negative-keys", "negative keys -1, -2, -25 in order", c, h("a3200021003818f5");
+        "map-wide-key", "key 1000 with a two-byte argument after key 23", c, h("a217001903e800");
+        "bool-false", "false", c, h("f4");
+        "bool-true", "true", c, h("f5");
+        "depth-16", "sixteen nested arrays: the deepest allowed", cb, repeat("", 0x81, 16, "00");
+        "map-in-array", "a map inside an array", c, h("81a10182f4f5");
+    }
 
     let t = &["Truncated"];
-    b.invalid("empty-input", "no bytes at all", t, h(""), "cbor.truncated")?;
-    b.invalid(
-        "truncated-uint8",
-        "one-byte argument missing",
-        t,
-        h("18"),
-        "cbor.truncated",
-    )?;
-    b.invalid(
-        "truncated-uint64",
-        "eight-byte argument cut short",
-        t,
-        h("1b000000"),
-        "cbor.truncated",
-    )?;
-    b.invalid(
-        "truncated-bstr",
-        "byte string shorter than its length",
-        t,
-        h("430000"),
-        "cbor.truncated",
-    )?;
-    b.invalid(
-        "truncated-tstr",
-        "text string shorter than its length",
-        t,
-        h("6261"),
-        "cbor.truncated",
-    )?;
-    b.invalid(
-        "truncated-array",
-        "array with fewer items than its count",
-        t,
-        h("8200"),
-        "cbor.truncated",
-    )?;
-    b.invalid(
-        "truncated-map",
-        "map missing a value",
-        t,
-        h("a101"),
-        "cbor.truncated",
-    )?;
-    b.invalid(
-        "truncated-nested",
-        "inner array cut short",
-        t,
-        h("8181"),
-        "cbor.truncated",
-    )?;
+    crate::rows! { b.invalid:
+        "empty-input", "no bytes at all", t, h(""), "cbor.truncated";
+        "truncated-uint8", "one-byte argument missing", t, h("18"), "cbor.truncated";
+        "truncated-uint64", "eight-byte argument cut short", t, h("1b000000"), "cbor.truncated";
+        "truncated-bstr", "byte string shorter than its length", t, h("430000"), "cbor.truncated";
+        "truncated-tstr", "text string shorter than its length", t, h("6261"), "cbor.truncated";
+        "truncated-array", "array with fewer items than its count", t, h("8200"), "cbor.truncated";
+        "truncated-map", "map missing a value", t, h("a101"), "cbor.truncated";
+        "truncated-nested", "inner array cut short", t, h("8181"), "cbor.truncated";
+    }
     let tr = &["Trailing"];
-    b.invalid(
-        "trailing-byte",
-        "a second item after the first",
-        tr,
-        h("0000"),
-        "cbor.trailing",
-    )?;
-    b.invalid(
-        "trailing-after-map",
-        "a byte after a complete map",
-        tr,
-        h("a0ff"),
-        "cbor.trailing",
-    )?;
+    crate::rows! { b.invalid:
+        "trailing-byte", "a second item after the first", tr, h("0000"), "cbor.trailing";
+        "trailing-after-map", "a byte after a complete map", tr, h("a0ff"), "cbor.trailing";
+    }
     let nm = &["NonMinimal"];
-    b.invalid(
-        "nonminimal-uint8",
-        "23 with a one-byte argument",
-        nm,
-        h("1817"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-uint16",
-        "255 with a two-byte argument",
-        nm,
-        h("1900ff"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-uint32",
-        "65535 with a four-byte argument",
-        nm,
-        h("1a0000ffff"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-uint64",
-        "2^32-1 with an eight-byte argument",
-        nm,
-        h("1b00000000ffffffff"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-nint",
-        "-24 with a one-byte argument",
-        nm,
-        h("3817"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-bstr-length",
-        "length 1 with a one-byte argument",
-        nm,
-        h("580100"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-tstr-length",
-        "length 0 with a two-byte argument",
-        nm,
-        h("790000"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-array-count",
-        "count 1 with a one-byte argument",
-        nm,
-        h("980100"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-map-count",
-        "count 1 with a one-byte argument",
-        nm,
-        h("b8010100"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-map-key",
-        "key 1 with a one-byte argument",
-        nm,
-        h("a1180100"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "nonminimal-nested",
-        "a non-minimal integer inside an array",
-        nm,
-        h("82001800"),
-        "cbor.noncanonical.integer",
-    )?;
+    crate::rows! { b.invalid:
+        "nonminimal-uint8", "23 with a one-byte argument", nm, h("1817"),
+            "cbor.noncanonical.integer";
+        "nonminimal-uint16", "255 with a two-byte argument", nm, h("1900ff"),
+            "cbor.noncanonical.integer";
+        "nonminimal-uint32", "65535 with a four-byte argument", nm, h("1a0000ffff"),
+            "cbor.noncanonical.integer";
+        "nonminimal-uint64", "2^32-1 with an eight-byte argument", nm, h("1b00000000ffffffff"),
+            "cbor.noncanonical.integer";
+        "nonminimal-nint", "-24 with a one-byte argument", nm, h("3817"),
+            "cbor.noncanonical.integer";
+        "nonminimal-bstr-length", "length 1 with a one-byte argument", nm, h("580100"),
+            "cbor.noncanonical.integer";
+        "nonminimal-tstr-length", "length 0 with a two-byte argument", nm, h("790000"),
+            "cbor.noncanonical.integer";
+        "nonminimal-array-count", "count 1 with a one-byte argument", nm, h("980100"),
+            "cbor.noncanonical.integer";
+        "nonminimal-map-count", "count 1 with a one-byte argument", nm, h("b8010100"),
+            "cbor.noncanonical.integer";
+        "nonminimal-map-key", "key 1 with a one-byte argument", nm, h("a1180100"),
+            "cbor.noncanonical.integer";
+        "nonminimal-nested", "a non-minimal integer inside an array", nm, h("82001800"),
+            "cbor.noncanonical.integer";
+    }
     let ind = &["Indefinite"];
-    b.invalid(
-        "indefinite-bstr",
-        "indefinite-length byte string",
-        ind,
-        h("5f4100ff"),
-        "cbor.noncanonical.indefinite",
-    )?;
-    b.invalid(
-        "indefinite-tstr",
-        "indefinite-length text string",
-        ind,
-        h("7fff"),
-        "cbor.noncanonical.indefinite",
-    )?;
-    b.invalid(
-        "indefinite-array",
-        "indefinite-length array",
-        ind,
-        h("9f00ff"),
-        "cbor.noncanonical.indefinite",
-    )?;
-    b.invalid(
-        "indefinite-map",
-        "indefinite-length map",
-        ind,
-        h("bf0100ff"),
-        "cbor.noncanonical.indefinite",
-    )?;
+    crate::rows! { b.invalid:
+        "indefinite-bstr", "indefinite-length byte string", ind, h("5f4100ff"),
+            "cbor.noncanonical.indefinite";
+        "indefinite-tstr", "indefinite-length text string", ind, h("7fff"),
+            "cbor.noncanonical.indefinite";
+        "indefinite-array", "indefinite-length array", ind, h("9f00ff"),
+            "cbor.noncanonical.indefinite";
+        "indefinite-map", "indefinite-length map", ind, h("bf0100ff"),
+            "cbor.noncanonical.indefinite";
+    }
     let ko = &["KeyOrder"];
-    b.invalid(
-        "unsorted-uint-keys",
-        "key 2 before key 1",
-        ko,
-        h("a202000100"),
-        "cbor.noncanonical.key_order",
-    )?;
-    b.invalid(
-        "unsorted-nint-first",
-        "key -1 before key 1",
-        ko,
-        h("a220000100"),
-        "cbor.noncanonical.key_order",
-    )?;
-    b.invalid(
-        "unsorted-nint-keys",
-        "key -2 before key -1",
-        ko,
-        h("a221002000"),
-        "cbor.noncanonical.key_order",
-    )?;
-    b.invalid(
-        "unsorted-by-length",
-        "key 24 before key 23",
-        ko,
-        h("a218180017 00"),
-        "cbor.noncanonical.key_order",
-    )?;
+    crate::rows! { b.invalid:
+        "unsorted-uint-keys", "key 2 before key 1", ko, h("a202000100"),
+            "cbor.noncanonical.key_order";
+        "unsorted-nint-first", "key -1 before key 1", ko, h("a220000100"),
+            "cbor.noncanonical.key_order";
+        "unsorted-nint-keys", "key -2 before key -1", ko, h("a221002000"),
+            "cbor.noncanonical.key_order";
+        "unsorted-by-length", "key 24 before key 23", ko, h("a218180017 00"),
+            "cbor.noncanonical.key_order";
+    }
     let dk = &["DuplicateKey"];
-    b.invalid(
-        "duplicate-uint-key",
-        "key 1 twice",
-        dk,
-        h("a201000100"),
-        "cbor.noncanonical.duplicate_key",
-    )?;
-    b.invalid(
-        "duplicate-nint-key",
-        "key -1 twice",
-        dk,
-        h("a220002001"),
-        "cbor.noncanonical.duplicate_key",
-    )?;
+    crate::rows! { b.invalid:
+        "duplicate-uint-key", "key 1 twice", dk, h("a201000100"), "cbor.noncanonical.duplicate_key";
+        "duplicate-nint-key", "key -1 twice", dk, h("a220002001"),
+            "cbor.noncanonical.duplicate_key";
+    }
     let un = &["Unsupported"];
-    b.invalid(
-        "tag-0",
-        "tag 0 (date string)",
-        un,
-        h("c060"),
-        "cbor.unsupported.tag",
-    )?;
-    b.invalid(
-        "tag-bignum",
-        "tag 2 (bignum)",
-        un,
-        h("c24101"),
-        "cbor.unsupported.tag",
-    )?;
-    b.invalid(
-        "tag-self-describe",
-        "tag 55799 (self-described CBOR)",
-        un,
-        h("d9d9f700"),
-        "cbor.unsupported.tag",
-    )?;
-    b.invalid(
-        "float16",
-        "half-precision zero",
-        un,
-        h("f90000"),
-        "cbor.unsupported.float",
-    )?;
-    b.invalid(
-        "float32",
-        "single-precision zero",
-        un,
-        h("fa00000000"),
-        "cbor.unsupported.float",
-    )?;
-    b.invalid(
-        "float64",
-        "double-precision zero",
-        un,
-        h("fb0000000000000000"),
-        "cbor.unsupported.float",
-    )?;
-    b.invalid(
-        "simple-null",
-        "null",
-        un,
-        h("f6"),
-        "cbor.unsupported.simple",
-    )?;
-    b.invalid(
-        "simple-undefined",
-        "undefined",
-        un,
-        h("f7"),
-        "cbor.unsupported.simple",
-    )?;
-    b.invalid(
-        "simple-0",
-        "simple value 0",
-        un,
-        h("e0"),
-        "cbor.unsupported.simple",
-    )?;
-    b.invalid(
-        "simple-one-byte",
-        "simple value 32 with a one-byte argument",
-        un,
-        h("f820"),
-        "cbor.unsupported.simple",
-    )?;
+    crate::rows! { b.invalid:
+        "tag-0", "tag 0 (date string)", un, h("c060"), "cbor.unsupported.tag";
+        "tag-bignum", "tag 2 (bignum)", un, h("c24101"), "cbor.unsupported.tag";
+        "tag-self-describe", "tag 55799 (self-described CBOR)", un, h("d9d9f700"),
+            "cbor.unsupported.tag";
+        "float16", "half-precision zero", un, h("f90000"), "cbor.unsupported.float";
+        "float32", "single-precision zero", un, h("fa00000000"), "cbor.unsupported.float";
+        "float64", "double-precision zero", un, h("fb0000000000000000"), "cbor.unsupported.float";
+        "simple-null", "null", un, h("f6"), "cbor.unsupported.simple";
+        "simple-undefined", "undefined", un, h("f7"), "cbor.unsupported.simple";
+        "simple-0", "simple value 0", un, h("e0"), "cbor.unsupported.simple";
+        "simple-one-byte", "simple value 32 with a one-byte argument", un, h("f820"),
+            "cbor.unsupported.simple";
+    }
     let kt = &["KeyType"];
-    b.invalid(
-        "key-tstr",
-        "text string key",
-        kt,
-        h("a1616100"),
-        "cbor.unsupported.key_type",
-    )?;
-    b.invalid(
-        "key-bstr",
-        "byte string key",
-        kt,
-        h("a14000"),
-        "cbor.unsupported.key_type",
-    )?;
-    b.invalid(
-        "key-array",
-        "array key",
-        kt,
-        h("a18000"),
-        "cbor.unsupported.key_type",
-    )?;
-    b.invalid(
-        "key-bool",
-        "boolean key",
-        kt,
-        h("a1f500"),
-        "cbor.unsupported.key_type",
-    )?;
-    b.invalid(
-        "key-after-int",
-        "a text key after an integer key",
-        kt,
-        h("a2010061610 0"),
-        "cbor.unsupported.key_type",
-    )?;
+    crate::rows! { b.invalid:
+        "key-tstr", "text string key", kt, h("a1616100"), "cbor.unsupported.key_type";
+        "key-bstr", "byte string key", kt, h("a14000"), "cbor.unsupported.key_type";
+        "key-array", "array key", kt, h("a18000"), "cbor.unsupported.key_type";
+        "key-bool", "boolean key", kt, h("a1f500"), "cbor.unsupported.key_type";
+        "key-after-int", "a text key after an integer key", kt, h("a2010061610 0"),
+            "cbor.unsupported.key_type";
+    }
     let rs = &["Reserved"];
-    b.invalid(
-        "ai-28",
-        "additional information 28",
-        rs,
-        h("1c"),
-        "cbor.malformed.additional_info",
-    )?;
-    b.invalid(
-        "ai-29-nint",
-        "additional information 29, negative integer",
-        rs,
-        h("3d"),
-        "cbor.malformed.additional_info",
-    )?;
-    b.invalid(
-        "ai-30-bstr",
-        "additional information 30, byte string",
-        rs,
-        h("5e"),
-        "cbor.malformed.additional_info",
-    )?;
-    b.invalid(
-        "ai-31-uint",
-        "additional information 31 on an unsigned integer",
-        rs,
-        h("1f"),
-        "cbor.malformed.additional_info",
-    )?;
-    b.invalid(
-        "ai-31-nint",
-        "additional information 31 on a negative integer",
-        rs,
-        h("3f"),
-        "cbor.malformed.additional_info",
-    )?;
-    b.invalid(
-        "ai-31-tag",
-        "additional information 31 on a tag",
-        rs,
-        h("df"),
-        "cbor.malformed.additional_info",
-    )?;
-    b.invalid(
-        "break-alone",
-        "a break code as the item",
-        rs,
-        h("ff"),
-        "cbor.malformed.break",
-    )?;
-    b.invalid(
-        "break-in-array",
-        "a break code inside a definite array",
-        rs,
-        h("81ff"),
-        "cbor.malformed.break",
-    )?;
+    crate::rows! { b.invalid:
+        "ai-28", "additional information 28", rs, h("1c"), "cbor.malformed.additional_info";
+        "ai-29-nint", "additional information 29, negative integer", rs, h("3d"),
+            "cbor.malformed.additional_info";
+        "ai-30-bstr", "additional information 30, byte string", rs, h("5e"),
+            "cbor.malformed.additional_info";
+        "ai-31-uint", "additional information 31 on an unsigned integer", rs, h("1f"),
+            "cbor.malformed.additional_info";
+        "ai-31-nint", "additional information 31 on a negative integer", rs, h("3f"),
+            "cbor.malformed.additional_info";
+        "ai-31-tag", "additional information 31 on a tag", rs, h("df"),
+            "cbor.malformed.additional_info";
+        "break-alone", "a break code as the item", rs, h("ff"), "cbor.malformed.break";
+        "break-in-array", "a break code inside a definite array", rs, h("81ff"),
+            "cbor.malformed.break";
+    }
     let u8f = &["Utf8"];
-    b.invalid(
-        "utf8-invalid-byte",
-        "0xff is never UTF-8",
-        u8f,
-        h("61ff"),
-        "cbor.malformed.utf8",
-    )?;
-    b.invalid(
-        "utf8-overlong",
-        "overlong encoding of '/'",
-        u8f,
-        h("62c0af"),
-        "cbor.malformed.utf8",
-    )?;
-    b.invalid(
-        "utf8-surrogate",
-        "an encoded UTF-16 surrogate",
-        u8f,
-        h("63eda080"),
-        "cbor.malformed.utf8",
-    )?;
-    b.invalid(
-        "utf8-cut-sequence",
-        "a two-byte sequence cut after one byte",
-        u8f,
-        h("61c3"),
-        "cbor.malformed.utf8",
-    )?;
+    crate::rows! { b.invalid:
+        "utf8-invalid-byte", "0xff is never UTF-8", u8f, h("61ff"), "cbor.malformed.utf8";
+        "utf8-overlong", "overlong encoding of '/'", u8f, h("62c0af"), "cbor.malformed.utf8";
+        "utf8-surrogate", "an encoded UTF-16 surrogate", u8f, h("63eda080"), "cbor.malformed.utf8";
+        "utf8-cut-sequence", "a two-byte sequence cut after one byte", u8f, h("61c3"),
+            "cbor.malformed.utf8";
+    }
     let lim = &["Limits"];
-    b.invalid(
-        "depth-17",
-        "seventeen nested arrays",
-        lim,
-        repeat("", 0x81, 17, "00"),
-        "cbor.limit.depth",
-    )?;
-    b.invalid(
-        "depth-17-maps",
-        "maps nested seventeen deep",
-        lim,
-        h(&("a101".repeat(17) + "00")),
-        "cbor.limit.depth",
-    )?;
-    b.invalid(
-        "array-count-huge",
-        "an array claiming 2^64-1 items",
-        lim,
-        h("9bffffffffffffffff"),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "bstr-length-huge",
-        "a byte string claiming 2^64-1 bytes",
-        lim,
-        h("5bffffffffffffffff"),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "map-count-huge",
-        "a map claiming 2^32 pairs",
-        lim,
-        h("bb0000000100000000"),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "array-count-1025",
-        "one item over the item limit",
-        lim,
-        repeat("990401", 0x00, 1025, ""),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "bstr-length-65537",
-        "one byte over the string limit, content absent",
-        lim,
-        h("5a00010001"),
-        "cbor.limit.size",
-    )?;
+    crate::rows! { b.invalid:
+        "depth-17", "seventeen nested arrays", lim, repeat("", 0x81, 17, "00"), "cbor.limit.depth";
+        "depth-17-maps", "maps nested seventeen deep", lim, h(&("a101".repeat(17) + "00")),
+            "cbor.limit.depth";
+        "array-count-huge", "an array claiming 2^64-1 items", lim, h("9bffffffffffffffff"),
+            "cbor.limit.size";
+        "bstr-length-huge", "a byte string claiming 2^64-1 bytes", lim, h("5bffffffffffffffff"),
+            "cbor.limit.size";
+        "map-count-huge", "a map claiming 2^32 pairs", lim, h("bb0000000100000000"),
+            "cbor.limit.size";
+        "array-count-1025", "one item over the item limit", lim, repeat("990401", 0x00, 1025, ""),
+            "cbor.limit.size";
+        "bstr-length-65537", "one byte over the string limit, content absent", lim, h("5a00010001"),
+            "cbor.limit.size";
+    }
     let co = &["CheckOrder"];
-    b.invalid(
+    crate::rows! { b.invalid:
         "order-float-before-truncation",
-        "a float head with no argument bytes: the float check comes first",
-        co,
-        h("f9"),
-        "cbor.unsupported.float",
-    )?;
-    b.invalid(
-        "order-tag-before-truncation",
-        "a tag head with no content: the tag check comes first",
-        co,
-        h("d9"),
-        "cbor.unsupported.tag",
-    )?;
-    b.invalid(
-        "order-indefinite-before-truncation",
-        "an indefinite head alone",
-        co,
-        h("9f"),
-        "cbor.noncanonical.indefinite",
-    )?;
-    b.invalid(
-        "order-nonminimal-before-size",
-        "a non-minimal length whose content is missing",
-        co,
-        h("5801"),
-        "cbor.noncanonical.integer",
-    )?;
-    b.invalid(
-        "order-size-before-truncation",
-        "a count over the item limit and over the input",
-        co,
-        h("990401"),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "order-key-type-before-value",
-        "a text key whose value is missing",
-        co,
-        h("a16161"),
-        "cbor.unsupported.key_type",
-    )?;
+            "a float head with no argument bytes: the float check comes first", co, h("f9"),
+            "cbor.unsupported.float";
+        "order-tag-before-truncation", "a tag head with no content: the tag check comes first", co,
+            h("d9"), "cbor.unsupported.tag";
+        "order-indefinite-before-truncation", "an indefinite head alone", co, h("9f"),
+            "cbor.noncanonical.indefinite";
+        "order-nonminimal-before-size", "a non-minimal length whose content is missing", co,
+            h("5801"), "cbor.noncanonical.integer";
+        "order-size-before-truncation", "a count over the item limit and over the input", co,
+            h("990401"), "cbor.limit.size";
+        "order-key-type-before-value", "a text key whose value is missing", co, h("a16161"),
+            "cbor.unsupported.key_type";
+    }
     let defaults = b.finish("Default limits of the generic decoder.");
 
     b.limits = Limits {
@@ -863,69 +382,23 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         max_string: 16,
         max_items: 8,
     };
-    b.valid(
-        "small-at-depth-limit",
-        "four nested arrays with max_depth 4",
-        cb,
-        h("81818181 00"),
-    )?;
-    b.valid(
-        "small-at-string-limit",
-        "a 16-byte string with max_string 16",
-        cb,
-        repeat("50", 0x11, 16, ""),
-    )?;
-    b.valid(
-        "small-at-item-limit",
-        "eight items with max_items 8",
-        cb,
-        repeat("88", 0x00, 8, ""),
-    )?;
-    b.valid(
-        "small-at-input-limit",
-        "a 64-byte input with max_input 64",
-        cb,
-        h(&format!(
-            "84{0}{0}{0}4e{1}",
-            format!("4f{}", "22".repeat(15)),
-            "22".repeat(14)
-        )),
-    )?;
-    b.invalid(
-        "small-over-depth",
-        "five nested arrays",
-        lim,
-        h("8181818181 00"),
-        "cbor.limit.depth",
-    )?;
-    b.invalid(
-        "small-over-string",
-        "a 17-byte string",
-        lim,
-        repeat("51", 0x11, 17, ""),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "small-over-items",
-        "nine items",
-        lim,
-        repeat("89", 0x00, 9, ""),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "small-over-map-items",
-        "a map of nine pairs",
-        lim,
-        h("a9 0000 0100 0200 0300 0400 0500 0600 0700 0800"),
-        "cbor.limit.size",
-    )?;
-    b.invalid(
-        "small-over-input",
-        "a 65-byte input, rejected before parsing",
-        lim,
-        h(&format!("84{}", format!("4f{}", "22".repeat(15)).repeat(4))),
-        "cbor.limit.input",
-    )?;
+    crate::rows! { b.valid:
+        "small-at-depth-limit", "four nested arrays with max_depth 4", cb, h("81818181 00");
+        "small-at-string-limit", "a 16-byte string with max_string 16", cb,
+            repeat("50", 0x11, 16, "");
+        "small-at-item-limit", "eight items with max_items 8", cb, repeat("88", 0x00, 8, "");
+        "small-at-input-limit", "a 64-byte input with max_input 64", cb,
+            h(&format!("84{0}{0}{0}4e{1}", format!("4f{}", "22".repeat(15)), "22".repeat(14)));
+    }
+    crate::rows! { b.invalid:
+        "small-over-depth", "five nested arrays", lim, h("8181818181 00"), "cbor.limit.depth";
+        "small-over-string", "a 17-byte string", lim, repeat("51", 0x11, 17, ""), "cbor.limit.size";
+        "small-over-items", "nine items", lim, repeat("89", 0x00, 9, ""), "cbor.limit.size";
+        "small-over-map-items", "a map of nine pairs", lim,
+            h("a9 0000 0100 0200 0300 0400 0500 0600 0700 0800"), "cbor.limit.size";
+        "small-over-input", "a 65-byte input, rejected before parsing", lim,
+            h(&format!("84{}", format!("4f{}", "22".repeat(15)).repeat(4))), "cbor.limit.input";
+    }
     let small = b.finish("Small limits so that every limit can be crossed by a short input.");
 
     // Added later, so their ids follow every other test: the escapes of the diagnostic
@@ -968,26 +441,17 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         max_string: 1 << 20,
         max_items: 1 << 20,
     };
-    b.valid(
-        "capped-depth-64",
-        "64 nested arrays: the deepest nesting any decoder accepts",
-        cb,
-        h(&format!("{}00", "81".repeat(64))),
-    )?;
-    b.invalid(
-        "capped-depth-65",
-        "65 nested arrays with max_depth 100000: the limit acts as 64",
-        lim,
-        h(&format!("{}00", "81".repeat(65))),
-        "cbor.limit.depth",
-    )?;
-    b.invalid(
+    crate::rows! { b.valid:
+        "capped-depth-64", "64 nested arrays: the deepest nesting any decoder accepts", cb,
+            h(&format!("{}00", "81".repeat(64)));
+    }
+    crate::rows! { b.invalid:
+        "capped-depth-65", "65 nested arrays with max_depth 100000: the limit acts as 64", lim,
+            h(&format!("{}00", "81".repeat(65))), "cbor.limit.depth";
         "capped-depth-5000",
-        "5000 nested arrays with max_depth 100000: refused, never a stack overflow",
-        lim,
-        h(&format!("{}00", "81".repeat(5000))),
-        "cbor.limit.depth",
-    )?;
+            "5000 nested arrays with max_depth 100000: refused, never a stack overflow", lim,
+            h(&format!("{}00", "81".repeat(5000))), "cbor.limit.depth";
+    }
     let capped = b.finish("A depth limit above 64 acts as 64 (ENC-08).");
 
     Ok(file(

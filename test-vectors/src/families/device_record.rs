@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
@@ -81,80 +81,26 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["IDN-02", "IDN-03"],
-        "A well-formed record signed by its identity key.",
-    ),
-    (
-        "Extension",
-        BugType::Defined,
-        &["ENC-12"],
-        "A negative (non-critical) key must be ignored, and the signature still covers it.",
-    ),
-    (
-        "Signature",
-        BugType::AuthBypass,
-        &["IDN-03", "SUI-05"],
-        "The signature does not verify: wrong key, wrong label or altered bytes.",
-    ),
-    (
-        "Malleability",
-        BugType::Malleability,
-        &["SUI-05"],
-        "A signature with S not reduced modulo L must be rejected by strict verification.",
-    ),
-    (
-        "WeakKey",
-        BugType::AuthBypass,
-        &["SUI-04", "SUI-06"],
-        "A public key of small order.",
-    ),
-    (
-        "NonCanonicalKey",
-        BugType::Malleability,
-        &["SUI-04", "SUI-06"],
-        "A public key in a non-canonical encoding.",
-    ),
-    (
-        "InvalidKey",
-        BugType::Basic,
-        &["SUI-04", "SUI-07"],
-        "A public key that is not a valid key of its type.",
-    ),
-    (
-        "Suite",
-        BugType::Defined,
-        &["SUI-01", "SUI-02"],
-        "An unknown suite, or one the verifier does not accept.",
-    ),
-    (
-        "Schema",
-        BugType::Basic,
-        &["ENC-11", "ENC-12", "ENC-13", "ENC-14"],
-        "A structural fault: version, missing, unknown critical, wrongly typed or sized fields.",
-    ),
-    (
-        "NonCanonical",
-        BugType::Malleability,
-        &["ENC-14"],
-        "A body or envelope that is not deterministic CBOR, even though signed.",
-    ),
-    (
-        "Limits",
-        BugType::CanOfWorms,
-        &["IDN-04"],
-        "Over the record's size limit.",
-    ),
-    (
-        "CheckOrder",
-        BugType::Defined,
-        &["IDN-05"],
-        "Several faults at once: the spec's check order decides the class.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["IDN-02", "IDN-03"] "A well-formed record signed by its identity key.";
+    Extension: Defined ["ENC-12"]
+        "A negative (non-critical) key must be ignored, and the signature still covers it.";
+    Signature: AuthBypass ["IDN-03", "SUI-05"]
+        "The signature does not verify: wrong key, wrong label or altered bytes.";
+    Malleability: Malleability ["SUI-05"]
+        "A signature with S not reduced modulo L must be rejected by strict verification.";
+    WeakKey: AuthBypass ["SUI-04", "SUI-06"] "A public key of small order.";
+    NonCanonicalKey: Malleability ["SUI-04", "SUI-06"] "A public key in a non-canonical encoding.";
+    InvalidKey: Basic ["SUI-04", "SUI-07"] "A public key that is not a valid key of its type.";
+    Suite: Defined ["SUI-01", "SUI-02"] "An unknown suite, or one the verifier does not accept.";
+    Schema: Basic ["ENC-11", "ENC-12", "ENC-13", "ENC-14"]
+        "A structural fault: version, missing, unknown critical, wrongly typed or sized fields.";
+    NonCanonical: Malleability ["ENC-14"]
+        "A body or envelope that is not deterministic CBOR, even though signed.";
+    Limits: CanOfWorms ["IDN-04"] "Over the record's size limit.";
+    CheckOrder: Defined ["IDN-05"]
+        "Several faults at once: the spec's check order decides the class.";
+};
 
 /// The parts of a record body, each already encoded, that a test may alter.
 #[derive(Clone)]
@@ -363,20 +309,14 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         tests: Vec::new(),
         policy: SuitePolicy::ALL,
     };
-    b.valid("valid-xwing", "default suite", &["Valid"], sign(&xw()))?;
-    b.valid("valid-x25519", "classical suite", &["Valid"], sign(&cl()))?;
-    b.valid(
-        "valid-generation-max",
-        "generation 2^64-1",
-        &["Valid"],
-        sign(&cl().set(6, raw::head(0, u64::MAX))),
-    )?;
-    b.valid(
-        "valid-extension",
-        "an extension field -1 is ignored",
-        &["Valid", "Extension"],
-        sign(&cl().set(-1, raw::bstr(b"ext"))),
-    )?;
+    crate::rows! { b.valid:
+        "valid-xwing", "default suite", &["Valid"], sign(&xw());
+        "valid-x25519", "classical suite", &["Valid"], sign(&cl());
+        "valid-generation-max", "generation 2^64-1", &["Valid"],
+            sign(&cl().set(6, raw::head(0, u64::MAX)));
+        "valid-extension", "an extension field -1 is ignored", &["Valid", "Extension"],
+            sign(&cl().set(-1, raw::bstr(b"ext")));
+    }
     b.valid(
         "valid-extensions-nested",
         "extensions -1 and -300 holding nested items",
@@ -394,36 +334,20 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     if let Some(byte) = flipped_sig.last_mut() {
         *byte ^= 0x80;
     }
-    b.invalid(
-        "signature-bit-flipped",
-        "one bit of the signature flipped",
-        sig,
-        flipped_sig,
-        "identity.signature",
-    )?;
-    b.invalid(
-        "signature-wrong-label",
-        "signed with the invite label",
-        sig,
-        signed(&cl().encode(), &alice, Label::Invite),
-        "identity.signature",
-    )?;
-    b.invalid(
-        "signature-other-identity",
-        "signed by a different identity than the one inside",
-        sig,
-        signed(&cl().encode(), &mallory, Label::DeviceRecord),
-        "identity.signature",
-    )?;
+    crate::rows! { b.invalid:
+        "signature-bit-flipped", "one bit of the signature flipped", sig, flipped_sig,
+            "identity.signature";
+        "signature-wrong-label", "signed with the invite label", sig,
+            signed(&cl().encode(), &alice, Label::Invite), "identity.signature";
+        "signature-other-identity", "signed by a different identity than the one inside", sig,
+            signed(&cl().encode(), &mallory, Label::DeviceRecord), "identity.signature";
+    }
     let body = cl().encode();
     let malleated = m::malleate_s(&alice.sign(Label::DeviceRecord, &body));
-    b.invalid(
-        "signature-s-not-reduced",
-        "S + L instead of S",
-        &["Signature", "Malleability"],
-        raw::array(&[raw::bstr(&body), raw::bstr(&malleated)]),
-        "identity.signature",
-    )?;
+    crate::rows! { b.invalid:
+        "signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"],
+            raw::array(&[raw::bstr(&body), raw::bstr(&malleated)]), "identity.signature";
+    }
     b.invalid(
         "signature-zero",
         "an all-zero signature",
@@ -435,97 +359,37 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     if let Some(byte) = altered.last_mut() {
         *byte ^= 0x01; // generation 3 -> 2
     }
-    b.invalid(
-        "body-altered-after-signing",
-        "generation changed after signing",
-        sig,
-        raw::array(&[
-            raw::bstr(&altered),
-            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
-        ]),
-        "identity.signature",
-    )?;
+    crate::rows! { b.invalid:
+        "body-altered-after-signing", "generation changed after signing", sig,
+            raw::array(&[raw::bstr(&altered), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]),
+            "identity.signature";
+    }
 
-    b.invalid(
-        "identity-key-low-order",
-        "identity key is the neutral point",
-        &["WeakKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))),
-        "key.low_order",
-    )?;
-    b.invalid(
-        "identity-key-order-8",
-        "identity key is a point of order 8",
-        &["WeakKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_order_8()))),
-        "key.low_order",
-    )?;
-    b.invalid(
-        "identity-key-noncanonical-y",
-        "identity key with y >= p",
-        &["NonCanonicalKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))),
-        "key.noncanonical",
-    )?;
-    b.invalid(
-        "identity-key-negative-zero",
-        "x = 0 with the sign bit set",
-        &["NonCanonicalKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_negative_zero()))),
-        "key.noncanonical",
-    )?;
-    b.invalid(
-        "identity-key-not-on-curve",
-        "y = 2 is not on the curve",
-        &["InvalidKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))),
-        "key.invalid",
-    )?;
-    b.invalid(
-        "ratchet-key-zero",
-        "ratchet key u = 0",
-        &["WeakKey"],
-        sign(&cl().set(5, raw::bstr(&m::x25519_zero()))),
-        "key.low_order",
-    )?;
-    b.invalid(
-        "ratchet-key-order-8",
-        "ratchet key of order 8",
-        &["WeakKey"],
-        sign(&cl().set(5, raw::bstr(&m::x25519_order_8()))),
-        "key.low_order",
-    )?;
-    b.invalid(
-        "ratchet-key-p",
-        "ratchet key u = p",
-        &["NonCanonicalKey"],
-        sign(&cl().set(5, raw::bstr(&m::x25519_p()))),
-        "key.noncanonical",
-    )?;
-    b.invalid(
-        "ratchet-key-high-bit",
-        "ratchet key with the top bit set",
-        &["NonCanonicalKey"],
-        sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))),
-        "key.noncanonical",
-    )?;
-    b.invalid(
-        "kem-key-x25519-zero",
-        "classical KEM key u = 0",
-        &["WeakKey"],
-        sign(&cl().set(4, raw::bstr(&m::x25519_zero()))),
-        "key.low_order",
-    )?;
-    b.invalid(
-        "kem-key-xwing-mlkem-invalid",
-        "ML-KEM part with a coefficient >= q",
-        &["InvalidKey"],
-        sign(&xw().set(
-            4,
-            raw::bstr(&m::xwing_bad_mlkem("device_record/alice/kem-xwing")),
-        )),
-        "key.invalid",
-    )?;
+    crate::rows! { b.invalid:
+        "identity-key-low-order", "identity key is the neutral point", &["WeakKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), "key.low_order";
+        "identity-key-order-8", "identity key is a point of order 8", &["WeakKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_order_8()))), "key.low_order";
+        "identity-key-noncanonical-y", "identity key with y >= p", &["NonCanonicalKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), "key.noncanonical";
+        "identity-key-negative-zero", "x = 0 with the sign bit set", &["NonCanonicalKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_negative_zero()))), "key.noncanonical";
+        "identity-key-not-on-curve", "y = 2 is not on the curve", &["InvalidKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), "key.invalid";
+        "ratchet-key-zero", "ratchet key u = 0", &["WeakKey"],
+            sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), "key.low_order";
+        "ratchet-key-order-8", "ratchet key of order 8", &["WeakKey"],
+            sign(&cl().set(5, raw::bstr(&m::x25519_order_8()))), "key.low_order";
+        "ratchet-key-p", "ratchet key u = p", &["NonCanonicalKey"],
+            sign(&cl().set(5, raw::bstr(&m::x25519_p()))), "key.noncanonical";
+        "ratchet-key-high-bit", "ratchet key with the top bit set", &["NonCanonicalKey"],
+            sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), "key.noncanonical";
+        "kem-key-x25519-zero", "classical KEM key u = 0", &["WeakKey"],
+            sign(&cl().set(4, raw::bstr(&m::x25519_zero()))), "key.low_order";
+        "kem-key-xwing-mlkem-invalid", "ML-KEM part with a coefficient >= q", &["InvalidKey"],
+            sign(&xw().set(4, raw::bstr(&m::xwing_bad_mlkem("device_record/alice/kem-xwing")))),
+            "key.invalid";
+    }
     b.invalid(
         "kem-key-xwing-x25519-zero",
         "X-Wing key whose X25519 part is u = 0",
@@ -536,13 +400,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         )),
         "key.low_order",
     )?;
-    b.invalid(
-        "kem-key-length-for-suite",
-        "an X-Wing-sized key in a classical record",
-        &["Schema"],
-        sign(&cl().set(4, raw::bstr(xwing_kem.public().as_bytes()))),
-        "schema.length",
-    )?;
+    crate::rows! { b.invalid:
+        "kem-key-length-for-suite", "an X-Wing-sized key in a classical record", &["Schema"],
+            sign(&cl().set(4, raw::bstr(xwing_kem.public().as_bytes()))), "schema.length";
+    }
     b.invalid(
         "kem-key-short",
         "a 31-byte classical KEM key",
@@ -551,85 +412,31 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "schema.length",
     )?;
 
-    b.invalid(
-        "suite-unknown",
-        "suite 3 is not registered",
-        &["Suite"],
-        sign(&cl().set(2, raw::head(0, 3))),
-        "suite.unknown",
-    )?;
-    b.invalid(
-        "suite-zero",
-        "suite 0 is reserved",
-        &["Suite"],
-        sign(&cl().set(2, raw::head(0, 0))),
-        "suite.unknown",
-    )?;
+    crate::rows! { b.invalid:
+        "suite-unknown", "suite 3 is not registered", &["Suite"],
+            sign(&cl().set(2, raw::head(0, 3))), "suite.unknown";
+        "suite-zero", "suite 0 is reserved", &["Suite"], sign(&cl().set(2, raw::head(0, 0))),
+            "suite.unknown";
+    }
 
     let s = &["Schema"];
-    b.invalid(
-        "version-2",
-        "version 2 is not supported",
-        s,
-        sign(&cl().set(1, raw::head(0, 2))),
-        "schema.version",
-    )?;
-    b.invalid(
-        "version-missing",
-        "no version field",
-        s,
-        sign(&cl().remove(1)),
-        "schema.missing_field",
-    )?;
-    b.invalid(
-        "version-tstr",
-        "version as a text string",
-        s,
-        sign(&cl().set(1, cbor_text("1"))),
-        "schema.wrong_type",
-    )?;
-    b.invalid(
-        "unknown-critical-key",
-        "an unknown non-negative key 7",
-        s,
-        sign(&cl().set(7, raw::head(0, 0))),
-        "schema.unknown_critical",
-    )?;
-    b.invalid(
-        "unknown-critical-key-0",
-        "an unknown key 0",
-        s,
-        sign(&cl().set(0, raw::head(0, 0))),
-        "schema.unknown_critical",
-    )?;
-    b.invalid(
-        "generation-missing",
-        "no generation",
-        s,
-        sign(&cl().remove(6)),
-        "schema.missing_field",
-    )?;
-    b.invalid(
-        "identity-key-missing",
-        "no identity key",
-        s,
-        sign(&cl().remove(3)),
-        "schema.missing_field",
-    )?;
-    b.invalid(
-        "generation-negative",
-        "generation -1",
-        s,
-        sign(&cl().set(6, raw::key(-1))),
-        "schema.wrong_type",
-    )?;
-    b.invalid(
-        "identity-key-tstr",
-        "identity key as text",
-        s,
-        sign(&cl().set(3, cbor_text("key"))),
-        "schema.wrong_type",
-    )?;
+    crate::rows! { b.invalid:
+        "version-2", "version 2 is not supported", s, sign(&cl().set(1, raw::head(0, 2))),
+            "schema.version";
+        "version-missing", "no version field", s, sign(&cl().remove(1)), "schema.missing_field";
+        "version-tstr", "version as a text string", s, sign(&cl().set(1, cbor_text("1"))),
+            "schema.wrong_type";
+        "unknown-critical-key", "an unknown non-negative key 7", s,
+            sign(&cl().set(7, raw::head(0, 0))), "schema.unknown_critical";
+        "unknown-critical-key-0", "an unknown key 0", s, sign(&cl().set(0, raw::head(0, 0))),
+            "schema.unknown_critical";
+        "generation-missing", "no generation", s, sign(&cl().remove(6)), "schema.missing_field";
+        "identity-key-missing", "no identity key", s, sign(&cl().remove(3)), "schema.missing_field";
+        "generation-negative", "generation -1", s, sign(&cl().set(6, raw::key(-1))),
+            "schema.wrong_type";
+        "identity-key-tstr", "identity key as text", s, sign(&cl().set(3, cbor_text("key"))),
+            "schema.wrong_type";
+    }
     b.invalid(
         "identity-key-short",
         "a 31-byte identity key",
@@ -644,20 +451,12 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         sign(&cl().set(5, raw::bstr(&[9u8; 33]))),
         "schema.length",
     )?;
-    b.invalid(
-        "body-not-map",
-        "the body is an array",
-        s,
-        sign_raw(&raw::array(&[raw::head(0, 1)])),
-        "schema.wrong_type",
-    )?;
-    b.invalid(
-        "outer-not-array",
-        "the record is a map",
-        s,
-        canonical_map(vec![(0, raw::bstr(&body))]),
-        "schema.wrong_type",
-    )?;
+    crate::rows! { b.invalid:
+        "body-not-map", "the body is an array", s, sign_raw(&raw::array(&[raw::head(0, 1)])),
+            "schema.wrong_type";
+        "outer-not-array", "the record is a map", s, canonical_map(vec![(0, raw::bstr(&body))]),
+            "schema.wrong_type";
+    }
     b.invalid(
         "outer-three-items",
         "an array of three",
@@ -669,16 +468,11 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         ]),
         "schema.length",
     )?;
-    b.invalid(
-        "outer-body-not-bstr",
-        "the body is embedded as a map, not a byte string",
-        s,
-        raw::array(&[
-            body.clone(),
-            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
-        ]),
-        "schema.wrong_type",
-    )?;
+    crate::rows! { b.invalid:
+        "outer-body-not-bstr", "the body is embedded as a map, not a byte string", s,
+            raw::array(&[body.clone(), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]),
+            "schema.wrong_type";
+    }
     b.invalid(
         "signature-short",
         "a 63-byte signature",
@@ -696,42 +490,29 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         e.into_iter().map(|(k, v)| (raw::key(k), v)).collect()
     };
     wide_entries.push((raw::key(6), raw::wide_head(0, 3, 1)));
-    b.invalid(
-        "body-nonminimal-integer",
-        "generation 3 with a one-byte argument, correctly signed",
-        nc,
-        sign_raw(&raw::map(&wide_entries)),
-        "cbor.noncanonical.integer",
-    )?;
+    crate::rows! { b.invalid:
+        "body-nonminimal-integer", "generation 3 with a one-byte argument, correctly signed", nc,
+            sign_raw(&raw::map(&wide_entries)), "cbor.noncanonical.integer";
+    }
     let mut swapped = wide_entries.clone();
     swapped.pop();
     swapped.swap(0, 1);
     swapped.push((raw::key(6), raw::head(0, 3)));
-    b.invalid(
-        "body-unsorted-keys",
-        "keys 2 and 1 swapped, correctly signed",
-        nc,
-        sign_raw(&raw::map(&swapped)),
-        "cbor.noncanonical.key_order",
-    )?;
+    crate::rows! { b.invalid:
+        "body-unsorted-keys", "keys 2 and 1 swapped, correctly signed", nc,
+            sign_raw(&raw::map(&swapped)), "cbor.noncanonical.key_order";
+    }
     let mut trailing_body = body.clone();
     trailing_body.push(0x00);
-    b.invalid(
-        "body-trailing-byte",
-        "a byte after the body map, correctly signed",
-        nc,
-        sign_raw(&trailing_body),
-        "cbor.trailing",
-    )?;
+    crate::rows! { b.invalid:
+        "body-trailing-byte", "a byte after the body map, correctly signed", nc,
+            sign_raw(&trailing_body), "cbor.trailing";
+    }
     let mut trailing = good.clone();
     trailing.push(0x00);
-    b.invalid(
-        "outer-trailing-byte",
-        "a byte after the record",
-        nc,
-        trailing,
-        "cbor.trailing",
-    )?;
+    crate::rows! { b.invalid:
+        "outer-trailing-byte", "a byte after the record", nc, trailing, "cbor.trailing";
+    }
     b.invalid(
         "outer-indefinite-array",
         "the outer array with indefinite length",
@@ -774,29 +555,22 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         ),
         "suite.unknown",
     )?;
-    b.invalid(
-        "order-version-before-unknown-key",
-        "version 2 with an unknown critical key",
-        &["CheckOrder"],
-        sign(&cl().set(1, raw::head(0, 2)).set(7, raw::head(0, 0))),
-        "schema.version",
-    )?;
+    crate::rows! { b.invalid:
+        "order-version-before-unknown-key", "version 2 with an unknown critical key",
+            &["CheckOrder"], sign(&cl().set(1, raw::head(0, 2)).set(7, raw::head(0, 0))),
+            "schema.version";
+    }
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    b.valid(
-        "policy-xwing-only-accepts-xwing",
-        "the default suite under a default-only policy",
-        &["Valid"],
-        sign(&xw()),
-    )?;
-    b.invalid(
-        "policy-xwing-only-refuses-x25519",
-        "a classical record under a default-only policy",
-        &["Suite"],
-        sign(&cl()),
-        "suite.disallowed",
-    )?;
+    crate::rows! { b.valid:
+        "policy-xwing-only-accepts-xwing", "the default suite under a default-only policy",
+            &["Valid"], sign(&xw());
+    }
+    crate::rows! { b.invalid:
+        "policy-xwing-only-refuses-x25519", "a classical record under a default-only policy",
+            &["Suite"], sign(&cl()), "suite.disallowed";
+    }
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
 
     b.policy = SuitePolicy::ALL;

@@ -2,7 +2,7 @@
 
 use super::material as m;
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use quietwire::did_key;
 
 crate::vector_groups! {
@@ -30,32 +30,12 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["DID-01"],
-        "A canonical did:key of a valid Ed25519 key.",
-    ),
-    (
-        "Syntax",
-        BugType::Basic,
-        &["DID-02"],
-        "Wrong scheme, multibase, base58 or length.",
-    ),
-    (
-        "Multicodec",
-        BugType::WrongPrimitive,
-        &["DID-02"],
-        "A multicodec other than ed25519-pub.",
-    ),
-    (
-        "Key",
-        BugType::AuthBypass,
-        &["DID-02", "SUI-04"],
-        "The decoded key fails Ed25519 key validation.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["DID-01"] "A canonical did:key of a valid Ed25519 key.";
+    Syntax: Basic ["DID-02"] "Wrong scheme, multibase, base58 or length.";
+    Multicodec: WrongPrimitive ["DID-02"] "A multicodec other than ed25519-pub.";
+    Key: AuthBypass ["DID-02", "SUI-04"] "The decoded key fails Ed25519 key validation.";
+};
 
 fn did_of(prefix: [u8; 2], key: &[u8]) -> String {
     format!("did:key:z{}", bs58_encode(&[&prefix[..], key].concat()))
@@ -141,135 +121,40 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         };
     let sx = &["Syntax"];
     let body = good.trim_start_matches("did:key:z").to_owned();
-    case(
-        "scheme-did-web",
-        "another DID method",
-        sx,
-        format!("did:web:z{body}"),
-        "didkey.scheme",
-    )?;
-    case(
-        "scheme-uppercase",
-        "the scheme in capitals",
-        sx,
-        format!("DID:KEY:z{body}"),
-        "didkey.scheme",
-    )?;
-    case(
-        "scheme-missing",
-        "the bare multibase string",
-        sx,
-        format!("z{body}"),
-        "didkey.scheme",
-    )?;
-    case(
-        "leading-space",
-        "a space before the DID",
-        sx,
-        format!(" {good}"),
-        "didkey.scheme",
-    )?;
-    case(
-        "multibase-hex",
-        "multibase 'f' (hex) instead of 'z'",
-        sx,
-        format!(
-            "did:key:f{}",
-            hex::encode([&[0xed, 0x01][..], key.as_bytes()].concat())
-        ),
-        "didkey.multibase",
-    )?;
-    case(
-        "multibase-empty",
-        "nothing after the method",
-        sx,
-        "did:key:".to_owned(),
-        "didkey.multibase",
-    )?;
-    case(
-        "base58-zero-char",
-        "'0' is not in the base58 alphabet",
-        sx,
-        format!("did:key:z0{}", body.get(1..).unwrap_or_default()),
-        "didkey.base58",
-    )?;
-    case(
-        "base58-capital-o",
-        "'O' is not in the base58 alphabet",
-        sx,
-        format!("did:key:zO{}", body.get(1..).unwrap_or_default()),
-        "didkey.base58",
-    )?;
-    case(
-        "base58-trailing-space",
-        "a space after the DID",
-        sx,
-        format!("{good} "),
-        "didkey.base58",
-    )?;
-    case(
-        "base58-empty",
-        "'z' and nothing after it",
-        sx,
-        "did:key:z".to_owned(),
-        "didkey.base58",
-    )?;
-    case(
-        "length-33",
-        "33 decoded bytes",
-        sx,
-        did_of([0xed, 0x01], key.as_bytes().get(..31).unwrap_or_default()),
-        "didkey.length",
-    )?;
-    case(
-        "length-35",
-        "35 decoded bytes",
-        sx,
-        did_of([0xed, 0x01], &[key.as_bytes().as_slice(), &[0]].concat()),
-        "didkey.length",
-    )?;
-    case(
-        "too-long",
-        "a 129-byte string",
-        sx,
-        format!("{good}{}", "1".repeat(129 - good.len())),
-        "didkey.length",
-    )?;
-    case(
-        "multicodec-x25519",
-        "the x25519-pub multicodec 0xec01",
-        &["Multicodec"],
-        did_of([0xec, 0x01], key.as_bytes()),
-        "didkey.multicodec",
-    )?;
-    case(
-        "multicodec-secp256k1-prefix",
-        "the secp256k1-pub multicodec prefix 0xe701 with 32 bytes",
-        &["Multicodec"],
-        did_of([0xe7, 0x01], key.as_bytes()),
-        "didkey.multicodec",
-    )?;
-    case(
-        "key-low-order",
-        "the neutral point",
-        &["Key"],
-        did_of([0xed, 0x01], &m::ed25519_identity_point()),
-        "key.low_order",
-    )?;
-    case(
-        "key-noncanonical",
-        "y >= p",
-        &["Key"],
-        did_of([0xed, 0x01], &m::ed25519_noncanonical()),
-        "key.noncanonical",
-    )?;
-    case(
-        "key-not-on-curve",
-        "y = 2",
-        &["Key"],
-        did_of([0xed, 0x01], &m::ed25519_not_on_curve()),
-        "key.invalid",
-    )?;
+    crate::rows! { case:
+        "scheme-did-web", "another DID method", sx, format!("did:web:z{body}"), "didkey.scheme";
+        "scheme-uppercase", "the scheme in capitals", sx, format!("DID:KEY:z{body}"),
+            "didkey.scheme";
+        "scheme-missing", "the bare multibase string", sx, format!("z{body}"), "didkey.scheme";
+        "leading-space", "a space before the DID", sx, format!(" {good}"), "didkey.scheme";
+        "multibase-hex", "multibase 'f' (hex) instead of 'z'", sx,
+            format!("did:key:f{}", hex::encode([&[0xed, 0x01][..], key.as_bytes()].concat())),
+            "didkey.multibase";
+        "multibase-empty", "nothing after the method", sx, "did:key:".to_owned(),
+            "didkey.multibase";
+        "base58-zero-char", "'0' is not in the base58 alphabet", sx,
+            format!("did:key:z0{}", body.get(1..).unwrap_or_default()), "didkey.base58";
+        "base58-capital-o", "'O' is not in the base58 alphabet", sx,
+            format!("did:key:zO{}", body.get(1..).unwrap_or_default()), "didkey.base58";
+        "base58-trailing-space", "a space after the DID", sx, format!("{good} "), "didkey.base58";
+        "base58-empty", "'z' and nothing after it", sx, "did:key:z".to_owned(), "didkey.base58";
+        "length-33", "33 decoded bytes", sx,
+            did_of([0xed, 0x01], key.as_bytes().get(..31).unwrap_or_default()), "didkey.length";
+        "length-35", "35 decoded bytes", sx,
+            did_of([0xed, 0x01], &[key.as_bytes().as_slice(), &[0]].concat()), "didkey.length";
+        "too-long", "a 129-byte string", sx, format!("{good}{}", "1".repeat(129 - good.len())),
+            "didkey.length";
+        "multicodec-x25519", "the x25519-pub multicodec 0xec01", &["Multicodec"],
+            did_of([0xec, 0x01], key.as_bytes()), "didkey.multicodec";
+        "multicodec-secp256k1-prefix", "the secp256k1-pub multicodec prefix 0xe701 with 32 bytes",
+            &["Multicodec"], did_of([0xe7, 0x01], key.as_bytes()), "didkey.multicodec";
+        "key-low-order", "the neutral point", &["Key"],
+            did_of([0xed, 0x01], &m::ed25519_identity_point()), "key.low_order";
+        "key-noncanonical", "y >= p", &["Key"], did_of([0xed, 0x01], &m::ed25519_noncanonical()),
+            "key.noncanonical";
+        "key-not-on-curve", "y = 2", &["Key"], did_of([0xed, 0x01], &m::ed25519_not_on_curve()),
+            "key.invalid";
+    }
     let decodes = DidKeyGroup::Decode {
         comment: "Rejecting malformed DIDs.".to_owned(),
         tests: decodes,

@@ -1,7 +1,7 @@
 //! `envelope.json`: buckets, padding and envelope decoding (spec/07-envelope.md).
 
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::envelope::{self, Envelope};
@@ -76,38 +76,15 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Bucket",
-        BugType::Defined,
-        &["ENV-02"],
-        "The minimum bucket, Padmé above it, and the largest blob.",
-    ),
-    (
-        "Padding",
-        BugType::Defined,
-        &["ENV-03"],
-        "Padding inside the encryption: content, 0x80, zeros; strict removal.",
-    ),
-    (
-        "Envelope",
-        BugType::Basic,
-        &["ENV-01"],
-        "The envelope map: version, mailbox, blob; nothing else.",
-    ),
-    (
-        "Misrouted",
-        BugType::MissingStep,
-        &["ENV-06"],
-        "An envelope fetched from one mailbox that names another.",
-    ),
-    (
-        "NotABucket",
-        BugType::Confidentiality,
-        &["ENV-01", "ENV-02"],
-        "A blob whose length is not a bucket would leak its exact size.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Bucket: Defined ["ENV-02"] "The minimum bucket, Padmé above it, and the largest blob.";
+    Padding: Defined ["ENV-03"]
+        "Padding inside the encryption: content, 0x80, zeros; strict removal.";
+    Envelope: Basic ["ENV-01"] "The envelope map: version, mailbox, blob; nothing else.";
+    Misrouted: MissingStep ["ENV-06"] "An envelope fetched from one mailbox that names another.";
+    NotABucket: Confidentiality ["ENV-01", "ENV-02"]
+        "A blob whose length is not a bucket would leak its exact size.";
+};
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     use sha2::{Digest, Sha256};
@@ -351,13 +328,9 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         (0, "an empty blob"),
     ] {
         let bytes = with(&[(3, Some(raw::bstr(&blob(len))))]);
-        invalid(
-            &format!("blob-{len}"),
-            comment,
-            nb,
-            bytes,
-            "envelope.bucket",
-        )?;
+        crate::rows! { invalid:
+            &format!("blob-{len}"), comment, nb, bytes, "envelope.bucket";
+        }
     }
     let en = &["Envelope"];
     let cases: [(&str, &str, Vec<u8>, &str); 7] = [

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::material as m;
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
@@ -147,68 +147,25 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["HSK-01", "HSK-02", "HSK-03", "HSK-04"],
-        "A handshake built and accepted as specified; both sides derive the same session.",
-    ),
-    (
-        "SingleUse",
-        BugType::Defined,
-        &["HSK-06"],
-        "A single-use invite accepts one handshake and refuses every later one.",
-    ),
-    (
-        "Replay",
-        BugType::AuthBypass,
-        &["HSK-06"],
-        "A handshake delivered again starts no second session.",
-    ),
-    (
-        "Expired",
-        BugType::Defined,
-        &["HSK-05"],
-        "A handshake arriving when the invite has expired.",
-    ),
-    (
-        "Format",
-        BugType::Basic,
-        &["HSK-02", "HSK-05", "ENV-02"],
-        "A message whose length is not a bucket, or whose padding is malformed.",
-    ),
-    (
-        "Tampered",
-        BugType::AuthBypass,
-        &["HSK-05", "SUI-08"],
-        "A modified or misdirected handshake does not open.",
-    ),
-    (
-        "Payload",
-        BugType::MissingStep,
-        &["HSK-02", "HSK-05"],
-        "A payload outside its schema, or with an extension to ignore.",
-    ),
-    (
-        "Record",
-        BugType::AuthBypass,
-        &["HSK-05", "IDN-03", "SUI-02"],
-        "The acceptor's device record fails verification or is of another suite.",
-    ),
-    (
-        "TranscriptSignature",
-        BugType::AuthBypass,
-        &["HSK-03", "HSK-05"],
-        "The signature does not cover this transcript (another encapsulation).",
-    ),
-    (
-        "SuiteMismatch",
-        BugType::WrongPrimitive,
-        &["HSK-01", "HSK-05"],
-        "Device keys of another suite than the invite's.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["HSK-01", "HSK-02", "HSK-03", "HSK-04"]
+        "A handshake built and accepted as specified; both sides derive the same session.";
+    SingleUse: Defined ["HSK-06"]
+        "A single-use invite accepts one handshake and refuses every later one.";
+    Replay: AuthBypass ["HSK-06"] "A handshake delivered again starts no second session.";
+    Expired: Defined ["HSK-05"] "A handshake arriving when the invite has expired.";
+    Format: Basic ["HSK-02", "HSK-05", "ENV-02"]
+        "A message whose length is not a bucket, or whose padding is malformed.";
+    Tampered: AuthBypass ["HSK-05", "SUI-08"] "A modified or misdirected handshake does not open.";
+    Payload: MissingStep ["HSK-02", "HSK-05"]
+        "A payload outside its schema, or with an extension to ignore.";
+    Record: AuthBypass ["HSK-05", "IDN-03", "SUI-02"]
+        "The acceptor's device record fails verification or is of another suite.";
+    TranscriptSignature: AuthBypass ["HSK-03", "HSK-05"]
+        "The signature does not cover this transcript (another encapsulation).";
+    SuiteMismatch: WrongPrimitive ["HSK-01", "HSK-05"]
+        "Device keys of another suite than the invite's.";
+};
 
 const NOW: u64 = 1_900_000_000;
 const EXPIRES: u64 = NOW + 86_400;
@@ -578,9 +535,11 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
 
         if inviter.invite.invite().single_use() {
             let mut s = AcceptScript::new(&format!("single-use-{name}"), inviter, &all);
-            s.deliver(a.clone(), NOW, None)?;
-            s.deliver(b.clone(), NOW, Some("invite.used"))?;
-            s.deliver(a.clone(), NOW, Some("invite.used"))?;
+            crate::rows! { s.deliver:
+                a.clone(), NOW, None;
+                b.clone(), NOW, Some("invite.used");
+                a.clone(), NOW, Some("invite.used");
+            }
             accepts.push(s.finish(
                 &mut ids,
                 "after one accepted handshake, another acceptor and a replay are refused",
@@ -588,9 +547,11 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             )?);
         } else {
             let mut s = AcceptScript::new(&format!("reusable-{name}"), inviter, &all);
-            s.deliver(a.clone(), NOW, None)?;
-            s.deliver(b.clone(), NOW, None)?;
-            s.deliver(a.clone(), NOW, Some("handshake.replay"))?;
+            crate::rows! { s.deliver:
+                a.clone(), NOW, None;
+                b.clone(), NOW, None;
+                a.clone(), NOW, Some("handshake.replay");
+            }
             accepts.push(s.finish(
                 &mut ids,
                 "a reusable invite accepts two acceptors and refuses a replay",
@@ -599,8 +560,10 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         }
 
         let mut s = AcceptScript::new(&format!("expired-{name}"), inviter, &all);
-        s.deliver(a.clone(), EXPIRES, Some("invite.expired"))?;
-        s.deliver(a.clone(), EXPIRES - 1, None)?;
+        crate::rows! { s.deliver:
+            a.clone(), EXPIRES, Some("invite.expired");
+            a.clone(), EXPIRES - 1, None;
+        }
         accepts.push(s.finish(
             &mut ids,
             "refused at the expiry, accepted one second before",
@@ -609,11 +572,9 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
 
         let enc_len = suite.hpke_enc_len();
         let mut s = AcceptScript::new(&format!("truncated-{name}"), inviter, &all);
-        s.deliver(
-            a.get(..enc_len + 15).unwrap_or_default().to_vec(),
-            NOW,
-            Some("handshake.format"),
-        )?;
+        crate::rows! { s.deliver:
+            a.get(..enc_len + 15).unwrap_or_default().to_vec(), NOW, Some("handshake.format");
+        }
         accepts.push(s.finish(&mut ids, "the encapsulated key and 15 bytes", &["Format"])?);
 
         let mut longer = a.clone();

@@ -2,7 +2,7 @@
 //! known answers, seals reproducible from the RNG bytes, and every way opening fails.
 
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::seeds::{ReplayRng, seed32};
 use quietwire::hpke;
 use quietwire::keys::KemSecret;
@@ -66,44 +66,18 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Rfc9180",
-        BugType::Basic,
-        &["SUI-08"],
-        "RFC 9180 Appendix A.2.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305, base mode), sequence number 0.",
-    ),
-    (
-        "Seal",
-        BugType::Basic,
-        &["SUI-08"],
-        "A seal reproducible from the RNG bytes; it opens to the plaintext and the same exported secret.",
-    ),
-    (
-        "Tampered",
-        BugType::AuthBypass,
-        &["SUI-08"],
-        "A modified encapsulated key or ciphertext must not open.",
-    ),
-    (
-        "WrongContext",
-        BugType::MissingStep,
-        &["SUI-08"],
-        "Another info, associated data or recipient: the ciphertext must not open.",
-    ),
-    (
-        "EncLength",
-        BugType::Basic,
-        &["SUI-08"],
-        "An encapsulated key of the wrong length for the suite.",
-    ),
-    (
-        "SmallOrderShare",
-        BugType::EdgeCase,
-        &["SUI-08", "SUI-06"],
-        "An X25519 ephemeral share of small order makes the DH output zero: suite 2 decapsulation fails; X-Wing does not reject, so the AEAD fails.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Rfc9180: Basic ["SUI-08"]
+        "RFC 9180 Appendix A.2.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305, base mode), sequence number 0.";
+    Seal: Basic ["SUI-08"]
+        "A seal reproducible from the RNG bytes; it opens to the plaintext and the same exported secret.";
+    Tampered: AuthBypass ["SUI-08"] "A modified encapsulated key or ciphertext must not open.";
+    WrongContext: MissingStep ["SUI-08"]
+        "Another info, associated data or recipient: the ciphertext must not open.";
+    EncLength: Basic ["SUI-08"] "An encapsulated key of the wrong length for the suite.";
+    SmallOrderShare: EdgeCase ["SUI-08", "SUI-06"]
+        "An X25519 ephemeral share of small order makes the DH output zero: suite 2 decapsulation fails; X-Wing does not reject, so the AEAD fails.";
+};
 
 fn hex(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap_or_default()

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
@@ -122,98 +122,28 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["INV-01", "INV-03"],
-        "A well-formed invite, signed, before its expiry.",
-    ),
-    (
-        "ExpiryBoundary",
-        BugType::EdgeCase,
-        &["INV-05"],
-        "now one second before the expiry is accepted; now equal to it is not.",
-    ),
-    (
-        "Expired",
-        BugType::MissingStep,
-        &["INV-05"],
-        "The invite's expiry is not after now.",
-    ),
-    (
-        "Extension",
-        BugType::Defined,
-        &["ENC-12"],
-        "A negative (non-critical) key is ignored and covered by the signature.",
-    ),
-    (
-        "Signature",
-        BugType::AuthBypass,
-        &["INV-03", "SUI-05"],
-        "The signature does not verify.",
-    ),
-    (
-        "Malleability",
-        BugType::Malleability,
-        &["SUI-05"],
-        "S not reduced modulo L.",
-    ),
-    (
-        "WeakKey",
-        BugType::AuthBypass,
-        &["SUI-04", "SUI-06"],
-        "A public key of small order.",
-    ),
-    (
-        "NonCanonicalKey",
-        BugType::Malleability,
-        &["SUI-04", "SUI-06"],
-        "A public key in a non-canonical encoding.",
-    ),
-    (
-        "InvalidKey",
-        BugType::Basic,
-        &["SUI-04", "SUI-07"],
-        "A public key that is not a valid key of its type.",
-    ),
-    (
-        "Suite",
-        BugType::Defined,
-        &["SUI-01", "SUI-02"],
-        "An unknown suite, or one the verifier does not accept.",
-    ),
-    (
-        "RelayHint",
-        BugType::Basic,
-        &["INV-02"],
-        "A relay hint outside the allowed syntax.",
-    ),
-    (
-        "Schema",
-        BugType::Basic,
-        &["ENC-11", "ENC-12", "ENC-13", "ENC-14"],
-        "A structural fault: version, missing, unknown critical, wrongly typed or sized fields.",
-    ),
-    (
-        "NonCanonical",
-        BugType::Malleability,
-        &["ENC-14"],
-        "A body that is not deterministic CBOR, even though signed.",
-    ),
-    (
-        "Limits",
-        BugType::CanOfWorms,
-        &["INV-09"],
-        "Over the invite's size limit.",
-    ),
-    (
-        "CheckOrder",
-        BugType::Defined,
-        &["INV-04"],
-        "Several faults at once: the spec's check order decides the class.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["INV-01", "INV-03"] "A well-formed invite, signed, before its expiry.";
+    ExpiryBoundary: EdgeCase ["INV-05"]
+        "now one second before the expiry is accepted; now equal to it is not.";
+    Expired: MissingStep ["INV-05"] "The invite's expiry is not after now.";
+    Extension: Defined ["ENC-12"]
+        "A negative (non-critical) key is ignored and covered by the signature.";
+    Signature: AuthBypass ["INV-03", "SUI-05"] "The signature does not verify.";
+    Malleability: Malleability ["SUI-05"] "S not reduced modulo L.";
+    WeakKey: AuthBypass ["SUI-04", "SUI-06"] "A public key of small order.";
+    NonCanonicalKey: Malleability ["SUI-04", "SUI-06"] "A public key in a non-canonical encoding.";
+    InvalidKey: Basic ["SUI-04", "SUI-07"] "A public key that is not a valid key of its type.";
+    Suite: Defined ["SUI-01", "SUI-02"] "An unknown suite, or one the verifier does not accept.";
+    RelayHint: Basic ["INV-02"] "A relay hint outside the allowed syntax.";
+    Schema: Basic ["ENC-11", "ENC-12", "ENC-13", "ENC-14"]
+        "A structural fault: version, missing, unknown critical, wrongly typed or sized fields.";
+    NonCanonical: Malleability ["ENC-14"]
+        "A body that is not deterministic CBOR, even though signed.";
+    Limits: CanOfWorms ["INV-09"] "Over the invite's size limit.";
+    CheckOrder: Defined ["INV-04"]
+        "Several faults at once: the spec's check order decides the class.";
+};
 
 const EXPIRES: u64 = 1_900_000_000;
 const NOW: u64 = 1_800_000_000;
@@ -456,104 +386,35 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         tests: Vec::new(),
         policy: SuitePolicy::ALL,
     };
-    b.case(
-        "valid-xwing",
-        "default suite",
-        &["Valid"],
-        xwing.to_bytes(),
-        NOW,
-        None,
-    )?;
-    b.case(
-        "valid-x25519",
-        "classical suite",
-        &["Valid"],
-        classical.to_bytes(),
-        NOW,
-        None,
-    )?;
-    b.case(
-        "valid-one-second-left",
-        "now = expires - 1",
-        &["Valid", "ExpiryBoundary"],
-        classical.to_bytes(),
-        EXPIRES - 1,
-        None,
-    )?;
-    b.case(
-        "valid-now-zero",
-        "now = 0",
-        &["Valid"],
-        classical.to_bytes(),
-        0,
-        None,
-    )?;
-    b.case(
-        "valid-extension",
-        "an extension field -1",
-        &["Valid", "Extension"],
-        sign(&cl().set(-1, text("note"))),
-        NOW,
-        None,
-    )?;
-    b.case(
-        "valid-ws-loopback-hint",
-        "a ws:// hint",
-        &["Valid"],
-        sign(&cl().set(6, hints(&["ws://127.0.0.1:7000"]))),
-        NOW,
-        None,
-    )?;
-    b.case(
-        "valid-max-hints",
-        "four hints",
-        &["Valid"],
-        sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d"]))),
-        NOW,
-        None,
-    )?;
+    crate::rows! { b.case:
+        "valid-xwing", "default suite", &["Valid"], xwing.to_bytes(), NOW, None;
+        "valid-x25519", "classical suite", &["Valid"], classical.to_bytes(), NOW, None;
+        "valid-one-second-left", "now = expires - 1", &["Valid", "ExpiryBoundary"],
+            classical.to_bytes(), EXPIRES - 1, None;
+        "valid-now-zero", "now = 0", &["Valid"], classical.to_bytes(), 0, None;
+        "valid-extension", "an extension field -1", &["Valid", "Extension"],
+            sign(&cl().set(-1, text("note"))), NOW, None;
+        "valid-ws-loopback-hint", "a ws:// hint", &["Valid"],
+            sign(&cl().set(6, hints(&["ws://127.0.0.1:7000"]))), NOW, None;
+        "valid-max-hints", "four hints", &["Valid"],
+            sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d"]))), NOW, None;
+    }
     let long_hint = format!("wss://{}", "a".repeat(250));
-    b.case(
-        "valid-hint-256-bytes",
-        "a 256-byte hint",
-        &["Valid", "RelayHint"],
-        sign(&cl().set(6, hints(&[&long_hint]))),
-        NOW,
-        None,
-    )?;
-    b.case(
-        "valid-expires-max",
-        "expiry 2^64-1",
-        &["Valid"],
-        sign(&cl().set(8, raw::head(0, u64::MAX))),
-        u64::MAX - 1,
-        None,
-    )?;
+    crate::rows! { b.case:
+        "valid-hint-256-bytes", "a 256-byte hint", &["Valid", "RelayHint"],
+            sign(&cl().set(6, hints(&[&long_hint]))), NOW, None;
+        "valid-expires-max", "expiry 2^64-1", &["Valid"],
+            sign(&cl().set(8, raw::head(0, u64::MAX))), u64::MAX - 1, None;
+    }
 
-    b.case(
-        "expired-at-boundary",
-        "now = expires",
-        &["Expired", "ExpiryBoundary"],
-        classical.to_bytes(),
-        EXPIRES,
-        Some("invite.expired"),
-    )?;
-    b.case(
-        "expired-long-ago",
-        "now far past the expiry",
-        &["Expired"],
-        classical.to_bytes(),
-        u64::MAX,
-        Some("invite.expired"),
-    )?;
-    b.case(
-        "expired-zero",
-        "expiry 0",
-        &["Expired"],
-        sign(&cl().set(8, raw::head(0, 0))),
-        0,
-        Some("invite.expired"),
-    )?;
+    crate::rows! { b.case:
+        "expired-at-boundary", "now = expires", &["Expired", "ExpiryBoundary"],
+            classical.to_bytes(), EXPIRES, Some("invite.expired");
+        "expired-long-ago", "now far past the expiry", &["Expired"], classical.to_bytes(), u64::MAX,
+            Some("invite.expired");
+        "expired-zero", "expiry 0", &["Expired"], sign(&cl().set(8, raw::head(0, 0))), 0,
+            Some("invite.expired");
+    }
 
     let sig = &["Signature"];
     let good = classical.to_bytes();
@@ -561,30 +422,14 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     if let Some(byte) = flipped.last_mut() {
         *byte ^= 0x80;
     }
-    b.case(
-        "signature-bit-flipped",
-        "one bit of the signature flipped",
-        sig,
-        flipped,
-        NOW,
-        Some("identity.signature"),
-    )?;
-    b.case(
-        "signature-wrong-label",
-        "signed with the device-record label",
-        sig,
-        signed(&cl().encode(), &alice_x, Label::DeviceRecord),
-        NOW,
-        Some("identity.signature"),
-    )?;
-    b.case(
-        "signature-other-identity",
-        "signed by another identity",
-        sig,
-        signed(&cl().encode(), &mallory, Label::Invite),
-        NOW,
-        Some("identity.signature"),
-    )?;
+    crate::rows! { b.case:
+        "signature-bit-flipped", "one bit of the signature flipped", sig, flipped, NOW,
+            Some("identity.signature");
+        "signature-wrong-label", "signed with the device-record label", sig,
+            signed(&cl().encode(), &alice_x, Label::DeviceRecord), NOW, Some("identity.signature");
+        "signature-other-identity", "signed by another identity", sig,
+            signed(&cl().encode(), &mallory, Label::Invite), NOW, Some("identity.signature");
+    }
     let body = cl().encode();
     b.case(
         "signature-s-not-reduced",
@@ -620,46 +465,19 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         Some("identity.signature"),
     )?;
 
-    b.case(
-        "identity-key-low-order",
-        "the neutral point",
-        &["WeakKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))),
-        NOW,
-        Some("key.low_order"),
-    )?;
-    b.case(
-        "identity-key-noncanonical",
-        "y >= p",
-        &["NonCanonicalKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))),
-        NOW,
-        Some("key.noncanonical"),
-    )?;
-    b.case(
-        "identity-key-not-on-curve",
-        "y = 2",
-        &["InvalidKey"],
-        sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))),
-        NOW,
-        Some("key.invalid"),
-    )?;
-    b.case(
-        "kem-key-x25519-order-8",
-        "a classical one-time key of order 8",
-        &["WeakKey"],
-        sign(&cl().set(4, raw::bstr(&m::x25519_order_8()))),
-        NOW,
-        Some("key.low_order"),
-    )?;
-    b.case(
-        "kem-key-x25519-p",
-        "a classical one-time key u = p",
-        &["NonCanonicalKey"],
-        sign(&cl().set(4, raw::bstr(&m::x25519_p()))),
-        NOW,
-        Some("key.noncanonical"),
-    )?;
+    crate::rows! { b.case:
+        "identity-key-low-order", "the neutral point", &["WeakKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), NOW, Some("key.low_order");
+        "identity-key-noncanonical", "y >= p", &["NonCanonicalKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), NOW,
+            Some("key.noncanonical");
+        "identity-key-not-on-curve", "y = 2", &["InvalidKey"],
+            sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), NOW, Some("key.invalid");
+        "kem-key-x25519-order-8", "a classical one-time key of order 8", &["WeakKey"],
+            sign(&cl().set(4, raw::bstr(&m::x25519_order_8()))), NOW, Some("key.low_order");
+        "kem-key-x25519-p", "a classical one-time key u = p", &["NonCanonicalKey"],
+            sign(&cl().set(4, raw::bstr(&m::x25519_p()))), NOW, Some("key.noncanonical");
+    }
     b.case(
         "kem-key-xwing-mlkem-invalid",
         "ML-KEM coefficient >= q",
@@ -683,22 +501,12 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         NOW,
         Some("key.low_order"),
     )?;
-    b.case(
-        "kem-key-length-for-suite",
-        "a 32-byte KEM key in a default-suite invite",
-        &["Schema"],
-        sign(&cl().set(2, raw::head(0, 1))),
-        NOW,
-        Some("schema.length"),
-    )?;
-    b.case(
-        "ratchet-key-zero",
-        "ratchet key u = 0",
-        &["WeakKey"],
-        sign(&cl().set(5, raw::bstr(&m::x25519_zero()))),
-        NOW,
-        Some("key.low_order"),
-    )?;
+    crate::rows! { b.case:
+        "kem-key-length-for-suite", "a 32-byte KEM key in a default-suite invite", &["Schema"],
+            sign(&cl().set(2, raw::head(0, 1))), NOW, Some("schema.length");
+        "ratchet-key-zero", "ratchet key u = 0", &["WeakKey"],
+            sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), NOW, Some("key.low_order");
+    }
     b.case(
         "ratchet-key-one",
         "ratchet key u = 1",
@@ -714,167 +522,62 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         NOW,
         Some("key.low_order"),
     )?;
-    b.case(
-        "ratchet-key-high-bit",
-        "top bit set",
-        &["NonCanonicalKey"],
-        sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))),
-        NOW,
-        Some("key.noncanonical"),
-    )?;
+    crate::rows! { b.case:
+        "ratchet-key-high-bit", "top bit set", &["NonCanonicalKey"],
+            sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), NOW, Some("key.noncanonical");
+    }
 
-    b.case(
-        "suite-unknown",
-        "suite 3",
-        &["Suite"],
-        sign(&cl().set(2, raw::head(0, 3))),
-        NOW,
-        Some("suite.unknown"),
-    )?;
-    b.case(
-        "suite-huge",
-        "suite 2^64-1",
-        &["Suite"],
-        sign(&cl().set(2, raw::head(0, u64::MAX))),
-        NOW,
-        Some("suite.unknown"),
-    )?;
+    crate::rows! { b.case:
+        "suite-unknown", "suite 3", &["Suite"], sign(&cl().set(2, raw::head(0, 3))), NOW,
+            Some("suite.unknown");
+        "suite-huge", "suite 2^64-1", &["Suite"], sign(&cl().set(2, raw::head(0, u64::MAX))), NOW,
+            Some("suite.unknown");
+    }
 
     let rh = &["RelayHint"];
-    b.case(
-        "hint-https",
-        "an https:// hint",
-        rh,
-        sign(&cl().set(6, hints(&["https://relay.invalid"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-scheme-only",
-        "wss:// and nothing else",
-        rh,
-        sign(&cl().set(6, hints(&["wss://"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-space",
-        "a space inside",
-        rh,
-        sign(&cl().set(6, hints(&["wss://relay .invalid"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-newline",
-        "a newline at the end",
-        rh,
-        sign(&cl().set(6, hints(&["wss://relay.invalid\n"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-uppercase-scheme",
-        "WSS:// (schemes are matched exactly)",
-        rh,
-        sign(&cl().set(6, hints(&["WSS://relay.invalid"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-empty",
-        "an empty hint",
-        rh,
-        sign(&cl().set(6, hints(&[""]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
+    crate::rows! { b.case:
+        "hint-https", "an https:// hint", rh, sign(&cl().set(6, hints(&["https://relay.invalid"]))),
+            NOW, Some("invite.relay_hint");
+        "hint-scheme-only", "wss:// and nothing else", rh, sign(&cl().set(6, hints(&["wss://"]))),
+            NOW, Some("invite.relay_hint");
+        "hint-space", "a space inside", rh, sign(&cl().set(6, hints(&["wss://relay .invalid"]))),
+            NOW, Some("invite.relay_hint");
+        "hint-newline", "a newline at the end", rh,
+            sign(&cl().set(6, hints(&["wss://relay.invalid\n"]))), NOW, Some("invite.relay_hint");
+        "hint-uppercase-scheme", "WSS:// (schemes are matched exactly)", rh,
+            sign(&cl().set(6, hints(&["WSS://relay.invalid"]))), NOW, Some("invite.relay_hint");
+        "hint-empty", "an empty hint", rh, sign(&cl().set(6, hints(&[""]))), NOW,
+            Some("invite.relay_hint");
+    }
     let too_long = format!("wss://{}", "a".repeat(251));
-    b.case(
-        "hint-257-bytes",
-        "a 257-byte hint",
-        rh,
-        sign(&cl().set(6, hints(&[&too_long]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-second-bad",
-        "a good hint followed by a bad one",
-        rh,
-        sign(&cl().set(6, hints(&["wss://a", "ftp://b"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
+    crate::rows! { b.case:
+        "hint-257-bytes", "a 257-byte hint", rh, sign(&cl().set(6, hints(&[&too_long]))), NOW,
+            Some("invite.relay_hint");
+        "hint-second-bad", "a good hint followed by a bad one", rh,
+            sign(&cl().set(6, hints(&["wss://a", "ftp://b"]))), NOW, Some("invite.relay_hint");
+    }
 
     let s = &["Schema"];
-    b.case(
-        "hints-none",
-        "an empty hint list",
-        s,
-        sign(&cl().set(6, hints(&[]))),
-        NOW,
-        Some("schema.length"),
-    )?;
-    b.case(
-        "hints-five",
-        "five hints",
-        s,
-        sign(&cl().set(
-            6,
-            hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]),
-        )),
-        NOW,
-        Some("schema.length"),
-    )?;
-    b.case(
-        "hints-not-text",
-        "a hint as a byte string",
-        s,
-        sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))),
-        NOW,
-        Some("schema.wrong_type"),
-    )?;
-    b.case(
-        "hints-not-array",
-        "hints as a single string",
-        s,
-        sign(&cl().set(6, text("wss://a"))),
-        NOW,
-        Some("schema.wrong_type"),
-    )?;
-    b.case(
-        "version-2",
-        "version 2",
-        s,
-        sign(&cl().set(1, raw::head(0, 2))),
-        NOW,
-        Some("schema.version"),
-    )?;
-    b.case(
-        "version-missing",
-        "no version",
-        s,
-        sign(&cl().remove(1)),
-        NOW,
-        Some("schema.missing_field"),
-    )?;
-    b.case(
-        "unknown-critical-key",
-        "an unknown key 11",
-        s,
-        sign(&cl().set(11, raw::head(0, 1))),
-        NOW,
-        Some("schema.unknown_critical"),
-    )?;
-    b.case(
-        "mailbox-missing",
-        "no mailbox",
-        s,
-        sign(&cl().remove(7)),
-        NOW,
-        Some("schema.missing_field"),
-    )?;
+    crate::rows! { b.case:
+        "hints-none", "an empty hint list", s, sign(&cl().set(6, hints(&[]))), NOW,
+            Some("schema.length");
+        "hints-five", "five hints", s,
+            sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]))),
+            NOW, Some("schema.length");
+        "hints-not-text", "a hint as a byte string", s,
+            sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))), NOW,
+            Some("schema.wrong_type");
+        "hints-not-array", "hints as a single string", s, sign(&cl().set(6, text("wss://a"))), NOW,
+            Some("schema.wrong_type");
+        "version-2", "version 2", s, sign(&cl().set(1, raw::head(0, 2))), NOW,
+            Some("schema.version");
+        "version-missing", "no version", s, sign(&cl().remove(1)), NOW,
+            Some("schema.missing_field");
+        "unknown-critical-key", "an unknown key 11", s, sign(&cl().set(11, raw::head(0, 1))), NOW,
+            Some("schema.unknown_critical");
+        "mailbox-missing", "no mailbox", s, sign(&cl().remove(7)), NOW,
+            Some("schema.missing_field");
+    }
     b.case(
         "mailbox-short",
         "a 31-byte mailbox",
@@ -891,30 +594,13 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         NOW,
         Some("schema.length"),
     )?;
-    b.case(
-        "single-use-int",
-        "single_use as 1",
-        s,
-        sign(&cl().set(9, raw::head(0, 1))),
-        NOW,
-        Some("schema.wrong_type"),
-    )?;
-    b.case(
-        "expires-negative",
-        "expiry -1",
-        s,
-        sign(&cl().set(8, raw::key(-1))),
-        NOW,
-        Some("schema.wrong_type"),
-    )?;
-    b.case(
-        "expires-missing",
-        "no expiry",
-        s,
-        sign(&cl().remove(8)),
-        NOW,
-        Some("schema.missing_field"),
-    )?;
+    crate::rows! { b.case:
+        "single-use-int", "single_use as 1", s, sign(&cl().set(9, raw::head(0, 1))), NOW,
+            Some("schema.wrong_type");
+        "expires-negative", "expiry -1", s, sign(&cl().set(8, raw::key(-1))), NOW,
+            Some("schema.wrong_type");
+        "expires-missing", "no expiry", s, sign(&cl().remove(8)), NOW, Some("schema.missing_field");
+    }
     b.case(
         "identity-key-short",
         "a 31-byte identity key",
@@ -923,22 +609,12 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         NOW,
         Some("schema.length"),
     )?;
-    b.case(
-        "outer-not-array",
-        "a byte string instead of [body, signature]",
-        s,
-        raw::bstr(&body),
-        NOW,
-        Some("schema.wrong_type"),
-    )?;
-    b.case(
-        "outer-one-item",
-        "an array of one",
-        s,
-        raw::array(&[raw::bstr(&body)]),
-        NOW,
-        Some("schema.length"),
-    )?;
+    crate::rows! { b.case:
+        "outer-not-array", "a byte string instead of [body, signature]", s, raw::bstr(&body), NOW,
+            Some("schema.wrong_type");
+        "outer-one-item", "an array of one", s, raw::array(&[raw::bstr(&body)]), NOW,
+            Some("schema.length");
+    }
 
     let nc = &["NonCanonical"];
     let mut entries: Vec<(Vec<u8>, Vec<u8>)> = {
@@ -949,37 +625,24 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     if let Some(entry) = entries.iter_mut().find(|(k, _)| *k == raw::key(8)) {
         entry.1 = raw::wide_head(0, EXPIRES, 8);
     }
-    b.case(
-        "body-nonminimal-expiry",
-        "the expiry with an eight-byte argument, correctly signed",
-        nc,
-        sign_raw(&raw::map(&entries)),
-        NOW,
-        Some("cbor.noncanonical.integer"),
-    )?;
+    crate::rows! { b.case:
+        "body-nonminimal-expiry", "the expiry with an eight-byte argument, correctly signed", nc,
+            sign_raw(&raw::map(&entries)), NOW, Some("cbor.noncanonical.integer");
+    }
     let mut reordered = entries.clone();
     if let Some(pos) = reordered.iter().position(|(k, _)| *k == raw::key(8)) {
         let entry = reordered.remove(pos);
         reordered.push(entry);
     }
-    b.case(
-        "body-unsorted-keys",
-        "key 8 moved after key 10, correctly signed",
-        nc,
-        sign_raw(&raw::map(&reordered)),
-        NOW,
-        Some("cbor.noncanonical.key_order"),
-    )?;
+    crate::rows! { b.case:
+        "body-unsorted-keys", "key 8 moved after key 10, correctly signed", nc,
+            sign_raw(&raw::map(&reordered)), NOW, Some("cbor.noncanonical.key_order");
+    }
     let mut trailing = good.clone();
     trailing.push(0);
-    b.case(
-        "outer-trailing-byte",
-        "a byte after the invite",
-        nc,
-        trailing,
-        NOW,
-        Some("cbor.trailing"),
-    )?;
+    crate::rows! { b.case:
+        "outer-trailing-byte", "a byte after the invite", nc, trailing, NOW, Some("cbor.trailing");
+    }
     b.case(
         "oversized",
         "an invite over 4096 bytes",
@@ -990,101 +653,45 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     )?;
 
     let co = &["CheckOrder"];
-    b.case(
-        "order-signature-before-expiry",
-        "expired and badly signed: the signature is checked first",
-        co,
-        signed(&cl().encode(), &mallory, Label::Invite),
-        EXPIRES,
-        Some("identity.signature"),
-    )?;
-    b.case(
-        "order-hint-before-signature",
-        "a bad hint and a bad signature: hints are checked first",
-        co,
-        signed(
-            &cl().set(6, hints(&["ftp://x"])).encode(),
-            &mallory,
-            Label::Invite,
-        ),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "order-keys-before-hints",
-        "a low-order ratchet key and a bad hint",
-        co,
-        sign(
-            &cl()
-                .set(5, raw::bstr(&m::x25519_zero()))
-                .set(6, hints(&["ftp://x"])),
-        ),
-        NOW,
-        Some("key.low_order"),
-    )?;
-    b.case(
-        "order-schema-before-suite",
-        "an unknown suite and a missing mailbox",
-        co,
-        sign(&cl().set(2, raw::head(0, 7)).remove(7)),
-        NOW,
-        Some("schema.missing_field"),
-    )?;
+    crate::rows! { b.case:
+        "order-signature-before-expiry", "expired and badly signed: the signature is checked first",
+            co, signed(&cl().encode(), &mallory, Label::Invite), EXPIRES,
+            Some("identity.signature");
+        "order-hint-before-signature", "a bad hint and a bad signature: hints are checked first",
+            co, signed(&cl().set(6, hints(&["ftp://x"])).encode(), &mallory, Label::Invite), NOW,
+            Some("invite.relay_hint");
+        "order-keys-before-hints", "a low-order ratchet key and a bad hint", co,
+            sign(&cl().set(5, raw::bstr(&m::x25519_zero())).set(6, hints(&["ftp://x"]))), NOW,
+            Some("key.low_order");
+        "order-schema-before-suite", "an unknown suite and a missing mailbox", co,
+            sign(&cl().set(2, raw::head(0, 7)).remove(7)), NOW, Some("schema.missing_field");
+    }
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    b.case(
-        "policy-xwing-only-accepts-xwing",
-        "default suite under a default-only policy",
-        &["Valid"],
-        xwing.to_bytes(),
-        NOW,
-        None,
-    )?;
-    b.case(
-        "policy-xwing-only-refuses-x25519",
-        "classical suite under a default-only policy",
-        &["Suite"],
-        classical.to_bytes(),
-        NOW,
-        Some("suite.disallowed"),
-    )?;
+    crate::rows! { b.case:
+        "policy-xwing-only-accepts-xwing", "default suite under a default-only policy", &["Valid"],
+            xwing.to_bytes(), NOW, None;
+        "policy-xwing-only-refuses-x25519", "classical suite under a default-only policy",
+            &["Suite"], classical.to_bytes(), NOW, Some("suite.disallowed");
+    }
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
 
     // Added later: their ids follow the groups above so earlier ids stay stable.
     b.policy = SuitePolicy::ALL;
-    b.case(
-        "hint-no-break-space",
-        "U+00A0 NO-BREAK SPACE is Unicode White_Space",
-        rh,
-        sign(&cl().set(6, hints(&["wss://relay\u{a0}.invalid"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-next-line",
-        "U+0085 NEXT LINE is a C1 control character",
-        rh,
-        sign(&cl().set(6, hints(&["wss://relay\u{85}.invalid"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-ideographic-space",
-        "U+3000 IDEOGRAPHIC SPACE is Unicode White_Space",
-        rh,
-        sign(&cl().set(6, hints(&["wss://relay\u{3000}.invalid"]))),
-        NOW,
-        Some("invite.relay_hint"),
-    )?;
-    b.case(
-        "hint-non-ascii-letter",
-        "a non-ASCII letter is allowed",
-        &["Valid", "RelayHint"],
-        sign(&cl().set(6, hints(&["wss://relé.invalid"]))),
-        NOW,
-        None,
-    )?;
+    crate::rows! { b.case:
+        "hint-no-break-space", "U+00A0 NO-BREAK SPACE is Unicode White_Space", rh,
+            sign(&cl().set(6, hints(&["wss://relay\u{a0}.invalid"]))), NOW,
+            Some("invite.relay_hint");
+        "hint-next-line", "U+0085 NEXT LINE is a C1 control character", rh,
+            sign(&cl().set(6, hints(&["wss://relay\u{85}.invalid"]))), NOW,
+            Some("invite.relay_hint");
+        "hint-ideographic-space", "U+3000 IDEOGRAPHIC SPACE is Unicode White_Space", rh,
+            sign(&cl().set(6, hints(&["wss://relay\u{3000}.invalid"]))), NOW,
+            Some("invite.relay_hint");
+        "hint-non-ascii-letter", "a non-ASCII letter is allowed", &["Valid", "RelayHint"],
+            sign(&cl().set(6, hints(&["wss://relé.invalid"]))), NOW, None;
+    }
     let unicode = b.group("Relay hints beyond ASCII; every registered suite.", &[1, 2]);
 
     let alice_x_seed = seed32("invite/verify/x25519/identity");
@@ -1112,14 +719,9 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
             .fields
             .iter()
             .fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
-        b.case(
-            c.slug,
-            &c.comment,
-            &["CheckOrder"],
-            sign(&body),
-            NOW,
-            Some(c.class),
-        )?;
+        crate::rows! { b.case:
+            c.slug, &c.comment, &["CheckOrder"], sign(&body), NOW, Some(c.class);
+        }
     }
     let key_order = b.group(
         "The order of the key checks (INV-04 steps 11 to 13); every registered suite.",

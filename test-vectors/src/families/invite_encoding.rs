@@ -3,7 +3,7 @@
 
 use super::invite::create;
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use quietwire::UnixTime;
 use quietwire::invite::{QR_MAGIC, SignedInvite};
 use quietwire::suite::{Suite, SuitePolicy};
@@ -71,44 +71,14 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["INV-06", "INV-07"],
-        "A well-formed link or QR payload of a valid invite.",
-    ),
-    (
-        "LinkShape",
-        BugType::Basic,
-        &["INV-07", "INV-08"],
-        "A link without the required base, fragment or prefix.",
-    ),
-    (
-        "Base64",
-        BugType::Malleability,
-        &["INV-08"],
-        "A fragment that is not canonical unpadded base64url.",
-    ),
-    (
-        "Magic",
-        BugType::Basic,
-        &["INV-06"],
-        "A QR payload without the QWI1 prefix.",
-    ),
-    (
-        "Limits",
-        BugType::CanOfWorms,
-        &["INV-08"],
-        "A link over 8192 bytes.",
-    ),
-    (
-        "Inner",
-        BugType::Basic,
-        &["INV-04"],
-        "A well-formed wrapper around an invite that fails verification.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["INV-06", "INV-07"] "A well-formed link or QR payload of a valid invite.";
+    LinkShape: Basic ["INV-07", "INV-08"] "A link without the required base, fragment or prefix.";
+    Base64: Malleability ["INV-08"] "A fragment that is not canonical unpadded base64url.";
+    Magic: Basic ["INV-06"] "A QR payload without the QWI1 prefix.";
+    Limits: CanOfWorms ["INV-08"] "A link over 8192 bytes.";
+    Inner: Basic ["INV-04"] "A well-formed wrapper around an invite that fails verification.";
+};
 
 const NOW: u64 = 1_800_000_000;
 const EXPIRES: u64 = 1_900_000_000;
@@ -209,116 +179,37 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
         });
         Ok(())
     };
-    link(
-        &mut ids,
-        "link-https",
-        "the reference base",
-        &["Valid"],
-        good.clone(),
-        NOW,
-        None,
-    )?;
-    link(
-        &mut ids,
-        "link-app-scheme",
-        "the quietwire:invite base",
-        &["Valid"],
-        format!("quietwire:invite#{fragment}"),
-        NOW,
-        None,
-    )?;
-    link(
-        &mut ids,
-        "link-other-host",
-        "any https base without query",
-        &["Valid"],
-        format!("https://example.invalid/a/b#{fragment}"),
-        NOW,
-        None,
-    )?;
+    crate::rows! { link:
+        &mut ids, "link-https", "the reference base", &["Valid"], good.clone(), NOW, None;
+        &mut ids, "link-app-scheme", "the quietwire:invite base", &["Valid"],
+            format!("quietwire:invite#{fragment}"), NOW, None;
+        &mut ids, "link-other-host", "any https base without query", &["Valid"],
+            format!("https://example.invalid/a/b#{fragment}"), NOW, None;
+    }
     let shape = &["LinkShape"];
-    link(
-        &mut ids,
-        "link-http",
-        "plain http base",
-        shape,
-        format!("http://quietwire.invalid/invite#{fragment}"),
-        NOW,
-        Some("link.format"),
-    )?;
-    link(
-        &mut ids,
-        "link-query",
-        "a query string in the base",
-        shape,
-        format!("{BASE}?ref=1#{fragment}"),
-        NOW,
-        Some("link.format"),
-    )?;
-    link(
-        &mut ids,
-        "link-no-fragment",
-        "the invite in a query instead of the fragment",
-        shape,
-        format!("{BASE}?{fragment}"),
-        NOW,
-        Some("link.format"),
-    )?;
-    link(
-        &mut ids,
-        "link-two-fragments",
-        "two '#'",
-        shape,
-        format!("{good}#"),
-        NOW,
-        Some("link.format"),
-    )?;
-    link(
-        &mut ids,
-        "link-prefix-i2",
-        "an unknown fragment prefix",
-        shape,
-        good.replacen("#i1.", "#i2.", 1),
-        NOW,
-        Some("link.format"),
-    )?;
-    link(
-        &mut ids,
-        "link-empty-host",
-        "https:// with nothing after it",
-        shape,
-        format!("https://#{fragment}"),
-        NOW,
-        Some("link.format"),
-    )?;
-    link(
-        &mut ids,
-        "link-other-app-base",
-        "quietwire:contact is not the app base",
-        shape,
-        format!("quietwire:contact#{fragment}"),
-        NOW,
-        Some("link.format"),
-    )?;
+    crate::rows! { link:
+        &mut ids, "link-http", "plain http base", shape,
+            format!("http://quietwire.invalid/invite#{fragment}"), NOW, Some("link.format");
+        &mut ids, "link-query", "a query string in the base", shape,
+            format!("{BASE}?ref=1#{fragment}"), NOW, Some("link.format");
+        &mut ids, "link-no-fragment", "the invite in a query instead of the fragment", shape,
+            format!("{BASE}?{fragment}"), NOW, Some("link.format");
+        &mut ids, "link-two-fragments", "two '#'", shape, format!("{good}#"), NOW,
+            Some("link.format");
+        &mut ids, "link-prefix-i2", "an unknown fragment prefix", shape,
+            good.replacen("#i1.", "#i2.", 1), NOW, Some("link.format");
+        &mut ids, "link-empty-host", "https:// with nothing after it", shape,
+            format!("https://#{fragment}"), NOW, Some("link.format");
+        &mut ids, "link-other-app-base", "quietwire:contact is not the app base", shape,
+            format!("quietwire:contact#{fragment}"), NOW, Some("link.format");
+    }
     let b64 = &["Base64"];
-    link(
-        &mut ids,
-        "link-padding",
-        "a padding character",
-        b64,
-        format!("{good}="),
-        NOW,
-        Some("link.base64"),
-    )?;
-    link(
-        &mut ids,
-        "link-standard-alphabet",
-        "'+' from the standard alphabet",
-        b64,
-        good.replacen("#i1.", "#i1.+", 1),
-        NOW,
-        Some("link.base64"),
-    )?;
+    crate::rows! { link:
+        &mut ids, "link-padding", "a padding character", b64, format!("{good}="), NOW,
+            Some("link.base64");
+        &mut ids, "link-standard-alphabet", "'+' from the standard alphabet", b64,
+            good.replacen("#i1.", "#i1.+", 1), NOW, Some("link.base64");
+    }
     link(
         &mut ids,
         "link-trailing-bits",
@@ -341,33 +232,14 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
         NOW,
         Some("link.base64"),
     )?;
-    link(
-        &mut ids,
-        "link-too-long",
-        "over 8192 bytes",
-        &["Limits"],
-        format!("{good}{}", "A".repeat(8193 - good.len())),
-        NOW,
-        Some("link.length"),
-    )?;
-    link(
-        &mut ids,
-        "link-empty-payload",
-        "'i1.' and nothing after it",
-        &["Inner"],
-        format!("{BASE}#i1."),
-        NOW,
-        Some("cbor.truncated"),
-    )?;
-    link(
-        &mut ids,
-        "link-expired-invite",
-        "a well-formed link to an expired invite",
-        &["Inner"],
-        good.clone(),
-        EXPIRES,
-        Some("invite.expired"),
-    )?;
+    crate::rows! { link:
+        &mut ids, "link-too-long", "over 8192 bytes", &["Limits"],
+            format!("{good}{}", "A".repeat(8193 - good.len())), NOW, Some("link.length");
+        &mut ids, "link-empty-payload", "'i1.' and nothing after it", &["Inner"],
+            format!("{BASE}#i1."), NOW, Some("cbor.truncated");
+        &mut ids, "link-expired-invite", "a well-formed link to an expired invite", &["Inner"],
+            good.clone(), EXPIRES, Some("invite.expired");
+    }
     let links = EncodingGroup::LinkParse {
         comment: "Parsing links (all suites allowed).".to_owned(),
         tests: links,
@@ -411,81 +283,22 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
         Ok(())
     };
     let payload = xwing.to_qr();
-    qr(
-        &mut ids,
-        "qr-xwing",
-        "a default-suite invite",
-        &["Valid"],
-        payload.clone(),
-        NOW,
-        None,
-    )?;
-    qr(
-        &mut ids,
-        "qr-x25519",
-        "a classical invite",
-        &["Valid"],
-        classical.to_qr(),
-        NOW,
-        None,
-    )?;
-    qr(
-        &mut ids,
-        "qr-safety-magic",
-        "a safety-code QR prefix",
-        &["Magic"],
-        [b"QWS1".to_vec(), xwing.to_bytes()].concat(),
-        NOW,
-        Some("qr.magic"),
-    )?;
-    qr(
-        &mut ids,
-        "qr-version-2-magic",
-        "QWI2",
-        &["Magic"],
-        [b"QWI2".to_vec(), xwing.to_bytes()].concat(),
-        NOW,
-        Some("qr.magic"),
-    )?;
-    qr(
-        &mut ids,
-        "qr-no-magic",
-        "the bare invite",
-        &["Magic"],
-        xwing.to_bytes(),
-        NOW,
-        Some("qr.magic"),
-    )?;
-    qr(
-        &mut ids,
-        "qr-empty",
-        "no bytes",
-        &["Magic"],
-        Vec::new(),
-        NOW,
-        Some("qr.magic"),
-    )?;
-    qr(
-        &mut ids,
-        "qr-truncated",
-        "the payload cut by one byte",
-        &["Inner"],
-        payload
-            .get(..payload.len().saturating_sub(1))
-            .unwrap_or_default()
-            .to_vec(),
-        NOW,
-        Some("cbor.truncated"),
-    )?;
-    qr(
-        &mut ids,
-        "qr-expired",
-        "an expired invite",
-        &["Inner"],
-        payload,
-        EXPIRES + 1,
-        Some("invite.expired"),
-    )?;
+    crate::rows! { qr:
+        &mut ids, "qr-xwing", "a default-suite invite", &["Valid"], payload.clone(), NOW, None;
+        &mut ids, "qr-x25519", "a classical invite", &["Valid"], classical.to_qr(), NOW, None;
+        &mut ids, "qr-safety-magic", "a safety-code QR prefix", &["Magic"],
+            [b"QWS1".to_vec(), xwing.to_bytes()].concat(), NOW, Some("qr.magic");
+        &mut ids, "qr-version-2-magic", "QWI2", &["Magic"],
+            [b"QWI2".to_vec(), xwing.to_bytes()].concat(), NOW, Some("qr.magic");
+        &mut ids, "qr-no-magic", "the bare invite", &["Magic"], xwing.to_bytes(), NOW,
+            Some("qr.magic");
+        &mut ids, "qr-empty", "no bytes", &["Magic"], Vec::new(), NOW, Some("qr.magic");
+        &mut ids, "qr-truncated", "the payload cut by one byte", &["Inner"],
+            payload.get(..payload.len().saturating_sub(1)).unwrap_or_default().to_vec(), NOW,
+            Some("cbor.truncated");
+        &mut ids, "qr-expired", "an expired invite", &["Inner"], payload, EXPIRES + 1,
+            Some("invite.expired");
+    }
     let qrs = EncodingGroup::QrParse {
         comment: "Parsing QR payloads (all suites allowed).".to_owned(),
         tests: qrs,

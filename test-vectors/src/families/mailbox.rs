@@ -2,7 +2,7 @@
 
 use super::material::{self as m, VECTOR_ORIGIN};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::label::Label;
@@ -66,44 +66,15 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["MBX-01", "MBX-02"],
-        "A mailbox id and a proof of control made as specified.",
-    ),
-    (
-        "Binding",
-        BugType::AuthBypass,
-        &["MBX-02", "MBX-03", "MBX-05"],
-        "A proof for another challenge, operation, mailbox or relay origin must not verify.",
-    ),
-    (
-        "Malleability",
-        BugType::Malleability,
-        &["MBX-03", "SUI-05"],
-        "S not reduced modulo L.",
-    ),
-    (
-        "Key",
-        BugType::AuthBypass,
-        &["MBX-03", "SUI-04"],
-        "The proof's public key fails Ed25519 key validation.",
-    ),
-    (
-        "Structure",
-        BugType::Basic,
-        &["MBX-02", "MBX-03"],
-        "A proof outside its schema.",
-    ),
-    (
-        "Origin",
-        BugType::Basic,
-        &["MBX-05"],
-        "The canonical origin of a relay URL, or its refusal.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["MBX-01", "MBX-02"] "A mailbox id and a proof of control made as specified.";
+    Binding: AuthBypass ["MBX-02", "MBX-03", "MBX-05"]
+        "A proof for another challenge, operation, mailbox or relay origin must not verify.";
+    Malleability: Malleability ["MBX-03", "SUI-05"] "S not reduced modulo L.";
+    Key: AuthBypass ["MBX-03", "SUI-04"] "The proof's public key fails Ed25519 key validation.";
+    Structure: Basic ["MBX-02", "MBX-03"] "A proof outside its schema.";
+    Origin: Basic ["MBX-05"] "The canonical origin of a relay URL, or its refusal.";
+};
 
 fn proof_bytes(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
     let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = entries
@@ -195,57 +166,22 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         Ok(())
     };
     let id = *key.id();
-    case(
-        "valid",
-        "the owner's proof",
-        &["Valid"],
-        &id,
-        &challenge,
-        Operation::Fetch,
-        good.clone(),
-        None,
-    )?;
+    crate::rows! { case:
+        "valid", "the owner's proof", &["Valid"], &id, &challenge, Operation::Fetch, good.clone(),
+            None;
+    }
     let b = &["Binding"];
-    case(
-        "other-challenge",
-        "a proof for an earlier challenge",
-        b,
-        &id,
-        &seed32("mailbox/verify/old-challenge"),
-        Operation::Fetch,
-        good.clone(),
-        Some("mailbox.proof"),
-    )?;
-    case(
-        "other-operation-delete",
-        "a fetch proof presented for delete",
-        b,
-        &id,
-        &challenge,
-        Operation::Delete,
-        good.clone(),
-        Some("mailbox.proof"),
-    )?;
-    case(
-        "other-operation-subscribe",
-        "a fetch proof presented for subscribe",
-        b,
-        &id,
-        &challenge,
-        Operation::Subscribe,
-        good.clone(),
-        Some("mailbox.proof"),
-    )?;
-    case(
-        "other-mailbox",
-        "a valid proof for another mailbox",
-        b,
-        other.id(),
-        &challenge,
-        Operation::Fetch,
-        good.clone(),
-        Some("mailbox.key"),
-    )?;
+    crate::rows! { case:
+        "other-challenge", "a proof for an earlier challenge", b, &id,
+            &seed32("mailbox/verify/old-challenge"), Operation::Fetch, good.clone(),
+            Some("mailbox.proof");
+        "other-operation-delete", "a fetch proof presented for delete", b, &id, &challenge,
+            Operation::Delete, good.clone(), Some("mailbox.proof");
+        "other-operation-subscribe", "a fetch proof presented for subscribe", b, &id, &challenge,
+            Operation::Subscribe, good.clone(), Some("mailbox.proof");
+        "other-mailbox", "a valid proof for another mailbox", b, other.id(), &challenge,
+            Operation::Fetch, good.clone(), Some("mailbox.key");
+    }
     // The key of the proof hashes to the mailbox, but another key signed.
     case(
         "wrong-signer",
@@ -372,16 +308,10 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         ]),
         Some("schema.length"),
     )?;
-    case(
-        "trailing",
-        "a byte after the proof",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        [good.clone(), vec![0]].concat(),
-        Some("cbor.trailing"),
-    )?;
+    crate::rows! { case:
+        "trailing", "a byte after the proof", s, &id, &challenge, Operation::Fetch,
+            [good.clone(), vec![0]].concat(), Some("cbor.trailing");
+    }
     let elsewhere = RelayOrigin::parse("wss://other.example").map_err(|e| e.to_string())?;
     case(
         "other-origin",
@@ -437,20 +367,11 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         ]),
         Some("mailbox.origin"),
     )?;
-    case(
-        "origin-missing",
-        "a proof without an origin",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-        ]),
-        Some("schema.missing_field"),
-    )?;
+    crate::rows! { case:
+        "origin-missing", "a proof without an origin", s, &id, &challenge, Operation::Fetch,
+            proof_bytes(&[(1, raw::head(0, 1)), (2, raw::bstr(&pk)), (3, raw::bstr(&real_sig))]),
+            Some("schema.missing_field");
+    }
     case(
         "origin-bytes",
         "an origin as a byte string",
@@ -485,16 +406,9 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     for (slug, comment, f, mailbox_id, proof, class) in
         strict_ed25519_cases(&seed32("mailbox/verify/seed"), &challenge)?
     {
-        case(
-            slug,
-            comment,
-            f,
-            &mailbox_id,
-            &challenge,
-            Operation::Fetch,
-            proof,
-            class,
-        )?;
+        crate::rows! { case:
+            slug, comment, f, &mailbox_id, &challenge, Operation::Fetch, proof, class;
+        }
     }
 
     Ok(file(

@@ -21,6 +21,57 @@ use std::collections::BTreeMap;
 
 use crate::format::{BugType, GENERATOR, Group, Note, SPEC_VERSION, VectorFile};
 
+/// A family's case table: `rows! { b.case: ARGS; ARGS; … }` calls `b.case(ARGS)?` once per
+/// row, in order, so tcIds follow the rows (`rows! { case: … }` calls a function `case`). A
+/// row is the case's arguments as the method takes them (typically slug, comment, flags,
+/// inputs, expected class); a row too long for one line continues on the next.
+///
+/// ```
+/// # fn main() -> Result<(), String> {
+/// struct Cases(Vec<String>);
+/// impl Cases {
+///     fn case(&mut self, slug: &str, n: u32) -> Result<(), String> {
+///         self.0.push(format!("{slug}={n}"));
+///         Ok(())
+///     }
+/// }
+/// let mut b = Cases(Vec::new());
+/// quietwire_test_vectors::rows! { b.case:
+///     "one", 1;
+///     "two", 2;
+/// }
+/// assert_eq!(b.0, ["one=1", "two=2"]);
+/// # Ok(())
+/// # }
+/// ```
+#[macro_export]
+macro_rules! rows {
+    ($b:ident . $method:ident : $( $($arg:expr),+ ; )+) => {
+        $( $b.$method($($arg),+)?; )+
+    };
+    ($f:ident : $( $($arg:expr),+ ; )+) => {
+        $( $f($($arg),+)?; )+
+    };
+}
+
+/// A family's flag table: `flag_defs! { Name: BugType ["RULE-01", …] "description"; … }`
+/// gives the [`FlagDef`]s [`file`] turns into the file's `notes`.
+///
+/// ```
+/// use quietwire_test_vectors::families::FlagDef;
+/// const FLAGS: &[FlagDef] = quietwire_test_vectors::flag_defs! {
+///     Valid: Basic ["INV-01"] "A well-formed invite.";
+///     Expired: MissingStep ["INV-05"] "The invite's expiry is not after now.";
+/// };
+/// assert_eq!(FLAGS[1].0, "Expired");
+/// ```
+#[macro_export]
+macro_rules! flag_defs {
+    ($( $name:ident : $bug:ident [$($rule:literal),* $(,)?] $desc:literal ; )*) => {
+        &[ $( (stringify!($name), $crate::format::BugType::$bug, &[$($rule),*], $desc) ),* ]
+    };
+}
+
 /// A flag definition: name, bug type, spec rule ids, description.
 pub type FlagDef = (&'static str, BugType, &'static [&'static str], &'static str);
 

@@ -3,7 +3,7 @@
 
 use super::material::{self as m, canonical_map};
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use quietwire::keys::IdentityKey;
 use quietwire::safety::{Fingerprint, QR_MAGIC, SafetyCode, SafetyQr};
@@ -55,62 +55,17 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Code",
-        BugType::Basic,
-        &["SAF-01", "SAF-02"],
-        "Fingerprint iteration, digit extraction and ordering.",
-    ),
-    (
-        "OrderIndependent",
-        BugType::Basic,
-        &["SAF-02"],
-        "Swapping the two identities gives the same code.",
-    ),
-    (
-        "LeadingZeros",
-        BugType::EdgeCase,
-        &["SAF-02"],
-        "A group whose value is below 10000 keeps its leading zeros.",
-    ),
-    (
-        "QrMatch",
-        BugType::Basic,
-        &["SAF-03", "SAF-04"],
-        "A payload that shows the right pair of fingerprints.",
-    ),
-    (
-        "QrMismatch",
-        BugType::AuthBypass,
-        &["SAF-04"],
-        "A payload for another pair, or with the roles swapped.",
-    ),
-    (
-        "Magic",
-        BugType::Basic,
-        &["SAF-03"],
-        "A payload without the QWS1 prefix.",
-    ),
-    (
-        "Schema",
-        BugType::Basic,
-        &["ENC-11", "ENC-12", "ENC-13"],
-        "A structural fault in the payload's map.",
-    ),
-    (
-        "Extension",
-        BugType::Defined,
-        &["ENC-12"],
-        "A negative (non-critical) key is ignored.",
-    ),
-    (
-        "Limits",
-        BugType::CanOfWorms,
-        &["SAF-03"],
-        "A payload over 256 bytes.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Code: Basic ["SAF-01", "SAF-02"] "Fingerprint iteration, digit extraction and ordering.";
+    OrderIndependent: Basic ["SAF-02"] "Swapping the two identities gives the same code.";
+    LeadingZeros: EdgeCase ["SAF-02"] "A group whose value is below 10000 keeps its leading zeros.";
+    QrMatch: Basic ["SAF-03", "SAF-04"] "A payload that shows the right pair of fingerprints.";
+    QrMismatch: AuthBypass ["SAF-04"] "A payload for another pair, or with the roles swapped.";
+    Magic: Basic ["SAF-03"] "A payload without the QWS1 prefix.";
+    Schema: Basic ["ENC-11", "ENC-12", "ENC-13"] "A structural fault in the payload's map.";
+    Extension: Defined ["ENC-12"] "A negative (non-critical) key is ignored.";
+    Limits: CanOfWorms ["SAF-03"] "A payload over 256 bytes.";
+};
 
 fn key(name: &str) -> IdentityKey {
     *m::identity(&format!("safety_code/{name}")).1.public()
@@ -275,16 +230,10 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         });
         Ok(())
     };
-    verify(
-        &mut ids,
-        "bob-scans-alice",
-        "Bob scans Alice's screen",
-        &["QrMatch"],
-        &bob,
-        &alice,
-        shown_by_alice.clone(),
-        None,
-    )?;
+    crate::rows! { verify:
+        &mut ids, "bob-scans-alice", "Bob scans Alice's screen", &["QrMatch"], &bob, &alice,
+            shown_by_alice.clone(), None;
+    }
     verify(
         &mut ids,
         "extension-ignored",
@@ -300,84 +249,29 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         ])),
         None,
     )?;
-    verify(
-        &mut ids,
-        "roles-swapped",
-        "Alice scans her own screen: roles swapped",
-        &["QrMismatch"],
-        &alice,
-        &bob,
-        shown_by_alice.clone(),
-        Some("safety.mismatch"),
-    )?;
-    verify(
-        &mut ids,
-        "other-contact",
-        "Carol scans Alice's screen meant for Bob",
-        &["QrMismatch"],
-        &carol,
-        &alice,
-        shown_by_alice.clone(),
-        Some("safety.mismatch"),
-    )?;
-    verify(
-        &mut ids,
-        "substituted-key",
-        "Bob scans, but his app holds Carol's key as Alice's",
-        &["QrMismatch"],
-        &bob,
-        &carol,
-        shown_by_alice.clone(),
-        Some("safety.mismatch"),
-    )?;
+    crate::rows! { verify:
+        &mut ids, "roles-swapped", "Alice scans her own screen: roles swapped", &["QrMismatch"],
+            &alice, &bob, shown_by_alice.clone(), Some("safety.mismatch");
+        &mut ids, "other-contact", "Carol scans Alice's screen meant for Bob", &["QrMismatch"],
+            &carol, &alice, shown_by_alice.clone(), Some("safety.mismatch");
+        &mut ids, "substituted-key", "Bob scans, but his app holds Carol's key as Alice's",
+            &["QrMismatch"], &bob, &carol, shown_by_alice.clone(), Some("safety.mismatch");
+    }
     let mut one_bit = shown_by_alice.clone();
     if let Some(b) = one_bit.last_mut() {
         *b ^= 1;
     }
-    verify(
-        &mut ids,
-        "one-bit-off",
-        "the last fingerprint byte differs by one bit",
-        &["QrMismatch"],
-        &bob,
-        &alice,
-        one_bit,
-        Some("safety.mismatch"),
-    )?;
-    verify(
-        &mut ids,
-        "wrong-magic",
-        "an invite QR prefix",
-        &["Magic"],
-        &bob,
-        &alice,
-        [
-            b"QWI1".to_vec(),
-            shown_by_alice.get(4..).unwrap_or_default().to_vec(),
-        ]
-        .concat(),
-        Some("qr.magic"),
-    )?;
-    verify(
-        &mut ids,
-        "empty-payload",
-        "no bytes",
-        &["Magic"],
-        &bob,
-        &alice,
-        Vec::new(),
-        Some("qr.magic"),
-    )?;
-    verify(
-        &mut ids,
-        "magic-only",
-        "the magic and nothing else",
-        &["Schema"],
-        &bob,
-        &alice,
-        QR_MAGIC.to_vec(),
-        Some("cbor.truncated"),
-    )?;
+    crate::rows! { verify:
+        &mut ids, "one-bit-off", "the last fingerprint byte differs by one bit", &["QrMismatch"],
+            &bob, &alice, one_bit, Some("safety.mismatch");
+        &mut ids, "wrong-magic", "an invite QR prefix", &["Magic"], &bob, &alice,
+            [b"QWI1".to_vec(), shown_by_alice.get(4..).unwrap_or_default().to_vec()].concat(),
+            Some("qr.magic");
+        &mut ids, "empty-payload", "no bytes", &["Magic"], &bob, &alice, Vec::new(),
+            Some("qr.magic");
+        &mut ids, "magic-only", "the magic and nothing else", &["Schema"], &bob, &alice,
+            QR_MAGIC.to_vec(), Some("cbor.truncated");
+    }
     verify(
         &mut ids,
         "version-2",
@@ -406,16 +300,11 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         ])),
         Some("schema.length"),
     )?;
-    verify(
-        &mut ids,
-        "peer-missing",
-        "no key 3",
-        &["Schema"],
-        &bob,
-        &alice,
-        payload(map(vec![(1, raw::head(0, 1)), (2, raw::bstr(&fp(&alice)))])),
-        Some("schema.missing_field"),
-    )?;
+    crate::rows! { verify:
+        &mut ids, "peer-missing", "no key 3", &["Schema"], &bob, &alice,
+            payload(map(vec![(1, raw::head(0, 1)), (2, raw::bstr(&fp(&alice)))])),
+            Some("schema.missing_field");
+    }
     verify(
         &mut ids,
         "unknown-critical",
@@ -433,16 +322,10 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
     )?;
     let mut trailing = shown_by_alice.clone();
     trailing.push(0);
-    verify(
-        &mut ids,
-        "trailing-byte",
-        "a byte after the map",
-        &["Schema"],
-        &bob,
-        &alice,
-        trailing,
-        Some("cbor.trailing"),
-    )?;
+    crate::rows! { verify:
+        &mut ids, "trailing-byte", "a byte after the map", &["Schema"], &bob, &alice, trailing,
+            Some("cbor.trailing");
+    }
     verify(
         &mut ids,
         "oversized",

@@ -99,46 +99,18 @@ pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         Some(PIN),
         "open",
     ))?;
-    t.add(
-        "hidden-damaged-0-no-pin",
-        "hidden chunk 0 damaged, no PIN: the manifest's digest",
-        hd,
-        &full,
-        vec![xor(h0 + 5)],
-        k(),
-        None,
-        Some("backup.manifest_mismatch"),
-    )?;
-    t.add(
+    crate::rows! { t.add:
+        "hidden-damaged-0-no-pin", "hidden chunk 0 damaged, no PIN: the manifest's digest", hd,
+            &full, vec![xor(h0 + 5)], k(), None, Some("backup.manifest_mismatch");
         "hidden-damaged-0-pin",
-        "hidden chunk 0 damaged, right PIN: locked mode, then the manifest's digest",
-        hd,
-        &full,
-        vec![xor(h0 + 5)],
-        k(),
-        Some(PIN),
-        Some("backup.manifest_mismatch"),
-    )?;
-    t.add(
-        "hidden-damaged-later-pin",
-        "a later hidden chunk damaged, right PIN",
-        &["Hidden", "Released"],
-        &full,
-        vec![xor(h0 + CHUNK_CT as u64 + 5)],
-        k(),
-        Some(PIN),
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "hidden-damaged-later-no-pin",
-        "a later hidden chunk damaged, no PIN",
-        hd,
-        &full,
-        vec![xor(h0 + CHUNK_CT as u64 + 5)],
-        k(),
-        None,
-        Some("backup.manifest_mismatch"),
-    )?;
+            "hidden chunk 0 damaged, right PIN: locked mode, then the manifest's digest", hd, &full,
+            vec![xor(h0 + 5)], k(), Some(PIN), Some("backup.manifest_mismatch");
+        "hidden-damaged-later-pin", "a later hidden chunk damaged, right PIN",
+            &["Hidden", "Released"], &full, vec![xor(h0 + CHUNK_CT as u64 + 5)], k(), Some(PIN),
+            Some("backup.chunk_auth");
+        "hidden-damaged-later-no-pin", "a later hidden chunk damaged, no PIN", hd, &full,
+            vec![xor(h0 + CHUNK_CT as u64 + 5)], k(), None, Some("backup.manifest_mismatch");
+    }
     t.add(
         "hidden-trailing-locked",
         "a byte after the manifest, no PIN: the last 65553 bytes do not start with id 8",
@@ -166,18 +138,10 @@ pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         None,
         Some("backup.manifest_mismatch"),
     )?;
-    t.add(
-        "hidden-short-locked",
-        "hidden section cut to 15 chunks, no PIN",
-        hd,
-        &full,
-        vec![Edit {
-            length: Some(CHUNK_CT as u64),
-            ..ed("delete", h0)
-        }],
-        k(),
-        None,
-        Some("backup.manifest_mismatch"),
-    )?;
+    crate::rows! { t.add:
+        "hidden-short-locked", "hidden section cut to 15 chunks, no PIN", hd, &full,
+            vec![Edit { length: Some(CHUNK_CT as u64), ..ed("delete", h0) }], k(), None,
+            Some("backup.manifest_mismatch");
+    }
     Ok(t.tests)
 }

@@ -23,7 +23,7 @@ pub use build::{apply_edits, build_export, config_of, export_options, stream_byt
 pub use large::seek_section;
 
 use super::{FlagDef, Ids, file};
-use crate::format::{BugType, Case, Group, VectorFile};
+use crate::format::{Case, Group, VectorFile};
 
 /// Argon2id parameters as JSON.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -418,122 +418,41 @@ groups! {
     Seek = "xbk-seek", SeekTest;
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "RecoveryKey",
-        BugType::Defined,
-        &["XBK-09", "XBK-10"],
-        "The recovery key's text: alphabet, groups, checksum, normalization.",
-    ),
-    (
-        "Export",
-        BugType::Defined,
-        &["XBK-30", "XBK-16", "XBK-17"],
-        "The encryption direction, byte for byte from the generator bytes.",
-    ),
-    (
-        "Container",
-        BugType::Legacy,
-        &["XBK-01", "XBK-02"],
-        "Magic and header length: no near-miss or fallback parsing.",
-    ),
-    (
-        "HeaderEncoding",
-        BugType::Malleability,
-        &["XBK-03", "XBK-04"],
-        "The header and core: canonical CBOR, limits, fields, in the spec's order.",
-    ),
-    (
-        "UnlockSet",
-        BugType::Defined,
-        &["XBK-06"],
-        "The unlock entries: structure, suites, the allowed sets.",
-    ),
-    (
-        "KdfParams",
-        BugType::CanOfWorms,
-        &["XBK-05"],
-        "Argon2id parameters: validity always, caps before any work.",
-    ),
-    (
-        "NoMatch",
-        BugType::AuthBypass,
-        &["XBK-08", "XBK-12", "XBK-13"],
-        "Wrong secrets and missing entries, distinct from parse and MAC errors.",
-    ),
-    (
-        "SecretFormat",
-        BugType::Defined,
-        &["XBK-11", "XBK-13"],
-        "Passphrases and PINs: NFC, length limits.",
-    ),
-    (
-        "HeaderMac",
-        BugType::AuthBypass,
-        &["XBK-07", "XBK-14"],
-        "The header MAC over the received bytes, keyed from the file key.",
-    ),
-    (
-        "Stream",
-        BugType::AuthBypass,
-        &["XBK-16", "XBK-18"],
-        "The chunk stream: truncation, reordering, duplication, splicing, final flags.",
-    ),
-    (
-        "Padding",
-        BugType::Malleability,
-        &["XBK-17", "XBK-18"],
-        "Chunk content: used field, zero padding, chunk counts.",
-    ),
-    (
-        "ChunkLimit",
-        BugType::CanOfWorms,
-        &["XBK-17", "XBK-18"],
-        "The reader's MAX_CHUNKS and the encoder's refusal.",
-    ),
-    (
-        "Sections",
-        BugType::MissingStep,
-        &["XBK-15", "XBK-19", "XBK-20"],
-        "Section order, the manifest, nothing after it.",
-    ),
-    (
-        "Hidden",
-        BugType::Confidentiality,
-        &["XBK-26"],
-        "The hidden section: PIN, locked mode, same size whether empty or not.",
-    ),
-    (
-        "Records",
-        BugType::MissingStep,
-        &["XBK-21", "XBK-22", "XBK-23"],
-        "Records of the restore layer and their references.",
-    ),
-    (
-        "StaleSession",
-        BugType::Confidentiality,
-        &["XBK-24"],
-        "A restored session never encrypts: no resumed sending chain.",
-    ),
-    (
-        "Released",
-        BugType::Confidentiality,
-        &["XBK-28"],
-        "Only authenticated plaintext is released, chunk by chunk.",
-    ),
-    (
-        "Rekey",
-        BugType::Defined,
-        &["XBK-31"],
-        "Re-keying rewrites only the header.",
-    ),
-    (
-        "Seek",
-        BugType::AuthBypass,
-        &["XBK-29"],
-        "Seeking authenticates the manifest before using its counts.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    RecoveryKey: Defined ["XBK-09", "XBK-10"]
+        "The recovery key's text: alphabet, groups, checksum, normalization.";
+    Export: Defined ["XBK-30", "XBK-16", "XBK-17"]
+        "The encryption direction, byte for byte from the generator bytes.";
+    Container: Legacy ["XBK-01", "XBK-02"]
+        "Magic and header length: no near-miss or fallback parsing.";
+    HeaderEncoding: Malleability ["XBK-03", "XBK-04"]
+        "The header and core: canonical CBOR, limits, fields, in the spec's order.";
+    UnlockSet: Defined ["XBK-06"] "The unlock entries: structure, suites, the allowed sets.";
+    KdfParams: CanOfWorms ["XBK-05"] "Argon2id parameters: validity always, caps before any work.";
+    NoMatch: AuthBypass ["XBK-08", "XBK-12", "XBK-13"]
+        "Wrong secrets and missing entries, distinct from parse and MAC errors.";
+    SecretFormat: Defined ["XBK-11", "XBK-13"] "Passphrases and PINs: NFC, length limits.";
+    HeaderMac: AuthBypass ["XBK-07", "XBK-14"]
+        "The header MAC over the received bytes, keyed from the file key.";
+    Stream: AuthBypass ["XBK-16", "XBK-18"]
+        "The chunk stream: truncation, reordering, duplication, splicing, final flags.";
+    Padding: Malleability ["XBK-17", "XBK-18"]
+        "Chunk content: used field, zero padding, chunk counts.";
+    ChunkLimit: CanOfWorms ["XBK-17", "XBK-18"]
+        "The reader's MAX_CHUNKS and the encoder's refusal.";
+    Sections: MissingStep ["XBK-15", "XBK-19", "XBK-20"]
+        "Section order, the manifest, nothing after it.";
+    Hidden: Confidentiality ["XBK-26"]
+        "The hidden section: PIN, locked mode, same size whether empty or not.";
+    Records: MissingStep ["XBK-21", "XBK-22", "XBK-23"]
+        "Records of the restore layer and their references.";
+    StaleSession: Confidentiality ["XBK-24"]
+        "A restored session never encrypts: no resumed sending chain.";
+    Released: Confidentiality ["XBK-28"]
+        "Only authenticated plaintext is released, chunk by chunk.";
+    Rekey: Defined ["XBK-31"] "Re-keying rewrites only the header.";
+    Seek: AuthBypass ["XBK-29"] "Seeking authenticates the manifest before using its counts.";
+};
 
 /// Generates `backup.json`.
 ///

@@ -31,107 +31,31 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     };
     let k = key_unlock;
     let st = &["Stream"];
-    t.add(
-        "stream-no-chunks",
-        "the input ends right after section 1's id",
-        st,
-        &base,
-        vec![truncate(o[0] as u64 + 1)],
-        k(),
-        None,
-        Some("backup.truncated"),
-    )?;
-    t.add(
-        "stream-short-chunk",
-        "a chunk shorter than 65552 bytes at the end",
-        st,
-        &base,
-        vec![truncate(c(1, 0) + ct - 1)],
-        k(),
-        None,
-        Some("backup.truncated"),
-    )?;
-    t.add(
-        "stream-bad-tag-first",
-        "the tag of the first chunk",
-        &["Stream", "Released"],
-        &base,
-        vec![xor(c(1, 0) + ct - 1)],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "stream-bad-tag-later",
-        "the tag of section 2's third chunk: two chunks released",
-        &["Stream", "Released"],
-        &base,
-        vec![xor(c(2, 2) + ct - 1)],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "stream-bad-ciphertext",
-        "a ciphertext byte of section 2's second chunk",
-        &["Stream", "Released"],
-        &base,
-        vec![xor(c(2, 1) + 100)],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "stream-reordered",
-        "section 2's chunks 0 and 1 swapped",
-        st,
-        &base,
-        swap(c(2, 0), c(2, 1), ct),
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "stream-duplicated",
-        "section 2's chunk 0 twice",
-        st,
-        &base,
-        vec![Edit {
-            from: Some(c(2, 0)),
-            length: Some(ct),
-            ..ed("insertCopy", c(2, 1))
-        }],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "stream-dropped",
-        "section 2's chunk 1 removed",
-        st,
-        &base,
-        vec![Edit {
-            length: Some(ct),
-            ..ed("delete", c(2, 1))
-        }],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
-    t.add(
-        "stream-between-sections",
-        "section 2's chunk 0 in place of section 4's",
-        st,
-        &base,
-        vec![Edit {
-            from: Some(c(2, 0)),
-            length: Some(ct),
-            ..ed("copy", c(4, 0))
-        }],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
+    crate::rows! { t.add:
+        "stream-no-chunks", "the input ends right after section 1's id", st, &base,
+            vec![truncate(o[0] as u64 + 1)], k(), None, Some("backup.truncated");
+        "stream-short-chunk", "a chunk shorter than 65552 bytes at the end", st, &base,
+            vec![truncate(c(1, 0) + ct - 1)], k(), None, Some("backup.truncated");
+        "stream-bad-tag-first", "the tag of the first chunk", &["Stream", "Released"], &base,
+            vec![xor(c(1, 0) + ct - 1)], k(), None, Some("backup.chunk_auth");
+        "stream-bad-tag-later", "the tag of section 2's third chunk: two chunks released",
+            &["Stream", "Released"], &base, vec![xor(c(2, 2) + ct - 1)], k(), None,
+            Some("backup.chunk_auth");
+        "stream-bad-ciphertext", "a ciphertext byte of section 2's second chunk",
+            &["Stream", "Released"], &base, vec![xor(c(2, 1) + 100)], k(), None,
+            Some("backup.chunk_auth");
+        "stream-reordered", "section 2's chunks 0 and 1 swapped", st, &base,
+            swap(c(2, 0), c(2, 1), ct), k(), None, Some("backup.chunk_auth");
+        "stream-duplicated", "section 2's chunk 0 twice", st, &base,
+            vec![Edit { from: Some(c(2, 0)), length: Some(ct), ..ed("insertCopy", c(2, 1)) }], k(),
+            None, Some("backup.chunk_auth");
+        "stream-dropped", "section 2's chunk 1 removed", st, &base,
+            vec![Edit { length: Some(ct), ..ed("delete", c(2, 1)) }], k(), None,
+            Some("backup.chunk_auth");
+        "stream-between-sections", "section 2's chunk 0 in place of section 4's", st, &base,
+            vec![Edit { from: Some(c(2, 0)), length: Some(ct), ..ed("copy", c(4, 0)) }], k(), None,
+            Some("backup.chunk_auth");
+    }
     let other = recipe("base-other", Who::Key, None, base_sections());
     let other_file = t.cache.file(&other)?;
     let (oo, _) = layout(&other, &other_file);
@@ -150,20 +74,11 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
         None,
         Some("backup.chunk_auth"),
     )?;
-    t.add(
-        "stream-final-then-more",
-        "a copy of section 1's final chunk after it",
-        st,
-        &base,
-        vec![Edit {
-            from: Some(c(1, 0)),
-            length: Some(ct),
-            ..ed("insertCopy", c(1, 1))
-        }],
-        k(),
-        None,
-        Some("backup.section_order"),
-    )?;
+    crate::rows! { t.add:
+        "stream-final-then-more", "a copy of section 1's final chunk after it", st, &base,
+            vec![Edit { from: Some(c(1, 0)), length: Some(ct), ..ed("insertCopy", c(1, 1)) }], k(),
+            None, Some("backup.section_order");
+    }
     t.add(
         "stream-empty-final-appended",
         "a 16-byte empty final chunk after section 6",
@@ -183,32 +98,19 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     let exact = recipe("exact", Who::Key, None, multiple);
     let ef = t.cache.file(&exact)?;
     let (eo, _) = layout(&exact, &ef);
-    t.add(
-        "stream-missing-final",
-        "content of exactly 2 × 65534 bytes without its final chunk",
-        st,
-        &exact,
-        vec![Edit {
-            length: Some(ct),
-            ..ed("delete", chunk_at(&eo, 2, 2))
-        }],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
+    crate::rows! { t.add:
+        "stream-missing-final", "content of exactly 2 × 65534 bytes without its final chunk", st,
+            &exact, vec![Edit { length: Some(ct), ..ed("delete", chunk_at(&eo, 2, 2)) }], k(), None,
+            Some("backup.chunk_auth");
+    }
     // Truncation at and inside a chunk boundary of sections 1 to 6.
     for s in 1..=6usize {
         let start = c(s, 0);
-        t.add(
+        crate::rows! { t.add:
             &format!("stream-cut-at-{s}"),
-            &format!("the input ends after section {s}'s first chunk"),
-            &["Stream", "Released"],
-            &base,
-            vec![truncate(start + ct)],
-            k(),
-            None,
-            Some("backup.truncated"),
-        )?;
+                &format!("the input ends after section {s}'s first chunk"), &["Stream", "Released"],
+                &base, vec![truncate(start + ct)], k(), None, Some("backup.truncated");
+        }
         t.add(
             &format!("stream-cut-inside-{s}"),
             &format!("the input ends inside section {s}'s first chunk"),
@@ -222,61 +124,28 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     }
     // Padding and the used field, in chunks sealed with the right key at the right place.
     let pd = &["Padding"];
-    t.add(
-        "stream-used-65535",
-        "used = 65535",
-        pd,
-        &base,
-        vec![seal(c(1, 0), 1, 0, true, plain(65_535, b"x"))],
-        k(),
-        None,
-        Some("backup.padding"),
-    )?;
-    t.add(
-        "stream-nonzero-padding",
-        "a non-zero byte after the content",
-        pd,
-        &base,
-        vec![seal(c(1, 0), 1, 0, true, plain(2, b"abc"))],
-        k(),
-        None,
-        Some("backup.padding"),
-    )?;
-    t.add(
-        "stream-full-final",
-        "a full chunk marked final",
-        pd,
-        &base,
-        vec![seal(c(1, 0), 1, 0, true, plain(DATA as u16, &[]))],
-        k(),
-        None,
-        Some("backup.padding"),
-    )?;
+    crate::rows! { t.add:
+        "stream-used-65535", "used = 65535", pd, &base,
+            vec![seal(c(1, 0), 1, 0, true, plain(65_535, b"x"))], k(), None, Some("backup.padding");
+        "stream-nonzero-padding", "a non-zero byte after the content", pd, &base,
+            vec![seal(c(1, 0), 1, 0, true, plain(2, b"abc"))], k(), None, Some("backup.padding");
+        "stream-full-final", "a full chunk marked final", pd, &base,
+            vec![seal(c(1, 0), 1, 0, true, plain(DATA as u16, &[]))], k(), None,
+            Some("backup.padding");
+    }
     let mut nine = base_sections();
     nine[1] = stream("nine", 8 * DATA as u64 + 1);
     let ninef = recipe("nine", Who::Key, None, nine);
     let nf = t.cache.file(&ninef)?;
     let (no, _) = layout(&ninef, &nf);
-    t.add(
-        "stream-too-few-padding",
-        "nine content chunks, final at the ninth instead of the tenth",
-        pd,
-        &ninef,
-        vec![seal(chunk_at(&no, 2, 8), 2, 8, true, plain(1, b"x"))],
-        k(),
-        None,
-        Some("backup.padding"),
-    )?;
-    t.add(
-        "stream-padding-data",
-        "a padding chunk (used must be 0) that carries a byte",
-        pd,
-        &ninef,
-        vec![seal(chunk_at(&no, 2, 9), 2, 9, true, plain(1, b"x"))],
-        k(),
-        None,
-        Some("backup.padding"),
-    )?;
+    crate::rows! { t.add:
+        "stream-too-few-padding", "nine content chunks, final at the ninth instead of the tenth",
+            pd, &ninef, vec![seal(chunk_at(&no, 2, 8), 2, 8, true, plain(1, b"x"))], k(), None,
+            Some("backup.padding");
+        "stream-padding-data", "a padding chunk (used must be 0) that carries a byte", pd, &ninef,
+            vec![seal(chunk_at(&no, 2, 9), 2, 9, true, plain(1, b"x"))], k(), None,
+            Some("backup.padding");
+    }
     t.add(
         "stream-too-many-padding",
         "the tenth chunk not final, an eleventh final: the tenth must be final",
@@ -341,26 +210,13 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     let rb = recipe("counter", Who::Key, None, big);
     let bf = t.cache.file(&rb)?;
     let (bo, _) = layout(&rb, &bf);
-    t.add(
-        "stream-counter-256",
-        "272 chunks in one section: the counter crosses a byte boundary",
-        st,
-        &rb,
-        vec![],
-        k(),
-        None,
-        None,
-    )?;
-    t.add(
-        "stream-counter-swap",
-        "chunks 255 and 256 swapped",
-        st,
-        &rb,
-        swap(chunk_at(&bo, 4, 255), chunk_at(&bo, 4, 256), ct),
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
+    crate::rows! { t.add:
+        "stream-counter-256", "272 chunks in one section: the counter crosses a byte boundary", st,
+            &rb, vec![], k(), None, None;
+        "stream-counter-swap", "chunks 255 and 256 swapped", st, &rb,
+            swap(chunk_at(&bo, 4, 255), chunk_at(&bo, 4, 256), ct), k(), None,
+            Some("backup.chunk_auth");
+    }
     Ok(t.tests)
 }
 
@@ -400,115 +256,33 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
     let pin = Some(PIN);
     let sec3 = |n: u64| (o[2] as u64, 1 + n * ct);
     let (s3, l3) = sec3(counts[2]);
-    t.add(
-        "sections-missing",
-        "section 3 left out",
-        sc,
-        &base,
-        vec![Edit {
-            length: Some(l3),
-            ..ed("delete", s3)
-        }],
-        k(),
-        pin,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-duplicated",
-        "section 3 twice",
-        sc,
-        &base,
-        vec![Edit {
-            from: Some(s3),
-            length: Some(l3),
-            ..ed("insertCopy", s3 + l3)
-        }],
-        k(),
-        pin,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-swapped",
-        "sections 3 and 5 swapped",
-        sc,
-        &base,
-        swap(o[2] as u64, o[4] as u64, l3),
-        k(),
-        pin,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-unknown-id",
-        "section id 9 in place of 3",
-        sc,
-        &base,
-        vec![Edit {
-            bytes: Some(vec![9]),
-            ..ed("replace", s3)
-        }],
-        k(),
-        pin,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-manifest-early",
-        "id 8 in place of 3",
-        sc,
-        &base,
-        vec![Edit {
-            bytes: Some(vec![8]),
-            ..ed("replace", s3)
-        }],
-        k(),
-        pin,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-manifest-id-7",
-        "the manifest's id byte is 7",
-        sc,
-        &base,
-        vec![Edit {
-            bytes: Some(vec![7]),
-            ..ed("replace", o[7] as u64)
-        }],
-        k(),
-        pin,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-no-manifest",
-        "the input ends before the manifest",
-        sc,
-        &base,
-        vec![truncate(o[7] as u64)],
-        k(),
-        pin,
-        Some("backup.truncated"),
-    )?;
-    t.add(
+    crate::rows! { t.add:
+        "sections-missing", "section 3 left out", sc, &base,
+            vec![Edit { length: Some(l3), ..ed("delete", s3) }], k(), pin,
+            Some("backup.section_order");
+        "sections-duplicated", "section 3 twice", sc, &base,
+            vec![Edit { from: Some(s3), length: Some(l3), ..ed("insertCopy", s3 + l3) }], k(), pin,
+            Some("backup.section_order");
+        "sections-swapped", "sections 3 and 5 swapped", sc, &base,
+            swap(o[2] as u64, o[4] as u64, l3), k(), pin, Some("backup.section_order");
+        "sections-unknown-id", "section id 9 in place of 3", sc, &base,
+            vec![Edit { bytes: Some(vec![9]), ..ed("replace", s3) }], k(), pin,
+            Some("backup.section_order");
+        "sections-manifest-early", "id 8 in place of 3", sc, &base,
+            vec![Edit { bytes: Some(vec![8]), ..ed("replace", s3) }], k(), pin,
+            Some("backup.section_order");
+        "sections-manifest-id-7", "the manifest's id byte is 7", sc, &base,
+            vec![Edit { bytes: Some(vec![7]), ..ed("replace", o[7] as u64) }], k(), pin,
+            Some("backup.section_order");
+        "sections-no-manifest", "the input ends before the manifest", sc, &base,
+            vec![truncate(o[7] as u64)], k(), pin, Some("backup.truncated");
         "sections-no-manifest-locked",
-        "the same without the PIN: the last 65553 bytes are not a manifest",
-        sc,
-        &base,
-        vec![truncate(o[7] as u64)],
-        k(),
-        None,
-        Some("backup.section_order"),
-    )?;
-    t.add(
-        "sections-trailing",
-        "a byte after the manifest",
-        sc,
-        &base,
-        vec![Edit {
-            bytes: Some(vec![0]),
-            ..ed("insert", file.len() as u64)
-        }],
-        k(),
-        pin,
-        Some("backup.trailing"),
-    )?;
+            "the same without the PIN: the last 65553 bytes are not a manifest", sc, &base,
+            vec![truncate(o[7] as u64)], k(), None, Some("backup.section_order");
+        "sections-trailing", "a byte after the manifest", sc, &base,
+            vec![Edit { bytes: Some(vec![0]), ..ed("insert", file.len() as u64) }], k(), pin,
+            Some("backup.trailing");
+    }
     t.add(
         "sections-trailing-chunk",
         "a whole chunk after the manifest",
@@ -530,26 +304,14 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
     };
     let mut wrong = counts.clone();
     wrong[1] += 1;
-    t.add(
+    crate::rows! { t.add:
         "sections-manifest-valid-resealed",
-        "the manifest sealed again with the same content: valid",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, manifest(&counts, &hidden_digest))],
-        k(),
-        pin,
-        None,
-    )?;
-    t.add(
-        "sections-manifest-count",
-        "a manifest whose count for section 2 is one too many",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, manifest(&wrong, &hidden_digest))],
-        k(),
-        pin,
-        Some("backup.manifest_mismatch"),
-    )?;
+            "the manifest sealed again with the same content: valid", sc, &base,
+            vec![seal(m, 8, 0, true, manifest(&counts, &hidden_digest))], k(), pin, None;
+        "sections-manifest-count", "a manifest whose count for section 2 is one too many", sc,
+            &base, vec![seal(m, 8, 0, true, manifest(&wrong, &hidden_digest))], k(), pin,
+            Some("backup.manifest_mismatch");
+    }
     t.add(
         "sections-manifest-digest",
         "a manifest with a wrong hidden digest",
@@ -570,56 +332,20 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
         None,
         Some("backup.manifest_mismatch"),
     )?;
-    t.add(
-        "sections-manifest-6",
-        "a manifest of six counts",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, manifest(&counts[..6], &hidden_digest))],
-        k(),
-        pin,
-        Some("schema.length"),
-    )?;
-    t.add(
-        "sections-manifest-not-cbor",
-        "manifest content that is not CBOR",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, plain(1, &[0xff]))],
-        k(),
-        pin,
-        Some("cbor.malformed.break"),
-    )?;
-    t.add(
-        "sections-manifest-empty",
-        "empty manifest content",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, plain(0, b""))],
-        k(),
-        pin,
-        Some("cbor.truncated"),
-    )?;
-    t.add(
-        "sections-manifest-used-65534",
-        "a manifest chunk with used = 65534",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, plain(DATA as u16, &[]))],
-        k(),
-        pin,
-        Some("backup.padding"),
-    )?;
-    t.add(
-        "sections-manifest-not-final",
-        "the manifest chunk sealed as non-final",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, false, manifest(&counts, &hidden_digest))],
-        k(),
-        pin,
-        Some("backup.chunk_auth"),
-    )?;
+    crate::rows! { t.add:
+        "sections-manifest-6", "a manifest of six counts", sc, &base,
+            vec![seal(m, 8, 0, true, manifest(&counts[..6], &hidden_digest))], k(), pin,
+            Some("schema.length");
+        "sections-manifest-not-cbor", "manifest content that is not CBOR", sc, &base,
+            vec![seal(m, 8, 0, true, plain(1, &[0xff]))], k(), pin, Some("cbor.malformed.break");
+        "sections-manifest-empty", "empty manifest content", sc, &base,
+            vec![seal(m, 8, 0, true, plain(0, b""))], k(), pin, Some("cbor.truncated");
+        "sections-manifest-used-65534", "a manifest chunk with used = 65534", sc, &base,
+            vec![seal(m, 8, 0, true, plain(DATA as u16, &[]))], k(), pin, Some("backup.padding");
+        "sections-manifest-not-final", "the manifest chunk sealed as non-final", sc, &base,
+            vec![seal(m, 8, 0, false, manifest(&counts, &hidden_digest))], k(), pin,
+            Some("backup.chunk_auth");
+    }
     for s in [7usize, 8] {
         let start = o[s - 1] as u64 + 1;
         let (at, what) = if s == 8 {
@@ -627,16 +353,11 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
         } else {
             (start + ct, "after the hidden section's first chunk")
         };
-        t.add(
-            &format!("sections-cut-at-{s}"),
-            &format!("the input ends {what} (with the PIN)"),
-            &["Sections", "Released"],
-            &base,
-            vec![truncate(at)],
-            k(),
-            pin,
-            Some("backup.truncated"),
-        )?;
+        crate::rows! { t.add:
+            &format!("sections-cut-at-{s}"), &format!("the input ends {what} (with the PIN)"),
+                &["Sections", "Released"], &base, vec![truncate(at)], k(), pin,
+                Some("backup.truncated");
+        }
         t.add(
             &format!("sections-cut-inside-{s}"),
             &format!("the input ends inside section {s}'s first chunk (with the PIN)"),

@@ -109,38 +109,17 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
     let ignored = &["RecordIgnored"];
     let order = &["RecordIgnored", "CheckOrder"];
 
-    t.push(
-        "first-record",
-        "the first record of the session, none kept yet: kept",
-        kept,
-        None,
-        peer.signed_record(0).to_bytes(),
-        None,
-    )?;
-    t.push(
-        "higher-generation",
-        "generation 2 where 1 is kept: kept",
-        kept,
-        Some(1),
-        peer.signed_record(2).to_bytes(),
-        None,
-    )?;
-    t.push(
+    crate::rows! { t.push:
+        "first-record", "the first record of the session, none kept yet: kept", kept, None,
+            peer.signed_record(0).to_bytes(), None;
+        "higher-generation", "generation 2 where 1 is kept: kept", kept, Some(1),
+            peer.signed_record(2).to_bytes(), None;
         "first-record-high-generation",
-        "none kept yet: any verified generation is kept, however high",
-        kept,
-        None,
-        peer.signed_record(u64::MAX).to_bytes(),
-        None,
-    )?;
-    t.push(
-        "lower-generation",
-        "generation 2 where 3 is kept: ignored",
-        ignored,
-        Some(3),
-        peer.signed_record(2).to_bytes(),
-        Some("identity.generation"),
-    )?;
+            "none kept yet: any verified generation is kept, however high", kept, None,
+            peer.signed_record(u64::MAX).to_bytes(), None;
+        "lower-generation", "generation 2 where 3 is kept: ignored", ignored, Some(3),
+            peer.signed_record(2).to_bytes(), Some("identity.generation");
+    }
     t.push(
         "equal-generation-other-keys",
         "generation 2 where 2 is kept, with other KEM and ratchet keys than the kept record: not newer, ignored",
@@ -149,22 +128,13 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
         peer_b.signed_record(2).to_bytes(),
         Some("identity.generation"),
     )?;
-    t.push(
-        "other-identity",
-        "a valid record of another identity, of a higher generation: ignored",
-        ignored,
-        Some(1),
-        other.signed_record(5).to_bytes(),
-        Some("identity.mismatch"),
-    )?;
-    t.push(
+    crate::rows! { t.push:
+        "other-identity", "a valid record of another identity, of a higher generation: ignored",
+            ignored, Some(1), other.signed_record(5).to_bytes(), Some("identity.mismatch");
         "other-identity-before-generation",
-        "another identity and a lower generation: the identity is checked first",
-        order,
-        Some(4),
-        other.signed_record(0).to_bytes(),
-        Some("identity.mismatch"),
-    )?;
+            "another identity and a lower generation: the identity is checked first", order,
+            Some(4), other.signed_record(0).to_bytes(), Some("identity.mismatch");
+    }
     t.push(
         "bad-signature",
         "the peer's record of a higher generation with one signature bit flipped: ignored",
@@ -197,14 +167,10 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
     )?;
     let mut truncated = peer.signed_record(3).to_bytes();
     truncated.pop();
-    t.push(
-        "truncated",
-        "the peer's record cut by one byte: ignored",
-        ignored,
-        Some(1),
-        truncated,
-        Some("cbor.truncated"),
-    )?;
+    crate::rows! { t.push:
+        "truncated", "the peer's record cut by one byte: ignored", ignored, Some(1), truncated,
+            Some("cbor.truncated");
+    }
     Ok(t.tests)
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::seeds::{seed16, seed32};
 use quietwire::cbor::{self, Int, Value};
 use quietwire::event::{AttachmentRef, Body, Event};
@@ -54,50 +54,19 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Kind",
-        BugType::Basic,
-        &["ENV-04", "ENV-05"],
-        "An event of a registered kind with its body.",
-    ),
-    (
-        "UnknownKind",
-        BugType::Defined,
-        &["ENV-04"],
-        "An unregistered kind: ignored when not critical, refused when critical.",
-    ),
-    (
-        "Structure",
-        BugType::MissingStep,
-        &["ENV-04", "ENV-05"],
-        "An event or body outside its schema.",
-    ),
-    (
-        "Extension",
-        BugType::Defined,
-        &["ENV-04", "ENC-12"],
-        "A negative key is kept and ignored.",
-    ),
-    (
-        "RecordKept",
-        BugType::Basic,
-        &["ENV-07", "IDN-06"],
-        "A verified device record of the peer's identity and a higher generation replaces the one kept.",
-    ),
-    (
-        "RecordIgnored",
-        BugType::AuthBypass,
-        &["ENV-07", "IDN-05", "IDN-06"],
-        "A device record that fails verification, is of another identity, or is not newer: ignored, the kept record stays.",
-    ),
-    (
-        "CheckOrder",
-        BugType::Defined,
-        &["ENV-07"],
-        "A record failing several checks is ignored with the class of the first in ENV-07's order.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Kind: Basic ["ENV-04", "ENV-05"] "An event of a registered kind with its body.";
+    UnknownKind: Defined ["ENV-04"]
+        "An unregistered kind: ignored when not critical, refused when critical.";
+    Structure: MissingStep ["ENV-04", "ENV-05"] "An event or body outside its schema.";
+    Extension: Defined ["ENV-04", "ENC-12"] "A negative key is kept and ignored.";
+    RecordKept: Basic ["ENV-07", "IDN-06"]
+        "A verified device record of the peer's identity and a higher generation replaces the one kept.";
+    RecordIgnored: AuthBypass ["ENV-07", "IDN-05", "IDN-06"]
+        "A device record that fails verification, is of another identity, or is not newer: ignored, the kept record stays.";
+    CheckOrder: Defined ["ENV-07"]
+        "A record failing several checks is ignored with the class of the first in ENV-07's order.";
+};
 
 fn attachment(name: &str, with_thumbnail: bool) -> AttachmentRef {
     AttachmentRef {
@@ -292,53 +261,20 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         Ok(())
     };
     let st = &["Structure"];
-    invalid(
-        "unknown-kind-critical",
-        "kind 4000, critical: refused",
-        &["UnknownKind"],
-        raw(4000, true, unknown_body, &[]),
-        "event.unknown_critical",
-    )?;
-    invalid(
-        "kind-0",
-        "the reserved kind 0",
-        st,
-        raw(0, false, body_map(&[]), &[]),
-        "event.kind",
-    )?;
-    invalid(
-        "text-missing",
-        "a text event without its text",
-        st,
-        raw(1, false, body_map(&[]), &[]),
-        "schema.missing_field",
-    )?;
-    invalid(
-        "text-not-text",
-        "the text as a byte string",
-        st,
-        raw(1, false, body_map(&[(1, Value::from(&b"hi"[..]))]), &[]),
-        "schema.wrong_type",
-    )?;
-    invalid(
-        "text-unknown-body-key",
-        "body key 3 is not defined for text",
-        st,
-        raw(
-            1,
-            false,
-            body_map(&[(1, Value::from("hi")), (3, Value::uint(0))]),
-            &[],
-        ),
-        "schema.unknown_critical",
-    )?;
-    invalid(
-        "receipt-empty",
-        "a receipt for no message",
-        st,
-        raw(8, false, body_map(&[(1, Value::Array(Vec::new()))]), &[]),
-        "schema.length",
-    )?;
+    crate::rows! { invalid:
+        "unknown-kind-critical", "kind 4000, critical: refused", &["UnknownKind"],
+            raw(4000, true, unknown_body, &[]), "event.unknown_critical";
+        "kind-0", "the reserved kind 0", st, raw(0, false, body_map(&[]), &[]), "event.kind";
+        "text-missing", "a text event without its text", st, raw(1, false, body_map(&[]), &[]),
+            "schema.missing_field";
+        "text-not-text", "the text as a byte string", st,
+            raw(1, false, body_map(&[(1, Value::from(&b"hi"[..]))]), &[]), "schema.wrong_type";
+        "text-unknown-body-key", "body key 3 is not defined for text", st,
+            raw(1, false, body_map(&[(1, Value::from("hi")), (3, Value::uint(0))]), &[]),
+            "schema.unknown_critical";
+        "receipt-empty", "a receipt for no message", st,
+            raw(8, false, body_map(&[(1, Value::Array(Vec::new()))]), &[]), "schema.length";
+    }
     invalid(
         "receipt-short-id",
         "a 15-byte message id",
@@ -395,13 +331,10 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         ),
         "schema.unknown_critical",
     )?;
-    invalid(
-        "body-not-a-map",
-        "a wake-up whose body is an array",
-        st,
-        raw(11, false, Value::Array(Vec::new()), &[]),
-        "schema.wrong_type",
-    )?;
+    crate::rows! { invalid:
+        "body-not-a-map", "a wake-up whose body is an array", st,
+            raw(11, false, Value::Array(Vec::new()), &[]), "schema.wrong_type";
+    }
     invalid(
         "id-short",
         "a 15-byte message id",
@@ -460,13 +393,10 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
             record: record.clone(),
         },
     );
-    invalid(
-        "device-record-empty",
-        "kind 13 with an empty record",
-        st,
-        raw(13, false, body_map(&[(1, Value::from(&[][..]))]), &[]),
-        "schema.length",
-    )?;
+    crate::rows! { invalid:
+        "device-record-empty", "kind 13 with an empty record", st,
+            raw(13, false, body_map(&[(1, Value::from(&[][..]))]), &[]), "schema.length";
+    }
     invalid(
         "device-record-too-long",
         "kind 13 with a record of 4097 bytes",
@@ -479,18 +409,11 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         ),
         "schema.length",
     )?;
-    invalid(
-        "device-record-extra-key",
-        "kind 13 with a key 2 in its body",
-        st,
-        raw(
-            13,
-            false,
-            body_map(&[(1, Value::from(&record[..])), (2, Value::uint(0))]),
-            &[],
-        ),
-        "schema.unknown_critical",
-    )?;
+    crate::rows! { invalid:
+        "device-record-extra-key", "kind 13 with a key 2 in its body", st,
+            raw(13, false, body_map(&[(1, Value::from(&record[..])), (2, Value::uint(0))]), &[]),
+            "schema.unknown_critical";
+    }
     tests.push(valid(
         &mut ids,
         "device-record",
@@ -684,18 +607,12 @@ fn appended(ids: &mut Ids, tests: &mut Vec<EventTest>, valid: &ValidFn) -> Resul
         ),
         "schema.length",
     )?;
-    invalid(
-        "locator-2049-bytes",
-        "an attachment locator of 2049 bytes",
-        attachment("l".repeat(2049), "image/png".to_owned(), &[]),
-        "schema.length",
-    )?;
-    invalid(
-        "media-type-256-bytes",
-        "a media type of 256 bytes",
-        attachment("blob/a".to_owned(), "m".repeat(256), &[]),
-        "schema.length",
-    )?;
+    crate::rows! { invalid:
+        "locator-2049-bytes", "an attachment locator of 2049 bytes",
+            attachment("l".repeat(2049), "image/png".to_owned(), &[]), "schema.length";
+        "media-type-256-bytes", "a media type of 256 bytes",
+            attachment("blob/a".to_owned(), "m".repeat(256), &[]), "schema.length";
+    }
     invalid(
         "thumbnail-locator-2049-bytes",
         "a thumbnail whose locator has 2049 bytes",

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::seeds::{StreamRng, seed32};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::keys::X25519Secret;
@@ -168,74 +168,24 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "InOrder",
-        BugType::Basic,
-        &["RAT-01", "RAT-03", "RAT-04"],
-        "Messages delivered in order, both directions, with DH steps.",
-    ),
-    (
-        "OutOfOrder",
-        BugType::Basic,
-        &["RAT-06", "RAT-07"],
-        "Messages delivered out of order, within and across chains.",
-    ),
-    (
-        "Replay",
-        BugType::Malleability,
-        &["RAT-09"],
-        "A message delivered again after it was opened.",
-    ),
-    (
-        "Tampered",
-        BugType::AuthBypass,
-        &["RAT-05", "RAT-08"],
-        "A modified header or body; the state must not change.",
-    ),
-    (
-        "WrongSession",
-        BugType::AuthBypass,
-        &["RAT-05"],
-        "A message of another session or associated data.",
-    ),
-    (
-        "JumpLimit",
-        BugType::CanOfWorms,
-        &["RAT-07"],
-        "A message that would skip more keys than the limit.",
-    ),
-    (
-        "Eviction",
-        BugType::EdgeCase,
-        &["RAT-07"],
-        "The oldest skipped keys are evicted when the store is full.",
-    ),
-    (
-        "Format",
-        BugType::Basic,
-        &["RAT-05"],
-        "A message too short to hold a header and a tag.",
-    ),
-    (
-        "Misuse",
-        BugType::Defined,
-        &["RAT-02", "RAT-04"],
-        "Sending before a sending chain exists, or past the counter's range.",
-    ),
-    (
-        "Snapshot",
-        BugType::Defined,
-        &["RAT-10"],
-        "Snapshot encoding, strict decoding and round trip.",
-    ),
-    (
-        "EventContent",
-        BugType::MissingStep,
-        &["ENV-09", "RAT-08"],
-        "Authentic content that is not a padded, acceptable event: refused, state unchanged, the message still opens as plain ratchet content.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    InOrder: Basic ["RAT-01", "RAT-03", "RAT-04"]
+        "Messages delivered in order, both directions, with DH steps.";
+    OutOfOrder: Basic ["RAT-06", "RAT-07"]
+        "Messages delivered out of order, within and across chains.";
+    Replay: Malleability ["RAT-09"] "A message delivered again after it was opened.";
+    Tampered: AuthBypass ["RAT-05", "RAT-08"]
+        "A modified header or body; the state must not change.";
+    WrongSession: AuthBypass ["RAT-05"] "A message of another session or associated data.";
+    JumpLimit: CanOfWorms ["RAT-07"] "A message that would skip more keys than the limit.";
+    Eviction: EdgeCase ["RAT-07"] "The oldest skipped keys are evicted when the store is full.";
+    Format: Basic ["RAT-05"] "A message too short to hold a header and a tag.";
+    Misuse: Defined ["RAT-02", "RAT-04"]
+        "Sending before a sending chain exists, or past the counter's range.";
+    Snapshot: Defined ["RAT-10"] "Snapshot encoding, strict decoding and round trip.";
+    EventContent: MissingStep ["ENV-09", "RAT-08"]
+        "Authentic content that is not a padded, acceptable event: refused, state unchanged, the message still opens as plain ratchet content.";
+};
 
 fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
@@ -505,9 +455,11 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     let r0 = s.send(R, "r0")?;
     s.deliver(I, r0, Ok("r0"))?;
     let m3 = s.send(I, "m3")?;
-    s.deliver(R, m3, Ok("m3"))?;
-    s.deliver(R, m2, Ok("m2"))?;
-    s.deliver(R, m1, Ok("m1"))?;
+    crate::rows! { s.deliver:
+        R, m3, Ok("m3");
+        R, m2, Ok("m2");
+        R, m1, Ok("m1");
+    }
     let base = s.snapshots();
     tests.push(s.finish(
         ids,
@@ -517,8 +469,10 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
 
     let mut s = Scenario::new("replay-in-current-chain");
     let m0 = s.send(I, "m0")?;
-    s.deliver(R, m0, Ok("m0"))?;
-    s.deliver(R, m0, Err("ratchet.replay"))?;
+    crate::rows! { s.deliver:
+        R, m0, Ok("m0");
+        R, m0, Err("ratchet.replay");
+    }
     tests.push(s.finish(
         ids,
         "The same message twice: the second delivery is refused.",
@@ -528,9 +482,11 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     let mut s = Scenario::new("replay-of-skipped-key");
     let m0 = s.send(I, "m0")?;
     let m1 = s.send(I, "m1")?;
-    s.deliver(R, m1, Ok("m1"))?;
-    s.deliver(R, m0, Ok("m0"))?;
-    s.deliver(R, m0, Err("ratchet.replay"))?;
+    crate::rows! { s.deliver:
+        R, m1, Ok("m1");
+        R, m0, Ok("m0");
+        R, m0, Err("ratchet.replay");
+    }
     tests.push(s.finish(
         ids,
         "A skipped key is deleted once used.",
@@ -543,8 +499,10 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     let r0 = s.send(R, "r0")?;
     s.deliver(I, r0, Ok("r0"))?;
     let m1 = s.send(I, "m1")?;
-    s.deliver(R, m1, Ok("m1"))?;
-    s.deliver(R, m0, Err("ratchet.header"))?;
+    crate::rows! { s.deliver:
+        R, m1, Ok("m1");
+        R, m0, Err("ratchet.header");
+    }
     tests.push(s.finish(
         ids,
         "A message of a chain with no stored keys left: its header key is gone, so it cannot be told from a foreign message.",
@@ -652,9 +610,11 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     s.deliver(I, r0, Ok("r0"))?;
     let _late = s.send(I, "x")?;
     let y = s.send(I, "y")?;
-    s.deliver(R, y, Ok("y"))?;
-    s.deliver(R, first, Err("ratchet.replay"))?;
-    s.deliver(R, second, Ok("second"))?;
+    crate::rows! { s.deliver:
+        R, y, Ok("y");
+        R, first, Err("ratchet.replay");
+        R, second, Ok("second");
+    }
     tests.push(s.finish(
         ids,
         "MAX_SKIPPED keys stored, then one more: the oldest (message 0) is evicted, message 1 still opens.",
@@ -719,8 +679,10 @@ fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     }
     let first = *lost.first().ok_or("no rounds")?;
     let second = *lost.get(1).ok_or("one round")?;
-    s.deliver(R, first, Err("ratchet.header"))?;
-    s.deliver(R, second, Ok("lost 1"))?;
+    crate::rows! { s.deliver:
+        R, first, Err("ratchet.header");
+        R, second, Ok("lost 1");
+    }
     tests.push(s.finish(
         ids,
         "MAX_SKIPPED_CHAINS + 1 chains each leave one skipped key: the oldest chain's key is evicted with its header key, the next chain's key still opens.",
@@ -803,42 +765,17 @@ fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, St
             });
             Ok(())
         };
-    invalid(
-        "trailing-byte",
-        "A byte after the map.",
-        trailing,
-        "cbor.trailing",
-    )?;
-    invalid(
-        "version-2",
-        "An unknown version.",
-        with_counter(responder, 1, 2)?,
-        "schema.version",
-    )?;
-    invalid(
-        "counter-too-large",
-        "A receive counter of 2^32.",
-        with_counter(responder, 9, 1 << 32)?,
-        "schema.range",
-    )?;
-    invalid(
-        "unknown-critical-key",
-        "Key 17 is not defined.",
-        with_counter(responder, 17, 0)?,
-        "schema.unknown_critical",
-    )?;
-    invalid(
-        "extension-key",
-        "Snapshots are closed: even a negative key is refused.",
-        with_field(responder, -1, Some(Value::uint(0)))?,
-        "schema.unknown_critical",
-    )?;
-    invalid(
-        "root-key-missing",
-        "No root key.",
-        with_field(responder, 5, None)?,
-        "schema.missing_field",
-    )?;
+    crate::rows! { invalid:
+        "trailing-byte", "A byte after the map.", trailing, "cbor.trailing";
+        "version-2", "An unknown version.", with_counter(responder, 1, 2)?, "schema.version";
+        "counter-too-large", "A receive counter of 2^32.", with_counter(responder, 9, 1 << 32)?,
+            "schema.range";
+        "unknown-critical-key", "Key 17 is not defined.", with_counter(responder, 17, 0)?,
+            "schema.unknown_critical";
+        "extension-key", "Snapshots are closed: even a negative key is refused.",
+            with_field(responder, -1, Some(Value::uint(0)))?, "schema.unknown_critical";
+        "root-key-missing", "No root key.", with_field(responder, 5, None)?, "schema.missing_field";
+    }
     invalid(
         "root-key-short",
         "A 31-byte root key.",
@@ -855,30 +792,16 @@ fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, St
         )?,
         "key.low_order",
     )?;
-    invalid(
-        "send-flag-not-bool",
-        "The pending-step flag as an integer.",
-        with_field(responder, 15, Some(Value::uint(1)))?,
-        "schema.wrong_type",
-    )?;
-    invalid(
-        "receiving-chain-without-header-key",
-        "A receiving chain key without its header key.",
-        with_field(responder, 12, None)?,
-        "ratchet.state",
-    )?;
-    invalid(
-        "sending-chain-without-header-key",
-        "A sending chain key without its header key.",
-        with_field(responder, 11, None)?,
-        "ratchet.state",
-    )?;
-    invalid(
-        "counter-without-chain",
-        "A receive counter but no receiving chain.",
-        with_field(&with_field(responder, 7, None)?, 12, None)?,
-        "ratchet.state",
-    )?;
+    crate::rows! { invalid:
+        "send-flag-not-bool", "The pending-step flag as an integer.",
+            with_field(responder, 15, Some(Value::uint(1)))?, "schema.wrong_type";
+        "receiving-chain-without-header-key", "A receiving chain key without its header key.",
+            with_field(responder, 12, None)?, "ratchet.state";
+        "sending-chain-without-header-key", "A sending chain key without its header key.",
+            with_field(responder, 11, None)?, "ratchet.state";
+        "counter-without-chain", "A receive counter but no receiving chain.",
+            with_field(&with_field(responder, 7, None)?, 12, None)?, "ratchet.state";
+    }
     Ok(tests)
 }
 
@@ -936,8 +859,10 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
 fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>, String> {
     // A receiver holding skipped keys: messages 0 and 1 of the first chain are skipped.
     let mut s = Scenario::new("snapshot-duplicate-skipped");
-    s.send(Side::Initiator, "0")?;
-    s.send(Side::Initiator, "1")?;
+    crate::rows! { s.send:
+        Side::Initiator, "0";
+        Side::Initiator, "1";
+    }
     let m2 = s.send(Side::Initiator, "2")?;
     s.deliver(Side::Responder, m2, Ok("2"))?;
     let [_, responder] = s.snapshots();
@@ -993,12 +918,11 @@ fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>, String> {
         });
         Ok(())
     };
-    push(
+    crate::rows! { push:
         "valid-with-skipped-keys",
-        "A receiver holding the skipped keys of messages 0 and 1 of its receiving chain.",
-        responder.clone(),
-        None,
-    )?;
+            "A receiver holding the skipped keys of messages 0 and 1 of its receiving chain.",
+            responder.clone(), None;
+    }
     let mut doubled = items.clone();
     doubled.push(first.clone());
     push(
@@ -1009,20 +933,18 @@ fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>, String> {
     )?;
     let mut other_mk = items.clone();
     other_mk.insert(1, entry_with(2, Value::Bytes(vec![0x55; 32])));
-    push(
+    crate::rows! { push:
         "skipped-duplicate-header-key-and-number",
-        "Two entries with the same header key and n = 0 but different message keys.",
-        with_items(other_mk)?,
-        Some("ratchet.state"),
-    )?;
+            "Two entries with the same header key and n = 0 but different message keys.",
+            with_items(other_mk)?, Some("ratchet.state");
+    }
     let mut other_chain = items.clone();
     other_chain.push(entry_with(0, Value::Bytes(vec![0x66; 32])));
-    push(
+    crate::rows! { push:
         "skipped-same-number-other-header-key",
-        "n = 0 again under another header key: a key of another chain, not a duplicate.",
-        with_items(other_chain)?,
-        None,
-    )?;
+            "n = 0 again under another header key: a key of another chain, not a duplicate.",
+            with_items(other_chain)?, None;
+    }
     Ok(tests)
 }
 

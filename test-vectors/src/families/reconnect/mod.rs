@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{FlagDef, Ids, file, flags};
-use crate::format::{BugType, Outcome, VectorFile};
+use crate::format::{Outcome, VectorFile};
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
 use quietwire::cbor::{self, Int, Value};
@@ -117,80 +117,31 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Valid",
-        BugType::Basic,
-        &["HSK-07", "HSK-08"],
-        "A reconnect sealed and opened as specified; its invite starts a session.",
-    ),
-    (
-        "Identity",
-        BugType::AuthBypass,
-        &["HSK-08", "HSK-09"],
-        "An invite or device record that is not of the identity held for the mailbox.",
-    ),
-    (
-        "Tampered",
-        BugType::AuthBypass,
-        &["HSK-08", "SUI-08"],
-        "A modified or misdirected reconnect, or one bound to another recipient, does not open.",
-    ),
-    (
-        "Format",
-        BugType::Basic,
-        &["HSK-08", "ENV-02", "ENV-03"],
-        "A message whose length is not a bucket above the suite's overhead, or whose padding is malformed.",
-    ),
-    (
-        "Payload",
-        BugType::MissingStep,
-        &["HSK-07", "HSK-08"],
-        "A payload outside its schema or limit, or with an extension to ignore.",
-    ),
-    (
-        "Contents",
-        BugType::AuthBypass,
-        &["HSK-08", "INV-04", "IDN-05"],
-        "The invite or the device record fails its own verification.",
-    ),
-    (
-        "Expired",
-        BugType::Defined,
-        &["HSK-08", "INV-05"],
-        "The invite has expired at the contact's `now`, or has not yet.",
-    ),
-    (
-        "SuiteMismatch",
-        BugType::WrongPrimitive,
-        &["HSK-07", "HSK-08"],
-        "An invite or device record of another suite than the contact's device.",
-    ),
-    (
-        "SuitePolicy",
-        BugType::Defined,
-        &["HSK-08", "SUI-02"],
-        "The contact's policy does not accept the suite.",
-    ),
-    (
-        "CheckOrder",
-        BugType::Defined,
-        &["HSK-08"],
-        "Several faults at once: the first check of HSK-08 that fails decides.",
-    ),
-    (
-        "Replay",
-        BugType::AuthBypass,
-        &["HSK-08", "HSK-10"],
-        "A copy of a reconnect whose invite the contact already accepted must not start a second session.",
-    ),
-    (
-        "Generation",
-        BugType::AuthBypass,
-        &["HSK-08", "HSK-10", "IDN-06"],
-        "A device record not above the generation held (an old backup, a replayed record) must not replace the session.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Valid: Basic ["HSK-07", "HSK-08"]
+        "A reconnect sealed and opened as specified; its invite starts a session.";
+    Identity: AuthBypass ["HSK-08", "HSK-09"]
+        "An invite or device record that is not of the identity held for the mailbox.";
+    Tampered: AuthBypass ["HSK-08", "SUI-08"]
+        "A modified or misdirected reconnect, or one bound to another recipient, does not open.";
+    Format: Basic ["HSK-08", "ENV-02", "ENV-03"]
+        "A message whose length is not a bucket above the suite's overhead, or whose padding is malformed.";
+    Payload: MissingStep ["HSK-07", "HSK-08"]
+        "A payload outside its schema or limit, or with an extension to ignore.";
+    Contents: AuthBypass ["HSK-08", "INV-04", "IDN-05"]
+        "The invite or the device record fails its own verification.";
+    Expired: Defined ["HSK-08", "INV-05"]
+        "The invite has expired at the contact's `now`, or has not yet.";
+    SuiteMismatch: WrongPrimitive ["HSK-07", "HSK-08"]
+        "An invite or device record of another suite than the contact's device.";
+    SuitePolicy: Defined ["HSK-08", "SUI-02"] "The contact's policy does not accept the suite.";
+    CheckOrder: Defined ["HSK-08"]
+        "Several faults at once: the first check of HSK-08 that fails decides.";
+    Replay: AuthBypass ["HSK-08", "HSK-10"]
+        "A copy of a reconnect whose invite the contact already accepted must not start a second session.";
+    Generation: AuthBypass ["HSK-08", "HSK-10", "IDN-06"]
+        "A device record not above the generation held (an old backup, a replayed record) must not replace the session.";
+};
 
 const NOW: u64 = 1_900_000_000;
 const EXPIRES: u64 = NOW + 7 * 86_400;

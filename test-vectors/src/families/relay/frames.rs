@@ -217,13 +217,9 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
             });
             Ok::<(), String>(())
         };
-    valid(
-        "welcome",
-        "a welcome frame with the default limits",
-        wf,
-        welcome.clone(),
-        None,
-    )?;
+    crate::rows! { valid:
+        "welcome", "a welcome frame with the default limits", wf, welcome.clone(), None;
+    }
     valid(
         "welcome-unknown-limits",
         "a welcome announcing limits this version does not know (keys 11 and -1): they are ignored, and not kept",
@@ -237,71 +233,18 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
         Some(welcome.clone()),
     )?;
     valid("ok-put", "a put stored", fd, put_ok.clone(), None)?;
-    valid(
-        "ok-fetch",
-        "two fetched items, more remain",
-        fd,
-        fetch_ok.clone(),
-        None,
-    )?;
-    valid(
-        "ok-fetch-empty",
-        "nothing fetched",
-        fd,
-        ok(
-            2,
-            Reply::Items {
-                items: Vec::new(),
-                more: false,
-            },
-        ),
-        None,
-    )?;
-    valid(
-        "ok-delete",
-        "a delete count",
-        fd,
-        ok(3, Reply::Deleted { count: 2 }),
-        None,
-    )?;
-    valid(
-        "ok-subscribe",
-        "a subscription",
-        fd,
-        ok(5, Reply::Subscribed),
-        None,
-    )?;
-    valid(
-        "ok-blob-put",
-        "a stored blob's id",
-        fd,
-        ok(
-            6,
-            Reply::BlobStored {
-                blob_id: seed32("relay/frames/blob-id"),
-            },
-        ),
-        None,
-    )?;
-    valid(
-        "ok-blob-get",
-        "a blob",
-        fd,
-        ok(
-            u32::MAX,
-            Reply::Blob {
-                blob: b"any bytes".to_vec(),
-            },
-        ),
-        None,
-    )?;
-    valid(
-        "error",
-        "an error; the connection stays open",
-        fd,
-        error.clone(),
-        None,
-    )?;
+    crate::rows! { valid:
+        "ok-fetch", "two fetched items, more remain", fd, fetch_ok.clone(), None;
+        "ok-fetch-empty", "nothing fetched", fd,
+            ok(2, Reply::Items { items: Vec::new(), more: false }), None;
+        "ok-delete", "a delete count", fd, ok(3, Reply::Deleted { count: 2 }), None;
+        "ok-subscribe", "a subscription", fd, ok(5, Reply::Subscribed), None;
+        "ok-blob-put", "a stored blob's id", fd,
+            ok(6, Reply::BlobStored { blob_id: seed32("relay/frames/blob-id") }), None;
+        "ok-blob-get", "a blob", fd, ok(u32::MAX, Reply::Blob { blob: b"any bytes".to_vec() }),
+            None;
+        "error", "an error; the connection stays open", fd, error.clone(), None;
+    }
     valid(
         "error-closing",
         "an error for an unreadable request (id 0); the relay closes",
@@ -326,13 +269,9 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
         .encode(),
         None,
     )?;
-    valid(
-        "wake",
-        "a wake-up for a subscribed mailbox",
-        fd,
-        wake.clone(),
-        None,
-    )?;
+    crate::rows! { valid:
+        "wake", "a wake-up for a subscribed mailbox", fd, wake.clone(), None;
+    }
 
     let mut invalid =
         |slug: &str, comment: &str, f: &[&str], frame: Vec<u8>, max_frame: u64, class: &str| {
@@ -354,22 +293,12 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
             });
             Ok::<(), String>(())
         };
-    invalid(
-        "oversized",
-        "a frame one byte longer than the client accepts",
-        fd,
-        fetch_ok.clone(),
-        fetch_ok.len() as u64 - 1,
-        "relay.frame_too_large",
-    )?;
-    invalid(
-        "trailing",
-        "a frame with a byte after the map",
-        fd,
-        [put_ok.clone(), vec![0]].concat(),
-        max,
-        "cbor.trailing",
-    )?;
+    crate::rows! { invalid:
+        "oversized", "a frame one byte longer than the client accepts", fd, fetch_ok.clone(),
+            fetch_ok.len() as u64 - 1, "relay.frame_too_large";
+        "trailing", "a frame with a byte after the map", fd, [put_ok.clone(), vec![0]].concat(),
+            max, "cbor.trailing";
+    }
     invalid(
         "key-order",
         "keys out of canonical order",
@@ -381,14 +310,9 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
         max,
         "cbor.noncanonical.key_order",
     )?;
-    invalid(
-        "not-a-map",
-        "an array",
-        fd,
-        vec![0x82, 0x01, 0x01],
-        max,
-        "schema.wrong_type",
-    )?;
+    crate::rows! { invalid:
+        "not-a-map", "an array", fd, vec![0x82, 0x01, 0x01], max, "schema.wrong_type";
+    }
     let m = |frame: &[u8], f: &dyn Fn(&mut Map)| changed(frame, f);
     let cases: Vec<InvalidFrame> = vec![
         (

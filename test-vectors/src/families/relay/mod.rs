@@ -19,7 +19,7 @@ mod small;
 use serde::{Deserialize, Serialize};
 
 use super::{FlagDef, Ids, file};
-use crate::format::{BugType, VectorFile};
+use crate::format::VectorFile;
 use quietwire::relay::Limits;
 
 /// The limits of a relay (**[RLY-04]**), as a group parameter.
@@ -199,122 +199,43 @@ crate::vector_test! {
     }
 }
 
-const FLAGS: &[FlagDef] = &[
-    (
-        "Quota",
-        BugType::Basic,
-        &["RLY-16"],
-        "Puts and blob-puts beyond the connection's upload budget or the relay's storage quota are refused, and deletes free room.",
-    ),
-    (
-        "Operations",
-        BugType::Basic,
-        &["RLY-05", "RLY-06", "RLY-07", "RLY-08"],
-        "The success path of an operation: put, fetch, delete, subscribe, blob put and get.",
-    ),
-    (
-        "Blindness",
-        BugType::Confidentiality,
-        &["RLY-11"],
-        "Envelope and blob bytes of any content are stored and returned byte for byte.",
-    ),
-    (
-        "Idempotent",
-        BugType::Defined,
-        &["RLY-05"],
-        "A retried put (same item id, same bytes) is acknowledged again without a second item or wake.",
-    ),
-    (
-        "Conflict",
-        BugType::Defined,
-        &["RLY-05"],
-        "A put reusing an item id with other bytes is refused and the first item kept.",
-    ),
-    (
-        "SizeLimit",
-        BugType::EdgeCase,
-        &["RLY-04", "RLY-05", "RLY-08"],
-        "Envelopes, attachments and frames at and over their announced limits.",
-    ),
-    (
-        "MailboxFull",
-        BugType::EdgeCase,
-        &["RLY-04", "RLY-05"],
-        "A mailbox holding max_items unexpired items refuses new ones.",
-    ),
-    (
-        "Ttl",
-        BugType::EdgeCase,
-        &["RLY-04", "RLY-05"],
-        "TTLs of 0 and above max_ttl are refused; max_ttl itself is accepted.",
-    ),
-    (
-        "Expiry",
-        BugType::Defined,
-        &["RLY-09"],
-        "Expiries are rounded up to the hour; from its expiry on, an item or blob is gone.",
-    ),
-    (
-        "FetchRange",
-        BugType::EdgeCase,
-        &["RLY-06"],
-        "Fetch sizes (max 0, above max_fetch), the more flag, delete counts and lists.",
-    ),
-    (
-        "Proof",
-        BugType::AuthBypass,
-        &["RLY-06", "MBX-03"],
-        "Proofs for another challenge, operation or mailbox, or malformed ones, are refused.",
-    ),
-    (
-        "Subscriptions",
-        BugType::EdgeCase,
-        &["RLY-07"],
-        "Subscriptions up to max_subscriptions; wakes for new items.",
-    ),
-    (
-        "Blob",
-        BugType::Basic,
-        &["RLY-08"],
-        "Attachment blobs: their id, and unknown or expired ids.",
-    ),
-    (
-        "Rate",
-        BugType::Defined,
-        &["RLY-10"],
-        "The token bucket: burst, refill per millisecond, relay.rate.",
-    ),
-    (
-        "Unavailable",
-        BugType::MissingStep,
-        &["RLY-05", "RLY-07"],
-        "A store failure is answered with relay.unavailable and nothing is acknowledged; a subscribe, which does not use the store, still succeeds.",
-    ),
-    (
-        "Decoding",
-        BugType::Defined,
-        &["RLY-01", "RLY-03"],
-        "Malformed request frames: the decoding order, the error frame and the closed connection.",
-    ),
-    (
-        "UnknownOperation",
-        BugType::Defined,
-        &["RLY-03"],
-        "An unknown operation is answered with relay.operation and the connection stays open.",
-    ),
-    (
-        "Welcome",
-        BugType::Basic,
-        &["RLY-02", "RLY-04"],
-        "The welcome frame: challenge and limits.",
-    ),
-    (
-        "FrameDecoding",
-        BugType::Basic,
-        &["RLY-01", "RLY-02", "RLY-13"],
-        "A client's decoder of relay frames: every kind, and malformed frames in the order of RLY-13.",
-    ),
-];
+const FLAGS: &[FlagDef] = crate::flag_defs! {
+    Quota: Basic ["RLY-16"]
+        "Puts and blob-puts beyond the connection's upload budget or the relay's storage quota are refused, and deletes free room.";
+    Operations: Basic ["RLY-05", "RLY-06", "RLY-07", "RLY-08"]
+        "The success path of an operation: put, fetch, delete, subscribe, blob put and get.";
+    Blindness: Confidentiality ["RLY-11"]
+        "Envelope and blob bytes of any content are stored and returned byte for byte.";
+    Idempotent: Defined ["RLY-05"]
+        "A retried put (same item id, same bytes) is acknowledged again without a second item or wake.";
+    Conflict: Defined ["RLY-05"]
+        "A put reusing an item id with other bytes is refused and the first item kept.";
+    SizeLimit: EdgeCase ["RLY-04", "RLY-05", "RLY-08"]
+        "Envelopes, attachments and frames at and over their announced limits.";
+    MailboxFull: EdgeCase ["RLY-04", "RLY-05"]
+        "A mailbox holding max_items unexpired items refuses new ones.";
+    Ttl: EdgeCase ["RLY-04", "RLY-05"]
+        "TTLs of 0 and above max_ttl are refused; max_ttl itself is accepted.";
+    Expiry: Defined ["RLY-09"]
+        "Expiries are rounded up to the hour; from its expiry on, an item or blob is gone.";
+    FetchRange: EdgeCase ["RLY-06"]
+        "Fetch sizes (max 0, above max_fetch), the more flag, delete counts and lists.";
+    Proof: AuthBypass ["RLY-06", "MBX-03"]
+        "Proofs for another challenge, operation or mailbox, or malformed ones, are refused.";
+    Subscriptions: EdgeCase ["RLY-07"]
+        "Subscriptions up to max_subscriptions; wakes for new items.";
+    Blob: Basic ["RLY-08"] "Attachment blobs: their id, and unknown or expired ids.";
+    Rate: Defined ["RLY-10"] "The token bucket: burst, refill per millisecond, relay.rate.";
+    Unavailable: MissingStep ["RLY-05", "RLY-07"]
+        "A store failure is answered with relay.unavailable and nothing is acknowledged; a subscribe, which does not use the store, still succeeds.";
+    Decoding: Defined ["RLY-01", "RLY-03"]
+        "Malformed request frames: the decoding order, the error frame and the closed connection.";
+    UnknownOperation: Defined ["RLY-03"]
+        "An unknown operation is answered with relay.operation and the connection stays open.";
+    Welcome: Basic ["RLY-02", "RLY-04"] "The welcome frame: challenge and limits.";
+    FrameDecoding: Basic ["RLY-01", "RLY-02", "RLY-13"]
+        "A client's decoder of relay frames: every kind, and malformed frames in the order of RLY-13.";
+};
 
 /// Generates `relay.json`.
 ///

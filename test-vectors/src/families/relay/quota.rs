@@ -54,31 +54,18 @@ pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     blob_ok(&mut s, &bytes(&format!("{slug}/blob"), 1000))?;
     // Deleting frees storage but not budget.
     s.delete(&a, &[item(slug, 1)], 1)?;
-    s.put(
-        a.id(),
-        item(slug, 2),
-        &bytes(&format!("{slug}/2"), 1500),
-        TTL,
-        true,
-    )?;
-    s.send(
-        put(a.id(), item(slug, 3), &bytes(&format!("{slug}/3"), 1), TTL),
-        Want::Fail("relay.quota"),
-    )?;
-    s.send(
-        blob(&bytes(&format!("{slug}/blob2"), 1)),
-        Want::Fail("relay.quota"),
-    )?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1500), TTL, true;
+    }
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 3), &bytes(&format!("{slug}/3"), 1), TTL), Want::Fail("relay.quota");
+        blob(&bytes(&format!("{slug}/blob2"), 1)), Want::Fail("relay.quota");
+    }
     // A retried put counts as well.
-    s.send(
-        put(
-            a.id(),
-            item(slug, 2),
-            &bytes(&format!("{slug}/2"), 1500),
-            TTL,
-        ),
-        Want::Fail("relay.quota"),
-    )?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1500), TTL),
+            Want::Fail("relay.quota");
+    }
     tests.push(s.finish(
         ids,
         "upload budget 4000: puts and blob-puts answered ok count, deletes give nothing back; one byte more is relay.quota (closing = false) for a put, a blob-put and a retried put",
@@ -88,30 +75,21 @@ pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let slug = "storage-quota";
     let mut s = script(slug);
     let a = s.key("a");
-    s.put(
-        a.id(),
-        item(slug, 1),
-        &bytes(&format!("{slug}/1"), 2000),
-        TTL,
-        true,
-    )?;
-    s.send(
-        blob(&bytes(&format!("{slug}/blob"), 1001)),
-        Want::Fail("relay.storage_full"),
-    )?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 2000), TTL, true;
+    }
+    crate::rows! { s.send:
+        blob(&bytes(&format!("{slug}/blob"), 1001)), Want::Fail("relay.storage_full");
+    }
     blob_ok(&mut s, &bytes(&format!("{slug}/blob"), 1000))?;
-    s.send(
+    crate::rows! { s.send:
         put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL),
-        Want::Fail("relay.storage_full"),
-    )?;
+            Want::Fail("relay.storage_full");
+    }
     s.delete(&a, &[item(slug, 1)], 1)?;
-    s.put(
-        a.id(),
-        item(slug, 2),
-        &bytes(&format!("{slug}/2"), 1),
-        TTL,
-        true,
-    )?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL, true;
+    }
     tests.push(s.finish(
         ids,
         "storage quota 3000: a write that would hold more is relay.storage_full (closing = false), one that reaches it exactly is stored; a delete frees room",

@@ -115,20 +115,10 @@ pub fn later_default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Stri
     let slug = "delete-expired";
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
-    s.put(
-        a.id(),
-        item(slug, 1),
-        &bytes(&format!("{slug}/1"), 40),
-        60,
-        true,
-    )?;
-    s.put(
-        a.id(),
-        item(slug, 2),
-        &bytes(&format!("{slug}/2"), 40),
-        TTL,
-        true,
-    )?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 40), 60, true;
+        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 40), TTL, true;
+    }
     // Past the first item's (rounded) expiry, before the second's; no sweep has run.
     let first = s.expiry_offset(60);
     s.at(first, 60_000);
@@ -182,9 +172,11 @@ fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String>
         s.put(a.id(), id, env, ttl, true)?;
         listed.push((id, env.as_slice(), s.expiry_offset(ttl)));
     }
-    s.fetch(&a, Some(2), listed.get(..2).unwrap_or_default(), true)?;
-    s.fetch(&a, None, &listed, false)?;
-    s.fetch(&a, Some(3), &listed, false)?;
+    crate::rows! { s.fetch:
+        &a, Some(2), listed.get(..2).unwrap_or_default(), true;
+        &a, None, &listed, false;
+        &a, Some(3), &listed, false;
+    }
     tests.push(s.finish(
         ids,
         "three items come back in the order they were put; a fetch of 2 says more remain; without max the relay's max_fetch applies",
@@ -194,8 +186,10 @@ fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String>
     let slug = "fetch-empty";
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
-    s.fetch(&a, None, &[], false)?;
-    s.fetch(&a, Some(1), &[], false)?;
+    crate::rows! { s.fetch:
+        &a, None, &[], false;
+        &a, Some(1), &[], false;
+    }
     tests.push(s.finish(ids, "a mailbox never written to is empty", op)?);
 
     let slug = "subscribe-and-wake";
@@ -203,8 +197,10 @@ fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String>
     let a = s.key("a");
     let b = s.key("b");
     s.subscribe(&a)?;
-    s.put(a.id(), item(slug, 1), &bytes(slug, 40), TTL, true)?;
-    s.put(b.id(), item(slug, 2), &bytes(slug, 40), TTL, true)?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &bytes(slug, 40), TTL, true;
+        b.id(), item(slug, 2), &bytes(slug, 40), TTL, true;
+    }
     s.subscribe(&a)?;
     s.subscribe(&b)?;
     tests.push(s.finish(
@@ -217,32 +213,21 @@ fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String>
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
     for n in 1..=3 {
-        s.put(
-            a.id(),
-            item(slug, n),
-            &bytes(&format!("{slug}/{n}"), 40),
-            TTL,
-            true,
-        )?;
+        crate::rows! { s.put:
+            a.id(), item(slug, n), &bytes(&format!("{slug}/{n}"), 40), TTL, true;
+        }
     }
     let never = item(slug, 9);
     s.delete(&a, &[item(slug, 1), item(slug, 3), never], 2)?;
     s.delete(&a, &[item(slug, 1)], 0)?;
-    s.put(
-        a.id(),
-        item(slug, 4),
-        &bytes(&format!("{slug}/4"), 40),
-        TTL,
-        true,
-    )?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 4), &bytes(&format!("{slug}/4"), 40), TTL, true;
+    }
     s.delete(&a, &[item(slug, 4), item(slug, 4)], 1)?;
     let exp = s.expiry_offset(TTL);
-    s.fetch(
-        &a,
-        None,
-        &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)],
-        false,
-    )?;
+    crate::rows! { s.fetch:
+        &a, None, &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)], false;
+    }
     tests.push(s.finish(
         ids,
         "a delete counts the named items it removed; ids never put or already deleted count 0, an id named twice counts once",
@@ -352,8 +337,10 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
     let env = bytes(slug, 40);
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    s.put(a.id(), item(slug, 1), &env, TTL, false)?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &env, TTL, true;
+        a.id(), item(slug, 1), &env, TTL, false;
+    }
     let exp = s.expiry_offset(TTL);
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
     tests.push(s.finish(
@@ -367,15 +354,10 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
     let a = s.key("a");
     let env = bytes(slug, 40);
     s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    s.send(
-        put(
-            a.id(),
-            item(slug, 1),
-            &bytes(&format!("{slug}/other"), 40),
-            TTL,
-        ),
-        Want::Fail("relay.conflict"),
-    )?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 1), &bytes(&format!("{slug}/other"), 40), TTL),
+            Want::Fail("relay.conflict");
+    }
     let exp = s.expiry_offset(TTL);
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
     tests.push(s.finish(
@@ -390,11 +372,15 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
     let b = s.key("b");
     let env_a = bytes(&format!("{slug}/a"), 40);
     let env_b = bytes(&format!("{slug}/b"), 40);
-    s.put(a.id(), item(slug, 1), &env_a, TTL, true)?;
-    s.put(b.id(), item(slug, 1), &env_b, TTL, true)?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &env_a, TTL, true;
+        b.id(), item(slug, 1), &env_b, TTL, true;
+    }
     let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env_a, exp)], false)?;
-    s.fetch(&b, None, &[(item(slug, 1), &env_b, exp)], false)?;
+    crate::rows! { s.fetch:
+        &a, None, &[(item(slug, 1), &env_a, exp)], false;
+        &b, None, &[(item(slug, 1), &env_b, exp)], false;
+    }
     tests.push(s.finish(
         ids,
         "item ids are per mailbox: the same id in another mailbox is another item",
@@ -415,17 +401,10 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
     ] {
         let mut s = Script::new(slug, Limits::DEFAULT);
         let a = s.key("a");
-        s.send(
-            put(a.id(), item(slug, 1), &bytes(slug, 40), ttl),
-            Want::Fail("relay.ttl"),
-        )?;
-        s.send(
-            Request::BlobPut {
-                blob: bytes(slug, 40),
-                ttl,
-            },
-            Want::Fail("relay.ttl"),
-        )?;
+        crate::rows! { s.send:
+            put(a.id(), item(slug, 1), &bytes(slug, 40), ttl), Want::Fail("relay.ttl");
+            Request::BlobPut { blob: bytes(slug, 40), ttl }, Want::Fail("relay.ttl");
+        }
         s.fetch(&a, None, &[], false)?;
         tests.push(s.finish(
             ids,
@@ -462,8 +441,10 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
         bytes(&format!("{slug}/2"), 40),
     ];
     let [e1, e2] = &envs;
-    s.put(a.id(), item(slug, 1), e1, TTL, true)?;
-    s.put(a.id(), item(slug, 2), e2, 2 * TTL, true)?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), e1, TTL, true;
+        a.id(), item(slug, 2), e2, 2 * TTL, true;
+    }
     let (x1, x2) = (s.expiry_offset(TTL), s.expiry_offset(2 * TTL));
     let both = [
         (item(slug, 1), e1.as_slice(), x1),
@@ -502,22 +483,17 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
     let mut s = Script::new(slug, Limits::DEFAULT);
     let blob = bytes(slug, 100);
     let id = blob_id(&blob);
-    s.send(
-        Request::BlobPut {
-            blob: blob.clone(),
-            ttl: 60,
-        },
-        Want::Ok,
-    )?;
+    crate::rows! { s.send:
+        Request::BlobPut { blob: blob.clone(), ttl: 60 }, Want::Ok;
+    }
     let x = s.expiry_offset(60);
     s.at(x - 1, 1000);
     s.send(Request::BlobGet { blob_id: id }, Want::Ok)?
         .expect_reply(&Reply::Blob { blob })?;
     s.at(x, 2000);
-    s.send(
-        Request::BlobGet { blob_id: id },
-        Want::Fail("relay.not_found"),
-    )?;
+    crate::rows! { s.send:
+        Request::BlobGet { blob_id: id }, Want::Fail("relay.not_found");
+    }
     tests.push(s.finish(
         ids,
         "a blob is returned until the second before its expiry; from then on relay.not_found",
@@ -673,10 +649,10 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     ] {
         let mut s = Script::new(slug, Limits::DEFAULT);
         let a = s.key("a");
-        s.send(
+        crate::rows! { s.send:
             fetch(a.id(), Script::prove(&a, Operation::Fetch), Some(max)),
-            Want::Fail("schema.range"),
-        )?;
+                Want::Fail("schema.range");
+        }
         s.fetch(&a, Some(if max == 0 { 1 } else { max_fetch }), &[], false)?;
         tests.push(s.finish(
             ids,
@@ -687,12 +663,9 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
 
     let slug = "blob-not-found";
     let mut s = Script::new(slug, Limits::DEFAULT);
-    s.send(
-        Request::BlobGet {
-            blob_id: blob_id(&bytes(slug, 40)),
-        },
-        Want::Fail("relay.not_found"),
-    )?;
+    crate::rows! { s.send:
+        Request::BlobGet { blob_id: blob_id(&bytes(slug, 40)) }, Want::Fail("relay.not_found");
+    }
     s.send(
         Request::BlobGet { blob_id: [0; 32] },
         Want::Fail("relay.not_found"),
@@ -710,7 +683,9 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let u = Want::Fail("relay.unavailable");
     s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?
         .expect_wake(None)?;
-    s.send_unavailable(fetch(a.id(), Script::prove(&a, Operation::Fetch), None), u)?;
+    crate::rows! { s.send_unavailable:
+        fetch(a.id(), Script::prove(&a, Operation::Fetch), None), u;
+    }
     s.send_unavailable(
         Request::Delete {
             mailbox: *a.id(),
@@ -719,19 +694,10 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
         },
         u,
     )?;
-    s.send_unavailable(
-        Request::BlobPut {
-            blob: env.clone(),
-            ttl: TTL,
-        },
-        u,
-    )?;
-    s.send_unavailable(
-        Request::BlobGet {
-            blob_id: blob_id(&env),
-        },
-        u,
-    )?;
+    crate::rows! { s.send_unavailable:
+        Request::BlobPut { blob: env.clone(), ttl: TTL }, u;
+        Request::BlobGet { blob_id: blob_id(&env) }, u;
+    }
     // A subscribe does not use the store (RLY-07): it succeeds while the store fails.
     s.send_unavailable(
         Request::Subscribe {

@@ -23,10 +23,9 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     tick(&mut s, 0);
     s.put(a.id(), item(slug, 2), &env(2), TTL, true)?;
     tick(&mut s, 0);
-    s.send(
-        put(a.id(), item(slug, 3), &env(3), TTL),
-        Want::Fail("relay.mailbox_full"),
-    )?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 3), &env(3), TTL), Want::Fail("relay.mailbox_full");
+    }
     tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &env(1), TTL, false)?;
     tick(&mut s, 0);
@@ -48,10 +47,9 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     s.put(a.id(), item(slug, 2), &bytes(slug, 41), 60, true)?;
     let x = s.expiry_offset(60);
     tick(&mut s, x - 1);
-    s.send(
-        put(a.id(), item(slug, 3), &bytes(slug, 42), TTL),
-        Want::Fail("relay.mailbox_full"),
-    )?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 3), &bytes(slug, 42), TTL), Want::Fail("relay.mailbox_full");
+    }
     tick(&mut s, x);
     s.put(a.id(), item(slug, 3), &bytes(slug, 42), TTL, true)?;
     tests.push(s.finish(
@@ -75,12 +73,9 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     tick(&mut s, 0);
     s.fetch(&a, Some(1), &[(item(slug, 1), &e1, x)], true)?;
     tick(&mut s, 0);
-    s.fetch(
-        &a,
-        None,
-        &[(item(slug, 1), &e1, x), (item(slug, 2), &e2, x)],
-        false,
-    )?;
+    crate::rows! { s.fetch:
+        &a, None, &[(item(slug, 1), &e1, x), (item(slug, 2), &e2, x)], false;
+    }
     tick(&mut s, 0);
     s.delete(&a, &[item(slug, 1)], 1)?;
     tick(&mut s, 0);
@@ -112,14 +107,10 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let mut s = Script::new(slug, SMALL);
     let a = s.key("a");
     tick(&mut s, 0);
-    s.send(
-        fetch(
-            a.id(),
-            Script::prove(&a, Operation::Fetch),
-            Some(SMALL.max_fetch + 1),
-        ),
-        Want::Fail("schema.range"),
-    )?;
+    crate::rows! { s.send:
+        fetch(a.id(), Script::prove(&a, Operation::Fetch), Some(SMALL.max_fetch + 1)),
+            Want::Fail("schema.range");
+    }
     tick(&mut s, 0);
     s.fetch(&a, Some(SMALL.max_fetch), &[], false)?;
     tests.push(s.finish(
@@ -154,10 +145,9 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let a = s.key("a");
     let max = SMALL.max_envelope as usize;
     tick(&mut s, 0);
-    s.send(
-        put(a.id(), item(slug, 1), &bytes(slug, max + 1), TTL),
-        Want::Fail("relay.too_large"),
-    )?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 1), &bytes(slug, max + 1), TTL), Want::Fail("relay.too_large");
+    }
     tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &bytes(slug, max), TTL, true)?;
     let x = s.expiry_offset(TTL);
@@ -187,13 +177,9 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
         return Err("relay attachment-too-large: no frame of exactly max_frame".to_owned());
     }
     tick(&mut s, 0);
-    s.send(
-        Request::BlobPut {
-            blob: bytes(slug, max + 1),
-            ttl: TTL,
-        },
-        Want::Fail("relay.too_large"),
-    )?;
+    crate::rows! { s.send:
+        Request::BlobPut { blob: bytes(slug, max + 1), ttl: TTL }, Want::Fail("relay.too_large");
+    }
     tick(&mut s, 0);
     s.next_id();
     s.raw(at_frame_limit.encode(), Want::Fail("relay.too_large"))?;
@@ -237,10 +223,9 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     tick(&mut s, 0);
     s.raw(over, Want::Close("relay.frame_too_large"))?;
     tick(&mut s, 0);
-    s.send(
-        put(a.id(), item(slug, 1), &bytes(slug, 40), TTL),
-        Want::Closed,
-    )?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 1), &bytes(slug, 40), TTL), Want::Closed;
+    }
     tests.push(s.finish(
         ids,
         "a frame of max_frame + 1 bytes: relay.frame_too_large before any decoding (id 0), and the connection closes",
@@ -256,13 +241,10 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     tick(&mut s, 0);
     s.subscribe(b)?;
     tick(&mut s, 0);
-    s.send(
-        Request::Subscribe {
-            mailbox: *c.id(),
-            proof: Script::prove(c, Operation::Subscribe),
-        },
-        Want::Fail("relay.subscriptions"),
-    )?;
+    crate::rows! { s.send:
+        Request::Subscribe { mailbox: *c.id(), proof: Script::prove(c, Operation::Subscribe) },
+            Want::Fail("relay.subscriptions");
+    }
     tick(&mut s, 0);
     s.subscribe(a)?;
     tests.push(s.finish(
@@ -315,14 +297,10 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
         s.fetch(&a, None, &[], false)?;
     }
     let id = s.next_id();
-    s.raw(
-        frame(&[
-            (1, raw::head(0, 1)),
-            (2, raw::head(0, u64::from(id))),
-            (3, raw::head(0, 7)),
-        ]),
-        Want::Fail("relay.rate"),
-    )?;
+    crate::rows! { s.raw:
+        frame(&[(1, raw::head(0, 1)), (2, raw::head(0, u64::from(id))), (3, raw::head(0, 7))]),
+            Want::Fail("relay.rate");
+    }
     tests.push(s.finish(
         ids,
         "an unknown operation costs a token like any answered request: with the bucket empty it is relay.rate",
