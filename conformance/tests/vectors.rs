@@ -167,16 +167,7 @@ impl Implementation for Broken {
     fn ratchet_decrypt_event(&mut self, h: Handle, m: &[u8]) -> OpResult<Vec<u8>> {
         // Defect 6: commits the ratchet before the padding and the event are checked
         // (ENV-09).
-        let padded = self.inner.ratchet_decrypt(h, m)?;
-        let content = quietwire::envelope::unpad(&padded).map_err(|e| Failure::Error {
-            class: e.class().as_str().to_owned(),
-        })?;
-        let event = quietwire::event::Event::from_bytes(content).map_err(|e| Failure::Error {
-            class: e.class().as_str().to_owned(),
-        })?;
-        event.to_bytes().map_err(|e| Failure::Error {
-            class: e.class().as_str().to_owned(),
-        })
+        quietwire_conformance::shim::server::committed_event(&mut self.inner, h, m)
     }
     fn ratchet_snapshot(&mut self, h: Handle) -> OpResult<Vec<u8>> {
         self.inner.ratchet_snapshot(h)

@@ -25,7 +25,7 @@ use quietwire::UnixTime;
 use quietwire::envelope::Envelope;
 use quietwire::event::{Body, Event, MAX_RECEIPT_IDS};
 use quietwire::handshake::{self, reconnect};
-use quietwire::identity::{SignedDeviceRecord, newer_record};
+use quietwire::identity::{SignedDeviceRecord, newer_record, supersedes};
 use quietwire::invite::{Invite, InviteParams};
 use quietwire::mailbox::MailboxKey;
 use quietwire::session::Session;
@@ -120,7 +120,13 @@ pub fn on_device_record(state: &mut State, name: &str, bytes: &[u8]) -> Result<(
 /// # Errors
 /// An unknown contact or a damaged state.
 pub fn keep_record(state: &mut State, name: &str, record: &SignedDeviceRecord) -> Result<bool> {
-    Ok(keep_bytes(state, name, &record.to_bytes())?.is_ok())
+    let contact = state.contact_mut(name)?;
+    let held = contact.device_record()?.map(|r| r.record().generation());
+    if supersedes(record, &contact.identity()?, held).is_err() {
+        return Ok(false);
+    }
+    contact.device_record = Some(Bytes(record.to_bytes()));
+    Ok(true)
 }
 
 /// Stores the device record `bytes` for contact `name` if [`newer_record`] keeps it; returns

@@ -25,13 +25,6 @@ fn object_opt<T: serde::de::DeserializeOwned>(
     }
 }
 
-fn u64_opt(a: Fields<'_>, name: &str) -> Result<Option<u64>, String> {
-    match a.0.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(_) => a.u64(name).map(Some),
-    }
-}
-
 /// The shim side: answers a `backup-*` op, or `None` for any other op.
 pub(super) fn dispatch(
     imp: &mut dyn Implementation,
@@ -63,7 +56,7 @@ pub(super) fn dispatch(
                     input: &input,
                     unlock: &unlock,
                     pin: a.str_opt("pin")?,
-                    max_chunks: u64_opt(a, "maxChunks")?,
+                    max_chunks: a.u64_opt("maxChunks")?,
                     caps: object_opt::<Caps>(a, "kdfCaps")?,
                     records: a.bool("records")?,
                     then_seal: a.bool("thenSeal")?,

@@ -215,8 +215,12 @@ fn with_defect(args: &Value, defects: &Defects) -> Value {
 }
 
 /// The `event-commit` defect: decrypts with `ratchet-decrypt`, which commits, and only then
-/// removes the padding and decodes the event (ENV-09 forbids this order).
-fn committed_event(
+/// removes the padding and decodes the event (ENV-09 forbids this order). Public for the
+/// in-process fixtures of the conformance tests, which plant the same defect.
+///
+/// # Errors
+/// The failure of the decryption, the unpadding or the event decoding.
+pub fn committed_event(
     imp: &mut dyn Implementation,
     handle: u64,
     message: &[u8],

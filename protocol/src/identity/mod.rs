@@ -32,7 +32,7 @@ mod device_record;
 mod update;
 
 pub use device_record::{DeviceRecord, MAX_DEVICE_RECORD, SignedDeviceRecord};
-pub use update::newer_record;
+pub use update::{newer_record, supersedes};
 
 use rand_core::CryptoRng;
 

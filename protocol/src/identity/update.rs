@@ -62,13 +62,29 @@ pub fn newer_record(
     held: Option<u64>,
 ) -> Result<SignedDeviceRecord> {
     let record = SignedDeviceRecord::from_bytes(bytes, policy)?;
+    supersedes(&record, peer, held)?;
+    Ok(record)
+}
+
+/// The checks of [`newer_record`] after verification, for a record already verified (for
+/// instance one taken from a handshake or a reconnect, which verified it): its identity key
+/// against `peer`, then its generation against `held`.
+///
+/// # Errors
+/// `identity.mismatch` for a record of another identity; `identity.generation` for a
+/// generation not above `held`.
+pub fn supersedes(
+    record: &SignedDeviceRecord,
+    peer: &IdentityKey,
+    held: Option<u64>,
+) -> Result<()> {
     if record.record().identity_key() != peer {
         return Err(ErrorClass::IdentityMismatch.into());
     }
     if held.is_some_and(|held| record.record().generation() <= held) {
         return Err(ErrorClass::IdentityGeneration.into());
     }
-    Ok(record)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -117,6 +133,27 @@ mod tests {
         assert_eq!(
             newer_record(&forged, &all, &id, None).unwrap_err().class(),
             ErrorClass::IdentitySignature
+        );
+    }
+
+    #[test]
+    fn a_verified_record_supersedes_only_for_its_identity_and_a_higher_generation() {
+        let mut rng = TestRng(5);
+        let peer = DeviceKeys::generate(Suite::X25519, &mut rng);
+        let other = DeviceKeys::generate(Suite::X25519, &mut rng);
+        let id = *peer.identity().public();
+        let g3 = peer.signed_record(3);
+        assert!(supersedes(&g3, &id, None).is_ok());
+        assert!(supersedes(&g3, &id, Some(2)).is_ok());
+        assert_eq!(
+            supersedes(&g3, &id, Some(3)).unwrap_err().class(),
+            ErrorClass::IdentityGeneration
+        );
+        assert_eq!(
+            supersedes(&other.signed_record(9), &id, Some(3))
+                .unwrap_err()
+                .class(),
+            ErrorClass::IdentityMismatch
         );
     }
 }
