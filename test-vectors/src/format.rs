@@ -234,7 +234,41 @@ macro_rules! vector_test {
             pub error_class: Option<String>,
         }
         $crate::impl_case!($name);
+
+        impl $name {
+            /// The test of `head` (id, slug, comment, flags, outcome) with the family's own
+            /// fields, in their declaration order.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(head: $crate::format::Head, $( $field: $ty ),*) -> $name {
+                $name {
+                    tc_id: head.tc_id,
+                    slug: head.slug,
+                    comment: head.comment,
+                    flags: head.flags,
+                    $( $field, )*
+                    result: head.result,
+                    error_class: head.error_class,
+                }
+            }
+        }
     };
+}
+
+/// The fields every test shares (spec §15.1), for [`vector_test!`]'s `new`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Head {
+    /// Stable id, unique in its file.
+    pub tc_id: u32,
+    /// Stable name, unique in its file.
+    pub slug: String,
+    /// What the test checks.
+    pub comment: String,
+    /// Flags, each defined in the file's notes.
+    pub flags: Vec<String>,
+    /// Expected outcome.
+    pub result: Outcome,
+    /// The error class (invalid tests only).
+    pub error_class: Option<String>,
 }
 
 /// Declares the group enum of a family: each variant `"type" => Name(TestType) { params }` is

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FlagDef, Ids, file, flags};
+use super::{FlagDef, Ids, expect, file};
 use crate::diag;
-use crate::format::{Group, Outcome, VectorFile};
+use crate::format::{Group, VectorFile};
 use quietwire::cbor::{self, Limits};
 
 /// Decoder limits of a group.
@@ -118,16 +118,9 @@ impl Builder {
         if cbor::encode(&value) != input {
             return Err(format!("cbor {slug}: does not round-trip"));
         }
-        self.tests.push(CborTest {
-            tc_id: self.ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            input,
-            diagnostic: Some(diag::diagnostic(&value)),
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        let head = self.ids.head(slug, comment, f, None);
+        self.tests
+            .push(CborTest::new(head, input, Some(diag::diagnostic(&value))));
         Ok(())
     }
 
@@ -139,20 +132,13 @@ impl Builder {
         input: Vec<u8>,
         class: &str,
     ) -> Result<(), String> {
-        match cbor::decode(&input, &self.limits) {
-            Err(e) if e.class().as_str() == class => {}
-            other => return Err(format!("cbor {slug}: expected {class}, got {other:?}")),
-        }
-        self.tests.push(CborTest {
-            tc_id: self.ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            input,
-            diagnostic: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
+        expect(
+            &format!("cbor {slug}"),
+            cbor::decode(&input, &self.limits),
+            Some(class),
+        )?;
+        let head = self.ids.head(slug, comment, f, Some(class));
+        self.tests.push(CborTest::new(head, input, None));
         Ok(())
     }
 

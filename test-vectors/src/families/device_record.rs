@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
@@ -158,30 +158,7 @@ impl Builder {
         f: &[&str],
         record: Vec<u8>,
     ) -> Result<(), String> {
-        let decoded = SignedDeviceRecord::from_bytes(&record, &self.policy)
-            .map_err(|e| format!("device_record {slug}: {e}"))?;
-        if decoded.to_bytes() != record {
-            return Err(format!("device_record {slug}: does not round-trip"));
-        }
-        let r = decoded.record();
-        self.tests.push(VerifyTest {
-            tc_id: self.ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            record,
-            expected: Some(RecordFields {
-                suite: r.suite().id(),
-                identity_key: r.identity_key().as_bytes().to_vec(),
-                kem_key: r.kem_key().as_bytes().to_vec(),
-                ratchet_key: r.ratchet_key().as_bytes().to_vec(),
-                generation: r.generation(),
-                extensions: r.extensions().len(),
-            }),
-            result: Outcome::Valid,
-            error_class: None,
-        });
-        Ok(())
+        self.case(slug, comment, f, record, None)
     }
 
     fn invalid(
@@ -192,25 +169,35 @@ impl Builder {
         record: Vec<u8>,
         class: &str,
     ) -> Result<(), String> {
-        match SignedDeviceRecord::from_bytes(&record, &self.policy) {
-            Err(e) if e.class().as_str() == class => {}
-            other => {
-                return Err(format!(
-                    "device_record {slug}: expected {class}, got {:?}",
-                    other.map(|_| ())
-                ));
-            }
+        self.case(slug, comment, f, record, Some(class))
+    }
+
+    fn case(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        record: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        let got = SignedDeviceRecord::from_bytes(&record, &self.policy);
+        let decoded = expect(&format!("device_record {slug}"), got, class)?;
+        if decoded.as_ref().is_some_and(|d| d.to_bytes() != record) {
+            return Err(format!("device_record {slug}: does not round-trip"));
         }
-        self.tests.push(VerifyTest {
-            tc_id: self.ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            record,
-            expected: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
+        let expected = decoded.map(|d| {
+            let r = d.record();
+            RecordFields {
+                suite: r.suite().id(),
+                identity_key: r.identity_key().as_bytes().to_vec(),
+                kem_key: r.kem_key().as_bytes().to_vec(),
+                ratchet_key: r.ratchet_key().as_bytes().to_vec(),
+                generation: r.generation(),
+                extensions: r.extensions().len(),
+            }
         });
+        let head = self.ids.head(slug, comment, f, class);
+        self.tests.push(VerifyTest::new(head, record, expected));
         Ok(())
     }
 
@@ -258,20 +245,21 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
                 "device_record {slug}: library encoding differs from the spec's"
             ));
         }
-        create.push(CreateTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: format!("{} record, generation {generation}", suite.name()),
-            flags: flags(&["Valid"]),
-            suite: suite.id(),
-            identity_seed: identity_seed.to_vec(),
-            kem_seed: kem_seed.to_vec(),
-            ratchet_secret: ratchet_secret.to_vec(),
+        let head = ids.head(
+            slug,
+            &format!("{} record, generation {generation}", suite.name()),
+            &["Valid"],
+            None,
+        );
+        create.push(CreateTest::new(
+            head,
+            suite.id(),
+            identity_seed.to_vec(),
+            kem_seed.to_vec(),
+            ratchet_secret.to_vec(),
             generation,
             record,
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        ));
     }
     let create = DeviceRecordGroup::Create {
         comment: "Key generation is deterministic from the secrets and Ed25519 signing is deterministic, so the record is reproducible byte for byte.".to_owned(),

@@ -1,8 +1,8 @@
 //! `did_key.json`: `did:key` encoding and strict parsing (spec/03-identity.md, did:key).
 
 use super::material as m;
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use quietwire::did_key;
 
 crate::vector_groups! {
@@ -82,16 +82,13 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         if did_key::encode(&key) != did || did_key::decode(&did).ok() != Some(key) {
             return Err(format!("did_key {name}: implementation disagrees"));
         }
-        encodes.push(DidTest {
-            tc_id: ids.next_id(),
-            slug: format!("encode-{name}"),
-            comment: "Ed25519 identity key".to_owned(),
-            flags: flags(&["Valid"]),
-            did,
-            key: Some(key.as_bytes().to_vec()),
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        let head = ids.head(
+            &format!("encode-{name}"),
+            "Ed25519 identity key",
+            &["Valid"],
+            None,
+        );
+        encodes.push(DidTest::new(head, did, Some(key.as_bytes().to_vec())));
     }
     let encodes = DidKeyGroup::Encode {
         comment: "Encoding identity keys.".to_owned(),
@@ -103,20 +100,13 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
     let mut decodes = Vec::new();
     let mut case =
         |slug: &str, comment: &str, f: &[&str], did: String, class: &str| -> Result<(), String> {
-            match did_key::decode(&did) {
-                Err(e) if e.class().as_str() == class => {}
-                other => return Err(format!("did_key {slug}: expected {class}, got {other:?}")),
-            }
-            decodes.push(DidTest {
-                tc_id: ids.next_id(),
-                slug: slug.to_owned(),
-                comment: comment.to_owned(),
-                flags: flags(f),
-                did,
-                key: None,
-                result: Outcome::Invalid,
-                error_class: Some(class.to_owned()),
-            });
+            expect(
+                &format!("did_key {slug}"),
+                did_key::decode(&did),
+                Some(class),
+            )?;
+            let head = ids.head(slug, comment, f, Some(class));
+            decodes.push(DidTest::new(head, did, None));
             Ok(())
         };
     let sx = &["Syntax"];

@@ -1,6 +1,6 @@
 //! `envelope.json`: buckets, padding and envelope decoding (spec/07-envelope.md).
 
-use super::{FlagDef, Ids, file, flags};
+use super::{FlagDef, Ids, expect, file, flags};
 use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
@@ -174,17 +174,8 @@ fn pad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
         if envelope::unpad(&padded).map_err(|e| e.to_string())? != content.as_slice() {
             return Err(format!("envelope {slug}: pad does not round trip"));
         }
-        tests.push(PadTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["Padding"]),
-            overhead: Some(overhead),
-            content: Some(content),
-            padded,
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        let head = ids.head(slug, comment, &["Padding"], None);
+        tests.push(PadTest::new(head, Some(overhead), Some(content), padded));
     }
     Ok(tests)
 }
@@ -268,17 +259,18 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         if Envelope::from_bytes(&bytes).ok().as_ref() != Some(&env) {
             return Err("envelope: decode differs".to_owned());
         }
-        tests.push(DecodeTest {
-            tc_id: ids.next_id(),
-            slug: format!("valid-{len}"),
-            comment: format!("a {len}-byte blob"),
-            flags: flags(&["Envelope"]),
-            envelope: bytes,
-            mailbox: Some(mailbox.to_vec()),
-            blob_digest: Some(sha256(&blob(len))),
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        let head = ids.head(
+            &format!("valid-{len}"),
+            &format!("a {len}-byte blob"),
+            &["Envelope"],
+            None,
+        );
+        tests.push(DecodeTest::new(
+            head,
+            bytes,
+            Some(mailbox.to_vec()),
+            Some(sha256(&blob(len))),
+        ));
     }
     // The map of the valid envelope with `(key, value)` replaced, added (`Some`) or
     // removed (`None`); keys are kept in canonical order.
@@ -302,24 +294,14 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         raw::map(&pairs)
     };
     let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
-        match Envelope::from_bytes(&bytes) {
-            Err(e) if e.class().as_str() == class => {}
-            other => {
-                return Err(format!("envelope {slug}: expected {class}, got {other:?}"));
-            }
-        }
-        tests.push(DecodeTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            envelope: bytes,
-            mailbox: None,
-            blob_digest: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
-        Ok(())
+        expect(
+            &format!("envelope {slug}"),
+            Envelope::from_bytes(&bytes),
+            Some(class),
+        )?;
+        let head = ids.head(slug, comment, f, Some(class));
+        tests.push(DecodeTest::new(head, bytes, None, None));
+        Ok::<(), String>(())
     };
     let nb = &["NotABucket"];
     for (len, comment) in [
@@ -417,21 +399,13 @@ fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
             (Err(e), Some(c)) if e.class().as_str() == c => {}
             (got, _) => return Err(format!("envelope {slug}: got {got:?}")),
         }
-        tests.push(DecodeTest {
-            tc_id: ids.next_id(),
-            slug: format!("receive-{slug}"),
-            comment: comment.to_owned(),
-            flags: flags(&["Misrouted"]),
-            envelope: bytes,
-            mailbox: Some(own.to_vec()),
-            blob_digest: class.is_none().then(|| sha256(&blob)),
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        let head = ids.head(&format!("receive-{slug}"), comment, &["Misrouted"], class);
+        tests.push(DecodeTest::new(
+            head,
+            bytes,
+            Some(own.to_vec()),
+            class.is_none().then(|| sha256(&blob)),
+        ));
     }
     Ok(tests)
 }
@@ -584,23 +558,13 @@ fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         ),
     ];
     for (slug, comment, bytes, class) in cases {
-        match Envelope::from_bytes(&bytes) {
-            Err(e) if e.class().as_str() == class => {}
-            other => {
-                return Err(format!("envelope {slug}: expected {class}, got {other:?}"));
-            }
-        }
-        tests.push(DecodeTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["Envelope"]),
-            envelope: bytes,
-            mailbox: None,
-            blob_digest: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
+        expect(
+            &format!("envelope {slug}"),
+            Envelope::from_bytes(&bytes),
+            Some(class),
+        )?;
+        let head = ids.head(slug, comment, &["Envelope"], Some(class));
+        tests.push(DecodeTest::new(head, bytes, None, None));
     }
     Ok(tests)
 }

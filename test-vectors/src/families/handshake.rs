@@ -451,25 +451,21 @@ fn initiate_tests(
                 "handshake {slug}: module and spec construction differ"
             ));
         }
-        tests.push(InitiateTest {
-            tc_id: ids.next_id(),
-            slug: slug.clone(),
-            comment: format!("{} invite", suite.name()),
-            flags: flags(&["Valid"]),
-            invite: inviter.invite.to_bytes(),
-            suite: suite.id(),
-            identity_seed: acceptor.identity_seed.to_vec(),
-            kem_seed: acceptor.kem_seed.to_vec(),
-            ratchet_secret: acceptor.ratchet_secret.to_vec(),
-            generation: 0,
-            mailbox: acceptor.mailbox.to_vec(),
-            randomness: acceptor.randomness(&slug, suite),
-            message: Some(out.message),
-            transcript_hash: Some(out.transcript_hash.to_vec()),
-            snapshot_digest: Some(digest(&out.ratchet.snapshot())),
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        let head = ids.head(&slug, &format!("{} invite", suite.name()), &["Valid"], None);
+        tests.push(InitiateTest::new(
+            head,
+            inviter.invite.to_bytes(),
+            suite.id(),
+            acceptor.identity_seed.to_vec(),
+            acceptor.kem_seed.to_vec(),
+            acceptor.ratchet_secret.to_vec(),
+            0,
+            acceptor.mailbox.to_vec(),
+            acceptor.randomness(&slug, suite),
+            Some(out.message),
+            Some(out.transcript_hash.to_vec()),
+            Some(digest(&out.ratchet.snapshot())),
+        ));
     }
     // Device keys of the other suite.
     let (_, inviter) = inviters.first().ok_or("no inviter")?;
@@ -487,25 +483,26 @@ fn initiate_tests(
         Err(e) if e.class().as_str() == "handshake.suite" => {}
         other => return Err(format!("handshake {slug}: {:?}", other.map(|_| "ok"))),
     }
-    tests.push(InitiateTest {
-        tc_id: ids.next_id(),
-        slug: slug.to_owned(),
-        comment: "classical device keys for a hybrid invite".to_owned(),
-        flags: flags(&["SuiteMismatch"]),
-        invite: inviter.invite.to_bytes(),
-        suite: Suite::X25519.id(),
-        identity_seed: acceptor.identity_seed.to_vec(),
-        kem_seed: acceptor.kem_seed.to_vec(),
-        ratchet_secret: acceptor.ratchet_secret.to_vec(),
-        generation: 0,
-        mailbox: acceptor.mailbox.to_vec(),
+    let head = ids.head(
+        slug,
+        "classical device keys for a hybrid invite",
+        &["SuiteMismatch"],
+        Some("handshake.suite"),
+    );
+    tests.push(InitiateTest::new(
+        head,
+        inviter.invite.to_bytes(),
+        Suite::X25519.id(),
+        acceptor.identity_seed.to_vec(),
+        acceptor.kem_seed.to_vec(),
+        acceptor.ratchet_secret.to_vec(),
+        0,
+        acceptor.mailbox.to_vec(),
         randomness,
-        message: None,
-        transcript_hash: None,
-        snapshot_digest: None,
-        result: Outcome::Invalid,
-        error_class: Some("handshake.suite".to_owned()),
-    });
+        None,
+        None,
+        None,
+    ));
     Ok(tests)
 }
 

@@ -130,24 +130,20 @@ fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
     if opened.plaintext() != i.plaintext.as_slice() || opened.exported() != sealed.exported() {
         return Err(format!("hpke {}: round trip differs", i.slug));
     }
-    Ok(HpkeTest {
-        tc_id: ids.next_id(),
-        slug: i.slug.to_owned(),
-        comment: i.comment.to_owned(),
-        flags: flags(i.flags),
-        suite: i.suite.id(),
-        recipient_seed: i.recipient_seed.to_vec(),
-        info: i.info,
-        aad: i.aad,
-        exporter_context: i.exporter_context,
-        randomness: Some(i.randomness),
-        enc: sealed.enc().to_vec(),
-        ciphertext: sealed.ciphertext().to_vec(),
-        plaintext: Some(i.plaintext),
-        exported: Some(sealed.exported().to_vec()),
-        result: Outcome::Valid,
-        error_class: None,
-    })
+    let head = ids.head(i.slug, i.comment, i.flags, None);
+    Ok(HpkeTest::new(
+        head,
+        i.suite.id(),
+        i.recipient_seed.to_vec(),
+        i.info,
+        i.aad,
+        i.exporter_context,
+        Some(i.randomness),
+        sealed.enc().to_vec(),
+        sealed.ciphertext().to_vec(),
+        Some(i.plaintext),
+        Some(sealed.exported().to_vec()),
+    ))
 }
 
 /// Generates `hpke.json`.

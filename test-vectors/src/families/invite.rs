@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
-use super::{FlagDef, Ids, file, flags};
+use super::{FlagDef, Ids, expect, file, flags};
 use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
@@ -262,36 +262,14 @@ impl Builder {
         class: Option<&str>,
     ) -> Result<(), String> {
         let got = SignedInvite::from_bytes(&invite, UnixTime(now), &self.policy);
-        let expected = match (&got, class) {
-            (Ok(decoded), None) => {
-                if decoded.to_bytes() != invite {
-                    return Err(format!("invite {slug}: does not round-trip"));
-                }
-                Some(InviteFields::of(decoded.invite()))
-            }
-            (Err(e), Some(class)) if e.class().as_str() == class => None,
-            _ => {
-                return Err(format!(
-                    "invite {slug}: expected {class:?}, got {:?}",
-                    got.map(|_| ())
-                ));
-            }
-        };
-        self.tests.push(VerifyTest {
-            tc_id: self.ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            invite,
-            now,
-            expected,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        let decoded = expect(&format!("invite {slug}"), got, class)?;
+        if decoded.as_ref().is_some_and(|d| d.to_bytes() != invite) {
+            return Err(format!("invite {slug}: does not round-trip"));
+        }
+        let expected = decoded.map(|d| InviteFields::of(d.invite()));
+        let head = self.ids.head(slug, comment, f, class);
+        self.tests
+            .push(VerifyTest::new(head, invite, now, expected));
         Ok(())
     }
 

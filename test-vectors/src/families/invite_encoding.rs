@@ -2,8 +2,8 @@
 //! (spec/04-contact-establishment.md, encodings).
 
 use super::invite::create;
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, file};
+use crate::format::VectorFile;
 use quietwire::UnixTime;
 use quietwire::invite::{QR_MAGIC, SignedInvite};
 use quietwire::suite::{Suite, SuitePolicy};
@@ -118,18 +118,19 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
         if link != format!("{base}#i1.{b64}") || qr.get(..4) != Some(&QR_MAGIC[..]) {
             return Err(format!("invite_encoding {slug}: unexpected shape"));
         }
-        encodes.push(EncodeTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: format!("link with base {base} and QR payload"),
-            flags: flags(&["Valid"]),
-            invite: invite.to_bytes(),
-            base: base.to_owned(),
+        let head = ids.head(
+            slug,
+            &format!("link with base {base} and QR payload"),
+            &["Valid"],
+            None,
+        );
+        encodes.push(EncodeTest::new(
+            head,
+            invite.to_bytes(),
+            base.to_owned(),
             link,
             qr,
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        ));
     }
     let encodes = EncodingGroup::Encode {
         comment: "Encoding invites.".to_owned(),
@@ -162,21 +163,8 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
                 ));
             }
         };
-        links.push(LinkTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            link: text,
-            now,
-            invite,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        let head = ids.head(slug, comment, f, class);
+        links.push(LinkTest::new(head, text, now, invite));
         Ok(())
     };
     crate::rows! { link:
@@ -265,21 +253,8 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
                 ));
             }
         };
-        qrs.push(QrTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            qr: payload,
-            now,
-            invite,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        let head = ids.head(slug, comment, f, class);
+        qrs.push(QrTest::new(head, payload, now, invite));
         Ok(())
     };
     let payload = xwing.to_qr();

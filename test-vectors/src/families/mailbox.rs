@@ -105,21 +105,22 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         let proof = key.prove(&origin, &challenge, op);
         mailbox::verify(key.id(), &challenge, &origins, op, &proof)
             .map_err(|e| format!("mailbox {name}: {e}"))?;
-        proves.push(MailboxTest {
-            tc_id: ids.next_id(),
-            slug: format!("prove-{name}"),
-            comment: format!("a proof for {name}"),
-            flags: flags(&["Valid"]),
-            seed: Some(seed.to_vec()),
-            public_key: Some(key.public().as_bytes().to_vec()),
-            mailbox: key.id().to_vec(),
-            challenge: challenge.to_vec(),
-            origin: VECTOR_ORIGIN.to_owned(),
-            operation: u64::from(op.code()),
+        let head = ids.head(
+            &format!("prove-{name}"),
+            &format!("a proof for {name}"),
+            &["Valid"],
+            None,
+        );
+        proves.push(MailboxTest::new(
+            head,
+            Some(seed.to_vec()),
+            Some(key.public().as_bytes().to_vec()),
+            key.id().to_vec(),
+            challenge.to_vec(),
+            VECTOR_ORIGIN.to_owned(),
+            u64::from(op.code()),
             proof,
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        ));
     }
 
     let key = MailboxKey::from_seed(&seed32("mailbox/verify/seed"));
@@ -144,25 +145,17 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             (Err(e), Some(c)) if e.class().as_str() == c => {}
             _ => return Err(format!("mailbox {slug}: expected {class:?}, got {got:?}")),
         }
-        verifies.push(MailboxTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            seed: None,
-            public_key: None,
-            mailbox: mailbox_id.to_vec(),
-            challenge: chal.to_vec(),
-            origin: VECTOR_ORIGIN.to_owned(),
-            operation: u64::from(op.code()),
+        let head = ids.head(slug, comment, f, class);
+        verifies.push(MailboxTest::new(
+            head,
+            None,
+            None,
+            mailbox_id.to_vec(),
+            chal.to_vec(),
+            VECTOR_ORIGIN.to_owned(),
+            u64::from(op.code()),
             proof,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        ));
         Ok(())
     };
     let id = *key.id();

@@ -19,7 +19,7 @@ pub mod safety_code;
 
 use std::collections::BTreeMap;
 
-use crate::format::{BugType, GENERATOR, Group, Note, SPEC_VERSION, VectorFile};
+use crate::format::{BugType, GENERATOR, Group, Head, Note, Outcome, SPEC_VERSION, VectorFile};
 
 /// A family's case table: `rows! { b.case: ARGS; ARGS; … }` calls `b.case(ARGS)?` once per
 /// row, in order, so tcIds follow the rows (`rows! { case: … }` calls a function `case`). A
@@ -117,6 +117,43 @@ impl Ids {
     pub fn next_id(&mut self) -> u32 {
         self.0 += 1;
         self.0
+    }
+
+    /// The head of the next test: valid without `class`, invalid with it.
+    pub fn head(&mut self, slug: &str, comment: &str, flags: &[&str], class: Option<&str>) -> Head {
+        Head {
+            tc_id: self.next_id(),
+            slug: slug.to_owned(),
+            comment: comment.to_owned(),
+            flags: self::flags(flags),
+            result: if class.is_some() {
+                Outcome::Invalid
+            } else {
+                Outcome::Valid
+            },
+            error_class: class.map(str::to_owned),
+        }
+    }
+}
+
+/// Holds the implementation to an expectation: `got` must succeed when `class` is `None`
+/// (its value is returned) and fail with exactly `class` otherwise (`None` is returned).
+///
+/// # Errors
+/// Any other outcome, described for `what` (the family and the slug).
+pub fn expect<T>(
+    what: &str,
+    got: quietwire::Result<T>,
+    class: Option<&str>,
+) -> Result<Option<T>, String> {
+    match (got, class) {
+        (Ok(value), None) => Ok(Some(value)),
+        (Err(e), Some(class)) if e.class().as_str() == class => Ok(None),
+        (got, class) => Err(format!(
+            "{what}: expected {}, got {}",
+            class.unwrap_or("success"),
+            got.map_or_else(|e| e.class().as_str().to_owned(), |_| "success".to_owned())
+        )),
     }
 }
 

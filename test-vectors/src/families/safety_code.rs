@@ -87,19 +87,15 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
     let mut code_test =
         |ids: &mut Ids, slug: &str, comment: &str, f: &[&str], a: &IdentityKey, b: &IdentityKey| {
             let code = SafetyCode::new(a, b);
-            codes.push(CodeTest {
-                tc_id: ids.next_id(),
-                slug: slug.to_owned(),
-                comment: comment.to_owned(),
-                flags: flags(f),
-                identity_key_a: a.as_bytes().to_vec(),
-                identity_key_b: b.as_bytes().to_vec(),
-                fingerprint_a: Fingerprint::of(a).as_bytes().to_vec(),
-                fingerprint_b: Fingerprint::of(b).as_bytes().to_vec(),
-                code: code.to_string(),
-                result: Outcome::Valid,
-                error_class: None,
-            });
+            let head = ids.head(slug, comment, f, None);
+            codes.push(CodeTest::new(
+                head,
+                a.as_bytes().to_vec(),
+                b.as_bytes().to_vec(),
+                Fingerprint::of(a).as_bytes().to_vec(),
+                Fingerprint::of(b).as_bytes().to_vec(),
+                code.to_string(),
+            ));
             code
         };
     let ab = code_test(
@@ -213,21 +209,13 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
                 "safety_code {slug}: expected {class:?}, got {got:?}"
             ));
         }
-        verifies.push(QrTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            own_key: own.as_bytes().to_vec(),
-            peer_key: peer.as_bytes().to_vec(),
+        let head = ids.head(slug, comment, f, class);
+        verifies.push(QrTest::new(
+            head,
+            own.as_bytes().to_vec(),
+            peer.as_bytes().to_vec(),
             payload,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        ));
         Ok(())
     };
     crate::rows! { verify:

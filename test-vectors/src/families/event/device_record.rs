@@ -2,8 +2,7 @@
 //! `device-record` event (spec/07-envelope.md ENV-07, spec/03-identity.md IDN-06).
 
 use super::super::material::{self as m, flip_last, signed_forged};
-use super::super::{Ids, flags};
-use crate::format::Outcome;
+use super::super::{Ids, expect};
 use crate::seeds::seed32;
 use quietwire::identity::{DeviceKeys, newer_record};
 use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
@@ -65,32 +64,12 @@ impl Tests<'_> {
         key.copy_from_slice(&peer_bytes);
         let peer = IdentityKey::from_bytes(&key).map_err(|e| format!("peer: {e:?}"))?;
         let got = newer_record(&record, &self.policy, &peer, held);
-        let generation = match (&got, class) {
-            (Ok(kept), None) => Some(kept.record().generation()),
-            (Err(e), Some(c)) if e.class().as_str() == c => None,
-            _ => {
-                return Err(format!(
-                    "event device record {slug}: expected {class:?}, got {:?}",
-                    got.map(|r| r.record().generation())
-                ));
-            }
-        };
-        self.tests.push(DeviceRecordTest {
-            tc_id: self.ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            peer_identity: peer_bytes,
-            held_generation: held,
-            record,
-            generation,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        let kept = expect(&format!("event device record {slug}"), got, class)?;
+        let generation = kept.map(|r| r.record().generation());
+        let head = self.ids.head(slug, comment, f, class);
+        self.tests.push(DeviceRecordTest::new(
+            head, peer_bytes, held, record, generation,
+        ));
         Ok(())
     }
 }

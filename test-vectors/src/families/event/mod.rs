@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::seeds::{seed16, seed32};
 use quietwire::cbor::{self, Int, Value};
 use quietwire::event::{AttachmentRef, Body, Event};
@@ -194,19 +194,15 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         if event.to_bytes().map_err(|e| e.to_string())? != bytes {
             return Err(format!("event {slug}: does not re-encode"));
         }
-        Ok(EventTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            event: bytes,
-            kind: Some(event.body().kind_id()),
-            message_id: Some(event.id().to_vec()),
-            critical: Some(event.critical()),
-            known: Some(event.body().kind().is_some()),
-            result: Outcome::Valid,
-            error_class: None,
-        })
+        let head = ids.head(slug, comment, f, None);
+        Ok(EventTest::new(
+            head,
+            bytes,
+            Some(event.body().kind_id()),
+            Some(event.id().to_vec()),
+            Some(event.critical()),
+            Some(event.body().kind().is_some()),
+        ))
     };
     for (slug, body) in bodies() {
         let event = Event::with_id(seed16(&format!("event/{slug}/id")), body);
@@ -241,24 +237,14 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     )?);
 
     let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
-        match Event::from_bytes(&bytes) {
-            Err(e) if e.class().as_str() == class => {}
-            other => return Err(format!("event {slug}: expected {class}, got {other:?}")),
-        }
-        tests.push(EventTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(f),
-            event: bytes,
-            kind: None,
-            message_id: None,
-            critical: None,
-            known: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
-        Ok(())
+        expect(
+            &format!("event {slug}"),
+            Event::from_bytes(&bytes),
+            Some(class),
+        )?;
+        let head = ids.head(slug, comment, f, Some(class));
+        tests.push(EventTest::new(head, bytes, None, None, None, None));
+        Ok::<(), String>(())
     };
     let st = &["Structure"];
     crate::rows! { invalid:
@@ -425,23 +411,13 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     // array is checked completely before the body's next key (ENV-05), and a receipt of more
     // than 256 ids fails the event's decoding limit (ENV-04).
     let mut late_invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
-        match Event::from_bytes(&bytes) {
-            Err(e) if e.class().as_str() == class => {}
-            other => return Err(format!("event {slug}: expected {class}, got {other:?}")),
-        }
-        tests.push(EventTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["Structure"]),
-            event: bytes,
-            kind: None,
-            message_id: None,
-            critical: None,
-            known: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
+        expect(
+            &format!("event {slug}"),
+            Event::from_bytes(&bytes),
+            Some(class),
+        )?;
+        let head = ids.head(slug, comment, &["Structure"], Some(class));
+        tests.push(EventTest::new(head, bytes, None, None, None, None));
         Ok::<(), String>(())
     };
     late_invalid(
@@ -571,24 +547,14 @@ fn appended(ids: &mut Ids, tests: &mut Vec<EventTest>, valid: &ValidFn) -> Resul
         attachment("blob/a".to_owned(), "m".repeat(255), &[]),
     )?);
     let mut invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
-        match Event::from_bytes(&bytes) {
-            Err(e) if e.class().as_str() == class => {}
-            other => return Err(format!("event {slug}: expected {class}, got {other:?}")),
-        }
-        tests.push(EventTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["Structure"]),
-            event: bytes,
-            kind: None,
-            message_id: None,
-            critical: None,
-            known: None,
-            result: Outcome::Invalid,
-            error_class: Some(class.to_owned()),
-        });
-        Ok(())
+        expect(
+            &format!("event {slug}"),
+            Event::from_bytes(&bytes),
+            Some(class),
+        )?;
+        let head = ids.head(slug, comment, &["Structure"], Some(class));
+        tests.push(EventTest::new(head, bytes, None, None, None, None));
+        Ok::<(), String>(())
     };
     invalid(
         "display-name-257-bytes",

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{FlagDef, Ids, file, flags};
+use super::{FlagDef, Ids, expect, file, flags};
 use crate::format::{Outcome, VectorFile};
 use crate::seeds::{StreamRng, seed32};
 use quietwire::cbor::{self, Int, Limits, Value};
@@ -731,38 +731,26 @@ fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, St
         if restored.snapshot().as_slice() != snap.as_slice() {
             return Err("snapshot does not round trip".to_owned());
         }
-        tests.push(SnapshotTest {
-            tc_id: ids.next_id(),
-            slug: format!("valid-{name}"),
-            comment: "The final state of a session; must re-encode to the same bytes.".to_owned(),
-            flags: flags(&["Snapshot"]),
-            snapshot: snap.clone(),
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        let head = ids.head(
+            &format!("valid-{name}"),
+            "The final state of a session; must re-encode to the same bytes.",
+            &["Snapshot"],
+            None,
+        );
+        tests.push(SnapshotTest::new(head, snap.clone()));
     }
     let responder = &base[1];
     let mut trailing = responder.clone();
     trailing.push(0x00);
     let mut invalid =
         |slug: &str, comment: &str, snapshot: Vec<u8>, class: &str| -> Result<(), String> {
-            match Ratchet::from_snapshot(&snapshot) {
-                Err(e) if e.class().as_str() == class => {}
-                other => {
-                    return Err(format!(
-                        "ratchet snapshot {slug}: expected {class}, got {other:?}"
-                    ));
-                }
-            }
-            tests.push(SnapshotTest {
-                tc_id: ids.next_id(),
-                slug: slug.to_owned(),
-                comment: comment.to_owned(),
-                flags: flags(&["Snapshot"]),
-                snapshot,
-                result: Outcome::Invalid,
-                error_class: Some(class.to_owned()),
-            });
+            expect(
+                &format!("ratchet snapshot {slug}"),
+                Ratchet::from_snapshot(&snapshot),
+                Some(class),
+            )?;
+            let head = ids.head(slug, comment, &["Snapshot"], Some(class));
+            tests.push(SnapshotTest::new(head, snapshot));
             Ok(())
         };
     crate::rows! { invalid:
@@ -903,19 +891,8 @@ fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>, String> {
                 ));
             }
         }
-        tests.push(SnapshotTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["Snapshot"]),
-            snapshot,
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        let head = ids.head(slug, comment, &["Snapshot"], class);
+        tests.push(SnapshotTest::new(head, snapshot));
         Ok(())
     };
     crate::rows! { push:

@@ -11,8 +11,7 @@ use quietwire::relay::{Connection, Item, Limits, Now, Reply, ServerFrame};
 use super::script::challenge;
 use super::sessions::SMALL;
 use super::{FrameTest, Ids, WelcomeTest};
-use crate::families::flags;
-use crate::format::Outcome;
+use crate::families::expect;
 use crate::seeds::{seed16, seed32};
 
 /// Welcome frames for a few limit sets.
@@ -92,17 +91,13 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
         {
             return Err(format!("relay {slug}: decodes to {decoded:?}"));
         }
-        tests.push(WelcomeTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["Welcome"]),
-            challenge: chal.to_vec(),
-            limits: limits.into(),
+        let head = ids.head(slug, comment, &["Welcome"], None);
+        tests.push(WelcomeTest::new(
+            head,
+            chal.to_vec(),
+            limits.into(),
             welcome,
-            result: Outcome::Valid,
-            error_class: None,
-        });
+        ));
     }
     Ok(tests)
 }
@@ -203,18 +198,14 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
                     hex::encode(&encoded)
                 ));
             }
-            tests.push(FrameTest {
-                tc_id: ids.next_id(),
-                slug: format!("frame-{slug}"),
-                comment: comment.to_owned(),
-                flags: flags(f),
+            let head = ids.head(&format!("frame-{slug}"), comment, f, None);
+            tests.push(FrameTest::new(
+                head,
                 frame,
-                max_frame: max,
-                kind: Some(kind_of(&decoded).to_owned()),
-                reencoded: Some(encoded),
-                result: Outcome::Valid,
-                error_class: None,
-            });
+                max,
+                Some(kind_of(&decoded).to_owned()),
+                Some(encoded),
+            ));
             Ok::<(), String>(())
         };
     crate::rows! { valid:
@@ -275,22 +266,13 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
 
     let mut invalid =
         |slug: &str, comment: &str, f: &[&str], frame: Vec<u8>, max_frame: u64, class: &str| {
-            match ServerFrame::decode(&frame, max_frame) {
-                Err(e) if e.class().as_str() == class => {}
-                other => return Err(format!("relay {slug}: expected {class}, got {other:?}")),
-            }
-            tests.push(FrameTest {
-                tc_id: ids.next_id(),
-                slug: format!("frame-{slug}"),
-                comment: comment.to_owned(),
-                flags: flags(f),
-                frame,
-                max_frame,
-                kind: None,
-                reencoded: None,
-                result: Outcome::Invalid,
-                error_class: Some(class.to_owned()),
-            });
+            expect(
+                &format!("relay {slug}"),
+                ServerFrame::decode(&frame, max_frame),
+                Some(class),
+            )?;
+            let head = ids.head(&format!("frame-{slug}"), comment, f, Some(class));
+            tests.push(FrameTest::new(head, frame, max_frame, None, None));
             Ok::<(), String>(())
         };
     crate::rows! { invalid:
