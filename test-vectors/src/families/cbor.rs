@@ -391,28 +391,18 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     // notation (spec/15-test-vectors.md, text strings), under the default limits.
     b.limits = Limits::DEFAULT;
     let dn = &["Canonical"];
-    for (slug, comment, text) in [
-        (
-            "text-quote-backslash",
-            "a text string with a double quote and a backslash: written \\\" and \\\\",
-            "a\"b\\c",
-        ),
-        (
-            "text-short-escapes",
+    for (slug, comment, text) in crate::tuples! {
+        "text-quote-backslash",
+            "a text string with a double quote and a backslash: written \\\" and \\\\", "a\"b\\c";
+        "text-short-escapes",
             "U+0008, U+0009, U+000A, U+000C, U+000D: written \\b, \\t, \\n, \\f, \\r",
-            "\u{8}\t\n\u{c}\r",
-        ),
-        (
-            "text-control-u-escapes",
+            "\u{8}\t\n\u{c}\r";
+        "text-control-u-escapes",
             "U+0000, U+0001, U+000B, U+001B, U+001F: written \\u0000 ... \\u001f, lowercase hex",
-            "\u{0}\u{1}\u{b}\u{1b}\u{1f}",
-        ),
-        (
-            "text-not-escaped",
-            "the solidus, U+007F and non-ASCII characters are written as themselves",
-            "/\u{7f}é🔒",
-        ),
-    ] {
+            "\u{0}\u{1}\u{b}\u{1b}\u{1f}";
+        "text-not-escaped",
+            "the solidus, U+007F and non-ASCII characters are written as themselves", "/\u{7f}é🔒";
+    } {
         let mut input = raw_text_head(text.len());
         input.extend_from_slice(text.as_bytes());
         b.valid(slug, comment, dn, input)?;

@@ -315,50 +315,18 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         }
     }
     let en = &["Envelope"];
-    let cases: [(&str, &str, Vec<u8>, &str); 7] = [
-        (
-            "version-2",
-            "an unknown version",
-            with(&[(1, Some(raw::head(0, 2)))]),
-            "schema.version",
-        ),
-        (
-            "mailbox-31",
-            "a 31-byte mailbox id",
-            with(&[(2, Some(raw::bstr(mailbox.get(..31).unwrap_or_default())))]),
-            "schema.length",
-        ),
-        (
-            "no-mailbox",
-            "no mailbox id",
-            with(&[(2, None)]),
-            "schema.missing_field",
-        ),
-        (
-            "key-4",
-            "an unknown key",
-            with(&[(4, Some(raw::head(0, 0)))]),
-            "schema.unknown_critical",
-        ),
-        (
-            "extension",
-            "a negative key: envelopes are closed, a relay reads no extension",
-            with(&[(-1, Some(raw::head(0, 0)))]),
-            "schema.unknown_critical",
-        ),
-        (
-            "trailing",
-            "a byte after the map",
-            [with(&[]), vec![0]].concat(),
-            "cbor.trailing",
-        ),
-        (
-            "blob-over-limit",
-            "a blob over 65536 bytes",
-            with(&[(3, Some(raw::bstr(&blob(65_537))))]),
-            "cbor.limit.size",
-        ),
-    ];
+    let cases: [(&str, &str, Vec<u8>, &str); 7] = crate::tuples! {
+        "version-2", "an unknown version", with(&[(1, Some(raw::head(0, 2)))]), "schema.version";
+        "mailbox-31", "a 31-byte mailbox id",
+            with(&[(2, Some(raw::bstr(mailbox.get(..31).unwrap_or_default())))]), "schema.length";
+        "no-mailbox", "no mailbox id", with(&[(2, None)]), "schema.missing_field";
+        "key-4", "an unknown key", with(&[(4, Some(raw::head(0, 0)))]), "schema.unknown_critical";
+        "extension", "a negative key: envelopes are closed, a relay reads no extension",
+            with(&[(-1, Some(raw::head(0, 0)))]), "schema.unknown_critical";
+        "trailing", "a byte after the map", [with(&[]), vec![0]].concat(), "cbor.trailing";
+        "blob-over-limit", "a blob over 65536 bytes", with(&[(3, Some(raw::bstr(&blob(65_537))))]),
+            "cbor.limit.size";
+    };
     for (slug, comment, bytes, class) in cases {
         invalid(slug, comment, en, bytes, class)?;
     }
@@ -377,20 +345,10 @@ fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         })
         .collect();
     let mut tests = Vec::new();
-    for (slug, comment, addressed, class) in [
-        (
-            "own-mailbox",
-            "addressed to the mailbox it was fetched from",
-            own,
-            None,
-        ),
-        (
-            "other-mailbox",
-            "addressed to another mailbox: misrouted",
-            other,
-            Some("envelope.mailbox"),
-        ),
-    ] {
+    for (slug, comment, addressed, class) in crate::tuples! {
+        "own-mailbox", "addressed to the mailbox it was fetched from", own, None;
+        "other-mailbox", "addressed to another mailbox: misrouted", other, Some("envelope.mailbox");
+    } {
         let bytes = Envelope::new(addressed, blob.clone())
             .map_err(|e| e.to_string())?
             .to_bytes();
@@ -515,48 +473,29 @@ fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         item.extend_from_slice(text.as_bytes());
         item
     };
-    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
-        (
-            "blob-text",
-            "the blob as a 512-byte text string",
-            envelope(text_blob),
-            "schema.wrong_type",
-        ),
-        (
-            "blob-uint",
-            "the blob as an unsigned integer",
-            envelope(raw::head(0, 512)),
-            "schema.wrong_type",
-        ),
-        (
-            "blob-in-array",
-            "the blob inside an array: nesting depth 2 (max_depth = 1)",
-            envelope(raw::array(&[raw::bstr(&blob(512))])),
-            "cbor.limit.depth",
-        ),
-        (
-            "mailbox-in-map",
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = crate::tuples! { vec:
+        "blob-text", "the blob as a 512-byte text string", envelope(text_blob), "schema.wrong_type";
+        "blob-uint", "the blob as an unsigned integer", envelope(raw::head(0, 512)),
+            "schema.wrong_type";
+        "blob-in-array", "the blob inside an array: nesting depth 2 (max_depth = 1)",
+            envelope(raw::array(&[raw::bstr(&blob(512))])), "cbor.limit.depth";
+        "mailbox-in-map",
             "the mailbox id as a map: nesting depth 2",
             raw::map(&[
                 (raw::key(1), raw::head(0, 1)),
                 (raw::key(2), raw::map(&[(raw::key(1), raw::bstr(&mailbox))])),
                 (raw::key(3), raw::bstr(&blob(512))),
             ]),
-            "cbor.limit.depth",
-        ),
-        (
-            "input-65600-trailing",
+            "cbor.limit.depth";
+        "input-65600-trailing",
             "the largest envelope followed by zero bytes up to exactly 65600 bytes: within the input limit, refused as trailing bytes",
             padded_to(65_600),
-            "cbor.trailing",
-        ),
-        (
-            "input-65601",
+            "cbor.trailing";
+        "input-65601",
             "the largest envelope followed by zero bytes up to 65601 bytes: over max_input, refused before decoding",
             padded_to(65_601),
-            "cbor.limit.input",
-        ),
-    ];
+            "cbor.limit.input";
+    };
     for (slug, comment, bytes, class) in cases {
         expect(
             &format!("envelope {slug}"),

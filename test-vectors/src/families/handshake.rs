@@ -608,9 +608,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         s.deliver(misdirected, NOW, Some("hpke.open"))?;
         accepts.push(s.finish(&mut ids, "a handshake for another invite", &["Tampered"])?);
 
-        let cases: [ForgedCase; 7] = [
-            (
-                "payload-version-2",
+        let cases: [ForgedCase; 7] = crate::tuples! {
+            "payload-version-2",
                 "payload version 2",
                 &["Payload"],
                 Forge {
@@ -619,22 +618,11 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                     }),
                     ..Forge::default()
                 },
-                Some("schema.version"),
-            ),
-            (
-                "payload-missing-mailbox",
-                "no mailbox in the payload",
-                &["Payload"],
-                Forge {
-                    edit: Some(|m| {
-                        m.remove(&Int::uint(3));
-                    }),
-                    ..Forge::default()
-                },
-                Some("schema.missing_field"),
-            ),
-            (
-                "payload-unknown-critical",
+                Some("schema.version");
+            "payload-missing-mailbox", "no mailbox in the payload", &["Payload"],
+                Forge { edit: Some(|m| { m.remove(&Int::uint(3)); }), ..Forge::default() },
+                Some("schema.missing_field");
+            "payload-unknown-critical",
                 "payload key 5 is not defined",
                 &["Payload"],
                 Forge {
@@ -643,10 +631,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                     }),
                     ..Forge::default()
                 },
-                Some("schema.unknown_critical"),
-            ),
-            (
-                "payload-extension",
+                Some("schema.unknown_critical");
+            "payload-extension",
                 "a negative key in the payload is ignored",
                 &["Payload"],
                 Forge {
@@ -655,30 +641,14 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                     }),
                     ..Forge::default()
                 },
-                None,
-            ),
-            (
-                "padding-without-start",
-                "the padding lacks its 0x80 start byte",
-                &["Format"],
-                Forge {
-                    zero_padding: true,
-                    ..Forge::default()
-                },
-                Some("envelope.padding"),
-            ),
-            (
-                "transcript-other-enc",
-                "the signature covers another encapsulated key",
+                None;
+            "padding-without-start", "the padding lacks its 0x80 start byte", &["Format"],
+                Forge { zero_padding: true, ..Forge::default() }, Some("envelope.padding");
+            "transcript-other-enc", "the signature covers another encapsulated key",
                 &["TranscriptSignature"],
-                Forge {
-                    sign_enc: Some(vec![0x55; suite.hpke_enc_len()]),
-                    ..Forge::default()
-                },
-                Some("identity.signature"),
-            ),
-            (
-                "record-bad-signature",
+                Forge { sign_enc: Some(vec![0x55; suite.hpke_enc_len()]), ..Forge::default() },
+                Some("identity.signature");
+            "record-bad-signature",
                 "the device record's signature does not verify",
                 &["Record"],
                 Forge {
@@ -691,9 +661,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                     }),
                     ..Forge::default()
                 },
-                Some("identity.signature"),
-            ),
-        ];
+                Some("identity.signature");
+        };
         for (case, comment, f, forge, expect) in cases {
             let slug = format!("{case}-{name}");
             let message = forged(&slug, &alice, inviter, forge);
@@ -842,9 +811,8 @@ fn appended_accept_tests(
         };
         let mixed_for_sign = m::mixed_order_key(&format!("handshake/{name}/alice"));
         let mixed_for_sign_bad = m::mixed_order_key(&format!("handshake/{name}/alice"));
-        let cases: Vec<ForgedCase> = vec![
-            (
-                "sui05-small-order-r",
+        let cases: Vec<ForgedCase> = crate::tuples! { vec:
+            "sui05-small-order-r",
                 "the transcript signature has R = neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3)",
                 &["TranscriptSignature"],
                 Forge {
@@ -853,10 +821,8 @@ fn appended_accept_tests(
                     })),
                     ..Forge::default()
                 },
-                Some("identity.signature"),
-            ),
-            (
-                "sui05-noncanonical-r",
+                Some("identity.signature");
+            "sui05-noncanonical-r",
                 "the transcript signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
                 &["TranscriptSignature"],
                 Forge {
@@ -865,10 +831,8 @@ fn appended_accept_tests(
                     })),
                     ..Forge::default()
                 },
-                Some("identity.signature"),
-            ),
-            (
-                "sui05-noncanonical-a",
+                Some("identity.signature");
+            "sui05-noncanonical-a",
                 "the record's identity key is the neutral point with the sign bit set; record and transcript signatures R = neutral point, S = 0 satisfy the equation: the record's key check refuses it",
                 &["Record"],
                 Forge {
@@ -876,10 +840,8 @@ fn appended_accept_tests(
                     signature: Some(Box::new(move |_: &[u8]| zero_sig)),
                     ..Forge::default()
                 },
-                Some("key.noncanonical"),
-            ),
-            (
-                "sui05-mixed-order-key-valid",
+                Some("key.noncanonical");
+            "sui05-mixed-order-key-valid",
                 "a record with a mixed-order identity key A = [a]B + T (T of order 8), record and transcript signatures satisfying the cofactorless equation: accepted",
                 &["Valid"],
                 Forge {
@@ -889,10 +851,8 @@ fn appended_accept_tests(
                     })),
                     ..Forge::default()
                 },
-                None,
-            ),
-            (
-                "sui05-mixed-order-key-cofactored-only",
+                None;
+            "sui05-mixed-order-key-cofactored-only",
                 "the same mixed-order record; the transcript signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
                 &["TranscriptSignature"],
                 Forge {
@@ -902,10 +862,8 @@ fn appended_accept_tests(
                     })),
                     ..Forge::default()
                 },
-                Some("identity.signature"),
-            ),
-            (
-                "payload-over-long",
+                Some("identity.signature");
+            "payload-over-long",
                 "a payload of more than 4352 bytes (a 4400-byte extension), correctly padded and sealed: the payload's decoding limit",
                 &["Payload"],
                 Forge {
@@ -914,30 +872,24 @@ fn appended_accept_tests(
                     }),
                     ..Forge::default()
                 },
-                Some("cbor.limit.input"),
-            ),
-            (
-                "record-identity-key-noncanonical",
+                Some("cbor.limit.input");
+            "record-identity-key-noncanonical",
                 "the acceptor's record, validly signed, carries an identity key with y >= p",
                 &["Record"],
                 Forge {
                     record: Some(signed_record(&m::ed25519_noncanonical(), &kem, &ratchet)),
                     ..Forge::default()
                 },
-                Some("key.noncanonical"),
-            ),
-            (
-                "record-identity-key-low-order",
+                Some("key.noncanonical");
+            "record-identity-key-low-order",
                 "the acceptor's record carries an identity key of order 8",
                 &["Record"],
                 Forge {
                     record: Some(signed_record(&m::ed25519_order_8(), &kem, &ratchet)),
                     ..Forge::default()
                 },
-                Some("key.low_order"),
-            ),
-            (
-                "record-kem-key-invalid",
+                Some("key.low_order");
+            "record-kem-key-invalid",
                 "the acceptor's record, validly signed, carries an invalid KEM key (X-Wing: an ML-KEM coefficient >= q; classical: u = 0)",
                 &["Record"],
                 Forge {
@@ -948,29 +900,24 @@ fn appended_accept_tests(
                     "key.invalid"
                 } else {
                     "key.low_order"
-                }),
-            ),
-            (
-                "record-ratchet-key-low-order",
+                });
+            "record-ratchet-key-low-order",
                 "the acceptor's record, validly signed, carries a ratchet key of order 8",
                 &["Record"],
                 Forge {
                     record: Some(signed_record(&a_public, &kem, &m::x25519_order_8())),
                     ..Forge::default()
                 },
-                Some("key.low_order"),
-            ),
-            (
-                "record-ratchet-key-noncanonical",
+                Some("key.low_order");
+            "record-ratchet-key-noncanonical",
                 "the acceptor's record, validly signed, carries a ratchet key u = p",
                 &["Record"],
                 Forge {
                     record: Some(signed_record(&a_public, &kem, &m::x25519_p())),
                     ..Forge::default()
                 },
-                Some("key.noncanonical"),
-            ),
-        ];
+                Some("key.noncanonical");
+        };
         for (case, comment, f, forge, expect) in cases {
             let slug = format!("{case}-{name}");
             let message = forged(&slug, &alice, inviter, forge);

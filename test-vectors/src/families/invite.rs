@@ -289,23 +289,12 @@ impl Builder {
 pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     let mut ids = Ids::default();
     let mut creates = Vec::new();
-    for (slug, comment, suite, hints, single_use) in [
-        (
-            "create-xwing-single-use",
-            "default suite, single use",
-            Suite::XWing,
-            &["wss://relay.quietwire.invalid"][..],
-            true,
-        ),
-        (
-            "create-x25519-reusable",
-            "classical suite, reusable",
-            Suite::X25519,
-            &["wss://relay.quietwire.invalid"][..],
-            false,
-        ),
-        (
-            "create-four-hints",
+    for (slug, comment, suite, hints, single_use) in crate::tuples! {
+        "create-xwing-single-use", "default suite, single use", Suite::XWing,
+            &["wss://relay.quietwire.invalid"][..], true;
+        "create-x25519-reusable", "classical suite, reusable", Suite::X25519,
+            &["wss://relay.quietwire.invalid"][..], false;
+        "create-four-hints",
             "four relay hints",
             Suite::X25519,
             &[
@@ -314,9 +303,8 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
                 "ws://127.0.0.1:7000",
                 "wss://[::1]:9000",
             ][..],
-            true,
-        ),
-    ] {
+            true;
+    } {
         let (mut test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
         if test.invite.is_empty() {
             return Err(format!(

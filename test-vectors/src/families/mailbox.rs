@@ -476,48 +476,38 @@ fn strict_ed25519_cases(seed: &[u8; 32], challenge: &[u8; 32]) -> Result<Vec<Str
     let mut zero_sig = [0u8; 64];
     zero_sig[0] = 1;
     let mal: &'static [&'static str] = &["Malleability"];
-    Ok(vec![
-        (
-            "sui05-small-order-r",
+    Ok(crate::tuples! { vec:
+        "sui05-small-order-r",
             "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
             mal,
             id,
             proof(&pk, &m::sig_small_order_r(&a, &pk, &input)),
-            Some("mailbox.proof"),
-        ),
-        (
-            "sui05-noncanonical-r",
+            Some("mailbox.proof");
+        "sui05-noncanonical-r",
             "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
             mal,
             id,
             proof(&pk, &m::sig_noncanonical_r(&a, &pk, &input)),
-            Some("mailbox.proof"),
-        ),
-        (
-            "sui05-noncanonical-a-equation-holds",
+            Some("mailbox.proof");
+        "sui05-noncanonical-a-equation-holds",
             "the key is the neutral point with the sign bit set (non-canonical) and the signature R = neutral point, S = 0 satisfies [S]B − [k]A = R: the key check refuses it first",
             &["Key"],
             id,
             proof(&m::ed25519_negative_zero(), &zero_sig),
-            Some("key.noncanonical"),
-        ),
-        (
-            "sui05-mixed-order-key-valid",
+            Some("key.noncanonical");
+        "sui05-mixed-order-key-valid",
             "a mixed-order key A = [a]B + T (T of order 8) is not of small order; its mailbox, and a signature satisfying the cofactorless equation (k ≡ 0 mod 8)",
             &["Valid"],
             mixed_id,
             proof(&mixed.public, &mixed.sign(&mixed_input, true)),
-            None,
-        ),
-        (
-            "sui05-mixed-order-key-cofactored-only",
+            None;
+        "sui05-mixed-order-key-cofactored-only",
             "the same mixed-order key with a signature for which only the cofactored equation holds (k ≢ 0 mod 8)",
             mal,
             mixed_id,
             proof(&mixed.public, &mixed.sign(&mixed_input, false)),
-            Some("mailbox.proof"),
-        ),
-    ])
+            Some("mailbox.proof");
+    })
 }
 
 /// MBX-05: the origins a client computes from the URLs it dials.

@@ -72,6 +72,28 @@ macro_rules! flag_defs {
     };
 }
 
+/// A table of tuples, one row per tuple: `tuples! { a, b, c; d, e, f; }` is the array
+/// `[(a, b, c), (d, e, f)]`, and `tuples! { vec: … }` the same as a `Vec`. Families list
+/// the cases a loop turns into tests this way, one case per row (continued on the next line
+/// when long).
+///
+/// ```
+/// let cases = quietwire_test_vectors::tuples! {
+///     "version-2", "version 2", 2u64;
+///     "version-3", "version 3", 3;
+/// };
+/// assert_eq!(cases[1], ("version-3", "version 3", 3));
+/// ```
+#[macro_export]
+macro_rules! tuples {
+    (vec: $( $($e:expr),+ ; )+) => {
+        vec![ $( ( $($e),+ ) ),+ ]
+    };
+    ($( $($e:expr),+ ; )+) => {
+        [ $( ( $($e),+ ) ),+ ]
+    };
+}
+
 /// A flag definition: name, bug type, spec rule ids, description.
 pub type FlagDef = (&'static str, BugType, &'static [&'static str], &'static str);
 

@@ -277,49 +277,20 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
         s[1] = stream(name, len);
         s
     };
-    let mut cases: Vec<(&str, &str, Export, Who, Option<&str>, Option<&str>)> = vec![
-        (
-            "recovery-key",
-            "a recovery key only",
-            recipe("base", Who::Key, None, base_sections()),
-            Who::Key,
-            None,
-            None,
-        ),
-        (
-            "passphrase",
-            "a passphrase only",
-            recipe("pass", Who::Pass, None, base_sections()),
-            Who::Pass,
-            None,
-            None,
-        ),
-        (
-            "both",
-            "recovery key and passphrase, decoded by passphrase",
-            recipe("both", Who::Both, None, base_sections()),
-            Who::Pass,
-            None,
-            None,
-        ),
-        (
-            "transfer-xwing",
-            "a transfer to an X-Wing key",
-            recipe("transfer-1", Who::Transfer(1), None, base_sections()),
-            Who::Transfer(1),
-            None,
-            None,
-        ),
-        (
-            "transfer-x25519",
-            "a transfer to an X25519 key",
-            recipe("transfer-2", Who::Transfer(2), None, base_sections()),
-            Who::Transfer(2),
-            None,
-            None,
-        ),
-        (
-            "with-pin",
+    let mut cases: Vec<(&str, &str, Export, Who, Option<&str>, Option<&str>)> = crate::tuples! { vec:
+        "recovery-key", "a recovery key only", recipe("base", Who::Key, None, base_sections()),
+            Who::Key, None, None;
+        "passphrase", "a passphrase only", recipe("pass", Who::Pass, None, base_sections()),
+            Who::Pass, None, None;
+        "both", "recovery key and passphrase, decoded by passphrase",
+            recipe("both", Who::Both, None, base_sections()), Who::Pass, None, None;
+        "transfer-xwing", "a transfer to an X-Wing key",
+            recipe("transfer-1", Who::Transfer(1), None, base_sections()), Who::Transfer(1), None,
+            None;
+        "transfer-x25519", "a transfer to an X25519 key",
+            recipe("transfer-2", Who::Transfer(2), None, base_sections()), Who::Transfer(2), None,
+            None;
+        "with-pin",
             "a chat PIN and hidden content",
             recipe("pin", Who::Key, Some(PIN), {
                 let mut s = base_sections();
@@ -328,49 +299,19 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
             }),
             Who::Key,
             Some(PIN),
-            None,
-        ),
-        (
-            "empty",
-            "every section empty",
-            recipe("empty", Who::Key, None, vec![empty(); 7]),
-            Who::Key,
-            None,
-            None,
-        ),
-        (
-            "len-65533",
-            "content of 65533 bytes: one chunk",
-            recipe("len-65533", Who::Key, None, sized("len", 65_533)),
-            Who::Key,
-            None,
-            None,
-        ),
-        (
-            "len-65534",
-            "content of exactly one chunk: a second chunk with used = 0",
-            recipe("len-65534", Who::Key, None, sized("len", 65_534)),
-            Who::Key,
-            None,
-            None,
-        ),
-        (
-            "len-65535",
-            "content of 65535 bytes: two chunks",
-            recipe("len-65535", Who::Key, None, sized("len", 65_535)),
-            Who::Key,
-            None,
-            None,
-        ),
-        (
-            "padme-10",
-            "nine content chunks padded to ten (Padmé)",
-            recipe("padme", Who::Key, None, sized("padme", 8 * DATA as u64 + 1)),
-            Who::Key,
-            None,
-            None,
-        ),
-    ];
+            None;
+        "empty", "every section empty", recipe("empty", Who::Key, None, vec![empty(); 7]), Who::Key,
+            None, None;
+        "len-65533", "content of 65533 bytes: one chunk",
+            recipe("len-65533", Who::Key, None, sized("len", 65_533)), Who::Key, None, None;
+        "len-65534", "content of exactly one chunk: a second chunk with used = 0",
+            recipe("len-65534", Who::Key, None, sized("len", 65_534)), Who::Key, None, None;
+        "len-65535", "content of 65535 bytes: two chunks",
+            recipe("len-65535", Who::Key, None, sized("len", 65_535)), Who::Key, None, None;
+        "padme-10", "nine content chunks padded to ten (Padmé)",
+            recipe("padme", Who::Key, None, sized("padme", 8 * DATA as u64 + 1)), Who::Key, None,
+            None;
+    };
     let mut too_large = recipe(
         "too-large",
         Who::Key,

@@ -282,163 +282,51 @@ pub(in crate::families::backup) fn restore(
         Option<&'static str>,
         Option<&'static str>,
     );
-    let cases: Vec<Case> = vec![
-        (
-            "full-open",
-            "every record kind, hidden chats opened with the PIN",
-            &["Records"],
-            vec![],
-            Some(PIN),
-            None,
-        ),
-        (
-            "full-locked",
-            "the same without the PIN: hidden records stay sealed",
-            &["Records"],
-            vec![],
-            None,
-            None,
-        ),
-        (
-            "record-length-0",
-            "a record of length 0",
-            &["Records"],
-            vec![(5, vec![0, 0, 0, 0])],
-            None,
-            Some("backup.record_length"),
-        ),
-        (
-            "record-over-max",
-            "a length field over 524288: refused on its four bytes",
-            &["Records"],
-            vec![(5, over)],
-            None,
-            Some("backup.record_length"),
-        ),
-        (
-            "record-cut",
-            "a record cut by the end of its section",
-            &["Records"],
-            vec![(5, setting[..setting.len() - 1].to_vec())],
-            None,
-            Some("backup.record_length"),
-        ),
-        (
-            "length-cut",
-            "two bytes of a length at the end of a section",
-            &["Records"],
-            vec![(5, [setting.clone(), vec![0, 0]].concat())],
-            None,
-            Some("backup.record_length"),
-        ),
-        (
-            "wrong-section",
-            "a setting in the contacts section",
-            &["Records"],
-            vec![(
-                1,
-                [bytes_of(std::slice::from_ref(&f.contact))?, setting.clone()].concat(),
-            )],
-            None,
-            Some("backup.record_kind"),
-        ),
-        (
-            "unknown-kind",
-            "record kind 8",
-            &["Records"],
-            vec![(5, kind_8)],
-            None,
-            Some("backup.record_kind"),
-        ),
-        (
-            "no-identity",
-            "an empty identity section",
-            &["Records"],
-            vec![(0, vec![])],
-            None,
-            Some("backup.identity_count"),
-        ),
-        (
-            "two-identities",
-            "two identity records",
-            &["Records"],
-            vec![(0, bytes_of(&[f.identity.clone(), f.identity.clone()])?)],
-            None,
-            Some("backup.identity_count"),
-        ),
-        (
-            "identity-mismatch",
-            "a seed that does not derive the identity key",
-            &["Records"],
-            vec![(0, bytes_of(&[mismatched])?)],
-            None,
-            Some("backup.identity_mismatch"),
-        ),
-        (
-            "contact-signature",
-            "a contact whose device record signature fails",
-            &["Records"],
-            vec![(1, bad_signature)],
-            None,
-            Some("identity.signature"),
-        ),
-        (
-            "contact-relay-hint",
-            "a contact with an https relay hint",
-            &["Records"],
-            vec![(1, bad_hint)],
-            None,
-            Some("invite.relay_hint"),
-        ),
-        (
-            "session-inconsistent",
-            "a session snapshot that counts sent messages without a sending chain",
-            &["Records"],
-            vec![(2, bad_snapshot)],
-            None,
-            Some("ratchet.state"),
-        ),
-        (
-            "body-unknown-key",
-            "a setting body with an unknown critical key",
-            &["Records"],
-            vec![(5, unknown_key)],
-            None,
-            Some("schema.unknown_critical"),
-        ),
-        (
-            "record-not-cbor",
-            "a record that is not CBOR",
-            &["Records"],
-            vec![(5, vec![0, 0, 0, 1, 0xff])],
-            None,
-            Some("cbor.malformed.break"),
-        ),
-        (
-            "undefined-chat",
-            "a message in a chat no record defined",
-            &["Records"],
-            vec![(3, [chats.clone(), bytes_of(&[orphan])?].concat())],
-            None,
-            Some("backup.reference"),
-        ),
-        (
-            "duplicate-contact",
-            "the same contact id twice",
-            &["Records"],
-            vec![(1, bytes_of(&[f.contact.clone(), f.contact.clone()])?)],
-            None,
-            Some("backup.reference"),
-        ),
-        (
-            "session-undefined-contact",
-            "a session for a contact no record defined",
-            &["Records"],
-            vec![(1, vec![])],
-            None,
-            Some("backup.reference"),
-        ),
-    ];
+    let cases: Vec<Case> = crate::tuples! { vec:
+        "full-open", "every record kind, hidden chats opened with the PIN", &["Records"], vec![],
+            Some(PIN), None;
+        "full-locked", "the same without the PIN: hidden records stay sealed", &["Records"], vec![],
+            None, None;
+        "record-length-0", "a record of length 0", &["Records"], vec![(5, vec![0, 0, 0, 0])], None,
+            Some("backup.record_length");
+        "record-over-max", "a length field over 524288: refused on its four bytes", &["Records"],
+            vec![(5, over)], None, Some("backup.record_length");
+        "record-cut", "a record cut by the end of its section", &["Records"],
+            vec![(5, setting[..setting.len() - 1].to_vec())], None, Some("backup.record_length");
+        "length-cut", "two bytes of a length at the end of a section", &["Records"],
+            vec![(5, [setting.clone(), vec![0, 0]].concat())], None, Some("backup.record_length");
+        "wrong-section", "a setting in the contacts section", &["Records"],
+            vec![(1, [bytes_of(std::slice::from_ref(&f.contact))?, setting.clone()].concat())],
+            None, Some("backup.record_kind");
+        "unknown-kind", "record kind 8", &["Records"], vec![(5, kind_8)], None,
+            Some("backup.record_kind");
+        "no-identity", "an empty identity section", &["Records"], vec![(0, vec![])], None,
+            Some("backup.identity_count");
+        "two-identities", "two identity records", &["Records"],
+            vec![(0, bytes_of(&[f.identity.clone(), f.identity.clone()])?)], None,
+            Some("backup.identity_count");
+        "identity-mismatch", "a seed that does not derive the identity key", &["Records"],
+            vec![(0, bytes_of(&[mismatched])?)], None, Some("backup.identity_mismatch");
+        "contact-signature", "a contact whose device record signature fails", &["Records"],
+            vec![(1, bad_signature)], None, Some("identity.signature");
+        "contact-relay-hint", "a contact with an https relay hint", &["Records"],
+            vec![(1, bad_hint)], None, Some("invite.relay_hint");
+        "session-inconsistent",
+            "a session snapshot that counts sent messages without a sending chain", &["Records"],
+            vec![(2, bad_snapshot)], None, Some("ratchet.state");
+        "body-unknown-key", "a setting body with an unknown critical key", &["Records"],
+            vec![(5, unknown_key)], None, Some("schema.unknown_critical");
+        "record-not-cbor", "a record that is not CBOR", &["Records"],
+            vec![(5, vec![0, 0, 0, 1, 0xff])], None, Some("cbor.malformed.break");
+        "undefined-chat", "a message in a chat no record defined", &["Records"],
+            vec![(3, [chats.clone(), bytes_of(&[orphan])?].concat())], None,
+            Some("backup.reference");
+        "duplicate-contact", "the same contact id twice", &["Records"],
+            vec![(1, bytes_of(&[f.contact.clone(), f.contact.clone()])?)], None,
+            Some("backup.reference");
+        "session-undefined-contact", "a session for a contact no record defined", &["Records"],
+            vec![(1, vec![])], None, Some("backup.reference");
+    };
     let mut tests = Vec::new();
     for (slug, comment, fl, replace, pin, class) in cases {
         let e = recipe(

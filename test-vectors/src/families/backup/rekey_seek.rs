@@ -40,56 +40,20 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
         transfer: Some(transfer_key(2)),
         ..UnlockJson::default()
     };
-    let cases: Vec<(&str, &str, &Export, UnlockJson, UnlockJson, Option<&str>)> = vec![
-        (
-            "change-passphrase",
-            "a new passphrase (new salt)",
-            &pass,
-            pass_unlock(PASSPHRASE),
-            new_pass("new passphrase"),
-            None,
-        ),
-        (
-            "add-recovery-key",
-            "a recovery key added to a passphrase",
-            &pass,
-            pass_unlock(PASSPHRASE),
-            new_both,
-            None,
-        ),
-        (
-            "remove-recovery-key",
-            "the recovery key removed",
-            &both,
-            key_unlock(),
-            new_pass(PASSPHRASE),
-            None,
-        ),
-        (
-            "remove-passphrase",
-            "the passphrase removed (no randomness drawn)",
-            &both,
-            pass_unlock(PASSPHRASE),
-            new_key,
-            None,
-        ),
-        (
-            "refuse-transfer",
-            "a transfer entry is never added by re-keying",
-            &both,
-            key_unlock(),
-            new_transfer,
-            Some("backup.unlock_set"),
-        ),
-        (
-            "wrong-secret",
-            "the old secret is wrong",
-            &pass,
-            pass_unlock("nope"),
-            new_pass("x"),
-            Some("backup.no_match"),
-        ),
-    ];
+    let cases: Vec<(&str, &str, &Export, UnlockJson, UnlockJson, Option<&str>)> = crate::tuples! { vec:
+        "change-passphrase", "a new passphrase (new salt)", &pass, pass_unlock(PASSPHRASE),
+            new_pass("new passphrase"), None;
+        "add-recovery-key", "a recovery key added to a passphrase", &pass, pass_unlock(PASSPHRASE),
+            new_both, None;
+        "remove-recovery-key", "the recovery key removed", &both, key_unlock(),
+            new_pass(PASSPHRASE), None;
+        "remove-passphrase", "the passphrase removed (no randomness drawn)", &both,
+            pass_unlock(PASSPHRASE), new_key, None;
+        "refuse-transfer", "a transfer entry is never added by re-keying", &both, key_unlock(),
+            new_transfer, Some("backup.unlock_set");
+        "wrong-secret", "the old secret is wrong", &pass, pass_unlock("nope"), new_pass("x"),
+            Some("backup.no_match");
+    };
     let mut tests = Vec::new();
     for (slug, comment, export, unlock, new_methods, class) in cases {
         let p = parts(export, cache)?;

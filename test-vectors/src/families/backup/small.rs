@@ -32,120 +32,30 @@ pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String
         c.swap(i, i + 1);
         c.into_iter().collect::<String>()
     };
-    let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = vec![
-        (
-            "example",
-            "the spec's example: bytes 0 to 31",
-            text.clone(),
-            Some(&example),
-            true,
-            None,
-        ),
-        (
-            "seeded",
-            "a key from the vectors' seeds",
-            other_text.clone(),
-            Some(&other),
-            true,
-            None,
-        ),
-        (
-            "lower-case",
-            "typed in lower case",
-            text.to_lowercase(),
-            Some(&example),
-            false,
-            None,
-        ),
-        (
-            "spaces",
-            "groups separated by spaces",
-            text.replace('-', " "),
-            Some(&example),
-            false,
-            None,
-        ),
-        (
-            "no-separators",
-            "no separators at all",
-            text.replace('-', ""),
-            Some(&example),
-            false,
-            None,
-        ),
-        (
-            "o-for-zero",
-            "O typed for 0",
-            text.replacen('0', "O", 4),
-            Some(&example),
-            false,
-            None,
-        ),
-        (
-            "i-l-for-one",
-            "I and l typed for 1",
-            other_text.replacen('1', "I", 1).replacen('1', "l", 1),
-            Some(&other),
-            false,
-            None,
-        ),
-        (
-            "too-short",
-            "59 characters",
-            text[..70].to_owned(),
-            None,
-            false,
-            Some("backup.recovery_key_format"),
-        ),
-        (
-            "too-long",
-            "61 characters",
-            format!("{text}0"),
-            None,
-            false,
-            Some("backup.recovery_key_format"),
-        ),
-        (
-            "letter-u",
-            "U is not in the alphabet",
-            text.replacen('G', "U", 1),
-            None,
-            false,
-            Some("backup.recovery_key_format"),
-        ),
-        (
-            "symbol",
-            "a symbol",
-            text.replacen('G', "*", 1),
-            None,
-            false,
-            Some("backup.recovery_key_format"),
-        ),
-        (
-            "substitution",
-            "one character changed",
-            text.replacen("0R40M", "0R41M", 1),
-            None,
-            false,
-            Some("backup.recovery_key_checksum"),
-        ),
-        (
-            "transposition",
-            "two characters swapped",
-            swap(&text, 7),
-            None,
-            false,
-            Some("backup.recovery_key_checksum"),
-        ),
-        (
-            "checksum-typo",
-            "a typo in the checksum part",
-            swap(&text, 66),
-            None,
-            false,
-            Some("backup.recovery_key_checksum"),
-        ),
-    ];
+    let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = crate::tuples! { vec:
+        "example", "the spec's example: bytes 0 to 31", text.clone(), Some(&example), true, None;
+        "seeded", "a key from the vectors' seeds", other_text.clone(), Some(&other), true, None;
+        "lower-case", "typed in lower case", text.to_lowercase(), Some(&example), false, None;
+        "spaces", "groups separated by spaces", text.replace('-', " "), Some(&example), false, None;
+        "no-separators", "no separators at all", text.replace('-', ""), Some(&example), false, None;
+        "o-for-zero", "O typed for 0", text.replacen('0', "O", 4), Some(&example), false, None;
+        "i-l-for-one", "I and l typed for 1",
+            other_text.replacen('1', "I", 1).replacen('1', "l", 1), Some(&other), false, None;
+        "too-short", "59 characters", text[..70].to_owned(), None, false,
+            Some("backup.recovery_key_format");
+        "too-long", "61 characters", format!("{text}0"), None, false,
+            Some("backup.recovery_key_format");
+        "letter-u", "U is not in the alphabet", text.replacen('G', "U", 1), None, false,
+            Some("backup.recovery_key_format");
+        "symbol", "a symbol", text.replacen('G', "*", 1), None, false,
+            Some("backup.recovery_key_format");
+        "substitution", "one character changed", text.replacen("0R40M", "0R41M", 1), None, false,
+            Some("backup.recovery_key_checksum");
+        "transposition", "two characters swapped", swap(&text, 7), None, false,
+            Some("backup.recovery_key_checksum");
+        "checksum-typo", "a typo in the checksum part", swap(&text, 66), None, false,
+            Some("backup.recovery_key_checksum");
+    };
     recovery_tests(ids, cases)
 }
 
@@ -157,48 +67,17 @@ pub(super) fn recovery_key_ascii(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, 
     let key = RecoveryKey::from_bytes(&example.clone().try_into().map_err(|_| "len")?);
     let text = key.to_text();
     let format = Some("backup.recovery_key_format");
-    let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = vec![
-        (
-            "full-width-digit",
-            "a full-width zero (U+FF10) for 0",
-            text.replacen('0', "\u{ff10}", 1),
-            None,
-            false,
-            format,
-        ),
-        (
-            "dotless-i",
-            "a dotless i (U+0131), which Unicode upper-cases to I",
-            other_with_one(&text)?,
-            None,
-            false,
-            format,
-        ),
-        (
-            "long-s",
-            "a long s (U+017F), which Unicode upper-cases to S",
-            text.replacen('S', "\u{17f}", 1),
-            None,
-            false,
-            format,
-        ),
-        (
-            "no-break-space",
-            "groups separated by no-break spaces (U+00A0)",
-            text.replace('-', "\u{a0}"),
-            None,
-            false,
-            format,
-        ),
-        (
-            "tab",
-            "groups separated by tabs",
-            text.replace('-', "\t"),
-            None,
-            false,
-            format,
-        ),
-    ];
+    let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = crate::tuples! { vec:
+        "full-width-digit", "a full-width zero (U+FF10) for 0", text.replacen('0', "\u{ff10}", 1),
+            None, false, format;
+        "dotless-i", "a dotless i (U+0131), which Unicode upper-cases to I", other_with_one(&text)?,
+            None, false, format;
+        "long-s", "a long s (U+017F), which Unicode upper-cases to S",
+            text.replacen('S', "\u{17f}", 1), None, false, format;
+        "no-break-space", "groups separated by no-break spaces (U+00A0)",
+            text.replace('-', "\u{a0}"), None, false, format;
+        "tab", "groups separated by tabs", text.replace('-', "\t"), None, false, format;
+    };
     recovery_tests(ids, cases)
 }
 

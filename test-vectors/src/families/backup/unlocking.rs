@@ -117,20 +117,13 @@ pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
     )?);
     // PIN parameters over the caps: used only when a PIN is supplied, after the MAC.
     let header = with_pin_params(&p, 1 << 21, 3, 1)?;
-    for (slug, comment, pin, class) in [
-        (
-            "pin-cap-with-pin",
+    for (slug, comment, pin, class) in crate::tuples! {
+        "pin-cap-with-pin",
             "PIN parameters over the caps with a PIN: refused after the MAC, before any work",
-            Some("1234"),
-            "backup.kdf_cap",
-        ),
-        (
-            "pin-cap-without-pin",
-            "the same without a PIN: never used (only a prefix: truncated)",
-            None,
-            "backup.truncated",
-        ),
-    ] {
+            Some("1234"), "backup.kdf_cap";
+        "pin-cap-without-pin", "the same without a PIN: never used (only a prefix: truncated)",
+            None, "backup.truncated";
+    } {
         tests.push(decode_test(
             ids.next_id(),
             Spec {
@@ -189,136 +182,40 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         Option<&'static str>,
         &'static str,
     );
-    let cases: Vec<Case> = vec![
-        (
-            "wrong-recovery-key",
-            "a well-formed recovery key of another file",
-            pre(&pk),
-            with_key(other_key),
-            None,
-            "backup.no_match",
-        ),
-        (
-            "recovery-typo",
-            "a typo in the recovery key: caught by its checksum before any unlock work",
-            pre(&pk),
-            with_key(typo),
-            None,
-            "backup.recovery_key_checksum",
-        ),
-        (
-            "recovery-garbage",
-            "not a recovery key",
-            pre(&pk),
-            with_key("hello".into()),
-            None,
-            "backup.recovery_key_format",
-        ),
-        (
-            "wrong-passphrase",
-            "a wrong passphrase",
-            pre(&pp),
-            pass_unlock("Correct horse battery staple"),
-            None,
-            "backup.no_match",
-        ),
-        (
-            "no-recovery-entry",
-            "a recovery key for a passphrase-only file",
-            pre(&pp),
-            key_unlock(),
-            None,
-            "backup.no_entry",
-        ),
-        (
-            "no-passphrase-entry",
-            "a passphrase for a recovery-key-only file: no Argon2id work",
-            pre(&pk),
-            pass_unlock("x"),
-            None,
-            "backup.no_entry",
-        ),
-        (
-            "no-transfer-entry",
-            "a transfer key for a recovery-key file",
-            pre(&pk),
-            transfer(2, "backup/transfer"),
-            None,
-            "backup.no_entry",
-        ),
-        (
-            "transfer-wrong-key-1",
-            "another X-Wing transfer key",
-            pre(&p1),
-            transfer(1, "backup/other-transfer"),
-            None,
-            "backup.no_match",
-        ),
-        (
-            "transfer-wrong-key-2",
-            "another X25519 transfer key",
-            pre(&p2),
-            transfer(2, "backup/other-transfer"),
-            None,
-            "backup.no_match",
-        ),
-        (
-            "transfer-other-suite",
-            "a transfer key of the other suite",
-            pre(&p2),
-            transfer(1, "backup/transfer"),
-            None,
-            "backup.no_match",
-        ),
-        (
-            "transfer-low-order",
-            "an all-zero X25519 enc: the KEM refuses it",
-            [prefix(&low_order), vec![0; 32]].concat(),
-            transfer(2, "backup/transfer"),
-            None,
-            "hpke.decapsulation",
-        ),
-        (
-            "empty-passphrase",
-            "an empty passphrase",
-            pre(&pp),
-            pass_unlock(""),
-            None,
-            "backup.secret_format",
-        ),
-        (
-            "passphrase-1025",
-            "a 1025-byte passphrase",
-            pre(&pp),
-            pass_unlock(&"x".repeat(1025)),
-            None,
-            "backup.secret_format",
-        ),
-        (
-            "pin-65",
-            "a 65-byte PIN",
-            pre(&pk),
-            key_unlock(),
-            Some("65"),
-            "backup.secret_format",
-        ),
-        (
-            "pin-empty",
-            "an empty PIN",
-            pre(&pk),
-            key_unlock(),
-            Some(""),
-            "backup.secret_format",
-        ),
-        (
-            "secret-before-entry",
-            "a malformed passphrase is reported before the missing entry",
-            pre(&pk),
-            pass_unlock(""),
-            None,
-            "backup.secret_format",
-        ),
-    ];
+    let cases: Vec<Case> = crate::tuples! { vec:
+        "wrong-recovery-key", "a well-formed recovery key of another file", pre(&pk),
+            with_key(other_key), None, "backup.no_match";
+        "recovery-typo",
+            "a typo in the recovery key: caught by its checksum before any unlock work", pre(&pk),
+            with_key(typo), None, "backup.recovery_key_checksum";
+        "recovery-garbage", "not a recovery key", pre(&pk), with_key("hello".into()), None,
+            "backup.recovery_key_format";
+        "wrong-passphrase", "a wrong passphrase", pre(&pp),
+            pass_unlock("Correct horse battery staple"), None, "backup.no_match";
+        "no-recovery-entry", "a recovery key for a passphrase-only file", pre(&pp), key_unlock(),
+            None, "backup.no_entry";
+        "no-passphrase-entry", "a passphrase for a recovery-key-only file: no Argon2id work",
+            pre(&pk), pass_unlock("x"), None, "backup.no_entry";
+        "no-transfer-entry", "a transfer key for a recovery-key file", pre(&pk),
+            transfer(2, "backup/transfer"), None, "backup.no_entry";
+        "transfer-wrong-key-1", "another X-Wing transfer key", pre(&p1),
+            transfer(1, "backup/other-transfer"), None, "backup.no_match";
+        "transfer-wrong-key-2", "another X25519 transfer key", pre(&p2),
+            transfer(2, "backup/other-transfer"), None, "backup.no_match";
+        "transfer-other-suite", "a transfer key of the other suite", pre(&p2),
+            transfer(1, "backup/transfer"), None, "backup.no_match";
+        "transfer-low-order", "an all-zero X25519 enc: the KEM refuses it",
+            [prefix(&low_order), vec![0; 32]].concat(), transfer(2, "backup/transfer"), None,
+            "hpke.decapsulation";
+        "empty-passphrase", "an empty passphrase", pre(&pp), pass_unlock(""), None,
+            "backup.secret_format";
+        "passphrase-1025", "a 1025-byte passphrase", pre(&pp), pass_unlock(&"x".repeat(1025)), None,
+            "backup.secret_format";
+        "pin-65", "a 65-byte PIN", pre(&pk), key_unlock(), Some("65"), "backup.secret_format";
+        "pin-empty", "an empty PIN", pre(&pk), key_unlock(), Some(""), "backup.secret_format";
+        "secret-before-entry", "a malformed passphrase is reported before the missing entry",
+            pre(&pk), pass_unlock(""), None, "backup.secret_format";
+    };
     let mut tests = Vec::new();
     for (slug, comment, file, unlock, pin, class) in cases {
         let flag = if class == "backup.secret_format" {
@@ -349,18 +246,10 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         )?);
     }
     // NFC: the same passphrase in two normal forms, both ways.
-    for (slug, exported, typed) in [
-        (
-            "nfc-composed-typed-decomposed",
-            "caf\u{e9} cr\u{e8}me",
-            "cafe\u{301} cre\u{300}me",
-        ),
-        (
-            "nfc-decomposed-typed-composed",
-            "cafe\u{301} cre\u{300}me",
-            "caf\u{e9} cr\u{e8}me",
-        ),
-    ] {
+    for (slug, exported, typed) in crate::tuples! {
+        "nfc-composed-typed-decomposed", "caf\u{e9} cr\u{e8}me", "cafe\u{301} cre\u{300}me";
+        "nfc-decomposed-typed-composed", "cafe\u{301} cre\u{300}me", "caf\u{e9} cr\u{e8}me";
+    } {
         let mut e = recipe(
             &format!("nfc-{slug}"),
             Who::Pass,
@@ -415,80 +304,31 @@ pub(super) fn mac(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
         Option<String>,
         Option<&'static str>,
     );
-    let cases: Vec<Case> = vec![
-        (
-            "flipped",
-            "one bit of the MAC flipped",
-            None,
-            flip.clone(),
-            None,
-            Some("backup.header_mac"),
-        ),
-        (
-            "missing",
-            "the input ends before the MAC",
-            Some(pre.clone()),
-            vec![],
-            None,
-            Some("backup.truncated"),
-        ),
-        (
-            "cut",
-            "the input ends inside the MAC",
-            Some([pre.clone(), p.mac[..31].to_vec()].concat()),
-            vec![],
-            None,
-            Some("backup.truncated"),
-        ),
-        (
-            "cut-wrong-secret",
-            "inside the MAC with a wrong secret: truncated first",
-            Some([pre.clone(), p.mac[..31].to_vec()].concat()),
-            vec![],
-            Some(other_key.clone()),
-            Some("backup.truncated"),
-        ),
-        (
-            "field-changed",
-            "the PIN's m changed (still valid), MAC kept",
-            Some([prefix(&pin_changed), p.mac.clone()].concat()),
-            vec![],
-            None,
-            Some("backup.header_mac"),
-        ),
-        (
-            "wrapped-changed",
-            "the wrapped key changed; the right secret unwraps a wrong file key",
-            Some([prefix(&wrapped), p.mac.clone()].concat()),
-            vec![],
-            None,
-            Some("backup.header_mac"),
-        ),
-        (
-            "extension-added",
-            "an extension added after the MAC was computed",
-            Some([prefix(&extension), p.mac.clone()].concat()),
-            vec![],
-            None,
-            Some("backup.header_mac"),
-        ),
-        (
-            "wrong-secret-bad-mac",
-            "a wrong secret on a damaged MAC: no match first",
-            Some([pre.clone(), flipped].concat()),
-            vec![],
-            Some(other_key),
-            Some("backup.no_match"),
-        ),
-        (
-            "extension-covered",
+    let cases: Vec<Case> = crate::tuples! { vec:
+        "flipped", "one bit of the MAC flipped", None, flip.clone(), None,
+            Some("backup.header_mac");
+        "missing", "the input ends before the MAC", Some(pre.clone()), vec![], None,
+            Some("backup.truncated");
+        "cut", "the input ends inside the MAC", Some([pre.clone(), p.mac[..31].to_vec()].concat()),
+            vec![], None, Some("backup.truncated");
+        "cut-wrong-secret", "inside the MAC with a wrong secret: truncated first",
+            Some([pre.clone(), p.mac[..31].to_vec()].concat()), vec![], Some(other_key.clone()),
+            Some("backup.truncated");
+        "field-changed", "the PIN's m changed (still valid), MAC kept",
+            Some([prefix(&pin_changed), p.mac.clone()].concat()), vec![], None,
+            Some("backup.header_mac");
+        "wrapped-changed", "the wrapped key changed; the right secret unwraps a wrong file key",
+            Some([prefix(&wrapped), p.mac.clone()].concat()), vec![], None,
+            Some("backup.header_mac");
+        "extension-added", "an extension added after the MAC was computed",
+            Some([prefix(&extension), p.mac.clone()].concat()), vec![], None,
+            Some("backup.header_mac");
+        "wrong-secret-bad-mac", "a wrong secret on a damaged MAC: no match first",
+            Some([pre.clone(), flipped].concat()), vec![], Some(other_key), Some("backup.no_match");
+        "extension-covered",
             "an extension under a MAC over the received bytes: a reader that re-encoded would fail",
-            None,
-            reprefix(p.remac(&extension), end),
-            None,
-            None,
-        ),
-    ];
+            None, reprefix(p.remac(&extension), end), None, None;
+    };
     let mut tests = Vec::new();
     for (slug, comment, file, edits, text, class) in cases {
         let unlock = match text {

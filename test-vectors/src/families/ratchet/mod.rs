@@ -643,20 +643,16 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
 /// so that earlier ids stay stable.
 fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
-    for (slug, extra, expect, comment) in [
-        (
-            "jump-limit-previous-chain-exceeded",
+    for (slug, extra, expect, comment) in crate::tuples! {
+        "jump-limit-previous-chain-exceeded",
             1,
             Err("ratchet.jump_limit"),
-            "The first message of a new chain whose previous counter would leave MAX_JUMP + 1 keys of the old chain to store.",
-        ),
-        (
-            "jump-limit-previous-chain-reached",
+            "The first message of a new chain whose previous counter would leave MAX_JUMP + 1 keys of the old chain to store.";
+        "jump-limit-previous-chain-reached",
             0,
             Ok("new chain"),
-            "The previous counter leaves exactly MAX_JUMP keys of the old chain to store: accepted.",
-        ),
-    ] {
+            "The previous counter leaves exactly MAX_JUMP keys of the old chain to store: accepted.";
+    } {
         let mut s = Scenario::new(slug);
         let m0 = s.send(I, "m0")?;
         s.deliver(R, m0, Ok("m0"))?;
@@ -973,32 +969,24 @@ fn snapshot_key(snapshot: &[u8], key: u64) -> Result<[u8; 32], String> {
 /// computation and the state is unchanged; the genuine message still opens afterwards.
 fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
-    for (slug, dh, class, comment) in [
-        (
-            "header-dh-low-order",
+    for (slug, dh, class, comment) in crate::tuples! {
+        "header-dh-low-order",
             super::material::x25519_order_8(),
             "key.low_order",
-            "A header under the responder's next header key whose dh is a point of order 8: refused with key.low_order (RAT-06 step 2.3), nothing changes; the initiator's real message then opens.",
-        ),
-        (
-            "header-dh-zero",
+            "A header under the responder's next header key whose dh is a point of order 8: refused with key.low_order (RAT-06 step 2.3), nothing changes; the initiator's real message then opens.";
+        "header-dh-zero",
             super::material::x25519_zero(),
             "key.low_order",
-            "A header under the responder's next header key whose dh is u = 0: refused with key.low_order.",
-        ),
-        (
-            "header-dh-noncanonical",
+            "A header under the responder's next header key whose dh is u = 0: refused with key.low_order.";
+        "header-dh-noncanonical",
             super::material::x25519_p(),
             "key.noncanonical",
-            "A header under the responder's next header key whose dh is u = p (non-canonical): refused with key.noncanonical.",
-        ),
-        (
-            "header-dh-high-bit",
+            "A header under the responder's next header key whose dh is u = p (non-canonical): refused with key.noncanonical.";
+        "header-dh-high-bit",
             super::material::x25519_high_bit(),
             "key.noncanonical",
-            "A header under the responder's next header key whose dh is u = 9 with bit 255 set: refused with key.noncanonical.",
-        ),
-    ] {
+            "A header under the responder's next header key whose dh is u = 9 with bit 255 set: refused with key.noncanonical.";
+    } {
         let mut s = Scenario::new(slug);
         let m0 = s.send(Side::Initiator, "hello")?;
         let [_, responder] = s.snapshots();

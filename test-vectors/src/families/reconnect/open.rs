@@ -223,19 +223,10 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         );
     }
 
-    let cases: [ForgedCase; 13] = [
-        (
-            "padding-without-start",
-            "the padding lacks its 0x80 start byte",
-            &["Format"],
-            Forge {
-                zero_padding: true,
-                ..Forge::default()
-            },
-            Some("envelope.padding"),
-        ),
-        (
-            "payload-extension",
+    let cases: [ForgedCase; 13] = crate::tuples! {
+        "padding-without-start", "the padding lacks its 0x80 start byte", &["Format"],
+            Forge { zero_padding: true, ..Forge::default() }, Some("envelope.padding");
+        "payload-extension",
             "a negative key in the payload is ignored",
             &["Payload"],
             Forge {
@@ -244,10 +235,8 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            None,
-        ),
-        (
-            "payload-version-2",
+            None;
+        "payload-version-2",
             "payload version 2",
             &["Payload"],
             Forge {
@@ -256,10 +245,8 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("schema.version"),
-        ),
-        (
-            "payload-unknown-critical",
+            Some("schema.version");
+        "payload-unknown-critical",
             "payload key 4 is not defined",
             &["Payload"],
             Forge {
@@ -268,34 +255,14 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("schema.unknown_critical"),
-        ),
-        (
-            "payload-missing-invite",
-            "no invite in the payload",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.remove(&Int::uint(2));
-                }),
-                ..Forge::default()
-            },
-            Some("schema.missing_field"),
-        ),
-        (
-            "payload-missing-record",
-            "no device record in the payload",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.remove(&Int::uint(3));
-                }),
-                ..Forge::default()
-            },
-            Some("schema.missing_field"),
-        ),
-        (
-            "payload-invite-wrong-type",
+            Some("schema.unknown_critical");
+        "payload-missing-invite", "no invite in the payload", &["Payload"],
+            Forge { edit: Some(|m| { m.remove(&Int::uint(2)); }), ..Forge::default() },
+            Some("schema.missing_field");
+        "payload-missing-record", "no device record in the payload", &["Payload"],
+            Forge { edit: Some(|m| { m.remove(&Int::uint(3)); }), ..Forge::default() },
+            Some("schema.missing_field");
+        "payload-invite-wrong-type",
             "the invite as a text string",
             &["Payload"],
             Forge {
@@ -304,33 +271,19 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("schema.wrong_type"),
-        ),
-        (
-            "payload-not-a-map",
+            Some("schema.wrong_type");
+        "payload-not-a-map",
             "the payload is an array",
             &["Payload"],
             Forge {
                 payload: Some(|_| cbor::encode(&Value::Array(vec![Value::uint(1)]))),
                 ..Forge::default()
             },
-            Some("schema.wrong_type"),
-        ),
-        (
-            "payload-trailing",
-            "a byte after the payload's map",
-            &["Payload"],
-            Forge {
-                payload: Some(|mut p| {
-                    p.push(0);
-                    p
-                }),
-                ..Forge::default()
-            },
-            Some("cbor.trailing"),
-        ),
-        (
-            "payload-too-long",
+            Some("schema.wrong_type");
+        "payload-trailing", "a byte after the payload's map", &["Payload"],
+            Forge { payload: Some(|mut p| { p.push(0); p }), ..Forge::default() },
+            Some("cbor.trailing");
+        "payload-too-long",
             "a payload above 8256 bytes (an 8192-byte extension)",
             &["Payload"],
             Forge {
@@ -339,10 +292,8 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("cbor.limit.input"),
-        ),
-        (
-            "invite-bad-signature",
+            Some("cbor.limit.input");
+        "invite-bad-signature",
             "the invite's signature does not verify",
             &["Contents"],
             Forge {
@@ -355,10 +306,8 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("identity.signature"),
-        ),
-        (
-            "record-bad-signature",
+            Some("identity.signature");
+        "record-bad-signature",
             "the device record's signature does not verify",
             &["Contents"],
             Forge {
@@ -371,10 +320,8 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("identity.signature"),
-        ),
-        (
-            "invite-not-cbor",
+            Some("identity.signature");
+        "invite-not-cbor",
             "the invite field holds bytes that are not CBOR",
             &["Contents"],
             Forge {
@@ -383,9 +330,8 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
                 }),
                 ..Forge::default()
             },
-            Some("cbor.malformed.break"),
-        ),
-    ];
+            Some("cbor.malformed.break");
+    };
     for (case, comment, f, forge, expect) in cases {
         let slug = format!("{case}-{name}");
         let message = p.forge(&slug, forge)?;

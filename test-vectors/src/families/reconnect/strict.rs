@@ -44,32 +44,23 @@ pub(super) fn strict_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, 
     let forged_record = |forge: fn(&_, &[u8; 32], &[u8]) -> [u8; 64]| {
         m::signed_forged(&record_body, &seed, Label::DeviceRecord, forge)
     };
-    for (slug, comment, invite, record) in [
-        (
-            "sui05-invite-small-order-r",
+    for (slug, comment, invite, record) in crate::tuples! {
+        "sui05-invite-small-order-r",
             "the invite's signature has R = neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3)",
             Some(forged_invite(m::sig_small_order_r)),
-            None,
-        ),
-        (
-            "sui05-invite-noncanonical-r",
+            None;
+        "sui05-invite-noncanonical-r",
             "the invite's signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
             Some(forged_invite(m::sig_noncanonical_r)),
-            None,
-        ),
-        (
-            "sui05-record-small-order-r",
-            "the device record's signature has R = neutral point and S = k·a (SUI-05 step 3)",
-            None,
-            Some(forged_record(m::sig_small_order_r)),
-        ),
-        (
-            "sui05-record-noncanonical-r",
+            None;
+        "sui05-record-small-order-r",
+            "the device record's signature has R = neutral point and S = k·a (SUI-05 step 3)", None,
+            Some(forged_record(m::sig_small_order_r));
+        "sui05-record-noncanonical-r",
             "the device record's signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
             None,
-            Some(forged_record(m::sig_noncanonical_r)),
-        ),
-    ] {
+            Some(forged_record(m::sig_noncanonical_r));
+    } {
         let slug = format!("{slug}-{name}");
         let message = p.forge(
             &slug,
@@ -116,29 +107,23 @@ pub(super) fn strict_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, 
     let mixed = m::mixed_order_key(&format!("reconnect/{name}/alice"));
     let mixed_invite_body = with_identity(&invite_body, &mixed.public)?;
     let mixed_record_body = with_identity(&record_body, &mixed.public)?;
-    for (slug, comment, invite_ok, record_ok, expect) in [
-        (
-            "sui05-mixed-order-key-valid",
+    for (slug, comment, invite_ok, record_ok, expect) in crate::tuples! {
+        "sui05-mixed-order-key-valid",
             "the expected identity is a mixed-order key A = [a]B + T (T of order 8); invite and record signatures satisfy the cofactorless equation",
             true,
             true,
-            None,
-        ),
-        (
-            "sui05-mixed-order-invite-cofactored-only",
+            None;
+        "sui05-mixed-order-invite-cofactored-only",
             "the same mixed-order identity; the invite's signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
             false,
             true,
-            Some("identity.signature"),
-        ),
-        (
-            "sui05-mixed-order-record-cofactored-only",
+            Some("identity.signature");
+        "sui05-mixed-order-record-cofactored-only",
             "the same mixed-order identity; the record's signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
             true,
             false,
-            Some("identity.signature"),
-        ),
-    ] {
+            Some("identity.signature");
+    } {
         let slug = format!("{slug}-{name}");
         let message = p.forge(
             &slug,

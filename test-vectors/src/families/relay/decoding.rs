@@ -22,43 +22,17 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
     if RequestFrame::decode(&good, &Limits::DEFAULT).is_err() {
         return Err("relay decoding: the base frame does not decode".to_owned());
     }
-    let mut cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
-        (
-            "non-cbor",
-            "0xff: a break outside an indefinite item",
-            vec![0xff],
-            "cbor.malformed.break",
-        ),
-        (
-            "truncated",
-            "a put frame without its last byte",
-            good.get(..good.len() - 1).unwrap_or_default().to_vec(),
-            "cbor.truncated",
-        ),
-        (
-            "two-items",
-            "two request maps in one frame (one CBOR item per frame)",
-            [good.clone(), good.clone()].concat(),
-            "cbor.trailing",
-        ),
-        (
-            "non-minimal-integer",
-            "the request id 1 encoded in two bytes",
-            frame(&with(&base, &[(2, Some(raw::wide_head(0, 1, 1)))])),
-            "cbor.noncanonical.integer",
-        ),
-        (
-            "key-order",
-            "the request id before the version",
-            {
-                let mut e = base.clone();
-                e.swap(0, 1);
-                frame(&e)
-            },
-            "cbor.noncanonical.key_order",
-        ),
-        (
-            "indefinite-map",
+    let mut cases: Vec<(&str, &str, Vec<u8>, &str)> = crate::tuples! { vec:
+        "non-cbor", "0xff: a break outside an indefinite item", vec![0xff], "cbor.malformed.break";
+        "truncated", "a put frame without its last byte",
+            good.get(..good.len() - 1).unwrap_or_default().to_vec(), "cbor.truncated";
+        "two-items", "two request maps in one frame (one CBOR item per frame)",
+            [good.clone(), good.clone()].concat(), "cbor.trailing";
+        "non-minimal-integer", "the request id 1 encoded in two bytes",
+            frame(&with(&base, &[(2, Some(raw::wide_head(0, 1, 1)))])), "cbor.noncanonical.integer";
+        "key-order", "the request id before the version",
+            { let mut e = base.clone(); e.swap(0, 1); frame(&e) }, "cbor.noncanonical.key_order";
+        "indefinite-map",
             "the request map with an indefinite length",
             {
                 let mut f = vec![0xbf];
@@ -66,16 +40,10 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
                 f.push(0xff);
                 f
             },
-            "cbor.noncanonical.indefinite",
-        ),
-        (
-            "tagged",
-            "the request map under tag 24",
-            [vec![0xd8, 0x18], good.clone()].concat(),
-            "cbor.unsupported.tag",
-        ),
-        (
-            "deep",
+            "cbor.noncanonical.indefinite";
+        "tagged", "the request map under tag 24", [vec![0xd8, 0x18], good.clone()].concat(),
+            "cbor.unsupported.tag";
+        "deep",
             "a delete whose item list nests arrays five deep",
             frame(&[
                 (1, raw::head(0, 1)),
@@ -85,142 +53,51 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
                 (8, raw::bstr(&[0])),
                 (9, vec![0x81, 0x81, 0x81, 0x81, 0x40]),
             ]),
-            "cbor.limit.depth",
-        ),
-        (
-            "not-a-map",
-            "an array of the request's values",
+            "cbor.limit.depth";
+        "not-a-map", "an array of the request's values",
             raw::array(&base.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()),
-            "schema.wrong_type",
-        ),
-        (
-            "version-2",
-            "version 2: refused before the id is read (the error frame has id 0)",
-            frame(&with(&base, &[(1, Some(raw::head(0, 2)))])),
-            "schema.version",
-        ),
-        (
-            "no-version",
-            "no version",
-            frame(&with(&base, &[(1, None)])),
-            "schema.missing_field",
-        ),
-        (
-            "key-zero",
-            "a key 0 before the version",
-            frame(&with(&base, &[(0, Some(raw::head(0, 0)))])),
-            "schema.unknown_critical",
-        ),
-        (
-            "no-id",
-            "no request id",
-            frame(&with(&base, &[(2, None)])),
-            "schema.missing_field",
-        ),
-        (
-            "id-zero",
-            "request id 0",
-            frame(&with(&base, &[(2, Some(raw::head(0, 0)))])),
-            "schema.range",
-        ),
-        (
-            "id-2-32",
-            "request id 2^32",
-            frame(&with(&base, &[(2, Some(raw::head(0, 1 << 32)))])),
-            "schema.range",
-        ),
-        (
-            "id-bytes",
-            "a request id that is a byte string",
-            frame(&with(&base, &[(2, Some(raw::bstr(&[1])))])),
-            "schema.wrong_type",
-        ),
-        (
-            "no-op",
-            "no operation (the error frame echoes the id)",
-            frame(&with(&base, &[(3, None)])),
-            "schema.missing_field",
-        ),
-        (
-            "op-negative",
-            "operation -1 (not an unsigned integer)",
-            frame(&with(&base, &[(3, Some(raw::head(1, 0)))])),
-            "schema.wrong_type",
-        ),
-        (
-            "op-text",
-            "an operation that is a text string",
-            frame(&with(
-                &base,
-                &[(3, Some(cbor::encode(&Value::from("put"))))],
-            )),
-            "schema.wrong_type",
-        ),
-        (
-            "put-no-ttl",
-            "a put without its TTL",
-            frame(&with(&base, &[(7, None)])),
-            "schema.missing_field",
-        ),
-        (
-            "put-extra-key",
-            "a put with a proof (key 8 belongs to other operations)",
-            frame(&with(&base, &[(8, Some(raw::bstr(&[0])))])),
-            "schema.unknown_critical",
-        ),
-        (
-            "put-extension-key",
-            "a put with key -1: requests are closed, negative keys included",
-            frame(&with(&base, &[(-1, Some(raw::head(0, 0)))])),
-            "schema.unknown_critical",
-        ),
-        (
-            "put-mailbox-text",
-            "a mailbox id that is a text string",
-            frame(&with(
-                &base,
-                &[(4, Some(cbor::encode(&Value::from("mailbox"))))],
-            )),
-            "schema.wrong_type",
-        ),
-        (
-            "put-mailbox-31",
-            "a 31-byte mailbox id",
-            frame(&with(
-                &base,
-                &[(4, Some(raw::bstr(mb.get(..31).unwrap_or_default())))],
-            )),
-            "schema.length",
-        ),
-        (
-            "put-item-15",
-            "a 15-byte item id",
-            frame(&with(
-                &base,
-                &[(5, Some(raw::bstr(it.get(..15).unwrap_or_default())))],
-            )),
-            "schema.length",
-        ),
-        (
-            "put-empty-envelope",
-            "an empty envelope",
-            frame(&with(&base, &[(6, Some(raw::bstr(&[])))])),
-            "schema.length",
-        ),
-        (
-            "put-ttl-2-32",
-            "a TTL of 2^32 seconds",
-            frame(&with(&base, &[(7, Some(raw::head(0, 1 << 32)))])),
-            "schema.range",
-        ),
-        (
-            "put-ttl-negative",
-            "a TTL of -1",
-            frame(&with(&base, &[(7, Some(raw::head(1, 0)))])),
-            "schema.wrong_type",
-        ),
-        (
-            "blob-put-empty",
+            "schema.wrong_type";
+        "version-2", "version 2: refused before the id is read (the error frame has id 0)",
+            frame(&with(&base, &[(1, Some(raw::head(0, 2)))])), "schema.version";
+        "no-version", "no version", frame(&with(&base, &[(1, None)])), "schema.missing_field";
+        "key-zero", "a key 0 before the version",
+            frame(&with(&base, &[(0, Some(raw::head(0, 0)))])), "schema.unknown_critical";
+        "no-id", "no request id", frame(&with(&base, &[(2, None)])), "schema.missing_field";
+        "id-zero", "request id 0", frame(&with(&base, &[(2, Some(raw::head(0, 0)))])),
+            "schema.range";
+        "id-2-32", "request id 2^32", frame(&with(&base, &[(2, Some(raw::head(0, 1 << 32)))])),
+            "schema.range";
+        "id-bytes", "a request id that is a byte string",
+            frame(&with(&base, &[(2, Some(raw::bstr(&[1])))])), "schema.wrong_type";
+        "no-op", "no operation (the error frame echoes the id)", frame(&with(&base, &[(3, None)])),
+            "schema.missing_field";
+        "op-negative", "operation -1 (not an unsigned integer)",
+            frame(&with(&base, &[(3, Some(raw::head(1, 0)))])), "schema.wrong_type";
+        "op-text", "an operation that is a text string",
+            frame(&with(&base, &[(3, Some(cbor::encode(&Value::from("put"))))])),
+            "schema.wrong_type";
+        "put-no-ttl", "a put without its TTL", frame(&with(&base, &[(7, None)])),
+            "schema.missing_field";
+        "put-extra-key", "a put with a proof (key 8 belongs to other operations)",
+            frame(&with(&base, &[(8, Some(raw::bstr(&[0])))])), "schema.unknown_critical";
+        "put-extension-key", "a put with key -1: requests are closed, negative keys included",
+            frame(&with(&base, &[(-1, Some(raw::head(0, 0)))])), "schema.unknown_critical";
+        "put-mailbox-text", "a mailbox id that is a text string",
+            frame(&with(&base, &[(4, Some(cbor::encode(&Value::from("mailbox"))))])),
+            "schema.wrong_type";
+        "put-mailbox-31", "a 31-byte mailbox id",
+            frame(&with(&base, &[(4, Some(raw::bstr(mb.get(..31).unwrap_or_default())))])),
+            "schema.length";
+        "put-item-15", "a 15-byte item id",
+            frame(&with(&base, &[(5, Some(raw::bstr(it.get(..15).unwrap_or_default())))])),
+            "schema.length";
+        "put-empty-envelope", "an empty envelope",
+            frame(&with(&base, &[(6, Some(raw::bstr(&[])))])), "schema.length";
+        "put-ttl-2-32", "a TTL of 2^32 seconds",
+            frame(&with(&base, &[(7, Some(raw::head(0, 1 << 32)))])), "schema.range";
+        "put-ttl-negative", "a TTL of -1", frame(&with(&base, &[(7, Some(raw::head(1, 0)))])),
+            "schema.wrong_type";
+        "blob-put-empty",
             "an empty blob",
             frame(&[
                 (1, raw::head(0, 1)),
@@ -229,10 +106,8 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
                 (6, raw::bstr(&[])),
                 (7, raw::head(0, u64::from(TTL))),
             ]),
-            "schema.length",
-        ),
-        (
-            "blob-get-id-31",
+            "schema.length";
+        "blob-get-id-31",
             "a 31-byte blob id",
             frame(&[
                 (1, raw::head(0, 1)),
@@ -240,9 +115,8 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
                 (3, raw::head(0, 6)),
                 (10, raw::bstr(&[0; 31])),
             ]),
-            "schema.length",
-        ),
-    ];
+            "schema.length";
+    };
     let proof = Script::prove(&a, Operation::Delete);
     let delete = |items: Vec<u8>| {
         frame(&[
@@ -254,27 +128,13 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
             (9, items),
         ])
     };
-    cases.extend([
-        (
-            "delete-empty-list",
-            "a delete naming no item",
-            delete(raw::array(&[])),
-            "schema.length",
-        ),
-        (
-            "delete-item-15",
-            "a delete naming a 15-byte item id",
-            delete(raw::array(&[raw::bstr(&[0; 15])])),
-            "schema.length",
-        ),
-        (
-            "delete-items-bytes",
-            "a delete whose item list is a byte string",
-            delete(raw::bstr(&it)),
-            "schema.wrong_type",
-        ),
-        (
-            "delete-list-above-decoder-limit",
+    cases.extend(crate::tuples! {
+        "delete-empty-list", "a delete naming no item", delete(raw::array(&[])), "schema.length";
+        "delete-item-15", "a delete naming a 15-byte item id",
+            delete(raw::array(&[raw::bstr(&[0; 15])])), "schema.length";
+        "delete-items-bytes", "a delete whose item list is a byte string", delete(raw::bstr(&it)),
+            "schema.wrong_type";
+        "delete-list-above-decoder-limit",
             "a delete naming 1025 items: more than the decoder's max_items, 1024",
             delete(raw::array(
                 &(0..1025u16)
@@ -285,10 +145,8 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
                     })
                     .collect::<Vec<_>>(),
             )),
-            "cbor.limit.size",
-        ),
-        (
-            "delete-no-proof",
+            "cbor.limit.size";
+        "delete-no-proof",
             "a delete without a proof",
             frame(&[
                 (1, raw::head(0, 1)),
@@ -297,9 +155,8 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
                 (4, raw::bstr(&mb)),
                 (9, raw::array(&[raw::bstr(&it)])),
             ]),
-            "schema.missing_field",
-        ),
-    ]);
+            "schema.missing_field";
+    });
     let fetch_proof = Script::prove(&a, Operation::Fetch);
     let fetch_with = |proof: Vec<u8>, max: Option<Vec<u8>>| {
         let mut e = vec![
@@ -314,26 +171,15 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
         }
         frame(&e)
     };
-    cases.extend([
-        (
-            "fetch-proof-text",
-            "a fetch whose proof is a text string",
-            fetch_with(cbor::encode(&Value::from("proof")), None),
-            "schema.wrong_type",
-        ),
-        (
-            "fetch-proof-map",
+    cases.extend(crate::tuples! {
+        "fetch-proof-text", "a fetch whose proof is a text string",
+            fetch_with(cbor::encode(&Value::from("proof")), None), "schema.wrong_type";
+        "fetch-proof-map",
             "a fetch whose proof is the proof's map itself, not a byte string holding it",
-            fetch_with(fetch_proof.clone(), None),
-            "schema.wrong_type",
-        ),
-        (
-            "fetch-max-2-32",
-            "a fetch of at most 2^32 items",
-            fetch_with(raw::bstr(&fetch_proof), Some(raw::head(0, 1 << 32))),
-            "schema.range",
-        ),
-    ]);
+            fetch_with(fetch_proof.clone(), None), "schema.wrong_type";
+        "fetch-max-2-32", "a fetch of at most 2^32 items",
+            fetch_with(raw::bstr(&fetch_proof), Some(raw::head(0, 1 << 32))), "schema.range";
+    });
     for (slug, comment, request, class) in cases {
         let mut s = Script::new(slug, Limits::DEFAULT);
         s.key("a");

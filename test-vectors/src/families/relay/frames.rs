@@ -42,32 +42,18 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
         max_subscriptions: u32::MAX,
     };
     let mut tests = Vec::new();
-    for (slug, comment, chal, limits) in [
-        (
-            "welcome-default",
-            "the reference relay's limits, with the sessions' challenge",
-            challenge(),
-            Limits::DEFAULT,
-        ),
-        (
-            "welcome-small",
-            "the small limits of the second session group",
-            seed32("relay/welcome/small"),
-            SMALL,
-        ),
-        (
-            "welcome-smallest",
-            "the smallest coherent limits: every limit 1, max_frame 1025",
-            seed32("relay/welcome/smallest"),
-            smallest,
-        ),
-        (
-            "welcome-largest",
+    for (slug, comment, chal, limits) in crate::tuples! {
+        "welcome-default", "the reference relay's limits, with the sessions' challenge",
+            challenge(), Limits::DEFAULT;
+        "welcome-small", "the small limits of the second session group",
+            seed32("relay/welcome/small"), SMALL;
+        "welcome-smallest", "the smallest coherent limits: every limit 1, max_frame 1025",
+            seed32("relay/welcome/smallest"), smallest;
+        "welcome-largest",
             "the largest announceable limits: max_frame 16 MiB + 4 KiB, max_fetch and max_delete 1024, every other count 2^32 - 1",
             seed32("relay/welcome/largest"),
-            largest,
-        ),
-    ] {
+            largest;
+    } {
         if !limits.is_valid() {
             return Err(format!("relay {slug}: limits are not coherent"));
         }
@@ -296,96 +282,32 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
         "not-a-map", "an array", fd, vec![0x82, 0x01, 0x01], max, "schema.wrong_type";
     }
     let m = |frame: &[u8], f: &dyn Fn(&mut Map)| changed(frame, f);
-    let cases: Vec<InvalidFrame> = vec![
-        (
-            "version-2",
-            "version 2",
-            fd,
-            m(&put_ok, &|x| set(x, 1, Value::uint(2)))?,
-            "schema.version",
-        ),
-        (
-            "no-kind",
-            "no kind",
-            fd,
-            m(&put_ok, &|x| {
-                x.remove(&Int::uint(3));
-            })?,
-            "schema.missing_field",
-        ),
-        (
-            "kind-text",
-            "a kind that is a text string",
-            fd,
-            m(&put_ok, &|x| set(x, 3, Value::from("ok")))?,
-            "schema.wrong_type",
-        ),
-        (
-            "kind-4",
-            "kind 4 is not defined",
-            fd,
-            m(&wake, &|x| set(x, 3, Value::uint(4)))?,
-            "schema.range",
-        ),
-        (
-            "welcome-id-1",
-            "a welcome with id 1 (unsolicited frames have id 0)",
-            wf,
-            m(&welcome, &|x| set(x, 2, Value::uint(1)))?,
-            "schema.range",
-        ),
-        (
-            "welcome-challenge-31",
-            "a 31-byte challenge",
-            wf,
-            m(&welcome, &|x| set(x, 4, Value::from(&[0u8; 31][..])))?,
-            "schema.length",
-        ),
-        (
-            "welcome-limits-not-map",
-            "limits that are an array",
-            wf,
-            m(&welcome, &|x| set(x, 5, Value::Array(Vec::new())))?,
-            "schema.wrong_type",
-        ),
-        (
-            "welcome-no-rate",
-            "limits without the rate (key 8)",
-            wf,
-            m(&welcome, &|x| {
-                in_limits(x, |l| {
-                    l.remove(&Int::uint(8));
-                })
-            })?,
-            "schema.missing_field",
-        ),
-        (
-            "welcome-rate-0",
-            "a rate of 0",
-            wf,
-            m(&welcome, &|x| in_limits(x, |l| set(l, 8, Value::uint(0))))?,
-            "schema.range",
-        ),
-        (
-            "welcome-limit-2-32",
-            "a burst of 2^32",
-            wf,
-            m(&welcome, &|x| {
-                in_limits(x, |l| set(l, 9, Value::uint(1 << 32)))
-            })?,
-            "schema.range",
-        ),
-        (
-            "welcome-limit-text",
-            "a max_items that is a text string",
-            wf,
-            m(&welcome, &|x| {
-                in_limits(x, |l| set(l, 4, Value::from("many")))
-            })?,
-            "schema.wrong_type",
-        ),
-        (
-            "welcome-envelope-fills-frame",
+    let cases: Vec<InvalidFrame> = crate::tuples! { vec:
+        "version-2", "version 2", fd, m(&put_ok, &|x| set(x, 1, Value::uint(2)))?, "schema.version";
+        "no-kind", "no kind", fd, m(&put_ok, &|x| { x.remove(&Int::uint(3)); })?,
+            "schema.missing_field";
+        "kind-text", "a kind that is a text string", fd,
+            m(&put_ok, &|x| set(x, 3, Value::from("ok")))?, "schema.wrong_type";
+        "kind-4", "kind 4 is not defined", fd, m(&wake, &|x| set(x, 3, Value::uint(4)))?,
+            "schema.range";
+        "welcome-id-1", "a welcome with id 1 (unsolicited frames have id 0)", wf,
+            m(&welcome, &|x| set(x, 2, Value::uint(1)))?, "schema.range";
+        "welcome-challenge-31", "a 31-byte challenge", wf,
+            m(&welcome, &|x| set(x, 4, Value::from(&[0u8; 31][..])))?, "schema.length";
+        "welcome-limits-not-map", "limits that are an array", wf,
+            m(&welcome, &|x| set(x, 5, Value::Array(Vec::new())))?, "schema.wrong_type";
+        "welcome-no-rate", "limits without the rate (key 8)", wf,
+            m(&welcome, &|x| { in_limits(x, |l| { l.remove(&Int::uint(8)); }) })?,
+            "schema.missing_field";
+        "welcome-rate-0", "a rate of 0", wf,
+            m(&welcome, &|x| in_limits(x, |l| set(l, 8, Value::uint(0))))?, "schema.range";
+        "welcome-limit-2-32", "a burst of 2^32", wf,
+            m(&welcome, &|x| { in_limits(x, |l| set(l, 9, Value::uint(1 << 32))) })?,
+            "schema.range";
+        "welcome-limit-text", "a max_items that is a text string", wf,
+            m(&welcome, &|x| { in_limits(x, |l| set(l, 4, Value::from("many"))) })?,
+            "schema.wrong_type";
+        "welcome-envelope-fills-frame",
             "max_envelope equal to max_frame: no room for the frame's own fields",
             wf,
             m(&welcome, &|x| {
@@ -393,65 +315,27 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
                     set(l, 2, Value::uint(u64::from(Limits::DEFAULT.max_frame)))
                 })
             })?,
-            "schema.range",
-        ),
-        (
-            "welcome-frame-above-largest",
+            "schema.range";
+        "welcome-frame-above-largest",
             "max_frame of 16 MiB + 4 KiB + 1",
             wf,
             m(&welcome, &|x| {
                 in_limits(x, |l| set(l, 1, Value::uint(MAX_ANNOUNCED_FRAME + 1)))
             })?,
-            "schema.range",
-        ),
-        (
-            "ok-id-0",
-            "an ok frame with id 0",
-            fd,
-            m(&put_ok, &|x| set(x, 2, Value::uint(0)))?,
-            "schema.range",
-        ),
-        (
-            "ok-no-op",
-            "an ok frame without its operation",
-            fd,
-            m(&put_ok, &|x| {
-                x.remove(&Int::uint(14));
-            })?,
-            "schema.missing_field",
-        ),
-        (
-            "ok-unknown-op",
-            "an ok frame for operation 7",
-            fd,
-            m(&put_ok, &|x| set(x, 14, Value::uint(7)))?,
-            "relay.operation",
-        ),
-        (
-            "ok-extra-key",
-            "a put's ok frame with a delete count",
-            fd,
-            m(&put_ok, &|x| set(x, 9, Value::uint(1)))?,
-            "schema.unknown_critical",
-        ),
-        (
-            "ok-extension-key",
-            "an ok frame with key -1: frames are closed",
-            fd,
-            m(&put_ok, &|x| set(x, -1, Value::uint(0)))?,
-            "schema.unknown_critical",
-        ),
-        (
-            "ok-fetch-no-more",
-            "a fetch reply without the more flag",
-            fd,
-            m(&fetch_ok, &|x| {
-                x.remove(&Int::uint(8));
-            })?,
-            "schema.missing_field",
-        ),
-        (
-            "ok-fetch-item-short",
+            "schema.range";
+        "ok-id-0", "an ok frame with id 0", fd, m(&put_ok, &|x| set(x, 2, Value::uint(0)))?,
+            "schema.range";
+        "ok-no-op", "an ok frame without its operation", fd,
+            m(&put_ok, &|x| { x.remove(&Int::uint(14)); })?, "schema.missing_field";
+        "ok-unknown-op", "an ok frame for operation 7", fd,
+            m(&put_ok, &|x| set(x, 14, Value::uint(7)))?, "relay.operation";
+        "ok-extra-key", "a put's ok frame with a delete count", fd,
+            m(&put_ok, &|x| set(x, 9, Value::uint(1)))?, "schema.unknown_critical";
+        "ok-extension-key", "an ok frame with key -1: frames are closed", fd,
+            m(&put_ok, &|x| set(x, -1, Value::uint(0)))?, "schema.unknown_critical";
+        "ok-fetch-no-more", "a fetch reply without the more flag", fd,
+            m(&fetch_ok, &|x| { x.remove(&Int::uint(8)); })?, "schema.missing_field";
+        "ok-fetch-item-short",
             "a fetched item of two elements",
             fd,
             m(&fetch_ok, &|x| {
@@ -464,10 +348,8 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
                     ])]),
                 )
             })?,
-            "schema.length",
-        ),
-        (
-            "ok-fetch-item-id-15",
+            "schema.length";
+        "ok-fetch-item-id-15",
             "a fetched item whose id has 15 bytes",
             fd,
             m(&fetch_ok, &|x| {
@@ -481,19 +363,11 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
                     ])]),
                 )
             })?,
-            "schema.length",
-        ),
-        (
-            "ok-fetch-item-map",
-            "a fetched item that is a map",
-            fd,
-            m(&fetch_ok, &|x| {
-                set(x, 7, Value::Array(vec![Value::Map(Map::new())]))
-            })?,
-            "schema.wrong_type",
-        ),
-        (
-            "ok-fetch-expires-negative",
+            "schema.length";
+        "ok-fetch-item-map", "a fetched item that is a map", fd,
+            m(&fetch_ok, &|x| { set(x, 7, Value::Array(vec![Value::Map(Map::new())])) })?,
+            "schema.wrong_type";
+        "ok-fetch-expires-negative",
             "a fetched item expiring at -1",
             fd,
             m(&fetch_ok, &|x| {
@@ -507,80 +381,33 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
                     ])]),
                 )
             })?,
-            "schema.wrong_type",
-        ),
-        (
-            "ok-delete-count-2-32",
-            "a delete count of 2^32",
-            fd,
-            m(&ok(3, Reply::Deleted { count: 1 }), &|x| {
-                set(x, 9, Value::uint(1 << 32))
-            })?,
-            "schema.range",
-        ),
-        (
-            "ok-blob-put-id-31",
+            "schema.wrong_type";
+        "ok-delete-count-2-32", "a delete count of 2^32", fd,
+            m(&ok(3, Reply::Deleted { count: 1 }), &|x| { set(x, 9, Value::uint(1 << 32)) })?,
+            "schema.range";
+        "ok-blob-put-id-31",
             "a blob id of 31 bytes",
             fd,
             m(&ok(6, Reply::BlobStored { blob_id: [0; 32] }), &|x| {
                 set(x, 10, Value::from(&[0u8; 31][..]))
             })?,
-            "schema.length",
-        ),
-        (
-            "error-class-65",
-            "an error class of 65 bytes",
-            fd,
-            m(&error, &|x| {
-                set(x, 6, Value::Text(format!("relay.{}", "x".repeat(59))))
-            })?,
-            "schema.length",
-        ),
-        (
-            "error-class-bytes",
-            "an error class that is a byte string",
-            fd,
-            m(&error, &|x| set(x, 6, Value::from(&b"relay.conflict"[..])))?,
-            "schema.wrong_type",
-        ),
-        (
-            "error-no-closing",
-            "an error without the closing flag",
-            fd,
-            m(&error, &|x| {
-                x.remove(&Int::uint(13));
-            })?,
-            "schema.missing_field",
-        ),
-        (
-            "error-id-2-32",
-            "an error for request id 2^32",
-            fd,
-            m(&error, &|x| set(x, 2, Value::uint(1 << 32)))?,
-            "schema.range",
-        ),
-        (
-            "wake-id-1",
-            "a wake with id 1",
-            fd,
-            m(&wake, &|x| set(x, 2, Value::uint(1)))?,
-            "schema.range",
-        ),
-        (
-            "wake-mailbox-31",
-            "a wake for a 31-byte mailbox id",
-            fd,
-            m(&wake, &|x| set(x, 12, Value::from(&[0u8; 31][..])))?,
-            "schema.length",
-        ),
-        (
-            "wake-extra-key",
-            "a wake carrying a challenge",
-            fd,
-            m(&wake, &|x| set(x, 4, Value::from(&[0u8; 32][..])))?,
-            "schema.unknown_critical",
-        ),
-    ];
+            "schema.length";
+        "error-class-65", "an error class of 65 bytes", fd,
+            m(&error, &|x| { set(x, 6, Value::Text(format!("relay.{}", "x".repeat(59)))) })?,
+            "schema.length";
+        "error-class-bytes", "an error class that is a byte string", fd,
+            m(&error, &|x| set(x, 6, Value::from(&b"relay.conflict"[..])))?, "schema.wrong_type";
+        "error-no-closing", "an error without the closing flag", fd,
+            m(&error, &|x| { x.remove(&Int::uint(13)); })?, "schema.missing_field";
+        "error-id-2-32", "an error for request id 2^32", fd,
+            m(&error, &|x| set(x, 2, Value::uint(1 << 32)))?, "schema.range";
+        "wake-id-1", "a wake with id 1", fd, m(&wake, &|x| set(x, 2, Value::uint(1)))?,
+            "schema.range";
+        "wake-mailbox-31", "a wake for a 31-byte mailbox id", fd,
+            m(&wake, &|x| set(x, 12, Value::from(&[0u8; 31][..])))?, "schema.length";
+        "wake-extra-key", "a wake carrying a challenge", fd,
+            m(&wake, &|x| set(x, 4, Value::from(&[0u8; 32][..])))?, "schema.unknown_critical";
+    };
     for (slug, comment, f, frame, class) in cases {
         invalid(slug, comment, f, frame, max, class)?;
     }

@@ -585,38 +585,26 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
             ),
         ]
     };
-    let cases: [(&str, Attempts, &str, &str); 5] = [
-        (
-            "proof-other-challenge",
+    let cases: [(&str, Attempts, &str, &str); 5] = crate::tuples! {
+        "proof-other-challenge",
             other_challenge,
             "mailbox.proof",
-            "fetch, delete and subscribe with the owner's proofs for another challenge (made for `relay/other-challenge`, not for this connection's)",
-        ),
-        (
-            "proof-other-operation",
+            "fetch, delete and subscribe with the owner's proofs for another challenge (made for `relay/other-challenge`, not for this connection's)";
+        "proof-other-operation",
             other_operation,
             "mailbox.proof",
-            "the owner's proofs for this challenge but another operation: delete and subscribe proofs for a fetch, a fetch proof for a delete and a subscribe",
-        ),
-        (
-            "proof-other-mailbox",
-            other_mailbox,
-            "mailbox.key",
-            "fetch, delete and subscribe for mailbox a with valid proofs of mailbox b",
-        ),
-        (
-            "proof-other-origin",
+            "the owner's proofs for this challenge but another operation: delete and subscribe proofs for a fetch, a fetch proof for a delete and a subscribe";
+        "proof-other-mailbox", other_mailbox, "mailbox.key",
+            "fetch, delete and subscribe for mailbox a with valid proofs of mailbox b";
+        "proof-other-origin",
             other_origin,
             "mailbox.origin",
-            "fetch, delete and subscribe with the owner's proofs for this connection's challenge made on a connection to another relay (`wss://other.example`): a relay forwarding this relay's challenge cannot use them here",
-        ),
-        (
-            "proof-malformed",
+            "fetch, delete and subscribe with the owner's proofs for this connection's challenge made on a connection to another relay (`wss://other.example`): a relay forwarding this relay's challenge cannot use them here";
+        "proof-malformed",
             malformed,
             "cbor.truncated",
-            "an empty proof and a truncated one: refused with the proof's decoding class, and the connection stays open (the request itself is well formed)",
-        ),
-    ];
+            "an empty proof and a truncated one: refused with the proof's decoding class, and the connection stays open (the request itself is well formed)";
+    };
     for (slug, attempts, class, comment) in cases {
         let mut s = Script::new(slug, Limits::DEFAULT);
         let a = s.key("a");
