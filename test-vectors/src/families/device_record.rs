@@ -336,13 +336,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"],
             raw::array(&[raw::bstr(&body), raw::bstr(&malleated)]), "identity.signature";
     }
-    b.invalid(
-        "signature-zero",
-        "an all-zero signature",
-        sig,
-        raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 64])]),
-        "identity.signature",
-    )?;
+    crate::rows! { b.invalid:
+        "signature-zero", "an all-zero signature", sig,
+            raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 64])]), "identity.signature";
+    }
     let mut altered = body.clone();
     if let Some(byte) = altered.last_mut() {
         *byte ^= 0x01; // generation 3 -> 2
@@ -392,13 +389,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "kem-key-length-for-suite", "an X-Wing-sized key in a classical record", &["Schema"],
             sign(&cl().set(4, raw::bstr(xwing_kem.public().as_bytes()))), "schema.length";
     }
-    b.invalid(
-        "kem-key-short",
-        "a 31-byte classical KEM key",
-        &["Schema"],
-        sign(&cl().set(4, raw::bstr(&[9u8; 31]))),
-        "schema.length",
-    )?;
+    crate::rows! { b.invalid:
+        "kem-key-short", "a 31-byte classical KEM key", &["Schema"],
+            sign(&cl().set(4, raw::bstr(&[9u8; 31]))), "schema.length";
+    }
 
     crate::rows! { b.invalid:
         "suite-unknown", "suite 3 is not registered", &["Suite"],
@@ -425,20 +419,12 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "identity-key-tstr", "identity key as text", s, sign(&cl().set(3, cbor_text("key"))),
             "schema.wrong_type";
     }
-    b.invalid(
-        "identity-key-short",
-        "a 31-byte identity key",
-        s,
-        sign(&cl().set(3, raw::bstr(&[1u8; 31]))),
-        "schema.length",
-    )?;
-    b.invalid(
-        "ratchet-key-long",
-        "a 33-byte ratchet key",
-        s,
-        sign(&cl().set(5, raw::bstr(&[9u8; 33]))),
-        "schema.length",
-    )?;
+    crate::rows! { b.invalid:
+        "identity-key-short", "a 31-byte identity key", s,
+            sign(&cl().set(3, raw::bstr(&[1u8; 31]))), "schema.length";
+        "ratchet-key-long", "a 33-byte ratchet key", s, sign(&cl().set(5, raw::bstr(&[9u8; 33]))),
+            "schema.length";
+    }
     crate::rows! { b.invalid:
         "body-not-map", "the body is an array", s, sign_raw(&raw::array(&[raw::head(0, 1)])),
             "schema.wrong_type";
@@ -461,13 +447,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
             raw::array(&[body.clone(), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]),
             "schema.wrong_type";
     }
-    b.invalid(
-        "signature-short",
-        "a 63-byte signature",
-        s,
-        raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 63])]),
-        "schema.length",
-    )?;
+    crate::rows! { b.invalid:
+        "signature-short", "a 63-byte signature", s,
+            raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 63])]), "schema.length";
+    }
 
     let nc = &["NonCanonical"];
     let mut wide = cl();
@@ -514,13 +497,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         .concat(),
         "cbor.noncanonical.indefinite",
     )?;
-    b.invalid(
-        "oversized",
-        "a record over 4096 bytes (a 4000-byte extension)",
-        &["Limits"],
-        sign(&cl().set(-1, raw::bstr(&[0u8; 4000]))),
-        "cbor.limit.input",
-    )?;
+    crate::rows! { b.invalid:
+        "oversized", "a record over 4096 bytes (a 4000-byte extension)", &["Limits"],
+            sign(&cl().set(-1, raw::bstr(&[0u8; 4000]))), "cbor.limit.input";
+    }
     b.invalid(
         "order-key-before-signature",
         "a low-order ratchet key and a bad signature: keys are checked first",

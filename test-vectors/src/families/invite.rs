@@ -473,21 +473,11 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         "ratchet-key-zero", "ratchet key u = 0", &["WeakKey"],
             sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), NOW, Some("key.low_order");
     }
-    b.case(
-        "ratchet-key-one",
-        "ratchet key u = 1",
-        &["WeakKey"],
-        sign(&cl().set(
-            5,
-            raw::bstr(&{
-                let mut one = [0u8; 32];
-                one[0] = 1;
-                one
-            }),
-        )),
-        NOW,
-        Some("key.low_order"),
-    )?;
+    crate::rows! { b.case:
+        "ratchet-key-one", "ratchet key u = 1", &["WeakKey"],
+            sign(&cl().set(5, raw::bstr(&{ let mut one = [0u8; 32]; one[0] = 1; one }))), NOW,
+            Some("key.low_order");
+    }
     crate::rows! { b.case:
         "ratchet-key-high-bit", "top bit set", &["NonCanonicalKey"],
             sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), NOW, Some("key.noncanonical");
@@ -544,22 +534,12 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         "mailbox-missing", "no mailbox", s, sign(&cl().remove(7)), NOW,
             Some("schema.missing_field");
     }
-    b.case(
-        "mailbox-short",
-        "a 31-byte mailbox",
-        s,
-        sign(&cl().set(7, raw::bstr(&[7u8; 31]))),
-        NOW,
-        Some("schema.length"),
-    )?;
-    b.case(
-        "invite-id-long",
-        "a 17-byte invite id",
-        s,
-        sign(&cl().set(10, raw::bstr(&[7u8; 17]))),
-        NOW,
-        Some("schema.length"),
-    )?;
+    crate::rows! { b.case:
+        "mailbox-short", "a 31-byte mailbox", s, sign(&cl().set(7, raw::bstr(&[7u8; 31]))), NOW,
+            Some("schema.length");
+        "invite-id-long", "a 17-byte invite id", s, sign(&cl().set(10, raw::bstr(&[7u8; 17]))), NOW,
+            Some("schema.length");
+    }
     crate::rows! { b.case:
         "single-use-int", "single_use as 1", s, sign(&cl().set(9, raw::head(0, 1))), NOW,
             Some("schema.wrong_type");
@@ -567,14 +547,10 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
             Some("schema.wrong_type");
         "expires-missing", "no expiry", s, sign(&cl().remove(8)), NOW, Some("schema.missing_field");
     }
-    b.case(
-        "identity-key-short",
-        "a 31-byte identity key",
-        s,
-        sign(&cl().set(3, raw::bstr(&[1u8; 31]))),
-        NOW,
-        Some("schema.length"),
-    )?;
+    crate::rows! { b.case:
+        "identity-key-short", "a 31-byte identity key", s,
+            sign(&cl().set(3, raw::bstr(&[1u8; 31]))), NOW, Some("schema.length");
+    }
     crate::rows! { b.case:
         "outer-not-array", "a byte string instead of [body, signature]", s, raw::bstr(&body), NOW,
             Some("schema.wrong_type");
@@ -609,14 +585,10 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     crate::rows! { b.case:
         "outer-trailing-byte", "a byte after the invite", nc, trailing, NOW, Some("cbor.trailing");
     }
-    b.case(
-        "oversized",
-        "an invite over 4096 bytes",
-        &["Limits"],
-        sign(&xw().set(-1, raw::bstr(&[0u8; 3000]))),
-        NOW,
-        Some("cbor.limit.input"),
-    )?;
+    crate::rows! { b.case:
+        "oversized", "an invite over 4096 bytes", &["Limits"],
+            sign(&xw().set(-1, raw::bstr(&[0u8; 3000]))), NOW, Some("cbor.limit.input");
+    }
 
     let co = &["CheckOrder"];
     crate::rows! { b.case:

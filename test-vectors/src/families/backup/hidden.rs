@@ -111,19 +111,12 @@ pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         "hidden-damaged-later-no-pin", "a later hidden chunk damaged, no PIN", hd, &full,
             vec![xor(h0 + CHUNK_CT as u64 + 5)], k(), None, Some("backup.manifest_mismatch");
     }
-    t.add(
+    crate::rows! { t.add:
         "hidden-trailing-locked",
-        "a byte after the manifest, no PIN: the last 65553 bytes do not start with id 8",
-        hd,
-        &full,
-        vec![Edit {
-            bytes: Some(vec![8]),
-            ..ed("insert", ff.len() as u64)
-        }],
-        k(),
-        None,
-        Some("backup.section_order"),
-    )?;
+            "a byte after the manifest, no PIN: the last 65553 bytes do not start with id 8", hd,
+            &full, vec![Edit { bytes: Some(vec![8]), ..ed("insert", ff.len() as u64) }], k(), None,
+            Some("backup.section_order");
+    }
     t.add(
         "hidden-manifest-twice-locked",
         "the manifest section twice, no PIN: the first is counted as hidden bytes",

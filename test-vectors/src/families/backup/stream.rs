@@ -61,19 +61,12 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     let (oo, _) = layout(&other, &other_file);
     let spliced =
         other_file[chunk_at(&oo, 1, 0) as usize..chunk_at(&oo, 1, 0) as usize + CHUNK_CT].to_vec();
-    t.add(
+    crate::rows! { t.add:
         "stream-other-file",
-        "section 1's chunk from another file with the same content and recovery key",
-        st,
-        &base,
-        vec![Edit {
-            bytes: Some(spliced),
-            ..ed("replace", c(1, 0))
-        }],
-        k(),
-        None,
-        Some("backup.chunk_auth"),
-    )?;
+            "section 1's chunk from another file with the same content and recovery key", st, &base,
+            vec![Edit { bytes: Some(spliced), ..ed("replace", c(1, 0)) }], k(), None,
+            Some("backup.chunk_auth");
+    }
     crate::rows! { t.add:
         "stream-final-then-more", "a copy of section 1's final chunk after it", st, &base,
             vec![Edit { from: Some(c(1, 0)), length: Some(ct), ..ed("insertCopy", c(1, 1)) }], k(),
@@ -111,16 +104,12 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
                 &format!("the input ends after section {s}'s first chunk"), &["Stream", "Released"],
                 &base, vec![truncate(start + ct)], k(), None, Some("backup.truncated");
         }
-        t.add(
+        crate::rows! { t.add:
             &format!("stream-cut-inside-{s}"),
-            &format!("the input ends inside section {s}'s first chunk"),
-            &["Stream", "Released"],
-            &base,
-            vec![truncate(start + 1000)],
-            k(),
-            None,
-            Some("backup.truncated"),
-        )?;
+                &format!("the input ends inside section {s}'s first chunk"),
+                &["Stream", "Released"], &base, vec![truncate(start + 1000)], k(), None,
+                Some("backup.truncated");
+        }
     }
     // Padding and the used field, in chunks sealed with the right key at the right place.
     let pd = &["Padding"];
@@ -312,26 +301,14 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
             &base, vec![seal(m, 8, 0, true, manifest(&wrong, &hidden_digest))], k(), pin,
             Some("backup.manifest_mismatch");
     }
-    t.add(
-        "sections-manifest-digest",
-        "a manifest with a wrong hidden digest",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, manifest(&counts, &[0; 32]))],
-        k(),
-        pin,
-        Some("backup.manifest_mismatch"),
-    )?;
-    t.add(
-        "sections-manifest-digest-locked",
-        "the same without the PIN",
-        sc,
-        &base,
-        vec![seal(m, 8, 0, true, manifest(&counts, &[0; 32]))],
-        k(),
-        None,
-        Some("backup.manifest_mismatch"),
-    )?;
+    crate::rows! { t.add:
+        "sections-manifest-digest", "a manifest with a wrong hidden digest", sc, &base,
+            vec![seal(m, 8, 0, true, manifest(&counts, &[0; 32]))], k(), pin,
+            Some("backup.manifest_mismatch");
+        "sections-manifest-digest-locked", "the same without the PIN", sc, &base,
+            vec![seal(m, 8, 0, true, manifest(&counts, &[0; 32]))], k(), None,
+            Some("backup.manifest_mismatch");
+    }
     crate::rows! { t.add:
         "sections-manifest-6", "a manifest of six counts", sc, &base,
             vec![seal(m, 8, 0, true, manifest(&counts[..6], &hidden_digest))], k(), pin,
@@ -358,16 +335,12 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
                 &["Sections", "Released"], &base, vec![truncate(at)], k(), pin,
                 Some("backup.truncated");
         }
-        t.add(
+        crate::rows! { t.add:
             &format!("sections-cut-inside-{s}"),
-            &format!("the input ends inside section {s}'s first chunk (with the PIN)"),
-            &["Sections", "Released"],
-            &base,
-            vec![truncate(start + 1000)],
-            k(),
-            pin,
-            Some("backup.truncated"),
-        )?;
+                &format!("the input ends inside section {s}'s first chunk (with the PIN)"),
+                &["Sections", "Released"], &base, vec![truncate(start + 1000)], k(), pin,
+                Some("backup.truncated");
+        }
     }
     Ok(t.tests)
 }

@@ -114,14 +114,12 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
             "another identity and a lower generation: the identity is checked first", order,
             Some(4), other.signed_record(0).to_bytes(), Some("identity.mismatch");
     }
-    t.push(
+    crate::rows! { t.push:
         "bad-signature",
-        "the peer's record of a higher generation with one signature bit flipped: ignored",
-        ignored,
-        Some(1),
-        flip_last(peer.signed_record(9).to_bytes()),
-        Some("identity.signature"),
-    )?;
+            "the peer's record of a higher generation with one signature bit flipped: ignored",
+            ignored, Some(1), flip_last(peer.signed_record(9).to_bytes()),
+            Some("identity.signature");
+    }
     t.push(
         "bad-signature-before-identity",
         "another identity's record with a bad signature and a lower generation: verification comes first",

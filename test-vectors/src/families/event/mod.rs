@@ -261,18 +261,11 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         "receipt-empty", "a receipt for no message", st,
             raw(8, false, body_map(&[(1, Value::Array(Vec::new()))]), &[]), "schema.length";
     }
-    invalid(
-        "receipt-short-id",
-        "a 15-byte message id",
-        st,
-        raw(
-            9,
-            false,
-            body_map(&[(1, Value::Array(vec![Value::from(&[0u8; 15][..])]))]),
-            &[],
-        ),
-        "schema.length",
-    )?;
+    crate::rows! { invalid:
+        "receipt-short-id", "a 15-byte message id", st,
+            raw(9, false, body_map(&[(1, Value::Array(vec![Value::from(&[0u8; 15][..])]))]), &[]),
+            "schema.length";
+    }
     invalid(
         "announcement-bad-hint",
         "a mailbox announcement with an ftp:// relay hint",
@@ -383,18 +376,10 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         "device-record-empty", "kind 13 with an empty record", st,
             raw(13, false, body_map(&[(1, Value::from(&[][..]))]), &[]), "schema.length";
     }
-    invalid(
-        "device-record-too-long",
-        "kind 13 with a record of 4097 bytes",
-        st,
-        raw(
-            13,
-            false,
-            body_map(&[(1, Value::from(&[7u8; 4097][..]))]),
-            &[],
-        ),
-        "schema.length",
-    )?;
+    crate::rows! { invalid:
+        "device-record-too-long", "kind 13 with a record of 4097 bytes", st,
+            raw(13, false, body_map(&[(1, Value::from(&[7u8; 4097][..]))]), &[]), "schema.length";
+    }
     crate::rows! { invalid:
         "device-record-extra-key", "kind 13 with a key 2 in its body", st,
             raw(13, false, body_map(&[(1, Value::from(&record[..])), (2, Value::uint(0))]), &[]),

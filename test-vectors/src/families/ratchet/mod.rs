@@ -760,12 +760,10 @@ fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, St
             with_field(responder, -1, Some(Value::uint(0)))?, "schema.unknown_critical";
         "root-key-missing", "No root key.", with_field(responder, 5, None)?, "schema.missing_field";
     }
-    invalid(
-        "root-key-short",
-        "A 31-byte root key.",
-        with_field(responder, 5, Some(Value::Bytes(vec![0; 31])))?,
-        "schema.length",
-    )?;
+    crate::rows! { invalid:
+        "root-key-short", "A 31-byte root key.",
+            with_field(responder, 5, Some(Value::Bytes(vec![0; 31])))?, "schema.length";
+    }
     invalid(
         "peer-key-low-order",
         "The stored peer ratchet key is a point of order 8.",
