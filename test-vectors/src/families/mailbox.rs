@@ -208,99 +208,41 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         .and_then(|s| s.try_into().ok())
         .ok_or("signature")?;
     let o = || (4, raw::tstr(VECTOR_ORIGIN));
-    case(
-        "malleated-s",
-        "S + L",
-        &["Malleability"],
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
+    // The honest proof's fields with field `key` set to `value` (added if absent).
+    let edited = |key: i64, value: Vec<u8>| {
+        let mut fields = vec![
             (1, raw::head(0, 1)),
             (2, raw::bstr(&pk)),
-            (3, raw::bstr(&m::malleate_s(&real_sig))),
+            (3, raw::bstr(&real_sig)),
             o(),
-        ]),
-        Some("mailbox.proof"),
-    )?;
+        ];
+        match fields.iter_mut().find(|(k, _)| *k == key) {
+            Some(field) => field.1 = value,
+            None => fields.push((key, value)),
+        }
+        proof_bytes(&fields)
+    };
+    crate::rows! { case:
+        "malleated-s", "S + L", &["Malleability"], &id, &challenge, Operation::Fetch,
+            edited(3, raw::bstr(&m::malleate_s(&real_sig))), Some("mailbox.proof");
+    }
     let low = m::ed25519_order_8();
-    case(
-        "key-low-order",
-        "a public key of order 8",
-        &["Key"],
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&low)),
-            (3, raw::bstr(&real_sig)),
-            o(),
-        ]),
-        Some("key.low_order"),
-    )?;
-    case(
-        "key-noncanonical",
-        "a non-canonical public key encoding",
-        &["Key"],
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&m::ed25519_noncanonical())),
-            (3, raw::bstr(&real_sig)),
-            o(),
-        ]),
-        Some("key.noncanonical"),
-    )?;
+    crate::rows! { case:
+        "key-low-order", "a public key of order 8", &["Key"], &id, &challenge, Operation::Fetch,
+            edited(2, raw::bstr(&low)), Some("key.low_order");
+        "key-noncanonical", "a non-canonical public key encoding", &["Key"], &id, &challenge,
+            Operation::Fetch, edited(2, raw::bstr(&m::ed25519_noncanonical())),
+            Some("key.noncanonical");
+    }
     let s = &["Structure"];
-    case(
-        "version-2",
-        "proof version 2",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 2)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-            o(),
-        ]),
-        Some("schema.version"),
-    )?;
-    case(
-        "extension",
-        "proofs are closed: a negative key is refused",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-            o(),
-            (-1, raw::head(0, 0)),
-        ]),
-        Some("schema.unknown_critical"),
-    )?;
-    case(
-        "signature-63",
-        "a 63-byte signature",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(real_sig.get(..63).unwrap_or_default())),
-            o(),
-        ]),
-        Some("schema.length"),
-    )?;
+    crate::rows! { case:
+        "version-2", "proof version 2", s, &id, &challenge, Operation::Fetch,
+            edited(1, raw::head(0, 2)), Some("schema.version");
+        "extension", "proofs are closed: a negative key is refused", s, &id, &challenge,
+            Operation::Fetch, edited(-1, raw::head(0, 0)), Some("schema.unknown_critical");
+        "signature-63", "a 63-byte signature", s, &id, &challenge, Operation::Fetch,
+            edited(3, raw::bstr(real_sig.get(..63).unwrap_or_default())), Some("schema.length");
+    }
     crate::rows! { case:
         "trailing", "a byte after the proof", s, &id, &challenge, Operation::Fetch,
             [good.clone(), vec![0]].concat(), Some("cbor.trailing");
@@ -352,12 +294,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         &id,
         &challenge,
         Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-            (4, raw::tstr("wss://relay.example:443")),
-        ]),
+        edited(4, raw::tstr("wss://relay.example:443")),
         Some("mailbox.origin"),
     )?;
     crate::rows! { case:
@@ -365,36 +302,12 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             proof_bytes(&[(1, raw::head(0, 1)), (2, raw::bstr(&pk)), (3, raw::bstr(&real_sig))]),
             Some("schema.missing_field");
     }
-    case(
-        "origin-bytes",
-        "an origin as a byte string",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-            (4, raw::bstr(VECTOR_ORIGIN.as_bytes())),
-        ]),
-        Some("schema.wrong_type"),
-    )?;
-    case(
-        "origin-256",
-        "an origin of 256 bytes",
-        s,
-        &id,
-        &challenge,
-        Operation::Fetch,
-        proof_bytes(&[
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-            (4, raw::tstr(&format!("wss://{}", "a".repeat(250)))),
-        ]),
-        Some("schema.length"),
-    )?;
+    crate::rows! { case:
+        "origin-bytes", "an origin as a byte string", s, &id, &challenge, Operation::Fetch,
+            edited(4, raw::bstr(VECTOR_ORIGIN.as_bytes())), Some("schema.wrong_type");
+        "origin-256", "an origin of 256 bytes", s, &id, &challenge, Operation::Fetch,
+            edited(4, raw::tstr(&format!("wss://{}", "a".repeat(250)))), Some("schema.length");
+    }
 
     for (slug, comment, f, mailbox_id, proof, class) in
         strict_ed25519_cases(&seed32("mailbox/verify/seed"), &challenge)?
