@@ -55,7 +55,7 @@ macro_rules! rows {
 }
 
 /// A family's flag table: `flag_defs! { Name: BugType ["RULE-01", …] "description"; … }`
-/// gives the [`FlagDef`]s [`file`] turns into the file's `notes`.
+/// gives the [`FlagDef`]s [`file()`] turns into the file's `notes`.
 ///
 /// ```
 /// use quietwire_test_vectors::families::FlagDef;
