@@ -282,6 +282,24 @@ struct Forge {
     signature: Option<Box<TranscriptSigner>>,
 }
 
+impl Forge {
+    /// Edits the payload map before sealing.
+    fn edit(edit: fn(&mut std::collections::BTreeMap<Int, Value>)) -> Forge {
+        Forge {
+            edit: Some(edit),
+            ..Forge::default()
+        }
+    }
+
+    /// Sends `record` instead of the acceptor's own device record.
+    fn record(record: Vec<u8>) -> Forge {
+        Forge {
+            record: Some(record),
+            ..Forge::default()
+        }
+    }
+}
+
 /// Signs a labeled transcript input.
 type TranscriptSigner = dyn Fn(&[u8]) -> [u8; 64];
 
@@ -609,39 +627,16 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         accepts.push(s.finish(&mut ids, "a handshake for another invite", &["Tampered"])?);
 
         let cases: [ForgedCase; 7] = crate::tuples! {
-            "payload-version-2",
-                "payload version 2",
-                &["Payload"],
-                Forge {
-                    edit: Some(|m| {
-                        m.insert(Int::uint(1), Value::uint(2));
-                    }),
-                    ..Forge::default()
-                },
+            "payload-version-2", "payload version 2", &["Payload"],
+                Forge::edit(|m| { m.insert(Int::uint(1), Value::uint(2)); }),
                 Some("schema.version");
             "payload-missing-mailbox", "no mailbox in the payload", &["Payload"],
-                Forge { edit: Some(|m| { m.remove(&Int::uint(3)); }), ..Forge::default() },
-                Some("schema.missing_field");
-            "payload-unknown-critical",
-                "payload key 5 is not defined",
-                &["Payload"],
-                Forge {
-                    edit: Some(|m| {
-                        m.insert(Int::uint(5), Value::uint(0));
-                    }),
-                    ..Forge::default()
-                },
+                Forge::edit(|m| { m.remove(&Int::uint(3)); }), Some("schema.missing_field");
+            "payload-unknown-critical", "payload key 5 is not defined", &["Payload"],
+                Forge::edit(|m| { m.insert(Int::uint(5), Value::uint(0)); }),
                 Some("schema.unknown_critical");
-            "payload-extension",
-                "a negative key in the payload is ignored",
-                &["Payload"],
-                Forge {
-                    edit: Some(|m| {
-                        m.insert(Int::from(-1i64), Value::from("ignored"));
-                    }),
-                    ..Forge::default()
-                },
-                None;
+            "payload-extension", "a negative key in the payload is ignored", &["Payload"],
+                Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from("ignored")); }), None;
             "padding-without-start", "the padding lacks its 0x80 start byte", &["Format"],
                 Forge { zero_padding: true, ..Forge::default() }, Some("envelope.padding");
             "transcript-other-enc", "the signature covers another encapsulated key",
@@ -651,16 +646,13 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             "record-bad-signature",
                 "the device record's signature does not verify",
                 &["Record"],
-                Forge {
-                    record: Some({
+                Forge::record({
                         let mut r = alice.keys().signed_record(0).to_bytes();
                         if let Some(byte) = r.last_mut() {
                             *byte ^= 0x01;
                         }
                         r
                     }),
-                    ..Forge::default()
-                },
                 Some("identity.signature");
         };
         for (case, comment, f, forge, expect) in cases {
@@ -682,10 +674,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             &slug,
             &alice,
             inviter,
-            Forge {
-                record: Some(foreign.keys().signed_record(0).to_bytes()),
-                ..Forge::default()
-            },
+            Forge::record(foreign.keys().signed_record(0).to_bytes()),
         );
         let mut s = AcceptScript::new(&slug, inviter, &all);
         s.deliver(message, NOW, Some("handshake.suite"))?;
@@ -866,36 +855,23 @@ fn appended_accept_tests(
             "payload-over-long",
                 "a payload of more than 4352 bytes (a 4400-byte extension), correctly padded and sealed: the payload's decoding limit",
                 &["Payload"],
-                Forge {
-                    edit: Some(|m| {
+                Forge::edit(|m| {
                         m.insert(Int::from(-1i64), Value::from(&[0u8; 4400][..]));
                     }),
-                    ..Forge::default()
-                },
                 Some("cbor.limit.input");
             "record-identity-key-noncanonical",
                 "the acceptor's record, validly signed, carries an identity key with y >= p",
                 &["Record"],
-                Forge {
-                    record: Some(signed_record(&m::ed25519_noncanonical(), &kem, &ratchet)),
-                    ..Forge::default()
-                },
+                Forge::record(signed_record(&m::ed25519_noncanonical(), &kem, &ratchet)),
                 Some("key.noncanonical");
             "record-identity-key-low-order",
-                "the acceptor's record carries an identity key of order 8",
-                &["Record"],
-                Forge {
-                    record: Some(signed_record(&m::ed25519_order_8(), &kem, &ratchet)),
-                    ..Forge::default()
-                },
+                "the acceptor's record carries an identity key of order 8", &["Record"],
+                Forge::record(signed_record(&m::ed25519_order_8(), &kem, &ratchet)),
                 Some("key.low_order");
             "record-kem-key-invalid",
                 "the acceptor's record, validly signed, carries an invalid KEM key (X-Wing: an ML-KEM coefficient >= q; classical: u = 0)",
                 &["Record"],
-                Forge {
-                    record: Some(signed_record(&a_public, &bad_kem, &ratchet)),
-                    ..Forge::default()
-                },
+                Forge::record(signed_record(&a_public, &bad_kem, &ratchet)),
                 Some(if suite == Suite::XWing {
                     "key.invalid"
                 } else {
@@ -903,19 +879,11 @@ fn appended_accept_tests(
                 });
             "record-ratchet-key-low-order",
                 "the acceptor's record, validly signed, carries a ratchet key of order 8",
-                &["Record"],
-                Forge {
-                    record: Some(signed_record(&a_public, &kem, &m::x25519_order_8())),
-                    ..Forge::default()
-                },
+                &["Record"], Forge::record(signed_record(&a_public, &kem, &m::x25519_order_8())),
                 Some("key.low_order");
             "record-ratchet-key-noncanonical",
-                "the acceptor's record, validly signed, carries a ratchet key u = p",
-                &["Record"],
-                Forge {
-                    record: Some(signed_record(&a_public, &kem, &m::x25519_p())),
-                    ..Forge::default()
-                },
+                "the acceptor's record, validly signed, carries a ratchet key u = p", &["Record"],
+                Forge::record(signed_record(&a_public, &kem, &m::x25519_p())),
                 Some("key.noncanonical");
         };
         for (case, comment, f, forge, expect) in cases {

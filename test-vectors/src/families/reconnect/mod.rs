@@ -257,6 +257,32 @@ struct Forge {
     zero_padding: bool,
 }
 
+impl Forge {
+    /// Edits the payload map before encoding.
+    fn edit(edit: fn(&mut BTreeMap<Int, Value>)) -> Forge {
+        Forge {
+            edit: Some(edit),
+            ..Forge::default()
+        }
+    }
+
+    /// Sends `record` instead of the honest device record.
+    fn record(record: Vec<u8>) -> Forge {
+        Forge {
+            record: Some(record),
+            ..Forge::default()
+        }
+    }
+
+    /// Sends `invite` instead of the honest invite.
+    fn invite(invite: Vec<u8>) -> Forge {
+        Forge {
+            invite: Some(invite),
+            ..Forge::default()
+        }
+    }
+}
+
 /// The honest payload map: `{1: 1, 2: invite, 3: record}`.
 fn payload_map(invite: &[u8], record: &[u8]) -> BTreeMap<Int, Value> {
     let mut map = BTreeMap::new();

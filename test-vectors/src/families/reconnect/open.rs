@@ -69,13 +69,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         Some("handshake.identity"),
     )?);
     let slug = format!("invite-of-other-identity-{name}");
-    let message = p.forge(
-        &slug,
-        Forge {
-            invite: Some(p.mallory_invite.invite.to_bytes()),
-            ..Forge::default()
-        },
-    )?;
+    let message = p.forge(&slug, Forge::invite(p.mallory_invite.invite.to_bytes()))?;
     tests.push(Opening::new(p, message).test(
         ids,
         &slug,
@@ -84,13 +78,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         Some("handshake.identity"),
     )?);
     let slug = format!("record-of-other-identity-{name}");
-    let message = p.forge(
-        &slug,
-        Forge {
-            record: Some(p.mallory_record().to_bytes()),
-            ..Forge::default()
-        },
-    )?;
+    let message = p.forge(&slug, Forge::record(p.mallory_record().to_bytes()))?;
     tests.push(Opening::new(p, message).test(
         ids,
         &slug,
@@ -226,51 +214,19 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
     let cases: [ForgedCase; 13] = crate::tuples! {
         "padding-without-start", "the padding lacks its 0x80 start byte", &["Format"],
             Forge { zero_padding: true, ..Forge::default() }, Some("envelope.padding");
-        "payload-extension",
-            "a negative key in the payload is ignored",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.insert(Int::from(-1i64), Value::from("ignored"));
-                }),
-                ..Forge::default()
-            },
-            None;
-        "payload-version-2",
-            "payload version 2",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.insert(Int::uint(1), Value::uint(2));
-                }),
-                ..Forge::default()
-            },
-            Some("schema.version");
-        "payload-unknown-critical",
-            "payload key 4 is not defined",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.insert(Int::uint(4), Value::uint(0));
-                }),
-                ..Forge::default()
-            },
+        "payload-extension", "a negative key in the payload is ignored", &["Payload"],
+            Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from("ignored")); }), None;
+        "payload-version-2", "payload version 2", &["Payload"],
+            Forge::edit(|m| { m.insert(Int::uint(1), Value::uint(2)); }), Some("schema.version");
+        "payload-unknown-critical", "payload key 4 is not defined", &["Payload"],
+            Forge::edit(|m| { m.insert(Int::uint(4), Value::uint(0)); }),
             Some("schema.unknown_critical");
         "payload-missing-invite", "no invite in the payload", &["Payload"],
-            Forge { edit: Some(|m| { m.remove(&Int::uint(2)); }), ..Forge::default() },
-            Some("schema.missing_field");
+            Forge::edit(|m| { m.remove(&Int::uint(2)); }), Some("schema.missing_field");
         "payload-missing-record", "no device record in the payload", &["Payload"],
-            Forge { edit: Some(|m| { m.remove(&Int::uint(3)); }), ..Forge::default() },
-            Some("schema.missing_field");
-        "payload-invite-wrong-type",
-            "the invite as a text string",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.insert(Int::uint(2), Value::from("invite"));
-                }),
-                ..Forge::default()
-            },
+            Forge::edit(|m| { m.remove(&Int::uint(3)); }), Some("schema.missing_field");
+        "payload-invite-wrong-type", "the invite as a text string", &["Payload"],
+            Forge::edit(|m| { m.insert(Int::uint(2), Value::from("invite")); }),
             Some("schema.wrong_type");
         "payload-not-a-map",
             "the payload is an array",
@@ -283,53 +239,33 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         "payload-trailing", "a byte after the payload's map", &["Payload"],
             Forge { payload: Some(|mut p| { p.push(0); p }), ..Forge::default() },
             Some("cbor.trailing");
-        "payload-too-long",
-            "a payload above 8256 bytes (an 8192-byte extension)",
-            &["Payload"],
-            Forge {
-                edit: Some(|m| {
-                    m.insert(Int::from(-1i64), Value::Bytes(vec![0; 8192]));
-                }),
-                ..Forge::default()
-            },
+        "payload-too-long", "a payload above 8256 bytes (an 8192-byte extension)", &["Payload"],
+            Forge::edit(|m| { m.insert(Int::from(-1i64), Value::Bytes(vec![0; 8192])); }),
             Some("cbor.limit.input");
         "invite-bad-signature",
             "the invite's signature does not verify",
             &["Contents"],
-            Forge {
-                edit: Some(|m| {
+            Forge::edit(|m| {
                     if let Some(Value::Bytes(b)) = m.get_mut(&Int::uint(2))
                         && let Some(byte) = b.last_mut()
                     {
                         *byte ^= 0x01;
                     }
                 }),
-                ..Forge::default()
-            },
             Some("identity.signature");
         "record-bad-signature",
             "the device record's signature does not verify",
             &["Contents"],
-            Forge {
-                edit: Some(|m| {
+            Forge::edit(|m| {
                     if let Some(Value::Bytes(b)) = m.get_mut(&Int::uint(3))
                         && let Some(byte) = b.last_mut()
                     {
                         *byte ^= 0x01;
                     }
                 }),
-                ..Forge::default()
-            },
             Some("identity.signature");
-        "invite-not-cbor",
-            "the invite field holds bytes that are not CBOR",
-            &["Contents"],
-            Forge {
-                edit: Some(|m| {
-                    m.insert(Int::uint(2), Value::Bytes(vec![0xff]));
-                }),
-                ..Forge::default()
-            },
+        "invite-not-cbor", "the invite field holds bytes that are not CBOR", &["Contents"],
+            Forge::edit(|m| { m.insert(Int::uint(2), Value::Bytes(vec![0xff])); }),
             Some("cbor.malformed.break");
     };
     for (case, comment, f, forge, expect) in cases {
@@ -355,13 +291,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         Some("handshake.suite"),
     )?);
     let slug = format!("record-other-suite-{name}");
-    let message = p.forge(
-        &slug,
-        Forge {
-            record: Some(p.alice_other_record().to_bytes()),
-            ..Forge::default()
-        },
-    )?;
+    let message = p.forge(&slug, Forge::record(p.alice_other_record().to_bytes()))?;
     tests.push(Opening::new(p, message).test(
         ids,
         &slug,
@@ -404,10 +334,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         .restored(&format!("{name}/mallory-other"), p.other_suite());
     let message = p.forge(
         &slug,
-        Forge {
-            record: Some(mallory_other.keys().signed_record(0).to_bytes()),
-            ..Forge::default()
-        },
+        Forge::record(mallory_other.keys().signed_record(0).to_bytes()),
     )?;
     tests.push(Opening::new(p, message).test(
         ids,

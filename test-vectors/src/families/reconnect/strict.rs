@@ -86,13 +86,10 @@ pub(super) fn strict_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, 
     let slug = format!("sui05-invite-noncanonical-a-{name}");
     let message = p.forge(
         &slug,
-        Forge {
-            invite: Some(raw::array(&[
-                raw::bstr(&with_identity(&invite_body, &negative_zero)?),
-                raw::bstr(&zero_sig),
-            ])),
-            ..Forge::default()
-        },
+        Forge::invite(raw::array(&[
+            raw::bstr(&with_identity(&invite_body, &negative_zero)?),
+            raw::bstr(&zero_sig),
+        ])),
     )?;
     tests.push(Opening::new(p, message).test(
         ids,
