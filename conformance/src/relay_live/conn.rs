@@ -313,16 +313,28 @@ impl Conn {
     /// The next reply frame, decoded, with its bytes.
     pub(crate) async fn reply(&mut self) -> Result<(ServerFrame, Vec<u8>), String> {
         match self.next(self.timeout).await {
-            Got::Binary(bytes) => ServerFrame::decode(&bytes, u64::from(self.limits.max_frame))
-                .map(|f| (f, bytes.clone()))
-                .map_err(|e| {
-                    format!(
-                        "a frame that does not decode ({}): {}",
-                        e.class().as_str(),
-                        short(&bytes)
-                    )
-                }),
+            Got::Binary(bytes) => self.decode(bytes),
             other => Err(format!("no reply: {}", describe(&other))),
+        }
+    }
+
+    /// A reply that has already arrived, without waiting for one (`None` if none has).
+    pub(crate) async fn ready_reply(&mut self) -> Result<Option<ServerFrame>, String> {
+        match self.next(Duration::ZERO).await {
+            Got::Timeout => Ok(None),
+            Got::Binary(bytes) => self.decode(bytes).map(|(frame, _)| Some(frame)),
+            other => Err(format!("no reply: {}", describe(&other))),
+        }
+    }
+
+    fn decode(&self, bytes: Vec<u8>) -> Result<(ServerFrame, Vec<u8>), String> {
+        match ServerFrame::decode(&bytes, u64::from(self.limits.max_frame)) {
+            Ok(frame) => Ok((frame, bytes)),
+            Err(e) => Err(format!(
+                "a frame that does not decode ({}): {}",
+                e.class().as_str(),
+                short(&bytes)
+            )),
         }
     }
 

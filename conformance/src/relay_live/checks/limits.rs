@@ -268,15 +268,25 @@ pub(super) async fn rate_limited(ctx: &Ctx) -> Checked {
     let (n, elapsed, served, limited) = loop {
         let n = burst + extra;
         let start = tokio::time::Instant::now();
+        // Replies that have arrived are read between the requests: a relay may close a
+        // client whose queue of replies is full (RLY-12), and the tester must not look like
+        // one that stops reading.
+        let mut replies = Vec::new();
         for _ in 0..n {
             a.send_request(Request::BlobGet {
                 blob_id: [0xab; 32],
             })
             .await?;
+            while let Some(frame) = a.ready_reply().await? {
+                replies.push(frame);
+            }
+        }
+        while replies.len() < n as usize {
+            replies.push(a.reply().await?.0);
         }
         let (mut limited, mut served) = (0u64, 0u64);
-        for _ in 0..n {
-            match a.reply().await?.0 {
+        for frame in replies {
+            match frame {
                 ServerFrame::Error {
                     class,
                     closing: false,
