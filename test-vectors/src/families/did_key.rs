@@ -21,11 +21,8 @@ crate::vector_test! {
         /// The did string.
         pub did: String,
         /// The identity key (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub key: Option<Vec<u8>>,
     }
 }

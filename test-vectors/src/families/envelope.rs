@@ -41,11 +41,8 @@ crate::vector_test! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub overhead: Option<u64>,
         /// The content (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub content: Option<Vec<u8>>,
         /// The padded content.
         #[serde(with = "crate::format::hex_bytes")]
@@ -60,18 +57,12 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub envelope: Vec<u8>,
         /// The mailbox id (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub mailbox: Option<Vec<u8>>,
         /// SHA-256 of the blob (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub blob_digest: Option<Vec<u8>>,
     }
 }

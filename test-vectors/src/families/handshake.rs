@@ -63,25 +63,16 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub randomness: Vec<u8>,
         /// The handshake message (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub message: Option<Vec<u8>>,
         /// The transcript hash (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub transcript_hash: Option<Vec<u8>>,
         /// SHA-256 of the initiator ratchet's snapshot right after the handshake (valid only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub snapshot_digest: Option<Vec<u8>>,
     }
 }
@@ -96,32 +87,20 @@ pub struct AcceptStep {
     /// The inviter's `now`.
     pub now: u64,
     /// The acceptor's identity key (accepted steps only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub peer_identity: Option<Vec<u8>>,
     /// The acceptor's mailbox (accepted steps only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub peer_mailbox: Option<Vec<u8>>,
     /// The transcript hash (accepted steps only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub transcript_hash: Option<Vec<u8>>,
     /// SHA-256 of the responder ratchet's snapshot (accepted steps only).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub snapshot_digest: Option<Vec<u8>>,
     /// Expected error class (refused steps only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

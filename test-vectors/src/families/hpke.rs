@@ -37,11 +37,8 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub exporter_context: Vec<u8>,
         /// Seal only: the bytes the RNG yields (X25519 `ikmE`, or X-Wing's 64-byte `eseed`).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub randomness: Option<Vec<u8>>,
         /// The encapsulated key.
         #[serde(with = "crate::format::hex_bytes")]
@@ -50,18 +47,12 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub ciphertext: Vec<u8>,
         /// The plaintext (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub plaintext: Option<Vec<u8>>,
         /// The 32-byte exported secret (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub exported: Option<Vec<u8>>,
     }
 }

@@ -44,11 +44,8 @@ crate::vector_test! {
         /// The verifier's time.
         pub now: u64,
         /// The invite carried (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub invite: Option<Vec<u8>>,
     }
 }
@@ -62,11 +59,8 @@ crate::vector_test! {
         /// The verifier's time.
         pub now: u64,
         /// The invite carried (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub invite: Option<Vec<u8>>,
     }
 }

@@ -36,18 +36,12 @@ crate::vector_test! {
     /// One mailbox test.
     pub struct MailboxTest {
         /// The mailbox key's seed (prove only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub seed: Option<Vec<u8>>,
         /// The mailbox key's public key (prove only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub public_key: Option<Vec<u8>>,
         /// The mailbox id.
         #[serde(with = "crate::format::hex_bytes")]

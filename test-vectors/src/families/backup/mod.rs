@@ -57,18 +57,12 @@ pub struct Caps {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SectionContent {
     /// Literal bytes.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub content: Option<Vec<u8>>,
     /// Seed of the generated part.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub stream_seed: Option<Vec<u8>>,
     /// Length of the generated part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,11 +88,8 @@ pub struct Export {
     #[serde(with = "crate::format::hex_bytes")]
     pub randomness: Vec<u8>,
     /// A recovery key (32 bytes).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub recovery_key: Option<Vec<u8>>,
     /// A passphrase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,11 +128,8 @@ pub struct Edit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     /// Bytes to write or xor.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub bytes: Option<Vec<u8>>,
     /// How many bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,11 +185,8 @@ crate::vector_test! {
         /// The typed or shown text.
         pub text: String,
         /// The key (valid tests).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub key: Option<Vec<u8>>,
         /// Whether `text` is the canonical form, which the key must print as.
         pub canonical: bool,
@@ -217,18 +202,12 @@ crate::vector_test! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub file_length: Option<u64>,
         /// SHA-256 of the file.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub file_sha256: Option<Vec<u8>>,
         /// The file's first bytes: prefix and header MAC.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub prefix: Option<Vec<u8>>,
         /// The secret that decodes the file again.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,11 +219,8 @@ crate::vector_test! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub released_length: Option<u64>,
         /// Their SHA-256.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub released_sha256: Option<Vec<u8>>,
         /// The hidden outcome when decoding.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -257,21 +233,15 @@ crate::vector_test! {
     /// configuration; the class or the hidden outcome, and the released plaintext.
     pub struct DecodeTest {
         /// The whole input, when small.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub file: Option<Vec<u8>>,
         /// The recipe of the file the edits apply to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub export: Option<Export>,
         /// SHA-256 of the exported file before the edits.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub export_sha256: Option<Vec<u8>>,
         /// The edits.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -327,11 +297,8 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub randomness: Vec<u8>,
         /// The new prefix and header MAC.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub prefix: Option<Vec<u8>>,
         /// Offset in the old file from which it is copied unchanged.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -363,11 +330,8 @@ crate::vector_test! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub chunks: Option<Vec<u64>>,
         /// SHA-256 of the section's content (valid tests).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub content_sha256: Option<Vec<u8>>,
     }
 }

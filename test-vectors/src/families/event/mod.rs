@@ -38,11 +38,8 @@ crate::vector_test! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub kind: Option<u64>,
         /// The message id (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub message_id: Option<Vec<u8>>,
         /// Whether the event is critical (valid tests only).
         #[serde(default, skip_serializing_if = "Option::is_none")]

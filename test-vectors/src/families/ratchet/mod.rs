@@ -55,11 +55,8 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         randomness: Vec<u8>,
         /// Expected ciphertext (absent when the step fails).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         message: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,11 +93,8 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         message: Vec<u8>,
         /// Expected plaintext (absent when the step fails).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         plaintext: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,11 +114,8 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         message: Vec<u8>,
         /// Expected event encoding (absent when the step fails).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         event: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,11 +139,8 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub responder_ratchet_secret: Vec<u8>,
         /// When present, the initiator starts from this snapshot instead.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub initiator_snapshot: Option<Vec<u8>>,
         /// The steps, in order.
         pub steps: Vec<Step>,

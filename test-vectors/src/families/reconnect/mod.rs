@@ -53,11 +53,8 @@ crate::vector_test! {
         #[serde(with = "crate::format::hex_bytes")]
         pub randomness: Vec<u8>,
         /// The reconnect message (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub message: Option<Vec<u8>>,
     }
 }
@@ -94,25 +91,16 @@ crate::vector_test! {
         /// Suites the contact accepts for the invite and the device record.
         pub allowed_suites: Vec<u64>,
         /// The opened payload, unpadded (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub payload: Option<Vec<u8>>,
         /// The verified invite, as received (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub invite: Option<Vec<u8>>,
         /// The verified device record, as received (valid tests only).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub record: Option<Vec<u8>>,
     }
 }

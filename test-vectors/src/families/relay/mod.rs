@@ -145,11 +145,8 @@ pub struct Step {
     /// Whether the relay closes the connection after the reply.
     pub close: bool,
     /// The mailbox that gained an item (its subscribers are woken).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::format::hex_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::format::hex_opt")]
     pub wake: Option<Vec<u8>>,
 }
 
@@ -190,11 +187,8 @@ crate::vector_test! {
         pub kind: Option<String>,
         /// The canonical encoding of the decoded frame (valid only): `frame` itself, except that
         /// limits a client does not know are not kept.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::format::hex_opt"
-        )]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(with = "crate::format::hex_opt")]
         pub reencoded: Option<Vec<u8>>,
     }
 }
