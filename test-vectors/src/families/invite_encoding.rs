@@ -2,7 +2,7 @@
 //! (spec/04-contact-establishment.md, encodings).
 
 use super::invite::create;
-use super::{FlagDef, Ids, file};
+use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use quietwire::UnixTime;
 use quietwire::invite::{QR_MAGIC, SignedInvite};
@@ -147,16 +147,7 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
                     class: Option<&str>|
      -> Result<(), String> {
         let got = SignedInvite::from_link(&text, UnixTime(now), &policy);
-        let invite = match (&got, class) {
-            (Ok(inv), None) => Some(inv.to_bytes()),
-            (Err(e), Some(c)) if e.class().as_str() == c => None,
-            _ => {
-                return Err(format!(
-                    "invite_encoding {slug}: expected {class:?}, got {:?}",
-                    got.map(|_| ())
-                ));
-            }
-        };
+        let invite = expect(&format!("invite_encoding {slug}"), got, class)?.map(|i| i.to_bytes());
         let head = ids.head(slug, comment, f, class);
         links.push(LinkTest::new(head, text, now, invite));
         Ok(())
@@ -237,16 +228,7 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
                   class: Option<&str>|
      -> Result<(), String> {
         let got = SignedInvite::from_qr(&payload, UnixTime(now), &policy);
-        let invite = match (&got, class) {
-            (Ok(inv), None) => Some(inv.to_bytes()),
-            (Err(e), Some(c)) if e.class().as_str() == c => None,
-            _ => {
-                return Err(format!(
-                    "invite_encoding {slug}: expected {class:?}, got {:?}",
-                    got.map(|_| ())
-                ));
-            }
-        };
+        let invite = expect(&format!("invite_encoding {slug}"), got, class)?.map(|i| i.to_bytes());
         let head = ids.head(slug, comment, f, class);
         qrs.push(QrTest::new(head, payload, now, invite));
         Ok(())

@@ -1,7 +1,7 @@
 //! `mailbox.json`: mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).
 
 use super::material::{self as m, VECTOR_ORIGIN};
-use super::{FlagDef, Ids, file, flags};
+use super::{FlagDef, Ids, expect, file, flags};
 use crate::format::{Outcome, VectorFile};
 use crate::raw;
 use crate::seeds::seed32;
@@ -134,11 +134,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
                     class: Option<&str>|
      -> Result<(), String> {
         let got = mailbox::verify(mailbox_id, chal, &origins, op, &proof);
-        match (&got, class) {
-            (Ok(()), None) => {}
-            (Err(e), Some(c)) if e.class().as_str() == c => {}
-            _ => return Err(format!("mailbox {slug}: expected {class:?}, got {got:?}")),
-        }
+        expect(&format!("mailbox {slug}"), got, class)?;
         let head = ids.head(slug, comment, f, class);
         verifies.push(MailboxTest::new(
             head,

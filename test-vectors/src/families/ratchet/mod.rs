@@ -863,15 +863,9 @@ fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>, String> {
     let mut tests = Vec::new();
     let mut push = |slug: &str, comment: &str, snapshot: Vec<u8>, class: Option<&str>| {
         let got = Ratchet::from_snapshot(&snapshot);
-        match (&got, class) {
-            (Ok(r), None) if r.snapshot().as_slice() == snapshot.as_slice() => {}
-            (Err(e), Some(c)) if e.class().as_str() == c => {}
-            _ => {
-                return Err(format!(
-                    "ratchet snapshot {slug}: expected {class:?}, got {:?}",
-                    got.map(|_| "restored")
-                ));
-            }
+        let restored = expect(&format!("ratchet snapshot {slug}"), got, class)?;
+        if restored.is_some_and(|r| r.snapshot().as_slice() != snapshot.as_slice()) {
+            return Err(format!("ratchet snapshot {slug}: does not round-trip"));
         }
         let head = ids.head(slug, comment, &["Snapshot"], class);
         tests.push(SnapshotTest::new(head, snapshot));
