@@ -6,23 +6,24 @@
 //! primitives (HPKE sender, labels, signatures), not with the handshake module, so the
 //! vectors check the module against the text.
 
+mod appended;
+mod forge;
+
+use appended::appended_accept_tests;
+use forge::{Forge, ForgedCase, forged};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::material as m;
 use super::{FlagDef, Ids, file, flags};
 use crate::format::{Outcome, VectorFile};
-use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
-use quietwire::cbor::{self, Int, Value};
-use quietwire::envelope;
+use quietwire::cbor::{Int, Value};
 use quietwire::handshake::{self, PendingInvite};
-use quietwire::hpke::Sender;
 use quietwire::identity::DeviceKeys;
 use quietwire::invite::{Invite, InviteParams, InviteSecrets, SignedInvite};
 use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
-use quietwire::label::Label;
 use quietwire::ratchet::Ratchet;
 use quietwire::suite::{Suite, SuitePolicy};
 
@@ -244,102 +245,6 @@ impl Acceptor {
 
 fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
-}
-
-/// What a forged handshake changes relative to the honest construction.
-#[derive(Default)]
-struct Forge {
-    /// Device record bytes to send instead of the acceptor's own.
-    record: Option<Vec<u8>>,
-    /// Sign a transcript with this `enc` instead of the real one.
-    sign_enc: Option<Vec<u8>>,
-    /// Edits to the payload map before sealing.
-    edit: Option<fn(&mut std::collections::BTreeMap<Int, Value>)>,
-    /// Pad with zeros only, without the 0x80 that starts the padding.
-    zero_padding: bool,
-    /// Signs the labeled transcript input instead of the acceptor's identity key.
-    signature: Option<Box<TranscriptSigner>>,
-}
-
-impl Forge {
-    /// Edits the payload map before sealing.
-    fn edit(edit: fn(&mut std::collections::BTreeMap<Int, Value>)) -> Forge {
-        Forge {
-            edit: Some(edit),
-            ..Forge::default()
-        }
-    }
-
-    /// Sends `record` instead of the acceptor's own device record.
-    fn record(record: Vec<u8>) -> Forge {
-        Forge {
-            record: Some(record),
-            ..Forge::default()
-        }
-    }
-}
-
-/// Signs a labeled transcript input.
-type TranscriptSigner = dyn Fn(&[u8]) -> [u8; 64];
-
-/// A forged delivery: slug part, comment, flags, the forgery, the expected class.
-type ForgedCase = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    Forge,
-    Option<&'static str>,
-);
-
-/// A handshake built from the spec's construction, with `forge` applied.
-fn forged(slug: &str, acceptor: &Acceptor, inviter: &Inviter, forge: Forge) -> Vec<u8> {
-    let invite = inviter.invite.invite();
-    let invite_hash = digest(&inviter.invite.to_bytes());
-    let randomness = acceptor.randomness(slug, invite.suite());
-    let mut rng = ReplayRng::new(&[&randomness]);
-    let Ok(sender) = Sender::setup(
-        invite.kem_key(),
-        &Label::HandshakeInfo.input(&[&invite_hash]),
-        &mut rng,
-    ) else {
-        return Vec::new();
-    };
-    let keys = acceptor.keys();
-    let record = forge
-        .record
-        .unwrap_or_else(|| keys.signed_record(0).to_bytes());
-    let signed_enc = forge.sign_enc.unwrap_or_else(|| sender.enc().to_vec());
-    let th = digest(&Label::HandshakeTranscript.input(&[
-        &invite_hash,
-        &signed_enc,
-        &record,
-        &acceptor.mailbox,
-    ]));
-    let signature = match &forge.signature {
-        Some(sign) => sign(&Label::HandshakeSignature.input(&[&th])),
-        None => keys.identity().sign(Label::HandshakeSignature, &th),
-    };
-    let mut map = std::collections::BTreeMap::new();
-    map.insert(Int::uint(1), Value::uint(1));
-    map.insert(Int::uint(2), Value::from(record.as_slice()));
-    map.insert(Int::uint(3), Value::from(&acceptor.mailbox[..]));
-    map.insert(Int::uint(4), Value::from(&signature[..]));
-    if let Some(edit) = forge.edit {
-        edit(&mut map);
-    }
-    let payload = cbor::encode(&Value::Map(map));
-    let overhead = sender.enc().len() + 16;
-    let Ok(mut padded) = envelope::pad(&payload, overhead) else {
-        return Vec::new();
-    };
-    if forge.zero_padding
-        && let Some(start) = padded.get_mut(payload.len())
-    {
-        *start = 0;
-    }
-    let mut message = sender.enc().to_vec();
-    message.extend_from_slice(&sender.seal(&[], &padded));
-    message
 }
 
 /// Runs deliveries against one pending invite, recording each outcome.
@@ -720,186 +625,4 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             },
         ],
     ))
-}
-
-/// A device record body of `suite` with the given keys, generation 0 (IDN-02).
-fn record_body(suite: Suite, identity: &[u8; 32], kem: &[u8], ratchet: &[u8; 32]) -> Vec<u8> {
-    m::canonical_map(vec![
-        (1, raw::head(0, 1)),
-        (2, raw::head(0, suite.id())),
-        (3, raw::bstr(identity)),
-        (4, raw::bstr(kem)),
-        (5, raw::bstr(ratchet)),
-        (6, raw::head(0, 0)),
-    ])
-}
-
-/// Accept tests added after the first release of the family, so their ids follow the others:
-/// strict Ed25519 (SUI-05) on the transcript signature, an over-long payload, a KEM that
-/// rejects `enc`, and key faults inside the acceptor's device record.
-fn appended_accept_tests(
-    ids: &mut Ids,
-    accepts: &mut Vec<AcceptTest>,
-    inviters: &[(&str, &Inviter)],
-) -> Result<(), String> {
-    let all = [Suite::XWing, Suite::X25519];
-    for (name, inviter) in inviters {
-        let suite = inviter.invite.invite().suite();
-        let alice = Acceptor::new(&format!("{name}/alice"), suite);
-        let keys = alice.keys();
-        let a_scalar = m::secret_scalar(&alice.identity_seed);
-        let a_public = *keys.identity().public().as_bytes();
-        let kem = keys.kem().public().as_bytes().to_vec();
-        let ratchet = *keys.ratchet().public().as_bytes();
-        let identity = keys.identity();
-        let mixed = m::mixed_order_key(&format!("handshake/{name}/alice"));
-        let mixed_record = mixed.signed(
-            &record_body(suite, &mixed.public, &kem, &ratchet),
-            Label::DeviceRecord,
-            true,
-        );
-        let mut zero_sig = [0u8; 64];
-        zero_sig[0] = 1;
-        let negative_zero = m::ed25519_negative_zero();
-        let nc_record = raw::array(&[
-            raw::bstr(&record_body(suite, &negative_zero, &kem, &ratchet)),
-            raw::bstr(&zero_sig),
-        ]);
-        let bad_kem = if suite == Suite::XWing {
-            m::xwing_bad_mlkem(&format!("handshake/{name}/alice/kem"))
-        } else {
-            m::x25519_zero().to_vec()
-        };
-        let signed_record = |identity_key: &[u8; 32], kem: &[u8], ratchet: &[u8; 32]| {
-            m::signed(
-                &record_body(suite, identity_key, kem, ratchet),
-                identity,
-                Label::DeviceRecord,
-            )
-        };
-        let mixed_for_sign = m::mixed_order_key(&format!("handshake/{name}/alice"));
-        let mixed_for_sign_bad = m::mixed_order_key(&format!("handshake/{name}/alice"));
-        let cases: Vec<ForgedCase> = crate::tuples! { vec:
-            "sui05-small-order-r",
-                "the transcript signature has R = neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3)",
-                &["TranscriptSignature"],
-                Forge {
-                    signature: Some(Box::new(move |input: &[u8]| {
-                        m::sig_small_order_r(&a_scalar, &a_public, input)
-                    })),
-                    ..Forge::default()
-                },
-                Some("identity.signature");
-            "sui05-noncanonical-r",
-                "the transcript signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
-                &["TranscriptSignature"],
-                Forge {
-                    signature: Some(Box::new(move |input: &[u8]| {
-                        m::sig_noncanonical_r(&a_scalar, &a_public, input)
-                    })),
-                    ..Forge::default()
-                },
-                Some("identity.signature");
-            "sui05-noncanonical-a",
-                "the record's identity key is the neutral point with the sign bit set; record and transcript signatures R = neutral point, S = 0 satisfy the equation: the record's key check refuses it",
-                &["Record"],
-                Forge {
-                    record: Some(nc_record),
-                    signature: Some(Box::new(move |_: &[u8]| zero_sig)),
-                    ..Forge::default()
-                },
-                Some("key.noncanonical");
-            "sui05-mixed-order-key-valid",
-                "a record with a mixed-order identity key A = [a]B + T (T of order 8), record and transcript signatures satisfying the cofactorless equation: accepted",
-                &["Valid"],
-                Forge {
-                    record: Some(mixed_record.clone()),
-                    signature: Some(Box::new(move |input: &[u8]| {
-                        mixed_for_sign.sign(input, true)
-                    })),
-                    ..Forge::default()
-                },
-                None;
-            "sui05-mixed-order-key-cofactored-only",
-                "the same mixed-order record; the transcript signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
-                &["TranscriptSignature"],
-                Forge {
-                    record: Some(mixed_record),
-                    signature: Some(Box::new(move |input: &[u8]| {
-                        mixed_for_sign_bad.sign(input, false)
-                    })),
-                    ..Forge::default()
-                },
-                Some("identity.signature");
-            "payload-over-long",
-                "a payload of more than 4352 bytes (a 4400-byte extension), correctly padded and sealed: the payload's decoding limit",
-                &["Payload"],
-                Forge::edit(|m| {
-                        m.insert(Int::from(-1i64), Value::from(&[0u8; 4400][..]));
-                    }),
-                Some("cbor.limit.input");
-            "record-identity-key-noncanonical",
-                "the acceptor's record, validly signed, carries an identity key with y >= p",
-                &["Record"],
-                Forge::record(signed_record(&m::ed25519_noncanonical(), &kem, &ratchet)),
-                Some("key.noncanonical");
-            "record-identity-key-low-order",
-                "the acceptor's record carries an identity key of order 8", &["Record"],
-                Forge::record(signed_record(&m::ed25519_order_8(), &kem, &ratchet)),
-                Some("key.low_order");
-            "record-kem-key-invalid",
-                "the acceptor's record, validly signed, carries an invalid KEM key (X-Wing: an ML-KEM coefficient >= q; classical: u = 0)",
-                &["Record"],
-                Forge::record(signed_record(&a_public, &bad_kem, &ratchet)),
-                Some(if suite == Suite::XWing {
-                    "key.invalid"
-                } else {
-                    "key.low_order"
-                });
-            "record-ratchet-key-low-order",
-                "the acceptor's record, validly signed, carries a ratchet key of order 8",
-                &["Record"], Forge::record(signed_record(&a_public, &kem, &m::x25519_order_8())),
-                Some("key.low_order");
-            "record-ratchet-key-noncanonical",
-                "the acceptor's record, validly signed, carries a ratchet key u = p", &["Record"],
-                Forge::record(signed_record(&a_public, &kem, &m::x25519_p())),
-                Some("key.noncanonical");
-        };
-        for (case, comment, f, forge, expect) in cases {
-            let slug = format!("{case}-{name}");
-            let message = forged(&slug, &alice, inviter, forge);
-            let mut s = AcceptScript::new(&slug, inviter, &all);
-            s.deliver(message, NOW, expect)?;
-            accepts.push(s.finish(ids, comment, f)?);
-        }
-
-        // The KEM's rejection of `enc`: suite 2 refuses a small-order share
-        // (`hpke.decapsulation`); X-Wing never rejects, so the AEAD fails (SUI-08).
-        let a = alice
-            .initiate(&format!("initiate-{name}"), inviter)?
-            .message;
-        let enc_len = suite.hpke_enc_len();
-        let share_start = enc_len.saturating_sub(32);
-        let mut zero_share = a.clone();
-        if let Some(share) = zero_share.get_mut(share_start..enc_len) {
-            share.fill(0);
-        }
-        let (slug, comment, class) = if suite == Suite::X25519 {
-            (
-                format!("hpke-decapsulation-{name}"),
-                "the encapsulated key is u = 0: the X25519 shared secret is all zero and decapsulation fails",
-                "hpke.decapsulation",
-            )
-        } else {
-            (
-                format!("xwing-share-zero-{name}"),
-                "the X25519 share of the X-Wing enc is u = 0: X-Wing does not reject, the AEAD fails",
-                "hpke.open",
-            )
-        };
-        let mut s = AcceptScript::new(&slug, inviter, &all);
-        s.deliver(zero_share, NOW, Some(class))?;
-        accepts.push(s.finish(ids, comment, &["Tampered"])?);
-    }
-    Ok(())
 }
