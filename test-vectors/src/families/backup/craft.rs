@@ -13,10 +13,7 @@ use super::build::{Cache, Spec, decode_test};
 use super::{DecodeTest, Export, Ids, UnlockJson};
 
 use super::large;
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
+use crate::families::flags;
 
 /// A real export taken apart: header bytes, MAC, the rest, and the key material.
 pub(super) struct Parts {

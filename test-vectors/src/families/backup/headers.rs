@@ -12,10 +12,7 @@ use crate::raw;
 
 use super::craft::*;
 use super::large::{self, Who, recipe};
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
+use crate::families::flags;
 
 pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
     let base = recipe("base", Who::Key, None, large::base_sections());

@@ -10,10 +10,7 @@ use super::build::{Cache, Spec};
 use super::{DecodeTest, Edit, Export, Ids, SectionContent};
 
 use super::large::*;
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
+use crate::families::flags;
 
 pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
     let with = |name: &str, hidden: SectionContent| {

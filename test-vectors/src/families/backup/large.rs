@@ -12,6 +12,7 @@ use super::build::{Cache, Spec, build_export, config_of, decode_test, sha256, un
 use super::{
     DecodeTest, Edit, Export, ExportTest, Ids, Kdf, SectionContent, TransferKey, UnlockJson,
 };
+use crate::families::flags;
 use crate::format::Outcome;
 use crate::seeds::seed32;
 
@@ -22,10 +23,6 @@ pub(super) const FLOOR: Kdf = Kdf {
     t: 2,
     p: 1,
 };
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
 
 pub(super) fn recovery_key() -> [u8; 32] {
     seed32("backup/recovery-key")

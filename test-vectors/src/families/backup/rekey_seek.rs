@@ -9,15 +9,10 @@ use quietwire::backup::{CHUNK_CT, RecoveryKey, Section};
 
 use super::build::{Cache, apply_edits, config_of, sha256, unlock_of};
 use super::{Edit, Export, Ids, RekeyTest, SeekTest, TransferKey, UnlockJson};
-use crate::format::Outcome;
 use crate::seeds::seed32;
 
 use super::craft::parts;
 use super::large::*;
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
 
 pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, String> {
     let pass = recipe("pass", Who::Pass, None, base_sections());
@@ -112,25 +107,17 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
             _ => return Err(format!("rekey {slug}: got {got:?}")),
         }
         let ok = got.ok();
-        tests.push(RekeyTest {
-            tc_id: ids.next_id(),
-            slug: format!("rekey-{slug}"),
-            comment: comment.into(),
-            flags: flags(&["Rekey"]),
-            export: export.clone(),
+        let head = ids.head(&format!("rekey-{slug}"), comment, &["Rekey"], class);
+        tests.push(RekeyTest::new(
+            head,
+            export.clone(),
             unlock,
             new_methods,
-            passphrase_kdf: Some(FLOOR),
+            Some(FLOOR),
             randomness,
-            prefix: ok.as_ref().map(|r| r.prefix.clone()),
-            old_header_end: ok.as_ref().map(|r| r.old_header_end),
-            result: if class.is_none() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            },
-            error_class: class.map(str::to_owned),
-        });
+            ok.as_ref().map(|r| r.prefix.clone()),
+            ok.as_ref().map(|r| r.old_header_end),
+        ));
     }
     Ok(tests)
 }
@@ -239,27 +226,19 @@ pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, St
                 return Err(format!("seek {slug}: content"));
             }
         }
-        tests.push(SeekTest {
-            tc_id: ids.next_id(),
-            slug: format!("seek-{slug}"),
-            comment: comment.into(),
-            flags: flags(&["Seek"]),
-            export: base.clone(),
+        let head = ids.head(&format!("seek-{slug}"), comment, &["Seek"], class);
+        tests.push(SeekTest::new(
+            head,
+            base.clone(),
             edits,
-            input_length: input.len() as u64,
-            input_sha256: sha256(&input),
-            unlock: key_unlock(),
+            input.len() as u64,
+            sha256(&input),
+            key_unlock(),
             section,
             offsets,
             chunks,
-            content_sha256: digest,
-            result: if class.is_none() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            },
-            error_class: class.map(str::to_owned),
-        });
+            digest,
+        ));
     }
     Ok(tests)
 }

@@ -8,15 +8,10 @@ use quietwire::backup::{MAGIC, RecoveryKey};
 
 use super::build::Cache;
 use super::{DecodeTest, Ids, RecoveryKeyTest};
-use crate::format::Outcome;
 use crate::seeds::seed32;
 
 use super::craft::*;
 use super::large::{self, Who, recipe};
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
 
 pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String> {
     let example: Vec<u8> = (0u8..32).collect();
@@ -110,21 +105,18 @@ fn recovery_tests(
             (Err(e), None, Some(c)) if e.class().as_str() == c => {}
             _ => return Err(format!("recovery key {slug}: got {got:?}")),
         }
-        tests.push(RecoveryKeyTest {
-            tc_id: ids.next_id(),
-            slug: format!("recovery-{slug}"),
-            comment: comment.into(),
-            flags: flags(&["RecoveryKey"]),
+        let head = ids.head(
+            &format!("recovery-{slug}"),
+            comment,
+            &["RecoveryKey"],
+            class,
+        );
+        tests.push(RecoveryKeyTest::new(
+            head,
             text,
-            key: key.map(<[u8]>::to_vec),
+            key.map(<[u8]>::to_vec),
             canonical,
-            result: if class.is_none() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            },
-            error_class: class.map(str::to_owned),
-        });
+        ));
     }
     Ok(tests)
 }

@@ -13,10 +13,7 @@ use super::{DecodeTest, Edit, Ids};
 use crate::seeds::seed32;
 
 use super::large::*;
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
+use crate::families::flags;
 
 pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
     let base = recipe("base", Who::Key, None, base_sections());

@@ -14,10 +14,7 @@ use crate::seeds::seed32;
 
 use super::craft::*;
 use super::large::{self, Who, recipe};
-
-fn flags(f: &[&str]) -> Vec<String> {
-    super::super::flags(f)
-}
+use crate::families::flags;
 
 pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
     let both = recipe("both", Who::Both, None, large::base_sections());
