@@ -30,6 +30,32 @@ pub struct GeneratedFile {
     pub contents: String,
 }
 
+/// The committed vector files of this crate's `v1/` directory as [`GeneratedFile`]s (name
+/// and contents), sorted by name: what the tests read (the drift test proves they are exactly
+/// what [`generate_all`] produces).
+///
+/// # Errors
+/// An I/O error reading the directory or a file.
+pub fn committed_files() -> std::io::Result<Vec<GeneratedFile>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("v1");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.ends_with(".json") {
+            let name = name.to_owned();
+            files.push(GeneratedFile {
+                contents: std::fs::read_to_string(&path)?,
+                name,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
 /// Serializes a vector file the one way the repository stores it.
 ///
 /// # Errors

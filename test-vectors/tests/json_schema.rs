@@ -33,17 +33,11 @@ fn generated() -> Vec<(String, Value)> {
     static FILES: OnceLock<Vec<(String, Value)>> = OnceLock::new();
     FILES
         .get_or_init(|| {
-            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("v1");
-            let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            quietwire_test_vectors::committed_files()
                 .unwrap()
-                .map(|e| e.unwrap().path())
-                .collect();
-            paths.sort();
-            paths
                 .iter()
-                .map(|path| {
-                    let json: Value =
-                        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+                .map(|file| {
+                    let json: Value = serde_json::from_str(&file.contents).unwrap();
                     (json["family"].as_str().unwrap().to_owned(), json)
                 })
                 .collect()

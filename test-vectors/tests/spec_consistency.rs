@@ -16,20 +16,10 @@ fn spec_dir() -> PathBuf {
 
 /// The committed vector files (the drift test proves they are what the generator produces).
 fn committed_vectors() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("v1");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+    quietwire_test_vectors::committed_files()
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_str().unwrap().to_owned(),
-                std::fs::read_to_string(p).unwrap(),
-            )
-        })
+        .into_iter()
+        .map(|file| (file.name, file.contents))
         .collect()
 }
 
