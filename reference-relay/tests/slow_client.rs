@@ -214,8 +214,10 @@ async fn a_client_that_pipelines_and_never_reads_is_closed_after_the_reply_wait(
         }
     })
     .await;
+    // What reaches the sleeper is at most what the kernel held when the relay closed (the
+    // relay had stopped reading its requests, so the close may be a reset that discards even
+    // that): never all its replies.
     let (frames, _) = sleeper.drain_until_closed().await;
-    assert!(!frames.is_empty());
     assert!(
         frames.len() < PIPELINED as usize,
         "{} replies",
