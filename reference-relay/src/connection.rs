@@ -199,30 +199,39 @@ async fn read(
         account(state, &handled, read);
         if !handled.reply.is_empty() {
             let reply = Outbound::Frame(Bytes::from(handled.reply));
-            tokio::select! {
+            let ended = tokio::select! {
                 biased;
-                () = slow.notified() => return End::new(CloseReason::Slow, None),
+                () = slow.notified() => Some(End::new(CloseReason::Slow, None)),
                 () = shutting_down(&mut shutdown) => {
-                    return End::new(CloseReason::Shutdown, Some((close_code::AWAY, "relay shutting down")));
+                    Some(End::new(CloseReason::Shutdown, Some((close_code::AWAY, "relay shutting down"))))
                 }
                 sent = tokio::time::timeout(reply_wait, queue.send(reply)) => {
-                    if !matches!(sent, Ok(Ok(()))) {
-                        return End::new(CloseReason::Slow, None);
-                    }
+                    (!matches!(sent, Ok(Ok(())))).then(|| End::new(CloseReason::Slow, None))
                 }
+            };
+            if let Some(end) = ended {
+                // The request took effect (a put is stored) even though this connection ends
+                // before its reply: the other subscribers are still woken.
+                wake(state, handled.wake);
+                return end;
             }
         }
         // After the reply, so that no wake for this mailbox overtakes the subscription's ok.
         if let Some(mailbox) = read.subscribed {
             state.hub.subscribe(id, mailbox);
         }
-        if let Some(mailbox) = handled.wake {
-            let wake = Bytes::from(quietwire::relay::wake(&mailbox));
-            state.metrics.wakes(state.hub.wake(&mailbox, &wake));
-        }
+        wake(state, handled.wake);
         if handled.close {
             return End::new(CloseReason::Protocol, Some((close_code::POLICY, "closing")));
         }
+    }
+}
+
+/// Wakes the subscribers of `mailbox`, if a request stored an item in it.
+fn wake(state: &AppState, mailbox: Option<[u8; 32]>) {
+    if let Some(mailbox) = mailbox {
+        let wake = Bytes::from(quietwire::relay::wake(&mailbox));
+        state.metrics.wakes(state.hub.wake(&mailbox, &wake));
     }
 }
 
