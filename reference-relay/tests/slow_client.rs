@@ -106,33 +106,42 @@ async fn a_subscriber_that_never_reads_is_closed_and_blocks_no_one() {
     assert_eq!(slow_closes(&relay).await, 1);
 }
 
-/// A client that pipelines many requests and reads the replies only afterwards is not a
-/// slow client. With a queue of four frames and a small receive window, the replies (about
-/// 7.5 MiB of envelopes, above Linux's default largest send buffer of 4 MiB) cannot all
-/// wait in the kernel or the queue, so the relay must stop reading the client's requests
-/// until it reads (**[RLY-12]**) rather than close it.
-/// Every request is then answered, in order, and the connection stays open.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_pipelines_and_reads_late_is_served_in_full() {
-    let relay = Relay::start(&[
+/// How many fetches the pipelining clients below send before reading anything.
+const PIPELINED: u32 = 120;
+
+/// A relay with a queue of four frames (and the `extra` flags), one full-size envelope in a
+/// mailbox, and a client with a 4 KiB receive window that has sent [`PIPELINED`] fetches of
+/// it without reading anything.
+struct Pipelined {
+    relay: Relay,
+    writer: Client,
+    client: Client,
+    mailbox: MailboxKey,
+    ids: Vec<u32>,
+    max: usize,
+}
+
+async fn pipelined_fetches(extra: &[&str], seed: u8) -> Pipelined {
+    let mut args = vec![
         "--send-queue",
         "4",
         "--rate",
         "1000000",
         "--burst",
         "1000000",
-    ]);
-    let mailbox = MailboxKey::from_seed(&[5; 32]);
-    let mut rng = TestRng(11);
+    ];
+    args.extend_from_slice(extra);
+    let relay = Relay::start(&args);
+    let mailbox = MailboxKey::from_seed(&[seed; 32]);
+    let mut rng = TestRng(u64::from(seed));
     let mut writer = Client::connect(relay.addr).await;
     let max = writer.limits.max_envelope as usize;
     writer.put(*mailbox.id(), rng.bytes(), rng.vec(max)).await;
-    let mut reader = Client::connect_with(relay.addr, Some(4096)).await;
-    let proof = mailbox.prove(&reader.origin, &reader.challenge, Operation::Fetch);
-    const PIPELINED: u32 = 120;
+    let mut client = Client::connect_with(relay.addr, Some(4096)).await;
+    let proof = mailbox.prove(&client.origin, &client.challenge, Operation::Fetch);
     let mut ids = Vec::new();
     for _ in 0..PIPELINED {
-        let id = reader.id();
+        let id = client.id();
         ids.push(id);
         let fetch = RequestFrame {
             id,
@@ -144,11 +153,37 @@ async fn a_client_that_pipelines_and_reads_late_is_served_in_full() {
         };
         within(
             "a pipelined request is accepted",
-            reader.ws.send(Message::Binary(fetch.encode().into())),
+            client.ws.send(Message::Binary(fetch.encode().into())),
         )
         .await
         .unwrap();
     }
+    Pipelined {
+        relay,
+        writer,
+        client,
+        mailbox,
+        ids,
+        max,
+    }
+}
+
+/// A client that pipelines many requests and reads the replies only afterwards is not a
+/// slow client. With a queue of four frames and a small receive window, the replies (about
+/// 7.5 MiB of envelopes, above Linux's default largest send buffer of 4 MiB) cannot all
+/// wait in the kernel or the queue, so the relay must stop reading the client's requests
+/// until it reads (**[RLY-12]**) rather than close it.
+/// Every request is then answered, in order, and the connection stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_pipelines_and_reads_late_is_served_in_full() {
+    let Pipelined {
+        relay,
+        client: mut reader,
+        mailbox,
+        ids,
+        max,
+        ..
+    } = pipelined_fetches(&[], 5).await;
     // Let the relay run into the full queue and the full socket before anything is read.
     tokio::time::sleep(Duration::from_millis(500)).await;
     for id in ids {
@@ -174,40 +209,13 @@ async fn a_client_that_pipelines_and_reads_late_is_served_in_full() {
 /// stopped reading its requests meanwhile: fewer replies reach it than it asked for.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_pipelines_and_never_reads_is_closed_after_the_reply_wait() {
-    let relay = Relay::start(&[
-        "--send-queue",
-        "4",
-        "--reply-wait",
-        "1",
-        "--rate",
-        "1000000",
-        "--burst",
-        "1000000",
-    ]);
-    let mailbox = MailboxKey::from_seed(&[6; 32]);
-    let mut rng = TestRng(13);
-    let mut writer = Client::connect(relay.addr).await;
-    let max = writer.limits.max_envelope as usize;
-    writer.put(*mailbox.id(), rng.bytes(), rng.vec(max)).await;
-    let mut sleeper = Client::connect_with(relay.addr, Some(4096)).await;
-    let proof = mailbox.prove(&sleeper.origin, &sleeper.challenge, Operation::Fetch);
-    const PIPELINED: u32 = 120;
-    for _ in 0..PIPELINED {
-        let fetch = RequestFrame {
-            id: sleeper.id(),
-            request: Request::Fetch {
-                mailbox: *mailbox.id(),
-                proof: proof.clone(),
-                max: None,
-            },
-        };
-        within(
-            "a pipelined request is accepted",
-            sleeper.ws.send(Message::Binary(fetch.encode().into())),
-        )
-        .await
-        .unwrap();
-    }
+    let Pipelined {
+        relay,
+        mut writer,
+        client: mut sleeper,
+        mailbox,
+        ..
+    } = pipelined_fetches(&["--reply-wait", "1"], 6).await;
     within("the relay closes the sleeper", async {
         while slow_closes(&relay).await == 0 {
             tokio::time::sleep(Duration::from_millis(100)).await;
