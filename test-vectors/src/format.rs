@@ -193,27 +193,81 @@ pub fn load<G: Group + for<'de> Deserialize<'de>>(json: &str) -> Result<VectorFi
     Ok(file)
 }
 
+/// Reads a field list for [`vector_test!`] and [`vector_record!`] (not for direct use): each
+/// field is `name: TYPE`, or one of the short forms of the vector format (§15.6):
+///
+/// | written | declared as | in the JSON |
+/// |---|---|---|
+/// | `name: hex` | `Vec<u8>` | lowercase hex |
+/// | `name: hex?` | `Option<Vec<u8>>` | hex, left out when `None` |
+/// | `name: ?TYPE` | `Option<TYPE>` | left out when `None` |
+/// | `name: TYPE` | `TYPE` | as serde writes `TYPE` |
+///
+/// Every field is `pub`; attributes (doc comments first) go before the name.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __vector_fields {
+    ($cb:ident $ctx:tt [$($decl:tt)*] [$($arg:tt)*]) => {
+        $crate::$cb! { @emit $ctx [$($decl)*] [$($arg)*] }
+    };
+    ($cb:ident $ctx:tt $decl:tt $arg:tt , $($rest:tt)*) => {
+        $crate::__vector_fields! { $cb $ctx $decl $arg $($rest)* }
+    };
+    ($cb:ident $ctx:tt [$($decl:tt)*] [$($arg:tt)*]
+        $(#[$m:meta])* $f:ident : hex ? , $($rest:tt)*) => {
+        $crate::__vector_fields! { $cb $ctx
+            [$($decl)* $(#[$m])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                #[serde(with = "quietwire_test_vectors::format::hex_opt")]
+                pub $f: Option<Vec<u8>>,]
+            [$($arg)* $f: Option<Vec<u8>>,]
+            $($rest)* }
+    };
+    ($cb:ident $ctx:tt [$($decl:tt)*] [$($arg:tt)*]
+        $(#[$m:meta])* $f:ident : hex , $($rest:tt)*) => {
+        $crate::__vector_fields! { $cb $ctx
+            [$($decl)* $(#[$m])* #[serde(with = "quietwire_test_vectors::format::hex_bytes")] pub $f: Vec<u8>,]
+            [$($arg)* $f: Vec<u8>,]
+            $($rest)* }
+    };
+    ($cb:ident $ctx:tt [$($decl:tt)*] [$($arg:tt)*]
+        $(#[$m:meta])* $f:ident : ? $t:ty , $($rest:tt)*) => {
+        $crate::__vector_fields! { $cb $ctx
+            [$($decl)* $(#[$m])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $f: Option<$t>,]
+            [$($arg)* $f: Option<$t>,]
+            $($rest)* }
+    };
+    ($cb:ident $ctx:tt [$($decl:tt)*] [$($arg:tt)*]
+        $(#[$m:meta])* $f:ident : $t:ty , $($rest:tt)*) => {
+        $crate::__vector_fields! { $cb $ctx
+            [$($decl)* $(#[$m])* pub $f: $t,]
+            [$($arg)* $f: $t,]
+            $($rest)* }
+    };
+}
+
 /// Declares a test struct: the common fields of spec §15.1 (`tcId`, `slug`, `comment`,
 /// `flags` first; `result` and `errorClass` last, in this order in the JSON) around the
-/// family's own fields, strict serde (`deny_unknown_fields`, camel case) and [`Case`].
+/// family's own fields, strict serde (`deny_unknown_fields`, camel case), [`Case`], and
+/// `new(head, fields…)`. Fields are written as for [`vector_record!`] (`name: hex`,
+/// `name: hex?`, `name: ?TYPE`, `name: TYPE`).
 ///
 /// ```
 /// quietwire_test_vectors::vector_test! {
 ///     /// A length and its bucket.
 ///     pub struct BucketTest {
 ///         /// The content length.
-///         pub length: u64,
+///         length: u64,
+///         /// The bucket (valid tests only).
+///         bucket: ?u64,
 ///     }
 /// }
 /// ```
 #[macro_export]
 macro_rules! vector_test {
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident {
-            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)?
-        }
-    ) => {
+    (@emit [$(#[$meta:meta])* $name:ident] [$($decl:tt)*] [$($field:ident : $ty:ty,)*]) => {
         $(#[$meta])*
         #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -226,7 +280,7 @@ macro_rules! vector_test {
             pub comment: String,
             /// Flags, each defined in the file's notes.
             pub flags: Vec<String>,
-            $( $(#[$fmeta])* pub $field: $ty, )*
+            $($decl)*
             /// Expected outcome.
             pub result: $crate::format::Outcome,
             /// The error class (invalid tests only).
@@ -251,6 +305,45 @@ macro_rules! vector_test {
                 }
             }
         }
+    };
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::__vector_fields! { vector_test [$(#[$meta])* $name] [] [] $($body)* , }
+    };
+}
+
+/// Declares a plain JSON object of a vector file (a step, a recipe, a parameter object):
+/// strict serde (`deny_unknown_fields`, camel case), `Clone`, `Debug`, `PartialEq`; more
+/// derives may be given as attributes. Fields as in [`vector_test!`].
+///
+/// ```
+/// quietwire_test_vectors::vector_record! {
+///     /// A message and when it arrives.
+///     #[derive(Eq)]
+///     pub struct Delivery {
+///         /// The message.
+///         message: hex,
+///         /// The receiver's `now`.
+///         now: u64,
+///         /// The error class (refused deliveries only).
+///         error_class: ?String,
+///     }
+/// }
+/// let d: Delivery = serde_json::from_str(r#"{"message": "0a0b", "now": 7}"#).unwrap();
+/// assert_eq!(d.message, [10, 11]);
+/// assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"message":"0a0b","now":7}"#);
+/// ```
+#[macro_export]
+macro_rules! vector_record {
+    (@emit [$(#[$meta:meta])* $name:ident] [$($decl:tt)*] [$($arg:tt)*]) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            $($decl)*
+        }
+    };
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::__vector_fields! { vector_record [$(#[$meta])* $name] [] [] $($body)* , }
     };
 }
 
@@ -279,7 +372,7 @@ pub struct Head {
 /// quietwire_test_vectors::vector_test! {
 ///     /// A length and its bucket.
 ///     pub struct BucketTest { /// The length.
-///         pub length: u64 }
+///         length: u64 }
 /// }
 /// quietwire_test_vectors::vector_groups! {
 ///     /// Groups of this family.

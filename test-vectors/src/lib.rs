@@ -8,6 +8,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The field forms of `vector_test!` and `vector_record!` name their serde helpers by this
+// crate's name, which resolves here too.
+extern crate self as quietwire_test_vectors;
+
 pub mod diag;
 pub mod families;
 pub mod format;

@@ -1,24 +1,24 @@
 //! `cbor.json`: the deterministic CBOR decoder (spec/01-encoding.md).
 
-use serde::{Deserialize, Serialize};
 
 use super::{FlagDef, Ids, expect, file};
 use crate::diag;
 use crate::format::{Group, VectorFile};
 use quietwire::cbor::{self, Limits};
 
-/// Decoder limits of a group.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LimitsJson {
-    /// Maximum input length.
-    pub max_input: usize,
-    /// Maximum nesting depth.
-    pub max_depth: usize,
-    /// Maximum string length.
-    pub max_string: u64,
-    /// Maximum array or map count.
-    pub max_items: u64,
+crate::vector_record! {
+    /// Decoder limits of a group.
+    #[derive(Copy, Eq)]
+    pub struct LimitsJson {
+        /// Maximum input length.
+        max_input: usize,
+        /// Maximum nesting depth.
+        max_depth: usize,
+        /// Maximum string length.
+        max_string: u64,
+        /// Maximum array or map count.
+        max_items: u64,
+    }
 }
 
 impl From<LimitsJson> for Limits {
@@ -43,30 +43,28 @@ impl From<Limits> for LimitsJson {
     }
 }
 
-/// A group of decoding tests under one set of limits.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CborGroup {
-    /// Always `cbor-decode`: decode `input`; valid inputs must re-encode to `input`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// What the group covers.
-    pub comment: String,
-    /// Limits to decode with.
-    pub limits: LimitsJson,
-    /// The tests.
-    pub tests: Vec<CborTest>,
+crate::vector_record! {
+    /// A group of decoding tests under one set of limits.
+    pub struct CborGroup {
+        /// Always `cbor-decode`: decode `input`; valid inputs must re-encode to `input`.
+        #[serde(rename = "type")]
+        kind: String,
+        /// What the group covers.
+        comment: String,
+        /// Limits to decode with.
+        limits: LimitsJson,
+        /// The tests.
+        tests: Vec<CborTest>,
+    }
 }
 
 crate::vector_test! {
     /// One decoding test.
     pub struct CborTest {
         /// The input bytes.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub input: Vec<u8>,
+        input: hex,
         /// Diagnostic notation of the decoded item (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub diagnostic: Option<String>,
+        diagnostic: ?String,
     }
 }
 

@@ -1,7 +1,6 @@
 //! `device_record.json`: creating and verifying signed device records
 //! (spec/03-identity.md, device records).
 
-use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, expect, file};
@@ -30,54 +29,45 @@ crate::vector_test! {
     /// Creating a record from explicit secrets.
     pub struct CreateTest {
         /// Suite id.
-        pub suite: u64,
+        suite: u64,
         /// Ed25519 secret seed (RFC 8032 private key).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub identity_seed: Vec<u8>,
+        identity_seed: hex,
         /// Seed given to the KEM's DeriveKeyPair.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub kem_seed: Vec<u8>,
+        kem_seed: hex,
         /// X25519 secret (before clamping).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub ratchet_secret: Vec<u8>,
+        ratchet_secret: hex,
         /// Generation counter.
-        pub generation: u64,
+        generation: u64,
         /// The expected signed record.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub record: Vec<u8>,
+        record: hex,
     }
 }
 
-/// Fields of a verified record.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RecordFields {
-    /// Suite id.
-    pub suite: u64,
-    /// Identity public key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_key: Vec<u8>,
-    /// KEM public key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_key: Vec<u8>,
-    /// Ratchet public key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_key: Vec<u8>,
-    /// Generation counter.
-    pub generation: u64,
-    /// Number of extension fields ignored.
-    pub extensions: usize,
+crate::vector_record! {
+    /// Fields of a verified record.
+    pub struct RecordFields {
+        /// Suite id.
+        suite: u64,
+        /// Identity public key.
+        identity_key: hex,
+        /// KEM public key.
+        kem_key: hex,
+        /// Ratchet public key.
+        ratchet_key: hex,
+        /// Generation counter.
+        generation: u64,
+        /// Number of extension fields ignored.
+        extensions: usize,
+    }
 }
 
 crate::vector_test! {
     /// Verifying a record.
     pub struct VerifyTest {
         /// The signed record.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub record: Vec<u8>,
+        record: hex,
         /// The fields a verifier must report (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub expected: Option<RecordFields>,
+        expected: ?RecordFields,
     }
 }
 

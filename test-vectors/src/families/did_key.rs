@@ -19,11 +19,9 @@ crate::vector_test! {
     /// One did:key test.
     pub struct DidTest {
         /// The did string.
-        pub did: String,
+        did: String,
         /// The identity key (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub key: Option<Vec<u8>>,
+        key: hex?,
     }
 }
 

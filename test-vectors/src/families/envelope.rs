@@ -26,10 +26,9 @@ crate::vector_test! {
     /// A bucket computation.
     pub struct BucketTest {
         /// The unpadded blob length (overhead, content and the padding's first byte).
-        pub length: u64,
+        length: u64,
         /// The bucket (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bucket: Option<u64>,
+        bucket: ?u64,
     }
 }
 
@@ -38,15 +37,11 @@ crate::vector_test! {
     /// padding is removed (unpad).
     pub struct PadTest {
         /// Bytes the encryption adds (pad only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub overhead: Option<u64>,
+        overhead: ?u64,
         /// The content (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub content: Option<Vec<u8>>,
+        content: hex?,
         /// The padded content.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub padded: Vec<u8>,
+        padded: hex,
     }
 }
 
@@ -54,16 +49,11 @@ crate::vector_test! {
     /// An envelope decoding test.
     pub struct DecodeTest {
         /// The envelope bytes.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub envelope: Vec<u8>,
+        envelope: hex,
         /// The mailbox id (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub mailbox: Option<Vec<u8>>,
+        mailbox: hex?,
         /// SHA-256 of the blob (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub blob_digest: Option<Vec<u8>>,
+        blob_digest: hex?,
     }
 }
 

@@ -23,37 +23,25 @@ crate::vector_test! {
     /// One HPKE test.
     pub struct HpkeTest {
         /// Suite id.
-        pub suite: u64,
+        suite: u64,
         /// The recipient's 32-byte KEM seed (`DeriveKeyPair` input, RFC 9180 `ikmR`).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub recipient_seed: Vec<u8>,
+        recipient_seed: hex,
         /// HPKE `info`.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub info: Vec<u8>,
+        info: hex,
         /// AEAD associated data.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub aad: Vec<u8>,
+        aad: hex,
         /// Exporter context.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub exporter_context: Vec<u8>,
+        exporter_context: hex,
         /// Seal only: the bytes the RNG yields (X25519 `ikmE`, or X-Wing's 64-byte `eseed`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub randomness: Option<Vec<u8>>,
+        randomness: hex?,
         /// The encapsulated key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub enc: Vec<u8>,
+        enc: hex,
         /// The ciphertext, tag included.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub ciphertext: Vec<u8>,
+        ciphertext: hex,
         /// The plaintext (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub plaintext: Option<Vec<u8>>,
+        plaintext: hex?,
         /// The 32-byte exported secret (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub exported: Option<Vec<u8>>,
+        exported: hex?,
     }
 }
 

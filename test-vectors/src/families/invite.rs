@@ -1,7 +1,6 @@
 //! `invite.json`: creating and verifying signed invites
 //! (spec/04-contact-establishment.md).
 
-use serde::{Deserialize, Serialize};
 
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, expect, file, flags};
@@ -31,63 +30,52 @@ crate::vector_test! {
     /// Creating an invite.
     pub struct CreateTest {
         /// Suite id.
-        pub suite: u64,
+        suite: u64,
         /// The inviter's Ed25519 secret seed.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub identity_seed: Vec<u8>,
+        identity_seed: hex,
         /// The 16-byte invite id (first value drawn from the RNG).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite_id: Vec<u8>,
+        invite_id: hex,
         /// The one-time KEM seed (second).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub kem_seed: Vec<u8>,
+        kem_seed: hex,
         /// The ratchet secret (third).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub ratchet_secret: Vec<u8>,
+        ratchet_secret: hex,
         /// Relay hints.
-        pub relay_hints: Vec<String>,
+        relay_hints: Vec<String>,
         /// Bootstrap mailbox id.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub mailbox: Vec<u8>,
+        mailbox: hex,
         /// Expiry, seconds since the epoch.
-        pub expires: u64,
+        expires: u64,
         /// Single use.
-        pub single_use: bool,
+        single_use: bool,
         /// The expected signed invite.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite: Vec<u8>,
+        invite: hex,
     }
 }
 
-/// Fields of a verified invite.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct InviteFields {
-    /// Suite id.
-    pub suite: u64,
-    /// Inviter identity key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub identity_key: Vec<u8>,
-    /// One-time KEM key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub kem_key: Vec<u8>,
-    /// Signed ratchet key.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub ratchet_key: Vec<u8>,
-    /// Relay hints.
-    pub relay_hints: Vec<String>,
-    /// Bootstrap mailbox id.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub mailbox: Vec<u8>,
-    /// Expiry.
-    pub expires: u64,
-    /// Single use.
-    pub single_use: bool,
-    /// Invite id.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub invite_id: Vec<u8>,
-    /// Number of extension fields ignored.
-    pub extensions: usize,
+crate::vector_record! {
+    /// Fields of a verified invite.
+    pub struct InviteFields {
+        /// Suite id.
+        suite: u64,
+        /// Inviter identity key.
+        identity_key: hex,
+        /// One-time KEM key.
+        kem_key: hex,
+        /// Signed ratchet key.
+        ratchet_key: hex,
+        /// Relay hints.
+        relay_hints: Vec<String>,
+        /// Bootstrap mailbox id.
+        mailbox: hex,
+        /// Expiry.
+        expires: u64,
+        /// Single use.
+        single_use: bool,
+        /// Invite id.
+        invite_id: hex,
+        /// Number of extension fields ignored.
+        extensions: usize,
+    }
 }
 
 impl InviteFields {
@@ -112,13 +100,11 @@ crate::vector_test! {
     /// Verifying an invite.
     pub struct VerifyTest {
         /// The signed invite.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite: Vec<u8>,
+        invite: hex,
         /// The verifier's current time.
-        pub now: u64,
+        now: u64,
         /// The fields a verifier must report (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub expected: Option<InviteFields>,
+        expected: ?InviteFields,
     }
 }
 

@@ -24,15 +24,13 @@ crate::vector_test! {
     /// Encoding an invite.
     pub struct EncodeTest {
         /// The signed invite.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite: Vec<u8>,
+        invite: hex,
         /// The link base.
-        pub base: String,
+        base: String,
         /// The expected link.
-        pub link: String,
+        link: String,
         /// The expected QR payload.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub qr: Vec<u8>,
+        qr: hex,
     }
 }
 
@@ -40,13 +38,11 @@ crate::vector_test! {
     /// Parsing a link.
     pub struct LinkTest {
         /// The link.
-        pub link: String,
+        link: String,
         /// The verifier's time.
-        pub now: u64,
+        now: u64,
         /// The invite carried (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub invite: Option<Vec<u8>>,
+        invite: hex?,
     }
 }
 
@@ -54,14 +50,11 @@ crate::vector_test! {
     /// Parsing a QR payload.
     pub struct QrTest {
         /// The payload.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub qr: Vec<u8>,
+        qr: hex,
         /// The verifier's time.
-        pub now: u64,
+        now: u64,
         /// The invite carried (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub invite: Option<Vec<u8>>,
+        invite: hex?,
     }
 }
 

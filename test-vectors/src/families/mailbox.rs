@@ -25,10 +25,9 @@ crate::vector_test! {
     /// One relay-origin test (MBX-05).
     pub struct OriginTest {
         /// The relay URL a client dials.
-        pub url: String,
+        url: String,
         /// Its canonical origin (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub origin: Option<String>,
+        origin: ?String,
     }
 }
 
@@ -36,27 +35,20 @@ crate::vector_test! {
     /// One mailbox test.
     pub struct MailboxTest {
         /// The mailbox key's seed (prove only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub seed: Option<Vec<u8>>,
+        seed: hex?,
         /// The mailbox key's public key (prove only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub public_key: Option<Vec<u8>>,
+        public_key: hex?,
         /// The mailbox id.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub mailbox: Vec<u8>,
+        mailbox: hex,
         /// The relay's challenge.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub challenge: Vec<u8>,
+        challenge: hex,
         /// The relay origin (MBX-05): the one the prover dialled and signs (prove), or the
         /// verifier's own (verify).
-        pub origin: String,
+        origin: String,
         /// The operation code: 1 fetch, 2 delete, 3 subscribe.
-        pub operation: u64,
+        operation: u64,
         /// The proof.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub proof: Vec<u8>,
+        proof: hex,
     }
 }
 

@@ -24,19 +24,15 @@ crate::vector_test! {
     /// A safety code of two identities.
     pub struct CodeTest {
         /// First identity key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub identity_key_a: Vec<u8>,
+        identity_key_a: hex,
         /// Second identity key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub identity_key_b: Vec<u8>,
+        identity_key_b: hex,
         /// 64-byte fingerprint of the first key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub fingerprint_a: Vec<u8>,
+        fingerprint_a: hex,
         /// 64-byte fingerprint of the second key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub fingerprint_b: Vec<u8>,
+        fingerprint_b: hex,
         /// The code: 14 groups of 5 digits separated by spaces.
-        pub code: String,
+        code: String,
     }
 }
 
@@ -44,14 +40,11 @@ crate::vector_test! {
     /// A QR payload test.
     pub struct QrTest {
         /// The identity key of the device doing the operation.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub own_key: Vec<u8>,
+        own_key: hex,
         /// The contact's identity key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub peer_key: Vec<u8>,
+        peer_key: hex,
         /// The QR payload.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub payload: Vec<u8>,
+        payload: hex,
     }
 }
 

@@ -25,127 +25,111 @@ pub use large::seek_section;
 use super::{FlagDef, Ids, file};
 use crate::format::{Case, Group, VectorFile};
 
-/// Argon2id parameters as JSON.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Kdf {
-    /// Memory in KiB.
-    pub m: u64,
-    /// Passes.
-    pub t: u64,
-    /// Lanes.
-    pub p: u64,
+crate::vector_record! {
+    /// Argon2id parameters as JSON.
+    #[derive(Copy, Eq)]
+    pub struct Kdf {
+        /// Memory in KiB.
+        m: u64,
+        /// Passes.
+        t: u64,
+        /// Lanes.
+        p: u64,
+    }
 }
 
-/// Reader caps as JSON (lowered from the spec's).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Caps {
-    /// Largest `m`.
-    pub m: u64,
-    /// Largest `t`.
-    pub t: u64,
-    /// Largest `p`.
-    pub p: u64,
-    /// Largest `m·t`.
-    pub mt: u64,
+crate::vector_record! {
+    /// Reader caps as JSON (lowered from the spec's).
+    #[derive(Copy, Eq)]
+    pub struct Caps {
+        /// Largest `m`.
+        m: u64,
+        /// Largest `t`.
+        t: u64,
+        /// Largest `p`.
+        p: u64,
+        /// Largest `m·t`.
+        mt: u64,
+    }
 }
 
-/// The content of one section: `content`, then `streamLength` bytes of the stream
-/// `SHA-256(streamSeed ‖ u64le(0)) ‖ SHA-256(streamSeed ‖ u64le(1)) ‖ …`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SectionContent {
-    /// Literal bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub content: Option<Vec<u8>>,
-    /// Seed of the generated part.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub stream_seed: Option<Vec<u8>>,
-    /// Length of the generated part.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_length: Option<u64>,
+crate::vector_record! {
+    /// The content of one section: `content`, then `streamLength` bytes of the stream
+    /// `SHA-256(streamSeed ‖ u64le(0)) ‖ SHA-256(streamSeed ‖ u64le(1)) ‖ …`.
+    #[derive(Default, Eq)]
+    pub struct SectionContent {
+        /// Literal bytes.
+        content: hex?,
+        /// Seed of the generated part.
+        stream_seed: hex?,
+        /// Length of the generated part.
+        stream_length: ?u64,
+    }
 }
 
-/// A transfer key pair: suite and the 32-byte seed of `DeriveKeyPair`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct TransferKey {
-    /// Suite id.
-    pub suite: u64,
-    /// Key-pair seed.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub seed: Vec<u8>,
+crate::vector_record! {
+    /// A transfer key pair: suite and the 32-byte seed of `DeriveKeyPair`.
+    #[derive(Eq)]
+    pub struct TransferKey {
+        /// Suite id.
+        suite: u64,
+        /// Key-pair seed.
+        seed: hex,
+    }
 }
 
-/// How to produce a file (`XBK-30`): the encoder draws exactly `randomness`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Export {
-    /// The generator bytes, in the order of `XBK-30`.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub randomness: Vec<u8>,
-    /// A recovery key (32 bytes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub recovery_key: Option<Vec<u8>>,
-    /// A passphrase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passphrase: Option<String>,
-    /// Its Argon2id parameters (with a passphrase).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passphrase_kdf: Option<Kdf>,
-    /// The new device's transfer key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transfer: Option<TransferKey>,
-    /// The chat PIN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pin: Option<String>,
-    /// Argon2id parameters of the PIN.
-    pub pin_kdf: Kdf,
-    /// The encoder's `MAX_CHUNKS` (default 2^24).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_chunks: Option<u64>,
-    /// Sections 1 to 7.
-    pub sections: Vec<SectionContent>,
+crate::vector_record! {
+    /// How to produce a file (`XBK-30`): the encoder draws exactly `randomness`.
+    #[derive(Eq)]
+    pub struct Export {
+        /// The generator bytes, in the order of `XBK-30`.
+        randomness: hex,
+        /// A recovery key (32 bytes).
+        recovery_key: hex?,
+        /// A passphrase.
+        passphrase: ?String,
+        /// Its Argon2id parameters (with a passphrase).
+        passphrase_kdf: ?Kdf,
+        /// The new device's transfer key.
+        transfer: ?TransferKey,
+        /// The chat PIN.
+        pin: ?String,
+        /// Argon2id parameters of the PIN.
+        pin_kdf: Kdf,
+        /// The encoder's `MAX_CHUNKS` (default 2^24).
+        max_chunks: ?u64,
+        /// Sections 1 to 7.
+        sections: Vec<SectionContent>,
+    }
 }
 
-/// One edit of a file, applied in order: `xor`/`replace`/`insert` `bytes` at `offset`,
-/// `delete` `length` bytes at `offset`, `truncate` to `length`, `copy` `length` bytes from
-/// `from` over `offset`, `insertCopy` `length` bytes from `from` at `offset` (offsets in the
-/// file as it is before the edit); `seal` replaces the 65552 bytes at `offset` with chunk
-/// `index` of section `section` (final iff `last`) sealed over the plaintext `bytes`
-/// zero-filled to 65536 bytes, with the keys of the file (its recipe's `FK`, `file_id` and
-/// `PK`, and the core in its header).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Edit {
-    /// The operation.
-    pub op: String,
-    /// Where.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<u64>,
-    /// Bytes to write or xor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub bytes: Option<Vec<u8>>,
-    /// How many bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u64>,
-    /// Source offset of a copy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<u64>,
-    /// Section of a sealed chunk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub section: Option<u8>,
-    /// Index of a sealed chunk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-    /// Final flag of a sealed chunk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last: Option<bool>,
+crate::vector_record! {
+    /// One edit of a file, applied in order: `xor`/`replace`/`insert` `bytes` at `offset`,
+    /// `delete` `length` bytes at `offset`, `truncate` to `length`, `copy` `length` bytes from
+    /// `from` over `offset`, `insertCopy` `length` bytes from `from` at `offset` (offsets in the
+    /// file as it is before the edit); `seal` replaces the 65552 bytes at `offset` with chunk
+    /// `index` of section `section` (final iff `last`) sealed over the plaintext `bytes`
+    /// zero-filled to 65536 bytes, with the keys of the file (its recipe's `FK`, `file_id` and
+    /// `PK`, and the core in its header).
+    #[derive(Eq)]
+    pub struct Edit {
+        /// The operation.
+        op: String,
+        /// Where.
+        offset: ?u64,
+        /// Bytes to write or xor.
+        bytes: hex?,
+        /// How many bytes.
+        length: ?u64,
+        /// Source offset of a copy.
+        from: ?u64,
+        /// Section of a sealed chunk.
+        section: ?u8,
+        /// Index of a sealed chunk.
+        index: ?u64,
+        /// Final flag of a sealed chunk.
+        last: ?bool,
+    }
 }
 
 impl Edit {
@@ -164,32 +148,28 @@ impl Edit {
     }
 }
 
-/// The secret a test unlocks with: exactly one field.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct UnlockJson {
-    /// A recovery key text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recovery_key: Option<String>,
-    /// A passphrase.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passphrase: Option<String>,
-    /// A transfer key pair.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transfer: Option<TransferKey>,
+crate::vector_record! {
+    /// The secret a test unlocks with: exactly one field.
+    #[derive(Default, Eq)]
+    pub struct UnlockJson {
+        /// A recovery key text.
+        recovery_key: ?String,
+        /// A passphrase.
+        passphrase: ?String,
+        /// A transfer key pair.
+        transfer: ?TransferKey,
+    }
 }
 
 crate::vector_test! {
     /// A recovery key's text, or the parsing of a typed text.
     pub struct RecoveryKeyTest {
         /// The typed or shown text.
-        pub text: String,
+        text: String,
         /// The key (valid tests).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub key: Option<Vec<u8>>,
+        key: hex?,
         /// Whether `text` is the canonical form, which the key must print as.
-        pub canonical: bool,
+        canonical: bool,
     }
 }
 
@@ -197,34 +177,23 @@ crate::vector_test! {
     /// The encryption direction, byte for byte, and its decoding.
     pub struct ExportTest {
         /// The recipe.
-        pub export: Export,
+        export: Export,
         /// Length of the file (valid tests).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub file_length: Option<u64>,
+        file_length: ?u64,
         /// SHA-256 of the file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub file_sha256: Option<Vec<u8>>,
+        file_sha256: hex?,
         /// The file's first bytes: prefix and header MAC.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub prefix: Option<Vec<u8>>,
+        prefix: hex?,
         /// The secret that decodes the file again.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub unlock: Option<UnlockJson>,
+        unlock: ?UnlockJson,
         /// The PIN used when decoding.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub unlock_pin: Option<String>,
+        unlock_pin: ?String,
         /// Released bytes when decoding (the concatenated contents).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub released_length: Option<u64>,
+        released_length: ?u64,
         /// Their SHA-256.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub released_sha256: Option<Vec<u8>>,
+        released_sha256: hex?,
         /// The hidden outcome when decoding.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub hidden: Option<String>,
+        hidden: ?String,
     }
 }
 
@@ -233,51 +202,39 @@ crate::vector_test! {
     /// configuration; the class or the hidden outcome, and the released plaintext.
     pub struct DecodeTest {
         /// The whole input, when small.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub file: Option<Vec<u8>>,
+        file: hex?,
         /// The recipe of the file the edits apply to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub export: Option<Export>,
+        export: ?Export,
         /// SHA-256 of the exported file before the edits.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub export_sha256: Option<Vec<u8>>,
+        export_sha256: hex?,
         /// The edits.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub edits: Vec<Edit>,
+        edits: Vec<Edit>,
         /// Length of the input.
-        pub input_length: u64,
+        input_length: u64,
         /// SHA-256 of the input.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub input_sha256: Vec<u8>,
+        input_sha256: hex,
         /// The secret.
-        pub unlock: UnlockJson,
+        unlock: UnlockJson,
         /// The chat PIN, if supplied.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pin: Option<String>,
+        pin: ?String,
         /// The reader's `MAX_CHUNKS`, if not the default.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub max_chunks: Option<u64>,
+        max_chunks: ?u64,
         /// The reader's lowered caps, if any.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub kdf_caps: Option<Caps>,
+        kdf_caps: ?Caps,
         /// Whether the restore layer reads the records (`XBK-21`).
-        pub records: bool,
+        records: bool,
         /// After a successful restore, encrypt with its first session.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        pub then_seal: bool,
+        then_seal: bool,
         /// Argon2id evaluations the reader must have run (where the test pins it).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub kdf_runs: Option<u32>,
+        kdf_runs: ?u32,
         /// Released plaintext at success or failure.
-        pub released_length: u64,
+        released_length: u64,
         /// Its SHA-256.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub released_sha256: Vec<u8>,
+        released_sha256: hex,
         /// The hidden outcome (valid tests).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub hidden: Option<String>,
+        hidden: ?String,
     }
 }
 
@@ -285,24 +242,19 @@ crate::vector_test! {
     /// Re-keying (`XBK-31`).
     pub struct RekeyTest {
         /// The original file.
-        pub export: Export,
+        export: Export,
         /// The secret that unlocks it.
-        pub unlock: UnlockJson,
+        unlock: UnlockJson,
         /// The new methods: the fields of an export's methods only.
-        pub new_methods: UnlockJson,
+        new_methods: UnlockJson,
         /// Parameters of a new passphrase entry.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub passphrase_kdf: Option<Kdf>,
+        passphrase_kdf: ?Kdf,
         /// The generator bytes re-keying draws (a new passphrase salt).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub randomness: Vec<u8>,
+        randomness: hex,
         /// The new prefix and header MAC.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub prefix: Option<Vec<u8>>,
+        prefix: hex?,
         /// Offset in the old file from which it is copied unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub old_header_end: Option<u64>,
+        old_header_end: ?u64,
     }
 }
 
@@ -310,29 +262,24 @@ crate::vector_test! {
     /// Seeking (`XBK-29`): locate every section through the manifest and read one.
     pub struct SeekTest {
         /// The file's recipe.
-        pub export: Export,
+        export: Export,
         /// Edits.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub edits: Vec<Edit>,
+        edits: Vec<Edit>,
         /// Length of the input.
-        pub input_length: u64,
+        input_length: u64,
         /// SHA-256 of the input.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub input_sha256: Vec<u8>,
+        input_sha256: hex,
         /// The secret.
-        pub unlock: UnlockJson,
+        unlock: UnlockJson,
         /// The section to read (1 to 6).
-        pub section: u8,
+        section: u8,
         /// Offsets of the id bytes of sections 1 to 7 (valid tests).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub offsets: Option<Vec<u64>>,
+        offsets: ?Vec<u64>,
         /// Chunk counts of sections 1 to 7 (valid tests).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub chunks: Option<Vec<u64>>,
+        chunks: ?Vec<u64>,
         /// SHA-256 of the section's content (valid tests).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub content_sha256: Option<Vec<u8>>,
+        content_sha256: hex?,
     }
 }
 

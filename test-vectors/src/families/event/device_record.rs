@@ -13,17 +13,13 @@ crate::vector_test! {
     /// A device record received from the session peer.
     pub struct DeviceRecordTest {
         /// The session peer's identity key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub peer_identity: Vec<u8>,
+        peer_identity: hex,
         /// The generation of the record kept for the contact (absent: none kept).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub held_generation: Option<u64>,
+        held_generation: ?u64,
         /// The signed device record the event carries.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub record: Vec<u8>,
+        record: hex,
         /// The generation of the record kept afterwards: the received one (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub generation: Option<u64>,
+        generation: ?u64,
     }
 }
 

@@ -32,22 +32,16 @@ crate::vector_test! {
     /// One event test.
     pub struct EventTest {
         /// The encoded event.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub event: Vec<u8>,
+        event: hex,
         /// The kind id (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub kind: Option<u64>,
+        kind: ?u64,
         /// The message id (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub message_id: Option<Vec<u8>>,
+        message_id: hex?,
         /// Whether the event is critical (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub critical: Option<bool>,
+        critical: ?bool,
         /// Whether the kind is registered; `false` means the receiver ignores the event
         /// (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub known: Option<bool>,
+        known: ?bool,
     }
 }
 

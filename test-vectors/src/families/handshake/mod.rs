@@ -12,7 +12,6 @@ mod forge;
 use appended::appended_accept_tests;
 use forge::{Forge, ForgedCase, forged};
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{FlagDef, Ids, file, flags};
@@ -42,88 +41,63 @@ crate::vector_test! {
     /// The acceptor's side.
     pub struct InitiateTest {
         /// The signed invite being accepted.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite: Vec<u8>,
+        invite: hex,
         /// The acceptor's suite (of its device keys).
-        pub suite: u64,
+        suite: u64,
         /// The acceptor's Ed25519 seed.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub identity_seed: Vec<u8>,
+        identity_seed: hex,
         /// The acceptor's KEM seed.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub kem_seed: Vec<u8>,
+        kem_seed: hex,
         /// The acceptor's X25519 ratchet secret (signed in its device record).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub ratchet_secret: Vec<u8>,
+        ratchet_secret: hex,
         /// The generation of the acceptor's device record.
-        pub generation: u64,
+        generation: u64,
         /// The acceptor's mailbox.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub mailbox: Vec<u8>,
+        mailbox: hex,
         /// The bytes the RNG yields: the HPKE encapsulation randomness.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub randomness: Vec<u8>,
+        randomness: hex,
         /// The handshake message (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub message: Option<Vec<u8>>,
+        message: hex?,
         /// The transcript hash (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub transcript_hash: Option<Vec<u8>>,
+        transcript_hash: hex?,
         /// SHA-256 of the initiator ratchet's snapshot right after the handshake (valid only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub snapshot_digest: Option<Vec<u8>>,
+        snapshot_digest: hex?,
     }
 }
 
-/// One handshake message delivered to the inviter.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AcceptStep {
-    /// The handshake message.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub message: Vec<u8>,
-    /// The inviter's `now`.
-    pub now: u64,
-    /// The acceptor's identity key (accepted steps only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub peer_identity: Option<Vec<u8>>,
-    /// The acceptor's mailbox (accepted steps only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub peer_mailbox: Option<Vec<u8>>,
-    /// The transcript hash (accepted steps only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub transcript_hash: Option<Vec<u8>>,
-    /// SHA-256 of the responder ratchet's snapshot (accepted steps only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub snapshot_digest: Option<Vec<u8>>,
-    /// Expected error class (refused steps only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
+crate::vector_record! {
+    /// One handshake message delivered to the inviter.
+    pub struct AcceptStep {
+        /// The handshake message.
+        message: hex,
+        /// The inviter's `now`.
+        now: u64,
+        /// The acceptor's identity key (accepted steps only).
+        peer_identity: hex?,
+        /// The acceptor's mailbox (accepted steps only).
+        peer_mailbox: hex?,
+        /// The transcript hash (accepted steps only).
+        transcript_hash: hex?,
+        /// SHA-256 of the responder ratchet's snapshot (accepted steps only).
+        snapshot_digest: hex?,
+        /// Expected error class (refused steps only).
+        error_class: ?String,
+    }
 }
 
 crate::vector_test! {
     /// The inviter's side: a sequence of deliveries to one pending invite.
     pub struct AcceptTest {
         /// The signed invite.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite: Vec<u8>,
+        invite: hex,
         /// The invite's one-time KEM seed.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub kem_seed: Vec<u8>,
+        kem_seed: hex,
         /// The invite's X25519 ratchet secret.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub ratchet_secret: Vec<u8>,
+        ratchet_secret: hex,
         /// Suites the inviter accepts for the acceptor's device record.
-        pub allowed_suites: Vec<u64>,
+        allowed_suites: Vec<u64>,
         /// The deliveries, in order; a refused one changes nothing.
-        pub steps: Vec<AcceptStep>,
+        steps: Vec<AcceptStep>,
     }
 }
 

@@ -133,20 +133,15 @@ crate::vector_test! {
     /// A scripted session.
     pub struct SessionTest {
         /// The 32-byte secret both sides start from.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub session_secret: Vec<u8>,
+        session_secret: hex,
         /// The 32-byte associated data.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub associated_data: Vec<u8>,
+        associated_data: hex,
         /// The responder's X25519 ratchet secret; the initiator starts from its public key.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub responder_ratchet_secret: Vec<u8>,
+        responder_ratchet_secret: hex,
         /// When present, the initiator starts from this snapshot instead.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub initiator_snapshot: Option<Vec<u8>>,
+        initiator_snapshot: hex?,
         /// The steps, in order.
-        pub steps: Vec<Step>,
+        steps: Vec<Step>,
     }
 }
 
@@ -154,8 +149,7 @@ crate::vector_test! {
     /// A snapshot to restore.
     pub struct SnapshotTest {
         /// The snapshot.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub snapshot: Vec<u8>,
+        snapshot: hex,
     }
 }
 

@@ -41,21 +41,15 @@ crate::vector_test! {
     /// The restored device's side.
     pub struct SealTest {
         /// The contact's signed device record (its KEM key, identity key and suite).
-        #[serde(with = "crate::format::hex_bytes")]
-        pub contact_record: Vec<u8>,
+        contact_record: hex,
         /// The restored device's fresh single-use signed invite.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub invite: Vec<u8>,
+        invite: hex,
         /// The restored device's new signed device record.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub record: Vec<u8>,
+        record: hex,
         /// The bytes the RNG yields: the HPKE encapsulation randomness.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub randomness: Vec<u8>,
+        randomness: hex,
         /// The reconnect message (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub message: Option<Vec<u8>>,
+        message: hex?,
     }
 }
 
@@ -63,45 +57,34 @@ crate::vector_test! {
     /// The contact's side.
     pub struct OpenTest {
         /// The suite of the contact's device keys.
-        pub suite: u64,
+        suite: u64,
         /// The contact's Ed25519 seed.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub identity_seed: Vec<u8>,
+        identity_seed: hex,
         /// The contact's device KEM seed.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub kem_seed: Vec<u8>,
+        kem_seed: hex,
         /// The contact's X25519 ratchet secret.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub ratchet_secret: Vec<u8>,
+        ratchet_secret: hex,
         /// The reconnect message, as found in the mailbox.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub message: Vec<u8>,
+        message: hex,
         /// The identity key the contact holds for the mailbox the message arrived in.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub expected_identity: Vec<u8>,
+        expected_identity: hex,
         /// The generation of the device record the contact holds for that identity (HSK-08
         /// check 9).
-        pub held_generation: u64,
+        held_generation: u64,
         /// SHA-256 of every unexpired invite the contact already accepted through a reconnect of
         /// that identity (HSK-08 check 8).
         #[serde(with = "crate::format::hex_list")]
-        pub accepted_invites: Vec<Vec<u8>>,
+        accepted_invites: Vec<Vec<u8>>,
         /// The contact's `now`.
-        pub now: u64,
+        now: u64,
         /// Suites the contact accepts for the invite and the device record.
-        pub allowed_suites: Vec<u64>,
+        allowed_suites: Vec<u64>,
         /// The opened payload, unpadded (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub payload: Option<Vec<u8>>,
+        payload: hex?,
         /// The verified invite, as received (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub invite: Option<Vec<u8>>,
+        invite: hex?,
         /// The verified device record, as received (valid tests only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub record: Option<Vec<u8>>,
+        record: hex?,
     }
 }
 

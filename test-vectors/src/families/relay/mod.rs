@@ -16,33 +16,31 @@ mod script;
 mod sessions;
 mod small;
 
-use serde::{Deserialize, Serialize};
 
 use super::{FlagDef, Ids, file};
 use crate::format::VectorFile;
 use quietwire::relay::Limits;
 
-/// The limits of a relay (**[RLY-04]**), as a group parameter.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[allow(missing_docs)]
-pub struct RelayLimits {
-    pub max_frame: u32,
-    pub max_envelope: u32,
-    pub max_attachment: u32,
-    pub max_items: u32,
-    pub max_ttl: u32,
-    pub max_fetch: u32,
-    pub max_delete: u32,
-    pub rate: u32,
-    pub burst: u32,
-    pub max_subscriptions: u32,
-    /// The relay's upload budget per connection (**[RLY-16]**; not announced): absent, none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upload_budget: Option<u64>,
-    /// The relay's storage quota (**[RLY-16]**; not announced): absent, none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage_quota: Option<u64>,
+crate::vector_record! {
+    /// The limits of a relay (**[RLY-04]**), as a group parameter.
+    #[allow(missing_docs)]
+    #[derive(Copy, Eq)]
+    pub struct RelayLimits {
+        max_frame: u32,
+        max_envelope: u32,
+        max_attachment: u32,
+        max_items: u32,
+        max_ttl: u32,
+        max_fetch: u32,
+        max_delete: u32,
+        rate: u32,
+        burst: u32,
+        max_subscriptions: u32,
+        /// The relay's upload budget per connection (**[RLY-16]**; not announced): absent, none.
+        upload_budget: ?u64,
+        /// The relay's storage quota (**[RLY-16]**; not announced): absent, none.
+        storage_quota: ?u64,
+    }
 }
 
 impl From<RelayLimits> for Limits {
@@ -100,54 +98,45 @@ crate::vector_test! {
     /// A welcome frame.
     pub struct WelcomeTest {
         /// The connection's challenge.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub challenge: Vec<u8>,
+        challenge: hex,
         /// The relay's limits.
-        pub limits: RelayLimits,
+        limits: RelayLimits,
         /// The expected welcome frame.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub welcome: Vec<u8>,
+        welcome: hex,
     }
 }
 
-/// A mailbox key whose proofs the requests of a session carry.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MailboxKeyJson {
-    /// The mailbox key's seed (**[MBX-01]**).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub seed: Vec<u8>,
-    /// Its mailbox id.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub mailbox: Vec<u8>,
+crate::vector_record! {
+    /// A mailbox key whose proofs the requests of a session carry.
+    pub struct MailboxKeyJson {
+        /// The mailbox key's seed (**[MBX-01]**).
+        seed: hex,
+        /// Its mailbox id.
+        mailbox: hex,
+    }
 }
 
-/// One frame a client sends, and what the relay does with it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Step {
-    /// Wall-clock time of the step, seconds since the epoch.
-    pub unix_time: u64,
-    /// Monotonic milliseconds of the step (the rate limit's clock).
-    pub millis: u64,
-    /// When true, the relay's store fails every operation during this step.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub store_unavailable: bool,
-    /// The request frame as sent.
-    #[serde(with = "crate::format::hex_bytes")]
-    pub request: Vec<u8>,
-    /// The exact reply frame; empty when the relay sends nothing (the connection closed).
-    #[serde(with = "crate::format::hex_bytes")]
-    pub reply: Vec<u8>,
-    /// The class of the error frame, when the request fails.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_class: Option<String>,
-    /// Whether the relay closes the connection after the reply.
-    pub close: bool,
-    /// The mailbox that gained an item (its subscribers are woken).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(with = "crate::format::hex_opt")]
-    pub wake: Option<Vec<u8>>,
+crate::vector_record! {
+    /// One frame a client sends, and what the relay does with it.
+    pub struct Step {
+        /// Wall-clock time of the step, seconds since the epoch.
+        unix_time: u64,
+        /// Monotonic milliseconds of the step (the rate limit's clock).
+        millis: u64,
+        /// When true, the relay's store fails every operation during this step.
+        #[serde(default, skip_serializing_if = "is_false")]
+        store_unavailable: bool,
+        /// The request frame as sent.
+        request: hex,
+        /// The exact reply frame; empty when the relay sends nothing (the connection closed).
+        reply: hex,
+        /// The class of the error frame, when the request fails.
+        error_class: ?String,
+        /// Whether the relay closes the connection after the reply.
+        close: bool,
+        /// The mailbox that gained an item (its subscribers are woken).
+        wake: hex?,
+    }
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -159,18 +148,17 @@ crate::vector_test! {
     /// A scripted connection.
     pub struct SessionTest {
         /// The connection's challenge.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub challenge: Vec<u8>,
+        challenge: hex,
         /// The relay's origin (MBX-05): its only origin, the one the proofs are made for.
-        pub origin: String,
+        origin: String,
         /// When the connection opens: seconds since the epoch.
-        pub unix_time: u64,
+        unix_time: u64,
         /// When the connection opens: monotonic milliseconds (the rate bucket starts full).
-        pub millis: u64,
+        millis: u64,
         /// The mailbox keys whose proofs the requests carry.
-        pub mailbox_keys: Vec<MailboxKeyJson>,
+        mailbox_keys: Vec<MailboxKeyJson>,
         /// The steps, in order.
-        pub steps: Vec<Step>,
+        steps: Vec<Step>,
     }
 }
 
@@ -178,18 +166,14 @@ crate::vector_test! {
     /// A frame from the relay, decoded by a client.
     pub struct FrameTest {
         /// The frame.
-        #[serde(with = "crate::format::hex_bytes")]
-        pub frame: Vec<u8>,
+        frame: hex,
         /// The largest frame the client accepts (the announced `max_frame`).
-        pub max_frame: u64,
+        max_frame: u64,
         /// The frame's kind: `welcome`, `ok`, `error` or `wake` (valid only).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub kind: Option<String>,
+        kind: ?String,
         /// The canonical encoding of the decoded frame (valid only): `frame` itself, except that
         /// limits a client does not know are not kept.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
-        pub reencoded: Option<Vec<u8>>,
+        reencoded: hex?,
     }
 }
 
