@@ -129,17 +129,11 @@ pub fn check_file<G: Group>(file: &VectorFile<G>) -> Result<(), String> {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !slug_ok {
-                return Err(format!(
-                    "{}: slug {:?} is not kebab-case",
-                    file.family, meta.slug
-                ));
+                return Err(format!("{}: slug {:?} is not kebab-case", file.family, meta.slug));
             }
             for flag in meta.flags {
                 if !file.notes.contains_key(flag) {
-                    return Err(format!(
-                        "{}: tcId {id} uses undefined flag {flag}",
-                        file.family
-                    ));
+                    return Err(format!("{}: tcId {id} uses undefined flag {flag}", file.family));
                 }
             }
             match (meta.result, meta.error_class) {
@@ -153,10 +147,7 @@ pub fn check_file<G: Group>(file: &VectorFile<G>) -> Result<(), String> {
                 }
                 (Outcome::Invalid, Some(_)) => {}
                 (Outcome::Invalid, None) => {
-                    return Err(format!(
-                        "{}: invalid tcId {id} has no errorClass",
-                        file.family
-                    ));
+                    return Err(format!("{}: invalid tcId {id} has no errorClass", file.family));
                 }
                 (_, Some(_)) => {
                     return Err(format!(
@@ -510,8 +501,6 @@ pub mod hex_opt {
         if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(serde::de::Error::custom("hex must be lowercase"));
         }
-        hex::decode(&text)
-            .map(Some)
-            .map_err(serde::de::Error::custom)
+        hex::decode(&text).map(Some).map_err(serde::de::Error::custom)
     }
 }

@@ -50,10 +50,7 @@ pub fn committed_files() -> std::io::Result<Vec<GeneratedFile>> {
         };
         if name.ends_with(".json") {
             let name = name.to_owned();
-            files.push(GeneratedFile {
-                contents: std::fs::read_to_string(&path)?,
-                name,
-            });
+            files.push(GeneratedFile { contents: std::fs::read_to_string(&path)?, name });
         }
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -78,40 +75,22 @@ pub fn generate_all() -> Result<Vec<GeneratedFile>, String> {
     let mut files = Vec::new();
     for (name, contents) in [
         ("cbor.json", to_json(&families::cbor::generate()?)?),
-        (
-            "device_record.json",
-            to_json(&families::device_record::generate()?)?,
-        ),
-        (
-            "safety_code.json",
-            to_json(&families::safety_code::generate()?)?,
-        ),
+        ("device_record.json", to_json(&families::device_record::generate()?)?),
+        ("safety_code.json", to_json(&families::safety_code::generate()?)?),
         ("did_key.json", to_json(&families::did_key::generate()?)?),
         ("invite.json", to_json(&families::invite::generate()?)?),
-        (
-            "invite_encoding.json",
-            to_json(&families::invite_encoding::generate()?)?,
-        ),
+        ("invite_encoding.json", to_json(&families::invite_encoding::generate()?)?),
         ("hpke.json", to_json(&families::hpke::generate()?)?),
         ("ratchet.json", to_json(&families::ratchet::generate()?)?),
         ("envelope.json", to_json(&families::envelope::generate()?)?),
         ("event.json", to_json(&families::event::generate()?)?),
         ("mailbox.json", to_json(&families::mailbox::generate()?)?),
-        (
-            "handshake.json",
-            to_json(&families::handshake::generate()?)?,
-        ),
+        ("handshake.json", to_json(&families::handshake::generate()?)?),
         ("relay.json", to_json(&families::relay::generate()?)?),
-        (
-            "reconnect.json",
-            to_json(&families::reconnect::generate()?)?,
-        ),
+        ("reconnect.json", to_json(&families::reconnect::generate()?)?),
         ("backup.json", to_json(&families::backup::generate()?)?),
     ] {
-        files.push(GeneratedFile {
-            name: name.to_owned(),
-            contents,
-        });
+        files.push(GeneratedFile { name: name.to_owned(), contents });
     }
     Ok(files)
 }

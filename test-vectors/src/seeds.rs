@@ -33,11 +33,7 @@ pub struct ReplayRng {
 impl ReplayRng {
     /// An RNG replaying the concatenation of `parts`.
     pub fn new(parts: &[&[u8]]) -> ReplayRng {
-        ReplayRng {
-            bytes: parts.concat(),
-            pos: 0,
-            overrun: false,
-        }
+        ReplayRng { bytes: parts.concat(), pos: 0, overrun: false }
     }
 
     /// Whether every byte was drawn and no more.
@@ -93,12 +89,7 @@ pub struct StreamRng {
 impl StreamRng {
     /// A stream from `seed`.
     pub fn new(seed: [u8; 32]) -> StreamRng {
-        StreamRng {
-            seed,
-            block: 0,
-            buffer: Vec::new(),
-            drawn: Vec::new(),
-        }
+        StreamRng { seed, block: 0, buffer: Vec::new(), drawn: Vec::new() }
     }
     /// The bytes handed out since the last call.
     pub fn take_drawn(&mut self) -> Vec<u8> {

@@ -4,12 +4,7 @@
 //! The `cddl` crate validates against the first rule of a document, so each check prepends
 //! `root = <rule>` to the spec's file.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 
@@ -32,9 +27,7 @@ fn vectors(family: &str) -> Value {
 }
 
 fn hex_field(test: &Value, field: &str) -> Option<Vec<u8>> {
-    test.get(field)
-        .and_then(Value::as_str)
-        .map(|h| hex::decode(h).unwrap())
+    test.get(field).and_then(Value::as_str).map(|h| hex::decode(h).unwrap())
 }
 
 /// The body of a signed structure `[body, signature]`, decoded with the strict decoder.
@@ -56,26 +49,20 @@ struct Tally {
 
 impl Tally {
     fn new() -> Self {
-        Self {
-            checked: 0,
-            failures: Vec::new(),
-        }
+        Self { checked: 0, failures: Vec::new() }
     }
 
     fn expect_match(&mut self, cddl: &str, rule: &str, bytes: &[u8], id: &str) {
         self.checked += 1;
         if let Err(e) = matches(cddl, rule, bytes) {
-            self.failures
-                .push(format!("{id}: does not match `{rule}`: {e}"));
+            self.failures.push(format!("{id}: does not match `{rule}`: {e}"));
         }
     }
 
     fn expect_mismatch(&mut self, cddl: &str, rule: &str, bytes: &[u8], id: &str) {
         self.checked += 1;
         if matches(cddl, rule, bytes).is_ok() {
-            self.failures.push(format!(
-                "{id}: matches `{rule}` although the vector is invalid"
-            ));
+            self.failures.push(format!("{id}: matches `{rule}` although the vector is invalid"));
         }
     }
 
@@ -103,11 +90,7 @@ fn for_tests(family: &str, types: &[&str], mut f: impl FnMut(String, &Value)) {
             continue;
         }
         for test in group["tests"].as_array().unwrap() {
-            let id = format!(
-                "{family}#{} ({})",
-                test["tcId"],
-                test["slug"].as_str().unwrap()
-            );
+            let id = format!("{family}#{} ({})", test["tcId"], test["slug"].as_str().unwrap());
             f(id, test);
         }
     }
@@ -231,23 +214,19 @@ fn invites_match_the_cddl() {
 fn invite_encodings_carry_cddl_valid_invites() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
-    for_tests(
-        "invite_encoding",
-        &["invite-encode", "invite-qr-parse"],
-        |id, test| {
-            if !is_valid(test) {
-                return;
-            }
-            if let Some(invite) = hex_field(test, "invite") {
-                tally.expect_match(&cddl, "signed-invite", &invite, &id);
-                tally.expect_match(&cddl, "invite-body", &signed_body(&invite), &id);
-            }
-            if let Some(qr) = hex_field(test, "qr") {
-                let payload = qr.strip_prefix(b"QWI1").unwrap();
-                tally.expect_match(&cddl, "signed-invite", payload, &id);
-            }
-        },
-    );
+    for_tests("invite_encoding", &["invite-encode", "invite-qr-parse"], |id, test| {
+        if !is_valid(test) {
+            return;
+        }
+        if let Some(invite) = hex_field(test, "invite") {
+            tally.expect_match(&cddl, "signed-invite", &invite, &id);
+            tally.expect_match(&cddl, "invite-body", &signed_body(&invite), &id);
+        }
+        if let Some(qr) = hex_field(test, "qr") {
+            let payload = qr.strip_prefix(b"QWI1").unwrap();
+            tally.expect_match(&cddl, "signed-invite", payload, &id);
+        }
+    });
     tally.finish(4);
 }
 
@@ -255,21 +234,17 @@ fn invite_encodings_carry_cddl_valid_invites() {
 fn safety_qr_payloads_match_the_cddl() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
-    for_tests(
-        "safety_code",
-        &["safety-qr-create", "safety-qr-verify"],
-        |id, test| {
-            let payload = hex_field(test, "payload").unwrap();
-            let Some(map) = payload.strip_prefix(b"QWS1") else {
-                return;
-            };
-            if is_valid(test) {
-                tally.expect_match(&cddl, "safety-qr", map, &id);
-            } else if is_structural_fault(test) {
-                tally.expect_mismatch(&cddl, "safety-qr", map, &id);
-            }
-        },
-    );
+    for_tests("safety_code", &["safety-qr-create", "safety-qr-verify"], |id, test| {
+        let payload = hex_field(test, "payload").unwrap();
+        let Some(map) = payload.strip_prefix(b"QWS1") else {
+            return;
+        };
+        if is_valid(test) {
+            tally.expect_match(&cddl, "safety-qr", map, &id);
+        } else if is_structural_fault(test) {
+            tally.expect_mismatch(&cddl, "safety-qr", map, &id);
+        }
+    });
     tally.finish(5);
 }
 
@@ -321,10 +296,7 @@ fn ratchet_snapshots_match_the_cddl() {
         let snapshot = hex_field(test, "snapshot").unwrap();
         if is_valid(test) {
             tally.expect_match(&cddl, "ratchet-snapshot", &snapshot, &id);
-        } else if test["errorClass"]
-            .as_str()
-            .is_some_and(|c| c.starts_with("schema."))
-        {
+        } else if test["errorClass"].as_str().is_some_and(|c| c.starts_with("schema.")) {
             tally.expect_mismatch(&cddl, "ratchet-snapshot", &snapshot, &id);
         }
     });
@@ -421,9 +393,7 @@ fn reconnect_payloads_match_the_cddl() {
                 .ok()
             })
             .and_then(|opened| {
-                quietwire::envelope::unpad(opened.plaintext())
-                    .ok()
-                    .map(<[u8]>::to_vec)
+                quietwire::envelope::unpad(opened.plaintext()).ok().map(<[u8]>::to_vec)
             });
         if is_valid(test) {
             let payload = hex_field(test, "payload").unwrap();
@@ -485,9 +455,7 @@ fn events_match_the_cddl() {
         let kind = test["kind"].as_u64().unwrap();
         if let Some(rule) = body_rule(kind) {
             let value = quietwire::cbor::decode(&bytes, &quietwire::cbor::Limits::DEFAULT).unwrap();
-            let quietwire::cbor::Value::Map(map) = value else {
-                panic!("{id}: not a map")
-            };
+            let quietwire::cbor::Value::Map(map) = value else { panic!("{id}: not a map") };
             let body = map.get(&quietwire::cbor::Int::uint(5)).unwrap();
             tally.expect_match(&cddl, rule, &quietwire::cbor::encode(body), &id);
         }
@@ -499,21 +467,14 @@ fn events_match_the_cddl() {
 fn mailbox_proofs_match_the_cddl() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
-    for_tests(
-        "mailbox",
-        &["mailbox-prove", "mailbox-verify"],
-        |id, test| {
-            let proof = hex_field(test, "proof").unwrap();
-            if is_valid(test) {
-                tally.expect_match(&cddl, "mailbox-proof", &proof, &id);
-            } else if matches!(
-                test["errorClass"].as_str(),
-                Some("schema.version" | "schema.length")
-            ) {
-                tally.expect_mismatch(&cddl, "mailbox-proof", &proof, &id);
-            }
-        },
-    );
+    for_tests("mailbox", &["mailbox-prove", "mailbox-verify"], |id, test| {
+        let proof = hex_field(test, "proof").unwrap();
+        if is_valid(test) {
+            tally.expect_match(&cddl, "mailbox-proof", &proof, &id);
+        } else if matches!(test["errorClass"].as_str(), Some("schema.version" | "schema.length")) {
+            tally.expect_mismatch(&cddl, "mailbox-proof", &proof, &id);
+        }
+    });
     tally.finish(4);
 }
 
@@ -541,11 +502,7 @@ fn relay_frames_match_the_cddl() {
     for group in vectors("relay")["testGroups"].as_array().unwrap() {
         let kind = group["type"].as_str().unwrap();
         for test in group["tests"].as_array().unwrap() {
-            let id = format!(
-                "relay#{} ({})",
-                test["tcId"],
-                test["slug"].as_str().unwrap()
-            );
+            let id = format!("relay#{} ({})", test["tcId"], test["slug"].as_str().unwrap());
             match kind {
                 "relay-welcome" => {
                     let welcome = hex_field(test, "welcome").unwrap();
@@ -598,10 +555,7 @@ fn relay_frames_match_the_cddl() {
         }
     }
     // Every kind of request and reply is there, valid and refused.
-    assert!(
-        requests >= 50 && refused >= 20 && replies >= 100,
-        "{requests} {refused} {replies}"
-    );
+    assert!(requests >= 50 && refused >= 20 && replies >= 100, "{requests} {refused} {replies}");
     tally.finish(200);
 }
 
@@ -679,10 +633,8 @@ fn delivery_snapshots_match_the_cddl() {
     let cddl = spec_cddl();
     let mut tally = Tally::new();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/delivery_snapshot");
-    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut seeds: Vec<PathBuf> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     seeds.sort();
     for path in seeds {
         let data = std::fs::read(&path).unwrap();

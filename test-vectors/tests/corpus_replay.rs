@@ -7,12 +7,7 @@
 //!
 //! A panic inside a check names the file that caused it.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 
@@ -26,10 +21,8 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut files: Vec<PathBuf> =
+        entries.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
     files.sort();
     files
 }
@@ -68,26 +61,17 @@ fn every_target_has_a_fuzz_binary_and_seeds() {
     }
     for target in files(&fuzz_dir().join("fuzz_targets")) {
         let stem = target.file_stem().unwrap().to_str().unwrap().to_owned();
-        assert!(
-            TARGETS.iter().any(|(n, _)| *n == stem),
-            "fuzz target {stem} has no replay"
-        );
+        assert!(TARGETS.iter().any(|(n, _)| *n == stem), "fuzz target {stem} has no replay");
     }
 }
 
 #[test]
 fn seeds_replay_and_each_target_accepts_some() {
     for (name, total, accepted) in replay("seeds") {
-        assert!(
-            total > 0,
-            "{name}: no seeds; run python3 fuzz/seed-corpus.py"
-        );
+        assert!(total > 0, "{name}: no seeds; run python3 fuzz/seed-corpus.py");
         // Valid vectors are among the seeds, so every target must reach its success path.
         assert!(accepted > 0, "{name}: no seed accepted ({total} seeds)");
-        assert!(
-            accepted < total,
-            "{name}: every seed accepted; the seeds lack invalid inputs"
-        );
+        assert!(accepted < total, "{name}: every seed accepted; the seeds lack invalid inputs");
     }
 }
 
@@ -110,30 +94,18 @@ fn seeds_match_the_vectors() {
     let sources: &[(&str, &[Source])] = &[
         ("cbor_value", &[("cbor", "input", true)]),
         ("device_record", &[("device_record", "record", true)]),
-        (
-            "invite",
-            &[
-                ("invite", "invite", true),
-                ("invite_encoding", "invite", true),
-            ],
-        ),
+        ("invite", &[("invite", "invite", true), ("invite_encoding", "invite", true)]),
         ("invite_link", &[("invite_encoding", "link", false)]),
         ("invite_qr", &[("invite_encoding", "qr", true)]),
         ("did_key", &[("did_key", "did", false)]),
         ("safety_qr", &[("safety_code", "payload", true)]),
         (
             "ratchet_snapshot",
-            &[
-                ("ratchet", "snapshot", true),
-                ("ratchet", "initiatorSnapshot", true),
-            ],
+            &[("ratchet", "snapshot", true), ("ratchet", "initiatorSnapshot", true)],
         ),
         ("handshake_accept", &[("handshake", "message", true)]),
         ("reconnect_open", &[("reconnect", "message", true)]),
-        (
-            "envelope",
-            &[("envelope", "envelope", true), ("envelope", "padded", true)],
-        ),
+        ("envelope", &[("envelope", "envelope", true), ("envelope", "padded", true)]),
         ("event", &[("event", "event", true)]),
         ("mailbox_proof", &[("mailbox", "proof", true)]),
         ("backup_header", &[("backup", "file", true)]),
@@ -169,10 +141,7 @@ fn seeds_match_the_vectors() {
             for group in json["testGroups"].as_array().unwrap() {
                 for test in group["tests"].as_array().unwrap() {
                     let holders: Vec<&serde_json::Value> = if in_steps {
-                        test["steps"]
-                            .as_array()
-                            .map(|s| s.iter().collect())
-                            .unwrap_or_default()
+                        test["steps"].as_array().map(|s| s.iter().collect()).unwrap_or_default()
                     } else {
                         vec![test]
                     };
@@ -183,10 +152,7 @@ fn seeds_match_the_vectors() {
                             value.as_bytes().to_vec()
                         };
                         expected.insert(
-                            hex::encode(Sha256::digest(&blob))
-                                .get(..16)
-                                .unwrap()
-                                .to_owned(),
+                            hex::encode(Sha256::digest(&blob)).get(..16).unwrap().to_owned(),
                         );
                     }
                 }
@@ -197,10 +163,7 @@ fn seeds_match_the_vectors() {
                 .iter()
                 .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
                 .collect();
-        assert_eq!(
-            present, expected,
-            "{target}: seeds are stale; run python3 fuzz/seed-corpus.py"
-        );
+        assert_eq!(present, expected, "{target}: seeds are stale; run python3 fuzz/seed-corpus.py");
     }
     // relay_core: every scripted connection of relay.json as one input.
     let json: serde_json::Value = serde_json::from_str(&read("relay")).unwrap();
@@ -210,42 +173,27 @@ fn seeds_match_the_vectors() {
             continue;
         }
         for test in group["tests"].as_array().unwrap() {
-            let (mut unix, mut millis) = (
-                test["unixTime"].as_u64().unwrap(),
-                test["millis"].as_u64().unwrap(),
-            );
+            let (mut unix, mut millis) =
+                (test["unixTime"].as_u64().unwrap(), test["millis"].as_u64().unwrap());
             let mut steps = Vec::new();
             for step in test["steps"].as_array().unwrap() {
-                let (u, m) = (
-                    step["unixTime"].as_u64().unwrap(),
-                    step["millis"].as_u64().unwrap(),
-                );
+                let (u, m) = (step["unixTime"].as_u64().unwrap(), step["millis"].as_u64().unwrap());
                 let unavailable = step["storeUnavailable"].as_bool().unwrap_or(false);
                 let request = hex::decode(step["request"].as_str().unwrap()).unwrap();
                 steps.push((u - unix, m - millis, unavailable, request));
                 (unix, millis) = (u, m);
             }
-            let steps: Vec<(u64, u64, bool, &[u8])> = steps
-                .iter()
-                .map(|(u, m, s, r)| (*u, *m, *s, r.as_slice()))
-                .collect();
+            let steps: Vec<(u64, u64, bool, &[u8])> =
+                steps.iter().map(|(u, m, s, r)| (*u, *m, *s, r.as_slice())).collect();
             let input = quietwire::fuzzing::relay_input(&steps);
-            expected.insert(
-                hex::encode(Sha256::digest(&input))
-                    .get(..16)
-                    .unwrap()
-                    .to_owned(),
-            );
+            expected.insert(hex::encode(Sha256::digest(&input)).get(..16).unwrap().to_owned());
         }
     }
     let present: std::collections::BTreeSet<String> = files(&fuzz_dir().join("seeds/relay_core"))
         .iter()
         .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        present, expected,
-        "relay_core: seeds are stale; run python3 fuzz/seed-corpus.py"
-    );
+    assert_eq!(present, expected, "relay_core: seeds are stale; run python3 fuzz/seed-corpus.py");
 }
 
 /// The handshake target's inviter is the vectors' reusable x25519 inviter, so the vectors'

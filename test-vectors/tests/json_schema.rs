@@ -1,12 +1,7 @@
 //! Every vector file validates against its JSON Schema in `test-vectors/schemas/`, and the
 //! schemas reject the faults they exist to catch.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -21,10 +16,7 @@ fn schema_for(family: &str) -> jsonschema::Validator {
 }
 
 fn errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
 
 /// The committed files (the drift test proves they are what the generator produces),
@@ -51,10 +43,7 @@ fn every_file_validates_against_its_schema() {
     assert_eq!(files.len(), 15, "one file per family");
     for (family, json) in &files {
         let schema_id = json["schema"].as_str().unwrap();
-        assert_eq!(
-            schema_id,
-            format!("quietwire-vectors/v1/{family}.schema.json")
-        );
+        assert_eq!(schema_id, format!("quietwire-vectors/v1/{family}.schema.json"));
         let found = errors(&schema_for(family), json);
         assert!(found.is_empty(), "{family}: {found:#?}");
     }
@@ -81,11 +70,7 @@ fn mutated(family: &str, mutate: impl FnOnce(&mut Value)) -> Vec<String> {
 #[test]
 fn schemas_reject_malformed_files() {
     // An unknown field in a test.
-    assert!(
-        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["surprise"] =
-            json!(1))
-        .is_empty()
-    );
+    assert!(!mutated("cbor", |j| j["testGroups"][0]["tests"][0]["surprise"] = json!(1)).is_empty());
     // An invalid test without its error class.
     assert!(
         !mutated("cbor", |j| {
@@ -97,48 +82,32 @@ fn schemas_reject_malformed_files() {
     );
     // A valid test that names an error class.
     assert!(
-        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["errorClass"] =
-            json!("cbor.trailing"))
-        .is_empty()
+        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["errorClass"] = json!("cbor.trailing"))
+            .is_empty()
     );
     // Hex with an odd number of digits, or upper case.
+    assert!(!mutated("cbor", |j| j["testGroups"][0]["tests"][0]["input"] = json!("0")).is_empty());
     assert!(
-        !mutated("cbor", |j| j["testGroups"][0]["tests"][0]["input"] =
-            json!("0"))
-        .is_empty()
-    );
-    assert!(
-        !mutated("did_key", |j| j["testGroups"][0]["tests"][0]["key"] =
-            json!("AB".repeat(32)))
-        .is_empty()
+        !mutated("did_key", |j| j["testGroups"][0]["tests"][0]["key"] = json!("AB".repeat(32)))
+            .is_empty()
     );
     // A note without a spec reference.
     assert!(
         !mutated("invite", |j| {
-            let note = j["notes"]
-                .as_object_mut()
-                .unwrap()
-                .values_mut()
-                .next()
-                .unwrap();
+            let note = j["notes"].as_object_mut().unwrap().values_mut().next().unwrap();
             note["specRef"] = json!([]);
         })
         .is_empty()
     );
     // A group of an unknown type.
     assert!(
-        !mutated("invite", |j| j["testGroups"][0]["type"] =
-            json!("invite-frobnicate"))
-        .is_empty()
+        !mutated("invite", |j| j["testGroups"][0]["type"] = json!("invite-frobnicate")).is_empty()
     );
     // A backup decoding test with both a whole file and a recipe; an edit without its offset.
     assert!(
         !mutated("backup", |j| {
             let groups = j["testGroups"].as_array_mut().unwrap();
-            let group = groups
-                .iter_mut()
-                .find(|g| g["type"] == "xbk-stream")
-                .unwrap();
+            let group = groups.iter_mut().find(|g| g["type"] == "xbk-stream").unwrap();
             group["tests"][0]["file"] = json!("00");
         })
         .is_empty()
@@ -146,14 +115,8 @@ fn schemas_reject_malformed_files() {
     assert!(
         !mutated("backup", |j| {
             let groups = j["testGroups"].as_array_mut().unwrap();
-            let group = groups
-                .iter_mut()
-                .find(|g| g["type"] == "xbk-stream")
-                .unwrap();
-            group["tests"][0]["edits"][0]
-                .as_object_mut()
-                .unwrap()
-                .remove("length");
+            let group = groups.iter_mut().find(|g| g["type"] == "xbk-stream").unwrap();
+            group["tests"][0]["edits"][0].as_object_mut().unwrap().remove("length");
         })
         .is_empty()
     );

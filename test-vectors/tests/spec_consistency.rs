@@ -1,11 +1,6 @@
 //! The vectors, the error-class registry and the spec agree with each other.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -25,15 +20,10 @@ fn committed_vectors() -> Vec<(String, String)> {
 
 fn spec_text() -> String {
     let mut text = String::new();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(spec_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(spec_dir()).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
-    for path in paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-    {
+    for path in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
         text.push_str(&std::fs::read_to_string(path).unwrap());
     }
     text
@@ -54,10 +44,7 @@ fn every_spec_ref_names_an_existing_rule() {
             }
         }
     }
-    assert!(
-        missing.is_empty(),
-        "spec rules cited by vectors but not defined: {missing:?}"
-    );
+    assert!(missing.is_empty(), "spec rules cited by vectors but not defined: {missing:?}");
 }
 
 #[test]
@@ -66,12 +53,7 @@ fn error_registry_table_matches_the_implementation() {
     let mut in_table = false;
     let mut spec_classes = Vec::new();
     for line in registry.lines() {
-        let cells: Vec<&str> = line
-            .trim()
-            .trim_matches('|')
-            .split('|')
-            .map(str::trim)
-            .collect();
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
         if cells.first() == Some(&"class") && cells.get(1) == Some(&"fault") {
             in_table = true;
             continue;
@@ -80,10 +62,7 @@ fn error_registry_table_matches_the_implementation() {
             if !line.trim_start().starts_with('|') {
                 break;
             }
-            if cells
-                .first()
-                .is_some_and(|c| c.starts_with("---") || c.starts_with(":--"))
-            {
+            if cells.first().is_some_and(|c| c.starts_with("---") || c.starts_with(":--")) {
                 continue;
             }
             let class = cells.first().unwrap().trim_matches('`').to_owned();
@@ -97,11 +76,7 @@ fn error_registry_table_matches_the_implementation() {
         .collect();
     let spec_set: BTreeSet<_> = spec_classes.iter().cloned().collect();
     let impl_set: BTreeSet<_> = implemented.iter().cloned().collect();
-    assert_eq!(
-        spec_classes.len(),
-        spec_set.len(),
-        "duplicate rows in the registry"
-    );
+    assert_eq!(spec_classes.len(), spec_set.len(), "duplicate rows in the registry");
     assert_eq!(
         spec_set.difference(&impl_set).collect::<Vec<_>>(),
         Vec::<&(String, String)>::new(),
@@ -129,21 +104,14 @@ fn every_error_class_is_exercised_by_a_vector() {
         .map(|c| c.as_str())
         .filter(|c| !used.contains(*c))
         .collect();
-    assert!(
-        unused.is_empty(),
-        "error classes without a negative vector: {unused:?}"
-    );
+    assert!(unused.is_empty(), "error classes without a negative vector: {unused:?}");
 }
 
 #[test]
 fn labels_are_registered_in_the_spec() {
     let spec = spec_text();
     for label in quietwire::label::Label::ALL {
-        assert!(
-            spec.contains(label.as_str()),
-            "label {} missing from the spec",
-            label.as_str()
-        );
+        assert!(spec.contains(label.as_str()), "label {} missing from the spec", label.as_str());
     }
 }
 
@@ -182,11 +150,7 @@ fn chapter_statuses() -> Result<Vec<(String, &'static str)>, Vec<String>> {
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 /// The cells of the rows of the first Markdown table after the line `after` whose header's
@@ -203,11 +167,8 @@ fn table_rows(text: &str, after: &str, first: &str) -> Vec<Vec<String>> {
             }
             continue;
         }
-        let cells: Vec<String> = trimmed
-            .trim_matches('|')
-            .split('|')
-            .map(|c| c.trim().to_owned())
-            .collect();
+        let cells: Vec<String> =
+            trimmed.trim_matches('|').split('|').map(|c| c.trim().to_owned()).collect();
         if !in_table {
             assert_eq!(cells.first().map(String::as_str), Some(first), "{after}");
             in_table = true;
@@ -240,22 +201,12 @@ fn status_tables_agree_with_the_chapters() {
         Ok(c) => c,
         Err(errors) => panic!("chapter status lines: {errors:#?}"),
     };
-    let status_of = |name: &str| {
-        chapters
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, s)| *s)
-            .unwrap()
-    };
+    let status_of = |name: &str| chapters.iter().find(|(n, _)| n == name).map(|(_, s)| *s).unwrap();
     let mut problems = Vec::new();
 
     // spec/README.md: one row per chapter; the status cell starts with the chapter's status.
     let readme = std::fs::read_to_string(spec_dir().join("README.md")).unwrap();
-    let rows = table_rows(
-        &readme,
-        "see [00-conventions.md](00-conventions.md).",
-        "chapter",
-    );
+    let rows = table_rows(&readme, "see [00-conventions.md](00-conventions.md).", "chapter");
     let mut listed = BTreeSet::new();
     for row in &rows {
         let (cell, status) = (&row[0], &row[1]);
@@ -362,11 +313,7 @@ fn rules_listed(cell: &str) -> BTreeSet<String> {
 #[test]
 fn spec_readme_lists_the_rules_each_chapter_defines() {
     let readme = std::fs::read_to_string(spec_dir().join("README.md")).unwrap();
-    let rows = table_rows(
-        &readme,
-        "see [00-conventions.md](00-conventions.md).",
-        "chapter",
-    );
+    let rows = table_rows(&readme, "see [00-conventions.md](00-conventions.md).", "chapter");
     let chapters: Vec<(String, &'static str)> =
         chapter_statuses().unwrap_or_default().into_iter().collect();
     assert!(!chapters.is_empty());
@@ -385,11 +332,7 @@ fn spec_readme_lists_the_rules_each_chapter_defines() {
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "rule ranges in spec/README.md:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "rule ranges in spec/README.md:\n{}", problems.join("\n"));
 }
 
 /// Every JSON key used in a vector file's groups and tests (nested objects included).
@@ -422,19 +365,12 @@ fn section_15_6_describes_every_field_of_every_family() {
         let Some(start) = spec
             .match_indices("\n### 15.6.")
             .map(|(i, _)| i + 1)
-            .find(|&i| {
-                spec[i..]
-                    .lines()
-                    .next()
-                    .is_some_and(|l| l.ends_with(heading.trim_end()))
-            })
+            .find(|&i| spec[i..].lines().next().is_some_and(|l| l.ends_with(heading.trim_end())))
         else {
             problems.push(format!("{name}: no subsection of §15.6"));
             continue;
         };
-        let end = spec[start + 1..]
-            .find("\n### ")
-            .map_or(spec.len(), |e| start + 1 + e);
+        let end = spec[start + 1..].find("\n### ").map_or(spec.len(), |e| start + 1 + e);
         let section = &spec[start..end];
         let json: serde_json::Value = serde_json::from_str(&contents).unwrap();
         let mut keys = BTreeSet::new();

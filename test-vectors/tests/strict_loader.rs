@@ -1,11 +1,6 @@
 //! The loader rejects every kind of malformed vector file.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use quietwire_test_vectors::families::cbor::CborGroup;
 use quietwire_test_vectors::format::load;
@@ -74,10 +69,7 @@ fn rejects_bad_flags_and_classes() {
     unknown["testGroups"][0]["tests"][invalid_index]["errorClass"] = "cbor.nonsense".into();
     assert!(loads(&unknown).unwrap_err().contains("unknown error class"));
     let mut missing = base();
-    missing["testGroups"][0]["tests"][invalid_index]
-        .as_object_mut()
-        .unwrap()
-        .remove("errorClass");
+    missing["testGroups"][0]["tests"][invalid_index].as_object_mut().unwrap().remove("errorClass");
     assert!(loads(&missing).unwrap_err().contains("no errorClass"));
     let mut superfluous = base();
     superfluous["testGroups"][0]["tests"][0]["errorClass"] = "cbor.trailing".into();

@@ -1,6 +1,5 @@
 //! `cbor.json`: the deterministic CBOR decoder (spec/01-encoding.md).
 
-
 use super::{FlagDef, Ids, expect, file};
 use crate::diag;
 use crate::format::{Group, VectorFile};
@@ -70,10 +69,7 @@ crate::vector_test! {
 
 impl Group for CborGroup {
     fn cases(&self) -> Vec<&dyn crate::format::Case> {
-        self.tests
-            .iter()
-            .map(|t| t as &dyn crate::format::Case)
-            .collect()
+        self.tests.iter().map(|t| t as &dyn crate::format::Case).collect()
     }
 }
 
@@ -117,8 +113,7 @@ impl Builder {
             return Err(format!("cbor {slug}: does not round-trip"));
         }
         let head = self.ids.head(slug, comment, f, None);
-        self.tests
-            .push(CborTest::new(head, input, Some(diag::diagnostic(&value))));
+        self.tests.push(CborTest::new(head, input, Some(diag::diagnostic(&value))));
         Ok(())
     }
 
@@ -130,11 +125,7 @@ impl Builder {
         input: Vec<u8>,
         class: &str,
     ) -> Result<(), String> {
-        expect(
-            &format!("cbor {slug}"),
-            cbor::decode(&input, &self.limits),
-            Some(class),
-        )?;
+        expect(&format!("cbor {slug}"), cbor::decode(&input, &self.limits), Some(class))?;
         let head = self.ids.head(slug, comment, f, Some(class));
         self.tests.push(CborTest::new(head, input, None));
         Ok(())
@@ -166,11 +157,7 @@ fn repeat(prefix: &str, byte: u8, n: usize, suffix: &str) -> Vec<u8> {
 /// # Errors
 /// If the decoder disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<CborGroup>, String> {
-    let mut b = Builder {
-        ids: Ids::default(),
-        tests: Vec::new(),
-        limits: Limits::DEFAULT,
-    };
+    let mut b = Builder { ids: Ids::default(), tests: Vec::new(), limits: Limits::DEFAULT };
     let c = &["Canonical"];
     let cb = &["Canonical", "Boundary"];
     crate::rows! { b.valid:
@@ -360,12 +347,7 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     }
     let defaults = b.finish("Default limits of the generic decoder.");
 
-    b.limits = Limits {
-        max_input: 64,
-        max_depth: 4,
-        max_string: 16,
-        max_items: 8,
-    };
+    b.limits = Limits { max_input: 64, max_depth: 4, max_string: 16, max_items: 8 };
     crate::rows! { b.valid:
         "small-at-depth-limit", "four nested arrays with max_depth 4", cb, h("81818181 00");
         "small-at-string-limit", "a 16-byte string with max_string 16", cb,
@@ -409,12 +391,8 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         b.finish("Diagnostic notation of text strings: every escape (default limits).");
 
     // ENC-08: a caller's depth limit above MAX_DEPTH (64) acts as 64.
-    b.limits = Limits {
-        max_input: 1 << 20,
-        max_depth: 100_000,
-        max_string: 1 << 20,
-        max_items: 1 << 20,
-    };
+    b.limits =
+        Limits { max_input: 1 << 20, max_depth: 100_000, max_string: 1 << 20, max_items: 1 << 20 };
     crate::rows! { b.valid:
         "capped-depth-64", "64 nested arrays: the deepest nesting any decoder accepts", cb,
             h(&format!("{}00", "81".repeat(64)));

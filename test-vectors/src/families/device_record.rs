@@ -1,7 +1,6 @@
 //! `device_record.json`: creating and verifying signed device records
 //! (spec/03-identity.md, device records).
 
-
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
@@ -231,9 +230,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
             generation,
         );
         if signed(&body.encode(), keys.identity(), Label::DeviceRecord) != record {
-            return Err(format!(
-                "device_record {slug}: library encoding differs from the spec's"
-            ));
+            return Err(format!("device_record {slug}: library encoding differs from the spec's"));
         }
         let head = ids.head(
             slug,
@@ -282,11 +279,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     let sign = |body: &Body| signed(&body.encode(), &alice, Label::DeviceRecord);
     let sign_raw = |body: &[u8]| signed(body, &alice, Label::DeviceRecord);
 
-    let mut b = Builder {
-        ids,
-        tests: Vec::new(),
-        policy: SuitePolicy::ALL,
-    };
+    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
     crate::rows! { b.valid:
         "valid-xwing", "default suite", &["Valid"], sign(&xw());
         "valid-x25519", "classical suite", &["Valid"], sign(&cl());
@@ -369,10 +362,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "kem-key-xwing-x25519-zero",
         "X-Wing key whose X25519 part is u = 0",
         &["WeakKey"],
-        sign(&xw().set(
-            4,
-            raw::bstr(&m::xwing_low_order_x25519("device_record/alice/kem-xwing")),
-        )),
+        sign(&xw().set(4, raw::bstr(&m::xwing_low_order_x25519("device_record/alice/kem-xwing")))),
         "key.low_order",
     )?;
     crate::rows! { b.invalid:
@@ -495,22 +485,14 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "order-key-before-signature",
         "a low-order ratchet key and a bad signature: keys are checked first",
         &["CheckOrder"],
-        signed(
-            &cl().set(5, raw::bstr(&m::x25519_zero())).encode(),
-            &mallory,
-            Label::DeviceRecord,
-        ),
+        signed(&cl().set(5, raw::bstr(&m::x25519_zero())).encode(), &mallory, Label::DeviceRecord),
         "key.low_order",
     )?;
     b.invalid(
         "order-suite-before-keys",
         "an unknown suite and a low-order identity key: the suite is checked first",
         &["CheckOrder"],
-        sign(
-            &cl()
-                .set(2, raw::head(0, 9))
-                .set(3, raw::bstr(&m::ed25519_identity_point())),
-        ),
+        sign(&cl().set(2, raw::head(0, 9)).set(3, raw::bstr(&m::ed25519_identity_point()))),
         "suite.unknown",
     )?;
     crate::rows! { b.invalid:
@@ -556,10 +538,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "an identity key off the curve and an X-Wing key with a low-order X25519 part",
     ) {
         let base = if c.xwing { xw() } else { cl() };
-        let body = c
-            .fields
-            .iter()
-            .fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
+        let body = c.fields.iter().fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
         b.invalid(c.slug, &c.comment, &["CheckOrder"], sign(&body), c.class)?;
     }
     let key_order = b.group(

@@ -56,10 +56,7 @@ fn bs58_encode(bytes: &[u8]) -> String {
     }
     let mut out = "1".repeat(zeros);
     out.extend(
-        digits
-            .iter()
-            .rev()
-            .map(|d| char::from(*ALPHABET.get(usize::from(*d)).unwrap_or(&b'1'))),
+        digits.iter().rev().map(|d| char::from(*ALPHABET.get(usize::from(*d)).unwrap_or(&b'1'))),
     );
     out
 }
@@ -77,29 +74,18 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         if did_key::encode(&key) != did || did_key::decode(&did).ok() != Some(key) {
             return Err(format!("did_key {name}: implementation disagrees"));
         }
-        let head = ids.head(
-            &format!("encode-{name}"),
-            "Ed25519 identity key",
-            &["Valid"],
-            None,
-        );
+        let head = ids.head(&format!("encode-{name}"), "Ed25519 identity key", &["Valid"], None);
         encodes.push(DidTest::new(head, did, Some(key.as_bytes().to_vec())));
     }
-    let encodes = DidKeyGroup::Encode {
-        comment: "Encoding identity keys.".to_owned(),
-        tests: encodes,
-    };
+    let encodes =
+        DidKeyGroup::Encode { comment: "Encoding identity keys.".to_owned(), tests: encodes };
 
     let key = *m::identity("did_key/alice").1.public();
     let good = did_of([0xed, 0x01], key.as_bytes());
     let mut decodes = Vec::new();
     let mut case =
         |slug: &str, comment: &str, f: &[&str], did: String, class: &str| -> Result<(), String> {
-            expect(
-                &format!("did_key {slug}"),
-                did_key::decode(&did),
-                Some(class),
-            )?;
+            expect(&format!("did_key {slug}"), did_key::decode(&did), Some(class))?;
             let head = ids.head(slug, comment, f, Some(class));
             decodes.push(DidTest::new(head, did, None));
             Ok(())
@@ -140,10 +126,8 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         "key-not-on-curve", "y = 2", &["Key"], did_of([0xed, 0x01], &m::ed25519_not_on_curve()),
             "key.invalid";
     }
-    let decodes = DidKeyGroup::Decode {
-        comment: "Rejecting malformed DIDs.".to_owned(),
-        tests: decodes,
-    };
+    let decodes =
+        DidKeyGroup::Decode { comment: "Rejecting malformed DIDs.".to_owned(), tests: decodes };
 
     Ok(file(
         "did_key",

@@ -99,11 +99,7 @@ fn bucket_tests(ids: &mut Ids) -> Vec<BucketTest> {
                 flags: flags(&["Bucket"]),
                 length: *length,
                 bucket,
-                result: if bucket.is_some() {
-                    Outcome::Valid
-                } else {
-                    Outcome::Invalid
-                },
+                result: if bucket.is_some() { Outcome::Valid } else { Outcome::Invalid },
                 error_class: bucket.is_none().then(|| "envelope.too_large".to_owned()),
             }
         })
@@ -113,43 +109,13 @@ fn bucket_tests(ids: &mut Ids) -> Vec<BucketTest> {
 fn pad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
     let mut tests = Vec::new();
     for (slug, comment, content, overhead) in [
-        (
-            "empty-ratchet",
-            "empty content of a ratchet message",
-            Vec::new(),
-            96u64,
-        ),
+        ("empty-ratchet", "empty content of a ratchet message", Vec::new(), 96u64),
         ("text-ratchet", "a short text", b"hello".to_vec(), 96),
-        (
-            "fills-minimum",
-            "content that fills the minimum bucket exactly",
-            vec![0x61; 415],
-            96,
-        ),
-        (
-            "one-over-minimum",
-            "one byte more: the next bucket",
-            vec![0x61; 416],
-            96,
-        ),
-        (
-            "trailing-zeros",
-            "content ending in zeros and 0x80",
-            vec![1, 0x80, 0, 0],
-            96,
-        ),
-        (
-            "x25519-handshake",
-            "a classical handshake payload",
-            vec![0xa4; 300],
-            48,
-        ),
-        (
-            "xwing-handshake",
-            "a hybrid handshake payload",
-            vec![0xa4; 1600],
-            1136,
-        ),
+        ("fills-minimum", "content that fills the minimum bucket exactly", vec![0x61; 415], 96),
+        ("one-over-minimum", "one byte more: the next bucket", vec![0x61; 416], 96),
+        ("trailing-zeros", "content ending in zeros and 0x80", vec![1, 0x80, 0, 0], 96),
+        ("x25519-handshake", "a classical handshake payload", vec![0xa4; 300], 48),
+        ("xwing-handshake", "a hybrid handshake payload", vec![0xa4; 1600], 1136),
     ] {
         let padded = envelope::pad(&content, overhead as usize).map_err(|e| e.to_string())?;
         if envelope::unpad(&padded).map_err(|e| e.to_string())? != content.as_slice() {
@@ -167,32 +133,12 @@ type UnpadCase = (&'static str, &'static str, Vec<u8>, Option<&'static [u8]>);
 fn unpad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
     let mut tests = Vec::new();
     let cases: [UnpadCase; 7] = [
-        (
-            "only-start",
-            "nothing but the start byte",
-            vec![0x80],
-            Some(b""),
-        ),
-        (
-            "start-and-zeros",
-            "content, start byte, zeros",
-            vec![7, 0x80, 0, 0],
-            Some(&[7]),
-        ),
+        ("only-start", "nothing but the start byte", vec![0x80], Some(b"")),
+        ("start-and-zeros", "content, start byte, zeros", vec![7, 0x80, 0, 0], Some(&[7])),
         ("empty", "no bytes at all", Vec::new(), None),
         ("all-zeros", "zeros without a start byte", vec![0; 16], None),
-        (
-            "no-start",
-            "content ending in a non-zero byte other than 0x80",
-            vec![1, 2, 3],
-            None,
-        ),
-        (
-            "start-then-data",
-            "0x80 followed by a non-zero byte",
-            vec![0x80, 1],
-            None,
-        ),
+        ("no-start", "content ending in a non-zero byte other than 0x80", vec![1, 2, 3], None),
+        ("start-then-data", "0x80 followed by a non-zero byte", vec![0x80, 1], None),
         ("wrong-start", "0x81 instead of 0x80", vec![0x81, 0], None),
     ];
     for (slug, comment, padded, content) in cases {
@@ -210,11 +156,7 @@ fn unpad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
             overhead: None,
             content: content.map(<[u8]>::to_vec),
             padded,
-            result: if content.is_some() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            },
+            result: if content.is_some() { Outcome::Valid } else { Outcome::Invalid },
             error_class: content.is_none().then(|| "envelope.padding".to_owned()),
         });
     }
@@ -240,29 +182,17 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         if Envelope::from_bytes(&bytes).ok().as_ref() != Some(&env) {
             return Err("envelope: decode differs".to_owned());
         }
-        let head = ids.head(
-            &format!("valid-{len}"),
-            &format!("a {len}-byte blob"),
-            &["Envelope"],
-            None,
-        );
-        tests.push(DecodeTest::new(
-            head,
-            bytes,
-            Some(mailbox.to_vec()),
-            Some(sha256(&blob(len))),
-        ));
+        let head =
+            ids.head(&format!("valid-{len}"), &format!("a {len}-byte blob"), &["Envelope"], None);
+        tests.push(DecodeTest::new(head, bytes, Some(mailbox.to_vec()), Some(sha256(&blob(len)))));
     }
     // The map of the valid envelope with `(key, value)` replaced, added (`Some`) or
     // removed (`None`); keys are kept in canonical order.
     let with = |changes: &[(i64, Option<Vec<u8>>)]| -> Vec<u8> {
-        let mut entries: std::collections::BTreeMap<i64, Vec<u8>> = [
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&mailbox)),
-            (3, raw::bstr(&blob(512))),
-        ]
-        .into_iter()
-        .collect();
+        let mut entries: std::collections::BTreeMap<i64, Vec<u8>> =
+            [(1, raw::head(0, 1)), (2, raw::bstr(&mailbox)), (3, raw::bstr(&blob(512)))]
+                .into_iter()
+                .collect();
         for (key, value) in changes {
             match value {
                 Some(v) => entries.insert(*key, v.clone()),
@@ -275,11 +205,7 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         raw::map(&pairs)
     };
     let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
-        expect(
-            &format!("envelope {slug}"),
-            Envelope::from_bytes(&bytes),
-            Some(class),
-        )?;
+        expect(&format!("envelope {slug}"), Envelope::from_bytes(&bytes), Some(class))?;
         let head = ids.head(slug, comment, f, Some(class));
         tests.push(DecodeTest::new(head, bytes, None, None));
         Ok::<(), String>(())
@@ -319,10 +245,7 @@ fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
     let other = seed32("envelope/other-mailbox");
     let blob: Vec<u8> = (0..512usize)
         .map(|i| {
-            seed32(&format!("envelope/blob/{}", i / 32))
-                .get(i % 32)
-                .copied()
-                .unwrap_or_default()
+            seed32(&format!("envelope/blob/{}", i / 32)).get(i % 32).copied().unwrap_or_default()
         })
         .collect();
     let mut tests = Vec::new();
@@ -330,9 +253,7 @@ fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         "own-mailbox", "addressed to the mailbox it was fetched from", own, None;
         "other-mailbox", "addressed to another mailbox: misrouted", other, Some("envelope.mailbox");
     } {
-        let bytes = Envelope::new(addressed, blob.clone())
-            .map_err(|e| e.to_string())?
-            .to_bytes();
+        let bytes = Envelope::new(addressed, blob.clone()).map_err(|e| e.to_string())?.to_bytes();
         match (Envelope::receive(&bytes, &own), class) {
             (Ok(_), None) => {}
             (Err(e), Some(c)) if e.class().as_str() == c => {}
@@ -432,10 +353,7 @@ fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
     tests.push(DecodeTest {
         tc_id: ids.next_id(),
         slug: "valid-65536".to_owned(),
-        comment: format!(
-            "the largest bucket: a 65536-byte blob, {} bytes in all",
-            bytes.len()
-        ),
+        comment: format!("the largest bucket: a 65536-byte blob, {} bytes in all", bytes.len()),
         flags: flags(&["Envelope"]),
         envelope: bytes.clone(),
         mailbox: Some(mailbox.to_vec()),
@@ -478,11 +396,7 @@ fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
             "cbor.limit.input";
     };
     for (slug, comment, bytes, class) in cases {
-        expect(
-            &format!("envelope {slug}"),
-            Envelope::from_bytes(&bytes),
-            Some(class),
-        )?;
+        expect(&format!("envelope {slug}"), Envelope::from_bytes(&bytes), Some(class))?;
         let head = ids.head(slug, comment, &["Envelope"], Some(class));
         tests.push(DecodeTest::new(head, bytes, None, None));
     }

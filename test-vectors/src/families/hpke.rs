@@ -92,10 +92,7 @@ fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
     )
     .map_err(|e| format!("hpke {}: seal failed: {e}", i.slug))?;
     if !rng.finished() {
-        return Err(format!(
-            "hpke {}: seal drew other than the randomness",
-            i.slug
-        ));
+        return Err(format!("hpke {}: seal drew other than the randomness", i.slug));
     }
     let opened = hpke::open(
         &recipient,
@@ -162,11 +159,7 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     seals.push(rfc);
 
     for suite in Suite::ALL {
-        let name = if suite == Suite::XWing {
-            "xwing"
-        } else {
-            "x25519"
-        };
+        let name = if suite == Suite::XWing { "xwing" } else { "x25519" };
         for (case, plaintext) in [("empty", Vec::new()), ("short", b"hello".to_vec())] {
             let slug = format!("seal-{name}-{case}");
             let mut randomness = Vec::new();
@@ -197,17 +190,11 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
 
     // Opening failures, derived from the seal tests of each suite.
     let mut opens = Vec::new();
-    let bases: Vec<HpkeTest> = seals
-        .iter()
-        .filter(|t| t.slug.ends_with("-short"))
-        .cloned()
-        .collect();
+    let bases: Vec<HpkeTest> =
+        seals.iter().filter(|t| t.slug.ends_with("-short")).cloned().collect();
     for base in &bases {
         let suite = suite_of(base.suite)?;
-        let name = base
-            .slug
-            .trim_start_matches("seal-")
-            .trim_end_matches("-short");
+        let name = base.slug.trim_start_matches("seal-").trim_end_matches("-short");
         let mut variants: Vec<(String, &str, &[&str], HpkeTest, &str)> = Vec::new();
         let mut v = base.clone();
         if let Some(b) = v.ciphertext.first_mut() {
@@ -303,10 +290,7 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
         for (slug, comment, f, mut t, class) in variants {
             let recipient = KemSecret::from_seed(
                 suite,
-                &t.recipient_seed
-                    .clone()
-                    .try_into()
-                    .map_err(|_| "recipient seed")?,
+                &t.recipient_seed.clone().try_into().map_err(|_| "recipient seed")?,
             );
             match hpke::open(
                 &recipient,
@@ -338,11 +322,7 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     for base in bases.iter().filter(|t| t.suite == Suite::XWing.id()) {
         let recipient = KemSecret::from_seed(
             Suite::XWing,
-            &base
-                .recipient_seed
-                .clone()
-                .try_into()
-                .map_err(|_| "recipient seed")?,
+            &base.recipient_seed.clone().try_into().map_err(|_| "recipient seed")?,
         );
         for (share, what) in [([0u8; 32], "zero"), (one(), "one")] {
             let mut t = base.clone();
@@ -395,10 +375,7 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
                 comment: "Known answers and reproducible seals.".to_owned(),
                 tests: seals,
             },
-            HpkeGroup::Open {
-                comment: "Opening failures.".to_owned(),
-                tests: opens,
-            },
+            HpkeGroup::Open { comment: "Opening failures.".to_owned(), tests: opens },
         ],
     ))
 }

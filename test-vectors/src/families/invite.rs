@@ -1,7 +1,6 @@
 //! `invite.json`: creating and verifying signed invites
 //! (spec/04-contact-establishment.md).
 
-
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, expect, file, flags};
 use crate::format::{Outcome, VectorFile};
@@ -167,16 +166,7 @@ fn body_of(invite: &Invite) -> Body {
         (3, raw::bstr(invite.identity_key().as_bytes())),
         (4, raw::bstr(invite.kem_key().as_bytes())),
         (5, raw::bstr(invite.ratchet_key().as_bytes())),
-        (
-            6,
-            raw::array(
-                &invite
-                    .relay_hints()
-                    .iter()
-                    .map(|h| text(h))
-                    .collect::<Vec<_>>(),
-            ),
-        ),
+        (6, raw::array(&invite.relay_hints().iter().map(|h| text(h)).collect::<Vec<_>>())),
         (7, raw::bstr(invite.mailbox())),
         (8, raw::head(0, invite.expires().as_secs())),
         (9, vec![if invite.single_use() { 0xf5 } else { 0xf4 }]),
@@ -220,11 +210,7 @@ pub fn create(
         mailbox: mailbox.to_vec(),
         expires,
         single_use,
-        invite: if rng.finished() {
-            invite.to_bytes()
-        } else {
-            Vec::new()
-        },
+        invite: if rng.finished() { invite.to_bytes() } else { Vec::new() },
         result: Outcome::Valid,
         error_class: None,
     };
@@ -254,8 +240,7 @@ impl Builder {
         }
         let expected = decoded.map(|d| InviteFields::of(d.invite()));
         let head = self.ids.head(slug, comment, f, class);
-        self.tests
-            .push(VerifyTest::new(head, invite, now, expected));
+        self.tests.push(VerifyTest::new(head, invite, now, expected));
         Ok(())
     }
 
@@ -293,14 +278,10 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     } {
         let (mut test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
         if test.invite.is_empty() {
-            return Err(format!(
-                "invite {slug}: the RNG was not drawn exactly as specified"
-            ));
+            return Err(format!("invite {slug}: the RNG was not drawn exactly as specified"));
         }
         if signed(&body_of(invite.invite()).encode(), &identity, Label::Invite) != test.invite {
-            return Err(format!(
-                "invite {slug}: library encoding differs from the spec's"
-            ));
+            return Err(format!("invite {slug}: library encoding differs from the spec's"));
         }
         test.tc_id = ids.next_id();
         test.comment = comment.to_owned();
@@ -311,20 +292,10 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         tests: creates,
     };
 
-    let (_, xwing, alice) = create(
-        "verify/xwing",
-        Suite::XWing,
-        &["wss://relay.quietwire.invalid"],
-        true,
-        EXPIRES,
-    );
-    let (_, classical, _) = create(
-        "verify/x25519",
-        Suite::X25519,
-        &["wss://relay.quietwire.invalid"],
-        false,
-        EXPIRES,
-    );
+    let (_, xwing, alice) =
+        create("verify/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
+    let (_, classical, _) =
+        create("verify/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], false, EXPIRES);
     let alice_x = IdentityKeyPair::from_seed(&seed32("invite/verify/x25519/identity"));
     let (_, mallory) = m::identity("invite/mallory");
     let xw = || body_of(xwing.invite());
@@ -333,11 +304,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     let sign_raw = |b: &[u8]| signed(b, &alice_x, Label::Invite);
     let _ = &alice;
 
-    let mut b = Builder {
-        ids,
-        tests: Vec::new(),
-        policy: SuitePolicy::ALL,
-    };
+    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
     crate::rows! { b.case:
         "valid-xwing", "default suite", &["Valid"], xwing.to_bytes(), NOW, None;
         "valid-x25519", "classical suite", &["Valid"], classical.to_bytes(), NOW, None;
@@ -446,10 +413,11 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         "kem-key-xwing-x25519-zero",
         "X-Wing key with X25519 part u = 0",
         &["WeakKey"],
-        sign(&cl().set(2, raw::head(0, 1)).set(
-            4,
-            raw::bstr(&m::xwing_low_order_x25519("invite/verify/xwing/kem")),
-        )),
+        sign(
+            &cl()
+                .set(2, raw::head(0, 1))
+                .set(4, raw::bstr(&m::xwing_low_order_x25519("invite/verify/xwing/kem"))),
+        ),
         NOW,
         Some("key.low_order"),
     )?;
@@ -639,10 +607,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         "an identity key off the curve and an X-Wing key with an invalid ML-KEM part and a low-order X25519 part",
     ) {
         let base = if c.xwing { xw() } else { cl() };
-        let body = c
-            .fields
-            .iter()
-            .fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
+        let body = c.fields.iter().fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
         crate::rows! { b.case:
             c.slug, &c.comment, &["CheckOrder"], sign(&body), NOW, Some(c.class);
         }

@@ -77,20 +77,10 @@ const BASE: &str = "https://quietwire.invalid/invite";
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
     let mut ids = Ids::default();
-    let (_, classical, _) = create(
-        "encoding/x25519",
-        Suite::X25519,
-        &["wss://relay.quietwire.invalid"],
-        true,
-        EXPIRES,
-    );
-    let (_, xwing, _) = create(
-        "encoding/xwing",
-        Suite::XWing,
-        &["wss://relay.quietwire.invalid"],
-        true,
-        EXPIRES,
-    );
+    let (_, classical, _) =
+        create("encoding/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], true, EXPIRES);
+    let (_, xwing, _) =
+        create("encoding/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
     let mut encodes = Vec::new();
     for (slug, invite, base) in [
         ("encode-x25519-https", &classical, BASE),
@@ -98,38 +88,19 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
     ] {
         let link = invite.to_link(base);
         let qr = invite.to_qr();
-        let b64 = link
-            .split_once("#i1.")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
+        let b64 = link.split_once("#i1.").map(|(_, b)| b.to_owned()).unwrap_or_default();
         if link != format!("{base}#i1.{b64}") || qr.get(..4) != Some(&QR_MAGIC[..]) {
             return Err(format!("invite_encoding {slug}: unexpected shape"));
         }
-        let head = ids.head(
-            slug,
-            &format!("link with base {base} and QR payload"),
-            &["Valid"],
-            None,
-        );
-        encodes.push(EncodeTest::new(
-            head,
-            invite.to_bytes(),
-            base.to_owned(),
-            link,
-            qr,
-        ));
+        let head =
+            ids.head(slug, &format!("link with base {base} and QR payload"), &["Valid"], None);
+        encodes.push(EncodeTest::new(head, invite.to_bytes(), base.to_owned(), link, qr));
     }
-    let encodes = EncodingGroup::Encode {
-        comment: "Encoding invites.".to_owned(),
-        tests: encodes,
-    };
+    let encodes = EncodingGroup::Encode { comment: "Encoding invites.".to_owned(), tests: encodes };
 
     let policy = SuitePolicy::ALL;
     let good = classical.to_link(BASE);
-    let fragment = good
-        .split_once('#')
-        .map(|(_, f)| f.to_owned())
-        .unwrap_or_default();
+    let fragment = good.split_once('#').map(|(_, f)| f.to_owned()).unwrap_or_default();
     let mut links = Vec::new();
     let mut link = |ids: &mut Ids,
                     slug: &str,

@@ -63,10 +63,8 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 };
 
 fn proof_bytes(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
-    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = entries
-        .iter()
-        .map(|(k, v)| (raw::key(*k), v.clone()))
-        .collect();
+    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> =
+        entries.iter().map(|(k, v)| (raw::key(*k), v.clone())).collect();
     pairs.sort();
     raw::map(&pairs)
 }
@@ -91,12 +89,8 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         let proof = key.prove(&origin, &challenge, op);
         mailbox::verify(key.id(), &challenge, &origins, op, &proof)
             .map_err(|e| format!("mailbox {name}: {e}"))?;
-        let head = ids.head(
-            &format!("prove-{name}"),
-            &format!("a proof for {name}"),
-            &["Valid"],
-            None,
-        );
+        let head =
+            ids.head(&format!("prove-{name}"), &format!("a proof for {name}"), &["Valid"], None);
         proves.push(MailboxTest::new(
             head,
             Some(seed.to_vec()),
@@ -180,24 +174,14 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         Some("mailbox.proof"),
     )?;
     // The signature follows key 3 and its 64-byte string head (`03 58 40`).
-    let at = good
-        .windows(3)
-        .position(|w| w == [0x03, 0x58, 0x40])
-        .ok_or("signature")?
-        + 3;
-    let real_sig: [u8; 64] = good
-        .get(at..at + 64)
-        .and_then(|s| s.try_into().ok())
-        .ok_or("signature")?;
+    let at = good.windows(3).position(|w| w == [0x03, 0x58, 0x40]).ok_or("signature")? + 3;
+    let real_sig: [u8; 64] =
+        good.get(at..at + 64).and_then(|s| s.try_into().ok()).ok_or("signature")?;
     let o = || (4, raw::tstr(VECTOR_ORIGIN));
     // The honest proof's fields with field `key` set to `value` (added if absent).
     let edited = |key: i64, value: Vec<u8>| {
-        let mut fields = vec![
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&pk)),
-            (3, raw::bstr(&real_sig)),
-            o(),
-        ];
+        let mut fields =
+            vec![(1, raw::head(0, 1)), (2, raw::bstr(&pk)), (3, raw::bstr(&real_sig)), o()];
         match fields.iter_mut().find(|(k, _)| *k == key) {
             Some(field) => field.1 = value,
             None => fields.push((key, value)),
@@ -309,14 +293,8 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         ],
         FLAGS,
         vec![
-            MailboxGroup::Prove {
-                comment: "Proofs of each operation.".to_owned(),
-                tests: proves,
-            },
-            MailboxGroup::Verify {
-                comment: "Verification.".to_owned(),
-                tests: verifies,
-            },
+            MailboxGroup::Prove { comment: "Proofs of each operation.".to_owned(), tests: proves },
+            MailboxGroup::Verify { comment: "Verification.".to_owned(), tests: verifies },
             MailboxGroup::Origin {
                 comment: "Relay origins of URLs (MBX-05).".to_owned(),
                 tests: origin_tests(&mut ids)?,
@@ -327,23 +305,12 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
 
 /// The signature input of a proof (MBX-02).
 fn proof_input(mailbox_id: &[u8; 32], challenge: &[u8; 32], op: Operation) -> Vec<u8> {
-    Label::MailboxProof.input(&[
-        mailbox_id,
-        challenge,
-        &[op.code()],
-        VECTOR_ORIGIN.as_bytes(),
-    ])
+    Label::MailboxProof.input(&[mailbox_id, challenge, &[op.code()], VECTOR_ORIGIN.as_bytes()])
 }
 
 /// A strict-verification case: slug, comment, flags, mailbox, proof, class.
-type StrictCase = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    [u8; 32],
-    Vec<u8>,
-    Option<&'static str>,
-);
+type StrictCase =
+    (&'static str, &'static str, &'static [&'static str], [u8; 32], Vec<u8>, Option<&'static str>);
 
 /// SUI-05 cases for a fetch proof of the mailbox key of `seed`, appended after the other
 /// verification tests: small-order and non-canonical `R`, a non-canonical key for which the
@@ -438,50 +405,15 @@ fn origin_tests(ids: &mut Ids) -> Result<Vec<OriginTest>, String> {
             "ws://localhost:80/",
             Some("ws://localhost"),
         ),
-        (
-            "origin-ipv6",
-            "a bracketed IPv6 host",
-            "ws://[::1]:9000/v1/ws",
-            Some("ws://[::1]:9000"),
-        ),
-        (
-            "origin-https",
-            "a scheme other than ws and wss",
-            "https://relay.example",
-            None,
-        ),
-        (
-            "origin-userinfo",
-            "user information",
-            "wss://user@relay.example/",
-            None,
-        ),
+        ("origin-ipv6", "a bracketed IPv6 host", "ws://[::1]:9000/v1/ws", Some("ws://[::1]:9000")),
+        ("origin-https", "a scheme other than ws and wss", "https://relay.example", None),
+        ("origin-userinfo", "user information", "wss://user@relay.example/", None),
         ("origin-empty-host", "no host", "wss:///v1/ws", None),
-        (
-            "origin-empty-port",
-            "a colon without a port",
-            "wss://relay.example:/v1/ws",
-            None,
-        ),
+        ("origin-empty-port", "a colon without a port", "wss://relay.example:/v1/ws", None),
         ("origin-port-zero", "port 0", "wss://relay.example:0", None),
-        (
-            "origin-port-range",
-            "port 65536",
-            "wss://relay.example:65536",
-            None,
-        ),
-        (
-            "origin-non-ascii",
-            "a host that is not in its ASCII form",
-            "wss://rélay.example",
-            None,
-        ),
-        (
-            "origin-empty-label",
-            "an empty DNS label",
-            "wss://relay..example",
-            None,
-        ),
+        ("origin-port-range", "port 65536", "wss://relay.example:65536", None),
+        ("origin-non-ascii", "a host that is not in its ASCII form", "wss://rélay.example", None),
+        ("origin-empty-label", "an empty DNS label", "wss://relay..example", None),
     ];
     let mut tests = Vec::new();
     for (slug, comment, url, want) in cases {
@@ -499,11 +431,7 @@ fn origin_tests(ids: &mut Ids) -> Result<Vec<OriginTest>, String> {
             comment: (*comment).to_owned(),
             flags: flags(&["Origin"]),
             url: (*url).to_owned(),
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
+            result: if class.is_some() { Outcome::Invalid } else { Outcome::Valid },
             origin,
             error_class: class,
         });

@@ -96,10 +96,8 @@ pub fn x25519_high_bit() -> [u8; 32] {
 
 /// An X-Wing public key whose first ML-KEM coefficient is 0xfff ≥ q.
 pub fn xwing_bad_mlkem(seed_name: &str) -> Vec<u8> {
-    let mut key = KemSecret::from_seed(Suite::XWing, &seed32(seed_name))
-        .public()
-        .as_bytes()
-        .to_vec();
+    let mut key =
+        KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec();
     if let Some(b) = key.get_mut(0) {
         *b = 0xff;
     }
@@ -111,10 +109,8 @@ pub fn xwing_bad_mlkem(seed_name: &str) -> Vec<u8> {
 
 /// An X-Wing public key whose X25519 part is the low-order point u = 0.
 pub fn xwing_low_order_x25519(seed_name: &str) -> Vec<u8> {
-    let mut key = KemSecret::from_seed(Suite::XWing, &seed32(seed_name))
-        .public()
-        .as_bytes()
-        .to_vec();
+    let mut key =
+        KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec();
     key.truncate(1184);
     key.extend_from_slice(&[0u8; 32]);
     key
@@ -238,15 +234,9 @@ pub struct MixedKey {
 /// The mixed-order key named `name`.
 pub fn mixed_order_key(name: &str) -> MixedKey {
     let a = secret_scalar(&seed32(&format!("mixed-order/{name}")));
-    let torsion = CompressedEdwardsY(ed25519_order_8())
-        .decompress()
-        .unwrap_or_default();
+    let torsion = CompressedEdwardsY(ed25519_order_8()).decompress().unwrap_or_default();
     let public = (EdwardsPoint::mul_base(&a) + torsion).compress().to_bytes();
-    MixedKey {
-        a,
-        public,
-        name: name.to_owned(),
-    }
+    MixedKey { a, public, name: name.to_owned() }
 }
 
 impl MixedKey {
@@ -290,10 +280,7 @@ pub fn signed_forged(
     label: Label,
     forge: fn(&Scalar, &[u8; 32], &[u8]) -> [u8; 64],
 ) -> Vec<u8> {
-    let public = IdentityKeyPair::from_seed(seed)
-        .public()
-        .as_bytes()
-        .to_owned();
+    let public = IdentityKeyPair::from_seed(seed).public().as_bytes().to_owned();
     let signature = forge(&secret_scalar(seed), &public, &label.input(&[body]));
     raw::array(&[raw::bstr(body), raw::bstr(&signature)])
 }

@@ -148,11 +148,7 @@ impl Ids {
             slug: slug.to_owned(),
             comment: comment.to_owned(),
             flags: self::flags(flags),
-            result: if class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
+            result: if class.is_some() { Outcome::Invalid } else { Outcome::Valid },
             error_class: class.map(str::to_owned),
         }
     }

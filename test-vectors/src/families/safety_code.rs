@@ -91,14 +91,7 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
             ));
             code
         };
-    let ab = code_test(
-        &mut ids,
-        "alice-bob",
-        "two identities",
-        &["Code"],
-        &alice,
-        &bob,
-    );
+    let ab = code_test(&mut ids, "alice-bob", "two identities", &["Code"], &alice, &bob);
     let ba = code_test(
         &mut ids,
         "bob-alice",
@@ -110,14 +103,7 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
     if ab != ba {
         return Err("safety_code: not order independent".to_owned());
     }
-    code_test(
-        &mut ids,
-        "alice-carol",
-        "another pair",
-        &["Code"],
-        &alice,
-        &carol,
-    );
+    code_test(&mut ids, "alice-carol", "another pair", &["Code"], &alice, &carol);
     code_test(
         &mut ids,
         "alice-alice",
@@ -130,11 +116,7 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
     let padded = (0..200u32)
         .map(|i| key(&format!("padded-{i}")))
         .find(|k| {
-            Fingerprint::of(k)
-                .digits()
-                .as_bytes()
-                .chunks(5)
-                .any(|g| g.first() == Some(&b'0'))
+            Fingerprint::of(k).digits().as_bytes().chunks(5).any(|g| g.first() == Some(&b'0'))
         })
         .ok_or("safety_code: no key with a leading-zero group")?;
     code_test(
@@ -145,10 +127,7 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         &padded,
         &bob,
     );
-    let codes = SafetyGroup::Code {
-        comment: "Fingerprints and codes.".to_owned(),
-        tests: codes,
-    };
+    let codes = SafetyGroup::Code { comment: "Fingerprints and codes.".to_owned(), tests: codes };
 
     let qr =
         |ids: &mut Ids, slug: &str, comment: &str, own: &IdentityKey, peer: &IdentityKey| QrTest {
@@ -163,25 +142,10 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
             error_class: None,
         };
     let creates = vec![
-        qr(
-            &mut ids,
-            "qr-alice-shows-bob",
-            "Alice's screen when verifying Bob",
-            &alice,
-            &bob,
-        ),
-        qr(
-            &mut ids,
-            "qr-bob-shows-alice",
-            "Bob's screen when verifying Alice",
-            &bob,
-            &alice,
-        ),
+        qr(&mut ids, "qr-alice-shows-bob", "Alice's screen when verifying Bob", &alice, &bob),
+        qr(&mut ids, "qr-bob-shows-alice", "Bob's screen when verifying Alice", &bob, &alice),
     ];
-    let creates = SafetyGroup::QrCreate {
-        comment: "QR payloads.".to_owned(),
-        tests: creates,
-    };
+    let creates = SafetyGroup::QrCreate { comment: "QR payloads.".to_owned(), tests: creates };
 
     let mut verifies = Vec::new();
     let fp = |k: &IdentityKey| Fingerprint::of(k).qr_part().to_vec();
@@ -198,9 +162,7 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
      -> Result<(), String> {
         let got = SafetyQr::verify_scanned(&payload, own, peer).map_err(|e| e.class().as_str());
         if got.err() != class {
-            return Err(format!(
-                "safety_code {slug}: expected {class:?}, got {got:?}"
-            ));
+            return Err(format!("safety_code {slug}: expected {class:?}, got {got:?}"));
         }
         let head = ids.head(slug, comment, f, class);
         verifies.push(QrTest::new(
@@ -322,10 +284,8 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         ])),
         Some("cbor.limit.input"),
     )?;
-    let verifies = SafetyGroup::QrVerify {
-        comment: "Scanning a QR payload.".to_owned(),
-        tests: verifies,
-    };
+    let verifies =
+        SafetyGroup::QrVerify { comment: "Scanning a QR payload.".to_owned(), tests: verifies };
 
     Ok(file(
         "safety_code",

@@ -52,11 +52,7 @@ impl SectionContent {
 
 impl From<Kdf> for KdfParams {
     fn from(k: Kdf) -> KdfParams {
-        KdfParams {
-            m: k.m,
-            t: k.t,
-            p: k.p,
-        }
+        KdfParams { m: k.m, t: k.t, p: k.p }
     }
 }
 
@@ -126,26 +122,13 @@ fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
     let rng = &e.randomness;
     let fk: [u8; 32] = rng.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
     let file_id: [u8; 32] = rng.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
-    let salt: [u8; 16] = rng
-        .get(64..80)
-        .ok_or("rng")?
-        .try_into()
-        .map_err(|_| "salt")?;
+    let salt: [u8; 16] = rng.get(64..80).ok_or("rng")?.try_into().map_err(|_| "salt")?;
     let pin_key: [u8; 32] = match &e.pin {
         Some(pin) => quietwire::backup::hazmat::pin_key(pin, &salt, &e.pin_kdf.into())
             .map_err(|x| x.to_string())?,
-        None => rng
-            .get(80..112)
-            .ok_or("rng")?
-            .try_into()
-            .map_err(|_| "pk")?,
+        None => rng.get(80..112).ok_or("rng")?.try_into().map_err(|_| "pk")?,
     };
-    let len = u32::from_be_bytes(
-        file.get(4..8)
-            .ok_or("short")?
-            .try_into()
-            .map_err(|_| "len")?,
-    );
+    let len = u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?);
     let header = file.get(8..8 + len as usize).ok_or("header")?;
     let core = match quietwire::cbor::decode(header, &quietwire::cbor::Limits::DEFAULT) {
         Ok(quietwire::cbor::Value::Map(m)) => match m.get(&quietwire::cbor::Int::uint(2)) {
@@ -212,18 +195,12 @@ pub fn apply_edits(
                 out.truncate(len);
             }
             "copy" => {
-                let src = out
-                    .get(range(from, len, out.len())?)
-                    .unwrap_or_default()
-                    .to_vec();
+                let src = out.get(range(from, len, out.len())?).unwrap_or_default().to_vec();
                 let r = range(at, len, out.len())?;
                 out.splice(r, src);
             }
             "insertCopy" => {
-                let src = out
-                    .get(range(from, len, out.len())?)
-                    .unwrap_or_default()
-                    .to_vec();
+                let src = out.get(range(from, len, out.len())?).unwrap_or_default().to_vec();
                 range(at, 0, out.len())?;
                 out.splice(at..at, src);
             }
@@ -335,22 +312,13 @@ pub(super) fn decode_test(id: u32, spec: Spec, cache: &mut Cache) -> Result<Deco
     }
     let mut class = decoded.error_class().map(str::to_owned);
     if spec.then_seal {
-        let restored = decoded
-            .restored
-            .as_mut()
-            .ok_or("thenSeal without restore")?;
+        let restored = decoded.restored.as_mut().ok_or("thenSeal without restore")?;
         let session = restored.sessions.first_mut().ok_or("no session")?;
         let event = quietwire::event::Event::with_id([0; 16], quietwire::event::Body::WakeUp);
-        class = session
-            .seal(&event)
-            .err()
-            .map(|e| e.class().as_str().to_owned());
+        class = session.seal(&event).err().map(|e| e.class().as_str().to_owned());
     }
     if class.as_deref() != spec.expect {
-        return Err(format!(
-            "{}: expected {:?}, got {:?}",
-            spec.slug, spec.expect, class
-        ));
+        return Err(format!("{}: expected {:?}, got {:?}", spec.slug, spec.expect, class));
     }
     let hidden = decoded.result.as_ref().ok().map(|h| h.as_str());
     if class.is_none() && spec.hidden.is_some() && hidden != spec.hidden {
@@ -376,16 +344,8 @@ pub(super) fn decode_test(id: u32, spec: Spec, cache: &mut Cache) -> Result<Deco
         kdf_runs: spec.pin_kdf_runs.then_some(decoded.kdf_runs),
         released_length: decoded.released_len,
         released_sha256: decoded.released_sha256.to_vec(),
-        hidden: if class.is_none() {
-            hidden.map(str::to_owned)
-        } else {
-            None
-        },
-        result: if class.is_none() {
-            Outcome::Valid
-        } else {
-            Outcome::Invalid
-        },
+        hidden: if class.is_none() { hidden.map(str::to_owned) } else { None },
+        result: if class.is_none() { Outcome::Valid } else { Outcome::Invalid },
         error_class: class,
     })
 }

@@ -25,25 +25,11 @@ pub(super) struct Parts {
 
 pub(super) fn parts(e: &Export, cache: &mut Cache) -> Result<Parts, String> {
     let file = cache.file(e)?;
-    let len = u32::from_be_bytes(
-        file.get(4..8)
-            .ok_or("short")?
-            .try_into()
-            .map_err(|_| "len")?,
-    ) as usize;
+    let len =
+        u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?) as usize;
     let end = 8 + len;
-    let fk: [u8; 32] = e
-        .randomness
-        .get(..32)
-        .ok_or("rng")?
-        .try_into()
-        .map_err(|_| "fk")?;
-    let file_id: [u8; 32] = e
-        .randomness
-        .get(32..64)
-        .ok_or("rng")?
-        .try_into()
-        .map_err(|_| "id")?;
+    let fk: [u8; 32] = e.randomness.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
+    let file_id: [u8; 32] = e.randomness.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
     Ok(Parts {
         header: file.get(8..end).ok_or("header")?.to_vec(),
         mac: file.get(end..end + 32).ok_or("mac")?.to_vec(),
@@ -132,16 +118,8 @@ pub(super) fn entry_edited(
 /// Edits replacing a file's prefix and MAC (the first `old_end` bytes) by `new`.
 pub(super) fn reprefix(new: Vec<u8>, old_end: usize) -> Vec<super::Edit> {
     vec![
-        super::Edit {
-            offset: Some(0),
-            length: Some(old_end as u64),
-            ..super::Edit::op("delete")
-        },
-        super::Edit {
-            offset: Some(0),
-            bytes: Some(new),
-            ..super::Edit::op("insert")
-        },
+        super::Edit { offset: Some(0), length: Some(old_end as u64), ..super::Edit::op("delete") },
+        super::Edit { offset: Some(0), bytes: Some(new), ..super::Edit::op("insert") },
     ]
 }
 
@@ -159,10 +137,7 @@ pub(super) fn key_unlock() -> UnlockJson {
 }
 
 pub(super) fn pass_unlock(p: &str) -> UnlockJson {
-    UnlockJson {
-        passphrase: Some(p.into()),
-        ..UnlockJson::default()
-    }
+    UnlockJson { passphrase: Some(p.into()), ..UnlockJson::default() }
 }
 
 /// A small-input decoding test.

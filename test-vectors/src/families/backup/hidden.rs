@@ -29,11 +29,7 @@ pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     }
     let (o, _) = layout(&full, &ff);
     let h0 = o[6] as u64 + 1;
-    let mut t = T {
-        ids,
-        cache,
-        tests: Vec::new(),
-    };
+    let mut t = T { ids, cache, tests: Vec::new() };
     let k = key_unlock;
     let hd = &["Hidden"];
     let valid =
@@ -54,13 +50,7 @@ pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         Some(PIN),
         "open",
     ))?;
-    t.spec(valid(
-        "hidden-locked",
-        "no PIN: everything else restores",
-        &full,
-        None,
-        "locked",
-    ))?;
+    t.spec(valid("hidden-locked", "no PIN: everything else restores", &full, None, "locked"))?;
     t.spec(valid(
         "hidden-pin-mismatch",
         "a wrong PIN: everything else restores, the same plaintext as locked",

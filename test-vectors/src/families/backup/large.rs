@@ -18,11 +18,7 @@ use crate::seeds::seed32;
 
 pub(super) const PASSPHRASE: &str = "correct horse battery staple";
 pub(super) const PIN: &str = "2468";
-pub(super) const FLOOR: Kdf = Kdf {
-    m: 19_456,
-    t: 2,
-    p: 1,
-};
+pub(super) const FLOOR: Kdf = Kdf { m: 19_456, t: 2, p: 1 };
 
 pub(super) fn recovery_key() -> [u8; 32] {
     seed32("backup/recovery-key")
@@ -38,10 +34,7 @@ pub(super) enum Who {
 }
 
 pub(super) fn transfer_key(suite: u64) -> TransferKey {
-    TransferKey {
-        suite,
-        seed: seed32("backup/transfer").to_vec(),
-    }
+    TransferKey { suite, seed: seed32("backup/transfer").to_vec() }
 }
 
 /// A recipe whose generator bytes are derived from `name`, exactly as many as it draws.
@@ -88,10 +81,7 @@ pub(super) fn recipe(
 }
 
 pub(super) fn content(bytes: &[u8]) -> SectionContent {
-    SectionContent {
-        content: Some(bytes.to_vec()),
-        ..SectionContent::default()
-    }
+    SectionContent { content: Some(bytes.to_vec()), ..SectionContent::default() }
 }
 
 pub(super) fn stream(name: &str, len: u64) -> SectionContent {
@@ -127,28 +117,20 @@ pub(super) fn key_unlock() -> UnlockJson {
 }
 
 pub(super) fn pass_unlock(p: &str) -> UnlockJson {
-    UnlockJson {
-        passphrase: Some(p.into()),
-        ..UnlockJson::default()
-    }
+    UnlockJson { passphrase: Some(p.into()), ..UnlockJson::default() }
 }
 
 pub(super) fn unlock_for(who: Who) -> UnlockJson {
     match who {
         Who::Key | Who::Both => key_unlock(),
         Who::Pass => pass_unlock(PASSPHRASE),
-        Who::Transfer(s) => UnlockJson {
-            transfer: Some(transfer_key(s)),
-            ..UnlockJson::default()
-        },
+        Who::Transfer(s) => UnlockJson { transfer: Some(transfer_key(s)), ..UnlockJson::default() },
     }
 }
 
 /// Offsets of the id bytes of sections 1 to 8 and the chunk counts of 1 to 7.
 pub(super) fn layout(e: &Export, file: &[u8]) -> (Vec<usize>, Vec<u64>) {
-    let len = file
-        .get(4..8)
-        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let len = file.get(4..8).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
     let mut at = 40 + len as usize;
     let mut offsets = Vec::new();
     let mut chunks = Vec::new();
@@ -169,24 +151,15 @@ pub(super) fn chunk_at(offsets: &[usize], s: usize, i: usize) -> u64 {
 }
 
 pub(super) fn ed(op: &str, offset: u64) -> Edit {
-    Edit {
-        offset: Some(offset),
-        ..Edit::op(op)
-    }
+    Edit { offset: Some(offset), ..Edit::op(op) }
 }
 
 pub(super) fn xor(offset: u64) -> Edit {
-    Edit {
-        bytes: Some(vec![1]),
-        ..ed("xor", offset)
-    }
+    Edit { bytes: Some(vec![1]), ..ed("xor", offset) }
 }
 
 pub(super) fn truncate(len: u64) -> Edit {
-    Edit {
-        length: Some(len),
-        ..Edit::op("truncate")
-    }
+    Edit { length: Some(len), ..Edit::op("truncate") }
 }
 
 pub(super) fn seal(offset: u64, section: u8, index: u64, last: bool, plain: Vec<u8>) -> Edit {
@@ -206,20 +179,9 @@ pub(super) fn plain(used: u16, data: &[u8]) -> Vec<u8> {
 /// Swaps two equal-length ranges `a < b` with two copies through an inserted duplicate.
 pub(super) fn swap(a: u64, b: u64, len: u64) -> Vec<Edit> {
     vec![
-        Edit {
-            from: Some(a),
-            length: Some(len),
-            ..ed("insertCopy", b + len)
-        },
-        Edit {
-            from: Some(b),
-            length: Some(len),
-            ..ed("copy", a)
-        },
-        Edit {
-            length: Some(len),
-            ..ed("delete", b)
-        },
+        Edit { from: Some(a), length: Some(len), ..ed("insertCopy", b + len) },
+        Edit { from: Some(b), length: Some(len), ..ed("copy", a) },
+        Edit { length: Some(len), ..ed("delete", b) },
     ]
 }
 
@@ -309,12 +271,7 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
             recipe("padme", Who::Key, None, sized("padme", 8 * DATA as u64 + 1)), Who::Key, None,
             None;
     };
-    let mut too_large = recipe(
-        "too-large",
-        Who::Key,
-        None,
-        sized("too-large", 16 * DATA as u64),
-    );
+    let mut too_large = recipe("too-large", Who::Key, None, sized("too-large", 16 * DATA as u64));
     too_large.max_chunks = Some(16);
     cases.push((
         "too-large",
@@ -340,20 +297,9 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
         Some("12345678901234567890123456789012345678901234567890123456789012345"),
         base_sections(),
     );
-    cases.push((
-        "pin-65",
-        "a 65-byte PIN",
-        long_pin,
-        Who::Key,
-        None,
-        Some("backup.secret_format"),
-    ));
+    cases.push(("pin-65", "a 65-byte PIN", long_pin, Who::Key, None, Some("backup.secret_format")));
     let mut low = recipe("low-kdf", Who::Pass, None, base_sections());
-    low.passphrase_kdf = Some(Kdf {
-        m: 19_456,
-        t: 1,
-        p: 1,
-    });
+    low.passphrase_kdf = Some(Kdf { m: 19_456, t: 1, p: 1 });
     cases.push((
         "passphrase-t-1",
         "passphrase parameters below the floor",
@@ -363,11 +309,7 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
         Some("backup.kdf_params"),
     ));
     let mut high = recipe("high-kdf", Who::Key, None, base_sections());
-    high.pin_kdf = Kdf {
-        m: 1_048_577,
-        t: 2,
-        p: 1,
-    };
+    high.pin_kdf = Kdf { m: 1_048_577, t: 2, p: 1 };
     cases.push((
         "pin-kdf-over-cap",
         "PIN parameters over the caps",
@@ -398,9 +340,7 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
                 &Split::CHUNKS,
                 false,
             );
-            let outcome = decoded
-                .result
-                .map_err(|e| format!("export {slug}: decode {e}"))?;
+            let outcome = decoded.result.map_err(|e| format!("export {slug}: decode {e}"))?;
             let concat: Vec<u8> = export
                 .sections
                 .iter()
@@ -435,11 +375,7 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
             released_sha256: released.map(|r| r.1),
             hidden,
             export,
-            result: if class.is_none() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            },
+            result: if class.is_none() { Outcome::Valid } else { Outcome::Invalid },
             error_class: class.map(str::to_owned),
         });
     }

@@ -41,9 +41,7 @@ fn session_snapshot(name: &str) -> Vec<u8> {
         *peer.public(),
         &seed32(&format!("backup/{name}/ad")),
     );
-    Session::new(ratchet, seed32(&format!("backup/{name}/peer-mailbox")))
-        .snapshot()
-        .to_vec()
+    Session::new(ratchet, seed32(&format!("backup/{name}/peer-mailbox"))).snapshot().to_vec()
 }
 
 fn bytes_of(records: &[Record]) -> Result<Vec<u8>, String> {
@@ -70,28 +68,17 @@ fn fixture() -> Result<Fixture, String> {
     let a = seed16("backup/alice/id");
     let chat = seed16("backup/chat/1");
     let msg = seed16("backup/message/1");
-    let event = Event::with_id(
-        msg,
-        Body::Text {
-            text: "see you at 8".into(),
-            reply_to: None,
-        },
-    )
-    .to_bytes()
-    .map_err(|e| e.to_string())?;
+    let event = Event::with_id(msg, Body::Text { text: "see you at 8".into(), reply_to: None })
+        .to_bytes()
+        .map_err(|e| e.to_string())?;
     let hidden_contact = contact_record("bob", "Bob")?;
     let b = seed16("backup/bob/id");
     let hidden_chat = seed16("backup/chat/hidden");
     let hidden_msg = seed16("backup/message/hidden");
-    let hidden_event = Event::with_id(
-        hidden_msg,
-        Body::Text {
-            text: "hidden".into(),
-            reply_to: None,
-        },
-    )
-    .to_bytes()
-    .map_err(|e| e.to_string())?;
+    let hidden_event =
+        Event::with_id(hidden_msg, Body::Text { text: "hidden".into(), reply_to: None })
+            .to_bytes()
+            .map_err(|e| e.to_string())?;
     Ok(Fixture {
         identity: Record::Identity {
             seed: pair.dangerous_seed(),
@@ -99,15 +86,8 @@ fn fixture() -> Result<Fixture, String> {
             generation: 3,
         },
         contact: contact_record("alice", "Alice")?,
-        session: Record::Session {
-            contact: a,
-            snapshot: session_snapshot("alice").into(),
-        },
-        chat: Record::Chat {
-            id: chat,
-            members: vec![a],
-            title: Some("Alice".into()),
-        },
+        session: Record::Session { contact: a, snapshot: session_snapshot("alice").into() },
+        chat: Record::Chat { id: chat, members: vec![a], title: Some("Alice".into()) },
         message: Record::Message(Message {
             chat,
             id: msg,
@@ -128,21 +108,11 @@ fn fixture() -> Result<Fixture, String> {
                 thumbnail: None,
             },
         },
-        setting: Record::Setting {
-            name: "theme".into(),
-            value: Value::from("dark"),
-        },
+        setting: Record::Setting { name: "theme".into(), value: Value::from("dark") },
         hidden: vec![
             hidden_contact,
-            Record::Session {
-                contact: b,
-                snapshot: session_snapshot("bob").into(),
-            },
-            Record::Chat {
-                id: hidden_chat,
-                members: vec![b, a],
-                title: None,
-            },
+            Record::Session { contact: b, snapshot: session_snapshot("bob").into() },
+            Record::Chat { id: hidden_chat, members: vec![b, a], title: None },
             Record::Message(Message {
                 chat: hidden_chat,
                 id: hidden_msg,
@@ -151,10 +121,7 @@ fn fixture() -> Result<Fixture, String> {
                 event: hidden_event,
                 sender: None,
             }),
-            Record::Setting {
-                name: "hidden-theme".into(),
-                value: Value::uint(1),
-            },
+            Record::Setting { name: "hidden-theme".into(), value: Value::uint(1) },
         ],
     })
 }
@@ -190,11 +157,9 @@ fn with_body(
     f: impl FnOnce(&mut std::collections::BTreeMap<Int, Value>),
 ) -> Result<Vec<u8>, String> {
     let bytes = r.to_bytes().map_err(|e| e.to_string())?;
-    let mut v = cbor::decode(
-        bytes.get(4..).unwrap_or_default(),
-        &Limits::DEFAULT.with_max_input(1 << 20),
-    )
-    .map_err(|e| e.to_string())?;
+    let mut v =
+        cbor::decode(bytes.get(4..).unwrap_or_default(), &Limits::DEFAULT.with_max_input(1 << 20))
+            .map_err(|e| e.to_string())?;
     if let Value::Map(m) = &mut v
         && let Some(Value::Map(body)) = m.get_mut(&Int::uint(3))
     {
@@ -229,10 +194,7 @@ pub(in crate::families::backup) fn restore(
         }
     })?;
     let bad_hint = with_body(&f.contact, |b| {
-        b.insert(
-            Int::uint(6),
-            Value::Array(vec![Value::from("https://relay.example")]),
-        );
+        b.insert(Int::uint(6), Value::Array(vec![Value::from("https://relay.example")]));
     })?;
     let bad_snapshot = with_body(&f.session, |b| {
         if let Some(Value::Bytes(snap)) = b.get_mut(&Int::uint(2))
@@ -329,12 +291,7 @@ pub(in crate::families::backup) fn restore(
     };
     let mut tests = Vec::new();
     for (slug, comment, fl, replace, pin, class) in cases {
-        let e = recipe(
-            &format!("restore-{slug}"),
-            Who::Key,
-            Some(PIN),
-            sections(&f, &replace)?,
-        );
+        let e = recipe(&format!("restore-{slug}"), Who::Key, Some(PIN), sections(&f, &replace)?);
         tests.push(decode_test(
             ids.next_id(),
             Spec {

@@ -17,24 +17,15 @@ use super::large::*;
 pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, String> {
     let pass = recipe("pass", Who::Pass, None, base_sections());
     let both = recipe("both", Who::Both, None, base_sections());
-    let new_pass = |p: &str| UnlockJson {
-        passphrase: Some(p.into()),
-        ..UnlockJson::default()
-    };
+    let new_pass = |p: &str| UnlockJson { passphrase: Some(p.into()), ..UnlockJson::default() };
     let key_hex = hex::encode(recovery_key());
     let new_both = UnlockJson {
         recovery_key: Some(key_hex.clone()),
         passphrase: Some("new passphrase".into()),
         ..UnlockJson::default()
     };
-    let new_key = UnlockJson {
-        recovery_key: Some(key_hex),
-        ..UnlockJson::default()
-    };
-    let new_transfer = UnlockJson {
-        transfer: Some(transfer_key(2)),
-        ..UnlockJson::default()
-    };
+    let new_key = UnlockJson { recovery_key: Some(key_hex), ..UnlockJson::default() };
+    let new_transfer = UnlockJson { transfer: Some(transfer_key(2)), ..UnlockJson::default() };
     let cases: Vec<(&str, &str, &Export, UnlockJson, UnlockJson, Option<&str>)> = crate::tuples! { vec:
         "change-passphrase", "a new passphrase (new salt)", &pass, pass_unlock(PASSPHRASE),
             new_pass("new passphrase"), None;
@@ -58,21 +49,18 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
         } else {
             Vec::new()
         };
-        let methods = match (
-            &new_methods.recovery_key,
-            &new_methods.passphrase,
-            &new_methods.transfer,
-        ) {
-            (Some(k), None, None) => quietwire::backup::Methods::RecoveryKey(rk(k)?),
-            (None, Some(pw), None) => quietwire::backup::Methods::Passphrase(pw.clone()),
-            (Some(k), Some(pw), None) => {
-                quietwire::backup::Methods::RecoveryKeyAndPassphrase(rk(k)?, pw.clone())
-            }
-            (None, None, Some(t)) => {
-                quietwire::backup::Methods::Transfer(unlock_transfer_public(t)?)
-            }
-            _ => return Err("rekey: methods".into()),
-        };
+        let methods =
+            match (&new_methods.recovery_key, &new_methods.passphrase, &new_methods.transfer) {
+                (Some(k), None, None) => quietwire::backup::Methods::RecoveryKey(rk(k)?),
+                (None, Some(pw), None) => quietwire::backup::Methods::Passphrase(pw.clone()),
+                (Some(k), Some(pw), None) => {
+                    quietwire::backup::Methods::RecoveryKeyAndPassphrase(rk(k)?, pw.clone())
+                }
+                (None, None, Some(t)) => {
+                    quietwire::backup::Methods::Transfer(unlock_transfer_public(t)?)
+                }
+                _ => return Err("rekey: methods".into()),
+            };
         let mut rng = crate::seeds::ReplayRng::new(&[&randomness]);
         let got = quietwire::backup::rekey::rekey(
             &file[..p.header_end()],
@@ -123,19 +111,15 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
 }
 
 fn rk(hex_key: &str) -> Result<RecoveryKey, String> {
-    let bytes: [u8; 32] = hex::decode(hex_key)
-        .map_err(|e| e.to_string())?
-        .try_into()
-        .map_err(|_| "len")?;
+    let bytes: [u8; 32] =
+        hex::decode(hex_key).map_err(|e| e.to_string())?.try_into().map_err(|_| "len")?;
     Ok(RecoveryKey::from_bytes(&bytes))
 }
 
 fn unlock_transfer_public(t: &TransferKey) -> Result<quietwire::keys::KemPublicKey, String> {
     let suite = quietwire::suite::Suite::from_id(t.suite).map_err(|e| e.to_string())?;
     let seed: [u8; 32] = t.seed.as_slice().try_into().map_err(|_| "seed")?;
-    Ok(quietwire::keys::KemSecret::from_seed(suite, &seed)
-        .public()
-        .clone())
+    Ok(quietwire::keys::KemSecret::from_seed(suite, &seed).public().clone())
 }
 
 pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, String> {
@@ -143,21 +127,12 @@ pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, St
     let file = cache.file(&base)?;
     let (o, counts) = layout(&base, &file);
     let cases: Vec<(&str, &str, Vec<Edit>, u8, Option<&str>)> = vec![
-        (
-            "section-4",
-            "locate every section and read section 4",
-            vec![],
-            4,
-            None,
-        ),
+        ("section-4", "locate every section and read section 4", vec![], 4, None),
         ("section-2", "read section 2 (four chunks)", vec![], 2, None),
         (
             "trailing",
             "a byte after the manifest: the last 65553 bytes do not start with id 8",
-            vec![Edit {
-                bytes: Some(vec![0]),
-                ..ed("insert", file.len() as u64)
-            }],
+            vec![Edit { bytes: Some(vec![0]), ..ed("insert", file.len() as u64) }],
             4,
             Some("backup.section_order"),
         ),
@@ -175,20 +150,14 @@ pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, St
         (
             "missing-chunk",
             "a chunk of section 2 removed: the manifest is found but the length disagrees",
-            vec![Edit {
-                length: Some(CHUNK_CT as u64),
-                ..ed("delete", chunk_at(&o, 2, 1))
-            }],
+            vec![Edit { length: Some(CHUNK_CT as u64), ..ed("delete", chunk_at(&o, 2, 1)) }],
             4,
             Some("backup.manifest_mismatch"),
         ),
         (
             "wrong-id",
             "section 4's id byte changed: found at the computed offset",
-            vec![Edit {
-                bytes: Some(vec![1]),
-                ..ed("xor", o[3] as u64)
-            }],
+            vec![Edit { bytes: Some(vec![1]), ..ed("xor", o[3] as u64) }],
             4,
             Some("backup.section_order"),
         ),
@@ -254,13 +223,9 @@ pub fn seek_section(
     section: u8,
 ) -> Result<(Vec<u64>, Vec<u64>, Vec<u8>), String> {
     let class = |e: quietwire::Error| e.class().as_str().to_owned();
-    let len = file
-        .get(4..8)
-        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) as usize;
+    let len = file.get(4..8).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) as usize;
     let end = (40 + len).min(file.len());
-    let tail = file
-        .get(file.len().saturating_sub(quietwire::backup::TAIL)..)
-        .unwrap_or_default();
+    let tail = file.get(file.len().saturating_sub(quietwire::backup::TAIL)..).unwrap_or_default();
     let index = quietwire::backup::seek::SeekIndex::open(
         &file[..end],
         file.len() as u64,
@@ -275,9 +240,7 @@ pub fn seek_section(
     let chunks: Vec<u64> = sections.iter().map(|s| index.chunks(*s)).collect();
     let s = Section::from_id(section).ok_or("section")?;
     let at = index.section_offset(s) as usize;
-    index
-        .check_section_id(s, *file.get(at).ok_or("id")?)
-        .map_err(class)?;
+    index.check_section_id(s, *file.get(at).ok_or("id")?).map_err(class)?;
     let mut content = Vec::new();
     for i in 0..index.chunks(s) {
         let at = index.chunk_offset(s, i) as usize;

@@ -84,14 +84,7 @@ fn other_with_one(text: &str) -> Result<String, String> {
     Ok(text.replacen('1', "\u{131}", 1))
 }
 
-type RecoveryCase<'a> = (
-    &'a str,
-    &'a str,
-    String,
-    Option<&'a [u8]>,
-    bool,
-    Option<&'a str>,
-);
+type RecoveryCase<'a> = (&'a str, &'a str, String, Option<&'a [u8]>, bool, Option<&'a str>);
 
 fn recovery_tests(
     ids: &mut Ids,
@@ -105,18 +98,8 @@ fn recovery_tests(
             (Err(e), None, Some(c)) if e.class().as_str() == c => {}
             _ => return Err(format!("recovery key {slug}: got {got:?}")),
         }
-        let head = ids.head(
-            &format!("recovery-{slug}"),
-            comment,
-            &["RecoveryKey"],
-            class,
-        );
-        tests.push(RecoveryKeyTest::new(
-            head,
-            text,
-            key.map(<[u8]>::to_vec),
-            canonical,
-        ));
+        let head = ids.head(&format!("recovery-{slug}"), comment, &["RecoveryKey"], class);
+        tests.push(RecoveryKeyTest::new(head, text, key.map(<[u8]>::to_vec), canonical));
     }
     Ok(tests)
 }
@@ -128,12 +111,7 @@ pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTe
     let with_len = |len: u32| [&MAGIC[..], &len.to_be_bytes()].concat();
     let cases: Vec<(&str, &str, Vec<u8>, &'static str)> = vec![
         ("empty", "an empty file", vec![], "backup.truncated"),
-        (
-            "three-bytes",
-            "the input ends inside the magic",
-            b"QWB".to_vec(),
-            "backup.truncated",
-        ),
+        ("three-bytes", "the input ends inside the magic", b"QWB".to_vec(), "backup.truncated"),
         (
             "lower-case",
             "qwb1: no case folding",
@@ -146,12 +124,7 @@ pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTe
             [b"QWB2".to_vec(), pre[4..].to_vec()].concat(),
             "backup.version",
         ),
-        (
-            "version-9",
-            "QWB9: a later version",
-            b"QWB9".to_vec(),
-            "backup.version",
-        ),
+        ("version-9", "QWB9: a later version", b"QWB9".to_vec(), "backup.version"),
         (
             "version-0",
             "QWB0: not a version",
@@ -188,12 +161,7 @@ pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTe
             with_len(65_537),
             "cbor.limit.input",
         ),
-        (
-            "length-max",
-            "header length 2^32 - 1",
-            with_len(u32::MAX),
-            "cbor.limit.input",
-        ),
+        ("length-max", "header length 2^32 - 1", with_len(u32::MAX), "cbor.limit.input"),
         (
             "length-0",
             "header length 0: the CBOR decoder sees no bytes",
@@ -206,12 +174,7 @@ pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTe
             pre[..pre.len() - 1].to_vec(),
             "backup.truncated",
         ),
-        (
-            "header-only",
-            "the header without its MAC",
-            pre.clone(),
-            "backup.truncated",
-        ),
+        ("header-only", "the header without its MAC", pre.clone(), "backup.truncated"),
         (
             "prefix-only",
             "header and MAC, no sections: unlocked, then truncated",

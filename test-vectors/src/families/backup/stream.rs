@@ -21,11 +21,7 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     let (o, _) = layout(&base, &file);
     let c = |s: usize, i: usize| chunk_at(&o, s, i);
     let ct = CHUNK_CT as u64;
-    let mut t = T {
-        ids,
-        cache,
-        tests: Vec::new(),
-    };
+    let mut t = T { ids, cache, tests: Vec::new() };
     let k = key_unlock;
     let st = &["Stream"];
     crate::rows! { t.add:
@@ -139,10 +135,7 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
         &ninef,
         vec![
             seal(chunk_at(&no, 2, 9), 2, 9, false, plain(0, b"")),
-            Edit {
-                bytes: Some(vec![0; CHUNK_CT]),
-                ..ed("insert", chunk_at(&no, 2, 10))
-            },
+            Edit { bytes: Some(vec![0; CHUNK_CT]), ..ed("insert", chunk_at(&no, 2, 10)) },
             seal(chunk_at(&no, 2, 10), 2, 10, true, plain(0, b"")),
         ],
         k(),
@@ -211,10 +204,7 @@ fn manifest_bytes(counts: &[u64], digest: &[u8]) -> Vec<u8> {
     cbor::encode(&Value::Map(
         [
             (Int::uint(1), Value::uint(1)),
-            (
-                Int::uint(2),
-                Value::Array(counts.iter().map(|c| Value::uint(*c)).collect()),
-            ),
+            (Int::uint(2), Value::Array(counts.iter().map(|c| Value::uint(*c)).collect())),
             (Int::uint(3), Value::Bytes(digest.to_vec())),
         ]
         .into_iter()
@@ -232,11 +222,7 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
     let (o, counts) = layout(&base, &file);
     let ct = CHUNK_CT as u64;
     let hidden_digest = Sha256::digest(&file[o[6]..o[7]]).to_vec();
-    let mut t = T {
-        ids,
-        cache,
-        tests: Vec::new(),
-    };
+    let mut t = T { ids, cache, tests: Vec::new() };
     let k = key_unlock;
     let sc = &["Sections"];
     let pin = Some(PIN);
@@ -353,11 +339,7 @@ pub(super) fn stream_non_final_end(
     let base = recipe("base", Who::Key, None, base_sections());
     let file = cache.file(&base)?;
     let (o, _) = layout(&base, &file);
-    let mut t = T {
-        ids,
-        cache,
-        tests: Vec::new(),
-    };
+    let mut t = T { ids, cache, tests: Vec::new() };
     let content = seed32("backup/section-1");
     t.add(
         "stream-content-ends-non-final",

@@ -100,12 +100,7 @@ pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
             flags: flags(&["KdfParams"]),
             file: Some(file),
             unlock: pass.clone(),
-            caps: Some(super::Caps {
-                m: 19_455,
-                t: 16,
-                p: 16,
-                mt: 4_194_304,
-            }),
+            caps: Some(super::Caps { m: 19_455, t: 16, p: 16, mt: 4_194_304 }),
             expect: Some("backup.kdf_cap"),
             pin_kdf_runs: true,
             ..Spec::default()
@@ -152,33 +147,21 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let pre = |p: &Parts| [prefix(&p.header), p.mac.clone()].concat();
     let other_key = RecoveryKey::from_bytes(&seed32("backup/other-recovery-key")).to_text();
     let transfer = |suite: u64, name: &str| UnlockJson {
-        transfer: Some(TransferKey {
-            suite,
-            seed: seed32(name).to_vec(),
-        }),
+        transfer: Some(TransferKey { suite, seed: seed32(name).to_vec() }),
         ..UnlockJson::default()
     };
     let good_text = RecoveryKey::from_bytes(&large::recovery_key()).to_text();
     let mut typo: Vec<char> = good_text.chars().collect();
     typo.swap(1, 2);
     let typo: String = typo.into_iter().collect();
-    let with_key = |text: String| UnlockJson {
-        recovery_key: Some(text),
-        ..UnlockJson::default()
-    };
+    let with_key = |text: String| UnlockJson { recovery_key: Some(text), ..UnlockJson::default() };
     let low_order = entry_edited(&p2, 3, |e| {
         if let Some(e) = e {
             e.insert(u(2), Value::Bytes(vec![0; 32]));
         }
     })?;
-    type Case = (
-        &'static str,
-        &'static str,
-        Vec<u8>,
-        UnlockJson,
-        Option<&'static str>,
-        &'static str,
-    );
+    type Case =
+        (&'static str, &'static str, Vec<u8>, UnlockJson, Option<&'static str>, &'static str);
     let cases: Vec<Case> = crate::tuples! { vec:
         "wrong-recovery-key", "a well-formed recovery key of another file", pre(&pk),
             with_key(other_key), None, "backup.no_match";
@@ -215,18 +198,8 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     };
     let mut tests = Vec::new();
     for (slug, comment, file, unlock, pin, class) in cases {
-        let flag = if class == "backup.secret_format" {
-            "SecretFormat"
-        } else {
-            "NoMatch"
-        };
-        let pin = pin.map(|p| {
-            if p == "65" {
-                "6".repeat(65)
-            } else {
-                p.to_owned()
-            }
-        });
+        let flag = if class == "backup.secret_format" { "SecretFormat" } else { "NoMatch" };
+        let pin = pin.map(|p| if p == "65" { "6".repeat(65) } else { p.to_owned() });
         tests.push(decode_test(
             ids.next_id(),
             Spec {
@@ -247,12 +220,7 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         "nfc-composed-typed-decomposed", "caf\u{e9} cr\u{e8}me", "cafe\u{301} cre\u{300}me";
         "nfc-decomposed-typed-composed", "cafe\u{301} cre\u{300}me", "caf\u{e9} cr\u{e8}me";
     } {
-        let mut e = recipe(
-            &format!("nfc-{slug}"),
-            Who::Pass,
-            None,
-            large::base_sections(),
-        );
+        let mut e = recipe(&format!("nfc-{slug}"), Who::Pass, None, large::base_sections());
         e.passphrase = Some(exported.into());
         tests.push(decode_test(
             ids.next_id(),
@@ -329,10 +297,7 @@ pub(super) fn mac(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
     let mut tests = Vec::new();
     for (slug, comment, file, edits, text, class) in cases {
         let unlock = match text {
-            Some(t) => UnlockJson {
-                recovery_key: Some(t),
-                ..UnlockJson::default()
-            },
+            Some(t) => UnlockJson { recovery_key: Some(t), ..UnlockJson::default() },
             None => key_unlock(),
         };
         let export = file.is_none().then(|| base.clone());

@@ -32,10 +32,7 @@ fn device(suite: Suite, who: &str, keys: &str) -> ([u8; 32], DeviceKeys) {
 }
 
 fn peer_identity() -> Vec<u8> {
-    IdentityKeyPair::from_seed(&m::identity("event/peer").0)
-        .public()
-        .as_bytes()
-        .to_vec()
+    IdentityKeyPair::from_seed(&m::identity("event/peer").0).public().as_bytes().to_vec()
 }
 
 /// Builds the tests of one group, checking each against the library.
@@ -63,20 +60,14 @@ impl Tests<'_> {
         let kept = expect(&format!("event device record {slug}"), got, class)?;
         let generation = kept.map(|r| r.record().generation());
         let head = self.ids.head(slug, comment, f, class);
-        self.tests.push(DeviceRecordTest::new(
-            head, peer_bytes, held, record, generation,
-        ));
+        self.tests.push(DeviceRecordTest::new(head, peer_bytes, held, record, generation));
         Ok(())
     }
 }
 
 /// The group whose receiver allows every registered suite.
 pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String> {
-    let mut t = Tests {
-        ids,
-        policy: SuitePolicy::ALL,
-        tests: Vec::new(),
-    };
+    let mut t = Tests { ids, policy: SuitePolicy::ALL, tests: Vec::new() };
     let (peer_seed, peer) = device(Suite::XWing, "peer", "a");
     let (_, peer_b) = device(Suite::XWing, "peer", "b");
     let (_, other) = device(Suite::XWing, "other", "a");
@@ -149,11 +140,7 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
 
 /// The group whose receiver allows only the default suite (1).
 pub(super) fn default_suite_only(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String> {
-    let mut t = Tests {
-        ids,
-        policy: SuitePolicy::only(&[Suite::XWing]),
-        tests: Vec::new(),
-    };
+    let mut t = Tests { ids, policy: SuitePolicy::only(&[Suite::XWing]), tests: Vec::new() };
     let (_, classic) = device(Suite::X25519, "peer", "classic");
     t.push(
         "suite-disallowed",

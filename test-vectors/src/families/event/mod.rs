@@ -65,11 +65,7 @@ fn attachment(name: &str, with_thumbnail: bool) -> AttachmentRef {
         key: seed32(&format!("event/{name}/key")),
         digest: seed32(&format!("event/{name}/digest")),
         size: 48_213,
-        media_type: if with_thumbnail {
-            "image/jpeg".to_owned()
-        } else {
-            String::new()
-        },
+        media_type: if with_thumbnail { "image/jpeg".to_owned() } else { String::new() },
         thumbnail: with_thumbnail.then(|| Box::new(attachment(&format!("{name}-thumb"), false))),
     }
 }
@@ -77,41 +73,17 @@ fn attachment(name: &str, with_thumbnail: bool) -> AttachmentRef {
 fn bodies() -> Vec<(&'static str, Body)> {
     let call_id = seed16("event/call");
     vec![
-        (
-            "text",
-            Body::Text {
-                text: "Hello, Quietwire ✓".to_owned(),
-                reply_to: None,
-            },
-        ),
+        ("text", Body::Text { text: "Hello, Quietwire ✓".to_owned(), reply_to: None }),
         (
             "text-reply",
-            Body::Text {
-                text: "yes".to_owned(),
-                reply_to: Some(seed16("event/earlier")),
-            },
+            Body::Text { text: "yes".to_owned(), reply_to: Some(seed16("event/earlier")) },
         ),
         ("attachment", Body::Attachment(attachment("photo", true))),
-        (
-            "call-offer",
-            Body::CallOffer {
-                call_id,
-                payload: b"v=0 (opaque offer)".to_vec(),
-            },
-        ),
-        (
-            "call-answer",
-            Body::CallAnswer {
-                call_id,
-                payload: b"v=0 (opaque answer)".to_vec(),
-            },
-        ),
+        ("call-offer", Body::CallOffer { call_id, payload: b"v=0 (opaque offer)".to_vec() }),
+        ("call-answer", Body::CallAnswer { call_id, payload: b"v=0 (opaque answer)".to_vec() }),
         (
             "call-candidate",
-            Body::CallCandidate {
-                call_id,
-                payload: b"candidate (opaque)".to_vec(),
-            },
+            Body::CallCandidate { call_id, payload: b"candidate (opaque)".to_vec() },
         ),
         ("call-hangup", Body::CallHangup { call_id, reason: 0 }),
         (
@@ -123,16 +95,9 @@ fn bodies() -> Vec<(&'static str, Body)> {
         ),
         (
             "receipt-delivered",
-            Body::ReceiptDelivered {
-                ids: vec![seed16("event/m1"), seed16("event/m2")],
-            },
+            Body::ReceiptDelivered { ids: vec![seed16("event/m1"), seed16("event/m2")] },
         ),
-        (
-            "receipt-read",
-            Body::ReceiptRead {
-                ids: vec![seed16("event/m1")],
-            },
-        ),
+        ("receipt-read", Body::ReceiptRead { ids: vec![seed16("event/m1")] }),
         (
             "mailbox-announcement",
             Body::MailboxAnnouncement {
@@ -160,12 +125,7 @@ pub(super) fn raw(kind: u64, critical: bool, body: Value, extra: &[(Int, Value)]
 
 /// A body map from unsigned keys.
 pub(super) fn body_map(fields: &[(u64, Value)]) -> Value {
-    Value::Map(
-        fields
-            .iter()
-            .map(|(k, v)| (Int::uint(*k), v.clone()))
-            .collect(),
-    )
+    Value::Map(fields.iter().map(|(k, v)| (Int::uint(*k), v.clone())).collect())
 }
 
 /// Generates `event.json`.
@@ -198,13 +158,7 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     for (slug, body) in bodies() {
         let event = Event::with_id(seed16(&format!("event/{slug}/id")), body);
         let bytes = event.to_bytes().map_err(|e| e.to_string())?;
-        tests.push(valid(
-            &mut ids,
-            slug,
-            "a registered kind",
-            &["Kind"],
-            bytes,
-        )?);
+        tests.push(valid(&mut ids, slug, "a registered kind", &["Kind"], bytes)?);
     }
     let unknown_body = body_map(&[(1, Value::from("from the future"))]);
     tests.push(valid(
@@ -219,20 +173,11 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         "extension-kept",
         "a negative key at the top level",
         &["Extension"],
-        raw(
-            11,
-            false,
-            body_map(&[]),
-            &[(Int::nint(0), Value::from("x"))],
-        ),
+        raw(11, false, body_map(&[]), &[(Int::nint(0), Value::from("x"))]),
     )?);
 
     let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
-        expect(
-            &format!("event {slug}"),
-            Event::from_bytes(&bytes),
-            Some(class),
-        )?;
+        expect(&format!("event {slug}"), Event::from_bytes(&bytes), Some(class))?;
         let head = ids.head(slug, comment, f, Some(class));
         tests.push(EventTest::new(head, bytes, None, None, None, None));
         Ok::<(), String>(())
@@ -359,9 +304,7 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     };
     let event = Event::with_id(
         seed16("event/device-record/id"),
-        Body::DeviceRecord {
-            record: record.clone(),
-        },
+        Body::DeviceRecord { record: record.clone() },
     );
     crate::rows! { invalid:
         "device-record-empty", "kind 13 with an empty record", st,
@@ -387,11 +330,7 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     // array is checked completely before the body's next key (ENV-05), and a receipt of more
     // than 256 ids fails the event's decoding limit (ENV-04).
     let mut late_invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
-        expect(
-            &format!("event {slug}"),
-            Event::from_bytes(&bytes),
-            Some(class),
-        )?;
+        expect(&format!("event {slug}"), Event::from_bytes(&bytes), Some(class))?;
         let head = ids.head(slug, comment, &["Structure"], Some(class));
         tests.push(EventTest::new(head, bytes, None, None, None, None));
         Ok::<(), String>(())
@@ -402,10 +341,7 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         raw(
             10,
             false,
-            body_map(&[
-                (1, Value::from(&[0u8; 32][..])),
-                (2, Value::Array(Vec::new())),
-            ]),
+            body_map(&[(1, Value::from(&[0u8; 32][..])), (2, Value::Array(Vec::new()))]),
             &[],
         ),
         "schema.length",
@@ -428,12 +364,7 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     late_invalid(
         "receipt-257-ids",
         "a delivery receipt of 257 message ids: over the event's max_items, refused while decoding",
-        raw(
-            8,
-            false,
-            body_map(&[(1, Value::Array(vec![Value::from(&[1u8; 16][..]); 257]))]),
-            &[],
-        ),
+        raw(8, false, body_map(&[(1, Value::Array(vec![Value::from(&[1u8; 16][..]); 257]))]), &[]),
         "cbor.limit.size",
     )?;
     appended(&mut ids, &mut tests, &valid)?;
@@ -523,11 +454,7 @@ fn appended(ids: &mut Ids, tests: &mut Vec<EventTest>, valid: &ValidFn) -> Resul
         attachment("blob/a".to_owned(), "m".repeat(255), &[]),
     )?);
     let mut invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
-        expect(
-            &format!("event {slug}"),
-            Event::from_bytes(&bytes),
-            Some(class),
-        )?;
+        expect(&format!("event {slug}"), Event::from_bytes(&bytes), Some(class))?;
         let head = ids.head(slug, comment, &["Structure"], Some(class));
         tests.push(EventTest::new(head, bytes, None, None, None, None));
         Ok::<(), String>(())
@@ -541,12 +468,7 @@ fn appended(ids: &mut Ids, tests: &mut Vec<EventTest>, valid: &ValidFn) -> Resul
     invalid(
         "avatar-locator-2049-bytes",
         "a profile update whose avatar locator has 2049 bytes",
-        raw(
-            7,
-            false,
-            body_map(&[(2, attachment_ref(&"l".repeat(2049), "image/png", &[]))]),
-            &[],
-        ),
+        raw(7, false, body_map(&[(2, attachment_ref(&"l".repeat(2049), "image/png", &[]))]), &[]),
         "schema.length",
     )?;
     crate::rows! { invalid:

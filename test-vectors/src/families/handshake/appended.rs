@@ -161,9 +161,7 @@ pub(super) fn appended_accept_tests(
 
         // The KEM's rejection of `enc`: suite 2 refuses a small-order share
         // (`hpke.decapsulation`); X-Wing never rejects, so the AEAD fails (SUI-08).
-        let a = alice
-            .initiate(&format!("initiate-{name}"), inviter)?
-            .message;
+        let a = alice.initiate(&format!("initiate-{name}"), inviter)?.message;
         let enc_len = suite.hpke_enc_len();
         let share_start = enc_len.saturating_sub(32);
         let mut zero_share = a.clone();

@@ -26,18 +26,12 @@ pub(super) struct Forge {
 impl Forge {
     /// Edits the payload map before sealing.
     pub(super) fn edit(edit: fn(&mut std::collections::BTreeMap<Int, Value>)) -> Forge {
-        Forge {
-            edit: Some(edit),
-            ..Forge::default()
-        }
+        Forge { edit: Some(edit), ..Forge::default() }
     }
 
     /// Sends `record` instead of the acceptor's own device record.
     pub(super) fn record(record: Vec<u8>) -> Forge {
-        Forge {
-            record: Some(record),
-            ..Forge::default()
-        }
+        Forge { record: Some(record), ..Forge::default() }
     }
 }
 
@@ -45,13 +39,8 @@ impl Forge {
 pub(super) type TranscriptSigner = dyn Fn(&[u8]) -> [u8; 64];
 
 /// A forged delivery: slug part, comment, flags, the forgery, the expected class.
-pub(super) type ForgedCase = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    Forge,
-    Option<&'static str>,
-);
+pub(super) type ForgedCase =
+    (&'static str, &'static str, &'static [&'static str], Forge, Option<&'static str>);
 
 /// A handshake built from the spec's construction, with `forge` applied.
 pub(super) fn forged(slug: &str, acceptor: &Acceptor, inviter: &Inviter, forge: Forge) -> Vec<u8> {
@@ -59,17 +48,13 @@ pub(super) fn forged(slug: &str, acceptor: &Acceptor, inviter: &Inviter, forge: 
     let invite_hash = digest(&inviter.invite.to_bytes());
     let randomness = acceptor.randomness(slug, invite.suite());
     let mut rng = ReplayRng::new(&[&randomness]);
-    let Ok(sender) = Sender::setup(
-        invite.kem_key(),
-        &Label::HandshakeInfo.input(&[&invite_hash]),
-        &mut rng,
-    ) else {
+    let Ok(sender) =
+        Sender::setup(invite.kem_key(), &Label::HandshakeInfo.input(&[&invite_hash]), &mut rng)
+    else {
         return Vec::new();
     };
     let keys = acceptor.keys();
-    let record = forge
-        .record
-        .unwrap_or_else(|| keys.signed_record(0).to_bytes());
+    let record = forge.record.unwrap_or_else(|| keys.signed_record(0).to_bytes());
     let signed_enc = forge.sign_enc.unwrap_or_else(|| sender.enc().to_vec());
     let th = digest(&Label::HandshakeTranscript.input(&[
         &invite_hash,

@@ -148,11 +148,7 @@ impl Inviter {
             single_use,
         };
         let (invite, _) = Invite::create(&identity, suite, params, &mut rng);
-        Inviter {
-            invite,
-            kem_seed,
-            ratchet_secret,
-        }
+        Inviter { invite, kem_seed, ratchet_secret }
     }
 
     fn pending(&self) -> PendingInvite {
@@ -245,9 +241,7 @@ impl<'a> AcceptScript<'a> {
 
     fn deliver(&mut self, message: Vec<u8>, now: u64, expect: Option<&str>) -> Result<(), String> {
         let before = self.pending.accepted();
-        let got = self
-            .pending
-            .accept(&message, UnixTime(now), &SuitePolicy::only(&self.allowed));
+        let got = self.pending.accept(&message, UnixTime(now), &SuitePolicy::only(&self.allowed));
         let step = match (got, expect) {
             (Ok(accepted), None) => AcceptStep {
                 message,
@@ -301,11 +295,7 @@ impl<'a> AcceptScript<'a> {
             ratchet_secret: self.inviter.ratchet_secret.to_vec(),
             allowed_suites: self.allowed.iter().map(|s| s.id()).collect(),
             steps: self.steps,
-            result: if error_class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
+            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
             error_class,
         })
     }
@@ -323,9 +313,7 @@ fn initiate_tests(
         let out = acceptor.initiate(&slug, inviter)?;
         let honest = forged(&slug, &acceptor, inviter, Forge::default());
         if honest != out.message {
-            return Err(format!(
-                "handshake {slug}: module and spec construction differ"
-            ));
+            return Err(format!("handshake {slug}: module and spec construction differ"));
         }
         let head = ids.head(&slug, &format!("{} invite", suite.name()), &["Valid"], None);
         tests.push(InitiateTest::new(
@@ -349,13 +337,7 @@ fn initiate_tests(
     let slug = "initiate-suite-mismatch";
     let randomness = acceptor.randomness(slug, inviter.invite.invite().suite());
     let mut rng = ReplayRng::new(&[&randomness]);
-    match handshake::initiate(
-        &inviter.invite,
-        &acceptor.keys(),
-        0,
-        acceptor.mailbox,
-        &mut rng,
-    ) {
+    match handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng) {
         Err(e) if e.class().as_str() == "handshake.suite" => {}
         other => return Err(format!("handshake {slug}: {:?}", other.map(|_| "ok"))),
     }
@@ -398,9 +380,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let suite = inviter.invite.invite().suite();
         let alice = Acceptor::new(&format!("{name}/alice"), suite);
         let bob = Acceptor::new(&format!("{name}/bob"), suite);
-        let a = alice
-            .initiate(&format!("initiate-{name}"), inviter)?
-            .message;
+        let a = alice.initiate(&format!("initiate-{name}"), inviter)?.message;
         let b = bob.initiate(&format!("{name}-bob"), inviter)?.message;
         let mut s = AcceptScript::new(&format!("accept-{name}"), inviter, &all);
         s.deliver(a.clone(), NOW, None)?;
@@ -470,11 +450,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         }
         let mut s = AcceptScript::new(&format!("tampered-enc-{name}"), inviter, &all);
         s.deliver(tampered, NOW, Some("hpke.open"))?;
-        accepts.push(s.finish(
-            &mut ids,
-            "a bit of the encapsulated key flipped",
-            &["Tampered"],
-        )?);
+        accepts.push(s.finish(&mut ids, "a bit of the encapsulated key flipped", &["Tampered"])?);
 
         let other = Inviter::new(&format!("{name}-other"), suite, false);
         let misdirected = Acceptor::new(&format!("{name}/carol"), suite)
@@ -521,11 +497,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             accepts.push(s.finish(&mut ids, comment, f)?);
         }
 
-        let other_suite = if suite == Suite::XWing {
-            Suite::X25519
-        } else {
-            Suite::XWing
-        };
+        let other_suite = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
         let slug = format!("record-other-suite-{name}");
         let foreign = Acceptor::new(&format!("{name}/dave"), other_suite);
         let message = forged(
@@ -542,11 +514,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             &["Record"],
         )?);
 
-        let mut s = AcceptScript::new(
-            &format!("record-suite-disallowed-{name}"),
-            inviter,
-            &[other_suite],
-        );
+        let mut s =
+            AcceptScript::new(&format!("record-suite-disallowed-{name}"), inviter, &[other_suite]);
         s.deliver(a.clone(), NOW, Some("suite.disallowed"))?;
         accepts.push(s.finish(
             &mut ids,
@@ -555,11 +524,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         )?);
     }
 
-    appended_accept_tests(
-        &mut ids,
-        &mut accepts,
-        &[("xwing", &xwing), ("x25519", &x25519)],
-    )?;
+    appended_accept_tests(&mut ids, &mut accepts, &[("xwing", &xwing), ("x25519", &x25519)])?;
 
     // Both sides agree: the initiator's and the responder's ratchets talk.
     for (name, inviter) in [("xwing", &xwing), ("x25519", &x25519)] {
@@ -572,9 +537,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             .map_err(|e| format!("handshake {name}: {e}"))?;
         let (mut a, mut b): (Ratchet, Ratchet) = (started.ratchet, accepted.ratchet);
         let mut rng = ReplayRng::new(&[&[7u8; 56]]);
-        let m = a
-            .encrypt(b"hello", &mut rng)
-            .map_err(|e| format!("handshake {name}: {e}"))?;
+        let m = a.encrypt(b"hello", &mut rng).map_err(|e| format!("handshake {name}: {e}"))?;
         if b.decrypt(&m).ok().as_deref() != Some(b"hello".as_slice()) {
             return Err(format!("handshake {name}: the sessions do not agree"));
         }

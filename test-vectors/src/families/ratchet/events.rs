@@ -33,9 +33,7 @@ impl Scenario {
         let message = self.sent(sent)?;
         let before = self.snapshot_digest(side);
         let got = pick(&mut self.sides, side)
-            .decrypt_then(&message, |padded| {
-                Event::from_bytes(envelope::unpad(padded)?)
-            })
+            .decrypt_then(&message, |padded| Event::from_bytes(envelope::unpad(padded)?))
             .and_then(|event| event.to_bytes());
         let (event, error_class) = match (got, expect) {
             (Ok(bytes), Ok(want)) if bytes == want => (Some(bytes), None),
@@ -50,10 +48,7 @@ impl Scenario {
                 (None, Some(class.to_owned()))
             }
             (got, expect) => {
-                return Err(format!(
-                    "ratchet {}: expected {expect:?}, got {got:?}",
-                    self.slug
-                ));
+                return Err(format!("ratchet {}: expected {expect:?}, got {got:?}", self.slug));
             }
         };
         self.steps.push(Step::DecryptEvent {
@@ -88,10 +83,7 @@ impl Scenario {
 }
 
 fn text(slug: &str, text: &str) -> Result<Vec<u8>, String> {
-    let body = Body::Text {
-        text: text.to_owned(),
-        reply_to: None,
-    };
+    let body = Body::Text { text: text.to_owned(), reply_to: None };
     Event::with_id(seed16(&format!("ratchet/{slug}/{text}")), body)
         .to_bytes()
         .map_err(|e| format!("event {slug}: {e:?}"))

@@ -24,15 +24,8 @@ fn forged_header(
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     let cipher = chacha20poly1305::XChaCha20Poly1305::new(&(*hk).into());
     let aad = Label::RatchetHeader.input(&[ad]);
-    let sealed = cipher
-        .encrypt(
-            &(*nonce).into(),
-            Payload {
-                msg: &header,
-                aad: &aad,
-            },
-        )
-        .unwrap_or_default();
+    let sealed =
+        cipher.encrypt(&(*nonce).into(), Payload { msg: &header, aad: &aad }).unwrap_or_default();
     out.extend_from_slice(&sealed);
     out
 }

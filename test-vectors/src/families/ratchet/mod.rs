@@ -257,18 +257,12 @@ impl Scenario {
         match pick(&mut self.sides, side).encrypt(b"x", &mut self.rng) {
             Err(e) if e.class().as_str() == class => {}
             other => {
-                return Err(format!(
-                    "ratchet {}: expected {class}, got {other:?}",
-                    self.slug
-                ));
+                return Err(format!("ratchet {}: expected {class}, got {other:?}", self.slug));
             }
         }
         let randomness = self.rng.take_drawn();
         if self.snapshot_digest(side) != before {
-            return Err(format!(
-                "ratchet {}: failed encrypt changed state",
-                self.slug
-            ));
+            return Err(format!("ratchet {}: failed encrypt changed state", self.slug));
         }
         self.steps.push(Step::Encrypt {
             side,
@@ -283,11 +277,7 @@ impl Scenario {
     }
 
     fn discard(&mut self, side: Side, count: u32) -> Result<(), String> {
-        let seed = seed32(&format!(
-            "ratchet/{}/discard/{}",
-            self.slug,
-            self.steps.len()
-        ));
+        let seed = seed32(&format!("ratchet/{}/discard/{}", self.slug, self.steps.len()));
         let mut rng = StreamRng::new(seed);
         let mut all = Vec::new();
         for _ in 0..count {
@@ -319,19 +309,13 @@ impl Scenario {
             (Ok(p), Ok(text)) if p == text.as_bytes() => (Some(p), None),
             (Err(e), Err(class)) if e.class().as_str() == class => {
                 if self.snapshot_digest(side) != before {
-                    return Err(format!(
-                        "ratchet {}: failed decrypt changed state",
-                        self.slug
-                    ));
+                    return Err(format!("ratchet {}: failed decrypt changed state", self.slug));
                 }
                 self.failures.push(class.to_owned());
                 (None, Some(class.to_owned()))
             }
             (got, expect) => {
-                return Err(format!(
-                    "ratchet {}: expected {expect:?}, got {got:?}",
-                    self.slug
-                ));
+                return Err(format!("ratchet {}: expected {expect:?}, got {got:?}", self.slug));
             }
         };
         self.steps.push(Step::Decrypt {
@@ -356,19 +340,13 @@ impl Scenario {
 
     /// Both sides' snapshots now: [initiator, responder].
     fn snapshots(&self) -> [Vec<u8>; 2] {
-        [
-            self.sides.0.snapshot().to_vec(),
-            self.sides.1.snapshot().to_vec(),
-        ]
+        [self.sides.0.snapshot().to_vec(), self.sides.1.snapshot().to_vec()]
     }
 
     fn finish(self, ids: &mut Ids, comment: &str, flag: &[&str]) -> Result<SessionTest, String> {
         let classes: std::collections::BTreeSet<&String> = self.failures.iter().collect();
         if classes.len() > 1 {
-            return Err(format!(
-                "ratchet {}: several failure classes {classes:?}",
-                self.slug
-            ));
+            return Err(format!("ratchet {}: several failure classes {classes:?}", self.slug));
         }
         let error_class = classes.into_iter().next().cloned();
         Ok(SessionTest {
@@ -380,11 +358,7 @@ impl Scenario {
             associated_data: self.ad.to_vec(),
             responder_ratchet_secret: self.responder_secret.to_vec(),
             initiator_snapshot: self.initiator_snapshot,
-            result: if error_class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
+            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
             error_class,
             steps: self.steps,
         })
@@ -413,11 +387,7 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
         let m = s.send(R, &format!("r{round}"))?;
         s.deliver(I, m, Ok(&format!("r{round}")))?;
     }
-    tests.push(s.finish(
-        ids,
-        "Alternating directions: a DH step at every turn.",
-        &["InOrder"],
-    )?);
+    tests.push(s.finish(ids, "Alternating directions: a DH step at every turn.", &["InOrder"])?);
 
     let mut s = Scenario::new("out-of-order-one-chain");
     for i in 0..4 {
@@ -472,11 +442,7 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
         R, m0, Ok("m0");
         R, m0, Err("ratchet.replay");
     }
-    tests.push(s.finish(
-        ids,
-        "A skipped key is deleted once used.",
-        &["Replay", "OutOfOrder"],
-    )?);
+    tests.push(s.finish(ids, "A skipped key is deleted once used.", &["Replay", "OutOfOrder"])?);
 
     let mut s = Scenario::new("replay-of-forgotten-chain");
     let m0 = s.send(I, "m0")?;

@@ -14,12 +14,7 @@ pub(super) fn with_counter(snapshot: &[u8], key: u64, value: u64) -> Result<Vec<
 
 /// A snapshot with the field `key` replaced (or removed, for `None`).
 fn with_field(snapshot: &[u8], key: i64, value: Option<Value>) -> Result<Vec<u8>, String> {
-    let limits = Limits {
-        max_input: 1 << 20,
-        max_depth: 4,
-        max_string: 64,
-        max_items: 8192,
-    };
+    let limits = Limits { max_input: 1 << 20, max_depth: 4, max_string: 64, max_items: 8192 };
     let Ok(Value::Map(mut map)) = cbor::decode(snapshot, &limits) else {
         return Err("snapshot is not a map".to_owned());
     };
@@ -80,11 +75,7 @@ pub(super) fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<Snapsh
     invalid(
         "peer-key-low-order",
         "The stored peer ratchet key is a point of order 8.",
-        with_field(
-            responder,
-            4,
-            Some(Value::Bytes(material::x25519_order_8().to_vec())),
-        )?,
+        with_field(responder, 4, Some(Value::Bytes(material::x25519_order_8().to_vec())))?,
         "key.low_order",
     )?;
     crate::rows! { invalid:
@@ -111,12 +102,7 @@ pub(super) fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>
     let m2 = s.send(Side::Initiator, "2")?;
     s.deliver(Side::Responder, m2, Ok("2"))?;
     let [_, responder] = s.snapshots();
-    let limits = Limits {
-        max_input: 1 << 20,
-        max_depth: 4,
-        max_string: 64,
-        max_items: 8192,
-    };
+    let limits = Limits { max_input: 1 << 20, max_depth: 4, max_string: 64, max_items: 8192 };
     let Ok(Value::Map(map)) = cbor::decode(&responder, &limits) else {
         return Err("snapshot is not a map".to_owned());
     };
@@ -180,10 +166,9 @@ pub(super) fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>
 pub(super) fn snapshot_key(snapshot: &[u8], key: u64) -> Result<[u8; 32], String> {
     match cbor::decode(snapshot, &Limits::DEFAULT.with_max_input(1 << 20)) {
         Ok(Value::Map(map)) => match map.get(&Int::uint(key)) {
-            Some(Value::Bytes(b)) => b
-                .as_slice()
-                .try_into()
-                .map_err(|_| format!("snapshot key {key} is not 32 bytes")),
+            Some(Value::Bytes(b)) => {
+                b.as_slice().try_into().map_err(|_| format!("snapshot key {key} is not 32 bytes"))
+            }
             _ => Err(format!("snapshot without key {key}")),
         },
         _ => Err("snapshot is not a map".to_owned()),

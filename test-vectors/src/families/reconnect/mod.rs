@@ -184,11 +184,7 @@ impl FreshInvite {
         };
         let identity = IdentityKeyPair::from_seed(&device.identity_seed);
         let (invite, _) = Invite::create(&identity, device.suite, params, &mut rng);
-        FreshInvite {
-            invite,
-            kem_seed,
-            ratchet_secret,
-        }
+        FreshInvite { invite, kem_seed, ratchet_secret }
     }
 
     fn pending(&self) -> PendingInvite {
@@ -231,26 +227,17 @@ struct Forge {
 impl Forge {
     /// Edits the payload map before encoding.
     fn edit(edit: fn(&mut BTreeMap<Int, Value>)) -> Forge {
-        Forge {
-            edit: Some(edit),
-            ..Forge::default()
-        }
+        Forge { edit: Some(edit), ..Forge::default() }
     }
 
     /// Sends `record` instead of the honest device record.
     fn record(record: Vec<u8>) -> Forge {
-        Forge {
-            record: Some(record),
-            ..Forge::default()
-        }
+        Forge { record: Some(record), ..Forge::default() }
     }
 
     /// Sends `invite` instead of the honest invite.
     fn invite(invite: Vec<u8>) -> Forge {
-        Forge {
-            invite: Some(invite),
-            ..Forge::default()
-        }
+        Forge { invite: Some(invite), ..Forge::default() }
     }
 }
 
@@ -274,17 +261,13 @@ fn forged(
     let contact = contact.record();
     let invite = forge.invite.unwrap_or_else(|| invite.to_bytes());
     let record = forge.record.unwrap_or_else(|| record.to_bytes());
-    let info_identity = forge
-        .info_identity
-        .unwrap_or_else(|| contact.identity_key().as_bytes().to_vec());
+    let info_identity =
+        forge.info_identity.unwrap_or_else(|| contact.identity_key().as_bytes().to_vec());
     let randomness = randomness(slug, contact.suite());
     let mut rng = ReplayRng::new(&[&randomness]);
-    let sender = Sender::setup(
-        contact.kem_key(),
-        &Label::ReconnectInfo.input(&[&info_identity]),
-        &mut rng,
-    )
-    .map_err(|e| format!("reconnect {slug}: setup: {e}"))?;
+    let sender =
+        Sender::setup(contact.kem_key(), &Label::ReconnectInfo.input(&[&info_identity]), &mut rng)
+            .map_err(|e| format!("reconnect {slug}: setup: {e}"))?;
     let mut map = payload_map(&invite, &record);
     if let Some(edit) = forge.edit {
         edit(&mut map);
@@ -331,11 +314,7 @@ struct Parties {
 
 impl Parties {
     fn new(name: &'static str, suite: Suite) -> Parties {
-        let other = if suite == Suite::XWing {
-            Suite::X25519
-        } else {
-            Suite::XWing
-        };
+        let other = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
         let old = Device::new(&format!("{name}/alice"), suite);
         let alice = old.restored(&format!("{name}/alice-restored"), suite);
         let alice_other = old.restored(&format!("{name}/alice-restored-other"), other);
@@ -383,33 +362,21 @@ impl Parties {
     fn honest(&self, slug: &str) -> Result<Vec<u8>, String> {
         let randomness = randomness(slug, self.suite);
         let mut rng = ReplayRng::new(&[&randomness]);
-        let message = reconnect::seal(
-            &self.contact_record(),
-            &self.invite.invite,
-            &self.record(),
-            &mut rng,
-        )
-        .map_err(|e| format!("reconnect {slug}: seal: {e}"))?;
+        let message =
+            reconnect::seal(&self.contact_record(), &self.invite.invite, &self.record(), &mut rng)
+                .map_err(|e| format!("reconnect {slug}: seal: {e}"))?;
         if !rng.finished() {
             return Err(format!("reconnect {slug}: seal drew other randomness"));
         }
         let spec = self.forge(slug, Forge::default())?;
         if spec != message {
-            return Err(format!(
-                "reconnect {slug}: module and spec construction differ"
-            ));
+            return Err(format!("reconnect {slug}: module and spec construction differ"));
         }
         Ok(message)
     }
 
     fn forge(&self, slug: &str, forge: Forge) -> Result<Vec<u8>, String> {
-        forged(
-            slug,
-            &self.contact_record(),
-            &self.invite.invite,
-            &self.record(),
-            forge,
-        )
+        forged(slug, &self.contact_record(), &self.invite.invite, &self.record(), forge)
     }
 }
 
@@ -456,12 +423,8 @@ impl<'a> Opening<'a> {
             self.accepted.iter().map(|h| (*h, UnixTime(u64::MAX))),
         )
         .map_err(|e| format!("reconnect {slug}: guard: {e}"))?;
-        let got = guard.open(
-            &keys,
-            &self.message,
-            UnixTime(self.now),
-            &SuitePolicy::only(&self.allowed),
-        );
+        let got =
+            guard.open(&keys, &self.message, UnixTime(self.now), &SuitePolicy::only(&self.allowed));
         let (payload, invite, record, error_class) = match (got, expect) {
             (Ok(opened), None) => {
                 let invite = opened.invite.to_bytes();
@@ -498,11 +461,7 @@ impl<'a> Opening<'a> {
             payload,
             invite,
             record,
-            result: if error_class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
+            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
             error_class,
         })
     }
@@ -559,11 +518,7 @@ fn seal_test(
         record: record.to_bytes(),
         randomness,
         message,
-        result: if error_class.is_some() {
-            Outcome::Invalid
-        } else {
-            Outcome::Valid
-        },
+        result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
         error_class,
     })
 }
@@ -601,11 +556,7 @@ fn seal_tests(ids: &mut Ids, all: &[Parties]) -> Result<Vec<SealTest>, String> {
             &format!("seal-suite-mismatch-{name}"),
             "an invite and a device record of another suite than the contact's",
             &["SuiteMismatch"],
-            (
-                &p.contact_record(),
-                &p.alice_other_invite.invite,
-                &p.alice_other_record(),
-            ),
+            (&p.contact_record(), &p.alice_other_invite.invite, &p.alice_other_record()),
             Some("handshake.suite"),
         )?);
     }
@@ -618,10 +569,7 @@ fn seal_tests(ids: &mut Ids, all: &[Parties]) -> Result<Vec<SealTest>, String> {
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
     let mut ids = Ids::default();
-    let all = [
-        Parties::new("xwing", Suite::XWing),
-        Parties::new("x25519", Suite::X25519),
-    ];
+    let all = [Parties::new("xwing", Suite::XWing), Parties::new("x25519", Suite::X25519)];
     let seals = seal_tests(&mut ids, &all)?;
     let mut opens = Vec::new();
     for p in &all {
@@ -643,10 +591,7 @@ pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
                 comment: "The restored device's reconnect message.".to_owned(),
                 tests: seals,
             },
-            ReconnectGroup::Open {
-                comment: "The contact's opening.".to_owned(),
-                tests: opens,
-            },
+            ReconnectGroup::Open { comment: "The contact's opening.".to_owned(), tests: opens },
         ],
     ))
 }

@@ -12,13 +12,8 @@ use crate::seeds::ReplayRng;
 use sha2::{Digest, Sha256};
 
 /// A forged-payload case: slug part, comment, flags, the forgery, the expected class.
-type ForgedCase = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    Forge,
-    Option<&'static str>,
-);
+type ForgedCase =
+    (&'static str, &'static str, &'static [&'static str], Forge, Option<&'static str>);
 
 pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, String> {
     let name = p.name;
@@ -30,10 +25,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
     tests.push(Opening::new(p, honest.clone()).test(
         ids,
         &format!("open-{name}"),
-        &format!(
-            "{} reconnect from the identity held for the mailbox",
-            suite.name()
-        ),
+        &format!("{} reconnect from the identity held for the mailbox", suite.name()),
         &["Valid"],
         None,
     )?);
@@ -116,10 +108,7 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
     let slug = format!("info-other-recipient-{name}");
     let message = p.forge(
         &slug,
-        Forge {
-            info_identity: Some(p.dave.identity().to_vec()),
-            ..Forge::default()
-        },
+        Forge { info_identity: Some(p.dave.identity().to_vec()), ..Forge::default() },
     )?;
     tests.push(Opening::new(p, message).test(
         ids,
@@ -176,19 +165,13 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
     }
 
     // Lengths and padding.
-    tests.push(
-        Opening::new(
-            p,
-            honest.get(..honest.len() - 1).unwrap_or_default().to_vec(),
-        )
-        .test(
-            ids,
-            &format!("truncated-{name}"),
-            "one byte short of its bucket",
-            &["Format"],
-            Some("handshake.format"),
-        )?,
-    );
+    tests.push(Opening::new(p, honest.get(..honest.len() - 1).unwrap_or_default().to_vec()).test(
+        ids,
+        &format!("truncated-{name}"),
+        "one byte short of its bucket",
+        &["Format"],
+        Some("handshake.format"),
+    )?);
     let mut longer = honest.clone();
     longer.push(0);
     tests.push(Opening::new(p, longer).test(
@@ -200,15 +183,13 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
     )?);
     if suite == Suite::XWing {
         // 1088 is a bucket, but not longer than enc (1120) and the tag.
-        tests.push(
-            Opening::new(p, honest.get(..1088).unwrap_or_default().to_vec()).test(
-                ids,
-                &format!("bucket-too-short-{name}"),
-                "a bucket (1088) too short for the encapsulated key and the tag",
-                &["Format"],
-                Some("handshake.format"),
-            )?,
-        );
+        tests.push(Opening::new(p, honest.get(..1088).unwrap_or_default().to_vec()).test(
+            ids,
+            &format!("bucket-too-short-{name}"),
+            "a bucket (1088) too short for the encapsulated key and the tag",
+            &["Format"],
+            Some("handshake.format"),
+        )?);
     }
 
     let cases: [ForgedCase; 13] = crate::tuples! {
@@ -329,13 +310,9 @@ pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, St
         Some("invite.expired"),
     )?);
     let slug = format!("order-suite-before-identity-{name}");
-    let mallory_other = p
-        .mallory
-        .restored(&format!("{name}/mallory-other"), p.other_suite());
-    let message = p.forge(
-        &slug,
-        Forge::record(mallory_other.keys().signed_record(0).to_bytes()),
-    )?;
+    let mallory_other = p.mallory.restored(&format!("{name}/mallory-other"), p.other_suite());
+    let message =
+        p.forge(&slug, Forge::record(mallory_other.keys().signed_record(0).to_bytes()))?;
     tests.push(Opening::new(p, message).test(
         ids,
         &slug,
@@ -412,14 +389,8 @@ fn check_session(p: &Parties, message: &[u8]) -> Result<(), String> {
     let contact = p.carol.keys();
     let expected = quietwire::keys::IdentityKey::from_bytes(&p.alice.identity())
         .map_err(|e| format!("reconnect {name}: {e}"))?;
-    let opened = reconnect::open(
-        &contact,
-        message,
-        &expected,
-        UnixTime(NOW),
-        &SuitePolicy::ALL,
-    )
-    .map_err(|e| format!("reconnect {name}: open: {e}"))?;
+    let opened = reconnect::open(&contact, message, &expected, UnixTime(NOW), &SuitePolicy::ALL)
+        .map_err(|e| format!("reconnect {name}: open: {e}"))?;
     let randomness = randomness(&format!("session-{name}"), p.suite);
     let mut rng = ReplayRng::new(&[&randomness]);
     let started = handshake::initiate(&opened.invite, &contact, 0, [0x42; 32], &mut rng)
@@ -433,9 +404,7 @@ fn check_session(p: &Parties, message: &[u8]) -> Result<(), String> {
     }
     let (mut a, mut b) = (started.ratchet, accepted.ratchet);
     let mut rng = ReplayRng::new(&[&[7u8; 56]]);
-    let m = a
-        .encrypt(b"again", &mut rng)
-        .map_err(|e| format!("reconnect {name}: {e}"))?;
+    let m = a.encrypt(b"again", &mut rng).map_err(|e| format!("reconnect {name}: {e}"))?;
     if b.decrypt(&m).ok().as_deref() != Some(b"again".as_slice()) {
         return Err(format!("reconnect {name}: the sessions do not agree"));
     }

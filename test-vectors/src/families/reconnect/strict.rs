@@ -62,14 +62,7 @@ pub(super) fn strict_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, 
             Some(forged_record(m::sig_noncanonical_r));
     } {
         let slug = format!("{slug}-{name}");
-        let message = p.forge(
-            &slug,
-            Forge {
-                invite,
-                record,
-                ..Forge::default()
-            },
-        )?;
+        let message = p.forge(&slug, Forge { invite, record, ..Forge::default() })?;
         tests.push(Opening::new(p, message).test(
             ids,
             &slug,
@@ -132,11 +125,7 @@ pub(super) fn strict_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, 
         )?;
         let mut o = Opening::new(p, message);
         o.expected = mixed.public;
-        let f: &[&str] = if expect.is_none() {
-            &["Valid"]
-        } else {
-            &["Tampered"]
-        };
+        let f: &[&str] = if expect.is_none() { &["Valid"] } else { &["Tampered"] };
         tests.push(o.test(ids, &slug, comment, f, expect)?);
     }
     Ok(tests)

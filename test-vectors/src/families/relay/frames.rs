@@ -57,33 +57,15 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
         if !limits.is_valid() {
             return Err(format!("relay {slug}: limits are not coherent"));
         }
-        let conn = Connection::new(
-            limits,
-            Vec::new(),
-            chal,
-            Now {
-                unix: UnixTime(0),
-                millis: 0,
-            },
-        );
+        let conn = Connection::new(limits, Vec::new(), chal, Now { unix: UnixTime(0), millis: 0 });
         let welcome = conn.welcome();
         let decoded = ServerFrame::decode(&welcome, MAX_ANNOUNCED_FRAME)
             .map_err(|e| format!("relay {slug}: {e}"))?;
-        if decoded
-            != (ServerFrame::Welcome {
-                challenge: chal,
-                limits,
-            })
-        {
+        if decoded != (ServerFrame::Welcome { challenge: chal, limits }) {
             return Err(format!("relay {slug}: decodes to {decoded:?}"));
         }
         let head = ids.head(slug, comment, &["Welcome"], None);
-        tests.push(WelcomeTest::new(
-            head,
-            chal.to_vec(),
-            limits.into(),
-            welcome,
-        ));
+        tests.push(WelcomeTest::new(head, chal.to_vec(), limits.into(), welcome));
     }
     Ok(tests)
 }
@@ -91,13 +73,7 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
 type Map = BTreeMap<Int, Value>;
 
 /// slug, comment, flags, frame, error class.
-type InvalidFrame = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    Vec<u8>,
-    &'static str,
-);
+type InvalidFrame = (&'static str, &'static str, &'static [&'static str], Vec<u8>, &'static str);
 
 fn to_map(frame: &[u8]) -> Result<Map, String> {
     match cbor::decode(frame, &cbor::Limits::DEFAULT.with_max_input(usize::MAX)) {
@@ -148,11 +124,7 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
         expires,
     };
     let ok = |id: u32, reply: Reply| ServerFrame::Ok { id, reply }.encode();
-    let welcome = ServerFrame::Welcome {
-        challenge: challenge(),
-        limits: Limits::DEFAULT,
-    }
-    .encode();
+    let welcome = ServerFrame::Welcome { challenge: challenge(), limits: Limits::DEFAULT }.encode();
     let put_ok = ok(1, Reply::Stored);
     let fetch_ok = ok(
         4,
@@ -161,12 +133,8 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
             more: true,
         },
     );
-    let error = ServerFrame::Error {
-        id: 7,
-        class: "relay.conflict".to_owned(),
-        closing: false,
-    }
-    .encode();
+    let error =
+        ServerFrame::Error { id: 7, class: "relay.conflict".to_owned(), closing: false }.encode();
     let wake = ServerFrame::Wake { mailbox }.encode();
 
     let mut tests = Vec::new();
@@ -179,10 +147,7 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
             let encoded = decoded.encode();
             let want = reencoded.unwrap_or_else(|| frame.clone());
             if encoded != want {
-                return Err(format!(
-                    "relay {slug}: re-encodes to {}",
-                    hex::encode(&encoded)
-                ));
+                return Err(format!("relay {slug}: re-encodes to {}", hex::encode(&encoded)));
             }
             let head = ids.head(&format!("frame-{slug}"), comment, f, None);
             tests.push(FrameTest::new(
@@ -226,24 +191,15 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
         "error-closing",
         "an error for an unreadable request (id 0); the relay closes",
         fd,
-        ServerFrame::Error {
-            id: 0,
-            class: "cbor.truncated".to_owned(),
-            closing: true,
-        }
-        .encode(),
+        ServerFrame::Error { id: 0, class: "cbor.truncated".to_owned(), closing: true }.encode(),
         None,
     )?;
     valid(
         "error-unknown-class",
         "an error class this version does not know, 64 bytes long: kept as text",
         fd,
-        ServerFrame::Error {
-            id: 9,
-            class: format!("relay.{}", "x".repeat(58)),
-            closing: false,
-        }
-        .encode(),
+        ServerFrame::Error { id: 9, class: format!("relay.{}", "x".repeat(58)), closing: false }
+            .encode(),
         None,
     )?;
     crate::rows! { valid:
@@ -252,11 +208,7 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
 
     let mut invalid =
         |slug: &str, comment: &str, f: &[&str], frame: Vec<u8>, max_frame: u64, class: &str| {
-            expect(
-                &format!("relay {slug}"),
-                ServerFrame::decode(&frame, max_frame),
-                Some(class),
-            )?;
+            expect(&format!("relay {slug}"), ServerFrame::decode(&frame, max_frame), Some(class))?;
             let head = ids.head(&format!("frame-{slug}"), comment, f, Some(class));
             tests.push(FrameTest::new(head, frame, max_frame, None, None));
             Ok::<(), String>(())

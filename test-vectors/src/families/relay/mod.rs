@@ -16,7 +16,6 @@ mod script;
 mod sessions;
 mod small;
 
-
 use super::{FlagDef, Ids, file};
 use crate::format::VectorFile;
 use quietwire::relay::Limits;

@@ -28,18 +28,13 @@ fn script(slug: &str) -> Script {
 }
 
 fn blob(data: &[u8]) -> Request {
-    Request::BlobPut {
-        blob: data.to_vec(),
-        ttl: TTL,
-    }
+    Request::BlobPut { blob: data.to_vec(), ttl: TTL }
 }
 
 /// Stores a blob, expecting its id.
 fn blob_ok(s: &mut Script, data: &[u8]) -> Result<(), String> {
     let sent = s.send(blob(data), Want::Ok)?;
-    sent.expect_reply(&Reply::BlobStored {
-        blob_id: blob_id(data),
-    })
+    sent.expect_reply(&Reply::BlobStored { blob_id: blob_id(data) })
 }
 
 /// The tests.

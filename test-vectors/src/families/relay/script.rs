@@ -65,10 +65,7 @@ pub struct Script {
 impl Script {
     /// A connection opened at [`T0`], millisecond 0.
     pub fn new(slug: &str, limits: Limits) -> Script {
-        let now = Now {
-            unix: UnixTime(T0),
-            millis: 0,
-        };
+        let now = Now { unix: UnixTime(T0), millis: 0 };
         Script {
             limits,
             conn: Connection::new(limits, vec![origin()], challenge(), now),
@@ -96,10 +93,7 @@ impl Script {
         let seed = seed32(&format!("relay/mailbox/{name}"));
         let key = MailboxKey::from_seed(&seed);
         if !self.keys.iter().any(|k| k.seed == seed) {
-            self.keys.push(MailboxKeyJson {
-                seed: seed.to_vec(),
-                mailbox: key.id().to_vec(),
-            });
+            self.keys.push(MailboxKeyJson { seed: seed.to_vec(), mailbox: key.id().to_vec() });
         }
         key
     }
@@ -111,10 +105,7 @@ impl Script {
 
     /// Sets the time of the following steps: seconds after [`T0`] and monotonic millis.
     pub fn at(&mut self, seconds: u64, millis: u64) {
-        self.now = Now {
-            unix: UnixTime(T0 + seconds),
-            millis,
-        };
+        self.now = Now { unix: UnixTime(T0 + seconds), millis };
     }
 
     /// Sets the time of the following steps: seconds after [`T0`], and `millis` after the
@@ -161,9 +152,7 @@ impl Script {
             Want::Closed => class.is_none() && handled.close && handled.reply.is_empty(),
         };
         if !ok {
-            return Err(fail(format!(
-                "expected {want:?}, got {handled:?} {class:?}"
-            )));
+            return Err(fail(format!("expected {want:?}, got {handled:?} {class:?}")));
         }
         let frame = if handled.reply.is_empty() {
             None
@@ -186,12 +175,8 @@ impl Script {
             }
             match (&frame, class) {
                 (ServerFrame::Ok { .. }, None) => {}
-                (
-                    ServerFrame::Error {
-                        class: c, closing, ..
-                    },
-                    Some(want),
-                ) if c == want && *closing == handled.close => {}
+                (ServerFrame::Error { class: c, closing, .. }, Some(want))
+                    if c == want && *closing == handled.close => {}
                 _ => return Err(fail(format!("reply {frame:?} for class {class:?}"))),
             }
             Some(frame)
@@ -206,12 +191,7 @@ impl Script {
             close: handled.close,
             wake: handled.wake.map(|m| m.to_vec()),
         });
-        Ok(Sent {
-            frame,
-            wake: handled.wake,
-            step: index,
-            slug: self.slug.clone(),
-        })
+        Ok(Sent { frame, wake: handled.wake, step: index, slug: self.slug.clone() })
     }
 
     /// Puts `envelope` into `mailbox` under `item`, expecting it stored and a wake iff
@@ -225,12 +205,7 @@ impl Script {
         new: bool,
     ) -> Result<(), String> {
         let sent = self.send(
-            Request::Put {
-                mailbox: *mailbox,
-                item,
-                envelope: envelope.to_vec(),
-                ttl,
-            },
+            Request::Put { mailbox: *mailbox, item, envelope: envelope.to_vec(), ttl },
             Want::Ok,
         )?;
         sent.expect_reply(&Reply::Stored)?;
@@ -247,11 +222,7 @@ impl Script {
         more: bool,
     ) -> Result<(), String> {
         let sent = self.send(
-            Request::Fetch {
-                mailbox: *key.id(),
-                proof: Script::prove(key, Operation::Fetch),
-                max,
-            },
+            Request::Fetch { mailbox: *key.id(), proof: Script::prove(key, Operation::Fetch), max },
             Want::Ok,
         )?;
         sent.expect_reply(&Reply::Items {
@@ -294,11 +265,8 @@ impl Script {
 
     /// The finished test.
     pub fn finish(self, ids: &mut Ids, comment: &str, f: &[&str]) -> Result<SessionTest, String> {
-        let mut classes: Vec<&String> = self
-            .steps
-            .iter()
-            .filter_map(|s| s.error_class.as_ref())
-            .collect();
+        let mut classes: Vec<&String> =
+            self.steps.iter().filter_map(|s| s.error_class.as_ref()).collect();
         classes.dedup();
         if classes.len() > 1 {
             return Err(format!("relay {}: several classes {classes:?}", self.slug));
@@ -315,11 +283,7 @@ impl Script {
             millis: 0,
             mailbox_keys: self.keys,
             steps: self.steps,
-            result: if error_class.is_some() {
-                Outcome::Invalid
-            } else {
-                Outcome::Valid
-            },
+            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
             error_class,
         })
     }

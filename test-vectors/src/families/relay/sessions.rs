@@ -51,28 +51,17 @@ pub(super) fn envelope(mailbox: &[u8; 32], name: &str) -> Result<Vec<u8>, String
 }
 
 pub(super) fn put(mailbox: &[u8; 32], item: ItemId, envelope: &[u8], ttl: u32) -> Request {
-    Request::Put {
-        mailbox: *mailbox,
-        item,
-        envelope: envelope.to_vec(),
-        ttl,
-    }
+    Request::Put { mailbox: *mailbox, item, envelope: envelope.to_vec(), ttl }
 }
 
 pub(super) fn fetch(mailbox: &[u8; 32], proof: Vec<u8>, max: Option<u32>) -> Request {
-    Request::Fetch {
-        mailbox: *mailbox,
-        proof,
-        max,
-    }
+    Request::Fetch { mailbox: *mailbox, proof, max }
 }
 
 /// A frame of `entries` (key, encoded value) in the given order, with a canonical head.
 pub(super) fn frame(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = entries
-        .iter()
-        .map(|(k, v)| (raw::key(*k), v.clone()))
-        .collect();
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> =
+        entries.iter().map(|(k, v)| (raw::key(*k), v.clone())).collect();
     raw::map(&pairs)
 }
 
@@ -254,13 +243,7 @@ fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String>
     let blob = bytes(slug, 3000);
     let id = blob_id(&blob);
     for _ in 0..2 {
-        let sent = s.send(
-            Request::BlobPut {
-                blob: blob.clone(),
-                ttl: TTL,
-            },
-            Want::Ok,
-        )?;
+        let sent = s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?;
         sent.expect_reply(&Reply::BlobStored { blob_id: id })?;
         sent.expect_wake(None)?;
     }
@@ -279,17 +262,10 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
     let b = s.key("b");
-    let request_like = RequestFrame {
-        id: 1,
-        request: put(a.id(), [0; 16], &[1], TTL),
-    }
-    .encode();
+    let request_like = RequestFrame { id: 1, request: put(a.id(), [0; 16], &[1], TTL) }.encode();
     let contents: Vec<(&str, Vec<u8>)> = vec![
         ("an envelope for this mailbox", envelope(a.id(), slug)?),
-        (
-            "an envelope naming another mailbox",
-            envelope(b.id(), slug)?,
-        ),
+        ("an envelope naming another mailbox", envelope(b.id(), slug)?),
         ("text, not CBOR", b"not an envelope".to_vec()),
         ("one byte, 0xff (a CBOR break)", vec![0xff]),
         ("one zero byte", vec![0]),
@@ -316,16 +292,9 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
     let mut s = Script::new(slug, Limits::DEFAULT);
     for blob in [vec![0], b"not an attachment".to_vec(), vec![0xa0]] {
         let id = blob_id(&blob);
-        s.send(
-            Request::BlobPut {
-                blob: blob.clone(),
-                ttl: TTL,
-            },
-            Want::Ok,
-        )?
-        .expect_reply(&Reply::BlobStored { blob_id: id })?;
-        s.send(Request::BlobGet { blob_id: id }, Want::Ok)?
-            .expect_reply(&Reply::Blob { blob })?;
+        s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
+            .expect_reply(&Reply::BlobStored { blob_id: id })?;
+        s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
     }
     tests.push(s.finish(
         ids,
@@ -393,11 +362,7 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
     let max_ttl = Limits::DEFAULT.max_ttl;
     for (slug, ttl, comment) in [
         ("ttl-zero", 0, "a TTL of 0"),
-        (
-            "ttl-above-max",
-            max_ttl + 1,
-            "a TTL one second above max_ttl",
-        ),
+        ("ttl-above-max", max_ttl + 1, "a TTL one second above max_ttl"),
     ] {
         let mut s = Script::new(slug, Limits::DEFAULT);
         let a = s.key("a");
@@ -417,10 +382,7 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
     let mut listed = Vec::new();
-    let envs = [
-        bytes(&format!("{slug}/1"), 40),
-        bytes(&format!("{slug}/2"), 40),
-    ];
+    let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
     for (n, ttl) in [(1u32, max_ttl), (2, 1)] {
         let env = envs.get(n as usize - 1).ok_or("env")?;
         s.put(a.id(), item(slug, n), env, ttl, true)?;
@@ -436,20 +398,14 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
     let slug = "fetch-after-expiry";
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
-    let envs = [
-        bytes(&format!("{slug}/1"), 40),
-        bytes(&format!("{slug}/2"), 40),
-    ];
+    let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
     let [e1, e2] = &envs;
     crate::rows! { s.put:
         a.id(), item(slug, 1), e1, TTL, true;
         a.id(), item(slug, 2), e2, 2 * TTL, true;
     }
     let (x1, x2) = (s.expiry_offset(TTL), s.expiry_offset(2 * TTL));
-    let both = [
-        (item(slug, 1), e1.as_slice(), x1),
-        (item(slug, 2), e2.as_slice(), x2),
-    ];
+    let both = [(item(slug, 1), e1.as_slice(), x1), (item(slug, 2), e2.as_slice(), x2)];
     s.at(x1 - 1, 1000);
     s.fetch(&a, None, &both, false)?;
     s.at(x1, 2000);
@@ -488,8 +444,7 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
     }
     let x = s.expiry_offset(60);
     s.at(x - 1, 1000);
-    s.send(Request::BlobGet { blob_id: id }, Want::Ok)?
-        .expect_reply(&Reply::Blob { blob })?;
+    s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
     s.at(x, 2000);
     crate::rows! { s.send:
         Request::BlobGet { blob_id: id }, Want::Fail("relay.not_found");
@@ -531,10 +486,7 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
                 proof: Script::prove(a, Operation::Fetch),
                 items: vec![[0; 16]],
             },
-            Request::Subscribe {
-                mailbox: *a.id(),
-                proof: Script::prove(a, Operation::Fetch),
-            },
+            Request::Subscribe { mailbox: *a.id(), proof: Script::prove(a, Operation::Fetch) },
         ]
     };
     let other_mailbox: Attempts = |a, b| {
@@ -545,18 +497,14 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
                 proof: Script::prove(b, Operation::Delete),
                 items: vec![[0; 16]],
             },
-            Request::Subscribe {
-                mailbox: *a.id(),
-                proof: Script::prove(b, Operation::Subscribe),
-            },
+            Request::Subscribe { mailbox: *a.id(), proof: Script::prove(b, Operation::Subscribe) },
         ]
     };
     let other_origin: Attempts = |a, _| {
         // A malicious relay forwarded this connection's challenge to the client, which
         // signed for the origin it dialled: the malicious relay's.
-        let elsewhere = quietwire::mailbox::RelayOrigin::from_url("wss://other.example")
-            .ok()
-            .into_iter();
+        let elsewhere =
+            quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok().into_iter();
         elsewhere
             .flat_map(|o| {
                 [
@@ -578,11 +526,7 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
         let good = Script::prove(a, Operation::Fetch);
         vec![
             fetch(a.id(), Vec::new(), None),
-            fetch(
-                a.id(),
-                good.get(..good.len() - 1).unwrap_or_default().to_vec(),
-                None,
-            ),
+            fetch(a.id(), good.get(..good.len() - 1).unwrap_or_default().to_vec(), None),
         ]
     };
     let cases: [(&str, Attempts, &str, &str); 5] = crate::tuples! {
@@ -629,11 +573,7 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let max_fetch = Limits::DEFAULT.max_fetch;
     for (slug, max, comment) in [
         ("fetch-max-zero", 0, "a fetch of at most 0 items"),
-        (
-            "fetch-max-above",
-            max_fetch + 1,
-            "a fetch of max_fetch + 1 items",
-        ),
+        ("fetch-max-above", max_fetch + 1, "a fetch of max_fetch + 1 items"),
     ] {
         let mut s = Script::new(slug, Limits::DEFAULT);
         let a = s.key("a");
@@ -657,19 +597,14 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     crate::rows! { s.send:
         Request::BlobGet { blob_id: [0; 32] }, Want::Fail("relay.not_found");
     }
-    tests.push(s.finish(
-        ids,
-        "blob ids that were never put: relay.not_found",
-        &["Blob"],
-    )?);
+    tests.push(s.finish(ids, "blob ids that were never put: relay.not_found", &["Blob"])?);
 
     let slug = "store-unavailable";
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
     let env = bytes(slug, 40);
     let u = Want::Fail("relay.unavailable");
-    s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?
-        .expect_wake(None)?;
+    s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?.expect_wake(None)?;
     crate::rows! { s.send_unavailable:
         fetch(a.id(), Script::prove(&a, Operation::Fetch), None), u;
     }
@@ -687,10 +622,7 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     }
     // A subscribe does not use the store (RLY-07): it succeeds while the store fails.
     s.send_unavailable(
-        Request::Subscribe {
-            mailbox: *a.id(),
-            proof: Script::prove(&a, Operation::Subscribe),
-        },
+        Request::Subscribe { mailbox: *a.id(), proof: Script::prove(&a, Operation::Subscribe) },
         Want::Ok,
     )?
     .expect_reply(&Reply::Subscribed)?;

@@ -61,10 +61,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let slug = "fetch-more";
     let mut s = Script::new(slug, SMALL);
     let a = s.key("a");
-    let (e1, e2) = (
-        bytes(&format!("{slug}/1"), 40),
-        bytes(&format!("{slug}/2"), 40),
-    );
+    let (e1, e2) = (bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40));
     tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &e1, TTL, true)?;
     tick(&mut s, 0);
@@ -166,10 +163,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let at_frame_limit = (max..)
         .map(|len| RequestFrame {
             id: 2,
-            request: Request::BlobPut {
-                blob: bytes(slug, len),
-                ttl: TTL,
-            },
+            request: Request::BlobPut { blob: bytes(slug, len), ttl: TTL },
         })
         .find(|f| f.encode().len() >= SMALL.max_frame as usize)
         .ok_or("no frame")?;
@@ -185,16 +179,8 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     s.raw(at_frame_limit.encode(), Want::Fail("relay.too_large"))?;
     tick(&mut s, 0);
     let blob = bytes(slug, max);
-    s.send(
-        Request::BlobPut {
-            blob: blob.clone(),
-            ttl: TTL,
-        },
-        Want::Ok,
-    )?
-    .expect_reply(&Reply::BlobStored {
-        blob_id: blob_id(&blob),
-    })?;
+    s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
+        .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })?;
     tests.push(s.finish(
         ids,
         "max_attachment 2048: blobs of 2049 bytes, and of a frame of exactly max_frame bytes, are relay.too_large; one of 2048 is stored",
@@ -206,14 +192,8 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let a = s.key("a");
     let over = (SMALL.max_attachment as usize..)
         .map(|len| {
-            RequestFrame {
-                id: 1,
-                request: Request::BlobPut {
-                    blob: bytes(slug, len),
-                    ttl: TTL,
-                },
-            }
-            .encode()
+            RequestFrame { id: 1, request: Request::BlobPut { blob: bytes(slug, len), ttl: TTL } }
+                .encode()
         })
         .find(|f| f.len() > SMALL.max_frame as usize)
         .ok_or("no frame")?;
@@ -260,11 +240,8 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let a = s.key("a");
     let empty = |s: &mut Script| s.fetch(&a, None, &[], false);
     let limited = |s: &mut Script| {
-        s.send(
-            fetch(a.id(), Script::prove(&a, Operation::Fetch), None),
-            Want::Fail("relay.rate"),
-        )
-        .map(|_| ())
+        s.send(fetch(a.id(), Script::prove(&a, Operation::Fetch), None), Want::Fail("relay.rate"))
+            .map(|_| ())
     };
     for _ in 0..3 {
         empty(&mut s)?;
