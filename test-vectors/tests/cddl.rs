@@ -324,9 +324,22 @@ fn events_opened_in_ratchet_sessions_match_the_cddl() {
     tally.finish(5);
 }
 
+/// Opens an HPKE message (`enc ‖ ciphertext` of `suite`) with an empty aad, for its plaintext.
+fn hpke_plaintext(
+    suite: quietwire::suite::Suite,
+    kem_seed: &[u8; 32],
+    message: &[u8],
+    info: &[u8],
+    export: &[u8],
+) -> Option<Vec<u8>> {
+    let (enc, ct) = message.split_at_checked(suite.hpke_enc_len())?;
+    let secret = quietwire::keys::KemSecret::from_seed(suite, kem_seed);
+    let opened = quietwire::hpke::open(&secret, enc, info, &[], ct, export).ok()?;
+    Some(opened.plaintext().to_vec())
+}
+
 #[test]
 fn handshake_payloads_match_the_cddl() {
-    use quietwire::keys::KemSecret;
     use quietwire::label::Label;
     use quietwire::suite::Suite;
     use sha2::{Digest, Sha256};
@@ -337,26 +350,18 @@ fn handshake_payloads_match_the_cddl() {
         let invite = hex_field(test, "invite").unwrap();
         let kem_seed: [u8; 32] = hex_field(test, "kemSeed").unwrap().try_into().unwrap();
         let invite_hash = Sha256::digest(&invite);
+        let info = Label::HandshakeInfo.input(&[&invite_hash]);
+        let export = Label::HandshakeExport.input(&[&invite_hash]);
         // The suite sits in the signed body; both suites are tried by the enc length.
         for step in test["steps"].as_array().unwrap() {
             if step.get("errorClass").is_some() {
                 continue;
             }
             let message = hex_field(step, "message").unwrap();
-            let opened = Suite::ALL.iter().find_map(|suite| {
-                let (enc, ct) = message.split_at_checked(suite.hpke_enc_len())?;
-                quietwire::hpke::open(
-                    &KemSecret::from_seed(*suite, &kem_seed),
-                    enc,
-                    &Label::HandshakeInfo.input(&[&invite_hash]),
-                    &[],
-                    ct,
-                    &Label::HandshakeExport.input(&[&invite_hash]),
-                )
-                .ok()
-            });
-            let payload = opened.unwrap();
-            tally.expect_match(&cddl, "handshake-payload", payload.plaintext(), &id);
+            let payload = Suite::ALL
+                .iter()
+                .find_map(|suite| hpke_plaintext(*suite, &kem_seed, &message, &info, &export));
+            tally.expect_match(&cddl, "handshake-payload", &payload.unwrap(), &id);
         }
     });
     tally.finish(8);
@@ -366,7 +371,7 @@ fn handshake_payloads_match_the_cddl() {
 /// carries); payloads refused for their structure do not.
 #[test]
 fn reconnect_payloads_match_the_cddl() {
-    use quietwire::keys::{IdentityKeyPair, KemSecret};
+    use quietwire::keys::IdentityKeyPair;
     use quietwire::label::Label;
     use quietwire::suite::Suite;
 
@@ -379,22 +384,9 @@ fn reconnect_payloads_match_the_cddl() {
         let identity = IdentityKeyPair::from_seed(&identity_seed);
         let message = hex_field(test, "message").unwrap();
         // The payload inside the message, if it opens and unpads.
-        let inner = message
-            .split_at_checked(suite.hpke_enc_len())
-            .and_then(|(enc, ct)| {
-                quietwire::hpke::open(
-                    &KemSecret::from_seed(suite, &kem_seed),
-                    enc,
-                    &Label::ReconnectInfo.input(&[identity.public().as_bytes()]),
-                    &[],
-                    ct,
-                    &[],
-                )
-                .ok()
-            })
-            .and_then(|opened| {
-                quietwire::envelope::unpad(opened.plaintext()).ok().map(<[u8]>::to_vec)
-            });
+        let info = Label::ReconnectInfo.input(&[identity.public().as_bytes()]);
+        let inner = hpke_plaintext(suite, &kem_seed, &message, &info, &[])
+            .and_then(|opened| quietwire::envelope::unpad(&opened).ok().map(<[u8]>::to_vec));
         if is_valid(test) {
             let payload = hex_field(test, "payload").unwrap();
             assert_eq!(inner.as_ref(), Some(&payload), "{id}: payload");
