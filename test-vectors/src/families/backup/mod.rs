@@ -17,13 +17,11 @@ mod small;
 mod stream;
 mod unlocking;
 
-use serde::{Deserialize, Serialize};
-
 pub use build::{apply_edits, build_export, config_of, export_options, stream_bytes, unlock_of};
-pub use large::seek_section;
+pub use rekey_seek::seek_section;
 
 use super::{FlagDef, Ids, file};
-use crate::format::{Case, Group, VectorFile};
+use crate::format::VectorFile;
 
 crate::vector_record! {
     /// Argon2id parameters as JSON.
@@ -111,7 +109,7 @@ crate::vector_record! {
     /// `index` of section `section` (final iff `last`) sealed over the plaintext `bytes`
     /// zero-filled to 65536 bytes, with the keys of the file (its recipe's `FK`, `file_id` and
     /// `PK`, and the core in its header).
-    #[derive(Eq)]
+    #[derive(Default, Eq)]
     pub struct Edit {
         /// The operation.
         op: String,
@@ -135,16 +133,7 @@ crate::vector_record! {
 impl Edit {
     /// An edit with only the op set.
     pub fn op(op: &str) -> Edit {
-        Edit {
-            op: op.into(),
-            offset: None,
-            bytes: None,
-            length: None,
-            from: None,
-            section: None,
-            index: None,
-            last: None,
-        }
+        Edit { op: op.into(), ..Edit::default() }
     }
 }
 
@@ -283,50 +272,36 @@ crate::vector_test! {
     }
 }
 
-macro_rules! groups {
-    ($($variant:ident = $name:literal, $test:ty;)*) => {
-        /// Groups of this family.
-        #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-        #[serde(tag = "type", deny_unknown_fields)]
-        pub enum BackupGroup {
-            $(
-                #[doc = concat!("Group `", $name, "`.")]
-                #[serde(rename = $name, rename_all = "camelCase")]
-                $variant {
-                    /// What the group covers.
-                    comment: String,
-                    /// The tests.
-                    tests: Vec<$test>,
-                },
-            )*
-        }
-
-        impl Group for BackupGroup {
-            fn cases(&self) -> Vec<&dyn Case> {
-                match self {
-                    $( BackupGroup::$variant { tests, .. } => {
-                        tests.iter().map(|t| t as &dyn Case).collect()
-                    } )*
-                }
-            }
-        }
-    };
-}
-
-groups! {
-    RecoveryKey = "xbk-recovery-key", RecoveryKeyTest;
-    Export = "xbk-export", ExportTest;
-    Container = "xbk-container", DecodeTest;
-    Header = "xbk-header", DecodeTest;
-    Kdf = "xbk-kdf", DecodeTest;
-    Unlock = "xbk-unlock", DecodeTest;
-    Mac = "xbk-mac", DecodeTest;
-    Stream = "xbk-stream", DecodeTest;
-    Sections = "xbk-sections", DecodeTest;
-    Hidden = "xbk-hidden", DecodeTest;
-    Restore = "xbk-restore", DecodeTest;
-    Rekey = "xbk-rekey", RekeyTest;
-    Seek = "xbk-seek", SeekTest;
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum BackupGroup {
+        /// Recovery key texts and their parsing.
+        "xbk-recovery-key" => RecoveryKey(RecoveryKeyTest),
+        /// The encryption direction.
+        "xbk-export" => Export(ExportTest),
+        /// Magic and header length.
+        "xbk-container" => Container(DecodeTest),
+        /// Header encoding and structure.
+        "xbk-header" => Header(DecodeTest),
+        /// Argon2id validity and caps.
+        "xbk-kdf" => Kdf(DecodeTest),
+        /// Unlocking: secrets, entries, no match.
+        "xbk-unlock" => Unlock(DecodeTest),
+        /// The header MAC.
+        "xbk-mac" => Mac(DecodeTest),
+        /// The chunk stream.
+        "xbk-stream" => Stream(DecodeTest),
+        /// Sections and the manifest.
+        "xbk-sections" => Sections(DecodeTest),
+        /// The hidden section.
+        "xbk-hidden" => Hidden(DecodeTest),
+        /// Records and the restore layer.
+        "xbk-restore" => Restore(DecodeTest),
+        /// Re-keying.
+        "xbk-rekey" => Rekey(RekeyTest),
+        /// Seeking through the manifest.
+        "xbk-seek" => Seek(SeekTest),
+    }
 }
 
 const FLAGS: &[FlagDef] = crate::flag_defs! {
@@ -403,27 +378,27 @@ pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
         },
         BackupGroup::Stream {
             comment: "The chunk stream.".into(),
-            tests: large::stream_group(&mut ids, &mut cache)?,
+            tests: stream::stream_group(&mut ids, &mut cache)?,
         },
         BackupGroup::Sections {
             comment: "Sections and the manifest.".into(),
-            tests: large::sections(&mut ids, &mut cache)?,
+            tests: stream::sections(&mut ids, &mut cache)?,
         },
         BackupGroup::Hidden {
             comment: "The hidden section.".into(),
-            tests: large::hidden(&mut ids, &mut cache)?,
+            tests: hidden::hidden(&mut ids, &mut cache)?,
         },
         BackupGroup::Restore {
             comment: "Records and the restore layer.".into(),
-            tests: large::restore(&mut ids, &mut cache)?,
+            tests: records::restore(&mut ids, &mut cache)?,
         },
         BackupGroup::Rekey {
             comment: "Re-keying.".into(),
-            tests: large::rekey(&mut ids, &mut cache)?,
+            tests: rekey_seek::rekey(&mut ids, &mut cache)?,
         },
         BackupGroup::Seek {
             comment: "Seeking through the manifest.".into(),
-            tests: large::seek(&mut ids, &mut cache)?,
+            tests: rekey_seek::seek(&mut ids, &mut cache)?,
         },
         // Appended after the first release of the file, so earlier tcIds stay put.
         BackupGroup::RecoveryKey {
