@@ -347,69 +347,31 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
     let mut ids = Ids::default();
     let mut cache = build::Cache::default();
-    let groups = vec![
-        BackupGroup::RecoveryKey {
-            comment: "Recovery key text and parsing.".into(),
-            tests: small::recovery_key(&mut ids)?,
-        },
-        BackupGroup::Export {
-            comment: "The encryption direction.".into(),
-            tests: large::export(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Container {
-            comment: "Magic and header length.".into(),
-            tests: small::container(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Header {
-            comment: "Header encoding and structure.".into(),
-            tests: headers::header(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Kdf {
-            comment: "Argon2id validity and caps.".into(),
-            tests: unlocking::kdf(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Unlock {
-            comment: "Unlocking: secrets, entries, no match.".into(),
-            tests: unlocking::unlock(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Mac {
-            comment: "The header MAC.".into(),
-            tests: unlocking::mac(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Stream {
-            comment: "The chunk stream.".into(),
-            tests: stream::stream_group(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Sections {
-            comment: "Sections and the manifest.".into(),
-            tests: stream::sections(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Hidden {
-            comment: "The hidden section.".into(),
-            tests: hidden::hidden(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Restore {
-            comment: "Records and the restore layer.".into(),
-            tests: records::restore(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Rekey {
-            comment: "Re-keying.".into(),
-            tests: rekey_seek::rekey(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Seek {
-            comment: "Seeking through the manifest.".into(),
-            tests: rekey_seek::seek(&mut ids, &mut cache)?,
-        },
+    // One group a row: its variant, its comment and the function that makes its tests.
+    macro_rules! groups {
+        ($($variant:ident $comment:literal $tests:expr;)*) => {
+            vec![$(BackupGroup::$variant { comment: $comment.into(), tests: $tests? }),*]
+        };
+    }
+    let (i, c) = (&mut ids, &mut cache);
+    let groups = groups! {
+        RecoveryKey "Recovery key text and parsing." small::recovery_key(i);
+        Export "The encryption direction." large::export(i, c);
+        Container "Magic and header length." small::container(i, c);
+        Header "Header encoding and structure." headers::header(i, c);
+        Kdf "Argon2id validity and caps." unlocking::kdf(i, c);
+        Unlock "Unlocking: secrets, entries, no match." unlocking::unlock(i, c);
+        Mac "The header MAC." unlocking::mac(i, c);
+        Stream "The chunk stream." stream::stream_group(i, c);
+        Sections "Sections and the manifest." stream::sections(i, c);
+        Hidden "The hidden section." hidden::hidden(i, c);
+        Restore "Records and the restore layer." records::restore(i, c);
+        Rekey "Re-keying." rekey_seek::rekey(i, c);
+        Seek "Seeking through the manifest." rekey_seek::seek(i, c);
         // Appended after the first release of the file, so earlier tcIds stay put.
-        BackupGroup::RecoveryKey {
-            comment: "Recovery key texts outside ASCII: no Unicode folding.".into(),
-            tests: small::recovery_key_ascii(&mut ids)?,
-        },
-        BackupGroup::Stream {
-            comment: "Content ending in a chunk sealed as non-final.".into(),
-            tests: stream::stream_non_final_end(&mut ids, &mut cache)?,
-        },
-    ];
+        RecoveryKey "Recovery key texts outside ASCII: no Unicode folding." small::recovery_key_ascii(i);
+        Stream "Content ending in a chunk sealed as non-final." stream::stream_non_final_end(i, c);
+    };
     Ok(file("backup", HEADER, FLAGS, groups))
 }
 

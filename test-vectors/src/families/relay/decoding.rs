@@ -6,7 +6,7 @@ use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{Limits, RequestFrame};
 
 use super::script::{Script, Want};
-use super::sessions::{TTL, bytes, frame, item, put, put_entries, with};
+use super::sessions::{TTL, bytes, frame, item, put, put_entries, request, with};
 use super::{Ids, SessionTest};
 use crate::raw;
 use crate::seeds::seed32;
@@ -45,14 +45,7 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
             "cbor.unsupported.tag";
         "deep",
             "a delete whose item list nests arrays five deep",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 3)),
-                (4, raw::bstr(&mb)),
-                (8, raw::bstr(&[0])),
-                (9, vec![0x81, 0x81, 0x81, 0x81, 0x40]),
-            ]),
+            request(1, 3, &[(4, raw::bstr(&mb)), (8, raw::bstr(&[0])), (9, vec![0x81, 0x81, 0x81, 0x81, 0x40])]),
             "cbor.limit.depth";
         "not-a-map", "an array of the request's values",
             raw::array(&base.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()),
@@ -99,35 +92,16 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
             "schema.wrong_type";
         "blob-put-empty",
             "an empty blob",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 5)),
-                (6, raw::bstr(&[])),
-                (7, raw::head(0, u64::from(TTL))),
-            ]),
+            request(1, 5, &[(6, raw::bstr(&[])), (7, raw::head(0, u64::from(TTL)))]),
             "schema.length";
         "blob-get-id-31",
             "a 31-byte blob id",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 6)),
-                (10, raw::bstr(&[0; 31])),
-            ]),
+            request(1, 6, &[(10, raw::bstr(&[0; 31]))]),
             "schema.length";
     };
     let proof = Script::prove(&a, Operation::Delete);
-    let delete = |items: Vec<u8>| {
-        frame(&[
-            (1, raw::head(0, 1)),
-            (2, raw::head(0, 1)),
-            (3, raw::head(0, 3)),
-            (4, raw::bstr(&mb)),
-            (8, raw::bstr(&proof)),
-            (9, items),
-        ])
-    };
+    let delete =
+        |items: Vec<u8>| request(1, 3, &[(4, raw::bstr(&mb)), (8, raw::bstr(&proof)), (9, items)]);
     cases.extend(crate::tuples! {
         "delete-empty-list", "a delete naming no item", delete(raw::array(&[])), "schema.length";
         "delete-item-15", "a delete naming a 15-byte item id",
@@ -148,28 +122,13 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
             "cbor.limit.size";
         "delete-no-proof",
             "a delete without a proof",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 3)),
-                (4, raw::bstr(&mb)),
-                (9, raw::array(&[raw::bstr(&it)])),
-            ]),
+            request(1, 3, &[(4, raw::bstr(&mb)), (9, raw::array(&[raw::bstr(&it)]))]),
             "schema.missing_field";
     });
     let fetch_proof = Script::prove(&a, Operation::Fetch);
     let fetch_with = |proof: Vec<u8>, max: Option<Vec<u8>>| {
-        let mut e = vec![
-            (1, raw::head(0, 1)),
-            (2, raw::head(0, 1)),
-            (3, raw::head(0, 2)),
-            (4, raw::bstr(&mb)),
-            (8, proof),
-        ];
-        if let Some(m) = max {
-            e.push((11, m));
-        }
-        frame(&e)
+        let max = max.map(|m| (11, m));
+        request(1, 2, &[(4, raw::bstr(&mb)), (8, proof)].into_iter().chain(max).collect::<Vec<_>>())
     };
     cases.extend(crate::tuples! {
         "fetch-proof-text", "a fetch whose proof is a text string",

@@ -42,40 +42,27 @@ crate::vector_record! {
     }
 }
 
-impl From<RelayLimits> for Limits {
-    fn from(l: RelayLimits) -> Limits {
-        Limits {
-            max_frame: l.max_frame,
-            max_envelope: l.max_envelope,
-            max_attachment: l.max_attachment,
-            max_items: l.max_items,
-            max_ttl: l.max_ttl,
-            max_fetch: l.max_fetch,
-            max_delete: l.max_delete,
-            rate: l.rate,
-            burst: l.burst,
-            max_subscriptions: l.max_subscriptions,
+/// The conversions between [`RelayLimits`] and the relay's [`Limits`], field by field (the
+/// quotas are not announced limits: none when converting from [`Limits`]).
+macro_rules! limit_conversions {
+    ($($field:ident),*) => {
+        impl From<RelayLimits> for Limits {
+            fn from(l: RelayLimits) -> Limits {
+                Limits { $($field: l.$field),* }
+            }
         }
-    }
+
+        impl From<Limits> for RelayLimits {
+            fn from(l: Limits) -> RelayLimits {
+                RelayLimits { $($field: l.$field,)* upload_budget: None, storage_quota: None }
+            }
+        }
+    };
 }
 
-impl From<Limits> for RelayLimits {
-    fn from(l: Limits) -> RelayLimits {
-        RelayLimits {
-            max_frame: l.max_frame,
-            max_envelope: l.max_envelope,
-            max_attachment: l.max_attachment,
-            max_items: l.max_items,
-            max_ttl: l.max_ttl,
-            max_fetch: l.max_fetch,
-            max_delete: l.max_delete,
-            rate: l.rate,
-            burst: l.burst,
-            max_subscriptions: l.max_subscriptions,
-            upload_budget: None,
-            storage_quota: None,
-        }
-    }
+limit_conversions! {
+    max_frame, max_envelope, max_attachment, max_items, max_ttl, max_fetch, max_delete, rate, burst,
+    max_subscriptions
 }
 
 crate::vector_groups! {

@@ -2,10 +2,12 @@
 //! sends and what the relay must answer.
 
 use quietwire::envelope::Envelope;
-use quietwire::mailbox::Operation;
+use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{ItemId, Limits, Reply, Request, RequestFrame, blob_id};
 
-use super::script::{Script, Want, challenge, origin};
+use super::script::{
+    Script, Want, challenge, delete_request, fetch_request, origin, subscribe_request,
+};
 use super::{Ids, SessionTest};
 use crate::raw;
 use crate::seeds::{seed16, seed32};
@@ -63,6 +65,15 @@ pub(super) fn frame(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
     let pairs: Vec<(Vec<u8>, Vec<u8>)> =
         entries.iter().map(|(k, v)| (raw::key(*k), v.clone())).collect();
     raw::map(&pairs)
+}
+
+/// A request frame: version 1, request id `id`, operation `op`, then `rest` (keys above 3,
+/// in canonical order).
+pub(super) fn request(id: u32, op: u64, rest: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let mut entries =
+        vec![(1, raw::head(0, 1)), (2, raw::head(0, id.into())), (3, raw::head(0, op))];
+    entries.extend_from_slice(rest);
+    frame(&entries)
 }
 
 /// The entries of a put request for `mailbox`, id 1, in canonical order.
@@ -460,67 +471,41 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
 fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     // Each test puts one item into mailbox a, tries the refused requests, then fetches the
     // item unchanged.
-    type Attempts =
-        fn(&quietwire::mailbox::MailboxKey, &quietwire::mailbox::MailboxKey) -> Vec<Request>;
-    let other_challenge: Attempts = |a, _| {
-        let old = seed32("relay/other-challenge");
+    type Attempts = fn(&MailboxKey, &MailboxKey) -> Vec<Request>;
+    // A fetch, a delete and a subscribe for mailbox a, each with the proof `proof` makes for
+    // its operation.
+    fn all_three(a: &MailboxKey, proof: impl Fn(Operation) -> Vec<u8>) -> Vec<Request> {
         vec![
-            fetch(a.id(), a.prove(&origin(), &old, Operation::Fetch), None),
+            fetch(a.id(), proof(Operation::Fetch), None),
             Request::Delete {
                 mailbox: *a.id(),
-                proof: a.prove(&origin(), &old, Operation::Delete),
+                proof: proof(Operation::Delete),
                 items: vec![[0; 16]],
             },
-            Request::Subscribe {
-                mailbox: *a.id(),
-                proof: a.prove(&origin(), &old, Operation::Subscribe),
-            },
+            Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Subscribe) },
         ]
-    };
+    }
+    let other_challenge: Attempts =
+        |a, _| all_three(a, |op| a.prove(&origin(), &seed32("relay/other-challenge"), op));
     let other_operation: Attempts = |a, _| {
+        let proof = |op| Script::prove(a, op);
         vec![
-            fetch(a.id(), Script::prove(a, Operation::Delete), None),
-            fetch(a.id(), Script::prove(a, Operation::Subscribe), None),
+            fetch(a.id(), proof(Operation::Delete), None),
+            fetch(a.id(), proof(Operation::Subscribe), None),
             Request::Delete {
                 mailbox: *a.id(),
-                proof: Script::prove(a, Operation::Fetch),
+                proof: proof(Operation::Fetch),
                 items: vec![[0; 16]],
             },
-            Request::Subscribe { mailbox: *a.id(), proof: Script::prove(a, Operation::Fetch) },
+            Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Fetch) },
         ]
     };
-    let other_mailbox: Attempts = |a, b| {
-        vec![
-            fetch(a.id(), Script::prove(b, Operation::Fetch), None),
-            Request::Delete {
-                mailbox: *a.id(),
-                proof: Script::prove(b, Operation::Delete),
-                items: vec![[0; 16]],
-            },
-            Request::Subscribe { mailbox: *a.id(), proof: Script::prove(b, Operation::Subscribe) },
-        ]
-    };
+    let other_mailbox: Attempts = |a, b| all_three(a, |op| Script::prove(b, op));
     let other_origin: Attempts = |a, _| {
         // A malicious relay forwarded this connection's challenge to the client, which
         // signed for the origin it dialled: the malicious relay's.
-        let elsewhere =
-            quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok().into_iter();
-        elsewhere
-            .flat_map(|o| {
-                [
-                    fetch(a.id(), a.prove(&o, &challenge(), Operation::Fetch), None),
-                    Request::Delete {
-                        mailbox: *a.id(),
-                        proof: a.prove(&o, &challenge(), Operation::Delete),
-                        items: vec![[0; 16]],
-                    },
-                    Request::Subscribe {
-                        mailbox: *a.id(),
-                        proof: a.prove(&o, &challenge(), Operation::Subscribe),
-                    },
-                ]
-            })
-            .collect()
+        let elsewhere = quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok();
+        elsewhere.map(|o| all_three(a, |op| a.prove(&o, &challenge(), op))).unwrap_or_default()
     };
     let malformed: Attempts = |a, _| {
         let good = Script::prove(a, Operation::Fetch);
@@ -578,8 +563,7 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
         let mut s = Script::new(slug, Limits::DEFAULT);
         let a = s.key("a");
         crate::rows! { s.send:
-            fetch(a.id(), Script::prove(&a, Operation::Fetch), Some(max)),
-                Want::Fail("schema.range");
+            fetch_request(&a, Some(max)), Want::Fail("schema.range");
         }
         s.fetch(&a, Some(if max == 0 { 1 } else { max_fetch }), &[], false)?;
         tests.push(s.finish(
@@ -606,26 +590,15 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let u = Want::Fail("relay.unavailable");
     s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?.expect_wake(None)?;
     crate::rows! { s.send_unavailable:
-        fetch(a.id(), Script::prove(&a, Operation::Fetch), None), u;
+        fetch_request(&a, None), u;
     }
-    s.send_unavailable(
-        Request::Delete {
-            mailbox: *a.id(),
-            proof: Script::prove(&a, Operation::Delete),
-            items: vec![item(slug, 1)],
-        },
-        u,
-    )?;
     crate::rows! { s.send_unavailable:
+        delete_request(&a, &[item(slug, 1)]), u;
         Request::BlobPut { blob: env.clone(), ttl: TTL }, u;
         Request::BlobGet { blob_id: blob_id(&env) }, u;
     }
     // A subscribe does not use the store (RLY-07): it succeeds while the store fails.
-    s.send_unavailable(
-        Request::Subscribe { mailbox: *a.id(), proof: Script::prove(&a, Operation::Subscribe) },
-        Want::Ok,
-    )?
-    .expect_reply(&Reply::Subscribed)?;
+    s.send_unavailable(subscribe_request(&a), Want::Ok)?.expect_reply(&Reply::Subscribed)?;
     s.put(a.id(), item(slug, 1), &env, TTL, true)?;
     let exp = s.expiry_offset(TTL);
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
@@ -640,15 +613,7 @@ fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let a = s.key("a");
     for op in [7u64, 0, 1000] {
         let id = s.next_id();
-        s.raw(
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, u64::from(id))),
-                (3, raw::head(0, op)),
-                (4, raw::bstr(a.id())),
-            ]),
-            Want::Fail("relay.operation"),
-        )?;
+        s.raw(request(id, op, &[(4, raw::bstr(a.id()))]), Want::Fail("relay.operation"))?;
     }
     s.put(a.id(), item(slug, 1), &bytes(slug, 40), TTL, true)?;
     tests.push(s.finish(

@@ -1,36 +1,27 @@
 //! `relay-session` tests with [`SMALL`] limits: every limit is reached in a few steps.
 
-use quietwire::mailbox::Operation;
 use quietwire::relay::{ItemId, Reply, Request, RequestFrame, blob_id};
 
-use super::script::{Script, Want};
-use super::sessions::{SMALL, TTL, bytes, fetch, frame, item, put};
+use super::script::{Script, Want, delete_request, fetch_request, subscribe_request};
+use super::sessions::{SMALL, TTL, bytes, item, put, request};
 use super::{Ids, SessionTest};
-use crate::raw;
 
 /// Tests with [`SMALL`] limits. Unless a test is about the rate, each step comes 1000 ms
 /// after the one before, which refills the token it takes.
 pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
-    let tick = |s: &mut Script, seconds: u64| s.later(seconds, 1000);
 
     let slug = "mailbox-full";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
     let env = |n: u32| bytes(&format!("{slug}/{n}"), 40);
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &env(1), TTL, true)?;
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 2), &env(2), TTL, true)?;
-    tick(&mut s, 0);
     crate::rows! { s.send:
         put(a.id(), item(slug, 3), &env(3), TTL), Want::Fail("relay.mailbox_full");
     }
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &env(1), TTL, false)?;
-    tick(&mut s, 0);
     s.delete(&a, &[item(slug, 1)], 1)?;
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 3), &env(3), TTL, true)?;
     tests.push(s.finish(
         ids,
@@ -39,18 +30,16 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "mailbox-full-until-expiry";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &bytes(slug, 40), 60, true)?;
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 2), &bytes(slug, 41), 60, true)?;
     let x = s.expiry_offset(60);
-    tick(&mut s, x - 1);
+    s.at_seconds(x - 1);
     crate::rows! { s.send:
         put(a.id(), item(slug, 3), &bytes(slug, 42), TTL), Want::Fail("relay.mailbox_full");
     }
-    tick(&mut s, x);
+    s.at_seconds(x);
     s.put(a.id(), item(slug, 3), &bytes(slug, 42), TTL, true)?;
     tests.push(s.finish(
         ids,
@@ -59,23 +48,17 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "fetch-more";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
     let (e1, e2) = (bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40));
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &e1, TTL, true)?;
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 2), &e2, TTL, true)?;
     let x = s.expiry_offset(TTL);
-    tick(&mut s, 0);
     s.fetch(&a, Some(1), &[(item(slug, 1), &e1, x)], true)?;
-    tick(&mut s, 0);
     crate::rows! { s.fetch:
         &a, None, &[(item(slug, 1), &e1, x), (item(slug, 2), &e2, x)], false;
     }
-    tick(&mut s, 0);
     s.delete(&a, &[item(slug, 1)], 1)?;
-    tick(&mut s, 0);
     s.fetch(&a, Some(1), &[(item(slug, 2), &e2, x)], false)?;
     tests.push(s.finish(
         ids,
@@ -84,15 +67,12 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "fetch-more-by-size";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
     let big = |n: u32| bytes(&format!("{slug}/{n}"), SMALL.max_envelope as usize);
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &big(1), TTL, true)?;
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 2), &big(2), TTL, true)?;
     let x = s.expiry_offset(TTL);
-    tick(&mut s, 0);
     s.fetch(&a, None, &[(item(slug, 1), &big(1), x)], true)?;
     tests.push(s.finish(
         ids,
@@ -101,14 +81,11 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "fetch-max-above-small";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
-    tick(&mut s, 0);
     crate::rows! { s.send:
-        fetch(a.id(), Script::prove(&a, Operation::Fetch), Some(SMALL.max_fetch + 1)),
-            Want::Fail("schema.range");
+        fetch_request(&a, Some(SMALL.max_fetch + 1)), Want::Fail("schema.range");
     }
-    tick(&mut s, 0);
     s.fetch(&a, Some(SMALL.max_fetch), &[], false)?;
     tests.push(s.finish(
         ids,
@@ -117,19 +94,10 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "delete-above-max";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
     let names: Vec<ItemId> = (1..=5).map(|n| item(slug, n)).collect();
-    tick(&mut s, 0);
-    s.send(
-        Request::Delete {
-            mailbox: *a.id(),
-            proof: Script::prove(&a, Operation::Delete),
-            items: names.clone(),
-        },
-        Want::Fail("schema.length"),
-    )?;
-    tick(&mut s, 0);
+    s.send(delete_request(&a, &names), Want::Fail("schema.length"))?;
     s.delete(&a, names.get(..4).unwrap_or_default(), 0)?;
     tests.push(s.finish(
         ids,
@@ -138,17 +106,14 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "envelope-too-large";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
     let max = SMALL.max_envelope as usize;
-    tick(&mut s, 0);
     crate::rows! { s.send:
         put(a.id(), item(slug, 1), &bytes(slug, max + 1), TTL), Want::Fail("relay.too_large");
     }
-    tick(&mut s, 0);
     s.put(a.id(), item(slug, 1), &bytes(slug, max), TTL, true)?;
     let x = s.expiry_offset(TTL);
-    tick(&mut s, 0);
     s.fetch(&a, None, &[(item(slug, 1), &bytes(slug, max), x)], false)?;
     tests.push(s.finish(
         ids,
@@ -157,7 +122,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "attachment-too-large";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let max = SMALL.max_attachment as usize;
     // A blob put frame of exactly max_frame bytes: decoded, then refused for its size.
     let at_frame_limit = (max..)
@@ -170,14 +135,11 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     if at_frame_limit.encode().len() != SMALL.max_frame as usize {
         return Err("relay attachment-too-large: no frame of exactly max_frame".to_owned());
     }
-    tick(&mut s, 0);
     crate::rows! { s.send:
         Request::BlobPut { blob: bytes(slug, max + 1), ttl: TTL }, Want::Fail("relay.too_large");
     }
-    tick(&mut s, 0);
     s.next_id();
     s.raw(at_frame_limit.encode(), Want::Fail("relay.too_large"))?;
-    tick(&mut s, 0);
     let blob = bytes(slug, max);
     s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
         .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })?;
@@ -188,7 +150,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "frame-too-large";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let a = s.key("a");
     let over = (SMALL.max_attachment as usize..)
         .map(|len| {
@@ -200,9 +162,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     if over.len() != SMALL.max_frame as usize + 1 {
         return Err(format!("relay frame-too-large: {} bytes", over.len()));
     }
-    tick(&mut s, 0);
     s.raw(over, Want::Close("relay.frame_too_large"))?;
-    tick(&mut s, 0);
     crate::rows! { s.send:
         put(a.id(), item(slug, 1), &bytes(slug, 40), TTL), Want::Closed;
     }
@@ -213,19 +173,14 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     )?);
 
     let slug = "subscriptions-limit";
-    let mut s = Script::new(slug, SMALL);
+    let mut s = Script::ticking(slug, SMALL, 1000);
     let keys = [s.key("a"), s.key("b"), s.key("c")];
     let [a, b, c] = &keys;
-    tick(&mut s, 0);
     s.subscribe(a)?;
-    tick(&mut s, 0);
     s.subscribe(b)?;
-    tick(&mut s, 0);
     crate::rows! { s.send:
-        Request::Subscribe { mailbox: *c.id(), proof: Script::prove(c, Operation::Subscribe) },
-            Want::Fail("relay.subscriptions");
+        subscribe_request(c), Want::Fail("relay.subscriptions");
     }
-    tick(&mut s, 0);
     s.subscribe(a)?;
     tests.push(s.finish(
         ids,
@@ -239,10 +194,8 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     let mut s = Script::new(slug, SMALL);
     let a = s.key("a");
     let empty = |s: &mut Script| s.fetch(&a, None, &[], false);
-    let limited = |s: &mut Script| {
-        s.send(fetch(a.id(), Script::prove(&a, Operation::Fetch), None), Want::Fail("relay.rate"))
-            .map(|_| ())
-    };
+    let limited =
+        |s: &mut Script| s.send(fetch_request(&a, None), Want::Fail("relay.rate")).map(|_| ());
     for _ in 0..3 {
         empty(&mut s)?;
     }
@@ -275,8 +228,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
     }
     let id = s.next_id();
     crate::rows! { s.raw:
-        frame(&[(1, raw::head(0, 1)), (2, raw::head(0, u64::from(id))), (3, raw::head(0, 7))]),
-            Want::Fail("relay.rate");
+        request(id, 7, &[]), Want::Fail("relay.rate");
     }
     tests.push(s.finish(
         ids,
