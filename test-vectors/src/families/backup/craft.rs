@@ -91,21 +91,37 @@ pub(super) fn core_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>
     })
 }
 
+/// The header with its unlock map changed.
+pub(super) fn unlock_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
+    edited(p, |m| {
+        let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
+        f(&mut unlock);
+        m.insert(u(3), Value::Map(unlock));
+    })
+}
+
 /// The header with unlock entry `entry` changed (`None`: removed).
 pub(super) fn entry_edited(
     p: &Parts,
     entry: u64,
     f: impl FnOnce(&mut Option<Map>),
 ) -> Result<Vec<u8>, String> {
-    edited(p, |m| {
-        let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
+    unlock_edited(p, |unlock| {
         let mut e = unlock.get(&u(entry)).map(get_map);
         f(&mut e);
         match e {
             Some(e) => unlock.insert(u(entry), Value::Map(e)),
             None => unlock.remove(&u(entry)),
         };
-        m.insert(u(3), Value::Map(unlock));
+    })
+}
+
+/// The header with the fields of its unlock entry `entry` (if present) changed.
+pub(super) fn in_entry(p: &Parts, entry: u64, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
+    entry_edited(p, entry, |e| {
+        if let Some(e) = e {
+            f(e);
+        }
     })
 }
 
@@ -140,11 +156,7 @@ fn set_params(k: &mut Map, m: u64, t: u64, p: u64) {
 }
 
 pub(super) fn with_pass_params(p: &Parts, m: u64, t: u64, pp: u64) -> Result<Vec<u8>, String> {
-    entry_edited(p, 2, |e| {
-        if let Some(e) = e {
-            set_params(e, m, t, pp);
-        }
-    })
+    in_entry(p, 2, |e| set_params(e, m, t, pp))
 }
 
 pub(super) fn with_pin_params(p: &Parts, m: u64, t: u64, pp: u64) -> Result<Vec<u8>, String> {

@@ -22,6 +22,7 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let core_item = h[core_start..core_start + 1 + core_len].to_vec();
     let unlock_item = h[core_start + 1 + core_len..].to_vec();
     let core_value = core_item[1..].to_vec();
+    let (core_v, unl) = (&core_value[..], &unlock_item[1..]);
     let raw_map = |entries: &[(&[u8], &[u8])]| {
         let mut out = raw::head(5, entries.len() as u64);
         for (k, v) in entries {
@@ -69,18 +70,17 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     type Case = (&'static str, &'static str, Vec<u8>, &'static str);
     let cases: Vec<Case> = crate::tuples! { vec:
         "noncanonical-integer", "the version as 0x18 0x01",
-            raw_map(&[(&[1], &[0x18, 1]), (&[2], &core_value), (&[3], &unlock_item[1..])]),
+            raw_map(&[(&[1], &[0x18, 1]), (&[2], core_v), (&[3], unl)]),
             "cbor.noncanonical.integer";
         "indefinite-map", "an indefinite-length map",
             [vec![0xbf], h[1..].to_vec(), vec![0xff]].concat(), "cbor.noncanonical.indefinite";
         "duplicate-key", "key 1 twice",
-            raw_map(&[(&[1], &[1]), (&[1], &[1]), (&[2], &core_value), (&[3], &unlock_item[1..])]),
+            raw_map(&[(&[1], &[1]), (&[1], &[1]), (&[2], core_v), (&[3], unl)]),
             "cbor.noncanonical.duplicate_key";
         "unordered-keys", "key 3 before key 2",
-            raw_map(&[(&[1], &[1]), (&[3], &unlock_item[1..]), (&[2], &core_value)]),
-            "cbor.noncanonical.key_order";
+            raw_map(&[(&[1], &[1]), (&[3], unl), (&[2], core_v)]), "cbor.noncanonical.key_order";
         "depth-5", "an extension nested five deep",
-            raw_map(&[(&[1], &[1]), (&[2], &core_value), (&[3], &unlock_item[1..]), (&[0x20], &nest(4))]),
+            raw_map(&[(&[1], &[1]), (&[2], core_v), (&[3], unl), (&[0x20], &nest(4))]),
             "cbor.limit.depth";
         "string-4097", "a string over 4096 bytes", ext(Value::Bytes(vec![0; 4097]))?,
             "cbor.limit.size";
@@ -103,7 +103,7 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         "core-not-cbor", "a core that is not CBOR",
             edited(&p, |m| { m.insert(u(2), Value::Bytes(vec![0xff])); })?, "cbor.malformed.break";
         "core-trailing", "a byte after the core",
-            raw_map(&[(&[1], &[1]), (&[2], &core_trailing), (&[3], &unlock_item[1..])]), "cbor.trailing";
+            raw_map(&[(&[1], &[1]), (&[2], &core_trailing), (&[3], unl)]), "cbor.trailing";
         "core-string-65", "a core string over 64 bytes",
             core_edited(&p, |c| { c.insert(Int::nint(0), Value::Bytes(vec![0; 65])); })?,
             "cbor.limit.size";
@@ -115,56 +115,28 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
             core_edited(&p, |c| { c.insert(u(4), Value::uint(0)); })?, "schema.unknown_critical";
         "no-pin-kdf", "no PIN KDF parameters", core_edited(&p, |c| { c.remove(&u(3)); })?,
             "schema.missing_field";
-        "pin-salt-15",
-            "a 15-byte PIN salt",
+        "pin-salt-15", "a 15-byte PIN salt",
             pin_kdf_edited(&p, |k| { k.insert(u(1), Value::Bytes(vec![2; 15])); })?,
             "schema.length";
-        "pin-kdf-key-5",
-            "an unknown critical key in the PIN KDF parameters",
-            pin_kdf_edited(&p, |k| { k.insert(u(5), Value::uint(0)); })?,
-            "schema.unknown_critical";
-        "pin-kdf-t-negative",
-            "a negative t",
+        "pin-kdf-key-5", "an unknown critical key in the PIN KDF parameters",
+            pin_kdf_edited(&p, |k| { k.insert(u(5), Value::uint(0)); })?, "schema.unknown_critical";
+        "pin-kdf-t-negative", "a negative t",
             pin_kdf_edited(&p, |k| { k.insert(u(3), Value::Int(Int::nint(0))); })?,
             "schema.wrong_type";
         "unlock-type-4", "an unlock entry of an undefined type",
             entry_edited(&p, 4, |e| *e = Some(Default::default()))?, "schema.unknown_critical";
         "unlock-empty", "no unlock entry", entry_edited(&p, 1, |e| *e = None)?, "backup.unlock_set";
-        "unlock-only-extension",
-            "only an extension entry",
-            edited(&p, |m| {
-                m.insert(
-                    u(3),
-                    Value::Map(
-                        [(Int::nint(0), Value::Map(Default::default()))]
-                            .into_iter()
-                            .collect(),
-                    ),
-                );
-            })?,
+        "unlock-only-extension", "only an extension entry",
+            unlock_edited(&p, |x| *x = [(Int::nint(0), Value::Map(Map::new()))].into())?,
             "backup.unlock_set";
-        "transfer-and-recovery",
-            "a transfer entry together with a recovery key",
-            edited(&p, |m| {
-                let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
-                unlock.insert(u(3), transfer.clone());
-                m.insert(u(3), Value::Map(unlock));
-            })?,
-            "backup.unlock_set";
-        "check-31",
-            "a 31-byte check",
-            entry_edited(&p, 1, |e| {
-                if let Some(e) = e {
-                    e.insert(u(1), Value::Bytes(vec![0; 31]));
-                }
-            })?,
-            "schema.length";
+        "transfer-and-recovery", "a transfer entry together with a recovery key",
+            unlock_edited(&p, |x| { x.insert(u(3), transfer.clone()); })?, "backup.unlock_set";
+        "check-31", "a 31-byte check",
+            in_entry(&p, 1, |e| { e.insert(u(1), Value::Bytes(vec![0; 31])); })?, "schema.length";
         "recovery-key-3", "an unknown key in the recovery entry",
-            entry_edited(&p, 1, |e| { if let Some(e) = e { e.insert(u(3), Value::uint(0)); } })?,
-            "schema.unknown_critical";
+            in_entry(&p, 1, |e| { e.insert(u(3), Value::uint(0)); })?, "schema.unknown_critical";
         "no-wrapped", "a recovery entry without its wrapped key",
-            entry_edited(&p, 1, |e| { if let Some(e) = e { e.remove(&u(2)); } })?,
-            "schema.missing_field";
+            in_entry(&p, 1, |e| { e.remove(&u(2)); })?, "schema.missing_field";
         "transfer-suite-0", "suite 0 (reserved)", transfer_only(set_transfer(1, Value::uint(0)))?,
             "suite.unknown";
         "transfer-suite-3", "suite 3 (unassigned)", transfer_only(set_transfer(1, Value::uint(3)))?,
@@ -193,7 +165,7 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let extended = edited(&p, |m| {
         m.insert(Int::nint(0), Value::from("ext"));
         let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
-        unlock.insert(Int::nint(4), Value::Map(Default::default()));
+        unlock.insert(Int::nint(4), Value::Map(Map::new()));
         if let Some(Value::Map(e)) = unlock.get_mut(&u(1)) {
             e.insert(Int::nint(0), Value::Bool(true));
         }

@@ -28,8 +28,9 @@ pub(super) fn hidden(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     for (slug, comment, e, pin, hidden) in crate::tuples! {
         "hidden-open", "the right PIN: the hidden records are released", &full, Some(PIN), "open";
         "hidden-locked", "no PIN: everything else restores", &full, None, "locked";
-        "hidden-pin-mismatch", "a wrong PIN: everything else restores, the same plaintext as locked",
-            &full, Some("1357"), "pin_mismatch";
+        "hidden-pin-mismatch",
+            "a wrong PIN: everything else restores, the same plaintext as locked", &full,
+            Some("1357"), "pin_mismatch";
         "hidden-empty-open", "no hidden content, the right PIN", &emptyr, Some(PIN), "open";
         "hidden-empty-locked", "no hidden content, no PIN: same length as a full section", &emptyr,
             None, "locked";

@@ -233,6 +233,7 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
         with_section(name, None, 1, stream(stream_name, len))
     };
     let long_pin = "12345678901234567890123456789012345678901234567890123456789012345";
+    let below_floor = Some(Kdf { t: 1, ..FLOOR });
     let cases: Vec<(&str, &str, Export, Who, Option<&str>, Option<&str>)> = crate::tuples! { vec:
         "recovery-key", "a recovery key only", basic("base", Who::Key), Who::Key, None, None;
         "passphrase", "a passphrase only", basic("pass", Who::Pass), Who::Pass, None, None;
@@ -262,7 +263,7 @@ pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest
         "pin-65", "a 65-byte PIN", recipe("long-pin", Who::Key, Some(long_pin), base_sections()),
             Who::Key, None, Some("backup.secret_format");
         "passphrase-t-1", "passphrase parameters below the floor",
-            changed(basic("low-kdf", Who::Pass), |e| e.passphrase_kdf = Some(Kdf { t: 1, ..FLOOR })),
+            changed(basic("low-kdf", Who::Pass), |e| e.passphrase_kdf = below_floor),
             Who::Pass, None, Some("backup.kdf_params");
         "pin-kdf-over-cap", "PIN parameters over the caps",
             changed(basic("high-kdf", Who::Key), |e| e.pin_kdf = Kdf { m: 1_048_577, ..FLOOR }),

@@ -369,7 +369,8 @@ pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
         Rekey "Re-keying." rekey_seek::rekey(i, c);
         Seek "Seeking through the manifest." rekey_seek::seek(i, c);
         // Appended after the first release of the file, so earlier tcIds stay put.
-        RecoveryKey "Recovery key texts outside ASCII: no Unicode folding." small::recovery_key_ascii(i);
+        RecoveryKey "Recovery key texts outside ASCII: no Unicode folding."
+            small::recovery_key_ascii(i);
         Stream "Content ending in a chunk sealed as non-final." stream::stream_non_final_end(i, c);
     };
     Ok(file("backup", HEADER, FLAGS, groups))

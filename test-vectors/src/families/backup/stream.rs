@@ -61,8 +61,9 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
     for s in 1..=6usize {
         let start = c(s, 0);
         crate::rows! { t.add:
-            &format!("stream-cut-at-{s}"), &format!("the input ends after section {s}'s first chunk"),
-                sr, &base, vec![truncate(start + ct)], None, Some("backup.truncated");
+            &format!("stream-cut-at-{s}"),
+                &format!("the input ends after section {s}'s first chunk"), sr, &base,
+                vec![truncate(start + ct)], None, Some("backup.truncated");
             &format!("stream-cut-inside-{s}"),
                 &format!("the input ends inside section {s}'s first chunk"), sr, &base,
                 vec![truncate(start + 1000)], None, Some("backup.truncated");

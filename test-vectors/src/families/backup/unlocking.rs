@@ -125,10 +125,8 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let mut typo: Vec<char> = good_text.chars().collect();
     typo.swap(1, 2);
     let typo: String = typo.into_iter().collect();
-    let low_order = entry_edited(&p2, 3, |e| {
-        if let Some(e) = e {
-            e.insert(u(2), Value::Bytes(vec![0; 32]));
-        }
+    let low_order = in_entry(&p2, 3, |e| {
+        e.insert(u(2), Value::Bytes(vec![0; 32]));
     })?;
     type Case =
         (&'static str, &'static str, Vec<u8>, UnlockJson, Option<&'static str>, &'static str);
