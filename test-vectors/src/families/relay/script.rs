@@ -202,7 +202,7 @@ impl Script {
     }
 
     /// Puts `envelope` into `mailbox` under `item`, expecting it stored and a wake iff
-    /// `new`.
+    /// `new`; returns the seconds after [`T0`] at which the item expires.
     pub fn put(
         &mut self,
         mailbox: &[u8; 32],
@@ -210,13 +210,12 @@ impl Script {
         envelope: &[u8],
         ttl: u32,
         new: bool,
-    ) -> Result<(), String> {
-        let sent = self.send(
-            Request::Put { mailbox: *mailbox, item, envelope: envelope.to_vec(), ttl },
-            Want::Ok,
-        )?;
+    ) -> Result<u64, String> {
+        let request = Request::Put { mailbox: *mailbox, item, envelope: envelope.to_vec(), ttl };
+        let sent = self.send(request, Want::Ok)?;
         sent.expect_reply(&Reply::Stored)?;
-        sent.expect_wake(new.then_some(*mailbox))
+        sent.expect_wake(new.then_some(*mailbox))?;
+        Ok(self.expiry_offset(ttl))
     }
 
     /// Fetches with a valid proof and expects exactly `items` (id, envelope, expiry offset
