@@ -115,39 +115,45 @@ pub fn build_export(e: &Export) -> Result<Vec<u8>, Result<String, String>> {
     Ok(out)
 }
 
-/// The keys a `seal` edit needs: `FK`, `file_id`, `PK` from the recipe, the core from the
-/// file's header.
-fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
+/// The header of a file: the bytes its length field (bytes 4 to 7) counts after it.
+pub(super) fn header_of(file: &[u8]) -> Result<&[u8], String> {
+    let len = u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?);
+    file.get(8..8 + len as usize).ok_or_else(|| "header".to_owned())
+}
+
+/// The file key `FK` and the `file_id` of a recipe: its first 64 generator bytes.
+pub(super) fn file_keys(e: &Export) -> Result<([u8; 32], [u8; 32]), String> {
     let rng = &e.randomness;
     let fk: [u8; 32] = rng.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
     let file_id: [u8; 32] = rng.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
+    Ok((fk, file_id))
+}
+
+/// The keys a `seal` edit needs: `FK`, `file_id`, `PK` from the recipe, the core from the
+/// file's header.
+fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
+    use quietwire::cbor::{Int, Limits, Value, decode};
+    let rng = &e.randomness;
+    let (fk, file_id) = file_keys(e)?;
     let salt: [u8; 16] = rng.get(64..80).ok_or("rng")?.try_into().map_err(|_| "salt")?;
     let pin_key: [u8; 32] = match &e.pin {
         Some(pin) => quietwire::backup::hazmat::pin_key(pin, &salt, &e.pin_kdf.into())
             .map_err(|x| x.to_string())?,
         None => rng.get(80..112).ok_or("rng")?.try_into().map_err(|_| "pk")?,
     };
-    let len = u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?);
-    let header = file.get(8..8 + len as usize).ok_or("header")?;
-    let core = match quietwire::cbor::decode(header, &quietwire::cbor::Limits::DEFAULT) {
-        Ok(quietwire::cbor::Value::Map(m)) => match m.get(&quietwire::cbor::Int::uint(2)) {
-            Some(quietwire::cbor::Value::Bytes(b)) => b.clone(),
+    let core = match decode(header_of(file)?, &Limits::DEFAULT) {
+        Ok(Value::Map(m)) => match m.get(&Int::uint(2)) {
+            Some(Value::Bytes(b)) => b.clone(),
             _ => return Err("core".into()),
         },
         _ => return Err("header".into()),
     };
     let section =
         quietwire::backup::Section::from_id(edit.section.unwrap_or(0)).ok_or("seal: section")?;
-    Ok(quietwire::backup::hazmat::seal_chunk(
-        &fk,
-        &file_id,
-        &core,
-        &pin_key,
-        section,
-        edit.index.unwrap_or(0),
-        edit.last.unwrap_or(false),
-        edit.bytes.as_deref().unwrap_or_default(),
-    ))
+    let (index, last) = (edit.index.unwrap_or(0), edit.last.unwrap_or(false));
+    let plain = edit.bytes.as_deref().unwrap_or_default();
+    use quietwire::backup::hazmat::seal_chunk;
+    Ok(seal_chunk(&fk, &file_id, &core, &pin_key, section, index, last, plain))
 }
 
 /// Applies edits in order; `export` is the recipe of the file (for `seal`).
@@ -165,52 +171,33 @@ pub fn apply_edits(
         let bytes = edit.bytes.clone().unwrap_or_default();
         let len = edit.length.unwrap_or(0) as usize;
         let from = edit.from.unwrap_or(0) as usize;
-        let range = |start: usize, n: usize, total: usize| {
+        let total = out.len();
+        let range = |start: usize, n: usize| {
             (start.checked_add(n).is_some_and(|end| end <= total))
                 .then_some(start..start + n)
                 .ok_or(format!("edit {edit:?} out of range"))
         };
-        match edit.op.as_str() {
+        let copied = || range(from, len).map(|r| out[r].to_vec());
+        // Every op replaces a range of the file with new bytes.
+        let (r, new) = match edit.op.as_str() {
             "xor" => {
-                let r = range(at, bytes.len(), out.len())?;
-                for (o, b) in out.get_mut(r).unwrap_or_default().iter_mut().zip(&bytes) {
-                    *o ^= b;
-                }
+                let r = range(at, bytes.len())?;
+                let xored = out[r.clone()].iter().zip(&bytes).map(|(o, b)| o ^ b).collect();
+                (r, xored)
             }
-            "replace" => {
-                let r = range(at, bytes.len(), out.len())?;
-                out.splice(r, bytes);
-            }
-            "insert" => {
-                range(at, 0, out.len())?;
-                out.splice(at..at, bytes);
-            }
-            "delete" => {
-                let r = range(at, len, out.len())?;
-                out.drain(r);
-            }
-            "truncate" => {
-                range(0, len, out.len())?;
-                out.truncate(len);
-            }
-            "copy" => {
-                let src = out.get(range(from, len, out.len())?).unwrap_or_default().to_vec();
-                let r = range(at, len, out.len())?;
-                out.splice(r, src);
-            }
-            "insertCopy" => {
-                let src = out.get(range(from, len, out.len())?).unwrap_or_default().to_vec();
-                range(at, 0, out.len())?;
-                out.splice(at..at, src);
-            }
+            "replace" => (range(at, bytes.len())?, bytes),
+            "insert" => (range(at, 0)?, bytes),
+            "delete" => (range(at, len)?, Vec::new()),
+            "truncate" => (range(0, len).map(|_| len..total)?, Vec::new()),
+            "copy" => (range(at, len)?, copied()?),
+            "insertCopy" => (range(at, 0)?, copied()?),
             "seal" => {
-                let e = export.ok_or("seal without a recipe")?;
-                let chunk = seal_chunk(&out, e, edit)?;
-                let r = range(at, chunk.len(), out.len())?;
-                out.splice(r, chunk);
+                let chunk = seal_chunk(&out, export.ok_or("seal without a recipe")?, edit)?;
+                (range(at, chunk.len())?, chunk)
             }
             other => return Err(format!("unknown edit op {other}")),
-        }
+        };
+        out.splice(r, new);
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@ use quietwire::backup::{MAGIC, hazmat};
 use quietwire::cbor::{self, Int, Limits, Value};
 
 use super::Export;
-use super::build::Cache;
+use super::build::{Cache, file_keys, header_of};
 
 /// A decoded CBOR map.
 pub(super) type Map = std::collections::BTreeMap<Int, Value>;
@@ -25,17 +25,11 @@ pub(super) struct Parts {
 
 pub(super) fn parts(e: &Export, cache: &mut Cache) -> Result<Parts, String> {
     let file = cache.file(e)?;
-    let len =
-        u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?) as usize;
-    let end = 8 + len;
-    let fk: [u8; 32] = e.randomness.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
-    let file_id: [u8; 32] = e.randomness.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
-    Ok(Parts {
-        header: file.get(8..end).ok_or("header")?.to_vec(),
-        mac: file.get(end..end + 32).ok_or("mac")?.to_vec(),
-        fk,
-        file_id,
-    })
+    let header = header_of(&file)?.to_vec();
+    let end = 8 + header.len();
+    let mac = file.get(end..end + 32).ok_or("mac")?.to_vec();
+    let (fk, file_id) = file_keys(e)?;
+    Ok(Parts { header, mac, fk, file_id })
 }
 
 pub(super) fn prefix(header: &[u8]) -> Vec<u8> {

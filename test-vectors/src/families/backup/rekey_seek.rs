@@ -5,10 +5,11 @@
 #![allow(clippy::indexing_slicing, clippy::type_complexity)]
 
 use quietwire::backup::run::{Split, decode_file};
-use quietwire::backup::{CHUNK_CT, RecoveryKey, Section};
+use quietwire::backup::{CHUNK_CT, Section};
 
-use super::build::{Cache, apply_edits, config_of, sha256, transfer_pair, unlock_of};
+use super::build::{Cache, apply_edits, config_of, export_options, sha256, unlock_of};
 use super::{Edit, Export, Ids, RekeyTest, SeekTest, UnlockJson};
+use crate::families::expect;
 use crate::seeds::seed32;
 
 use super::craft::parts;
@@ -49,52 +50,36 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
         } else {
             Vec::new()
         };
-        let methods =
-            match (&new_methods.recovery_key, &new_methods.passphrase, &new_methods.transfer) {
-                (Some(k), None, None) => quietwire::backup::Methods::RecoveryKey(rk(k)?),
-                (None, Some(pw), None) => quietwire::backup::Methods::Passphrase(pw.clone()),
-                (Some(k), Some(pw), None) => {
-                    quietwire::backup::Methods::RecoveryKeyAndPassphrase(rk(k)?, pw.clone())
-                }
-                (None, None, Some(t)) => {
-                    quietwire::backup::Methods::Transfer(transfer_pair(t)?.public().clone())
-                }
-                _ => return Err("rekey: methods".into()),
-            };
+        // The new methods as a recipe's: the recovery key's bytes, a passphrase, a transfer key.
+        let key = new_methods.recovery_key.as_deref().map(hex::decode).transpose();
+        let options = export_options(&Export {
+            recovery_key: key.map_err(|e| e.to_string())?,
+            passphrase: new_methods.passphrase.clone(),
+            transfer: new_methods.transfer.clone(),
+            ..export.clone()
+        })?;
         let mut rng = crate::seeds::ReplayRng::new(&[&randomness]);
         let got = quietwire::backup::rekey::rekey(
             &file[..p.header_end()],
             unlock_of(&unlock)?,
-            &methods,
+            &options.methods,
             &quietwire::backup::KdfParams::FLOOR,
             &config_of(None, None),
             &mut rng,
         );
-        match (&got, class) {
-            (Ok(r), None) => {
-                if !rng.finished() {
-                    return Err(format!("rekey {slug}: randomness"));
-                }
-                // The re-keyed file decodes with the new secret.
-                let new_file = [r.prefix.clone(), file[p.header_end()..].to_vec()].concat();
-                let secret = match (&new_methods.passphrase, &new_methods.recovery_key) {
-                    (Some(pw), _) => pass_unlock(pw),
-                    _ => key_unlock(),
-                };
-                let d = decode_file(
-                    &new_file,
-                    unlock_of(&secret)?,
-                    None,
-                    &config_of(None, None),
-                    &Split::CHUNKS,
-                    false,
-                );
-                d.result.map_err(|e| format!("rekey {slug}: {e}"))?;
+        let ok = expect(&format!("rekey {slug}"), got, class)?;
+        if let Some(r) = &ok {
+            if !rng.finished() {
+                return Err(format!("rekey {slug}: randomness"));
             }
-            (Err(e), Some(c)) if e.class().as_str() == c => {}
-            _ => return Err(format!("rekey {slug}: got {got:?}")),
+            // The re-keyed file decodes with the new secret.
+            let new_file = [r.prefix.clone(), file[p.header_end()..].to_vec()].concat();
+            let secret = new_methods.passphrase.as_deref().map_or_else(key_unlock, pass_unlock);
+            let config = config_of(None, None);
+            let d =
+                decode_file(&new_file, unlock_of(&secret)?, None, &config, &Split::CHUNKS, false);
+            d.result.map_err(|e| format!("rekey {slug}: {e}"))?;
         }
-        let ok = got.ok();
         let head = ids.head(&format!("rekey-{slug}"), comment, &["Rekey"], class);
         tests.push(RekeyTest::new(
             head,
@@ -108,12 +93,6 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
         ));
     }
     Ok(tests)
-}
-
-fn rk(hex_key: &str) -> Result<RecoveryKey, String> {
-    let bytes: [u8; 32] =
-        hex::decode(hex_key).map_err(|e| e.to_string())?.try_into().map_err(|_| "len")?;
-    Ok(RecoveryKey::from_bytes(&bytes))
 }
 
 pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, String> {

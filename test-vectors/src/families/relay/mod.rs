@@ -206,14 +206,7 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 /// # Errors
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
-    let mut ids = Ids::default();
-    let welcome = frames::welcome_tests(&mut ids)?;
-    let default_sessions = sessions::default_limit_tests(&mut ids)?;
-    let small_sessions = small::small_limit_tests(&mut ids)?;
-    let decode = frames::decode_tests(&mut ids)?;
-    // Appended after the first release of the file, so earlier tcIds stay put.
-    let later_sessions = sessions::later_default_limit_tests(&mut ids)?;
-    let quota_sessions = quota::quota_tests(&mut ids)?;
+    let ids = &mut Ids::default();
     let relay = file(
         "relay",
         &[
@@ -228,28 +221,29 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
         vec![
             RelayGroup::Welcome {
                 comment: "Welcome frames.".to_owned(),
-                tests: welcome,
+                tests: frames::welcome_tests(ids)?,
             },
             RelayGroup::Session {
                 comment: "Connections to a relay with the reference relay's default limits."
                     .to_owned(),
                 limits: Limits::DEFAULT.into(),
-                tests: default_sessions,
+                tests: sessions::default_limit_tests(ids)?,
             },
             RelayGroup::Session {
                 comment: "Connections to a relay with small limits, so that every limit is reached in a few steps."
                     .to_owned(),
                 limits: sessions::SMALL.into(),
-                tests: small_sessions,
+                tests: small::small_limit_tests(ids)?,
             },
             RelayGroup::FrameDecode {
                 comment: "Frames from the relay, decoded by a client.".to_owned(),
-                tests: decode,
+                tests: frames::decode_tests(ids)?,
             },
+            // Appended after the first release of the file, so earlier tcIds stay put.
             RelayGroup::Session {
                 comment: "More connections to a relay with the default limits.".to_owned(),
                 limits: Limits::DEFAULT.into(),
-                tests: later_sessions,
+                tests: sessions::later_default_limit_tests(ids)?,
             },
             RelayGroup::Session {
                 comment: format!(
@@ -258,7 +252,7 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
                     quota::QUOTA
                 ),
                 limits: quota::limits(),
-                tests: quota_sessions,
+                tests: quota::quota_tests(ids)?,
             },
         ],
     );

@@ -378,8 +378,7 @@ fn delete_expired(s: &mut Script, slug: &str) -> Result<(), String> {
     let first = s.expiry_offset(60);
     s.at(first, 60_000);
     s.delete(&a, &[item(slug, 1), item(slug, 2)], 1)?;
-    s.fetch(&a, None, &[], false)?;
-    Ok(())
+    s.fetch(&a, None, &[], false)
 }
 
 fn put_fetch_delete(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -388,8 +387,7 @@ fn put_fetch_delete(s: &mut Script, slug: &str) -> Result<(), String> {
     let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
     s.delete(&a, &[item(slug, 1)], 1)?;
-    s.fetch(&a, None, &[], false)?;
-    Ok(())
+    s.fetch(&a, None, &[], false)
 }
 
 fn fetch_order_and_more(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -427,8 +425,7 @@ fn subscribe_and_wake(s: &mut Script, slug: &str) -> Result<(), String> {
         b.id(), item(slug, 2), &bytes(slug, 40), TTL, true;
     }
     s.subscribe(&a)?;
-    s.subscribe(&b)?;
-    Ok(())
+    s.subscribe(&b)
 }
 
 fn delete_count(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -459,8 +456,7 @@ fn delete_others_items(s: &mut Script, slug: &str) -> Result<(), String> {
     s.put(a.id(), item(slug, 1), &env, TTL, true)?;
     s.delete(&b, &[item(slug, 1)], 0)?;
     let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
 fn blob_put_get(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -472,8 +468,7 @@ fn blob_put_get(s: &mut Script, slug: &str) -> Result<(), String> {
         sent.expect_wake(None)?;
     }
     let sent = s.send(Request::BlobGet { blob_id: id }, Want::Ok)?;
-    sent.expect_reply(&Reply::Blob { blob })?;
-    Ok(())
+    sent.expect_reply(&Reply::Blob { blob })
 }
 
 fn blind_blobs(s: &mut Script, _: &str) -> Result<(), String> {
@@ -494,8 +489,7 @@ fn re_put_same(s: &mut Script, slug: &str) -> Result<(), String> {
         a.id(), item(slug, 1), &env, TTL, false;
     }
     let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
 fn re_put_conflict(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -507,8 +501,7 @@ fn re_put_conflict(s: &mut Script, slug: &str) -> Result<(), String> {
             Want::Fail("relay.conflict");
     }
     let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
 fn same_item_id_other_mailbox(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -536,8 +529,7 @@ fn ttl_bounds(s: &mut Script, slug: &str) -> Result<(), String> {
         let env = envs.get(n as usize - 1).ok_or("env")?;
         listed.push((item(slug, n), env.as_slice(), s.put(a.id(), item(slug, n), env, ttl, true)?));
     }
-    s.fetch(&a, None, &listed, false)?;
-    Ok(())
+    s.fetch(&a, None, &listed, false)
 }
 
 fn fetch_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -555,8 +547,7 @@ fn fetch_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
     s.at(x1, 2000);
     s.fetch(&a, None, both.get(1..).unwrap_or_default(), false)?;
     s.at(x2, 3000);
-    s.fetch(&a, None, &[], false)?;
-    Ok(())
+    s.fetch(&a, None, &[], false)
 }
 
 fn re_put_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -566,8 +557,7 @@ fn re_put_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
     s.at(x, 1000);
     s.fetch(&a, None, &[], false)?;
     let x2 = s.put(a.id(), item(slug, 1), &env, 60, true)?;
-    s.fetch(&a, None, &[(item(slug, 1), &env, x2)], false)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &env, x2)], false)
 }
 
 fn blob_expired(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -612,8 +602,7 @@ fn store_unavailable(s: &mut Script, slug: &str) -> Result<(), String> {
     // A subscribe does not use the store (RLY-07): it succeeds while the store fails.
     s.send_unavailable(subscribe_request(&a), Want::Ok)?.expect_reply(&Reply::Subscribed)?;
     let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
 fn unknown_operation(s: &mut Script, slug: &str) -> Result<(), String> {

@@ -82,8 +82,7 @@ fn fetch_more(s: &mut Script, slug: &str) -> Result<(), String> {
         &a, None, &[(item(slug, 1), &e1, x), (item(slug, 2), &e2, x)], false;
     }
     s.delete(&a, &[item(slug, 1)], 1)?;
-    s.fetch(&a, Some(1), &[(item(slug, 2), &e2, x)], false)?;
-    Ok(())
+    s.fetch(&a, Some(1), &[(item(slug, 2), &e2, x)], false)
 }
 
 fn fetch_more_by_size(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -91,8 +90,7 @@ fn fetch_more_by_size(s: &mut Script, slug: &str) -> Result<(), String> {
     let big = |n: u32| bytes(&format!("{slug}/{n}"), SMALL.max_envelope as usize);
     s.put(a.id(), item(slug, 1), &big(1), TTL, true)?;
     let x = s.put(a.id(), item(slug, 2), &big(2), TTL, true)?;
-    s.fetch(&a, None, &[(item(slug, 1), &big(1), x)], true)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &big(1), x)], true)
 }
 
 fn fetch_max_above_small(s: &mut Script, _: &str) -> Result<(), String> {
@@ -100,16 +98,14 @@ fn fetch_max_above_small(s: &mut Script, _: &str) -> Result<(), String> {
     crate::rows! { s.send:
         fetch_request(&a, Some(SMALL.max_fetch + 1)), Want::Fail("schema.range");
     }
-    s.fetch(&a, Some(SMALL.max_fetch), &[], false)?;
-    Ok(())
+    s.fetch(&a, Some(SMALL.max_fetch), &[], false)
 }
 
 fn delete_above_max(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let names: Vec<ItemId> = (1..=5).map(|n| item(slug, n)).collect();
     s.send(delete_request(&a, &names), Want::Fail("schema.length"))?;
-    s.delete(&a, names.get(..4).unwrap_or_default(), 0)?;
-    Ok(())
+    s.delete(&a, names.get(..4).unwrap_or_default(), 0)
 }
 
 fn envelope_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -119,8 +115,7 @@ fn envelope_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
         put(a.id(), item(slug, 1), &bytes(slug, max + 1), TTL), Want::Fail("relay.too_large");
     }
     let x = s.put(a.id(), item(slug, 1), &bytes(slug, max), TTL, true)?;
-    s.fetch(&a, None, &[(item(slug, 1), &bytes(slug, max), x)], false)?;
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &bytes(slug, max), x)], false)
 }
 
 fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -143,8 +138,7 @@ fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     s.raw(at_frame_limit.encode(), Want::Fail("relay.too_large"))?;
     let blob = bytes(slug, max);
     s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
-        .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })?;
-    Ok(())
+        .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })
 }
 
 fn frame_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -174,8 +168,7 @@ fn subscriptions_limit(s: &mut Script, _: &str) -> Result<(), String> {
     crate::rows! { s.send:
         subscribe_request(c), Want::Fail("relay.subscriptions");
     }
-    s.subscribe(a)?;
-    Ok(())
+    s.subscribe(a)
 }
 
 fn rate_limit(s: &mut Script, _: &str) -> Result<(), String> {
@@ -200,8 +193,7 @@ fn rate_limit(s: &mut Script, _: &str) -> Result<(), String> {
     for _ in 0..3 {
         empty(s)?;
     }
-    limited(s)?;
-    Ok(())
+    limited(s)
 }
 
 fn rate_unknown_operation(s: &mut Script, _: &str) -> Result<(), String> {
