@@ -13,7 +13,7 @@ use quietwire::ratchet::OVERHEAD;
 use super::super::Ids;
 use super::super::event::{body_map, raw};
 use super::Op::{DecEvent, DecPlain, EncPadded, EncRaw};
-use super::{I, R, Scenario, SessionTest, Sessions, Side, Step, pick};
+use super::{I, R, Scenario, SessionTest, Sessions, Side};
 use crate::seeds::seed16;
 
 impl Scenario {
@@ -22,59 +22,6 @@ impl Scenario {
         let padded = envelope::pad(content, OVERHEAD)
             .map_err(|e| format!("ratchet {}: pad failed: {e:?}", self.slug))?;
         self.send_bytes(side, padded).map(drop)
-    }
-
-    /// Opens sent message `sent` at `side` as an event: expects its encoding or a class.
-    pub(super) fn deliver_event(
-        &mut self,
-        side: Side,
-        sent: usize,
-        expect: Result<Vec<u8>, &str>,
-    ) -> Result<(), String> {
-        let message = self.sent(sent)?;
-        let before = self.snapshot_digest(side);
-        let got = pick(&mut self.sides, side)
-            .decrypt_then(&message, |padded| Event::from_bytes(envelope::unpad(padded)?))
-            .and_then(|event| event.to_bytes());
-        let event = self.check(side, &before, got, expect.as_ref().err().copied())?;
-        if let (Some(got), Ok(want)) = (&event, &expect)
-            && got != want
-        {
-            return Err(format!("ratchet {}: expected event {want:?}, got {got:?}", self.slug));
-        }
-        self.steps.push(Step::DecryptEvent {
-            side,
-            message,
-            event,
-            error_class: expect.err().map(str::to_owned),
-            snapshot_digest: self.snapshot_digest(side),
-        });
-        Ok(())
-    }
-
-    /// Opens sent message `sent` at `side` as plain ratchet content, which must be
-    /// `plaintext`.
-    pub(super) fn deliver_plain(
-        &mut self,
-        side: Side,
-        sent: usize,
-        plaintext: &[u8],
-    ) -> Result<(), String> {
-        let message = self.sent(sent)?;
-        let got = pick(&mut self.sides, side)
-            .decrypt(&message)
-            .map_err(|e| format!("ratchet {}: decrypt failed: {e:?}", self.slug))?;
-        if got != plaintext {
-            return Err(format!("ratchet {}: wrong plaintext", self.slug));
-        }
-        self.steps.push(Step::Decrypt {
-            side,
-            message,
-            plaintext: Some(got),
-            error_class: None,
-            snapshot_digest: self.snapshot_digest(side),
-        });
-        Ok(())
     }
 }
 

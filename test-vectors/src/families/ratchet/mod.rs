@@ -12,6 +12,8 @@ use super::hpke::flipped;
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::{StreamRng, seed32};
+use quietwire::envelope;
+use quietwire::event::Event;
 use quietwire::keys::X25519Secret;
 use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, OVERHEAD, Ratchet};
 
@@ -251,17 +253,23 @@ impl Scenario {
                 Op::Dec(side, n, expect) => self.deliver(side, n, expect)?,
                 Op::Forged(side, n, edit, class) => {
                     let forged = edit(&self.sent(n)?);
-                    self.deliver_bytes(side, forged, Err(class))?;
+                    self.receive(side, forged, false, Err(class))?;
                 }
-                Op::Bytes(side, message, expect) => self.deliver_bytes(side, message, expect)?,
+                Op::Bytes(side, message, expect) => {
+                    self.receive(side, message, false, expect.map(str::as_bytes))?;
+                }
                 Op::Discard(side, count) => self.discard(side, count)?,
                 Op::EncFails(side, class) => self.send_fails(side, class)?,
                 Op::EncPadded(side, content) => self.send_padded(side, &content)?,
                 Op::EncRaw(side, bytes) => {
                     self.send_bytes(side, bytes)?;
                 }
-                Op::DecEvent(side, n, expect) => self.deliver_event(side, n, expect)?,
-                Op::DecPlain(side, n, plaintext) => self.deliver_plain(side, n, &plaintext)?,
+                Op::DecEvent(side, n, expect) => {
+                    self.receive(side, self.sent(n)?, true, expect.as_deref().map_err(|c| *c))?;
+                }
+                Op::DecPlain(side, n, plaintext) => {
+                    self.receive(side, self.sent(n)?, false, Ok(&plaintext))?;
+                }
             }
         }
         Ok(())
@@ -360,39 +368,45 @@ impl Scenario {
         Ok(())
     }
 
-    /// Delivers `message` to `side` and records the expectation.
-    fn deliver_bytes(
+    /// Delivers `message` to `side`, opened as plain ratchet content, or as an event when
+    /// `event` (decrypt, remove the padding, decode: ENV-09), and records the expectation:
+    /// the plaintext (or the event's encoding), or the error class.
+    fn receive(
         &mut self,
         side: Side,
         message: Vec<u8>,
-        expect: Result<&str, &str>,
+        event: bool,
+        expect: Result<&[u8], &str>,
     ) -> Result<(), String> {
         let before = self.snapshot_digest(side);
-        let got = pick(&mut self.sides, side).decrypt(&message);
-        let plaintext = self.check(side, &before, got, expect.err())?;
-        if let (Some(got), Ok(text)) = (&plaintext, expect)
-            && got != text.as_bytes()
+        let ratchet = pick(&mut self.sides, side);
+        let got = if event {
+            ratchet
+                .decrypt_then(&message, |padded| Event::from_bytes(envelope::unpad(padded)?))
+                .and_then(|event| event.to_bytes())
+        } else {
+            ratchet.decrypt(&message)
+        };
+        let opened = self.check(side, &before, got, expect.err())?;
+        if let (Some(got), Ok(want)) = (&opened, expect)
+            && got != want
         {
-            return Err(format!("ratchet {}: expected {text:?}, got {got:?}", self.slug));
+            return Err(format!("ratchet {}: expected {want:?}, got {got:?}", self.slug));
         }
-        self.steps.push(Step::Decrypt {
-            side,
-            message,
-            plaintext,
-            error_class: expect.err().map(str::to_owned),
-            snapshot_digest: self.snapshot_digest(side),
+        let error_class = expect.err().map(str::to_owned);
+        let snapshot_digest = self.snapshot_digest(side);
+        self.steps.push(if event {
+            Step::DecryptEvent { side, message, event: opened, error_class, snapshot_digest }
+        } else {
+            Step::Decrypt { side, message, plaintext: opened, error_class, snapshot_digest }
         });
         Ok(())
     }
 
-    fn deliver(
-        &mut self,
-        side: Side,
-        sent: usize,
-        expect: Result<&str, &str>,
-    ) -> Result<(), String> {
-        let message = self.sent(sent)?;
-        self.deliver_bytes(side, message, expect)
+    /// Delivers sent message `n` to `side`: expects its text or the error class.
+    fn deliver(&mut self, side: Side, n: usize, expect: Result<&str, &str>) -> Result<(), String> {
+        let message = self.sent(n)?;
+        self.receive(side, message, false, expect.map(str::as_bytes))
     }
 
     /// Both sides' snapshots now: [initiator, responder].
