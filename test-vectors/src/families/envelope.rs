@@ -311,7 +311,8 @@ fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
     let text_blob = [raw::head(3, 512), "a".repeat(512).into_bytes()].concat();
     let with_blob = |blob_item| envelope(raw::bstr(&mailbox), blob_item);
     for (slug, comment, bytes, class) in crate::tuples! { vec:
-        "blob-text", "the blob as a 512-byte text string", with_blob(text_blob), "schema.wrong_type";
+        "blob-text", "the blob as a 512-byte text string", with_blob(text_blob),
+            "schema.wrong_type";
         "blob-uint", "the blob as an unsigned integer", with_blob(raw::head(0, 512)),
             "schema.wrong_type";
         "blob-in-array", "the blob inside an array: nesting depth 2 (max_depth = 1)",

@@ -103,7 +103,8 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
             Some("identity.signature");
         "bad-signature-before-identity",
             "another identity's record with a bad signature and a lower generation: verification comes first",
-            order, Some(5), flip_last(other.signed_record(0).to_bytes()), Some("identity.signature");
+            order, Some(5), flip_last(other.signed_record(0).to_bytes()),
+            Some("identity.signature");
         "small-order-r",
             "the peer's body with a signature whose R is of small order (accepted by plain RFC 8032 verification, refused by SUI-05): ignored",
             ignored, Some(1),
@@ -122,7 +123,8 @@ pub(super) fn default_suite_only(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>,
     crate::rows! { t.push:
         "suite-disallowed",
             "the peer's valid record of suite 2, newer, where the receiver allows only suite 1: ignored",
-            &["RecordIgnored"], Some(0), classic.signed_record(1).to_bytes(), Some("suite.disallowed");
+            &["RecordIgnored"], Some(0), classic.signed_record(1).to_bytes(),
+            Some("suite.disallowed");
     }
     Ok(t.tests)
 }

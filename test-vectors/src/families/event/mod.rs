@@ -293,7 +293,8 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
             "schema.length";
         "announcement-bad-hint-text-valid-from",
             "a mailbox announcement with an ftp:// hint and a text key 3: the hints' syntax is checked before key 3",
-            st, plain(10, &[(1, bytes(&[0u8; 32])), (2, hint("ftp://relay")), (3, Value::from("soon"))]),
+            st,
+            plain(10, &[(1, bytes(&[0u8; 32])), (2, hint("ftp://relay")), (3, Value::from("soon"))]),
             "invite.relay_hint";
         "receipt-257-ids",
             "a delivery receipt of 257 message ids: over the event's max_items, refused while decoding",
