@@ -1,7 +1,10 @@
 //! `device_record.json`: creating and verifying signed device records
 //! (spec/03-identity.md, device records).
 
-use super::material::signed::{Body, Verifier, key_order_signed, pair};
+use super::material::cases::Cases;
+use super::material::signed::{
+    Body, STRICT_GROUP, Verifier, add_key_order_cases, add_strict_cases, pair,
+};
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
@@ -110,7 +113,7 @@ fn body(
     ])
 }
 
-impl Verifier<VerifyTest> {
+impl Cases<Vec<u8>> for Verifier<VerifyTest> {
     /// A test of `record`: valid (`class` `None`) ones must round-trip and list their fields.
     fn case(
         &mut self,
@@ -140,28 +143,9 @@ impl Verifier<VerifyTest> {
         self.tests.push(VerifyTest::new(head, record, expected));
         Ok(())
     }
+}
 
-    fn valid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        record: Vec<u8>,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, record, None)
-    }
-
-    fn invalid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        record: Vec<u8>,
-        class: &str,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, record, Some(class))
-    }
-
+impl Verifier<VerifyTest> {
     fn group(&mut self, comment: &str, allowed: &[u64]) -> DeviceRecordGroup {
         let (comment, allowed_suites) = (comment.to_owned(), allowed.to_vec());
         DeviceRecordGroup::Verify { comment, allowed_suites, tests: self.take() }
@@ -376,25 +360,23 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
 
     b.policy = SuitePolicy::ALL;
     let with_key = |key: &[u8; 32]| cl().bytes(3, key).encode();
-    let label = Label::DeviceRecord;
-    for c in m::strict_signed_cases(&alice_seed, &body, label, &with_key, "device_record/alice") {
-        b.case(c.slug, c.comment, c.flags, c.signed, c.class)?;
-    }
-    let sui05 = b.group(
-        "Strict Ed25519 verification (SUI-05): signatures a plain RFC 8032 or a cofactored verifier accepts, and mixed-order identity keys; every registered suite.",
-        &[1, 2],
-    );
-
-    for (slug, comment, record, class) in key_order_signed(
-        [10, 11, 12],
-        "device_record/alice/kem-xwing",
-        "an identity key off the curve and an X-Wing key with a low-order X25519 part",
+    add_strict_cases(
+        &mut b,
+        &alice_seed,
+        &body,
+        Label::DeviceRecord,
+        &with_key,
+        "device_record/alice",
+    )?;
+    let sui05 = b.group(STRICT_GROUP, &[1, 2]);
+    let off_curve = "an identity key off the curve and an X-Wing key with a low-order X25519 part";
+    add_key_order_cases(
+        &mut b,
+        ([10, 11, 12], "device_record/alice/kem-xwing", off_curve),
         &xw,
         &cl,
         &sign,
-    ) {
-        b.invalid(slug, &comment, &["CheckOrder"], record, class)?;
-    }
+    )?;
     let key_order = b.group(
         "The order of the key checks (IDN-05 steps 10 to 12); every registered suite.",
         &[1, 2],

@@ -1,7 +1,10 @@
 //! `invite.json`: creating and verifying signed invites
 //! (spec/04-contact-establishment.md).
 
-use super::material::signed::{Body, Verifier, key_order_signed, pair};
+use super::material::cases::Cases;
+use super::material::signed::{
+    Body, STRICT_GROUP, Verifier, add_key_order_cases, add_strict_cases, pair,
+};
 use super::material::{self as m, signed};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
@@ -192,10 +195,24 @@ pub fn create(
     (test, invite, identity)
 }
 
+impl Cases<Vec<u8>> for Verifier<VerifyTest> {
+    /// A test of `invite` at [`NOW`].
+    fn case(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        invite: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        self.at(slug, comment, f, invite, NOW, class)
+    }
+}
+
 impl Verifier<VerifyTest> {
     /// A test of `invite` at `now`: valid (`class` `None`) ones must round-trip and list their
     /// fields.
-    fn case(
+    fn at(
         &mut self,
         slug: &str,
         comment: &str,
@@ -213,29 +230,6 @@ impl Verifier<VerifyTest> {
         let head = self.ids.head(slug, comment, f, class);
         self.tests.push(VerifyTest::new(head, invite, now, expected));
         Ok(())
-    }
-
-    /// A valid invite at [`NOW`].
-    fn valid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        invite: Vec<u8>,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, invite, NOW, None)
-    }
-
-    /// An invalid invite at [`NOW`].
-    fn invalid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        invite: Vec<u8>,
-        class: &str,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, invite, NOW, Some(class))
     }
 
     fn group(&mut self, comment: &str, allowed: &[u64]) -> InviteGroup {
@@ -291,7 +285,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
 
     let mut b = Verifier::new(ids);
     let (good, valid) = (classical.to_bytes(), &["Valid"]);
-    crate::rows! { b.case:
+    crate::rows! { b.at:
         "valid-xwing", "default suite", valid, xwing.to_bytes(), NOW, None;
         "valid-x25519", "classical suite", valid, good.clone(), NOW, None;
         "valid-one-second-left", "now = expires - 1", &["Valid", "ExpiryBoundary"], good.clone(),
@@ -308,7 +302,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         "valid-hint-256-bytes", "a 256-byte hint", &["Valid", "RelayHint"],
             with_hints(&[&long_hint]);
     }
-    crate::rows! { b.case:
+    crate::rows! { b.at:
         "valid-expires-max", "expiry 2^64-1", valid, sign(&cl().uint(8, u64::MAX)), u64::MAX - 1,
             None;
         "expired-at-boundary", "now = expires", &["Expired", "ExpiryBoundary"], good.clone(),
@@ -427,7 +421,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         "oversized", "an invite over 4096 bytes", &["Limits"], sign(&xw().bytes(-1, &[0u8; 3000])),
             "cbor.limit.input";
     }
-    crate::rows! { b.case:
+    crate::rows! { b.at:
         "order-signature-before-expiry", "expired and badly signed: the signature is checked first",
             co, signed(&body, &mallory, Label::Invite), EXPIRES, Some("identity.signature");
     }
@@ -443,7 +437,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    crate::rows! { b.case:
+    crate::rows! { b.at:
         "policy-xwing-only-accepts-xwing", "default suite under a default-only policy", valid,
             xwing.to_bytes(), NOW, None;
         "policy-xwing-only-refuses-x25519", "classical suite under a default-only policy",
@@ -469,25 +463,23 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
 
     let alice_x_seed = seed32("invite/verify/x25519/identity");
     let with_key = |key: &[u8; 32]| cl().bytes(3, key).encode();
-    let label = Label::Invite;
-    for c in m::strict_signed_cases(&alice_x_seed, &body, label, &with_key, "invite/verify/x25519")
-    {
-        b.case(c.slug, c.comment, c.flags, c.signed, NOW, c.class)?;
-    }
-    let sui05 = b.group(
-        "Strict Ed25519 verification (SUI-05): signatures a plain RFC 8032 or a cofactored verifier accepts, and mixed-order identity keys; every registered suite.",
-        &[1, 2],
-    );
-    for (slug, comment, invite, class) in key_order_signed(
-        [11, 12, 13],
-        "invite/verify/xwing/kem",
-        "an identity key off the curve and an X-Wing key with an invalid ML-KEM part and a low-order X25519 part",
+    add_strict_cases(
+        &mut b,
+        &alice_x_seed,
+        &body,
+        Label::Invite,
+        &with_key,
+        "invite/verify/x25519",
+    )?;
+    let sui05 = b.group(STRICT_GROUP, &[1, 2]);
+    let off_curve = "an identity key off the curve and an X-Wing key with an invalid ML-KEM part and a low-order X25519 part";
+    add_key_order_cases(
+        &mut b,
+        ([11, 12, 13], "invite/verify/xwing/kem", off_curve),
         &xw,
         &cl,
         &sign,
-    ) {
-        b.invalid(slug, &comment, &["CheckOrder"], invite, class)?;
-    }
+    )?;
     let key_order = b.group(
         "The order of the key checks (INV-04 steps 11 to 13); every registered suite.",
         &[1, 2],

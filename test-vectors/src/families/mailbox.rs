@@ -1,5 +1,6 @@
 //! `mailbox.json`: mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).
 
+use super::material::cases::Cases;
 use super::material::{self as m, VECTOR_ORIGIN};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::{Head, VectorFile};
@@ -97,8 +98,9 @@ struct Verifier {
 }
 
 impl Verifier {
+    /// A test of `proof` for `mailbox_id`, `chal` and `op`.
     #[allow(clippy::too_many_arguments)]
-    fn case(
+    fn of(
         &mut self,
         slug: &str,
         comment: &str,
@@ -115,9 +117,11 @@ impl Verifier {
         self.tests.push(test(head, None, None, mailbox_id, chal, op, proof));
         Ok(())
     }
+}
 
+impl Cases<Vec<u8>> for Verifier {
     /// A fetch proof for the usual mailbox and challenge.
-    fn fetch(
+    fn case(
         &mut self,
         slug: &str,
         comment: &str,
@@ -126,7 +130,7 @@ impl Verifier {
         class: Option<&str>,
     ) -> Result<(), String> {
         let (id, challenge) = (self.id, self.challenge);
-        self.case(slug, comment, f, &id, &challenge, Operation::Fetch, proof, class)
+        self.of(slug, comment, f, &id, &challenge, Operation::Fetch, proof, class)
     }
 }
 
@@ -178,11 +182,11 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     let (_, signer) = m::identity("mailbox/verify/seed-signer");
     let id = *key.id();
     let mut v = Verifier { ids, origins: [origin], tests: Vec::new(), id, challenge };
-    crate::rows! { v.fetch:
+    crate::rows! { v.case:
         "valid", "the owner's proof", &["Valid"], good.clone(), None;
     }
     let b = &["Binding"];
-    crate::rows! { v.case:
+    crate::rows! { v.of:
         "other-challenge", "a proof for an earlier challenge", b, &id,
             &seed32("mailbox/verify/old-challenge"), Operation::Fetch, good.clone(),
             Some("mailbox.proof");
@@ -206,7 +210,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     let by_signer = signer
         .sign_labeled(Label::MailboxProof, &[&id, &challenge, &[1], VECTOR_ORIGIN.as_bytes()]);
     let s = &["Structure"];
-    crate::rows! { v.fetch:
+    crate::rows! { v.case:
         // The key of the proof hashes to the mailbox, but another key signed.
         "wrong-signer", "the mailbox's key with a signature by another key", b,
             proof(&pk, &by_signer), Some("mailbox.proof");
@@ -226,7 +230,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     }
     let elsewhere = RelayOrigin::parse("wss://other.example").map_err(|e| e.to_string())?;
     let forwarded = key.prove(&elsewhere, &challenge, Operation::Fetch);
-    crate::rows! { v.fetch:
+    crate::rows! { v.case:
         "other-origin",
             "a proof made on a connection to another relay (a relay forwarding this relay's challenge) is refused before its key is looked at",
             b, forwarded.clone(), Some("mailbox.origin");
@@ -248,7 +252,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     for (slug, comment, f, mailbox_id, proof, class) in
         strict_ed25519_cases(&seed32("mailbox/verify/seed"), &challenge)?
     {
-        crate::rows! { v.case:
+        crate::rows! { v.of:
             slug, comment, f, &mailbox_id, &challenge, Operation::Fetch, proof, class;
         }
     }

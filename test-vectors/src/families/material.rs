@@ -13,6 +13,7 @@ use sha2::{Digest, Sha512};
 use crate::raw;
 use crate::seeds::seed32;
 
+pub mod cases;
 pub mod signed;
 
 /// The relay origin of the mailbox and relay vectors (MBX-05); `quietwire::fuzzing` has the

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::material::cases::Cases;
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::{seed16, seed32};
@@ -144,7 +145,7 @@ struct Decode<'a> {
     tests: Vec<EventTest>,
 }
 
-impl Decode<'_> {
+impl Cases<Vec<u8>> for Decode<'_> {
     /// A test of `bytes`: a valid one (`class` `None`) must decode and re-encode to the same
     /// bytes; an invalid one must be refused with `class`.
     fn case(
@@ -171,27 +172,6 @@ impl Decode<'_> {
             event.as_ref().map(|e| e.body().kind().is_some()),
         ));
         Ok(())
-    }
-
-    fn valid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        bytes: Vec<u8>,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, bytes, None)
-    }
-
-    fn invalid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        bytes: Vec<u8>,
-        class: &str,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, bytes, Some(class))
     }
 }
 

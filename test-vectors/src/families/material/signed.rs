@@ -4,7 +4,10 @@
 use quietwire::cbor::Int;
 use quietwire::suite::SuitePolicy;
 
-use super::{canonical_map, key_order_cases};
+use quietwire::label::Label;
+
+use super::cases::Cases;
+use super::{canonical_map, key_order_cases, strict_signed_cases};
 use crate::families::Ids;
 use crate::raw;
 
@@ -82,23 +85,44 @@ impl<T> Verifier<T> {
     }
 }
 
-/// The key-order cases of [`key_order_cases`] as signed structures: slug, comment, the
-/// structure signed by `sign`, class. `xwing` and `classical` give the bodies the faulty keys
-/// go into.
-pub fn key_order_signed(
-    steps: [u8; 3],
-    kem_seed: &str,
-    off_curve_comment: &str,
+/// The comment of the SUI-05 groups.
+pub const STRICT_GROUP: &str = "Strict Ed25519 verification (SUI-05): signatures a plain RFC 8032 or a cofactored verifier accepts, and mixed-order identity keys; every registered suite.";
+
+/// Adds the SUI-05 cases of [`strict_signed_cases`] (a structure `with_key(A)` naming identity
+/// key `A`, signed by `seed` under `label`; `body` the honest one) to `b`.
+///
+/// # Errors
+/// If the library disagrees with a case.
+pub fn add_strict_cases(
+    b: &mut impl Cases<Vec<u8>>,
+    seed: &[u8; 32],
+    body: &[u8],
+    label: Label,
+    with_key: &dyn Fn(&[u8; 32]) -> Vec<u8>,
+    mixed_name: &str,
+) -> Result<(), String> {
+    for c in strict_signed_cases(seed, body, label, with_key, mixed_name) {
+        b.case(c.slug, c.comment, c.flags, c.signed, c.class)?;
+    }
+    Ok(())
+}
+
+/// Adds the key-order cases of [`key_order_cases`] to `b`, each flagged `CheckOrder`: the
+/// faulty keys go into the bodies `xwing()` or `classical()`, signed by `sign`.
+///
+/// # Errors
+/// If the library disagrees with a case.
+pub fn add_key_order_cases(
+    b: &mut impl Cases<Vec<u8>>,
+    (steps, kem_seed, off_curve_comment): ([u8; 3], &str, &str),
     xwing: &dyn Fn() -> Body,
     classical: &dyn Fn() -> Body,
     sign: &dyn Fn(&Body) -> Vec<u8>,
-) -> Vec<(&'static str, String, Vec<u8>, &'static str)> {
-    key_order_cases(steps, kem_seed, off_curve_comment)
-        .into_iter()
-        .map(|c| {
-            let base = if c.xwing { xwing() } else { classical() };
-            let body = c.fields.iter().fold(base, |b, (k, v)| b.bytes(*k, v));
-            (c.slug, c.comment, sign(&body), c.class)
-        })
-        .collect()
+) -> Result<(), String> {
+    for c in key_order_cases(steps, kem_seed, off_curve_comment) {
+        let base = if c.xwing { xwing() } else { classical() };
+        let body = c.fields.iter().fold(base, |b, (k, v)| b.bytes(*k, v));
+        b.invalid(c.slug, &c.comment, &["CheckOrder"], sign(&body), c.class)?;
+    }
+    Ok(())
 }
