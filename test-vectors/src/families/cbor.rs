@@ -1,6 +1,6 @@
 //! `cbor.json`: the deterministic CBOR decoder (spec/01-encoding.md).
 
-use super::material::cases::Cases;
+use super::material::cases::{Cases, Named};
 use super::{FlagDef, Ids, expect, file};
 use crate::diag;
 use crate::format::{Group, VectorFile};
@@ -103,19 +103,12 @@ struct Builder {
 
 impl Cases<Vec<u8>> for Builder {
     /// A valid input must decode and re-encode to the same bytes.
-    fn case(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        input: Vec<u8>,
-        class: Option<&str>,
-    ) -> Result<(), String> {
-        let value = expect(&format!("cbor {slug}"), cbor::decode(&input, &self.limits), class)?;
+    fn test(&mut self, n: Named<'_>, input: Vec<u8>, class: Option<&str>) -> Result<(), String> {
+        let value = expect(&format!("cbor {}", n.slug), cbor::decode(&input, &self.limits), class)?;
         if value.as_ref().is_some_and(|v| cbor::encode(v) != input) {
-            return Err(format!("cbor {slug}: does not round-trip"));
+            return Err(format!("cbor {}: does not round-trip", n.slug));
         }
-        let head = self.ids.head(slug, comment, f, class);
+        let head = n.head(&mut self.ids, class);
         self.tests.push(CborTest::new(head, input, value.as_ref().map(diag::diagnostic)));
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `device_record.json`: creating and verifying signed device records
 //! (spec/03-identity.md, device records).
 
-use super::material::cases::Cases;
+use super::material::cases::{Cases, Named};
 use super::material::signed::{
     Body, STRICT_GROUP, Verifier, add_key_order_cases, add_strict_cases, pair,
 };
@@ -115,18 +115,11 @@ fn body(
 
 impl Cases<Vec<u8>> for Verifier<VerifyTest> {
     /// A test of `record`: valid (`class` `None`) ones must round-trip and list their fields.
-    fn case(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        record: Vec<u8>,
-        class: Option<&str>,
-    ) -> Result<(), String> {
+    fn test(&mut self, n: Named<'_>, record: Vec<u8>, class: Option<&str>) -> Result<(), String> {
         let got = SignedDeviceRecord::from_bytes(&record, &self.policy);
-        let decoded = expect(&format!("device_record {slug}"), got, class)?;
+        let decoded = expect(&format!("device_record {}", n.slug), got, class)?;
         if decoded.as_ref().is_some_and(|d| d.to_bytes() != record) {
-            return Err(format!("device_record {slug}: does not round-trip"));
+            return Err(format!("device_record {}: does not round-trip", n.slug));
         }
         let expected = decoded.map(|d| {
             let r = d.record();
@@ -139,7 +132,7 @@ impl Cases<Vec<u8>> for Verifier<VerifyTest> {
                 extensions: r.extensions().len(),
             }
         });
-        let head = self.ids.head(slug, comment, f, class);
+        let head = n.head(&mut self.ids, class);
         self.tests.push(VerifyTest::new(head, record, expected));
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `invite.json`: creating and verifying signed invites
 //! (spec/04-contact-establishment.md).
 
-use super::material::cases::Cases;
+use super::material::cases::{Cases, Named};
 use super::material::signed::{
     Body, STRICT_GROUP, Verifier, add_key_order_cases, add_strict_cases, pair,
 };
@@ -197,15 +197,8 @@ pub fn create(
 
 impl Cases<Vec<u8>> for Verifier<VerifyTest> {
     /// A test of `invite` at [`NOW`].
-    fn case(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        invite: Vec<u8>,
-        class: Option<&str>,
-    ) -> Result<(), String> {
-        self.at(slug, comment, f, invite, NOW, class)
+    fn test(&mut self, n: Named<'_>, invite: Vec<u8>, class: Option<&str>) -> Result<(), String> {
+        self.at(n.slug, n.comment, n.flags, invite, NOW, class)
     }
 }
 

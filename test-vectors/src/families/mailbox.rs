@@ -1,6 +1,6 @@
 //! `mailbox.json`: mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).
 
-use super::material::cases::Cases;
+use super::material::cases::{Cases, Named};
 use super::material::{self as m, VECTOR_ORIGIN};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::{Head, VectorFile};
@@ -121,16 +121,9 @@ impl Verifier {
 
 impl Cases<Vec<u8>> for Verifier {
     /// A fetch proof for the usual mailbox and challenge.
-    fn case(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        proof: Vec<u8>,
-        class: Option<&str>,
-    ) -> Result<(), String> {
+    fn test(&mut self, n: Named<'_>, proof: Vec<u8>, class: Option<&str>) -> Result<(), String> {
         let (id, challenge) = (self.id, self.challenge);
-        self.of(slug, comment, f, &id, &challenge, Operation::Fetch, proof, class)
+        self.of(n.slug, n.comment, n.flags, &id, &challenge, Operation::Fetch, proof, class)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::material::cases::Cases;
+use super::material::cases::{Cases, Named};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::{seed16, seed32};
@@ -148,21 +148,14 @@ struct Decode<'a> {
 impl Cases<Vec<u8>> for Decode<'_> {
     /// A test of `bytes`: a valid one (`class` `None`) must decode and re-encode to the same
     /// bytes; an invalid one must be refused with `class`.
-    fn case(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        bytes: Vec<u8>,
-        class: Option<&str>,
-    ) -> Result<(), String> {
-        let event = expect(&format!("event {slug}"), Event::from_bytes(&bytes), class)?;
+    fn test(&mut self, n: Named<'_>, bytes: Vec<u8>, class: Option<&str>) -> Result<(), String> {
+        let event = expect(&format!("event {}", n.slug), Event::from_bytes(&bytes), class)?;
         if let Some(event) = &event
             && event.to_bytes().map_err(|e| e.to_string())? != bytes
         {
-            return Err(format!("event {slug}: does not re-encode"));
+            return Err(format!("event {}: does not re-encode", n.slug));
         }
-        let head = self.ids.head(slug, comment, f, class);
+        let head = n.head(self.ids, class);
         self.tests.push(EventTest::new(
             head,
             bytes,
