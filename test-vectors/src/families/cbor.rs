@@ -1,5 +1,6 @@
 //! `cbor.json`: the deterministic CBOR decoder (spec/01-encoding.md).
 
+use super::material::cases::{Cases, Named};
 use super::{FlagDef, Ids, expect, file};
 use crate::diag;
 use crate::format::{Group, VectorFile};
@@ -100,37 +101,20 @@ struct Builder {
     limits: Limits,
 }
 
-impl Builder {
-    fn valid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        input: Vec<u8>,
-    ) -> Result<(), String> {
-        let value = cbor::decode(&input, &self.limits).map_err(|e| format!("cbor {slug}: {e}"))?;
-        if cbor::encode(&value) != input {
-            return Err(format!("cbor {slug}: does not round-trip"));
+impl Cases<Vec<u8>> for Builder {
+    /// A valid input must decode and re-encode to the same bytes.
+    fn test(&mut self, n: Named<'_>, input: Vec<u8>, class: Option<&str>) -> Result<(), String> {
+        let value = expect(&format!("cbor {}", n.slug), cbor::decode(&input, &self.limits), class)?;
+        if value.as_ref().is_some_and(|v| cbor::encode(v) != input) {
+            return Err(format!("cbor {}: does not round-trip", n.slug));
         }
-        let head = self.ids.head(slug, comment, f, None);
-        self.tests.push(CborTest::new(head, input, Some(diag::diagnostic(&value))));
+        let head = n.head(&mut self.ids, class);
+        self.tests.push(CborTest::new(head, input, value.as_ref().map(diag::diagnostic)));
         Ok(())
     }
+}
 
-    fn invalid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        input: Vec<u8>,
-        class: &str,
-    ) -> Result<(), String> {
-        expect(&format!("cbor {slug}"), cbor::decode(&input, &self.limits), Some(class))?;
-        let head = self.ids.head(slug, comment, f, Some(class));
-        self.tests.push(CborTest::new(head, input, None));
-        Ok(())
-    }
-
+impl Builder {
     fn finish(&mut self, comment: &str) -> CborGroup {
         CborGroup {
             kind: "cbor-decode".to_owned(),

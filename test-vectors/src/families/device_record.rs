@@ -1,6 +1,10 @@
 //! `device_record.json`: creating and verifying signed device records
 //! (spec/03-identity.md, device records).
 
+use super::material::cases::{Cases, Named};
+use super::material::signed::{
+    Body, STRICT_GROUP, Verifier, add_key_order_cases, add_strict_cases, pair,
+};
 use super::material::{self as m, canonical_map, signed};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
@@ -91,88 +95,31 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
         "Several faults at once: the spec's check order decides the class.";
 };
 
-/// The parts of a record body, each already encoded, that a test may alter.
-#[derive(Clone)]
-struct Body {
-    entries: Vec<(i64, Vec<u8>)>,
+/// The body of a record, field by field (spec/03-identity.md).
+fn body(
+    suite: Suite,
+    identity: &IdentityKeyPair,
+    kem: &[u8],
+    ratchet: &[u8; 32],
+    generation: u64,
+) -> Body {
+    Body(vec![
+        (1, raw::head(0, 1)),
+        (2, raw::head(0, suite.id())),
+        (3, raw::bstr(identity.public().as_bytes())),
+        (4, raw::bstr(kem)),
+        (5, raw::bstr(ratchet)),
+        (6, raw::head(0, generation)),
+    ])
 }
 
-impl Body {
-    fn of(
-        suite: Suite,
-        identity: &IdentityKeyPair,
-        kem: &[u8],
-        ratchet: &[u8; 32],
-        generation: u64,
-    ) -> Body {
-        Body {
-            entries: vec![
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, suite.id())),
-                (3, raw::bstr(identity.public().as_bytes())),
-                (4, raw::bstr(kem)),
-                (5, raw::bstr(ratchet)),
-                (6, raw::head(0, generation)),
-            ],
-        }
-    }
-
-    fn set(mut self, key: i64, value: Vec<u8>) -> Body {
-        self.entries.retain(|(k, _)| *k != key);
-        self.entries.push((key, value));
-        self
-    }
-
-    fn remove(mut self, key: i64) -> Body {
-        self.entries.retain(|(k, _)| *k != key);
-        self
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        canonical_map(self.entries.clone())
-    }
-}
-
-struct Builder {
-    ids: Ids,
-    tests: Vec<VerifyTest>,
-    policy: SuitePolicy,
-}
-
-impl Builder {
-    fn valid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        record: Vec<u8>,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, record, None)
-    }
-
-    fn invalid(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        record: Vec<u8>,
-        class: &str,
-    ) -> Result<(), String> {
-        self.case(slug, comment, f, record, Some(class))
-    }
-
-    fn case(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        record: Vec<u8>,
-        class: Option<&str>,
-    ) -> Result<(), String> {
+impl Cases<Vec<u8>> for Verifier<VerifyTest> {
+    /// A test of `record`: valid (`class` `None`) ones must round-trip and list their fields.
+    fn test(&mut self, n: Named<'_>, record: Vec<u8>, class: Option<&str>) -> Result<(), String> {
         let got = SignedDeviceRecord::from_bytes(&record, &self.policy);
-        let decoded = expect(&format!("device_record {slug}"), got, class)?;
+        let decoded = expect(&format!("device_record {}", n.slug), got, class)?;
         if decoded.as_ref().is_some_and(|d| d.to_bytes() != record) {
-            return Err(format!("device_record {slug}: does not round-trip"));
+            return Err(format!("device_record {}: does not round-trip", n.slug));
         }
         let expected = decoded.map(|d| {
             let r = d.record();
@@ -185,17 +132,16 @@ impl Builder {
                 extensions: r.extensions().len(),
             }
         });
-        let head = self.ids.head(slug, comment, f, class);
+        let head = n.head(&mut self.ids, class);
         self.tests.push(VerifyTest::new(head, record, expected));
         Ok(())
     }
+}
 
+impl Verifier<VerifyTest> {
     fn group(&mut self, comment: &str, allowed: &[u64]) -> DeviceRecordGroup {
-        DeviceRecordGroup::Verify {
-            comment: comment.to_owned(),
-            allowed_suites: allowed.to_vec(),
-            tests: std::mem::take(&mut self.tests),
-        }
+        let (comment, allowed_suites) = (comment.to_owned(), allowed.to_vec());
+        DeviceRecordGroup::Verify { comment, allowed_suites, tests: self.take() }
     }
 }
 
@@ -222,28 +168,21 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         );
         let record = keys.signed_record(generation).to_bytes();
         // Cross-check the library's encoder against the hand-built body of the spec.
-        let body = Body::of(
-            suite,
-            keys.identity(),
-            keys.kem().public().as_bytes(),
-            keys.ratchet().public().as_bytes(),
-            generation,
-        );
+        let (kem, ratchet) = (keys.kem().public(), keys.ratchet().public());
+        let body = body(suite, keys.identity(), kem.as_bytes(), ratchet.as_bytes(), generation);
         if signed(&body.encode(), keys.identity(), Label::DeviceRecord) != record {
             return Err(format!("device_record {slug}: library encoding differs from the spec's"));
         }
-        let head = ids.head(
-            slug,
-            &format!("{} record, generation {generation}", suite.name()),
-            &["Valid"],
-            None,
-        );
+        let comment = format!("{} record, generation {generation}", suite.name());
+        let head = ids.head(slug, &comment, &["Valid"], None);
+        let secrets = [identity_seed, kem_seed, ratchet_secret].map(|s| s.to_vec());
+        let [identity_seed, kem_seed, ratchet_secret] = secrets;
         create.push(CreateTest::new(
             head,
             suite.id(),
-            identity_seed.to_vec(),
-            kem_seed.to_vec(),
-            ratchet_secret.to_vec(),
+            identity_seed,
+            kem_seed,
+            ratchet_secret,
             generation,
             record,
         ));
@@ -258,46 +197,26 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     let xwing_kem = KemSecret::from_seed(Suite::XWing, &seed32("device_record/alice/kem-xwing"));
     let x25519_kem = KemSecret::from_seed(Suite::X25519, &seed32("device_record/alice/kem-x25519"));
     let ratchet = X25519Secret::from_bytes(&seed32("device_record/alice/ratchet"));
-    let xw = || {
-        Body::of(
-            Suite::XWing,
-            &alice,
-            xwing_kem.public().as_bytes(),
-            ratchet.public().as_bytes(),
-            0,
-        )
-    };
-    let cl = || {
-        Body::of(
-            Suite::X25519,
-            &alice,
-            x25519_kem.public().as_bytes(),
-            ratchet.public().as_bytes(),
-            3,
-        )
-    };
+    let ratchet = ratchet.public();
+    let xw = || body(Suite::XWing, &alice, xwing_kem.public().as_bytes(), ratchet.as_bytes(), 0);
+    let cl = || body(Suite::X25519, &alice, x25519_kem.public().as_bytes(), ratchet.as_bytes(), 3);
     let sign = |body: &Body| signed(&body.encode(), &alice, Label::DeviceRecord);
     let sign_raw = |body: &[u8]| signed(body, &alice, Label::DeviceRecord);
+    // The classical record with field `field` set to the key `key`.
+    let key = |field, key: &[u8]| sign(&cl().bytes(field, key));
 
-    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
+    let mut b = Verifier::new(ids);
     crate::rows! { b.valid:
         "valid-xwing", "default suite", &["Valid"], sign(&xw());
         "valid-x25519", "classical suite", &["Valid"], sign(&cl());
-        "valid-generation-max", "generation 2^64-1", &["Valid"],
-            sign(&cl().set(6, raw::head(0, u64::MAX)));
+        "valid-generation-max", "generation 2^64-1", &["Valid"], sign(&cl().uint(6, u64::MAX));
         "valid-extension", "an extension field -1 is ignored", &["Valid", "Extension"],
-            sign(&cl().set(-1, raw::bstr(b"ext")));
+            sign(&cl().bytes(-1, b"ext"));
+        "valid-extensions-nested", "extensions -1 and -300 holding nested items",
+            &["Valid", "Extension"],
+            sign(&cl().set(-1, raw::array(&[raw::head(0, 1)]))
+                .set(-300, canonical_map(vec![(1, raw::head(0, 2))])));
     }
-    b.valid(
-        "valid-extensions-nested",
-        "extensions -1 and -300 holding nested items",
-        &["Valid", "Extension"],
-        sign(
-            &cl()
-                .set(-1, raw::array(&[raw::head(0, 1)]))
-                .set(-300, canonical_map(vec![(1, raw::head(0, 2))])),
-        ),
-    )?;
 
     let sig = &["Signature"];
     let good = sign(&cl());
@@ -305,242 +224,152 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
     if let Some(byte) = flipped_sig.last_mut() {
         *byte ^= 0x80;
     }
-    crate::rows! { b.invalid:
-        "signature-bit-flipped", "one bit of the signature flipped", sig, flipped_sig,
-            "identity.signature";
-        "signature-wrong-label", "signed with the invite label", sig,
-            signed(&cl().encode(), &alice, Label::Invite), "identity.signature";
-        "signature-other-identity", "signed by a different identity than the one inside", sig,
-            signed(&cl().encode(), &mallory, Label::DeviceRecord), "identity.signature";
-    }
     let body = cl().encode();
-    let malleated = m::malleate_s(&alice.sign(Label::DeviceRecord, &body));
-    crate::rows! { b.invalid:
-        "signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"],
-            raw::array(&[raw::bstr(&body), raw::bstr(&malleated)]), "identity.signature";
-    }
-    crate::rows! { b.invalid:
-        "signature-zero", "an all-zero signature", sig,
-            raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 64])]), "identity.signature";
-    }
+    let alice_sig = alice.sign(Label::DeviceRecord, &body);
     let mut altered = body.clone();
     if let Some(byte) = altered.last_mut() {
         *byte ^= 0x01; // generation 3 -> 2
     }
     crate::rows! { b.invalid:
-        "body-altered-after-signing", "generation changed after signing", sig,
-            raw::array(&[raw::bstr(&altered), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]),
+        "signature-bit-flipped", "one bit of the signature flipped", sig, flipped_sig,
             "identity.signature";
+        "signature-wrong-label", "signed with the invite label", sig,
+            signed(&body, &alice, Label::Invite), "identity.signature";
+        "signature-other-identity", "signed by a different identity than the one inside", sig,
+            signed(&body, &mallory, Label::DeviceRecord), "identity.signature";
+        "signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"],
+            pair(&body, &m::malleate_s(&alice_sig)), "identity.signature";
+        "signature-zero", "an all-zero signature", sig, pair(&body, &[0u8; 64]),
+            "identity.signature";
+        "body-altered-after-signing", "generation changed after signing", sig,
+            pair(&altered, &alice_sig), "identity.signature";
     }
 
+    let (weak, nck, inv) = (&["WeakKey"], &["NonCanonicalKey"], &["InvalidKey"]);
     crate::rows! { b.invalid:
-        "identity-key-low-order", "identity key is the neutral point", &["WeakKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), "key.low_order";
-        "identity-key-order-8", "identity key is a point of order 8", &["WeakKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_order_8()))), "key.low_order";
-        "identity-key-noncanonical-y", "identity key with y >= p", &["NonCanonicalKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), "key.noncanonical";
-        "identity-key-negative-zero", "x = 0 with the sign bit set", &["NonCanonicalKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_negative_zero()))), "key.noncanonical";
-        "identity-key-not-on-curve", "y = 2 is not on the curve", &["InvalidKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), "key.invalid";
-        "ratchet-key-zero", "ratchet key u = 0", &["WeakKey"],
-            sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), "key.low_order";
-        "ratchet-key-order-8", "ratchet key of order 8", &["WeakKey"],
-            sign(&cl().set(5, raw::bstr(&m::x25519_order_8()))), "key.low_order";
-        "ratchet-key-p", "ratchet key u = p", &["NonCanonicalKey"],
-            sign(&cl().set(5, raw::bstr(&m::x25519_p()))), "key.noncanonical";
-        "ratchet-key-high-bit", "ratchet key with the top bit set", &["NonCanonicalKey"],
-            sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), "key.noncanonical";
-        "kem-key-x25519-zero", "classical KEM key u = 0", &["WeakKey"],
-            sign(&cl().set(4, raw::bstr(&m::x25519_zero()))), "key.low_order";
-        "kem-key-xwing-mlkem-invalid", "ML-KEM part with a coefficient >= q", &["InvalidKey"],
-            sign(&xw().set(4, raw::bstr(&m::xwing_bad_mlkem("device_record/alice/kem-xwing")))),
+        "identity-key-low-order", "identity key is the neutral point", weak,
+            key(3, &m::ed25519_identity_point()), "key.low_order";
+        "identity-key-order-8", "identity key is a point of order 8", weak,
+            key(3, &m::ed25519_order_8()), "key.low_order";
+        "identity-key-noncanonical-y", "identity key with y >= p", nck,
+            key(3, &m::ed25519_noncanonical()), "key.noncanonical";
+        "identity-key-negative-zero", "x = 0 with the sign bit set", nck,
+            key(3, &m::ed25519_negative_zero()), "key.noncanonical";
+        "identity-key-not-on-curve", "y = 2 is not on the curve", inv,
+            key(3, &m::ed25519_not_on_curve()), "key.invalid";
+        "ratchet-key-zero", "ratchet key u = 0", weak, key(5, &m::x25519_zero()), "key.low_order";
+        "ratchet-key-order-8", "ratchet key of order 8", weak, key(5, &m::x25519_order_8()),
+            "key.low_order";
+        "ratchet-key-p", "ratchet key u = p", nck, key(5, &m::x25519_p()), "key.noncanonical";
+        "ratchet-key-high-bit", "ratchet key with the top bit set", nck,
+            key(5, &m::x25519_high_bit()), "key.noncanonical";
+        "kem-key-x25519-zero", "classical KEM key u = 0", weak, key(4, &m::x25519_zero()),
+            "key.low_order";
+        "kem-key-xwing-mlkem-invalid", "ML-KEM part with a coefficient >= q", inv,
+            sign(&xw().bytes(4, &m::xwing_bad_mlkem("device_record/alice/kem-xwing"))),
             "key.invalid";
-    }
-    b.invalid(
-        "kem-key-xwing-x25519-zero",
-        "X-Wing key whose X25519 part is u = 0",
-        &["WeakKey"],
-        sign(&xw().set(4, raw::bstr(&m::xwing_low_order_x25519("device_record/alice/kem-xwing")))),
-        "key.low_order",
-    )?;
-    crate::rows! { b.invalid:
+        "kem-key-xwing-x25519-zero", "X-Wing key whose X25519 part is u = 0", weak,
+            sign(&xw().bytes(4, &m::xwing_low_order_x25519("device_record/alice/kem-xwing"))),
+            "key.low_order";
         "kem-key-length-for-suite", "an X-Wing-sized key in a classical record", &["Schema"],
-            sign(&cl().set(4, raw::bstr(xwing_kem.public().as_bytes()))), "schema.length";
-    }
-    crate::rows! { b.invalid:
-        "kem-key-short", "a 31-byte classical KEM key", &["Schema"],
-            sign(&cl().set(4, raw::bstr(&[9u8; 31]))), "schema.length";
-    }
-
-    crate::rows! { b.invalid:
-        "suite-unknown", "suite 3 is not registered", &["Suite"],
-            sign(&cl().set(2, raw::head(0, 3))), "suite.unknown";
-        "suite-zero", "suite 0 is reserved", &["Suite"], sign(&cl().set(2, raw::head(0, 0))),
+            key(4, xwing_kem.public().as_bytes()), "schema.length";
+        "kem-key-short", "a 31-byte classical KEM key", &["Schema"], key(4, &[9u8; 31]),
+            "schema.length";
+        "suite-unknown", "suite 3 is not registered", &["Suite"], sign(&cl().uint(2, 3)),
             "suite.unknown";
+        "suite-zero", "suite 0 is reserved", &["Suite"], sign(&cl().uint(2, 0)), "suite.unknown";
     }
 
     let s = &["Schema"];
     crate::rows! { b.invalid:
-        "version-2", "version 2 is not supported", s, sign(&cl().set(1, raw::head(0, 2))),
-            "schema.version";
+        "version-2", "version 2 is not supported", s, sign(&cl().uint(1, 2)), "schema.version";
         "version-missing", "no version field", s, sign(&cl().remove(1)), "schema.missing_field";
-        "version-tstr", "version as a text string", s, sign(&cl().set(1, cbor_text("1"))),
+        "version-tstr", "version as a text string", s, sign(&cl().set(1, raw::tstr("1"))),
             "schema.wrong_type";
-        "unknown-critical-key", "an unknown non-negative key 7", s,
-            sign(&cl().set(7, raw::head(0, 0))), "schema.unknown_critical";
-        "unknown-critical-key-0", "an unknown key 0", s, sign(&cl().set(0, raw::head(0, 0))),
+        "unknown-critical-key", "an unknown non-negative key 7", s, sign(&cl().uint(7, 0)),
+            "schema.unknown_critical";
+        "unknown-critical-key-0", "an unknown key 0", s, sign(&cl().uint(0, 0)),
             "schema.unknown_critical";
         "generation-missing", "no generation", s, sign(&cl().remove(6)), "schema.missing_field";
         "identity-key-missing", "no identity key", s, sign(&cl().remove(3)), "schema.missing_field";
         "generation-negative", "generation -1", s, sign(&cl().set(6, raw::key(-1))),
             "schema.wrong_type";
-        "identity-key-tstr", "identity key as text", s, sign(&cl().set(3, cbor_text("key"))),
+        "identity-key-tstr", "identity key as text", s, sign(&cl().set(3, raw::tstr("key"))),
             "schema.wrong_type";
-    }
-    crate::rows! { b.invalid:
-        "identity-key-short", "a 31-byte identity key", s,
-            sign(&cl().set(3, raw::bstr(&[1u8; 31]))), "schema.length";
-        "ratchet-key-long", "a 33-byte ratchet key", s, sign(&cl().set(5, raw::bstr(&[9u8; 33]))),
-            "schema.length";
-    }
-    crate::rows! { b.invalid:
+        "identity-key-short", "a 31-byte identity key", s, key(3, &[1u8; 31]), "schema.length";
+        "ratchet-key-long", "a 33-byte ratchet key", s, key(5, &[9u8; 33]), "schema.length";
         "body-not-map", "the body is an array", s, sign_raw(&raw::array(&[raw::head(0, 1)])),
             "schema.wrong_type";
         "outer-not-array", "the record is a map", s, canonical_map(vec![(0, raw::bstr(&body))]),
             "schema.wrong_type";
-    }
-    b.invalid(
-        "outer-three-items",
-        "an array of three",
-        s,
-        raw::array(&[
-            raw::bstr(&body),
-            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
-            raw::head(0, 0),
-        ]),
-        "schema.length",
-    )?;
-    crate::rows! { b.invalid:
+        "outer-three-items", "an array of three", s,
+            raw::array(&[raw::bstr(&body), raw::bstr(&alice_sig), raw::head(0, 0)]),
+            "schema.length";
         "outer-body-not-bstr", "the body is embedded as a map, not a byte string", s,
-            raw::array(&[body.clone(), raw::bstr(&alice.sign(Label::DeviceRecord, &body))]),
-            "schema.wrong_type";
-    }
-    crate::rows! { b.invalid:
-        "signature-short", "a 63-byte signature", s,
-            raw::array(&[raw::bstr(&body), raw::bstr(&[0u8; 63])]), "schema.length";
+            raw::array(&[body.clone(), raw::bstr(&alice_sig)]), "schema.wrong_type";
+        "signature-short", "a 63-byte signature", s, pair(&body, &[0u8; 63]), "schema.length";
     }
 
     let nc = &["NonCanonical"];
-    let mut wide = cl();
-    wide.entries.retain(|(k, _)| *k != 6);
-    let mut wide_entries: Vec<(Vec<u8>, Vec<u8>)> = {
-        let mut e = wide.entries.clone();
-        e.sort_by_key(|(k, _)| *k);
-        e.into_iter().map(|(k, v)| (raw::key(k), v)).collect()
-    };
-    wide_entries.push((raw::key(6), raw::wide_head(0, 3, 1)));
+    let mut swapped = cl().entries_with(6, raw::head(0, 3));
+    swapped.swap(0, 1);
+    let trailing_body = [body.clone(), vec![0x00]].concat();
+    let indefinite = [vec![0x9f], raw::bstr(&body), raw::bstr(&alice_sig), vec![0xff]].concat();
     crate::rows! { b.invalid:
         "body-nonminimal-integer", "generation 3 with a one-byte argument, correctly signed", nc,
-            sign_raw(&raw::map(&wide_entries)), "cbor.noncanonical.integer";
-    }
-    let mut swapped = wide_entries.clone();
-    swapped.pop();
-    swapped.swap(0, 1);
-    swapped.push((raw::key(6), raw::head(0, 3)));
-    crate::rows! { b.invalid:
+            sign_raw(&raw::map(&cl().entries_with(6, raw::wide_head(0, 3, 1)))),
+            "cbor.noncanonical.integer";
         "body-unsorted-keys", "keys 2 and 1 swapped, correctly signed", nc,
             sign_raw(&raw::map(&swapped)), "cbor.noncanonical.key_order";
-    }
-    let mut trailing_body = body.clone();
-    trailing_body.push(0x00);
-    crate::rows! { b.invalid:
         "body-trailing-byte", "a byte after the body map, correctly signed", nc,
             sign_raw(&trailing_body), "cbor.trailing";
-    }
-    let mut trailing = good.clone();
-    trailing.push(0x00);
-    crate::rows! { b.invalid:
-        "outer-trailing-byte", "a byte after the record", nc, trailing, "cbor.trailing";
-    }
-    b.invalid(
-        "outer-indefinite-array",
-        "the outer array with indefinite length",
-        nc,
-        [
-            vec![0x9f],
-            raw::bstr(&body),
-            raw::bstr(&alice.sign(Label::DeviceRecord, &body)),
-            vec![0xff],
-        ]
-        .concat(),
-        "cbor.noncanonical.indefinite",
-    )?;
-    crate::rows! { b.invalid:
+        "outer-trailing-byte", "a byte after the record", nc, [good, vec![0x00]].concat(),
+            "cbor.trailing";
+        "outer-indefinite-array", "the outer array with indefinite length", nc, indefinite,
+            "cbor.noncanonical.indefinite";
         "oversized", "a record over 4096 bytes (a 4000-byte extension)", &["Limits"],
-            sign(&cl().set(-1, raw::bstr(&[0u8; 4000]))), "cbor.limit.input";
-    }
-    b.invalid(
+            sign(&cl().bytes(-1, &[0u8; 4000])), "cbor.limit.input";
         "order-key-before-signature",
-        "a low-order ratchet key and a bad signature: keys are checked first",
-        &["CheckOrder"],
-        signed(&cl().set(5, raw::bstr(&m::x25519_zero())).encode(), &mallory, Label::DeviceRecord),
-        "key.low_order",
-    )?;
-    b.invalid(
+            "a low-order ratchet key and a bad signature: keys are checked first", &["CheckOrder"],
+            signed(&cl().bytes(5, &m::x25519_zero()).encode(), &mallory, Label::DeviceRecord),
+            "key.low_order";
         "order-suite-before-keys",
-        "an unknown suite and a low-order identity key: the suite is checked first",
-        &["CheckOrder"],
-        sign(&cl().set(2, raw::head(0, 9)).set(3, raw::bstr(&m::ed25519_identity_point()))),
-        "suite.unknown",
-    )?;
-    crate::rows! { b.invalid:
+            "an unknown suite and a low-order identity key: the suite is checked first",
+            &["CheckOrder"], sign(&cl().uint(2, 9).bytes(3, &m::ed25519_identity_point())),
+            "suite.unknown";
         "order-version-before-unknown-key", "version 2 with an unknown critical key",
-            &["CheckOrder"], sign(&cl().set(1, raw::head(0, 2)).set(7, raw::head(0, 0))),
-            "schema.version";
+            &["CheckOrder"], sign(&cl().uint(1, 2).uint(7, 0)), "schema.version";
     }
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    crate::rows! { b.valid:
+    crate::rows! { b.case:
         "policy-xwing-only-accepts-xwing", "the default suite under a default-only policy",
-            &["Valid"], sign(&xw());
-    }
-    crate::rows! { b.invalid:
+            &["Valid"], sign(&xw()), None;
         "policy-xwing-only-refuses-x25519", "a classical record under a default-only policy",
-            &["Suite"], sign(&cl()), "suite.disallowed";
+            &["Suite"], sign(&cl()), Some("suite.disallowed");
     }
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
 
     b.policy = SuitePolicy::ALL;
-    let with_key = |key: &[u8; 32]| cl().set(3, raw::bstr(key)).encode();
-    for c in m::strict_signed_cases(
+    let with_key = |key: &[u8; 32]| cl().bytes(3, key).encode();
+    add_strict_cases(
+        &mut b,
         &alice_seed,
-        &cl().encode(),
+        &body,
         Label::DeviceRecord,
         &with_key,
         "device_record/alice",
-    ) {
-        match c.class {
-            Some(class) => b.invalid(c.slug, c.comment, c.flags, c.signed, class)?,
-            None => b.valid(c.slug, c.comment, c.flags, c.signed)?,
-        }
-    }
-    let sui05 = b.group(
-        "Strict Ed25519 verification (SUI-05): signatures a plain RFC 8032 or a cofactored verifier accepts, and mixed-order identity keys; every registered suite.",
-        &[1, 2],
-    );
-
-    for c in m::key_order_cases(
-        [10, 11, 12],
-        "device_record/alice/kem-xwing",
-        "an identity key off the curve and an X-Wing key with a low-order X25519 part",
-    ) {
-        let base = if c.xwing { xw() } else { cl() };
-        let body = c.fields.iter().fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
-        b.invalid(c.slug, &c.comment, &["CheckOrder"], sign(&body), c.class)?;
-    }
+    )?;
+    let sui05 = b.group(STRICT_GROUP, &[1, 2]);
+    let off_curve = "an identity key off the curve and an X-Wing key with a low-order X25519 part";
+    add_key_order_cases(
+        &mut b,
+        ([10, 11, 12], "device_record/alice/kem-xwing", off_curve),
+        &xw,
+        &cl,
+        &sign,
+    )?;
     let key_order = b.group(
         "The order of the key checks (IDN-05 steps 10 to 12); every registered suite.",
         &[1, 2],
@@ -556,8 +385,4 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         FLAGS,
         vec![create, all, strict, sui05, key_order],
     ))
-}
-
-fn cbor_text(text: &str) -> Vec<u8> {
-    quietwire::cbor::encode(&quietwire::cbor::Value::from(text))
 }

@@ -1,7 +1,7 @@
 //! `envelope.json`: buckets, padding and envelope decoding (spec/07-envelope.md).
 
-use super::{FlagDef, Ids, expect, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::raw;
 use crate::seeds::seed32;
 use quietwire::envelope::{self, Envelope};
@@ -72,36 +72,47 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
+/// A blob of `len` bytes from the named seeds.
+fn blob(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            seed32(&format!("envelope/blob/{}", i / 32)).get(i % 32).copied().unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The mailbox id of the envelopes.
+fn mailbox() -> [u8; 32] {
+    seed32("envelope/mailbox")
+}
+
+/// An invalid `envelope-decode` test of `bytes`, checked against the library.
+fn refused(
+    ids: &mut Ids,
+    slug: &str,
+    comment: &str,
+    bytes: Vec<u8>,
+    class: &str,
+) -> Result<DecodeTest, String> {
+    expect(&format!("envelope {slug}"), Envelope::from_bytes(&bytes), Some(class))?;
+    Ok(DecodeTest::new(ids.head(slug, comment, &["Envelope"], Some(class)), bytes, None, None))
+}
+
 fn bucket_tests(ids: &mut Ids) -> Vec<BucketTest> {
-    let cases: &[(u64, &str)] = &[
-        (0, "empty"),
-        (1, "one byte"),
-        (511, "just under the minimum"),
-        (512, "the minimum bucket"),
-        (513, "just over the minimum: Padmé"),
-        (544, "a Padmé size"),
-        (545, "just over a Padmé size"),
-        (1000, "under a power of two"),
-        (1025, "just over a power of two"),
-        (5489, "the largest handshake of the default suite"),
-        (40_000, "a large message"),
-        (65_536, "the largest blob"),
-        (65_537, "one byte over the largest blob"),
-    ];
+    let cases = crate::tuples! {
+        0u64, "empty"; 1, "one byte"; 511, "just under the minimum"; 512, "the minimum bucket";
+        513, "just over the minimum: Padmé"; 544, "a Padmé size"; 545, "just over a Padmé size";
+        1000, "under a power of two"; 1025, "just over a power of two";
+        5489, "the largest handshake of the default suite"; 40_000, "a large message";
+        65_536, "the largest blob"; 65_537, "one byte over the largest blob";
+    };
     cases
-        .iter()
+        .into_iter()
         .map(|(length, comment)| {
-            let bucket = envelope::bucket(*length as usize).map(|b| b as u64);
-            BucketTest {
-                tc_id: ids.next_id(),
-                slug: format!("bucket-{length}"),
-                comment: (*comment).to_owned(),
-                flags: flags(&["Bucket"]),
-                length: *length,
-                bucket,
-                result: if bucket.is_some() { Outcome::Valid } else { Outcome::Invalid },
-                error_class: bucket.is_none().then(|| "envelope.too_large".to_owned()),
-            }
+            let bucket = envelope::bucket(length as usize).map(|b| b as u64);
+            let class = bucket.is_none().then_some("envelope.too_large");
+            let head = ids.head(&format!("bucket-{length}"), comment, &["Bucket"], class);
+            BucketTest::new(head, length, bucket)
         })
         .collect()
 }
@@ -142,39 +153,19 @@ fn unpad_tests(ids: &mut Ids) -> Result<Vec<PadTest>, String> {
         ("wrong-start", "0x81 instead of 0x80", vec![0x81, 0], None),
     ];
     for (slug, comment, padded, content) in cases {
-        let got = envelope::unpad(&padded);
-        match (&got, content) {
-            (Ok(c), Some(want)) if *c == want => {}
-            (Err(e), None) if e.class().as_str() == "envelope.padding" => {}
-            _ => return Err(format!("envelope unpad {slug}: got {got:?}")),
+        let class = content.is_none().then_some("envelope.padding");
+        let got = expect(&format!("envelope unpad {slug}"), envelope::unpad(&padded), class)?;
+        if got != content {
+            return Err(format!("envelope unpad {slug}: got {got:?}"));
         }
-        tests.push(PadTest {
-            tc_id: ids.next_id(),
-            slug: format!("unpad-{slug}"),
-            comment: comment.to_owned(),
-            flags: flags(&["Padding"]),
-            overhead: None,
-            content: content.map(<[u8]>::to_vec),
-            padded,
-            result: if content.is_some() { Outcome::Valid } else { Outcome::Invalid },
-            error_class: content.is_none().then(|| "envelope.padding".to_owned()),
-        });
+        let head = ids.head(&format!("unpad-{slug}"), comment, &["Padding"], class);
+        tests.push(PadTest::new(head, None, content.map(<[u8]>::to_vec), padded));
     }
     Ok(tests)
 }
 
 fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
-    let mailbox = seed32("envelope/mailbox");
-    let blob = |len: usize| -> Vec<u8> {
-        (0..len)
-            .map(|i| {
-                seed32(&format!("envelope/blob/{}", i / 32))
-                    .get(i % 32)
-                    .copied()
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
+    let mailbox = mailbox();
     let mut tests = Vec::new();
     for len in [512usize, 544, 5632] {
         let env = Envelope::new(mailbox, blob(len)).map_err(|e| e.to_string())?;
@@ -204,25 +195,17 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         pairs.sort();
         raw::map(&pairs)
     };
-    let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
-        expect(&format!("envelope {slug}"), Envelope::from_bytes(&bytes), Some(class))?;
-        let head = ids.head(slug, comment, f, Some(class));
-        tests.push(DecodeTest::new(head, bytes, None, None));
-        Ok::<(), String>(())
-    };
-    let nb = &["NotABucket"];
     for (len, comment) in [
         (511usize, "one byte under the minimum"),
         (513, "one byte over the minimum"),
         (0, "an empty blob"),
     ] {
-        let bytes = with(&[(3, Some(raw::bstr(&blob(len))))]);
-        crate::rows! { invalid:
-            &format!("blob-{len}"), comment, nb, bytes, "envelope.bucket";
-        }
+        let (slug, bytes) = (format!("blob-{len}"), with(&[(3, Some(raw::bstr(&blob(len))))]));
+        expect(&format!("envelope {slug}"), Envelope::from_bytes(&bytes), Some("envelope.bucket"))?;
+        let head = ids.head(&slug, comment, &["NotABucket"], Some("envelope.bucket"));
+        tests.push(DecodeTest::new(head, bytes, None, None));
     }
-    let en = &["Envelope"];
-    let cases: [(&str, &str, Vec<u8>, &str); 7] = crate::tuples! {
+    for (slug, comment, bytes, class) in crate::tuples! {
         "version-2", "an unknown version", with(&[(1, Some(raw::head(0, 2)))]), "schema.version";
         "mailbox-31", "a 31-byte mailbox id",
             with(&[(2, Some(raw::bstr(mailbox.get(..31).unwrap_or_default())))]), "schema.length";
@@ -233,39 +216,26 @@ fn decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
         "trailing", "a byte after the map", [with(&[]), vec![0]].concat(), "cbor.trailing";
         "blob-over-limit", "a blob over 65536 bytes", with(&[(3, Some(raw::bstr(&blob(65_537))))]),
             "cbor.limit.size";
-    };
-    for (slug, comment, bytes, class) in cases {
-        invalid(slug, comment, en, bytes, class)?;
+    } {
+        tests.push(refused(ids, slug, comment, bytes, class)?);
     }
     Ok(tests)
 }
 
 fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
-    let own = seed32("envelope/mailbox");
+    let own = mailbox();
     let other = seed32("envelope/other-mailbox");
-    let blob: Vec<u8> = (0..512usize)
-        .map(|i| {
-            seed32(&format!("envelope/blob/{}", i / 32)).get(i % 32).copied().unwrap_or_default()
-        })
-        .collect();
+    let blob = blob(512);
     let mut tests = Vec::new();
     for (slug, comment, addressed, class) in crate::tuples! {
         "own-mailbox", "addressed to the mailbox it was fetched from", own, None;
         "other-mailbox", "addressed to another mailbox: misrouted", other, Some("envelope.mailbox");
     } {
         let bytes = Envelope::new(addressed, blob.clone()).map_err(|e| e.to_string())?.to_bytes();
-        match (Envelope::receive(&bytes, &own), class) {
-            (Ok(_), None) => {}
-            (Err(e), Some(c)) if e.class().as_str() == c => {}
-            (got, _) => return Err(format!("envelope {slug}: got {got:?}")),
-        }
+        expect(&format!("envelope {slug}"), Envelope::receive(&bytes, &own), class)?;
         let head = ids.head(&format!("receive-{slug}"), comment, &["Misrouted"], class);
-        tests.push(DecodeTest::new(
-            head,
-            bytes,
-            Some(own.to_vec()),
-            class.is_none().then(|| sha256(&blob)),
-        ));
+        let digest = class.is_none().then(|| sha256(&blob));
+        tests.push(DecodeTest::new(head, bytes, Some(own.to_vec()), digest));
     }
     Ok(tests)
 }
@@ -282,6 +252,7 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
     let decodes = decode_tests(&mut ids)?;
     let receives = receive_tests(&mut ids)?;
     let later_decodes = later_decode_tests(&mut ids)?;
+    let c = str::to_owned;
     Ok(file(
         "envelope",
         &[
@@ -294,29 +265,18 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
         ],
         FLAGS,
         vec![
-            EnvelopeGroup::Bucket {
-                comment: "Bucket sizes.".to_owned(),
-                tests: buckets,
-            },
-            EnvelopeGroup::Pad {
-                comment: "Padding.".to_owned(),
-                tests: pads,
-            },
-            EnvelopeGroup::Unpad {
-                comment: "Removing padding.".to_owned(),
-                tests: unpads,
-            },
-            EnvelopeGroup::Decode {
-                comment: "Envelope decoding.".to_owned(),
-                tests: decodes,
-            },
+            EnvelopeGroup::Bucket { comment: c("Bucket sizes."), tests: buckets },
+            EnvelopeGroup::Pad { comment: c("Padding."), tests: pads },
+            EnvelopeGroup::Unpad { comment: c("Removing padding."), tests: unpads },
+            EnvelopeGroup::Decode { comment: c("Envelope decoding."), tests: decodes },
             EnvelopeGroup::Receive {
-                comment: "Receiving: the envelope must name the mailbox it was fetched from."
-                    .to_owned(),
+                comment: c("Receiving: the envelope must name the mailbox it was fetched from."),
                 tests: receives,
             },
             EnvelopeGroup::Decode {
-                comment: "Envelope decoding, added later: the blob's type, the depth limit and the input limit.".to_owned(),
+                comment: c(
+                    "Envelope decoding, added later: the blob's type, the depth limit and the input limit.",
+                ),
                 tests: later_decodes,
             },
         ],
@@ -325,66 +285,40 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
 
 /// Decoding tests added after the first release (their ids follow every other test).
 fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
-    let mailbox = seed32("envelope/mailbox");
-    let blob = |len: usize| -> Vec<u8> {
-        (0..len)
-            .map(|i| {
-                seed32(&format!("envelope/blob/{}", i / 32))
-                    .get(i % 32)
-                    .copied()
-                    .unwrap_or_default()
-            })
-            .collect()
-    };
-    let envelope = |blob_item: Vec<u8>| {
+    let mailbox = mailbox();
+    let envelope = |mailbox_item: Vec<u8>, blob_item: Vec<u8>| {
         raw::map(&[
             (raw::key(1), raw::head(0, 1)),
-            (raw::key(2), raw::bstr(&mailbox)),
+            (raw::key(2), mailbox_item),
             (raw::key(3), blob_item),
         ])
     };
-    let mut tests = Vec::new();
     let largest = blob(65_536);
-    let bytes = envelope(raw::bstr(&largest));
+    let bytes = envelope(raw::bstr(&mailbox), raw::bstr(&largest));
     match Envelope::from_bytes(&bytes) {
         Ok(env) if env.to_bytes() == bytes => {}
         other => return Err(format!("envelope valid-65536: {other:?}")),
     }
-    tests.push(DecodeTest {
-        tc_id: ids.next_id(),
-        slug: "valid-65536".to_owned(),
-        comment: format!("the largest bucket: a 65536-byte blob, {} bytes in all", bytes.len()),
-        flags: flags(&["Envelope"]),
-        envelope: bytes.clone(),
-        mailbox: Some(mailbox.to_vec()),
-        blob_digest: Some(sha256(&largest)),
-        result: Outcome::Valid,
-        error_class: None,
-    });
+    let comment = format!("the largest bucket: a 65536-byte blob, {} bytes in all", bytes.len());
+    let head = ids.head("valid-65536", &comment, &["Envelope"], None);
+    let digest = Some(sha256(&largest));
+    let mut tests = vec![DecodeTest::new(head, bytes.clone(), Some(mailbox.to_vec()), digest)];
     let padded_to = |total: usize| {
         let mut b = bytes.clone();
         b.resize(total, 0);
         b
     };
-    let text_blob = {
-        let text = "a".repeat(512);
-        let mut item = raw::head(3, 512);
-        item.extend_from_slice(text.as_bytes());
-        item
-    };
-    let cases: Vec<(&str, &str, Vec<u8>, &str)> = crate::tuples! { vec:
-        "blob-text", "the blob as a 512-byte text string", envelope(text_blob), "schema.wrong_type";
-        "blob-uint", "the blob as an unsigned integer", envelope(raw::head(0, 512)),
+    let text_blob = [raw::head(3, 512), "a".repeat(512).into_bytes()].concat();
+    let with_blob = |blob_item| envelope(raw::bstr(&mailbox), blob_item);
+    for (slug, comment, bytes, class) in crate::tuples! { vec:
+        "blob-text", "the blob as a 512-byte text string", with_blob(text_blob),
+            "schema.wrong_type";
+        "blob-uint", "the blob as an unsigned integer", with_blob(raw::head(0, 512)),
             "schema.wrong_type";
         "blob-in-array", "the blob inside an array: nesting depth 2 (max_depth = 1)",
-            envelope(raw::array(&[raw::bstr(&blob(512))])), "cbor.limit.depth";
-        "mailbox-in-map",
-            "the mailbox id as a map: nesting depth 2",
-            raw::map(&[
-                (raw::key(1), raw::head(0, 1)),
-                (raw::key(2), raw::map(&[(raw::key(1), raw::bstr(&mailbox))])),
-                (raw::key(3), raw::bstr(&blob(512))),
-            ]),
+            with_blob(raw::array(&[raw::bstr(&blob(512))])), "cbor.limit.depth";
+        "mailbox-in-map", "the mailbox id as a map: nesting depth 2",
+            envelope(raw::map(&[(raw::key(1), raw::bstr(&mailbox))]), raw::bstr(&blob(512))),
             "cbor.limit.depth";
         "input-65600-trailing",
             "the largest envelope followed by zero bytes up to exactly 65600 bytes: within the input limit, refused as trailing bytes",
@@ -394,11 +328,8 @@ fn later_decode_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
             "the largest envelope followed by zero bytes up to 65601 bytes: over max_input, refused before decoding",
             padded_to(65_601),
             "cbor.limit.input";
-    };
-    for (slug, comment, bytes, class) in cases {
-        expect(&format!("envelope {slug}"), Envelope::from_bytes(&bytes), Some(class))?;
-        let head = ids.head(slug, comment, &["Envelope"], Some(class));
-        tests.push(DecodeTest::new(head, bytes, None, None));
+    } {
+        tests.push(refused(ids, slug, comment, bytes, class)?);
     }
     Ok(tests)
 }

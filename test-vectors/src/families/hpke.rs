@@ -1,8 +1,8 @@
 //! `hpke.json`: HPKE base mode per suite (spec/02-suites-and-labels.md, HPKE): RFC 9180
 //! known answers, seals reproducible from the RNG bytes, and every way opening fails.
 
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::seeds::{ReplayRng, seed32};
 use quietwire::hpke;
 use quietwire::keys::KemSecret;
@@ -122,6 +122,69 @@ fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
     ))
 }
 
+/// A change to a seal test that makes it an opening failure.
+type Edit<'a> = &'a dyn Fn(&mut HpkeTest);
+
+/// `bytes` with the bits `mask` of byte `index` flipped; a negative `index` counts from the
+/// end (-1 is the last byte). Shared by the families that tamper with sealed messages.
+pub(crate) fn flipped(bytes: &[u8], index: isize, mask: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let at = match usize::try_from(index) {
+        Ok(i) => Some(i),
+        Err(_) => out.len().checked_sub(index.unsigned_abs()),
+    };
+    if let Some(byte) = at.and_then(|i| out.get_mut(i)) {
+        *byte ^= mask;
+    }
+    out
+}
+
+/// The seal test `base` changed by `edit`, which must now fail to open with `class`.
+fn open_test(
+    ids: &mut Ids,
+    base: &HpkeTest,
+    slug: &str,
+    comment: &str,
+    f: &[&str],
+    edit: Edit<'_>,
+    class: &str,
+) -> Result<HpkeTest, String> {
+    let mut t = base.clone();
+    edit(&mut t);
+    let seed = t.recipient_seed.as_slice().try_into().map_err(|_| "recipient seed")?;
+    let recipient = KemSecret::from_seed(suite_of(t.suite)?, &seed);
+    let got = hpke::open(&recipient, &t.enc, &t.info, &t.aad, &t.ciphertext, &t.exporter_context);
+    expect(&format!("hpke {slug}"), got, Some(class))?;
+    let head = ids.head(slug, comment, f, Some(class));
+    // The inputs stay; the seal's randomness and the valid outputs go.
+    let HpkeTest { suite, recipient_seed: seed, info, aad, exporter_context: ctx, enc, .. } = t;
+    Ok(HpkeTest::new(
+        head,
+        suite,
+        seed.clone(),
+        info,
+        aad,
+        ctx,
+        None,
+        enc,
+        t.ciphertext,
+        None,
+        None,
+    ))
+}
+
+/// The HPKE encapsulation randomness a seal draws: the seeds `{label}/0`, `{label}/32`, …
+/// concatenated and cut to the suite's length. Shared by the families that seal with HPKE.
+pub(crate) fn encap_randomness(label: &str, suite: Suite) -> Vec<u8> {
+    let len = suite.hpke_encap_randomness_len();
+    let mut out = Vec::new();
+    while out.len() < len {
+        out.extend_from_slice(&seed32(&format!("{label}/{}", out.len())));
+    }
+    out.truncate(len);
+    out
+}
+
 /// Generates `hpke.json`.
 ///
 /// # Errors
@@ -162,14 +225,7 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
         let name = if suite == Suite::XWing { "xwing" } else { "x25519" };
         for (case, plaintext) in [("empty", Vec::new()), ("short", b"hello".to_vec())] {
             let slug = format!("seal-{name}-{case}");
-            let mut randomness = Vec::new();
-            while randomness.len() < suite.hpke_encap_randomness_len() {
-                randomness.extend_from_slice(&seed32(&format!(
-                    "hpke/{slug}/randomness/{}",
-                    randomness.len()
-                )));
-            }
-            randomness.truncate(suite.hpke_encap_randomness_len());
+            let randomness = encap_randomness(&format!("hpke/{slug}/randomness"), suite);
             seals.push(seal_test(
                 &mut ids,
                 SealInput {
@@ -193,126 +249,38 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     let bases: Vec<HpkeTest> =
         seals.iter().filter(|t| t.slug.ends_with("-short")).cloned().collect();
     for base in &bases {
-        let suite = suite_of(base.suite)?;
         let name = base.slug.trim_start_matches("seal-").trim_end_matches("-short");
-        let mut variants: Vec<(String, &str, &[&str], HpkeTest, &str)> = Vec::new();
-        let mut v = base.clone();
-        if let Some(b) = v.ciphertext.first_mut() {
-            *b ^= 0x01;
+        let another = seed32(&format!("hpke/{name}/another recipient")).to_vec();
+        let mut open = |case: &str, comment: &str, f: &[&str], edit: Edit<'_>, class: &str| {
+            let slug = format!("{name}-{case}");
+            opens.push(open_test(&mut ids, base, &slug, comment, f, edit, class)?);
+            Ok::<(), String>(())
+        };
+        crate::rows! { open:
+            "ciphertext-flipped", "first ciphertext byte flipped", &["Tampered"],
+                &|t| t.ciphertext = flipped(&t.ciphertext, 0, 0x01), "hpke.open";
+            "tag-flipped", "last tag byte flipped", &["Tampered"],
+                &|t| t.ciphertext = flipped(&t.ciphertext, -1, 0x80), "hpke.open";
+            "enc-flipped", "a bit of the encapsulated key flipped: another shared secret",
+                &["Tampered"], &|t| t.enc = flipped(&t.enc, 5, 0x01), "hpke.open";
+            "wrong-info", "info with one more byte", &["WrongContext"], &|t| t.info.push(b'!'),
+                "hpke.open";
+            "wrong-aad", "other associated data", &["WrongContext"],
+                &|t| t.aad = b"aae".to_vec(), "hpke.open";
+            "wrong-recipient", "another recipient key pair", &["WrongContext"],
+                &|t| t.recipient_seed.clone_from(&another), "hpke.open";
+            "enc-short", "encapsulated key one byte short", &["EncLength"],
+                &|t| { t.enc.pop(); }, "hpke.encapsulation";
+            "enc-long", "encapsulated key one byte long", &["EncLength"], &|t| t.enc.push(0),
+                "hpke.encapsulation";
         }
-        variants.push((
-            format!("{name}-ciphertext-flipped"),
-            "first ciphertext byte flipped",
-            &["Tampered"],
-            v,
-            "hpke.open",
-        ));
-        let mut v = base.clone();
-        if let Some(b) = v.ciphertext.last_mut() {
-            *b ^= 0x80;
-        }
-        variants.push((
-            format!("{name}-tag-flipped"),
-            "last tag byte flipped",
-            &["Tampered"],
-            v,
-            "hpke.open",
-        ));
-        let mut v = base.clone();
-        if let Some(b) = v.enc.get_mut(5) {
-            *b ^= 0x01;
-        }
-        variants.push((
-            format!("{name}-enc-flipped"),
-            "a bit of the encapsulated key flipped: another shared secret",
-            &["Tampered"],
-            v,
-            "hpke.open",
-        ));
-        let mut v = base.clone();
-        v.info.push(b'!');
-        variants.push((
-            format!("{name}-wrong-info"),
-            "info with one more byte",
-            &["WrongContext"],
-            v,
-            "hpke.open",
-        ));
-        let mut v = base.clone();
-        v.aad = b"aae".to_vec();
-        variants.push((
-            format!("{name}-wrong-aad"),
-            "other associated data",
-            &["WrongContext"],
-            v,
-            "hpke.open",
-        ));
-        let mut v = base.clone();
-        v.recipient_seed = seed32(&format!("hpke/{name}/another recipient")).to_vec();
-        variants.push((
-            format!("{name}-wrong-recipient"),
-            "another recipient key pair",
-            &["WrongContext"],
-            v,
-            "hpke.open",
-        ));
-        let mut v = base.clone();
-        v.enc.pop();
-        variants.push((
-            format!("{name}-enc-short"),
-            "encapsulated key one byte short",
-            &["EncLength"],
-            v,
-            "hpke.encapsulation",
-        ));
-        let mut v = base.clone();
-        v.enc.push(0);
-        variants.push((
-            format!("{name}-enc-long"),
-            "encapsulated key one byte long",
-            &["EncLength"],
-            v,
-            "hpke.encapsulation",
-        ));
-        if suite == Suite::X25519 {
-            for (share, what) in [([0u8; 32], "zero"), (one(), "one")] {
-                let mut v = base.clone();
-                v.enc = share.to_vec();
-                variants.push((
-                    format!("{name}-share-{what}"),
-                    "an ephemeral share of small order",
-                    &["SmallOrderShare"],
-                    v,
-                    "hpke.decapsulation",
-                ));
+        if base.suite == Suite::X25519.id() {
+            crate::rows! { open:
+                "share-zero", "an ephemeral share of small order", &["SmallOrderShare"],
+                    &|t| t.enc = [0u8; 32].to_vec(), "hpke.decapsulation";
+                "share-one", "an ephemeral share of small order", &["SmallOrderShare"],
+                    &|t| t.enc = one().to_vec(), "hpke.decapsulation";
             }
-        }
-        for (slug, comment, f, mut t, class) in variants {
-            let recipient = KemSecret::from_seed(
-                suite,
-                &t.recipient_seed.clone().try_into().map_err(|_| "recipient seed")?,
-            );
-            match hpke::open(
-                &recipient,
-                &t.enc,
-                &t.info,
-                &t.aad,
-                &t.ciphertext,
-                &t.exporter_context,
-            ) {
-                Err(e) if e.class().as_str() == class => {}
-                other => return Err(format!("hpke {slug}: expected {class}, got {other:?}")),
-            }
-            t.tc_id = ids.next_id();
-            t.slug = slug;
-            t.comment = comment.to_owned();
-            t.flags = flags(f);
-            t.randomness = None;
-            t.plaintext = None;
-            t.exported = None;
-            t.result = Outcome::Invalid;
-            t.error_class = Some(class.to_owned());
-            opens.push(t);
         }
     }
 
@@ -320,43 +288,25 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     // share. X-Wing never rejects (SUI-08): the X25519 part of its shared secret is all zero,
     // the combiner still yields a secret (another one than the sender's), and the AEAD fails.
     for base in bases.iter().filter(|t| t.suite == Suite::XWing.id()) {
-        let recipient = KemSecret::from_seed(
-            Suite::XWing,
-            &base.recipient_seed.clone().try_into().map_err(|_| "recipient seed")?,
-        );
-        for (share, what) in [([0u8; 32], "zero"), (one(), "one")] {
-            let mut t = base.clone();
-            let start = t.enc.len().saturating_sub(32);
-            t.enc.truncate(start);
-            t.enc.extend_from_slice(&share);
-            let class = "hpke.open";
-            match hpke::open(
-                &recipient,
-                &t.enc,
-                &t.info,
-                &t.aad,
-                &t.ciphertext,
-                &t.exporter_context,
-            ) {
-                Err(e) if e.class().as_str() == class => {}
-                other => {
-                    return Err(format!(
-                        "hpke xwing-share-{what}: expected {class}, got {other:?}"
-                    ));
-                }
-            }
-            t.tc_id = ids.next_id();
-            t.slug = format!("xwing-share-x25519-{what}");
-            t.comment = format!(
-                "the X25519 share ct_X of the X-Wing enc replaced by u = {}: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD",
-                if what == "zero" { 0 } else { 1 }
+        for (share, u) in [([0u8; 32], 0), (one(), 1)] {
+            let what = if u == 0 { "zero" } else { "one" };
+            let comment = format!(
+                "the X25519 share ct_X of the X-Wing enc replaced by u = {u}: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD"
             );
-            t.flags = flags(&["SmallOrderShare"]);
-            t.randomness = None;
-            t.plaintext = None;
-            t.exported = None;
-            t.result = Outcome::Invalid;
-            t.error_class = Some(class.to_owned());
+            let edit: Edit<'_> = &|t| {
+                t.enc.truncate(t.enc.len().saturating_sub(32));
+                t.enc.extend_from_slice(&share);
+            };
+            let slug = format!("xwing-share-x25519-{what}");
+            let t = open_test(
+                &mut ids,
+                base,
+                &slug,
+                &comment,
+                &["SmallOrderShare"],
+                edit,
+                "hpke.open",
+            )?;
             opens.push(t);
         }
     }

@@ -1,14 +1,18 @@
 //! `invite.json`: creating and verifying signed invites
 //! (spec/04-contact-establishment.md).
 
-use super::material::{self as m, canonical_map, signed};
-use super::{FlagDef, Ids, expect, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::material::cases::{Cases, Named};
+use super::material::signed::{
+    Body, STRICT_GROUP, Verifier, add_key_order_cases, add_strict_cases, pair,
+};
+use super::material::{self as m, signed};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::raw;
 use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
 use quietwire::invite::{Invite, InviteParams, SignedInvite};
-use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::keys::IdentityKeyPair;
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
@@ -133,30 +137,8 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 const EXPIRES: u64 = 1_900_000_000;
 const NOW: u64 = 1_800_000_000;
 
-#[derive(Clone)]
-struct Body(Vec<(i64, Vec<u8>)>);
-
-impl Body {
-    fn set(mut self, key: i64, value: Vec<u8>) -> Body {
-        self.0.retain(|(k, _)| *k != key);
-        self.0.push((key, value));
-        self
-    }
-    fn remove(mut self, key: i64) -> Body {
-        self.0.retain(|(k, _)| *k != key);
-        self
-    }
-    fn encode(&self) -> Vec<u8> {
-        canonical_map(self.0.clone())
-    }
-}
-
 fn hints(list: &[&str]) -> Vec<u8> {
-    raw::array(&list.iter().map(|h| text(h)).collect::<Vec<_>>())
-}
-
-fn text(s: &str) -> Vec<u8> {
-    quietwire::cbor::encode(&quietwire::cbor::Value::from(s))
+    raw::array(&list.iter().map(|h| raw::tstr(h)).collect::<Vec<_>>())
 }
 
 fn body_of(invite: &Invite) -> Body {
@@ -166,7 +148,7 @@ fn body_of(invite: &Invite) -> Body {
         (3, raw::bstr(invite.identity_key().as_bytes())),
         (4, raw::bstr(invite.kem_key().as_bytes())),
         (5, raw::bstr(invite.ratchet_key().as_bytes())),
-        (6, raw::array(&invite.relay_hints().iter().map(|h| text(h)).collect::<Vec<_>>())),
+        (6, raw::array(&invite.relay_hints().iter().map(|h| raw::tstr(h)).collect::<Vec<_>>())),
         (7, raw::bstr(invite.mailbox())),
         (8, raw::head(0, invite.expires().as_secs())),
         (9, vec![if invite.single_use() { 0xf5 } else { 0xf4 }]),
@@ -189,42 +171,41 @@ pub fn create(
     let mailbox = seed32(&format!("invite/{slug}/mailbox"));
     let identity = IdentityKeyPair::from_seed(&identity_seed);
     let mut rng = ReplayRng::new(&[&invite_id, &kem_seed, &ratchet_secret]);
+    let relay_hints: Vec<String> = relay_hints.iter().map(|h| (*h).to_owned()).collect();
     let params = InviteParams {
-        relay_hints: relay_hints.iter().map(|h| (*h).to_owned()).collect(),
+        relay_hints: relay_hints.clone(),
         mailbox,
         expires: UnixTime(expires),
         single_use,
     };
-    let (invite, _secrets) = Invite::create(&identity, suite, params.clone(), &mut rng);
-    let test = CreateTest {
-        tc_id: 0,
-        slug: slug.to_owned(),
-        comment: String::new(),
-        flags: flags(&["Valid"]),
-        suite: suite.id(),
-        identity_seed: identity_seed.to_vec(),
-        invite_id: invite_id.to_vec(),
-        kem_seed: kem_seed.to_vec(),
-        ratchet_secret: ratchet_secret.to_vec(),
-        relay_hints: params.relay_hints,
-        mailbox: mailbox.to_vec(),
+    let (invite, _secrets) = Invite::create(&identity, suite, params, &mut rng);
+    let test = CreateTest::new(
+        Ids::default().head(slug, "", &["Valid"], None),
+        suite.id(),
+        identity_seed.to_vec(),
+        invite_id.to_vec(),
+        kem_seed.to_vec(),
+        ratchet_secret.to_vec(),
+        relay_hints,
+        mailbox.to_vec(),
         expires,
         single_use,
-        invite: if rng.finished() { invite.to_bytes() } else { Vec::new() },
-        result: Outcome::Valid,
-        error_class: None,
-    };
+        if rng.finished() { invite.to_bytes() } else { Vec::new() },
+    );
     (test, invite, identity)
 }
 
-struct Builder {
-    ids: Ids,
-    tests: Vec<VerifyTest>,
-    policy: SuitePolicy,
+impl Cases<Vec<u8>> for Verifier<VerifyTest> {
+    /// A test of `invite` at [`NOW`].
+    fn test(&mut self, n: Named<'_>, invite: Vec<u8>, class: Option<&str>) -> Result<(), String> {
+        self.at(n.slug, n.comment, n.flags, invite, NOW, class)
+    }
 }
 
-impl Builder {
-    fn case(
+impl Verifier<VerifyTest> {
+    /// A test of `invite` at `now`: valid (`class` `None`) ones must round-trip and list their
+    /// fields.
+    fn at(
         &mut self,
         slug: &str,
         comment: &str,
@@ -245,11 +226,8 @@ impl Builder {
     }
 
     fn group(&mut self, comment: &str, allowed: &[u64]) -> InviteGroup {
-        InviteGroup::Verify {
-            comment: comment.to_owned(),
-            allowed_suites: allowed.to_vec(),
-            tests: std::mem::take(&mut self.tests),
-        }
+        let (comment, allowed_suites) = (comment.to_owned(), allowed.to_vec());
+        InviteGroup::Verify { comment, allowed_suites, tests: self.take() }
     }
 }
 
@@ -265,15 +243,9 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
             &["wss://relay.quietwire.invalid"][..], true;
         "create-x25519-reusable", "classical suite, reusable", Suite::X25519,
             &["wss://relay.quietwire.invalid"][..], false;
-        "create-four-hints",
-            "four relay hints",
-            Suite::X25519,
-            &[
-                "wss://a.invalid",
-                "wss://b.invalid:8443/path",
-                "ws://127.0.0.1:7000",
-                "wss://[::1]:9000",
-            ][..],
+        "create-four-hints", "four relay hints", Suite::X25519,
+            &["wss://a.invalid", "wss://b.invalid:8443/path", "ws://127.0.0.1:7000",
+                "wss://[::1]:9000"][..],
             true;
     } {
         let (mut test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
@@ -292,332 +264,219 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
         tests: creates,
     };
 
-    let (_, xwing, alice) =
-        create("verify/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
-    let (_, classical, _) =
-        create("verify/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], false, EXPIRES);
-    let alice_x = IdentityKeyPair::from_seed(&seed32("invite/verify/x25519/identity"));
+    let hint = ["wss://relay.quietwire.invalid"];
+    let (_, xwing, alice) = create("verify/xwing", Suite::XWing, &hint, true, EXPIRES);
+    let (_, classical, alice_x) = create("verify/x25519", Suite::X25519, &hint, false, EXPIRES);
     let (_, mallory) = m::identity("invite/mallory");
     let xw = || body_of(xwing.invite());
     let cl = || body_of(classical.invite());
     let sign = |b: &Body| signed(&b.encode(), &alice_x, Label::Invite);
     let sign_raw = |b: &[u8]| signed(b, &alice_x, Label::Invite);
-    let _ = &alice;
+    // The classical invite with field `field` set to the byte string `bytes`, or to `hints`.
+    let with = |field, bytes: &[u8]| sign(&cl().bytes(field, bytes));
+    let with_hints = |list: &[&str]| sign(&cl().set(6, hints(list)));
 
-    let mut b = Builder { ids, tests: Vec::new(), policy: SuitePolicy::ALL };
-    crate::rows! { b.case:
-        "valid-xwing", "default suite", &["Valid"], xwing.to_bytes(), NOW, None;
-        "valid-x25519", "classical suite", &["Valid"], classical.to_bytes(), NOW, None;
-        "valid-one-second-left", "now = expires - 1", &["Valid", "ExpiryBoundary"],
-            classical.to_bytes(), EXPIRES - 1, None;
-        "valid-now-zero", "now = 0", &["Valid"], classical.to_bytes(), 0, None;
-        "valid-extension", "an extension field -1", &["Valid", "Extension"],
-            sign(&cl().set(-1, text("note"))), NOW, None;
-        "valid-ws-loopback-hint", "a ws:// hint", &["Valid"],
-            sign(&cl().set(6, hints(&["ws://127.0.0.1:7000"]))), NOW, None;
-        "valid-max-hints", "four hints", &["Valid"],
-            sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d"]))), NOW, None;
+    let mut b = Verifier::new(ids);
+    let (good, valid) = (classical.to_bytes(), &["Valid"]);
+    crate::rows! { b.at:
+        "valid-xwing", "default suite", valid, xwing.to_bytes(), NOW, None;
+        "valid-x25519", "classical suite", valid, good.clone(), NOW, None;
+        "valid-one-second-left", "now = expires - 1", &["Valid", "ExpiryBoundary"], good.clone(),
+            EXPIRES - 1, None;
+        "valid-now-zero", "now = 0", valid, good.clone(), 0, None;
     }
     let long_hint = format!("wss://{}", "a".repeat(250));
-    crate::rows! { b.case:
+    crate::rows! { b.valid:
+        "valid-extension", "an extension field -1", &["Valid", "Extension"],
+            sign(&cl().set(-1, raw::tstr("note")));
+        "valid-ws-loopback-hint", "a ws:// hint", valid, with_hints(&["ws://127.0.0.1:7000"]);
+        "valid-max-hints", "four hints", valid,
+            with_hints(&["wss://a", "wss://b", "wss://c", "wss://d"]);
         "valid-hint-256-bytes", "a 256-byte hint", &["Valid", "RelayHint"],
-            sign(&cl().set(6, hints(&[&long_hint]))), NOW, None;
-        "valid-expires-max", "expiry 2^64-1", &["Valid"],
-            sign(&cl().set(8, raw::head(0, u64::MAX))), u64::MAX - 1, None;
+            with_hints(&[&long_hint]);
     }
-
-    crate::rows! { b.case:
-        "expired-at-boundary", "now = expires", &["Expired", "ExpiryBoundary"],
-            classical.to_bytes(), EXPIRES, Some("invite.expired");
-        "expired-long-ago", "now far past the expiry", &["Expired"], classical.to_bytes(), u64::MAX,
+    crate::rows! { b.at:
+        "valid-expires-max", "expiry 2^64-1", valid, sign(&cl().uint(8, u64::MAX)), u64::MAX - 1,
+            None;
+        "expired-at-boundary", "now = expires", &["Expired", "ExpiryBoundary"], good.clone(),
+            EXPIRES, Some("invite.expired");
+        "expired-long-ago", "now far past the expiry", &["Expired"], good.clone(), u64::MAX,
             Some("invite.expired");
-        "expired-zero", "expiry 0", &["Expired"], sign(&cl().set(8, raw::head(0, 0))), 0,
+        "expired-zero", "expiry 0", &["Expired"], sign(&cl().uint(8, 0)), 0,
             Some("invite.expired");
     }
 
     let sig = &["Signature"];
-    let good = classical.to_bytes();
     let mut flipped = good.clone();
     if let Some(byte) = flipped.last_mut() {
         *byte ^= 0x80;
     }
-    crate::rows! { b.case:
-        "signature-bit-flipped", "one bit of the signature flipped", sig, flipped, NOW,
-            Some("identity.signature");
-        "signature-wrong-label", "signed with the device-record label", sig,
-            signed(&cl().encode(), &alice_x, Label::DeviceRecord), NOW, Some("identity.signature");
-        "signature-other-identity", "signed by another identity", sig,
-            signed(&cl().encode(), &mallory, Label::Invite), NOW, Some("identity.signature");
-    }
     let body = cl().encode();
-    b.case(
-        "signature-s-not-reduced",
-        "S + L instead of S",
-        &["Signature", "Malleability"],
-        raw::array(&[
-            raw::bstr(&body),
-            raw::bstr(&m::malleate_s(&alice_x.sign(Label::Invite, &body))),
-        ]),
-        NOW,
-        Some("identity.signature"),
-    )?;
-    b.case(
-        "expiry-extended-after-signing",
-        "expiry raised after signing",
-        sig,
-        raw::array(&[
-            raw::bstr(&cl().set(8, raw::head(0, EXPIRES + 1)).encode()),
-            raw::bstr(&alice_x.sign(Label::Invite, &body)),
-        ]),
-        NOW,
-        Some("identity.signature"),
-    )?;
-    b.case(
-        "single-use-cleared-after-signing",
-        "reusable flag flipped after signing",
-        sig,
-        raw::array(&[
-            raw::bstr(&xw().set(9, vec![0xf4]).encode()),
-            raw::bstr(&alice.sign(Label::Invite, &xw().encode())),
-        ]),
-        NOW,
-        Some("identity.signature"),
-    )?;
-
-    crate::rows! { b.case:
-        "identity-key-low-order", "the neutral point", &["WeakKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_identity_point()))), NOW, Some("key.low_order");
-        "identity-key-noncanonical", "y >= p", &["NonCanonicalKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_noncanonical()))), NOW,
-            Some("key.noncanonical");
-        "identity-key-not-on-curve", "y = 2", &["InvalidKey"],
-            sign(&cl().set(3, raw::bstr(&m::ed25519_not_on_curve()))), NOW, Some("key.invalid");
-        "kem-key-x25519-order-8", "a classical one-time key of order 8", &["WeakKey"],
-            sign(&cl().set(4, raw::bstr(&m::x25519_order_8()))), NOW, Some("key.low_order");
-        "kem-key-x25519-p", "a classical one-time key u = p", &["NonCanonicalKey"],
-            sign(&cl().set(4, raw::bstr(&m::x25519_p()))), NOW, Some("key.noncanonical");
-    }
-    b.case(
-        "kem-key-xwing-mlkem-invalid",
-        "ML-KEM coefficient >= q",
-        &["InvalidKey"],
-        sign(
-            &cl()
-                .set(2, raw::head(0, 1))
-                .set(4, raw::bstr(&m::xwing_bad_mlkem("invite/verify/xwing/kem"))),
-        ),
-        NOW,
-        Some("key.invalid"),
-    )?;
-    b.case(
-        "kem-key-xwing-x25519-zero",
-        "X-Wing key with X25519 part u = 0",
-        &["WeakKey"],
-        sign(
-            &cl()
-                .set(2, raw::head(0, 1))
-                .set(4, raw::bstr(&m::xwing_low_order_x25519("invite/verify/xwing/kem"))),
-        ),
-        NOW,
-        Some("key.low_order"),
-    )?;
-    crate::rows! { b.case:
+    let alice_sig = alice_x.sign(Label::Invite, &body);
+    let reusable = xw().set(9, vec![0xf4]).encode();
+    let (weak, nck, inv) = (&["WeakKey"], &["NonCanonicalKey"], &["InvalidKey"]);
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    let xwing_kem = |key: Vec<u8>| sign(&cl().uint(2, 1).bytes(4, &key));
+    crate::rows! { b.invalid:
+        "signature-bit-flipped", "one bit of the signature flipped", sig, flipped,
+            "identity.signature";
+        "signature-wrong-label", "signed with the device-record label", sig,
+            signed(&body, &alice_x, Label::DeviceRecord), "identity.signature";
+        "signature-other-identity", "signed by another identity", sig,
+            signed(&body, &mallory, Label::Invite), "identity.signature";
+        "signature-s-not-reduced", "S + L instead of S", &["Signature", "Malleability"],
+            pair(&body, &m::malleate_s(&alice_sig)), "identity.signature";
+        "expiry-extended-after-signing", "expiry raised after signing", sig,
+            pair(&cl().uint(8, EXPIRES + 1).encode(), &alice_sig), "identity.signature";
+        "single-use-cleared-after-signing", "reusable flag flipped after signing", sig,
+            pair(&reusable, &alice.sign(Label::Invite, &xw().encode())), "identity.signature";
+        "identity-key-low-order", "the neutral point", weak, with(3, &m::ed25519_identity_point()),
+            "key.low_order";
+        "identity-key-noncanonical", "y >= p", nck, with(3, &m::ed25519_noncanonical()),
+            "key.noncanonical";
+        "identity-key-not-on-curve", "y = 2", inv, with(3, &m::ed25519_not_on_curve()),
+            "key.invalid";
+        "kem-key-x25519-order-8", "a classical one-time key of order 8", weak,
+            with(4, &m::x25519_order_8()), "key.low_order";
+        "kem-key-x25519-p", "a classical one-time key u = p", nck, with(4, &m::x25519_p()),
+            "key.noncanonical";
+        "kem-key-xwing-mlkem-invalid", "ML-KEM coefficient >= q", inv,
+            xwing_kem(m::xwing_bad_mlkem("invite/verify/xwing/kem")), "key.invalid";
+        "kem-key-xwing-x25519-zero", "X-Wing key with X25519 part u = 0", weak,
+            xwing_kem(m::xwing_low_order_x25519("invite/verify/xwing/kem")), "key.low_order";
         "kem-key-length-for-suite", "a 32-byte KEM key in a default-suite invite", &["Schema"],
-            sign(&cl().set(2, raw::head(0, 1))), NOW, Some("schema.length");
-        "ratchet-key-zero", "ratchet key u = 0", &["WeakKey"],
-            sign(&cl().set(5, raw::bstr(&m::x25519_zero()))), NOW, Some("key.low_order");
-    }
-    crate::rows! { b.case:
-        "ratchet-key-one", "ratchet key u = 1", &["WeakKey"],
-            sign(&cl().set(5, raw::bstr(&{ let mut one = [0u8; 32]; one[0] = 1; one }))), NOW,
-            Some("key.low_order");
-    }
-    crate::rows! { b.case:
-        "ratchet-key-high-bit", "top bit set", &["NonCanonicalKey"],
-            sign(&cl().set(5, raw::bstr(&m::x25519_high_bit()))), NOW, Some("key.noncanonical");
+            sign(&cl().uint(2, 1)), "schema.length";
+        "ratchet-key-zero", "ratchet key u = 0", weak, with(5, &m::x25519_zero()), "key.low_order";
+        "ratchet-key-one", "ratchet key u = 1", weak, with(5, &one), "key.low_order";
+        "ratchet-key-high-bit", "top bit set", nck, with(5, &m::x25519_high_bit()),
+            "key.noncanonical";
+        "suite-unknown", "suite 3", &["Suite"], sign(&cl().uint(2, 3)), "suite.unknown";
+        "suite-huge", "suite 2^64-1", &["Suite"], sign(&cl().uint(2, u64::MAX)), "suite.unknown";
     }
 
-    crate::rows! { b.case:
-        "suite-unknown", "suite 3", &["Suite"], sign(&cl().set(2, raw::head(0, 3))), NOW,
-            Some("suite.unknown");
-        "suite-huge", "suite 2^64-1", &["Suite"], sign(&cl().set(2, raw::head(0, u64::MAX))), NOW,
-            Some("suite.unknown");
-    }
-
-    let rh = &["RelayHint"];
-    crate::rows! { b.case:
-        "hint-https", "an https:// hint", rh, sign(&cl().set(6, hints(&["https://relay.invalid"]))),
-            NOW, Some("invite.relay_hint");
-        "hint-scheme-only", "wss:// and nothing else", rh, sign(&cl().set(6, hints(&["wss://"]))),
-            NOW, Some("invite.relay_hint");
-        "hint-space", "a space inside", rh, sign(&cl().set(6, hints(&["wss://relay .invalid"]))),
-            NOW, Some("invite.relay_hint");
-        "hint-newline", "a newline at the end", rh,
-            sign(&cl().set(6, hints(&["wss://relay.invalid\n"]))), NOW, Some("invite.relay_hint");
-        "hint-uppercase-scheme", "WSS:// (schemes are matched exactly)", rh,
-            sign(&cl().set(6, hints(&["WSS://relay.invalid"]))), NOW, Some("invite.relay_hint");
-        "hint-empty", "an empty hint", rh, sign(&cl().set(6, hints(&[""]))), NOW,
-            Some("invite.relay_hint");
-    }
+    let (rh, bad_hint) = (&["RelayHint"], "invite.relay_hint");
     let too_long = format!("wss://{}", "a".repeat(251));
-    crate::rows! { b.case:
-        "hint-257-bytes", "a 257-byte hint", rh, sign(&cl().set(6, hints(&[&too_long]))), NOW,
-            Some("invite.relay_hint");
+    crate::rows! { b.invalid:
+        "hint-https", "an https:// hint", rh, with_hints(&["https://relay.invalid"]), bad_hint;
+        "hint-scheme-only", "wss:// and nothing else", rh, with_hints(&["wss://"]), bad_hint;
+        "hint-space", "a space inside", rh, with_hints(&["wss://relay .invalid"]), bad_hint;
+        "hint-newline", "a newline at the end", rh, with_hints(&["wss://relay.invalid\n"]),
+            bad_hint;
+        "hint-uppercase-scheme", "WSS:// (schemes are matched exactly)", rh,
+            with_hints(&["WSS://relay.invalid"]), bad_hint;
+        "hint-empty", "an empty hint", rh, with_hints(&[""]), bad_hint;
+        "hint-257-bytes", "a 257-byte hint", rh, with_hints(&[&too_long]), bad_hint;
         "hint-second-bad", "a good hint followed by a bad one", rh,
-            sign(&cl().set(6, hints(&["wss://a", "ftp://b"]))), NOW, Some("invite.relay_hint");
+            with_hints(&["wss://a", "ftp://b"]), bad_hint;
     }
 
     let s = &["Schema"];
-    crate::rows! { b.case:
-        "hints-none", "an empty hint list", s, sign(&cl().set(6, hints(&[]))), NOW,
-            Some("schema.length");
+    crate::rows! { b.invalid:
+        "hints-none", "an empty hint list", s, with_hints(&[]), "schema.length";
         "hints-five", "five hints", s,
-            sign(&cl().set(6, hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]))),
-            NOW, Some("schema.length");
+            with_hints(&["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"]), "schema.length";
         "hints-not-text", "a hint as a byte string", s,
-            sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))), NOW,
-            Some("schema.wrong_type");
-        "hints-not-array", "hints as a single string", s, sign(&cl().set(6, text("wss://a"))), NOW,
-            Some("schema.wrong_type");
-        "version-2", "version 2", s, sign(&cl().set(1, raw::head(0, 2))), NOW,
-            Some("schema.version");
-        "version-missing", "no version", s, sign(&cl().remove(1)), NOW,
-            Some("schema.missing_field");
-        "unknown-critical-key", "an unknown key 11", s, sign(&cl().set(11, raw::head(0, 1))), NOW,
-            Some("schema.unknown_critical");
-        "mailbox-missing", "no mailbox", s, sign(&cl().remove(7)), NOW,
-            Some("schema.missing_field");
-    }
-    crate::rows! { b.case:
-        "mailbox-short", "a 31-byte mailbox", s, sign(&cl().set(7, raw::bstr(&[7u8; 31]))), NOW,
-            Some("schema.length");
-        "invite-id-long", "a 17-byte invite id", s, sign(&cl().set(10, raw::bstr(&[7u8; 17]))), NOW,
-            Some("schema.length");
-    }
-    crate::rows! { b.case:
-        "single-use-int", "single_use as 1", s, sign(&cl().set(9, raw::head(0, 1))), NOW,
-            Some("schema.wrong_type");
-        "expires-negative", "expiry -1", s, sign(&cl().set(8, raw::key(-1))), NOW,
-            Some("schema.wrong_type");
-        "expires-missing", "no expiry", s, sign(&cl().remove(8)), NOW, Some("schema.missing_field");
-    }
-    crate::rows! { b.case:
-        "identity-key-short", "a 31-byte identity key", s,
-            sign(&cl().set(3, raw::bstr(&[1u8; 31]))), NOW, Some("schema.length");
-    }
-    crate::rows! { b.case:
-        "outer-not-array", "a byte string instead of [body, signature]", s, raw::bstr(&body), NOW,
-            Some("schema.wrong_type");
-        "outer-one-item", "an array of one", s, raw::array(&[raw::bstr(&body)]), NOW,
-            Some("schema.length");
+            sign(&cl().set(6, raw::array(&[raw::bstr(b"wss://a")]))), "schema.wrong_type";
+        "hints-not-array", "hints as a single string", s, sign(&cl().set(6, raw::tstr("wss://a"))),
+            "schema.wrong_type";
+        "version-2", "version 2", s, sign(&cl().uint(1, 2)), "schema.version";
+        "version-missing", "no version", s, sign(&cl().remove(1)), "schema.missing_field";
+        "unknown-critical-key", "an unknown key 11", s, sign(&cl().uint(11, 1)),
+            "schema.unknown_critical";
+        "mailbox-missing", "no mailbox", s, sign(&cl().remove(7)), "schema.missing_field";
+        "mailbox-short", "a 31-byte mailbox", s, with(7, &[7u8; 31]), "schema.length";
+        "invite-id-long", "a 17-byte invite id", s, with(10, &[7u8; 17]), "schema.length";
+        "single-use-int", "single_use as 1", s, sign(&cl().uint(9, 1)), "schema.wrong_type";
+        "expires-negative", "expiry -1", s, sign(&cl().set(8, raw::key(-1))), "schema.wrong_type";
+        "expires-missing", "no expiry", s, sign(&cl().remove(8)), "schema.missing_field";
+        "identity-key-short", "a 31-byte identity key", s, with(3, &[1u8; 31]), "schema.length";
+        "outer-not-array", "a byte string instead of [body, signature]", s, raw::bstr(&body),
+            "schema.wrong_type";
+        "outer-one-item", "an array of one", s, raw::array(&[raw::bstr(&body)]), "schema.length";
     }
 
     let nc = &["NonCanonical"];
-    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = {
-        let mut e = cl().0;
-        e.sort_by_key(|(k, _)| *k);
-        e.into_iter().map(|(k, v)| (raw::key(k), v)).collect()
-    };
-    if let Some(entry) = entries.iter_mut().find(|(k, _)| *k == raw::key(8)) {
-        entry.1 = raw::wide_head(0, EXPIRES, 8);
-    }
-    crate::rows! { b.case:
-        "body-nonminimal-expiry", "the expiry with an eight-byte argument, correctly signed", nc,
-            sign_raw(&raw::map(&entries)), NOW, Some("cbor.noncanonical.integer");
-    }
+    let entries = cl().entries_with(8, raw::wide_head(0, EXPIRES, 8));
     let mut reordered = entries.clone();
     if let Some(pos) = reordered.iter().position(|(k, _)| *k == raw::key(8)) {
         let entry = reordered.remove(pos);
         reordered.push(entry);
     }
-    crate::rows! { b.case:
-        "body-unsorted-keys", "key 8 moved after key 10, correctly signed", nc,
-            sign_raw(&raw::map(&reordered)), NOW, Some("cbor.noncanonical.key_order");
-    }
-    let mut trailing = good.clone();
-    trailing.push(0);
-    crate::rows! { b.case:
-        "outer-trailing-byte", "a byte after the invite", nc, trailing, NOW, Some("cbor.trailing");
-    }
-    crate::rows! { b.case:
-        "oversized", "an invite over 4096 bytes", &["Limits"],
-            sign(&xw().set(-1, raw::bstr(&[0u8; 3000]))), NOW, Some("cbor.limit.input");
-    }
-
     let co = &["CheckOrder"];
-    crate::rows! { b.case:
+    crate::rows! { b.invalid:
+        "body-nonminimal-expiry", "the expiry with an eight-byte argument, correctly signed", nc,
+            sign_raw(&raw::map(&entries)), "cbor.noncanonical.integer";
+        "body-unsorted-keys", "key 8 moved after key 10, correctly signed", nc,
+            sign_raw(&raw::map(&reordered)), "cbor.noncanonical.key_order";
+        "outer-trailing-byte", "a byte after the invite", nc, [good.clone(), vec![0]].concat(),
+            "cbor.trailing";
+        "oversized", "an invite over 4096 bytes", &["Limits"], sign(&xw().bytes(-1, &[0u8; 3000])),
+            "cbor.limit.input";
+    }
+    crate::rows! { b.at:
         "order-signature-before-expiry", "expired and badly signed: the signature is checked first",
-            co, signed(&cl().encode(), &mallory, Label::Invite), EXPIRES,
-            Some("identity.signature");
+            co, signed(&body, &mallory, Label::Invite), EXPIRES, Some("identity.signature");
+    }
+    crate::rows! { b.invalid:
         "order-hint-before-signature", "a bad hint and a bad signature: hints are checked first",
-            co, signed(&cl().set(6, hints(&["ftp://x"])).encode(), &mallory, Label::Invite), NOW,
-            Some("invite.relay_hint");
+            co, signed(&cl().set(6, hints(&["ftp://x"])).encode(), &mallory, Label::Invite),
+            bad_hint;
         "order-keys-before-hints", "a low-order ratchet key and a bad hint", co,
-            sign(&cl().set(5, raw::bstr(&m::x25519_zero())).set(6, hints(&["ftp://x"]))), NOW,
-            Some("key.low_order");
+            sign(&cl().bytes(5, &m::x25519_zero()).set(6, hints(&["ftp://x"]))), "key.low_order";
         "order-schema-before-suite", "an unknown suite and a missing mailbox", co,
-            sign(&cl().set(2, raw::head(0, 7)).remove(7)), NOW, Some("schema.missing_field");
+            sign(&cl().uint(2, 7).remove(7)), "schema.missing_field";
     }
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
     b.policy = SuitePolicy::only(&[Suite::XWing]);
-    crate::rows! { b.case:
-        "policy-xwing-only-accepts-xwing", "default suite under a default-only policy", &["Valid"],
+    crate::rows! { b.at:
+        "policy-xwing-only-accepts-xwing", "default suite under a default-only policy", valid,
             xwing.to_bytes(), NOW, None;
         "policy-xwing-only-refuses-x25519", "classical suite under a default-only policy",
-            &["Suite"], classical.to_bytes(), NOW, Some("suite.disallowed");
+            &["Suite"], good, NOW, Some("suite.disallowed");
     }
     let strict = b.group("Verifier accepting only the default suite.", &[1]);
 
     // Added later: their ids follow the groups above so earlier ids stay stable.
     b.policy = SuitePolicy::ALL;
-    crate::rows! { b.case:
+    crate::rows! { b.invalid:
         "hint-no-break-space", "U+00A0 NO-BREAK SPACE is Unicode White_Space", rh,
-            sign(&cl().set(6, hints(&["wss://relay\u{a0}.invalid"]))), NOW,
-            Some("invite.relay_hint");
+            with_hints(&["wss://relay\u{a0}.invalid"]), bad_hint;
         "hint-next-line", "U+0085 NEXT LINE is a C1 control character", rh,
-            sign(&cl().set(6, hints(&["wss://relay\u{85}.invalid"]))), NOW,
-            Some("invite.relay_hint");
+            with_hints(&["wss://relay\u{85}.invalid"]), bad_hint;
         "hint-ideographic-space", "U+3000 IDEOGRAPHIC SPACE is Unicode White_Space", rh,
-            sign(&cl().set(6, hints(&["wss://relay\u{3000}.invalid"]))), NOW,
-            Some("invite.relay_hint");
+            with_hints(&["wss://relay\u{3000}.invalid"]), bad_hint;
+    }
+    crate::rows! { b.valid:
         "hint-non-ascii-letter", "a non-ASCII letter is allowed", &["Valid", "RelayHint"],
-            sign(&cl().set(6, hints(&["wss://relé.invalid"]))), NOW, None;
+            with_hints(&["wss://relé.invalid"]);
     }
     let unicode = b.group("Relay hints beyond ASCII; every registered suite.", &[1, 2]);
 
     let alice_x_seed = seed32("invite/verify/x25519/identity");
-    let with_key = |key: &[u8; 32]| cl().set(3, raw::bstr(key)).encode();
-    for c in m::strict_signed_cases(
+    let with_key = |key: &[u8; 32]| cl().bytes(3, key).encode();
+    add_strict_cases(
+        &mut b,
         &alice_x_seed,
-        &cl().encode(),
+        &body,
         Label::Invite,
         &with_key,
         "invite/verify/x25519",
-    ) {
-        b.case(c.slug, c.comment, c.flags, c.signed, NOW, c.class)?;
-    }
-    let sui05 = b.group(
-        "Strict Ed25519 verification (SUI-05): signatures a plain RFC 8032 or a cofactored verifier accepts, and mixed-order identity keys; every registered suite.",
-        &[1, 2],
-    );
-    for c in m::key_order_cases(
-        [11, 12, 13],
-        "invite/verify/xwing/kem",
-        "an identity key off the curve and an X-Wing key with an invalid ML-KEM part and a low-order X25519 part",
-    ) {
-        let base = if c.xwing { xw() } else { cl() };
-        let body = c.fields.iter().fold(base, |b, (k, v)| b.set(*k, raw::bstr(v)));
-        crate::rows! { b.case:
-            c.slug, &c.comment, &["CheckOrder"], sign(&body), NOW, Some(c.class);
-        }
-    }
+    )?;
+    let sui05 = b.group(STRICT_GROUP, &[1, 2]);
+    let off_curve = "an identity key off the curve and an X-Wing key with an invalid ML-KEM part and a low-order X25519 part";
+    add_key_order_cases(
+        &mut b,
+        ([11, 12, 13], "invite/verify/xwing/kem", off_curve),
+        &xw,
+        &cl,
+        &sign,
+    )?;
     let key_order = b.group(
         "The order of the key checks (INV-04 steps 11 to 13); every registered suite.",
         &[1, 2],
     );
-    let _ = KemSecret::from_seed;
-    let _ = X25519Secret::from_bytes;
 
     Ok(file(
         "invite",

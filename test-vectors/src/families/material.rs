@@ -13,6 +13,9 @@ use sha2::{Digest, Sha512};
 use crate::raw;
 use crate::seeds::seed32;
 
+pub mod cases;
+pub mod signed;
+
 /// The relay origin of the mailbox and relay vectors (MBX-05); `quietwire::fuzzing` has the
 /// same constant for the fuzz targets seeded from them (a corpus-replay test compares them).
 pub const VECTOR_ORIGIN: &str = "wss://relay.example";

@@ -15,8 +15,7 @@ use quietwire::keys::KemSecret;
 use quietwire::suite::Suite;
 use sha2::{Digest, Sha256};
 
-use super::{Caps, DecodeTest, Edit, Export, Kdf, SectionContent, TransferKey, UnlockJson};
-use crate::format::Outcome;
+use super::{Caps, DecodeTest, Edit, Export, Ids, Kdf, SectionContent, TransferKey, UnlockJson};
 use crate::seeds::ReplayRng;
 
 /// SHA-256.
@@ -56,7 +55,7 @@ impl From<Kdf> for KdfParams {
     }
 }
 
-fn transfer_pair(t: &TransferKey) -> Result<KemSecret, String> {
+pub(super) fn transfer_pair(t: &TransferKey) -> Result<KemSecret, String> {
     let suite = Suite::from_id(t.suite).map_err(|e| e.to_string())?;
     let seed: [u8; 32] = t.seed.as_slice().try_into().map_err(|_| "seed length")?;
     Ok(KemSecret::from_seed(suite, &seed))
@@ -116,39 +115,45 @@ pub fn build_export(e: &Export) -> Result<Vec<u8>, Result<String, String>> {
     Ok(out)
 }
 
-/// The keys a `seal` edit needs: `FK`, `file_id`, `PK` from the recipe, the core from the
-/// file's header.
-fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
+/// The header of a file: the bytes its length field (bytes 4 to 7) counts after it.
+pub(super) fn header_of(file: &[u8]) -> Result<&[u8], String> {
+    let len = u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?);
+    file.get(8..8 + len as usize).ok_or_else(|| "header".to_owned())
+}
+
+/// The file key `FK` and the `file_id` of a recipe: its first 64 generator bytes.
+pub(super) fn file_keys(e: &Export) -> Result<([u8; 32], [u8; 32]), String> {
     let rng = &e.randomness;
     let fk: [u8; 32] = rng.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
     let file_id: [u8; 32] = rng.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
+    Ok((fk, file_id))
+}
+
+/// The keys a `seal` edit needs: `FK`, `file_id`, `PK` from the recipe, the core from the
+/// file's header.
+fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
+    use quietwire::cbor::{Int, Limits, Value, decode};
+    let rng = &e.randomness;
+    let (fk, file_id) = file_keys(e)?;
     let salt: [u8; 16] = rng.get(64..80).ok_or("rng")?.try_into().map_err(|_| "salt")?;
     let pin_key: [u8; 32] = match &e.pin {
         Some(pin) => quietwire::backup::hazmat::pin_key(pin, &salt, &e.pin_kdf.into())
             .map_err(|x| x.to_string())?,
         None => rng.get(80..112).ok_or("rng")?.try_into().map_err(|_| "pk")?,
     };
-    let len = u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?);
-    let header = file.get(8..8 + len as usize).ok_or("header")?;
-    let core = match quietwire::cbor::decode(header, &quietwire::cbor::Limits::DEFAULT) {
-        Ok(quietwire::cbor::Value::Map(m)) => match m.get(&quietwire::cbor::Int::uint(2)) {
-            Some(quietwire::cbor::Value::Bytes(b)) => b.clone(),
+    let core = match decode(header_of(file)?, &Limits::DEFAULT) {
+        Ok(Value::Map(m)) => match m.get(&Int::uint(2)) {
+            Some(Value::Bytes(b)) => b.clone(),
             _ => return Err("core".into()),
         },
         _ => return Err("header".into()),
     };
     let section =
         quietwire::backup::Section::from_id(edit.section.unwrap_or(0)).ok_or("seal: section")?;
-    Ok(quietwire::backup::hazmat::seal_chunk(
-        &fk,
-        &file_id,
-        &core,
-        &pin_key,
-        section,
-        edit.index.unwrap_or(0),
-        edit.last.unwrap_or(false),
-        edit.bytes.as_deref().unwrap_or_default(),
-    ))
+    let (index, last) = (edit.index.unwrap_or(0), edit.last.unwrap_or(false));
+    let plain = edit.bytes.as_deref().unwrap_or_default();
+    use quietwire::backup::hazmat::seal_chunk;
+    Ok(seal_chunk(&fk, &file_id, &core, &pin_key, section, index, last, plain))
 }
 
 /// Applies edits in order; `export` is the recipe of the file (for `seal`).
@@ -166,52 +171,33 @@ pub fn apply_edits(
         let bytes = edit.bytes.clone().unwrap_or_default();
         let len = edit.length.unwrap_or(0) as usize;
         let from = edit.from.unwrap_or(0) as usize;
-        let range = |start: usize, n: usize, total: usize| {
+        let total = out.len();
+        let range = |start: usize, n: usize| {
             (start.checked_add(n).is_some_and(|end| end <= total))
                 .then_some(start..start + n)
                 .ok_or(format!("edit {edit:?} out of range"))
         };
-        match edit.op.as_str() {
+        let copied = || range(from, len).map(|r| out[r].to_vec());
+        // Every op replaces a range of the file with new bytes.
+        let (r, new) = match edit.op.as_str() {
             "xor" => {
-                let r = range(at, bytes.len(), out.len())?;
-                for (o, b) in out.get_mut(r).unwrap_or_default().iter_mut().zip(&bytes) {
-                    *o ^= b;
-                }
+                let r = range(at, bytes.len())?;
+                let xored = out[r.clone()].iter().zip(&bytes).map(|(o, b)| o ^ b).collect();
+                (r, xored)
             }
-            "replace" => {
-                let r = range(at, bytes.len(), out.len())?;
-                out.splice(r, bytes);
-            }
-            "insert" => {
-                range(at, 0, out.len())?;
-                out.splice(at..at, bytes);
-            }
-            "delete" => {
-                let r = range(at, len, out.len())?;
-                out.drain(r);
-            }
-            "truncate" => {
-                range(0, len, out.len())?;
-                out.truncate(len);
-            }
-            "copy" => {
-                let src = out.get(range(from, len, out.len())?).unwrap_or_default().to_vec();
-                let r = range(at, len, out.len())?;
-                out.splice(r, src);
-            }
-            "insertCopy" => {
-                let src = out.get(range(from, len, out.len())?).unwrap_or_default().to_vec();
-                range(at, 0, out.len())?;
-                out.splice(at..at, src);
-            }
+            "replace" => (range(at, bytes.len())?, bytes),
+            "insert" => (range(at, 0)?, bytes),
+            "delete" => (range(at, len)?, Vec::new()),
+            "truncate" => (range(0, len).map(|_| len..total)?, Vec::new()),
+            "copy" => (range(at, len)?, copied()?),
+            "insertCopy" => (range(at, 0)?, copied()?),
             "seal" => {
-                let e = export.ok_or("seal without a recipe")?;
-                let chunk = seal_chunk(&out, e, edit)?;
-                let r = range(at, chunk.len(), out.len())?;
-                out.splice(r, chunk);
+                let chunk = seal_chunk(&out, export.ok_or("seal without a recipe")?, edit)?;
+                (range(at, chunk.len())?, chunk)
             }
             other => return Err(format!("unknown edit op {other}")),
-        }
+        };
+        out.splice(r, new);
     }
     Ok(out)
 }
@@ -257,12 +243,10 @@ impl Cache {
     }
 }
 
-/// What a decoding test states besides its observations.
+/// The inputs of a decoding test: the file (whole, or a recipe and edits), the secret and
+/// the reader's configuration, with the outcome the generator expects.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Spec {
-    pub slug: String,
-    pub comment: String,
-    pub flags: Vec<String>,
     pub file: Option<Vec<u8>>,
     pub export: Option<Export>,
     pub edits: Vec<Edit>,
@@ -279,73 +263,125 @@ pub(super) struct Spec {
     pub hidden: Option<&'static str>,
 }
 
-/// Runs a decoding test through the implementation and fills in its observations.
-///
-/// # Errors
-/// If the implementation's result differs from `spec.expect`, or splits disagree.
-pub(super) fn decode_test(id: u32, spec: Spec, cache: &mut Cache) -> Result<DecodeTest, String> {
-    let (input, export_sha256) = match (&spec.file, &spec.export) {
-        (Some(f), None) => (f.clone(), None),
-        (None, Some(e)) => {
-            let f = cache.file(e)?;
-            (apply_edits(&f, &spec.edits, Some(e))?, Some(sha256(&f)))
+impl Spec {
+    /// A small input given whole.
+    pub(super) fn file(file: Vec<u8>, unlock: UnlockJson, expect: Option<&'static str>) -> Spec {
+        Spec { file: Some(file), unlock, expect, ..Spec::default() }
+    }
+
+    /// The file of recipe `e` changed by `edits`.
+    pub(super) fn export(e: &Export, edits: Vec<Edit>, unlock: UnlockJson) -> Spec {
+        Spec { export: Some(e.clone()), edits, unlock, ..Spec::default() }
+    }
+}
+
+/// The decoding tests of a group, in the order they are added (which numbers them).
+pub(super) struct T<'a> {
+    pub(super) ids: &'a mut Ids,
+    pub(super) cache: &'a mut Cache,
+    pub(super) tests: Vec<DecodeTest>,
+}
+
+impl<'a> T<'a> {
+    pub(super) fn new(ids: &'a mut Ids, cache: &'a mut Cache) -> T<'a> {
+        T { ids, cache, tests: Vec::new() }
+    }
+
+    /// Runs `spec` through the implementation and adds the test with its observations.
+    ///
+    /// # Errors
+    /// If the implementation's result differs from `spec.expect`, or splits disagree.
+    pub(super) fn spec(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        flags: &[&str],
+        spec: Spec,
+    ) -> Result<(), String> {
+        let (input, export_sha256) = match (&spec.file, &spec.export) {
+            (Some(f), None) => (f.clone(), None),
+            (None, Some(e)) => {
+                let f = self.cache.file(e)?;
+                (apply_edits(&f, &spec.edits, Some(e))?, Some(sha256(&f)))
+            }
+            _ => return Err(format!("{slug}: file or export")),
+        };
+        let config = config_of(spec.max_chunks, spec.caps);
+        let run = |split: &Split| -> Result<_, String> {
+            let unlock = unlock_of(&spec.unlock)?;
+            Ok(decode_file(&input, unlock, spec.pin.as_deref(), &config, split, spec.records))
+        };
+        let mut decoded = run(&Split::CHUNKS)?;
+        if input.len() < 300_000 {
+            let other = run(&Split::Bytewise)?;
+            if other.events != decoded.events || other.error_class() != decoded.error_class() {
+                return Err(format!("{slug}: splits disagree"));
+            }
         }
-        _ => return Err(format!("{}: file or export", spec.slug)),
-    };
-    let config = config_of(spec.max_chunks, spec.caps);
-    let run = |split: &Split| -> Result<_, String> {
-        Ok(decode_file(
-            &input,
-            unlock_of(&spec.unlock)?,
-            spec.pin.as_deref(),
-            &config,
-            split,
+        let mut class = decoded.error_class().map(str::to_owned);
+        if spec.then_seal {
+            let restored = decoded.restored.as_mut().ok_or("thenSeal without restore")?;
+            let session = restored.sessions.first_mut().ok_or("no session")?;
+            let event = quietwire::event::Event::with_id([0; 16], quietwire::event::Body::WakeUp);
+            class = session.seal(&event).err().map(|e| e.class().as_str().to_owned());
+        }
+        if class.as_deref() != spec.expect {
+            return Err(format!("{slug}: expected {:?}, got {class:?}", spec.expect));
+        }
+        let hidden = decoded.result.as_ref().ok().map(|h| h.as_str());
+        if class.is_none() && spec.hidden.is_some() && hidden != spec.hidden {
+            return Err(format!("{slug}: hidden {hidden:?}"));
+        }
+        let head = self.ids.head(slug, comment, flags, spec.expect);
+        self.tests.push(DecodeTest::new(
+            head,
+            spec.file,
+            spec.export,
+            export_sha256,
+            spec.edits,
+            input.len() as u64,
+            sha256(&input),
+            spec.unlock,
+            spec.pin,
+            spec.max_chunks,
+            spec.caps,
             spec.records,
-        ))
-    };
-    let mut decoded = run(&Split::CHUNKS)?;
-    if input.len() < 300_000 {
-        let other = run(&Split::Bytewise)?;
-        if other.events != decoded.events || other.error_class() != decoded.error_class() {
-            return Err(format!("{}: splits disagree", spec.slug));
-        }
+            spec.then_seal,
+            spec.pin_kdf_runs.then_some(decoded.kdf_runs),
+            decoded.released_len,
+            decoded.released_sha256.to_vec(),
+            if class.is_none() { hidden.map(str::to_owned) } else { None },
+        ));
+        Ok(())
     }
-    let mut class = decoded.error_class().map(str::to_owned);
-    if spec.then_seal {
-        let restored = decoded.restored.as_mut().ok_or("thenSeal without restore")?;
-        let session = restored.sessions.first_mut().ok_or("no session")?;
-        let event = quietwire::event::Event::with_id([0; 16], quietwire::event::Body::WakeUp);
-        class = session.seal(&event).err().map(|e| e.class().as_str().to_owned());
+
+    /// A small input given whole.
+    pub(super) fn small(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        flags: &[&str],
+        file: Vec<u8>,
+        unlock: UnlockJson,
+        expect: Option<&'static str>,
+    ) -> Result<(), String> {
+        self.spec(slug, comment, flags, Spec::file(file, unlock, expect))
     }
-    if class.as_deref() != spec.expect {
-        return Err(format!("{}: expected {:?}, got {:?}", spec.slug, spec.expect, class));
+
+    /// The file of recipe `e` changed by `edits`, decoded with the recovery key and `pin`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        flags: &[&str],
+        e: &Export,
+        edits: Vec<Edit>,
+        pin: Option<&str>,
+        expect: Option<&'static str>,
+    ) -> Result<(), String> {
+        let pin = pin.map(str::to_owned);
+        let spec = Spec { pin, expect, ..Spec::export(e, edits, super::large::key_unlock()) };
+        self.spec(slug, comment, flags, spec)
     }
-    let hidden = decoded.result.as_ref().ok().map(|h| h.as_str());
-    if class.is_none() && spec.hidden.is_some() && hidden != spec.hidden {
-        return Err(format!("{}: hidden {:?}", spec.slug, hidden));
-    }
-    Ok(DecodeTest {
-        tc_id: id,
-        slug: spec.slug,
-        comment: spec.comment,
-        flags: spec.flags,
-        file: spec.file,
-        export: spec.export,
-        export_sha256,
-        edits: spec.edits,
-        input_length: input.len() as u64,
-        input_sha256: sha256(&input),
-        unlock: spec.unlock,
-        pin: spec.pin,
-        max_chunks: spec.max_chunks,
-        kdf_caps: spec.caps,
-        records: spec.records,
-        then_seal: spec.then_seal,
-        kdf_runs: spec.pin_kdf_runs.then_some(decoded.kdf_runs),
-        released_length: decoded.released_len,
-        released_sha256: decoded.released_sha256.to_vec(),
-        hidden: if class.is_none() { hidden.map(str::to_owned) } else { None },
-        result: if class.is_none() { Outcome::Valid } else { Outcome::Invalid },
-        error_class: class,
-    })
 }

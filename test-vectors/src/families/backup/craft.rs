@@ -6,14 +6,14 @@
 // bug of the generator, and the panic fails generation loudly; the case tables are tuples.
 #![allow(clippy::indexing_slicing, clippy::type_complexity)]
 
-use quietwire::backup::{MAGIC, RecoveryKey, hazmat};
+use quietwire::backup::{MAGIC, hazmat};
 use quietwire::cbor::{self, Int, Limits, Value};
 
-use super::build::{Cache, Spec, decode_test};
-use super::{DecodeTest, Export, Ids, UnlockJson};
+use super::Export;
+use super::build::{Cache, file_keys, header_of};
 
-use super::large;
-use crate::families::flags;
+/// A decoded CBOR map.
+pub(super) type Map = std::collections::BTreeMap<Int, Value>;
 
 /// A real export taken apart: header bytes, MAC, the rest, and the key material.
 pub(super) struct Parts {
@@ -25,17 +25,11 @@ pub(super) struct Parts {
 
 pub(super) fn parts(e: &Export, cache: &mut Cache) -> Result<Parts, String> {
     let file = cache.file(e)?;
-    let len =
-        u32::from_be_bytes(file.get(4..8).ok_or("short")?.try_into().map_err(|_| "len")?) as usize;
-    let end = 8 + len;
-    let fk: [u8; 32] = e.randomness.get(..32).ok_or("rng")?.try_into().map_err(|_| "fk")?;
-    let file_id: [u8; 32] = e.randomness.get(32..64).ok_or("rng")?.try_into().map_err(|_| "id")?;
-    Ok(Parts {
-        header: file.get(8..end).ok_or("header")?.to_vec(),
-        mac: file.get(end..end + 32).ok_or("mac")?.to_vec(),
-        fk,
-        file_id,
-    })
+    let header = header_of(&file)?.to_vec();
+    let end = 8 + header.len();
+    let mac = file.get(end..end + 32).ok_or("mac")?.to_vec();
+    let (fk, file_id) = file_keys(e)?;
+    Ok(Parts { header, mac, fk, file_id })
 }
 
 pub(super) fn prefix(header: &[u8]) -> Vec<u8> {
@@ -50,7 +44,7 @@ impl Parts {
         [p, mac.to_vec()].concat()
     }
 
-    pub(super) fn map(&self) -> Result<std::collections::BTreeMap<Int, Value>, String> {
+    pub(super) fn map(&self) -> Result<Map, String> {
         match cbor::decode(&self.header, &Limits::DEFAULT).map_err(|e| e.to_string())? {
             Value::Map(m) => Ok(m),
             _ => Err("header not a map".into()),
@@ -58,7 +52,7 @@ impl Parts {
     }
 }
 
-pub(super) fn get_map(v: &Value) -> std::collections::BTreeMap<Int, Value> {
+pub(super) fn get_map(v: &Value) -> Map {
     match v {
         Value::Map(m) => m.clone(),
         _ => Default::default(),
@@ -70,20 +64,14 @@ pub(super) fn u(k: u64) -> Int {
 }
 
 /// The header with a change applied to its decoded map (re-encoded canonically).
-pub(super) fn edited(
-    p: &Parts,
-    f: impl FnOnce(&mut std::collections::BTreeMap<Int, Value>),
-) -> Result<Vec<u8>, String> {
+pub(super) fn edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
     let mut m = p.map()?;
     f(&mut m);
     Ok(cbor::encode(&Value::Map(m)))
 }
 
 /// The header with its core's map changed.
-pub(super) fn core_edited(
-    p: &Parts,
-    f: impl FnOnce(&mut std::collections::BTreeMap<Int, Value>),
-) -> Result<Vec<u8>, String> {
+pub(super) fn core_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
     let m = p.map()?;
     let core = match m.get(&u(2)) {
         Some(Value::Bytes(b)) => b.clone(),
@@ -97,21 +85,37 @@ pub(super) fn core_edited(
     })
 }
 
+/// The header with its unlock map changed.
+pub(super) fn unlock_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
+    edited(p, |m| {
+        let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
+        f(&mut unlock);
+        m.insert(u(3), Value::Map(unlock));
+    })
+}
+
 /// The header with unlock entry `entry` changed (`None`: removed).
 pub(super) fn entry_edited(
     p: &Parts,
     entry: u64,
-    f: impl FnOnce(&mut Option<std::collections::BTreeMap<Int, Value>>),
+    f: impl FnOnce(&mut Option<Map>),
 ) -> Result<Vec<u8>, String> {
-    edited(p, |m| {
-        let mut unlock = m.get(&u(3)).map(get_map).unwrap_or_default();
+    unlock_edited(p, |unlock| {
         let mut e = unlock.get(&u(entry)).map(get_map);
         f(&mut e);
         match e {
             Some(e) => unlock.insert(u(entry), Value::Map(e)),
             None => unlock.remove(&u(entry)),
         };
-        m.insert(u(3), Value::Map(unlock));
+    })
+}
+
+/// The header with the fields of its unlock entry `entry` (if present) changed.
+pub(super) fn in_entry(p: &Parts, entry: u64, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
+    entry_edited(p, entry, |e| {
+        if let Some(e) = e {
+            f(e);
+        }
     })
 }
 
@@ -129,60 +133,26 @@ impl Parts {
     }
 }
 
-pub(super) fn key_unlock() -> UnlockJson {
-    UnlockJson {
-        recovery_key: Some(RecoveryKey::from_bytes(&large::recovery_key()).to_text()),
-        ..UnlockJson::default()
-    }
+/// The header with the PIN's Argon2id parameters in its core changed.
+pub(super) fn pin_kdf_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
+    core_edited(p, |c| {
+        let mut k = c.get(&u(3)).map(get_map).unwrap_or_default();
+        f(&mut k);
+        c.insert(u(3), Value::Map(k));
+    })
 }
 
-pub(super) fn pass_unlock(p: &str) -> UnlockJson {
-    UnlockJson { passphrase: Some(p.into()), ..UnlockJson::default() }
-}
-
-/// A small-input decoding test.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn small_test(
-    ids: &mut Ids,
-    cache: &mut Cache,
-    slug: &str,
-    comment: &str,
-    f: &[&str],
-    file: Vec<u8>,
-    unlock: UnlockJson,
-    expect: Option<&'static str>,
-) -> Result<DecodeTest, String> {
-    decode_test(
-        ids.next_id(),
-        Spec {
-            slug: slug.into(),
-            comment: comment.into(),
-            flags: flags(f),
-            file: Some(file),
-            unlock,
-            expect,
-            ..Spec::default()
-        },
-        cache,
-    )
+/// Sets `m`, `t` and `p` (keys 2 to 4) of a parameter map.
+fn set_params(k: &mut Map, m: u64, t: u64, p: u64) {
+    k.insert(u(2), Value::uint(m));
+    k.insert(u(3), Value::uint(t));
+    k.insert(u(4), Value::uint(p));
 }
 
 pub(super) fn with_pass_params(p: &Parts, m: u64, t: u64, pp: u64) -> Result<Vec<u8>, String> {
-    entry_edited(p, 2, |e| {
-        if let Some(e) = e {
-            e.insert(u(2), Value::uint(m));
-            e.insert(u(3), Value::uint(t));
-            e.insert(u(4), Value::uint(pp));
-        }
-    })
+    in_entry(p, 2, |e| set_params(e, m, t, pp))
 }
 
 pub(super) fn with_pin_params(p: &Parts, m: u64, t: u64, pp: u64) -> Result<Vec<u8>, String> {
-    core_edited(p, |c| {
-        let mut k = c.get(&u(3)).map(get_map).unwrap_or_default();
-        k.insert(u(2), Value::uint(m));
-        k.insert(u(3), Value::uint(t));
-        k.insert(u(4), Value::uint(pp));
-        c.insert(u(3), Value::Map(k));
-    })
+    pin_kdf_edited(p, |k| set_params(k, m, t, pp))
 }

@@ -8,12 +8,8 @@
 use quietwire::backup::run::{Split, decode_file};
 use quietwire::backup::{CHUNK_CT, DATA, RecoveryKey, Section, section_chunks};
 
-use super::build::{Cache, Spec, build_export, config_of, decode_test, sha256, unlock_of};
-use super::{
-    DecodeTest, Edit, Export, ExportTest, Ids, Kdf, SectionContent, TransferKey, UnlockJson,
-};
-use crate::families::flags;
-use crate::format::Outcome;
+use super::build::{Cache, build_export, config_of, sha256, unlock_of};
+use super::{Edit, Export, ExportTest, Ids, Kdf, SectionContent, TransferKey, UnlockJson};
 use crate::seeds::seed32;
 
 pub(super) const PASSPHRASE: &str = "correct horse battery staple";
@@ -109,6 +105,29 @@ pub(super) fn base_sections() -> Vec<SectionContent> {
     ]
 }
 
+/// The recipe `name` of the base sections, unlocked by `who`, without a PIN.
+pub(super) fn basic(name: &str, who: Who) -> Export {
+    recipe(name, who, None, base_sections())
+}
+
+/// The recipe `name` of the base sections with section `index + 1` replaced by `section`,
+/// unlocked by the recovery key.
+pub(super) fn with_section(
+    name: &str,
+    pin: Option<&str>,
+    index: usize,
+    section: SectionContent,
+) -> Export {
+    let mut s = base_sections();
+    s[index] = section;
+    recipe(name, Who::Key, pin, s)
+}
+
+/// The file with a PIN and 100000 bytes of hidden content.
+pub(super) fn with_pin() -> Export {
+    with_section("pin", Some(PIN), 6, stream("hidden", 100_000))
+}
+
 pub(super) fn key_unlock() -> UnlockJson {
     UnlockJson {
         recovery_key: Some(RecoveryKey::from_bytes(&recovery_key()).to_text()),
@@ -145,6 +164,13 @@ pub(super) fn layout(e: &Export, file: &[u8]) -> (Vec<usize>, Vec<u64>) {
     (offsets, chunks)
 }
 
+impl Cache {
+    /// The offsets of the id bytes of sections 1 to 8 in the file of `e` (see [`layout`]).
+    pub(super) fn offsets(&mut self, e: &Export) -> Result<Vec<usize>, String> {
+        Ok(layout(e, &self.file(e)?).0)
+    }
+}
+
 /// Offset of chunk `i` of section `s` (1-based section).
 pub(super) fn chunk_at(offsets: &[usize], s: usize, i: usize) -> u64 {
     (offsets[s - 1] + 1 + i * CHUNK_CT) as u64
@@ -154,8 +180,23 @@ pub(super) fn ed(op: &str, offset: u64) -> Edit {
     Edit { offset: Some(offset), ..Edit::op(op) }
 }
 
+/// `bytes` written over (`replace`), inserted at (`insert`) or xored onto (`xor`) `offset`.
+pub(super) fn put(op: &str, offset: u64, bytes: Vec<u8>) -> Edit {
+    Edit { bytes: Some(bytes), ..ed(op, offset) }
+}
+
+/// `length` bytes from `from` copied over (`copy`) or inserted at (`insertCopy`) `offset`.
+pub(super) fn copy(op: &str, from: u64, length: u64, offset: u64) -> Edit {
+    Edit { from: Some(from), length: Some(length), ..ed(op, offset) }
+}
+
+/// `length` bytes deleted at `offset`.
+pub(super) fn delete(offset: u64, length: u64) -> Edit {
+    Edit { length: Some(length), ..ed("delete", offset) }
+}
+
 pub(super) fn xor(offset: u64) -> Edit {
-    Edit { bytes: Some(vec![1]), ..ed("xor", offset) }
+    put("xor", offset, vec![1])
 }
 
 pub(super) fn truncate(len: u64) -> Edit {
@@ -178,212 +219,97 @@ pub(super) fn plain(used: u16, data: &[u8]) -> Vec<u8> {
 
 /// Swaps two equal-length ranges `a < b` with two copies through an inserted duplicate.
 pub(super) fn swap(a: u64, b: u64, len: u64) -> Vec<Edit> {
-    vec![
-        Edit { from: Some(a), length: Some(len), ..ed("insertCopy", b + len) },
-        Edit { from: Some(b), length: Some(len), ..ed("copy", a) },
-        Edit { length: Some(len), ..ed("delete", b) },
-    ]
+    vec![copy("insertCopy", a, len, b + len), copy("copy", b, len, a), delete(b, len)]
 }
 
-pub(super) struct T<'a> {
-    pub(super) ids: &'a mut Ids,
-    pub(super) cache: &'a mut Cache,
-    pub(super) tests: Vec<DecodeTest>,
-}
-
-impl T<'_> {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn add(
-        &mut self,
-        slug: &str,
-        comment: &str,
-        f: &[&str],
-        e: &Export,
-        edits: Vec<Edit>,
-        unlock: UnlockJson,
-        pin: Option<&str>,
-        expect: Option<&'static str>,
-    ) -> Result<(), String> {
-        let test = decode_test(
-            self.ids.next_id(),
-            Spec {
-                slug: slug.into(),
-                comment: comment.into(),
-                flags: flags(f),
-                export: Some(e.clone()),
-                edits,
-                unlock,
-                pin: pin.map(str::to_owned),
-                expect,
-                ..Spec::default()
-            },
-            self.cache,
-        )?;
-        self.tests.push(test);
-        Ok(())
-    }
-
-    pub(super) fn spec(&mut self, spec: Spec) -> Result<(), String> {
-        let test = decode_test(self.ids.next_id(), spec, self.cache)?;
-        self.tests.push(test);
-        Ok(())
-    }
+/// `e` changed by `f`.
+fn changed(mut e: Export, f: impl FnOnce(&mut Export)) -> Export {
+    f(&mut e);
+    e
 }
 
 pub(super) fn export(ids: &mut Ids, _cache: &mut Cache) -> Result<Vec<ExportTest>, String> {
-    let sized = |name: &str, len: u64| {
-        let mut s = base_sections();
-        s[1] = stream(name, len);
-        s
+    let sized = |name: &str, stream_name: &str, len: u64| {
+        with_section(name, None, 1, stream(stream_name, len))
     };
-    let mut cases: Vec<(&str, &str, Export, Who, Option<&str>, Option<&str>)> = crate::tuples! { vec:
-        "recovery-key", "a recovery key only", recipe("base", Who::Key, None, base_sections()),
-            Who::Key, None, None;
-        "passphrase", "a passphrase only", recipe("pass", Who::Pass, None, base_sections()),
+    let long_pin = "12345678901234567890123456789012345678901234567890123456789012345";
+    let below_floor = Some(Kdf { t: 1, ..FLOOR });
+    let cases: Vec<(&str, &str, Export, Who, Option<&str>, Option<&str>)> = crate::tuples! { vec:
+        "recovery-key", "a recovery key only", basic("base", Who::Key), Who::Key, None, None;
+        "passphrase", "a passphrase only", basic("pass", Who::Pass), Who::Pass, None, None;
+        "both", "recovery key and passphrase, decoded by passphrase", basic("both", Who::Both),
             Who::Pass, None, None;
-        "both", "recovery key and passphrase, decoded by passphrase",
-            recipe("both", Who::Both, None, base_sections()), Who::Pass, None, None;
-        "transfer-xwing", "a transfer to an X-Wing key",
-            recipe("transfer-1", Who::Transfer(1), None, base_sections()), Who::Transfer(1), None,
-            None;
-        "transfer-x25519", "a transfer to an X25519 key",
-            recipe("transfer-2", Who::Transfer(2), None, base_sections()), Who::Transfer(2), None,
-            None;
-        "with-pin",
-            "a chat PIN and hidden content",
-            recipe("pin", Who::Key, Some(PIN), {
-                let mut s = base_sections();
-                s[6] = stream("hidden", 100_000);
-                s
-            }),
-            Who::Key,
-            Some(PIN),
-            None;
+        "transfer-xwing", "a transfer to an X-Wing key", basic("transfer-1", Who::Transfer(1)),
+            Who::Transfer(1), None, None;
+        "transfer-x25519", "a transfer to an X25519 key", basic("transfer-2", Who::Transfer(2)),
+            Who::Transfer(2), None, None;
+        "with-pin", "a chat PIN and hidden content", with_pin(), Who::Key, Some(PIN), None;
         "empty", "every section empty", recipe("empty", Who::Key, None, vec![empty(); 7]), Who::Key,
             None, None;
-        "len-65533", "content of 65533 bytes: one chunk",
-            recipe("len-65533", Who::Key, None, sized("len", 65_533)), Who::Key, None, None;
+        "len-65533", "content of 65533 bytes: one chunk", sized("len-65533", "len", 65_533),
+            Who::Key, None, None;
         "len-65534", "content of exactly one chunk: a second chunk with used = 0",
-            recipe("len-65534", Who::Key, None, sized("len", 65_534)), Who::Key, None, None;
-        "len-65535", "content of 65535 bytes: two chunks",
-            recipe("len-65535", Who::Key, None, sized("len", 65_535)), Who::Key, None, None;
+            sized("len-65534", "len", 65_534), Who::Key, None, None;
+        "len-65535", "content of 65535 bytes: two chunks", sized("len-65535", "len", 65_535),
+            Who::Key, None, None;
         "padme-10", "nine content chunks padded to ten (Padmé)",
-            recipe("padme", Who::Key, None, sized("padme", 8 * DATA as u64 + 1)), Who::Key, None,
-            None;
+            sized("padme", "padme", 8 * DATA as u64 + 1), Who::Key, None, None;
+        "too-large", "content that needs 17 chunks with MAX_CHUNKS = 16",
+            changed(sized("too-large", "too-large", 16 * DATA as u64), |e| e.max_chunks = Some(16)),
+            Who::Key, None, Some("backup.too_large");
+        "empty-passphrase", "an empty passphrase",
+            changed(basic("empty-pass", Who::Pass), |e| e.passphrase = Some(String::new())),
+            Who::Pass, None, Some("backup.secret_format");
+        "pin-65", "a 65-byte PIN", recipe("long-pin", Who::Key, Some(long_pin), base_sections()),
+            Who::Key, None, Some("backup.secret_format");
+        "passphrase-t-1", "passphrase parameters below the floor",
+            changed(basic("low-kdf", Who::Pass), |e| e.passphrase_kdf = below_floor),
+            Who::Pass, None, Some("backup.kdf_params");
+        "pin-kdf-over-cap", "PIN parameters over the caps",
+            changed(basic("high-kdf", Who::Key), |e| e.pin_kdf = Kdf { m: 1_048_577, ..FLOOR }),
+            Who::Key, None, Some("backup.kdf_cap");
     };
-    let mut too_large = recipe("too-large", Who::Key, None, sized("too-large", 16 * DATA as u64));
-    too_large.max_chunks = Some(16);
-    cases.push((
-        "too-large",
-        "content that needs 17 chunks with MAX_CHUNKS = 16",
-        too_large,
-        Who::Key,
-        None,
-        Some("backup.too_large"),
-    ));
-    let mut empty_pass = recipe("empty-pass", Who::Pass, None, base_sections());
-    empty_pass.passphrase = Some(String::new());
-    cases.push((
-        "empty-passphrase",
-        "an empty passphrase",
-        empty_pass,
-        Who::Pass,
-        None,
-        Some("backup.secret_format"),
-    ));
-    let long_pin = recipe(
-        "long-pin",
-        Who::Key,
-        Some("12345678901234567890123456789012345678901234567890123456789012345"),
-        base_sections(),
-    );
-    cases.push(("pin-65", "a 65-byte PIN", long_pin, Who::Key, None, Some("backup.secret_format")));
-    let mut low = recipe("low-kdf", Who::Pass, None, base_sections());
-    low.passphrase_kdf = Some(Kdf { m: 19_456, t: 1, p: 1 });
-    cases.push((
-        "passphrase-t-1",
-        "passphrase parameters below the floor",
-        low,
-        Who::Pass,
-        None,
-        Some("backup.kdf_params"),
-    ));
-    let mut high = recipe("high-kdf", Who::Key, None, base_sections());
-    high.pin_kdf = Kdf { m: 1_048_577, t: 2, p: 1 };
-    cases.push((
-        "pin-kdf-over-cap",
-        "PIN parameters over the caps",
-        high,
-        Who::Key,
-        None,
-        Some("backup.kdf_cap"),
-    ));
     let mut tests = Vec::new();
-    let mut lengths = Vec::new();
     for (slug, comment, export, who, pin, class) in cases {
-        let built = build_export(&export);
-        let (file, got) = match built {
-            Ok(f) => (Some(f), None),
-            Err(Ok(c)) => (None, Some(c)),
+        let file = match build_export(&export) {
+            Ok(f) => Some(f),
+            Err(Ok(c)) if Some(c.as_str()) == class => None,
+            Err(Ok(c)) => return Err(format!("export {slug}: expected {class:?}, got {c}")),
             Err(Err(m)) => return Err(format!("export {slug}: {m}")),
         };
-        if got.as_deref() != class {
-            return Err(format!("export {slug}: expected {class:?}, got {got:?}"));
+        if file.is_some() && class.is_some() {
+            return Err(format!("export {slug}: expected {class:?}, got success"));
         }
         let (mut released, mut hidden, mut prefix) = (None, None, None);
         if let Some(file) = &file {
-            let decoded = decode_file(
-                file,
-                unlock_of(&unlock_for(who))?,
-                pin,
-                &config_of(None, None),
-                &Split::CHUNKS,
-                false,
-            );
+            let unlock = unlock_of(&unlock_for(who))?;
+            let config = config_of(None, None);
+            let decoded = decode_file(file, unlock, pin, &config, &Split::CHUNKS, false);
             let outcome = decoded.result.map_err(|e| format!("export {slug}: decode {e}"))?;
-            let concat: Vec<u8> = export
-                .sections
-                .iter()
-                .flat_map(|s| {
-                    if pin.is_none() && std::ptr::eq(s, &export.sections[6]) {
-                        Vec::new()
-                    } else {
-                        s.bytes()
-                    }
-                })
-                .collect();
+            // Without the PIN the hidden section (the seventh) is not released.
+            let shown = if pin.is_none() { 6 } else { 7 };
+            let concat: Vec<u8> =
+                export.sections.iter().take(shown).flat_map(|s| s.bytes()).collect();
             if decoded.released_sha256.to_vec() != sha256(&concat) {
                 return Err(format!("export {slug}: released content differs"));
             }
             released = Some((decoded.released_len, decoded.released_sha256.to_vec()));
             hidden = Some(outcome.as_str().to_owned());
-            let (offsets, _) = layout(&export, file);
-            prefix = Some(file[..offsets[0]].to_vec());
-            lengths.push((slug, file.len()));
+            prefix = Some(file[..layout(&export, file).0[0]].to_vec());
         }
-        tests.push(ExportTest {
-            tc_id: ids.next_id(),
-            slug: format!("export-{slug}"),
-            comment: comment.into(),
-            flags: flags(&["Export"]),
-            file_length: file.as_ref().map(|f| f.len() as u64),
-            file_sha256: file.as_ref().map(|f| sha256(f)),
-            prefix,
-            unlock: file.is_some().then(|| unlock_for(who)),
-            unlock_pin: file.as_ref().and(pin.map(str::to_owned)),
-            released_length: released.as_ref().map(|r| r.0),
-            released_sha256: released.map(|r| r.1),
-            hidden,
+        let head = ids.head(&format!("export-{slug}"), comment, &["Export"], class);
+        tests.push(ExportTest::new(
+            head,
             export,
-            result: if class.is_none() { Outcome::Valid } else { Outcome::Invalid },
-            error_class: class.map(str::to_owned),
-        });
+            file.as_ref().map(|f| f.len() as u64),
+            file.as_ref().map(|f| sha256(f)),
+            prefix,
+            file.is_some().then(|| unlock_for(who)),
+            file.as_ref().and(pin.map(str::to_owned)),
+            released.as_ref().map(|r| r.0),
+            released.map(|r| r.1),
+            hidden,
+        ));
     }
     Ok(tests)
 }
-
-pub(super) use super::hidden::hidden;
-pub(super) use super::records::restore;
-pub use super::rekey_seek::seek_section;
-pub(super) use super::rekey_seek::{rekey, seek};
-pub(super) use super::stream::{sections, stream_group};

@@ -17,13 +17,11 @@ mod small;
 mod stream;
 mod unlocking;
 
-use serde::{Deserialize, Serialize};
-
 pub use build::{apply_edits, build_export, config_of, export_options, stream_bytes, unlock_of};
-pub use large::seek_section;
+pub use rekey_seek::seek_section;
 
 use super::{FlagDef, Ids, file};
-use crate::format::{Case, Group, VectorFile};
+use crate::format::VectorFile;
 
 crate::vector_record! {
     /// Argon2id parameters as JSON.
@@ -111,7 +109,7 @@ crate::vector_record! {
     /// `index` of section `section` (final iff `last`) sealed over the plaintext `bytes`
     /// zero-filled to 65536 bytes, with the keys of the file (its recipe's `FK`, `file_id` and
     /// `PK`, and the core in its header).
-    #[derive(Eq)]
+    #[derive(Default, Eq)]
     pub struct Edit {
         /// The operation.
         op: String,
@@ -135,16 +133,7 @@ crate::vector_record! {
 impl Edit {
     /// An edit with only the op set.
     pub fn op(op: &str) -> Edit {
-        Edit {
-            op: op.into(),
-            offset: None,
-            bytes: None,
-            length: None,
-            from: None,
-            section: None,
-            index: None,
-            last: None,
-        }
+        Edit { op: op.into(), ..Edit::default() }
     }
 }
 
@@ -283,50 +272,36 @@ crate::vector_test! {
     }
 }
 
-macro_rules! groups {
-    ($($variant:ident = $name:literal, $test:ty;)*) => {
-        /// Groups of this family.
-        #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-        #[serde(tag = "type", deny_unknown_fields)]
-        pub enum BackupGroup {
-            $(
-                #[doc = concat!("Group `", $name, "`.")]
-                #[serde(rename = $name, rename_all = "camelCase")]
-                $variant {
-                    /// What the group covers.
-                    comment: String,
-                    /// The tests.
-                    tests: Vec<$test>,
-                },
-            )*
-        }
-
-        impl Group for BackupGroup {
-            fn cases(&self) -> Vec<&dyn Case> {
-                match self {
-                    $( BackupGroup::$variant { tests, .. } => {
-                        tests.iter().map(|t| t as &dyn Case).collect()
-                    } )*
-                }
-            }
-        }
-    };
-}
-
-groups! {
-    RecoveryKey = "xbk-recovery-key", RecoveryKeyTest;
-    Export = "xbk-export", ExportTest;
-    Container = "xbk-container", DecodeTest;
-    Header = "xbk-header", DecodeTest;
-    Kdf = "xbk-kdf", DecodeTest;
-    Unlock = "xbk-unlock", DecodeTest;
-    Mac = "xbk-mac", DecodeTest;
-    Stream = "xbk-stream", DecodeTest;
-    Sections = "xbk-sections", DecodeTest;
-    Hidden = "xbk-hidden", DecodeTest;
-    Restore = "xbk-restore", DecodeTest;
-    Rekey = "xbk-rekey", RekeyTest;
-    Seek = "xbk-seek", SeekTest;
+crate::vector_groups! {
+    /// Groups of this family.
+    pub enum BackupGroup {
+        /// Recovery key texts and their parsing.
+        "xbk-recovery-key" => RecoveryKey(RecoveryKeyTest),
+        /// The encryption direction.
+        "xbk-export" => Export(ExportTest),
+        /// Magic and header length.
+        "xbk-container" => Container(DecodeTest),
+        /// Header encoding and structure.
+        "xbk-header" => Header(DecodeTest),
+        /// Argon2id validity and caps.
+        "xbk-kdf" => Kdf(DecodeTest),
+        /// Unlocking: secrets, entries, no match.
+        "xbk-unlock" => Unlock(DecodeTest),
+        /// The header MAC.
+        "xbk-mac" => Mac(DecodeTest),
+        /// The chunk stream.
+        "xbk-stream" => Stream(DecodeTest),
+        /// Sections and the manifest.
+        "xbk-sections" => Sections(DecodeTest),
+        /// The hidden section.
+        "xbk-hidden" => Hidden(DecodeTest),
+        /// Records and the restore layer.
+        "xbk-restore" => Restore(DecodeTest),
+        /// Re-keying.
+        "xbk-rekey" => Rekey(RekeyTest),
+        /// Seeking through the manifest.
+        "xbk-seek" => Seek(SeekTest),
+    }
 }
 
 const FLAGS: &[FlagDef] = crate::flag_defs! {
@@ -372,69 +347,32 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
     let mut ids = Ids::default();
     let mut cache = build::Cache::default();
-    let groups = vec![
-        BackupGroup::RecoveryKey {
-            comment: "Recovery key text and parsing.".into(),
-            tests: small::recovery_key(&mut ids)?,
-        },
-        BackupGroup::Export {
-            comment: "The encryption direction.".into(),
-            tests: large::export(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Container {
-            comment: "Magic and header length.".into(),
-            tests: small::container(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Header {
-            comment: "Header encoding and structure.".into(),
-            tests: headers::header(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Kdf {
-            comment: "Argon2id validity and caps.".into(),
-            tests: unlocking::kdf(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Unlock {
-            comment: "Unlocking: secrets, entries, no match.".into(),
-            tests: unlocking::unlock(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Mac {
-            comment: "The header MAC.".into(),
-            tests: unlocking::mac(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Stream {
-            comment: "The chunk stream.".into(),
-            tests: large::stream_group(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Sections {
-            comment: "Sections and the manifest.".into(),
-            tests: large::sections(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Hidden {
-            comment: "The hidden section.".into(),
-            tests: large::hidden(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Restore {
-            comment: "Records and the restore layer.".into(),
-            tests: large::restore(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Rekey {
-            comment: "Re-keying.".into(),
-            tests: large::rekey(&mut ids, &mut cache)?,
-        },
-        BackupGroup::Seek {
-            comment: "Seeking through the manifest.".into(),
-            tests: large::seek(&mut ids, &mut cache)?,
-        },
+    // One group a row: its variant, its comment and the function that makes its tests.
+    macro_rules! groups {
+        ($($variant:ident $comment:literal $tests:expr;)*) => {
+            vec![$(BackupGroup::$variant { comment: $comment.into(), tests: $tests? }),*]
+        };
+    }
+    let (i, c) = (&mut ids, &mut cache);
+    let groups = groups! {
+        RecoveryKey "Recovery key text and parsing." small::recovery_key(i);
+        Export "The encryption direction." large::export(i, c);
+        Container "Magic and header length." small::container(i, c);
+        Header "Header encoding and structure." headers::header(i, c);
+        Kdf "Argon2id validity and caps." unlocking::kdf(i, c);
+        Unlock "Unlocking: secrets, entries, no match." unlocking::unlock(i, c);
+        Mac "The header MAC." unlocking::mac(i, c);
+        Stream "The chunk stream." stream::stream_group(i, c);
+        Sections "Sections and the manifest." stream::sections(i, c);
+        Hidden "The hidden section." hidden::hidden(i, c);
+        Restore "Records and the restore layer." records::restore(i, c);
+        Rekey "Re-keying." rekey_seek::rekey(i, c);
+        Seek "Seeking through the manifest." rekey_seek::seek(i, c);
         // Appended after the first release of the file, so earlier tcIds stay put.
-        BackupGroup::RecoveryKey {
-            comment: "Recovery key texts outside ASCII: no Unicode folding.".into(),
-            tests: small::recovery_key_ascii(&mut ids)?,
-        },
-        BackupGroup::Stream {
-            comment: "Content ending in a chunk sealed as non-final.".into(),
-            tests: stream::stream_non_final_end(&mut ids, &mut cache)?,
-        },
-    ];
+        RecoveryKey "Recovery key texts outside ASCII: no Unicode folding."
+            small::recovery_key_ascii(i);
+        Stream "Content ending in a chunk sealed as non-final." stream::stream_non_final_end(i, c);
+    };
     Ok(file("backup", HEADER, FLAGS, groups))
 }
 

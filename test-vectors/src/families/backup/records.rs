@@ -14,9 +14,9 @@ use quietwire::ratchet::Ratchet;
 use quietwire::session::Session;
 use quietwire::suite::Suite;
 
-use super::build::{Cache, Spec, decode_test};
-use super::large::{PIN, Who, content, recipe};
-use super::{DecodeTest, Ids, SectionContent, UnlockJson};
+use super::build::{Cache, Spec, T};
+use super::large::{PIN, Who, content, key_unlock, recipe};
+use super::{DecodeTest, Ids, SectionContent};
 use crate::seeds::{seed16, seed32};
 
 fn contact_record(name: &str, display: &str) -> Result<Record, String> {
@@ -173,12 +173,6 @@ pub(in crate::families::backup) fn restore(
     cache: &mut Cache,
 ) -> Result<Vec<DecodeTest>, String> {
     let f = fixture()?;
-    let key = || UnlockJson {
-        recovery_key: Some(
-            quietwire::backup::RecoveryKey::from_bytes(&super::large::recovery_key()).to_text(),
-        ),
-        ..UnlockJson::default()
-    };
     let setting = bytes_of(std::slice::from_ref(&f.setting))?;
     let other = IdentityKeyPair::from_seed(&seed32("backup/other/identity"));
     let mismatched = Record::Identity {
@@ -239,91 +233,75 @@ pub(in crate::families::backup) fn restore(
     type Case = (
         &'static str,
         &'static str,
-        &'static [&'static str],
         Vec<(usize, Vec<u8>)>,
         Option<&'static str>,
         Option<&'static str>,
     );
     let cases: Vec<Case> = crate::tuples! { vec:
-        "full-open", "every record kind, hidden chats opened with the PIN", &["Records"], vec![],
-            Some(PIN), None;
-        "full-locked", "the same without the PIN: hidden records stay sealed", &["Records"], vec![],
-            None, None;
-        "record-length-0", "a record of length 0", &["Records"], vec![(5, vec![0, 0, 0, 0])], None,
+        "full-open", "every record kind, hidden chats opened with the PIN", vec![], Some(PIN), None;
+        "full-locked", "the same without the PIN: hidden records stay sealed", vec![], None, None;
+        "record-length-0", "a record of length 0", vec![(5, vec![0, 0, 0, 0])], None,
             Some("backup.record_length");
-        "record-over-max", "a length field over 524288: refused on its four bytes", &["Records"],
-            vec![(5, over)], None, Some("backup.record_length");
-        "record-cut", "a record cut by the end of its section", &["Records"],
+        "record-over-max", "a length field over 524288: refused on its four bytes", vec![(5, over)],
+            None, Some("backup.record_length");
+        "record-cut", "a record cut by the end of its section",
             vec![(5, setting[..setting.len() - 1].to_vec())], None, Some("backup.record_length");
-        "length-cut", "two bytes of a length at the end of a section", &["Records"],
+        "length-cut", "two bytes of a length at the end of a section",
             vec![(5, [setting.clone(), vec![0, 0]].concat())], None, Some("backup.record_length");
-        "wrong-section", "a setting in the contacts section", &["Records"],
+        "wrong-section", "a setting in the contacts section",
             vec![(1, [bytes_of(std::slice::from_ref(&f.contact))?, setting.clone()].concat())],
             None, Some("backup.record_kind");
-        "unknown-kind", "record kind 8", &["Records"], vec![(5, kind_8)], None,
-            Some("backup.record_kind");
-        "no-identity", "an empty identity section", &["Records"], vec![(0, vec![])], None,
+        "unknown-kind", "record kind 8", vec![(5, kind_8)], None, Some("backup.record_kind");
+        "no-identity", "an empty identity section", vec![(0, vec![])], None,
             Some("backup.identity_count");
-        "two-identities", "two identity records", &["Records"],
+        "two-identities", "two identity records",
             vec![(0, bytes_of(&[f.identity.clone(), f.identity.clone()])?)], None,
             Some("backup.identity_count");
-        "identity-mismatch", "a seed that does not derive the identity key", &["Records"],
+        "identity-mismatch", "a seed that does not derive the identity key",
             vec![(0, bytes_of(&[mismatched])?)], None, Some("backup.identity_mismatch");
-        "contact-signature", "a contact whose device record signature fails", &["Records"],
+        "contact-signature", "a contact whose device record signature fails",
             vec![(1, bad_signature)], None, Some("identity.signature");
-        "contact-relay-hint", "a contact with an https relay hint", &["Records"],
-            vec![(1, bad_hint)], None, Some("invite.relay_hint");
+        "contact-relay-hint", "a contact with an https relay hint", vec![(1, bad_hint)], None,
+            Some("invite.relay_hint");
         "session-inconsistent",
-            "a session snapshot that counts sent messages without a sending chain", &["Records"],
+            "a session snapshot that counts sent messages without a sending chain",
             vec![(2, bad_snapshot)], None, Some("ratchet.state");
-        "body-unknown-key", "a setting body with an unknown critical key", &["Records"],
-            vec![(5, unknown_key)], None, Some("schema.unknown_critical");
-        "record-not-cbor", "a record that is not CBOR", &["Records"],
-            vec![(5, vec![0, 0, 0, 1, 0xff])], None, Some("cbor.malformed.break");
-        "undefined-chat", "a message in a chat no record defined", &["Records"],
+        "body-unknown-key", "a setting body with an unknown critical key", vec![(5, unknown_key)],
+            None, Some("schema.unknown_critical");
+        "record-not-cbor", "a record that is not CBOR", vec![(5, vec![0, 0, 0, 1, 0xff])], None,
+            Some("cbor.malformed.break");
+        "undefined-chat", "a message in a chat no record defined",
             vec![(3, [chats.clone(), bytes_of(&[orphan])?].concat())], None,
             Some("backup.reference");
-        "duplicate-contact", "the same contact id twice", &["Records"],
+        "duplicate-contact", "the same contact id twice",
             vec![(1, bytes_of(&[f.contact.clone(), f.contact.clone()])?)], None,
             Some("backup.reference");
-        "session-undefined-contact", "a session for a contact no record defined", &["Records"],
-            vec![(1, vec![])], None, Some("backup.reference");
+        "session-undefined-contact", "a session for a contact no record defined", vec![(1, vec![])],
+            None, Some("backup.reference");
     };
-    let mut tests = Vec::new();
-    for (slug, comment, fl, replace, pin, class) in cases {
-        let e = recipe(&format!("restore-{slug}"), Who::Key, Some(PIN), sections(&f, &replace)?);
-        tests.push(decode_test(
-            ids.next_id(),
-            Spec {
-                slug: format!("restore-{slug}"),
-                comment: comment.into(),
-                flags: super::super::flags(fl),
-                export: Some(e),
-                unlock: key(),
+    let mut t = T::new(ids, cache);
+    let restore =
+        |name: &str, replace: &[(usize, Vec<u8>)], pin: Option<&str>| -> Result<_, String> {
+            let e = recipe(&format!("restore-{name}"), Who::Key, Some(PIN), sections(&f, replace)?);
+            Ok(Spec {
                 pin: pin.map(str::to_owned),
                 records: true,
-                expect: class,
-                ..Spec::default()
-            },
-            cache,
-        )?);
+                ..Spec::export(&e, vec![], key_unlock())
+            })
+        };
+    for (slug, comment, replace, pin, class) in cases {
+        let spec = Spec { expect: class, ..restore(slug, &replace, pin)? };
+        t.spec(&format!("restore-{slug}"), comment, &["Records"], spec)?;
     }
-    let e = recipe("restore-full-open", Who::Key, Some(PIN), sections(&f, &[])?);
-    tests.push(decode_test(
-        ids.next_id(),
+    t.spec(
+        "restore-session-stale",
+        "a restored session refuses to encrypt: a new handshake is needed",
+        &["StaleSession"],
         Spec {
-            slug: "restore-session-stale".into(),
-            comment: "a restored session refuses to encrypt: a new handshake is needed".into(),
-            flags: super::super::flags(&["StaleSession"]),
-            export: Some(e),
-            unlock: key(),
-            pin: Some(PIN.into()),
-            records: true,
             then_seal: true,
             expect: Some("backup.session_stale"),
-            ..Spec::default()
+            ..restore("full-open", &[], Some(PIN))?
         },
-        cache,
-    )?);
-    Ok(tests)
+    )?;
+    Ok(t.tests)
 }

@@ -5,19 +5,20 @@
 #![allow(clippy::indexing_slicing, clippy::type_complexity)]
 
 use quietwire::backup::run::{Split, decode_file};
-use quietwire::backup::{CHUNK_CT, RecoveryKey, Section};
+use quietwire::backup::{CHUNK_CT, Section};
 
-use super::build::{Cache, apply_edits, config_of, sha256, unlock_of};
-use super::{Edit, Export, Ids, RekeyTest, SeekTest, TransferKey, UnlockJson};
+use super::build::{Cache, apply_edits, config_of, export_options, sha256, unlock_of};
+use super::{Edit, Export, Ids, RekeyTest, SeekTest, UnlockJson};
+use crate::families::expect;
 use crate::seeds::seed32;
 
 use super::craft::parts;
 use super::large::*;
 
 pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, String> {
-    let pass = recipe("pass", Who::Pass, None, base_sections());
-    let both = recipe("both", Who::Both, None, base_sections());
-    let new_pass = |p: &str| UnlockJson { passphrase: Some(p.into()), ..UnlockJson::default() };
+    let pass = basic("pass", Who::Pass);
+    let both = basic("both", Who::Both);
+    let new_pass = pass_unlock;
     let key_hex = hex::encode(recovery_key());
     let new_both = UnlockJson {
         recovery_key: Some(key_hex.clone()),
@@ -49,52 +50,36 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
         } else {
             Vec::new()
         };
-        let methods =
-            match (&new_methods.recovery_key, &new_methods.passphrase, &new_methods.transfer) {
-                (Some(k), None, None) => quietwire::backup::Methods::RecoveryKey(rk(k)?),
-                (None, Some(pw), None) => quietwire::backup::Methods::Passphrase(pw.clone()),
-                (Some(k), Some(pw), None) => {
-                    quietwire::backup::Methods::RecoveryKeyAndPassphrase(rk(k)?, pw.clone())
-                }
-                (None, None, Some(t)) => {
-                    quietwire::backup::Methods::Transfer(unlock_transfer_public(t)?)
-                }
-                _ => return Err("rekey: methods".into()),
-            };
+        // The new methods as a recipe's: the recovery key's bytes, a passphrase, a transfer key.
+        let key = new_methods.recovery_key.as_deref().map(hex::decode).transpose();
+        let options = export_options(&Export {
+            recovery_key: key.map_err(|e| e.to_string())?,
+            passphrase: new_methods.passphrase.clone(),
+            transfer: new_methods.transfer.clone(),
+            ..export.clone()
+        })?;
         let mut rng = crate::seeds::ReplayRng::new(&[&randomness]);
         let got = quietwire::backup::rekey::rekey(
             &file[..p.header_end()],
             unlock_of(&unlock)?,
-            &methods,
+            &options.methods,
             &quietwire::backup::KdfParams::FLOOR,
             &config_of(None, None),
             &mut rng,
         );
-        match (&got, class) {
-            (Ok(r), None) => {
-                if !rng.finished() {
-                    return Err(format!("rekey {slug}: randomness"));
-                }
-                // The re-keyed file decodes with the new secret.
-                let new_file = [r.prefix.clone(), file[p.header_end()..].to_vec()].concat();
-                let secret = match (&new_methods.passphrase, &new_methods.recovery_key) {
-                    (Some(pw), _) => pass_unlock(pw),
-                    _ => key_unlock(),
-                };
-                let d = decode_file(
-                    &new_file,
-                    unlock_of(&secret)?,
-                    None,
-                    &config_of(None, None),
-                    &Split::CHUNKS,
-                    false,
-                );
-                d.result.map_err(|e| format!("rekey {slug}: {e}"))?;
+        let ok = expect(&format!("rekey {slug}"), got, class)?;
+        if let Some(r) = &ok {
+            if !rng.finished() {
+                return Err(format!("rekey {slug}: randomness"));
             }
-            (Err(e), Some(c)) if e.class().as_str() == c => {}
-            _ => return Err(format!("rekey {slug}: got {got:?}")),
+            // The re-keyed file decodes with the new secret.
+            let new_file = [r.prefix.clone(), file[p.header_end()..].to_vec()].concat();
+            let secret = new_methods.passphrase.as_deref().map_or_else(key_unlock, pass_unlock);
+            let config = config_of(None, None);
+            let d =
+                decode_file(&new_file, unlock_of(&secret)?, None, &config, &Split::CHUNKS, false);
+            d.result.map_err(|e| format!("rekey {slug}: {e}"))?;
         }
-        let ok = got.ok();
         let head = ids.head(&format!("rekey-{slug}"), comment, &["Rekey"], class);
         tests.push(RekeyTest::new(
             head,
@@ -110,72 +95,30 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
     Ok(tests)
 }
 
-fn rk(hex_key: &str) -> Result<RecoveryKey, String> {
-    let bytes: [u8; 32] =
-        hex::decode(hex_key).map_err(|e| e.to_string())?.try_into().map_err(|_| "len")?;
-    Ok(RecoveryKey::from_bytes(&bytes))
-}
-
-fn unlock_transfer_public(t: &TransferKey) -> Result<quietwire::keys::KemPublicKey, String> {
-    let suite = quietwire::suite::Suite::from_id(t.suite).map_err(|e| e.to_string())?;
-    let seed: [u8; 32] = t.seed.as_slice().try_into().map_err(|_| "seed")?;
-    Ok(quietwire::keys::KemSecret::from_seed(suite, &seed).public().clone())
-}
-
 pub(super) fn seek(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<SeekTest>, String> {
-    let base = recipe("base", Who::Key, None, base_sections());
+    let base = basic("base", Who::Key);
     let file = cache.file(&base)?;
     let (o, counts) = layout(&base, &file);
-    let cases: Vec<(&str, &str, Vec<Edit>, u8, Option<&str>)> = vec![
-        ("section-4", "locate every section and read section 4", vec![], 4, None),
-        ("section-2", "read section 2 (four chunks)", vec![], 2, None),
-        (
-            "trailing",
-            "a byte after the manifest: the last 65553 bytes do not start with id 8",
-            vec![Edit { bytes: Some(vec![0]), ..ed("insert", file.len() as u64) }],
-            4,
-            Some("backup.section_order"),
-        ),
-        (
-            "trailing-manifest",
+    let end = file.len() as u64;
+    let manifest_again = copy("insertCopy", o[7] as u64, quietwire::backup::TAIL as u64, end);
+    let cases: Vec<(&str, &str, Vec<Edit>, u8, Option<&str>)> = crate::tuples! { vec:
+        "section-4", "locate every section and read section 4", vec![], 4, None;
+        "section-2", "read section 2 (four chunks)", vec![], 2, None;
+        "trailing", "a byte after the manifest: the last 65553 bytes do not start with id 8",
+            vec![put("insert", end, vec![0])], 4, Some("backup.section_order");
+        "trailing-manifest",
             "the manifest section appended again: it authenticates, the counts do not add up to the length",
-            vec![Edit {
-                from: Some(o[7] as u64),
-                length: Some(quietwire::backup::TAIL as u64),
-                ..ed("insertCopy", file.len() as u64)
-            }],
-            4,
-            Some("backup.manifest_mismatch"),
-        ),
-        (
-            "missing-chunk",
+            vec![manifest_again], 4, Some("backup.manifest_mismatch");
+        "missing-chunk",
             "a chunk of section 2 removed: the manifest is found but the length disagrees",
-            vec![Edit { length: Some(CHUNK_CT as u64), ..ed("delete", chunk_at(&o, 2, 1)) }],
-            4,
-            Some("backup.manifest_mismatch"),
-        ),
-        (
-            "wrong-id",
-            "section 4's id byte changed: found at the computed offset",
-            vec![Edit { bytes: Some(vec![1]), ..ed("xor", o[3] as u64) }],
-            4,
-            Some("backup.section_order"),
-        ),
-        (
-            "bad-manifest",
-            "the manifest's tag damaged",
-            vec![xor(file.len() as u64 - 1)],
-            4,
-            Some("backup.chunk_auth"),
-        ),
-        (
-            "short",
-            "a file shorter than its header and a manifest",
-            vec![truncate(o[0] as u64 + 100)],
-            4,
-            Some("backup.truncated"),
-        ),
-    ];
+            vec![delete(chunk_at(&o, 2, 1), CHUNK_CT as u64)], 4, Some("backup.manifest_mismatch");
+        "wrong-id", "section 4's id byte changed: found at the computed offset",
+            vec![xor(o[3] as u64)], 4, Some("backup.section_order");
+        "bad-manifest", "the manifest's tag damaged", vec![xor(end - 1)], 4,
+            Some("backup.chunk_auth");
+        "short", "a file shorter than its header and a manifest", vec![truncate(o[0] as u64 + 100)],
+            4, Some("backup.truncated");
+    };
     let mut tests = Vec::new();
     for (slug, comment, edits, section, class) in cases {
         let input = apply_edits(&file, &edits, Some(&base))?;

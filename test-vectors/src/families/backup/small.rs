@@ -6,17 +6,22 @@
 
 use quietwire::backup::{MAGIC, RecoveryKey};
 
-use super::build::Cache;
+use super::build::{Cache, T};
+use super::craft::{parts, prefix};
+use super::large::{Who, basic, key_unlock};
 use super::{DecodeTest, Ids, RecoveryKeyTest};
+use crate::families::expect;
 use crate::seeds::seed32;
 
-use super::craft::*;
-use super::large::{self, Who, recipe};
-
-pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String> {
+/// The spec's example recovery key (bytes 0 to 31) and its text.
+fn example() -> Result<(Vec<u8>, String), String> {
     let example: Vec<u8> = (0u8..32).collect();
     let key = RecoveryKey::from_bytes(&example.clone().try_into().map_err(|_| "len")?);
-    let text = key.to_text();
+    Ok((example, key.to_text()))
+}
+
+pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String> {
+    let (example, text) = example()?;
     if text != "000G4-0R40M-30E20-9185G-R38E1-W8124-GK2GA-HC5RR-34D1P-70X3R-FSKVP-YJR3G" {
         return Err("recovery key: the spec's example".into());
     }
@@ -58,9 +63,7 @@ pub(super) fn recovery_key(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String
 /// (XBK-10 maps ASCII letters only). A group of its own at the end of the file, so that the
 /// earlier tcIds stay put.
 pub(super) fn recovery_key_ascii(ids: &mut Ids) -> Result<Vec<RecoveryKeyTest>, String> {
-    let example: Vec<u8> = (0u8..32).collect();
-    let key = RecoveryKey::from_bytes(&example.clone().try_into().map_err(|_| "len")?);
-    let text = key.to_text();
+    let (_, text) = example()?;
     let format = Some("backup.recovery_key_format");
     let cases: Vec<(&str, &str, String, Option<&[u8]>, bool, Option<&str>)> = crate::tuples! { vec:
         "full-width-digit", "a full-width zero (U+FF10) for 0", text.replacen('0', "\u{ff10}", 1),
@@ -92,11 +95,9 @@ fn recovery_tests(
 ) -> Result<Vec<RecoveryKeyTest>, String> {
     let mut tests = Vec::new();
     for (slug, comment, text, key, canonical, class) in cases {
-        let got = RecoveryKey::parse(&text);
-        match (&got, key, class) {
-            (Ok(k), Some(want), None) if k.dangerous_bytes() == want => {}
-            (Err(e), None, Some(c)) if e.class().as_str() == c => {}
-            _ => return Err(format!("recovery key {slug}: got {got:?}")),
+        let got = expect(&format!("recovery key {slug}"), RecoveryKey::parse(&text), class)?;
+        if got.as_ref().map(|k| k.dangerous_bytes().to_vec()) != key.map(<[u8]>::to_vec) {
+            return Err(format!("recovery key {slug}: another key"));
         }
         let head = ids.head(&format!("recovery-{slug}"), comment, &["RecoveryKey"], class);
         tests.push(RecoveryKeyTest::new(head, text, key.map(<[u8]>::to_vec), canonical));
@@ -105,95 +106,45 @@ fn recovery_tests(
 }
 
 pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
-    let base = recipe("base", Who::Key, None, large::base_sections());
-    let p = parts(&base, cache)?;
+    let p = parts(&basic("base", Who::Key), cache)?;
     let pre = prefix(&p.header);
     let with_len = |len: u32| [&MAGIC[..], &len.to_be_bytes()].concat();
-    let cases: Vec<(&str, &str, Vec<u8>, &'static str)> = vec![
-        ("empty", "an empty file", vec![], "backup.truncated"),
-        ("three-bytes", "the input ends inside the magic", b"QWB".to_vec(), "backup.truncated"),
-        (
-            "lower-case",
-            "qwb1: no case folding",
-            [b"qwb1".to_vec(), pre[4..].to_vec()].concat(),
-            "backup.magic",
-        ),
-        (
-            "version-2",
-            "QWB2: a later version",
-            [b"QWB2".to_vec(), pre[4..].to_vec()].concat(),
-            "backup.version",
-        ),
-        ("version-9", "QWB9: a later version", b"QWB9".to_vec(), "backup.version"),
-        (
-            "version-0",
-            "QWB0: not a version",
-            [b"QWB0".to_vec(), pre[4..].to_vec()].concat(),
-            "backup.magic",
-        ),
-        (
-            "invite-magic",
-            "QWI1: another container",
-            [b"QWI1".to_vec(), pre[4..].to_vec()].concat(),
-            "backup.magic",
-        ),
-        (
-            "offset-magic",
-            "the magic one byte late: no retry at another offset",
-            [vec![0], pre.clone()].concat(),
-            "backup.magic",
-        ),
-        (
-            "signal-legacy",
-            "a legacy format's first bytes: no fallback",
-            vec![0x00, 0x00, 0x00, 0x20, 0x0a, 0x1e],
-            "backup.magic",
-        ),
-        (
-            "length-cut",
-            "the input ends inside the header length",
-            b"QWB1\x00\x00".to_vec(),
-            "backup.truncated",
-        ),
-        (
-            "length-65537",
-            "a header length over MAX_HEADER, refused before reading it",
-            with_len(65_537),
-            "cbor.limit.input",
-        ),
-        ("length-max", "header length 2^32 - 1", with_len(u32::MAX), "cbor.limit.input"),
-        (
-            "length-0",
-            "header length 0: the CBOR decoder sees no bytes",
-            with_len(0),
-            "cbor.truncated",
-        ),
-        (
-            "header-cut",
-            "the input ends inside the header",
-            pre[..pre.len() - 1].to_vec(),
-            "backup.truncated",
-        ),
-        ("header-only", "the header without its MAC", pre.clone(), "backup.truncated"),
-        (
-            "prefix-only",
-            "header and MAC, no sections: unlocked, then truncated",
-            [pre.clone(), p.mac.clone()].concat(),
-            "backup.truncated",
-        ),
-    ];
-    let mut tests = Vec::new();
+    let magic = |m: &[u8]| [m, &pre[4..]].concat();
+    let cases: Vec<(&str, &str, Vec<u8>, &'static str)> = crate::tuples! { vec:
+        "empty", "an empty file", vec![], "backup.truncated";
+        "three-bytes", "the input ends inside the magic", b"QWB".to_vec(), "backup.truncated";
+        "lower-case", "qwb1: no case folding", magic(b"qwb1"), "backup.magic";
+        "version-2", "QWB2: a later version", magic(b"QWB2"), "backup.version";
+        "version-9", "QWB9: a later version", b"QWB9".to_vec(), "backup.version";
+        "version-0", "QWB0: not a version", magic(b"QWB0"), "backup.magic";
+        "invite-magic", "QWI1: another container", magic(b"QWI1"), "backup.magic";
+        "offset-magic", "the magic one byte late: no retry at another offset",
+            [vec![0], pre.clone()].concat(), "backup.magic";
+        "signal-legacy", "a legacy format's first bytes: no fallback",
+            vec![0x00, 0x00, 0x00, 0x20, 0x0a, 0x1e], "backup.magic";
+        "length-cut", "the input ends inside the header length", b"QWB1\x00\x00".to_vec(),
+            "backup.truncated";
+        "length-65537", "a header length over MAX_HEADER, refused before reading it",
+            with_len(65_537), "cbor.limit.input";
+        "length-max", "header length 2^32 - 1", with_len(u32::MAX), "cbor.limit.input";
+        "length-0", "header length 0: the CBOR decoder sees no bytes", with_len(0),
+            "cbor.truncated";
+        "header-cut", "the input ends inside the header", pre[..pre.len() - 1].to_vec(),
+            "backup.truncated";
+        "header-only", "the header without its MAC", pre.clone(), "backup.truncated";
+        "prefix-only", "header and MAC, no sections: unlocked, then truncated",
+            [pre.clone(), p.mac.clone()].concat(), "backup.truncated";
+    };
+    let mut t = T::new(ids, cache);
     for (slug, comment, file, class) in cases {
-        tests.push(small_test(
-            ids,
-            cache,
+        t.small(
             &format!("container-{slug}"),
             comment,
             &["Container"],
             file,
             key_unlock(),
             Some(class),
-        )?);
+        )?;
     }
-    Ok(tests)
+    Ok(t.tests)
 }

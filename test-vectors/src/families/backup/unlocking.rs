@@ -8,19 +8,18 @@
 use quietwire::backup::RecoveryKey;
 use quietwire::cbor::{Int, Value};
 
-use super::build::{Cache, Spec, decode_test};
-use super::{DecodeTest, Ids, TransferKey, UnlockJson};
+use super::build::{Cache, Spec, T};
+use super::craft::*;
+use super::large::{self, Who, basic, key_unlock, pass_unlock, xor};
+use super::{DecodeTest, Edit, Ids, TransferKey, UnlockJson};
 use crate::seeds::seed32;
 
-use super::craft::*;
-use super::large::{self, Who, recipe};
-use crate::families::flags;
-
 pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
-    let both = recipe("both", Who::Both, None, large::base_sections());
+    let both = basic("both", Who::Both);
     let p = parts(&both, cache)?;
     let pass = pass_unlock(large::PASSPHRASE);
-    let mut tests = Vec::new();
+    let mut t = T::new(ids, cache);
+    let kp = &["KdfParams"];
     let invalid: [(&str, &str, u64, u64, u64); 5] = [
         ("p-0", "p = 0", 19_456, 2, 0),
         ("t-1", "t = 1: below the floor", 19_456, 1, 1),
@@ -28,23 +27,28 @@ pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
         ("m-below-8p", "m < 8p", 19_456, 2, 2_433),
         ("m-2-32", "m = 2^32", 1 << 32, 2, 1),
     ];
-    for (slug, comment, m, t, pp) in invalid {
-        let header = with_pass_params(&p, m, t, pp)?;
+    for (slug, comment, m, tt, pp) in invalid {
+        let header = with_pass_params(&p, m, tt, pp)?;
         for (who, unlock) in [("passphrase", pass.clone()), ("recovery", key_unlock())] {
-            tests.push(small_test(ids, cache, &format!("kdf-{slug}-{who}"), &format!("{comment} in the passphrase entry, unlocking by {who}: invalid whatever the method"), &["KdfParams"], prefix(&header), unlock, Some("backup.kdf_params"))?);
+            let comment = format!(
+                "{comment} in the passphrase entry, unlocking by {who}: invalid whatever the method"
+            );
+            let file = prefix(&header);
+            t.small(
+                &format!("kdf-{slug}-{who}"),
+                &comment,
+                kp,
+                file,
+                unlock,
+                Some("backup.kdf_params"),
+            )?;
         }
     }
     let header = with_pin_params(&p, 19_455, 2, 1)?;
-    tests.push(small_test(
-        ids,
-        cache,
-        "kdf-pin-m-19455",
-        "PIN parameters below the floor: invalid even without a PIN",
-        &["KdfParams"],
-        prefix(&header),
-        key_unlock(),
-        Some("backup.kdf_params"),
-    )?);
+    crate::rows! { t.small:
+        "kdf-pin-m-19455", "PIN parameters below the floor: invalid even without a PIN", kp,
+            prefix(&header), key_unlock(), Some("backup.kdf_params");
+    }
     let over: [(&str, &str, u64, u64, u64); 5] = [
         ("m-1048577", "m = 1048577 KiB: over 1 GiB", 1_048_577, 2, 1),
         ("t-17", "t = 17", 19_456, 17, 1),
@@ -52,98 +56,65 @@ pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
         ("mt-4194305", "m·t = 4194305", 838_861, 5, 1),
         ("m-2-21", "m = 2^21 KiB (2 GiB)", 1 << 21, 3, 1),
     ];
-    for (slug, comment, m, t, pp) in over {
-        let header = with_pass_params(&p, m, t, pp)?;
-        let file = [prefix(&header), vec![0; 32]].concat();
-        let mut test = decode_test(
-            ids.next_id(),
-            Spec {
-                slug: format!("kdf-cap-{slug}"),
-                comment: format!(
-                    "{comment}: refused before any Argon2id work when unlocking by passphrase"
-                ),
-                flags: flags(&["KdfParams"]),
-                file: Some(file),
-                unlock: pass.clone(),
-                expect: Some("backup.kdf_cap"),
-                pin_kdf_runs: true,
-                ..Spec::default()
-            },
-            cache,
+    // Refused before any Argon2id work: the test pins `kdfRuns` (checked to be 0 below).
+    let cap = |file: Vec<u8>, unlock: UnlockJson, pin: Option<&str>, class: &'static str| Spec {
+        pin: pin.map(str::to_owned),
+        pin_kdf_runs: true,
+        ..Spec::file(file, unlock, Some(class))
+    };
+    for (slug, comment, m, tt, pp) in over {
+        let file = [prefix(&with_pass_params(&p, m, tt, pp)?), vec![0; 32]].concat();
+        let comment =
+            format!("{comment}: refused before any Argon2id work when unlocking by passphrase");
+        t.spec(
+            &format!("kdf-cap-{slug}"),
+            &comment,
+            kp,
+            cap(file, pass.clone(), None, "backup.kdf_cap"),
         )?;
-        if test.kdf_runs != Some(0) {
+        if t.tests.last().and_then(|x| x.kdf_runs) != Some(0) {
             return Err(format!("{slug}: Argon2id ran"));
         }
-        test.kdf_runs = Some(0);
-        tests.push(test);
     }
     // The same parameters do not matter to a recovery-key unlock: a whole, valid file.
     let header = with_pass_params(&p, 1 << 21, 3, 1)?;
-    tests.push(decode_test(ids.next_id(), Spec {
-        slug: "kdf-cap-unused-by-recovery".into(),
-        comment: "a passphrase entry over the caps, correctly MACed, unlocked by the recovery key: valid".into(),
-        flags: flags(&["KdfParams"]),
-        export: Some(both.clone()),
-        edits: reprefix(p.remac(&header), p.header_end()),
-        unlock: key_unlock(),
-        pin_kdf_runs: true,
-        hidden: Some("locked"),
-        ..Spec::default()
-    }, cache)?);
+    let edits = reprefix(p.remac(&header), p.header_end());
+    t.spec(
+        "kdf-cap-unused-by-recovery",
+        "a passphrase entry over the caps, correctly MACed, unlocked by the recovery key: valid",
+        kp,
+        Spec {
+            pin_kdf_runs: true,
+            hidden: Some("locked"),
+            ..Spec::export(&both, edits, key_unlock())
+        },
+    )?;
     // Lowered caps.
     let file = [prefix(&p.header), p.mac.clone()].concat();
-    tests.push(decode_test(
-        ids.next_id(),
-        Spec {
-            slug: "kdf-cap-lowered".into(),
-            comment: "the reader lowered m to 19455: the floor parameters are refused".into(),
-            flags: flags(&["KdfParams"]),
-            file: Some(file),
-            unlock: pass.clone(),
-            caps: Some(super::Caps { m: 19_455, t: 16, p: 16, mt: 4_194_304 }),
-            expect: Some("backup.kdf_cap"),
-            pin_kdf_runs: true,
-            ..Spec::default()
-        },
-        cache,
-    )?);
+    let caps = Some(super::Caps { m: 19_455, t: 16, p: 16, mt: 4_194_304 });
+    t.spec(
+        "kdf-cap-lowered",
+        "the reader lowered m to 19455: the floor parameters are refused",
+        kp,
+        Spec { caps, ..cap(file, pass.clone(), None, "backup.kdf_cap") },
+    )?;
     // PIN parameters over the caps: used only when a PIN is supplied, after the MAC.
-    let header = with_pin_params(&p, 1 << 21, 3, 1)?;
-    for (slug, comment, pin, class) in crate::tuples! {
-        "pin-cap-with-pin",
-            "PIN parameters over the caps with a PIN: refused after the MAC, before any work",
-            Some("1234"), "backup.kdf_cap";
-        "pin-cap-without-pin", "the same without a PIN: never used (only a prefix: truncated)",
-            None, "backup.truncated";
-    } {
-        tests.push(decode_test(
-            ids.next_id(),
-            Spec {
-                slug: format!("kdf-{slug}"),
-                comment: comment.into(),
-                flags: flags(&["KdfParams"]),
-                file: Some(p.remac(&header)),
-                unlock: key_unlock(),
-                pin: pin.map(str::to_owned),
-                expect: Some(class),
-                pin_kdf_runs: true,
-                ..Spec::default()
-            },
-            cache,
-        )?);
+    let file = p.remac(&with_pin_params(&p, 1 << 21, 3, 1)?);
+    crate::rows! { t.spec:
+        "kdf-pin-cap-with-pin",
+            "PIN parameters over the caps with a PIN: refused after the MAC, before any work", kp,
+            cap(file.clone(), key_unlock(), Some("1234"), "backup.kdf_cap");
+        "kdf-pin-cap-without-pin", "the same without a PIN: never used (only a prefix: truncated)",
+            kp, cap(file.clone(), key_unlock(), None, "backup.truncated");
     }
-    Ok(tests)
+    Ok(t.tests)
 }
 
 pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
-    let key = recipe("base", Who::Key, None, large::base_sections());
-    let pass = recipe("pass", Who::Pass, None, large::base_sections());
-    let t1 = recipe("transfer-1", Who::Transfer(1), None, large::base_sections());
-    let t2 = recipe("transfer-2", Who::Transfer(2), None, large::base_sections());
-    let pk = parts(&key, cache)?;
-    let pp = parts(&pass, cache)?;
-    let p1 = parts(&t1, cache)?;
-    let p2 = parts(&t2, cache)?;
+    let pk = parts(&basic("base", Who::Key), cache)?;
+    let pp = parts(&basic("pass", Who::Pass), cache)?;
+    let p1 = parts(&basic("transfer-1", Who::Transfer(1)), cache)?;
+    let p2 = parts(&basic("transfer-2", Who::Transfer(2)), cache)?;
     let pre = |p: &Parts| [prefix(&p.header), p.mac.clone()].concat();
     let other_key = RecoveryKey::from_bytes(&seed32("backup/other-recovery-key")).to_text();
     let transfer = |suite: u64, name: &str| UnlockJson {
@@ -154,11 +125,8 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let mut typo: Vec<char> = good_text.chars().collect();
     typo.swap(1, 2);
     let typo: String = typo.into_iter().collect();
-    let with_key = |text: String| UnlockJson { recovery_key: Some(text), ..UnlockJson::default() };
-    let low_order = entry_edited(&p2, 3, |e| {
-        if let Some(e) = e {
-            e.insert(u(2), Value::Bytes(vec![0; 32]));
-        }
+    let low_order = in_entry(&p2, 3, |e| {
+        e.insert(u(2), Value::Bytes(vec![0; 32]));
     })?;
     type Case =
         (&'static str, &'static str, Vec<u8>, UnlockJson, Option<&'static str>, &'static str);
@@ -196,51 +164,32 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         "secret-before-entry", "a malformed passphrase is reported before the missing entry",
             pre(&pk), pass_unlock(""), None, "backup.secret_format";
     };
-    let mut tests = Vec::new();
+    let mut t = T::new(ids, cache);
     for (slug, comment, file, unlock, pin, class) in cases {
         let flag = if class == "backup.secret_format" { "SecretFormat" } else { "NoMatch" };
         let pin = pin.map(|p| if p == "65" { "6".repeat(65) } else { p.to_owned() });
-        tests.push(decode_test(
-            ids.next_id(),
-            Spec {
-                slug: format!("unlock-{slug}"),
-                comment: comment.into(),
-                flags: flags(&[flag]),
-                file: Some(file),
-                unlock,
-                pin,
-                expect: Some(class),
-                ..Spec::default()
-            },
-            cache,
-        )?);
+        let spec = Spec { pin, ..Spec::file(file, unlock, Some(class)) };
+        t.spec(&format!("unlock-{slug}"), comment, &[flag], spec)?;
     }
     // NFC: the same passphrase in two normal forms, both ways.
     for (slug, exported, typed) in crate::tuples! {
         "nfc-composed-typed-decomposed", "caf\u{e9} cr\u{e8}me", "cafe\u{301} cre\u{300}me";
         "nfc-decomposed-typed-composed", "cafe\u{301} cre\u{300}me", "caf\u{e9} cr\u{e8}me";
     } {
-        let mut e = recipe(&format!("nfc-{slug}"), Who::Pass, None, large::base_sections());
+        let mut e = basic(&format!("nfc-{slug}"), Who::Pass);
         e.passphrase = Some(exported.into());
-        tests.push(decode_test(
-            ids.next_id(),
-            Spec {
-                slug: format!("unlock-{slug}"),
-                comment: "a passphrase is compared in NFC: both forms unlock".into(),
-                flags: flags(&["SecretFormat"]),
-                export: Some(e),
-                unlock: pass_unlock(typed),
-                hidden: Some("locked"),
-                ..Spec::default()
-            },
-            cache,
-        )?);
+        t.spec(
+            &format!("unlock-{slug}"),
+            "a passphrase is compared in NFC: both forms unlock",
+            &["SecretFormat"],
+            Spec { hidden: Some("locked"), ..Spec::export(&e, vec![], pass_unlock(typed)) },
+        )?;
     }
-    Ok(tests)
+    Ok(t.tests)
 }
 
 pub(super) fn mac(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
-    let base = recipe("base", Who::Key, None, large::base_sections());
+    let base = basic("base", Who::Key);
     let p = parts(&base, cache)?;
     let pre = prefix(&p.header);
     let mut flipped = p.mac.clone();
@@ -256,67 +205,49 @@ pub(super) fn mac(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
     })?;
     let other_key = RecoveryKey::from_bytes(&seed32("backup/other-recovery-key")).to_text();
     let end = p.header_end();
-    let flip = vec![super::Edit {
-        offset: Some(end as u64 - 1),
-        bytes: Some(vec![1]),
-        ..super::Edit::op("xor")
-    }];
+    // The crafted header with the original MAC.
+    let old_mac = |header: &[u8]| Some([prefix(header), p.mac.clone()].concat());
+    let cut = Some([pre.clone(), p.mac[..31].to_vec()].concat());
     type Case = (
         &'static str,
         &'static str,
         Option<Vec<u8>>,
-        Vec<super::Edit>,
+        Vec<Edit>,
         Option<String>,
         Option<&'static str>,
     );
     let cases: Vec<Case> = crate::tuples! { vec:
-        "flipped", "one bit of the MAC flipped", None, flip.clone(), None,
+        "flipped", "one bit of the MAC flipped", None, vec![xor(end as u64 - 1)], None,
             Some("backup.header_mac");
         "missing", "the input ends before the MAC", Some(pre.clone()), vec![], None,
             Some("backup.truncated");
-        "cut", "the input ends inside the MAC", Some([pre.clone(), p.mac[..31].to_vec()].concat()),
-            vec![], None, Some("backup.truncated");
-        "cut-wrong-secret", "inside the MAC with a wrong secret: truncated first",
-            Some([pre.clone(), p.mac[..31].to_vec()].concat()), vec![], Some(other_key.clone()),
-            Some("backup.truncated");
-        "field-changed", "the PIN's m changed (still valid), MAC kept",
-            Some([prefix(&pin_changed), p.mac.clone()].concat()), vec![], None,
-            Some("backup.header_mac");
+        "cut", "the input ends inside the MAC", cut.clone(), vec![], None, Some("backup.truncated");
+        "cut-wrong-secret", "inside the MAC with a wrong secret: truncated first", cut, vec![],
+            Some(other_key.clone()), Some("backup.truncated");
+        "field-changed", "the PIN's m changed (still valid), MAC kept", old_mac(&pin_changed),
+            vec![], None, Some("backup.header_mac");
         "wrapped-changed", "the wrapped key changed; the right secret unwraps a wrong file key",
-            Some([prefix(&wrapped), p.mac.clone()].concat()), vec![], None,
-            Some("backup.header_mac");
-        "extension-added", "an extension added after the MAC was computed",
-            Some([prefix(&extension), p.mac.clone()].concat()), vec![], None,
-            Some("backup.header_mac");
+            old_mac(&wrapped), vec![], None, Some("backup.header_mac");
+        "extension-added", "an extension added after the MAC was computed", old_mac(&extension),
+            vec![], None, Some("backup.header_mac");
         "wrong-secret-bad-mac", "a wrong secret on a damaged MAC: no match first",
             Some([pre.clone(), flipped].concat()), vec![], Some(other_key), Some("backup.no_match");
         "extension-covered",
             "an extension under a MAC over the received bytes: a reader that re-encoded would fail",
             None, reprefix(p.remac(&extension), end), None, None;
     };
-    let mut tests = Vec::new();
+    let mut t = T::new(ids, cache);
     for (slug, comment, file, edits, text, class) in cases {
-        let unlock = match text {
-            Some(t) => UnlockJson { recovery_key: Some(t), ..UnlockJson::default() },
-            None => key_unlock(),
-        };
+        let unlock = text.map_or_else(key_unlock, with_key);
         let export = file.is_none().then(|| base.clone());
-        tests.push(decode_test(
-            ids.next_id(),
-            Spec {
-                slug: format!("mac-{slug}"),
-                comment: comment.into(),
-                flags: flags(&["HeaderMac"]),
-                file,
-                export,
-                edits,
-                unlock,
-                expect: class,
-                hidden: class.is_none().then_some("locked"),
-                ..Spec::default()
-            },
-            cache,
-        )?);
+        let hidden = class.is_none().then_some("locked");
+        let spec = Spec { file, export, edits, unlock, expect: class, hidden, ..Spec::default() };
+        t.spec(&format!("mac-{slug}"), comment, &["HeaderMac"], spec)?;
     }
-    Ok(tests)
+    Ok(t.tests)
+}
+
+/// Unlocking by the recovery key `text`.
+fn with_key(text: String) -> UnlockJson {
+    UnlockJson { recovery_key: Some(text), ..UnlockJson::default() }
 }

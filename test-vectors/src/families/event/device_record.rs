@@ -5,7 +5,7 @@ use super::super::material::{self as m, flip_last, signed_forged};
 use super::super::{Ids, expect};
 use crate::seeds::seed32;
 use quietwire::identity::{DeviceKeys, newer_record};
-use quietwire::keys::{IdentityKey, IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::keys::{KemSecret, X25519Secret};
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
@@ -31,10 +31,6 @@ fn device(suite: Suite, who: &str, keys: &str) -> ([u8; 32], DeviceKeys) {
     (seed, DeviceKeys::from_parts(suite, identity, kem, ratchet))
 }
 
-fn peer_identity() -> Vec<u8> {
-    IdentityKeyPair::from_seed(&m::identity("event/peer").0).public().as_bytes().to_vec()
-}
-
 /// Builds the tests of one group, checking each against the library.
 struct Tests<'a> {
     ids: &'a mut Ids,
@@ -52,15 +48,18 @@ impl Tests<'_> {
         record: Vec<u8>,
         class: Option<&str>,
     ) -> Result<(), String> {
-        let peer_bytes = peer_identity();
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&peer_bytes);
-        let peer = IdentityKey::from_bytes(&key).map_err(|e| format!("peer: {e:?}"))?;
+        let peer = *m::identity("event/peer").1.public();
         let got = newer_record(&record, &self.policy, &peer, held);
         let kept = expect(&format!("event device record {slug}"), got, class)?;
         let generation = kept.map(|r| r.record().generation());
         let head = self.ids.head(slug, comment, f, class);
-        self.tests.push(DeviceRecordTest::new(head, peer_bytes, held, record, generation));
+        self.tests.push(DeviceRecordTest::new(
+            head,
+            peer.as_bytes().to_vec(),
+            held,
+            record,
+            generation,
+        ));
         Ok(())
     }
 }
@@ -86,52 +85,31 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
         "lower-generation", "generation 2 where 3 is kept: ignored", ignored, Some(3),
             peer.signed_record(2).to_bytes(), Some("identity.generation");
     }
-    t.push(
-        "equal-generation-other-keys",
-        "generation 2 where 2 is kept, with other KEM and ratchet keys than the kept record: not newer, ignored",
-        ignored,
-        Some(2),
-        peer_b.signed_record(2).to_bytes(),
-        Some("identity.generation"),
-    )?;
+    let genuine = peer.signed_record(3);
+    let mut truncated = peer.signed_record(3).to_bytes();
+    truncated.pop();
     crate::rows! { t.push:
+        "equal-generation-other-keys",
+            "generation 2 where 2 is kept, with other KEM and ratchet keys than the kept record: not newer, ignored",
+            ignored, Some(2), peer_b.signed_record(2).to_bytes(), Some("identity.generation");
         "other-identity", "a valid record of another identity, of a higher generation: ignored",
             ignored, Some(1), other.signed_record(5).to_bytes(), Some("identity.mismatch");
         "other-identity-before-generation",
             "another identity and a lower generation: the identity is checked first", order,
             Some(4), other.signed_record(0).to_bytes(), Some("identity.mismatch");
-    }
-    crate::rows! { t.push:
         "bad-signature",
             "the peer's record of a higher generation with one signature bit flipped: ignored",
             ignored, Some(1), flip_last(peer.signed_record(9).to_bytes()),
             Some("identity.signature");
-    }
-    t.push(
         "bad-signature-before-identity",
-        "another identity's record with a bad signature and a lower generation: verification comes first",
-        order,
-        Some(5),
-        flip_last(other.signed_record(0).to_bytes()),
-        Some("identity.signature"),
-    )?;
-    let genuine = peer.signed_record(3);
-    t.push(
+            "another identity's record with a bad signature and a lower generation: verification comes first",
+            order, Some(5), flip_last(other.signed_record(0).to_bytes()),
+            Some("identity.signature");
         "small-order-r",
-        "the peer's body with a signature whose R is of small order (accepted by plain RFC 8032 verification, refused by SUI-05): ignored",
-        ignored,
-        Some(1),
-        signed_forged(
-            genuine.body(),
-            &peer_seed,
-            Label::DeviceRecord,
-            m::sig_small_order_r,
-        ),
-        Some("identity.signature"),
-    )?;
-    let mut truncated = peer.signed_record(3).to_bytes();
-    truncated.pop();
-    crate::rows! { t.push:
+            "the peer's body with a signature whose R is of small order (accepted by plain RFC 8032 verification, refused by SUI-05): ignored",
+            ignored, Some(1),
+            signed_forged(genuine.body(), &peer_seed, Label::DeviceRecord, m::sig_small_order_r),
+            Some("identity.signature");
         "truncated", "the peer's record cut by one byte: ignored", ignored, Some(1), truncated,
             Some("cbor.truncated");
     }
@@ -142,13 +120,11 @@ pub(super) fn all_suites(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String>
 pub(super) fn default_suite_only(ids: &mut Ids) -> Result<Vec<DeviceRecordTest>, String> {
     let mut t = Tests { ids, policy: SuitePolicy::only(&[Suite::XWing]), tests: Vec::new() };
     let (_, classic) = device(Suite::X25519, "peer", "classic");
-    t.push(
+    crate::rows! { t.push:
         "suite-disallowed",
-        "the peer's valid record of suite 2, newer, where the receiver allows only suite 1: ignored",
-        &["RecordIgnored"],
-        Some(0),
-        classic.signed_record(1).to_bytes(),
-        Some("suite.disallowed"),
-    )?;
+            "the peer's valid record of suite 2, newer, where the receiver allows only suite 1: ignored",
+            &["RecordIgnored"], Some(0), classic.signed_record(1).to_bytes(),
+            Some("suite.disallowed");
+    }
     Ok(t.tests)
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::material::cases::{Cases, Named};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::{seed16, seed32};
@@ -128,172 +129,108 @@ pub(super) fn body_map(fields: &[(u64, Value)]) -> Value {
     Value::Map(fields.iter().map(|(k, v)| (Int::uint(*k), v.clone())).collect())
 }
 
+/// An event of `kind`, not critical, whose body has the fields `body`.
+fn plain(kind: u64, body: &[(u64, Value)]) -> Vec<u8> {
+    raw(kind, false, body_map(body), &[])
+}
+
+/// A byte string value.
+fn bytes(b: &[u8]) -> Value {
+    Value::from(b)
+}
+
+/// Builds the `event-decode` tests, checking each against the library.
+struct Decode<'a> {
+    ids: &'a mut Ids,
+    tests: Vec<EventTest>,
+}
+
+impl Cases<Vec<u8>> for Decode<'_> {
+    /// A test of `bytes`: a valid one (`class` `None`) must decode and re-encode to the same
+    /// bytes; an invalid one must be refused with `class`.
+    fn test(&mut self, n: Named<'_>, bytes: Vec<u8>, class: Option<&str>) -> Result<(), String> {
+        let event = expect(&format!("event {}", n.slug), Event::from_bytes(&bytes), class)?;
+        if let Some(event) = &event
+            && event.to_bytes().map_err(|e| e.to_string())? != bytes
+        {
+            return Err(format!("event {}: does not re-encode", n.slug));
+        }
+        let head = n.head(self.ids, class);
+        self.tests.push(EventTest::new(
+            head,
+            bytes,
+            event.as_ref().map(|e| e.body().kind_id()),
+            event.as_ref().map(|e| e.id().to_vec()),
+            event.as_ref().map(Event::critical),
+            event.as_ref().map(|e| e.body().kind().is_some()),
+        ));
+        Ok(())
+    }
+}
+
 /// Generates `event.json`.
 ///
 /// # Errors
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<EventGroup>, String> {
     let mut ids = Ids::default();
-    let mut tests = Vec::new();
-    let valid = |ids: &mut Ids,
-                 slug: &str,
-                 comment: &str,
-                 f: &[&str],
-                 bytes: Vec<u8>|
-     -> Result<EventTest, String> {
-        let event = Event::from_bytes(&bytes).map_err(|e| format!("event {slug}: {e}"))?;
-        if event.to_bytes().map_err(|e| e.to_string())? != bytes {
-            return Err(format!("event {slug}: does not re-encode"));
-        }
-        let head = ids.head(slug, comment, f, None);
-        Ok(EventTest::new(
-            head,
-            bytes,
-            Some(event.body().kind_id()),
-            Some(event.id().to_vec()),
-            Some(event.critical()),
-            Some(event.body().kind().is_some()),
-        ))
-    };
+    let mut d = Decode { ids: &mut ids, tests: Vec::new() };
     for (slug, body) in bodies() {
         let event = Event::with_id(seed16(&format!("event/{slug}/id")), body);
-        let bytes = event.to_bytes().map_err(|e| e.to_string())?;
-        tests.push(valid(&mut ids, slug, "a registered kind", &["Kind"], bytes)?);
+        d.valid(
+            slug,
+            "a registered kind",
+            &["Kind"],
+            event.to_bytes().map_err(|e| e.to_string())?,
+        )?;
     }
     let unknown_body = body_map(&[(1, Value::from("from the future"))]);
-    tests.push(valid(
-        &mut ids,
-        "unknown-kind-ignored",
-        "kind 4000, not critical: decoded and ignored",
-        &["UnknownKind"],
-        raw(4000, false, unknown_body.clone(), &[]),
-    )?);
-    tests.push(valid(
-        &mut ids,
-        "extension-kept",
-        "a negative key at the top level",
-        &["Extension"],
-        raw(11, false, body_map(&[]), &[(Int::nint(0), Value::from("x"))]),
-    )?);
+    crate::rows! { d.valid:
+        "unknown-kind-ignored", "kind 4000, not critical: decoded and ignored", &["UnknownKind"],
+            raw(4000, false, unknown_body.clone(), &[]);
+        "extension-kept", "a negative key at the top level", &["Extension"],
+            raw(11, false, body_map(&[]), &[(Int::nint(0), Value::from("x"))]);
+    }
 
-    let mut invalid = |slug: &str, comment: &str, f: &[&str], bytes: Vec<u8>, class: &str| {
-        expect(&format!("event {slug}"), Event::from_bytes(&bytes), Some(class))?;
-        let head = ids.head(slug, comment, f, Some(class));
-        tests.push(EventTest::new(head, bytes, None, None, None, None));
-        Ok::<(), String>(())
-    };
     let st = &["Structure"];
-    crate::rows! { invalid:
+    let hint = |h: &str| Value::Array(vec![Value::from(h)]);
+    // An event map field by field, without the defaults of `raw`.
+    let fields = |fields: &[(u64, Value)]| cbor::encode(&body_map(fields));
+    crate::rows! { d.invalid:
         "unknown-kind-critical", "kind 4000, critical: refused", &["UnknownKind"],
             raw(4000, true, unknown_body, &[]), "event.unknown_critical";
-        "kind-0", "the reserved kind 0", st, raw(0, false, body_map(&[]), &[]), "event.kind";
-        "text-missing", "a text event without its text", st, raw(1, false, body_map(&[]), &[]),
-            "schema.missing_field";
-        "text-not-text", "the text as a byte string", st,
-            raw(1, false, body_map(&[(1, Value::from(&b"hi"[..]))]), &[]), "schema.wrong_type";
+        "kind-0", "the reserved kind 0", st, plain(0, &[]), "event.kind";
+        "text-missing", "a text event without its text", st, plain(1, &[]), "schema.missing_field";
+        "text-not-text", "the text as a byte string", st, plain(1, &[(1, bytes(b"hi"))]),
+            "schema.wrong_type";
         "text-unknown-body-key", "body key 3 is not defined for text", st,
-            raw(1, false, body_map(&[(1, Value::from("hi")), (3, Value::uint(0))]), &[]),
-            "schema.unknown_critical";
-        "receipt-empty", "a receipt for no message", st,
-            raw(8, false, body_map(&[(1, Value::Array(Vec::new()))]), &[]), "schema.length";
-    }
-    crate::rows! { invalid:
-        "receipt-short-id", "a 15-byte message id", st,
-            raw(9, false, body_map(&[(1, Value::Array(vec![Value::from(&[0u8; 15][..])]))]), &[]),
+            plain(1, &[(1, Value::from("hi")), (3, Value::uint(0))]), "schema.unknown_critical";
+        "receipt-empty", "a receipt for no message", st, plain(8, &[(1, Value::Array(Vec::new()))]),
             "schema.length";
-    }
-    invalid(
-        "announcement-bad-hint",
-        "a mailbox announcement with an ftp:// relay hint",
-        st,
-        raw(
-            10,
-            false,
-            body_map(&[
-                (1, Value::from(&[0u8; 32][..])),
-                (2, Value::Array(vec![Value::from("ftp://relay")])),
-                (3, Value::uint(0)),
-            ]),
-            &[],
-        ),
-        "invite.relay_hint",
-    )?;
-    invalid(
-        "thumbnail-of-thumbnail",
-        "a thumbnail with a media type (key 5)",
-        st,
-        raw(
-            2,
-            false,
-            body_map(&[
-                (1, Value::from("blob/a")),
-                (2, Value::from(&[1u8; 32][..])),
-                (3, Value::from(&[2u8; 32][..])),
-                (4, Value::uint(1)),
-                (5, Value::from("image/png")),
-                (
-                    6,
-                    body_map(&[
-                        (1, Value::from("blob/t")),
-                        (2, Value::from(&[3u8; 32][..])),
-                        (3, Value::from(&[4u8; 32][..])),
-                        (4, Value::uint(1)),
-                        (5, Value::from("image/png")),
-                    ]),
-                ),
-            ]),
-            &[],
-        ),
-        "schema.unknown_critical",
-    )?;
-    crate::rows! { invalid:
+        "receipt-short-id", "a 15-byte message id", st,
+            plain(9, &[(1, Value::Array(vec![bytes(&[0u8; 15])]))]), "schema.length";
+        "announcement-bad-hint", "a mailbox announcement with an ftp:// relay hint", st,
+            plain(10, &[(1, bytes(&[0u8; 32])), (2, hint("ftp://relay")), (3, Value::uint(0))]),
+            "invite.relay_hint";
+        "thumbnail-of-thumbnail", "a thumbnail with a media type (key 5)", st,
+            raw(2, false, attachment_ref("blob/a", "image/png",
+                &[(6, thumbnail("blob/t", 3, &[(5, Value::from("image/png"))]))]), &[]),
+            "schema.unknown_critical";
         "body-not-a-map", "a wake-up whose body is an array", st,
             raw(11, false, Value::Array(Vec::new()), &[]), "schema.wrong_type";
+        "id-short", "a 15-byte message id", st,
+            fields(&[(1, Value::uint(1)), (2, Value::uint(11)), (3, bytes(&[0u8; 15])),
+                (4, Value::Bool(false)), (5, body_map(&[]))]),
+            "schema.length";
+        "critical-missing", "no critical flag", st,
+            fields(&[(1, Value::uint(1)), (2, Value::uint(11)), (3, bytes(&[0u8; 16])),
+                (5, body_map(&[]))]),
+            "schema.missing_field";
+        "body-extension", "a negative key inside a body: bodies are closed", st,
+            raw(1, false, Value::Map(BTreeMap::from([(Int::uint(1), Value::from("hi")),
+                (Int::nint(0), Value::uint(0))])), &[]),
+            "schema.unknown_critical";
     }
-    invalid(
-        "id-short",
-        "a 15-byte message id",
-        st,
-        {
-            let mut map = BTreeMap::new();
-            map.insert(Int::uint(1), Value::uint(1));
-            map.insert(Int::uint(2), Value::uint(11));
-            map.insert(Int::uint(3), Value::from(&[0u8; 15][..]));
-            map.insert(Int::uint(4), Value::Bool(false));
-            map.insert(Int::uint(5), body_map(&[]));
-            cbor::encode(&Value::Map(map))
-        },
-        "schema.length",
-    )?;
-    invalid(
-        "critical-missing",
-        "no critical flag",
-        st,
-        {
-            let mut map = BTreeMap::new();
-            map.insert(Int::uint(1), Value::uint(1));
-            map.insert(Int::uint(2), Value::uint(11));
-            map.insert(Int::uint(3), Value::from(&[0u8; 16][..]));
-            map.insert(Int::uint(5), body_map(&[]));
-            cbor::encode(&Value::Map(map))
-        },
-        "schema.missing_field",
-    )?;
-    invalid(
-        "body-extension",
-        "a negative key inside a body: bodies are closed",
-        st,
-        raw(
-            1,
-            false,
-            Value::Map(BTreeMap::from([
-                (Int::uint(1), Value::from("hi")),
-                (Int::nint(0), Value::uint(0)),
-            ])),
-            &[],
-        ),
-        "schema.unknown_critical",
-    )?;
     // Kind 13, registered after the first release of the file: appended so earlier tcIds
     // stay put.
     let record = {
@@ -306,68 +243,38 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
         seed16("event/device-record/id"),
         Body::DeviceRecord { record: record.clone() },
     );
-    crate::rows! { invalid:
-        "device-record-empty", "kind 13 with an empty record", st,
-            raw(13, false, body_map(&[(1, Value::from(&[][..]))]), &[]), "schema.length";
-    }
-    crate::rows! { invalid:
+    crate::rows! { d.invalid:
+        "device-record-empty", "kind 13 with an empty record", st, plain(13, &[(1, bytes(&[]))]),
+            "schema.length";
         "device-record-too-long", "kind 13 with a record of 4097 bytes", st,
-            raw(13, false, body_map(&[(1, Value::from(&[7u8; 4097][..]))]), &[]), "schema.length";
-    }
-    crate::rows! { invalid:
+            plain(13, &[(1, bytes(&[7u8; 4097]))]), "schema.length";
         "device-record-extra-key", "kind 13 with a key 2 in its body", st,
-            raw(13, false, body_map(&[(1, Value::from(&record[..])), (2, Value::uint(0))]), &[]),
-            "schema.unknown_critical";
+            plain(13, &[(1, bytes(&record)), (2, Value::uint(0))]), "schema.unknown_critical";
     }
-    tests.push(valid(
-        &mut ids,
+    crate::rows! { d.valid:
         "device-record",
-        "kind 13: the sender's signed device record (an X25519-suite record of generation 2), opaque to the event layer",
-        &["Kind"],
-        event.to_bytes().map_err(|e| e.to_string())?,
-    )?);
+            "kind 13: the sender's signed device record (an X25519-suite record of generation 2), opaque to the event layer",
+            &["Kind"], event.to_bytes().map_err(|e| e.to_string())?;
+    }
     // Appended after the first release of the file, so earlier tcIds stay put: a body's
     // array is checked completely before the body's next key (ENV-05), and a receipt of more
     // than 256 ids fails the event's decoding limit (ENV-04).
-    let mut late_invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
-        expect(&format!("event {slug}"), Event::from_bytes(&bytes), Some(class))?;
-        let head = ids.head(slug, comment, &["Structure"], Some(class));
-        tests.push(EventTest::new(head, bytes, None, None, None, None));
-        Ok::<(), String>(())
-    };
-    late_invalid(
+    crate::rows! { d.invalid:
         "announcement-no-hints-no-valid-from",
-        "a mailbox announcement with an empty hint list and no key 3: the list is checked before key 3",
-        raw(
-            10,
-            false,
-            body_map(&[(1, Value::from(&[0u8; 32][..])), (2, Value::Array(Vec::new()))]),
-            &[],
-        ),
-        "schema.length",
-    )?;
-    late_invalid(
+            "a mailbox announcement with an empty hint list and no key 3: the list is checked before key 3",
+            st, plain(10, &[(1, bytes(&[0u8; 32])), (2, Value::Array(Vec::new()))]),
+            "schema.length";
         "announcement-bad-hint-text-valid-from",
-        "a mailbox announcement with an ftp:// hint and a text key 3: the hints' syntax is checked before key 3",
-        raw(
-            10,
-            false,
-            body_map(&[
-                (1, Value::from(&[0u8; 32][..])),
-                (2, Value::Array(vec![Value::from("ftp://relay")])),
-                (3, Value::from("soon")),
-            ]),
-            &[],
-        ),
-        "invite.relay_hint",
-    )?;
-    late_invalid(
+            "a mailbox announcement with an ftp:// hint and a text key 3: the hints' syntax is checked before key 3",
+            st,
+            plain(10, &[(1, bytes(&[0u8; 32])), (2, hint("ftp://relay")), (3, Value::from("soon"))]),
+            "invite.relay_hint";
         "receipt-257-ids",
-        "a delivery receipt of 257 message ids: over the event's max_items, refused while decoding",
-        raw(8, false, body_map(&[(1, Value::Array(vec![Value::from(&[1u8; 16][..]); 257]))]), &[]),
-        "cbor.limit.size",
-    )?;
-    appended(&mut ids, &mut tests, &valid)?;
+            "a delivery receipt of 257 message ids: over the event's max_items, refused while decoding",
+            st, plain(8, &[(1, Value::Array(vec![bytes(&[1u8; 16]); 257]))]), "cbor.limit.size";
+    }
+    appended(&mut d)?;
+    let tests = d.tests;
     Ok(file(
         "event",
         &[
@@ -399,8 +306,8 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
 fn attachment_ref(locator: &str, media_type: &str, extra: &[(u64, Value)]) -> Value {
     let mut fields = vec![
         (1, Value::from(locator)),
-        (2, Value::from(&[1u8; 32][..])),
-        (3, Value::from(&[2u8; 32][..])),
+        (2, bytes(&[1u8; 32])),
+        (3, bytes(&[2u8; 32])),
         (4, Value::uint(1)),
         (5, Value::from(media_type)),
     ];
@@ -408,119 +315,58 @@ fn attachment_ref(locator: &str, media_type: &str, extra: &[(u64, Value)]) -> Va
     body_map(&fields)
 }
 
-type ValidFn = dyn Fn(&mut Ids, &str, &str, &[&str], Vec<u8>) -> Result<EventTest, String>;
+/// A thumbnail (key 6 of an attachment reference) with the given locator, key and digest
+/// bytes `fill` and `fill + 1`, size 1, and extra fields.
+fn thumbnail(locator: &str, fill: u8, extra: &[(u64, Value)]) -> Value {
+    let mut fields = vec![
+        (1, Value::from(locator)),
+        (2, bytes(&[fill; 32])),
+        (3, bytes(&[fill + 1; 32])),
+        (4, Value::uint(1)),
+    ];
+    fields.extend(extra.iter().cloned());
+    body_map(&fields)
+}
 
 /// Tests added after the first release, so their ids follow every other test: a registered
 /// kind with `critical = true`, the byte limits of display names, locators and media types,
 /// and a key 6 inside a thumbnail.
-fn appended(ids: &mut Ids, tests: &mut Vec<EventTest>, valid: &ValidFn) -> Result<(), String> {
-    tests.push(valid(
-        ids,
+fn appended(d: &mut Decode<'_>) -> Result<(), String> {
+    let st = &["Structure"];
+    let name = |s: String| plain(7, &[(1, Value::from(s.as_str()))]);
+    let attachment = |locator: &str, media_type: &str, extra: &[(u64, Value)]| {
+        raw(2, false, attachment_ref(locator, media_type, extra), &[])
+    };
+    crate::rows! { d.valid:
         "known-kind-critical-text",
-        "a registered kind (text) with critical = true is processed like any other (the flag only matters for unknown kinds)",
-        &["Kind"],
-        raw(1, true, body_map(&[(1, Value::from("hi"))]), &[]),
-    )?);
-    tests.push(valid(
-        ids,
-        "known-kind-critical-wake-up",
-        "a wake-up with critical = true",
-        &["Kind"],
-        raw(11, true, body_map(&[]), &[]),
-    )?);
-    let name = |s: String| raw(7, false, body_map(&[(1, Value::from(s.as_str()))]), &[]);
-    tests.push(valid(
-        ids,
-        "display-name-256-bytes",
-        "a display name of exactly 256 bytes (128 two-byte characters)",
-        &["Structure"],
-        name("é".repeat(128)),
-    )?);
-    let attachment = |locator: String, media_type: String, extra: &[(u64, Value)]| {
-        raw(2, false, attachment_ref(&locator, &media_type, extra), &[])
-    };
-    tests.push(valid(
-        ids,
-        "locator-2048-bytes",
-        "an attachment locator of exactly 2048 bytes",
-        &["Structure"],
-        attachment("l".repeat(2048), "image/png".to_owned(), &[]),
-    )?);
-    tests.push(valid(
-        ids,
-        "media-type-255-bytes",
-        "a media type of exactly 255 bytes",
-        &["Structure"],
-        attachment("blob/a".to_owned(), "m".repeat(255), &[]),
-    )?);
-    let mut invalid = |slug: &str, comment: &str, bytes: Vec<u8>, class: &str| {
-        expect(&format!("event {slug}"), Event::from_bytes(&bytes), Some(class))?;
-        let head = ids.head(slug, comment, &["Structure"], Some(class));
-        tests.push(EventTest::new(head, bytes, None, None, None, None));
-        Ok::<(), String>(())
-    };
-    invalid(
-        "display-name-257-bytes",
-        "a display name of 257 bytes (128 two-byte characters and one more byte: 129 characters, but the limit counts bytes)",
-        name(format!("{}a", "é".repeat(128))),
-        "schema.length",
-    )?;
-    invalid(
-        "avatar-locator-2049-bytes",
-        "a profile update whose avatar locator has 2049 bytes",
-        raw(7, false, body_map(&[(2, attachment_ref(&"l".repeat(2049), "image/png", &[]))]), &[]),
-        "schema.length",
-    )?;
-    crate::rows! { invalid:
-        "locator-2049-bytes", "an attachment locator of 2049 bytes",
-            attachment("l".repeat(2049), "image/png".to_owned(), &[]), "schema.length";
-        "media-type-256-bytes", "a media type of 256 bytes",
-            attachment("blob/a".to_owned(), "m".repeat(256), &[]), "schema.length";
+            "a registered kind (text) with critical = true is processed like any other (the flag only matters for unknown kinds)",
+            &["Kind"], raw(1, true, body_map(&[(1, Value::from("hi"))]), &[]);
+        "known-kind-critical-wake-up", "a wake-up with critical = true", &["Kind"],
+            raw(11, true, body_map(&[]), &[]);
+        "display-name-256-bytes", "a display name of exactly 256 bytes (128 two-byte characters)",
+            st, name("é".repeat(128));
+        "locator-2048-bytes", "an attachment locator of exactly 2048 bytes", st,
+            attachment(&"l".repeat(2048), "image/png", &[]);
+        "media-type-255-bytes", "a media type of exactly 255 bytes", st,
+            attachment("blob/a", &"m".repeat(255), &[]);
     }
-    invalid(
-        "thumbnail-locator-2049-bytes",
-        "a thumbnail whose locator has 2049 bytes",
-        attachment(
-            "blob/a".to_owned(),
-            "image/png".to_owned(),
-            &[(
-                6,
-                body_map(&[
-                    (1, Value::from("l".repeat(2049).as_str())),
-                    (2, Value::from(&[3u8; 32][..])),
-                    (3, Value::from(&[4u8; 32][..])),
-                    (4, Value::uint(1)),
-                ]),
-            )],
-        ),
-        "schema.length",
-    )?;
-    invalid(
-        "thumbnail-with-thumbnail",
-        "a thumbnail with a key 6 (a thumbnail of its own)",
-        attachment(
-            "blob/a".to_owned(),
-            "image/png".to_owned(),
-            &[(
-                6,
-                body_map(&[
-                    (1, Value::from("blob/t")),
-                    (2, Value::from(&[3u8; 32][..])),
-                    (3, Value::from(&[4u8; 32][..])),
-                    (4, Value::uint(1)),
-                    (
-                        6,
-                        body_map(&[
-                            (1, Value::from("blob/tt")),
-                            (2, Value::from(&[5u8; 32][..])),
-                            (3, Value::from(&[6u8; 32][..])),
-                            (4, Value::uint(1)),
-                        ]),
-                    ),
-                ]),
-            )],
-        ),
-        "schema.unknown_critical",
-    )?;
+    crate::rows! { d.invalid:
+        "display-name-257-bytes",
+            "a display name of 257 bytes (128 two-byte characters and one more byte: 129 characters, but the limit counts bytes)",
+            st, name(format!("{}a", "é".repeat(128))), "schema.length";
+        "avatar-locator-2049-bytes", "a profile update whose avatar locator has 2049 bytes", st,
+            plain(7, &[(2, attachment_ref(&"l".repeat(2049), "image/png", &[]))]), "schema.length";
+        "locator-2049-bytes", "an attachment locator of 2049 bytes", st,
+            attachment(&"l".repeat(2049), "image/png", &[]), "schema.length";
+        "media-type-256-bytes", "a media type of 256 bytes", st,
+            attachment("blob/a", &"m".repeat(256), &[]), "schema.length";
+        "thumbnail-locator-2049-bytes", "a thumbnail whose locator has 2049 bytes", st,
+            attachment("blob/a", "image/png", &[(6, thumbnail(&"l".repeat(2049), 3, &[]))]),
+            "schema.length";
+        "thumbnail-with-thumbnail", "a thumbnail with a key 6 (a thumbnail of its own)", st,
+            attachment("blob/a", "image/png",
+                &[(6, thumbnail("blob/t", 3, &[(6, thumbnail("blob/tt", 5, &[]))]))]),
+            "schema.unknown_critical";
+    }
     Ok(())
 }

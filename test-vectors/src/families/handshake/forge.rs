@@ -1,84 +1,199 @@
-//! Forged handshake messages, built from the spec's construction (spec/05-handshake.md
-//! HSK-03) with the crate's primitives, with one deliberate fault each.
+//! What `handshake.json` and `reconnect.json` share: devices and invites from named seeds,
+//! and messages forged from the spec's constructions (spec/05-handshake.md HSK-03 and HSK-07)
+//! with the crate's primitives, with one deliberate fault each.
 
-use super::{Acceptor, Inviter, digest};
-use crate::seeds::ReplayRng;
+use std::collections::BTreeMap;
+
+use crate::families::hpke::encap_randomness;
+use crate::seeds::{ReplayRng, seed16, seed32};
+use quietwire::UnixTime;
 use quietwire::cbor::{self, Int, Value};
 use quietwire::envelope;
+use quietwire::handshake::PendingInvite;
 use quietwire::hpke::Sender;
-use quietwire::label::Label;
+use quietwire::identity::DeviceKeys;
+use quietwire::invite::{Invite, InviteParams, InviteSecrets, SignedInvite};
+use quietwire::keys::{IdentityKeyPair, KemPublicKey, KemSecret, X25519Secret};
+use quietwire::suite::Suite;
 
-/// What a forged handshake changes relative to the honest construction.
-#[derive(Default)]
-pub(super) struct Forge {
-    /// Device record bytes to send instead of the acceptor's own.
-    pub(super) record: Option<Vec<u8>>,
-    /// Sign a transcript with this `enc` instead of the real one.
-    pub(super) sign_enc: Option<Vec<u8>>,
-    /// Edits to the payload map before sealing.
-    pub(super) edit: Option<fn(&mut std::collections::BTreeMap<Int, Value>)>,
-    /// Pad with zeros only, without the 0x80 that starts the padding.
-    pub(super) zero_padding: bool,
-    /// Signs the labeled transcript input instead of the acceptor's identity key.
-    pub(super) signature: Option<Box<TranscriptSigner>>,
+/// A device from named seeds: `{prefix}/identity`, `{prefix}/kem`, `{prefix}/ratchet` and
+/// its mailbox `{prefix}/mailbox`.
+#[derive(Clone)]
+pub(crate) struct Device {
+    pub(crate) suite: Suite,
+    pub(crate) identity_seed: [u8; 32],
+    pub(crate) kem_seed: [u8; 32],
+    pub(crate) ratchet_secret: [u8; 32],
+    pub(crate) mailbox: [u8; 32],
 }
 
-impl Forge {
-    /// Edits the payload map before sealing.
-    pub(super) fn edit(edit: fn(&mut std::collections::BTreeMap<Int, Value>)) -> Forge {
-        Forge { edit: Some(edit), ..Forge::default() }
+impl Device {
+    pub(crate) fn new(prefix: &str, suite: Suite) -> Device {
+        Device {
+            suite,
+            identity_seed: seed32(&format!("{prefix}/identity")),
+            kem_seed: seed32(&format!("{prefix}/kem")),
+            ratchet_secret: seed32(&format!("{prefix}/ratchet")),
+            mailbox: seed32(&format!("{prefix}/mailbox")),
+        }
     }
 
-    /// Sends `record` instead of the acceptor's own device record.
-    pub(super) fn record(record: Vec<u8>) -> Forge {
-        Forge { record: Some(record), ..Forge::default() }
+    pub(crate) fn keys(&self) -> DeviceKeys {
+        DeviceKeys::from_parts(
+            self.suite,
+            IdentityKeyPair::from_seed(&self.identity_seed),
+            KemSecret::from_seed(self.suite, &self.kem_seed),
+            X25519Secret::from_bytes(&self.ratchet_secret),
+        )
+    }
+
+    /// The public identity key.
+    pub(crate) fn identity(&self) -> [u8; 32] {
+        *self.keys().identity().public().as_bytes()
+    }
+}
+
+/// A signed invite as its creator holds it: with the seeds of its secrets.
+pub(crate) struct HeldInvite {
+    pub(crate) invite: SignedInvite,
+    pub(crate) kem_seed: [u8; 32],
+    pub(crate) ratchet_secret: [u8; 32],
+}
+
+impl HeldInvite {
+    /// An invite of `creator`, expiring at `expires`; `seeds` are the seed labels of its id,
+    /// its KEM seed, its ratchet secret and its mailbox.
+    pub(crate) fn new(
+        creator: &Device,
+        expires: u64,
+        single_use: bool,
+        seeds: [String; 4],
+    ) -> HeldInvite {
+        let [id, kem, ratchet, mailbox] = seeds;
+        let (kem_seed, ratchet_secret) = (seed32(&kem), seed32(&ratchet));
+        let mut rng = ReplayRng::new(&[&seed16(&id), &kem_seed, &ratchet_secret]);
+        let params = InviteParams {
+            relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+            mailbox: seed32(&mailbox),
+            expires: UnixTime(expires),
+            single_use,
+        };
+        let identity = IdentityKeyPair::from_seed(&creator.identity_seed);
+        let (invite, _) = Invite::create(&identity, creator.suite, params, &mut rng);
+        HeldInvite { invite, kem_seed, ratchet_secret }
+    }
+
+    pub(crate) fn pending(&self) -> PendingInvite {
+        PendingInvite::new(
+            self.invite.clone(),
+            InviteSecrets {
+                kem: KemSecret::from_seed(self.invite.invite().suite(), &self.kem_seed),
+                ratchet: X25519Secret::from_bytes(&self.ratchet_secret),
+            },
+        )
     }
 }
 
 /// Signs a labeled transcript input.
-pub(super) type TranscriptSigner = dyn Fn(&[u8]) -> [u8; 64];
+pub(crate) type TranscriptSigner = dyn Fn(&[u8]) -> [u8; 64];
 
-/// A forged delivery: slug part, comment, flags, the forgery, the expected class.
-pub(super) type ForgedCase =
-    (&'static str, &'static str, &'static [&'static str], Forge, Option<&'static str>);
+/// A payload map of a handshake or reconnect.
+pub(crate) type PayloadMap = BTreeMap<Int, Value>;
 
-/// A handshake built from the spec's construction, with `forge` applied.
-pub(super) fn forged(slug: &str, acceptor: &Acceptor, inviter: &Inviter, forge: Forge) -> Vec<u8> {
-    let invite = inviter.invite.invite();
-    let invite_hash = digest(&inviter.invite.to_bytes());
-    let randomness = acceptor.randomness(slug, invite.suite());
+/// What a forged message changes relative to the honest construction (each family uses the
+/// faults its message can have).
+#[derive(Default)]
+pub(crate) struct Forge {
+    /// Device record bytes to send instead of the honest record.
+    pub(crate) record: Option<Vec<u8>>,
+    /// Invite bytes to send instead of the honest invite (reconnect).
+    pub(crate) invite: Option<Vec<u8>>,
+    /// Sign a transcript with this `enc` instead of the real one (handshake).
+    pub(crate) sign_enc: Option<Vec<u8>>,
+    /// Signs the labeled transcript input instead of the acceptor's identity key (handshake).
+    pub(crate) signature: Option<Box<TranscriptSigner>>,
+    /// Bind `info` to this identity key instead of the recipient's (reconnect).
+    pub(crate) info_identity: Option<Vec<u8>>,
+    /// Edits to the payload map before encoding.
+    pub(crate) edit: Option<fn(&mut PayloadMap)>,
+    /// Raw payload bytes instead of the map's encoding.
+    pub(crate) payload: Option<fn(Vec<u8>) -> Vec<u8>>,
+    /// Pad with zeros only, without the 0x80 that starts the padding.
+    pub(crate) zero_padding: bool,
+}
+
+impl Forge {
+    /// Edits the payload map before encoding.
+    pub(crate) fn edit(edit: fn(&mut PayloadMap)) -> Forge {
+        Forge { edit: Some(edit), ..Forge::default() }
+    }
+
+    /// Sends `record` instead of the honest device record.
+    pub(crate) fn record(record: Vec<u8>) -> Forge {
+        Forge { record: Some(record), ..Forge::default() }
+    }
+
+    /// Sends `invite` instead of the honest invite.
+    pub(crate) fn invite(invite: Vec<u8>) -> Forge {
+        Forge { invite: Some(invite), ..Forge::default() }
+    }
+
+    /// Signs the transcript with `sign` instead of the acceptor's identity key.
+    pub(crate) fn signed(sign: impl Fn(&[u8]) -> [u8; 64] + 'static) -> Forge {
+        Forge { signature: Some(Box::new(sign)), ..Forge::default() }
+    }
+
+    /// Sends `record` and signs the transcript with `sign`.
+    pub(crate) fn record_signed(
+        record: Vec<u8>,
+        sign: impl Fn(&[u8]) -> [u8; 64] + 'static,
+    ) -> Forge {
+        Forge { record: Some(record), ..Forge::signed(sign) }
+    }
+}
+
+/// The message a case delivers: given bytes, or a forgery of the honest construction.
+pub(crate) enum Sent {
+    /// These bytes.
+    Bytes(Vec<u8>),
+    /// The honest construction with a fault.
+    Forged(Forge),
+}
+
+/// The HPKE sender of a message to `recipient` with `info`, drawing the randomness of
+/// `{family}/{slug}/encap`.
+pub(crate) fn sender(
+    family: &str,
+    slug: &str,
+    recipient: &KemPublicKey,
+    info: &[u8],
+) -> Result<Sender, String> {
+    let randomness = encap_randomness(&format!("{family}/{slug}/encap"), recipient.suite());
     let mut rng = ReplayRng::new(&[&randomness]);
-    let Ok(sender) =
-        Sender::setup(invite.kem_key(), &Label::HandshakeInfo.input(&[&invite_hash]), &mut rng)
-    else {
-        return Vec::new();
-    };
-    let keys = acceptor.keys();
-    let record = forge.record.unwrap_or_else(|| keys.signed_record(0).to_bytes());
-    let signed_enc = forge.sign_enc.unwrap_or_else(|| sender.enc().to_vec());
-    let th = digest(&Label::HandshakeTranscript.input(&[
-        &invite_hash,
-        &signed_enc,
-        &record,
-        &acceptor.mailbox,
-    ]));
-    let signature = match &forge.signature {
-        Some(sign) => sign(&Label::HandshakeSignature.input(&[&th])),
-        None => keys.identity().sign(Label::HandshakeSignature, &th),
-    };
-    let mut map = std::collections::BTreeMap::new();
-    map.insert(Int::uint(1), Value::uint(1));
-    map.insert(Int::uint(2), Value::from(record.as_slice()));
-    map.insert(Int::uint(3), Value::from(&acceptor.mailbox[..]));
-    map.insert(Int::uint(4), Value::from(&signature[..]));
+    let sender = Sender::setup(recipient, info, &mut rng)
+        .map_err(|e| format!("{family} {slug}: setup: {e}"))?;
+    if !rng.finished() {
+        return Err(format!("{family} {slug}: sealing drew other randomness"));
+    }
+    Ok(sender)
+}
+
+/// Seals the payload `map` as both constructions do, with `forge`'s payload faults: encode,
+/// pad to a bucket above `enc` and the tag, seal with empty associated data, prefix `enc`.
+pub(crate) fn seal_payload(
+    sender: Sender,
+    mut map: PayloadMap,
+    forge: &Forge,
+) -> Result<Vec<u8>, String> {
     if let Some(edit) = forge.edit {
         edit(&mut map);
     }
-    let payload = cbor::encode(&Value::Map(map));
+    let mut payload = cbor::encode(&Value::Map(map));
+    if let Some(raw) = forge.payload {
+        payload = raw(payload);
+    }
     let overhead = sender.enc().len() + 16;
-    let Ok(mut padded) = envelope::pad(&payload, overhead) else {
-        return Vec::new();
-    };
+    let mut padded = envelope::pad(&payload, overhead).map_err(|e| format!("pad: {e}"))?;
     if forge.zero_padding
         && let Some(start) = padded.get_mut(payload.len())
     {
@@ -86,5 +201,5 @@ pub(super) fn forged(slug: &str, acceptor: &Acceptor, inviter: &Inviter, forge: 
     }
     let mut message = sender.enc().to_vec();
     message.extend_from_slice(&sender.seal(&[], &padded));
-    message
+    Ok(message)
 }

@@ -7,22 +7,21 @@
 //! vectors check the module against the text.
 
 mod appended;
-mod forge;
+pub(crate) mod forge;
 
 use appended::appended_accept_tests;
-use forge::{Forge, ForgedCase, forged};
+use forge::{Device, Forge, HeldInvite, Sent, sender};
 
 use sha2::{Digest, Sha256};
 
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
-use crate::seeds::{ReplayRng, seed16, seed32};
+use super::hpke::{encap_randomness, flipped};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
+use crate::seeds::ReplayRng;
 use quietwire::UnixTime;
 use quietwire::cbor::{Int, Value};
-use quietwire::handshake::{self, PendingInvite};
-use quietwire::identity::DeviceKeys;
-use quietwire::invite::{Invite, InviteParams, InviteSecrets, SignedInvite};
-use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
+use quietwire::handshake::{self, Initiated};
+use quietwire::label::Label;
 use quietwire::ratchet::Ratchet;
 use quietwire::suite::{Suite, SuitePolicy};
 
@@ -124,243 +123,213 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 const NOW: u64 = 1_900_000_000;
 const EXPIRES: u64 = NOW + 86_400;
 
-/// An inviter: its invite, the invite's secrets and their seeds.
-struct Inviter {
-    invite: SignedInvite,
-    kem_seed: [u8; 32],
-    ratchet_secret: [u8; 32],
+/// An inviter's invite, of the device `handshake/<name>`.
+fn held_invite(name: &str, suite: Suite, single_use: bool) -> HeldInvite {
+    let creator = device(name, suite);
+    let seeds = ["invite-id", "kem", "ratchet", "mailbox"].map(|p| format!("handshake/{name}/{p}"));
+    HeldInvite::new(&creator, EXPIRES, single_use, seeds)
 }
 
-impl Inviter {
-    fn new(name: &str, suite: Suite, single_use: bool) -> Inviter {
-        let identity = IdentityKeyPair::from_seed(&seed32(&format!("handshake/{name}/identity")));
-        let kem_seed = seed32(&format!("handshake/{name}/kem"));
-        let ratchet_secret = seed32(&format!("handshake/{name}/ratchet"));
-        let mut rng = ReplayRng::new(&[
-            &seed16(&format!("handshake/{name}/invite-id")),
-            &kem_seed,
-            &ratchet_secret,
-        ]);
-        let params = InviteParams {
-            relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
-            mailbox: seed32(&format!("handshake/{name}/mailbox")),
-            expires: UnixTime(EXPIRES),
-            single_use,
-        };
-        let (invite, _) = Invite::create(&identity, suite, params, &mut rng);
-        Inviter { invite, kem_seed, ratchet_secret }
-    }
-
-    fn pending(&self) -> PendingInvite {
-        PendingInvite::new(
-            self.invite.clone(),
-            InviteSecrets {
-                kem: KemSecret::from_seed(self.invite.invite().suite(), &self.kem_seed),
-                ratchet: X25519Secret::from_bytes(&self.ratchet_secret),
-            },
-        )
-    }
+/// An acceptor's (or inviter's) device `handshake/<name>`.
+fn device(name: &str, suite: Suite) -> Device {
+    Device::new(&format!("handshake/{name}"), suite)
 }
 
-/// An acceptor's device and what it sends.
-struct Acceptor {
-    suite: Suite,
-    identity_seed: [u8; 32],
-    kem_seed: [u8; 32],
-    ratchet_secret: [u8; 32],
-    mailbox: [u8; 32],
+/// The randomness an acceptor draws for the handshake `slug`.
+fn randomness(slug: &str, suite: Suite) -> Vec<u8> {
+    encap_randomness(&format!("handshake/{slug}/encap"), suite)
 }
 
-impl Acceptor {
-    fn new(name: &str, suite: Suite) -> Acceptor {
-        Acceptor {
-            suite,
-            identity_seed: seed32(&format!("handshake/{name}/identity")),
-            kem_seed: seed32(&format!("handshake/{name}/kem")),
-            ratchet_secret: seed32(&format!("handshake/{name}/ratchet")),
-            mailbox: seed32(&format!("handshake/{name}/mailbox")),
-        }
+/// The handshake of `acceptor` for `inviter` through the handshake module, drawing exactly
+/// the randomness of `slug`: `None` when it is refused with `class`.
+fn initiate(
+    slug: &str,
+    inviter: &HeldInvite,
+    acceptor: &Device,
+    class: Option<&str>,
+) -> Result<Option<Initiated>, String> {
+    let mut rng = ReplayRng::new(&[&randomness(slug, inviter.invite.invite().suite())]);
+    let got = handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
+    let out = expect(&format!("handshake {slug}: initiate"), got, class)?;
+    if out.is_some() && !rng.finished() {
+        return Err(format!("handshake {slug}: initiate drew other randomness"));
     }
+    Ok(out)
+}
 
-    fn keys(&self) -> DeviceKeys {
-        DeviceKeys::from_parts(
-            self.suite,
-            IdentityKeyPair::from_seed(&self.identity_seed),
-            KemSecret::from_seed(self.suite, &self.kem_seed),
-            X25519Secret::from_bytes(&self.ratchet_secret),
-        )
-    }
-
-    fn randomness(&self, slug: &str, suite: Suite) -> Vec<u8> {
-        let mut out = Vec::new();
-        while out.len() < suite.hpke_encap_randomness_len() {
-            out.extend_from_slice(&seed32(&format!("handshake/{slug}/encap/{}", out.len())));
-        }
-        out.truncate(suite.hpke_encap_randomness_len());
-        out
-    }
-
-    /// The handshake message, through the handshake module.
-    fn initiate(&self, slug: &str, inviter: &Inviter) -> Result<handshake::Initiated, String> {
-        let randomness = self.randomness(slug, inviter.invite.invite().suite());
-        let mut rng = ReplayRng::new(&[&randomness]);
-        let out = handshake::initiate(&inviter.invite, &self.keys(), 0, self.mailbox, &mut rng)
-            .map_err(|e| format!("handshake {slug}: initiate: {e}"))?;
-        if !rng.finished() {
-            return Err(format!("handshake {slug}: initiate drew other randomness"));
-        }
-        Ok(out)
-    }
+/// The honest handshake message of `acceptor` for `inviter`.
+fn message(slug: &str, inviter: &HeldInvite, acceptor: &Device) -> Result<Vec<u8>, String> {
+    let out = initiate(slug, inviter, acceptor, None)?;
+    Ok(out.ok_or_else(|| format!("handshake {slug}: no message"))?.message)
 }
 
 fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
-/// Runs deliveries against one pending invite, recording each outcome.
-struct AcceptScript<'a> {
-    slug: String,
-    inviter: &'a Inviter,
-    pending: PendingInvite,
-    allowed: Vec<Suite>,
-    steps: Vec<AcceptStep>,
-    failures: Vec<String>,
+/// A handshake built from the spec's construction (HSK-03), with `forge` applied.
+fn forged(
+    slug: &str,
+    acceptor: &Device,
+    inviter: &HeldInvite,
+    forge: &Forge,
+) -> Result<Vec<u8>, String> {
+    let invite = inviter.invite.invite();
+    let invite_hash = digest(&inviter.invite.to_bytes());
+    let info = Label::HandshakeInfo.input(&[&invite_hash]);
+    let sender = sender("handshake", slug, invite.kem_key(), &info)?;
+    let keys = acceptor.keys();
+    let record = forge.record.clone().unwrap_or_else(|| keys.signed_record(0).to_bytes());
+    let signed_enc = forge.sign_enc.clone().unwrap_or_else(|| sender.enc().to_vec());
+    let th = digest(&Label::HandshakeTranscript.input(&[
+        &invite_hash,
+        &signed_enc,
+        &record,
+        &acceptor.mailbox,
+    ]));
+    let signature = match &forge.signature {
+        Some(sign) => sign(&Label::HandshakeSignature.input(&[&th])),
+        None => keys.identity().sign(Label::HandshakeSignature, &th),
+    };
+    let mut map = forge::PayloadMap::new();
+    map.insert(Int::uint(1), Value::uint(1));
+    map.insert(Int::uint(2), Value::from(record.as_slice()));
+    map.insert(Int::uint(3), Value::from(&acceptor.mailbox[..]));
+    map.insert(Int::uint(4), Value::from(&signature[..]));
+    forge::seal_payload(sender, map, forge)
 }
 
-impl<'a> AcceptScript<'a> {
-    fn new(slug: &str, inviter: &'a Inviter, allowed: &[Suite]) -> AcceptScript<'a> {
-        AcceptScript {
-            slug: slug.to_owned(),
-            inviter,
-            pending: inviter.pending(),
-            allowed: allowed.to_vec(),
-            steps: Vec::new(),
-            failures: Vec::new(),
-        }
-    }
+/// One delivery: the message, the inviter's `now`, the expected class.
+type Delivery<'c> = (Sent, u64, Option<&'c str>);
 
-    fn deliver(&mut self, message: Vec<u8>, now: u64, expect: Option<&str>) -> Result<(), String> {
-        let before = self.pending.accepted();
-        let got = self.pending.accept(&message, UnixTime(now), &SuitePolicy::only(&self.allowed));
-        let step = match (got, expect) {
-            (Ok(accepted), None) => AcceptStep {
+/// Builds the accept tests of one inviter, each a script of deliveries to a fresh pending
+/// invite, with slugs `<case>-<name>`.
+struct Accepts<'a> {
+    ids: &'a mut Ids,
+    tests: &'a mut Vec<AcceptTest>,
+    name: &'a str,
+    inviter: &'a HeldInvite,
+    /// The acceptor whose handshakes are forged.
+    alice: Device,
+}
+
+impl Accepts<'_> {
+    /// A test delivering `deliveries` in order, with `allowed` suites; a refused delivery
+    /// must change nothing, and every refusal of one test has the same class.
+    fn script(
+        &mut self,
+        case: &str,
+        comment: &str,
+        f: &[&str],
+        allowed: &[Suite],
+        deliveries: Vec<Delivery<'_>>,
+    ) -> Result<(), String> {
+        let slug = format!("{case}-{}", self.name);
+        let what = format!("handshake {slug}");
+        let mut pending = self.inviter.pending();
+        let mut steps = Vec::new();
+        let mut classes = std::collections::BTreeSet::new();
+        for (sent, now, class) in deliveries {
+            let message = match sent {
+                Sent::Bytes(bytes) => bytes,
+                Sent::Forged(forge) => forged(&slug, &self.alice, self.inviter, &forge)?,
+            };
+            let before = pending.accepted();
+            let got = pending.accept(&message, UnixTime(now), &SuitePolicy::only(allowed));
+            let accepted = expect(&what, got, class)?;
+            if accepted.is_none() && pending.accepted() != before {
+                return Err(format!("{what}: a refusal changed state"));
+            }
+            classes.extend(class);
+            let a = accepted.as_ref();
+            steps.push(AcceptStep {
                 message,
                 now,
-                peer_identity: Some(accepted.peer.record().identity_key().as_bytes().to_vec()),
-                peer_mailbox: Some(accepted.mailbox.to_vec()),
-                transcript_hash: Some(accepted.transcript_hash.to_vec()),
-                snapshot_digest: Some(digest(&accepted.ratchet.snapshot())),
-                error_class: None,
-            },
-            (Err(e), Some(class)) if e.class().as_str() == class => {
-                if self.pending.accepted() != before {
-                    return Err(format!("handshake {}: a refusal changed state", self.slug));
-                }
-                self.failures.push(class.to_owned());
-                AcceptStep {
-                    message,
-                    now,
-                    peer_identity: None,
-                    peer_mailbox: None,
-                    transcript_hash: None,
-                    snapshot_digest: None,
-                    error_class: Some(class.to_owned()),
-                }
-            }
-            (got, expect) => {
-                return Err(format!(
-                    "handshake {}: expected {expect:?}, got {:?}",
-                    self.slug,
-                    got.map(|_| "accepted")
-                ));
-            }
-        };
-        self.steps.push(step);
+                peer_identity: a.map(|a| a.peer.record().identity_key().as_bytes().to_vec()),
+                peer_mailbox: a.map(|a| a.mailbox.to_vec()),
+                transcript_hash: a.map(|a| a.transcript_hash.to_vec()),
+                snapshot_digest: a.map(|a| digest(&a.ratchet.snapshot())),
+                error_class: class.map(str::to_owned),
+            });
+        }
+        if classes.len() > 1 {
+            return Err(format!("{what}: several classes"));
+        }
+        let head = self.ids.head(&slug, comment, f, classes.into_iter().next());
+        let invite = &self.inviter;
+        let suites = allowed.iter().map(|s| s.id()).collect();
+        let (kem_seed, ratchet_secret) = (invite.kem_seed.to_vec(), invite.ratchet_secret.to_vec());
+        let test = AcceptTest::new(
+            head,
+            invite.invite.to_bytes(),
+            kem_seed,
+            ratchet_secret,
+            suites,
+            steps,
+        );
+        self.tests.push(test);
         Ok(())
     }
 
-    fn finish(self, ids: &mut Ids, comment: &str, f: &[&str]) -> Result<AcceptTest, String> {
-        let classes: std::collections::BTreeSet<&String> = self.failures.iter().collect();
-        if classes.len() > 1 {
-            return Err(format!("handshake {}: several classes", self.slug));
-        }
-        let error_class = classes.into_iter().next().cloned();
-        Ok(AcceptTest {
-            tc_id: ids.next_id(),
-            slug: self.slug,
-            comment: comment.to_owned(),
-            flags: flags(f),
-            invite: self.inviter.invite.to_bytes(),
-            kem_seed: self.inviter.kem_seed.to_vec(),
-            ratchet_secret: self.inviter.ratchet_secret.to_vec(),
-            allowed_suites: self.allowed.iter().map(|s| s.id()).collect(),
-            steps: self.steps,
-            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
-            error_class,
-        })
+    /// A test of one delivery at `NOW`, every suite allowed.
+    fn one(
+        &mut self,
+        case: &str,
+        comment: &str,
+        f: &[&str],
+        sent: Sent,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        self.script(case, comment, f, &Suite::ALL, vec![(sent, NOW, class)])
     }
 }
 
 fn initiate_tests(
     ids: &mut Ids,
-    inviters: &[(&str, &Inviter)],
+    inviters: &[(&str, &HeldInvite)],
 ) -> Result<Vec<InitiateTest>, String> {
     let mut tests = Vec::new();
-    for (name, inviter) in inviters {
-        let suite = inviter.invite.invite().suite();
-        let slug = format!("initiate-{name}");
-        let acceptor = Acceptor::new(&format!("{name}/alice"), suite);
-        let out = acceptor.initiate(&slug, inviter)?;
-        let honest = forged(&slug, &acceptor, inviter, Forge::default());
-        if honest != out.message {
+    let mut test = |slug: &str,
+                    comment: &str,
+                    f: &[&str],
+                    (inviter, acceptor): (&HeldInvite, &Device),
+                    class: Option<&str>| {
+        let out = initiate(slug, inviter, acceptor, class)?;
+        if let Some(out) = &out
+            && forged(slug, acceptor, inviter, &Forge::default())? != out.message
+        {
             return Err(format!("handshake {slug}: module and spec construction differ"));
         }
-        let head = ids.head(&slug, &format!("{} invite", suite.name()), &["Valid"], None);
+        let head = ids.head(slug, comment, f, class);
+        let randomness = randomness(slug, inviter.invite.invite().suite());
         tests.push(InitiateTest::new(
             head,
             inviter.invite.to_bytes(),
-            suite.id(),
+            acceptor.suite.id(),
             acceptor.identity_seed.to_vec(),
             acceptor.kem_seed.to_vec(),
             acceptor.ratchet_secret.to_vec(),
             0,
             acceptor.mailbox.to_vec(),
-            acceptor.randomness(&slug, suite),
-            Some(out.message),
-            Some(out.transcript_hash.to_vec()),
-            Some(digest(&out.ratchet.snapshot())),
+            randomness,
+            out.as_ref().map(|o| o.message.clone()),
+            out.as_ref().map(|o| o.transcript_hash.to_vec()),
+            out.as_ref().map(|o| digest(&o.ratchet.snapshot())),
         ));
+        Ok::<(), String>(())
+    };
+    for &(name, inviter) in inviters {
+        let suite = inviter.invite.invite().suite();
+        let acceptor = device(&format!("{name}/alice"), suite);
+        let comment = format!("{} invite", suite.name());
+        test(&format!("initiate-{name}"), &comment, &["Valid"], (inviter, &acceptor), None)?;
     }
     // Device keys of the other suite.
-    let (_, inviter) = inviters.first().ok_or("no inviter")?;
-    let acceptor = Acceptor::new("xwing/mallory", Suite::X25519);
-    let slug = "initiate-suite-mismatch";
-    let randomness = acceptor.randomness(slug, inviter.invite.invite().suite());
-    let mut rng = ReplayRng::new(&[&randomness]);
-    match handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng) {
-        Err(e) if e.class().as_str() == "handshake.suite" => {}
-        other => return Err(format!("handshake {slug}: {:?}", other.map(|_| "ok"))),
+    let &(_, inviter) = inviters.first().ok_or("no inviter")?;
+    crate::rows! { test:
+        "initiate-suite-mismatch", "classical device keys for a hybrid invite", &["SuiteMismatch"],
+            (inviter, &device("xwing/mallory", Suite::X25519)), Some("handshake.suite");
     }
-    let head = ids.head(
-        slug,
-        "classical device keys for a hybrid invite",
-        &["SuiteMismatch"],
-        Some("handshake.suite"),
-    );
-    tests.push(InitiateTest::new(
-        head,
-        inviter.invite.to_bytes(),
-        Suite::X25519.id(),
-        acceptor.identity_seed.to_vec(),
-        acceptor.kem_seed.to_vec(),
-        acceptor.ratchet_secret.to_vec(),
-        0,
-        acceptor.mailbox.to_vec(),
-        randomness,
-        None,
-        None,
-        None,
-    ));
     Ok(tests)
 }
 
@@ -369,168 +338,103 @@ fn initiate_tests(
 /// # Errors
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
+    use Sent::{Bytes, Forged};
     let mut ids = Ids::default();
-    let xwing = Inviter::new("xwing", Suite::XWing, true);
-    let x25519 = Inviter::new("x25519", Suite::X25519, false);
-    let initiates = initiate_tests(&mut ids, &[("xwing", &xwing), ("x25519", &x25519)])?;
-    let all = [Suite::XWing, Suite::X25519];
+    let xwing = held_invite("xwing", Suite::XWing, true);
+    let x25519 = held_invite("x25519", Suite::X25519, false);
+    let inviters = [("xwing", &xwing), ("x25519", &x25519)];
+    let initiates = initiate_tests(&mut ids, &inviters)?;
     let mut accepts = Vec::new();
 
-    for (name, inviter) in [("xwing", &xwing), ("x25519", &x25519)] {
+    for (name, inviter) in inviters {
         let suite = inviter.invite.invite().suite();
-        let alice = Acceptor::new(&format!("{name}/alice"), suite);
-        let bob = Acceptor::new(&format!("{name}/bob"), suite);
-        let a = alice.initiate(&format!("initiate-{name}"), inviter)?.message;
-        let b = bob.initiate(&format!("{name}-bob"), inviter)?.message;
-        let mut s = AcceptScript::new(&format!("accept-{name}"), inviter, &all);
-        s.deliver(a.clone(), NOW, None)?;
-        accepts.push(s.finish(&mut ids, "the acceptor's handshake is accepted", &["Valid"])?);
-
-        if inviter.invite.invite().single_use() {
-            let mut s = AcceptScript::new(&format!("single-use-{name}"), inviter, &all);
-            crate::rows! { s.deliver:
-                a.clone(), NOW, None;
-                b.clone(), NOW, Some("invite.used");
-                a.clone(), NOW, Some("invite.used");
-            }
-            accepts.push(s.finish(
-                &mut ids,
-                "after one accepted handshake, another acceptor and a replay are refused",
-                &["SingleUse"],
-            )?);
-        } else {
-            let mut s = AcceptScript::new(&format!("reusable-{name}"), inviter, &all);
-            crate::rows! { s.deliver:
-                a.clone(), NOW, None;
-                b.clone(), NOW, None;
-                a.clone(), NOW, Some("handshake.replay");
-            }
-            accepts.push(s.finish(
-                &mut ids,
-                "a reusable invite accepts two acceptors and refuses a replay",
-                &["Replay"],
-            )?);
-        }
-
-        let mut s = AcceptScript::new(&format!("expired-{name}"), inviter, &all);
-        crate::rows! { s.deliver:
-            a.clone(), EXPIRES, Some("invite.expired");
-            a.clone(), EXPIRES - 1, None;
-        }
-        accepts.push(s.finish(
-            &mut ids,
-            "refused at the expiry, accepted one second before",
-            &["Expired"],
-        )?);
-
+        let alice = device(&format!("{name}/alice"), suite);
+        let bob = device(&format!("{name}/bob"), suite);
+        let a = message(&format!("initiate-{name}"), inviter, &alice)?;
+        let b = message(&format!("{name}-bob"), inviter, &bob)?;
+        let other = held_invite(&format!("{name}-other"), suite, false);
+        let misdirected = message(
+            &format!("{name}-misdirected"),
+            &other,
+            &device(&format!("{name}/carol"), suite),
+        )?;
         let enc_len = suite.hpke_enc_len();
-        let mut s = AcceptScript::new(&format!("truncated-{name}"), inviter, &all);
-        crate::rows! { s.deliver:
-            a.get(..enc_len + 15).unwrap_or_default().to_vec(), NOW, Some("handshake.format");
+        let bad_record = flipped(&alice.keys().signed_record(0).to_bytes(), -1, 0x01);
+        let other_suite = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
+        let foreign = device(&format!("{name}/dave"), other_suite).keys().signed_record(0);
+        let mut s = Accepts { ids: &mut ids, tests: &mut accepts, name, inviter, alice };
+        let all = &Suite::ALL;
+        crate::rows! { s.script:
+            "accept", "the acceptor's handshake is accepted", &["Valid"], all,
+                vec![(Bytes(a.clone()), NOW, None)];
         }
-        accepts.push(s.finish(&mut ids, "the encapsulated key and 15 bytes", &["Format"])?);
-
-        let mut longer = a.clone();
-        longer.push(0);
-        let mut s = AcceptScript::new(&format!("not-a-bucket-{name}"), inviter, &all);
-        s.deliver(longer, NOW, Some("handshake.format"))?;
-        accepts.push(s.finish(&mut ids, "one byte more than a bucket", &["Format"])?);
-
-        let mut tampered = a.clone();
-        if let Some(byte) = tampered.last_mut() {
-            *byte ^= 0x01;
+        if inviter.invite.invite().single_use() {
+            crate::rows! { s.script:
+                "single-use",
+                    "after one accepted handshake, another acceptor and a replay are refused",
+                    &["SingleUse"], all,
+                    vec![(Bytes(a.clone()), NOW, None), (Bytes(b.clone()), NOW, Some("invite.used")),
+                        (Bytes(a.clone()), NOW, Some("invite.used"))];
+            }
+        } else {
+            crate::rows! { s.script:
+                "reusable", "a reusable invite accepts two acceptors and refuses a replay",
+                    &["Replay"], all,
+                    vec![(Bytes(a.clone()), NOW, None), (Bytes(b.clone()), NOW, None),
+                        (Bytes(a.clone()), NOW, Some("handshake.replay"))];
+            }
         }
-        let mut s = AcceptScript::new(&format!("tampered-tag-{name}"), inviter, &all);
-        s.deliver(tampered, NOW, Some("hpke.open"))?;
-        accepts.push(s.finish(&mut ids, "last tag byte flipped", &["Tampered"])?);
-
-        let mut tampered = a.clone();
-        if let Some(byte) = tampered.get_mut(7) {
-            *byte ^= 0x01;
+        crate::rows! { s.script:
+            "expired", "refused at the expiry, accepted one second before", &["Expired"], all,
+                vec![(Bytes(a.clone()), EXPIRES, Some("invite.expired")),
+                    (Bytes(a.clone()), EXPIRES - 1, None)];
         }
-        let mut s = AcceptScript::new(&format!("tampered-enc-{name}"), inviter, &all);
-        s.deliver(tampered, NOW, Some("hpke.open"))?;
-        accepts.push(s.finish(&mut ids, "a bit of the encapsulated key flipped", &["Tampered"])?);
-
-        let other = Inviter::new(&format!("{name}-other"), suite, false);
-        let misdirected = Acceptor::new(&format!("{name}/carol"), suite)
-            .initiate(&format!("{name}-misdirected"), &other)?
-            .message;
-        let mut s = AcceptScript::new(&format!("other-invite-{name}"), inviter, &all);
-        s.deliver(misdirected, NOW, Some("hpke.open"))?;
-        accepts.push(s.finish(&mut ids, "a handshake for another invite", &["Tampered"])?);
-
-        let cases: [ForgedCase; 7] = crate::tuples! {
+        crate::rows! { s.one:
+            "truncated", "the encapsulated key and 15 bytes", &["Format"],
+                Bytes(a.get(..enc_len + 15).unwrap_or_default().to_vec()), Some("handshake.format");
+            "not-a-bucket", "one byte more than a bucket", &["Format"], Bytes([a.as_slice(), &[0]].concat()),
+                Some("handshake.format");
+            "tampered-tag", "last tag byte flipped", &["Tampered"], Bytes(flipped(&a, -1, 0x01)),
+                Some("hpke.open");
+            "tampered-enc", "a bit of the encapsulated key flipped", &["Tampered"],
+                Bytes(flipped(&a, 7, 0x01)), Some("hpke.open");
+            "other-invite", "a handshake for another invite", &["Tampered"], Bytes(misdirected),
+                Some("hpke.open");
             "payload-version-2", "payload version 2", &["Payload"],
-                Forge::edit(|m| { m.insert(Int::uint(1), Value::uint(2)); }),
+                Forged(Forge::edit(|m| { m.insert(Int::uint(1), Value::uint(2)); })),
                 Some("schema.version");
             "payload-missing-mailbox", "no mailbox in the payload", &["Payload"],
-                Forge::edit(|m| { m.remove(&Int::uint(3)); }), Some("schema.missing_field");
+                Forged(Forge::edit(|m| { m.remove(&Int::uint(3)); })), Some("schema.missing_field");
             "payload-unknown-critical", "payload key 5 is not defined", &["Payload"],
-                Forge::edit(|m| { m.insert(Int::uint(5), Value::uint(0)); }),
+                Forged(Forge::edit(|m| { m.insert(Int::uint(5), Value::uint(0)); })),
                 Some("schema.unknown_critical");
             "payload-extension", "a negative key in the payload is ignored", &["Payload"],
-                Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from("ignored")); }), None;
+                Forged(Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from("ignored")); })),
+                None;
             "padding-without-start", "the padding lacks its 0x80 start byte", &["Format"],
-                Forge { zero_padding: true, ..Forge::default() }, Some("envelope.padding");
+                Forged(Forge { zero_padding: true, ..Forge::default() }), Some("envelope.padding");
             "transcript-other-enc", "the signature covers another encapsulated key",
                 &["TranscriptSignature"],
-                Forge { sign_enc: Some(vec![0x55; suite.hpke_enc_len()]), ..Forge::default() },
+                Forged(Forge { sign_enc: Some(vec![0x55; enc_len]), ..Forge::default() }),
                 Some("identity.signature");
-            "record-bad-signature",
-                "the device record's signature does not verify",
-                &["Record"],
-                Forge::record({
-                        let mut r = alice.keys().signed_record(0).to_bytes();
-                        if let Some(byte) = r.last_mut() {
-                            *byte ^= 0x01;
-                        }
-                        r
-                    }),
-                Some("identity.signature");
-        };
-        for (case, comment, f, forge, expect) in cases {
-            let slug = format!("{case}-{name}");
-            let message = forged(&slug, &alice, inviter, forge);
-            let mut s = AcceptScript::new(&slug, inviter, &all);
-            s.deliver(message, NOW, expect)?;
-            accepts.push(s.finish(&mut ids, comment, f)?);
+            "record-bad-signature", "the device record's signature does not verify", &["Record"],
+                Forged(Forge::record(bad_record)), Some("identity.signature");
+            "record-other-suite", "a valid device record of the other suite", &["Record"],
+                Forged(Forge::record(foreign.to_bytes())), Some("handshake.suite");
         }
-
-        let other_suite = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
-        let slug = format!("record-other-suite-{name}");
-        let foreign = Acceptor::new(&format!("{name}/dave"), other_suite);
-        let message = forged(
-            &slug,
-            &alice,
-            inviter,
-            Forge::record(foreign.keys().signed_record(0).to_bytes()),
-        );
-        let mut s = AcceptScript::new(&slug, inviter, &all);
-        s.deliver(message, NOW, Some("handshake.suite"))?;
-        accepts.push(s.finish(
-            &mut ids,
-            "a valid device record of the other suite",
-            &["Record"],
-        )?);
-
-        let mut s =
-            AcceptScript::new(&format!("record-suite-disallowed-{name}"), inviter, &[other_suite]);
-        s.deliver(a.clone(), NOW, Some("suite.disallowed"))?;
-        accepts.push(s.finish(
-            &mut ids,
-            "the inviter's policy does not accept the record's suite",
-            &["Record"],
-        )?);
+        crate::rows! { s.script:
+            "record-suite-disallowed", "the inviter's policy does not accept the record's suite",
+                &["Record"], &[other_suite], vec![(Bytes(a.clone()), NOW, Some("suite.disallowed"))];
+        }
     }
 
-    appended_accept_tests(&mut ids, &mut accepts, &[("xwing", &xwing), ("x25519", &x25519)])?;
+    appended_accept_tests(&mut ids, &mut accepts, &inviters)?;
 
     // Both sides agree: the initiator's and the responder's ratchets talk.
-    for (name, inviter) in [("xwing", &xwing), ("x25519", &x25519)] {
-        let suite = inviter.invite.invite().suite();
-        let alice = Acceptor::new(&format!("{name}/alice"), suite);
-        let started = alice.initiate(&format!("initiate-{name}"), inviter)?;
+    for (name, inviter) in inviters {
+        let alice = device(&format!("{name}/alice"), inviter.invite.invite().suite());
+        let slug = format!("initiate-{name}");
+        let started = initiate(&slug, inviter, &alice, None)?.ok_or("no handshake")?;
         let mut pending = inviter.pending();
         let accepted = pending
             .accept(&started.message, UnixTime(NOW), &SuitePolicy::ALL)

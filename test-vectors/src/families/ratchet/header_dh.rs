@@ -2,8 +2,9 @@
 //! fails validation (spec/06-ratchet.md RAT-06 step 2.3): refused before any computation,
 //! with the state unchanged.
 
+use super::Op::{Bytes, Dec};
 use super::snapshot::snapshot_key;
-use super::{Scenario, SessionTest, Side};
+use super::{I, R, Scenario, SessionTest, Sessions};
 use crate::families::{Ids, material};
 use crate::seeds::seed32;
 use quietwire::label::Label;
@@ -34,7 +35,7 @@ fn forged_header(
 /// receiving chain) but whose `dh` fails SUI-06, so the DH step is refused before any
 /// computation and the state is unchanged; the genuine message still opens afterwards.
 pub(super) fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut tests = Vec::new();
+    let mut b = Sessions { ids, tests: Vec::new() };
     for (slug, dh, class, comment) in crate::tuples! {
         "header-dh-low-order",
             material::x25519_order_8(),
@@ -54,7 +55,7 @@ pub(super) fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, Stri
             "A header under the responder's next header key whose dh is u = 9 with bit 255 set: refused with key.noncanonical.";
     } {
         let mut s = Scenario::new(slug);
-        let m0 = s.send(Side::Initiator, "hello")?;
+        let m0 = s.send(I, "hello")?;
         let [_, responder] = s.snapshots();
         let ad = snapshot_key(&responder, 2)?;
         let nhkr = snapshot_key(&responder, 14)?;
@@ -64,9 +65,8 @@ pub(super) fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, Stri
             .ok_or("nonce")?;
         let mut forged = forged_header(&nhkr, &ad, &dh, 0, 0, &nonce);
         forged.extend_from_slice(&[0u8; 16]);
-        s.deliver_bytes(Side::Responder, forged, Err(class))?;
-        s.deliver(Side::Responder, m0, Ok("hello"))?;
-        tests.push(s.finish(ids, comment, &["Tampered"])?);
+        s.run(vec![Bytes(R, forged, Err(class)), Dec(R, m0, Ok("hello"))])?;
+        b.push(s, comment, &["Tampered"])?;
     }
-    Ok(tests)
+    Ok(b.tests)
 }

@@ -8,11 +8,14 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::hpke::flipped;
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::seeds::{StreamRng, seed32};
+use quietwire::envelope;
+use quietwire::event::Event;
 use quietwire::keys::X25519Secret;
-use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
+use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, OVERHEAD, Ratchet};
 
 mod events;
 mod header_dh;
@@ -190,6 +193,32 @@ struct Scenario {
     failures: Vec<String>,
 }
 
+/// One step of a session as the case tables write it. Messages are numbered in the order
+/// they were sent, from 0 (a failed or discarded encryption sends nothing).
+enum Op<'a> {
+    /// `side` encrypts the text.
+    Enc(Side, &'a str),
+    /// `side` decrypts message `n`: its text, or the error class.
+    Dec(Side, usize, Result<&'a str, &'a str>),
+    /// `side` receives message `n` changed by the function, refused with the class; the
+    /// state must not change.
+    Forged(Side, usize, fn(&[u8]) -> Vec<u8>, &'a str),
+    /// `side` receives these bytes (not sent in this session): their text or error class.
+    Bytes(Side, Vec<u8>, Result<&'a str, &'a str>),
+    /// `side` encrypts and discards this many empty messages.
+    Discard(Side, u32),
+    /// `side` cannot encrypt: the error class.
+    EncFails(Side, &'a str),
+    /// `side` encrypts the content padded for a ratchet message (ENV-09).
+    EncPadded(Side, Vec<u8>),
+    /// `side` encrypts these bytes as they are.
+    EncRaw(Side, Vec<u8>),
+    /// `side` opens message `n` as an event: its encoding, or the error class.
+    DecEvent(Side, usize, Result<Vec<u8>, &'a str>),
+    /// `side` opens message `n` as plain ratchet content, which must be these bytes.
+    DecPlain(Side, usize, Vec<u8>),
+}
+
 impl Scenario {
     fn new(slug: &str) -> Scenario {
         let secret = seed32(&format!("ratchet/{slug}/session-secret"));
@@ -214,6 +243,38 @@ impl Scenario {
         }
     }
 
+    /// Runs `ops` in order.
+    fn run(&mut self, ops: Vec<Op<'_>>) -> Result<(), String> {
+        for op in ops {
+            match op {
+                Op::Enc(side, text) => {
+                    self.send(side, text)?;
+                }
+                Op::Dec(side, n, expect) => self.deliver(side, n, expect)?,
+                Op::Forged(side, n, edit, class) => {
+                    let forged = edit(&self.sent(n)?);
+                    self.receive(side, forged, false, Err(class))?;
+                }
+                Op::Bytes(side, message, expect) => {
+                    self.receive(side, message, false, expect.map(str::as_bytes))?;
+                }
+                Op::Discard(side, count) => self.discard(side, count)?,
+                Op::EncFails(side, class) => self.send_fails(side, class)?,
+                Op::EncPadded(side, content) => self.send_padded(side, &content)?,
+                Op::EncRaw(side, bytes) => {
+                    self.send_bytes(side, bytes)?;
+                }
+                Op::DecEvent(side, n, expect) => {
+                    self.receive(side, self.sent(n)?, true, expect.as_deref().map_err(|c| *c))?;
+                }
+                Op::DecPlain(side, n, plaintext) => {
+                    self.receive(side, self.sent(n)?, false, Ok(&plaintext))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn snapshot_digest(&self, side: Side) -> Vec<u8> {
         let ratchet = match side {
             Side::Initiator => &self.sides.0,
@@ -227,6 +288,25 @@ impl Scenario {
             .get(index)
             .cloned()
             .ok_or_else(|| format!("ratchet {}: no message {index}", self.slug))
+    }
+
+    /// Holds `got` to `class` (success when `None`); a failure must leave `side`'s snapshot
+    /// digest at `before`, and is recorded for the test's error class.
+    fn check<T>(
+        &mut self,
+        side: Side,
+        before: &[u8],
+        got: quietwire::Result<T>,
+        class: Option<&str>,
+    ) -> Result<Option<T>, String> {
+        let value = expect(&format!("ratchet {}", self.slug), got, class)?;
+        if let Some(class) = class {
+            if self.snapshot_digest(side) != before {
+                return Err(format!("ratchet {}: a failed step changed the state", self.slug));
+            }
+            self.failures.push(class.to_owned());
+        }
+        Ok(value)
     }
 
     /// Encrypts; returns the index of the message in `sent`.
@@ -254,16 +334,9 @@ impl Scenario {
 
     fn send_fails(&mut self, side: Side, class: &str) -> Result<(), String> {
         let before = self.snapshot_digest(side);
-        match pick(&mut self.sides, side).encrypt(b"x", &mut self.rng) {
-            Err(e) if e.class().as_str() == class => {}
-            other => {
-                return Err(format!("ratchet {}: expected {class}, got {other:?}", self.slug));
-            }
-        }
+        let got = pick(&mut self.sides, side).encrypt(b"x", &mut self.rng);
+        self.check(side, &before, got, Some(class))?;
         let randomness = self.rng.take_drawn();
-        if self.snapshot_digest(side) != before {
-            return Err(format!("ratchet {}: failed encrypt changed state", self.slug));
-        }
         self.steps.push(Step::Encrypt {
             side,
             plaintext: b"x".to_vec(),
@@ -272,7 +345,6 @@ impl Scenario {
             error_class: Some(class.to_owned()),
             snapshot_digest: before,
         });
-        self.failures.push(class.to_owned());
         Ok(())
     }
 
@@ -296,72 +368,50 @@ impl Scenario {
         Ok(())
     }
 
-    /// Delivers `message` to `side` and records the expectation.
-    fn deliver_bytes(
+    /// Delivers `message` to `side`, opened as plain ratchet content, or as an event when
+    /// `event` (decrypt, remove the padding, decode: ENV-09), and records the expectation:
+    /// the plaintext (or the event's encoding), or the error class.
+    fn receive(
         &mut self,
         side: Side,
         message: Vec<u8>,
-        expect: Result<&str, &str>,
+        event: bool,
+        expect: Result<&[u8], &str>,
     ) -> Result<(), String> {
         let before = self.snapshot_digest(side);
-        let got = pick(&mut self.sides, side).decrypt(&message);
-        let (plaintext, error_class) = match (got, expect) {
-            (Ok(p), Ok(text)) if p == text.as_bytes() => (Some(p), None),
-            (Err(e), Err(class)) if e.class().as_str() == class => {
-                if self.snapshot_digest(side) != before {
-                    return Err(format!("ratchet {}: failed decrypt changed state", self.slug));
-                }
-                self.failures.push(class.to_owned());
-                (None, Some(class.to_owned()))
-            }
-            (got, expect) => {
-                return Err(format!("ratchet {}: expected {expect:?}, got {got:?}", self.slug));
-            }
+        let ratchet = pick(&mut self.sides, side);
+        let got = if event {
+            ratchet
+                .decrypt_then(&message, |padded| Event::from_bytes(envelope::unpad(padded)?))
+                .and_then(|event| event.to_bytes())
+        } else {
+            ratchet.decrypt(&message)
         };
-        self.steps.push(Step::Decrypt {
-            side,
-            message,
-            plaintext,
-            error_class,
-            snapshot_digest: self.snapshot_digest(side),
+        let opened = self.check(side, &before, got, expect.err())?;
+        if let (Some(got), Ok(want)) = (&opened, expect)
+            && got != want
+        {
+            return Err(format!("ratchet {}: expected {want:?}, got {got:?}", self.slug));
+        }
+        let error_class = expect.err().map(str::to_owned);
+        let snapshot_digest = self.snapshot_digest(side);
+        self.steps.push(if event {
+            Step::DecryptEvent { side, message, event: opened, error_class, snapshot_digest }
+        } else {
+            Step::Decrypt { side, message, plaintext: opened, error_class, snapshot_digest }
         });
         Ok(())
     }
 
-    fn deliver(
-        &mut self,
-        side: Side,
-        sent: usize,
-        expect: Result<&str, &str>,
-    ) -> Result<(), String> {
-        let message = self.sent(sent)?;
-        self.deliver_bytes(side, message, expect)
+    /// Delivers sent message `n` to `side`: expects its text or the error class.
+    fn deliver(&mut self, side: Side, n: usize, expect: Result<&str, &str>) -> Result<(), String> {
+        let message = self.sent(n)?;
+        self.receive(side, message, false, expect.map(str::as_bytes))
     }
 
     /// Both sides' snapshots now: [initiator, responder].
     fn snapshots(&self) -> [Vec<u8>; 2] {
         [self.sides.0.snapshot().to_vec(), self.sides.1.snapshot().to_vec()]
-    }
-
-    fn finish(self, ids: &mut Ids, comment: &str, flag: &[&str]) -> Result<SessionTest, String> {
-        let classes: std::collections::BTreeSet<&String> = self.failures.iter().collect();
-        if classes.len() > 1 {
-            return Err(format!("ratchet {}: several failure classes {classes:?}", self.slug));
-        }
-        let error_class = classes.into_iter().next().cloned();
-        Ok(SessionTest {
-            tc_id: ids.next_id(),
-            slug: self.slug.clone(),
-            comment: comment.to_owned(),
-            flags: flags(flag),
-            session_secret: self.secret.to_vec(),
-            associated_data: self.ad.to_vec(),
-            responder_ratchet_secret: self.responder_secret.to_vec(),
-            initiator_snapshot: self.initiator_snapshot,
-            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
-            error_class,
-            steps: self.steps,
-        })
     }
 }
 
@@ -372,11 +422,48 @@ fn pick(sides: &mut (Ratchet, Ratchet), side: Side) -> &mut Ratchet {
     }
 }
 
+/// Builds the session tests of a group, in order.
+struct Sessions<'a> {
+    ids: &'a mut Ids,
+    tests: Vec<SessionTest>,
+}
+
+impl Sessions<'_> {
+    /// The test of the scenario `s` as it ran.
+    fn push(&mut self, s: Scenario, comment: &str, f: &[&str]) -> Result<(), String> {
+        let classes: std::collections::BTreeSet<&String> = s.failures.iter().collect();
+        if classes.len() > 1 {
+            return Err(format!("ratchet {}: several failure classes {classes:?}", s.slug));
+        }
+        let class = classes.into_iter().next().map(String::as_str);
+        let head = self.ids.head(&s.slug, comment, f, class);
+        let (secret, ad, responder) =
+            (s.secret.to_vec(), s.ad.to_vec(), s.responder_secret.to_vec());
+        let test = SessionTest::new(head, secret, ad, responder, s.initiator_snapshot, s.steps);
+        self.tests.push(test);
+        Ok(())
+    }
+
+    /// A session `slug` from a fresh start, running `ops`.
+    fn run(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        ops: Vec<Op<'_>>,
+    ) -> Result<(), String> {
+        let mut s = Scenario::new(slug);
+        s.run(ops)?;
+        self.push(s, comment, f)
+    }
+}
+
+use Op::{Dec, Discard, Enc, EncFails, Forged};
 use Side::{Initiator as I, Responder as R};
 
 /// The scripted sessions, and the final snapshots of one of them for the load tests.
 fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
-    let mut tests = Vec::new();
+    let mut b = Sessions { ids, tests: Vec::new() };
 
     let mut s = Scenario::new("in-order");
     for round in 0..3 {
@@ -387,190 +474,82 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
         let m = s.send(R, &format!("r{round}"))?;
         s.deliver(I, m, Ok(&format!("r{round}")))?;
     }
-    tests.push(s.finish(ids, "Alternating directions: a DH step at every turn.", &["InOrder"])?);
+    b.push(s, "Alternating directions: a DH step at every turn.", &["InOrder"])?;
 
-    let mut s = Scenario::new("out-of-order-one-chain");
-    for i in 0..4 {
-        s.send(I, &format!("m{i}"))?; // message i is sent message i
+    crate::rows! { b.run:
+        "out-of-order-one-chain", "Four messages of one chain delivered as 2, 0, 3, 1.",
+            &["OutOfOrder"],
+            vec![Enc(I, "m0"), Enc(I, "m1"), Enc(I, "m2"), Enc(I, "m3"),
+                Dec(R, 2, Ok("m2")), Dec(R, 0, Ok("m0")), Dec(R, 3, Ok("m3")), Dec(R, 1, Ok("m1"))];
     }
-    for i in [2, 0, 3, 1] {
-        s.deliver(R, i, Ok(&format!("m{i}")))?;
-    }
-    tests.push(s.finish(
-        ids,
-        "Four messages of one chain delivered as 2, 0, 3, 1.",
-        &["OutOfOrder"],
-    )?);
 
     let mut s = Scenario::new("out-of-order-across-steps");
-    let m0 = s.send(I, "m0")?;
-    let m1 = s.send(I, "m1")?;
-    let m2 = s.send(I, "m2")?;
-    s.deliver(R, m0, Ok("m0"))?;
-    let r0 = s.send(R, "r0")?;
-    s.deliver(I, r0, Ok("r0"))?;
-    let m3 = s.send(I, "m3")?;
-    crate::rows! { s.deliver:
-        R, m3, Ok("m3");
-        R, m2, Ok("m2");
-        R, m1, Ok("m1");
-    }
+    s.run(vec![
+        Enc(I, "m0"),
+        Enc(I, "m1"),
+        Enc(I, "m2"),
+        Dec(R, 0, Ok("m0")),
+        Enc(R, "r0"),
+        Dec(I, 3, Ok("r0")),
+        Enc(I, "m3"),
+        Dec(R, 4, Ok("m3")),
+        Dec(R, 2, Ok("m2")),
+        Dec(R, 1, Ok("m1")),
+    ])?;
     let base = s.snapshots();
-    tests.push(s.finish(
-        ids,
-        "Late messages of the previous chain open after a DH step.",
-        &["OutOfOrder"],
-    )?);
+    b.push(s, "Late messages of the previous chain open after a DH step.", &["OutOfOrder"])?;
 
-    let mut s = Scenario::new("replay-in-current-chain");
-    let m0 = s.send(I, "m0")?;
-    crate::rows! { s.deliver:
-        R, m0, Ok("m0");
-        R, m0, Err("ratchet.replay");
-    }
-    tests.push(s.finish(
-        ids,
-        "The same message twice: the second delivery is refused.",
-        &["Replay"],
-    )?);
-
-    let mut s = Scenario::new("replay-of-skipped-key");
-    let m0 = s.send(I, "m0")?;
-    let m1 = s.send(I, "m1")?;
-    crate::rows! { s.deliver:
-        R, m1, Ok("m1");
-        R, m0, Ok("m0");
-        R, m0, Err("ratchet.replay");
-    }
-    tests.push(s.finish(ids, "A skipped key is deleted once used.", &["Replay", "OutOfOrder"])?);
-
-    let mut s = Scenario::new("replay-of-forgotten-chain");
-    let m0 = s.send(I, "m0")?;
-    s.deliver(R, m0, Ok("m0"))?;
-    let r0 = s.send(R, "r0")?;
-    s.deliver(I, r0, Ok("r0"))?;
-    let m1 = s.send(I, "m1")?;
-    crate::rows! { s.deliver:
-        R, m1, Ok("m1");
-        R, m0, Err("ratchet.header");
-    }
-    tests.push(s.finish(
-        ids,
-        "A message of a chain with no stored keys left: its header key is gone, so it cannot be told from a foreign message.",
-        &["Replay"],
-    )?);
-
-    let mut s = Scenario::new("tampered-header");
-    let m0 = s.send(I, "m0")?;
-    let mut bad = s.sent(m0)?;
-    if let Some(b) = bad.get_mut(30) {
-        *b ^= 0x01;
-    }
-    s.deliver_bytes(R, bad, Err("ratchet.header"))?;
-    s.deliver(R, m0, Ok("m0"))?;
-    tests.push(s.finish(
-        ids,
-        "One bit of the encrypted header flipped; the original still opens.",
-        &["Tampered"],
-    )?);
-
-    let mut s = Scenario::new("tampered-body");
-    let m0 = s.send(I, "m0")?;
-    let mut bad = s.sent(m0)?;
-    if let Some(b) = bad.last_mut() {
-        *b ^= 0x80;
-    }
-    s.deliver_bytes(R, bad, Err("ratchet.body"))?;
-    s.deliver(R, m0, Ok("m0"))?;
-    tests.push(s.finish(
-        ids,
-        "One bit of the body tag flipped; the original still opens.",
-        &["Tampered"],
-    )?);
-
-    let mut s = Scenario::new("tampered-body-on-dh-step");
-    let m0 = s.send(I, "m0")?;
-    s.deliver(R, m0, Ok("m0"))?;
-    let r0 = s.send(R, "r0")?;
-    let mut bad = s.sent(r0)?;
-    if let Some(b) = bad.last_mut() {
-        *b ^= 0x01;
-    }
-    s.deliver_bytes(I, bad, Err("ratchet.body"))?;
-    s.deliver(I, r0, Ok("r0"))?;
-    tests.push(s.finish(
-        ids,
-        "A forged body on the message that starts a new chain commits no DH step.",
-        &["Tampered"],
-    )?);
-
-    let mut s = Scenario::new("truncated");
-    let m0 = s.send(I, "m0")?;
-    let mut short = s.sent(m0)?;
-    short.truncate(quietwire::ratchet::OVERHEAD - 1);
-    s.deliver_bytes(R, short, Err("ratchet.format"))?;
-    tests.push(s.finish(ids, "One byte shorter than header and tag.", &["Format"])?);
-
-    let mut s = Scenario::new("foreign-message");
-    let other = {
+    let skipped = u32::try_from(MAX_SKIPPED).map_err(|e| e.to_string())? - 2;
+    let foreign = {
         let mut o = Scenario::new("foreign-message/other-session");
         let m = o.send(I, "elsewhere")?;
         o.sent(m)?
     };
-    s.deliver_bytes(R, other, Err("ratchet.header"))?;
-    tests.push(s.finish(ids, "A message of another session.", &["WrongSession"])?);
-
-    let mut s = Scenario::new("responder-sends-first");
-    s.send_fails(R, "ratchet.no_sending_chain")?;
-    tests.push(s.finish(
-        ids,
-        "The responder has no sending chain before its first receipt.",
-        &["Misuse"],
-    )?);
-
-    let mut s = Scenario::new("jump-limit-exceeded");
-    s.discard(I, MAX_JUMP + 1)?;
-    let last = s.send(I, "too far")?;
-    s.deliver(R, last, Err("ratchet.jump_limit"))?;
-    tests.push(s.finish(
-        ids,
-        "Message number MAX_JUMP + 1 of a fresh chain skips one key too many.",
-        &["JumpLimit"],
-    )?);
-
-    let mut s = Scenario::new("jump-limit-reached");
-    s.discard(I, MAX_JUMP)?;
-    let last = s.send(I, "just in reach")?;
-    s.deliver(R, last, Ok("just in reach"))?;
-    tests.push(s.finish(
-        ids,
-        "Message number MAX_JUMP skips exactly MAX_JUMP keys: accepted.",
-        &["JumpLimit"],
-    )?);
-
-    let mut s = Scenario::new("eviction");
-    let first = s.send(I, "first")?;
-    let second = s.send(I, "second")?;
-    let skipped = u32::try_from(MAX_SKIPPED).map_err(|e| e.to_string())? - 2;
-    s.discard(I, skipped)?;
-    let fill = s.send(I, "fills the store")?;
-    s.deliver(R, fill, Ok("fills the store"))?;
-    let next = s.send(I, "next")?;
-    s.deliver(R, next, Ok("next"))?;
-    let r0 = s.send(R, "r0")?;
-    s.deliver(I, r0, Ok("r0"))?;
-    let _late = s.send(I, "x")?;
-    let y = s.send(I, "y")?;
-    crate::rows! { s.deliver:
-        R, y, Ok("y");
-        R, first, Err("ratchet.replay");
-        R, second, Ok("second");
+    crate::rows! { b.run:
+        "replay-in-current-chain", "The same message twice: the second delivery is refused.",
+            &["Replay"], vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Dec(R, 0, Err("ratchet.replay"))];
+        "replay-of-skipped-key", "A skipped key is deleted once used.", &["Replay", "OutOfOrder"],
+            vec![Enc(I, "m0"), Enc(I, "m1"), Dec(R, 1, Ok("m1")), Dec(R, 0, Ok("m0")),
+                Dec(R, 0, Err("ratchet.replay"))];
+        "replay-of-forgotten-chain",
+            "A message of a chain with no stored keys left: its header key is gone, so it cannot be told from a foreign message.",
+            &["Replay"],
+            vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Enc(R, "r0"), Dec(I, 1, Ok("r0")),
+                Enc(I, "m1"), Dec(R, 2, Ok("m1")), Dec(R, 0, Err("ratchet.header"))];
+        "tampered-header", "One bit of the encrypted header flipped; the original still opens.",
+            &["Tampered"],
+            vec![Enc(I, "m0"), Forged(R, 0, |m| flipped(m, 30, 0x01), "ratchet.header"),
+                Dec(R, 0, Ok("m0"))];
+        "tampered-body", "One bit of the body tag flipped; the original still opens.",
+            &["Tampered"],
+            vec![Enc(I, "m0"), Forged(R, 0, |m| flipped(m, -1, 0x80), "ratchet.body"),
+                Dec(R, 0, Ok("m0"))];
+        "tampered-body-on-dh-step",
+            "A forged body on the message that starts a new chain commits no DH step.", &["Tampered"],
+            vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Enc(R, "r0"),
+                Forged(I, 1, |m| flipped(m, -1, 0x01), "ratchet.body"), Dec(I, 1, Ok("r0"))];
+        "truncated", "One byte shorter than header and tag.", &["Format"],
+            vec![Enc(I, "m0"),
+                Forged(R, 0, |m| m.get(..OVERHEAD - 1).unwrap_or(m).to_vec(), "ratchet.format")];
+        "foreign-message", "A message of another session.", &["WrongSession"],
+            vec![Op::Bytes(R, foreign, Err("ratchet.header"))];
+        "responder-sends-first", "The responder has no sending chain before its first receipt.",
+            &["Misuse"], vec![EncFails(R, "ratchet.no_sending_chain")];
+        "jump-limit-exceeded",
+            "Message number MAX_JUMP + 1 of a fresh chain skips one key too many.", &["JumpLimit"],
+            vec![Discard(I, MAX_JUMP + 1), Enc(I, "too far"), Dec(R, 0, Err("ratchet.jump_limit"))];
+        "jump-limit-reached", "Message number MAX_JUMP skips exactly MAX_JUMP keys: accepted.",
+            &["JumpLimit"],
+            vec![Discard(I, MAX_JUMP), Enc(I, "just in reach"), Dec(R, 0, Ok("just in reach"))];
+        "eviction",
+            "MAX_SKIPPED keys stored, then one more: the oldest (message 0) is evicted, message 1 still opens.",
+            &["Eviction"],
+            vec![Enc(I, "first"), Enc(I, "second"), Discard(I, skipped),
+                Enc(I, "fills the store"), Dec(R, 2, Ok("fills the store")),
+                Enc(I, "next"), Dec(R, 3, Ok("next")), Enc(R, "r0"), Dec(I, 4, Ok("r0")),
+                Enc(I, "x"), Enc(I, "y"), Dec(R, 6, Ok("y")),
+                Dec(R, 0, Err("ratchet.replay")), Dec(R, 1, Ok("second"))];
     }
-    tests.push(s.finish(
-        ids,
-        "MAX_SKIPPED keys stored, then one more: the oldest (message 0) is evicted, message 1 still opens.",
-        &["Eviction"],
-    )?);
 
     let mut s = Scenario::new("counter-exhausted");
     let m0 = s.send(I, "m0")?;
@@ -581,19 +560,19 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     s.steps.clear();
     s.sent.clear();
     s.send_fails(I, "ratchet.exhausted")?;
-    tests.push(s.finish(
-        ids,
+    b.push(
+        s,
         "The initiator starts from a snapshot whose sending counter is 2^32 - 1.",
         &["Misuse", "Snapshot"],
-    )?);
+    )?;
 
-    Ok((tests, base))
+    Ok((b.tests, base))
 }
 
 /// Sessions added after the first release of the file; their ids follow the snapshot tests
 /// so that earlier ids stay stable.
 fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut tests = Vec::new();
+    let mut b = Sessions { ids, tests: Vec::new() };
     for (slug, extra, expect, comment) in crate::tuples! {
         "jump-limit-previous-chain-exceeded",
             1,
@@ -604,15 +583,11 @@ fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
             Ok("new chain"),
             "The previous counter leaves exactly MAX_JUMP keys of the old chain to store: accepted.";
     } {
-        let mut s = Scenario::new(slug);
-        let m0 = s.send(I, "m0")?;
-        s.deliver(R, m0, Ok("m0"))?;
-        let r0 = s.send(R, "r0")?;
-        s.discard(I, MAX_JUMP + extra)?;
-        s.deliver(I, r0, Ok("r0"))?;
-        let next = s.send(I, "new chain")?;
-        s.deliver(R, next, expect)?;
-        tests.push(s.finish(ids, comment, &["JumpLimit"])?);
+        crate::rows! { b.run:
+            slug, comment, &["JumpLimit"],
+                vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Enc(R, "r0"), Discard(I, MAX_JUMP + extra),
+                    Dec(I, 1, Ok("r0")), Enc(I, "new chain"), Dec(R, 2, expect)];
+        }
     }
 
     let mut s = Scenario::new("eviction-of-chains");
@@ -626,16 +601,13 @@ fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     }
     let first = *lost.first().ok_or("no rounds")?;
     let second = *lost.get(1).ok_or("one round")?;
-    crate::rows! { s.deliver:
-        R, first, Err("ratchet.header");
-        R, second, Ok("lost 1");
-    }
-    tests.push(s.finish(
-        ids,
+    s.run(vec![Dec(R, first, Err("ratchet.header")), Dec(R, second, Ok("lost 1"))])?;
+    b.push(
+        s,
         "MAX_SKIPPED_CHAINS + 1 chains each leave one skipped key: the oldest chain's key is evicted with its header key, the next chain's key still opens.",
         &["Eviction"],
-    )?);
-    Ok(tests)
+    )?;
+    Ok(b.tests)
 }
 
 /// Generates `ratchet.json`.

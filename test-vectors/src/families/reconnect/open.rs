@@ -6,380 +6,185 @@ use quietwire::cbor::{self, Int, Value};
 use quietwire::handshake::{self, reconnect};
 use quietwire::suite::{Suite, SuitePolicy};
 
-use super::{EXPIRES, Forge, NOW, OpenTest, Opening, Parties, forged, randomness};
-use crate::families::Ids;
+use super::Change::{Accepted, Allowed, By, Expected, Held, Now};
+use super::{EXPIRES, Forge, NOW, Opens, Parties, Sent, randomness};
+use crate::families::hpke::flipped;
 use crate::seeds::ReplayRng;
 use sha2::{Digest, Sha256};
 
-/// A forged-payload case: slug part, comment, flags, the forgery, the expected class.
-type ForgedCase =
-    (&'static str, &'static str, &'static [&'static str], Forge, Option<&'static str>);
-
-pub(super) fn open_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, String> {
-    let name = p.name;
+pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
+    use Sent::{Bytes, Forged};
+    let p = b.p;
     let suite = p.suite;
-    let mut tests = Vec::new();
-    let honest = p.honest(&format!("seal-{name}"))?;
-
+    let h = p.honest(&format!("seal-{}", p.name))?;
     // The honest reconnect, and the session it starts.
-    tests.push(Opening::new(p, honest.clone()).test(
-        ids,
-        &format!("open-{name}"),
-        &format!("{} reconnect from the identity held for the mailbox", suite.name()),
-        &["Valid"],
-        None,
-    )?);
-    check_session(p, &honest)?;
-
-    let mut o = Opening::new(p, honest.clone());
-    o.now = EXPIRES - 1;
-    tests.push(o.test(
-        ids,
-        &format!("open-before-expiry-{name}"),
-        "one second before the invite expires",
-        &["Expired"],
-        None,
-    )?);
-    let mut o = Opening::new(p, honest.clone());
-    o.now = EXPIRES;
-    tests.push(o.test(
-        ids,
-        &format!("expired-{name}"),
-        "at the invite's expiry",
-        &["Expired"],
-        Some("invite.expired"),
-    )?);
-
-    // Identity.
-    let mut o = Opening::new(p, honest.clone());
-    o.expected = p.mallory.identity();
-    tests.push(o.test(
-        ids,
-        &format!("other-identity-expected-{name}"),
-        "the mailbox belongs to another contact",
-        &["Identity"],
-        Some("handshake.identity"),
-    )?);
-    let slug = format!("invite-of-other-identity-{name}");
-    let message = p.forge(&slug, Forge::invite(p.mallory_invite.invite.to_bytes()))?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "a stranger's invite with the contact's device record",
-        &["Identity"],
-        Some("handshake.identity"),
-    )?);
-    let slug = format!("record-of-other-identity-{name}");
-    let message = p.forge(&slug, Forge::record(p.mallory_record().to_bytes()))?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "the contact's invite with a stranger's device record",
-        &["Identity"],
-        Some("handshake.identity"),
-    )?);
-    let slug = format!("stranger-{name}");
-    let message = p.forge(
-        &slug,
-        Forge {
-            invite: Some(p.mallory_invite.invite.to_bytes()),
-            record: Some(p.mallory_record().to_bytes()),
-            ..Forge::default()
-        },
-    )?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "a stranger's own invite and record, sealed to the contact: no session",
-        &["Identity"],
-        Some("handshake.identity"),
-    )?);
-
-    // Tampering and misdirection.
-    let mut o = Opening::new(p, honest.clone());
-    o.device = &p.dave;
-    tests.push(o.test(
-        ids,
-        &format!("wrong-recipient-{name}"),
-        "opened by a device it was not sealed to",
-        &["Tampered"],
-        Some("hpke.open"),
-    )?);
-    let slug = format!("info-other-recipient-{name}");
-    let message = p.forge(
-        &slug,
-        Forge { info_identity: Some(p.dave.identity().to_vec()), ..Forge::default() },
-    )?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "sealed to the contact's KEM key with info naming another identity",
-        &["Tampered"],
-        Some("hpke.open"),
-    )?);
-    let mut tampered = honest.clone();
-    if let Some(byte) = tampered.last_mut() {
-        *byte ^= 0x01;
+    let valid = format!("{} reconnect from the identity held for the mailbox", suite.name());
+    b.open("open", &valid, &["Valid"], Bytes(h.clone()), &[], None)?;
+    check_session(p, &h)?;
+    let stranger = || Forge {
+        invite: Some(p.mallory_invite.invite.to_bytes()),
+        record: Some(p.mallory_record().to_bytes()),
+        ..Forge::default()
+    };
+    let mallory = p.mallory.identity();
+    let in_ciphertext = isize::try_from(suite.hpke_enc_len() + 3).map_err(|e| e.to_string())?;
+    crate::rows! { b.open:
+        "open-before-expiry", "one second before the invite expires", &["Expired"],
+            Bytes(h.clone()), &[Now(EXPIRES - 1)], None;
+        "expired", "at the invite's expiry", &["Expired"], Bytes(h.clone()), &[Now(EXPIRES)],
+            Some("invite.expired");
+        // Identity.
+        "other-identity-expected", "the mailbox belongs to another contact", &["Identity"],
+            Bytes(h.clone()), &[Expected(mallory)], Some("handshake.identity");
+        "invite-of-other-identity", "a stranger's invite with the contact's device record",
+            &["Identity"], Forged(Forge::invite(p.mallory_invite.invite.to_bytes())), &[],
+            Some("handshake.identity");
+        "record-of-other-identity", "the contact's invite with a stranger's device record",
+            &["Identity"], Forged(Forge::record(p.mallory_record().to_bytes())), &[],
+            Some("handshake.identity");
+        "stranger", "a stranger's own invite and record, sealed to the contact: no session",
+            &["Identity"], Forged(stranger()), &[], Some("handshake.identity");
+        // Tampering and misdirection.
+        "wrong-recipient", "opened by a device it was not sealed to", &["Tampered"],
+            Bytes(h.clone()), &[By(&p.dave)], Some("hpke.open");
+        "info-other-recipient", "sealed to the contact's KEM key with info naming another identity",
+            &["Tampered"],
+            Forged(Forge { info_identity: Some(p.dave.identity().to_vec()), ..Forge::default() }),
+            &[], Some("hpke.open");
+        "tampered-tag", "last tag byte flipped", &["Tampered"], Bytes(flipped(&h, -1, 0x01)), &[],
+            Some("hpke.open");
+        "tampered-ciphertext", "a ciphertext bit flipped", &["Tampered"],
+            Bytes(flipped(&h, in_ciphertext, 0x01)), &[],
+            Some("hpke.open");
+        "tampered-enc", "a bit of the encapsulated key flipped", &["Tampered"],
+            Bytes(flipped(&h, 7, 0x01)), &[], Some("hpke.open");
     }
-    tests.push(Opening::new(p, tampered).test(
-        ids,
-        &format!("tampered-tag-{name}"),
-        "last tag byte flipped",
-        &["Tampered"],
-        Some("hpke.open"),
-    )?);
-    let mut tampered = honest.clone();
-    if let Some(byte) = tampered.get_mut(suite.hpke_enc_len() + 3) {
-        *byte ^= 0x01;
-    }
-    tests.push(Opening::new(p, tampered).test(
-        ids,
-        &format!("tampered-ciphertext-{name}"),
-        "a ciphertext bit flipped",
-        &["Tampered"],
-        Some("hpke.open"),
-    )?);
-    let mut tampered = honest.clone();
-    if let Some(byte) = tampered.get_mut(7) {
-        *byte ^= 0x01;
-    }
-    tests.push(Opening::new(p, tampered).test(
-        ids,
-        &format!("tampered-enc-{name}"),
-        "a bit of the encapsulated key flipped",
-        &["Tampered"],
-        Some("hpke.open"),
-    )?);
     if suite == Suite::X25519 {
-        let mut low = honest.clone();
+        let mut low = h.clone();
         if let Some(enc) = low.get_mut(..32) {
             enc.fill(0);
         }
-        tests.push(Opening::new(p, low).test(
-            ids,
-            &format!("enc-low-order-{name}"),
-            "an all-zero encapsulated key",
-            &["Tampered"],
-            Some("hpke.decapsulation"),
-        )?);
+        crate::rows! { b.open:
+            "enc-low-order", "an all-zero encapsulated key", &["Tampered"], Bytes(low), &[],
+                Some("hpke.decapsulation");
+        }
     }
 
     // Lengths and padding.
-    tests.push(Opening::new(p, honest.get(..honest.len() - 1).unwrap_or_default().to_vec()).test(
-        ids,
-        &format!("truncated-{name}"),
-        "one byte short of its bucket",
-        &["Format"],
-        Some("handshake.format"),
-    )?);
-    let mut longer = honest.clone();
-    longer.push(0);
-    tests.push(Opening::new(p, longer).test(
-        ids,
-        &format!("not-a-bucket-{name}"),
-        "one byte more than a bucket",
-        &["Format"],
-        Some("handshake.format"),
-    )?);
+    crate::rows! { b.open:
+        "truncated", "one byte short of its bucket", &["Format"],
+            Bytes(h.get(..h.len() - 1).unwrap_or_default().to_vec()), &[], Some("handshake.format");
+        "not-a-bucket", "one byte more than a bucket", &["Format"], Bytes([h.as_slice(), &[0]].concat()),
+            &[], Some("handshake.format");
+    }
     if suite == Suite::XWing {
         // 1088 is a bucket, but not longer than enc (1120) and the tag.
-        tests.push(Opening::new(p, honest.get(..1088).unwrap_or_default().to_vec()).test(
-            ids,
-            &format!("bucket-too-short-{name}"),
-            "a bucket (1088) too short for the encapsulated key and the tag",
-            &["Format"],
-            Some("handshake.format"),
-        )?);
+        crate::rows! { b.open:
+            "bucket-too-short", "a bucket (1088) too short for the encapsulated key and the tag",
+                &["Format"], Bytes(h.get(..1088).unwrap_or_default().to_vec()), &[],
+                Some("handshake.format");
+        }
     }
 
-    let cases: [ForgedCase; 13] = crate::tuples! {
+    crate::rows! { b.open:
         "padding-without-start", "the padding lacks its 0x80 start byte", &["Format"],
-            Forge { zero_padding: true, ..Forge::default() }, Some("envelope.padding");
+            Forged(Forge { zero_padding: true, ..Forge::default() }), &[], Some("envelope.padding");
         "payload-extension", "a negative key in the payload is ignored", &["Payload"],
-            Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from("ignored")); }), None;
+            Forged(Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from("ignored")); })), &[],
+            None;
         "payload-version-2", "payload version 2", &["Payload"],
-            Forge::edit(|m| { m.insert(Int::uint(1), Value::uint(2)); }), Some("schema.version");
+            Forged(Forge::edit(|m| { m.insert(Int::uint(1), Value::uint(2)); })), &[],
+            Some("schema.version");
         "payload-unknown-critical", "payload key 4 is not defined", &["Payload"],
-            Forge::edit(|m| { m.insert(Int::uint(4), Value::uint(0)); }),
+            Forged(Forge::edit(|m| { m.insert(Int::uint(4), Value::uint(0)); })), &[],
             Some("schema.unknown_critical");
         "payload-missing-invite", "no invite in the payload", &["Payload"],
-            Forge::edit(|m| { m.remove(&Int::uint(2)); }), Some("schema.missing_field");
+            Forged(Forge::edit(|m| { m.remove(&Int::uint(2)); })), &[], Some("schema.missing_field");
         "payload-missing-record", "no device record in the payload", &["Payload"],
-            Forge::edit(|m| { m.remove(&Int::uint(3)); }), Some("schema.missing_field");
+            Forged(Forge::edit(|m| { m.remove(&Int::uint(3)); })), &[], Some("schema.missing_field");
         "payload-invite-wrong-type", "the invite as a text string", &["Payload"],
-            Forge::edit(|m| { m.insert(Int::uint(2), Value::from("invite")); }),
+            Forged(Forge::edit(|m| { m.insert(Int::uint(2), Value::from("invite")); })), &[],
             Some("schema.wrong_type");
-        "payload-not-a-map",
-            "the payload is an array",
-            &["Payload"],
-            Forge {
+        "payload-not-a-map", "the payload is an array", &["Payload"],
+            Forged(Forge {
                 payload: Some(|_| cbor::encode(&Value::Array(vec![Value::uint(1)]))),
                 ..Forge::default()
-            },
-            Some("schema.wrong_type");
+            }),
+            &[], Some("schema.wrong_type");
         "payload-trailing", "a byte after the payload's map", &["Payload"],
-            Forge { payload: Some(|mut p| { p.push(0); p }), ..Forge::default() },
+            Forged(Forge { payload: Some(|mut p| { p.push(0); p }), ..Forge::default() }), &[],
             Some("cbor.trailing");
         "payload-too-long", "a payload above 8256 bytes (an 8192-byte extension)", &["Payload"],
-            Forge::edit(|m| { m.insert(Int::from(-1i64), Value::Bytes(vec![0; 8192])); }),
-            Some("cbor.limit.input");
-        "invite-bad-signature",
-            "the invite's signature does not verify",
-            &["Contents"],
-            Forge::edit(|m| {
-                    if let Some(Value::Bytes(b)) = m.get_mut(&Int::uint(2))
-                        && let Some(byte) = b.last_mut()
-                    {
-                        *byte ^= 0x01;
-                    }
-                }),
-            Some("identity.signature");
-        "record-bad-signature",
-            "the device record's signature does not verify",
-            &["Contents"],
-            Forge::edit(|m| {
-                    if let Some(Value::Bytes(b)) = m.get_mut(&Int::uint(3))
-                        && let Some(byte) = b.last_mut()
-                    {
-                        *byte ^= 0x01;
-                    }
-                }),
-            Some("identity.signature");
+            Forged(Forge::edit(|m| { m.insert(Int::from(-1i64), Value::Bytes(vec![0; 8192])); })),
+            &[], Some("cbor.limit.input");
+        "invite-bad-signature", "the invite's signature does not verify", &["Contents"],
+            Forged(Forge::edit(|m| flip_last_of(m, 2))), &[], Some("identity.signature");
+        "record-bad-signature", "the device record's signature does not verify", &["Contents"],
+            Forged(Forge::edit(|m| flip_last_of(m, 3))), &[], Some("identity.signature");
         "invite-not-cbor", "the invite field holds bytes that are not CBOR", &["Contents"],
-            Forge::edit(|m| { m.insert(Int::uint(2), Value::Bytes(vec![0xff])); }),
+            Forged(Forge::edit(|m| { m.insert(Int::uint(2), Value::Bytes(vec![0xff])); })), &[],
             Some("cbor.malformed.break");
-    };
-    for (case, comment, f, forge, expect) in cases {
-        let slug = format!("{case}-{name}");
-        let message = p.forge(&slug, forge)?;
-        tests.push(Opening::new(p, message).test(ids, &slug, comment, f, expect)?);
+
+        // Suites.
+        "suite-mismatch",
+            "an invite and a device record of another suite, sealed to the contact's KEM key",
+            &["SuiteMismatch"],
+            Forged(Forge {
+                invite: Some(p.alice_other_invite.invite.to_bytes()),
+                record: Some(p.alice_other_record().to_bytes()),
+                ..Forge::default()
+            }),
+            &[], Some("handshake.suite");
+        "record-other-suite",
+            "the invite of the contact's suite with a device record of the other suite",
+            &["SuiteMismatch"], Forged(Forge::record(p.alice_other_record().to_bytes())), &[],
+            Some("handshake.suite");
+        "suite-disallowed", "the contact's policy does not accept the invite's suite",
+            &["SuitePolicy"], Bytes(h.clone()), &[Allowed(p.other_suite())], Some("suite.disallowed");
     }
 
-    // Suites.
-    let slug = format!("suite-mismatch-{name}");
-    let message = forged(
-        &slug,
-        &p.contact_record(),
-        &p.alice_other_invite.invite,
-        &p.alice_other_record(),
-        Forge::default(),
-    )?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "an invite and a device record of another suite, sealed to the contact's KEM key",
-        &["SuiteMismatch"],
-        Some("handshake.suite"),
-    )?);
-    let slug = format!("record-other-suite-{name}");
-    let message = p.forge(&slug, Forge::record(p.alice_other_record().to_bytes()))?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "the invite of the contact's suite with a device record of the other suite",
-        &["SuiteMismatch"],
-        Some("handshake.suite"),
-    )?);
-    let mut o = Opening::new(p, honest.clone());
-    o.allowed = vec![p.other_suite()];
-    tests.push(o.test(
-        ids,
-        &format!("suite-disallowed-{name}"),
-        "the contact's policy does not accept the invite's suite",
-        &["SuitePolicy"],
-        Some("suite.disallowed"),
-    )?);
-
     // Check order.
-    let slug = format!("order-expired-stranger-{name}");
-    let message = p.forge(
-        &slug,
-        Forge {
-            invite: Some(p.mallory_invite.invite.to_bytes()),
-            record: Some(p.mallory_record().to_bytes()),
-            ..Forge::default()
-        },
-    )?;
-    let mut o = Opening::new(p, message);
-    o.now = EXPIRES;
-    tests.push(o.test(
-        ids,
-        &slug,
-        "an expired invite of a stranger: the invite's verification comes before the identity",
-        &["CheckOrder"],
-        Some("invite.expired"),
-    )?);
-    let slug = format!("order-suite-before-identity-{name}");
-    let mallory_other = p.mallory.restored(&format!("{name}/mallory-other"), p.other_suite());
-    let message =
-        p.forge(&slug, Forge::record(mallory_other.keys().signed_record(0).to_bytes()))?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "a device record of another suite and another identity: the suite decides",
-        &["CheckOrder"],
-        Some("handshake.suite"),
-    )?);
-    let mut o = Opening::new(p, honest.clone());
-    o.expected = p.mallory.identity();
-    o.now = EXPIRES;
-    tests.push(o.test(
-        ids,
-        &format!("order-expired-before-identity-{name}"),
-        "expired, and from another contact than the mailbox's: expiry decides",
-        &["CheckOrder"],
-        Some("invite.expired"),
-    )?);
-
+    let mallory_other =
+        super::restored(&p.mallory, &format!("{}/mallory-other", p.name), p.other_suite());
     // HSK-08 checks 8 and 9: copies and stale generations (HSK-10).
     let invite_hash: [u8; 32] = Sha256::digest(p.invite.invite.to_bytes()).into();
-    let mut o = Opening::new(p, honest.clone());
-    o.accepted = vec![invite_hash];
-    tests.push(o.test(
-        ids,
-        &format!("copy-of-accepted-{name}"),
-        "a copy of a reconnect whose invite the contact already accepted (kept across restarts until it expires): never a second session",
-        &["Replay"],
-        Some("handshake.replay"),
-    )?);
-    let mut o = Opening::new(p, honest.clone());
-    o.accepted = vec![[0x11; 32]];
-    tests.push(o.test(
-        ids,
-        &format!("other-invite-accepted-{name}"),
-        "the contact accepted another invite of this identity before: this one is new",
-        &["Replay"],
-        None,
-    )?);
-    let mut o = Opening::new(p, honest.clone());
-    o.held_generation = 1;
-    tests.push(o.test(
-        ids,
-        &format!("generation-equal-{name}"),
-        "a device record of the generation already held: not a newer device (a second restore of the same backup, or a replayed record with a fresh invite)",
-        &["Generation"],
-        Some("handshake.generation"),
-    )?);
-    let mut o = Opening::new(p, honest.clone());
-    o.held_generation = 5;
-    tests.push(o.test(
-        ids,
-        &format!("generation-lower-{name}"),
-        "a device record of a lower generation than held: an old backup restored after a newer device",
-        &["Generation"],
-        Some("handshake.generation"),
-    )?);
-    let mut o = Opening::new(p, honest);
-    o.accepted = vec![invite_hash];
-    o.held_generation = 1;
-    tests.push(o.test(
-        ids,
-        &format!("order-copy-before-generation-{name}"),
-        "a copy of an accepted reconnect, whose record's generation is now the one held: the copy decides",
-        &["CheckOrder"],
-        Some("handshake.replay"),
-    )?);
-    Ok(tests)
+    crate::rows! { b.open:
+        "order-expired-stranger",
+            "an expired invite of a stranger: the invite's verification comes before the identity",
+            &["CheckOrder"], Forged(stranger()), &[Now(EXPIRES)], Some("invite.expired");
+        "order-suite-before-identity",
+            "a device record of another suite and another identity: the suite decides",
+            &["CheckOrder"], Forged(Forge::record(mallory_other.keys().signed_record(0).to_bytes())),
+            &[], Some("handshake.suite");
+        "order-expired-before-identity",
+            "expired, and from another contact than the mailbox's: expiry decides", &["CheckOrder"],
+            Bytes(h.clone()), &[Expected(mallory), Now(EXPIRES)], Some("invite.expired");
+        "copy-of-accepted",
+            "a copy of a reconnect whose invite the contact already accepted (kept across restarts until it expires): never a second session",
+            &["Replay"], Bytes(h.clone()), &[Accepted(invite_hash)], Some("handshake.replay");
+        "other-invite-accepted",
+            "the contact accepted another invite of this identity before: this one is new",
+            &["Replay"], Bytes(h.clone()), &[Accepted([0x11; 32])], None;
+        "generation-equal",
+            "a device record of the generation already held: not a newer device (a second restore of the same backup, or a replayed record with a fresh invite)",
+            &["Generation"], Bytes(h.clone()), &[Held(1)], Some("handshake.generation");
+        "generation-lower",
+            "a device record of a lower generation than held: an old backup restored after a newer device",
+            &["Generation"], Bytes(h.clone()), &[Held(5)], Some("handshake.generation");
+        "order-copy-before-generation",
+            "a copy of an accepted reconnect, whose record's generation is now the one held: the copy decides",
+            &["CheckOrder"], Bytes(h), &[Accepted(invite_hash), Held(1)], Some("handshake.replay");
+    }
+    Ok(())
+}
+
+/// Flips the last byte of the byte string at `key` of the payload map (a signature's end).
+fn flip_last_of(map: &mut super::PayloadMap, key: u64) {
+    if let Some(Value::Bytes(b)) = map.get_mut(&Int::uint(key))
+        && let Some(byte) = b.last_mut()
+    {
+        *byte ^= 0x01;
+    }
 }
 
 /// The contact accepts the opened invite and the restored device accepts its handshake:

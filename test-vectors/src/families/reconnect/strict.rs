@@ -5,8 +5,9 @@
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::label::Label;
 
-use super::{Forge, OpenTest, Opening, Parties};
-use crate::families::Ids;
+use super::Change::Expected;
+use super::Sent::Forged;
+use super::{Forge, Opens};
 use crate::families::material as m;
 use crate::raw;
 
@@ -32,101 +33,70 @@ fn with_identity(body: &[u8], key: &[u8; 32]) -> Result<Vec<u8>, String> {
     }
 }
 
-pub(super) fn strict_tests(ids: &mut Ids, p: &Parties) -> Result<Vec<OpenTest>, String> {
-    let name = p.name;
-    let mut tests = Vec::new();
+pub(super) fn strict_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
+    let p = b.p;
     let seed = p.alice.identity_seed;
     let invite_body = body_of(&p.invite.invite.to_bytes())?;
     let record_body = body_of(&p.record().to_bytes())?;
     let forged_invite = |forge: fn(&_, &[u8; 32], &[u8]) -> [u8; 64]| {
-        m::signed_forged(&invite_body, &seed, Label::Invite, forge)
+        Forge::invite(m::signed_forged(&invite_body, &seed, Label::Invite, forge))
     };
     let forged_record = |forge: fn(&_, &[u8; 32], &[u8]) -> [u8; 64]| {
-        m::signed_forged(&record_body, &seed, Label::DeviceRecord, forge)
+        Forge::record(m::signed_forged(&record_body, &seed, Label::DeviceRecord, forge))
     };
-    for (slug, comment, invite, record) in crate::tuples! {
-        "sui05-invite-small-order-r",
-            "the invite's signature has R = neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3)",
-            Some(forged_invite(m::sig_small_order_r)),
-            None;
-        "sui05-invite-noncanonical-r",
-            "the invite's signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
-            Some(forged_invite(m::sig_noncanonical_r)),
-            None;
-        "sui05-record-small-order-r",
-            "the device record's signature has R = neutral point and S = k·a (SUI-05 step 3)", None,
-            Some(forged_record(m::sig_small_order_r));
-        "sui05-record-noncanonical-r",
-            "the device record's signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
-            None,
-            Some(forged_record(m::sig_noncanonical_r));
-    } {
-        let slug = format!("{slug}-{name}");
-        let message = p.forge(&slug, Forge { invite, record, ..Forge::default() })?;
-        tests.push(Opening::new(p, message).test(
-            ids,
-            &slug,
-            comment,
-            &["Tampered"],
-            Some("identity.signature"),
-        )?);
-    }
-
     // A non-canonical identity key for which the equation holds: refused by the key check.
     let negative_zero = m::ed25519_negative_zero();
     let mut zero_sig = [0u8; 64];
     zero_sig[0] = 1;
-    let slug = format!("sui05-invite-noncanonical-a-{name}");
-    let message = p.forge(
-        &slug,
-        Forge::invite(raw::array(&[
-            raw::bstr(&with_identity(&invite_body, &negative_zero)?),
-            raw::bstr(&zero_sig),
-        ])),
-    )?;
-    tests.push(Opening::new(p, message).test(
-        ids,
-        &slug,
-        "the invite's identity key is the neutral point with the sign bit set and its signature R = neutral point, S = 0 satisfies the equation: the key check refuses it",
-        &["Tampered"],
-        Some("key.noncanonical"),
-    )?);
+    let nc_invite = raw::array(&[
+        raw::bstr(&with_identity(&invite_body, &negative_zero)?),
+        raw::bstr(&zero_sig),
+    ]);
+    crate::rows! { b.open:
+        "sui05-invite-small-order-r",
+            "the invite's signature has R = neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3)",
+            &["Tampered"], Forged(forged_invite(m::sig_small_order_r)), &[],
+            Some("identity.signature");
+        "sui05-invite-noncanonical-r",
+            "the invite's signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
+            &["Tampered"], Forged(forged_invite(m::sig_noncanonical_r)), &[],
+            Some("identity.signature");
+        "sui05-record-small-order-r",
+            "the device record's signature has R = neutral point and S = k·a (SUI-05 step 3)",
+            &["Tampered"], Forged(forged_record(m::sig_small_order_r)), &[],
+            Some("identity.signature");
+        "sui05-record-noncanonical-r",
+            "the device record's signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
+            &["Tampered"], Forged(forged_record(m::sig_noncanonical_r)), &[],
+            Some("identity.signature");
+        "sui05-invite-noncanonical-a",
+            "the invite's identity key is the neutral point with the sign bit set and its signature R = neutral point, S = 0 satisfies the equation: the key check refuses it",
+            &["Tampered"], Forged(Forge::invite(nc_invite)), &[], Some("key.noncanonical");
+    }
 
     // A contact whose identity is a mixed-order key: valid when both signatures satisfy the
     // cofactorless equation, refused when one satisfies only the cofactored one.
-    let mixed = m::mixed_order_key(&format!("reconnect/{name}/alice"));
+    let mixed = m::mixed_order_key(&format!("reconnect/{}/alice", p.name));
     let mixed_invite_body = with_identity(&invite_body, &mixed.public)?;
     let mixed_record_body = with_identity(&record_body, &mixed.public)?;
-    for (slug, comment, invite_ok, record_ok, expect) in crate::tuples! {
+    let signed = |invite_ok, record_ok| {
+        Forged(Forge {
+            invite: Some(mixed.signed(&mixed_invite_body, Label::Invite, invite_ok)),
+            record: Some(mixed.signed(&mixed_record_body, Label::DeviceRecord, record_ok)),
+            ..Forge::default()
+        })
+    };
+    let expected = [Expected(mixed.public)];
+    crate::rows! { b.open:
         "sui05-mixed-order-key-valid",
             "the expected identity is a mixed-order key A = [a]B + T (T of order 8); invite and record signatures satisfy the cofactorless equation",
-            true,
-            true,
-            None;
+            &["Valid"], signed(true, true), &expected, None;
         "sui05-mixed-order-invite-cofactored-only",
             "the same mixed-order identity; the invite's signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
-            false,
-            true,
-            Some("identity.signature");
+            &["Tampered"], signed(false, true), &expected, Some("identity.signature");
         "sui05-mixed-order-record-cofactored-only",
             "the same mixed-order identity; the record's signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
-            true,
-            false,
-            Some("identity.signature");
-    } {
-        let slug = format!("{slug}-{name}");
-        let message = p.forge(
-            &slug,
-            Forge {
-                invite: Some(mixed.signed(&mixed_invite_body, Label::Invite, invite_ok)),
-                record: Some(mixed.signed(&mixed_record_body, Label::DeviceRecord, record_ok)),
-                ..Forge::default()
-            },
-        )?;
-        let mut o = Opening::new(p, message);
-        o.expected = mixed.public;
-        let f: &[&str] = if expect.is_none() { &["Valid"] } else { &["Tampered"] };
-        tests.push(o.test(ids, &slug, comment, f, expect)?);
+            &["Tampered"], signed(true, false), &expected, Some("identity.signature");
     }
-    Ok(tests)
+    Ok(())
 }

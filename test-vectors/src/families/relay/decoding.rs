@@ -6,7 +6,7 @@ use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{Limits, RequestFrame};
 
 use super::script::{Script, Want};
-use super::sessions::{TTL, bytes, frame, item, put, put_entries, with};
+use super::sessions::{TTL, bytes, frame, item, put, put_entries, request, with};
 use super::{Ids, SessionTest};
 use crate::raw;
 use crate::seeds::seed32;
@@ -22,6 +22,11 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
     if RequestFrame::decode(&good, &Limits::DEFAULT).is_err() {
         return Err("relay decoding: the base frame does not decode".to_owned());
     }
+    // The base put with key `k` set to the encoded value `v`, or removed.
+    let set = |k: i64, v: Vec<u8>| frame(&with(&base, &[(k, Some(v))]));
+    let unset = |k: i64| frame(&with(&base, &[(k, None)]));
+    // An item list whose first item is nested in four more arrays.
+    let nested = vec![0x81, 0x81, 0x81, 0x81, 0x40];
     let mut cases: Vec<(&str, &str, Vec<u8>, &str)> = crate::tuples! { vec:
         "non-cbor", "0xff: a break outside an indefinite item", vec![0xff], "cbor.malformed.break";
         "truncated", "a put frame without its last byte",
@@ -29,105 +34,58 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
         "two-items", "two request maps in one frame (one CBOR item per frame)",
             [good.clone(), good.clone()].concat(), "cbor.trailing";
         "non-minimal-integer", "the request id 1 encoded in two bytes",
-            frame(&with(&base, &[(2, Some(raw::wide_head(0, 1, 1)))])), "cbor.noncanonical.integer";
+            set(2, raw::wide_head(0, 1, 1)), "cbor.noncanonical.integer";
         "key-order", "the request id before the version",
             { let mut e = base.clone(); e.swap(0, 1); frame(&e) }, "cbor.noncanonical.key_order";
-        "indefinite-map",
-            "the request map with an indefinite length",
-            {
-                let mut f = vec![0xbf];
-                f.extend_from_slice(good.get(1..).unwrap_or_default());
-                f.push(0xff);
-                f
-            },
+        "indefinite-map", "the request map with an indefinite length",
+            [&[0xbf], good.get(1..).unwrap_or_default(), &[0xff]].concat(),
             "cbor.noncanonical.indefinite";
         "tagged", "the request map under tag 24", [vec![0xd8, 0x18], good.clone()].concat(),
             "cbor.unsupported.tag";
-        "deep",
-            "a delete whose item list nests arrays five deep",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 3)),
-                (4, raw::bstr(&mb)),
-                (8, raw::bstr(&[0])),
-                (9, vec![0x81, 0x81, 0x81, 0x81, 0x40]),
-            ]),
+        "deep", "a delete whose item list nests arrays five deep",
+            request(1, 3, &[(4, raw::bstr(&mb)), (8, raw::bstr(&[0])), (9, nested)]),
             "cbor.limit.depth";
         "not-a-map", "an array of the request's values",
             raw::array(&base.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()),
             "schema.wrong_type";
         "version-2", "version 2: refused before the id is read (the error frame has id 0)",
-            frame(&with(&base, &[(1, Some(raw::head(0, 2)))])), "schema.version";
-        "no-version", "no version", frame(&with(&base, &[(1, None)])), "schema.missing_field";
-        "key-zero", "a key 0 before the version",
-            frame(&with(&base, &[(0, Some(raw::head(0, 0)))])), "schema.unknown_critical";
-        "no-id", "no request id", frame(&with(&base, &[(2, None)])), "schema.missing_field";
-        "id-zero", "request id 0", frame(&with(&base, &[(2, Some(raw::head(0, 0)))])),
-            "schema.range";
-        "id-2-32", "request id 2^32", frame(&with(&base, &[(2, Some(raw::head(0, 1 << 32)))])),
-            "schema.range";
-        "id-bytes", "a request id that is a byte string",
-            frame(&with(&base, &[(2, Some(raw::bstr(&[1])))])), "schema.wrong_type";
-        "no-op", "no operation (the error frame echoes the id)", frame(&with(&base, &[(3, None)])),
-            "schema.missing_field";
-        "op-negative", "operation -1 (not an unsigned integer)",
-            frame(&with(&base, &[(3, Some(raw::head(1, 0)))])), "schema.wrong_type";
-        "op-text", "an operation that is a text string",
-            frame(&with(&base, &[(3, Some(cbor::encode(&Value::from("put"))))])),
+            set(1, raw::head(0, 2)), "schema.version";
+        "no-version", "no version", unset(1), "schema.missing_field";
+        "key-zero", "a key 0 before the version", set(0, raw::head(0, 0)),
+            "schema.unknown_critical";
+        "no-id", "no request id", unset(2), "schema.missing_field";
+        "id-zero", "request id 0", set(2, raw::head(0, 0)), "schema.range";
+        "id-2-32", "request id 2^32", set(2, raw::head(0, 1 << 32)), "schema.range";
+        "id-bytes", "a request id that is a byte string", set(2, raw::bstr(&[1])),
             "schema.wrong_type";
-        "put-no-ttl", "a put without its TTL", frame(&with(&base, &[(7, None)])),
-            "schema.missing_field";
+        "no-op", "no operation (the error frame echoes the id)", unset(3), "schema.missing_field";
+        "op-negative", "operation -1 (not an unsigned integer)", set(3, raw::head(1, 0)),
+            "schema.wrong_type";
+        "op-text", "an operation that is a text string", set(3, cbor::encode(&Value::from("put"))),
+            "schema.wrong_type";
+        "put-no-ttl", "a put without its TTL", unset(7), "schema.missing_field";
         "put-extra-key", "a put with a proof (key 8 belongs to other operations)",
-            frame(&with(&base, &[(8, Some(raw::bstr(&[0])))])), "schema.unknown_critical";
+            set(8, raw::bstr(&[0])), "schema.unknown_critical";
         "put-extension-key", "a put with key -1: requests are closed, negative keys included",
-            frame(&with(&base, &[(-1, Some(raw::head(0, 0)))])), "schema.unknown_critical";
+            set(-1, raw::head(0, 0)), "schema.unknown_critical";
         "put-mailbox-text", "a mailbox id that is a text string",
-            frame(&with(&base, &[(4, Some(cbor::encode(&Value::from("mailbox"))))])),
-            "schema.wrong_type";
+            set(4, cbor::encode(&Value::from("mailbox"))), "schema.wrong_type";
         "put-mailbox-31", "a 31-byte mailbox id",
-            frame(&with(&base, &[(4, Some(raw::bstr(mb.get(..31).unwrap_or_default())))])),
+            set(4, raw::bstr(mb.get(..31).unwrap_or_default())), "schema.length";
+        "put-item-15", "a 15-byte item id", set(5, raw::bstr(it.get(..15).unwrap_or_default())),
             "schema.length";
-        "put-item-15", "a 15-byte item id",
-            frame(&with(&base, &[(5, Some(raw::bstr(it.get(..15).unwrap_or_default())))])),
+        "put-empty-envelope", "an empty envelope", set(6, raw::bstr(&[])), "schema.length";
+        "put-ttl-2-32", "a TTL of 2^32 seconds", set(7, raw::head(0, 1 << 32)), "schema.range";
+        "put-ttl-negative", "a TTL of -1", set(7, raw::head(1, 0)), "schema.wrong_type";
+        "blob-put-empty", "an empty blob",
+            request(1, 5, &[(6, raw::bstr(&[])), (7, raw::head(0, u64::from(TTL)))]),
             "schema.length";
-        "put-empty-envelope", "an empty envelope",
-            frame(&with(&base, &[(6, Some(raw::bstr(&[])))])), "schema.length";
-        "put-ttl-2-32", "a TTL of 2^32 seconds",
-            frame(&with(&base, &[(7, Some(raw::head(0, 1 << 32)))])), "schema.range";
-        "put-ttl-negative", "a TTL of -1", frame(&with(&base, &[(7, Some(raw::head(1, 0)))])),
-            "schema.wrong_type";
-        "blob-put-empty",
-            "an empty blob",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 5)),
-                (6, raw::bstr(&[])),
-                (7, raw::head(0, u64::from(TTL))),
-            ]),
-            "schema.length";
-        "blob-get-id-31",
-            "a 31-byte blob id",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 6)),
-                (10, raw::bstr(&[0; 31])),
-            ]),
+        "blob-get-id-31", "a 31-byte blob id", request(1, 6, &[(10, raw::bstr(&[0; 31]))]),
             "schema.length";
     };
     let proof = Script::prove(&a, Operation::Delete);
-    let delete = |items: Vec<u8>| {
-        frame(&[
-            (1, raw::head(0, 1)),
-            (2, raw::head(0, 1)),
-            (3, raw::head(0, 3)),
-            (4, raw::bstr(&mb)),
-            (8, raw::bstr(&proof)),
-            (9, items),
-        ])
-    };
+    let delete =
+        |items: Vec<u8>| request(1, 3, &[(4, raw::bstr(&mb)), (8, raw::bstr(&proof)), (9, items)]);
     cases.extend(crate::tuples! {
         "delete-empty-list", "a delete naming no item", delete(raw::array(&[])), "schema.length";
         "delete-item-15", "a delete naming a 15-byte item id",
@@ -148,28 +106,13 @@ pub(super) fn decoding(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<()
             "cbor.limit.size";
         "delete-no-proof",
             "a delete without a proof",
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, 1)),
-                (3, raw::head(0, 3)),
-                (4, raw::bstr(&mb)),
-                (9, raw::array(&[raw::bstr(&it)])),
-            ]),
+            request(1, 3, &[(4, raw::bstr(&mb)), (9, raw::array(&[raw::bstr(&it)]))]),
             "schema.missing_field";
     });
     let fetch_proof = Script::prove(&a, Operation::Fetch);
     let fetch_with = |proof: Vec<u8>, max: Option<Vec<u8>>| {
-        let mut e = vec![
-            (1, raw::head(0, 1)),
-            (2, raw::head(0, 1)),
-            (3, raw::head(0, 2)),
-            (4, raw::bstr(&mb)),
-            (8, proof),
-        ];
-        if let Some(m) = max {
-            e.push((11, m));
-        }
-        frame(&e)
+        let max = max.map(|m| (11, m));
+        request(1, 2, &[(4, raw::bstr(&mb)), (8, proof)].into_iter().chain(max).collect::<Vec<_>>())
     };
     cases.extend(crate::tuples! {
         "fetch-proof-text", "a fetch whose proof is a text string",

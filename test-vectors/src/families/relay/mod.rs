@@ -42,40 +42,27 @@ crate::vector_record! {
     }
 }
 
-impl From<RelayLimits> for Limits {
-    fn from(l: RelayLimits) -> Limits {
-        Limits {
-            max_frame: l.max_frame,
-            max_envelope: l.max_envelope,
-            max_attachment: l.max_attachment,
-            max_items: l.max_items,
-            max_ttl: l.max_ttl,
-            max_fetch: l.max_fetch,
-            max_delete: l.max_delete,
-            rate: l.rate,
-            burst: l.burst,
-            max_subscriptions: l.max_subscriptions,
+/// The conversions between [`RelayLimits`] and the relay's [`Limits`], field by field (the
+/// quotas are not announced limits: none when converting from [`Limits`]).
+macro_rules! limit_conversions {
+    ($($field:ident),*) => {
+        impl From<RelayLimits> for Limits {
+            fn from(l: RelayLimits) -> Limits {
+                Limits { $($field: l.$field),* }
+            }
         }
-    }
+
+        impl From<Limits> for RelayLimits {
+            fn from(l: Limits) -> RelayLimits {
+                RelayLimits { $($field: l.$field,)* upload_budget: None, storage_quota: None }
+            }
+        }
+    };
 }
 
-impl From<Limits> for RelayLimits {
-    fn from(l: Limits) -> RelayLimits {
-        RelayLimits {
-            max_frame: l.max_frame,
-            max_envelope: l.max_envelope,
-            max_attachment: l.max_attachment,
-            max_items: l.max_items,
-            max_ttl: l.max_ttl,
-            max_fetch: l.max_fetch,
-            max_delete: l.max_delete,
-            rate: l.rate,
-            burst: l.burst,
-            max_subscriptions: l.max_subscriptions,
-            upload_budget: None,
-            storage_quota: None,
-        }
-    }
+limit_conversions! {
+    max_frame, max_envelope, max_attachment, max_items, max_ttl, max_fetch, max_delete, rate, burst,
+    max_subscriptions
 }
 
 crate::vector_groups! {
@@ -219,14 +206,7 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 /// # Errors
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
-    let mut ids = Ids::default();
-    let welcome = frames::welcome_tests(&mut ids)?;
-    let default_sessions = sessions::default_limit_tests(&mut ids)?;
-    let small_sessions = small::small_limit_tests(&mut ids)?;
-    let decode = frames::decode_tests(&mut ids)?;
-    // Appended after the first release of the file, so earlier tcIds stay put.
-    let later_sessions = sessions::later_default_limit_tests(&mut ids)?;
-    let quota_sessions = quota::quota_tests(&mut ids)?;
+    let ids = &mut Ids::default();
     let relay = file(
         "relay",
         &[
@@ -241,28 +221,29 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
         vec![
             RelayGroup::Welcome {
                 comment: "Welcome frames.".to_owned(),
-                tests: welcome,
+                tests: frames::welcome_tests(ids)?,
             },
             RelayGroup::Session {
                 comment: "Connections to a relay with the reference relay's default limits."
                     .to_owned(),
                 limits: Limits::DEFAULT.into(),
-                tests: default_sessions,
+                tests: sessions::default_limit_tests(ids)?,
             },
             RelayGroup::Session {
                 comment: "Connections to a relay with small limits, so that every limit is reached in a few steps."
                     .to_owned(),
                 limits: sessions::SMALL.into(),
-                tests: small_sessions,
+                tests: small::small_limit_tests(ids)?,
             },
             RelayGroup::FrameDecode {
                 comment: "Frames from the relay, decoded by a client.".to_owned(),
-                tests: decode,
+                tests: frames::decode_tests(ids)?,
             },
+            // Appended after the first release of the file, so earlier tcIds stay put.
             RelayGroup::Session {
                 comment: "More connections to a relay with the default limits.".to_owned(),
                 limits: Limits::DEFAULT.into(),
-                tests: later_sessions,
+                tests: sessions::later_default_limit_tests(ids)?,
             },
             RelayGroup::Session {
                 comment: format!(
@@ -271,7 +252,7 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
                     quota::QUOTA
                 ),
                 limits: quota::limits(),
-                tests: quota_sessions,
+                tests: quota::quota_tests(ids)?,
             },
         ],
     );

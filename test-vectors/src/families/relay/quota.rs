@@ -5,7 +5,7 @@
 use quietwire::relay::{Limits, Reply, Request, blob_id};
 
 use super::script::{Script, Want};
-use super::sessions::{TTL, bytes, item, put};
+use super::sessions::{Session, TTL, bytes, item, put, run};
 use super::{Ids, RelayLimits, SessionTest};
 
 /// The upload budget of every connection.
@@ -23,10 +23,6 @@ pub(super) fn limits() -> RelayLimits {
     }
 }
 
-fn script(slug: &str) -> Script {
-    Script::with_quotas(slug, Limits::DEFAULT, BUDGET, QUOTA)
-}
-
 fn blob(data: &[u8]) -> Request {
     Request::BlobPut { blob: data.to_vec(), ttl: TTL }
 }
@@ -40,13 +36,26 @@ fn blob_ok(s: &mut Script, data: &[u8]) -> Result<(), String> {
 /// The tests.
 pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
+    let sessions: &[Session] = &crate::tuples! {
+        "upload-budget", &["Quota"], upload_budget,
+            "upload budget 4000: puts and blob-puts answered ok count, deletes give nothing back; one byte more is relay.quota (closing = false) for a put, a blob-put and a retried put";
+        "storage-quota", &["Quota"], storage_quota,
+            "storage quota 3000: a write that would hold more is relay.storage_full (closing = false), one that reaches it exactly is stored; a delete frees room";
+    };
+    run(
+        ids,
+        &mut tests,
+        &|slug| Script::with_quotas(slug, Limits::DEFAULT, BUDGET, QUOTA),
+        sessions,
+    )?;
+    Ok(tests)
+}
 
-    let slug = "upload-budget";
-    let mut s = script(slug);
+fn upload_budget(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let first = bytes(&format!("{slug}/1"), 1500);
     s.put(a.id(), item(slug, 1), &first, TTL, true)?;
-    blob_ok(&mut s, &bytes(&format!("{slug}/blob"), 1000))?;
+    blob_ok(s, &bytes(&format!("{slug}/blob"), 1000))?;
     // Deleting frees storage but not budget.
     s.delete(&a, &[item(slug, 1)], 1)?;
     crate::rows! { s.put:
@@ -61,14 +70,10 @@ pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
         put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1500), TTL),
             Want::Fail("relay.quota");
     }
-    tests.push(s.finish(
-        ids,
-        "upload budget 4000: puts and blob-puts answered ok count, deletes give nothing back; one byte more is relay.quota (closing = false) for a put, a blob-put and a retried put",
-        &["Quota"],
-    )?);
+    Ok(())
+}
 
-    let slug = "storage-quota";
-    let mut s = script(slug);
+fn storage_quota(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     crate::rows! { s.put:
         a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 2000), TTL, true;
@@ -76,7 +81,7 @@ pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     crate::rows! { s.send:
         blob(&bytes(&format!("{slug}/blob"), 1001)), Want::Fail("relay.storage_full");
     }
-    blob_ok(&mut s, &bytes(&format!("{slug}/blob"), 1000))?;
+    blob_ok(s, &bytes(&format!("{slug}/blob"), 1000))?;
     crate::rows! { s.send:
         put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL),
             Want::Fail("relay.storage_full");
@@ -85,11 +90,5 @@ pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     crate::rows! { s.put:
         a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL, true;
     }
-    tests.push(s.finish(
-        ids,
-        "storage quota 3000: a write that would hold more is relay.storage_full (closing = false), one that reaches it exactly is stored; a delete frees room",
-        &["Quota"],
-    )?);
-
-    Ok(tests)
+    Ok(())
 }

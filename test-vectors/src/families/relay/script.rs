@@ -8,9 +8,7 @@ use quietwire::relay::{
 };
 
 use super::{Ids, MailboxKeyJson, SessionTest, Step};
-use crate::families::flags;
 use crate::families::material::VECTOR_ORIGIN;
-use crate::format::Outcome;
 use crate::seeds::seed32;
 
 /// When every connection opens: 2027-01-15T08:16:40Z, 1000 s past an hour, so that the
@@ -52,6 +50,8 @@ pub enum Want {
 
 /// One scripted connection.
 pub struct Script {
+    /// Milliseconds the clock advances before each step (0: only [`Script::at`] moves it).
+    tick: u64,
     limits: Limits,
     conn: Connection,
     store: MemoryStore,
@@ -67,6 +67,7 @@ impl Script {
     pub fn new(slug: &str, limits: Limits) -> Script {
         let now = Now { unix: UnixTime(T0), millis: 0 };
         Script {
+            tick: 0,
             limits,
             conn: Connection::new(limits, vec![origin()], challenge(), now),
             store: MemoryStore::new(),
@@ -76,6 +77,12 @@ impl Script {
             next_id: 0,
             slug: slug.to_owned(),
         }
+    }
+
+    /// A connection as [`Script::new`] whose clock advances `tick` milliseconds before each
+    /// step, which refills as many tokens as the relay's rate gives.
+    pub fn ticking(slug: &str, limits: Limits, tick: u64) -> Script {
+        Script { tick, ..Script::new(slug, limits) }
     }
 
     /// A connection as [`Script::new`], with an upload budget and a store with a quota
@@ -108,10 +115,9 @@ impl Script {
         self.now = Now { unix: UnixTime(T0 + seconds), millis };
     }
 
-    /// Sets the time of the following steps: seconds after [`T0`], and `millis` after the
-    /// step before.
-    pub fn later(&mut self, seconds: u64, millis: u64) {
-        self.at(seconds, self.now.millis + millis);
+    /// Sets the wall-clock time of the following steps: seconds after [`T0`].
+    pub fn at_seconds(&mut self, seconds: u64) {
+        self.now.unix = UnixTime(T0 + seconds);
     }
 
     /// Seconds after [`T0`] at which an item put now with `ttl` expires.
@@ -141,6 +147,7 @@ impl Script {
 
     /// Sends raw frame bytes.
     pub fn raw(&mut self, request: Vec<u8>, want: Want) -> Result<Sent, String> {
+        self.now.millis += self.tick;
         let handled = self.conn.handle(&request, &self.store, self.now);
         let index = self.steps.len();
         let fail = |what: String| format!("relay {} step {index}: {what}", self.slug);
@@ -195,7 +202,7 @@ impl Script {
     }
 
     /// Puts `envelope` into `mailbox` under `item`, expecting it stored and a wake iff
-    /// `new`.
+    /// `new`; returns the seconds after [`T0`] at which the item expires.
     pub fn put(
         &mut self,
         mailbox: &[u8; 32],
@@ -203,13 +210,12 @@ impl Script {
         envelope: &[u8],
         ttl: u32,
         new: bool,
-    ) -> Result<(), String> {
-        let sent = self.send(
-            Request::Put { mailbox: *mailbox, item, envelope: envelope.to_vec(), ttl },
-            Want::Ok,
-        )?;
+    ) -> Result<u64, String> {
+        let request = Request::Put { mailbox: *mailbox, item, envelope: envelope.to_vec(), ttl };
+        let sent = self.send(request, Want::Ok)?;
         sent.expect_reply(&Reply::Stored)?;
-        sent.expect_wake(new.then_some(*mailbox))
+        sent.expect_wake(new.then_some(*mailbox))?;
+        Ok(self.expiry_offset(ttl))
     }
 
     /// Fetches with a valid proof and expects exactly `items` (id, envelope, expiry offset
@@ -221,10 +227,7 @@ impl Script {
         items: &[(ItemId, &[u8], u64)],
         more: bool,
     ) -> Result<(), String> {
-        let sent = self.send(
-            Request::Fetch { mailbox: *key.id(), proof: Script::prove(key, Operation::Fetch), max },
-            Want::Ok,
-        )?;
+        let sent = self.send(fetch_request(key, max), Want::Ok)?;
         sent.expect_reply(&Reply::Items {
             items: items
                 .iter()
@@ -240,26 +243,13 @@ impl Script {
 
     /// Deletes with a valid proof and expects `count`.
     pub fn delete(&mut self, key: &MailboxKey, items: &[ItemId], count: u32) -> Result<(), String> {
-        let sent = self.send(
-            Request::Delete {
-                mailbox: *key.id(),
-                proof: Script::prove(key, Operation::Delete),
-                items: items.to_vec(),
-            },
-            Want::Ok,
-        )?;
+        let sent = self.send(delete_request(key, items), Want::Ok)?;
         sent.expect_reply(&Reply::Deleted { count })
     }
 
     /// Subscribes with a valid proof.
     pub fn subscribe(&mut self, key: &MailboxKey) -> Result<(), String> {
-        let sent = self.send(
-            Request::Subscribe {
-                mailbox: *key.id(),
-                proof: Script::prove(key, Operation::Subscribe),
-            },
-            Want::Ok,
-        )?;
+        let sent = self.send(subscribe_request(key), Want::Ok)?;
         sent.expect_reply(&Reply::Subscribed)
     }
 
@@ -271,22 +261,26 @@ impl Script {
         if classes.len() > 1 {
             return Err(format!("relay {}: several classes {classes:?}", self.slug));
         }
-        let error_class = classes.first().map(|c| (*c).clone());
-        Ok(SessionTest {
-            tc_id: ids.next_id(),
-            slug: self.slug,
-            comment: comment.to_owned(),
-            flags: flags(f),
-            challenge: challenge().to_vec(),
-            origin: VECTOR_ORIGIN.to_owned(),
-            unix_time: T0,
-            millis: 0,
-            mailbox_keys: self.keys,
-            steps: self.steps,
-            result: if error_class.is_some() { Outcome::Invalid } else { Outcome::Valid },
-            error_class,
-        })
+        let head = ids.head(&self.slug, comment, f, classes.first().map(|c| c.as_str()));
+        let (challenge, origin) = (challenge().to_vec(), VECTOR_ORIGIN.to_owned());
+        Ok(SessionTest::new(head, challenge, origin, T0, 0, self.keys, self.steps))
     }
+}
+
+/// A fetch of `key`'s mailbox with a valid proof.
+pub fn fetch_request(key: &MailboxKey, max: Option<u32>) -> Request {
+    Request::Fetch { mailbox: *key.id(), proof: Script::prove(key, Operation::Fetch), max }
+}
+
+/// A delete of `items` from `key`'s mailbox with a valid proof.
+pub fn delete_request(key: &MailboxKey, items: &[ItemId]) -> Request {
+    let proof = Script::prove(key, Operation::Delete);
+    Request::Delete { mailbox: *key.id(), proof, items: items.to_vec() }
+}
+
+/// A subscription to `key`'s mailbox with a valid proof.
+pub fn subscribe_request(key: &MailboxKey) -> Request {
+    Request::Subscribe { mailbox: *key.id(), proof: Script::prove(key, Operation::Subscribe) }
 }
 
 /// The outcome of one step.

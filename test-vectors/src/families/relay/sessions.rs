@@ -2,10 +2,12 @@
 //! sends and what the relay must answer.
 
 use quietwire::envelope::Envelope;
-use quietwire::mailbox::Operation;
+use quietwire::mailbox::{MailboxKey, Operation};
 use quietwire::relay::{ItemId, Limits, Reply, Request, RequestFrame, blob_id};
 
-use super::script::{Script, Want, challenge, origin};
+use super::script::{
+    Script, Want, challenge, delete_request, fetch_request, origin, subscribe_request,
+};
 use super::{Ids, SessionTest};
 use crate::raw;
 use crate::seeds::{seed16, seed32};
@@ -65,6 +67,15 @@ pub(super) fn frame(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
     raw::map(&pairs)
 }
 
+/// A request frame: version 1, request id `id`, operation `op`, then `rest` (keys above 3,
+/// in canonical order).
+pub(super) fn request(id: u32, op: u64, rest: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let mut entries =
+        vec![(1, raw::head(0, 1)), (2, raw::head(0, id.into())), (3, raw::head(0, op))];
+    entries.extend_from_slice(rest);
+    frame(&entries)
+}
+
 /// The entries of a put request for `mailbox`, id 1, in canonical order.
 pub(super) fn put_entries(
     mailbox: &[u8; 32],
@@ -98,166 +109,105 @@ pub(super) fn with(
     out
 }
 
+/// A session test: its slug, flags and steps, and the comment. The steps are sent on a new
+/// connection; items and bytes are named after the slug they are given.
+pub(super) type Session = (
+    &'static str,
+    &'static [&'static str],
+    fn(&mut Script, &str) -> Result<(), String>,
+    &'static str,
+);
+
+/// Runs `sessions` in order, each on the connection `open` makes for its slug.
+pub(super) fn run(
+    ids: &mut Ids,
+    tests: &mut Vec<SessionTest>,
+    open: &dyn Fn(&str) -> Script,
+    sessions: &[Session],
+) -> Result<(), String> {
+    for (slug, flags, steps, comment) in sessions {
+        let mut s = open(slug);
+        steps(&mut s, slug)?;
+        tests.push(s.finish(ids, comment, flags)?);
+    }
+    Ok(())
+}
+
+/// A connection to a relay with the default limits.
+fn default(slug: &str) -> Script {
+    Script::new(slug, Limits::DEFAULT)
+}
+
 /// Tests with the default limits added after the first release of the file.
 pub fn later_default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
-    let slug = "delete-expired";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 40), 60, true;
-        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 40), TTL, true;
-    }
-    // Past the first item's (rounded) expiry, before the second's; no sweep has run.
-    let first = s.expiry_offset(60);
-    s.at(first, 60_000);
-    s.delete(&a, &[item(slug, 1), item(slug, 2)], 1)?;
-    s.fetch(&a, None, &[], false)?;
-    tests.push(s.finish(
-        ids,
-        "a delete naming an expired (unswept) item and a live one counts only the live one; both are gone",
-        &["Expiry"],
-    )?);
+    let sessions: &[Session] = &crate::tuples! {
+        "delete-expired", &["Expiry"], delete_expired,
+            "a delete naming an expired (unswept) item and a live one counts only the live one; both are gone";
+    };
+    run(ids, &mut tests, &default, sessions)?;
     Ok(tests)
 }
 
 /// Tests with the default limits.
 pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
-    operations(ids, &mut tests)?;
-    blindness_and_idempotence(ids, &mut tests)?;
-    ttl_and_expiry(ids, &mut tests)?;
+    let operations: &[Session] = &crate::tuples! {
+        "put-fetch-delete", &["Operations"], put_fetch_delete,
+            "put an envelope (the mailbox wakes), fetch it with its expiry rounded up to the hour, delete it, fetch nothing";
+        "fetch-order-and-more", &["Operations", "FetchRange"], fetch_order_and_more,
+            "three items come back in the order they were put; a fetch of 2 says more remain; without max the relay's max_fetch applies";
+        "fetch-empty", &["Operations"], fetch_empty, "a mailbox never written to is empty";
+        "subscribe-and-wake", &["Operations", "Subscriptions"], subscribe_and_wake,
+            "subscribe, then puts wake their mailbox (the relay wakes the subscribers of `wake`); subscribing again is accepted";
+        "delete-count", &["Operations", "FetchRange"], delete_count,
+            "a delete counts the named items it removed; ids never put or already deleted count 0, an id named twice counts once";
+        "delete-others-items", &["Operations", "Proof"], delete_others_items,
+            "the owner of mailbox b names an item of mailbox a in a delete of b: nothing is deleted";
+        "blob-put-get", &["Operations", "Blob"], blob_put_get,
+            "a blob's id is SHA-256 of its labeled bytes; putting it again gives the same id; getting it gives its bytes";
+    };
+    run(ids, &mut tests, &default, operations)?;
+    blind_envelopes(ids, &mut tests)?;
+    let idempotence: &[Session] = &crate::tuples! {
+        "blind-blobs", &["Blindness", "Blob"], blind_blobs,
+            "blobs of any content (a zero byte, text, an empty CBOR map) are returned byte for byte";
+        "re-put-same", &["Idempotent"], re_put_same,
+            "a retried put (same item id and bytes) is acknowledged without a second item or wake";
+        "re-put-conflict", &["Conflict"], re_put_conflict,
+            "an item id reused with other bytes: relay.conflict, the first item is kept";
+        "same-item-id-other-mailbox", &["Idempotent"], same_item_id_other_mailbox,
+            "item ids are per mailbox: the same id in another mailbox is another item";
+    };
+    run(ids, &mut tests, &default, idempotence)?;
+    ttl_limits(ids, &mut tests)?;
+    let expiry: &[Session] = &crate::tuples! {
+        "ttl-bounds", &["Ttl", "Expiry"], ttl_bounds,
+            "TTLs of max_ttl and 1 second are accepted; both expiries are rounded up to the next hour";
+        "fetch-after-expiry", &["Expiry"], fetch_after_expiry,
+            "an item is fetched until the second before its expiry and never from its expiry on";
+        "re-put-after-expiry", &["Expiry", "Idempotent"], re_put_after_expiry,
+            "once an item expired its id is free: the same put again is a new item, with a wake and a new expiry";
+        "blob-expired", &["Blob", "Expiry"], blob_expired,
+            "a blob is returned until the second before its expiry; from then on relay.not_found";
+    };
+    run(ids, &mut tests, &default, expiry)?;
     proofs(ids, &mut tests)?;
-    failures(ids, &mut tests)?;
+    fetch_ranges(ids, &mut tests)?;
+    let failures: &[Session] = &crate::tuples! {
+        "blob-not-found", &["Blob"], blob_not_found,
+            "blob ids that were never put: relay.not_found";
+        "store-unavailable", &["Unavailable"], store_unavailable,
+            "while the store fails, every operation that uses the store is answered relay.unavailable, nothing is acknowledged and nobody is woken, and a subscribe, which does not use the store, succeeds; the retried put then stores the item once and wakes the subscriber";
+        "unknown-operation", &["UnknownOperation"], unknown_operation,
+            "operations 7, 0 and 1000 are unknown: relay.operation with the request id, the connection stays open and a put then succeeds";
+    };
+    run(ids, &mut tests, &default, failures)?;
     super::decoding::decoding(ids, &mut tests)?;
     Ok(tests)
 }
 
-fn operations(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
-    let op = &["Operations"];
-    let slug = "put-fetch-delete";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let env = envelope(a.id(), slug)?;
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    s.delete(&a, &[item(slug, 1)], 1)?;
-    s.fetch(&a, None, &[], false)?;
-    tests.push(s.finish(
-        ids,
-        "put an envelope (the mailbox wakes), fetch it with its expiry rounded up to the hour, delete it, fetch nothing",
-        op,
-    )?);
-
-    let slug = "fetch-order-and-more";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let envs: Vec<Vec<u8>> = (1..=3).map(|n| bytes(&format!("{slug}/{n}"), 40)).collect();
-    let ttls = [TTL, 2 * TTL, 60];
-    let mut listed = Vec::new();
-    for (n, (env, ttl)) in envs.iter().zip(ttls).enumerate() {
-        let id = item(slug, n as u32 + 1);
-        s.put(a.id(), id, env, ttl, true)?;
-        listed.push((id, env.as_slice(), s.expiry_offset(ttl)));
-    }
-    crate::rows! { s.fetch:
-        &a, Some(2), listed.get(..2).unwrap_or_default(), true;
-        &a, None, &listed, false;
-        &a, Some(3), &listed, false;
-    }
-    tests.push(s.finish(
-        ids,
-        "three items come back in the order they were put; a fetch of 2 says more remain; without max the relay's max_fetch applies",
-        &["Operations", "FetchRange"],
-    )?);
-
-    let slug = "fetch-empty";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    crate::rows! { s.fetch:
-        &a, None, &[], false;
-        &a, Some(1), &[], false;
-    }
-    tests.push(s.finish(ids, "a mailbox never written to is empty", op)?);
-
-    let slug = "subscribe-and-wake";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let b = s.key("b");
-    s.subscribe(&a)?;
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &bytes(slug, 40), TTL, true;
-        b.id(), item(slug, 2), &bytes(slug, 40), TTL, true;
-    }
-    s.subscribe(&a)?;
-    s.subscribe(&b)?;
-    tests.push(s.finish(
-        ids,
-        "subscribe, then puts wake their mailbox (the relay wakes the subscribers of `wake`); subscribing again is accepted",
-        &["Operations", "Subscriptions"],
-    )?);
-
-    let slug = "delete-count";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    for n in 1..=3 {
-        crate::rows! { s.put:
-            a.id(), item(slug, n), &bytes(&format!("{slug}/{n}"), 40), TTL, true;
-        }
-    }
-    let never = item(slug, 9);
-    s.delete(&a, &[item(slug, 1), item(slug, 3), never], 2)?;
-    s.delete(&a, &[item(slug, 1)], 0)?;
-    crate::rows! { s.put:
-        a.id(), item(slug, 4), &bytes(&format!("{slug}/4"), 40), TTL, true;
-    }
-    s.delete(&a, &[item(slug, 4), item(slug, 4)], 1)?;
-    let exp = s.expiry_offset(TTL);
-    crate::rows! { s.fetch:
-        &a, None, &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)], false;
-    }
-    tests.push(s.finish(
-        ids,
-        "a delete counts the named items it removed; ids never put or already deleted count 0, an id named twice counts once",
-        &["Operations", "FetchRange"],
-    )?);
-
-    let slug = "delete-others-items";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let b = s.key("b");
-    let env = bytes(slug, 40);
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    s.delete(&b, &[item(slug, 1)], 0)?;
-    let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    tests.push(s.finish(
-        ids,
-        "the owner of mailbox b names an item of mailbox a in a delete of b: nothing is deleted",
-        &["Operations", "Proof"],
-    )?);
-
-    let slug = "blob-put-get";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let blob = bytes(slug, 3000);
-    let id = blob_id(&blob);
-    for _ in 0..2 {
-        let sent = s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?;
-        sent.expect_reply(&Reply::BlobStored { blob_id: id })?;
-        sent.expect_wake(None)?;
-    }
-    let sent = s.send(Request::BlobGet { blob_id: id }, Want::Ok)?;
-    sent.expect_reply(&Reply::Blob { blob })?;
-    tests.push(s.finish(
-        ids,
-        "a blob's id is SHA-256 of its labeled bytes; putting it again gives the same id; getting it gives its bytes",
-        &["Operations", "Blob"],
-    )?);
-    Ok(())
-}
-
-fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+fn blind_envelopes(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let slug = "blind-envelopes";
     let mut s = Script::new(slug, Limits::DEFAULT);
     let a = s.key("a");
@@ -274,8 +224,7 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
     let mut listed = Vec::new();
     for (n, (_, env)) in contents.iter().enumerate() {
         let id = item(slug, n as u32 + 1);
-        s.put(a.id(), id, env, TTL, true)?;
-        listed.push((id, env.as_slice(), s.expiry_offset(TTL)));
+        listed.push((id, env.as_slice(), s.put(a.id(), id, env, TTL, true)?));
     }
     s.fetch(&a, None, &listed, false)?;
     let what: Vec<&str> = contents.iter().map(|(w, _)| *w).collect();
@@ -288,77 +237,10 @@ fn blindness_and_idempotence(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Res
         &["Blindness"],
     )?);
 
-    let slug = "blind-blobs";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    for blob in [vec![0], b"not an attachment".to_vec(), vec![0xa0]] {
-        let id = blob_id(&blob);
-        s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
-            .expect_reply(&Reply::BlobStored { blob_id: id })?;
-        s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
-    }
-    tests.push(s.finish(
-        ids,
-        "blobs of any content (a zero byte, text, an empty CBOR map) are returned byte for byte",
-        &["Blindness", "Blob"],
-    )?);
-
-    let slug = "re-put-same";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let env = bytes(slug, 40);
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &env, TTL, true;
-        a.id(), item(slug, 1), &env, TTL, false;
-    }
-    let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    tests.push(s.finish(
-        ids,
-        "a retried put (same item id and bytes) is acknowledged without a second item or wake",
-        &["Idempotent"],
-    )?);
-
-    let slug = "re-put-conflict";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let env = bytes(slug, 40);
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    crate::rows! { s.send:
-        put(a.id(), item(slug, 1), &bytes(&format!("{slug}/other"), 40), TTL),
-            Want::Fail("relay.conflict");
-    }
-    let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    tests.push(s.finish(
-        ids,
-        "an item id reused with other bytes: relay.conflict, the first item is kept",
-        &["Conflict"],
-    )?);
-
-    let slug = "same-item-id-other-mailbox";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let b = s.key("b");
-    let env_a = bytes(&format!("{slug}/a"), 40);
-    let env_b = bytes(&format!("{slug}/b"), 40);
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &env_a, TTL, true;
-        b.id(), item(slug, 1), &env_b, TTL, true;
-    }
-    let exp = s.expiry_offset(TTL);
-    crate::rows! { s.fetch:
-        &a, None, &[(item(slug, 1), &env_a, exp)], false;
-        &b, None, &[(item(slug, 1), &env_b, exp)], false;
-    }
-    tests.push(s.finish(
-        ids,
-        "item ids are per mailbox: the same id in another mailbox is another item",
-        &["Idempotent"],
-    )?);
     Ok(())
 }
 
-fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+fn ttl_limits(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     let max_ttl = Limits::DEFAULT.max_ttl;
     for (slug, ttl, comment) in [
         ("ttl-zero", 0, "a TTL of 0"),
@@ -377,150 +259,68 @@ fn ttl_and_expiry(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), Str
             &["Ttl"],
         )?);
     }
+    Ok(())
+}
 
-    let slug = "ttl-bounds";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let mut listed = Vec::new();
-    let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
-    for (n, ttl) in [(1u32, max_ttl), (2, 1)] {
-        let env = envs.get(n as usize - 1).ok_or("env")?;
-        s.put(a.id(), item(slug, n), env, ttl, true)?;
-        listed.push((item(slug, n), env.as_slice(), s.expiry_offset(ttl)));
+fn fetch_ranges(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
+    let max_fetch = Limits::DEFAULT.max_fetch;
+    for (slug, max, comment) in [
+        ("fetch-max-zero", 0, "a fetch of at most 0 items"),
+        ("fetch-max-above", max_fetch + 1, "a fetch of max_fetch + 1 items"),
+    ] {
+        let mut s = Script::new(slug, Limits::DEFAULT);
+        let a = s.key("a");
+        crate::rows! { s.send:
+            fetch_request(&a, Some(max)), Want::Fail("schema.range");
+        }
+        s.fetch(&a, Some(if max == 0 { 1 } else { max_fetch }), &[], false)?;
+        tests.push(s.finish(
+            ids,
+            &format!("{comment}: schema.range, the connection stays open and a fetch within range succeeds"),
+            &["FetchRange"],
+        )?);
     }
-    s.fetch(&a, None, &listed, false)?;
-    tests.push(s.finish(
-        ids,
-        "TTLs of max_ttl and 1 second are accepted; both expiries are rounded up to the next hour",
-        &["Ttl", "Expiry"],
-    )?);
-
-    let slug = "fetch-after-expiry";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
-    let [e1, e2] = &envs;
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), e1, TTL, true;
-        a.id(), item(slug, 2), e2, 2 * TTL, true;
-    }
-    let (x1, x2) = (s.expiry_offset(TTL), s.expiry_offset(2 * TTL));
-    let both = [(item(slug, 1), e1.as_slice(), x1), (item(slug, 2), e2.as_slice(), x2)];
-    s.at(x1 - 1, 1000);
-    s.fetch(&a, None, &both, false)?;
-    s.at(x1, 2000);
-    s.fetch(&a, None, both.get(1..).unwrap_or_default(), false)?;
-    s.at(x2, 3000);
-    s.fetch(&a, None, &[], false)?;
-    tests.push(s.finish(
-        ids,
-        "an item is fetched until the second before its expiry and never from its expiry on",
-        &["Expiry"],
-    )?);
-
-    let slug = "re-put-after-expiry";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let a = s.key("a");
-    let env = bytes(slug, 40);
-    s.put(a.id(), item(slug, 1), &env, 60, true)?;
-    let x = s.expiry_offset(60);
-    s.at(x, 1000);
-    s.fetch(&a, None, &[], false)?;
-    s.put(a.id(), item(slug, 1), &env, 60, true)?;
-    let x2 = s.expiry_offset(60);
-    s.fetch(&a, None, &[(item(slug, 1), &env, x2)], false)?;
-    tests.push(s.finish(
-        ids,
-        "once an item expired its id is free: the same put again is a new item, with a wake and a new expiry",
-        &["Expiry", "Idempotent"],
-    )?);
-
-    let slug = "blob-expired";
-    let mut s = Script::new(slug, Limits::DEFAULT);
-    let blob = bytes(slug, 100);
-    let id = blob_id(&blob);
-    crate::rows! { s.send:
-        Request::BlobPut { blob: blob.clone(), ttl: 60 }, Want::Ok;
-    }
-    let x = s.expiry_offset(60);
-    s.at(x - 1, 1000);
-    s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
-    s.at(x, 2000);
-    crate::rows! { s.send:
-        Request::BlobGet { blob_id: id }, Want::Fail("relay.not_found");
-    }
-    tests.push(s.finish(
-        ids,
-        "a blob is returned until the second before its expiry; from then on relay.not_found",
-        &["Blob", "Expiry"],
-    )?);
     Ok(())
 }
 
 fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     // Each test puts one item into mailbox a, tries the refused requests, then fetches the
     // item unchanged.
-    type Attempts =
-        fn(&quietwire::mailbox::MailboxKey, &quietwire::mailbox::MailboxKey) -> Vec<Request>;
-    let other_challenge: Attempts = |a, _| {
-        let old = seed32("relay/other-challenge");
+    type Attempts = fn(&MailboxKey, &MailboxKey) -> Vec<Request>;
+    // A fetch, a delete and a subscribe for mailbox a, each with the proof `proof` makes for
+    // its operation.
+    fn all_three(a: &MailboxKey, proof: impl Fn(Operation) -> Vec<u8>) -> Vec<Request> {
         vec![
-            fetch(a.id(), a.prove(&origin(), &old, Operation::Fetch), None),
+            fetch(a.id(), proof(Operation::Fetch), None),
             Request::Delete {
                 mailbox: *a.id(),
-                proof: a.prove(&origin(), &old, Operation::Delete),
+                proof: proof(Operation::Delete),
                 items: vec![[0; 16]],
             },
-            Request::Subscribe {
-                mailbox: *a.id(),
-                proof: a.prove(&origin(), &old, Operation::Subscribe),
-            },
+            Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Subscribe) },
         ]
-    };
+    }
+    let other_challenge: Attempts =
+        |a, _| all_three(a, |op| a.prove(&origin(), &seed32("relay/other-challenge"), op));
     let other_operation: Attempts = |a, _| {
+        let proof = |op| Script::prove(a, op);
         vec![
-            fetch(a.id(), Script::prove(a, Operation::Delete), None),
-            fetch(a.id(), Script::prove(a, Operation::Subscribe), None),
+            fetch(a.id(), proof(Operation::Delete), None),
+            fetch(a.id(), proof(Operation::Subscribe), None),
             Request::Delete {
                 mailbox: *a.id(),
-                proof: Script::prove(a, Operation::Fetch),
+                proof: proof(Operation::Fetch),
                 items: vec![[0; 16]],
             },
-            Request::Subscribe { mailbox: *a.id(), proof: Script::prove(a, Operation::Fetch) },
+            Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Fetch) },
         ]
     };
-    let other_mailbox: Attempts = |a, b| {
-        vec![
-            fetch(a.id(), Script::prove(b, Operation::Fetch), None),
-            Request::Delete {
-                mailbox: *a.id(),
-                proof: Script::prove(b, Operation::Delete),
-                items: vec![[0; 16]],
-            },
-            Request::Subscribe { mailbox: *a.id(), proof: Script::prove(b, Operation::Subscribe) },
-        ]
-    };
+    let other_mailbox: Attempts = |a, b| all_three(a, |op| Script::prove(b, op));
     let other_origin: Attempts = |a, _| {
         // A malicious relay forwarded this connection's challenge to the client, which
         // signed for the origin it dialled: the malicious relay's.
-        let elsewhere =
-            quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok().into_iter();
-        elsewhere
-            .flat_map(|o| {
-                [
-                    fetch(a.id(), a.prove(&o, &challenge(), Operation::Fetch), None),
-                    Request::Delete {
-                        mailbox: *a.id(),
-                        proof: a.prove(&o, &challenge(), Operation::Delete),
-                        items: vec![[0; 16]],
-                    },
-                    Request::Subscribe {
-                        mailbox: *a.id(),
-                        proof: a.prove(&o, &challenge(), Operation::Subscribe),
-                    },
-                ]
-            })
-            .collect()
+        let elsewhere = quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok();
+        elsewhere.map(|o| all_three(a, |op| a.prove(&o, &challenge(), op))).unwrap_or_default()
     };
     let malformed: Attempts = |a, _| {
         let good = Script::prove(a, Operation::Fetch);
@@ -554,11 +354,10 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
         let a = s.key("a");
         let b = s.key("b");
         let env = bytes(slug, 40);
-        s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+        let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
         for request in attempts(&a, &b) {
             s.send(request, Want::Fail(class))?;
         }
-        let exp = s.expiry_offset(TTL);
         s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
         tests.push(s.finish(
             ids,
@@ -569,92 +368,249 @@ fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
     Ok(())
 }
 
-fn failures(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
-    let max_fetch = Limits::DEFAULT.max_fetch;
-    for (slug, max, comment) in [
-        ("fetch-max-zero", 0, "a fetch of at most 0 items"),
-        ("fetch-max-above", max_fetch + 1, "a fetch of max_fetch + 1 items"),
-    ] {
-        let mut s = Script::new(slug, Limits::DEFAULT);
-        let a = s.key("a");
-        crate::rows! { s.send:
-            fetch(a.id(), Script::prove(&a, Operation::Fetch), Some(max)),
-                Want::Fail("schema.range");
-        }
-        s.fetch(&a, Some(if max == 0 { 1 } else { max_fetch }), &[], false)?;
-        tests.push(s.finish(
-            ids,
-            &format!("{comment}: schema.range, the connection stays open and a fetch within range succeeds"),
-            &["FetchRange"],
-        )?);
+fn delete_expired(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 40), 60, true;
+        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 40), TTL, true;
     }
+    // Past the first item's (rounded) expiry, before the second's; no sweep has run.
+    let first = s.expiry_offset(60);
+    s.at(first, 60_000);
+    s.delete(&a, &[item(slug, 1), item(slug, 2)], 1)?;
+    s.fetch(&a, None, &[], false)
+}
 
-    let slug = "blob-not-found";
-    let mut s = Script::new(slug, Limits::DEFAULT);
+fn put_fetch_delete(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let env = envelope(a.id(), slug)?;
+    let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
+    s.delete(&a, &[item(slug, 1)], 1)?;
+    s.fetch(&a, None, &[], false)
+}
+
+fn fetch_order_and_more(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let envs: Vec<Vec<u8>> = (1..=3).map(|n| bytes(&format!("{slug}/{n}"), 40)).collect();
+    let ttls = [TTL, 2 * TTL, 60];
+    let mut listed = Vec::new();
+    for (n, (env, ttl)) in envs.iter().zip(ttls).enumerate() {
+        let id = item(slug, n as u32 + 1);
+        listed.push((id, env.as_slice(), s.put(a.id(), id, env, ttl, true)?));
+    }
+    crate::rows! { s.fetch:
+        &a, Some(2), listed.get(..2).unwrap_or_default(), true;
+        &a, None, &listed, false;
+        &a, Some(3), &listed, false;
+    }
+    Ok(())
+}
+
+fn fetch_empty(s: &mut Script, _: &str) -> Result<(), String> {
+    let a = s.key("a");
+    crate::rows! { s.fetch:
+        &a, None, &[], false;
+        &a, Some(1), &[], false;
+    }
+    Ok(())
+}
+
+fn subscribe_and_wake(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let b = s.key("b");
+    s.subscribe(&a)?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &bytes(slug, 40), TTL, true;
+        b.id(), item(slug, 2), &bytes(slug, 40), TTL, true;
+    }
+    s.subscribe(&a)?;
+    s.subscribe(&b)
+}
+
+fn delete_count(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    for n in 1..=3 {
+        crate::rows! { s.put:
+            a.id(), item(slug, n), &bytes(&format!("{slug}/{n}"), 40), TTL, true;
+        }
+    }
+    let never = item(slug, 9);
+    s.delete(&a, &[item(slug, 1), item(slug, 3), never], 2)?;
+    s.delete(&a, &[item(slug, 1)], 0)?;
+    crate::rows! { s.put:
+        a.id(), item(slug, 4), &bytes(&format!("{slug}/4"), 40), TTL, true;
+    }
+    s.delete(&a, &[item(slug, 4), item(slug, 4)], 1)?;
+    let exp = s.expiry_offset(TTL);
+    crate::rows! { s.fetch:
+        &a, None, &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)], false;
+    }
+    Ok(())
+}
+
+fn delete_others_items(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let b = s.key("b");
+    let env = bytes(slug, 40);
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.delete(&b, &[item(slug, 1)], 0)?;
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
+}
+
+fn blob_put_get(s: &mut Script, slug: &str) -> Result<(), String> {
+    let blob = bytes(slug, 3000);
+    let id = blob_id(&blob);
+    for _ in 0..2 {
+        let sent = s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?;
+        sent.expect_reply(&Reply::BlobStored { blob_id: id })?;
+        sent.expect_wake(None)?;
+    }
+    let sent = s.send(Request::BlobGet { blob_id: id }, Want::Ok)?;
+    sent.expect_reply(&Reply::Blob { blob })
+}
+
+fn blind_blobs(s: &mut Script, _: &str) -> Result<(), String> {
+    for blob in [vec![0], b"not an attachment".to_vec(), vec![0xa0]] {
+        let id = blob_id(&blob);
+        s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
+            .expect_reply(&Reply::BlobStored { blob_id: id })?;
+        s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
+    }
+    Ok(())
+}
+
+fn re_put_same(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &env, TTL, true;
+        a.id(), item(slug, 1), &env, TTL, false;
+    }
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
+}
+
+fn re_put_conflict(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    crate::rows! { s.send:
+        put(a.id(), item(slug, 1), &bytes(&format!("{slug}/other"), 40), TTL),
+            Want::Fail("relay.conflict");
+    }
+    let exp = s.expiry_offset(TTL);
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
+}
+
+fn same_item_id_other_mailbox(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let b = s.key("b");
+    let env_a = bytes(&format!("{slug}/a"), 40);
+    let env_b = bytes(&format!("{slug}/b"), 40);
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), &env_a, TTL, true;
+        b.id(), item(slug, 1), &env_b, TTL, true;
+    }
+    let exp = s.expiry_offset(TTL);
+    crate::rows! { s.fetch:
+        &a, None, &[(item(slug, 1), &env_a, exp)], false;
+        &b, None, &[(item(slug, 1), &env_b, exp)], false;
+    }
+    Ok(())
+}
+
+fn ttl_bounds(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let mut listed = Vec::new();
+    let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
+    for (n, ttl) in [(1u32, Limits::DEFAULT.max_ttl), (2, 1)] {
+        let env = envs.get(n as usize - 1).ok_or("env")?;
+        listed.push((item(slug, n), env.as_slice(), s.put(a.id(), item(slug, n), env, ttl, true)?));
+    }
+    s.fetch(&a, None, &listed, false)
+}
+
+fn fetch_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
+    let [e1, e2] = &envs;
+    crate::rows! { s.put:
+        a.id(), item(slug, 1), e1, TTL, true;
+        a.id(), item(slug, 2), e2, 2 * TTL, true;
+    }
+    let (x1, x2) = (s.expiry_offset(TTL), s.expiry_offset(2 * TTL));
+    let both = [(item(slug, 1), e1.as_slice(), x1), (item(slug, 2), e2.as_slice(), x2)];
+    s.at(x1 - 1, 1000);
+    s.fetch(&a, None, &both, false)?;
+    s.at(x1, 2000);
+    s.fetch(&a, None, both.get(1..).unwrap_or_default(), false)?;
+    s.at(x2, 3000);
+    s.fetch(&a, None, &[], false)
+}
+
+fn re_put_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
+    let a = s.key("a");
+    let env = bytes(slug, 40);
+    let x = s.put(a.id(), item(slug, 1), &env, 60, true)?;
+    s.at(x, 1000);
+    s.fetch(&a, None, &[], false)?;
+    let x2 = s.put(a.id(), item(slug, 1), &env, 60, true)?;
+    s.fetch(&a, None, &[(item(slug, 1), &env, x2)], false)
+}
+
+fn blob_expired(s: &mut Script, slug: &str) -> Result<(), String> {
+    let blob = bytes(slug, 100);
+    let id = blob_id(&blob);
+    crate::rows! { s.send:
+        Request::BlobPut { blob: blob.clone(), ttl: 60 }, Want::Ok;
+    }
+    let x = s.expiry_offset(60);
+    s.at(x - 1, 1000);
+    s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
+    s.at(x, 2000);
+    crate::rows! { s.send:
+        Request::BlobGet { blob_id: id }, Want::Fail("relay.not_found");
+    }
+    Ok(())
+}
+
+fn blob_not_found(s: &mut Script, slug: &str) -> Result<(), String> {
     crate::rows! { s.send:
         Request::BlobGet { blob_id: blob_id(&bytes(slug, 40)) }, Want::Fail("relay.not_found");
     }
     crate::rows! { s.send:
         Request::BlobGet { blob_id: [0; 32] }, Want::Fail("relay.not_found");
     }
-    tests.push(s.finish(ids, "blob ids that were never put: relay.not_found", &["Blob"])?);
+    Ok(())
+}
 
-    let slug = "store-unavailable";
-    let mut s = Script::new(slug, Limits::DEFAULT);
+fn store_unavailable(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let env = bytes(slug, 40);
     let u = Want::Fail("relay.unavailable");
     s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?.expect_wake(None)?;
     crate::rows! { s.send_unavailable:
-        fetch(a.id(), Script::prove(&a, Operation::Fetch), None), u;
+        fetch_request(&a, None), u;
     }
-    s.send_unavailable(
-        Request::Delete {
-            mailbox: *a.id(),
-            proof: Script::prove(&a, Operation::Delete),
-            items: vec![item(slug, 1)],
-        },
-        u,
-    )?;
     crate::rows! { s.send_unavailable:
+        delete_request(&a, &[item(slug, 1)]), u;
         Request::BlobPut { blob: env.clone(), ttl: TTL }, u;
         Request::BlobGet { blob_id: blob_id(&env) }, u;
     }
     // A subscribe does not use the store (RLY-07): it succeeds while the store fails.
-    s.send_unavailable(
-        Request::Subscribe { mailbox: *a.id(), proof: Script::prove(&a, Operation::Subscribe) },
-        Want::Ok,
-    )?
-    .expect_reply(&Reply::Subscribed)?;
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    let exp = s.expiry_offset(TTL);
-    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-    tests.push(s.finish(
-        ids,
-        "while the store fails, every operation that uses the store is answered relay.unavailable, nothing is acknowledged and nobody is woken, and a subscribe, which does not use the store, succeeds; the retried put then stores the item once and wakes the subscriber",
-        &["Unavailable"],
-    )?);
+    s.send_unavailable(subscribe_request(&a), Want::Ok)?.expect_reply(&Reply::Subscribed)?;
+    let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
+}
 
-    let slug = "unknown-operation";
-    let mut s = Script::new(slug, Limits::DEFAULT);
+fn unknown_operation(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     for op in [7u64, 0, 1000] {
         let id = s.next_id();
-        s.raw(
-            frame(&[
-                (1, raw::head(0, 1)),
-                (2, raw::head(0, u64::from(id))),
-                (3, raw::head(0, op)),
-                (4, raw::bstr(a.id())),
-            ]),
-            Want::Fail("relay.operation"),
-        )?;
+        s.raw(request(id, op, &[(4, raw::bstr(a.id()))]), Want::Fail("relay.operation"))?;
     }
     s.put(a.id(), item(slug, 1), &bytes(slug, 40), TTL, true)?;
-    tests.push(s.finish(
-        ids,
-        "operations 7, 0 and 1000 are unknown: relay.operation with the request id, the connection stays open and a put then succeeds",
-        &["UnknownOperation"],
-    )?);
     Ok(())
 }
