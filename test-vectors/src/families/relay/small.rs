@@ -111,21 +111,12 @@ fn envelope_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
 fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     let max = SMALL.max_attachment as usize;
     // A blob put frame of exactly max_frame bytes: decoded, then refused for its size.
-    let at_frame_limit = (max..)
-        .map(|len| RequestFrame {
-            id: 2,
-            request: Request::BlobPut { blob: bytes(slug, len), ttl: TTL },
-        })
-        .find(|f| f.encode().len() >= SMALL.max_frame as usize)
-        .ok_or("no frame")?;
-    if at_frame_limit.encode().len() != SMALL.max_frame as usize {
-        return Err("relay attachment-too-large: no frame of exactly max_frame".to_owned());
-    }
+    let at_frame_limit = blob_frame(slug, 2, SMALL.max_frame as usize)?;
     crate::rows! { s.send:
         Request::BlobPut { blob: bytes(slug, max + 1), ttl: TTL }, Want::Fail("relay.too_large");
     }
     s.next_id();
-    s.raw(at_frame_limit.encode(), Want::Fail("relay.too_large"))?;
+    s.raw(at_frame_limit, Want::Fail("relay.too_large"))?;
     let blob = bytes(slug, max);
     s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
         .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })
@@ -133,16 +124,7 @@ fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
 
 fn frame_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
-    let over = (SMALL.max_attachment as usize..)
-        .map(|len| {
-            RequestFrame { id: 1, request: Request::BlobPut { blob: bytes(slug, len), ttl: TTL } }
-                .encode()
-        })
-        .find(|f| f.len() > SMALL.max_frame as usize)
-        .ok_or("no frame")?;
-    if over.len() != SMALL.max_frame as usize + 1 {
-        return Err(format!("relay frame-too-large: {} bytes", over.len()));
-    }
+    let over = blob_frame(slug, 1, SMALL.max_frame as usize + 1)?;
     s.raw(over, Want::Close("relay.frame_too_large"))?;
     s.send(put(a.id(), item(slug, 1), &bytes(slug, 40), TTL), Want::Closed)?;
     Ok(())
@@ -190,4 +172,15 @@ fn rate_unknown_operation(s: &mut Script, _: &str) -> Result<(), String> {
     let id = s.next_id();
     s.raw(request(id, 7, &[]), Want::Fail("relay.rate"))?;
     Ok(())
+}
+
+/// The blob put frame with request id `id` whose encoding has exactly `len` bytes: the first
+/// of the blobs of max_attachment bytes and more (named after `slug`) that reaches `len`.
+fn blob_frame(slug: &str, id: u32, len: usize) -> Result<Vec<u8>, String> {
+    (SMALL.max_attachment as usize..)
+        .map(|n| RequestFrame { id, request: Request::BlobPut { blob: bytes(slug, n), ttl: TTL } })
+        .map(|f| f.encode())
+        .find(|f| f.len() >= len)
+        .filter(|f| f.len() == len)
+        .ok_or(format!("relay {slug}: no blob put frame of exactly {len} bytes"))
 }
