@@ -22,7 +22,6 @@ use quietwire::UnixTime;
 use quietwire::cbor::{Int, Value};
 use quietwire::handshake::{self, Initiated};
 use quietwire::label::Label;
-use quietwire::ratchet::Ratchet;
 use quietwire::suite::{Suite, SuitePolicy};
 
 crate::vector_groups! {
@@ -435,16 +434,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let alice = device(&format!("{name}/alice"), inviter.invite.invite().suite());
         let slug = format!("initiate-{name}");
         let started = initiate(&slug, inviter, &alice, None)?.ok_or("no handshake")?;
-        let mut pending = inviter.pending();
-        let accepted = pending
-            .accept(&started.message, UnixTime(NOW), &SuitePolicy::ALL)
-            .map_err(|e| format!("handshake {name}: {e}"))?;
-        let (mut a, mut b): (Ratchet, Ratchet) = (started.ratchet, accepted.ratchet);
-        let mut rng = ReplayRng::new(&[&[7u8; 56]]);
-        let m = a.encrypt(b"hello", &mut rng).map_err(|e| format!("handshake {name}: {e}"))?;
-        if b.decrypt(&m).ok().as_deref() != Some(b"hello".as_slice()) {
-            return Err(format!("handshake {name}: the sessions do not agree"));
-        }
+        forge::sessions_talk(&format!("handshake {name}"), inviter, started, NOW)?;
     }
 
     Ok(file(

@@ -21,7 +21,7 @@ impl Scenario {
     pub(super) fn send_padded(&mut self, side: Side, content: &[u8]) -> Result<(), String> {
         let padded = envelope::pad(content, OVERHEAD)
             .map_err(|e| format!("ratchet {}: pad failed: {e:?}", self.slug))?;
-        self.send_bytes(side, padded).map(drop)
+        self.encrypt(side, padded, None).map(drop)
     }
 }
 

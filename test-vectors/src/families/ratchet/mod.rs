@@ -259,10 +259,12 @@ impl Scenario {
                     self.receive(side, message, false, expect.map(str::as_bytes))?;
                 }
                 Op::Discard(side, count) => self.discard(side, count)?,
-                Op::EncFails(side, class) => self.send_fails(side, class)?,
+                Op::EncFails(side, class) => {
+                    self.encrypt(side, b"x".to_vec(), Some(class))?;
+                }
                 Op::EncPadded(side, content) => self.send_padded(side, &content)?,
                 Op::EncRaw(side, bytes) => {
-                    self.send_bytes(side, bytes)?;
+                    self.encrypt(side, bytes, None)?;
                 }
                 Op::DecEvent(side, n, expect) => {
                     self.receive(side, self.sent(n)?, true, expect.as_deref().map_err(|c| *c))?;
@@ -311,41 +313,30 @@ impl Scenario {
 
     /// Encrypts; returns the index of the message in `sent`.
     fn send(&mut self, side: Side, text: &str) -> Result<usize, String> {
-        self.send_bytes(side, text.as_bytes().to_vec())
+        self.encrypt(side, text.as_bytes().to_vec(), None)
     }
 
-    /// Encrypts `plaintext`; returns the index of the message in `sent`.
-    fn send_bytes(&mut self, side: Side, plaintext: Vec<u8>) -> Result<usize, String> {
-        let message = pick(&mut self.sides, side)
-            .encrypt(&plaintext, &mut self.rng)
-            .map_err(|e| format!("ratchet {}: encrypt failed: {e:?}", self.slug))?;
-        let randomness = self.rng.take_drawn();
+    /// Encrypts `plaintext`, which must succeed when `class` is `None` (the message is
+    /// appended to `sent`; its index is returned) and fail with `class` otherwise.
+    fn encrypt(
+        &mut self,
+        side: Side,
+        plaintext: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<usize, String> {
+        let before = self.snapshot_digest(side);
+        let got = pick(&mut self.sides, side).encrypt(&plaintext, &mut self.rng);
+        let message = self.check(side, &before, got, class)?;
         self.steps.push(Step::Encrypt {
             side,
             plaintext,
-            randomness,
-            message: Some(message.clone()),
-            error_class: None,
+            randomness: self.rng.take_drawn(),
+            message: message.clone(),
+            error_class: class.map(str::to_owned),
             snapshot_digest: self.snapshot_digest(side),
         });
-        self.sent.push(message);
-        Ok(self.sent.len() - 1)
-    }
-
-    fn send_fails(&mut self, side: Side, class: &str) -> Result<(), String> {
-        let before = self.snapshot_digest(side);
-        let got = pick(&mut self.sides, side).encrypt(b"x", &mut self.rng);
-        self.check(side, &before, got, Some(class))?;
-        let randomness = self.rng.take_drawn();
-        self.steps.push(Step::Encrypt {
-            side,
-            plaintext: b"x".to_vec(),
-            randomness,
-            message: None,
-            error_class: Some(class.to_owned()),
-            snapshot_digest: before,
-        });
-        Ok(())
+        self.sent.extend(message);
+        Ok(self.sent.len().saturating_sub(1))
     }
 
     fn discard(&mut self, side: Side, count: u32) -> Result<(), String> {
@@ -559,7 +550,7 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     s.initiator_snapshot = Some(exhausted);
     s.steps.clear();
     s.sent.clear();
-    s.send_fails(I, "ratchet.exhausted")?;
+    s.run(vec![EncFails(I, "ratchet.exhausted")])?;
     b.push(
         s,
         "The initiator starts from a snapshot whose sending counter is 2^32 - 1.",

@@ -8,6 +8,7 @@ use quietwire::suite::{Suite, SuitePolicy};
 
 use super::Change::{Accepted, Allowed, By, Expected, Held, Now};
 use super::{EXPIRES, Forge, NOW, Opens, Parties, Sent, randomness};
+use crate::families::handshake::forge::sessions_talk;
 use crate::families::hpke::flipped;
 use crate::seeds::ReplayRng;
 use sha2::{Digest, Sha256};
@@ -200,18 +201,9 @@ fn check_session(p: &Parties, message: &[u8]) -> Result<(), String> {
     let mut rng = ReplayRng::new(&[&randomness]);
     let started = handshake::initiate(&opened.invite, &contact, 0, [0x42; 32], &mut rng)
         .map_err(|e| format!("reconnect {name}: initiate: {e}"))?;
-    let mut pending = p.invite.pending();
-    let accepted = pending
-        .accept(&started.message, UnixTime(NOW), &SuitePolicy::ALL)
-        .map_err(|e| format!("reconnect {name}: accept: {e}"))?;
-    if accepted.peer.record().identity_key().as_bytes() != contact.identity().public().as_bytes() {
+    let peer = sessions_talk(&format!("reconnect {name}"), &p.invite, started, NOW)?;
+    if peer != contact.identity().public().as_bytes() {
         return Err(format!("reconnect {name}: the acceptor is not the contact"));
-    }
-    let (mut a, mut b) = (started.ratchet, accepted.ratchet);
-    let mut rng = ReplayRng::new(&[&[7u8; 56]]);
-    let m = a.encrypt(b"again", &mut rng).map_err(|e| format!("reconnect {name}: {e}"))?;
-    if b.decrypt(&m).ok().as_deref() != Some(b"again".as_slice()) {
-        return Err(format!("reconnect {name}: the sessions do not agree"));
     }
     Ok(())
 }
