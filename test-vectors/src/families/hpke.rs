@@ -82,27 +82,15 @@ struct SealInput<'a> {
 fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
     let recipient = KemSecret::from_seed(i.suite, &i.recipient_seed);
     let mut rng = ReplayRng::new(&[&i.randomness]);
-    let sealed = hpke::seal(
-        recipient.public(),
-        &i.info,
-        &i.aad,
-        &i.plaintext,
-        &i.exporter_context,
-        &mut rng,
-    )
-    .map_err(|e| format!("hpke {}: seal failed: {e}", i.slug))?;
+    let (info, aad, ctx) = (&i.info, &i.aad, &i.exporter_context);
+    let sealed = hpke::seal(recipient.public(), info, aad, &i.plaintext, ctx, &mut rng)
+        .map_err(|e| format!("hpke {}: seal failed: {e}", i.slug))?;
     if !rng.finished() {
         return Err(format!("hpke {}: seal drew other than the randomness", i.slug));
     }
-    let opened = hpke::open(
-        &recipient,
-        sealed.enc(),
-        &i.info,
-        &i.aad,
-        sealed.ciphertext(),
-        &i.exporter_context,
-    )
-    .map_err(|e| format!("hpke {}: open failed: {e}", i.slug))?;
+    let (enc, ciphertext) = (sealed.enc().to_vec(), sealed.ciphertext().to_vec());
+    let opened = hpke::open(&recipient, &enc, info, aad, &ciphertext, ctx)
+        .map_err(|e| format!("hpke {}: open failed: {e}", i.slug))?;
     if opened.plaintext() != i.plaintext.as_slice() || opened.exported() != sealed.exported() {
         return Err(format!("hpke {}: round trip differs", i.slug));
     }
@@ -115,8 +103,8 @@ fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
         i.aad,
         i.exporter_context,
         Some(i.randomness),
-        sealed.enc().to_vec(),
-        sealed.ciphertext().to_vec(),
+        enc,
+        ciphertext,
         Some(i.plaintext),
         Some(sealed.exported().to_vec()),
     ))
@@ -288,26 +276,18 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     // share. X-Wing never rejects (SUI-08): the X25519 part of its shared secret is all zero,
     // the combiner still yields a secret (another one than the sender's), and the AEAD fails.
     for base in bases.iter().filter(|t| t.suite == Suite::XWing.id()) {
-        for (share, u) in [([0u8; 32], 0), (one(), 1)] {
-            let what = if u == 0 { "zero" } else { "one" };
-            let comment = format!(
-                "the X25519 share ct_X of the X-Wing enc replaced by u = {u}: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD"
-            );
-            let edit: Edit<'_> = &|t| {
-                t.enc.truncate(t.enc.len().saturating_sub(32));
-                t.enc.extend_from_slice(&share);
-            };
-            let slug = format!("xwing-share-x25519-{what}");
-            let t = open_test(
-                &mut ids,
-                base,
-                &slug,
-                &comment,
-                &["SmallOrderShare"],
-                edit,
-                "hpke.open",
-            )?;
-            opens.push(t);
+        let mut open = |case: &str, comment: &str, edit: Edit<'_>| {
+            let (f, class) = (&["SmallOrderShare"], "hpke.open");
+            opens.push(open_test(&mut ids, base, case, comment, f, edit, class)?);
+            Ok::<(), String>(())
+        };
+        crate::rows! { open:
+            "xwing-share-x25519-zero",
+                "the X25519 share ct_X of the X-Wing enc replaced by u = 0: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD",
+                &|t| x25519_share(&mut t.enc, [0u8; 32]);
+            "xwing-share-x25519-one",
+                "the X25519 share ct_X of the X-Wing enc replaced by u = 1: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD",
+                &|t| x25519_share(&mut t.enc, one());
         }
     }
 
@@ -328,6 +308,12 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
             HpkeGroup::Open { comment: "Opening failures.".to_owned(), tests: opens },
         ],
     ))
+}
+
+/// Replaces the X25519 share (the last 32 bytes) of an X-Wing `enc`.
+fn x25519_share(enc: &mut Vec<u8>, share: [u8; 32]) {
+    enc.truncate(enc.len().saturating_sub(32));
+    enc.extend_from_slice(&share);
 }
 
 fn one() -> [u8; 32] {

@@ -63,8 +63,8 @@ pub(super) fn appended_accept_tests(
                 Label::DeviceRecord,
             )
         };
-        let mixed_for_sign = m::mixed_order_key(&format!("handshake/{name}/alice"));
-        let mixed_for_sign_bad = m::mixed_order_key(&format!("handshake/{name}/alice"));
+        let mixed_ok = m::mixed_order_key(&format!("handshake/{name}/alice"));
+        let mixed_bad = m::mixed_order_key(&format!("handshake/{name}/alice"));
         let bad_kem_class = if suite == Suite::XWing { "key.invalid" } else { "key.low_order" };
         let records = [
             signed_record(&m::ed25519_noncanonical(), &kem, &ratchet),
@@ -103,12 +103,12 @@ pub(super) fn appended_accept_tests(
             "sui05-small-order-r",
                 "the transcript signature has R = neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3)",
                 &["TranscriptSignature"],
-                Forged(Forge::signed(move |input| m::sig_small_order_r(&a_scalar, &a_public, input))),
+                Forged(Forge::signed(move |x| m::sig_small_order_r(&a_scalar, &a_public, x))),
                 Some("identity.signature");
             "sui05-noncanonical-r",
                 "the transcript signature has R = neutral point encoded as y = p + 1, S = k·a (SUI-05 step 5)",
                 &["TranscriptSignature"],
-                Forged(Forge::signed(move |input| m::sig_noncanonical_r(&a_scalar, &a_public, input))),
+                Forged(Forge::signed(move |x| m::sig_noncanonical_r(&a_scalar, &a_public, x))),
                 Some("identity.signature");
             "sui05-noncanonical-a",
                 "the record's identity key is the neutral point with the sign bit set; record and transcript signatures R = neutral point, S = 0 satisfy the equation: the record's key check refuses it",
@@ -118,17 +118,17 @@ pub(super) fn appended_accept_tests(
             "sui05-mixed-order-key-valid",
                 "a record with a mixed-order identity key A = [a]B + T (T of order 8), record and transcript signatures satisfying the cofactorless equation: accepted",
                 &["Valid"],
-                Forged(Forge::record_signed(mixed_record.clone(), move |input| mixed_for_sign.sign(input, true))),
+                Forged(Forge::record_signed(mixed_record.clone(), move |x| mixed_ok.sign(x, true))),
                 None;
             "sui05-mixed-order-key-cofactored-only",
                 "the same mixed-order record; the transcript signature satisfies only the cofactored equation (k ≢ 0 mod 8)",
                 &["TranscriptSignature"],
-                Forged(Forge::record_signed(mixed_record, move |input| mixed_for_sign_bad.sign(input, false))),
+                Forged(Forge::record_signed(mixed_record, move |x| mixed_bad.sign(x, false))),
                 Some("identity.signature");
             "payload-over-long",
                 "a payload of more than 4352 bytes (a 4400-byte extension), correctly padded and sealed: the payload's decoding limit",
                 &["Payload"],
-                Forged(Forge::edit(|m| { m.insert(Int::from(-1i64), Value::from(&[0u8; 4400][..])); })),
+                Forged(Forge::edit(|m| { m.insert(Int::from(-1i64), Value::Bytes(vec![0; 4400])); })),
                 Some("cbor.limit.input");
             "record-identity-key-noncanonical",
                 "the acceptor's record, validly signed, carries an identity key with y >= p",

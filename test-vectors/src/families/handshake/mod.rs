@@ -352,11 +352,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let a = message(&format!("initiate-{name}"), inviter, &alice)?;
         let b = message(&format!("{name}-bob"), inviter, &bob)?;
         let other = held_invite(&format!("{name}-other"), suite, false);
-        let misdirected = message(
-            &format!("{name}-misdirected"),
-            &other,
-            &device(&format!("{name}/carol"), suite),
-        )?;
+        let carol = device(&format!("{name}/carol"), suite);
+        let misdirected = message(&format!("{name}-misdirected"), &other, &carol)?;
         let enc_len = suite.hpke_enc_len();
         let bad_record = flipped(&alice.keys().signed_record(0).to_bytes(), -1, 0x01);
         let other_suite = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
@@ -372,7 +369,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                 "single-use",
                     "after one accepted handshake, another acceptor and a replay are refused",
                     &["SingleUse"], all,
-                    vec![(Bytes(a.clone()), NOW, None), (Bytes(b.clone()), NOW, Some("invite.used")),
+                    vec![(Bytes(a.clone()), NOW, None),
+                        (Bytes(b.clone()), NOW, Some("invite.used")),
                         (Bytes(a.clone()), NOW, Some("invite.used"))];
             }
         } else {
@@ -391,7 +389,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         crate::rows! { s.one:
             "truncated", "the encapsulated key and 15 bytes", &["Format"],
                 Bytes(a.get(..enc_len + 15).unwrap_or_default().to_vec()), Some("handshake.format");
-            "not-a-bucket", "one byte more than a bucket", &["Format"], Bytes([a.as_slice(), &[0]].concat()),
+            "not-a-bucket", "one byte more than a bucket", &["Format"],
+                Bytes([a.as_slice(), &[0]].concat()),
                 Some("handshake.format");
             "tampered-tag", "last tag byte flipped", &["Tampered"], Bytes(flipped(&a, -1, 0x01)),
                 Some("hpke.open");
@@ -423,7 +422,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         }
         crate::rows! { s.script:
             "record-suite-disallowed", "the inviter's policy does not accept the record's suite",
-                &["Record"], &[other_suite], vec![(Bytes(a.clone()), NOW, Some("suite.disallowed"))];
+                &["Record"], &[other_suite],
+                vec![(Bytes(a.clone()), NOW, Some("suite.disallowed"))];
         }
     }
 

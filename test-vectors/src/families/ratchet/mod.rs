@@ -61,8 +61,7 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         randomness: Vec<u8>,
         /// Expected ciphertext (absent when the step fails).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
         message: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,8 +98,7 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         message: Vec<u8>,
         /// Expected plaintext (absent when the step fails).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
         plaintext: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,8 +118,7 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         message: Vec<u8>,
         /// Expected event encoding (absent when the step fails).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
         event: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,10 +206,8 @@ enum Op<'a> {
     Discard(Side, u32),
     /// `side` cannot encrypt: the error class.
     EncFails(Side, &'a str),
-    /// `side` encrypts the content padded for a ratchet message (ENV-09).
-    EncPadded(Side, Vec<u8>),
-    /// `side` encrypts these bytes as they are.
-    EncRaw(Side, Vec<u8>),
+    /// `side` encrypts these bytes (an event padded for a ratchet message, or not: ENV-09).
+    EncBytes(Side, Vec<u8>),
     /// `side` opens message `n` as an event: its encoding, or the error class.
     DecEvent(Side, usize, Result<Vec<u8>, &'a str>),
     /// `side` opens message `n` as plain ratchet content, which must be these bytes.
@@ -247,30 +242,25 @@ impl Scenario {
     fn run(&mut self, ops: Vec<Op<'_>>) -> Result<(), String> {
         for op in ops {
             match op {
-                Op::Enc(side, text) => {
-                    self.send(side, text)?;
-                }
+                Op::Enc(side, text) => self.send(side, text).map(drop)?,
                 Op::Dec(side, n, expect) => self.deliver(side, n, expect)?,
                 Op::Forged(side, n, edit, class) => {
                     let forged = edit(&self.sent(n)?);
                     self.receive(side, forged, false, Err(class))?;
                 }
-                Op::Bytes(side, message, expect) => {
-                    self.receive(side, message, false, expect.map(str::as_bytes))?;
+                Op::Bytes(side, bytes, expect) => {
+                    self.receive(side, bytes, false, expect.map(str::as_bytes))?;
                 }
                 Op::Discard(side, count) => self.discard(side, count)?,
                 Op::EncFails(side, class) => {
-                    self.encrypt(side, b"x".to_vec(), Some(class))?;
+                    self.encrypt(side, b"x".to_vec(), Some(class)).map(drop)?
                 }
-                Op::EncPadded(side, content) => self.send_padded(side, &content)?,
-                Op::EncRaw(side, bytes) => {
-                    self.encrypt(side, bytes, None)?;
-                }
+                Op::EncBytes(side, bytes) => self.encrypt(side, bytes, None).map(drop)?,
                 Op::DecEvent(side, n, expect) => {
                     self.receive(side, self.sent(n)?, true, expect.as_deref().map_err(|c| *c))?;
                 }
-                Op::DecPlain(side, n, plaintext) => {
-                    self.receive(side, self.sent(n)?, false, Ok(&plaintext))?;
+                Op::DecPlain(side, n, bytes) => {
+                    self.receive(side, self.sent(n)?, false, Ok(&bytes))?
                 }
             }
         }
@@ -516,7 +506,8 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
             vec![Enc(I, "m0"), Forged(R, 0, |m| flipped(m, -1, 0x80), "ratchet.body"),
                 Dec(R, 0, Ok("m0"))];
         "tampered-body-on-dh-step",
-            "A forged body on the message that starts a new chain commits no DH step.", &["Tampered"],
+            "A forged body on the message that starts a new chain commits no DH step.",
+            &["Tampered"],
             vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Enc(R, "r0"),
                 Forged(I, 1, |m| flipped(m, -1, 0x01), "ratchet.body"), Dec(I, 1, Ok("r0"))];
         "truncated", "One byte shorter than header and tag.", &["Format"],
@@ -565,13 +556,9 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
 fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut b = Sessions { ids, tests: Vec::new() };
     for (slug, extra, expect, comment) in crate::tuples! {
-        "jump-limit-previous-chain-exceeded",
-            1,
-            Err("ratchet.jump_limit"),
+        "jump-limit-previous-chain-exceeded", 1, Err("ratchet.jump_limit"),
             "The first message of a new chain whose previous counter would leave MAX_JUMP + 1 keys of the old chain to store.";
-        "jump-limit-previous-chain-reached",
-            0,
-            Ok("new chain"),
+        "jump-limit-previous-chain-reached", 0, Ok("new chain"),
             "The previous counter leaves exactly MAX_JUMP keys of the old chain to store: accepted.";
     } {
         crate::rows! { b.run:
