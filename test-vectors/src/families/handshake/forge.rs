@@ -160,16 +160,20 @@ pub(crate) enum Sent {
     Forged(Forge),
 }
 
+/// The HPKE encapsulation randomness of the message `slug` of `family`.
+pub(crate) fn randomness(family: &str, slug: &str, suite: Suite) -> Vec<u8> {
+    encap_randomness(&format!("{family}/{slug}/encap"), suite)
+}
+
 /// The HPKE sender of a message to `recipient` with `info`, drawing the randomness of
-/// `{family}/{slug}/encap`.
+/// `slug`.
 pub(crate) fn sender(
     family: &str,
     slug: &str,
     recipient: &KemPublicKey,
     info: &[u8],
 ) -> Result<Sender, String> {
-    let randomness = encap_randomness(&format!("{family}/{slug}/encap"), recipient.suite());
-    let mut rng = ReplayRng::new(&[&randomness]);
+    let mut rng = ReplayRng::new(&[&randomness(family, slug, recipient.suite())]);
     let sender = Sender::setup(recipient, info, &mut rng)
         .map_err(|e| format!("{family} {slug}: setup: {e}"))?;
     if !rng.finished() {

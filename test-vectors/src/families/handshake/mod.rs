@@ -10,11 +10,11 @@ mod appended;
 pub(crate) mod forge;
 
 use appended::appended_accept_tests;
-use forge::{Device, Forge, HeldInvite, Sent, sender};
+use forge::{Device, Forge, HeldInvite, Sent, randomness, sender};
 
 use sha2::{Digest, Sha256};
 
-use super::hpke::{encap_randomness, flipped};
+use super::hpke::flipped;
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::ReplayRng;
@@ -134,11 +134,6 @@ fn device(name: &str, suite: Suite) -> Device {
     Device::new(&format!("handshake/{name}"), suite)
 }
 
-/// The randomness an acceptor draws for the handshake `slug`.
-fn randomness(slug: &str, suite: Suite) -> Vec<u8> {
-    encap_randomness(&format!("handshake/{slug}/encap"), suite)
-}
-
 /// The handshake of `acceptor` for `inviter` through the handshake module, drawing exactly
 /// the randomness of `slug`: `None` when it is refused with `class`.
 fn initiate(
@@ -147,7 +142,8 @@ fn initiate(
     acceptor: &Device,
     class: Option<&str>,
 ) -> Result<Option<Initiated>, String> {
-    let mut rng = ReplayRng::new(&[&randomness(slug, inviter.invite.invite().suite())]);
+    let mut rng =
+        ReplayRng::new(&[&randomness("handshake", slug, inviter.invite.invite().suite())]);
     let got = handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
     let out = expect(&format!("handshake {slug}: initiate"), got, class)?;
     if out.is_some() && !rng.finished() {
@@ -180,12 +176,8 @@ fn forged(
     let keys = acceptor.keys();
     let record = forge.record.clone().unwrap_or_else(|| keys.signed_record(0).to_bytes());
     let signed_enc = forge.sign_enc.clone().unwrap_or_else(|| sender.enc().to_vec());
-    let th = digest(&Label::HandshakeTranscript.input(&[
-        &invite_hash,
-        &signed_enc,
-        &record,
-        &acceptor.mailbox,
-    ]));
+    let transcript: [&[u8]; 4] = [&invite_hash, &signed_enc, &record, &acceptor.mailbox];
+    let th = digest(&Label::HandshakeTranscript.input(&transcript));
     let signature = match &forge.signature {
         Some(sign) => sign(&Label::HandshakeSignature.input(&[&th])),
         None => keys.identity().sign(Label::HandshakeSignature, &th),
@@ -300,7 +292,7 @@ fn initiate_tests(
             return Err(format!("handshake {slug}: module and spec construction differ"));
         }
         let head = ids.head(slug, comment, f, class);
-        let randomness = randomness(slug, inviter.invite.invite().suite());
+        let randomness = randomness("handshake", slug, inviter.invite.invite().suite());
         tests.push(InitiateTest::new(
             head,
             inviter.invite.to_bytes(),

@@ -268,18 +268,12 @@ impl Scenario {
     }
 
     fn snapshot_digest(&self, side: Side) -> Vec<u8> {
-        let ratchet = match side {
-            Side::Initiator => &self.sides.0,
-            Side::Responder => &self.sides.1,
-        };
+        let ratchet = if side == Side::Initiator { &self.sides.0 } else { &self.sides.1 };
         digest(&ratchet.snapshot())
     }
 
-    fn sent(&self, index: usize) -> Result<Vec<u8>, String> {
-        self.sent
-            .get(index)
-            .cloned()
-            .ok_or_else(|| format!("ratchet {}: no message {index}", self.slug))
+    fn sent(&self, n: usize) -> Result<Vec<u8>, String> {
+        self.sent.get(n).cloned().ok_or_else(|| format!("ratchet {}: no message {n}", self.slug))
     }
 
     /// Holds `got` to `class` (success when `None`); a failure must leave `side`'s snapshot
@@ -397,10 +391,7 @@ impl Scenario {
 }
 
 fn pick(sides: &mut (Ratchet, Ratchet), side: Side) -> &mut Ratchet {
-    match side {
-        Side::Initiator => &mut sides.0,
-        Side::Responder => &mut sides.1,
-    }
+    if side == Side::Initiator { &mut sides.0 } else { &mut sides.1 }
 }
 
 /// Builds the session tests of a group, in order.

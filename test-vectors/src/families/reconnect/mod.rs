@@ -6,8 +6,9 @@
 //! check the module against the text; the honest construction is checked to equal the
 //! module's output byte for byte.
 
-use super::handshake::forge::{Device, Forge, HeldInvite, PayloadMap, Sent, seal_payload, sender};
-use super::hpke::encap_randomness;
+use super::handshake::forge::{
+    Device, Forge, HeldInvite, PayloadMap, Sent, randomness, seal_payload, sender,
+};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::ReplayRng;
@@ -129,10 +130,6 @@ fn restored(old: &Device, name: &str, suite: Suite) -> Device {
 fn fresh_invite(name: &str, creator: &Device) -> HeldInvite {
     let seeds = ["id", "kem", "ratchet", "mailbox"].map(|p| format!("reconnect/{name}/invite-{p}"));
     HeldInvite::new(creator, EXPIRES, true, seeds)
-}
-
-fn randomness(slug: &str, suite: Suite) -> Vec<u8> {
-    encap_randomness(&format!("reconnect/{slug}/encap"), suite)
 }
 
 /// The parties of one suite: the contact, the restored device and a stranger.
@@ -267,10 +264,8 @@ impl<'p> Opens<'_, 'p> {
             .map_err(|e| format!("{what}: guard: {e}"))?;
         let got = guard.open(&keys, &message, UnixTime(now), &SuitePolicy::only(&allowed));
         let opened = expect(&what, got, class)?;
-        let payload = match opened {
-            Some(_) => Some(open_payload(&keys, &message).ok_or(format!("{what}: no payload"))?),
-            None => None,
-        };
+        let payload = opened.as_ref().map(|_| open_payload(&keys, &message));
+        let payload = payload.map(|p| p.ok_or(format!("{what}: no payload"))).transpose()?;
         self.tests.push(OpenTest::new(
             self.ids.head(&slug, comment, f, class),
             device.suite.id(),
@@ -294,15 +289,8 @@ impl<'p> Opens<'_, 'p> {
 /// The unpadded payload of a message that opens (for valid tests and the CDDL check).
 fn open_payload(keys: &DeviceKeys, message: &[u8]) -> Option<Vec<u8>> {
     let (enc, ct) = message.split_at_checked(keys.suite().hpke_enc_len())?;
-    let opened = quietwire::hpke::open(
-        keys.kem(),
-        enc,
-        &Label::ReconnectInfo.input(&[keys.identity().public().as_bytes()]),
-        &[],
-        ct,
-        &[],
-    )
-    .ok()?;
+    let info = Label::ReconnectInfo.input(&[keys.identity().public().as_bytes()]);
+    let opened = quietwire::hpke::open(keys.kem(), enc, &info, &[], ct, &[]).ok()?;
     envelope::unpad(opened.plaintext()).ok().map(<[u8]>::to_vec)
 }
 
@@ -310,7 +298,7 @@ fn seal_tests(ids: &mut Ids, all: &[Parties]) -> Result<Vec<SealTest>, String> {
     let mut tests = Vec::new();
     let mut seal = |slug: &str, comment: &str, f: &[&str], p: &Parties, parts, class| {
         let (invite, record): (&HeldInvite, &SignedDeviceRecord) = parts;
-        let randomness = randomness(slug, p.suite);
+        let randomness = randomness("reconnect", slug, p.suite);
         let mut rng = ReplayRng::new(&[&randomness]);
         let got = reconnect::seal(&p.contact_record, &invite.invite, record, &mut rng);
         let message = expect(&format!("reconnect {slug}"), got, class)?;

@@ -203,7 +203,7 @@ fn check_session(p: &Parties, message: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("reconnect {name}: {e}"))?;
     let opened = reconnect::open(&contact, message, &expected, UnixTime(NOW), &SuitePolicy::ALL)
         .map_err(|e| format!("reconnect {name}: open: {e}"))?;
-    let randomness = randomness(&format!("session-{name}"), p.suite);
+    let randomness = randomness("reconnect", &format!("session-{name}"), p.suite);
     let mut rng = ReplayRng::new(&[&randomness]);
     let started = handshake::initiate(&opened.invite, &contact, 0, [0x42; 32], &mut rng)
         .map_err(|e| format!("reconnect {name}: initiate: {e}"))?;
