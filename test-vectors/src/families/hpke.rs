@@ -62,10 +62,6 @@ fn hex(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap_or_default()
 }
 
-fn suite_of(id: u64) -> Result<Suite, String> {
-    Suite::from_id(id).map_err(|e| format!("hpke: suite {id}: {e}"))
-}
-
 struct SealInput<'a> {
     slug: &'a str,
     comment: &'a str,
@@ -140,7 +136,8 @@ fn open_test(
     let mut t = base.clone();
     edit(&mut t);
     let seed = t.recipient_seed.as_slice().try_into().map_err(|_| "recipient seed")?;
-    let recipient = KemSecret::from_seed(suite_of(t.suite)?, &seed);
+    let suite = Suite::from_id(t.suite).map_err(|e| format!("hpke {slug}: suite: {e}"))?;
+    let recipient = KemSecret::from_seed(suite, &seed);
     let got = hpke::open(&recipient, &t.enc, &t.info, &t.aad, &t.ciphertext, &t.exporter_context);
     expect(&format!("hpke {slug}"), got, Some(class))?;
     let head = ids.head(slug, comment, f, Some(class));

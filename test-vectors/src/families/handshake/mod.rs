@@ -247,17 +247,9 @@ impl Accepts<'_> {
             return Err(format!("{what}: several classes"));
         }
         let head = self.ids.head(&slug, comment, f, classes.into_iter().next());
-        let invite = &self.inviter;
-        let suites = allowed.iter().map(|s| s.id()).collect();
-        let (kem_seed, ratchet_secret) = (invite.kem_seed.to_vec(), invite.ratchet_secret.to_vec());
-        let test = AcceptTest::new(
-            head,
-            invite.invite.to_bytes(),
-            kem_seed,
-            ratchet_secret,
-            suites,
-            steps,
-        );
+        let (held, suites) = (self.inviter, allowed.iter().map(|s| s.id()).collect());
+        let (kem, ratchet) = (held.kem_seed.to_vec(), held.ratchet_secret.to_vec());
+        let test = AcceptTest::new(head, held.invite.to_bytes(), kem, ratchet, suites, steps);
         self.tests.push(test);
         Ok(())
     }

@@ -18,9 +18,8 @@ use crate::seeds::seed16;
 
 fn text(slug: &str, text: &str) -> Result<Vec<u8>, String> {
     let body = Body::Text { text: text.to_owned(), reply_to: None };
-    Event::with_id(seed16(&format!("ratchet/{slug}/{text}")), body)
-        .to_bytes()
-        .map_err(|e| format!("event {slug}: {e:?}"))
+    let event = Event::with_id(seed16(&format!("ratchet/{slug}/{text}")), body);
+    event.to_bytes().map_err(|e| format!("event {slug}: {e:?}"))
 }
 
 fn padded(content: &[u8]) -> Result<Vec<u8>, String> {

@@ -472,11 +472,9 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     b.push(s, "Late messages of the previous chain open after a DH step.", &["OutOfOrder"])?;
 
     let skipped = u32::try_from(MAX_SKIPPED).map_err(|e| e.to_string())? - 2;
-    let foreign = {
-        let mut o = Scenario::new("foreign-message/other-session");
-        let m = o.send(I, "elsewhere")?;
-        o.sent(m)?
-    };
+    let mut other = Scenario::new("foreign-message/other-session");
+    let elsewhere = other.send(I, "elsewhere")?;
+    let foreign = other.sent(elsewhere)?;
     crate::rows! { b.run:
         "replay-in-current-chain", "The same message twice: the second delivery is refused.",
             &["Replay"], vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Dec(R, 0, Err("ratchet.replay"))];
@@ -601,10 +599,7 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
         ],
         FLAGS,
         vec![
-            RatchetGroup::Session {
-                comment: "Scripted sessions.".to_owned(),
-                tests: session_tests,
-            },
+            RatchetGroup::Session { comment: "Scripted sessions.".to_owned(), tests: session_tests },
             RatchetGroup::SnapshotLoad {
                 comment: "Snapshot decoding.".to_owned(),
                 tests: snapshot_tests,
