@@ -1,6 +1,7 @@
 //! `hpke.json`: HPKE base mode per suite (spec/02-suites-and-labels.md, HPKE): RFC 9180
 //! known answers, seals reproducible from the RNG bytes, and every way opening fails.
 
+use super::material::hex32;
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::{ReplayRng, seed32};
@@ -180,23 +181,19 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     let mut seals = Vec::new();
 
     // RFC 9180 A.2.1, with ikmR as the recipient seed and ikmE as the randomness.
-    let rfc = seal_test(
-        &mut ids,
-        SealInput {
-            slug: "rfc9180-a-2-1",
-            comment: "RFC 9180 A.2.1 base mode, first encryption; the exporter value is this implementation's (the RFC's exporter vectors use other contexts and lengths).",
-            flags: &["Rfc9180"],
-            suite: Suite::X25519,
-            recipient_seed: hex("1ac01f181fdf9f352797655161c58b75c656a6cc2716dcb66372da835542e1df")
-                .try_into()
-                .map_err(|_| "ikmR")?,
-            info: hex("4f6465206f6e2061204772656369616e2055726e"),
-            aad: hex("436f756e742d30"),
-            plaintext: hex("4265617574792069732074727574682c20747275746820626561757479"),
-            exporter_context: Vec::new(),
-            randomness: hex("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b"),
-        },
-    )?;
+    let rfc = SealInput {
+        slug: "rfc9180-a-2-1",
+        comment: "RFC 9180 A.2.1 base mode, first encryption; the exporter value is this implementation's (the RFC's exporter vectors use other contexts and lengths).",
+        flags: &["Rfc9180"],
+        suite: Suite::X25519,
+        recipient_seed: hex32("1ac01f181fdf9f352797655161c58b75c656a6cc2716dcb66372da835542e1df"),
+        info: hex("4f6465206f6e2061204772656369616e2055726e"),
+        aad: hex("436f756e742d30"),
+        plaintext: hex("4265617574792069732074727574682c20747275746820626561757479"),
+        exporter_context: Vec::new(),
+        randomness: hex("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b"),
+    };
+    let rfc = seal_test(&mut ids, rfc)?;
     let rfc_enc = hex("1afa08d3dec047a643885163f1180476fa7ddb54c6a8029ea33f95796bf2ac4a");
     let rfc_ct = hex(
         "1c5250d8034ec2b784ba2cfd69dbdb8af406cfe3ff938e131f0def8c8b60b4db21993c62ce81883d2dd1b51a28",
@@ -210,22 +207,19 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
         let name = if suite == Suite::XWing { "xwing" } else { "x25519" };
         for (case, plaintext) in [("empty", Vec::new()), ("short", b"hello".to_vec())] {
             let slug = format!("seal-{name}-{case}");
-            let randomness = encap_randomness(&format!("hpke/{slug}/randomness"), suite);
-            seals.push(seal_test(
-                &mut ids,
-                SealInput {
-                    slug: &slug,
-                    comment: &format!("{} suite, {case} plaintext", suite.name()),
-                    flags: &["Seal"],
-                    suite,
-                    recipient_seed: seed32(&format!("hpke/{name}/recipient")),
-                    info: b"quietwire hpke vector info".to_vec(),
-                    aad: b"aad".to_vec(),
-                    plaintext,
-                    exporter_context: b"exporter context".to_vec(),
-                    randomness,
-                },
-            )?);
+            let input = SealInput {
+                slug: &slug,
+                comment: &format!("{} suite, {case} plaintext", suite.name()),
+                flags: &["Seal"],
+                suite,
+                recipient_seed: seed32(&format!("hpke/{name}/recipient")),
+                info: b"quietwire hpke vector info".to_vec(),
+                aad: b"aad".to_vec(),
+                plaintext,
+                exporter_context: b"exporter context".to_vec(),
+                randomness: encap_randomness(&format!("hpke/{slug}/randomness"), suite),
+            };
+            seals.push(seal_test(&mut ids, input)?);
         }
     }
 
