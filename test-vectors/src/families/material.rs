@@ -336,7 +336,8 @@ pub fn strict_signed_cases(
             forged, signed_forged(body, seed, label, sig_small_order_r), Some("identity.signature");
         "sui05-noncanonical-r",
             "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
-            forged, signed_forged(body, seed, label, sig_noncanonical_r), Some("identity.signature");
+            forged, signed_forged(body, seed, label, sig_noncanonical_r),
+            Some("identity.signature");
         "sui05-noncanonical-a-equation-holds",
             "A is the neutral point with the sign bit set (non-canonical) and the signature is R = neutral point, S = 0, for which [S]B − [k]A = R: the key check refuses A first",
             &["NonCanonicalKey", "CheckOrder"], neutral, Some("key.noncanonical");
