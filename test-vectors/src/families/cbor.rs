@@ -180,7 +180,19 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     }
 
     let t = &["Truncated"];
+    let tr = &["Trailing"];
+    let (nm, non_minimal) = (&["NonMinimal"], "cbor.noncanonical.integer");
+    let (ind, indefinite) = (&["Indefinite"], "cbor.noncanonical.indefinite");
+    let (ko, key_order) = (&["KeyOrder"], "cbor.noncanonical.key_order");
+    let (dk, duplicate) = (&["DuplicateKey"], "cbor.noncanonical.duplicate_key");
+    let (un, simple) = (&["Unsupported"], "cbor.unsupported.simple");
+    let (kt, key_type) = (&["KeyType"], "cbor.unsupported.key_type");
+    let (rs, reserved) = (&["Reserved"], "cbor.malformed.additional_info");
+    let (u8f, utf8) = (&["Utf8"], "cbor.malformed.utf8");
+    let lim = &["Limits"];
+    let co = &["CheckOrder"];
     crate::rows! { b.invalid:
+        // Truncated input and trailing bytes (ENC-07).
         "empty-input", "no bytes at all", t, h(""), "cbor.truncated";
         "truncated-uint8", "one-byte argument missing", t, h("18"), "cbor.truncated";
         "truncated-uint64", "eight-byte argument cut short", t, h("1b000000"), "cbor.truncated";
@@ -189,14 +201,9 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         "truncated-array", "array with fewer items than its count", t, h("8200"), "cbor.truncated";
         "truncated-map", "map missing a value", t, h("a101"), "cbor.truncated";
         "truncated-nested", "inner array cut short", t, h("8181"), "cbor.truncated";
-    }
-    let tr = &["Trailing"];
-    crate::rows! { b.invalid:
         "trailing-byte", "a second item after the first", tr, h("0000"), "cbor.trailing";
         "trailing-after-map", "a byte after a complete map", tr, h("a0ff"), "cbor.trailing";
-    }
-    let (nm, non_minimal) = (&["NonMinimal"], "cbor.noncanonical.integer");
-    crate::rows! { b.invalid:
+        // Heads not in their shortest form (ENC-02).
         "nonminimal-uint8", "23 with a one-byte argument", nm, h("1817"), non_minimal;
         "nonminimal-uint16", "255 with a two-byte argument", nm, h("1900ff"), non_minimal;
         "nonminimal-uint32", "65535 with a four-byte argument", nm, h("1a0000ffff"), non_minimal;
@@ -210,28 +217,19 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         "nonminimal-map-key", "key 1 with a one-byte argument", nm, h("a1180100"), non_minimal;
         "nonminimal-nested", "a non-minimal integer inside an array", nm, h("82001800"),
             non_minimal;
-    }
-    let (ind, indefinite) = (&["Indefinite"], "cbor.noncanonical.indefinite");
-    crate::rows! { b.invalid:
+        // Indefinite lengths (ENC-03).
         "indefinite-bstr", "indefinite-length byte string", ind, h("5f4100ff"), indefinite;
         "indefinite-tstr", "indefinite-length text string", ind, h("7fff"), indefinite;
         "indefinite-array", "indefinite-length array", ind, h("9f00ff"), indefinite;
         "indefinite-map", "indefinite-length map", ind, h("bf0100ff"), indefinite;
-    }
-    let (ko, key_order) = (&["KeyOrder"], "cbor.noncanonical.key_order");
-    crate::rows! { b.invalid:
+        // Map keys out of order or repeated (ENC-04).
         "unsorted-uint-keys", "key 2 before key 1", ko, h("a202000100"), key_order;
         "unsorted-nint-first", "key -1 before key 1", ko, h("a220000100"), key_order;
         "unsorted-nint-keys", "key -2 before key -1", ko, h("a221002000"), key_order;
         "unsorted-by-length", "key 24 before key 23", ko, h("a218180017 00"), key_order;
-    }
-    let (dk, duplicate) = (&["DuplicateKey"], "cbor.noncanonical.duplicate_key");
-    crate::rows! { b.invalid:
         "duplicate-uint-key", "key 1 twice", dk, h("a201000100"), duplicate;
         "duplicate-nint-key", "key -1 twice", dk, h("a220002001"), duplicate;
-    }
-    let (un, simple) = (&["Unsupported"], "cbor.unsupported.simple");
-    crate::rows! { b.invalid:
+        // Tags, floats and simple values outside the subset (ENC-05).
         "tag-0", "tag 0 (date string)", un, h("c060"), "cbor.unsupported.tag";
         "tag-bignum", "tag 2 (bignum)", un, h("c24101"), "cbor.unsupported.tag";
         "tag-self-describe", "tag 55799 (self-described CBOR)", un, h("d9d9f700"),
@@ -243,17 +241,13 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         "simple-undefined", "undefined", un, h("f7"), simple;
         "simple-0", "simple value 0", un, h("e0"), simple;
         "simple-one-byte", "simple value 32 with a one-byte argument", un, h("f820"), simple;
-    }
-    let (kt, key_type) = (&["KeyType"], "cbor.unsupported.key_type");
-    crate::rows! { b.invalid:
+        // Map keys that are not integers (ENC-04).
         "key-tstr", "text string key", kt, h("a1616100"), key_type;
         "key-bstr", "byte string key", kt, h("a14000"), key_type;
         "key-array", "array key", kt, h("a18000"), key_type;
         "key-bool", "boolean key", kt, h("a1f500"), key_type;
         "key-after-int", "a text key after an integer key", kt, h("a2010061610 0"), key_type;
-    }
-    let (rs, reserved) = (&["Reserved"], "cbor.malformed.additional_info");
-    crate::rows! { b.invalid:
+        // Reserved additional information and stray breaks (ENC-05).
         "ai-28", "additional information 28", rs, h("1c"), reserved;
         "ai-29-nint", "additional information 29, negative integer", rs, h("3d"), reserved;
         "ai-30-bstr", "additional information 30, byte string", rs, h("5e"), reserved;
@@ -263,16 +257,12 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         "break-alone", "a break code as the item", rs, h("ff"), "cbor.malformed.break";
         "break-in-array", "a break code inside a definite array", rs, h("81ff"),
             "cbor.malformed.break";
-    }
-    let (u8f, utf8) = (&["Utf8"], "cbor.malformed.utf8");
-    crate::rows! { b.invalid:
+        // Invalid UTF-8 (ENC-06).
         "utf8-invalid-byte", "0xff is never UTF-8", u8f, h("61ff"), utf8;
         "utf8-overlong", "overlong encoding of '/'", u8f, h("62c0af"), utf8;
         "utf8-surrogate", "an encoded UTF-16 surrogate", u8f, h("63eda080"), utf8;
         "utf8-cut-sequence", "a two-byte sequence cut after one byte", u8f, h("61c3"), utf8;
-    }
-    let lim = &["Limits"];
-    crate::rows! { b.invalid:
+        // Limits (ENC-08).
         "depth-17", "seventeen nested arrays", lim, repeat("", 0x81, 17, "00"), "cbor.limit.depth";
         "depth-17-maps", "maps nested seventeen deep", lim, h(&("a101".repeat(17) + "00")),
             "cbor.limit.depth";
@@ -286,9 +276,7 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
             "cbor.limit.size";
         "bstr-length-65537", "one byte over the string limit, content absent", lim, h("5a00010001"),
             "cbor.limit.size";
-    }
-    let co = &["CheckOrder"];
-    crate::rows! { b.invalid:
+        // Several faults: the check order of ENC-09 decides.
         "order-float-before-truncation",
             "a float head with no argument bytes: the float check comes first", co, h("f9"),
             "cbor.unsupported.float";
