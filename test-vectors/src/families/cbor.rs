@@ -180,7 +180,19 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
     }
 
     let t = &["Truncated"];
+    let tr = &["Trailing"];
+    let (nm, non_minimal) = (&["NonMinimal"], "cbor.noncanonical.integer");
+    let (ind, indefinite) = (&["Indefinite"], "cbor.noncanonical.indefinite");
+    let (ko, key_order) = (&["KeyOrder"], "cbor.noncanonical.key_order");
+    let (dk, duplicate) = (&["DuplicateKey"], "cbor.noncanonical.duplicate_key");
+    let (un, simple) = (&["Unsupported"], "cbor.unsupported.simple");
+    let (kt, key_type) = (&["KeyType"], "cbor.unsupported.key_type");
+    let (rs, reserved) = (&["Reserved"], "cbor.malformed.additional_info");
+    let (u8f, utf8) = (&["Utf8"], "cbor.malformed.utf8");
+    let lim = &["Limits"];
+    let co = &["CheckOrder"];
     crate::rows! { b.invalid:
+        // Truncated input and trailing bytes (ENC-07).
         "empty-input", "no bytes at all", t, h(""), "cbor.truncated";
         "truncated-uint8", "one-byte argument missing", t, h("18"), "cbor.truncated";
         "truncated-uint64", "eight-byte argument cut short", t, h("1b000000"), "cbor.truncated";
@@ -189,67 +201,35 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         "truncated-array", "array with fewer items than its count", t, h("8200"), "cbor.truncated";
         "truncated-map", "map missing a value", t, h("a101"), "cbor.truncated";
         "truncated-nested", "inner array cut short", t, h("8181"), "cbor.truncated";
-    }
-    let tr = &["Trailing"];
-    crate::rows! { b.invalid:
         "trailing-byte", "a second item after the first", tr, h("0000"), "cbor.trailing";
         "trailing-after-map", "a byte after a complete map", tr, h("a0ff"), "cbor.trailing";
-    }
-    let nm = &["NonMinimal"];
-    crate::rows! { b.invalid:
-        "nonminimal-uint8", "23 with a one-byte argument", nm, h("1817"),
-            "cbor.noncanonical.integer";
-        "nonminimal-uint16", "255 with a two-byte argument", nm, h("1900ff"),
-            "cbor.noncanonical.integer";
-        "nonminimal-uint32", "65535 with a four-byte argument", nm, h("1a0000ffff"),
-            "cbor.noncanonical.integer";
+        // Heads not in their shortest form (ENC-02).
+        "nonminimal-uint8", "23 with a one-byte argument", nm, h("1817"), non_minimal;
+        "nonminimal-uint16", "255 with a two-byte argument", nm, h("1900ff"), non_minimal;
+        "nonminimal-uint32", "65535 with a four-byte argument", nm, h("1a0000ffff"), non_minimal;
         "nonminimal-uint64", "2^32-1 with an eight-byte argument", nm, h("1b00000000ffffffff"),
-            "cbor.noncanonical.integer";
-        "nonminimal-nint", "-24 with a one-byte argument", nm, h("3817"),
-            "cbor.noncanonical.integer";
-        "nonminimal-bstr-length", "length 1 with a one-byte argument", nm, h("580100"),
-            "cbor.noncanonical.integer";
-        "nonminimal-tstr-length", "length 0 with a two-byte argument", nm, h("790000"),
-            "cbor.noncanonical.integer";
-        "nonminimal-array-count", "count 1 with a one-byte argument", nm, h("980100"),
-            "cbor.noncanonical.integer";
-        "nonminimal-map-count", "count 1 with a one-byte argument", nm, h("b8010100"),
-            "cbor.noncanonical.integer";
-        "nonminimal-map-key", "key 1 with a one-byte argument", nm, h("a1180100"),
-            "cbor.noncanonical.integer";
+            non_minimal;
+        "nonminimal-nint", "-24 with a one-byte argument", nm, h("3817"), non_minimal;
+        "nonminimal-bstr-length", "length 1 with a one-byte argument", nm, h("580100"), non_minimal;
+        "nonminimal-tstr-length", "length 0 with a two-byte argument", nm, h("790000"), non_minimal;
+        "nonminimal-array-count", "count 1 with a one-byte argument", nm, h("980100"), non_minimal;
+        "nonminimal-map-count", "count 1 with a one-byte argument", nm, h("b8010100"), non_minimal;
+        "nonminimal-map-key", "key 1 with a one-byte argument", nm, h("a1180100"), non_minimal;
         "nonminimal-nested", "a non-minimal integer inside an array", nm, h("82001800"),
-            "cbor.noncanonical.integer";
-    }
-    let ind = &["Indefinite"];
-    crate::rows! { b.invalid:
-        "indefinite-bstr", "indefinite-length byte string", ind, h("5f4100ff"),
-            "cbor.noncanonical.indefinite";
-        "indefinite-tstr", "indefinite-length text string", ind, h("7fff"),
-            "cbor.noncanonical.indefinite";
-        "indefinite-array", "indefinite-length array", ind, h("9f00ff"),
-            "cbor.noncanonical.indefinite";
-        "indefinite-map", "indefinite-length map", ind, h("bf0100ff"),
-            "cbor.noncanonical.indefinite";
-    }
-    let ko = &["KeyOrder"];
-    crate::rows! { b.invalid:
-        "unsorted-uint-keys", "key 2 before key 1", ko, h("a202000100"),
-            "cbor.noncanonical.key_order";
-        "unsorted-nint-first", "key -1 before key 1", ko, h("a220000100"),
-            "cbor.noncanonical.key_order";
-        "unsorted-nint-keys", "key -2 before key -1", ko, h("a221002000"),
-            "cbor.noncanonical.key_order";
-        "unsorted-by-length", "key 24 before key 23", ko, h("a218180017 00"),
-            "cbor.noncanonical.key_order";
-    }
-    let dk = &["DuplicateKey"];
-    crate::rows! { b.invalid:
-        "duplicate-uint-key", "key 1 twice", dk, h("a201000100"), "cbor.noncanonical.duplicate_key";
-        "duplicate-nint-key", "key -1 twice", dk, h("a220002001"),
-            "cbor.noncanonical.duplicate_key";
-    }
-    let un = &["Unsupported"];
-    crate::rows! { b.invalid:
+            non_minimal;
+        // Indefinite lengths (ENC-03).
+        "indefinite-bstr", "indefinite-length byte string", ind, h("5f4100ff"), indefinite;
+        "indefinite-tstr", "indefinite-length text string", ind, h("7fff"), indefinite;
+        "indefinite-array", "indefinite-length array", ind, h("9f00ff"), indefinite;
+        "indefinite-map", "indefinite-length map", ind, h("bf0100ff"), indefinite;
+        // Map keys out of order or repeated (ENC-04).
+        "unsorted-uint-keys", "key 2 before key 1", ko, h("a202000100"), key_order;
+        "unsorted-nint-first", "key -1 before key 1", ko, h("a220000100"), key_order;
+        "unsorted-nint-keys", "key -2 before key -1", ko, h("a221002000"), key_order;
+        "unsorted-by-length", "key 24 before key 23", ko, h("a218180017 00"), key_order;
+        "duplicate-uint-key", "key 1 twice", dk, h("a201000100"), duplicate;
+        "duplicate-nint-key", "key -1 twice", dk, h("a220002001"), duplicate;
+        // Tags, floats and simple values outside the subset (ENC-05).
         "tag-0", "tag 0 (date string)", un, h("c060"), "cbor.unsupported.tag";
         "tag-bignum", "tag 2 (bignum)", un, h("c24101"), "cbor.unsupported.tag";
         "tag-self-describe", "tag 55799 (self-described CBOR)", un, h("d9d9f700"),
@@ -257,48 +237,32 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
         "float16", "half-precision zero", un, h("f90000"), "cbor.unsupported.float";
         "float32", "single-precision zero", un, h("fa00000000"), "cbor.unsupported.float";
         "float64", "double-precision zero", un, h("fb0000000000000000"), "cbor.unsupported.float";
-        "simple-null", "null", un, h("f6"), "cbor.unsupported.simple";
-        "simple-undefined", "undefined", un, h("f7"), "cbor.unsupported.simple";
-        "simple-0", "simple value 0", un, h("e0"), "cbor.unsupported.simple";
-        "simple-one-byte", "simple value 32 with a one-byte argument", un, h("f820"),
-            "cbor.unsupported.simple";
-    }
-    let kt = &["KeyType"];
-    crate::rows! { b.invalid:
-        "key-tstr", "text string key", kt, h("a1616100"), "cbor.unsupported.key_type";
-        "key-bstr", "byte string key", kt, h("a14000"), "cbor.unsupported.key_type";
-        "key-array", "array key", kt, h("a18000"), "cbor.unsupported.key_type";
-        "key-bool", "boolean key", kt, h("a1f500"), "cbor.unsupported.key_type";
-        "key-after-int", "a text key after an integer key", kt, h("a2010061610 0"),
-            "cbor.unsupported.key_type";
-    }
-    let rs = &["Reserved"];
-    crate::rows! { b.invalid:
-        "ai-28", "additional information 28", rs, h("1c"), "cbor.malformed.additional_info";
-        "ai-29-nint", "additional information 29, negative integer", rs, h("3d"),
-            "cbor.malformed.additional_info";
-        "ai-30-bstr", "additional information 30, byte string", rs, h("5e"),
-            "cbor.malformed.additional_info";
-        "ai-31-uint", "additional information 31 on an unsigned integer", rs, h("1f"),
-            "cbor.malformed.additional_info";
-        "ai-31-nint", "additional information 31 on a negative integer", rs, h("3f"),
-            "cbor.malformed.additional_info";
-        "ai-31-tag", "additional information 31 on a tag", rs, h("df"),
-            "cbor.malformed.additional_info";
+        "simple-null", "null", un, h("f6"), simple;
+        "simple-undefined", "undefined", un, h("f7"), simple;
+        "simple-0", "simple value 0", un, h("e0"), simple;
+        "simple-one-byte", "simple value 32 with a one-byte argument", un, h("f820"), simple;
+        // Map keys that are not integers (ENC-04).
+        "key-tstr", "text string key", kt, h("a1616100"), key_type;
+        "key-bstr", "byte string key", kt, h("a14000"), key_type;
+        "key-array", "array key", kt, h("a18000"), key_type;
+        "key-bool", "boolean key", kt, h("a1f500"), key_type;
+        "key-after-int", "a text key after an integer key", kt, h("a2010061610 0"), key_type;
+        // Reserved additional information and stray breaks (ENC-05).
+        "ai-28", "additional information 28", rs, h("1c"), reserved;
+        "ai-29-nint", "additional information 29, negative integer", rs, h("3d"), reserved;
+        "ai-30-bstr", "additional information 30, byte string", rs, h("5e"), reserved;
+        "ai-31-uint", "additional information 31 on an unsigned integer", rs, h("1f"), reserved;
+        "ai-31-nint", "additional information 31 on a negative integer", rs, h("3f"), reserved;
+        "ai-31-tag", "additional information 31 on a tag", rs, h("df"), reserved;
         "break-alone", "a break code as the item", rs, h("ff"), "cbor.malformed.break";
         "break-in-array", "a break code inside a definite array", rs, h("81ff"),
             "cbor.malformed.break";
-    }
-    let u8f = &["Utf8"];
-    crate::rows! { b.invalid:
-        "utf8-invalid-byte", "0xff is never UTF-8", u8f, h("61ff"), "cbor.malformed.utf8";
-        "utf8-overlong", "overlong encoding of '/'", u8f, h("62c0af"), "cbor.malformed.utf8";
-        "utf8-surrogate", "an encoded UTF-16 surrogate", u8f, h("63eda080"), "cbor.malformed.utf8";
-        "utf8-cut-sequence", "a two-byte sequence cut after one byte", u8f, h("61c3"),
-            "cbor.malformed.utf8";
-    }
-    let lim = &["Limits"];
-    crate::rows! { b.invalid:
+        // Invalid UTF-8 (ENC-06).
+        "utf8-invalid-byte", "0xff is never UTF-8", u8f, h("61ff"), utf8;
+        "utf8-overlong", "overlong encoding of '/'", u8f, h("62c0af"), utf8;
+        "utf8-surrogate", "an encoded UTF-16 surrogate", u8f, h("63eda080"), utf8;
+        "utf8-cut-sequence", "a two-byte sequence cut after one byte", u8f, h("61c3"), utf8;
+        // Limits (ENC-08).
         "depth-17", "seventeen nested arrays", lim, repeat("", 0x81, 17, "00"), "cbor.limit.depth";
         "depth-17-maps", "maps nested seventeen deep", lim, h(&("a101".repeat(17) + "00")),
             "cbor.limit.depth";
@@ -312,22 +276,19 @@ pub fn generate() -> Result<VectorFile<CborGroup>, String> {
             "cbor.limit.size";
         "bstr-length-65537", "one byte over the string limit, content absent", lim, h("5a00010001"),
             "cbor.limit.size";
-    }
-    let co = &["CheckOrder"];
-    crate::rows! { b.invalid:
+        // Several faults: the check order of ENC-09 decides.
         "order-float-before-truncation",
             "a float head with no argument bytes: the float check comes first", co, h("f9"),
             "cbor.unsupported.float";
         "order-tag-before-truncation", "a tag head with no content: the tag check comes first", co,
             h("d9"), "cbor.unsupported.tag";
-        "order-indefinite-before-truncation", "an indefinite head alone", co, h("9f"),
-            "cbor.noncanonical.indefinite";
+        "order-indefinite-before-truncation", "an indefinite head alone", co, h("9f"), indefinite;
         "order-nonminimal-before-size", "a non-minimal length whose content is missing", co,
-            h("5801"), "cbor.noncanonical.integer";
+            h("5801"), non_minimal;
         "order-size-before-truncation", "a count over the item limit and over the input", co,
             h("990401"), "cbor.limit.size";
         "order-key-type-before-value", "a text key whose value is missing", co, h("a16161"),
-            "cbor.unsupported.key_type";
+            key_type;
     }
     let defaults = b.finish("Default limits of the generic decoder.");
 

@@ -1,6 +1,7 @@
 //! `hpke.json`: HPKE base mode per suite (spec/02-suites-and-labels.md, HPKE): RFC 9180
 //! known answers, seals reproducible from the RNG bytes, and every way opening fails.
 
+use super::material::hex32;
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::{ReplayRng, seed32};
@@ -62,10 +63,6 @@ fn hex(s: &str) -> Vec<u8> {
     hex::decode(s).unwrap_or_default()
 }
 
-fn suite_of(id: u64) -> Result<Suite, String> {
-    Suite::from_id(id).map_err(|e| format!("hpke: suite {id}: {e}"))
-}
-
 struct SealInput<'a> {
     slug: &'a str,
     comment: &'a str,
@@ -82,27 +79,15 @@ struct SealInput<'a> {
 fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
     let recipient = KemSecret::from_seed(i.suite, &i.recipient_seed);
     let mut rng = ReplayRng::new(&[&i.randomness]);
-    let sealed = hpke::seal(
-        recipient.public(),
-        &i.info,
-        &i.aad,
-        &i.plaintext,
-        &i.exporter_context,
-        &mut rng,
-    )
-    .map_err(|e| format!("hpke {}: seal failed: {e}", i.slug))?;
+    let (info, aad, ctx) = (&i.info, &i.aad, &i.exporter_context);
+    let sealed = hpke::seal(recipient.public(), info, aad, &i.plaintext, ctx, &mut rng)
+        .map_err(|e| format!("hpke {}: seal failed: {e}", i.slug))?;
     if !rng.finished() {
         return Err(format!("hpke {}: seal drew other than the randomness", i.slug));
     }
-    let opened = hpke::open(
-        &recipient,
-        sealed.enc(),
-        &i.info,
-        &i.aad,
-        sealed.ciphertext(),
-        &i.exporter_context,
-    )
-    .map_err(|e| format!("hpke {}: open failed: {e}", i.slug))?;
+    let (enc, ciphertext) = (sealed.enc().to_vec(), sealed.ciphertext().to_vec());
+    let opened = hpke::open(&recipient, &enc, info, aad, &ciphertext, ctx)
+        .map_err(|e| format!("hpke {}: open failed: {e}", i.slug))?;
     if opened.plaintext() != i.plaintext.as_slice() || opened.exported() != sealed.exported() {
         return Err(format!("hpke {}: round trip differs", i.slug));
     }
@@ -115,8 +100,8 @@ fn seal_test(ids: &mut Ids, i: SealInput<'_>) -> Result<HpkeTest, String> {
         i.aad,
         i.exporter_context,
         Some(i.randomness),
-        sealed.enc().to_vec(),
-        sealed.ciphertext().to_vec(),
+        enc,
+        ciphertext,
         Some(i.plaintext),
         Some(sealed.exported().to_vec()),
     ))
@@ -152,7 +137,8 @@ fn open_test(
     let mut t = base.clone();
     edit(&mut t);
     let seed = t.recipient_seed.as_slice().try_into().map_err(|_| "recipient seed")?;
-    let recipient = KemSecret::from_seed(suite_of(t.suite)?, &seed);
+    let suite = Suite::from_id(t.suite).map_err(|e| format!("hpke {slug}: suite: {e}"))?;
+    let recipient = KemSecret::from_seed(suite, &seed);
     let got = hpke::open(&recipient, &t.enc, &t.info, &t.aad, &t.ciphertext, &t.exporter_context);
     expect(&format!("hpke {slug}"), got, Some(class))?;
     let head = ids.head(slug, comment, f, Some(class));
@@ -195,23 +181,19 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     let mut seals = Vec::new();
 
     // RFC 9180 A.2.1, with ikmR as the recipient seed and ikmE as the randomness.
-    let rfc = seal_test(
-        &mut ids,
-        SealInput {
-            slug: "rfc9180-a-2-1",
-            comment: "RFC 9180 A.2.1 base mode, first encryption; the exporter value is this implementation's (the RFC's exporter vectors use other contexts and lengths).",
-            flags: &["Rfc9180"],
-            suite: Suite::X25519,
-            recipient_seed: hex("1ac01f181fdf9f352797655161c58b75c656a6cc2716dcb66372da835542e1df")
-                .try_into()
-                .map_err(|_| "ikmR")?,
-            info: hex("4f6465206f6e2061204772656369616e2055726e"),
-            aad: hex("436f756e742d30"),
-            plaintext: hex("4265617574792069732074727574682c20747275746820626561757479"),
-            exporter_context: Vec::new(),
-            randomness: hex("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b"),
-        },
-    )?;
+    let rfc = SealInput {
+        slug: "rfc9180-a-2-1",
+        comment: "RFC 9180 A.2.1 base mode, first encryption; the exporter value is this implementation's (the RFC's exporter vectors use other contexts and lengths).",
+        flags: &["Rfc9180"],
+        suite: Suite::X25519,
+        recipient_seed: hex32("1ac01f181fdf9f352797655161c58b75c656a6cc2716dcb66372da835542e1df"),
+        info: hex("4f6465206f6e2061204772656369616e2055726e"),
+        aad: hex("436f756e742d30"),
+        plaintext: hex("4265617574792069732074727574682c20747275746820626561757479"),
+        exporter_context: Vec::new(),
+        randomness: hex("909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b"),
+    };
+    let rfc = seal_test(&mut ids, rfc)?;
     let rfc_enc = hex("1afa08d3dec047a643885163f1180476fa7ddb54c6a8029ea33f95796bf2ac4a");
     let rfc_ct = hex(
         "1c5250d8034ec2b784ba2cfd69dbdb8af406cfe3ff938e131f0def8c8b60b4db21993c62ce81883d2dd1b51a28",
@@ -225,22 +207,19 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
         let name = if suite == Suite::XWing { "xwing" } else { "x25519" };
         for (case, plaintext) in [("empty", Vec::new()), ("short", b"hello".to_vec())] {
             let slug = format!("seal-{name}-{case}");
-            let randomness = encap_randomness(&format!("hpke/{slug}/randomness"), suite);
-            seals.push(seal_test(
-                &mut ids,
-                SealInput {
-                    slug: &slug,
-                    comment: &format!("{} suite, {case} plaintext", suite.name()),
-                    flags: &["Seal"],
-                    suite,
-                    recipient_seed: seed32(&format!("hpke/{name}/recipient")),
-                    info: b"quietwire hpke vector info".to_vec(),
-                    aad: b"aad".to_vec(),
-                    plaintext,
-                    exporter_context: b"exporter context".to_vec(),
-                    randomness,
-                },
-            )?);
+            let input = SealInput {
+                slug: &slug,
+                comment: &format!("{} suite, {case} plaintext", suite.name()),
+                flags: &["Seal"],
+                suite,
+                recipient_seed: seed32(&format!("hpke/{name}/recipient")),
+                info: b"quietwire hpke vector info".to_vec(),
+                aad: b"aad".to_vec(),
+                plaintext,
+                exporter_context: b"exporter context".to_vec(),
+                randomness: encap_randomness(&format!("hpke/{slug}/randomness"), suite),
+            };
+            seals.push(seal_test(&mut ids, input)?);
         }
     }
 
@@ -288,26 +267,18 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
     // share. X-Wing never rejects (SUI-08): the X25519 part of its shared secret is all zero,
     // the combiner still yields a secret (another one than the sender's), and the AEAD fails.
     for base in bases.iter().filter(|t| t.suite == Suite::XWing.id()) {
-        for (share, u) in [([0u8; 32], 0), (one(), 1)] {
-            let what = if u == 0 { "zero" } else { "one" };
-            let comment = format!(
-                "the X25519 share ct_X of the X-Wing enc replaced by u = {u}: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD"
-            );
-            let edit: Edit<'_> = &|t| {
-                t.enc.truncate(t.enc.len().saturating_sub(32));
-                t.enc.extend_from_slice(&share);
-            };
-            let slug = format!("xwing-share-x25519-{what}");
-            let t = open_test(
-                &mut ids,
-                base,
-                &slug,
-                &comment,
-                &["SmallOrderShare"],
-                edit,
-                "hpke.open",
-            )?;
-            opens.push(t);
+        let mut open = |case: &str, comment: &str, edit: Edit<'_>| {
+            let (f, class) = (&["SmallOrderShare"], "hpke.open");
+            opens.push(open_test(&mut ids, base, case, comment, f, edit, class)?);
+            Ok::<(), String>(())
+        };
+        crate::rows! { open:
+            "xwing-share-x25519-zero",
+                "the X25519 share ct_X of the X-Wing enc replaced by u = 0: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD",
+                &|t| x25519_share(&mut t.enc, [0u8; 32]);
+            "xwing-share-x25519-one",
+                "the X25519 share ct_X of the X-Wing enc replaced by u = 1: X-Wing does not reject (the X25519 secret is all zero), so opening fails at the AEAD",
+                &|t| x25519_share(&mut t.enc, one());
         }
     }
 
@@ -328,6 +299,12 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
             HpkeGroup::Open { comment: "Opening failures.".to_owned(), tests: opens },
         ],
     ))
+}
+
+/// Replaces the X25519 share (the last 32 bytes) of an X-Wing `enc`.
+fn x25519_share(enc: &mut Vec<u8>, share: [u8; 32]) {
+    enc.truncate(enc.len().saturating_sub(32));
+    enc.extend_from_slice(&share);
 }
 
 fn one() -> [u8; 32] {

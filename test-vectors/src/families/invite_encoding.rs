@@ -71,6 +71,45 @@ const NOW: u64 = 1_800_000_000;
 const EXPIRES: u64 = 1_900_000_000;
 const BASE: &str = "https://quietwire.invalid/invite";
 
+/// What a parse test reads: a link or a QR payload.
+enum Input {
+    Link(String),
+    Qr(Vec<u8>),
+}
+use Input::{Link, Qr};
+
+/// Builds the parse tests, checking each against the library (all suites allowed).
+struct Parse {
+    ids: Ids,
+    links: Vec<LinkTest>,
+    qrs: Vec<QrTest>,
+}
+
+impl Parse {
+    fn parse(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        input: Input,
+        now: u64,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        let (time, policy) = (UnixTime(now), &SuitePolicy::ALL);
+        let got = match &input {
+            Link(text) => SignedInvite::from_link(text, time, policy),
+            Qr(payload) => SignedInvite::from_qr(payload, time, policy),
+        };
+        let invite = expect(&format!("invite_encoding {slug}"), got, class)?.map(|i| i.to_bytes());
+        let head = self.ids.head(slug, comment, f, class);
+        match input {
+            Link(text) => self.links.push(LinkTest::new(head, text, now, invite)),
+            Qr(payload) => self.qrs.push(QrTest::new(head, payload, now, invite)),
+        }
+        Ok(())
+    }
+}
+
 /// Generates `invite_encoding.json`.
 ///
 /// # Errors
@@ -98,125 +137,81 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
     }
     let encodes = EncodingGroup::Encode { comment: "Encoding invites.".to_owned(), tests: encodes };
 
-    let policy = SuitePolicy::ALL;
     let good = classical.to_link(BASE);
     let fragment = good.split_once('#').map(|(_, f)| f.to_owned()).unwrap_or_default();
-    let mut links = Vec::new();
-    let mut link = |ids: &mut Ids,
-                    slug: &str,
-                    comment: &str,
-                    f: &[&str],
-                    text: String,
-                    now: u64,
-                    class: Option<&str>|
-     -> Result<(), String> {
-        let got = SignedInvite::from_link(&text, UnixTime(now), &policy);
-        let invite = expect(&format!("invite_encoding {slug}"), got, class)?.map(|i| i.to_bytes());
-        let head = ids.head(slug, comment, f, class);
-        links.push(LinkTest::new(head, text, now, invite));
-        Ok(())
-    };
-    crate::rows! { link:
-        &mut ids, "link-https", "the reference base", &["Valid"], good.clone(), NOW, None;
-        &mut ids, "link-app-scheme", "the quietwire:invite base", &["Valid"],
-            format!("quietwire:invite#{fragment}"), NOW, None;
-        &mut ids, "link-other-host", "any https base without query", &["Valid"],
-            format!("https://example.invalid/a/b#{fragment}"), NOW, None;
+    let mut p = Parse { ids, links: Vec::new(), qrs: Vec::new() };
+    crate::rows! { p.parse:
+        "link-https", "the reference base", &["Valid"], Link(good.clone()), NOW, None;
+        "link-app-scheme", "the quietwire:invite base", &["Valid"],
+            Link(format!("quietwire:invite#{fragment}")), NOW, None;
+        "link-other-host", "any https base without query", &["Valid"],
+            Link(format!("https://example.invalid/a/b#{fragment}")), NOW, None;
     }
-    let shape = &["LinkShape"];
-    crate::rows! { link:
-        &mut ids, "link-http", "plain http base", shape,
-            format!("http://quietwire.invalid/invite#{fragment}"), NOW, Some("link.format");
-        &mut ids, "link-query", "a query string in the base", shape,
-            format!("{BASE}?ref=1#{fragment}"), NOW, Some("link.format");
-        &mut ids, "link-no-fragment", "the invite in a query instead of the fragment", shape,
-            format!("{BASE}?{fragment}"), NOW, Some("link.format");
-        &mut ids, "link-two-fragments", "two '#'", shape, format!("{good}#"), NOW,
-            Some("link.format");
-        &mut ids, "link-prefix-i2", "an unknown fragment prefix", shape,
-            good.replacen("#i1.", "#i2.", 1), NOW, Some("link.format");
-        &mut ids, "link-empty-host", "https:// with nothing after it", shape,
-            format!("https://#{fragment}"), NOW, Some("link.format");
-        &mut ids, "link-other-app-base", "quietwire:contact is not the app base", shape,
-            format!("quietwire:contact#{fragment}"), NOW, Some("link.format");
+    let (shape, bad) = (&["LinkShape"], Some("link.format"));
+    crate::rows! { p.parse:
+        "link-http", "plain http base", shape,
+            Link(format!("http://quietwire.invalid/invite#{fragment}")), NOW, bad;
+        "link-query", "a query string in the base", shape, Link(format!("{BASE}?ref=1#{fragment}")),
+            NOW, bad;
+        "link-no-fragment", "the invite in a query instead of the fragment", shape,
+            Link(format!("{BASE}?{fragment}")), NOW, bad;
+        "link-two-fragments", "two '#'", shape, Link(format!("{good}#")), NOW, bad;
+        "link-prefix-i2", "an unknown fragment prefix", shape,
+            Link(good.replacen("#i1.", "#i2.", 1)), NOW, bad;
+        "link-empty-host", "https:// with nothing after it", shape,
+            Link(format!("https://#{fragment}")), NOW, bad;
+        "link-other-app-base", "quietwire:contact is not the app base", shape,
+            Link(format!("quietwire:contact#{fragment}")), NOW, bad;
     }
-    let b64 = &["Base64"];
-    crate::rows! { link:
-        &mut ids, "link-padding", "a padding character", b64, format!("{good}="), NOW,
+    // The encoded invite length mod 3 decides whether the last character has unused bits;
+    // append bytes until it does, then set one of them.
+    let mut bytes = classical.to_bytes();
+    while bytes.len() % 3 == 0 {
+        bytes.push(0);
+    }
+    let mut trailing_bits = format!("{BASE}#i1.{}", base64_url(&bytes));
+    let last = trailing_bits.pop().unwrap_or('A');
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let index = alphabet.find(last).unwrap_or(0);
+    trailing_bits.push(alphabet.chars().nth(index | 1).unwrap_or('B'));
+    let (b64, inner) = (&["Base64"], &["Inner"]);
+    crate::rows! { p.parse:
+        "link-padding", "a padding character", b64, Link(format!("{good}=")), NOW,
             Some("link.base64");
-        &mut ids, "link-standard-alphabet", "'+' from the standard alphabet", b64,
-            good.replacen("#i1.", "#i1.+", 1), NOW, Some("link.base64");
+        "link-standard-alphabet", "'+' from the standard alphabet", b64,
+            Link(good.replacen("#i1.", "#i1.+", 1)), NOW, Some("link.base64");
+        "link-trailing-bits", "non-zero unused bits in the last character", b64,
+            Link(trailing_bits), NOW, Some("link.base64");
+        "link-too-long", "over 8192 bytes", &["Limits"],
+            Link(format!("{good}{}", "A".repeat(8193 - good.len()))), NOW, Some("link.length");
+        "link-empty-payload", "'i1.' and nothing after it", inner, Link(format!("{BASE}#i1.")),
+            NOW, Some("cbor.truncated");
+        "link-expired-invite", "a well-formed link to an expired invite", inner, Link(good.clone()),
+            EXPIRES, Some("invite.expired");
     }
-    link(
-        &mut ids,
-        "link-trailing-bits",
-        "non-zero unused bits in the last character",
-        b64,
-        {
-            // The encoded invite length mod 3 decides whether the last character has unused bits;
-            // append bytes until it does, then set one of them.
-            let mut bytes = classical.to_bytes();
-            while bytes.len() % 3 == 0 {
-                bytes.push(0);
-            }
-            let mut text = format!("{BASE}#i1.{}", base64_url(&bytes));
-            let last = text.pop().unwrap_or('A');
-            let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-            let index = alphabet.find(last).unwrap_or(0);
-            text.push(alphabet.chars().nth(index | 1).unwrap_or('B'));
-            text
-        },
-        NOW,
-        Some("link.base64"),
-    )?;
-    crate::rows! { link:
-        &mut ids, "link-too-long", "over 8192 bytes", &["Limits"],
-            format!("{good}{}", "A".repeat(8193 - good.len())), NOW, Some("link.length");
-        &mut ids, "link-empty-payload", "'i1.' and nothing after it", &["Inner"],
-            format!("{BASE}#i1."), NOW, Some("cbor.truncated");
-        &mut ids, "link-expired-invite", "a well-formed link to an expired invite", &["Inner"],
-            good.clone(), EXPIRES, Some("invite.expired");
-    }
+    let links = std::mem::take(&mut p.links);
     let links = EncodingGroup::LinkParse {
         comment: "Parsing links (all suites allowed).".to_owned(),
         tests: links,
     };
 
-    let mut qrs = Vec::new();
-    let mut qr = |ids: &mut Ids,
-                  slug: &str,
-                  comment: &str,
-                  f: &[&str],
-                  payload: Vec<u8>,
-                  now: u64,
-                  class: Option<&str>|
-     -> Result<(), String> {
-        let got = SignedInvite::from_qr(&payload, UnixTime(now), &policy);
-        let invite = expect(&format!("invite_encoding {slug}"), got, class)?.map(|i| i.to_bytes());
-        let head = ids.head(slug, comment, f, class);
-        qrs.push(QrTest::new(head, payload, now, invite));
-        Ok(())
-    };
     let payload = xwing.to_qr();
-    crate::rows! { qr:
-        &mut ids, "qr-xwing", "a default-suite invite", &["Valid"], payload.clone(), NOW, None;
-        &mut ids, "qr-x25519", "a classical invite", &["Valid"], classical.to_qr(), NOW, None;
-        &mut ids, "qr-safety-magic", "a safety-code QR prefix", &["Magic"],
-            [b"QWS1".to_vec(), xwing.to_bytes()].concat(), NOW, Some("qr.magic");
-        &mut ids, "qr-version-2-magic", "QWI2", &["Magic"],
-            [b"QWI2".to_vec(), xwing.to_bytes()].concat(), NOW, Some("qr.magic");
-        &mut ids, "qr-no-magic", "the bare invite", &["Magic"], xwing.to_bytes(), NOW,
+    let cut = payload.get(..payload.len().saturating_sub(1)).unwrap_or_default().to_vec();
+    let magic = |m: &[u8]| Qr([m, &xwing.to_bytes()].concat());
+    crate::rows! { p.parse:
+        "qr-xwing", "a default-suite invite", &["Valid"], Qr(payload.clone()), NOW, None;
+        "qr-x25519", "a classical invite", &["Valid"], Qr(classical.to_qr()), NOW, None;
+        "qr-safety-magic", "a safety-code QR prefix", &["Magic"], magic(b"QWS1"), NOW,
             Some("qr.magic");
-        &mut ids, "qr-empty", "no bytes", &["Magic"], Vec::new(), NOW, Some("qr.magic");
-        &mut ids, "qr-truncated", "the payload cut by one byte", &["Inner"],
-            payload.get(..payload.len().saturating_sub(1)).unwrap_or_default().to_vec(), NOW,
-            Some("cbor.truncated");
-        &mut ids, "qr-expired", "an expired invite", &["Inner"], payload, EXPIRES + 1,
-            Some("invite.expired");
+        "qr-version-2-magic", "QWI2", &["Magic"], magic(b"QWI2"), NOW, Some("qr.magic");
+        "qr-no-magic", "the bare invite", &["Magic"], magic(b""), NOW, Some("qr.magic");
+        "qr-empty", "no bytes", &["Magic"], Qr(Vec::new()), NOW, Some("qr.magic");
+        "qr-truncated", "the payload cut by one byte", inner, Qr(cut), NOW, Some("cbor.truncated");
+        "qr-expired", "an expired invite", inner, Qr(payload), EXPIRES + 1, Some("invite.expired");
     }
     let qrs = EncodingGroup::QrParse {
         comment: "Parsing QR payloads (all suites allowed).".to_owned(),
-        tests: qrs,
+        tests: p.qrs,
     };
 
     Ok(file(

@@ -1,6 +1,7 @@
 //! `mailbox.json`: mailbox ids and proofs of control (spec/08-mailboxes-and-relay.md).
 
 use super::material::cases::{Cases, Named};
+use super::material::signed::Body;
 use super::material::{self as m, VECTOR_ORIGIN};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::{Head, VectorFile};
@@ -63,21 +64,15 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     Origin: Basic ["MBX-05"] "The canonical origin of a relay URL, or its refusal.";
 };
 
-fn proof_bytes(entries: &[(i64, Vec<u8>)]) -> Vec<u8> {
-    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> =
-        entries.iter().map(|(k, v)| (raw::key(*k), v.clone())).collect();
-    pairs.sort();
-    raw::map(&pairs)
-}
-
-/// The fields of a version-1 proof: public key, signature and relay origin.
-fn proof_fields(public: &[u8], sig: &[u8], origin: &str) -> Vec<(i64, Vec<u8>)> {
-    vec![(1, raw::head(0, 1)), (2, raw::bstr(public)), (3, raw::bstr(sig)), (4, raw::tstr(origin))]
+/// The fields of a version-1 proof: public key, signature and this relay's origin.
+fn proof_fields(public: &[u8], sig: &[u8]) -> Body {
+    let origin = raw::tstr(VECTOR_ORIGIN);
+    Body(vec![(1, raw::head(0, 1)), (2, raw::bstr(public)), (3, raw::bstr(sig)), (4, origin)])
 }
 
 /// A version-1 proof of `public` with signature `sig` for this relay's origin.
 fn proof(public: &[u8], sig: &[u8]) -> Vec<u8> {
-    proof_bytes(&proof_fields(public, sig, VECTOR_ORIGIN))
+    proof_fields(public, sig).encode()
 }
 
 /// The signature of an encoded proof: it follows key 3 and its 64-byte string head
@@ -191,15 +186,8 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             Operation::Fetch, good.clone(), Some("mailbox.key");
     }
     let real_sig = signature_of(&good)?;
-    // The honest proof's fields with field `key` set to `value` (added if absent).
-    let edited = |key: i64, value: Vec<u8>| {
-        let mut fields = proof_fields(&pk, &real_sig, VECTOR_ORIGIN);
-        match fields.iter_mut().find(|(k, _)| *k == key) {
-            Some(field) => field.1 = value,
-            None => fields.push((key, value)),
-        }
-        proof_bytes(&fields)
-    };
+    // The honest proof with field `key` set to `value` (added if absent).
+    let edited = |key, value| proof_fields(&pk, &real_sig).set(key, value).encode();
     let by_signer = signer
         .sign_labeled(Label::MailboxProof, &[&id, &challenge, &[1], VECTOR_ORIGIN.as_bytes()]);
     let s = &["Structure"];
@@ -234,8 +222,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             "an origin spelled with its default port is not the canonical origin: refused as another relay's",
             b, edited(4, raw::tstr("wss://relay.example:443")), Some("mailbox.origin");
         "origin-missing", "a proof without an origin", s,
-            proof_bytes(&[(1, raw::head(0, 1)), (2, raw::bstr(&pk)), (3, raw::bstr(&real_sig))]),
-            Some("schema.missing_field");
+            proof_fields(&pk, &real_sig).remove(4).encode(), Some("schema.missing_field");
         "origin-bytes", "an origin as a byte string", s,
             edited(4, raw::bstr(VECTOR_ORIGIN.as_bytes())), Some("schema.wrong_type");
         "origin-256", "an origin of 256 bytes", s,
@@ -301,33 +288,19 @@ fn strict_ed25519_cases(seed: &[u8; 32], challenge: &[u8; 32]) -> Result<Vec<Str
     Ok(crate::tuples! { vec:
         "sui05-small-order-r",
             "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
-            mal,
-            id,
-            proof(&pk, &m::sig_small_order_r(&a, &pk, &input)),
-            Some("mailbox.proof");
+            mal, id, proof(&pk, &m::sig_small_order_r(&a, &pk, &input)), Some("mailbox.proof");
         "sui05-noncanonical-r",
             "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
-            mal,
-            id,
-            proof(&pk, &m::sig_noncanonical_r(&a, &pk, &input)),
-            Some("mailbox.proof");
+            mal, id, proof(&pk, &m::sig_noncanonical_r(&a, &pk, &input)), Some("mailbox.proof");
         "sui05-noncanonical-a-equation-holds",
             "the key is the neutral point with the sign bit set (non-canonical) and the signature R = neutral point, S = 0 satisfies [S]B − [k]A = R: the key check refuses it first",
-            &["Key"],
-            id,
-            proof(&m::ed25519_negative_zero(), &zero_sig),
-            Some("key.noncanonical");
+            &["Key"], id, proof(&m::ed25519_negative_zero(), &zero_sig), Some("key.noncanonical");
         "sui05-mixed-order-key-valid",
             "a mixed-order key A = [a]B + T (T of order 8) is not of small order; its mailbox, and a signature satisfying the cofactorless equation (k ≡ 0 mod 8)",
-            &["Valid"],
-            mixed_id,
-            proof(&mixed.public, &mixed.sign(&mixed_input, true)),
-            None;
+            &["Valid"], mixed_id, proof(&mixed.public, &mixed.sign(&mixed_input, true)), None;
         "sui05-mixed-order-key-cofactored-only",
             "the same mixed-order key with a signature for which only the cofactored equation holds (k ≢ 0 mod 8)",
-            mal,
-            mixed_id,
-            proof(&mixed.public, &mixed.sign(&mixed_input, false)),
+            mal, mixed_id, proof(&mixed.public, &mixed.sign(&mixed_input, false)),
             Some("mailbox.proof");
     })
 }

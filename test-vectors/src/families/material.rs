@@ -45,19 +45,22 @@ pub fn ed25519_noncanonical() -> [u8; 32] {
         .unwrap_or(p_plus(1))
 }
 
+/// 32 little-endian bytes: `first`, zeros, `last`.
+fn bytes32(first: u8, last: u8) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    bytes[0] = first;
+    bytes[31] = last;
+    bytes
+}
+
 /// The neutral point (0, 1) with the sign bit of x set: decodes, but is not canonical.
 pub fn ed25519_negative_zero() -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    bytes[0] = 1;
-    bytes[31] = 0x80;
-    bytes
+    bytes32(1, 0x80)
 }
 
 /// The neutral point (0, 1): canonical, small order.
 pub fn ed25519_identity_point() -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    bytes[0] = 1;
-    bytes
+    bytes32(1, 0)
 }
 
 /// A point of order 8 (canonical encoding).
@@ -69,9 +72,7 @@ pub fn ed25519_order_8() -> [u8; 32] {
 
 /// y = 2 is not the y-coordinate of a curve point.
 pub fn ed25519_not_on_curve() -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    bytes[0] = 2;
-    bytes
+    bytes32(2, 0)
 }
 
 /// X25519 u = 0.
@@ -91,16 +92,24 @@ pub fn x25519_p() -> [u8; 32] {
 
 /// X25519 u = 9 with the top bit set: non-canonical.
 pub fn x25519_high_bit() -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    bytes[0] = 9;
-    bytes[31] = 0x80;
-    bytes
+    bytes32(9, 0x80)
+}
+
+/// The X-Wing public key of the named seed.
+fn xwing_key(seed_name: &str) -> Vec<u8> {
+    KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec()
+}
+
+/// `key` with its X25519 part (after the 1184-byte ML-KEM part) the low-order point u = 0.
+fn with_x25519_zero(mut key: Vec<u8>) -> Vec<u8> {
+    key.truncate(1184);
+    key.extend_from_slice(&[0u8; 32]);
+    key
 }
 
 /// An X-Wing public key whose first ML-KEM coefficient is 0xfff ≥ q.
 pub fn xwing_bad_mlkem(seed_name: &str) -> Vec<u8> {
-    let mut key =
-        KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec();
+    let mut key = xwing_key(seed_name);
     if let Some(b) = key.get_mut(0) {
         *b = 0xff;
     }
@@ -112,11 +121,7 @@ pub fn xwing_bad_mlkem(seed_name: &str) -> Vec<u8> {
 
 /// An X-Wing public key whose X25519 part is the low-order point u = 0.
 pub fn xwing_low_order_x25519(seed_name: &str) -> Vec<u8> {
-    let mut key =
-        KemSecret::from_seed(Suite::XWing, &seed32(seed_name)).public().as_bytes().to_vec();
-    key.truncate(1184);
-    key.extend_from_slice(&[0u8; 32]);
-    key
+    with_x25519_zero(xwing_key(seed_name))
 }
 
 /// 32 bytes from hex.
@@ -191,9 +196,13 @@ fn challenge(r: &[u8; 32], public: &[u8; 32], message: &[u8]) -> Scalar {
     h.update(r);
     h.update(public);
     h.update(message);
-    let digest = h.finalize();
+    wide_scalar(h)
+}
+
+/// The digest of `h` reduced modulo L.
+fn wide_scalar(h: Sha512) -> Scalar {
     let mut wide = [0u8; 64];
-    for (o, b) in wide.iter_mut().zip(digest.iter()) {
+    for (o, b) in wide.iter_mut().zip(h.finalize().iter()) {
         *o = *b;
     }
     Scalar::from_bytes_mod_order_wide(&wide)
@@ -254,12 +263,7 @@ impl MixedKey {
             h.update(self.name.as_bytes());
             h.update(counter.to_be_bytes());
             h.update(message);
-            let digest = h.finalize();
-            let mut wide = [0u8; 64];
-            for (o, b) in wide.iter_mut().zip(digest.iter()) {
-                *o = *b;
-            }
-            let r = Scalar::from_bytes_mod_order_wide(&wide);
+            let r = wide_scalar(h);
             let big_r = EdwardsPoint::mul_base(&r).compress().to_bytes();
             let k = challenge(&big_r, &self.public, message);
             if k.as_bytes()[0].is_multiple_of(8) == strict_valid {
@@ -290,10 +294,7 @@ pub fn signed_forged(
 
 /// An X-Wing key with both parts bad: an ML-KEM coefficient ≥ q and the X25519 part u = 0.
 pub fn xwing_both_bad(seed_name: &str) -> Vec<u8> {
-    let mut key = xwing_bad_mlkem(seed_name);
-    key.truncate(1184);
-    key.extend_from_slice(&[0u8; 32]);
-    key
+    with_x25519_zero(xwing_bad_mlkem(seed_name))
 }
 
 /// One strict-Ed25519 case of a signed structure (SUI-05).
@@ -325,47 +326,38 @@ pub fn strict_signed_cases(
     let mut zero_sig = [0u8; 64];
     zero_sig[0] = 1;
     let mixed = mixed_order_key(mixed_name);
-    let forged = &["Signature", "Malleability"];
-    vec![
-        StrictSigned {
-            slug: "sui05-small-order-r",
-            comment: "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
-            flags: forged,
-            signed: signed_forged(body, seed, label, sig_small_order_r),
-            class: Some("identity.signature"),
-        },
-        StrictSigned {
-            slug: "sui05-noncanonical-r",
-            comment: "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
-            flags: forged,
-            signed: signed_forged(body, seed, label, sig_noncanonical_r),
-            class: Some("identity.signature"),
-        },
-        StrictSigned {
-            slug: "sui05-noncanonical-a-equation-holds",
-            comment: "A is the neutral point with the sign bit set (non-canonical) and the signature is R = neutral point, S = 0, for which [S]B − [k]A = R: the key check refuses A first",
-            flags: &["NonCanonicalKey", "CheckOrder"],
-            signed: raw::array(&[
-                raw::bstr(&with_key(&ed25519_negative_zero())),
-                raw::bstr(&zero_sig),
-            ]),
-            class: Some("key.noncanonical"),
-        },
-        StrictSigned {
-            slug: "sui05-mixed-order-key-valid",
-            comment: "A = [a]B + T with T of order 8 is not of small order (SUI-04 accepts it); the signature satisfies the cofactorless equation (k ≡ 0 mod 8)",
-            flags: &["Valid"],
-            signed: mixed.signed(&with_key(&mixed.public), label, true),
-            class: None,
-        },
-        StrictSigned {
-            slug: "sui05-mixed-order-key-cofactored-only",
-            comment: "the same mixed-order key, signature S = r + k·a with k ≢ 0 mod 8: only the cofactored equation [8][S]B = [8]R + [8][k]A holds (SUI-05 step 5)",
-            flags: forged,
-            signed: mixed.signed(&with_key(&mixed.public), label, false),
-            class: Some("identity.signature"),
-        },
-    ]
+    let forged: &'static [&'static str] = &["Signature", "Malleability"];
+    let neutral =
+        raw::array(&[raw::bstr(&with_key(&ed25519_negative_zero())), raw::bstr(&zero_sig)]);
+    let mixed_signed = |strict| mixed.signed(&with_key(&mixed.public), label, strict);
+    let cases = crate::tuples! { vec:
+        "sui05-small-order-r",
+            "R is the neutral point and S = k·a: the cofactorless equation holds, R has small order (SUI-05 step 3); a plain RFC 8032 verifier accepts it",
+            forged, signed_forged(body, seed, label, sig_small_order_r), Some("identity.signature");
+        "sui05-noncanonical-r",
+            "R is the neutral point encoded as y = p + 1 and S = k·a over those bytes: equal to [S]B − [k]A as a point, not as bytes (SUI-05 step 5)",
+            forged, signed_forged(body, seed, label, sig_noncanonical_r),
+            Some("identity.signature");
+        "sui05-noncanonical-a-equation-holds",
+            "A is the neutral point with the sign bit set (non-canonical) and the signature is R = neutral point, S = 0, for which [S]B − [k]A = R: the key check refuses A first",
+            &["NonCanonicalKey", "CheckOrder"], neutral, Some("key.noncanonical");
+        "sui05-mixed-order-key-valid",
+            "A = [a]B + T with T of order 8 is not of small order (SUI-04 accepts it); the signature satisfies the cofactorless equation (k ≡ 0 mod 8)",
+            &["Valid"], mixed_signed(true), None;
+        "sui05-mixed-order-key-cofactored-only",
+            "the same mixed-order key, signature S = r + k·a with k ≢ 0 mod 8: only the cofactored equation [8][S]B = [8]R + [8][k]A holds (SUI-05 step 5)",
+            forged, mixed_signed(false), Some("identity.signature");
+    };
+    cases
+        .into_iter()
+        .map(|(slug, comment, flags, signed, class)| StrictSigned {
+            slug,
+            comment,
+            flags,
+            signed,
+            class,
+        })
+        .collect()
 }
 
 /// One case of the key-check order of a signed record or invite (IDN-05 steps 10 to 12,
@@ -394,55 +386,37 @@ pub fn key_order_cases(
     off_curve_comment: &str,
 ) -> Vec<KeyOrderCase> {
     let [id, kem, ratchet] = steps;
-    let case = |slug, comment: String, xwing, fields: Vec<(i64, Vec<u8>)>, class| KeyOrderCase {
-        slug,
-        comment,
-        xwing,
-        fields,
-        class,
-    };
-    vec![
-        case(
-            "order-identity-key-before-kem-key",
+    let cases = crate::tuples! { vec:
+        "order-identity-key-before-kem-key",
             format!("a non-canonical identity key and a low-order KEM key: step {id} before step {kem}"),
-            false,
-            vec![(3, ed25519_noncanonical().to_vec()), (4, x25519_zero().to_vec())],
-            "key.noncanonical",
-        ),
-        case(
-            "order-kem-key-before-ratchet-key",
+            false, vec![(3, ed25519_noncanonical().to_vec()), (4, x25519_zero().to_vec())],
+            "key.noncanonical";
+        "order-kem-key-before-ratchet-key",
             format!("a low-order KEM key and a non-canonical ratchet key: step {kem} before step {ratchet}"),
-            false,
-            vec![(4, x25519_zero().to_vec()), (5, x25519_p().to_vec())],
-            "key.low_order",
-        ),
-        case(
-            "order-kem-key-noncanonical-before-ratchet-key",
+            false, vec![(4, x25519_zero().to_vec()), (5, x25519_p().to_vec())], "key.low_order";
+        "order-kem-key-noncanonical-before-ratchet-key",
             format!("a non-canonical KEM key and a low-order ratchet key: step {kem} before step {ratchet}"),
-            false,
-            vec![(4, x25519_high_bit().to_vec()), (5, x25519_order_8().to_vec())],
-            "key.noncanonical",
-        ),
-        case(
-            "order-identity-key-before-ratchet-key",
+            false, vec![(4, x25519_high_bit().to_vec()), (5, x25519_order_8().to_vec())],
+            "key.noncanonical";
+        "order-identity-key-before-ratchet-key",
             format!("a low-order identity key and a non-canonical ratchet key: step {id} before step {ratchet}"),
-            false,
-            vec![(3, ed25519_order_8().to_vec()), (5, x25519_high_bit().to_vec())],
-            "key.low_order",
-        ),
-        case(
-            "order-identity-key-invalid-before-kem-key",
-            off_curve_comment.to_owned(),
-            true,
+            false, vec![(3, ed25519_order_8().to_vec()), (5, x25519_high_bit().to_vec())],
+            "key.low_order";
+        "order-identity-key-invalid-before-kem-key", off_curve_comment.to_owned(), true,
             vec![(3, ed25519_not_on_curve().to_vec()), (4, xwing_low_order_x25519(kem_seed))],
-            "key.invalid",
-        ),
-        case(
-            "order-xwing-mlkem-before-x25519-part",
+            "key.invalid";
+        "order-xwing-mlkem-before-x25519-part",
             "an X-Wing key whose ML-KEM part is invalid and whose X25519 part is u = 0, and a low-order ratchet key: the ML-KEM part is checked first (SUI-07)".to_owned(),
-            true,
-            vec![(4, xwing_both_bad(kem_seed)), (5, x25519_zero().to_vec())],
-            "key.invalid",
-        ),
-    ]
+            true, vec![(4, xwing_both_bad(kem_seed)), (5, x25519_zero().to_vec())], "key.invalid";
+    };
+    cases
+        .into_iter()
+        .map(|(slug, comment, xwing, fields, class)| KeyOrderCase {
+            slug,
+            comment,
+            xwing,
+            fields,
+            class,
+        })
+        .collect()
 }

@@ -2,8 +2,8 @@
 //! (spec/03-identity.md, safety codes).
 
 use super::material::{self as m, canonical_map};
-use super::{FlagDef, Ids, file, flags};
-use crate::format::{Outcome, VectorFile};
+use super::{FlagDef, Ids, expect, file};
+use crate::format::VectorFile;
 use crate::raw;
 use quietwire::keys::IdentityKey;
 use quietwire::safety::{Fingerprint, QR_MAGIC, SafetyCode, SafetyQr};
@@ -68,50 +68,78 @@ fn payload(map: Vec<u8>) -> Vec<u8> {
     [QR_MAGIC.to_vec(), map].concat()
 }
 
+/// The payload of map version `version`, fingerprints `shown` (key 2) and `scanner` (key 3)
+/// and `extra` fields.
+fn qr_map(version: u64, shown: &[u8], scanner: &[u8], extra: &[(i64, Vec<u8>)]) -> Vec<u8> {
+    let mut entries =
+        vec![(1, raw::head(0, version)), (2, raw::bstr(shown)), (3, raw::bstr(scanner))];
+    entries.extend(extra.iter().cloned());
+    payload(canonical_map(entries))
+}
+
+/// Builds the `safety-code` and `safety-qr-verify` tests, checking each against the library.
+struct Builder {
+    ids: Ids,
+    codes: Vec<CodeTest>,
+    verifies: Vec<QrTest>,
+}
+
+impl Builder {
+    fn code(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        a: &IdentityKey,
+        b: &IdentityKey,
+    ) -> SafetyCode {
+        let code = SafetyCode::new(a, b);
+        let (fa, fb) =
+            (Fingerprint::of(a).as_bytes().to_vec(), Fingerprint::of(b).as_bytes().to_vec());
+        let (a, b) = (a.as_bytes().to_vec(), b.as_bytes().to_vec());
+        let head = self.ids.head(slug, comment, f, None);
+        self.codes.push(CodeTest::new(head, a, b, fa, fb, code.to_string()));
+        code
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn verify(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        own: &IdentityKey,
+        peer: &IdentityKey,
+        payload: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        expect(
+            &format!("safety_code {slug}"),
+            SafetyQr::verify_scanned(&payload, own, peer),
+            class,
+        )?;
+        let head = self.ids.head(slug, comment, f, class);
+        let (own, peer) = (own.as_bytes().to_vec(), peer.as_bytes().to_vec());
+        self.verifies.push(QrTest::new(head, own, peer, payload));
+        Ok(())
+    }
+}
+
 /// Generates `safety_code.json`.
 ///
 /// # Errors
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
-    let mut ids = Ids::default();
     let (alice, bob, carol) = (key("alice"), key("bob"), key("carol"));
-
-    let mut codes = Vec::new();
-    let mut code_test =
-        |ids: &mut Ids, slug: &str, comment: &str, f: &[&str], a: &IdentityKey, b: &IdentityKey| {
-            let code = SafetyCode::new(a, b);
-            let head = ids.head(slug, comment, f, None);
-            codes.push(CodeTest::new(
-                head,
-                a.as_bytes().to_vec(),
-                b.as_bytes().to_vec(),
-                Fingerprint::of(a).as_bytes().to_vec(),
-                Fingerprint::of(b).as_bytes().to_vec(),
-                code.to_string(),
-            ));
-            code
-        };
-    let ab = code_test(&mut ids, "alice-bob", "two identities", &["Code"], &alice, &bob);
-    let ba = code_test(
-        &mut ids,
-        "bob-alice",
-        "the same identities in the other order",
-        &["Code", "OrderIndependent"],
-        &bob,
-        &alice,
-    );
+    let mut b = Builder { ids: Ids::default(), codes: Vec::new(), verifies: Vec::new() };
+    let ab = b.code("alice-bob", "two identities", &["Code"], &alice, &bob);
+    let order = &["Code", "OrderIndependent"];
+    let ba = b.code("bob-alice", "the same identities in the other order", order, &bob, &alice);
     if ab != ba {
         return Err("safety_code: not order independent".to_owned());
     }
-    code_test(&mut ids, "alice-carol", "another pair", &["Code"], &alice, &carol);
-    code_test(
-        &mut ids,
-        "alice-alice",
-        "an identity with itself: both halves equal",
-        &["Code"],
-        &alice,
-        &alice,
-    );
+    b.code("alice-carol", "another pair", &["Code"], &alice, &carol);
+    b.code("alice-alice", "an identity with itself: both halves equal", &["Code"], &alice, &alice);
     // Find a named key whose half has a group with a leading zero, so that formatting is tested.
     let padded = (0..200u32)
         .map(|i| key(&format!("padded-{i}")))
@@ -119,173 +147,63 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
             Fingerprint::of(k).digits().as_bytes().chunks(5).any(|g| g.first() == Some(&b'0'))
         })
         .ok_or("safety_code: no key with a leading-zero group")?;
-    code_test(
-        &mut ids,
-        "leading-zero-group",
-        "a group below 10000 is written with leading zeros",
-        &["Code", "LeadingZeros"],
-        &padded,
-        &bob,
-    );
+    let comment = "a group below 10000 is written with leading zeros";
+    b.code("leading-zero-group", comment, &["Code", "LeadingZeros"], &padded, &bob);
+    let codes = std::mem::take(&mut b.codes);
     let codes = SafetyGroup::Code { comment: "Fingerprints and codes.".to_owned(), tests: codes };
 
-    let qr =
-        |ids: &mut Ids, slug: &str, comment: &str, own: &IdentityKey, peer: &IdentityKey| QrTest {
-            tc_id: ids.next_id(),
-            slug: slug.to_owned(),
-            comment: comment.to_owned(),
-            flags: flags(&["QrMatch"]),
-            own_key: own.as_bytes().to_vec(),
-            peer_key: peer.as_bytes().to_vec(),
-            payload: SafetyQr::new(own, peer).to_bytes(),
-            result: Outcome::Valid,
-            error_class: None,
-        };
-    let creates = vec![
-        qr(&mut ids, "qr-alice-shows-bob", "Alice's screen when verifying Bob", &alice, &bob),
-        qr(&mut ids, "qr-bob-shows-alice", "Bob's screen when verifying Alice", &bob, &alice),
-    ];
+    let mut creates = Vec::new();
+    for (slug, comment, own, peer) in crate::tuples! {
+        "qr-alice-shows-bob", "Alice's screen when verifying Bob", &alice, &bob;
+        "qr-bob-shows-alice", "Bob's screen when verifying Alice", &bob, &alice;
+    } {
+        let head = b.ids.head(slug, comment, &["QrMatch"], None);
+        let payload = SafetyQr::new(own, peer).to_bytes();
+        creates.push(QrTest::new(head, own.as_bytes().to_vec(), peer.as_bytes().to_vec(), payload));
+    }
     let creates = SafetyGroup::QrCreate { comment: "QR payloads.".to_owned(), tests: creates };
 
-    let mut verifies = Vec::new();
-    let fp = |k: &IdentityKey| Fingerprint::of(k).qr_part().to_vec();
-    let map = |entries: Vec<(i64, Vec<u8>)>| canonical_map(entries);
+    let (fa, fb) =
+        (Fingerprint::of(&alice).qr_part().to_vec(), Fingerprint::of(&bob).qr_part().to_vec());
     let shown_by_alice = SafetyQr::new(&alice, &bob).to_bytes();
-    let mut verify = |ids: &mut Ids,
-                      slug: &str,
-                      comment: &str,
-                      f: &[&str],
-                      own: &IdentityKey,
-                      peer: &IdentityKey,
-                      payload: Vec<u8>,
-                      class: Option<&str>|
-     -> Result<(), String> {
-        let got = SafetyQr::verify_scanned(&payload, own, peer).map_err(|e| e.class().as_str());
-        if got.err() != class {
-            return Err(format!("safety_code {slug}: expected {class:?}, got {got:?}"));
-        }
-        let head = ids.head(slug, comment, f, class);
-        verifies.push(QrTest::new(
-            head,
-            own.as_bytes().to_vec(),
-            peer.as_bytes().to_vec(),
-            payload,
-        ));
-        Ok(())
-    };
-    crate::rows! { verify:
-        &mut ids, "bob-scans-alice", "Bob scans Alice's screen", &["QrMatch"], &bob, &alice,
-            shown_by_alice.clone(), None;
-    }
-    verify(
-        &mut ids,
-        "extension-ignored",
-        "a payload with an extension key -1",
-        &["QrMatch", "Extension"],
-        &bob,
-        &alice,
-        payload(map(vec![
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&fp(&alice))),
-            (3, raw::bstr(&fp(&bob))),
-            (-1, raw::head(0, 0)),
-        ])),
-        None,
-    )?;
-    crate::rows! { verify:
-        &mut ids, "roles-swapped", "Alice scans her own screen: roles swapped", &["QrMismatch"],
-            &alice, &bob, shown_by_alice.clone(), Some("safety.mismatch");
-        &mut ids, "other-contact", "Carol scans Alice's screen meant for Bob", &["QrMismatch"],
-            &carol, &alice, shown_by_alice.clone(), Some("safety.mismatch");
-        &mut ids, "substituted-key", "Bob scans, but his app holds Carol's key as Alice's",
-            &["QrMismatch"], &bob, &carol, shown_by_alice.clone(), Some("safety.mismatch");
-    }
     let mut one_bit = shown_by_alice.clone();
     if let Some(b) = one_bit.last_mut() {
         *b ^= 1;
     }
-    crate::rows! { verify:
-        &mut ids, "one-bit-off", "the last fingerprint byte differs by one bit", &["QrMismatch"],
-            &bob, &alice, one_bit, Some("safety.mismatch");
-        &mut ids, "wrong-magic", "an invite QR prefix", &["Magic"], &bob, &alice,
-            [b"QWI1".to_vec(), shown_by_alice.get(4..).unwrap_or_default().to_vec()].concat(),
-            Some("qr.magic");
-        &mut ids, "empty-payload", "no bytes", &["Magic"], &bob, &alice, Vec::new(),
-            Some("qr.magic");
-        &mut ids, "magic-only", "the magic and nothing else", &["Schema"], &bob, &alice,
-            QR_MAGIC.to_vec(), Some("cbor.truncated");
+    let (mismatch, s) = (&["QrMismatch"], &["Schema"]);
+    let qwi1 = [b"QWI1".to_vec(), shown_by_alice.get(4..).unwrap_or_default().to_vec()].concat();
+    let peer_missing = payload(canonical_map(vec![(1, raw::head(0, 1)), (2, raw::bstr(&fa))]));
+    crate::rows! { b.verify:
+        "bob-scans-alice", "Bob scans Alice's screen", &["QrMatch"], &bob, &alice,
+            shown_by_alice.clone(), None;
+        "extension-ignored", "a payload with an extension key -1", &["QrMatch", "Extension"], &bob,
+            &alice, qr_map(1, &fa, &fb, &[(-1, raw::head(0, 0))]), None;
+        "roles-swapped", "Alice scans her own screen: roles swapped", mismatch, &alice, &bob,
+            shown_by_alice.clone(), Some("safety.mismatch");
+        "other-contact", "Carol scans Alice's screen meant for Bob", mismatch, &carol, &alice,
+            shown_by_alice.clone(), Some("safety.mismatch");
+        "substituted-key", "Bob scans, but his app holds Carol's key as Alice's", mismatch, &bob,
+            &carol, shown_by_alice.clone(), Some("safety.mismatch");
+        "one-bit-off", "the last fingerprint byte differs by one bit", mismatch, &bob, &alice,
+            one_bit, Some("safety.mismatch");
+        "wrong-magic", "an invite QR prefix", &["Magic"], &bob, &alice, qwi1, Some("qr.magic");
+        "empty-payload", "no bytes", &["Magic"], &bob, &alice, Vec::new(), Some("qr.magic");
+        "magic-only", "the magic and nothing else", s, &bob, &alice, QR_MAGIC.to_vec(),
+            Some("cbor.truncated");
+        "version-2", "version 2", s, &bob, &alice, qr_map(2, &fa, &fb, &[]),
+            Some("schema.version");
+        "fingerprint-short", "a 31-byte fingerprint", s, &bob, &alice,
+            qr_map(1, &[0u8; 31], &fb, &[]), Some("schema.length");
+        "peer-missing", "no key 3", s, &bob, &alice, peer_missing, Some("schema.missing_field");
+        "unknown-critical", "an unknown key 4", s, &bob, &alice,
+            qr_map(1, &fa, &fb, &[(4, raw::head(0, 0))]), Some("schema.unknown_critical");
+        "trailing-byte", "a byte after the map", s, &bob, &alice,
+            [shown_by_alice.clone(), vec![0]].concat(), Some("cbor.trailing");
+        "oversized", "a 257-byte payload", &["Limits"], &bob, &alice,
+            qr_map(1, &fa, &fb, &[(-1, raw::bstr(&[0u8; 180]))]), Some("cbor.limit.input");
     }
-    verify(
-        &mut ids,
-        "version-2",
-        "version 2",
-        &["Schema"],
-        &bob,
-        &alice,
-        payload(map(vec![
-            (1, raw::head(0, 2)),
-            (2, raw::bstr(&fp(&alice))),
-            (3, raw::bstr(&fp(&bob))),
-        ])),
-        Some("schema.version"),
-    )?;
-    verify(
-        &mut ids,
-        "fingerprint-short",
-        "a 31-byte fingerprint",
-        &["Schema"],
-        &bob,
-        &alice,
-        payload(map(vec![
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&[0u8; 31])),
-            (3, raw::bstr(&fp(&bob))),
-        ])),
-        Some("schema.length"),
-    )?;
-    crate::rows! { verify:
-        &mut ids, "peer-missing", "no key 3", &["Schema"], &bob, &alice,
-            payload(map(vec![(1, raw::head(0, 1)), (2, raw::bstr(&fp(&alice)))])),
-            Some("schema.missing_field");
-    }
-    verify(
-        &mut ids,
-        "unknown-critical",
-        "an unknown key 4",
-        &["Schema"],
-        &bob,
-        &alice,
-        payload(map(vec![
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&fp(&alice))),
-            (3, raw::bstr(&fp(&bob))),
-            (4, raw::head(0, 0)),
-        ])),
-        Some("schema.unknown_critical"),
-    )?;
-    let mut trailing = shown_by_alice.clone();
-    trailing.push(0);
-    crate::rows! { verify:
-        &mut ids, "trailing-byte", "a byte after the map", &["Schema"], &bob, &alice, trailing,
-            Some("cbor.trailing");
-    }
-    verify(
-        &mut ids,
-        "oversized",
-        "a 257-byte payload",
-        &["Limits"],
-        &bob,
-        &alice,
-        payload(map(vec![
-            (1, raw::head(0, 1)),
-            (2, raw::bstr(&fp(&alice))),
-            (3, raw::bstr(&fp(&bob))),
-            (-1, raw::bstr(&[0u8; 180])),
-        ])),
-        Some("cbor.limit.input"),
-    )?;
     let verifies =
-        SafetyGroup::QrVerify { comment: "Scanning a QR payload.".to_owned(), tests: verifies };
+        SafetyGroup::QrVerify { comment: "Scanning a QR payload.".to_owned(), tests: b.verifies };
 
     Ok(file(
         "safety_code",

@@ -2,10 +2,6 @@
 //! canonically) and, where a test needs it, a correct MAC computed with the file key (the first
 //! 32 generator bytes of the recipe).
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::{MAGIC, hazmat};
 use quietwire::cbor::{self, Int, Limits, Value};
 

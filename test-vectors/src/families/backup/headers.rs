@@ -1,9 +1,5 @@
 //! The `xbk-header` group: encoding, structure, core and unlock entries of the header.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::cbor::{self, Int, Limits, Value};
 
 use super::build::{Cache, Spec, T};

@@ -1,9 +1,5 @@
 //! The `xbk-hidden` group: the hidden section with and without its PIN.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::{CHUNK_CT, DATA};
 
 use super::build::{Cache, Spec, T};

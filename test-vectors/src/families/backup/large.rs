@@ -1,10 +1,6 @@
 //! Whole-file recipes shared by the groups, and the `xbk-export` group: the encryption
 //! direction byte for byte.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::run::{Split, decode_file};
 use quietwire::backup::{CHUNK_CT, DATA, RecoveryKey, Section, section_chunks};
 
@@ -40,26 +36,17 @@ pub(super) fn recipe(
     pin: Option<&str>,
     sections: Vec<SectionContent>,
 ) -> Export {
-    let mut len = 32 + 32 + 16;
-    if pin.is_none() {
-        len += 32;
-    }
-    if matches!(who, Who::Pass | Who::Both) {
-        len += 16;
-    }
-    match who {
-        Who::Transfer(1) => len += 64,
-        Who::Transfer(_) => len += 32,
-        _ => {}
-    }
-    let mut randomness = Vec::new();
-    let mut i = 0;
-    while randomness.len() < len {
-        randomness.extend_from_slice(&seed32(&format!("backup/{name}/rng/{i}")));
-        i += 1;
-    }
-    randomness.truncate(len);
     let pass = matches!(who, Who::Pass | Who::Both);
+    // FK, file_id and the PIN salt; PK without a PIN; a passphrase salt; the randomness of
+    // the transfer key's encapsulation (X-Wing 64 bytes, X25519 32).
+    let transfer = match who {
+        Who::Transfer(1) => 64,
+        Who::Transfer(_) => 32,
+        _ => 0,
+    };
+    let len = 80 + usize::from(pin.is_none()) * 32 + usize::from(pass) * 16 + transfer;
+    let randomness =
+        (0..).flat_map(|i| seed32(&format!("backup/{name}/rng/{i}"))).take(len).collect();
     Export {
         randomness,
         recovery_key: matches!(who, Who::Key | Who::Both).then(|| recovery_key().to_vec()),

@@ -1,10 +1,6 @@
 //! The `xbk-restore` group: section contents made of records (`XBK-21` to `XBK-24`), built
 //! from named seeds, and the faults of the restore layer.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::restore::{Contact, Message, Record};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::event::{AttachmentRef, Body, Event};
@@ -230,6 +226,7 @@ pub(in crate::families::backup) fn restore(
     });
     let chats = bytes_of(&[f.chat.clone(), f.message.clone()])?;
     let over = [524_289u32.to_be_bytes().to_vec(), vec![0; 10]].concat();
+    let cut = setting.get(..setting.len() - 1).unwrap_or_default().to_vec();
     type Case = (
         &'static str,
         &'static str,
@@ -245,7 +242,7 @@ pub(in crate::families::backup) fn restore(
         "record-over-max", "a length field over 524288: refused on its four bytes", vec![(5, over)],
             None, Some("backup.record_length");
         "record-cut", "a record cut by the end of its section",
-            vec![(5, setting[..setting.len() - 1].to_vec())], None, Some("backup.record_length");
+            vec![(5, cut)], None, Some("backup.record_length");
         "length-cut", "two bytes of a length at the end of a section",
             vec![(5, [setting.clone(), vec![0, 0]].concat())], None, Some("backup.record_length");
         "wrong-section", "a setting in the contacts section",

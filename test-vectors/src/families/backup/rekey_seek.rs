@@ -1,9 +1,5 @@
 //! The `xbk-rekey` and `xbk-seek` groups.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::run::{Split, decode_file};
 use quietwire::backup::{CHUNK_CT, Section};
 

@@ -1,9 +1,5 @@
 //! Small-input groups: recovery-key texts and the container.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::{MAGIC, RecoveryKey};
 
 use super::build::{Cache, T};

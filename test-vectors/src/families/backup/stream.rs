@@ -1,10 +1,6 @@
 //! The `xbk-stream` and `xbk-sections` groups: the chunk stream, padding, limits, section
 //! order and the manifest.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::{CHUNK_CT, DATA};
 use sha2::{Digest, Sha256};
 

@@ -1,10 +1,6 @@
 //! The `xbk-kdf`, `xbk-unlock` and `xbk-mac` groups: Argon2id parameters, secrets and
 //! entries, and the header MAC.
 
-// Generator code: it indexes files and tables it built itself, so an index out of range is a
-// bug of the generator, and the panic fails generation loudly; the case tables are tuples.
-#![allow(clippy::indexing_slicing, clippy::type_complexity)]
-
 use quietwire::backup::RecoveryKey;
 use quietwire::cbor::{Int, Value};
 

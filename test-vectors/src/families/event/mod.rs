@@ -71,56 +71,43 @@ fn attachment(name: &str, with_thumbnail: bool) -> AttachmentRef {
     }
 }
 
+/// One event of each registered kind, by slug.
 fn bodies() -> Vec<(&'static str, Body)> {
     let call_id = seed16("event/call");
-    vec![
-        ("text", Body::Text { text: "Hello, Quietwire ✓".to_owned(), reply_to: None }),
-        (
-            "text-reply",
-            Body::Text { text: "yes".to_owned(), reply_to: Some(seed16("event/earlier")) },
-        ),
-        ("attachment", Body::Attachment(attachment("photo", true))),
-        ("call-offer", Body::CallOffer { call_id, payload: b"v=0 (opaque offer)".to_vec() }),
-        ("call-answer", Body::CallAnswer { call_id, payload: b"v=0 (opaque answer)".to_vec() }),
-        (
-            "call-candidate",
-            Body::CallCandidate { call_id, payload: b"candidate (opaque)".to_vec() },
-        ),
-        ("call-hangup", Body::CallHangup { call_id, reason: 0 }),
-        (
-            "profile-update",
-            Body::ProfileUpdate {
-                display_name: Some("Ada".to_owned()),
-                avatar: Some(attachment("avatar", false)),
-            },
-        ),
-        (
-            "receipt-delivered",
-            Body::ReceiptDelivered { ids: vec![seed16("event/m1"), seed16("event/m2")] },
-        ),
-        ("receipt-read", Body::ReceiptRead { ids: vec![seed16("event/m1")] }),
-        (
-            "mailbox-announcement",
-            Body::MailboxAnnouncement {
-                mailbox: seed32("event/new-mailbox"),
-                relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
-                valid_from: 1_900_000_000,
-            },
-        ),
-        ("wake-up", Body::WakeUp),
-        ("session-reset", Body::SessionReset { reason: 1 }),
-    ]
+    let (m1, m2) = (seed16("event/m1"), seed16("event/m2"));
+    let text = |text: &str, reply_to| Body::Text { text: text.to_owned(), reply_to };
+    let payload = |p: &[u8]| p.to_vec();
+    crate::tuples! { vec:
+        "text", text("Hello, Quietwire ✓", None);
+        "text-reply", text("yes", Some(seed16("event/earlier")));
+        "attachment", Body::Attachment(attachment("photo", true));
+        "call-offer", Body::CallOffer { call_id, payload: payload(b"v=0 (opaque offer)") };
+        "call-answer", Body::CallAnswer { call_id, payload: payload(b"v=0 (opaque answer)") };
+        "call-candidate", Body::CallCandidate { call_id, payload: payload(b"candidate (opaque)") };
+        "call-hangup", Body::CallHangup { call_id, reason: 0 };
+        "profile-update", Body::ProfileUpdate {
+            display_name: Some("Ada".to_owned()),
+            avatar: Some(attachment("avatar", false)),
+        };
+        "receipt-delivered", Body::ReceiptDelivered { ids: vec![m1, m2] };
+        "receipt-read", Body::ReceiptRead { ids: vec![m1] };
+        "mailbox-announcement", Body::MailboxAnnouncement {
+            mailbox: seed32("event/new-mailbox"),
+            relay_hints: vec!["wss://relay.quietwire.invalid".to_owned()],
+            valid_from: 1_900_000_000,
+        };
+        "wake-up", Body::WakeUp;
+        "session-reset", Body::SessionReset { reason: 1 };
+    }
 }
 
 /// The encoding of an event of `kind` with a fixed message id, built field by field (so that
 /// it can carry what the encoder refuses to write).
 pub(super) fn raw(kind: u64, critical: bool, body: Value, extra: &[(Int, Value)]) -> Vec<u8> {
+    let id = Value::from(&seed16("event/raw")[..]);
+    let fields = [(1, Value::uint(1)), (2, Value::uint(kind)), (3, id), (4, Value::Bool(critical))];
     let mut map: BTreeMap<Int, Value> = extra.iter().cloned().collect();
-    map.insert(Int::uint(1), Value::uint(1));
-    map.insert(Int::uint(2), Value::uint(kind));
-    map.insert(Int::uint(3), Value::from(&seed16("event/raw")[..]));
-    map.insert(Int::uint(4), Value::Bool(critical));
-    map.insert(Int::uint(5), body);
+    map.extend(fields.into_iter().chain([(5, body)]).map(|(k, v)| (Int::uint(k), v)));
     cbor::encode(&Value::Map(map))
 }
 

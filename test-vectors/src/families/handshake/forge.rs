@@ -9,12 +9,12 @@ use crate::seeds::{ReplayRng, seed16, seed32};
 use quietwire::UnixTime;
 use quietwire::cbor::{self, Int, Value};
 use quietwire::envelope;
-use quietwire::handshake::PendingInvite;
+use quietwire::handshake::{Initiated, PendingInvite};
 use quietwire::hpke::Sender;
 use quietwire::identity::DeviceKeys;
 use quietwire::invite::{Invite, InviteParams, InviteSecrets, SignedInvite};
 use quietwire::keys::{IdentityKeyPair, KemPublicKey, KemSecret, X25519Secret};
-use quietwire::suite::Suite;
+use quietwire::suite::{Suite, SuitePolicy};
 
 /// A device from named seeds: `{prefix}/identity`, `{prefix}/kem`, `{prefix}/ratchet` and
 /// its mailbox `{prefix}/mailbox`.
@@ -160,16 +160,20 @@ pub(crate) enum Sent {
     Forged(Forge),
 }
 
+/// The HPKE encapsulation randomness of the message `slug` of `family`.
+pub(crate) fn randomness(family: &str, slug: &str, suite: Suite) -> Vec<u8> {
+    encap_randomness(&format!("{family}/{slug}/encap"), suite)
+}
+
 /// The HPKE sender of a message to `recipient` with `info`, drawing the randomness of
-/// `{family}/{slug}/encap`.
+/// `slug`.
 pub(crate) fn sender(
     family: &str,
     slug: &str,
     recipient: &KemPublicKey,
     info: &[u8],
 ) -> Result<Sender, String> {
-    let randomness = encap_randomness(&format!("{family}/{slug}/encap"), recipient.suite());
-    let mut rng = ReplayRng::new(&[&randomness]);
+    let mut rng = ReplayRng::new(&[&randomness(family, slug, recipient.suite())]);
     let sender = Sender::setup(recipient, info, &mut rng)
         .map_err(|e| format!("{family} {slug}: setup: {e}"))?;
     if !rng.finished() {
@@ -202,4 +206,26 @@ pub(crate) fn seal_payload(
     let mut message = sender.enc().to_vec();
     message.extend_from_slice(&sender.seal(&[], &padded));
     Ok(message)
+}
+
+/// The creator of `held` accepts the handshake `started` at `now`, and both ratchets talk: a
+/// message of the initiator opens at the responder. Returns the acceptor's identity key as
+/// the creator accepted it.
+pub(crate) fn sessions_talk(
+    what: &str,
+    held: &HeldInvite,
+    started: Initiated,
+    now: u64,
+) -> Result<Vec<u8>, String> {
+    let accepted = held
+        .pending()
+        .accept(&started.message, UnixTime(now), &SuitePolicy::ALL)
+        .map_err(|e| format!("{what}: accept: {e}"))?;
+    let (mut a, mut b) = (started.ratchet, accepted.ratchet);
+    let mut rng = ReplayRng::new(&[&[7u8; 56]]);
+    let m = a.encrypt(b"hello", &mut rng).map_err(|e| format!("{what}: {e}"))?;
+    if b.decrypt(&m).ok().as_deref() != Some(b"hello".as_slice()) {
+        return Err(format!("{what}: the sessions do not agree"));
+    }
+    Ok(accepted.peer.record().identity_key().as_bytes().to_vec())
 }

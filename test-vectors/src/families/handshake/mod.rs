@@ -10,11 +10,11 @@ mod appended;
 pub(crate) mod forge;
 
 use appended::appended_accept_tests;
-use forge::{Device, Forge, HeldInvite, Sent, sender};
+use forge::{Device, Forge, HeldInvite, Sent, randomness, sender};
 
 use sha2::{Digest, Sha256};
 
-use super::hpke::{encap_randomness, flipped};
+use super::hpke::flipped;
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::ReplayRng;
@@ -22,7 +22,6 @@ use quietwire::UnixTime;
 use quietwire::cbor::{Int, Value};
 use quietwire::handshake::{self, Initiated};
 use quietwire::label::Label;
-use quietwire::ratchet::Ratchet;
 use quietwire::suite::{Suite, SuitePolicy};
 
 crate::vector_groups! {
@@ -135,11 +134,6 @@ fn device(name: &str, suite: Suite) -> Device {
     Device::new(&format!("handshake/{name}"), suite)
 }
 
-/// The randomness an acceptor draws for the handshake `slug`.
-fn randomness(slug: &str, suite: Suite) -> Vec<u8> {
-    encap_randomness(&format!("handshake/{slug}/encap"), suite)
-}
-
 /// The handshake of `acceptor` for `inviter` through the handshake module, drawing exactly
 /// the randomness of `slug`: `None` when it is refused with `class`.
 fn initiate(
@@ -148,7 +142,8 @@ fn initiate(
     acceptor: &Device,
     class: Option<&str>,
 ) -> Result<Option<Initiated>, String> {
-    let mut rng = ReplayRng::new(&[&randomness(slug, inviter.invite.invite().suite())]);
+    let mut rng =
+        ReplayRng::new(&[&randomness("handshake", slug, inviter.invite.invite().suite())]);
     let got = handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
     let out = expect(&format!("handshake {slug}: initiate"), got, class)?;
     if out.is_some() && !rng.finished() {
@@ -181,12 +176,8 @@ fn forged(
     let keys = acceptor.keys();
     let record = forge.record.clone().unwrap_or_else(|| keys.signed_record(0).to_bytes());
     let signed_enc = forge.sign_enc.clone().unwrap_or_else(|| sender.enc().to_vec());
-    let th = digest(&Label::HandshakeTranscript.input(&[
-        &invite_hash,
-        &signed_enc,
-        &record,
-        &acceptor.mailbox,
-    ]));
+    let transcript: [&[u8]; 4] = [&invite_hash, &signed_enc, &record, &acceptor.mailbox];
+    let th = digest(&Label::HandshakeTranscript.input(&transcript));
     let signature = match &forge.signature {
         Some(sign) => sign(&Label::HandshakeSignature.input(&[&th])),
         None => keys.identity().sign(Label::HandshakeSignature, &th),
@@ -256,17 +247,9 @@ impl Accepts<'_> {
             return Err(format!("{what}: several classes"));
         }
         let head = self.ids.head(&slug, comment, f, classes.into_iter().next());
-        let invite = &self.inviter;
-        let suites = allowed.iter().map(|s| s.id()).collect();
-        let (kem_seed, ratchet_secret) = (invite.kem_seed.to_vec(), invite.ratchet_secret.to_vec());
-        let test = AcceptTest::new(
-            head,
-            invite.invite.to_bytes(),
-            kem_seed,
-            ratchet_secret,
-            suites,
-            steps,
-        );
+        let (held, suites) = (self.inviter, allowed.iter().map(|s| s.id()).collect());
+        let (kem, ratchet) = (held.kem_seed.to_vec(), held.ratchet_secret.to_vec());
+        let test = AcceptTest::new(head, held.invite.to_bytes(), kem, ratchet, suites, steps);
         self.tests.push(test);
         Ok(())
     }
@@ -301,7 +284,7 @@ fn initiate_tests(
             return Err(format!("handshake {slug}: module and spec construction differ"));
         }
         let head = ids.head(slug, comment, f, class);
-        let randomness = randomness(slug, inviter.invite.invite().suite());
+        let randomness = randomness("handshake", slug, inviter.invite.invite().suite());
         tests.push(InitiateTest::new(
             head,
             inviter.invite.to_bytes(),
@@ -353,11 +336,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let a = message(&format!("initiate-{name}"), inviter, &alice)?;
         let b = message(&format!("{name}-bob"), inviter, &bob)?;
         let other = held_invite(&format!("{name}-other"), suite, false);
-        let misdirected = message(
-            &format!("{name}-misdirected"),
-            &other,
-            &device(&format!("{name}/carol"), suite),
-        )?;
+        let carol = device(&format!("{name}/carol"), suite);
+        let misdirected = message(&format!("{name}-misdirected"), &other, &carol)?;
         let enc_len = suite.hpke_enc_len();
         let bad_record = flipped(&alice.keys().signed_record(0).to_bytes(), -1, 0x01);
         let other_suite = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
@@ -373,7 +353,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
                 "single-use",
                     "after one accepted handshake, another acceptor and a replay are refused",
                     &["SingleUse"], all,
-                    vec![(Bytes(a.clone()), NOW, None), (Bytes(b.clone()), NOW, Some("invite.used")),
+                    vec![(Bytes(a.clone()), NOW, None),
+                        (Bytes(b.clone()), NOW, Some("invite.used")),
                         (Bytes(a.clone()), NOW, Some("invite.used"))];
             }
         } else {
@@ -392,7 +373,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         crate::rows! { s.one:
             "truncated", "the encapsulated key and 15 bytes", &["Format"],
                 Bytes(a.get(..enc_len + 15).unwrap_or_default().to_vec()), Some("handshake.format");
-            "not-a-bucket", "one byte more than a bucket", &["Format"], Bytes([a.as_slice(), &[0]].concat()),
+            "not-a-bucket", "one byte more than a bucket", &["Format"],
+                Bytes([a.as_slice(), &[0]].concat()),
                 Some("handshake.format");
             "tampered-tag", "last tag byte flipped", &["Tampered"], Bytes(flipped(&a, -1, 0x01)),
                 Some("hpke.open");
@@ -424,7 +406,8 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         }
         crate::rows! { s.script:
             "record-suite-disallowed", "the inviter's policy does not accept the record's suite",
-                &["Record"], &[other_suite], vec![(Bytes(a.clone()), NOW, Some("suite.disallowed"))];
+                &["Record"], &[other_suite],
+                vec![(Bytes(a.clone()), NOW, Some("suite.disallowed"))];
         }
     }
 
@@ -435,16 +418,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let alice = device(&format!("{name}/alice"), inviter.invite.invite().suite());
         let slug = format!("initiate-{name}");
         let started = initiate(&slug, inviter, &alice, None)?.ok_or("no handshake")?;
-        let mut pending = inviter.pending();
-        let accepted = pending
-            .accept(&started.message, UnixTime(NOW), &SuitePolicy::ALL)
-            .map_err(|e| format!("handshake {name}: {e}"))?;
-        let (mut a, mut b): (Ratchet, Ratchet) = (started.ratchet, accepted.ratchet);
-        let mut rng = ReplayRng::new(&[&[7u8; 56]]);
-        let m = a.encrypt(b"hello", &mut rng).map_err(|e| format!("handshake {name}: {e}"))?;
-        if b.decrypt(&m).ok().as_deref() != Some(b"hello".as_slice()) {
-            return Err(format!("handshake {name}: the sessions do not agree"));
-        }
+        forge::sessions_talk(&format!("handshake {name}"), inviter, started, NOW)?;
     }
 
     Ok(file(

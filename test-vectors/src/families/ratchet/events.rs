@@ -12,24 +12,14 @@ use quietwire::ratchet::OVERHEAD;
 
 use super::super::Ids;
 use super::super::event::{body_map, raw};
-use super::Op::{DecEvent, DecPlain, EncPadded, EncRaw};
-use super::{I, R, Scenario, SessionTest, Sessions, Side};
+use super::Op::{DecEvent, DecPlain, EncBytes};
+use super::{I, R, SessionTest, Sessions};
 use crate::seeds::seed16;
-
-impl Scenario {
-    /// Encrypts `content` padded for a ratchet message.
-    pub(super) fn send_padded(&mut self, side: Side, content: &[u8]) -> Result<(), String> {
-        let padded = envelope::pad(content, OVERHEAD)
-            .map_err(|e| format!("ratchet {}: pad failed: {e:?}", self.slug))?;
-        self.send_bytes(side, padded).map(drop)
-    }
-}
 
 fn text(slug: &str, text: &str) -> Result<Vec<u8>, String> {
     let body = Body::Text { text: text.to_owned(), reply_to: None };
-    Event::with_id(seed16(&format!("ratchet/{slug}/{text}")), body)
-        .to_bytes()
-        .map_err(|e| format!("event {slug}: {e:?}"))
+    let event = Event::with_id(seed16(&format!("ratchet/{slug}/{text}")), body);
+    event.to_bytes().map_err(|e| format!("event {slug}: {e:?}"))
 }
 
 fn padded(content: &[u8]) -> Result<Vec<u8>, String> {
@@ -54,32 +44,35 @@ pub(super) fn sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
         "event-open",
             "Padded events open in both directions, out of order, with a DH step at each turn; a non-critical event of an unknown kind opens too (the receiver ignores it).",
             flag,
-            vec![EncPadded(I, hello.clone()), EncPadded(I, unknown.clone()), DecEvent(R, 1, Ok(unknown)),
-                DecEvent(R, 0, Ok(hello)), EncPadded(R, reply.clone()), DecEvent(I, 2, Ok(reply))];
+            vec![EncBytes(I, padded(&hello)?), EncBytes(I, padded(&unknown)?),
+                DecEvent(R, 1, Ok(unknown)), DecEvent(R, 0, Ok(hello)),
+                EncBytes(R, padded(&reply)?), DecEvent(I, 2, Ok(reply))];
         "event-unpadded-first-message",
             "The first message of the session, authentic but not padded: refused without the DH step it started; the same message then opens as plain ratchet content.",
             flag,
-            vec![EncRaw(I, b"not padded".to_vec()), DecEvent(R, 0, Err("envelope.padding")),
+            vec![EncBytes(I, b"not padded".to_vec()), DecEvent(R, 0, Err("envelope.padding")),
                 DecPlain(R, 0, b"not padded".to_vec())];
         "event-malformed-skipping",
             "Message 1 holds padded bytes that are not CBOR and arrives first: refused, storing no skipped key for message 0; message 0 then opens, and message 1 opens as plain content.",
             flag,
-            vec![EncPadded(I, first.clone()), EncRaw(I, junk.clone()),
+            vec![EncBytes(I, padded(&first)?), EncBytes(I, junk.clone()),
                 DecEvent(R, 1, Err("cbor.malformed.additional_info")), DecEvent(R, 0, Ok(first)),
                 DecPlain(R, 1, junk)];
         "event-kind-zero", "An event of the reserved kind 0: refused, state unchanged.", flag,
-            vec![EncPadded(I, zero.clone()), DecEvent(R, 0, Err("event.kind")), DecPlain(R, 0, padded(&zero)?)];
+            vec![EncBytes(I, padded(&zero)?), DecEvent(R, 0, Err("event.kind")),
+                DecPlain(R, 0, padded(&zero)?)];
         "event-unknown-critical",
             "A critical event of an unknown kind: refused with its key kept, so that the next message stores it as skipped and an implementation that learns the kind can still open it.",
             flag,
-            vec![EncPadded(I, critical.clone()), EncPadded(I, later.clone()),
+            vec![EncBytes(I, padded(&critical)?), EncBytes(I, padded(&later)?),
                 DecEvent(R, 0, Err("event.unknown_critical")), DecEvent(R, 1, Ok(later)),
                 DecPlain(R, 0, padded(&critical)?)];
         "event-schema-new-chain",
             "The responder's first message, a text event without its text, starts a new chain at the initiator: refused without the DH step; the next message performs it, and the refused one opens as plain content from the skipped keys.",
             flag,
-            vec![EncPadded(I, hello2.clone()), DecEvent(R, 0, Ok(hello2)), EncPadded(R, bad.clone()),
-                EncPadded(R, ok.clone()), DecEvent(I, 1, Err("schema.missing_field")), DecEvent(I, 2, Ok(ok)),
+            vec![EncBytes(I, padded(&hello2)?), DecEvent(R, 0, Ok(hello2)),
+                EncBytes(R, padded(&bad)?), EncBytes(R, padded(&ok)?),
+                DecEvent(I, 1, Err("schema.missing_field")), DecEvent(I, 2, Ok(ok)),
                 DecPlain(I, 1, padded(&bad)?)];
     }
     Ok(b.tests)

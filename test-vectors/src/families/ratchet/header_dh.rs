@@ -9,18 +9,9 @@ use crate::families::{Ids, material};
 use crate::seeds::seed32;
 use quietwire::label::Label;
 
-/// An encrypted header `EH` under `hk` carrying `dh`, `pn`, `n` (RAT-05).
-fn forged_header(
-    hk: &[u8; 32],
-    ad: &[u8],
-    dh: &[u8; 32],
-    pn: u32,
-    n: u32,
-    nonce: &[u8; 24],
-) -> Vec<u8> {
-    let mut header = dh.to_vec();
-    header.extend_from_slice(&pn.to_be_bytes());
-    header.extend_from_slice(&n.to_be_bytes());
+/// An encrypted header `EH` under `hk` carrying `dh`, `pn` = 0 and `n` = 0 (RAT-05).
+fn forged_header(hk: &[u8; 32], ad: &[u8], dh: &[u8; 32], nonce: &[u8; 24]) -> Vec<u8> {
+    let header = [dh.as_slice(), &0u32.to_be_bytes(), &0u32.to_be_bytes()].concat();
     let mut out = nonce.to_vec();
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     let cipher = chacha20poly1305::XChaCha20Poly1305::new(&(*hk).into());
@@ -37,21 +28,13 @@ fn forged_header(
 pub(super) fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut b = Sessions { ids, tests: Vec::new() };
     for (slug, dh, class, comment) in crate::tuples! {
-        "header-dh-low-order",
-            material::x25519_order_8(),
-            "key.low_order",
+        "header-dh-low-order", material::x25519_order_8(), "key.low_order",
             "A header under the responder's next header key whose dh is a point of order 8: refused with key.low_order (RAT-06 step 2.3), nothing changes; the initiator's real message then opens.";
-        "header-dh-zero",
-            material::x25519_zero(),
-            "key.low_order",
+        "header-dh-zero", material::x25519_zero(), "key.low_order",
             "A header under the responder's next header key whose dh is u = 0: refused with key.low_order.";
-        "header-dh-noncanonical",
-            material::x25519_p(),
-            "key.noncanonical",
+        "header-dh-noncanonical", material::x25519_p(), "key.noncanonical",
             "A header under the responder's next header key whose dh is u = p (non-canonical): refused with key.noncanonical.";
-        "header-dh-high-bit",
-            material::x25519_high_bit(),
-            "key.noncanonical",
+        "header-dh-high-bit", material::x25519_high_bit(), "key.noncanonical",
             "A header under the responder's next header key whose dh is u = 9 with bit 255 set: refused with key.noncanonical.";
     } {
         let mut s = Scenario::new(slug);
@@ -63,7 +46,7 @@ pub(super) fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, Stri
             .get(..24)
             .and_then(|b| b.try_into().ok())
             .ok_or("nonce")?;
-        let mut forged = forged_header(&nhkr, &ad, &dh, 0, 0, &nonce);
+        let mut forged = forged_header(&nhkr, &ad, &dh, &nonce);
         forged.extend_from_slice(&[0u8; 16]);
         s.run(vec![Bytes(R, forged, Err(class)), Dec(R, m0, Ok("hello"))])?;
         b.push(s, comment, &["Tampered"])?;

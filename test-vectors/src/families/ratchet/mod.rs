@@ -61,8 +61,7 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         randomness: Vec<u8>,
         /// Expected ciphertext (absent when the step fails).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
         message: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,8 +98,7 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         message: Vec<u8>,
         /// Expected plaintext (absent when the step fails).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
         plaintext: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,8 +118,7 @@ pub enum Step {
         #[serde(with = "crate::format::hex_bytes")]
         message: Vec<u8>,
         /// Expected event encoding (absent when the step fails).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[serde(with = "crate::format::hex_opt")]
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::format::hex_opt")]
         event: Option<Vec<u8>>,
         /// Expected error class (absent when the step succeeds).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,10 +206,8 @@ enum Op<'a> {
     Discard(Side, u32),
     /// `side` cannot encrypt: the error class.
     EncFails(Side, &'a str),
-    /// `side` encrypts the content padded for a ratchet message (ENV-09).
-    EncPadded(Side, Vec<u8>),
-    /// `side` encrypts these bytes as they are.
-    EncRaw(Side, Vec<u8>),
+    /// `side` encrypts these bytes (an event padded for a ratchet message, or not: ENV-09).
+    EncBytes(Side, Vec<u8>),
     /// `side` opens message `n` as an event: its encoding, or the error class.
     DecEvent(Side, usize, Result<Vec<u8>, &'a str>),
     /// `side` opens message `n` as plain ratchet content, which must be these bytes.
@@ -247,28 +242,25 @@ impl Scenario {
     fn run(&mut self, ops: Vec<Op<'_>>) -> Result<(), String> {
         for op in ops {
             match op {
-                Op::Enc(side, text) => {
-                    self.send(side, text)?;
-                }
+                Op::Enc(side, text) => self.send(side, text).map(drop)?,
                 Op::Dec(side, n, expect) => self.deliver(side, n, expect)?,
                 Op::Forged(side, n, edit, class) => {
                     let forged = edit(&self.sent(n)?);
                     self.receive(side, forged, false, Err(class))?;
                 }
-                Op::Bytes(side, message, expect) => {
-                    self.receive(side, message, false, expect.map(str::as_bytes))?;
+                Op::Bytes(side, bytes, expect) => {
+                    self.receive(side, bytes, false, expect.map(str::as_bytes))?;
                 }
                 Op::Discard(side, count) => self.discard(side, count)?,
-                Op::EncFails(side, class) => self.send_fails(side, class)?,
-                Op::EncPadded(side, content) => self.send_padded(side, &content)?,
-                Op::EncRaw(side, bytes) => {
-                    self.send_bytes(side, bytes)?;
+                Op::EncFails(side, class) => {
+                    self.encrypt(side, b"x".to_vec(), Some(class)).map(drop)?
                 }
+                Op::EncBytes(side, bytes) => self.encrypt(side, bytes, None).map(drop)?,
                 Op::DecEvent(side, n, expect) => {
                     self.receive(side, self.sent(n)?, true, expect.as_deref().map_err(|c| *c))?;
                 }
-                Op::DecPlain(side, n, plaintext) => {
-                    self.receive(side, self.sent(n)?, false, Ok(&plaintext))?;
+                Op::DecPlain(side, n, bytes) => {
+                    self.receive(side, self.sent(n)?, false, Ok(&bytes))?
                 }
             }
         }
@@ -276,18 +268,12 @@ impl Scenario {
     }
 
     fn snapshot_digest(&self, side: Side) -> Vec<u8> {
-        let ratchet = match side {
-            Side::Initiator => &self.sides.0,
-            Side::Responder => &self.sides.1,
-        };
+        let ratchet = if side == Side::Initiator { &self.sides.0 } else { &self.sides.1 };
         digest(&ratchet.snapshot())
     }
 
-    fn sent(&self, index: usize) -> Result<Vec<u8>, String> {
-        self.sent
-            .get(index)
-            .cloned()
-            .ok_or_else(|| format!("ratchet {}: no message {index}", self.slug))
+    fn sent(&self, n: usize) -> Result<Vec<u8>, String> {
+        self.sent.get(n).cloned().ok_or_else(|| format!("ratchet {}: no message {n}", self.slug))
     }
 
     /// Holds `got` to `class` (success when `None`); a failure must leave `side`'s snapshot
@@ -311,41 +297,30 @@ impl Scenario {
 
     /// Encrypts; returns the index of the message in `sent`.
     fn send(&mut self, side: Side, text: &str) -> Result<usize, String> {
-        self.send_bytes(side, text.as_bytes().to_vec())
+        self.encrypt(side, text.as_bytes().to_vec(), None)
     }
 
-    /// Encrypts `plaintext`; returns the index of the message in `sent`.
-    fn send_bytes(&mut self, side: Side, plaintext: Vec<u8>) -> Result<usize, String> {
-        let message = pick(&mut self.sides, side)
-            .encrypt(&plaintext, &mut self.rng)
-            .map_err(|e| format!("ratchet {}: encrypt failed: {e:?}", self.slug))?;
-        let randomness = self.rng.take_drawn();
+    /// Encrypts `plaintext`, which must succeed when `class` is `None` (the message is
+    /// appended to `sent`; its index is returned) and fail with `class` otherwise.
+    fn encrypt(
+        &mut self,
+        side: Side,
+        plaintext: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<usize, String> {
+        let before = self.snapshot_digest(side);
+        let got = pick(&mut self.sides, side).encrypt(&plaintext, &mut self.rng);
+        let message = self.check(side, &before, got, class)?;
         self.steps.push(Step::Encrypt {
             side,
             plaintext,
-            randomness,
-            message: Some(message.clone()),
-            error_class: None,
+            randomness: self.rng.take_drawn(),
+            message: message.clone(),
+            error_class: class.map(str::to_owned),
             snapshot_digest: self.snapshot_digest(side),
         });
-        self.sent.push(message);
-        Ok(self.sent.len() - 1)
-    }
-
-    fn send_fails(&mut self, side: Side, class: &str) -> Result<(), String> {
-        let before = self.snapshot_digest(side);
-        let got = pick(&mut self.sides, side).encrypt(b"x", &mut self.rng);
-        self.check(side, &before, got, Some(class))?;
-        let randomness = self.rng.take_drawn();
-        self.steps.push(Step::Encrypt {
-            side,
-            plaintext: b"x".to_vec(),
-            randomness,
-            message: None,
-            error_class: Some(class.to_owned()),
-            snapshot_digest: before,
-        });
-        Ok(())
+        self.sent.extend(message);
+        Ok(self.sent.len().saturating_sub(1))
     }
 
     fn discard(&mut self, side: Side, count: u32) -> Result<(), String> {
@@ -416,10 +391,7 @@ impl Scenario {
 }
 
 fn pick(sides: &mut (Ratchet, Ratchet), side: Side) -> &mut Ratchet {
-    match side {
-        Side::Initiator => &mut sides.0,
-        Side::Responder => &mut sides.1,
-    }
+    if side == Side::Initiator { &mut sides.0 } else { &mut sides.1 }
 }
 
 /// Builds the session tests of a group, in order.
@@ -500,11 +472,9 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     b.push(s, "Late messages of the previous chain open after a DH step.", &["OutOfOrder"])?;
 
     let skipped = u32::try_from(MAX_SKIPPED).map_err(|e| e.to_string())? - 2;
-    let foreign = {
-        let mut o = Scenario::new("foreign-message/other-session");
-        let m = o.send(I, "elsewhere")?;
-        o.sent(m)?
-    };
+    let mut other = Scenario::new("foreign-message/other-session");
+    let elsewhere = other.send(I, "elsewhere")?;
+    let foreign = other.sent(elsewhere)?;
     crate::rows! { b.run:
         "replay-in-current-chain", "The same message twice: the second delivery is refused.",
             &["Replay"], vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Dec(R, 0, Err("ratchet.replay"))];
@@ -525,7 +495,8 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
             vec![Enc(I, "m0"), Forged(R, 0, |m| flipped(m, -1, 0x80), "ratchet.body"),
                 Dec(R, 0, Ok("m0"))];
         "tampered-body-on-dh-step",
-            "A forged body on the message that starts a new chain commits no DH step.", &["Tampered"],
+            "A forged body on the message that starts a new chain commits no DH step.",
+            &["Tampered"],
             vec![Enc(I, "m0"), Dec(R, 0, Ok("m0")), Enc(R, "r0"),
                 Forged(I, 1, |m| flipped(m, -1, 0x01), "ratchet.body"), Dec(I, 1, Ok("r0"))];
         "truncated", "One byte shorter than header and tag.", &["Format"],
@@ -559,7 +530,7 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
     s.initiator_snapshot = Some(exhausted);
     s.steps.clear();
     s.sent.clear();
-    s.send_fails(I, "ratchet.exhausted")?;
+    s.run(vec![EncFails(I, "ratchet.exhausted")])?;
     b.push(
         s,
         "The initiator starts from a snapshot whose sending counter is 2^32 - 1.",
@@ -574,13 +545,9 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
 fn later_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut b = Sessions { ids, tests: Vec::new() };
     for (slug, extra, expect, comment) in crate::tuples! {
-        "jump-limit-previous-chain-exceeded",
-            1,
-            Err("ratchet.jump_limit"),
+        "jump-limit-previous-chain-exceeded", 1, Err("ratchet.jump_limit"),
             "The first message of a new chain whose previous counter would leave MAX_JUMP + 1 keys of the old chain to store.";
-        "jump-limit-previous-chain-reached",
-            0,
-            Ok("new chain"),
+        "jump-limit-previous-chain-reached", 0, Ok("new chain"),
             "The previous counter leaves exactly MAX_JUMP keys of the old chain to store: accepted.";
     } {
         crate::rows! { b.run:
@@ -632,10 +599,7 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
         ],
         FLAGS,
         vec![
-            RatchetGroup::Session {
-                comment: "Scripted sessions.".to_owned(),
-                tests: session_tests,
-            },
+            RatchetGroup::Session { comment: "Scripted sessions.".to_owned(), tests: session_tests },
             RatchetGroup::SnapshotLoad {
                 comment: "Snapshot decoding.".to_owned(),
                 tests: snapshot_tests,

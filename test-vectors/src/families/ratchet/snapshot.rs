@@ -35,35 +35,41 @@ fn with_field(snapshot: &[u8], key: i64, value: Option<Value>) -> Result<Vec<u8>
     Ok(cbor::encode(&Value::Map(map)))
 }
 
-/// The test of `snapshot`: refused with `class`, or (`None`) restored and re-encoded to the
-/// same bytes.
-fn snapshot_test(
-    ids: &mut Ids,
-    slug: &str,
-    comment: &str,
-    snapshot: Vec<u8>,
-    class: Option<&str>,
-) -> Result<SnapshotTest, String> {
-    let got = Ratchet::from_snapshot(&snapshot);
-    let restored = expect(&format!("ratchet snapshot {slug}"), got, class)?;
-    if restored.is_some_and(|r| r.snapshot().as_slice() != snapshot.as_slice()) {
-        return Err(format!("ratchet snapshot {slug}: does not round-trip"));
+/// Builds the snapshot tests of a group, in order.
+struct Snapshots<'a> {
+    ids: &'a mut Ids,
+    tests: Vec<SnapshotTest>,
+}
+
+impl Snapshots<'_> {
+    /// The test of `snapshot`: refused with `class`, or (`None`) restored and re-encoded to
+    /// the same bytes.
+    fn test(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        snapshot: Vec<u8>,
+        class: Option<&str>,
+    ) -> Result<(), String> {
+        let got = Ratchet::from_snapshot(&snapshot);
+        let restored = expect(&format!("ratchet snapshot {slug}"), got, class)?;
+        if restored.is_some_and(|r| r.snapshot().as_slice() != snapshot.as_slice()) {
+            return Err(format!("ratchet snapshot {slug}: does not round-trip"));
+        }
+        let head = self.ids.head(slug, comment, &["Snapshot"], class);
+        self.tests.push(SnapshotTest::new(head, snapshot));
+        Ok(())
     }
-    Ok(SnapshotTest::new(ids.head(slug, comment, &["Snapshot"], class), snapshot))
 }
 
 /// The snapshot tests of the first release: the two final states of the scripted sessions,
 /// then the faults a restore must refuse.
 pub(super) fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, String> {
-    let mut tests = Vec::new();
-    let mut test = |slug: &str, comment: &str, snapshot: Vec<u8>, class: Option<&str>| {
-        tests.push(snapshot_test(ids, slug, comment, snapshot, class)?);
-        Ok::<(), String>(())
-    };
+    let mut b = Snapshots { ids, tests: Vec::new() };
     let final_state = "The final state of a session; must re-encode to the same bytes.";
     let [initiator, responder] = base;
     let low_order = Value::Bytes(material::x25519_order_8().to_vec());
-    crate::rows! { test:
+    crate::rows! { b.test:
         "valid-initiator", final_state, initiator.clone(), None;
         "valid-responder", final_state, responder.clone(), None;
         "trailing-byte", "A byte after the map.", [responder.as_slice(), &[0x00]].concat(),
@@ -90,7 +96,7 @@ pub(super) fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<Snapsh
         "counter-without-chain", "A receive counter but no receiving chain.",
             with_field(&with_field(responder, 7, None)?, 12, None)?, Some("ratchet.state");
     }
-    Ok(tests)
+    Ok(b.tests)
 }
 
 /// Snapshot tests added after the first release, so their ids follow every other test.
@@ -118,12 +124,8 @@ pub(super) fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>
     let mut other_mk = items.clone();
     other_mk.insert(1, entry_with(2, Value::Bytes(vec![0x55; 32])));
     let other_chain = [items.as_slice(), &[entry_with(0, Value::Bytes(vec![0x66; 32]))]].concat();
-    let mut tests = Vec::new();
-    let mut test = |slug: &str, comment: &str, snapshot: Vec<u8>, class: Option<&str>| {
-        tests.push(snapshot_test(ids, slug, comment, snapshot, class)?);
-        Ok::<(), String>(())
-    };
-    crate::rows! { test:
+    let mut b = Snapshots { ids, tests: Vec::new() };
+    crate::rows! { b.test:
         "valid-with-skipped-keys",
             "A receiver holding the skipped keys of messages 0 and 1 of its receiving chain.",
             responder.clone(), None;
@@ -137,7 +139,7 @@ pub(super) fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>
             "n = 0 again under another header key: a key of another chain, not a duplicate.",
             with_items(other_chain)?, None;
     }
-    Ok(tests)
+    Ok(b.tests)
 }
 
 /// A 32-byte field of a snapshot.

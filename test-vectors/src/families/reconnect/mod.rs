@@ -6,8 +6,9 @@
 //! check the module against the text; the honest construction is checked to equal the
 //! module's output byte for byte.
 
-use super::handshake::forge::{Device, Forge, HeldInvite, PayloadMap, Sent, seal_payload, sender};
-use super::hpke::encap_randomness;
+use super::handshake::forge::{
+    Device, Forge, HeldInvite, PayloadMap, Sent, randomness, seal_payload, sender,
+};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use crate::seeds::ReplayRng;
@@ -16,7 +17,6 @@ use quietwire::cbor::{Int, Value};
 use quietwire::envelope;
 use quietwire::handshake::reconnect;
 use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
-use quietwire::invite::SignedInvite;
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
@@ -132,10 +132,6 @@ fn fresh_invite(name: &str, creator: &Device) -> HeldInvite {
     HeldInvite::new(creator, EXPIRES, true, seeds)
 }
 
-fn randomness(slug: &str, suite: Suite) -> Vec<u8> {
-    encap_randomness(&format!("reconnect/{slug}/encap"), suite)
-}
-
 /// The parties of one suite: the contact, the restored device and a stranger.
 struct Parties {
     suite: Suite,
@@ -148,12 +144,18 @@ struct Parties {
     alice: Device,
     /// The restored device's invite for carol.
     invite: HeldInvite,
-    /// A stranger with an identity of its own.
+    /// The contact's device record.
+    contact_record: SignedDeviceRecord,
+    /// The restored device's new record: generation 1, one above the backed-up record.
+    record: SignedDeviceRecord,
+    /// A stranger with an identity of its own, its invite and its record.
     mallory: Device,
     mallory_invite: HeldInvite,
-    /// The restored device with device keys of the other suite, and its invite.
-    alice_other: Device,
+    mallory_record: SignedDeviceRecord,
+    /// The restored device's invite and record with device keys of the other suite.
     alice_other_invite: HeldInvite,
+    alice_other_record: SignedDeviceRecord,
+    other_suite: Suite,
 }
 
 impl Parties {
@@ -163,64 +165,31 @@ impl Parties {
         let alice = restored(&old, &format!("{name}/alice-restored"), suite);
         let alice_other = restored(&old, &format!("{name}/alice-restored-other"), other);
         let mallory = device(&format!("{name}/mallory"), suite);
+        let carol = device(&format!("{name}/carol"), suite);
         Parties {
             suite,
             name,
-            carol: device(&format!("{name}/carol"), suite),
+            contact_record: carol.keys().signed_record(0),
+            carol,
             dave: device(&format!("{name}/dave"), suite),
             invite: fresh_invite(&format!("{name}/alice-restored"), &alice),
+            record: alice.keys().signed_record(1),
             alice,
             mallory_invite: fresh_invite(&format!("{name}/mallory"), &mallory),
+            mallory_record: mallory.keys().signed_record(0),
             mallory,
             alice_other_invite: fresh_invite(&format!("{name}/alice-restored-other"), &alice_other),
-            alice_other,
+            alice_other_record: alice_other.keys().signed_record(1),
+            other_suite: other,
         }
-    }
-
-    fn other_suite(&self) -> Suite {
-        self.alice_other.suite
-    }
-
-    fn contact_record(&self) -> SignedDeviceRecord {
-        self.carol.keys().signed_record(0)
-    }
-
-    /// The restored device's new record: generation 1, one above the backed-up record.
-    fn record(&self) -> SignedDeviceRecord {
-        self.alice.keys().signed_record(1)
-    }
-
-    fn mallory_record(&self) -> SignedDeviceRecord {
-        self.mallory.keys().signed_record(0)
-    }
-
-    fn alice_other_record(&self) -> SignedDeviceRecord {
-        self.alice_other.keys().signed_record(1)
-    }
-
-    /// The honest reconnect, through the reconnect module, checked against the spec's
-    /// construction.
-    fn honest(&self, slug: &str) -> Result<Vec<u8>, String> {
-        let mut rng = ReplayRng::new(&[&randomness(slug, self.suite)]);
-        let message =
-            reconnect::seal(&self.contact_record(), &self.invite.invite, &self.record(), &mut rng)
-                .map_err(|e| format!("reconnect {slug}: seal: {e}"))?;
-        if !rng.finished() {
-            return Err(format!("reconnect {slug}: seal drew other randomness"));
-        }
-        if self.forge(slug, &Forge::default())? != message {
-            return Err(format!("reconnect {slug}: module and spec construction differ"));
-        }
-        Ok(message)
     }
 
     /// A reconnect to the contact built from the spec's construction (HSK-07), with `forge`
     /// applied to the honest invite and record.
     fn forge(&self, slug: &str, forge: &Forge) -> Result<Vec<u8>, String> {
-        let contact = self.contact_record();
-        let contact = contact.record();
+        let contact = self.contact_record.record();
         let invite = forge.invite.clone().unwrap_or_else(|| self.invite.invite.to_bytes());
-        let record = forge.record.clone().unwrap_or_else(|| self.record().to_bytes());
+        let record = forge.record.clone().unwrap_or_else(|| self.record.to_bytes());
         let identity = contact.identity_key().as_bytes().to_vec();
         let info_identity = forge.info_identity.clone().unwrap_or(identity);
         let info = Label::ReconnectInfo.input(&[&info_identity]);
@@ -295,10 +264,8 @@ impl<'p> Opens<'_, 'p> {
             .map_err(|e| format!("{what}: guard: {e}"))?;
         let got = guard.open(&keys, &message, UnixTime(now), &SuitePolicy::only(&allowed));
         let opened = expect(&what, got, class)?;
-        let payload = match opened {
-            Some(_) => Some(open_payload(&keys, &message).ok_or(format!("{what}: no payload"))?),
-            None => None,
-        };
+        let payload = opened.as_ref().map(|_| open_payload(&keys, &message));
+        let payload = payload.map(|p| p.ok_or(format!("{what}: no payload"))).transpose()?;
         self.tests.push(OpenTest::new(
             self.ids.head(&slug, comment, f, class),
             device.suite.id(),
@@ -322,58 +289,47 @@ impl<'p> Opens<'_, 'p> {
 /// The unpadded payload of a message that opens (for valid tests and the CDDL check).
 fn open_payload(keys: &DeviceKeys, message: &[u8]) -> Option<Vec<u8>> {
     let (enc, ct) = message.split_at_checked(keys.suite().hpke_enc_len())?;
-    let opened = quietwire::hpke::open(
-        keys.kem(),
-        enc,
-        &Label::ReconnectInfo.input(&[keys.identity().public().as_bytes()]),
-        &[],
-        ct,
-        &[],
-    )
-    .ok()?;
+    let info = Label::ReconnectInfo.input(&[keys.identity().public().as_bytes()]);
+    let opened = quietwire::hpke::open(keys.kem(), enc, &info, &[], ct, &[]).ok()?;
     envelope::unpad(opened.plaintext()).ok().map(<[u8]>::to_vec)
 }
 
 fn seal_tests(ids: &mut Ids, all: &[Parties]) -> Result<Vec<SealTest>, String> {
     let mut tests = Vec::new();
-    let mut seal =
-        |slug: &str,
-         comment: &str,
-         f: &[&str],
-         (contact, invite, record): (SignedDeviceRecord, &SignedInvite, SignedDeviceRecord),
-         class: Option<&str>| {
-            let randomness = randomness(slug, contact.record().suite());
-            let mut rng = ReplayRng::new(&[&randomness]);
-            let got = reconnect::seal(&contact, invite, &record, &mut rng);
-            let message = expect(&format!("reconnect {slug}"), got, class)?;
-            if message.is_some() && !rng.finished() {
-                return Err(format!("reconnect {slug}: seal drew other randomness"));
-            }
-            let head = ids.head(slug, comment, f, class);
-            let (contact, invite, record) =
-                (contact.to_bytes(), invite.to_bytes(), record.to_bytes());
-            tests.push(SealTest::new(head, contact, invite, record, randomness, message));
-            Ok::<(), String>(())
-        };
+    let mut seal = |slug: &str, comment: &str, f: &[&str], p: &Parties, parts, class| {
+        let (invite, record): (&HeldInvite, &SignedDeviceRecord) = parts;
+        let randomness = randomness("reconnect", slug, p.suite);
+        let mut rng = ReplayRng::new(&[&randomness]);
+        let got = reconnect::seal(&p.contact_record, &invite.invite, record, &mut rng);
+        let message = expect(&format!("reconnect {slug}"), got, class)?;
+        if message.is_some() && !rng.finished() {
+            return Err(format!("reconnect {slug}: seal drew other randomness"));
+        }
+        // The module's message must be the spec's construction.
+        if let Some(message) = &message
+            && *message != p.forge(slug, &Forge::default())?
+        {
+            return Err(format!("reconnect {slug}: module and spec construction differ"));
+        }
+        let head = ids.head(slug, comment, f, class);
+        let (contact, invite) = (p.contact_record.to_bytes(), invite.invite.to_bytes());
+        tests.push(SealTest::new(head, contact, invite, record.to_bytes(), randomness, message));
+        Ok::<(), String>(())
+    };
     for p in all {
         let (name, suite) = (p.name, p.suite.name());
-        let slug = format!("seal-{name}");
-        let parts = (p.contact_record(), &p.invite.invite, p.record());
-        seal(&slug, &format!("{suite} contact"), &["Valid"], parts, None)?;
-        // The module's message (now in the test) must be the spec's construction.
-        p.honest(&slug)?;
+        let comment = format!("{suite} contact");
+        seal(&format!("seal-{name}"), &comment, &["Valid"], p, (&p.invite, &p.record), None)?;
     }
     for p in all {
         let name = p.name;
         crate::rows! { seal:
             &format!("seal-identity-mismatch-{name}"),
                 "an invite of the restored identity with a device record of another",
-                &["Identity"], (p.contact_record(), &p.invite.invite, p.mallory_record()),
-                Some("handshake.identity");
+                &["Identity"], p, (&p.invite, &p.mallory_record), Some("handshake.identity");
             &format!("seal-suite-mismatch-{name}"),
                 "an invite and a device record of another suite than the contact's",
-                &["SuiteMismatch"],
-                (p.contact_record(), &p.alice_other_invite.invite, p.alice_other_record()),
+                &["SuiteMismatch"], p, (&p.alice_other_invite, &p.alice_other_record),
                 Some("handshake.suite");
         }
     }

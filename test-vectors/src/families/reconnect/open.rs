@@ -8,6 +8,7 @@ use quietwire::suite::{Suite, SuitePolicy};
 
 use super::Change::{Accepted, Allowed, By, Expected, Held, Now};
 use super::{EXPIRES, Forge, NOW, Opens, Parties, Sent, randomness};
+use crate::families::handshake::forge::sessions_talk;
 use crate::families::hpke::flipped;
 use crate::seeds::ReplayRng;
 use sha2::{Digest, Sha256};
@@ -16,14 +17,15 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
     use Sent::{Bytes, Forged};
     let p = b.p;
     let suite = p.suite;
-    let h = p.honest(&format!("seal-{}", p.name))?;
-    // The honest reconnect, and the session it starts.
+    // The honest reconnect (the module's, as the seal tests checked), and the session it
+    // starts.
+    let h = p.forge(&format!("seal-{}", p.name), &Forge::default())?;
     let valid = format!("{} reconnect from the identity held for the mailbox", suite.name());
     b.open("open", &valid, &["Valid"], Bytes(h.clone()), &[], None)?;
     check_session(p, &h)?;
     let stranger = || Forge {
         invite: Some(p.mallory_invite.invite.to_bytes()),
-        record: Some(p.mallory_record().to_bytes()),
+        record: Some(p.mallory_record.to_bytes()),
         ..Forge::default()
     };
     let mallory = p.mallory.identity();
@@ -40,7 +42,7 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
             &["Identity"], Forged(Forge::invite(p.mallory_invite.invite.to_bytes())), &[],
             Some("handshake.identity");
         "record-of-other-identity", "the contact's invite with a stranger's device record",
-            &["Identity"], Forged(Forge::record(p.mallory_record().to_bytes())), &[],
+            &["Identity"], Forged(Forge::record(p.mallory_record.to_bytes())), &[],
             Some("handshake.identity");
         "stranger", "a stranger's own invite and record, sealed to the contact: no session",
             &["Identity"], Forged(stranger()), &[], Some("handshake.identity");
@@ -60,10 +62,7 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
             Bytes(flipped(&h, 7, 0x01)), &[], Some("hpke.open");
     }
     if suite == Suite::X25519 {
-        let mut low = h.clone();
-        if let Some(enc) = low.get_mut(..32) {
-            enc.fill(0);
-        }
+        let low = [[0u8; 32].as_slice(), h.get(32..).unwrap_or_default()].concat();
         crate::rows! { b.open:
             "enc-low-order", "an all-zero encapsulated key", &["Tampered"], Bytes(low), &[],
                 Some("hpke.decapsulation");
@@ -74,7 +73,8 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
     crate::rows! { b.open:
         "truncated", "one byte short of its bucket", &["Format"],
             Bytes(h.get(..h.len() - 1).unwrap_or_default().to_vec()), &[], Some("handshake.format");
-        "not-a-bucket", "one byte more than a bucket", &["Format"], Bytes([h.as_slice(), &[0]].concat()),
+        "not-a-bucket", "one byte more than a bucket", &["Format"],
+            Bytes([h.as_slice(), &[0]].concat()),
             &[], Some("handshake.format");
     }
     if suite == Suite::XWing {
@@ -99,9 +99,11 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
             Forged(Forge::edit(|m| { m.insert(Int::uint(4), Value::uint(0)); })), &[],
             Some("schema.unknown_critical");
         "payload-missing-invite", "no invite in the payload", &["Payload"],
-            Forged(Forge::edit(|m| { m.remove(&Int::uint(2)); })), &[], Some("schema.missing_field");
+            Forged(Forge::edit(|m| { m.remove(&Int::uint(2)); })), &[],
+            Some("schema.missing_field");
         "payload-missing-record", "no device record in the payload", &["Payload"],
-            Forged(Forge::edit(|m| { m.remove(&Int::uint(3)); })), &[], Some("schema.missing_field");
+            Forged(Forge::edit(|m| { m.remove(&Int::uint(3)); })), &[],
+            Some("schema.missing_field");
         "payload-invite-wrong-type", "the invite as a text string", &["Payload"],
             Forged(Forge::edit(|m| { m.insert(Int::uint(2), Value::from("invite")); })), &[],
             Some("schema.wrong_type");
@@ -131,21 +133,23 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
             &["SuiteMismatch"],
             Forged(Forge {
                 invite: Some(p.alice_other_invite.invite.to_bytes()),
-                record: Some(p.alice_other_record().to_bytes()),
+                record: Some(p.alice_other_record.to_bytes()),
                 ..Forge::default()
             }),
             &[], Some("handshake.suite");
         "record-other-suite",
             "the invite of the contact's suite with a device record of the other suite",
-            &["SuiteMismatch"], Forged(Forge::record(p.alice_other_record().to_bytes())), &[],
+            &["SuiteMismatch"], Forged(Forge::record(p.alice_other_record.to_bytes())), &[],
             Some("handshake.suite");
         "suite-disallowed", "the contact's policy does not accept the invite's suite",
-            &["SuitePolicy"], Bytes(h.clone()), &[Allowed(p.other_suite())], Some("suite.disallowed");
+            &["SuitePolicy"], Bytes(h.clone()), &[Allowed(p.other_suite)],
+            Some("suite.disallowed");
     }
 
     // Check order.
     let mallory_other =
-        super::restored(&p.mallory, &format!("{}/mallory-other", p.name), p.other_suite());
+        super::restored(&p.mallory, &format!("{}/mallory-other", p.name), p.other_suite);
+    let mallory_other_record = mallory_other.keys().signed_record(0).to_bytes();
     // HSK-08 checks 8 and 9: copies and stale generations (HSK-10).
     let invite_hash: [u8; 32] = Sha256::digest(p.invite.invite.to_bytes()).into();
     crate::rows! { b.open:
@@ -154,7 +158,7 @@ pub(super) fn open_tests(b: &mut Opens<'_, '_>) -> Result<(), String> {
             &["CheckOrder"], Forged(stranger()), &[Now(EXPIRES)], Some("invite.expired");
         "order-suite-before-identity",
             "a device record of another suite and another identity: the suite decides",
-            &["CheckOrder"], Forged(Forge::record(mallory_other.keys().signed_record(0).to_bytes())),
+            &["CheckOrder"], Forged(Forge::record(mallory_other_record)),
             &[], Some("handshake.suite");
         "order-expired-before-identity",
             "expired, and from another contact than the mailbox's: expiry decides", &["CheckOrder"],
@@ -196,22 +200,13 @@ fn check_session(p: &Parties, message: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("reconnect {name}: {e}"))?;
     let opened = reconnect::open(&contact, message, &expected, UnixTime(NOW), &SuitePolicy::ALL)
         .map_err(|e| format!("reconnect {name}: open: {e}"))?;
-    let randomness = randomness(&format!("session-{name}"), p.suite);
+    let randomness = randomness("reconnect", &format!("session-{name}"), p.suite);
     let mut rng = ReplayRng::new(&[&randomness]);
     let started = handshake::initiate(&opened.invite, &contact, 0, [0x42; 32], &mut rng)
         .map_err(|e| format!("reconnect {name}: initiate: {e}"))?;
-    let mut pending = p.invite.pending();
-    let accepted = pending
-        .accept(&started.message, UnixTime(NOW), &SuitePolicy::ALL)
-        .map_err(|e| format!("reconnect {name}: accept: {e}"))?;
-    if accepted.peer.record().identity_key().as_bytes() != contact.identity().public().as_bytes() {
+    let peer = sessions_talk(&format!("reconnect {name}"), &p.invite, started, NOW)?;
+    if peer != contact.identity().public().as_bytes() {
         return Err(format!("reconnect {name}: the acceptor is not the contact"));
-    }
-    let (mut a, mut b) = (started.ratchet, accepted.ratchet);
-    let mut rng = ReplayRng::new(&[&[7u8; 56]]);
-    let m = a.encrypt(b"again", &mut rng).map_err(|e| format!("reconnect {name}: {e}"))?;
-    if b.decrypt(&m).ok().as_deref() != Some(b"again".as_slice()) {
-        return Err(format!("reconnect {name}: the sessions do not agree"));
     }
     Ok(())
 }

@@ -110,7 +110,7 @@ crate::vector_record! {
         /// Monotonic milliseconds of the step (the rate limit's clock).
         millis: u64,
         /// When true, the relay's store fails every operation during this step.
-        #[serde(default, skip_serializing_if = "is_false")]
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         store_unavailable: bool,
         /// The request frame as sent.
         request: hex,
@@ -123,11 +123,6 @@ crate::vector_record! {
         /// The mailbox that gained an item (its subscribers are woken).
         wake: hex?,
     }
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 crate::vector_test! {

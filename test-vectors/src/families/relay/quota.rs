@@ -58,9 +58,7 @@ fn upload_budget(s: &mut Script, slug: &str) -> Result<(), String> {
     blob_ok(s, &bytes(&format!("{slug}/blob"), 1000))?;
     // Deleting frees storage but not budget.
     s.delete(&a, &[item(slug, 1)], 1)?;
-    crate::rows! { s.put:
-        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1500), TTL, true;
-    }
+    s.put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1500), TTL, true)?;
     crate::rows! { s.send:
         put(a.id(), item(slug, 3), &bytes(&format!("{slug}/3"), 1), TTL), Want::Fail("relay.quota");
         blob(&bytes(&format!("{slug}/blob2"), 1)), Want::Fail("relay.quota");
@@ -75,20 +73,14 @@ fn upload_budget(s: &mut Script, slug: &str) -> Result<(), String> {
 
 fn storage_quota(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 2000), TTL, true;
-    }
-    crate::rows! { s.send:
-        blob(&bytes(&format!("{slug}/blob"), 1001)), Want::Fail("relay.storage_full");
-    }
+    s.put(a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 2000), TTL, true)?;
+    s.send(blob(&bytes(&format!("{slug}/blob"), 1001)), Want::Fail("relay.storage_full"))?;
     blob_ok(s, &bytes(&format!("{slug}/blob"), 1000))?;
     crate::rows! { s.send:
         put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL),
             Want::Fail("relay.storage_full");
     }
     s.delete(&a, &[item(slug, 1)], 1)?;
-    crate::rows! { s.put:
-        a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL, true;
-    }
+    s.put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL, true)?;
     Ok(())
 }

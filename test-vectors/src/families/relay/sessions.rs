@@ -152,7 +152,7 @@ pub fn later_default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Stri
 /// Tests with the default limits.
 pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
     let mut tests = Vec::new();
-    let operations: &[Session] = &crate::tuples! {
+    let sessions: &[Session] = &crate::tuples! {
         "put-fetch-delete", &["Operations"], put_fetch_delete,
             "put an envelope (the mailbox wakes), fetch it with its expiry rounded up to the hour, delete it, fetch nothing";
         "fetch-order-and-more", &["Operations", "FetchRange"], fetch_order_and_more,
@@ -166,10 +166,8 @@ pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
             "the owner of mailbox b names an item of mailbox a in a delete of b: nothing is deleted";
         "blob-put-get", &["Operations", "Blob"], blob_put_get,
             "a blob's id is SHA-256 of its labeled bytes; putting it again gives the same id; getting it gives its bytes";
-    };
-    run(ids, &mut tests, &default, operations)?;
-    blind_envelopes(ids, &mut tests)?;
-    let idempotence: &[Session] = &crate::tuples! {
+        "blind-envelopes", &["Blindness"], blind_envelopes,
+            "the relay stores and returns any bytes of an allowed length, byte for byte: an envelope for this mailbox; an envelope naming another mailbox; text, not CBOR; one byte, 0xff (a CBOR break); one zero byte; a relay request frame";
         "blind-blobs", &["Blindness", "Blob"], blind_blobs,
             "blobs of any content (a zero byte, text, an empty CBOR map) are returned byte for byte";
         "re-put-same", &["Idempotent"], re_put_same,
@@ -178,10 +176,10 @@ pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
             "an item id reused with other bytes: relay.conflict, the first item is kept";
         "same-item-id-other-mailbox", &["Idempotent"], same_item_id_other_mailbox,
             "item ids are per mailbox: the same id in another mailbox is another item";
-    };
-    run(ids, &mut tests, &default, idempotence)?;
-    ttl_limits(ids, &mut tests)?;
-    let expiry: &[Session] = &crate::tuples! {
+        "ttl-zero", &["Ttl"], |s, slug| ttl_refused(s, slug, 0),
+            "a TTL of 0, for a put and a blob put: relay.ttl, nothing stored";
+        "ttl-above-max", &["Ttl"], |s, slug| ttl_refused(s, slug, Limits::DEFAULT.max_ttl + 1),
+            "a TTL one second above max_ttl, for a put and a blob put: relay.ttl, nothing stored";
         "ttl-bounds", &["Ttl", "Expiry"], ttl_bounds,
             "TTLs of max_ttl and 1 second are accepted; both expiries are rounded up to the next hour";
         "fetch-after-expiry", &["Expiry"], fetch_after_expiry,
@@ -190,11 +188,26 @@ pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
             "once an item expired its id is free: the same put again is a new item, with a wake and a new expiry";
         "blob-expired", &["Blob", "Expiry"], blob_expired,
             "a blob is returned until the second before its expiry; from then on relay.not_found";
-    };
-    run(ids, &mut tests, &default, expiry)?;
-    proofs(ids, &mut tests)?;
-    fetch_ranges(ids, &mut tests)?;
-    let failures: &[Session] = &crate::tuples! {
+        "proof-other-challenge", &["Proof"],
+            |s, slug| refused_proofs(s, slug, other_challenge, "mailbox.proof"),
+            "fetch, delete and subscribe with the owner's proofs for another challenge (made for `relay/other-challenge`, not for this connection's); then the owner fetches the item, untouched";
+        "proof-other-operation", &["Proof"],
+            |s, slug| refused_proofs(s, slug, other_operation, "mailbox.proof"),
+            "the owner's proofs for this challenge but another operation: delete and subscribe proofs for a fetch, a fetch proof for a delete and a subscribe; then the owner fetches the item, untouched";
+        "proof-other-mailbox", &["Proof"],
+            |s, slug| refused_proofs(s, slug, other_mailbox, "mailbox.key"),
+            "fetch, delete and subscribe for mailbox a with valid proofs of mailbox b; then the owner fetches the item, untouched";
+        "proof-other-origin", &["Proof"],
+            |s, slug| refused_proofs(s, slug, other_origin, "mailbox.origin"),
+            "fetch, delete and subscribe with the owner's proofs for this connection's challenge made on a connection to another relay (`wss://other.example`): a relay forwarding this relay's challenge cannot use them here; then the owner fetches the item, untouched";
+        "proof-malformed", &["Proof"],
+            |s, slug| refused_proofs(s, slug, malformed_proofs, "cbor.truncated"),
+            "an empty proof and a truncated one: refused with the proof's decoding class, and the connection stays open (the request itself is well formed); then the owner fetches the item, untouched";
+        "fetch-max-zero", &["FetchRange"], |s, _| fetch_out_of_range(s, 0, 1),
+            "a fetch of at most 0 items: schema.range, the connection stays open and a fetch within range succeeds";
+        "fetch-max-above", &["FetchRange"],
+            |s, _| fetch_out_of_range(s, Limits::DEFAULT.max_fetch + 1, Limits::DEFAULT.max_fetch),
+            "a fetch of max_fetch + 1 items: schema.range, the connection stays open and a fetch within range succeeds";
         "blob-not-found", &["Blob"], blob_not_found,
             "blob ids that were never put: relay.not_found";
         "store-unavailable", &["Unavailable"], store_unavailable,
@@ -202,170 +215,108 @@ pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
         "unknown-operation", &["UnknownOperation"], unknown_operation,
             "operations 7, 0 and 1000 are unknown: relay.operation with the request id, the connection stays open and a put then succeeds";
     };
-    run(ids, &mut tests, &default, failures)?;
+    run(ids, &mut tests, &default, sessions)?;
     super::decoding::decoding(ids, &mut tests)?;
     Ok(tests)
 }
 
-fn blind_envelopes(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
-    let slug = "blind-envelopes";
-    let mut s = Script::new(slug, Limits::DEFAULT);
+fn blind_envelopes(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let b = s.key("b");
     let request_like = RequestFrame { id: 1, request: put(a.id(), [0; 16], &[1], TTL) }.encode();
-    let contents: Vec<(&str, Vec<u8>)> = vec![
-        ("an envelope for this mailbox", envelope(a.id(), slug)?),
-        ("an envelope naming another mailbox", envelope(b.id(), slug)?),
-        ("text, not CBOR", b"not an envelope".to_vec()),
-        ("one byte, 0xff (a CBOR break)", vec![0xff]),
-        ("one zero byte", vec![0]),
-        ("a relay request frame", request_like),
+    let contents = [
+        envelope(a.id(), slug)?,
+        envelope(b.id(), slug)?,
+        b"not an envelope".to_vec(),
+        vec![0xff],
+        vec![0],
+        request_like,
     ];
     let mut listed = Vec::new();
-    for (n, (_, env)) in contents.iter().enumerate() {
+    for (n, env) in contents.iter().enumerate() {
         let id = item(slug, n as u32 + 1);
         listed.push((id, env.as_slice(), s.put(a.id(), id, env, TTL, true)?));
     }
-    s.fetch(&a, None, &listed, false)?;
-    let what: Vec<&str> = contents.iter().map(|(w, _)| *w).collect();
-    tests.push(s.finish(
-        ids,
-        &format!(
-            "the relay stores and returns any bytes of an allowed length, byte for byte: {}",
-            what.join("; ")
-        ),
-        &["Blindness"],
-    )?);
-
-    Ok(())
+    s.fetch(&a, None, &listed, false)
 }
 
-fn ttl_limits(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
-    let max_ttl = Limits::DEFAULT.max_ttl;
-    for (slug, ttl, comment) in [
-        ("ttl-zero", 0, "a TTL of 0"),
-        ("ttl-above-max", max_ttl + 1, "a TTL one second above max_ttl"),
-    ] {
-        let mut s = Script::new(slug, Limits::DEFAULT);
-        let a = s.key("a");
-        crate::rows! { s.send:
-            put(a.id(), item(slug, 1), &bytes(slug, 40), ttl), Want::Fail("relay.ttl");
-            Request::BlobPut { blob: bytes(slug, 40), ttl }, Want::Fail("relay.ttl");
-        }
-        s.fetch(&a, None, &[], false)?;
-        tests.push(s.finish(
-            ids,
-            &format!("{comment}, for a put and a blob put: relay.ttl, nothing stored"),
-            &["Ttl"],
-        )?);
-    }
-    Ok(())
+/// A put and a blob put with `ttl`, refused with relay.ttl; nothing is stored.
+fn ttl_refused(s: &mut Script, slug: &str, ttl: u32) -> Result<(), String> {
+    let a = s.key("a");
+    s.send(put(a.id(), item(slug, 1), &bytes(slug, 40), ttl), Want::Fail("relay.ttl"))?;
+    s.send(Request::BlobPut { blob: bytes(slug, 40), ttl }, Want::Fail("relay.ttl"))?;
+    s.fetch(&a, None, &[], false)
 }
 
-fn fetch_ranges(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
-    let max_fetch = Limits::DEFAULT.max_fetch;
-    for (slug, max, comment) in [
-        ("fetch-max-zero", 0, "a fetch of at most 0 items"),
-        ("fetch-max-above", max_fetch + 1, "a fetch of max_fetch + 1 items"),
-    ] {
-        let mut s = Script::new(slug, Limits::DEFAULT);
-        let a = s.key("a");
-        crate::rows! { s.send:
-            fetch_request(&a, Some(max)), Want::Fail("schema.range");
-        }
-        s.fetch(&a, Some(if max == 0 { 1 } else { max_fetch }), &[], false)?;
-        tests.push(s.finish(
-            ids,
-            &format!("{comment}: schema.range, the connection stays open and a fetch within range succeeds"),
-            &["FetchRange"],
-        )?);
-    }
-    Ok(())
+/// A fetch of at most `max` items, refused with schema.range, then one of at most `within`.
+fn fetch_out_of_range(s: &mut Script, max: u32, within: u32) -> Result<(), String> {
+    let a = s.key("a");
+    s.send(fetch_request(&a, Some(max)), Want::Fail("schema.range"))?;
+    s.fetch(&a, Some(within), &[], false)
 }
 
-fn proofs(ids: &mut Ids, tests: &mut Vec<SessionTest>) -> Result<(), String> {
-    // Each test puts one item into mailbox a, tries the refused requests, then fetches the
-    // item unchanged.
-    type Attempts = fn(&MailboxKey, &MailboxKey) -> Vec<Request>;
-    // A fetch, a delete and a subscribe for mailbox a, each with the proof `proof` makes for
-    // its operation.
-    fn all_three(a: &MailboxKey, proof: impl Fn(Operation) -> Vec<u8>) -> Vec<Request> {
-        vec![
-            fetch(a.id(), proof(Operation::Fetch), None),
-            Request::Delete {
-                mailbox: *a.id(),
-                proof: proof(Operation::Delete),
-                items: vec![[0; 16]],
-            },
-            Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Subscribe) },
-        ]
+/// Requests for mailbox a with proofs made with the keys of mailboxes a and b.
+type Attempts = fn(&MailboxKey, &MailboxKey) -> Vec<Request>;
+
+/// Puts one item into mailbox a, sends the `attempts`, each refused with `class`, then fetches
+/// the item unchanged.
+fn refused_proofs(
+    s: &mut Script,
+    slug: &str,
+    attempts: Attempts,
+    class: &'static str,
+) -> Result<(), String> {
+    let a = s.key("a");
+    let b = s.key("b");
+    let env = bytes(slug, 40);
+    let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    for request in attempts(&a, &b) {
+        s.send(request, Want::Fail(class))?;
     }
-    let other_challenge: Attempts =
-        |a, _| all_three(a, |op| a.prove(&origin(), &seed32("relay/other-challenge"), op));
-    let other_operation: Attempts = |a, _| {
-        let proof = |op| Script::prove(a, op);
-        vec![
-            fetch(a.id(), proof(Operation::Delete), None),
-            fetch(a.id(), proof(Operation::Subscribe), None),
-            Request::Delete {
-                mailbox: *a.id(),
-                proof: proof(Operation::Fetch),
-                items: vec![[0; 16]],
-            },
-            Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Fetch) },
-        ]
-    };
-    let other_mailbox: Attempts = |a, b| all_three(a, |op| Script::prove(b, op));
-    let other_origin: Attempts = |a, _| {
-        // A malicious relay forwarded this connection's challenge to the client, which
-        // signed for the origin it dialled: the malicious relay's.
-        let elsewhere = quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok();
-        elsewhere.map(|o| all_three(a, |op| a.prove(&o, &challenge(), op))).unwrap_or_default()
-    };
-    let malformed: Attempts = |a, _| {
-        let good = Script::prove(a, Operation::Fetch);
-        vec![
-            fetch(a.id(), Vec::new(), None),
-            fetch(a.id(), good.get(..good.len() - 1).unwrap_or_default().to_vec(), None),
-        ]
-    };
-    let cases: [(&str, Attempts, &str, &str); 5] = crate::tuples! {
-        "proof-other-challenge",
-            other_challenge,
-            "mailbox.proof",
-            "fetch, delete and subscribe with the owner's proofs for another challenge (made for `relay/other-challenge`, not for this connection's)";
-        "proof-other-operation",
-            other_operation,
-            "mailbox.proof",
-            "the owner's proofs for this challenge but another operation: delete and subscribe proofs for a fetch, a fetch proof for a delete and a subscribe";
-        "proof-other-mailbox", other_mailbox, "mailbox.key",
-            "fetch, delete and subscribe for mailbox a with valid proofs of mailbox b";
-        "proof-other-origin",
-            other_origin,
-            "mailbox.origin",
-            "fetch, delete and subscribe with the owner's proofs for this connection's challenge made on a connection to another relay (`wss://other.example`): a relay forwarding this relay's challenge cannot use them here";
-        "proof-malformed",
-            malformed,
-            "cbor.truncated",
-            "an empty proof and a truncated one: refused with the proof's decoding class, and the connection stays open (the request itself is well formed)";
-    };
-    for (slug, attempts, class, comment) in cases {
-        let mut s = Script::new(slug, Limits::DEFAULT);
-        let a = s.key("a");
-        let b = s.key("b");
-        let env = bytes(slug, 40);
-        let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-        for request in attempts(&a, &b) {
-            s.send(request, Want::Fail(class))?;
-        }
-        s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)?;
-        tests.push(s.finish(
-            ids,
-            &format!("{comment}; then the owner fetches the item, untouched"),
-            &["Proof"],
-        )?);
-    }
-    Ok(())
+    s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
+}
+
+/// A fetch, a delete and a subscribe for mailbox a, each with the proof `proof` makes for its
+/// operation.
+fn all_three(a: &MailboxKey, proof: impl Fn(Operation) -> Vec<u8>) -> Vec<Request> {
+    vec![
+        fetch(a.id(), proof(Operation::Fetch), None),
+        Request::Delete { mailbox: *a.id(), proof: proof(Operation::Delete), items: vec![[0; 16]] },
+        Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Subscribe) },
+    ]
+}
+
+fn other_challenge(a: &MailboxKey, _: &MailboxKey) -> Vec<Request> {
+    all_three(a, |op| a.prove(&origin(), &seed32("relay/other-challenge"), op))
+}
+
+fn other_operation(a: &MailboxKey, _: &MailboxKey) -> Vec<Request> {
+    let proof = |op| Script::prove(a, op);
+    vec![
+        fetch(a.id(), proof(Operation::Delete), None),
+        fetch(a.id(), proof(Operation::Subscribe), None),
+        Request::Delete { mailbox: *a.id(), proof: proof(Operation::Fetch), items: vec![[0; 16]] },
+        Request::Subscribe { mailbox: *a.id(), proof: proof(Operation::Fetch) },
+    ]
+}
+
+fn other_mailbox(a: &MailboxKey, b: &MailboxKey) -> Vec<Request> {
+    all_three(a, |op| Script::prove(b, op))
+}
+
+fn other_origin(a: &MailboxKey, _: &MailboxKey) -> Vec<Request> {
+    // A malicious relay forwarded this connection's challenge to the client, which signed for
+    // the origin it dialled: the malicious relay's.
+    let elsewhere = quietwire::mailbox::RelayOrigin::from_url("wss://other.example").ok();
+    elsewhere.map(|o| all_three(a, |op| a.prove(&o, &challenge(), op))).unwrap_or_default()
+}
+
+fn malformed_proofs(a: &MailboxKey, _: &MailboxKey) -> Vec<Request> {
+    let good = Script::prove(a, Operation::Fetch);
+    vec![
+        fetch(a.id(), Vec::new(), None),
+        fetch(a.id(), good.get(..good.len() - 1).unwrap_or_default().to_vec(), None),
+    ]
 }
 
 fn delete_expired(s: &mut Script, slug: &str) -> Result<(), String> {
@@ -431,21 +382,15 @@ fn subscribe_and_wake(s: &mut Script, slug: &str) -> Result<(), String> {
 fn delete_count(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     for n in 1..=3 {
-        crate::rows! { s.put:
-            a.id(), item(slug, n), &bytes(&format!("{slug}/{n}"), 40), TTL, true;
-        }
+        s.put(a.id(), item(slug, n), &bytes(&format!("{slug}/{n}"), 40), TTL, true)?;
     }
     let never = item(slug, 9);
     s.delete(&a, &[item(slug, 1), item(slug, 3), never], 2)?;
     s.delete(&a, &[item(slug, 1)], 0)?;
-    crate::rows! { s.put:
-        a.id(), item(slug, 4), &bytes(&format!("{slug}/4"), 40), TTL, true;
-    }
+    s.put(a.id(), item(slug, 4), &bytes(&format!("{slug}/4"), 40), TTL, true)?;
     s.delete(&a, &[item(slug, 4), item(slug, 4)], 1)?;
     let exp = s.expiry_offset(TTL);
-    crate::rows! { s.fetch:
-        &a, None, &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)], false;
-    }
+    s.fetch(&a, None, &[(item(slug, 2), &bytes(&format!("{slug}/2"), 40), exp)], false)?;
     Ok(())
 }
 
@@ -453,9 +398,8 @@ fn delete_others_items(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let b = s.key("b");
     let env = bytes(slug, 40);
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
     s.delete(&b, &[item(slug, 1)], 0)?;
-    let exp = s.expiry_offset(TTL);
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
@@ -484,23 +428,17 @@ fn blind_blobs(s: &mut Script, _: &str) -> Result<(), String> {
 fn re_put_same(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let env = bytes(slug, 40);
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &env, TTL, true;
-        a.id(), item(slug, 1), &env, TTL, false;
-    }
-    let exp = s.expiry_offset(TTL);
+    let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    s.put(a.id(), item(slug, 1), &env, TTL, false)?;
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
 fn re_put_conflict(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let env = bytes(slug, 40);
-    s.put(a.id(), item(slug, 1), &env, TTL, true)?;
-    crate::rows! { s.send:
-        put(a.id(), item(slug, 1), &bytes(&format!("{slug}/other"), 40), TTL),
-            Want::Fail("relay.conflict");
-    }
-    let exp = s.expiry_offset(TTL);
+    let exp = s.put(a.id(), item(slug, 1), &env, TTL, true)?;
+    let other = bytes(&format!("{slug}/other"), 40);
+    s.send(put(a.id(), item(slug, 1), &other, TTL), Want::Fail("relay.conflict"))?;
     s.fetch(&a, None, &[(item(slug, 1), &env, exp)], false)
 }
 
@@ -509,11 +447,8 @@ fn same_item_id_other_mailbox(s: &mut Script, slug: &str) -> Result<(), String> 
     let b = s.key("b");
     let env_a = bytes(&format!("{slug}/a"), 40);
     let env_b = bytes(&format!("{slug}/b"), 40);
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), &env_a, TTL, true;
-        b.id(), item(slug, 1), &env_b, TTL, true;
-    }
-    let exp = s.expiry_offset(TTL);
+    let exp = s.put(a.id(), item(slug, 1), &env_a, TTL, true)?;
+    s.put(b.id(), item(slug, 1), &env_b, TTL, true)?;
     crate::rows! { s.fetch:
         &a, None, &[(item(slug, 1), &env_a, exp)], false;
         &b, None, &[(item(slug, 1), &env_b, exp)], false;
@@ -536,11 +471,8 @@ fn fetch_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let envs = [bytes(&format!("{slug}/1"), 40), bytes(&format!("{slug}/2"), 40)];
     let [e1, e2] = &envs;
-    crate::rows! { s.put:
-        a.id(), item(slug, 1), e1, TTL, true;
-        a.id(), item(slug, 2), e2, 2 * TTL, true;
-    }
-    let (x1, x2) = (s.expiry_offset(TTL), s.expiry_offset(2 * TTL));
+    let x1 = s.put(a.id(), item(slug, 1), e1, TTL, true)?;
+    let x2 = s.put(a.id(), item(slug, 2), e2, 2 * TTL, true)?;
     let both = [(item(slug, 1), e1.as_slice(), x1), (item(slug, 2), e2.as_slice(), x2)];
     s.at(x1 - 1, 1000);
     s.fetch(&a, None, &both, false)?;
@@ -563,24 +495,18 @@ fn re_put_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
 fn blob_expired(s: &mut Script, slug: &str) -> Result<(), String> {
     let blob = bytes(slug, 100);
     let id = blob_id(&blob);
-    crate::rows! { s.send:
-        Request::BlobPut { blob: blob.clone(), ttl: 60 }, Want::Ok;
-    }
+    s.send(Request::BlobPut { blob: blob.clone(), ttl: 60 }, Want::Ok)?;
     let x = s.expiry_offset(60);
     s.at(x - 1, 1000);
     s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
     s.at(x, 2000);
-    crate::rows! { s.send:
-        Request::BlobGet { blob_id: id }, Want::Fail("relay.not_found");
-    }
+    s.send(Request::BlobGet { blob_id: id }, Want::Fail("relay.not_found"))?;
     Ok(())
 }
 
 fn blob_not_found(s: &mut Script, slug: &str) -> Result<(), String> {
     crate::rows! { s.send:
         Request::BlobGet { blob_id: blob_id(&bytes(slug, 40)) }, Want::Fail("relay.not_found");
-    }
-    crate::rows! { s.send:
         Request::BlobGet { blob_id: [0; 32] }, Want::Fail("relay.not_found");
     }
     Ok(())
@@ -593,8 +519,6 @@ fn store_unavailable(s: &mut Script, slug: &str) -> Result<(), String> {
     s.send_unavailable(put(a.id(), item(slug, 1), &env, TTL), u)?.expect_wake(None)?;
     crate::rows! { s.send_unavailable:
         fetch_request(&a, None), u;
-    }
-    crate::rows! { s.send_unavailable:
         delete_request(&a, &[item(slug, 1)]), u;
         Request::BlobPut { blob: env.clone(), ttl: TTL }, u;
         Request::BlobGet { blob_id: blob_id(&env) }, u;

@@ -50,9 +50,7 @@ fn mailbox_full(s: &mut Script, slug: &str) -> Result<(), String> {
     let env = |n: u32| bytes(&format!("{slug}/{n}"), 40);
     s.put(a.id(), item(slug, 1), &env(1), TTL, true)?;
     s.put(a.id(), item(slug, 2), &env(2), TTL, true)?;
-    crate::rows! { s.send:
-        put(a.id(), item(slug, 3), &env(3), TTL), Want::Fail("relay.mailbox_full");
-    }
+    s.send(put(a.id(), item(slug, 3), &env(3), TTL), Want::Fail("relay.mailbox_full"))?;
     s.put(a.id(), item(slug, 1), &env(1), TTL, false)?;
     s.delete(&a, &[item(slug, 1)], 1)?;
     s.put(a.id(), item(slug, 3), &env(3), TTL, true)?;
@@ -64,9 +62,7 @@ fn mailbox_full_until_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
     s.put(a.id(), item(slug, 1), &bytes(slug, 40), 60, true)?;
     let x = s.put(a.id(), item(slug, 2), &bytes(slug, 41), 60, true)?;
     s.at_seconds(x - 1);
-    crate::rows! { s.send:
-        put(a.id(), item(slug, 3), &bytes(slug, 42), TTL), Want::Fail("relay.mailbox_full");
-    }
+    s.send(put(a.id(), item(slug, 3), &bytes(slug, 42), TTL), Want::Fail("relay.mailbox_full"))?;
     s.at_seconds(x);
     s.put(a.id(), item(slug, 3), &bytes(slug, 42), TTL, true)?;
     Ok(())
@@ -78,9 +74,7 @@ fn fetch_more(s: &mut Script, slug: &str) -> Result<(), String> {
     s.put(a.id(), item(slug, 1), &e1, TTL, true)?;
     let x = s.put(a.id(), item(slug, 2), &e2, TTL, true)?;
     s.fetch(&a, Some(1), &[(item(slug, 1), &e1, x)], true)?;
-    crate::rows! { s.fetch:
-        &a, None, &[(item(slug, 1), &e1, x), (item(slug, 2), &e2, x)], false;
-    }
+    s.fetch(&a, None, &[(item(slug, 1), &e1, x), (item(slug, 2), &e2, x)], false)?;
     s.delete(&a, &[item(slug, 1)], 1)?;
     s.fetch(&a, Some(1), &[(item(slug, 2), &e2, x)], false)
 }
@@ -95,9 +89,7 @@ fn fetch_more_by_size(s: &mut Script, slug: &str) -> Result<(), String> {
 
 fn fetch_max_above_small(s: &mut Script, _: &str) -> Result<(), String> {
     let a = s.key("a");
-    crate::rows! { s.send:
-        fetch_request(&a, Some(SMALL.max_fetch + 1)), Want::Fail("schema.range");
-    }
+    s.send(fetch_request(&a, Some(SMALL.max_fetch + 1)), Want::Fail("schema.range"))?;
     s.fetch(&a, Some(SMALL.max_fetch), &[], false)
 }
 
@@ -111,9 +103,7 @@ fn delete_above_max(s: &mut Script, slug: &str) -> Result<(), String> {
 fn envelope_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let max = SMALL.max_envelope as usize;
-    crate::rows! { s.send:
-        put(a.id(), item(slug, 1), &bytes(slug, max + 1), TTL), Want::Fail("relay.too_large");
-    }
+    s.send(put(a.id(), item(slug, 1), &bytes(slug, max + 1), TTL), Want::Fail("relay.too_large"))?;
     let x = s.put(a.id(), item(slug, 1), &bytes(slug, max), TTL, true)?;
     s.fetch(&a, None, &[(item(slug, 1), &bytes(slug, max), x)], false)
 }
@@ -121,21 +111,12 @@ fn envelope_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
 fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     let max = SMALL.max_attachment as usize;
     // A blob put frame of exactly max_frame bytes: decoded, then refused for its size.
-    let at_frame_limit = (max..)
-        .map(|len| RequestFrame {
-            id: 2,
-            request: Request::BlobPut { blob: bytes(slug, len), ttl: TTL },
-        })
-        .find(|f| f.encode().len() >= SMALL.max_frame as usize)
-        .ok_or("no frame")?;
-    if at_frame_limit.encode().len() != SMALL.max_frame as usize {
-        return Err("relay attachment-too-large: no frame of exactly max_frame".to_owned());
-    }
+    let at_frame_limit = blob_frame(slug, 2, SMALL.max_frame as usize)?;
     crate::rows! { s.send:
         Request::BlobPut { blob: bytes(slug, max + 1), ttl: TTL }, Want::Fail("relay.too_large");
     }
     s.next_id();
-    s.raw(at_frame_limit.encode(), Want::Fail("relay.too_large"))?;
+    s.raw(at_frame_limit, Want::Fail("relay.too_large"))?;
     let blob = bytes(slug, max);
     s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
         .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })
@@ -143,20 +124,9 @@ fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
 
 fn frame_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
-    let over = (SMALL.max_attachment as usize..)
-        .map(|len| {
-            RequestFrame { id: 1, request: Request::BlobPut { blob: bytes(slug, len), ttl: TTL } }
-                .encode()
-        })
-        .find(|f| f.len() > SMALL.max_frame as usize)
-        .ok_or("no frame")?;
-    if over.len() != SMALL.max_frame as usize + 1 {
-        return Err(format!("relay frame-too-large: {} bytes", over.len()));
-    }
+    let over = blob_frame(slug, 1, SMALL.max_frame as usize + 1)?;
     s.raw(over, Want::Close("relay.frame_too_large"))?;
-    crate::rows! { s.send:
-        put(a.id(), item(slug, 1), &bytes(slug, 40), TTL), Want::Closed;
-    }
+    s.send(put(a.id(), item(slug, 1), &bytes(slug, 40), TTL), Want::Closed)?;
     Ok(())
 }
 
@@ -165,9 +135,7 @@ fn subscriptions_limit(s: &mut Script, _: &str) -> Result<(), String> {
     let [a, b, c] = &keys;
     s.subscribe(a)?;
     s.subscribe(b)?;
-    crate::rows! { s.send:
-        subscribe_request(c), Want::Fail("relay.subscriptions");
-    }
+    s.send(subscribe_request(c), Want::Fail("relay.subscriptions"))?;
     s.subscribe(a)
 }
 
@@ -202,8 +170,17 @@ fn rate_unknown_operation(s: &mut Script, _: &str) -> Result<(), String> {
         s.fetch(&a, None, &[], false)?;
     }
     let id = s.next_id();
-    crate::rows! { s.raw:
-        request(id, 7, &[]), Want::Fail("relay.rate");
-    }
+    s.raw(request(id, 7, &[]), Want::Fail("relay.rate"))?;
     Ok(())
+}
+
+/// The blob put frame with request id `id` whose encoding has exactly `len` bytes: the first
+/// of the blobs of max_attachment bytes and more (named after `slug`) that reaches `len`.
+fn blob_frame(slug: &str, id: u32, len: usize) -> Result<Vec<u8>, String> {
+    (SMALL.max_attachment as usize..)
+        .map(|n| RequestFrame { id, request: Request::BlobPut { blob: bytes(slug, n), ttl: TTL } })
+        .map(|f| f.encode())
+        .find(|f| f.len() >= len)
+        .filter(|f| f.len() == len)
+        .ok_or(format!("relay {slug}: no blob put frame of exactly {len} bytes"))
 }
