@@ -184,7 +184,7 @@ pub fn load<G: Group + for<'de> Deserialize<'de>>(json: &str) -> Result<VectorFi
     Ok(file)
 }
 
-/// Reads a field list for [`vector_test!`] and [`vector_record!`] (not for direct use): each
+/// Reads a field list for [`vector_test!`](crate::vector_test!) and [`vector_record!`](crate::vector_record!) (not for direct use): each
 /// field is `name: TYPE`, or one of the short forms of the vector format (§15.6):
 ///
 /// | written | declared as | in the JSON |
@@ -242,7 +242,7 @@ macro_rules! __vector_fields {
 /// Declares a test struct: the common fields of spec §15.1 (`tcId`, `slug`, `comment`,
 /// `flags` first; `result` and `errorClass` last, in this order in the JSON) around the
 /// family's own fields, strict serde (`deny_unknown_fields`, camel case), [`Case`], and
-/// `new(head, fields…)`. Fields are written as for [`vector_record!`] (`name: hex`,
+/// `new(head, fields…)`. Fields are written as for [`vector_record!`](crate::vector_record!) (`name: hex`,
 /// `name: hex?`, `name: ?TYPE`, `name: TYPE`).
 ///
 /// ```
@@ -304,7 +304,7 @@ macro_rules! vector_test {
 
 /// Declares a plain JSON object of a vector file (a step, a recipe, a parameter object):
 /// strict serde (`deny_unknown_fields`, camel case), `Clone`, `Debug`, `PartialEq`; more
-/// derives may be given as attributes. Fields as in [`vector_test!`].
+/// derives may be given as attributes. Fields as in [`vector_test!`](crate::vector_test!).
 ///
 /// ```
 /// quietwire_test_vectors::vector_record! {
@@ -338,7 +338,7 @@ macro_rules! vector_record {
     };
 }
 
-/// The fields every test shares (spec §15.1), for [`vector_test!`]'s `new`.
+/// The fields every test shares (spec §15.1), for [`vector_test!`](crate::vector_test!)'s `new`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Head {
     /// Stable id, unique in its file.
