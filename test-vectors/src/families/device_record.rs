@@ -211,16 +211,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
 
     let sig = &["Signature"];
     let good = sign(&cl());
-    let mut flipped_sig = good.clone();
-    if let Some(byte) = flipped_sig.last_mut() {
-        *byte ^= 0x80;
-    }
+    let flipped_sig = m::xor_last(good.clone(), 0x80);
     let body = cl().encode();
     let alice_sig = alice.sign(Label::DeviceRecord, &body);
-    let mut altered = body.clone();
-    if let Some(byte) = altered.last_mut() {
-        *byte ^= 0x01; // generation 3 -> 2
-    }
+    let altered = m::flip_last(body.clone()); // generation 3 -> 2
     crate::rows! { b.invalid:
         "signature-bit-flipped", "one bit of the signature flipped", sig, flipped_sig,
             "identity.signature";

@@ -165,9 +165,14 @@ pub fn malleate_s(signature: &[u8; 64]) -> [u8; 64] {
 }
 
 /// Flips one bit of the last byte.
-pub fn flip_last(mut bytes: Vec<u8>) -> Vec<u8> {
+pub fn flip_last(bytes: Vec<u8>) -> Vec<u8> {
+    xor_last(bytes, 0x01)
+}
+
+/// The last byte XORed with `mask`.
+pub fn xor_last(mut bytes: Vec<u8>, mask: u8) -> Vec<u8> {
     if let Some(b) = bytes.last_mut() {
-        *b ^= 0x01;
+        *b ^= mask;
     }
     bytes
 }
