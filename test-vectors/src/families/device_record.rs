@@ -157,9 +157,8 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         ("create-x25519", Suite::X25519, 0),
         ("create-x25519-generation-7", Suite::X25519, 7),
     ] {
-        let identity_seed = seed32(&format!("device_record/{slug}/identity"));
-        let kem_seed = seed32(&format!("device_record/{slug}/kem"));
-        let ratchet_secret = seed32(&format!("device_record/{slug}/ratchet"));
+        let [identity_seed, kem_seed, ratchet_secret] = ["identity", "kem", "ratchet"]
+            .map(|part| seed32(&format!("device_record/{slug}/{part}")));
         let keys = DeviceKeys::from_parts(
             suite,
             IdentityKeyPair::from_seed(&identity_seed),
@@ -175,17 +174,9 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         }
         let comment = format!("{} record, generation {generation}", suite.name());
         let head = ids.head(slug, &comment, &["Valid"], None);
-        let secrets = [identity_seed, kem_seed, ratchet_secret].map(|s| s.to_vec());
-        let [identity_seed, kem_seed, ratchet_secret] = secrets;
-        create.push(CreateTest::new(
-            head,
-            suite.id(),
-            identity_seed,
-            kem_seed,
-            ratchet_secret,
-            generation,
-            record,
-        ));
+        let [identity, kem, ratchet] =
+            [identity_seed, kem_seed, ratchet_secret].map(|s| s.to_vec());
+        create.push(CreateTest::new(head, suite.id(), identity, kem, ratchet, generation, record));
     }
     let create = DeviceRecordGroup::Create {
         comment: "Key generation is deterministic from the secrets and Ed25519 signing is deterministic, so the record is reproducible byte for byte.".to_owned(),
@@ -220,16 +211,10 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
 
     let sig = &["Signature"];
     let good = sign(&cl());
-    let mut flipped_sig = good.clone();
-    if let Some(byte) = flipped_sig.last_mut() {
-        *byte ^= 0x80;
-    }
+    let flipped_sig = m::xor_last(good.clone(), 0x80);
     let body = cl().encode();
     let alice_sig = alice.sign(Label::DeviceRecord, &body);
-    let mut altered = body.clone();
-    if let Some(byte) = altered.last_mut() {
-        *byte ^= 0x01; // generation 3 -> 2
-    }
+    let altered = m::flip_last(body.clone()); // generation 3 -> 2
     crate::rows! { b.invalid:
         "signature-bit-flipped", "one bit of the signature flipped", sig, flipped_sig,
             "identity.signature";

@@ -32,6 +32,9 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     Key: AuthBypass ["DID-02", "SUI-04"] "The decoded key fails Ed25519 key validation.";
 };
 
+/// The ed25519-pub multicodec prefix.
+const ED25519_PUB: [u8; 2] = [0xed, 0x01];
+
 fn did_of(prefix: [u8; 2], key: &[u8]) -> String {
     format!("did:key:z{}", bs58_encode(&[&prefix[..], key].concat()))
 }
@@ -70,7 +73,7 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
     let mut encodes = Vec::new();
     for name in ["alice", "bob", "carol"] {
         let key = *m::identity(&format!("did_key/{name}")).1.public();
-        let did = did_of([0xed, 0x01], key.as_bytes());
+        let did = did_of(ED25519_PUB, key.as_bytes());
         if did_key::encode(&key) != did || did_key::decode(&did).ok() != Some(key) {
             return Err(format!("did_key {name}: implementation disagrees"));
         }
@@ -81,7 +84,7 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         DidKeyGroup::Encode { comment: "Encoding identity keys.".to_owned(), tests: encodes };
 
     let key = *m::identity("did_key/alice").1.public();
-    let good = did_of([0xed, 0x01], key.as_bytes());
+    let good = did_of(ED25519_PUB, key.as_bytes());
     let mut decodes = Vec::new();
     let mut case =
         |slug: &str, comment: &str, f: &[&str], did: String, class: &str| -> Result<(), String> {
@@ -99,7 +102,7 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         "scheme-missing", "the bare multibase string", sx, format!("z{body}"), "didkey.scheme";
         "leading-space", "a space before the DID", sx, format!(" {good}"), "didkey.scheme";
         "multibase-hex", "multibase 'f' (hex) instead of 'z'", sx,
-            format!("did:key:f{}", hex::encode([&[0xed, 0x01][..], key.as_bytes()].concat())),
+            format!("did:key:f{}", hex::encode([&ED25519_PUB[..], key.as_bytes()].concat())),
             "didkey.multibase";
         "multibase-empty", "nothing after the method", sx, "did:key:".to_owned(),
             "didkey.multibase";
@@ -110,9 +113,9 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         "base58-trailing-space", "a space after the DID", sx, format!("{good} "), "didkey.base58";
         "base58-empty", "'z' and nothing after it", sx, "did:key:z".to_owned(), "didkey.base58";
         "length-33", "33 decoded bytes", sx,
-            did_of([0xed, 0x01], key.as_bytes().get(..31).unwrap_or_default()), "didkey.length";
+            did_of(ED25519_PUB, key.as_bytes().get(..31).unwrap_or_default()), "didkey.length";
         "length-35", "35 decoded bytes", sx,
-            did_of([0xed, 0x01], &[key.as_bytes().as_slice(), &[0]].concat()), "didkey.length";
+            did_of(ED25519_PUB, &[key.as_bytes().as_slice(), &[0]].concat()), "didkey.length";
         "too-long", "a 129-byte string", sx, format!("{good}{}", "1".repeat(129 - good.len())),
             "didkey.length";
         "multicodec-x25519", "the x25519-pub multicodec 0xec01", &["Multicodec"],
@@ -120,10 +123,10 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         "multicodec-secp256k1-prefix", "the secp256k1-pub multicodec prefix 0xe701 with 32 bytes",
             &["Multicodec"], did_of([0xe7, 0x01], key.as_bytes()), "didkey.multicodec";
         "key-low-order", "the neutral point", &["Key"],
-            did_of([0xed, 0x01], &m::ed25519_identity_point()), "key.low_order";
-        "key-noncanonical", "y >= p", &["Key"], did_of([0xed, 0x01], &m::ed25519_noncanonical()),
+            did_of(ED25519_PUB, &m::ed25519_identity_point()), "key.low_order";
+        "key-noncanonical", "y >= p", &["Key"], did_of(ED25519_PUB, &m::ed25519_noncanonical()),
             "key.noncanonical";
-        "key-not-on-curve", "y = 2", &["Key"], did_of([0xed, 0x01], &m::ed25519_not_on_curve()),
+        "key-not-on-curve", "y = 2", &["Key"], did_of(ED25519_PUB, &m::ed25519_not_on_curve()),
             "key.invalid";
     }
     let decodes =

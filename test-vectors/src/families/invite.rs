@@ -134,8 +134,10 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
         "Several faults at once: the spec's check order decides the class.";
 };
 
-const EXPIRES: u64 = 1_900_000_000;
-const NOW: u64 = 1_800_000_000;
+/// The expiry of the invites (also those of `invite_encoding`).
+pub(super) const EXPIRES: u64 = 1_900_000_000;
+/// The verifiers' time unless a case says otherwise.
+pub(super) const NOW: u64 = 1_800_000_000;
 
 fn hints(list: &[&str]) -> Vec<u8> {
     raw::array(&list.iter().map(|h| raw::tstr(h)).collect::<Vec<_>>())
@@ -307,10 +309,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     }
 
     let sig = &["Signature"];
-    let mut flipped = good.clone();
-    if let Some(byte) = flipped.last_mut() {
-        *byte ^= 0x80;
-    }
+    let flipped = m::xor_last(good.clone(), 0x80);
     let body = cl().encode();
     let alice_sig = alice_x.sign(Label::Invite, &body);
     let reusable = xw().set(9, vec![0xf4]).encode();

@@ -1,7 +1,7 @@
 //! `invite_encoding.json`: invite links and QR payloads
 //! (spec/04-contact-establishment.md, encodings).
 
-use super::invite::create;
+use super::invite::{EXPIRES, NOW, create};
 use super::{FlagDef, Ids, expect, file};
 use crate::format::VectorFile;
 use quietwire::UnixTime;
@@ -67,8 +67,6 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     Inner: Basic ["INV-04"] "A well-formed wrapper around an invite that fails verification.";
 };
 
-const NOW: u64 = 1_800_000_000;
-const EXPIRES: u64 = 1_900_000_000;
 const BASE: &str = "https://quietwire.invalid/invite";
 
 /// What a parse test reads: a link or a QR payload.

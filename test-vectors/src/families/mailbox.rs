@@ -143,6 +143,7 @@ fn test(
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     let origin = RelayOrigin::parse(VECTOR_ORIGIN).map_err(|e| e.to_string())?;
+    let origins = [origin.clone()];
     let mut ids = Ids::default();
     let mut proves = Vec::new();
     for (name, op) in [
@@ -154,7 +155,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
         let key = MailboxKey::from_seed(&seed);
         let challenge = seed32(&format!("mailbox/{name}/challenge"));
         let proof = key.prove(&origin, &challenge, op);
-        mailbox::verify(key.id(), &challenge, &[origin.clone()], op, &proof)
+        mailbox::verify(key.id(), &challenge, &origins, op, &proof)
             .map_err(|e| format!("mailbox {name}: {e}"))?;
         let head =
             ids.head(&format!("prove-{name}"), &format!("a proof for {name}"), &["Valid"], None);
@@ -169,7 +170,7 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
     let pk = key.public().as_bytes().to_vec();
     let (_, signer) = m::identity("mailbox/verify/seed-signer");
     let id = *key.id();
-    let mut v = Verifier { ids, origins: [origin], tests: Vec::new(), id, challenge };
+    let mut v = Verifier { ids, origins, tests: Vec::new(), id, challenge };
     crate::rows! { v.case:
         "valid", "the owner's proof", &["Valid"], good.clone(), None;
     }

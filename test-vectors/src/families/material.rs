@@ -145,8 +145,7 @@ pub fn canonical_map(mut entries: Vec<(i64, Vec<u8>)>) -> Vec<u8> {
 
 /// `[body, signature]` with the signature of `signer` over `[label, body]`.
 pub fn signed(body: &[u8], signer: &IdentityKeyPair, label: Label) -> Vec<u8> {
-    let signature = signer.sign(label, body);
-    raw::array(&[raw::bstr(body), raw::bstr(&signature)])
+    signed::pair(body, &signer.sign(label, body))
 }
 
 /// A signature with `L` added to `S`: the same equation holds, but S is not reduced.
@@ -166,9 +165,14 @@ pub fn malleate_s(signature: &[u8; 64]) -> [u8; 64] {
 }
 
 /// Flips one bit of the last byte.
-pub fn flip_last(mut bytes: Vec<u8>) -> Vec<u8> {
+pub fn flip_last(bytes: Vec<u8>) -> Vec<u8> {
+    xor_last(bytes, 0x01)
+}
+
+/// The last byte XORed with `mask`.
+pub fn xor_last(mut bytes: Vec<u8>, mask: u8) -> Vec<u8> {
     if let Some(b) = bytes.last_mut() {
-        *b ^= 0x01;
+        *b ^= mask;
     }
     bytes
 }
@@ -275,8 +279,7 @@ impl MixedKey {
 
     /// `[body, signature]` with a signature over `[label, body]`.
     pub fn signed(&self, body: &[u8], label: Label, strict_valid: bool) -> Vec<u8> {
-        let signature = self.sign(&label.input(&[body]), strict_valid);
-        raw::array(&[raw::bstr(body), raw::bstr(&signature)])
+        signed::pair(body, &self.sign(&label.input(&[body]), strict_valid))
     }
 }
 
@@ -288,8 +291,7 @@ pub fn signed_forged(
     forge: fn(&Scalar, &[u8; 32], &[u8]) -> [u8; 64],
 ) -> Vec<u8> {
     let public = IdentityKeyPair::from_seed(seed).public().as_bytes().to_owned();
-    let signature = forge(&secret_scalar(seed), &public, &label.input(&[body]));
-    raw::array(&[raw::bstr(body), raw::bstr(&signature)])
+    signed::pair(body, &forge(&secret_scalar(seed), &public, &label.input(&[body])))
 }
 
 /// An X-Wing key with both parts bad: an ML-KEM coefficient ≥ q and the X25519 part u = 0.
@@ -327,8 +329,7 @@ pub fn strict_signed_cases(
     zero_sig[0] = 1;
     let mixed = mixed_order_key(mixed_name);
     let forged: &'static [&'static str] = &["Signature", "Malleability"];
-    let neutral =
-        raw::array(&[raw::bstr(&with_key(&ed25519_negative_zero())), raw::bstr(&zero_sig)]);
+    let neutral = signed::pair(&with_key(&ed25519_negative_zero()), &zero_sig);
     let mixed_signed = |strict| mixed.signed(&with_key(&mixed.public), label, strict);
     let cases = crate::tuples! { vec:
         "sui05-small-order-r",

@@ -166,10 +166,7 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
     let (fa, fb) =
         (Fingerprint::of(&alice).qr_part().to_vec(), Fingerprint::of(&bob).qr_part().to_vec());
     let shown_by_alice = SafetyQr::new(&alice, &bob).to_bytes();
-    let mut one_bit = shown_by_alice.clone();
-    if let Some(b) = one_bit.last_mut() {
-        *b ^= 1;
-    }
+    let one_bit = m::flip_last(shown_by_alice.clone());
     let (mismatch, s) = (&["QrMismatch"], &["Schema"]);
     let qwi1 = [b"QWI1".to_vec(), shown_by_alice.get(4..).unwrap_or_default().to_vec()].concat();
     let peer_missing = payload(canonical_map(vec![(1, raw::head(0, 1)), (2, raw::bstr(&fa))]));

@@ -32,10 +32,7 @@ pub trait Cases<I> {
     /// If the library disagrees, described for the slug.
     fn test(&mut self, name: Named<'_>, input: I, class: Option<&str>) -> Result<(), String>;
 
-    /// [`Cases::test`] of a row.
-    ///
-    /// # Errors
-    /// As [`Cases::test`].
+    /// [`Cases::test`] of a row's slug, comment, flags, input and class.
     fn case(
         &mut self,
         slug: &str,
@@ -47,18 +44,12 @@ pub trait Cases<I> {
         self.test(Named { slug, comment, flags }, input, class)
     }
 
-    /// A valid test of `input`.
-    ///
-    /// # Errors
-    /// As [`Cases::test`].
+    /// A valid test of `input` ([`Cases::test`] without a class).
     fn valid(&mut self, slug: &str, comment: &str, flags: &[&str], input: I) -> Result<(), String> {
         self.case(slug, comment, flags, input, None)
     }
 
-    /// A test of `input` refused with `class`.
-    ///
-    /// # Errors
-    /// As [`Cases::test`].
+    /// A test of `input` refused with `class` ([`Cases::test`]).
     fn invalid(
         &mut self,
         slug: &str,

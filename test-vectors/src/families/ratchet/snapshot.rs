@@ -120,7 +120,7 @@ pub(super) fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>
         Value::Array(parts)
     };
     let with_items = |items: Vec<Value>| with_field(&responder, 16, Some(Value::Array(items)));
-    let doubled = [items.as_slice(), &[first.clone()]].concat();
+    let doubled = [items.as_slice(), std::slice::from_ref(&first)].concat();
     let mut other_mk = items.clone();
     other_mk.insert(1, entry_with(2, Value::Bytes(vec![0x55; 32])));
     let other_chain = [items.as_slice(), &[entry_with(0, Value::Bytes(vec![0x66; 32]))]].concat();
