@@ -198,7 +198,7 @@ pub fn create(
 }
 
 impl Cases<Vec<u8>> for Verifier<VerifyTest> {
-    /// A test of `invite` at [`NOW`].
+    /// A test of `invite` at `NOW`.
     fn test(&mut self, n: Named<'_>, invite: Vec<u8>, class: Option<&str>) -> Result<(), String> {
         self.at(n.slug, n.comment, n.flags, invite, NOW, class)
     }
