@@ -166,11 +166,10 @@ pub fn create(
     single_use: bool,
     expires: u64,
 ) -> (CreateTest, SignedInvite, IdentityKeyPair) {
-    let identity_seed = seed32(&format!("invite/{slug}/identity"));
     let invite_id = seed16(&format!("invite/{slug}/invite-id"));
-    let kem_seed = seed32(&format!("invite/{slug}/kem"));
-    let ratchet_secret = seed32(&format!("invite/{slug}/ratchet"));
-    let mailbox = seed32(&format!("invite/{slug}/mailbox"));
+    let [identity_seed, kem_seed, ratchet_secret, mailbox] =
+        ["identity", "kem", "ratchet", "mailbox"]
+            .map(|part| seed32(&format!("invite/{slug}/{part}")));
     let identity = IdentityKeyPair::from_seed(&identity_seed);
     let mut rng = ReplayRng::new(&[&invite_id, &kem_seed, &ratchet_secret]);
     let relay_hints: Vec<String> = relay_hints.iter().map(|h| (*h).to_owned()).collect();
@@ -198,7 +197,7 @@ pub fn create(
 }
 
 impl Cases<Vec<u8>> for Verifier<VerifyTest> {
-    /// A test of `invite` at [`NOW`].
+    /// A test of `invite` at `NOW`.
     fn test(&mut self, n: Named<'_>, invite: Vec<u8>, class: Option<&str>) -> Result<(), String> {
         self.at(n.slug, n.comment, n.flags, invite, NOW, class)
     }
