@@ -3,9 +3,11 @@
 //! Tells an implementer, case by case, where an implementation or a relay diverges from the
 //! spec:
 //!
-//! - [`runner`] runs the golden vectors of `test-vectors/v1/` against an [`Implementation`]:
-//!   the built-in one ([`builtin::Builtin`], the `quietwire` crate) or any other through the
-//!   language-neutral shim protocol of `spec/16-conformance-shim.md` ([`shim`]), with a
+//! - [`runner`] runs the golden vectors of `test-vectors/v1/` against an [`Implementation`],
+//!   which answers the operations of the language-neutral shim protocol of
+//!   `spec/16-conformance-shim.md` by name, with JSON arguments and values
+//!   ([`Implementation::call`]): the built-in one ([`builtin::Builtin`], the `quietwire`
+//!   crate) or any other through a shim process ([`shim`]), with a
 //!   per-implementation configuration of disabled cases, an error map and optional features
 //!   ([`config`]);
 //! - [`interop`] lets two implementations play the two sides of scripted conversations

@@ -1,21 +1,27 @@
-//! Runs every vector file against an implementation: the file loop, the `Recorder` that
-//! compares each case with its vector, and the family runners by concern (`identity`,
-//! `handshake`, `messaging`, `ratchet`, `reconnect`, `backup`), after the harness self-test
-//! cases (`harness`).
+//! Runs every vector file against an implementation (spec/16-conformance-shim.md §16.5): the
+//! file loop, the `Recorder` that compares each case with its vector, and the one
+//! `table` that maps each group type to its operations and checks (`check`), with the
+//! dedicated scripts of stateful sequences by concern (`handshake`, `ratchet`, `relay`,
+//! `backup`), after the harness self-test cases (`harness`).
 
 use std::path::Path;
 
 mod backup;
+mod check;
 pub(crate) mod diverge;
 mod handshake;
 mod harness;
-mod identity;
-mod messaging;
-mod ratchet;
-mod reconnect;
+pub(crate) mod ratchet;
+mod relay;
+mod table;
 
-use quietwire_test_vectors::families::cbor;
+use quietwire_test_vectors::families::{
+    backup as backup_family, cbor, device_record, did_key, envelope, event, handshake as hs, hpke,
+    invite, invite_encoding, mailbox, ratchet as ratchet_family, reconnect, relay as relay_family,
+    safety_code,
+};
 use quietwire_test_vectors::format::{self, Case, Group, Outcome as Expect, VectorFile};
+use serde_json::Value;
 
 use crate::config::Selection;
 use crate::implementation::{Failure, Implementation, OpResult, Transcript};
@@ -82,46 +88,72 @@ pub fn run_selected(
         let Some(text) = selection.filter_file(&text, &mut report.cases)? else {
             continue;
         };
-        let cases = match *name {
-            "cbor.json" => run_file(&text, imp, run_cbor)?,
-            "device_record.json" => run_file(&text, imp, identity::run_device_record)?,
-            "safety_code.json" => run_file(&text, imp, identity::run_safety)?,
-            "did_key.json" => run_file(&text, imp, identity::run_did_key)?,
-            "invite.json" => run_file(&text, imp, identity::run_invite)?,
-            "invite_encoding.json" => run_file(&text, imp, identity::run_invite_encoding)?,
-            "hpke.json" => run_file(&text, imp, handshake::run_hpke)?,
-            "handshake.json" => run_file(&text, imp, handshake::run_handshake)?,
-            "reconnect.json" => run_file(&text, imp, reconnect::run_reconnect)?,
-            "envelope.json" => run_file(&text, imp, messaging::run_envelope)?,
-            "event.json" => run_file(&text, imp, messaging::run_event)?,
-            "mailbox.json" => run_file(&text, imp, messaging::run_mailbox)?,
-            "relay.json" => run_file(&text, imp, messaging::run_relay)?,
-            "backup.json" => run_file(&text, imp, backup::run_backup)?,
-            _ => run_file(&text, imp, ratchet::run_ratchet)?,
+        let run = match *name {
+            "cbor.json" => run_file::<cbor::CborGroup>,
+            "device_record.json" => run_file::<device_record::DeviceRecordGroup>,
+            "safety_code.json" => run_file::<safety_code::SafetyGroup>,
+            "did_key.json" => run_file::<did_key::DidKeyGroup>,
+            "invite.json" => run_file::<invite::InviteGroup>,
+            "invite_encoding.json" => run_file::<invite_encoding::EncodingGroup>,
+            "hpke.json" => run_file::<hpke::HpkeGroup>,
+            "handshake.json" => run_file::<hs::HandshakeGroup>,
+            "reconnect.json" => run_file::<reconnect::ReconnectGroup>,
+            "envelope.json" => run_file::<envelope::EnvelopeGroup>,
+            "event.json" => run_file::<event::EventGroup>,
+            "mailbox.json" => run_file::<mailbox::MailboxGroup>,
+            "relay.json" => run_file::<relay_family::RelayGroup>,
+            "backup.json" => run_file::<backup_family::BackupGroup>,
+            _ => run_file::<ratchet_family::RatchetGroup>,
         };
-        report.cases.extend(cases);
+        report.cases.extend(run(&text, imp)?);
     }
     Ok(report)
 }
 
-type GroupRunner<G> = fn(&G, &mut dyn Implementation, &mut Recorder);
-
-fn run_file<G>(
-    text: &str,
-    imp: &mut dyn Implementation,
-    run: GroupRunner<G>,
-) -> Result<Vec<CaseResult>, String>
+/// Loads a vector file strictly as its group type `G` (its cases, counts and classes), then
+/// runs every test as the [`table`] says for its group type, reading the vector as JSON.
+fn run_file<G>(text: &str, imp: &mut dyn Implementation) -> Result<Vec<CaseResult>, String>
 where
     G: Group + for<'de> serde::Deserialize<'de>,
 {
     let file: VectorFile<G> = format::load(text)?;
+    let raw: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let raw_groups = raw
+        .get("testGroups")
+        .and_then(Value::as_array)
+        .ok_or("a vector file without testGroups")?;
     let mut recorder = Recorder {
         family: file.family.clone(),
         results: Vec::new(),
         transcript: imp.transcript(),
     };
-    for group in &file.test_groups {
-        run(group, imp, &mut recorder);
+    for (group, raw_group) in file.test_groups.iter().zip(raw_groups) {
+        let raw_group = raw_group
+            .as_object()
+            .ok_or("a group that is not an object")?;
+        let kind = raw_group
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let spec = table::spec(kind).ok_or_else(|| {
+            format!(
+                "{}: group type `{kind}` has no entry in the runner's table",
+                file.family
+            )
+        })?;
+        let raw_tests = raw_group
+            .get("tests")
+            .and_then(Value::as_array)
+            .ok_or("a group without tests")?;
+        for (case, raw_test) in group.cases().into_iter().zip(raw_tests) {
+            let test = raw_test.as_object().ok_or("a test that is not an object")?;
+            let vector = check::Vector {
+                group: raw_group,
+                test,
+            };
+            let got = spec.run(&vector, imp);
+            recorder.record(kind, case, got);
+        }
     }
     Ok(recorder.results)
 }
@@ -205,14 +237,33 @@ impl Recorder {
     }
 }
 
+/// The outcome of an operation that failed.
+fn got_failure(failure: Failure) -> Got {
+    match failure {
+        Failure::Error { class } => Got::Rejected(class),
+        Failure::Unimplemented { feature } => Got::Unimplemented(feature),
+    }
+}
+
 /// Turns an operation's answer into [`Got`], checking accepted outputs with `check`.
 fn got<T>(result: OpResult<T>, check: impl FnOnce(&T) -> Option<String>) -> Got {
     match result {
         Ok(value) => Got::Accepted {
             mismatch: check(&value),
         },
-        Err(Failure::Error { class }) => Got::Rejected(class),
-        Err(Failure::Unimplemented { feature }) => Got::Unimplemented(feature),
+        Err(failure) => got_failure(failure),
+    }
+}
+
+/// The outcome of a script that ran to its end (`Ok`), or stopped early.
+fn got_script(t: &dyn Case, result: Result<(), Stop>) -> Got {
+    match result {
+        Ok(()) => match t.meta().error_class {
+            Some(class) => Got::Rejected(class.to_owned()),
+            None => Got::Accepted { mismatch: None },
+        },
+        Err(Stop::Mismatch(m)) => Got::Accepted { mismatch: Some(m) },
+        Err(Stop::Unimplemented(f)) => Got::Unimplemented(f),
     }
 }
 
@@ -228,17 +279,6 @@ fn hex_differs(what: &str, got: &[u8], want: &[u8]) -> Option<String> {
             hex::encode(want)
         )
     })
-}
-
-fn run_cbor(group: &cbor::CborGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
-    for t in &group.tests {
-        let result = imp.cbor_decode(&t.input, group.limits);
-        rec.record(
-            &group.kind,
-            t,
-            got(result, |enc| hex_differs("re-encoding", enc, &t.input)),
-        );
-    }
 }
 
 /// Why a session stopped early: a step that disagreed, or an unimplemented operation.
@@ -271,5 +311,41 @@ fn expect_outcome<T: PartialEq>(
         (Err(c), _, Some(w)) if c == *w => Ok(()),
         (Ok(v), _, _) => Err(Stop::Mismatch(format!("step {step}: got {}", show(&v)))),
         (Err(c), _, _) => Err(Stop::Mismatch(format!("step {step}: got error {c}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check::Run;
+    use super::table::GROUPS;
+    use crate::shim::feature_of;
+
+    #[test]
+    fn every_entry_names_known_ops_and_earlier_values() {
+        let mut groups: Vec<&str> = GROUPS.iter().map(|g| g.group).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        assert_eq!(groups.len(), GROUPS.len(), "a group type is listed twice");
+        for spec in GROUPS {
+            let Run::Ops(ops) = spec.run else { continue };
+            for (index, op) in ops.iter().enumerate() {
+                assert!(
+                    feature_of(op.op).is_some(),
+                    "{}: unknown op {}",
+                    spec.group,
+                    op.op
+                );
+                for arg in op.args {
+                    if let super::check::Arg::Value(_, from, _) = arg {
+                        assert!(
+                            *from < index,
+                            "{}: {} uses a later value",
+                            spec.group,
+                            op.op
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -10,15 +10,10 @@
 use std::path::PathBuf;
 
 use quietwire_conformance::builtin::Builtin;
-use quietwire_conformance::implementation::{
-    DecodedEvent, Failure, Handle, Implementation, InviteCreate, OpResult, RelayHandled, RelayTime,
-    Role,
-};
+use quietwire_conformance::implementation::{Failure, Implementation, OpResult};
+use quietwire_conformance::shim::feature_of;
 use quietwire_conformance::{Outcome, runner};
-use quietwire_test_vectors::families::cbor::LimitsJson;
-use quietwire_test_vectors::families::device_record::RecordFields;
-use quietwire_test_vectors::families::invite::InviteFields;
-use quietwire_test_vectors::families::relay::RelayLimits;
+use serde_json::{Value, json};
 
 fn vector_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-vectors/v1")
@@ -76,136 +71,69 @@ impl Implementation for Broken {
     fn name(&self) -> String {
         "broken fixture".to_owned()
     }
-    fn cbor_decode(&mut self, input: &[u8], limits: LimitsJson) -> OpResult<Vec<u8>> {
-        // Defect 1: accepts trailing bytes by ignoring everything after the first byte of a
-        // two-byte input 0x00 0x00.
-        if input == [0x00, 0x00] {
-            return Ok(input.to_vec());
-        }
-        self.inner.cbor_decode(input, limits)
-    }
-    fn device_record_create(
-        &mut self,
-        s: u64,
-        a: &[u8],
-        b: &[u8],
-        c: &[u8],
-        g: u64,
-    ) -> OpResult<Vec<u8>> {
-        self.inner.device_record_create(s, a, b, c, g)
-    }
-    fn device_record_verify(&mut self, r: &[u8], s: &[u64]) -> OpResult<(RecordFields, Vec<u8>)> {
-        self.inner.device_record_verify(r, s)
-    }
-    fn safety_fingerprint(&mut self, k: &[u8]) -> OpResult<Vec<u8>> {
-        self.inner.safety_fingerprint(k)
-    }
-    fn safety_code(&mut self, a: &[u8], b: &[u8]) -> OpResult<String> {
-        // Defect 2: not order independent.
-        self.inner.safety_code(a, b).map(|code| {
-            if a > b {
-                code.chars().rev().collect()
-            } else {
-                code
+    fn call(&mut self, op: &str, mut args: Value) -> OpResult<Value> {
+        match op {
+            // Defect 1: accepts trailing bytes by ignoring everything after the first byte of
+            // a two-byte input 0x00 0x00.
+            "cbor-decode" if args["input"] == "0000" => Ok(json!({"reencoded": "0000"})),
+            // Defect 2: not order independent.
+            "safety-code" => {
+                let swapped = args["identityKeyA"].as_str() > args["identityKeyB"].as_str();
+                self.inner.call(op, args).map(|mut value| {
+                    if swapped {
+                        let code: String = value["code"].as_str().unwrap().chars().rev().collect();
+                        value["code"] = json!(code);
+                    }
+                    value
+                })
             }
-        })
-    }
-    fn safety_qr_create(&mut self, o: &[u8], p: &[u8]) -> OpResult<Vec<u8>> {
-        self.inner.safety_qr_create(o, p)
-    }
-    fn safety_qr_verify(&mut self, x: &[u8], o: &[u8], p: &[u8]) -> OpResult<()> {
-        self.inner.safety_qr_verify(x, o, p)
-    }
-    fn did_key_encode(&mut self, k: &[u8]) -> OpResult<String> {
-        self.inner.did_key_encode(k)
-    }
-    fn did_key_decode(&mut self, d: &str) -> OpResult<Vec<u8>> {
-        Err(Failure::Unimplemented {
-            feature: format!("did-key ({} bytes)", d.len()),
-        })
-    }
-    fn invite_create(&mut self, i: &InviteCreate<'_>) -> OpResult<Vec<u8>> {
-        self.inner.invite_create(i)
-    }
-    fn invite_verify(
-        &mut self,
-        i: &[u8],
-        _now: u64,
-        s: &[u64],
-    ) -> OpResult<(InviteFields, Vec<u8>)> {
-        // Defect 3: never checks expiry.
-        self.inner.invite_verify(i, 0, s)
-    }
-    fn invite_encode(&mut self, i: &[u8], b: &str) -> OpResult<(String, Vec<u8>)> {
-        self.inner.invite_encode(i, b)
-    }
-    fn invite_link_parse(&mut self, l: &str, now: u64, s: &[u64]) -> OpResult<Vec<u8>> {
-        self.inner.invite_link_parse(l, now, s)
-    }
-    fn invite_qr_parse(&mut self, q: &[u8], now: u64, s: &[u64]) -> OpResult<Vec<u8>> {
-        self.inner.invite_qr_parse(q, now, s)
-    }
-    fn ratchet_init(&mut self, r: Role, s: &[u8], a: &[u8], k: &[u8]) -> OpResult<Handle> {
-        self.inner.ratchet_init(r, s, a, k)
-    }
-    fn ratchet_restore(&mut self, s: &[u8]) -> OpResult<Handle> {
-        self.inner.ratchet_restore(s)
-    }
-    fn ratchet_encrypt(&mut self, h: Handle, p: &[u8], r: &[u8]) -> OpResult<Vec<u8>> {
-        self.inner.ratchet_encrypt(h, p, r)
-    }
-    fn ratchet_encrypt_stream(&mut self, h: Handle, c: u32, s: &[u8]) -> OpResult<Vec<u8>> {
-        self.inner.ratchet_encrypt_stream(h, c, s)
-    }
-    fn ratchet_decrypt(&mut self, h: Handle, m: &[u8]) -> OpResult<Vec<u8>> {
-        // Defect 4: a message whose key is gone "opens" to nothing instead of failing.
-        match self.inner.ratchet_decrypt(h, m) {
-            Err(Failure::Error { class }) if class == "ratchet.replay" => Ok(Vec::new()),
-            other => other,
+            "did-key-decode" => Err(Failure::Unimplemented {
+                feature: format!("did-key ({} bytes)", args["did"].as_str().unwrap().len()),
+            }),
+            // Defect 3: never checks expiry.
+            "invite-verify" => {
+                args["now"] = json!(0);
+                self.inner.call(op, args)
+            }
+            // Defect 4: a message whose key is gone "opens" to nothing instead of failing.
+            "ratchet-decrypt" => match self.inner.call(op, args) {
+                Err(Failure::Error { class }) if class == "ratchet.replay" => {
+                    Ok(json!({"plaintext": ""}))
+                }
+                other => other,
+            },
+            // Defect 6: commits the ratchet before the padding and the event are checked
+            // (ENV-09).
+            "ratchet-decrypt-event" => {
+                quietwire_conformance::shim::server::committed_event(&mut self.inner, &args)
+            }
+            // Defect 7: a record of the generation kept replaces it (ENV-07 wants a higher
+            // one).
+            "event-device-record" => {
+                let held = args["heldGeneration"].as_u64();
+                args["heldGeneration"] = json!(held.and_then(|g| g.checked_sub(1)));
+                self.inner.call(op, args)
+            }
+            // Defect 5: writes to a failing store are acknowledged (never durable).
+            "relay-handle" => {
+                args["storeUnavailable"] = json!(false);
+                self.inner.call(op, args)
+            }
+            // Not implemented: relay-frame-decode, and the features below.
+            "relay-frame-decode" => Err(Failure::Unimplemented {
+                feature: "relay".to_owned(),
+            }),
+            _ => match feature_of(op) {
+                Some(
+                    feature @ ("hpke" | "envelope" | "mailbox" | "handshake" | "reconnect"
+                    | "backup"),
+                ) => Err(Failure::Unimplemented {
+                    feature: feature.to_owned(),
+                }),
+                _ => self.inner.call(op, args),
+            },
         }
     }
-    fn ratchet_decrypt_event(&mut self, h: Handle, m: &[u8]) -> OpResult<Vec<u8>> {
-        // Defect 6: commits the ratchet before the padding and the event are checked
-        // (ENV-09).
-        quietwire_conformance::shim::server::committed_event(&mut self.inner, h, m)
-    }
-    fn ratchet_snapshot(&mut self, h: Handle) -> OpResult<Vec<u8>> {
-        self.inner.ratchet_snapshot(h)
-    }
-    fn event_decode(&mut self, e: &[u8]) -> OpResult<DecodedEvent> {
-        self.inner.event_decode(e)
-    }
-    fn event_device_record(
-        &mut self,
-        p: &[u8],
-        held: Option<u64>,
-        r: &[u8],
-        s: &[u64],
-    ) -> OpResult<u64> {
-        // Defect 7: a record of the generation kept replaces it (ENV-07 wants a higher one).
-        self.inner
-            .event_device_record(p, held.and_then(|g| g.checked_sub(1)), r, s)
-    }
-    fn relay_open(
-        &mut self,
-        l: &RelayLimits,
-        c: &[u8],
-        origin: &str,
-        now: RelayTime,
-    ) -> OpResult<(Handle, Vec<u8>)> {
-        self.inner.relay_open(l, c, origin, now)
-    }
-    fn relay_handle(
-        &mut self,
-        h: Handle,
-        r: &[u8],
-        now: RelayTime,
-        _store_unavailable: bool,
-    ) -> OpResult<RelayHandled> {
-        // Defect 5: writes to a failing store are acknowledged (never durable).
-        self.inner.relay_handle(h, r, now, false)
-    }
-    // relay_frame_decode: not implemented.
 }
 
 #[test]

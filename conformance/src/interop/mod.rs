@@ -15,22 +15,22 @@
 //!
 //! Both assignments of A and B to the two roles are run, as the MLS interop runner does.
 
+mod handshake;
 mod script;
 
 use std::path::Path;
 
-use quietwire_test_vectors::families::handshake::{self, AcceptTest, InitiateTest};
+use quietwire_test_vectors::families::handshake::{AcceptTest, HandshakeGroup, InitiateTest};
 use quietwire_test_vectors::families::ratchet;
 use quietwire_test_vectors::format::{self, Case, VectorFile};
-use sha2::{Digest, Sha256};
 
 use crate::builtin::Builtin;
 use crate::config::{Choice, Selection};
-use crate::implementation::{HandshakeInitiate, Implementation, Role};
+use crate::implementation::Implementation;
 use crate::report::{CaseResult, Outcome, Report, cap_transcript};
-use script::{
-    Assignment, Players, Seen, Stop, Who, conversation, play, session_script, short, side_result,
-};
+use crate::runner::ratchet as ops;
+use handshake::{handshake_case, reference_conversation};
+use script::{Assignment, Players, Seen, Stop, Who, play, session_script, side_result};
 
 fn ratchet_case(
     t: &ratchet::SessionTest,
@@ -38,19 +38,10 @@ fn ratchet_case(
     log: &mut Vec<String>,
 ) -> Result<usize, Stop> {
     let init = |players: &mut Players<'_>, who: Who| {
-        let role = match who {
-            Who::Initiator => Role::Initiator,
-            Who::Responder => Role::Responder,
-        };
         let imp = players.get(who);
         let r = match (&t.initiator_snapshot, who) {
-            (Some(snapshot), Who::Initiator) => imp.ratchet_restore(snapshot),
-            _ => imp.ratchet_init(
-                role,
-                &t.session_secret,
-                &t.associated_data,
-                &t.responder_ratchet_secret,
-            ),
+            (Some(snapshot), Who::Initiator) => ops::restore(imp, snapshot),
+            _ => ops::init(imp, who.role(), t),
         };
         side_result(r, players, who)?.map_err(|class| {
             Stop::Diverged(format!("setup of {}: error {class}", players.who(who)))
@@ -82,20 +73,10 @@ fn reference_session(t: &ratchet::SessionTest) -> Vec<Seen> {
         assignment: Assignment::Ab,
     };
     let initiator = match &t.initiator_snapshot {
-        Some(snapshot) => players.a.ratchet_restore(snapshot),
-        None => players.a.ratchet_init(
-            Role::Initiator,
-            &t.session_secret,
-            &t.associated_data,
-            &t.responder_ratchet_secret,
-        ),
+        Some(snapshot) => ops::restore(players.a, snapshot),
+        None => ops::init(players.a, "initiator", t),
     };
-    let responder = players.b.ratchet_init(
-        Role::Responder,
-        &t.session_secret,
-        &t.associated_data,
-        &t.responder_ratchet_secret,
-    );
+    let responder = ops::init(players.b, "responder", t);
     let (Ok(hi), Ok(hr)) = (initiator, responder) else {
         return Vec::new();
     };
@@ -104,178 +85,6 @@ fn reference_session(t: &ratchet::SessionTest) -> Vec<Seen> {
         step.want = None;
     }
     play(&mut players, (hi, hr), &steps, &mut Vec::new()).unwrap_or_default()
-}
-
-/// The handshake of an initiate vector and an accept vector of the same invite, then the
-/// conversation; returns the number of steps.
-fn handshake_case(
-    init_t: &InitiateTest,
-    acc_t: &AcceptTest,
-    reference: &[Seen],
-    players: &mut Players<'_>,
-    log: &mut Vec<String>,
-) -> Result<usize, Stop> {
-    let (snap_i, snap_r) = handshake_steps(init_t, acc_t, players, log)?;
-    let restore = |players: &mut Players<'_>, who: Who, snapshot: &[u8]| {
-        let r = players.get(who).ratchet_restore(snapshot);
-        side_result(r, players, who)?.map_err(|class| {
-            Stop::Diverged(format!(
-                "{} cannot restore its ratchet from the handshake's snapshot: error {class}",
-                players.who(who)
-            ))
-        })
-    };
-    let agreed = |stop: Stop| match stop {
-        Stop::Unimplemented(m) => {
-            Stop::Unimplemented(format!("{m}, after both sides agreed on the handshake"))
-        }
-        other => other,
-    };
-    let handles = (
-        restore(players, Who::Initiator, &snap_i).map_err(agreed)?,
-        restore(players, Who::Responder, &snap_r).map_err(agreed)?,
-    );
-    let mut steps = conversation(&acc_t.slug);
-    for (step, want) in steps.iter_mut().zip(reference) {
-        step.want = Some(want.clone());
-    }
-    play(players, handles, &steps, log).map(|s| s.len() + 2)
-}
-
-/// The acceptor initiates, the inviter accepts; returns (initiator snapshot, responder
-/// snapshot).
-fn handshake_steps(
-    init_t: &InitiateTest,
-    acc_t: &AcceptTest,
-    players: &mut Players<'_>,
-    log: &mut Vec<String>,
-) -> Result<(Vec<u8>, Vec<u8>), Stop> {
-    let diverged = |players: &Players<'_>, who: Who, step: usize, what: String| {
-        Stop::Diverged(format!(
-            "handshake step {step} ({}): {what}",
-            players.who(who)
-        ))
-    };
-    let input = HandshakeInitiate {
-        invite: &init_t.invite,
-        suite: init_t.suite,
-        identity_seed: &init_t.identity_seed,
-        kem_seed: &init_t.kem_seed,
-        ratchet_secret: &init_t.ratchet_secret,
-        generation: init_t.generation,
-        mailbox: &init_t.mailbox,
-        randomness: &init_t.randomness,
-    };
-    let r = players.get(Who::Initiator).handshake_initiate(&input);
-    let (message, th, snap_i) = side_result(r, players, Who::Initiator)?
-        .map_err(|c| diverged(players, Who::Initiator, 1, format!("error {c}")))?;
-    log.push(format!(
-        "handshake step 1: initiator builds the handshake message -> {}",
-        short(&message)
-    ));
-    let want = |o: &Option<Vec<u8>>| o.clone().unwrap_or_default();
-    for (what, got, wanted) in [
-        ("message", message.clone(), want(&init_t.message)),
-        ("transcript hash", th.clone(), want(&init_t.transcript_hash)),
-        (
-            "snapshot digest",
-            Sha256::digest(&snap_i).to_vec(),
-            want(&init_t.snapshot_digest),
-        ),
-    ] {
-        if got != wanted {
-            return Err(diverged(
-                players,
-                Who::Initiator,
-                1,
-                format!(
-                    "{what} {} differs from the vector's {}",
-                    short(&got),
-                    short(&wanted)
-                ),
-            ));
-        }
-    }
-    let step = acc_t
-        .steps
-        .first()
-        .ok_or_else(|| Stop::Diverged(format!("the accept vector {} has no step", acc_t.slug)))?;
-    let inviter = players.get(Who::Responder);
-    let r = inviter.handshake_listen(&acc_t.invite, &acc_t.kem_seed, &acc_t.ratchet_secret);
-    let handle = side_result(r, players, Who::Responder)?
-        .map_err(|c| diverged(players, Who::Responder, 2, format!("listen: error {c}")))?;
-    let r = players.get(Who::Responder).handshake_accept(
-        handle,
-        &message,
-        step.now,
-        &acc_t.allowed_suites,
-    );
-    let accepted = side_result(r, players, Who::Responder)?.map_err(|c| {
-        diverged(
-            players,
-            Who::Responder,
-            2,
-            format!("refused the initiator's message: error {c}"),
-        )
-    })?;
-    log.push("handshake step 2: responder accepts it".to_owned());
-    for (what, got, wanted) in [
-        (
-            "peer identity",
-            accepted.peer_identity.clone(),
-            want(&step.peer_identity),
-        ),
-        (
-            "peer mailbox",
-            accepted.peer_mailbox.clone(),
-            want(&step.peer_mailbox),
-        ),
-        ("transcript hash", accepted.transcript_hash.clone(), th),
-        (
-            "snapshot digest",
-            Sha256::digest(&accepted.snapshot).to_vec(),
-            want(&step.snapshot_digest),
-        ),
-    ] {
-        if got != wanted {
-            return Err(diverged(
-                players,
-                Who::Responder,
-                2,
-                format!(
-                    "{what} {} differs from the expected {}",
-                    short(&got),
-                    short(&wanted)
-                ),
-            ));
-        }
-    }
-    Ok((snap_i, accepted.snapshot))
-}
-
-/// The conversation after a handshake, played by the built-in implementation on both sides.
-fn reference_conversation(init_t: &InitiateTest, acc_t: &AcceptTest) -> Result<Vec<Seen>, String> {
-    let (mut a, mut b) = (Builtin::default(), Builtin::default());
-    let mut players = Players {
-        a: &mut a,
-        b: &mut b,
-        assignment: Assignment::Ab,
-    };
-    let mut log = Vec::new();
-    let stopped = |s: Stop| match s {
-        Stop::Diverged(m) | Stop::Unimplemented(m) => m,
-    };
-    let (snap_i, snap_r) =
-        handshake_steps(init_t, acc_t, &mut players, &mut log).map_err(stopped)?;
-    let hi = players
-        .a
-        .ratchet_restore(&snap_i)
-        .map_err(|f| format!("{f:?}"))?;
-    let hr = players
-        .b
-        .ratchet_restore(&snap_r)
-        .map_err(|f| format!("{f:?}"))?;
-    play(&mut players, (hi, hr), &conversation(&acc_t.slug), &mut log).map_err(stopped)
 }
 
 /// Every interop case id in `dir`, for `--list` and the stale-entry check.
@@ -305,13 +114,13 @@ fn load(dir: &Path) -> Result<Loaded, String> {
         let path = dir.join(name);
         std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let hs: VectorFile<handshake::HandshakeGroup> = format::load(&read("handshake.json")?)?;
+    let hs: VectorFile<HandshakeGroup> = format::load(&read("handshake.json")?)?;
     let mut initiates = Vec::new();
     let mut accepts = Vec::new();
     for group in hs.test_groups {
         match group {
-            handshake::HandshakeGroup::Initiate { tests, .. } => initiates.extend(tests),
-            handshake::HandshakeGroup::Accept { tests, .. } => accepts.extend(tests),
+            HandshakeGroup::Initiate { tests, .. } => initiates.extend(tests),
+            HandshakeGroup::Accept { tests, .. } => accepts.extend(tests),
         }
     }
     // An accept vector whose first delivery is accepted, with the initiate vector of the same

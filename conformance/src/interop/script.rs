@@ -6,6 +6,7 @@ use quietwire_test_vectors::families::ratchet::{self, Side, Step};
 use sha2::{Digest, Sha256};
 
 use crate::implementation::{Failure, Handle, Implementation, OpResult};
+use crate::runner::ratchet as ops;
 /// Which role of a conversation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Who {
@@ -182,43 +183,29 @@ pub(super) fn play(
             Who::Initiator => handles.0,
             Who::Responder => handles.1,
         };
-        let imp = players.get(who);
-        let (raw, result) = match &step.act {
+        let message = |message: &Msg| match message {
+            Msg::Bytes(b) => b.clone(),
+            Msg::Produced(n) => produced.get(*n).cloned().unwrap_or_default(),
+        };
+        let act = match &step.act {
             Act::Encrypt {
                 plaintext,
                 randomness,
-            } => {
-                let r = imp.ratchet_encrypt(handle, plaintext, randomness);
-                let r = side_result(r, players, who)?;
-                (r.clone().unwrap_or_default(), r)
-            }
-            Act::Stream { count, seed } => {
-                let r = imp.ratchet_encrypt_stream(handle, *count, seed);
-                let r = side_result(r, players, who)?;
-                (
-                    r.clone().unwrap_or_default(),
-                    r.map(|all| Sha256::digest(all).to_vec()),
-                )
-            }
-            Act::Decrypt { message } => {
-                let bytes = match message {
-                    Msg::Bytes(b) => b.clone(),
-                    Msg::Produced(n) => produced.get(*n).cloned().unwrap_or_default(),
-                };
-                let r = imp.ratchet_decrypt(handle, &bytes);
-                (Vec::new(), side_result(r, players, who)?)
-            }
-            Act::DecryptEvent { message } => {
-                let bytes = match message {
-                    Msg::Bytes(b) => b.clone(),
-                    Msg::Produced(n) => produced.get(*n).cloned().unwrap_or_default(),
-                };
-                let r = imp.ratchet_decrypt_event(handle, &bytes);
-                (Vec::new(), side_result(r, players, who)?)
-            }
+            } => ops::Act::encrypt(handle, plaintext, randomness),
+            Act::Stream { count, seed } => ops::Act::stream(handle, *count, seed),
+            Act::Decrypt { message: m } => ops::Act::decrypt(handle, &message(m), false),
+            Act::DecryptEvent { message: m } => ops::Act::decrypt(handle, &message(m), true),
         };
-        let imp = players.get(who);
-        let snapshot = match side_result(imp.ratchet_snapshot(handle), players, who)? {
+        let r = side_result(act.call(players.get(who)), players, who)?;
+        let (raw, result) = match &step.act {
+            Act::Encrypt { .. } => (r.clone().unwrap_or_default(), r),
+            Act::Stream { .. } => (
+                r.clone().unwrap_or_default(),
+                r.map(|all| Sha256::digest(all).to_vec()),
+            ),
+            Act::Decrypt { .. } | Act::DecryptEvent { .. } => (Vec::new(), r),
+        };
+        let snapshot = match side_result(ops::snapshot(players.get(who), handle), players, who)? {
             Ok(s) => s,
             Err(class) => {
                 return Err(Stop::Diverged(format!(

@@ -1,11 +1,21 @@
-//! The `backup` family (spec/10-backup.md): recovery keys, exports byte for byte, decodings
-//! in several push splits that must agree, re-keying and seeking.
+//! The `backup` scripts (spec/10-backup.md): exports byte for byte, decodings in several
+//! push splits that must agree, re-keying and seeking. Every file a test needs is first
+//! obtained with `backup-export` from its recipe (Table 16-2).
 
-use quietwire_test_vectors::families::backup::{self as family, BackupGroup, DecodeTest};
+use quietwire_test_vectors::families::backup::{
+    self as family, DecodeTest, Export, ExportTest, RekeyTest, SeekTest, UnlockJson,
+};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Got, Recorder, differs, got, hex_differs};
-use crate::implementation::{BackupDecode, BackupDecoded, Failure, Implementation, slice_count};
+use super::check::{Vector, mismatch};
+use super::{Got, differs, got, got_failure, hex_differs};
+use crate::implementation::{Implementation, OpResult, call_read, slice_count};
+use crate::shim::{Fields, hex};
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
 
 /// The splits every decoding runs in: whole, chunk-sized, an irregular pattern, and byte by
 /// byte for inputs up to 4 MiB (larger ones take minutes byte by byte in a debug build).
@@ -17,13 +27,77 @@ fn splits(len: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// `backup-export`: the file of a recipe.
+fn export_file(imp: &mut dyn Implementation, export: &Export) -> OpResult<Vec<u8>> {
+    call_read(
+        imp,
+        "backup-export",
+        json!({"export": to_json(export)}),
+        |f| f.bytes("file"),
+    )
+}
+
+/// What a backup decoding observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Decoded {
+    class: Option<String>,
+    hidden: Option<String>,
+    released_length: u64,
+    released_sha256: Vec<u8>,
+    kdf_runs: u64,
+    /// How many slices the push sizes cut the input into (SHIM-06).
+    slices: u64,
+}
+
+/// The arguments of a `backup-decode`.
+struct Decode<'a> {
+    /// The input, as hex once for all the splits.
+    input: Value,
+    unlock: &'a UnlockJson,
+    pin: Option<&'a str>,
+    max_chunks: Option<u64>,
+    caps: Option<Value>,
+    records: bool,
+    then_seal: bool,
+}
+
+impl Decode<'_> {
+    /// `backup-decode` with the push sizes `pushes`.
+    fn call(&self, imp: &mut dyn Implementation, pushes: &[usize]) -> OpResult<Decoded> {
+        let args = json!({
+            "input": self.input.clone(),
+            "unlock": to_json(self.unlock),
+            "pin": self.pin,
+            "maxChunks": self.max_chunks,
+            "kdfCaps": self.caps,
+            "records": self.records,
+            "thenSeal": self.then_seal,
+            "pushes": pushes,
+        });
+        call_read(imp, "backup-decode", args, decoded)
+    }
+}
+
+fn decoded(f: Fields<'_>) -> Result<Decoded, String> {
+    let kdf_runs = f.u64("kdfRuns")?;
+    u32::try_from(kdf_runs).map_err(|_| "`kdfRuns` too large")?;
+    Ok(Decoded {
+        class: f.str_opt("class")?.map(str::to_owned),
+        hidden: f.str_opt("hidden")?.map(str::to_owned),
+        released_length: f.u64("releasedLength")?,
+        released_sha256: f.bytes("releasedSha256")?,
+        kdf_runs,
+        slices: f.u64("slices")?,
+    })
+}
+
 /// The input of a decoding test: the file, or the recipe's file after the edits; the hashes
 /// are checked so a wrong encoder or edit is reported as such.
 fn input(t: &DecodeTest, imp: &mut dyn Implementation) -> Result<Vec<u8>, Got> {
     let bytes = match (&t.file, &t.export) {
         (Some(f), _) => f.clone(),
         (None, Some(e)) => {
-            let file = imp.backup_export(e).map_err(failure)?;
+            let file = export_file(imp, e).map_err(got_failure)?;
             let sha = Sha256::digest(&file).to_vec();
             if Some(&sha) != t.export_sha256.as_ref() {
                 return Err(mismatch("the export's SHA-256 differs"));
@@ -38,39 +112,33 @@ fn input(t: &DecodeTest, imp: &mut dyn Implementation) -> Result<Vec<u8>, Got> {
     Ok(bytes)
 }
 
-fn failure(f: Failure) -> Got {
-    match f {
-        Failure::Error { class } => Got::Rejected(class),
-        Failure::Unimplemented { feature } => Got::Unimplemented(feature),
+/// A decoding test (`xbk-container` … `xbk-restore`): `backup-decode` once per split.
+pub(super) fn decode(v: &Vector<'_>, imp: &mut dyn Implementation) -> Got {
+    match v.typed::<DecodeTest>() {
+        Ok(t) => decode_test(&t, imp),
+        Err(got) => got,
     }
 }
 
-fn mismatch(what: &str) -> Got {
-    Got::Accepted {
-        mismatch: Some(what.to_owned()),
-    }
-}
-
-fn decode(t: &DecodeTest, imp: &mut dyn Implementation) -> Got {
+fn decode_test(t: &DecodeTest, imp: &mut dyn Implementation) -> Got {
     let bytes = match input(t, imp) {
         Ok(b) => b,
         Err(g) => return g,
     };
-    let mut first: Option<BackupDecoded> = None;
+    let d = Decode {
+        input: hex(&bytes),
+        unlock: &t.unlock,
+        pin: t.pin.as_deref(),
+        max_chunks: t.max_chunks,
+        caps: t.kdf_caps.as_ref().map(to_json),
+        records: t.records,
+        then_seal: t.then_seal,
+    };
+    let mut first: Option<Decoded> = None;
     for pushes in splits(bytes.len()) {
-        let d = BackupDecode {
-            input: &bytes,
-            unlock: &t.unlock,
-            pin: t.pin.as_deref(),
-            max_chunks: t.max_chunks,
-            caps: t.kdf_caps,
-            records: t.records,
-            then_seal: t.then_seal,
-            pushes: &pushes,
-        };
-        let mut got = match imp.backup_decode(&d) {
+        let mut got = match d.call(imp, &pushes) {
             Ok(got) => got,
-            Err(f) => return failure(f),
+            Err(f) => return got_failure(f),
         };
         if Some(got.slices) != slice_count(bytes.len(), &pushes) {
             return mismatch(&format!(
@@ -98,7 +166,7 @@ fn decode(t: &DecodeTest, imp: &mut dyn Implementation) -> Got {
         .or_else(|| hex_differs("releasedSha256", &got.released_sha256, &t.released_sha256))
         .or_else(|| {
             t.kdf_runs
-                .and_then(|want| differs("kdfRuns", &got.kdf_runs, &want))
+                .and_then(|want| differs("kdfRuns", &got.kdf_runs, &u64::from(want)))
         });
     match (got.class, observed) {
         (_, Some(m)) => mismatch(&m),
@@ -109,141 +177,20 @@ fn decode(t: &DecodeTest, imp: &mut dyn Implementation) -> Got {
     }
 }
 
-pub(super) fn run_backup(group: &BackupGroup, imp: &mut dyn Implementation, rec: &mut Recorder) {
-    use BackupGroup as G;
-    match group {
-        G::RecoveryKey { tests, .. } => {
-            for t in tests {
-                let r = imp.backup_recovery_parse(&t.text).and_then(|key| {
-                    let text = if t.canonical {
-                        Some(imp.backup_recovery_text(&key)?)
-                    } else {
-                        None
-                    };
-                    Ok((key, text))
-                });
-                rec.record(
-                    "xbk-recovery-key",
-                    t,
-                    got(r, |(key, text)| {
-                        hex_differs("key", key, t.key.as_deref().unwrap_or_default()).or_else(
-                            || {
-                                text.as_ref()
-                                    .and_then(|text| differs("text", text, &t.text))
-                            },
-                        )
-                    }),
-                );
-            }
-        }
-        G::Export { tests, .. } => {
-            for t in tests {
-                let r = imp.backup_export(&t.export);
-                let g = match r {
-                    Err(f) => failure(f),
-                    Ok(file) => export_checks(t, &file, imp),
-                };
-                rec.record("xbk-export", t, g);
-            }
-        }
-        G::Container { tests, .. }
-        | G::Header { tests, .. }
-        | G::Kdf { tests, .. }
-        | G::Unlock { tests, .. }
-        | G::Mac { tests, .. }
-        | G::Stream { tests, .. }
-        | G::Sections { tests, .. }
-        | G::Hidden { tests, .. }
-        | G::Restore { tests, .. } => {
-            let name = group_name(group);
-            for t in tests {
-                let g = decode(t, imp);
-                rec.record(name, t, g);
-            }
-        }
-        G::Rekey { tests, .. } => {
-            for t in tests {
-                let g = match imp.backup_export(&t.export) {
-                    Err(f) => failure(f),
-                    Ok(file) => {
-                        let len =
-                            file.get(4..8)
-                                .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                                .map_or(0, u32::from_be_bytes) as usize;
-                        let end = (40 + len).min(file.len());
-                        let r = imp.backup_rekey(
-                            file.get(..end).unwrap_or_default(),
-                            &t.unlock,
-                            &t.new_methods,
-                            t.passphrase_kdf,
-                            &t.randomness,
-                        );
-                        got(r, |(prefix, old_end)| {
-                            hex_differs("prefix", prefix, t.prefix.as_deref().unwrap_or_default())
-                                .or_else(|| {
-                                    differs("oldHeaderEnd", old_end, &t.old_header_end.unwrap_or(0))
-                                })
-                        })
-                    }
-                };
-                rec.record("xbk-rekey", t, g);
-            }
-        }
-        G::Seek { tests, .. } => {
-            for t in tests {
-                let g = match imp.backup_export(&t.export) {
-                    Err(f) => failure(f),
-                    Ok(file) => match family::apply_edits(&file, &t.edits, Some(&t.export)) {
-                        Err(m) => mismatch(&m),
-                        Ok(input) => {
-                            let r = imp.backup_seek(&input, &t.unlock, t.section);
-                            got(r, |(offsets, chunks, content)| {
-                                differs("offsets", offsets, &t.offsets.clone().unwrap_or_default())
-                                    .or_else(|| {
-                                        differs(
-                                            "chunks",
-                                            chunks,
-                                            &t.chunks.clone().unwrap_or_default(),
-                                        )
-                                    })
-                                    .or_else(|| {
-                                        hex_differs(
-                                            "content digest",
-                                            &Sha256::digest(content),
-                                            t.content_sha256.as_deref().unwrap_or_default(),
-                                        )
-                                    })
-                            })
-                        }
-                    },
-                };
-                rec.record("xbk-seek", t, g);
-            }
-        }
-    }
-}
-
-fn group_name(group: &BackupGroup) -> &'static str {
-    use BackupGroup as G;
-    match group {
-        G::RecoveryKey { .. } => "xbk-recovery-key",
-        G::Export { .. } => "xbk-export",
-        G::Container { .. } => "xbk-container",
-        G::Header { .. } => "xbk-header",
-        G::Kdf { .. } => "xbk-kdf",
-        G::Unlock { .. } => "xbk-unlock",
-        G::Mac { .. } => "xbk-mac",
-        G::Stream { .. } => "xbk-stream",
-        G::Sections { .. } => "xbk-sections",
-        G::Hidden { .. } => "xbk-hidden",
-        G::Restore { .. } => "xbk-restore",
-        G::Rekey { .. } => "xbk-rekey",
-        G::Seek { .. } => "xbk-seek",
+/// `xbk-export`: the recipe's file byte for byte, then its decoding.
+pub(super) fn export(v: &Vector<'_>, imp: &mut dyn Implementation) -> Got {
+    let t = match v.typed::<ExportTest>() {
+        Ok(t) => t,
+        Err(got) => return got,
+    };
+    match export_file(imp, &t.export) {
+        Err(f) => got_failure(f),
+        Ok(file) => export_checks(&t, &file, imp),
     }
 }
 
 /// A valid export: length, hash and prefix, then its decoding.
-fn export_checks(t: &family::ExportTest, file: &[u8], imp: &mut dyn Implementation) -> Got {
+fn export_checks(t: &ExportTest, file: &[u8], imp: &mut dyn Implementation) -> Got {
     let len = file.len() as u64;
     let checks = differs("fileLength", &len, &t.file_length.unwrap_or(0))
         .or_else(|| {
@@ -267,18 +214,17 @@ fn export_checks(t: &family::ExportTest, file: &[u8], imp: &mut dyn Implementati
     let Some(unlock) = &t.unlock else {
         return mismatch("no unlock");
     };
-    let d = BackupDecode {
-        input: file,
+    let d = Decode {
+        input: hex(file),
         unlock,
         pin: t.unlock_pin.as_deref(),
         max_chunks: None,
         caps: None,
         records: false,
         then_seal: false,
-        pushes: &[],
     };
-    match imp.backup_decode(&d) {
-        Err(f) => failure(f),
+    match d.call(imp, &[]) {
+        Err(f) => got_failure(f),
         Ok(got) => Got::Accepted {
             mismatch: differs("class", &got.class, &None)
                 .or_else(|| differs("hidden", &got.hidden, &t.hidden))
@@ -298,4 +244,70 @@ fn export_checks(t: &family::ExportTest, file: &[u8], imp: &mut dyn Implementati
                 }),
         },
     }
+}
+
+/// `xbk-rekey`: the recipe's file, then `backup-rekey` of its head (`oldPrefix`).
+pub(super) fn rekey(v: &Vector<'_>, imp: &mut dyn Implementation) -> Got {
+    let t = match v.typed::<RekeyTest>() {
+        Ok(t) => t,
+        Err(got) => return got,
+    };
+    let file = match export_file(imp, &t.export) {
+        Ok(file) => file,
+        Err(f) => return got_failure(f),
+    };
+    let len = file
+        .get(4..8)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, u32::from_be_bytes) as usize;
+    let end = (40 + len).min(file.len());
+    let args = json!({
+        "oldPrefix": hex(file.get(..end).unwrap_or_default()),
+        "unlock": to_json(&t.unlock),
+        "newMethods": to_json(&t.new_methods),
+        "passphraseKdf": t.passphrase_kdf.as_ref().map(to_json),
+        "randomness": hex(&t.randomness),
+    });
+    let r = call_read(imp, "backup-rekey", args, |f| {
+        Ok((f.bytes("prefix")?, f.u64("oldHeaderEnd")?))
+    });
+    got(r, |(prefix, old_end)| {
+        hex_differs("prefix", prefix, t.prefix.as_deref().unwrap_or_default())
+            .or_else(|| differs("oldHeaderEnd", old_end, &t.old_header_end.unwrap_or(0)))
+    })
+}
+
+/// `xbk-seek`: the recipe's file after the edits, then `backup-seek` of a section.
+pub(super) fn seek(v: &Vector<'_>, imp: &mut dyn Implementation) -> Got {
+    let t = match v.typed::<SeekTest>() {
+        Ok(t) => t,
+        Err(got) => return got,
+    };
+    let file = match export_file(imp, &t.export) {
+        Ok(file) => file,
+        Err(f) => return got_failure(f),
+    };
+    let input = match family::apply_edits(&file, &t.edits, Some(&t.export)) {
+        Ok(input) => input,
+        Err(m) => return mismatch(&m),
+    };
+    let args = json!({"file": hex(&input), "unlock": to_json(&t.unlock), "section": t.section});
+    let r = call_read(imp, "backup-seek", args, |f| {
+        Ok((
+            f.u64_list("offsets")?,
+            f.u64_list("chunks")?,
+            f.bytes("content")?,
+        ))
+    });
+    got(r, |(offsets, chunks, content)| {
+        differs("offsets", offsets, &t.offsets.clone().unwrap_or_default())
+            .or_else(|| differs("chunks", chunks, &t.chunks.clone().unwrap_or_default()))
+            .or_else(|| {
+                hex_differs(
+                    "content digest",
+                    &Sha256::digest(content),
+                    t.content_sha256.as_deref().unwrap_or_default(),
+                )
+            })
+    })
 }

@@ -6,8 +6,9 @@
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire_test_vectors::families::ratchet::{SessionTest, Side, Step};
 
+use super::ratchet::{self, Act};
 use crate::builtin::Builtin;
-use crate::implementation::{Handle, Implementation, Role};
+use crate::implementation::Handle;
 
 /// Decoding limits for snapshots in reports: the largest snapshot and its nesting.
 const SNAPSHOT_LIMITS: Limits = Limits {
@@ -62,20 +63,11 @@ const fn side_name(side: &Side) -> &'static str {
 /// replaying `t` from its start; `None` if the reference cannot replay it.
 pub(super) fn reference_snapshot(t: &SessionTest, upto: usize) -> Option<Vec<u8>> {
     let mut imp = Builtin::default();
-    let init = |imp: &mut Builtin, role| {
-        imp.ratchet_init(
-            role,
-            &t.session_secret,
-            &t.associated_data,
-            &t.responder_ratchet_secret,
-        )
-        .ok()
-    };
     let initiator = match &t.initiator_snapshot {
-        Some(s) => imp.ratchet_restore(s).ok()?,
-        None => init(&mut imp, Role::Initiator)?,
+        Some(s) => ratchet::restore(&mut imp, s).ok()?,
+        None => ratchet::init(&mut imp, "initiator", t).ok()?,
     };
-    let responder = init(&mut imp, Role::Responder)?;
+    let responder = ratchet::init(&mut imp, "responder", t).ok()?;
     let handle = |side: &Side| -> Handle {
         match side {
             Side::Initiator => initiator,
@@ -85,37 +77,11 @@ pub(super) fn reference_snapshot(t: &SessionTest, upto: usize) -> Option<Vec<u8>
     let mut acting = None;
     for step in t.steps.iter().take(upto.checked_add(1)?) {
         // Outcomes were checked by the run under test; the replay only follows the script.
-        let side = match step {
-            Step::Encrypt {
-                side,
-                plaintext,
-                randomness,
-                ..
-            } => {
-                let _ = imp.ratchet_encrypt(handle(side), plaintext, randomness);
-                side
-            }
-            Step::EncryptDiscard {
-                side,
-                count,
-                randomness_seed,
-                ..
-            } => {
-                let _ = imp.ratchet_encrypt_stream(handle(side), *count, randomness_seed);
-                side
-            }
-            Step::Decrypt { side, message, .. } => {
-                let _ = imp.ratchet_decrypt(handle(side), message);
-                side
-            }
-            Step::DecryptEvent { side, message, .. } => {
-                let _ = imp.ratchet_decrypt_event(handle(side), message);
-                side
-            }
-        };
+        let side = ratchet::side(step);
+        let _ = Act::of_step(step, handle(side)).call(&mut imp);
         acting = Some(handle(side));
     }
-    imp.ratchet_snapshot(acting?).ok()
+    ratchet::snapshot(&mut imp, acting?).ok()
 }
 
 /// The fields in which two ratchet snapshots differ, one per line, or a note that they do

@@ -5,10 +5,13 @@
 //! ignores the push sizes of a backup decoding, passes every vector; these cases fail it. They
 //! are reported as the family `harness`, ids `harness/1` to `harness/3`.
 
-use crate::config::{Choice, Selection};
-use crate::implementation::{BackupDecode, Failure, HpkeInput, Implementation, OpResult};
-use crate::report::{CaseResult, Outcome, cap_transcript};
 use quietwire_test_vectors::families::backup::UnlockJson;
+use serde_json::{Value, json};
+
+use crate::config::{Choice, Selection};
+use crate::implementation::{Failure, Implementation, OpResult};
+use crate::report::{CaseResult, Outcome, cap_transcript};
+use crate::shim::hex;
 
 /// The randomness an X25519 HPKE encapsulation draws: one 32-byte ephemeral secret.
 const X25519_ENCAP_RANDOMNESS: usize = 32;
@@ -46,39 +49,39 @@ pub(super) const PROBES: &[Probe] = &[
     },
 ];
 
-fn run_probe(probe: &Probe, imp: &mut dyn Implementation) -> OpResult<()> {
-    let hpke = |imp: &mut dyn Implementation, len: usize| {
-        let input = HpkeInput {
-            suite: 2,
-            recipient_seed: &[7; 32],
-            info: b"quietwire harness probe",
-            aad: b"",
-            exporter_context: b"",
-            plaintext: b"probe",
-        };
-        imp.hpke_seal(&input, &vec![0x42; len]).map(|_| ())
+fn run_probe(probe: &Probe, imp: &mut dyn Implementation) -> OpResult<Value> {
+    let hpke = |len: usize| {
+        json!({
+            "suite": 2,
+            "recipientSeed": hex(&[7; 32]),
+            "info": hex(b"quietwire harness probe"),
+            "aad": "",
+            "exporterContext": "",
+            "plaintext": hex(b"probe"),
+            "randomness": hex(&vec![0x42; len]),
+        })
     };
-    match probe.tc_id {
-        1 => hpke(imp, X25519_ENCAP_RANDOMNESS + 1),
-        2 => hpke(imp, X25519_ENCAP_RANDOMNESS - 1),
+    let args = match probe.tc_id {
+        1 => hpke(X25519_ENCAP_RANDOMNESS + 1),
+        2 => hpke(X25519_ENCAP_RANDOMNESS - 1),
         _ => {
             let unlock = UnlockJson {
                 passphrase: Some("harness probe".to_owned()),
                 ..UnlockJson::default()
             };
-            let decode = BackupDecode {
-                input: b"QWB1",
-                unlock: &unlock,
-                pin: None,
-                max_chunks: None,
-                caps: None,
-                records: false,
-                then_seal: false,
-                pushes: &[0],
-            };
-            imp.backup_decode(&decode).map(|_| ())
+            json!({
+                "input": hex(b"QWB1"),
+                "unlock": serde_json::to_value(unlock).unwrap_or(Value::Null),
+                "pin": null,
+                "maxChunks": null,
+                "kdfCaps": null,
+                "records": false,
+                "thenSeal": false,
+                "pushes": [0],
+            })
         }
-    }
+    };
+    imp.call(probe.op, args)
 }
 
 /// Runs the probes `selection` selects.
@@ -124,7 +127,7 @@ pub(crate) fn run(imp: &mut dyn Implementation, selection: &Selection) -> Vec<Ca
                 None,
                 feature.split_whitespace().next().map(str::to_owned),
             ),
-            Ok(()) => (
+            Ok(_) => (
                 Outcome::Fail,
                 format!("ok: {} answered without checking", probe.op),
                 None,

@@ -7,7 +7,7 @@
 //! started for the next operation. Every exchange is logged in the [`Transcript`], which the
 //! runner keeps for the cases that did not pass.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
@@ -15,8 +15,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::process::Process;
-use super::{Capabilities, Fields, PROTOCOL_VERSION, value_fields};
-use crate::implementation::{Failure, Handle, OpResult, Transcript};
+use super::{Capabilities, PROTOCOL_VERSION, value_fields};
+use crate::implementation::{Failure, Implementation, OpResult, Transcript, malformed};
+use digests::Digests;
 
 /// The default time a shim has to answer one request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,7 +33,7 @@ pub struct ShimClient {
     /// Reported class → vector class (the inverse of the configuration's error map).
     unmap: BTreeMap<String, String>,
     /// The last `snapshotDigest` each ratchet handle reported.
-    digests: HashMap<Handle, Vec<u8>>,
+    digests: Digests,
     /// How many times the shim had to be started again.
     restarts: usize,
 }
@@ -62,11 +63,11 @@ impl ShimClient {
             capabilities: Capabilities::default(),
             log: Transcript::default(),
             unmap: BTreeMap::new(),
-            digests: HashMap::new(),
+            digests: Digests::default(),
             restarts: 0,
         };
         let value = client
-            .call("capabilities", json!({}))
+            .request("capabilities", json!({}))
             .map_err(|f| format!("shim `{command}`: capabilities: {}", describe(&f)))?;
         let caps: Capabilities = serde_json::from_value(value)
             .map_err(|e| format!("shim `{command}`: capabilities: {e}"))?;
@@ -135,7 +136,7 @@ impl ShimClient {
     }
 
     /// Sends one request and waits for its reply; returns the `value` of an `ok` reply.
-    fn call(&mut self, op: &str, args: Value) -> OpResult<Value> {
+    fn request(&mut self, op: &str, args: Value) -> OpResult<Value> {
         if self.process.is_none() {
             if self.next_id > 0 {
                 self.restarts += 1;
@@ -254,59 +255,6 @@ impl ShimClient {
             ))),
         }
     }
-
-    /// Calls `op` and reads its value with `read`; a value that lacks a field fails with
-    /// `shim.protocol`.
-    fn op<T>(
-        &mut self,
-        op: &str,
-        args: Value,
-        read: impl FnOnce(Fields<'_>) -> Result<T, String>,
-    ) -> OpResult<T> {
-        let value = self.call(op, args)?;
-        let read = Fields::of(&value).and_then(read);
-        read.map_err(|e| {
-            let what = format!("shim.protocol: the value of {op}: {e}");
-            self.log(format!("!! {what}"));
-            Failure::Error { class: what }
-        })
-    }
-
-    /// Records the digest a ratchet reply reported for `handle`.
-    fn digest(&mut self, handle: Handle, f: Fields<'_>) -> Result<(), String> {
-        let digest = f.bytes("snapshotDigest")?;
-        if digest.len() != 32 {
-            return Err("`snapshotDigest` is not 32 bytes".to_owned());
-        }
-        self.digests.insert(handle, digest);
-        Ok(())
-    }
-
-    fn ratchet_op(
-        &mut self,
-        op: &str,
-        handle: Handle,
-        args: Value,
-        field: &str,
-    ) -> OpResult<Vec<u8>> {
-        let value = match self.call(op, args) {
-            Ok(value) => value,
-            Err(failure) => {
-                // A refusal reports no digest: the next snapshot is compared with the
-                // vector's (which a state changed by a failure misses), not with a reply.
-                self.digests.remove(&handle);
-                return Err(failure);
-            }
-        };
-        let read = Fields::of(&value).and_then(|f| {
-            let out = f.bytes(field)?;
-            self.digest(handle, f)?;
-            Ok(out)
-        });
-        read.map_err(|e| Failure::Error {
-            class: format!("shim.protocol: the value of {op}: {e}"),
-        })
-    }
 }
 
 impl Drop for ShimClient {
@@ -332,4 +280,48 @@ fn describe(f: &Failure) -> String {
     }
 }
 
-mod ops;
+impl Implementation for ShimClient {
+    fn name(&self) -> String {
+        let caps = &self.capabilities;
+        if caps.name.contains(&caps.version) {
+            format!("{} (shim: {})", caps.name, self.command)
+        } else {
+            format!("{} {} (shim: {})", caps.name, caps.version, self.command)
+        }
+    }
+
+    fn transcript(&self) -> Option<Transcript> {
+        Some(self.log.clone())
+    }
+
+    /// Sends the operation as it is; its value must have exactly the fields of Table 16-1
+    /// (SHIM-03), and the state digests it reports must hold (SHIM-07).
+    fn call(&mut self, op: &str, args: Value) -> OpResult<Value> {
+        let handle = args.get("handle").and_then(Value::as_u64);
+        let received = self.request(op, args);
+        let answered = received.is_ok();
+        let checked =
+            self.digests
+                .check(op, handle, received.and_then(|value| complete(op, value)));
+        if answered && let Err(Failure::Error { class }) = &checked {
+            self.log(format!("!! {class}"));
+        }
+        checked
+    }
+}
+
+/// The value of `op` if it has every field of Table 16-1 (those it has beyond them were
+/// refused on receipt); `null` reads as `{}`.
+fn complete(op: &str, value: Value) -> OpResult<Value> {
+    let value = match value {
+        Value::Null => Value::Object(serde_json::Map::new()),
+        other => other,
+    };
+    let fields = value_fields(op).unwrap_or_default();
+    match fields.iter().find(|f| value.get(**f).is_none()) {
+        Some(missing) => Err(malformed(op, &format!("missing field `{missing}`"))),
+        None => Ok(value),
+    }
+}
+
+mod digests;

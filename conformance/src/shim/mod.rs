@@ -12,19 +12,21 @@
 //! ```
 //!
 //! - [`client::ShimClient`] is the runner's side: an [`Implementation`](crate::Implementation)
-//!   that forwards every operation to a shim process, with a timeout per request; a shim that
-//!   crashes, hangs or breaks the protocol fails the case with a precise message and is
-//!   restarted for the next case, so nothing is ever skipped.
+//!   that sends every operation to a shim process as it is, with a timeout per request, and
+//!   checks its value against Table 16-1; a shim that crashes, hangs or breaks the protocol
+//!   fails the case with a precise message and is restarted for the next case, so nothing is
+//!   ever skipped.
 //! - [`server::serve`] is the shim side for any [`Implementation`](crate::Implementation): the
 //!   built-in shim (`quietwire-conformance-shim`, or `quietwire-conformance shim`) serves the
-//!   `quietwire` crate with it, so that CI exercises the protocol itself.
+//!   `quietwire` crate ([`Builtin`](crate::builtin::Builtin)) with it, so that CI exercises the
+//!   protocol itself; [`defects`] breaks it on purpose for the tests.
 //!
-//! Every operation of the [`Implementation`](crate::Implementation) trait is one op of
-//! [`OPS`], with its arguments and values named like the vector fields and byte strings as
-//! lowercase hex.
+//! The operations are those of [`OPS`], with their arguments and values named like the
+//! vector fields and byte strings as lowercase hex: the same JSON objects that
+//! [`Implementation::call`](crate::Implementation::call) takes and returns in process.
 
-mod backup;
 pub mod client;
+pub mod defects;
 mod process;
 pub mod server;
 
@@ -243,10 +245,10 @@ impl<'a> Fields<'a> {
             .get(name)?
             .as_str()
             .ok_or_else(|| format!("field `{name}` is not a hex string"))?;
-        if text.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(format!("field `{name}` is not lowercase hex"));
-        }
-        hex::decode(text).map_err(|e| format!("field `{name}`: {e}"))
+        decode_hex(text).ok_or_else(|| match hex::decode(text) {
+            Ok(_) => format!("field `{name}` is not lowercase hex"),
+            Err(e) => format!("field `{name}`: {e}"),
+        })
     }
 
     /// A byte string, or `None` if the field is absent or `null`.
@@ -359,7 +361,50 @@ impl<'a> Fields<'a> {
 
 /// Lowercase hex, as the protocol writes byte strings.
 pub fn hex(bytes: &[u8]) -> Value {
-    Value::String(hex::encode(bytes))
+    Value::String(encode_hex(bytes))
+}
+
+/// Lowercase hex of `bytes`.
+///
+/// Byte strings of megabytes (backup files) cross this interface in every run, in process
+/// too; plain loops here stay fast in debug builds, where the `hex` crate's generic
+/// iterators, compiled into this crate unoptimized, take seconds per file.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(2));
+    for &b in bytes {
+        let (high, low) = (b >> 4, b & 0x0f);
+        out.push(if high < 10 {
+            b'0' + high
+        } else {
+            b'a' - 10 + high
+        });
+        out.push(if low < 10 {
+            b'0' + low
+        } else {
+            b'a' - 10 + low
+        });
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The bytes of lowercase hex of even length, `None` for anything else (see [`encode_hex`]).
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let digits = text.as_bytes();
+    let mut out = Vec::with_capacity(digits.len() / 2);
+    let mut high: Option<u8> = None;
+    for &c in digits {
+        let n = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        match high.take() {
+            None => high = Some(n),
+            Some(h) => out.push((h << 4) | n),
+        }
+    }
+    // An odd digit left over: not a byte string.
+    high.is_none().then_some(out)
 }
 
 #[cfg(test)]
@@ -452,5 +497,17 @@ mod tests {
         assert_eq!(f.bool("t"), Ok(true));
         assert_eq!(f.u64_list("l"), Ok(vec![1, 2]));
         assert_eq!(f.bytes_opt("none"), Ok(None));
+        assert!(f.bytes("t").is_err());
+    }
+
+    #[test]
+    fn hex_round_trips_and_is_strict() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(encode_hex(&all), hex::encode(&all));
+        assert_eq!(decode_hex(&hex::encode(&all)), Some(all));
+        assert_eq!(decode_hex(""), Some(Vec::new()));
+        for bad in ["0", "0g", "0A", " 00", "000"] {
+            assert_eq!(decode_hex(bad), None, "{bad}");
+        }
     }
 }
