@@ -3,7 +3,7 @@
 use super::material::cases::{Cases, Named};
 use super::{FlagDef, Ids, expect, file};
 use crate::diag;
-use crate::format::{Group, VectorFile};
+use crate::format::VectorFile;
 use quietwire::cbor::{self, Limits};
 
 crate::vector_record! {
@@ -43,18 +43,14 @@ impl From<Limits> for LimitsJson {
     }
 }
 
-crate::vector_record! {
-    /// A group of decoding tests under one set of limits.
-    pub struct CborGroup {
-        /// Always `cbor-decode`: decode `input`; valid inputs must re-encode to `input`.
-        #[serde(rename = "type")]
-        kind: String,
-        /// What the group covers.
-        comment: String,
-        /// Limits to decode with.
-        limits: LimitsJson,
-        /// The tests.
-        tests: Vec<CborTest>,
+crate::vector_groups! {
+    /// The groups of this family: decoding tests under one set of limits each.
+    pub enum CborGroup {
+        /// Decode `input`; valid inputs must re-encode to `input`.
+        "cbor-decode" => Decode(CborTest) {
+            /// Limits to decode with.
+            limits: LimitsJson,
+        },
     }
 }
 
@@ -65,12 +61,6 @@ crate::vector_test! {
         input: hex,
         /// Diagnostic notation of the decoded item (valid tests only).
         diagnostic: ?String,
-    }
-}
-
-impl Group for CborGroup {
-    fn cases(&self) -> Vec<&dyn crate::format::Case> {
-        self.tests.iter().map(|t| t as &dyn crate::format::Case).collect()
     }
 }
 
@@ -116,12 +106,8 @@ impl Cases<Vec<u8>> for Builder {
 
 impl Builder {
     fn finish(&mut self, comment: &str) -> CborGroup {
-        CborGroup {
-            kind: "cbor-decode".to_owned(),
-            comment: comment.to_owned(),
-            limits: self.limits.into(),
-            tests: std::mem::take(&mut self.tests),
-        }
+        let (comment, limits) = (comment.to_owned(), self.limits.into());
+        CborGroup::Decode { comment, limits, tests: std::mem::take(&mut self.tests) }
     }
 }
 

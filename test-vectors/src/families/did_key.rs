@@ -80,8 +80,6 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         let head = ids.head(&format!("encode-{name}"), "Ed25519 identity key", &["Valid"], None);
         encodes.push(DidTest::new(head, did, Some(key.as_bytes().to_vec())));
     }
-    let encodes =
-        DidKeyGroup::Encode { comment: "Encoding identity keys.".to_owned(), tests: encodes };
 
     let key = *m::identity("did_key/alice").1.public();
     let good = did_of(ED25519_PUB, key.as_bytes());
@@ -129,8 +127,6 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
         "key-not-on-curve", "y = 2", &["Key"], did_of(ED25519_PUB, &m::ed25519_not_on_curve()),
             "key.invalid";
     }
-    let decodes =
-        DidKeyGroup::Decode { comment: "Rejecting malformed DIDs.".to_owned(), tests: decodes };
 
     Ok(file(
         "did_key",
@@ -140,6 +136,9 @@ pub fn generate() -> Result<VectorFile<DidKeyGroup>, String> {
             "did-key-decode: decoding `did` must fail with `errorClass`.",
         ],
         FLAGS,
-        vec![encodes, decodes],
+        crate::groups! { DidKeyGroup:
+            Encode("Encoding identity keys.", encodes);
+            Decode("Rejecting malformed DIDs.", decodes);
+        },
     ))
 }

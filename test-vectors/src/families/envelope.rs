@@ -231,13 +231,6 @@ fn receive_tests(ids: &mut Ids) -> Result<Vec<DecodeTest>, String> {
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
     let mut ids = Ids::default();
-    let buckets = bucket_tests(&mut ids);
-    let pads = pad_tests(&mut ids)?;
-    let unpads = unpad_tests(&mut ids)?;
-    let decodes = decode_tests(&mut ids)?;
-    let receives = receive_tests(&mut ids)?;
-    let later_decodes = later_decode_tests(&mut ids)?;
-    let c = str::to_owned;
     Ok(file(
         "envelope",
         &[
@@ -249,22 +242,18 @@ pub fn generate() -> Result<VectorFile<EnvelopeGroup>, String> {
             "envelope-receive: receive `envelope` as fetched from `mailbox`; valid tests give the SHA-256 of the blob, a misrouted one fails with envelope.mailbox.",
         ],
         FLAGS,
-        vec![
-            EnvelopeGroup::Bucket { comment: c("Bucket sizes."), tests: buckets },
-            EnvelopeGroup::Pad { comment: c("Padding."), tests: pads },
-            EnvelopeGroup::Unpad { comment: c("Removing padding."), tests: unpads },
-            EnvelopeGroup::Decode { comment: c("Envelope decoding."), tests: decodes },
-            EnvelopeGroup::Receive {
-                comment: c("Receiving: the envelope must name the mailbox it was fetched from."),
-                tests: receives,
-            },
-            EnvelopeGroup::Decode {
-                comment: c(
-                    "Envelope decoding, added later: the blob's type, the depth limit and the input limit.",
-                ),
-                tests: later_decodes,
-            },
-        ],
+        crate::groups! { EnvelopeGroup:
+            Bucket("Bucket sizes.", bucket_tests(&mut ids));
+            Pad("Padding.", pad_tests(&mut ids)?);
+            Unpad("Removing padding.", unpad_tests(&mut ids)?);
+            Decode("Envelope decoding.", decode_tests(&mut ids)?);
+            Receive(
+                "Receiving: the envelope must name the mailbox it was fetched from.",
+                receive_tests(&mut ids)?);
+            Decode(
+                "Envelope decoding, added later: the blob's type, the depth limit and the input limit.",
+                later_decode_tests(&mut ids)?);
+        },
     ))
 }
 

@@ -291,13 +291,10 @@ pub fn generate() -> Result<VectorFile<HpkeGroup>, String> {
             "hpke-open: open; invalid tests must fail with errorClass.",
         ],
         FLAGS,
-        vec![
-            HpkeGroup::Seal {
-                comment: "Known answers and reproducible seals.".to_owned(),
-                tests: seals,
-            },
-            HpkeGroup::Open { comment: "Opening failures.".to_owned(), tests: opens },
-        ],
+        crate::groups! { HpkeGroup:
+            Seal("Known answers and reproducible seals.", seals);
+            Open("Opening failures.", opens);
+        },
     ))
 }
 

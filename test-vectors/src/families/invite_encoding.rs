@@ -133,7 +133,6 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
             ids.head(slug, &format!("link with base {base} and QR payload"), &["Valid"], None);
         encodes.push(EncodeTest::new(head, invite.to_bytes(), base.to_owned(), link, qr));
     }
-    let encodes = EncodingGroup::Encode { comment: "Encoding invites.".to_owned(), tests: encodes };
 
     let good = classical.to_link(BASE);
     let fragment = good.split_once('#').map(|(_, f)| f.to_owned()).unwrap_or_default();
@@ -188,10 +187,6 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
             EXPIRES, Some("invite.expired");
     }
     let links = std::mem::take(&mut p.links);
-    let links = EncodingGroup::LinkParse {
-        comment: "Parsing links (all suites allowed).".to_owned(),
-        tests: links,
-    };
 
     let payload = xwing.to_qr();
     let cut = payload.get(..payload.len().saturating_sub(1)).unwrap_or_default().to_vec();
@@ -207,10 +202,6 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
         "qr-truncated", "the payload cut by one byte", inner, Qr(cut), NOW, Some("cbor.truncated");
         "qr-expired", "an expired invite", inner, Qr(payload), EXPIRES + 1, Some("invite.expired");
     }
-    let qrs = EncodingGroup::QrParse {
-        comment: "Parsing QR payloads (all suites allowed).".to_owned(),
-        tests: p.qrs,
-    };
 
     Ok(file(
         "invite_encoding",
@@ -220,7 +211,11 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
             "invite-link-parse / invite-qr-parse: parse and verify at `now` with every suite allowed.",
         ],
         FLAGS,
-        vec![encodes, links, qrs],
+        crate::groups! { EncodingGroup:
+            Encode("Encoding invites.", encodes);
+            LinkParse("Parsing links (all suites allowed).", links);
+            QrParse("Parsing QR payloads (all suites allowed).", p.qrs);
+        },
     ))
 }
 

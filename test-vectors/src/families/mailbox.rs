@@ -248,14 +248,11 @@ pub fn generate() -> Result<VectorFile<MailboxGroup>, String> {
             "mailbox-origin: the relay origin of `url` (MBX-05) must be `origin`, or the URL is refused with errorClass.",
         ],
         FLAGS,
-        vec![
-            MailboxGroup::Prove { comment: "Proofs of each operation.".to_owned(), tests: proves },
-            MailboxGroup::Verify { comment: "Verification.".to_owned(), tests: v.tests },
-            MailboxGroup::Origin {
-                comment: "Relay origins of URLs (MBX-05).".to_owned(),
-                tests: origin_tests(&mut ids)?,
-            },
-        ],
+        crate::groups! { MailboxGroup:
+            Prove("Proofs of each operation.", proves);
+            Verify("Verification.", v.tests);
+            Origin("Relay origins of URLs (MBX-05).", origin_tests(&mut ids)?);
+        },
     ))
 }
 

@@ -94,6 +94,33 @@ macro_rules! tuples {
     };
 }
 
+/// A family's groups in file order, one row per group: `groups! { Enum: Variant(comment,
+/// tests); Variant(comment, tests, param: value); … }` is the `Vec<Enum>` [`file()`] takes,
+/// for an enum declared with [`vector_groups!`](crate::vector_groups!). The comment may be any
+/// `Into<String>`; the parameters are the variant's own fields. Expressions run in the order
+/// written (comment, tests, parameters), so tests made in place keep their ids in file order.
+///
+/// ```
+/// use quietwire_test_vectors::families::event::{EventGroup, EventTest};
+/// let tests: Vec<EventTest> = Vec::new();
+/// let groups = quietwire_test_vectors::groups! { EventGroup:
+///     Decode("Every kind.", tests);
+///     DeviceRecord("Device records.", Vec::new(), allowed_suites: vec![1]);
+/// };
+/// assert!(matches!(&groups[1], EventGroup::DeviceRecord { allowed_suites, .. } if allowed_suites == &[1]));
+/// ```
+#[macro_export]
+macro_rules! groups {
+    ($group:ident : $(
+        $variant:ident ( $comment:expr , $tests:expr $(, $param:ident : $value:expr)* $(,)? ) ;
+    )+) => {
+        vec![ $( {
+            let (comment, tests) = ($comment.into(), $tests);
+            $group::$variant { comment, tests $(, $param: $value)* }
+        } ),+ ]
+    };
+}
+
 /// A flag definition: name, bug type, spec rule ids, description.
 pub type FlagDef = (&'static str, BugType, &'static [&'static str], &'static str);
 

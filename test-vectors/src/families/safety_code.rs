@@ -150,7 +150,6 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
     let comment = "a group below 10000 is written with leading zeros";
     b.code("leading-zero-group", comment, &["Code", "LeadingZeros"], &padded, &bob);
     let codes = std::mem::take(&mut b.codes);
-    let codes = SafetyGroup::Code { comment: "Fingerprints and codes.".to_owned(), tests: codes };
 
     let mut creates = Vec::new();
     for (slug, comment, own, peer) in crate::tuples! {
@@ -161,7 +160,6 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         let payload = SafetyQr::new(own, peer).to_bytes();
         creates.push(QrTest::new(head, own.as_bytes().to_vec(), peer.as_bytes().to_vec(), payload));
     }
-    let creates = SafetyGroup::QrCreate { comment: "QR payloads.".to_owned(), tests: creates };
 
     let (fa, fb) =
         (Fingerprint::of(&alice).qr_part().to_vec(), Fingerprint::of(&bob).qr_part().to_vec());
@@ -199,8 +197,6 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
         "oversized", "a 257-byte payload", &["Limits"], &bob, &alice,
             qr_map(1, &fa, &fb, &[(-1, raw::bstr(&[0u8; 180]))]), Some("cbor.limit.input");
     }
-    let verifies =
-        SafetyGroup::QrVerify { comment: "Scanning a QR payload.".to_owned(), tests: b.verifies };
 
     Ok(file(
         "safety_code",
@@ -211,6 +207,10 @@ pub fn generate() -> Result<VectorFile<SafetyGroup>, String> {
             "safety-qr-verify: check a scanned payload as the device with ownKey whose contact is peerKey.",
         ],
         FLAGS,
-        vec![codes, creates, verifies],
+        crate::groups! { SafetyGroup:
+            Code("Fingerprints and codes.", codes);
+            QrCreate("QR payloads.", creates);
+            QrVerify("Scanning a QR payload.", b.verifies);
+        },
     ))
 }

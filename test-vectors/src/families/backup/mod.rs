@@ -357,31 +357,28 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
     let mut ids = Ids::default();
     let mut cache = build::Cache::default();
-    // One group a row: its variant, its comment and the function that makes its tests.
-    macro_rules! groups {
-        ($($variant:ident $comment:literal $tests:expr;)*) => {
-            vec![$(BackupGroup::$variant { comment: $comment.into(), tests: $tests? }),*]
-        };
-    }
     let (i, c) = (&mut ids, &mut cache);
-    let groups = groups! {
-        RecoveryKey "Recovery key text and parsing." small::recovery_key(i);
-        Export "The encryption direction." large::export(i, c);
-        Container "Magic and header length." small::container(i, c);
-        Header "Header encoding and structure." headers::header(i, c);
-        Kdf "Argon2id validity and caps." unlocking::kdf(i, c);
-        Unlock "Unlocking: secrets, entries, no match." unlocking::unlock(i, c);
-        Mac "The header MAC." unlocking::mac(i, c);
-        Stream "The chunk stream." stream::stream_group(i, c);
-        Sections "Sections and the manifest." stream::sections(i, c);
-        Hidden "The hidden section." hidden::hidden(i, c);
-        Restore "Records and the restore layer." records::restore(i, c);
-        Rekey "Re-keying." rekey_seek::rekey(i, c);
-        Seek "Seeking through the manifest." rekey_seek::seek(i, c);
+    let groups = crate::groups! { BackupGroup:
+        RecoveryKey("Recovery key text and parsing.", small::recovery_key(i)?);
+        Export("The encryption direction.", large::export(i, c)?);
+        Container("Magic and header length.", small::container(i, c)?);
+        Header("Header encoding and structure.", headers::header(i, c)?);
+        Kdf("Argon2id validity and caps.", unlocking::kdf(i, c)?);
+        Unlock("Unlocking: secrets, entries, no match.", unlocking::unlock(i, c)?);
+        Mac("The header MAC.", unlocking::mac(i, c)?);
+        Stream("The chunk stream.", stream::stream_group(i, c)?);
+        Sections("Sections and the manifest.", stream::sections(i, c)?);
+        Hidden("The hidden section.", hidden::hidden(i, c)?);
+        Restore("Records and the restore layer.", records::restore(i, c)?);
+        Rekey("Re-keying.", rekey_seek::rekey(i, c)?);
+        Seek("Seeking through the manifest.", rekey_seek::seek(i, c)?);
         // Appended after the first release of the file, so earlier tcIds stay put.
-        RecoveryKey "Recovery key texts outside ASCII: no Unicode folding."
-            small::recovery_key_ascii(i);
-        Stream "Content ending in a chunk sealed as non-final." stream::stream_non_final_end(i, c);
+        RecoveryKey(
+            "Recovery key texts outside ASCII: no Unicode folding.",
+            small::recovery_key_ascii(i)?);
+        Stream(
+            "Content ending in a chunk sealed as non-final.",
+            stream::stream_non_final_end(i, c)?);
     };
     Ok(file("backup", HEADER, FLAGS, groups))
 }

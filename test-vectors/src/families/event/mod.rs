@@ -270,22 +270,15 @@ pub fn generate() -> Result<VectorFile<EventGroup>, String> {
             "event-device-record: the record of a device-record event from the peer `peerIdentity`, with a record of `heldGeneration` kept (absent: none); a valid one is kept (`generation`), an invalid one ignored for `errorClass` (ENV-07).",
         ],
         FLAGS,
-        vec![
-            EventGroup::Decode {
-                comment: "Every kind, unknown kinds, refusals.".to_owned(),
-                tests,
-            },
-            EventGroup::DeviceRecord {
-                comment: "Device records received in device-record events, every registered suite allowed.".to_owned(),
-                allowed_suites: vec![1, 2],
-                tests: device_record::all_suites(&mut ids)?,
-            },
-            EventGroup::DeviceRecord {
-                comment: "Device records received in device-record events, the default suite only.".to_owned(),
-                allowed_suites: vec![1],
-                tests: device_record::default_suite_only(&mut ids)?,
-            },
-        ],
+        crate::groups! { EventGroup:
+            Decode("Every kind, unknown kinds, refusals.", tests);
+            DeviceRecord(
+                "Device records received in device-record events, every registered suite allowed.",
+                device_record::all_suites(&mut ids)?, allowed_suites: vec![1, 2]);
+            DeviceRecord(
+                "Device records received in device-record events, the default suite only.",
+                device_record::default_suite_only(&mut ids)?, allowed_suites: vec![1]);
+        },
     ))
 }
 

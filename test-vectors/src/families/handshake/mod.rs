@@ -429,15 +429,9 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
             "handshake-accept: the inviter holds `invite` with the KEM key pair of kemSeed and the ratchet secret ratchetSecret, and accepts the steps' messages in order at their `now` with `allowedSuites`; each step is accepted with the given peer fields and responder snapshot digest, or refused with errorClass, changing nothing.",
         ],
         FLAGS,
-        vec![
-            HandshakeGroup::Initiate {
-                comment: "The acceptor's handshake message.".to_owned(),
-                tests: initiates,
-            },
-            HandshakeGroup::Accept {
-                comment: "The inviter's acceptance.".to_owned(),
-                tests: accepts,
-            },
-        ],
+        crate::groups! { HandshakeGroup:
+            Initiate("The acceptor's handshake message.", initiates);
+            Accept("The inviter's acceptance.", accepts);
+        },
     ))
 }

@@ -598,28 +598,15 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
             "ratchet-snapshot-load: restore the snapshot; a valid one must re-encode to the same bytes.",
         ],
         FLAGS,
-        vec![
-            RatchetGroup::Session { comment: "Scripted sessions.".to_owned(), tests: session_tests },
-            RatchetGroup::SnapshotLoad {
-                comment: "Snapshot decoding.".to_owned(),
-                tests: snapshot_tests,
-            },
-            RatchetGroup::Session {
-                comment: "Limits across chains.".to_owned(),
-                tests: later_tests,
-            },
-            RatchetGroup::SnapshotLoad {
-                comment: "Snapshot consistency added later (RAT-10 step 7).".to_owned(),
-                tests: appended_snapshots,
-            },
-            RatchetGroup::Session {
-                comment: "Headers whose dh fails validation (RAT-06 step 2.3).".to_owned(),
-                tests: header_dh_tests,
-            },
-            RatchetGroup::Session {
-                comment: "Opening events: content refused after the ratchet opened it commits nothing (ENV-09).".to_owned(),
-                tests: event_tests,
-            },
-        ],
+        crate::groups! { RatchetGroup:
+            Session("Scripted sessions.", session_tests);
+            SnapshotLoad("Snapshot decoding.", snapshot_tests);
+            Session("Limits across chains.", later_tests);
+            SnapshotLoad("Snapshot consistency added later (RAT-10 step 7).", appended_snapshots);
+            Session("Headers whose dh fails validation (RAT-06 step 2.3).", header_dh_tests);
+            Session(
+                "Opening events: content refused after the ratchet opened it commits nothing (ENV-09).",
+                event_tests);
+        },
     ))
 }

@@ -359,12 +359,9 @@ pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
             "reconnect-open: the contact's device keys are identitySeed, kemSeed and ratchetSecret of `suite`; it opens `message` found in the mailbox it holds for the identity `expectedIdentity`, whose device record of generation `heldGeneration` it holds and whose reconnect invites of SHA-256 `acceptedInvites` it already accepted, at `now`, with `allowedSuites` (HSK-08, in order). A valid test gives the verified `invite` and `record` as received, and the unpadded `payload`; an invalid one errorClass.",
         ],
         FLAGS,
-        vec![
-            ReconnectGroup::Seal {
-                comment: "The restored device's reconnect message.".to_owned(),
-                tests: seals,
-            },
-            ReconnectGroup::Open { comment: "The contact's opening.".to_owned(), tests: opens },
-        ],
+        crate::groups! { ReconnectGroup:
+            Seal("The restored device's reconnect message.", seals);
+            Open("The contact's opening.", opens);
+        },
     ))
 }

@@ -213,43 +213,27 @@ pub fn generate() -> Result<VectorFile<RelayGroup>, String> {
             "relay-frame-decode: a client decodes `frame` with `maxFrame` as the largest frame it accepts: a valid frame has `kind` and re-encodes to exactly `reencoded`; an invalid one fails with `errorClass`.",
         ],
         FLAGS,
-        vec![
-            RelayGroup::Welcome {
-                comment: "Welcome frames.".to_owned(),
-                tests: frames::welcome_tests(ids)?,
-            },
-            RelayGroup::Session {
-                comment: "Connections to a relay with the reference relay's default limits."
-                    .to_owned(),
-                limits: Limits::DEFAULT.into(),
-                tests: sessions::default_limit_tests(ids)?,
-            },
-            RelayGroup::Session {
-                comment: "Connections to a relay with small limits, so that every limit is reached in a few steps."
-                    .to_owned(),
-                limits: sessions::SMALL.into(),
-                tests: small::small_limit_tests(ids)?,
-            },
-            RelayGroup::FrameDecode {
-                comment: "Frames from the relay, decoded by a client.".to_owned(),
-                tests: frames::decode_tests(ids)?,
-            },
+        crate::groups! { RelayGroup:
+            Welcome("Welcome frames.", frames::welcome_tests(ids)?);
+            Session(
+                "Connections to a relay with the reference relay's default limits.",
+                sessions::default_limit_tests(ids)?, limits: Limits::DEFAULT.into());
+            Session(
+                "Connections to a relay with small limits, so that every limit is reached in a few steps.",
+                small::small_limit_tests(ids)?, limits: sessions::SMALL.into());
+            FrameDecode("Frames from the relay, decoded by a client.", frames::decode_tests(ids)?);
             // Appended after the first release of the file, so earlier tcIds stay put.
-            RelayGroup::Session {
-                comment: "More connections to a relay with the default limits.".to_owned(),
-                limits: Limits::DEFAULT.into(),
-                tests: sessions::later_default_limit_tests(ids)?,
-            },
-            RelayGroup::Session {
-                comment: format!(
+            Session(
+                "More connections to a relay with the default limits.",
+                sessions::later_default_limit_tests(ids)?, limits: Limits::DEFAULT.into());
+            Session(
+                format!(
                     "Connections to a relay with the default limits, an upload budget of {} bytes per connection and a storage quota of {} bytes (RLY-16; neither is announced).",
                     quota::BUDGET,
                     quota::QUOTA
                 ),
-                limits: quota::limits(),
-                tests: quota::quota_tests(ids)?,
-            },
-        ],
+                quota::quota_tests(ids)?, limits: quota::limits());
+        },
     );
     crate::format::check_file(&relay)?;
     Ok(relay)
