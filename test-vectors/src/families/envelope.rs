@@ -1,7 +1,7 @@
 //! `envelope.json`: buckets, padding and envelope decoding (spec/07-envelope.md).
 
 use super::material::signed::Body;
-use super::{FlagDef, Ids, expect, file};
+use super::{FlagDef, Ids, expect, file, sha256};
 use crate::format::VectorFile;
 use crate::raw;
 use crate::seeds::seed32;
@@ -67,11 +67,6 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     NotABucket: Confidentiality ["ENV-01", "ENV-02"]
         "A blob whose length is not a bucket would leak its exact size.";
 };
-
-fn sha256(bytes: &[u8]) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).to_vec()
-}
 
 /// A blob of `len` bytes from the named seeds.
 fn blob(len: usize) -> Vec<u8> {

@@ -202,6 +202,12 @@ pub fn expect<T>(
     }
 }
 
+/// SHA-256 of `bytes`, as the vectors write digests.
+pub fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
 /// Flags as owned strings.
 pub fn flags(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()

@@ -14,10 +14,7 @@ use sha2::{Digest, Sha256};
 use super::{Caps, DecodeTest, Edit, Export, Ids, Kdf, SectionContent, TransferKey, UnlockJson};
 use crate::seeds::ReplayRng;
 
-/// SHA-256.
-pub(super) fn sha256(bytes: &[u8]) -> Vec<u8> {
-    Sha256::digest(bytes).to_vec()
-}
+pub(super) use crate::families::sha256;
 
 /// `SHA-256(seed ‖ u64le(0)) ‖ SHA-256(seed ‖ u64le(1)) ‖ …`, cut to `length` bytes.
 pub fn stream_bytes(seed: &[u8], length: u64) -> Vec<u8> {

@@ -12,10 +12,8 @@ pub(crate) mod forge;
 use appended::appended_accept_tests;
 use forge::{Device, Forge, HeldInvite, Sent, randomness, sender};
 
-use sha2::{Digest, Sha256};
-
 use super::hpke::flipped;
-use super::{FlagDef, Ids, expect, file};
+use super::{FlagDef, Ids, expect, file, sha256};
 use crate::format::VectorFile;
 use crate::seeds::ReplayRng;
 use quietwire::UnixTime;
@@ -158,10 +156,6 @@ fn message(slug: &str, inviter: &HeldInvite, acceptor: &Device) -> Result<Vec<u8
     Ok(out.ok_or_else(|| format!("handshake {slug}: no message"))?.message)
 }
 
-fn digest(bytes: &[u8]) -> Vec<u8> {
-    Sha256::digest(bytes).to_vec()
-}
-
 /// A handshake built from the spec's construction (HSK-03), with `forge` applied.
 fn forged(
     slug: &str,
@@ -170,14 +164,14 @@ fn forged(
     forge: &Forge,
 ) -> Result<Vec<u8>, String> {
     let invite = inviter.invite.invite();
-    let invite_hash = digest(&inviter.invite.to_bytes());
+    let invite_hash = sha256(&inviter.invite.to_bytes());
     let info = Label::HandshakeInfo.input(&[&invite_hash]);
     let sender = sender("handshake", slug, invite.kem_key(), &info)?;
     let keys = acceptor.keys();
     let record = forge.record.clone().unwrap_or_else(|| keys.signed_record(0).to_bytes());
     let signed_enc = forge.sign_enc.clone().unwrap_or_else(|| sender.enc().to_vec());
     let transcript: [&[u8]; 4] = [&invite_hash, &signed_enc, &record, &acceptor.mailbox];
-    let th = digest(&Label::HandshakeTranscript.input(&transcript));
+    let th = sha256(&Label::HandshakeTranscript.input(&transcript));
     let signature = match &forge.signature {
         Some(sign) => sign(&Label::HandshakeSignature.input(&[&th])),
         None => keys.identity().sign(Label::HandshakeSignature, &th),
@@ -239,7 +233,7 @@ impl Accepts<'_> {
                 peer_identity: a.map(|a| a.peer.record().identity_key().as_bytes().to_vec()),
                 peer_mailbox: a.map(|a| a.mailbox.to_vec()),
                 transcript_hash: a.map(|a| a.transcript_hash.to_vec()),
-                snapshot_digest: a.map(|a| digest(&a.ratchet.snapshot())),
+                snapshot_digest: a.map(|a| sha256(&a.ratchet.snapshot())),
                 error_class: class.map(str::to_owned),
             });
         }
@@ -297,7 +291,7 @@ fn initiate_tests(
             randomness,
             out.as_ref().map(|o| o.message.clone()),
             out.as_ref().map(|o| o.transcript_hash.to_vec()),
-            out.as_ref().map(|o| digest(&o.ratchet.snapshot())),
+            out.as_ref().map(|o| sha256(&o.ratchet.snapshot())),
         ));
         Ok::<(), String>(())
     };

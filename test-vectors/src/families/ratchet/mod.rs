@@ -6,10 +6,9 @@
 //! step where it happens. Failing steps must leave the digest unchanged.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::hpke::flipped;
-use super::{FlagDef, Ids, expect, file};
+use super::{FlagDef, Ids, expect, file, sha256};
 use crate::format::VectorFile;
 use crate::seeds::{StreamRng, seed32};
 use quietwire::envelope;
@@ -172,10 +171,6 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
         "Authentic content that is not a padded, acceptable event: refused, state unchanged, the message still opens as plain ratchet content.";
 };
 
-fn digest(bytes: &[u8]) -> Vec<u8> {
-    Sha256::digest(bytes).to_vec()
-}
-
 /// Builds one scenario by running the implementation and recording every step.
 struct Scenario {
     slug: String,
@@ -269,7 +264,7 @@ impl Scenario {
 
     fn snapshot_digest(&self, side: Side) -> Vec<u8> {
         let ratchet = if side == Side::Initiator { &self.sides.0 } else { &self.sides.1 };
-        digest(&ratchet.snapshot())
+        sha256(&ratchet.snapshot())
     }
 
     fn sent(&self, n: usize) -> Result<Vec<u8>, String> {
@@ -337,7 +332,7 @@ impl Scenario {
             side,
             count,
             randomness_seed: seed.to_vec(),
-            messages_digest: digest(&all),
+            messages_digest: sha256(&all),
             snapshot_digest: self.snapshot_digest(side),
         });
         Ok(())
