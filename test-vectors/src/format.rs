@@ -295,6 +295,12 @@ macro_rules! vector_test {
                     error_class: head.error_class,
                 }
             }
+
+            /// The same test under another `head` (id, slug, comment, flags, outcome).
+            pub fn with_head(self, head: $crate::format::Head) -> $name {
+                let $name { $( $field, )* .. } = self;
+                $name::new(head, $( $field ),*)
+            }
         }
     };
     ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {

@@ -143,20 +143,7 @@ fn open_test(
     expect(&format!("hpke {slug}"), got, Some(class))?;
     let head = ids.head(slug, comment, f, Some(class));
     // The inputs stay; the seal's randomness and the valid outputs go.
-    let HpkeTest { suite, recipient_seed: seed, info, aad, exporter_context: ctx, enc, .. } = t;
-    Ok(HpkeTest::new(
-        head,
-        suite,
-        seed.clone(),
-        info,
-        aad,
-        ctx,
-        None,
-        enc,
-        t.ciphertext,
-        None,
-        None,
-    ))
+    Ok(HpkeTest { randomness: None, plaintext: None, exported: None, ..t.with_head(head) })
 }
 
 /// The HPKE encapsulation randomness a seal draws: the seeds `{label}/0`, `{label}/32`, …

@@ -249,16 +249,14 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
                 "wss://[::1]:9000"][..],
             true;
     } {
-        let (mut test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
+        let (test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
         if test.invite.is_empty() {
             return Err(format!("invite {slug}: the RNG was not drawn exactly as specified"));
         }
         if signed(&body_of(invite.invite()).encode(), &identity, Label::Invite) != test.invite {
             return Err(format!("invite {slug}: library encoding differs from the spec's"));
         }
-        test.tc_id = ids.next_id();
-        test.comment = comment.to_owned();
-        creates.push(test);
+        creates.push(test.with_head(ids.head(slug, comment, &["Valid"], None)));
     }
     let creates = InviteGroup::Create {
         comment: "Invites from explicit randomness: the RNG yields inviteId, then kemSeed, then ratchetSecret.".to_owned(),

@@ -28,7 +28,7 @@ fn padded(content: &[u8]) -> Result<Vec<u8>, String> {
 
 /// The sessions of the group, in order.
 pub(super) fn sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut b = Sessions { ids, tests: Vec::new() };
+    let mut b = Sessions::new(ids);
     let flag: &[&str] = &["EventContent"];
     let (hello, reply) = (text("event-open", "hello")?, text("event-open", "reply")?);
     let unknown = raw(4000, false, body_map(&[]), &[]);

@@ -26,7 +26,7 @@ fn forged_header(hk: &[u8; 32], ad: &[u8], dh: &[u8; 32], nonce: &[u8; 24]) -> V
 /// receiving chain) but whose `dh` fails SUI-06, so the DH step is refused before any
 /// computation and the state is unchanged; the genuine message still opens afterwards.
 pub(super) fn header_dh_sessions(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut b = Sessions { ids, tests: Vec::new() };
+    let mut b = Sessions::new(ids);
     for (slug, dh, class, comment) in crate::tuples! {
         "header-dh-low-order", material::x25519_order_8(), "key.low_order",
             "A header under the responder's next header key whose dh is a point of order 8: refused with key.low_order (RAT-06 step 2.3), nothing changes; the initiator's real message then opens.";
