@@ -349,7 +349,7 @@ impl<'a> T<'a> {
         Ok(())
     }
 
-    /// A small input given whole.
+    /// A small input given whole, refused with `class` (every small input is).
     pub(super) fn small(
         &mut self,
         slug: &str,
@@ -357,9 +357,9 @@ impl<'a> T<'a> {
         flags: &[&str],
         file: Vec<u8>,
         unlock: UnlockJson,
-        expect: Option<&'static str>,
+        class: &'static str,
     ) -> Result<(), String> {
-        self.spec(slug, comment, flags, Spec::file(file, unlock, expect))
+        self.spec(slug, comment, flags, Spec::file(file, unlock, Some(class)))
     }
 
     /// The file of recipe `e` changed by `edits`, decoded with the recovery key and `pin`.

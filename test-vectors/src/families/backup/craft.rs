@@ -46,6 +46,10 @@ impl Parts {
             _ => Err("header not a map".into()),
         }
     }
+
+    pub(super) fn header_end(&self) -> usize {
+        8 + self.header.len() + 32
+    }
 }
 
 pub(super) fn get_map(v: &Value) -> Map {
@@ -121,12 +125,6 @@ pub(super) fn reprefix(new: Vec<u8>, old_end: usize) -> Vec<super::Edit> {
         super::Edit { offset: Some(0), length: Some(old_end as u64), ..super::Edit::op("delete") },
         super::Edit { offset: Some(0), bytes: Some(new), ..super::Edit::op("insert") },
     ]
-}
-
-impl Parts {
-    pub(super) fn header_end(&self) -> usize {
-        8 + self.header.len() + 32
-    }
 }
 
 /// The header with the PIN's Argon2id parameters in its core changed.
