@@ -6,7 +6,7 @@ use quietwire::backup::{MAGIC, hazmat};
 use quietwire::cbor::{self, Int, Limits, Value};
 
 use super::Export;
-use super::build::{Cache, file_keys, header_of};
+use super::build::{Cache, core_of, file_keys, header_of};
 
 /// A decoded CBOR map.
 pub(super) type Map = std::collections::BTreeMap<Int, Value>;
@@ -72,11 +72,7 @@ pub(super) fn edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, Str
 
 /// The header with its core's map changed.
 pub(super) fn core_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
-    let m = p.map()?;
-    let core = match m.get(&u(2)) {
-        Some(Value::Bytes(b)) => b.clone(),
-        _ => return Err("core".into()),
-    };
+    let core = core_of(&p.header)?;
     let mut c = get_map(&cbor::decode(&core, &Limits::DEFAULT).map_err(|e| e.to_string())?);
     f(&mut c);
     let core = cbor::encode(&Value::Map(c));

@@ -117,9 +117,14 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let low_order = in_entry(&p2, 3, |e| {
         e.insert(u(2), Value::Bytes(vec![0; 32]));
     })?;
-    type Case =
-        (&'static str, &'static str, Vec<u8>, UnlockJson, Option<&'static str>, &'static str);
-    let cases: Vec<Case> = crate::tuples! { vec:
+    let mut t = T::new(ids, cache);
+    let mut case = |slug: &str, comment: &str, file, unlock, pin: Option<&str>, class| {
+        let flag = if class == "backup.secret_format" { "SecretFormat" } else { "NoMatch" };
+        let pin = pin.map(|p| if p == "65" { "6".repeat(65) } else { p.to_owned() });
+        let spec = Spec { pin, ..Spec::file(file, unlock, Some(class)) };
+        t.spec(&format!("unlock-{slug}"), comment, &[flag], spec)
+    };
+    crate::rows! { case:
         "wrong-recovery-key", "a well-formed recovery key of another file", pre(&pk),
             with_key(other_key), None, "backup.no_match";
         "recovery-typo",
@@ -152,13 +157,6 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         "pin-empty", "an empty PIN", pre(&pk), key_unlock(), Some(""), "backup.secret_format";
         "secret-before-entry", "a malformed passphrase is reported before the missing entry",
             pre(&pk), pass_unlock(""), None, "backup.secret_format";
-    };
-    let mut t = T::new(ids, cache);
-    for (slug, comment, file, unlock, pin, class) in cases {
-        let flag = if class == "backup.secret_format" { "SecretFormat" } else { "NoMatch" };
-        let pin = pin.map(|p| if p == "65" { "6".repeat(65) } else { p.to_owned() });
-        let spec = Spec { pin, ..Spec::file(file, unlock, Some(class)) };
-        t.spec(&format!("unlock-{slug}"), comment, &[flag], spec)?;
     }
     // NFC: the same passphrase in two normal forms, both ways.
     for (slug, exported, typed) in crate::tuples! {
