@@ -114,6 +114,18 @@ pub(super) fn header_of(file: &[u8]) -> Result<&[u8], String> {
     file.get(8..8 + len as usize).ok_or_else(|| "header".to_owned())
 }
 
+/// The core of a header (key 2): the bytes of its byte string.
+pub(super) fn core_of(header: &[u8]) -> Result<Vec<u8>, String> {
+    use quietwire::cbor::{Int, Limits, Value, decode};
+    match decode(header, &Limits::DEFAULT) {
+        Ok(Value::Map(m)) => match m.get(&Int::uint(2)) {
+            Some(Value::Bytes(b)) => Ok(b.clone()),
+            _ => Err("core".into()),
+        },
+        _ => Err("header".into()),
+    }
+}
+
 /// The file key `FK` and the `file_id` of a recipe: its first 64 generator bytes.
 pub(super) fn file_keys(e: &Export) -> Result<([u8; 32], [u8; 32]), String> {
     let rng = &e.randomness;
@@ -125,7 +137,6 @@ pub(super) fn file_keys(e: &Export) -> Result<([u8; 32], [u8; 32]), String> {
 /// The keys a `seal` edit needs: `FK`, `file_id`, `PK` from the recipe, the core from the
 /// file's header.
 fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
-    use quietwire::cbor::{Int, Limits, Value, decode};
     let rng = &e.randomness;
     let (fk, file_id) = file_keys(e)?;
     let salt: [u8; 16] = rng.get(64..80).ok_or("rng")?.try_into().map_err(|_| "salt")?;
@@ -134,13 +145,7 @@ fn seal_chunk(file: &[u8], e: &Export, edit: &Edit) -> Result<Vec<u8>, String> {
             .map_err(|x| x.to_string())?,
         None => rng.get(80..112).ok_or("rng")?.try_into().map_err(|_| "pk")?,
     };
-    let core = match decode(header_of(file)?, &Limits::DEFAULT) {
-        Ok(Value::Map(m)) => match m.get(&Int::uint(2)) {
-            Some(Value::Bytes(b)) => b.clone(),
-            _ => return Err("core".into()),
-        },
-        _ => return Err("header".into()),
-    };
+    let core = core_of(header_of(file)?)?;
     let section =
         quietwire::backup::Section::from_id(edit.section.unwrap_or(0)).ok_or("seal: section")?;
     let (index, last) = (edit.index.unwrap_or(0), edit.last.unwrap_or(false));
@@ -349,7 +354,7 @@ impl<'a> T<'a> {
         Ok(())
     }
 
-    /// A small input given whole.
+    /// A small input given whole, refused with `class` (every small input is).
     pub(super) fn small(
         &mut self,
         slug: &str,
@@ -357,9 +362,9 @@ impl<'a> T<'a> {
         flags: &[&str],
         file: Vec<u8>,
         unlock: UnlockJson,
-        expect: Option<&'static str>,
+        class: &'static str,
     ) -> Result<(), String> {
-        self.spec(slug, comment, flags, Spec::file(file, unlock, expect))
+        self.spec(slug, comment, flags, Spec::file(file, unlock, Some(class)))
     }
 
     /// The file of recipe `e` changed by `edits`, decoded with the recovery key and `pin`.

@@ -6,7 +6,7 @@ use quietwire::backup::{MAGIC, hazmat};
 use quietwire::cbor::{self, Int, Limits, Value};
 
 use super::Export;
-use super::build::{Cache, file_keys, header_of};
+use super::build::{Cache, core_of, file_keys, header_of};
 
 /// A decoded CBOR map.
 pub(super) type Map = std::collections::BTreeMap<Int, Value>;
@@ -46,6 +46,10 @@ impl Parts {
             _ => Err("header not a map".into()),
         }
     }
+
+    pub(super) fn header_end(&self) -> usize {
+        8 + self.header.len() + 32
+    }
 }
 
 pub(super) fn get_map(v: &Value) -> Map {
@@ -68,11 +72,7 @@ pub(super) fn edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, Str
 
 /// The header with its core's map changed.
 pub(super) fn core_edited(p: &Parts, f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
-    let m = p.map()?;
-    let core = match m.get(&u(2)) {
-        Some(Value::Bytes(b)) => b.clone(),
-        _ => return Err("core".into()),
-    };
+    let core = core_of(&p.header)?;
     let mut c = get_map(&cbor::decode(&core, &Limits::DEFAULT).map_err(|e| e.to_string())?);
     f(&mut c);
     let core = cbor::encode(&Value::Map(c));
@@ -121,12 +121,6 @@ pub(super) fn reprefix(new: Vec<u8>, old_end: usize) -> Vec<super::Edit> {
         super::Edit { offset: Some(0), length: Some(old_end as u64), ..super::Edit::op("delete") },
         super::Edit { offset: Some(0), bytes: Some(new), ..super::Edit::op("insert") },
     ]
-}
-
-impl Parts {
-    pub(super) fn header_end(&self) -> usize {
-        8 + self.header.len() + 32
-    }
 }
 
 /// The header with the PIN's Argon2id parameters in its core changed.

@@ -13,19 +13,10 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let p = parts(&base, cache)?;
     let h = p.header.clone();
     // The header is a3 01 01 02 <core> 03 <unlock>; its entries as raw pairs.
-    let core_start = 3;
     let core_len = cbor::encode(&p.map()?.get(&u(2)).cloned().unwrap_or(Value::uint(0))).len();
-    let core_item = h[core_start..core_start + 1 + core_len].to_vec();
-    let unlock_item = h[core_start + 1 + core_len..].to_vec();
-    let core_value = core_item[1..].to_vec();
-    let (core_v, unl) = (&core_value[..], &unlock_item[1..]);
+    let (core_v, unl) = (&h[4..4 + core_len], &h[5 + core_len..]);
     let raw_map = |entries: &[(&[u8], &[u8])]| {
-        let mut out = raw::head(5, entries.len() as u64);
-        for (k, v) in entries {
-            out.extend_from_slice(k);
-            out.extend_from_slice(v);
-        }
-        out
+        raw::map(&entries.iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect::<Vec<_>>())
     };
     let nest = |depth: usize| {
         let mut v = vec![0x00];
@@ -34,25 +25,20 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         }
         v
     };
-    let core_trailing =
-        match cbor::decode(&core_value, &Limits::DEFAULT).map_err(|e| e.to_string())? {
-            Value::Bytes(b) => cbor::encode(&Value::Bytes([b, vec![0]].concat())),
-            _ => return Err("core".into()),
-        };
+    let core_trailing = match cbor::decode(core_v, &Limits::DEFAULT).map_err(|e| e.to_string())? {
+        Value::Bytes(b) => cbor::encode(&Value::Bytes([b, vec![0]].concat())),
+        _ => return Err("core".into()),
+    };
     let ext = |value: Value| {
         edited(&p, |m| {
             m.insert(Int::nint(0), value);
         })
     };
-    let transfer = Value::Map(
-        [
-            (u(1), Value::uint(2)),
-            (u(2), Value::Bytes(vec![9; 32])),
-            (u(3), Value::Bytes(vec![0; 48])),
-        ]
-        .into_iter()
-        .collect(),
-    );
+    let transfer = Value::Map(Map::from([
+        (u(1), Value::uint(2)),
+        (u(2), Value::Bytes(vec![9; 32])),
+        (u(3), Value::Bytes(vec![0; 48])),
+    ]));
     let transfer_only = |t: Value| {
         edited(&p, |m| {
             m.insert(u(3), Value::Map([(u(3), t)].into_iter().collect()));
@@ -148,14 +134,7 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
             || slug.starts_with("transfer")
             || slug.starts_with("unlock");
         let flag = if unlock_set { "UnlockSet" } else { "HeaderEncoding" };
-        t.small(
-            &format!("header-{slug}"),
-            comment,
-            &[flag],
-            prefix(&header),
-            key_unlock(),
-            Some(class),
-        )?;
+        t.small(&format!("header-{slug}"), comment, &[flag], prefix(&header), key_unlock(), class)?;
     }
     // Extensions (negative keys) are covered by the MAC and otherwise ignored.
     let extended = edited(&p, |m| {
@@ -183,7 +162,7 @@ pub(super) fn header(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         &["HeaderEncoding"],
         p.remac(&core_ext),
         key_unlock(),
-        Some("backup.truncated"),
+        "backup.truncated",
     )?;
     Ok(t.tests)
 }

@@ -116,10 +116,12 @@ pub(super) fn with_pin() -> Export {
 }
 
 pub(super) fn key_unlock() -> UnlockJson {
-    UnlockJson {
-        recovery_key: Some(RecoveryKey::from_bytes(&recovery_key()).to_text()),
-        ..UnlockJson::default()
-    }
+    with_key(RecoveryKey::from_bytes(&recovery_key()).to_text())
+}
+
+/// Unlocking by the recovery key `text`.
+pub(super) fn with_key(text: String) -> UnlockJson {
+    UnlockJson { recovery_key: Some(text), ..UnlockJson::default() }
 }
 
 pub(super) fn pass_unlock(p: &str) -> UnlockJson {

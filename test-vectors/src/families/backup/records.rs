@@ -1,6 +1,8 @@
 //! The `xbk-restore` group: section contents made of records (`XBK-21` to `XBK-24`), built
 //! from named seeds, and the faults of the restore layer.
 
+use std::collections::BTreeMap;
+
 use quietwire::backup::restore::{Contact, Message, Record};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::event::{AttachmentRef, Body, Event};
@@ -148,10 +150,7 @@ fn framed(value: &Value) -> Vec<u8> {
 }
 
 /// A record's map with its body changed.
-fn with_body(
-    r: &Record,
-    f: impl FnOnce(&mut std::collections::BTreeMap<Int, Value>),
-) -> Result<Vec<u8>, String> {
+fn with_body(r: &Record, f: impl FnOnce(&mut BTreeMap<Int, Value>)) -> Result<Vec<u8>, String> {
     let bytes = r.to_bytes().map_err(|e| e.to_string())?;
     let mut v =
         cbor::decode(bytes.get(4..).unwrap_or_default(), &Limits::DEFAULT.with_max_input(1 << 20))
@@ -205,15 +204,11 @@ pub(in crate::families::backup) fn restore(
     let unknown_key = with_body(&f.setting, |b| {
         b.insert(Int::uint(3), Value::uint(0));
     })?;
-    let kind_8 = framed(&Value::Map(
-        [
-            (Int::uint(1), Value::uint(1)),
-            (Int::uint(2), Value::uint(8)),
-            (Int::uint(3), Value::Map(Default::default())),
-        ]
-        .into_iter()
-        .collect(),
-    ));
+    let kind_8 = framed(&Value::Map(BTreeMap::from([
+        (Int::uint(1), Value::uint(1)),
+        (Int::uint(2), Value::uint(8)),
+        (Int::uint(3), Value::Map(Default::default())),
+    ])));
     let orphan = Record::Message(Message {
         chat: seed16("backup/chat/undefined"),
         id: seed16("backup/message/orphan"),
@@ -227,14 +222,21 @@ pub(in crate::families::backup) fn restore(
     let chats = bytes_of(&[f.chat.clone(), f.message.clone()])?;
     let over = [524_289u32.to_be_bytes().to_vec(), vec![0; 10]].concat();
     let cut = setting.get(..setting.len() - 1).unwrap_or_default().to_vec();
-    type Case = (
-        &'static str,
-        &'static str,
-        Vec<(usize, Vec<u8>)>,
-        Option<&'static str>,
-        Option<&'static str>,
-    );
-    let cases: Vec<Case> = crate::tuples! { vec:
+    let mut t = T::new(ids, cache);
+    let restore =
+        |name: &str, replace: &[(usize, Vec<u8>)], pin: Option<&str>| -> Result<_, String> {
+            let e = recipe(&format!("restore-{name}"), Who::Key, Some(PIN), sections(&f, replace)?);
+            Ok(Spec {
+                pin: pin.map(str::to_owned),
+                records: true,
+                ..Spec::export(&e, vec![], key_unlock())
+            })
+        };
+    let mut case = |slug: &str, comment: &str, replace: Vec<_>, pin: Option<&str>, class| {
+        let spec = Spec { expect: class, ..restore(slug, &replace, pin)? };
+        t.spec(&format!("restore-{slug}"), comment, &["Records"], spec)
+    };
+    crate::rows! { case:
         "full-open", "every record kind, hidden chats opened with the PIN", vec![], Some(PIN), None;
         "full-locked", "the same without the PIN: hidden records stay sealed", vec![], None, None;
         "record-length-0", "a record of length 0", vec![(5, vec![0, 0, 0, 0])], None,
@@ -275,20 +277,6 @@ pub(in crate::families::backup) fn restore(
             Some("backup.reference");
         "session-undefined-contact", "a session for a contact no record defined", vec![(1, vec![])],
             None, Some("backup.reference");
-    };
-    let mut t = T::new(ids, cache);
-    let restore =
-        |name: &str, replace: &[(usize, Vec<u8>)], pin: Option<&str>| -> Result<_, String> {
-            let e = recipe(&format!("restore-{name}"), Who::Key, Some(PIN), sections(&f, replace)?);
-            Ok(Spec {
-                pin: pin.map(str::to_owned),
-                records: true,
-                ..Spec::export(&e, vec![], key_unlock())
-            })
-        };
-    for (slug, comment, replace, pin, class) in cases {
-        let spec = Spec { expect: class, ..restore(slug, &replace, pin)? };
-        t.spec(&format!("restore-{slug}"), comment, &["Records"], spec)?;
     }
     t.spec(
         "restore-session-stale",

@@ -21,7 +21,7 @@ pub(super) fn rekey(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<RekeyTest>, 
         passphrase: Some("new passphrase".into()),
         ..UnlockJson::default()
     };
-    let new_key = UnlockJson { recovery_key: Some(key_hex), ..UnlockJson::default() };
+    let new_key = with_key(key_hex);
     let new_transfer = UnlockJson { transfer: Some(transfer_key(2)), ..UnlockJson::default() };
     let cases: Vec<(&str, &str, &Export, UnlockJson, UnlockJson, Option<&str>)> = crate::tuples! { vec:
         "change-passphrase", "a new passphrase (new salt)", &pass, pass_unlock(PASSPHRASE),

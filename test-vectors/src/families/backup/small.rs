@@ -133,14 +133,7 @@ pub(super) fn container(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTe
     };
     let mut t = T::new(ids, cache);
     for (slug, comment, file, class) in cases {
-        t.small(
-            &format!("container-{slug}"),
-            comment,
-            &["Container"],
-            file,
-            key_unlock(),
-            Some(class),
-        )?;
+        t.small(&format!("container-{slug}"), comment, &["Container"], file, key_unlock(), class)?;
     }
     Ok(t.tests)
 }

@@ -2,9 +2,8 @@
 //! order and the manifest.
 
 use quietwire::backup::{CHUNK_CT, DATA};
-use sha2::{Digest, Sha256};
 
-use super::build::{Cache, Spec, T};
+use super::build::{Cache, Spec, T, sha256};
 use super::large::*;
 use super::{DecodeTest, Edit, Export, Ids};
 use crate::seeds::seed32;
@@ -124,15 +123,11 @@ pub(super) fn stream_group(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<Decod
 
 fn manifest_bytes(counts: &[u64], digest: &[u8]) -> Vec<u8> {
     use quietwire::cbor::{self, Int, Value};
-    cbor::encode(&Value::Map(
-        [
-            (Int::uint(1), Value::uint(1)),
-            (Int::uint(2), Value::Array(counts.iter().map(|c| Value::uint(*c)).collect())),
-            (Int::uint(3), Value::Bytes(digest.to_vec())),
-        ]
-        .into_iter()
-        .collect(),
-    ))
+    cbor::encode(&Value::Map(std::collections::BTreeMap::from([
+        (Int::uint(1), Value::uint(1)),
+        (Int::uint(2), Value::Array(counts.iter().map(|c| Value::uint(*c)).collect())),
+        (Int::uint(3), Value::Bytes(digest.to_vec())),
+    ])))
 }
 
 pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
@@ -140,7 +135,7 @@ pub(super) fn sections(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTes
     let file = cache.file(&base)?;
     let (o, counts) = layout(&base, &file);
     let ct = CHUNK_CT as u64;
-    let hidden_digest = Sha256::digest(&file[o[6]..o[7]]).to_vec();
+    let hidden_digest = sha256(&file[o[6]..o[7]]);
     let mut t = T::new(ids, cache);
     let sc = &["Sections"];
     let pin = Some(PIN);

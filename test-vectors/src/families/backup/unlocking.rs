@@ -6,8 +6,8 @@ use quietwire::cbor::{Int, Value};
 
 use super::build::{Cache, Spec, T};
 use super::craft::*;
-use super::large::{self, Who, basic, key_unlock, pass_unlock, xor};
-use super::{DecodeTest, Edit, Ids, TransferKey, UnlockJson};
+use super::large::{self, Who, basic, key_unlock, pass_unlock, with_key, xor};
+use super::{DecodeTest, Ids, TransferKey, UnlockJson};
 use crate::seeds::seed32;
 
 pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, String> {
@@ -30,20 +30,13 @@ pub(super) fn kdf(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
                 "{comment} in the passphrase entry, unlocking by {who}: invalid whatever the method"
             );
             let file = prefix(&header);
-            t.small(
-                &format!("kdf-{slug}-{who}"),
-                &comment,
-                kp,
-                file,
-                unlock,
-                Some("backup.kdf_params"),
-            )?;
+            t.small(&format!("kdf-{slug}-{who}"), &comment, kp, file, unlock, "backup.kdf_params")?;
         }
     }
     let header = with_pin_params(&p, 19_455, 2, 1)?;
     crate::rows! { t.small:
         "kdf-pin-m-19455", "PIN parameters below the floor: invalid even without a PIN", kp,
-            prefix(&header), key_unlock(), Some("backup.kdf_params");
+            prefix(&header), key_unlock(), "backup.kdf_params";
     }
     let over: [(&str, &str, u64, u64, u64); 5] = [
         ("m-1048577", "m = 1048577 KiB: over 1 GiB", 1_048_577, 2, 1),
@@ -124,9 +117,14 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
     let low_order = in_entry(&p2, 3, |e| {
         e.insert(u(2), Value::Bytes(vec![0; 32]));
     })?;
-    type Case =
-        (&'static str, &'static str, Vec<u8>, UnlockJson, Option<&'static str>, &'static str);
-    let cases: Vec<Case> = crate::tuples! { vec:
+    let mut t = T::new(ids, cache);
+    let mut case = |slug: &str, comment: &str, file, unlock, pin: Option<&str>, class| {
+        let flag = if class == "backup.secret_format" { "SecretFormat" } else { "NoMatch" };
+        let pin = pin.map(|p| if p == "65" { "6".repeat(65) } else { p.to_owned() });
+        let spec = Spec { pin, ..Spec::file(file, unlock, Some(class)) };
+        t.spec(&format!("unlock-{slug}"), comment, &[flag], spec)
+    };
+    crate::rows! { case:
         "wrong-recovery-key", "a well-formed recovery key of another file", pre(&pk),
             with_key(other_key), None, "backup.no_match";
         "recovery-typo",
@@ -159,13 +157,6 @@ pub(super) fn unlock(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>
         "pin-empty", "an empty PIN", pre(&pk), key_unlock(), Some(""), "backup.secret_format";
         "secret-before-entry", "a malformed passphrase is reported before the missing entry",
             pre(&pk), pass_unlock(""), None, "backup.secret_format";
-    };
-    let mut t = T::new(ids, cache);
-    for (slug, comment, file, unlock, pin, class) in cases {
-        let flag = if class == "backup.secret_format" { "SecretFormat" } else { "NoMatch" };
-        let pin = pin.map(|p| if p == "65" { "6".repeat(65) } else { p.to_owned() });
-        let spec = Spec { pin, ..Spec::file(file, unlock, Some(class)) };
-        t.spec(&format!("unlock-{slug}"), comment, &[flag], spec)?;
     }
     // NFC: the same passphrase in two normal forms, both ways.
     for (slug, exported, typed) in crate::tuples! {
@@ -204,15 +195,15 @@ pub(super) fn mac(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
     // The crafted header with the original MAC.
     let old_mac = |header: &[u8]| Some([prefix(header), p.mac.clone()].concat());
     let cut = Some([pre.clone(), p.mac[..31].to_vec()].concat());
-    type Case = (
-        &'static str,
-        &'static str,
-        Option<Vec<u8>>,
-        Vec<Edit>,
-        Option<String>,
-        Option<&'static str>,
-    );
-    let cases: Vec<Case> = crate::tuples! { vec:
+    let mut t = T::new(ids, cache);
+    let mut case = |slug: &str, comment: &str, file: Option<_>, edits, text: Option<_>, class| {
+        let unlock = text.map_or_else(key_unlock, with_key);
+        let export = file.is_none().then(|| base.clone());
+        let spec = Spec { file, export, edits, unlock, expect: class, ..Spec::default() };
+        let hidden = class.is_none().then_some("locked");
+        t.spec(&format!("mac-{slug}"), comment, &["HeaderMac"], Spec { hidden, ..spec })
+    };
+    crate::rows! { case:
         "flipped", "one bit of the MAC flipped", None, vec![xor(end as u64 - 1)], None,
             Some("backup.header_mac");
         "missing", "the input ends before the MAC", Some(pre.clone()), vec![], None,
@@ -231,19 +222,6 @@ pub(super) fn mac(ids: &mut Ids, cache: &mut Cache) -> Result<Vec<DecodeTest>, S
         "extension-covered",
             "an extension under a MAC over the received bytes: a reader that re-encoded would fail",
             None, reprefix(p.remac(&extension), end), None, None;
-    };
-    let mut t = T::new(ids, cache);
-    for (slug, comment, file, edits, text, class) in cases {
-        let unlock = text.map_or_else(key_unlock, with_key);
-        let export = file.is_none().then(|| base.clone());
-        let hidden = class.is_none().then_some("locked");
-        let spec = Spec { file, export, edits, unlock, expect: class, hidden, ..Spec::default() };
-        t.spec(&format!("mac-{slug}"), comment, &["HeaderMac"], spec)?;
     }
     Ok(t.tests)
-}
-
-/// Unlocking by the recovery key `text`.
-fn with_key(text: String) -> UnlockJson {
-    UnlockJson { recovery_key: Some(text), ..UnlockJson::default() }
 }

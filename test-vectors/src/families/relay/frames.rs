@@ -72,21 +72,15 @@ pub fn welcome_tests(ids: &mut Ids) -> Result<Vec<WelcomeTest>, String> {
 
 type Map = BTreeMap<Int, Value>;
 
-/// slug, comment, frame, error class.
-type InvalidFrame = (&'static str, &'static str, Vec<u8>, &'static str);
-
-fn to_map(frame: &[u8]) -> Result<Map, String> {
-    match cbor::decode(frame, &cbor::Limits::DEFAULT.with_max_input(usize::MAX)) {
-        Ok(Value::Map(map)) => Ok(map),
-        other => Err(format!("relay frame: not a map: {other:?}")),
-    }
-}
-
 /// `frame` with its map changed by `f`, re-encoded canonically.
 fn changed(frame: &[u8], f: impl FnOnce(&mut Map)) -> Result<Vec<u8>, String> {
-    let mut map = to_map(frame)?;
-    f(&mut map);
-    Ok(cbor::encode(&Value::Map(map)))
+    match cbor::decode(frame, &cbor::Limits::DEFAULT.with_max_input(usize::MAX)) {
+        Ok(Value::Map(mut map)) => {
+            f(&mut map);
+            Ok(cbor::encode(&Value::Map(map)))
+        }
+        other => Err(format!("relay frame: not a map: {other:?}")),
+    }
 }
 
 fn set(map: &mut Map, key: i64, value: Value) {
@@ -214,7 +208,8 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
     let (id16, one) = (Value::from(&[0u8; 16][..]), Value::from(&[1u8][..]));
     let deleted = ok(3, Reply::Deleted { count: 1 });
     let blob_stored = ok(6, Reply::BlobStored { blob_id: [0; 32] });
-    let cases: Vec<InvalidFrame> = crate::tuples! { vec:
+    let mut at_max = |slug, comment, frame, class| invalid(slug, comment, frame, max, class);
+    crate::rows! { at_max:
         "version-2", "version 2", with(&put_ok, 1, Value::uint(2))?, "schema.version";
         "no-kind", "no kind", without(&put_ok, 3)?, "schema.missing_field";
         "kind-text", "a kind that is a text string", with(&put_ok, 3, Value::from("ok"))?,
@@ -276,9 +271,6 @@ pub fn decode_tests(ids: &mut Ids) -> Result<Vec<FrameTest>, String> {
             with(&wake, 12, Value::from(&[0u8; 31][..]))?, "schema.length";
         "wake-extra-key", "a wake carrying a challenge",
             with(&wake, 4, Value::from(&[0u8; 32][..]))?, "schema.unknown_critical";
-    };
-    for (slug, comment, frame, class) in cases {
-        invalid(slug, comment, frame, max, class)?;
     }
     Ok(tests)
 }

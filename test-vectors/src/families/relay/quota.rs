@@ -2,7 +2,7 @@
 //! an upload budget of [`BUDGET`] bytes per connection and a storage quota of [`QUOTA`]
 //! bytes.
 
-use quietwire::relay::{Limits, Reply, Request, blob_id};
+use quietwire::relay::{Limits, Request};
 
 use super::script::{Script, Want};
 use super::sessions::{Session, TTL, bytes, item, put, run};
@@ -27,35 +27,22 @@ fn blob(data: &[u8]) -> Request {
     Request::BlobPut { blob: data.to_vec(), ttl: TTL }
 }
 
-/// Stores a blob, expecting its id.
-fn blob_ok(s: &mut Script, data: &[u8]) -> Result<(), String> {
-    let sent = s.send(blob(data), Want::Ok)?;
-    sent.expect_reply(&Reply::BlobStored { blob_id: blob_id(data) })
-}
-
 /// The tests.
 pub(super) fn quota_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut tests = Vec::new();
     let sessions: &[Session] = &crate::tuples! {
         "upload-budget", &["Quota"], upload_budget,
             "upload budget 4000: puts and blob-puts answered ok count, deletes give nothing back; one byte more is relay.quota (closing = false) for a put, a blob-put and a retried put";
         "storage-quota", &["Quota"], storage_quota,
             "storage quota 3000: a write that would hold more is relay.storage_full (closing = false), one that reaches it exactly is stored; a delete frees room";
     };
-    run(
-        ids,
-        &mut tests,
-        &|slug| Script::with_quotas(slug, Limits::DEFAULT, BUDGET, QUOTA),
-        sessions,
-    )?;
-    Ok(tests)
+    run(ids, &|slug| Script::with_quotas(slug, Limits::DEFAULT, BUDGET, QUOTA), sessions)
 }
 
 fn upload_budget(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     let first = bytes(&format!("{slug}/1"), 1500);
     s.put(a.id(), item(slug, 1), &first, TTL, true)?;
-    blob_ok(s, &bytes(&format!("{slug}/blob"), 1000))?;
+    s.blob_put(&bytes(&format!("{slug}/blob"), 1000), TTL)?;
     // Deleting frees storage but not budget.
     s.delete(&a, &[item(slug, 1)], 1)?;
     s.put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1500), TTL, true)?;
@@ -75,7 +62,7 @@ fn storage_quota(s: &mut Script, slug: &str) -> Result<(), String> {
     let a = s.key("a");
     s.put(a.id(), item(slug, 1), &bytes(&format!("{slug}/1"), 2000), TTL, true)?;
     s.send(blob(&bytes(&format!("{slug}/blob"), 1001)), Want::Fail("relay.storage_full"))?;
-    blob_ok(s, &bytes(&format!("{slug}/blob"), 1000))?;
+    s.blob_put(&bytes(&format!("{slug}/blob"), 1000), TTL)?;
     crate::rows! { s.send:
         put(a.id(), item(slug, 2), &bytes(&format!("{slug}/2"), 1), TTL),
             Want::Fail("relay.storage_full");

@@ -5,6 +5,7 @@ use quietwire::UnixTime;
 use quietwire::mailbox::{MailboxKey, Operation, RelayOrigin};
 use quietwire::relay::{
     Connection, Item, ItemId, Limits, MemoryStore, Now, Reply, Request, RequestFrame, ServerFrame,
+    blob_id,
 };
 
 use super::{Ids, MailboxKeyJson, SessionTest, Step};
@@ -88,11 +89,12 @@ impl Script {
     /// A connection as [`Script::new`], with an upload budget and a store with a quota
     /// (**[RLY-16]**).
     pub fn with_quotas(slug: &str, limits: Limits, budget: u64, quota: u64) -> Script {
-        let mut s = Script::new(slug, limits);
-        s.conn =
-            Connection::new(limits, vec![origin()], challenge(), s.now).with_upload_budget(budget);
-        s.store = MemoryStore::with_quota(quota);
-        s
+        let s = Script::new(slug, limits);
+        Script {
+            conn: s.conn.with_upload_budget(budget),
+            store: MemoryStore::with_quota(quota),
+            ..s
+        }
     }
 
     /// The mailbox key named `name` (shared by every test), recorded in `mailboxKeys`.
@@ -245,6 +247,13 @@ impl Script {
     pub fn delete(&mut self, key: &MailboxKey, items: &[ItemId], count: u32) -> Result<(), String> {
         let sent = self.send(delete_request(key, items), Want::Ok)?;
         sent.expect_reply(&Reply::Deleted { count })
+    }
+
+    /// Stores `blob` with `ttl`, expecting its id.
+    pub fn blob_put(&mut self, blob: &[u8], ttl: u32) -> Result<Sent, String> {
+        let sent = self.send(Request::BlobPut { blob: blob.to_vec(), ttl }, Want::Ok)?;
+        sent.expect_reply(&Reply::BlobStored { blob_id: blob_id(blob) })?;
+        Ok(sent)
     }
 
     /// Subscribes with a valid proof.

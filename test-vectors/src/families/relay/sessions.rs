@@ -121,16 +121,16 @@ pub(super) type Session = (
 /// Runs `sessions` in order, each on the connection `open` makes for its slug.
 pub(super) fn run(
     ids: &mut Ids,
-    tests: &mut Vec<SessionTest>,
     open: &dyn Fn(&str) -> Script,
     sessions: &[Session],
-) -> Result<(), String> {
+) -> Result<Vec<SessionTest>, String> {
+    let mut tests = Vec::new();
     for (slug, flags, steps, comment) in sessions {
         let mut s = open(slug);
         steps(&mut s, slug)?;
         tests.push(s.finish(ids, comment, flags)?);
     }
-    Ok(())
+    Ok(tests)
 }
 
 /// A connection to a relay with the default limits.
@@ -140,18 +140,15 @@ fn default(slug: &str) -> Script {
 
 /// Tests with the default limits added after the first release of the file.
 pub fn later_default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut tests = Vec::new();
     let sessions: &[Session] = &crate::tuples! {
         "delete-expired", &["Expiry"], delete_expired,
             "a delete naming an expired (unswept) item and a live one counts only the live one; both are gone";
     };
-    run(ids, &mut tests, &default, sessions)?;
-    Ok(tests)
+    run(ids, &default, sessions)
 }
 
 /// Tests with the default limits.
 pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut tests = Vec::new();
     let sessions: &[Session] = &crate::tuples! {
         "put-fetch-delete", &["Operations"], put_fetch_delete,
             "put an envelope (the mailbox wakes), fetch it with its expiry rounded up to the hour, delete it, fetch nothing";
@@ -215,7 +212,7 @@ pub fn default_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
         "unknown-operation", &["UnknownOperation"], unknown_operation,
             "operations 7, 0 and 1000 are unknown: relay.operation with the request id, the connection stays open and a put then succeeds";
     };
-    run(ids, &mut tests, &default, sessions)?;
+    let mut tests = run(ids, &default, sessions)?;
     super::decoding::decoding(ids, &mut tests)?;
     Ok(tests)
 }
@@ -407,9 +404,7 @@ fn blob_put_get(s: &mut Script, slug: &str) -> Result<(), String> {
     let blob = bytes(slug, 3000);
     let id = blob_id(&blob);
     for _ in 0..2 {
-        let sent = s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?;
-        sent.expect_reply(&Reply::BlobStored { blob_id: id })?;
-        sent.expect_wake(None)?;
+        s.blob_put(&blob, TTL)?.expect_wake(None)?;
     }
     let sent = s.send(Request::BlobGet { blob_id: id }, Want::Ok)?;
     sent.expect_reply(&Reply::Blob { blob })
@@ -418,8 +413,7 @@ fn blob_put_get(s: &mut Script, slug: &str) -> Result<(), String> {
 fn blind_blobs(s: &mut Script, _: &str) -> Result<(), String> {
     for blob in [vec![0], b"not an attachment".to_vec(), vec![0xa0]] {
         let id = blob_id(&blob);
-        s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
-            .expect_reply(&Reply::BlobStored { blob_id: id })?;
+        s.blob_put(&blob, TTL)?;
         s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;
     }
     Ok(())
@@ -495,7 +489,7 @@ fn re_put_after_expiry(s: &mut Script, slug: &str) -> Result<(), String> {
 fn blob_expired(s: &mut Script, slug: &str) -> Result<(), String> {
     let blob = bytes(slug, 100);
     let id = blob_id(&blob);
-    s.send(Request::BlobPut { blob: blob.clone(), ttl: 60 }, Want::Ok)?;
+    s.blob_put(&blob, 60)?;
     let x = s.expiry_offset(60);
     s.at(x - 1, 1000);
     s.send(Request::BlobGet { blob_id: id }, Want::Ok)?.expect_reply(&Reply::Blob { blob })?;

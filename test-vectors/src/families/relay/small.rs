@@ -1,6 +1,6 @@
 //! `relay-session` tests with [`SMALL`] limits: every limit is reached in a few steps.
 
-use quietwire::relay::{ItemId, Reply, Request, RequestFrame, blob_id};
+use quietwire::relay::{ItemId, Request, RequestFrame};
 
 use super::script::{Script, Want, delete_request, fetch_request, subscribe_request};
 use super::sessions::{SMALL, Session, TTL, bytes, item, put, request, run};
@@ -9,7 +9,6 @@ use super::{Ids, SessionTest};
 /// Tests with [`SMALL`] limits. Unless a test is about the rate, each step comes 1000 ms
 /// after the one before, which refills the token it takes.
 pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, String> {
-    let mut tests = Vec::new();
     let limits: &[Session] = &crate::tuples! {
         "mailbox-full", &["MailboxFull"], mailbox_full,
             "max_items 2: a third item is refused with relay.mailbox_full; a retried put of a stored item is still acknowledged; after a delete there is room again";
@@ -32,7 +31,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
         "subscriptions-limit", &["Subscriptions"], subscriptions_limit,
             "max_subscriptions 2: a third mailbox is relay.subscriptions; subscribing again to one already subscribed is accepted";
     };
-    run(ids, &mut tests, &|slug| Script::ticking(slug, SMALL, 1000), limits)?;
+    let mut tests = run(ids, &|slug| Script::ticking(slug, SMALL, 1000), limits)?;
     // The rate tests run on their own clock: the bucket starts full (burst 3) and refills one
     // token per 1000 ms (rate 1).
     let rate: &[Session] = &crate::tuples! {
@@ -41,7 +40,7 @@ pub(super) fn small_limit_tests(ids: &mut Ids) -> Result<Vec<SessionTest>, Strin
         "rate-unknown-operation", &["Rate", "UnknownOperation"], rate_unknown_operation,
             "an unknown operation costs a token like any answered request: with the bucket empty it is relay.rate";
     };
-    run(ids, &mut tests, &|slug| Script::new(slug, SMALL), rate)?;
+    tests.extend(run(ids, &|slug| Script::new(slug, SMALL), rate)?);
     Ok(tests)
 }
 
@@ -117,9 +116,8 @@ fn attachment_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
     }
     s.next_id();
     s.raw(at_frame_limit, Want::Fail("relay.too_large"))?;
-    let blob = bytes(slug, max);
-    s.send(Request::BlobPut { blob: blob.clone(), ttl: TTL }, Want::Ok)?
-        .expect_reply(&Reply::BlobStored { blob_id: blob_id(&blob) })
+    s.blob_put(&bytes(slug, max), TTL)?;
+    Ok(())
 }
 
 fn frame_too_large(s: &mut Script, slug: &str) -> Result<(), String> {
