@@ -441,6 +441,14 @@ macro_rules! impl_case {
     )*};
 }
 
+/// Decodes lowercase hex; uppercase is rejected so files stay canonical.
+fn lower_hex<E: serde::de::Error>(text: &str) -> Result<Vec<u8>, E> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(E::custom("hex must be lowercase"));
+    }
+    hex::decode(text).map_err(E::custom)
+}
+
 /// Serde helper: binary values as lowercase hex strings.
 pub mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -452,40 +460,22 @@ pub mod hex_bytes {
 
     /// Deserializes lowercase hex; uppercase is rejected so files stay canonical.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(serde::de::Error::custom("hex must be lowercase"));
-        }
-        hex::decode(&text).map_err(serde::de::Error::custom)
+        super::lower_hex(&String::deserialize(d)?)
     }
 }
 
 /// Serde helper: a list of binary values as lowercase hex strings.
 pub mod hex_list {
-    use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Serializes each item as lowercase hex.
     pub fn serialize<S: Serializer>(items: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(items.len()))?;
-        for item in items {
-            seq.serialize_element(&hex::encode(item))?;
-        }
-        seq.end()
+        s.collect_seq(items.iter().map(hex::encode))
     }
 
     /// Deserializes a list of lowercase hex strings.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        let texts = Vec::<String>::deserialize(d)?;
-        texts
-            .iter()
-            .map(|text| {
-                if text.bytes().any(|b| b.is_ascii_uppercase()) {
-                    return Err(serde::de::Error::custom("hex must be lowercase"));
-                }
-                hex::decode(text).map_err(serde::de::Error::custom)
-            })
-            .collect()
+        Vec::<String>::deserialize(d)?.iter().map(|text| super::lower_hex(text)).collect()
     }
 }
 
@@ -503,10 +493,6 @@ pub mod hex_opt {
 
     /// Deserializes optional lowercase hex.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(serde::de::Error::custom("hex must be lowercase"));
-        }
-        hex::decode(&text).map(Some).map_err(serde::de::Error::custom)
+        super::lower_hex(&String::deserialize(d)?).map(Some)
     }
 }
