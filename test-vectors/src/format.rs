@@ -278,7 +278,17 @@ macro_rules! vector_test {
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub error_class: Option<String>,
         }
-        $crate::impl_case!($name);
+        impl $crate::format::Case for $name {
+            fn meta(&self) -> $crate::format::Meta<'_> {
+                $crate::format::Meta {
+                    tc_id: self.tc_id,
+                    slug: &self.slug,
+                    flags: &self.flags,
+                    result: self.result,
+                    error_class: self.error_class.as_deref(),
+                }
+            }
+        }
 
         impl $name {
             /// The test of `head` (id, slug, comment, flags, outcome) with the family's own
@@ -421,24 +431,6 @@ macro_rules! vector_groups {
             }
         }
     };
-}
-
-/// Implements [`Case`] for a test struct with the standard field names.
-#[macro_export]
-macro_rules! impl_case {
-    ($($ty:ty),* $(,)?) => {$(
-        impl $crate::format::Case for $ty {
-            fn meta(&self) -> $crate::format::Meta<'_> {
-                $crate::format::Meta {
-                    tc_id: self.tc_id,
-                    slug: &self.slug,
-                    flags: &self.flags,
-                    result: self.result,
-                    error_class: self.error_class.as_deref(),
-                }
-            }
-        }
-    )*};
 }
 
 /// Decodes lowercase hex; uppercase is rejected so files stay canonical.

@@ -3,6 +3,7 @@
 
 use core::convert::Infallible;
 
+use rand_core::utils::next_word_via_fill;
 use rand_core::{TryCryptoRng, TryRng};
 use sha2::{Digest, Sha256};
 
@@ -46,15 +47,11 @@ impl TryRng for ReplayRng {
     type Error = Infallible;
 
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
+        next_word_via_fill(self)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
+        next_word_via_fill(self)
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
@@ -91,6 +88,7 @@ impl StreamRng {
     pub fn new(seed: [u8; 32]) -> StreamRng {
         StreamRng { seed, block: 0, buffer: Vec::new(), drawn: Vec::new() }
     }
+
     /// The bytes handed out since the last call.
     pub fn take_drawn(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.drawn)
@@ -98,18 +96,17 @@ impl StreamRng {
 }
 
 impl TryRng for StreamRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        next_word_via_fill(self)
     }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        next_word_via_fill(self)
     }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         for byte in dst {
             if self.buffer.is_empty() {
                 let mut h = Sha256::new();
@@ -125,4 +122,5 @@ impl TryRng for StreamRng {
         Ok(())
     }
 }
+
 impl TryCryptoRng for StreamRng {}
