@@ -23,6 +23,7 @@
 //! use quietwire::handshake::{self, PendingInvite};
 //! use quietwire::identity::DeviceKeys;
 //! use quietwire::invite::{Invite, InviteParams};
+//! use quietwire::mailbox::MailboxKey;
 //! use quietwire::session::Session;
 //! use quietwire::suite::{Suite, SuitePolicy};
 //! # use rand_core::{TryCryptoRng, TryRng};
@@ -38,18 +39,23 @@
 //! # }
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0);
-//! # let now = UnixTime(1_900_000_000);
-//! # let inviter = DeviceKeys::generate(Suite::X25519, &mut rng);
-//! # let params = InviteParams {
-//! #     relay_hints: vec!["wss://relay.example".to_owned()],
-//! #     mailbox: [1; 32],
-//! #     expires: UnixTime(now.0 + 3600),
-//! #     single_use: true,
-//! # };
-//! # let (invite, secrets) = Invite::create(inviter.identity(), Suite::X25519, params, &mut rng);
-//! # let mut pending = PendingInvite::new(invite.clone(), secrets);
-//! # let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
-//! let started = handshake::initiate(&invite, &acceptor, 0, [2; 32], &mut rng)?;
+//! let now = UnixTime(1_900_000_000);
+//! // The inviter makes an invite to its bootstrap mailbox.
+//! let inviter = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let bootstrap = MailboxKey::generate(&mut rng);
+//! let params = InviteParams {
+//!     relay_hints: vec!["wss://relay.example".to_owned()],
+//!     mailbox: *bootstrap.id(),
+//!     expires: UnixTime(now.0 + 3600),
+//!     single_use: true,
+//! };
+//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::X25519, params, &mut rng);
+//! let mut pending = PendingInvite::new(invite.clone(), secrets);
+//!
+//! // The acceptor answers with its own mailbox; each side then makes its session.
+//! let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let acceptor_mailbox = MailboxKey::generate(&mut rng);
+//! let started = handshake::initiate(&invite, &acceptor, 0, *acceptor_mailbox.id(), &mut rng)?;
 //! let accepted = pending.accept(&started.message, now, &SuitePolicy::ALL)?;
 //! let mut alice = Session::new(started.ratchet, *invite.invite().mailbox());
 //! let mut bob = Session::new(accepted.ratchet, accepted.mailbox);
@@ -57,7 +63,7 @@
 //! let hello = Event::new(Body::Text { text: "hello".into(), reply_to: None }, &mut rng);
 //! let bytes = alice.seal(&hello, &mut rng)?;
 //! let envelope = Envelope::from_bytes(&bytes)?; // what the relay stores
-//! assert_eq!(envelope.mailbox(), &[1; 32]);
+//! assert_eq!(envelope.mailbox(), bootstrap.id());
 //! assert_eq!(bob.open(envelope.blob())?, hello);
 //!
 //! let snapshot = bob.snapshot();

@@ -15,6 +15,7 @@
 //! use quietwire::handshake::{self, PendingInvite};
 //! use quietwire::identity::DeviceKeys;
 //! use quietwire::invite::{Invite, InviteParams};
+//! use quietwire::mailbox::MailboxKey;
 //! use quietwire::suite::{Suite, SuitePolicy};
 //! # use rand_core::{TryCryptoRng, TryRng};
 //! # struct Counter(u8);
@@ -31,9 +32,10 @@
 //! # let mut rng = Counter(0);
 //! let now = UnixTime(1_900_000_000);
 //! let inviter = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! let bootstrap = MailboxKey::generate(&mut rng); // where the acceptor's handshake goes
 //! let params = InviteParams {
 //!     relay_hints: vec!["wss://relay.example".to_owned()],
-//!     mailbox: [1; 32],
+//!     mailbox: *bootstrap.id(),
 //!     expires: UnixTime(now.0 + 3600),
 //!     single_use: true,
 //! };
@@ -41,12 +43,15 @@
 //! let mut pending = PendingInvite::new(invite.clone(), secrets);
 //!
 //! let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
-//! let started = handshake::initiate(&invite, &acceptor, 0, [2; 32], &mut rng)?;
+//! let acceptor_mailbox = MailboxKey::generate(&mut rng); // where the inviter will write
+//! let generation = 0; // the acceptor's device record is its first
+//! let started =
+//!     handshake::initiate(&invite, &acceptor, generation, *acceptor_mailbox.id(), &mut rng)?;
 //! let mut alice = started.ratchet;
 //!
 //! let accepted = pending.accept(&started.message, now, &SuitePolicy::ALL)?;
 //! assert_eq!(accepted.peer.record().identity_key(), acceptor.identity().public());
-//! assert_eq!(accepted.mailbox, [2; 32]);
+//! assert_eq!(&accepted.mailbox, acceptor_mailbox.id());
 //! let mut bob = accepted.ratchet;
 //!
 //! let hello = alice.encrypt(b"hello", &mut rng)?;
@@ -121,6 +126,11 @@ impl fmt::Debug for Accepted {
 /// Starts a session by accepting `invite` (already verified, for example by
 /// [`SignedInvite::from_bytes`] at the current time) with this device's keys and signed
 /// record of `generation`. Draws only the HPKE encapsulation randomness from `rng`.
+///
+/// `generation` is the current generation of this device's record (see
+/// [`DeviceKeys::signed_record`], **[IDN-06]**): 0 until the device rotates its keys.
+/// `mailbox` is the id of the acceptor's own receive mailbox, where the inviter will write
+/// ([`MailboxKey::id`](crate::mailbox::MailboxKey::id)).
 ///
 /// The message is padded to a bucket (`spec/07-envelope.md`), so it is ready for an
 /// envelope to the invite's bootstrap mailbox.

@@ -9,6 +9,7 @@
 //! ```
 //! use quietwire::identity::DeviceKeys;
 //! use quietwire::invite::{Invite, InviteParams, SignedInvite};
+//! use quietwire::mailbox::MailboxKey;
 //! use quietwire::suite::{Suite, SuitePolicy};
 //! use quietwire::UnixTime;
 //! # use rand_core::{TryRng, TryCryptoRng};
@@ -21,9 +22,10 @@
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0); // use a real CSPRNG in applications
 //! let device = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let bootstrap = MailboxKey::generate(&mut rng); // keep it: the handshakes arrive there
 //! let params = InviteParams {
 //!     relay_hints: vec!["wss://relay.example".into()],
-//!     mailbox: [7; 32],
+//!     mailbox: *bootstrap.id(),
 //!     expires: UnixTime(1_800_000_000),
 //!     single_use: true,
 //! };
