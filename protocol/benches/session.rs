@@ -470,7 +470,7 @@ fn handshake_group(c: &mut Criterion, suite: Suite) {
     // The same invite every iteration (a fresh RNG of the same seed), built untimed.
     let fresh_invite = || {
         let (invite, secrets) =
-            Invite::create(&inviter, suite, invite_params(), &mut FixtureRng(100));
+            Invite::create(&inviter, suite, invite_params(), &mut FixtureRng(100)).unwrap();
         PendingInvite::new(invite, secrets)
     };
     let mut rng = FixtureRng(2 << 32);

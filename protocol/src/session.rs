@@ -49,7 +49,7 @@
 //!     expires: UnixTime(now.0 + 3600),
 //!     single_use: true,
 //! };
-//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::X25519, params, &mut rng);
+//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::X25519, params, &mut rng)?;
 //! let mut pending = PendingInvite::new(invite.clone(), secrets);
 //!
 //! // The acceptor answers with its own mailbox; each side then makes its session.

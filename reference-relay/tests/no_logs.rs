@@ -70,7 +70,8 @@ async fn a_real_session_through_the_relay_leaves_no_identifier_in_logs_or_files(
         expires: UnixTime(now.0 + 3600),
         single_use: true,
     };
-    let (invite, secrets) = Invite::create(inviter.identity(), Suite::XWing, params, &mut rng);
+    let (invite, secrets) =
+        Invite::create(inviter.identity(), Suite::XWing, params, &mut rng).unwrap();
     let mut pending = PendingInvite::new(invite.clone(), secrets);
     let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
     let alice_box = MailboxKey::generate(&mut rng);

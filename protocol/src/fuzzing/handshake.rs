@@ -75,7 +75,8 @@ pub fn handshake_inviter() -> PendingInvite {
         expires: UnixTime(HANDSHAKE_NOW.0 + 86_400),
         single_use: false,
     };
-    let (invite, secrets) = Invite::create(&identity, Suite::X25519, params, &mut rng);
+    let (invite, secrets) = Invite::create(&identity, Suite::X25519, params, &mut rng)
+        .expect("the vectors' inviter has a valid hint");
     PendingInvite::new(invite, secrets)
 }
 

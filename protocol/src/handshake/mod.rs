@@ -39,7 +39,7 @@
 //!     expires: UnixTime(now.0 + 3600),
 //!     single_use: true,
 //! };
-//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::XWing, params, &mut rng);
+//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::XWing, params, &mut rng)?;
 //! let mut pending = PendingInvite::new(invite.clone(), secrets);
 //!
 //! let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);

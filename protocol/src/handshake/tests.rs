@@ -15,7 +15,7 @@ fn invite(suite: Suite, single_use: bool, rng: &mut TestRng) -> (DeviceKeys, Pen
         expires: UnixTime(NOW.0 + 600),
         single_use,
     };
-    let (signed, secrets) = Invite::create(inviter.identity(), suite, params, rng);
+    let (signed, secrets) = Invite::create(inviter.identity(), suite, params, rng).unwrap();
     (inviter, PendingInvite::new(signed, secrets))
 }
 
@@ -121,7 +121,8 @@ fn the_accepted_set_survives_a_restart() {
         expires: UnixTime(NOW.0 + 600),
         single_use: false,
     };
-    let (signed, secrets) = Invite::create(inviter.identity(), Suite::X25519, params(), &mut rng);
+    let (signed, secrets) =
+        Invite::create(inviter.identity(), Suite::X25519, params(), &mut rng).unwrap();
     let kem_seed = secrets.kem.dangerous_seed();
     let ratchet_secret = secrets.ratchet.dangerous_bytes();
     let reload = || InviteSecrets {
@@ -224,7 +225,8 @@ fn a_restored_device_reconnects_through_a_sealed_invite() {
             expires: UnixTime(NOW.0 + 600),
             single_use: true,
         };
-        let (invite, secrets) = Invite::create(restored.identity(), suite, params, &mut rng);
+        let (invite, secrets) =
+            Invite::create(restored.identity(), suite, params, &mut rng).unwrap();
         let mut pending = PendingInvite::new(invite.clone(), secrets);
         let message = reconnect::seal(
             &contact_record,
@@ -347,7 +349,7 @@ fn the_reconnect_guard_refuses_copies_and_stale_generations() {
             expires: UnixTime(NOW.0 + 600),
             single_use: true,
         };
-        let (invite, _) = Invite::create(restored.identity(), suite, params, rng);
+        let (invite, _) = Invite::create(restored.identity(), suite, params, rng).unwrap();
         reconnect::seal(
             &contact_record,
             &invite,

@@ -123,7 +123,7 @@ const NOW: u64 = 1_900_000_000;
 const EXPIRES: u64 = NOW + 86_400;
 
 /// An inviter's invite, of the device `handshake/<name>`.
-fn held_invite(name: &str, suite: Suite, single_use: bool) -> HeldInvite {
+fn held_invite(name: &str, suite: Suite, single_use: bool) -> Result<HeldInvite, String> {
     let creator = device(name, suite);
     let seeds = ["invite-id", "kem", "ratchet", "mailbox"].map(|p| format!("handshake/{name}/{p}"));
     HeldInvite::new(&creator, EXPIRES, single_use, seeds)
@@ -323,8 +323,8 @@ fn initiate_tests(
 pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
     use Sent::{Bytes, Forged};
     let mut ids = Ids::default();
-    let xwing = held_invite("xwing", Suite::XWing, true);
-    let x25519 = held_invite("x25519", Suite::X25519, false);
+    let xwing = held_invite("xwing", Suite::XWing, true)?;
+    let x25519 = held_invite("x25519", Suite::X25519, false)?;
     let inviters = [("xwing", &xwing), ("x25519", &x25519)];
     let initiates = initiate_tests(&mut ids, &inviters)?;
     let mut accepts = Vec::new();
@@ -335,7 +335,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let bob = device(&format!("{name}/bob"), suite);
         let a = message(&format!("initiate-{name}"), inviter, &alice)?;
         let b = message(&format!("{name}-bob"), inviter, &bob)?;
-        let other = held_invite(&format!("{name}-other"), suite, false);
+        let other = held_invite(&format!("{name}-other"), suite, false)?;
         let carol = device(&format!("{name}/carol"), suite);
         let misdirected = message(&format!("{name}-misdirected"), &other, &carol)?;
         let enc_len = suite.hpke_enc_len();
