@@ -169,7 +169,7 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
     }
     let mut rng = sys::rng();
     let receive = MailboxKey::generate(&mut rng);
-    let initiated = handshake::initiate(
+    let initiated = handshake::accept_invite(
         &signed,
         &ctx.state.device,
         ctx.state.generation,

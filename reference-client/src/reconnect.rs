@@ -315,7 +315,7 @@ pub fn accept(
     }
     let mut rng = sys::rng();
     let receive = MailboxKey::generate(&mut rng);
-    let initiated = handshake::initiate(
+    let initiated = handshake::accept_invite(
         &opened.invite,
         &state.device,
         state.generation,

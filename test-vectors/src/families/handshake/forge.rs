@@ -220,7 +220,7 @@ pub(crate) fn sessions_talk(
 ) -> Result<Vec<u8>, String> {
     let accepted = held
         .pending()
-        .accept(&started.message, UnixTime(now), &SuitePolicy::ALL)
+        .receive_handshake(&started.message, UnixTime(now), &SuitePolicy::ALL)
         .map_err(|e| format!("{what}: accept: {e}"))?;
     let (mut a, mut b) = (started.ratchet, accepted.ratchet);
     let mut rng = ReplayRng::new(&[&[7u8; 56]]);

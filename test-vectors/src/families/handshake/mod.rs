@@ -144,7 +144,8 @@ fn initiate(
 ) -> Result<Option<Initiated>, String> {
     let mut rng =
         ReplayRng::new(&[&randomness("handshake", slug, inviter.invite.invite().suite())]);
-    let got = handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
+    let got =
+        handshake::accept_invite(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
     let out = expect(&format!("handshake {slug}: initiate"), got, class)?;
     if out.is_some() && !rng.finished() {
         return Err(format!("handshake {slug}: initiate drew other randomness"));
@@ -226,7 +227,8 @@ impl Accepts<'_> {
                 Sent::Forged(forge) => forged(&slug, &self.alice, self.inviter, &forge)?,
             };
             let before = pending.accepted();
-            let got = pending.accept(&message, UnixTime(now), &SuitePolicy::only(allowed));
+            let got =
+                pending.receive_handshake(&message, UnixTime(now), &SuitePolicy::only(allowed));
             let accepted = expect(&what, got, class)?;
             if accepted.is_none() && pending.accepted() != before {
                 return Err(format!("{what}: a refusal changed state"));
