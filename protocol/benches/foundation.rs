@@ -42,7 +42,9 @@ fn invite(suite: Suite) -> SignedInvite {
         expires: UnixTime(2_000_000_000),
         single_use: true,
     };
-    Invite::create(device(suite).identity(), suite, params, &mut FixtureRng(0)).0
+    Invite::create(device(suite).identity(), suite, params, &mut FixtureRng(0))
+        .unwrap()
+        .0
 }
 
 fn suite_name(suite: Suite) -> &'static str {

@@ -470,15 +470,16 @@ fn handshake_group(c: &mut Criterion, suite: Suite) {
     // The same invite every iteration (a fresh RNG of the same seed), built untimed.
     let fresh_invite = || {
         let (invite, secrets) =
-            Invite::create(&inviter, suite, invite_params(), &mut FixtureRng(100));
+            Invite::create(&inviter, suite, invite_params(), &mut FixtureRng(100)).unwrap();
         PendingInvite::new(invite, secrets)
     };
     let mut rng = FixtureRng(2 << 32);
 
     let mut sample = fresh_invite();
-    let started = handshake::initiate(sample.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    let started =
+        handshake::accept_invite(sample.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
     sample
-        .accept(&started.message, now, &SuitePolicy::ALL)
+        .receive_handshake(&started.message, now, &SuitePolicy::ALL)
         .unwrap();
     let payload_len = started.message.len() - suite.hpke_enc_len() - 16;
     eprintln!(
@@ -491,9 +492,10 @@ fn handshake_group(c: &mut Criterion, suite: Suite) {
             fresh_invite,
             |mut pending| {
                 let started =
-                    handshake::initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+                    handshake::accept_invite(pending.invite(), &acceptor, 0, [2; 32], &mut rng)
+                        .unwrap();
                 let accepted = pending
-                    .accept(black_box(&started.message), now, &SuitePolicy::ALL)
+                    .receive_handshake(black_box(&started.message), now, &SuitePolicy::ALL)
                     .unwrap();
                 (started, accepted)
             },
@@ -552,7 +554,7 @@ fn handshake_group(c: &mut Criterion, suite: Suite) {
     });
 
     // Work the handshake does beyond the floor, measured so the gap can be
-    // accounted for: `initiate` signs the device record afresh, and `hpke::open` derives
+    // accounted for: `accept_invite` signs the device record afresh, and `hpke::open` derives
     // the one-time KEM key pair from its stored seed.
     group.bench_function("extra_ed25519_sign_record", |bench| {
         bench.iter(|| ed25519_dalek::Signer::sign(&signing, black_box(&record_input)));

@@ -10,16 +10,31 @@
 //!
 //! ```
 //! use quietwire::envelope::{self, Envelope};
+//! use quietwire::mailbox::MailboxKey;
+//! # use rand_core::{TryCryptoRng, TryRng};
+//! # struct Counter(u8);
+//! # impl TryRng for Counter {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(7) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(7) }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+//! #         for b in dst { self.0 = self.0.wrapping_add(1); *b = self.0; }
+//! #         Ok(())
+//! #     }
+//! # }
+//! # impl TryCryptoRng for Counter {}
+//! # let mut rng = Counter(0);
 //!
 //! // A ratchet message adds 96 bytes to its plaintext.
 //! let padded = envelope::pad(b"hello", 96)?;
 //! assert_eq!(padded.len() + 96, envelope::MIN_BUCKET);
 //! assert_eq!(envelope::unpad(&padded)?, b"hello");
 //!
+//! let mailbox = MailboxKey::generate(&mut rng); // the recipient's; senders know its id only
 //! let sealed = vec![0u8; envelope::MIN_BUCKET]; // stands for the encrypted message
-//! let bytes = Envelope::new([7; 32], sealed)?.to_bytes();
+//! let bytes = Envelope::new(*mailbox.id(), sealed)?.to_bytes();
 //! let back = Envelope::from_bytes(&bytes)?;
-//! assert_eq!(back.mailbox(), &[7; 32]);
+//! assert_eq!(back.mailbox(), mailbox.id());
 //! # Ok::<(), quietwire::Error>(())
 //! ```
 

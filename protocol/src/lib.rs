@@ -8,6 +8,74 @@
 //! randomness. Time is an explicit argument ([`UnixTime`]) and randomness is an injected
 //! [`rand_core::CryptoRng`]. Binaries in the workspace are thin drivers around it.
 //!
+//! ## Randomness
+//!
+//! Every function that draws randomness takes `&mut R` with `R: rand_core::CryptoRng`, from
+//! **`rand_core` 0.10**. The crate re-exports that version as [`quietwire::rand_core`](rand_core),
+//! so an application names the same traits without pinning the version itself.
+//!
+//! In an application, pass the operating system's CSPRNG. With the `getrandom` crate (0.4,
+//! feature `sys_rng`), as the reference client does:
+//!
+//! ```
+//! use getrandom::SysRng;
+//! use quietwire::identity::DeviceKeys;
+//! use quietwire::rand_core::UnwrapErr;
+//! use quietwire::suite::Suite;
+//!
+//! // `SysRng` is fallible; `UnwrapErr` makes it a `CryptoRng` (it panics if the OS fails).
+//! let mut rng = UnwrapErr(SysRng);
+//! let device = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! ```
+//!
+//! In tests, a deterministic RNG reproduces a run exactly (the test vectors are made this
+//! way). Never use one outside tests: its output is predictable.
+//!
+//! ```
+//! use core::convert::Infallible;
+//! use quietwire::identity::DeviceKeys;
+//! use quietwire::rand_core::{TryCryptoRng, TryRng};
+//! use quietwire::suite::Suite;
+//! use sha2::{Digest, Sha256};
+//!
+//! /// SHA-256(seed || counter) blocks: deterministic, for tests only.
+//! struct TestRng { seed: [u8; 32], counter: u64 }
+//!
+//! impl TryRng for TestRng {
+//!     type Error = Infallible;
+//!     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+//!         let mut b = [0; 4];
+//!         self.try_fill_bytes(&mut b)?;
+//!         Ok(u32::from_le_bytes(b))
+//!     }
+//!     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+//!         let mut b = [0; 8];
+//!         self.try_fill_bytes(&mut b)?;
+//!         Ok(u64::from_le_bytes(b))
+//!     }
+//!     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+//!         for chunk in dst.chunks_mut(32) {
+//!             let block = Sha256::new()
+//!                 .chain_update(self.seed)
+//!                 .chain_update(self.counter.to_le_bytes())
+//!                 .finalize();
+//!             self.counter += 1;
+//!             chunk.copy_from_slice(&block[..chunk.len()]);
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! // Marks the test RNG as acceptable where a `CryptoRng` is required.
+//! impl TryCryptoRng for TestRng {}
+//!
+//! let a = DeviceKeys::generate(Suite::X25519, &mut TestRng { seed: [1; 32], counter: 0 });
+//! let b = DeviceKeys::generate(Suite::X25519, &mut TestRng { seed: [1; 32], counter: 0 });
+//! assert_eq!(a.identity().public(), b.identity().public());
+//! ```
+//!
+//! The module examples below use such a test RNG, hidden from the page, where the values
+//! drawn do not matter.
+//!
 //! | module | chapter |
 //! |---|---|
 //! | [`cbor`] | `spec/01-encoding.md`: the deterministic CBOR subset |
@@ -17,9 +85,12 @@
 //! | [`handshake`] | `spec/05-handshake.md` |
 //! | [`ratchet`] | `spec/06-ratchet.md` |
 //! | [`envelope`], [`event`] | `spec/07-envelope.md` |
-//! | [`mailbox`] | `spec/08-mailboxes-and-relay.md` |
+//! | [`mailbox`] | `spec/08-mailboxes-and-relay.md` §8.1–8.5: mailbox ids and proofs |
+//! | [`relay`] | `spec/08-mailboxes-and-relay.md` §8.6: relay frames, limits, the relay's core |
 //! | [`session`] | chapters 5 to 7 together: the API an application drives |
+//! | [`delivery`] | `spec/09-delivery.md`: the outbox and inbox of a client |
 //! | [`backup`] | `spec/10-backup.md`: the `.xbk` backup and transfer format |
+//! | `fuzzing` (feature `fuzzing` only) | invariant checks for the fuzz targets; not an API |
 //!
 //! Every error carries an [`ErrorClass`] from the closed registry in
 //! `spec/14-registries.md`; the test vectors name these classes.
@@ -61,4 +132,6 @@ pub mod suite;
 mod time;
 
 pub use error::{Error, ErrorClass, Fault, Result};
+/// The `rand_core` (0.10) whose [`CryptoRng`](rand_core::CryptoRng) every function here takes.
+pub use rand_core;
 pub use time::UnixTime;

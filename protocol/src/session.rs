@@ -3,10 +3,10 @@
 //!
 //! Call order:
 //!
-//! 1. Start: the acceptor calls [`crate::handshake::initiate`], sends its message in an
+//! 1. Start: the acceptor calls [`crate::handshake::accept_invite`], sends its message in an
 //!    envelope to the invite's bootstrap mailbox and keeps
 //!    [`Session::new`]`(initiated.ratchet, invite mailbox)`; the inviter calls
-//!    [`crate::handshake::PendingInvite::accept`] and keeps
+//!    [`crate::handshake::PendingInvite::receive_handshake`] and keeps
 //!    [`Session::new`]`(accepted.ratchet, accepted.mailbox)`.
 //! 2. Send: [`Session::seal`] an [`Event`] to envelope bytes for the peer's mailbox, with an
 //!    injected RNG. The responder can send after its first successful [`Session::open`].
@@ -23,6 +23,7 @@
 //! use quietwire::handshake::{self, PendingInvite};
 //! use quietwire::identity::DeviceKeys;
 //! use quietwire::invite::{Invite, InviteParams};
+//! use quietwire::mailbox::MailboxKey;
 //! use quietwire::session::Session;
 //! use quietwire::suite::{Suite, SuitePolicy};
 //! # use rand_core::{TryCryptoRng, TryRng};
@@ -38,33 +39,40 @@
 //! # }
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0);
-//! # let now = UnixTime(1_900_000_000);
-//! # let inviter = DeviceKeys::generate(Suite::X25519, &mut rng);
-//! # let params = InviteParams {
-//! #     relay_hints: vec!["wss://relay.example".to_owned()],
-//! #     mailbox: [1; 32],
-//! #     expires: UnixTime(now.0 + 3600),
-//! #     single_use: true,
-//! # };
-//! # let (invite, secrets) = Invite::create(inviter.identity(), Suite::X25519, params, &mut rng);
-//! # let mut pending = PendingInvite::new(invite.clone(), secrets);
-//! # let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
-//! let started = handshake::initiate(&invite, &acceptor, 0, [2; 32], &mut rng)?;
-//! let accepted = pending.accept(&started.message, now, &SuitePolicy::ALL)?;
-//! let mut alice = Session::new(started.ratchet, *invite.invite().mailbox());
-//! let mut bob = Session::new(accepted.ratchet, accepted.mailbox);
+//! let now = UnixTime(1_900_000_000);
+//! // Bob, the inviter, makes an invite to his bootstrap mailbox.
+//! let bob = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let bob_bootstrap = MailboxKey::generate(&mut rng);
+//! let params = InviteParams {
+//!     relay_hints: vec!["wss://relay.example".to_owned()],
+//!     mailbox: *bob_bootstrap.id(),
+//!     expires: UnixTime(now.0 + 3600),
+//!     single_use: true,
+//! };
+//! let (invite, secrets) = Invite::create(bob.identity(), Suite::X25519, params, &mut rng)?;
+//! let mut bob_pending = PendingInvite::new(invite.clone(), secrets);
 //!
+//! // Alice, the acceptor, accepts it with her own mailbox; Bob receives her handshake.
+//! let alice = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let alice_mailbox = MailboxKey::generate(&mut rng);
+//! let started = handshake::accept_invite(&invite, &alice, 0, *alice_mailbox.id(), &mut rng)?;
+//! let accepted = bob_pending.receive_handshake(&started.message, now, &SuitePolicy::ALL)?;
+//! // Each keeps a session that writes to the other's mailbox.
+//! let mut alice_session = Session::new(started.ratchet, *invite.invite().mailbox());
+//! let mut bob_session = Session::new(accepted.ratchet, accepted.mailbox);
+//!
+//! // Alice, the ratchet's initiator, writes first.
 //! let hello = Event::new(Body::Text { text: "hello".into(), reply_to: None }, &mut rng);
-//! let bytes = alice.seal(&hello, &mut rng)?;
+//! let bytes = alice_session.seal(&hello, &mut rng)?;
 //! let envelope = Envelope::from_bytes(&bytes)?; // what the relay stores
-//! assert_eq!(envelope.mailbox(), &[1; 32]);
-//! assert_eq!(bob.open(envelope.blob())?, hello);
+//! assert_eq!(envelope.mailbox(), bob_bootstrap.id());
+//! assert_eq!(bob_session.open(envelope.blob())?, hello);
 //!
-//! let snapshot = bob.snapshot();
-//! let mut bob = Session::restore(&snapshot)?;
+//! let snapshot = bob_session.snapshot();
+//! let mut bob_session = Session::restore(&snapshot)?;
 //! let reply = Event::new(Body::WakeUp, &mut rng);
-//! let bytes = bob.seal(&reply, &mut rng)?;
-//! assert_eq!(alice.open(Envelope::from_bytes(&bytes)?.blob())?, reply);
+//! let bytes = bob_session.seal(&reply, &mut rng)?;
+//! assert_eq!(alice_session.open(Envelope::from_bytes(&bytes)?.blob())?, reply);
 //! # Ok::<(), quietwire::Error>(())
 //! ```
 

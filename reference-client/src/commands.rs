@@ -86,7 +86,17 @@ pub fn invite(ctx: &mut Ctx, contact: &str, expires_in: u64, show_qr: bool) -> R
         ctx.state.suite,
         params,
         &mut rng,
-    );
+    )
+    .map_err(|e| {
+        Fail::new(format!(
+            "cannot make an invite for the relay {:?} ({})",
+            ctx.state.relay,
+            e.class()
+        ))
+    })?;
+    let link = signed
+        .to_link(APP_BASE)
+        .map_err(|e| Fail::new(format!("cannot make the invite link ({})", e.class())))?;
     ctx.state.invites.push(Invitation {
         contact: contact.to_owned(),
         invite: Bytes(signed.to_bytes()),
@@ -108,7 +118,7 @@ pub fn invite(ctx: &mut Ctx, contact: &str, expires_in: u64, show_qr: bool) -> R
         "Invite for {contact}: single use, valid until {}. Give {contact} the QR code or this link, over a channel you trust (whoever uses it first becomes {contact}):",
         display::time(expires)
     );
-    println!("{}", signed.to_link(APP_BASE));
+    println!("{link}");
     Ok(())
 }
 
@@ -159,7 +169,7 @@ pub async fn accept(ctx: &mut Ctx, link: &str, contact: &str) -> Result<()> {
     }
     let mut rng = sys::rng();
     let receive = MailboxKey::generate(&mut rng);
-    let initiated = handshake::initiate(
+    let initiated = handshake::accept_invite(
         &signed,
         &ctx.state.device,
         ctx.state.generation,

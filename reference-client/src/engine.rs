@@ -407,7 +407,8 @@ fn accept_handshake(
             done.push(item.id);
             continue;
         };
-        let Ok(accepted) = pending.accept(envelope.blob(), now, &SuitePolicy::ALL) else {
+        let Ok(accepted) = pending.receive_handshake(envelope.blob(), now, &SuitePolicy::ALL)
+        else {
             continue;
         };
         *flag = true;

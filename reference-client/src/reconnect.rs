@@ -186,7 +186,14 @@ pub fn send_reconnect(
         expires,
         single_use: true,
     };
-    let (signed, secrets) = Invite::create(state.device.identity(), state.suite, params, &mut rng);
+    let (signed, secrets) = Invite::create(state.device.identity(), state.suite, params, &mut rng)
+        .map_err(|e| {
+            Fail::new(format!(
+                "cannot make the reconnect invite for the relay {:?} ({})",
+                state.relay,
+                e.class()
+            ))
+        })?;
     let own = state.device.signed_record(state.generation);
     let message = reconnect::seal(&record, &signed, &own, &mut rng).map_err(|e| {
         Fail::new(format!(
@@ -308,7 +315,7 @@ pub fn accept(
     }
     let mut rng = sys::rng();
     let receive = MailboxKey::generate(&mut rng);
-    let initiated = handshake::initiate(
+    let initiated = handshake::accept_invite(
         &opened.invite,
         &state.device,
         state.generation,

@@ -70,7 +70,8 @@ async fn a_real_session_through_the_relay_leaves_no_identifier_in_logs_or_files(
         expires: UnixTime(now.0 + 3600),
         single_use: true,
     };
-    let (invite, secrets) = Invite::create(inviter.identity(), Suite::XWing, params, &mut rng);
+    let (invite, secrets) =
+        Invite::create(inviter.identity(), Suite::XWing, params, &mut rng).unwrap();
     let mut pending = PendingInvite::new(invite.clone(), secrets);
     let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
     let alice_box = MailboxKey::generate(&mut rng);
@@ -84,7 +85,8 @@ async fn a_real_session_through_the_relay_leaves_no_identifier_in_logs_or_files(
     alice_conn.subscribe(&alice_box).await;
 
     // Handshake.
-    let started = handshake::initiate(&invite, &acceptor, 0, *alice_box.id(), &mut rng).unwrap();
+    let started =
+        handshake::accept_invite(&invite, &acceptor, 0, *alice_box.id(), &mut rng).unwrap();
     let hello = Envelope::new(*bootstrap.id(), started.message.clone()).unwrap();
     let mut item_ids = Vec::new();
     let item = rng.bytes();
@@ -93,7 +95,7 @@ async fn a_real_session_through_the_relay_leaves_no_identifier_in_logs_or_files(
     let got = receive(&mut bob_conn, &bootstrap).await;
     let envelope = Envelope::receive(&got[0], bootstrap.id()).unwrap();
     let accepted = pending
-        .accept(envelope.blob(), now, &SuitePolicy::ALL)
+        .receive_handshake(envelope.blob(), now, &SuitePolicy::ALL)
         .unwrap();
     let mut alice = Session::new(started.ratchet, *bootstrap.id());
     let mut bob = Session::new(accepted.ratchet, accepted.mailbox);

@@ -54,7 +54,7 @@ pub(super) fn call(b: &mut Builtin, op: &str, a: Fields<'_>) -> Dispatched {
                     .get_mut(&handle)
                     .ok_or_else(|| bad_input("handle"))?;
                 let accepted = pending
-                    .accept(&message, UnixTime(now), &policy(&allowed))
+                    .receive_handshake(&message, UnixTime(now), &policy(&allowed))
                     .map_err(err)?;
                 let snapshot = accepted.ratchet.snapshot();
                 Ok(json!({
@@ -160,8 +160,9 @@ fn initiate(a: Fields<'_>) -> Result<OpResult<Value>, String> {
             X25519Secret::from_bytes(&key32(&ratchet_secret)?),
         );
         let mut rng = ReplayRng::new(&[&randomness]);
-        let started = handshake::initiate(&invite, &device, generation, key32(&mailbox)?, &mut rng)
-            .map_err(err)?;
+        let started =
+            handshake::accept_invite(&invite, &device, generation, key32(&mailbox)?, &mut rng)
+                .map_err(err)?;
         if !rng.finished() {
             return Err(bad_input("randomness_not_consumed_exactly"));
         }

@@ -86,7 +86,10 @@ pub(super) fn call(op: &str, a: Fields<'_>) -> Dispatched {
             // Encoding needs a decoded invite; verify at time 0 so that any unexpired invite
             // decodes.
             SignedInvite::from_bytes(&invite, UnixTime(0), &SuitePolicy::ALL)
-                .map(|signed| json!({"link": signed.to_link(base), "qr": hex(&signed.to_qr())}))
+                .and_then(|signed| {
+                    let link = signed.to_link(base)?;
+                    Ok(json!({"link": link, "qr": hex(&signed.to_qr())}))
+                })
                 .map_err(err)
         }
         "invite-link-parse" => {
@@ -154,7 +157,7 @@ fn invite_create(a: Fields<'_>) -> Result<OpResult<serde_json::Value>, String> {
             single_use,
         };
         let mut rng = ReplayRng::new(&[&randomness]);
-        let (invite, _secrets) = Invite::create(&identity, suite, params, &mut rng);
+        let (invite, _secrets) = Invite::create(&identity, suite, params, &mut rng).map_err(err)?;
         if !rng.finished() {
             return Err(bad_input("randomness_length"));
         }

@@ -20,6 +20,7 @@
 //! ```
 //! use quietwire::UnixTime;
 //! use quietwire::delivery::{Outbox, RetryPolicy, Status};
+//! use quietwire::mailbox::MailboxKey;
 //! # use rand_core::{TryCryptoRng, TryRng};
 //! # struct Counter(u8);
 //! # impl TryRng for Counter {
@@ -35,7 +36,9 @@
 //! # let mut rng = Counter(0);
 //! let mut outbox = Outbox::new(RetryPolicy::DEFAULT);
 //! let now = UnixTime(1_800_000_000);
-//! let send = outbox.push([1; 16], [2; 32], vec![0; 600], 3600, now, &mut rng);
+//! // The peer's mailbox id; in an application, `Session::peer_mailbox`.
+//! let mailbox = *MailboxKey::generate(&mut rng).id();
+//! let send = outbox.push([1; 16], mailbox, vec![0; 600], 3600, now, &mut rng);
 //!
 //! let put = outbox.poll_transmit(now).unwrap(); // the driver sends it to the relay
 //! assert_eq!(put.send, send);

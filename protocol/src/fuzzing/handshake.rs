@@ -75,7 +75,8 @@ pub fn handshake_inviter() -> PendingInvite {
         expires: UnixTime(HANDSHAKE_NOW.0 + 86_400),
         single_use: false,
     };
-    let (invite, secrets) = Invite::create(&identity, Suite::X25519, params, &mut rng);
+    let (invite, secrets) = Invite::create(&identity, Suite::X25519, params, &mut rng)
+        .expect("the vectors' inviter has a valid hint");
     PendingInvite::new(invite, secrets)
 }
 
@@ -85,13 +86,13 @@ pub fn handshake_inviter() -> PendingInvite {
 /// responder's snapshot round-trips.
 pub fn handshake_accept(data: &[u8]) -> bool {
     let mut pending = handshake_inviter();
-    match pending.accept(data, HANDSHAKE_NOW, &SuitePolicy::ALL) {
+    match pending.receive_handshake(data, HANDSHAKE_NOW, &SuitePolicy::ALL) {
         Ok(accepted) => {
             assert_eq!(pending.accepted(), 1);
             let snapshot = accepted.ratchet.snapshot();
             let restored = Ratchet::from_snapshot(&snapshot).unwrap();
             assert_eq!(restored.snapshot(), snapshot);
-            let again = pending.accept(data, HANDSHAKE_NOW, &SuitePolicy::ALL);
+            let again = pending.receive_handshake(data, HANDSHAKE_NOW, &SuitePolicy::ALL);
             assert_eq!(
                 again.map(|_| ()).unwrap_err().class(),
                 ErrorClass::HandshakeReplay
@@ -129,7 +130,7 @@ pub fn reconnect_contact() -> (crate::identity::DeviceKeys, crate::keys::Identit
 /// each verifying again from the bytes it re-encodes to, and the contact can accept the
 /// invite with its device keys.
 pub fn reconnect_open(data: &[u8]) -> bool {
-    use crate::handshake::{initiate, reconnect};
+    use crate::handshake::{accept_invite, reconnect};
     let (contact, expected) = reconnect_contact();
     let open = || reconnect::open(&contact, data, &expected, HANDSHAKE_NOW, &SuitePolicy::ALL);
     match open() {
@@ -147,7 +148,7 @@ pub fn reconnect_open(data: &[u8]) -> bool {
             let reread = SignedDeviceRecord::from_bytes(&record, &SuitePolicy::ALL);
             assert_eq!(reread.unwrap().to_bytes(), record);
             let mut rng = Replay(vec![0x5a; 32]);
-            initiate(&opened.invite, &contact, 0, [0; 32], &mut rng).unwrap();
+            accept_invite(&opened.invite, &contact, 0, [0; 32], &mut rng).unwrap();
             // The guard (HSK-08 checks 8 and 9, HSK-10): it opens what `open` opens unless
             // the held generation is not below the record's; once committed, the same
             // message is a copy (handshake.replay), whatever the restart in between.

@@ -15,6 +15,7 @@
 //! use quietwire::handshake::{self, PendingInvite};
 //! use quietwire::identity::DeviceKeys;
 //! use quietwire::invite::{Invite, InviteParams};
+//! use quietwire::mailbox::MailboxKey;
 //! use quietwire::suite::{Suite, SuitePolicy};
 //! # use rand_core::{TryCryptoRng, TryRng};
 //! # struct Counter(u8);
@@ -30,29 +31,36 @@
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0);
 //! let now = UnixTime(1_900_000_000);
-//! let inviter = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! // Bob, the inviter, makes an invite; handshakes arrive in his bootstrap mailbox.
+//! let bob = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! let bob_bootstrap = MailboxKey::generate(&mut rng);
 //! let params = InviteParams {
 //!     relay_hints: vec!["wss://relay.example".to_owned()],
-//!     mailbox: [1; 32],
+//!     mailbox: *bob_bootstrap.id(),
 //!     expires: UnixTime(now.0 + 3600),
 //!     single_use: true,
 //! };
-//! let (invite, secrets) = Invite::create(inviter.identity(), Suite::XWing, params, &mut rng);
-//! let mut pending = PendingInvite::new(invite.clone(), secrets);
+//! let (invite, secrets) = Invite::create(bob.identity(), Suite::XWing, params, &mut rng)?;
+//! let mut bob_pending = PendingInvite::new(invite.clone(), secrets);
 //!
-//! let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
-//! let started = handshake::initiate(&invite, &acceptor, 0, [2; 32], &mut rng)?;
-//! let mut alice = started.ratchet;
+//! // Alice, the acceptor, accepts it and names the mailbox Bob will write to.
+//! let alice = DeviceKeys::generate(Suite::XWing, &mut rng);
+//! let alice_mailbox = MailboxKey::generate(&mut rng);
+//! let generation = 0; // Alice's device record is her first
+//! let started =
+//!     handshake::accept_invite(&invite, &alice, generation, *alice_mailbox.id(), &mut rng)?;
+//! let mut alice_ratchet = started.ratchet; // the ratchet's initiator: sends first
 //!
-//! let accepted = pending.accept(&started.message, now, &SuitePolicy::ALL)?;
-//! assert_eq!(accepted.peer.record().identity_key(), acceptor.identity().public());
-//! assert_eq!(accepted.mailbox, [2; 32]);
-//! let mut bob = accepted.ratchet;
+//! // Bob receives her handshake message from his bootstrap mailbox.
+//! let accepted = bob_pending.receive_handshake(&started.message, now, &SuitePolicy::ALL)?;
+//! assert_eq!(accepted.peer.record().identity_key(), alice.identity().public());
+//! assert_eq!(&accepted.mailbox, alice_mailbox.id());
+//! let mut bob_ratchet = accepted.ratchet; // the responder
 //!
-//! let hello = alice.encrypt(b"hello", &mut rng)?;
-//! assert_eq!(bob.decrypt(&hello)?, b"hello");
+//! let hello = alice_ratchet.encrypt(b"hello", &mut rng)?;
+//! assert_eq!(bob_ratchet.decrypt(&hello)?, b"hello");
 //! // A replay of the handshake starts no second session.
-//! assert!(pending.accept(&started.message, now, &SuitePolicy::ALL).is_err());
+//! assert!(bob_pending.receive_handshake(&started.message, now, &SuitePolicy::ALL).is_err());
 //! # Ok::<(), quietwire::Error>(())
 //! ```
 
@@ -118,9 +126,17 @@ impl fmt::Debug for Accepted {
     }
 }
 
-/// Starts a session by accepting `invite` (already verified, for example by
-/// [`SignedInvite::from_bytes`] at the current time) with this device's keys and signed
-/// record of `generation`. Draws only the HPKE encapsulation randomness from `rng`.
+/// The acceptor's side (`spec/05-handshake.md` §5.2): starts a session by accepting
+/// `invite` (already verified, for example by [`SignedInvite::from_bytes`] at the current
+/// time) with this device's keys and signed record of `generation`. Draws only the HPKE
+/// encapsulation randomness from `rng`. The acceptor is the ratchet's initiator (§5.3),
+/// hence [`Initiated`]; the inviter completes the handshake with
+/// [`PendingInvite::receive_handshake`].
+///
+/// `generation` is the current generation of this device's record (see
+/// [`DeviceKeys::signed_record`], **[IDN-06]**): 0 until the device rotates its keys.
+/// `mailbox` is the id of the acceptor's own receive mailbox, where the inviter will write
+/// ([`MailboxKey::id`](crate::mailbox::MailboxKey::id)).
 ///
 /// The message is padded to a bucket (`spec/07-envelope.md`), so it is ready for an
 /// envelope to the invite's bootstrap mailbox.
@@ -128,7 +144,7 @@ impl fmt::Debug for Accepted {
 /// # Errors
 /// `handshake.suite` if the device's suite is not the invite's; `key.low_order` if the
 /// DH with the invite's ratchet key is not contributory (a validated key cannot cause it).
-pub fn initiate<R: CryptoRng + ?Sized>(
+pub fn accept_invite<R: CryptoRng + ?Sized>(
     invite: &SignedInvite,
     device: &DeviceKeys,
     generation: u64,
@@ -166,6 +182,21 @@ pub fn initiate<R: CryptoRng + ?Sized>(
         transcript_hash: th,
         ratchet: Ratchet::initiator(&session_secret, *invite.invite().ratchet_key(), &th),
     })
+}
+
+/// Former name of [`accept_invite`], which the acceptor calls.
+///
+/// # Errors
+/// As [`accept_invite`].
+#[deprecated(note = "renamed `handshake::accept_invite` (the acceptor's side, spec/05 §5.2)")]
+pub fn initiate<R: CryptoRng + ?Sized>(
+    invite: &SignedInvite,
+    device: &DeviceKeys,
+    generation: u64,
+    mailbox: [u8; 32],
+    rng: &mut R,
+) -> Result<Initiated> {
+    accept_invite(invite, device, generation, mailbox, rng)
 }
 
 /// An invite the inviter has published, with its secrets and what it has accepted so far.
@@ -222,7 +253,9 @@ impl PendingInvite {
         self.accepted.len()
     }
 
-    /// Accepts one handshake message at `now`. On any error nothing changes.
+    /// The inviter's side (`spec/05-handshake.md` §5.4): checks and accepts one handshake
+    /// message an acceptor made with [`accept_invite`], at `now`. On any error nothing
+    /// changes.
     ///
     /// # Errors
     /// In the spec's order: `invite.expired`; `invite.used` (a single-use invite that
@@ -231,7 +264,7 @@ impl PendingInvite {
     /// `cbor.*` and `schema.*` for the payload; the device record's classes (`cbor.*`,
     /// `schema.*`, `suite.*`, `key.*`, `identity.signature`); `handshake.suite`;
     /// `identity.signature` for the transcript signature; `key.low_order`.
-    pub fn accept(
+    pub fn receive_handshake(
         &mut self,
         message: &[u8],
         now: UnixTime,
@@ -288,6 +321,22 @@ impl PendingInvite {
             transcript_hash: th,
             ratchet,
         })
+    }
+
+    /// Former name of [`PendingInvite::receive_handshake`], which the inviter calls.
+    ///
+    /// # Errors
+    /// As [`PendingInvite::receive_handshake`].
+    #[deprecated(
+        note = "renamed `PendingInvite::receive_handshake` (the inviter's side, spec/05 §5.4)"
+    )]
+    pub fn accept(
+        &mut self,
+        message: &[u8],
+        now: UnixTime,
+        policy: &SuitePolicy,
+    ) -> Result<Accepted> {
+        self.receive_handshake(message, now, policy)
     }
 }
 

@@ -15,7 +15,7 @@ fn invite(suite: Suite, single_use: bool, rng: &mut TestRng) -> (DeviceKeys, Pen
         expires: UnixTime(NOW.0 + 600),
         single_use,
     };
-    let (signed, secrets) = Invite::create(inviter.identity(), suite, params, rng);
+    let (signed, secrets) = Invite::create(inviter.identity(), suite, params, rng).unwrap();
     (inviter, PendingInvite::new(signed, secrets))
 }
 
@@ -32,10 +32,10 @@ fn both_suites_establish_a_session_both_ways() {
     for suite in Suite::ALL {
         let (_, mut pending) = invite(suite, true, &mut rng);
         let acceptor = DeviceKeys::generate(suite, &mut rng);
-        let started = initiate(pending.invite(), &acceptor, 3, [2; 32], &mut rng).unwrap();
+        let started = accept_invite(pending.invite(), &acceptor, 3, [2; 32], &mut rng).unwrap();
         assert!(started.message.len() > suite.hpke_enc_len());
         let accepted = pending
-            .accept(&started.message, NOW, &SuitePolicy::ALL)
+            .receive_handshake(&started.message, NOW, &SuitePolicy::ALL)
             .unwrap();
         assert_eq!(accepted.transcript_hash, started.transcript_hash);
         assert_eq!(accepted.mailbox, [2; 32]);
@@ -53,21 +53,41 @@ fn both_suites_establish_a_session_both_ways() {
     }
 }
 
+/// The former names still work, as thin aliases of the role names.
+#[test]
+#[allow(deprecated)]
+fn deprecated_names_are_aliases() {
+    let mut rng = TestRng(40);
+    let (_, mut pending) = invite(Suite::X25519, true, &mut rng);
+    let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
+    let started = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    let accepted = pending
+        .accept(&started.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
+    assert_eq!(accepted.transcript_hash, started.transcript_hash);
+    assert_eq!(
+        class(pending.receive_handshake(&started.message, NOW, &SuitePolicy::ALL)),
+        ErrorClass::InviteUsed
+    );
+}
+
 #[test]
 fn single_use_invite_accepts_once() {
     let mut rng = TestRng(2);
     let (_, mut pending) = invite(Suite::X25519, true, &mut rng);
     let first = DeviceKeys::generate(Suite::X25519, &mut rng);
     let second = DeviceKeys::generate(Suite::X25519, &mut rng);
-    let m1 = initiate(pending.invite(), &first, 0, [2; 32], &mut rng).unwrap();
-    let m2 = initiate(pending.invite(), &second, 0, [3; 32], &mut rng).unwrap();
-    pending.accept(&m1.message, NOW, &SuitePolicy::ALL).unwrap();
+    let m1 = accept_invite(pending.invite(), &first, 0, [2; 32], &mut rng).unwrap();
+    let m2 = accept_invite(pending.invite(), &second, 0, [3; 32], &mut rng).unwrap();
+    pending
+        .receive_handshake(&m1.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
     assert_eq!(
-        class(pending.accept(&m2.message, NOW, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(&m2.message, NOW, &SuitePolicy::ALL)),
         ErrorClass::InviteUsed
     );
     assert_eq!(
-        class(pending.accept(&m1.message, NOW, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(&m1.message, NOW, &SuitePolicy::ALL)),
         ErrorClass::InviteUsed
     );
     assert_eq!(pending.accepted(), 1);
@@ -79,12 +99,16 @@ fn reusable_invite_accepts_many_but_no_replay() {
     let (_, mut pending) = invite(Suite::XWing, false, &mut rng);
     let first = DeviceKeys::generate(Suite::XWing, &mut rng);
     let second = DeviceKeys::generate(Suite::XWing, &mut rng);
-    let m1 = initiate(pending.invite(), &first, 0, [2; 32], &mut rng).unwrap();
-    let m2 = initiate(pending.invite(), &second, 0, [3; 32], &mut rng).unwrap();
-    pending.accept(&m1.message, NOW, &SuitePolicy::ALL).unwrap();
-    pending.accept(&m2.message, NOW, &SuitePolicy::ALL).unwrap();
+    let m1 = accept_invite(pending.invite(), &first, 0, [2; 32], &mut rng).unwrap();
+    let m2 = accept_invite(pending.invite(), &second, 0, [3; 32], &mut rng).unwrap();
+    pending
+        .receive_handshake(&m1.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
+    pending
+        .receive_handshake(&m2.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
     assert_eq!(
-        class(pending.accept(&m1.message, NOW, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(&m1.message, NOW, &SuitePolicy::ALL)),
         ErrorClass::HandshakeReplay
     );
     assert_eq!(pending.accepted(), 2);
@@ -97,13 +121,15 @@ fn a_replay_is_refused_before_any_public_key_work() {
     let mut rng = TestRng(31);
     let (_, mut pending) = invite(Suite::XWing, false, &mut rng);
     let acceptor = DeviceKeys::generate(Suite::XWing, &mut rng);
-    let m = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
-    pending.accept(&m.message, NOW, &SuitePolicy::ALL).unwrap();
+    let m = accept_invite(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    pending
+        .receive_handshake(&m.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
     let mut altered = m.message.clone();
     let last = altered.len() - 1;
     altered[last] ^= 1;
     assert_eq!(
-        class(pending.accept(&altered, NOW, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(&altered, NOW, &SuitePolicy::ALL)),
         ErrorClass::HandshakeReplay
     );
 }
@@ -121,7 +147,8 @@ fn the_accepted_set_survives_a_restart() {
         expires: UnixTime(NOW.0 + 600),
         single_use: false,
     };
-    let (signed, secrets) = Invite::create(inviter.identity(), Suite::X25519, params(), &mut rng);
+    let (signed, secrets) =
+        Invite::create(inviter.identity(), Suite::X25519, params(), &mut rng).unwrap();
     let kem_seed = secrets.kem.dangerous_seed();
     let ratchet_secret = secrets.ratchet.dangerous_bytes();
     let reload = || InviteSecrets {
@@ -130,20 +157,26 @@ fn the_accepted_set_survives_a_restart() {
     };
     let mut pending = PendingInvite::new(signed.clone(), secrets);
     let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
-    let m = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
-    pending.accept(&m.message, NOW, &SuitePolicy::ALL).unwrap();
+    let m = accept_invite(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    pending
+        .receive_handshake(&m.message, NOW, &SuitePolicy::ALL)
+        .unwrap();
     let stored = pending.accepted_hashes();
     assert_eq!(stored.len(), 1);
     drop(pending);
     // The inviter restarts with the invite, its secrets and the stored set.
     let mut restarted = PendingInvite::with_accepted(signed.clone(), reload(), stored.clone());
     assert_eq!(
-        class(restarted.accept(&m.message, NOW, &SuitePolicy::ALL)),
+        class(restarted.receive_handshake(&m.message, NOW, &SuitePolicy::ALL)),
         ErrorClass::HandshakeReplay
     );
     // Without the stored set, the same replay would start a second session.
     let mut forgetful = PendingInvite::new(signed, reload());
-    assert!(forgetful.accept(&m.message, NOW, &SuitePolicy::ALL).is_ok());
+    assert!(
+        forgetful
+            .receive_handshake(&m.message, NOW, &SuitePolicy::ALL)
+            .is_ok()
+    );
 }
 
 #[test]
@@ -151,30 +184,30 @@ fn failures_change_nothing() {
     let mut rng = TestRng(4);
     let (_, mut pending) = invite(Suite::X25519, true, &mut rng);
     let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
-    let good = initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    let good = accept_invite(pending.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
     let expires = pending.invite().invite().expires();
     assert_eq!(
-        class(pending.accept(&good.message, expires, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(&good.message, expires, &SuitePolicy::ALL)),
         ErrorClass::InviteExpired
     );
     let short = &good.message[..Suite::X25519.hpke_enc_len() + 15];
     assert_eq!(
-        class(pending.accept(short, NOW, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(short, NOW, &SuitePolicy::ALL)),
         ErrorClass::HandshakeFormat
     );
     let mut flipped = good.message.clone();
     *flipped.last_mut().unwrap() ^= 1;
     assert_eq!(
-        class(pending.accept(&flipped, NOW, &SuitePolicy::ALL)),
+        class(pending.receive_handshake(&flipped, NOW, &SuitePolicy::ALL)),
         ErrorClass::HpkeOpen
     );
     assert_eq!(
-        class(pending.accept(&good.message, NOW, &SuitePolicy::only(&[Suite::XWing]))),
+        class(pending.receive_handshake(&good.message, NOW, &SuitePolicy::only(&[Suite::XWing]))),
         ErrorClass::SuiteDisallowed
     );
     assert_eq!(pending.accepted(), 0);
     pending
-        .accept(&good.message, NOW, &SuitePolicy::ALL)
+        .receive_handshake(&good.message, NOW, &SuitePolicy::ALL)
         .unwrap();
 }
 
@@ -184,7 +217,13 @@ fn suites_must_match() {
     let (_, pending) = invite(Suite::XWing, true, &mut rng);
     let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
     assert_eq!(
-        class(initiate(pending.invite(), &acceptor, 0, [2; 32], &mut rng)),
+        class(accept_invite(
+            pending.invite(),
+            &acceptor,
+            0,
+            [2; 32],
+            &mut rng
+        )),
         ErrorClass::HandshakeSuite
     );
 }
@@ -195,9 +234,9 @@ fn a_handshake_for_another_invite_does_not_open() {
     let (_, mut one) = invite(Suite::X25519, false, &mut rng);
     let (_, other) = invite(Suite::X25519, false, &mut rng);
     let acceptor = DeviceKeys::generate(Suite::X25519, &mut rng);
-    let m = initiate(other.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
+    let m = accept_invite(other.invite(), &acceptor, 0, [2; 32], &mut rng).unwrap();
     assert_eq!(
-        class(one.accept(&m.message, NOW, &SuitePolicy::ALL)),
+        class(one.receive_handshake(&m.message, NOW, &SuitePolicy::ALL)),
         ErrorClass::HpkeOpen
     );
 }
@@ -224,7 +263,8 @@ fn a_restored_device_reconnects_through_a_sealed_invite() {
             expires: UnixTime(NOW.0 + 600),
             single_use: true,
         };
-        let (invite, secrets) = Invite::create(restored.identity(), suite, params, &mut rng);
+        let (invite, secrets) =
+            Invite::create(restored.identity(), suite, params, &mut rng).unwrap();
         let mut pending = PendingInvite::new(invite.clone(), secrets);
         let message = reconnect::seal(
             &contact_record,
@@ -244,9 +284,9 @@ fn a_restored_device_reconnects_through_a_sealed_invite() {
         )
         .unwrap();
         assert_eq!(opened.record.record().generation(), 2);
-        let started = initiate(&opened.invite, &contact, 1, [9; 32], &mut rng).unwrap();
+        let started = accept_invite(&opened.invite, &contact, 1, [9; 32], &mut rng).unwrap();
         let accepted = pending
-            .accept(&started.message, NOW, &SuitePolicy::ALL)
+            .receive_handshake(&started.message, NOW, &SuitePolicy::ALL)
             .unwrap();
         assert_eq!(
             accepted.peer.record().identity_key(),
@@ -347,7 +387,7 @@ fn the_reconnect_guard_refuses_copies_and_stale_generations() {
             expires: UnixTime(NOW.0 + 600),
             single_use: true,
         };
-        let (invite, _) = Invite::create(restored.identity(), suite, params, rng);
+        let (invite, _) = Invite::create(restored.identity(), suite, params, rng).unwrap();
         reconnect::seal(
             &contact_record,
             &invite,

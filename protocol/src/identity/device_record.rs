@@ -35,7 +35,9 @@ pub struct DeviceRecord {
 }
 
 impl DeviceRecord {
-    /// A record without extensions.
+    /// A record without extensions. `generation` is the monotonic generation of the
+    /// device's record: 0 first, then one more for each record with new keys (see
+    /// [`DeviceKeys::signed_record`](super::DeviceKeys::signed_record), **[IDN-06]**).
     pub fn new(
         suite: Suite,
         identity_key: IdentityKey,

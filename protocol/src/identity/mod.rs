@@ -18,7 +18,8 @@
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0); // use a real CSPRNG in applications
 //! let device = DeviceKeys::generate(Suite::X25519, &mut rng);
-//! let record = device.signed_record(0);
+//! let generation = 0; // a device's first record; +1 for each record with new keys
+//! let record = device.signed_record(generation);
 //! let bytes = record.to_bytes();
 //!
 //! // A peer decodes and verifies the record in one step.
@@ -100,6 +101,12 @@ impl DeviceKeys {
     }
 
     /// The device record for these keys, signed by the identity key.
+    ///
+    /// `generation` is the record's generation (`spec/03-identity.md` §3.3.3, **[IDN-06]**):
+    /// 0 for a device's first record, one more each time the device signs a record with new
+    /// KEM or ratchet keys. Contacts keep the record of the highest generation they have seen
+    /// and ignore older or equal ones (`spec/07-envelope.md`, **[ENV-07]**), so store it with
+    /// the keys and never reuse or lower it.
     pub fn signed_record(&self, generation: u64) -> SignedDeviceRecord {
         let record = DeviceRecord::new(
             self.suite,

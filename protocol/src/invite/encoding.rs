@@ -37,11 +37,24 @@ impl SignedInvite {
 
     /// The link `<base>#i1.<base64url(invite)>`. `base` is an `https://` URL without
     /// query or fragment, or `quietwire:invite`; the invite travels only in the fragment.
-    pub fn to_link(&self, base: &str) -> String {
-        format!(
+    ///
+    /// # Errors
+    /// What an invitee's [`SignedInvite::from_link`] would return for the link
+    /// (**[INV-07]**, **[INV-08]**), so that no link is made that every invitee refuses:
+    /// `link.length` for a link longer than [`MAX_LINK`], then `link.format` for a base of
+    /// another form.
+    pub fn to_link(&self, base: &str) -> Result<String> {
+        let link = format!(
             "{base}#{LINK_PREFIX}{}",
             URL_SAFE_NO_PAD.encode(self.to_bytes())
-        )
+        );
+        if link.len() > MAX_LINK {
+            return Err(ErrorClass::LinkLength.into());
+        }
+        if !is_valid_base(base) {
+            return Err(ErrorClass::LinkFormat.into());
+        }
+        Ok(link)
     }
 
     /// Parses and verifies an invite link.
@@ -60,11 +73,7 @@ pub(super) fn link_payload(link: &str) -> Result<Vec<u8>> {
         return Err(ErrorClass::LinkLength.into());
     }
     let (base, fragment) = link.split_once('#').ok_or(ErrorClass::LinkFormat)?;
-    let base_ok = base == APP_BASE
-        || base
-            .strip_prefix("https://")
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains(['?', '#']));
-    if !base_ok || fragment.contains('#') {
+    if !is_valid_base(base) || fragment.contains('#') {
         return Err(ErrorClass::LinkFormat.into());
     }
     let encoded = fragment
@@ -73,6 +82,15 @@ pub(super) fn link_payload(link: &str) -> Result<Vec<u8>> {
     URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| ErrorClass::LinkBase64.into())
+}
+
+/// Whether `base` is `quietwire:invite` or `https://` followed by at least one character,
+/// with no `?` and no `#` (**[INV-07]**).
+fn is_valid_base(base: &str) -> bool {
+    base == APP_BASE
+        || base
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(['?', '#']))
 }
 
 #[cfg(test)]

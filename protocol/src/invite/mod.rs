@@ -9,6 +9,7 @@
 //! ```
 //! use quietwire::identity::DeviceKeys;
 //! use quietwire::invite::{Invite, InviteParams, SignedInvite};
+//! use quietwire::mailbox::MailboxKey;
 //! use quietwire::suite::{Suite, SuitePolicy};
 //! use quietwire::UnixTime;
 //! # use rand_core::{TryRng, TryCryptoRng};
@@ -21,14 +22,15 @@
 //! # impl TryCryptoRng for Counter {}
 //! # let mut rng = Counter(0); // use a real CSPRNG in applications
 //! let device = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let bootstrap = MailboxKey::generate(&mut rng); // keep it: the handshakes arrive there
 //! let params = InviteParams {
 //!     relay_hints: vec!["wss://relay.example".into()],
-//!     mailbox: [7; 32],
+//!     mailbox: *bootstrap.id(),
 //!     expires: UnixTime(1_800_000_000),
 //!     single_use: true,
 //! };
-//! let (invite, _secrets) = Invite::create(device.identity(), Suite::X25519, params, &mut rng);
-//! let link = invite.to_link("https://quietwire.invalid/invite");
+//! let (invite, _secrets) = Invite::create(device.identity(), Suite::X25519, params, &mut rng)?;
+//! let link = invite.to_link("https://quietwire.invalid/invite")?;
 //!
 //! // The invitee parses the link and verifies it against its own clock reading.
 //! let now = UnixTime(1_700_000_000);
@@ -129,13 +131,24 @@ impl Invite {
     /// Creates and signs an invite. Draws from `rng`, in this order: 16 bytes of invite id,
     /// 32 bytes of KEM seed, 32 bytes of ratchet secret.
     ///
-    /// Relay hints are not validated here; an invite with bad hints fails verification.
+    /// # Errors
+    /// The relay hints are checked first, as an invitee checks them (**[INV-02]**), so that
+    /// no invite is made that every invitee would refuse; nothing is drawn from `rng` then.
+    /// `schema.length` for no hint or more than [`MAX_RELAY_HINTS`]; `invite.relay_hint`
+    /// for a hint that [`is_valid_relay_hint`] refuses.
     pub fn create<R: CryptoRng + ?Sized>(
         identity: &IdentityKeyPair,
         suite: Suite,
         params: InviteParams,
         rng: &mut R,
-    ) -> (SignedInvite, InviteSecrets) {
+    ) -> Result<(SignedInvite, InviteSecrets)> {
+        let hints = &params.relay_hints;
+        if hints.is_empty() || hints.len() > MAX_RELAY_HINTS {
+            return Err(ErrorClass::SchemaLength.into());
+        }
+        if !hints.iter().all(|hint| is_valid_relay_hint(hint)) {
+            return Err(ErrorClass::InviteRelayHint.into());
+        }
         let mut invite_id = [0u8; 16];
         rng.fill_bytes(&mut invite_id);
         let kem = KemSecret::generate(suite, rng);
@@ -152,10 +165,10 @@ impl Invite {
             invite_id,
             extensions: BTreeMap::new(),
         };
-        (
+        Ok((
             SignedInvite::sign(invite, identity),
             InviteSecrets { kem, ratchet },
-        )
+        ))
     }
 
     /// Adds a non-critical extension field (negative key); `None` for a non-negative key.
@@ -412,5 +425,97 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         assert_eq!(class(&bytes, 0), ErrorClass::IdentitySignature);
+    }
+
+    /// Fails the test if anything is drawn.
+    struct NoDraw;
+    impl rand_core::TryRng for NoDraw {
+        type Error = core::convert::Infallible;
+        fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
+            panic!("drawn")
+        }
+        fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
+            panic!("drawn")
+        }
+        fn try_fill_bytes(&mut self, _: &mut [u8]) -> core::result::Result<(), Self::Error> {
+            panic!("drawn")
+        }
+    }
+    impl rand_core::TryCryptoRng for NoDraw {}
+
+    #[test]
+    fn create_refuses_hints_an_invitee_refuses() {
+        let identity = IdentityKeyPair::from_seed(&[4; 32]);
+        let create = |hints: &[&str]| {
+            let params = InviteParams {
+                relay_hints: hints.iter().map(|h| (*h).to_owned()).collect(),
+                mailbox: [7; 32],
+                expires: UnixTime(1000),
+                single_use: true,
+            };
+            Invite::create(&identity, Suite::X25519, params, &mut NoDraw).map(|_| ())
+        };
+        let too_long = format!("wss://{}", "a".repeat(251));
+        for hint in [
+            "https://relay.example",
+            "wss://",
+            "wss://a b",
+            "wss://relay.example\n",
+            "WSS://relay.example",
+            "",
+            too_long.as_str(),
+        ] {
+            let err = create(&["wss://good.example", hint]).unwrap_err();
+            assert_eq!(err.class(), ErrorClass::InviteRelayHint, "{hint:?}");
+            // The same hint in an invite made without the check: the invitee refuses it so.
+            let (signed, _) = invite(vec![hint.into()]);
+            assert_eq!(class(&signed.to_bytes(), 0), err.class(), "{hint:?}");
+        }
+        assert_eq!(create(&[]).unwrap_err().class(), ErrorClass::SchemaLength);
+        let five = ["wss://a", "wss://b", "wss://c", "wss://d", "wss://e"];
+        assert_eq!(create(&five).unwrap_err().class(), ErrorClass::SchemaLength);
+    }
+
+    #[test]
+    fn to_link_refuses_links_an_invitee_refuses() {
+        let (signed, _) = invite(vec!["wss://relay.example".into()]);
+        for base in [
+            "https://quietwire.invalid/invite",
+            "https://x",
+            "quietwire:invite",
+        ] {
+            let link = signed.to_link(base).unwrap();
+            assert_eq!(
+                SignedInvite::from_link(&link, UnixTime(0), &SuitePolicy::ALL).unwrap(),
+                signed
+            );
+        }
+        let long = format!("https://{}", "a".repeat(MAX_LINK));
+        for (base, expected) in [
+            ("", ErrorClass::LinkFormat),
+            ("http://quietwire.invalid/invite", ErrorClass::LinkFormat),
+            ("HTTPS://quietwire.invalid/invite", ErrorClass::LinkFormat),
+            ("https://", ErrorClass::LinkFormat),
+            ("https://x/invite?a=b", ErrorClass::LinkFormat),
+            ("https://x/invite#", ErrorClass::LinkFormat),
+            ("quietwire:contact", ErrorClass::LinkFormat),
+            (long.as_str(), ErrorClass::LinkLength),
+        ] {
+            assert_eq!(
+                signed.to_link(base).unwrap_err().class(),
+                expected,
+                "{base:?}"
+            );
+            // What the invitee's parser says of the link an unchecked encoder would write.
+            let unchecked = format!(
+                "{base}#{LINK_PREFIX}{}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    signed.to_bytes()
+                )
+            );
+            let parsed = SignedInvite::from_link(&unchecked, UnixTime(0), &SuitePolicy::ALL);
+            assert_eq!(parsed.unwrap_err().class(), expected, "{base:?}");
+        }
     }
 }

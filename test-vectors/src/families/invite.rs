@@ -159,13 +159,16 @@ fn body_of(invite: &Invite) -> Body {
 }
 
 /// Creates an invite from named seeds; returns the create test's inputs and the invite.
+///
+/// # Errors
+/// If the library refuses to create it.
 pub fn create(
     slug: &str,
     suite: Suite,
     relay_hints: &[&str],
     single_use: bool,
     expires: u64,
-) -> (CreateTest, SignedInvite, IdentityKeyPair) {
+) -> Result<(CreateTest, SignedInvite, IdentityKeyPair), String> {
     let invite_id = seed16(&format!("invite/{slug}/invite-id"));
     let [identity_seed, kem_seed, ratchet_secret, mailbox] =
         ["identity", "kem", "ratchet", "mailbox"]
@@ -179,7 +182,8 @@ pub fn create(
         expires: UnixTime(expires),
         single_use,
     };
-    let (invite, _secrets) = Invite::create(&identity, suite, params, &mut rng);
+    let (invite, _secrets) = Invite::create(&identity, suite, params, &mut rng)
+        .map_err(|e| format!("invite {slug}: {}", e.class()))?;
     let test = CreateTest::new(
         Ids::default().head(slug, "", &["Valid"], None),
         suite.id(),
@@ -193,7 +197,7 @@ pub fn create(
         single_use,
         if rng.finished() { invite.to_bytes() } else { Vec::new() },
     );
-    (test, invite, identity)
+    Ok((test, invite, identity))
 }
 
 impl Cases<Vec<u8>> for Verifier<VerifyTest> {
@@ -249,7 +253,7 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
                 "wss://[::1]:9000"][..],
             true;
     } {
-        let (test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES);
+        let (test, invite, identity) = create(slug, suite, hints, single_use, EXPIRES)?;
         if test.invite.is_empty() {
             return Err(format!("invite {slug}: the RNG was not drawn exactly as specified"));
         }
@@ -264,8 +268,8 @@ pub fn generate() -> Result<VectorFile<InviteGroup>, String> {
     };
 
     let hint = ["wss://relay.quietwire.invalid"];
-    let (_, xwing, alice) = create("verify/xwing", Suite::XWing, &hint, true, EXPIRES);
-    let (_, classical, alice_x) = create("verify/x25519", Suite::X25519, &hint, false, EXPIRES);
+    let (_, xwing, alice) = create("verify/xwing", Suite::XWing, &hint, true, EXPIRES)?;
+    let (_, classical, alice_x) = create("verify/x25519", Suite::X25519, &hint, false, EXPIRES)?;
     let (_, mallory) = m::identity("invite/mallory");
     let xw = || body_of(xwing.invite());
     let cl = || body_of(classical.invite());

@@ -114,16 +114,22 @@ impl Parse {
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
     let mut ids = Ids::default();
-    let (_, classical, _) =
-        create("encoding/x25519", Suite::X25519, &["wss://relay.quietwire.invalid"], true, EXPIRES);
+    let (_, classical, _) = create(
+        "encoding/x25519",
+        Suite::X25519,
+        &["wss://relay.quietwire.invalid"],
+        true,
+        EXPIRES,
+    )?;
     let (_, xwing, _) =
-        create("encoding/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES);
+        create("encoding/xwing", Suite::XWing, &["wss://relay.quietwire.invalid"], true, EXPIRES)?;
     let mut encodes = Vec::new();
     for (slug, invite, base) in [
         ("encode-x25519-https", &classical, BASE),
         ("encode-xwing-app-scheme", &xwing, "quietwire:invite"),
     ] {
-        let link = invite.to_link(base);
+        let link =
+            invite.to_link(base).map_err(|e| format!("invite_encoding {slug}: {}", e.class()))?;
         let qr = invite.to_qr();
         let b64 = link.split_once("#i1.").map(|(_, b)| b.to_owned()).unwrap_or_default();
         if link != format!("{base}#i1.{b64}") || qr.get(..4) != Some(&QR_MAGIC[..]) {
@@ -134,7 +140,7 @@ pub fn generate() -> Result<VectorFile<EncodingGroup>, String> {
         encodes.push(EncodeTest::new(head, invite.to_bytes(), base.to_owned(), link, qr));
     }
 
-    let good = classical.to_link(BASE);
+    let good = classical.to_link(BASE).map_err(|e| format!("invite_encoding: {}", e.class()))?;
     let fragment = good.split_once('#').map(|(_, f)| f.to_owned()).unwrap_or_default();
     let mut p = Parse { ids, links: Vec::new(), qrs: Vec::new() };
     crate::rows! { p.parse:

@@ -8,7 +8,7 @@
 //! backup), together with its own new signed device record, into the mailbox it used to write
 //! to. The contact opens it with [`open`], checks that both the invite and the record are
 //! signed by the identity it already knows for that mailbox, and accepts the invite with
-//! [`crate::handshake::initiate`]: the handshake that follows starts the new session, with
+//! [`crate::handshake::accept_invite`]: the handshake that follows starts the new session, with
 //! the contact as acceptor.
 //!
 //! Only a known identity can reconnect: a stranger who learns a mailbox id can put junk into
@@ -51,7 +51,7 @@ mod key {
 /// What a contact learns from a reconnect: the invite to accept and the sender's new device
 /// record, both verified and of the expected identity.
 pub struct Reconnected {
-    /// The invite: accept it with [`crate::handshake::initiate`].
+    /// The invite: accept it with [`crate::handshake::accept_invite`].
     pub invite: SignedInvite,
     /// The sender's new signed device record (replaces the one held for the contact if its
     /// generation is higher).

@@ -68,7 +68,7 @@ impl HeldInvite {
         expires: u64,
         single_use: bool,
         seeds: [String; 4],
-    ) -> HeldInvite {
+    ) -> Result<HeldInvite, String> {
         let [id, kem, ratchet, mailbox] = seeds;
         let (kem_seed, ratchet_secret) = (seed32(&kem), seed32(&ratchet));
         let mut rng = ReplayRng::new(&[&seed16(&id), &kem_seed, &ratchet_secret]);
@@ -79,8 +79,9 @@ impl HeldInvite {
             single_use,
         };
         let identity = IdentityKeyPair::from_seed(&creator.identity_seed);
-        let (invite, _) = Invite::create(&identity, creator.suite, params, &mut rng);
-        HeldInvite { invite, kem_seed, ratchet_secret }
+        let (invite, _) = Invite::create(&identity, creator.suite, params, &mut rng)
+            .map_err(|e| format!("invite {id}: {}", e.class()))?;
+        Ok(HeldInvite { invite, kem_seed, ratchet_secret })
     }
 
     pub(crate) fn pending(&self) -> PendingInvite {
@@ -219,7 +220,7 @@ pub(crate) fn sessions_talk(
 ) -> Result<Vec<u8>, String> {
     let accepted = held
         .pending()
-        .accept(&started.message, UnixTime(now), &SuitePolicy::ALL)
+        .receive_handshake(&started.message, UnixTime(now), &SuitePolicy::ALL)
         .map_err(|e| format!("{what}: accept: {e}"))?;
     let (mut a, mut b) = (started.ratchet, accepted.ratchet);
     let mut rng = ReplayRng::new(&[&[7u8; 56]]);

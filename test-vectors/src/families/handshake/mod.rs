@@ -121,7 +121,7 @@ const NOW: u64 = 1_900_000_000;
 const EXPIRES: u64 = NOW + 86_400;
 
 /// An inviter's invite, of the device `handshake/<name>`.
-fn held_invite(name: &str, suite: Suite, single_use: bool) -> HeldInvite {
+fn held_invite(name: &str, suite: Suite, single_use: bool) -> Result<HeldInvite, String> {
     let creator = device(name, suite);
     let seeds = ["invite-id", "kem", "ratchet", "mailbox"].map(|p| format!("handshake/{name}/{p}"));
     HeldInvite::new(&creator, EXPIRES, single_use, seeds)
@@ -142,7 +142,8 @@ fn initiate(
 ) -> Result<Option<Initiated>, String> {
     let mut rng =
         ReplayRng::new(&[&randomness("handshake", slug, inviter.invite.invite().suite())]);
-    let got = handshake::initiate(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
+    let got =
+        handshake::accept_invite(&inviter.invite, &acceptor.keys(), 0, acceptor.mailbox, &mut rng);
     let out = expect(&format!("handshake {slug}: initiate"), got, class)?;
     if out.is_some() && !rng.finished() {
         return Err(format!("handshake {slug}: initiate drew other randomness"));
@@ -220,7 +221,8 @@ impl Accepts<'_> {
                 Sent::Forged(forge) => forged(&slug, &self.alice, self.inviter, &forge)?,
             };
             let before = pending.accepted();
-            let got = pending.accept(&message, UnixTime(now), &SuitePolicy::only(allowed));
+            let got =
+                pending.receive_handshake(&message, UnixTime(now), &SuitePolicy::only(allowed));
             let accepted = expect(&what, got, class)?;
             if accepted.is_none() && pending.accepted() != before {
                 return Err(format!("{what}: a refusal changed state"));
@@ -317,8 +319,8 @@ fn initiate_tests(
 pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
     use Sent::{Bytes, Forged};
     let mut ids = Ids::default();
-    let xwing = held_invite("xwing", Suite::XWing, true);
-    let x25519 = held_invite("x25519", Suite::X25519, false);
+    let xwing = held_invite("xwing", Suite::XWing, true)?;
+    let x25519 = held_invite("x25519", Suite::X25519, false)?;
     let inviters = [("xwing", &xwing), ("x25519", &x25519)];
     let initiates = initiate_tests(&mut ids, &inviters)?;
     let mut accepts = Vec::new();
@@ -329,7 +331,7 @@ pub fn generate() -> Result<VectorFile<HandshakeGroup>, String> {
         let bob = device(&format!("{name}/bob"), suite);
         let a = message(&format!("initiate-{name}"), inviter, &alice)?;
         let b = message(&format!("{name}-bob"), inviter, &bob)?;
-        let other = held_invite(&format!("{name}-other"), suite, false);
+        let other = held_invite(&format!("{name}-other"), suite, false)?;
         let carol = device(&format!("{name}/carol"), suite);
         let misdirected = message(&format!("{name}-misdirected"), &other, &carol)?;
         let enc_len = suite.hpke_enc_len();

@@ -127,7 +127,7 @@ fn restored(old: &Device, name: &str, suite: Suite) -> Device {
 }
 
 /// A fresh single-use invite of a restored device: `reconnect/<name>/invite-…`.
-fn fresh_invite(name: &str, creator: &Device) -> HeldInvite {
+fn fresh_invite(name: &str, creator: &Device) -> Result<HeldInvite, String> {
     let seeds = ["id", "kem", "ratchet", "mailbox"].map(|p| format!("reconnect/{name}/invite-{p}"));
     HeldInvite::new(creator, EXPIRES, true, seeds)
 }
@@ -159,29 +159,32 @@ struct Parties {
 }
 
 impl Parties {
-    fn new(name: &'static str, suite: Suite) -> Parties {
+    fn new(name: &'static str, suite: Suite) -> Result<Parties, String> {
         let other = if suite == Suite::XWing { Suite::X25519 } else { Suite::XWing };
         let old = device(&format!("{name}/alice"), suite);
         let alice = restored(&old, &format!("{name}/alice-restored"), suite);
         let alice_other = restored(&old, &format!("{name}/alice-restored-other"), other);
         let mallory = device(&format!("{name}/mallory"), suite);
         let carol = device(&format!("{name}/carol"), suite);
-        Parties {
+        Ok(Parties {
             suite,
             name,
             contact_record: carol.keys().signed_record(0),
             carol,
             dave: device(&format!("{name}/dave"), suite),
-            invite: fresh_invite(&format!("{name}/alice-restored"), &alice),
+            invite: fresh_invite(&format!("{name}/alice-restored"), &alice)?,
             record: alice.keys().signed_record(1),
             alice,
-            mallory_invite: fresh_invite(&format!("{name}/mallory"), &mallory),
+            mallory_invite: fresh_invite(&format!("{name}/mallory"), &mallory)?,
             mallory_record: mallory.keys().signed_record(0),
             mallory,
-            alice_other_invite: fresh_invite(&format!("{name}/alice-restored-other"), &alice_other),
+            alice_other_invite: fresh_invite(
+                &format!("{name}/alice-restored-other"),
+                &alice_other,
+            )?,
             alice_other_record: alice_other.keys().signed_record(1),
             other_suite: other,
-        }
+        })
     }
 
     /// A reconnect to the contact built from the spec's construction (HSK-07), with `forge`
@@ -342,7 +345,7 @@ fn seal_tests(ids: &mut Ids, all: &[Parties]) -> Result<Vec<SealTest>, String> {
 /// If the implementation disagrees with an expectation written here.
 pub fn generate() -> Result<VectorFile<ReconnectGroup>, String> {
     let mut ids = Ids::default();
-    let all = [Parties::new("xwing", Suite::XWing), Parties::new("x25519", Suite::X25519)];
+    let all = [Parties::new("xwing", Suite::XWing)?, Parties::new("x25519", Suite::X25519)?];
     let seals = seal_tests(&mut ids, &all)?;
     let mut opens = Vec::new();
     for p in &all {

@@ -202,7 +202,7 @@ fn check_session(p: &Parties, message: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("reconnect {name}: open: {e}"))?;
     let randomness = randomness("reconnect", &format!("session-{name}"), p.suite);
     let mut rng = ReplayRng::new(&[&randomness]);
-    let started = handshake::initiate(&opened.invite, &contact, 0, [0x42; 32], &mut rng)
+    let started = handshake::accept_invite(&opened.invite, &contact, 0, [0x42; 32], &mut rng)
         .map_err(|e| format!("reconnect {name}: initiate: {e}"))?;
     let peer = sessions_talk(&format!("reconnect {name}"), &p.invite, started, NOW)?;
     if peer != contact.identity().public().as_bytes() {
