@@ -62,3 +62,8 @@ mod time;
 
 pub use error::{Error, ErrorClass, Fault, Result};
 pub use time::UnixTime;
+
+// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
