@@ -135,3 +135,8 @@ pub use error::{Error, ErrorClass, Fault, Result};
 /// The `rand_core` (0.10) whose [`CryptoRng`](rand_core::CryptoRng) every function here takes.
 pub use rand_core;
 pub use time::UnixTime;
+
+// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
