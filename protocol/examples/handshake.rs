@@ -53,8 +53,8 @@ fn main() -> Result<(), quietwire::Error> {
         expires: UnixTime(now.0 + 24 * 3600),
         single_use: true,
     };
-    let (invite, secrets) = Invite::create(bob.identity(), Suite::XWing, params, &mut rng);
-    let link = invite.to_link("quietwire:invite");
+    let (invite, secrets) = Invite::create(bob.identity(), Suite::XWing, params, &mut rng)?;
+    let link = invite.to_link("quietwire:invite")?;
     let mut pending = PendingInvite::new(invite, secrets);
     println!("bob's invite link: {} bytes", link.len());
 
@@ -64,7 +64,7 @@ fn main() -> Result<(), quietwire::Error> {
     let invite = SignedInvite::from_link(&link, now, &SuitePolicy::ALL)?;
     let alice = DeviceKeys::generate(invite.invite().suite(), &mut rng);
     let alice_mailbox = mailbox(&mut rng);
-    let started = handshake::initiate(&invite, &alice, 0, alice_mailbox, &mut rng)?;
+    let started = handshake::accept_invite(&invite, &alice, 0, alice_mailbox, &mut rng)?;
     let bootstrap = *invite.invite().mailbox();
     let mut relay = vec![Envelope::new(bootstrap, started.message)?.to_bytes()];
     let mut alice_session = Session::new(started.ratchet, bootstrap);
@@ -72,7 +72,7 @@ fn main() -> Result<(), quietwire::Error> {
     // Bob fetches the envelope from his bootstrap mailbox and accepts the handshake: he learns
     // Alice's signed device record and where to write to her.
     let fetched = Envelope::receive(&relay.remove(0), &bootstrap)?;
-    let accepted = pending.accept(fetched.blob(), now, &SuitePolicy::ALL)?;
+    let accepted = pending.receive_handshake(fetched.blob(), now, &SuitePolicy::ALL)?;
     let alice_identity = *accepted.peer.record().identity_key();
     let mut bob_session = Session::new(accepted.ratchet, accepted.mailbox);
     println!(
@@ -82,7 +82,7 @@ fn main() -> Result<(), quietwire::Error> {
     // The invite was single-use: a replayed handshake message starts no second session.
     assert!(
         pending
-            .accept(fetched.blob(), now, &SuitePolicy::ALL)
+            .receive_handshake(fetched.blob(), now, &SuitePolicy::ALL)
             .is_err()
     );
 

@@ -34,6 +34,7 @@
 //! ```
 //! use core::convert::Infallible;
 //! use quietwire::identity::DeviceKeys;
+//! use quietwire::rand_core::utils::next_word_via_fill;
 //! use quietwire::rand_core::{TryCryptoRng, TryRng};
 //! use quietwire::suite::Suite;
 //! use sha2::{Digest, Sha256};
@@ -44,14 +45,10 @@
 //! impl TryRng for TestRng {
 //!     type Error = Infallible;
 //!     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-//!         let mut b = [0; 4];
-//!         self.try_fill_bytes(&mut b)?;
-//!         Ok(u32::from_le_bytes(b))
+//!         next_word_via_fill(self)
 //!     }
 //!     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-//!         let mut b = [0; 8];
-//!         self.try_fill_bytes(&mut b)?;
-//!         Ok(u64::from_le_bytes(b))
+//!         next_word_via_fill(self)
 //!     }
 //!     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
 //!         for chunk in dst.chunks_mut(32) {
