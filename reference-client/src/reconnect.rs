@@ -14,13 +14,14 @@
 //!   its new device record to the contact's device KEM key, and puts it into the mailbox it
 //!   used to write to ([`send_reconnect`]). The invitation stays pending, linked to the
 //!   contact; the handshake that answers it replaces the contact's session
-//!   ([`crate::engine`]).
+//!   (the engine's fetch step).
 //! - **Reconnect, contact side.** An item of a contact's receive mailbox that does not open
 //!   with the session is tried as a reconnect from the identity held for that contact
 //!   ([`try_open`]); one that opens is accepted like `accept` does: a new receive mailbox, the
 //!   handshake through the outbox to the invite's bootstrap mailbox, a new session replacing
 //!   the old one, and this device's record as the session's first event ([`accept`]).
 
+use quietwire::ErrorClass;
 use quietwire::UnixTime;
 use quietwire::envelope::Envelope;
 use quietwire::event::{Body, Event, MAX_RECEIPT_IDS};
@@ -30,10 +31,10 @@ use quietwire::invite::{Invite, InviteParams};
 use quietwire::mailbox::MailboxKey;
 use quietwire::session::Session;
 use quietwire::suite::SuitePolicy;
-use quietwire::{ErrorClass, did_key};
 
-use crate::engine::{self, PUT_TTL};
 use crate::error::{Fail, Result};
+use crate::flow::{self, PUT_TTL};
+use crate::notice::{Notice, Refusal};
 use crate::relay;
 use crate::state::{Bytes, Invitation, Role, SendKind, SendMeta, State};
 use crate::sys;
@@ -55,7 +56,7 @@ pub fn queue_own_record(state: &mut State, name: &str, now: UnixTime) -> Result<
     }
     let record = state.device.signed_record(state.generation).to_bytes();
     let event = Event::new(Body::DeviceRecord { record }, &mut sys::rng());
-    engine::queue_event(state, name, &event, SendKind::DeviceRecord, now)?;
+    flow::queue_event(state, name, &event, SendKind::DeviceRecord, now)?;
     state.contact_mut(name)?.record_sent = true;
     Ok(())
 }
@@ -91,7 +92,7 @@ pub fn queue_receipts(
             },
             &mut rng,
         );
-        engine::queue_event(state, name, &receipt, SendKind::Receipt, now)?;
+        flow::queue_event(state, name, &receipt, SendKind::Receipt, now)?;
     }
     Ok(())
 }
@@ -105,11 +106,15 @@ pub fn queue_receipts(
 pub fn on_device_record(state: &mut State, name: &str, bytes: &[u8]) -> Result<()> {
     let had = state.contact(name)?.device_record.is_some();
     match keep_bytes(state, name, bytes)? {
-        Ok(generation) if had => {
-            eprintln!("{name} uses a new device record (generation {generation})");
-        }
+        Ok(generation) if had => state.notices.push(Notice::DeviceRecordUpdated {
+            contact: name.to_owned(),
+            generation,
+        }),
         Ok(_) => {}
-        Err(class) => eprintln!("ignored a device record from {name} ({class})"),
+        Err(class) => state.notices.push(Notice::DeviceRecordIgnored {
+            contact: name.to_owned(),
+            class,
+        }),
     }
     Ok(())
 }
@@ -248,7 +253,7 @@ pub enum Tried {
 /// Tries an item of contact `name`'s receive mailbox `mailbox` as a reconnect sealed to
 /// this device by the identity held for the contact (HSK-08).
 pub fn try_open(
-    state: &State,
+    state: &mut State,
     name: &str,
     envelope: &[u8],
     mailbox: &[u8; 32],
@@ -269,19 +274,21 @@ pub fn try_open(
         Err(e) if e.class() == ErrorClass::HandshakeReplay => Tried::Copy,
         Err(e) => {
             // Sealed to this device but refused: tell the user why; anything else is junk.
-            match e.class() {
-                ErrorClass::HandshakeGeneration => eprintln!(
-                    "refused a reconnect in {name}'s mailbox: its device record is not newer than the one held for {name} (generation {}); an old backup of {name} restored again cannot take over the conversation",
-                    guard.generation()
-                ),
-                ErrorClass::InviteExpired => eprintln!(
-                    "{name} tried to reconnect from a restored device, but the invite expired; ask {name} for a new invite"
-                ),
-                ErrorClass::HandshakeIdentity | ErrorClass::HandshakeSuite => eprintln!(
-                    "refused a reconnect in {name}'s mailbox that is not from {name}'s identity ({})",
-                    e.class()
-                ),
-                _ => {}
+            let why = match e.class() {
+                ErrorClass::HandshakeGeneration => Some(Refusal::OldGeneration {
+                    held: guard.generation(),
+                }),
+                ErrorClass::InviteExpired => Some(Refusal::Expired),
+                class @ (ErrorClass::HandshakeIdentity | ErrorClass::HandshakeSuite) => {
+                    Some(Refusal::NotTheContact(class))
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                state.notices.push(Notice::ReconnectRefused {
+                    contact: name.to_owned(),
+                    why,
+                });
             }
             Tried::Nothing
         }
@@ -307,10 +314,12 @@ pub fn accept(
         .iter()
         .any(|hint| relay::same_relay(hint, &state.relay))
     {
-        eprintln!(
-            "{name} reconnected from a restored device through another relay ({}); this client talks to one relay only: ask {name} for a new invite",
-            invite.relay_hints().join(", ")
-        );
+        state.notices.push(Notice::ReconnectRefused {
+            contact: name.to_owned(),
+            why: Refusal::OtherRelay {
+                hints: invite.relay_hints().to_vec(),
+            },
+        });
         return Ok(());
     }
     let mut rng = sys::rng();
@@ -355,12 +364,13 @@ pub fn accept(
     let mut guard = contact.reconnect_guard()?;
     guard.commit(opened, now);
     contact.keep_reconnect_guard(&guard);
-    let did = did_key::encode(&contact.identity()?);
+    let identity = contact.identity()?;
     let _newer = keep_record(state, name, &opened.record)?;
-    println!(
-        "{name} reconnected from a restored device (same identity {did}, device record generation {}): new session with {name}",
-        opened.record.record().generation()
-    );
+    state.notices.push(Notice::ContactRestored {
+        contact: name.to_owned(),
+        identity,
+        generation: opened.record.record().generation(),
+    });
     queue_own_record(state, name, now)?;
     queue_receipts(state, name, &[], now)
 }

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Fail, Result};
+use crate::notice::Notice;
 
 /// Version of the serialized state inside the encrypted file.
 const STATE_VERSION: u32 = 1;
@@ -40,6 +41,13 @@ impl Bytes {
     /// The bytes as a fixed-size array; a wrong length means a damaged state.
     pub fn array<const N: usize>(&self) -> Result<[u8; N]> {
         self.0.as_slice().try_into().map_err(|_| damaged())
+    }
+}
+
+/// Only the length: the bytes may be key seeds or session state.
+impl core::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
     }
 }
 
@@ -91,7 +99,7 @@ pub enum Role {
 }
 
 /// One contact.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Contact {
     /// Local name.
     pub name: String,
@@ -152,7 +160,7 @@ pub struct Contact {
 
 /// A session started by accepting a new invite of an existing contact, waiting for the
 /// contact's first message on it ([`Contact::pending`]).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PendingSession {
     /// `Session::snapshot`.
     pub session: Bytes,
@@ -175,7 +183,7 @@ impl PendingSession {
 }
 
 /// The session a new invite's handshake replaced ([`Contact::previous`]): it only decrypts.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PreviousSession {
     /// `Session::snapshot`.
     pub session: Bytes,
@@ -315,7 +323,7 @@ impl Contact {
 /// A contact restored from a backup that held no device record for it: known by name and
 /// identity only, with no session and no history. A new invite makes it a contact again
 /// (and keeps its verified flag if the identity is the same).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Unreachable {
     /// Local name.
     pub name: String,
@@ -326,7 +334,7 @@ pub struct Unreachable {
 }
 
 /// An invite this device published and that no one accepted yet.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Invitation {
     /// The name the contact gets once the invite is accepted.
     pub contact: String,
@@ -433,7 +441,7 @@ impl SendKind {
 }
 
 /// What the client knows about one outbox send beyond the outbox itself.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SendMeta {
     /// The contact it goes to.
     pub contact: String,
@@ -442,6 +450,7 @@ pub struct SendMeta {
 }
 
 /// One message of the history.
+/// Its `Debug` leaves the text out.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// The contact.
@@ -456,8 +465,18 @@ pub struct HistoryEntry {
     pub at: u64,
 }
 
+impl core::fmt::Debug for HistoryEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HistoryEntry")
+            .field("contact", &self.contact)
+            .field("outgoing", &self.outgoing)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Everything the client keeps, as stored.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Stored {
     version: u32,
     name: String,
@@ -505,6 +524,9 @@ pub struct State {
     pub generation: u64,
     /// Contacts restored without a device record, waiting for a new invite.
     pub unreachable: Vec<Unreachable>,
+    /// What happened since the app last took them ([`crate::Engine::take_notices`]); never
+    /// saved.
+    pub notices: Vec<Notice>,
 }
 
 impl core::fmt::Debug for State {
@@ -531,6 +553,7 @@ impl State {
             history: Vec::new(),
             generation: 0,
             unreachable: Vec::new(),
+            notices: Vec::new(),
         }
     }
 
@@ -563,6 +586,7 @@ impl State {
             history: stored.history.clone(),
             generation: stored.generation,
             unreachable: stored.unreachable.clone(),
+            notices: Vec::new(),
         })
     }
 

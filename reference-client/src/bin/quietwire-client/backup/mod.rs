@@ -30,12 +30,12 @@ use quietwire::backup::{
     DecoderConfig, ExportOptions, KdfParams, MAX_HEADER, Methods, RecoveryKey,
 };
 
-use crate::app::Ctx;
-use crate::commands::{self, queued_error};
+use crate::commands::queued_error;
 use crate::error::{Fail, Result};
 use crate::progress::{self, Progress};
 use crate::sys;
-use crate::vault::{self, Home};
+use crate::vault;
+use quietwire_client::{Engine, FileStore, WebSocket};
 use read::Reader;
 use secret::{ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, show_recovery_key};
 use write::{AtomicFile, Summary};
@@ -45,7 +45,7 @@ const PIECE: usize = 64 * 1024;
 
 /// `backup export FILE`: a new recovery key (unless `no_recovery_key`) and, with
 /// `passphrase`, a passphrase too.
-pub fn export(ctx: &Ctx, file: &Path, passphrase: bool, no_recovery_key: bool) -> Result<()> {
+pub fn export(engine: &Engine, file: &Path, passphrase: bool, no_recovery_key: bool) -> Result<()> {
     let recovery = (!no_recovery_key).then(|| RecoveryKey::generate(&mut sys::rng()));
     let methods = match (recovery.clone(), passphrase) {
         (Some(key), false) => Methods::RecoveryKey(key),
@@ -60,7 +60,7 @@ pub fn export(ctx: &Ctx, file: &Path, passphrase: bool, no_recovery_key: bool) -
             ));
         }
     };
-    let summary = write::write(&ctx.state, &ExportOptions::new(methods), file, "export")?;
+    let summary = write::write(engine.state(), &ExportOptions::new(methods), file, "export")?;
     report(&summary);
     println!(
         "wrote {} ({})",
@@ -132,11 +132,16 @@ fn file_size(file: &Path) -> Result<u64> {
 }
 
 /// `backup import FILE` into a home without a state.
-pub async fn import(home: Home, file: &Path, relay: Option<&str>) -> Result<()> {
-    if home.exists() {
+pub async fn import(
+    home: &Path,
+    transport: WebSocket,
+    file: &Path,
+    relay: Option<&str>,
+) -> Result<()> {
+    if FileStore::exists(home) {
         return Err(Fail::new(format!(
             "an identity already exists in {}: import into a new home (--home DIR)",
-            home.dir().display()
+            home.display()
         )));
     }
     let size = file_size(file)?;
@@ -145,11 +150,13 @@ pub async fn import(home: Home, file: &Path, relay: Option<&str>) -> Result<()> 
     let decoded = reader.finish()?;
     eprintln!("the backup checked; choose the passphrase of this device's state");
     let passphrase = vault::passphrase(true)?;
-    let mut ctx = restore::install(home, decoded, relay, &passphrase)?;
-    if ctx.state.outbox.is_empty() {
+    let mut engine = restore::install(home, transport, decoded, relay, &passphrase)?;
+    if engine.outbox().is_empty() {
         return Ok(());
     }
-    match commands::deliver(&mut ctx).await {
+    let flushed = engine.flush().await;
+    crate::print::notices(engine.take_notices());
+    match flushed {
         Ok(()) => {
             println!("reconnects sent; run `quietwire-client sync` after your contacts synced");
             Ok(())

@@ -1,19 +1,15 @@
 //! `quietwire-client`: the reference command-line client of Quietwire.
 //!
-//! A thin driver around the sans-io crate `quietwire`: this binary owns the sockets, the
-//! files, the clock and the randomness; every protocol decision is the library's. See
-//! `reference-client/README.md` for the commands, and the spec chapters each module links:
+//! A thin driver over the client engine, the library [`quietwire_client`]: this binary parses
+//! the command line, asks for passphrases, and prints; the engine owns the state, the relay
+//! connection, the clock and the randomness, and the protocol crate `quietwire` makes every
+//! protocol decision. See `reference-client/README.md` for the commands.
 //!
 //! | module | what | spec |
 //! |---|---|---|
-//! | [`vault`] | the encrypted state file and its lock | (client-private) |
-//! | [`state`] | identity, contacts, invites, outbox, inbox, history | `spec/03`, `04`, `07` §7.7, `09` |
-//! | [`relay`] | one WebSocket connection to a relay | `spec/08-mailboxes-and-relay.md` §8.6 |
-//! | [`engine`] | flushing the outbox, fetching and opening mailboxes | `spec/05`, `07`, `08`, `09` |
-//! | [`commands`] | the commands | `spec/03`, `04`, `05`, `09` |
-//! | [`watch`] | `sync --watch` | `spec/08` §8.6, `spec/09` |
+//! | [`commands`] | the commands over the engine | `spec/03`, `04`, `05`, `09` |
+//! | [`print`] | the engine's notices as lines | |
 //! | [`display`] | QR codes, times, durations | `spec/04` (encodings) |
-//! | [`reconnect`] | device records, reconnects after a restore | `spec/05` §5.8, `spec/07` ENV-07 |
 //! | [`backup`] | `backup export`, `import`, `rekey`, `receive`, `send` | `spec/10` |
 //! | [`progress`] | progress bars | |
 #![forbid(unsafe_code)]
@@ -27,30 +23,30 @@
     )
 )]
 
-mod app;
 mod backup;
 mod commands;
 mod display;
-mod engine;
-mod error;
+mod print;
 mod progress;
-mod reconnect;
-mod relay;
-mod state;
-mod sys;
-mod vault;
-mod watch;
+
+/// The engine's error, under the name the commands use.
+mod error {
+    pub use quietwire_client::error::Result;
+    /// A failed command: a message and an exit status.
+    pub type Fail = quietwire_client::Error;
+}
+
+use quietwire_client::{WebSocket, reconnect, relay, state, sys, vault};
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use quietwire::suite::Suite;
 
-use crate::app::Ctx;
+use crate::commands::open;
 use crate::error::{Fail, Result};
-use crate::vault::Home;
 
 /// Reference client of Quietwire: end-to-end encrypted messages through an untrusted relay.
 #[derive(Debug, Parser)]
@@ -214,27 +210,28 @@ enum SuiteArg {
     X25519,
 }
 
-fn home_dir(flag: Option<PathBuf>) -> Result<Home> {
+fn home_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     if let Some(dir) = flag {
-        return Ok(Home::new(dir));
+        return Ok(dir);
     }
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .ok_or_else(|| Fail::new("HOME is not set: pass --home DIR or set QUIETWIRE_HOME"))?;
-    Ok(Home::new(PathBuf::from(home).join(".quietwire")))
+    Ok(PathBuf::from(home).join(".quietwire"))
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    relay::set_ca_cert(cli.ca_cert);
+    let transport = WebSocket::with_ca_cert(cli.ca_cert);
     let home = home_dir(cli.home)?;
+    let home = home.as_path();
     match cli.command {
         Command::Init {
             name,
             relay,
             suite: arg,
-        } => commands::init(home, &name, &relay, suite(arg)),
+        } => commands::init(home, transport, &name, &relay, suite(arg)),
         Command::Whoami => {
-            commands::whoami(&Ctx::open(home)?);
+            commands::whoami(&open(home, transport)?);
             Ok(())
         }
         Command::Invite {
@@ -243,27 +240,41 @@ async fn run(cli: Cli) -> Result<()> {
             no_qr,
         } => {
             let secs = display::duration(&expires_in)?;
-            commands::invite(&mut Ctx::open(home)?, &name, secs, !no_qr)
+            commands::invite(&mut open(home, transport)?, &name, secs, !no_qr)
         }
         Command::Accept { link, name } => {
-            commands::accept(&mut Ctx::open(home)?, &link, &name).await
+            commands::accept(&mut open(home, transport)?, &link, &name).await
         }
-        Command::Contacts => commands::contacts(&Ctx::open(home)?),
+        Command::Contacts => commands::contacts(&open(home, transport)?),
         Command::Verify { contact, code } => {
-            commands::verify(&mut Ctx::open(home)?, &contact, code.as_deref())
+            commands::verify(&mut open(home, transport)?, &contact, code.as_deref())
         }
         Command::Send { contact, text } => {
-            commands::send(&mut Ctx::open(home)?, &contact, &text).await
+            commands::send(&mut open(home, transport)?, &contact, &text).await
         }
-        Command::Sync { watch: false } => commands::sync(&mut Ctx::open(home)?).await,
-        Command::Sync { watch: true } => watch::watch(Ctx::open(home)?).await,
+        Command::Sync { watch: false } => commands::sync(&mut open(home, transport)?).await,
+        Command::Sync { watch: true } => watch(&mut open(home, transport)?).await,
         Command::Outbox => {
-            commands::outbox(&Ctx::open(home)?);
+            commands::outbox(&open(home, transport)?);
             Ok(())
         }
-        Command::Messages { contact } => commands::messages(&Ctx::open(home)?, contact.as_deref()),
-        Command::Backup(command) => run_backup(home, command).await,
+        Command::Messages { contact } => {
+            commands::messages(&open(home, transport)?, contact.as_deref())
+        }
+        Command::Backup(command) => run_backup(home, transport, command).await,
     }
+}
+
+/// `sync --watch`: until Ctrl-C, printing what happens.
+async fn watch(engine: &mut quietwire_client::Engine) -> Result<()> {
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    engine
+        .watch(stop, |notice| print::notice_line(&notice))
+        .await?;
+    eprintln!("stopped");
+    Ok(())
 }
 
 fn suite(arg: SuiteArg) -> Suite {
@@ -273,16 +284,16 @@ fn suite(arg: SuiteArg) -> Suite {
     }
 }
 
-async fn run_backup(home: Home, command: BackupCommand) -> Result<()> {
+async fn run_backup(home: &Path, transport: WebSocket, command: BackupCommand) -> Result<()> {
     match command {
         BackupCommand::Export {
             file,
             passphrase,
             recovery_key: _,
             no_recovery_key,
-        } => backup::export(&Ctx::open(home)?, &file, passphrase, no_recovery_key),
+        } => backup::export(&open(home, transport)?, &file, passphrase, no_recovery_key),
         BackupCommand::Import { file, relay } => {
-            backup::import(home, &file, relay.as_deref()).await
+            backup::import(home, transport, &file, relay.as_deref()).await
         }
         BackupCommand::Rekey {
             file,
@@ -306,9 +317,11 @@ async fn run_backup(home: Home, command: BackupCommand) -> Result<()> {
             no_qr,
         } => {
             let wait = std::time::Duration::from_secs(display::duration(&wait)?);
-            backup::transfer::receive(home, &relay, suite(arg), !no_qr, wait).await
+            backup::transfer::receive(home, transport, &relay, suite(arg), !no_qr, wait).await
         }
-        BackupCommand::Send { code } => backup::transfer::send(&mut Ctx::open(home)?, &code).await,
+        BackupCommand::Send { code } => {
+            backup::transfer::send(&open(home, transport)?, home, &code).await
+        }
     }
 }
 

@@ -24,7 +24,7 @@
 
 use std::fs::File;
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use quietwire::backup::{ExportOptions, Methods};
@@ -40,14 +40,14 @@ use rand_core::Rng as _;
 
 use super::read::Reader;
 use super::{report, restore, write};
-use crate::app::Ctx;
-use crate::commands::{self, queued_error};
+use crate::commands::queued_error;
 use crate::display;
 use crate::error::{Fail, Result};
 use crate::progress::{self, Progress};
 use crate::relay::{NetError, Relay};
 use crate::sys;
-use crate::vault::{self, Home};
+use crate::vault;
+use quietwire_client::{Engine, FileStore, WebSocket};
 
 /// The start of a transfer code.
 const CODE_BASE: &str = "quietwire:transfer#t1.";
@@ -177,16 +177,17 @@ fn net(e: NetError) -> Fail {
 
 /// `backup receive` on a new device: shows the code, waits for the backup and restores it.
 pub async fn receive(
-    home: Home,
+    home: &Path,
+    transport: WebSocket,
     relay: &str,
     suite: Suite,
     show_qr: bool,
     wait: Duration,
 ) -> Result<()> {
-    if home.exists() {
+    if FileStore::exists(home) {
         return Err(Fail::new(format!(
             "an identity already exists in {}: receive into a new home (--home DIR)",
-            home.dir().display()
+            home.display()
         )));
     }
     if !is_valid_relay_hint(relay) {
@@ -199,7 +200,7 @@ pub async fn receive(
     let mut rng = sys::rng();
     let key = KemSecret::generate(suite, &mut rng);
     let mailbox = MailboxKey::generate(&mut rng);
-    let mut conn = Relay::connect(relay).await.map_err(net)?;
+    let mut conn = Relay::connect(&transport, relay).await.map_err(net)?;
     let proof = conn.prove(&mailbox, Operation::Subscribe);
     let subscribed = matches!(
         conn.request(Request::Subscribe {
@@ -276,7 +277,7 @@ pub async fn receive(
     }
     let decoded = reader.finish()?;
     // The backup's own relay, where the contacts' mailboxes are.
-    let mut ctx = restore::install(home, decoded, None, &passphrase)?;
+    let mut engine = restore::install(home, transport, decoded, None, &passphrase)?;
     let proof = conn.prove(&mailbox, Operation::Delete);
     let _ = conn
         .request(Request::Delete {
@@ -286,10 +287,12 @@ pub async fn receive(
         })
         .await;
     conn.close().await;
-    if ctx.state.outbox.is_empty() {
+    if engine.outbox().is_empty() {
         return Ok(());
     }
-    match commands::deliver(&mut ctx).await {
+    let flushed = engine.flush().await;
+    crate::print::notices(engine.take_notices());
+    match flushed {
         Ok(()) => {
             println!("reconnects sent; run `quietwire-client sync` after your contacts synced");
             Ok(())
@@ -346,19 +349,18 @@ impl Drop for Temp {
 
 /// `backup send CODE` on the old device: exports for the new device's transfer key and
 /// uploads the file through the relay the code names.
-pub async fn send(ctx: &mut Ctx, code: &str) -> Result<()> {
+pub async fn send(engine: &Engine, home: &Path, code: &str) -> Result<()> {
     let code = parse_code(code)?;
     let mut suffix = [0u8; 8];
     sys::rng().fill_bytes(&mut suffix);
-    let temp = Temp(
-        ctx.dir()
-            .join(format!(".transfer.{}.xbk", hex::encode(suffix))),
-    );
+    let temp = Temp(home.join(format!(".transfer.{}.xbk", hex::encode(suffix))));
     let options = ExportOptions::new(Methods::Transfer(code.key.clone()));
-    let summary = write::write(&ctx.state, &options, &temp.0, "export")?;
+    let summary = write::write(engine.state(), &options, &temp.0, "export")?;
     report(&summary);
 
-    let mut conn = Relay::connect(&code.relay).await.map_err(net)?;
+    let mut conn = Relay::connect(engine.transport(), &code.relay)
+        .await
+        .map_err(net)?;
     let limits = *conn.limits();
     let frame_room = usize::try_from(limits.max_frame)
         .unwrap_or(usize::MAX)

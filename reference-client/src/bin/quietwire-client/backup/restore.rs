@@ -5,6 +5,7 @@
 //! (`spec/05-handshake.md` §5.8), queued in the outbox.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use quietwire::backup::restore::{Id, Record, Restored};
 use quietwire::cbor::Value;
@@ -21,12 +22,11 @@ use super::read::Decoded;
 use super::write::{
     SETTING_NAME, SETTING_RECEIVE, SETTING_RELAY, SETTING_SUITE, SETTING_UNREACHABLE,
 };
-use crate::app::Ctx;
 use crate::error::{Fail, Result};
 use crate::reconnect::{self, Sent};
 use crate::state::{Bytes, Contact, HistoryEntry, Role, State, Unreachable};
 use crate::sys;
-use crate::vault::Home;
+use quietwire_client::{Engine, FileStore, WebSocket};
 
 /// The relay when neither the backup nor the command line names one.
 const DEFAULT_RELAY: &str = "ws://127.0.0.1:7447";
@@ -251,11 +251,12 @@ fn build(decoded: Decoded, relay: Option<&str>, now: UnixTime) -> Result<(State,
 /// # Errors
 /// A state exists in `home`, the backup's content is unusable, or the state cannot be saved.
 pub fn install(
-    home: Home,
+    home: &Path,
+    transport: WebSocket,
     decoded: Decoded,
     relay: Option<&str>,
     passphrase: &Zeroizing<String>,
-) -> Result<Ctx> {
+) -> Result<Engine> {
     let now = sys::now();
     let (mut state, reconnects) = build(decoded, relay, now)?;
     // Everything is queued before the state is first written: a failure leaves no home.
@@ -264,8 +265,8 @@ pub fn install(
         let sent = reconnect::send_reconnect(&mut state, &name, mailbox, now)?;
         outcomes.push((name, sent));
     }
-    let ctx = Ctx::create(home, passphrase, state)?;
-    let state = &ctx.state;
+    let engine = Engine::install(FileStore::create(home, passphrase)?, transport, state)?;
+    let state = engine.state();
     println!(
         "restored {} ({}) from the backup: {} contact(s), {} message(s); new device keys, device record generation {}",
         state.name,
@@ -293,5 +294,5 @@ pub fn install(
     eprintln!(
         "compare a safety code with a contact (`quietwire-client verify NAME`) to confirm this is your own identity"
     );
-    Ok(ctx)
+    Ok(engine)
 }
