@@ -47,13 +47,12 @@
 //! | [`transport`] | how frames reach the relay; WebSocket with TLS | `spec/08` RLY-01 |
 //! | [`relay`] | the relay protocol over a transport's link | `spec/08` §8.6 |
 //! | [`state`] | the state's data model, for layers built on the engine (backups) | `spec/03`, `04`, `07` §7.7, `09` |
+//! | [`backup`] | `.xbk` export, streaming read, restore with reconnects, old-device transfer | `spec/10` |
 //! | [`reconnect`] | device records, reconnects after a restore | `spec/05` §5.8, `spec/07` ENV-07 |
 //! | [`vault`] | the state file's format and its lock | (client-private) |
 //! | [`error`] | the one error type | |
 //!
-//! Still to come in this crate, as the protocol grows them: linked devices, groups, files
-//! and the backup API (the command-line client's `backup` commands are built on
-//! [`Engine::state`] meanwhile).
+//! Still to come in this crate, as the protocol grows them: linked devices, groups and files.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     test,
@@ -65,6 +64,7 @@
     )
 )]
 
+pub mod backup;
 pub mod contacts;
 pub mod engine;
 pub mod error;

@@ -1,6 +1,7 @@
 //! The client engine as a library, against the real relay on loopback: the example app's
 //! whole conversation, a watch that hands notices to its callback and stops when told, and
-//! the state kept by a store surviving a new engine.
+//! the state kept by a store surviving a new engine, and a backup restored into a new engine
+//! that reconnects.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -190,4 +191,118 @@ fn an_engine_refuses_what_the_cli_refuses() {
     assert!(engine.queue_text("nobody", "hi").is_err());
     let err = runtime().block_on(engine.sync()).unwrap_err();
     assert!(err.to_string().contains("unreachable"), "{err}");
+}
+
+#[test]
+fn a_backup_exported_by_the_engine_restores_into_a_new_engine_that_reconnects() {
+    use quietwire::backup::{ExportOptions, Methods, RecoveryKey};
+    use quietwire_client::backup::{self, Reader, Secret, Silent};
+    use quietwire_client::reconnect::Sent;
+
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&dir.path().join("relay.redb"), "127.0.0.1:0");
+    let url = relay.url();
+    let rt = runtime();
+    let new = |name: &str| {
+        Engine::create(
+            MemoryStore::new(),
+            WebSocket::new(),
+            name,
+            &url,
+            Suite::X25519,
+        )
+        .unwrap()
+    };
+    let mut alice = new("alice");
+    let mut bob = new("bob");
+    let invite = alice.invite("bob", 600).unwrap();
+    bob.accept(&invite.link, "alice").unwrap();
+    rt.block_on(bob.flush()).unwrap();
+    rt.block_on(alice.sync()).unwrap(); // the contact, and Bob's device record
+    bob.queue_text("alice", "before the backup").unwrap();
+    rt.block_on(bob.flush()).unwrap();
+    rt.block_on(alice.sync()).unwrap();
+
+    let key = RecoveryKey::generate(&mut quietwire_client::sys::rng());
+    let text = key.to_text();
+    let file = dir.path().join("alice.xbk");
+    let summary = alice
+        .export_backup(
+            &file,
+            &ExportOptions::new(Methods::RecoveryKey(key)),
+            &mut Silent,
+        )
+        .unwrap();
+    assert_eq!(summary.contacts, ["bob"]);
+    assert_eq!(summary.messages, 1);
+    // A backup is never overwritten.
+    assert!(
+        alice
+            .export_backup(
+                &file,
+                &ExportOptions::new(Methods::Passphrase("p".into())),
+                &mut Silent
+            )
+            .is_err()
+    );
+
+    // A wrong recovery key opens nothing.
+    let wrong = RecoveryKey::generate(&mut quietwire_client::sys::rng()).to_text();
+    let mut reader = Reader::asking(
+        Box::new(move |_| Ok(Secret::recovery_key(wrong.clone().into()))),
+        Box::new(Silent),
+    );
+    let err = backup::read_file(&file, &mut reader).unwrap_err();
+    assert!(err.to_string().contains("wrong recovery key"), "{err}");
+
+    let mut reader = Reader::asking(
+        Box::new(move |methods| {
+            assert!(methods.recovery_key && !methods.passphrase);
+            Ok(Secret::recovery_key(text.clone().into()))
+        }),
+        Box::new(Silent),
+    );
+    backup::read_file(&file, &mut reader).unwrap();
+    let (mut restored, report) = Engine::restore_backup(
+        MemoryStore::new(),
+        WebSocket::new(),
+        reader.finish().unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(report.identity, alice.profile().identity);
+    assert_eq!(report.generation, 1);
+    assert_eq!(report.reconnects, [("bob".to_owned(), Sent::Queued)]);
+    assert_eq!(
+        restored.messages(None).unwrap()[0].text,
+        "before the backup"
+    );
+    // A restored session never encrypts (XBK-24): the reconnect comes first.
+    assert!(restored.queue_text("bob", "too early").is_err());
+
+    rt.block_on(restored.flush()).unwrap();
+    let bob_saw = rt.block_on(bob.sync()).unwrap().notices;
+    assert!(
+        bob_saw.iter().any(|n| matches!(
+            n,
+            Notice::ContactRestored { contact, generation: 1, .. } if contact == "alice"
+        )),
+        "{bob_saw:?}"
+    );
+    let alice_saw = rt.block_on(restored.sync()).unwrap().notices;
+    assert!(
+        alice_saw
+            .iter()
+            .any(|n| matches!(n, Notice::ReconnectAnswered { contact, .. } if contact == "bob")),
+        "{alice_saw:?}"
+    );
+    restored.queue_text("bob", "back again").unwrap();
+    rt.block_on(restored.flush()).unwrap();
+    let bob_saw = rt.block_on(bob.sync()).unwrap().notices;
+    assert!(
+        bob_saw
+            .iter()
+            .any(|n| matches!(n, Notice::Text { text, .. } if text == "back again")),
+        "{bob_saw:?}"
+    );
 }

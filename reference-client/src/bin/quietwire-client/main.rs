@@ -36,7 +36,7 @@ mod error {
     pub type Fail = quietwire_client::Error;
 }
 
-use quietwire_client::{WebSocket, reconnect, relay, state, sys, vault};
+use quietwire_client::{WebSocket, sys, vault};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -140,6 +140,25 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// The engine reports backup progress to the bar.
+impl quietwire_client::backup::Progress for Progress {
+    fn set(&mut self, done: u64) {
+        Progress::set(self, done);
+    }
+
+    fn add(&mut self, n: u64) {
+        Progress::add(self, n);
+    }
+
+    fn note(&mut self, what: &str) {
+        Progress::note(self, what);
+    }
+
+    fn finish(&mut self) {
+        Progress::finish(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,11 +16,8 @@
 //! with the new device's transfer key. Secrets come from `QUIETWIRE_RECOVERY_KEY`,
 //! `QUIETWIRE_BACKUP_PASSPHRASE` and `QUIETWIRE_BACKUP_NEW_PASSPHRASE`, or a prompt.
 
-mod read;
-mod restore;
 mod secret;
 pub mod transfer;
-mod write;
 
 use std::fs::File;
 use std::io::{Read as _, Write as _};
@@ -35,10 +32,12 @@ use crate::error::{Fail, Result};
 use crate::progress::{self, Progress};
 use crate::sys;
 use crate::vault;
+use quietwire::did_key;
+use quietwire_client::backup::write::AtomicFile;
+use quietwire_client::backup::{Reader, RestoreReport, Summary, read_file};
+use quietwire_client::reconnect::Sent;
 use quietwire_client::{Engine, FileStore, WebSocket};
-use read::Reader;
 use secret::{ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, show_recovery_key};
-use write::{AtomicFile, Summary};
 
 /// Bytes read from a backup file at a time.
 const PIECE: usize = 64 * 1024;
@@ -60,7 +59,11 @@ pub fn export(engine: &Engine, file: &Path, passphrase: bool, no_recovery_key: b
             ));
         }
     };
-    let summary = write::write(engine.state(), &ExportOptions::new(methods), file, "export")?;
+    let summary = engine.export_backup(
+        file,
+        &ExportOptions::new(methods),
+        &mut Progress::new("export", None),
+    )?;
     report(&summary);
     println!(
         "wrote {} ({})",
@@ -71,6 +74,44 @@ pub fn export(engine: &Engine, file: &Path, passphrase: bool, no_recovery_key: b
         show_recovery_key(key);
     }
     Ok(())
+}
+
+/// A reader that asks for the secret (environment or terminal), with a progress bar.
+fn asking(what: &str, total: Option<u64>) -> Reader {
+    Reader::asking(
+        Box::new(secret::ask_unlock),
+        Box::new(Progress::new(what, total)),
+    )
+}
+
+/// What a restore says: the identity, and per contact whether its reconnect is on its way.
+fn restored(report: &RestoreReport) {
+    println!(
+        "restored {} ({}) from the backup: {} contact(s), {} message(s); new device keys, device record generation {}",
+        report.name,
+        did_key::encode(&report.identity),
+        report.contacts,
+        report.messages,
+        report.generation
+    );
+    for (name, sent) in &report.reconnects {
+        match sent {
+            Sent::Queued => println!(
+                "{name}: reconnecting: a new invite, sealed to {name}'s device, is on its way; the session resumes once {name} syncs and you sync again"
+            ),
+            Sent::OtherSuite => println!(
+                "{name}: uses another suite than this identity: make a new invite for {name} (`quietwire-client invite --name {name}`)"
+            ),
+        }
+    }
+    for name in &report.unreachable {
+        println!(
+            "{name}: the backup has no device record of {name} (no message from {name} had arrived when it was made): make a new invite (`quietwire-client invite --name \"{name}\"`)"
+        );
+    }
+    eprintln!(
+        "compare a safety code with a contact (`quietwire-client verify NAME`) to confirm this is your own identity"
+    );
 }
 
 /// What an export says about the contacts it wrote.
@@ -84,22 +125,6 @@ fn report(summary: &Summary) {
         eprintln!(
             "{name}: no device record yet (nothing from {name} has arrived since you connected), so a restore cannot reconnect: it keeps {name}'s name and identity only, without history, and you will need a new invite with {name}; sync and export again to include {name} fully"
         );
-    }
-}
-
-/// Reads a whole backup file through `reader`; returns the reader, finished or not.
-fn push_file(file: &Path, reader: &mut Reader) -> Result<()> {
-    let mut input =
-        File::open(file).map_err(|e| Fail::new(format!("cannot open {}: {e}", file.display())))?;
-    let mut piece = vec![0u8; PIECE];
-    loop {
-        let n = input
-            .read(&mut piece)
-            .map_err(|e| Fail::new(format!("cannot read {}: {e}", file.display())))?;
-        if n == 0 {
-            return Ok(());
-        }
-        reader.push(piece.get(..n).unwrap_or_default())?;
     }
 }
 
@@ -145,12 +170,14 @@ pub async fn import(
         )));
     }
     let size = file_size(file)?;
-    let mut reader = Reader::asking("import", Some(size));
-    push_file(file, &mut reader)?;
+    let mut reader = asking("import", Some(size));
+    read_file(file, &mut reader)?;
     let decoded = reader.finish()?;
     eprintln!("the backup checked; choose the passphrase of this device's state");
     let passphrase = vault::passphrase(true)?;
-    let mut engine = restore::install(home, transport, decoded, relay, &passphrase)?;
+    let store = FileStore::create(home, &passphrase)?;
+    let (mut engine, report) = Engine::restore_backup(store, transport, decoded, relay)?;
+    restored(&report);
     if engine.outbox().is_empty() {
         return Ok(());
     }
@@ -193,8 +220,8 @@ pub fn rekey(file: &Path, options: RekeyOptions) -> Result<()> {
         ));
     }
     let size = file_size(file)?;
-    let mut reader = Reader::asking("checking", Some(size));
-    push_file(file, &mut reader)?;
+    let mut reader = asking("checking", Some(size));
+    read_file(file, &mut reader)?;
     let (Some(secret), Some(methods)) = (reader.take_secret(), reader.methods()) else {
         // The header is incomplete: finishing reports how.
         reader.finish()?;
@@ -206,7 +233,7 @@ pub fn rekey(file: &Path, options: RekeyOptions) -> Result<()> {
     let recovery = if new_recovery_key {
         Some((RecoveryKey::generate(&mut sys::rng()), true))
     } else if methods.recovery_key && !drop_recovery_key {
-        let key = secret.recovery_key().ok_or_else(|| {
+        let key = secret.as_recovery_key().ok_or_else(|| {
             Fail::new(
                 "this backup also opens with a recovery key, which re-keying keeps only when you unlock with it: set QUIETWIRE_RECOVERY_KEY, or add --new-recovery-key or --drop-recovery-key",
             )
@@ -218,7 +245,7 @@ pub fn rekey(file: &Path, options: RekeyOptions) -> Result<()> {
     let passphrase = if new_passphrase {
         Some(((*secret::new_passphrase(ENV_NEW_PASSPHRASE)?).clone(), true))
     } else if methods.passphrase && !drop_passphrase {
-        let passphrase = secret.passphrase().ok_or_else(|| {
+        let passphrase = secret.as_passphrase().ok_or_else(|| {
             Fail::new(format!(
                 "this backup also opens with a passphrase, which re-keying keeps only when you unlock with it: set {ENV_PASSPHRASE}, or add --new-passphrase or --drop-passphrase"
             ))

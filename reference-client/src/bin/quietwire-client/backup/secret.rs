@@ -1,9 +1,11 @@
 //! The secrets of a backup: the recovery key and the backup passphrase, from the
-//! environment (for scripts and tests) or a terminal prompt, never from the command line.
+//! environment (for scripts and tests) or a terminal prompt, never from the command line
+//! (the engine takes them as [`Secret`]s).
 
 use std::io::IsTerminal as _;
 
-use quietwire::backup::{MethodSet, RecoveryKey, Unlock};
+use quietwire::backup::{MethodSet, RecoveryKey};
+use quietwire_client::backup::Secret;
 use zeroize::Zeroizing;
 
 use crate::error::{Fail, Result};
@@ -14,58 +16,6 @@ pub const ENV_RECOVERY_KEY: &str = "QUIETWIRE_RECOVERY_KEY";
 pub const ENV_PASSPHRASE: &str = "QUIETWIRE_BACKUP_PASSPHRASE";
 /// The new passphrase of `backup rekey --new-passphrase`.
 pub const ENV_NEW_PASSPHRASE: &str = "QUIETWIRE_BACKUP_NEW_PASSPHRASE";
-
-/// How a backup was opened (for messages about a wrong secret).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// A recovery key.
-    RecoveryKey,
-    /// A passphrase.
-    Passphrase,
-    /// This device's transfer key.
-    Transfer,
-}
-
-/// A recovery key or passphrase as the user gave it, kept to unlock more than once (re-keying
-/// checks the file, then unlocks its header).
-pub struct Secret {
-    /// Which method.
-    pub method: Method,
-    text: Zeroizing<String>,
-}
-
-impl core::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Secret({:?})", self.method)
-    }
-}
-
-impl Secret {
-    /// The secret as the decoder takes it. (A transfer is unlocked with its key pair, never
-    /// with a `Secret`.)
-    pub fn unlock(&self) -> Unlock {
-        match self.method {
-            Method::Passphrase => Unlock::Passphrase((*self.text).clone()),
-            Method::RecoveryKey | Method::Transfer => Unlock::RecoveryKey((*self.text).clone()),
-        }
-    }
-
-    /// The recovery key itself (to keep it when re-keying), if this is one.
-    pub fn recovery_key(&self) -> Option<RecoveryKey> {
-        match self.method {
-            Method::RecoveryKey => RecoveryKey::parse(&self.text).ok(),
-            Method::Passphrase | Method::Transfer => None,
-        }
-    }
-
-    /// The passphrase itself (to keep it when re-keying), if this is one.
-    pub fn passphrase(&self) -> Option<String> {
-        match self.method {
-            Method::Passphrase => Some((*self.text).clone()),
-            Method::RecoveryKey | Method::Transfer => None,
-        }
-    }
-}
 
 fn env(name: &str) -> Option<Zeroizing<String>> {
     std::env::var(name)
@@ -94,18 +44,11 @@ pub fn ask_unlock(methods: MethodSet) -> Result<Secret> {
     let recovery = env(ENV_RECOVERY_KEY);
     let passphrase = env(ENV_PASSPHRASE);
     match (recovery, passphrase) {
-        (Some(text), Some(_)) if methods.recovery_key || !methods.passphrase => Ok(Secret {
-            method: Method::RecoveryKey,
-            text,
-        }),
-        (_, Some(text)) => Ok(Secret {
-            method: Method::Passphrase,
-            text,
-        }),
-        (Some(text), None) => Ok(Secret {
-            method: Method::RecoveryKey,
-            text,
-        }),
+        (Some(text), Some(_)) if methods.recovery_key || !methods.passphrase => {
+            Ok(Secret::recovery_key(text))
+        }
+        (_, Some(text)) => Ok(Secret::passphrase(text)),
+        (Some(text), None) => Ok(Secret::recovery_key(text)),
         (None, None) => {
             if !std::io::stdin().is_terminal() {
                 return Err(Fail::new(format!(
@@ -120,20 +63,14 @@ pub fn ask_unlock(methods: MethodSet) -> Result<Secret> {
                 };
                 let text = prompt(&format!("Recovery key{hint}: "))?;
                 if !text.trim().is_empty() {
-                    return Ok(Secret {
-                        method: Method::RecoveryKey,
-                        text,
-                    });
+                    return Ok(Secret::recovery_key(text));
                 }
             }
             let text = prompt("Backup passphrase: ")?;
             if text.is_empty() {
                 return Err(Fail::new("the passphrase must not be empty"));
             }
-            Ok(Secret {
-                method: Method::Passphrase,
-                text,
-            })
+            Ok(Secret::passphrase(text))
         }
     }
 }

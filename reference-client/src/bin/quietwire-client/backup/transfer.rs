@@ -1,179 +1,21 @@
-//! Old-device transfer through the relay (`spec/10-backup.md` §10.5.4, XBK-12).
-//!
-//! ```text
-//! new device: backup receive             old device: backup send CODE
-//!   transfer key pair (KEM, one use)
-//!   one-time mailbox M
-//!   shows CODE = suite, M, public key, relay (QR and text)
-//!                                          export with a transfer entry to the key (temp file)
-//!                                          blobs of at most max_attachment bytes: BlobPut
-//!                                          manifest {version, size, blob ids} → put into M
-//!   fetch M (woken or polled) ← manifest
-//!   BlobGet each blob, check its id, push it into the decoder (transfer unlock)
-//!   restore as `backup import` does, reconnects to every contact
-//! ```
-//!
-//! The relay sees the blobs (ciphertext of a file that only the transfer key opens) and the
-//! manifest (blob ids and the size). Anyone who saw the code can send this device a backup
-//! (the format has no sender authentication): the new device shows the restored identity, and
-//! the user checks a safety code with a contact.
-//!
-//! The code is `quietwire:transfer#t1.` and the hex of `1 ‖ suite id (1 byte) ‖ mailbox id
-//! (32) ‖ transfer public key (the suite's length) ‖ relay URL length (2 bytes, big-endian) ‖ relay URL
-//! (UTF-8)`.
+//! `backup receive` (the new device) and `backup send CODE` (the old device), printed for a
+//! terminal over the engine's transfer ([`quietwire_client::backup::transfer`],
+//! `spec/10-backup.md` §10.5.4).
 
-use std::fs::File;
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
-use quietwire::backup::{ExportOptions, Methods};
-use quietwire::cbor::{self, Int, Limits, Value};
-use quietwire::envelope::{self, Envelope, MAX_BLOB};
-use quietwire::invite::is_valid_relay_hint;
-use quietwire::keys::{KemPublicKey, KemSecret};
-use quietwire::mailbox::{MailboxKey, Operation};
-use quietwire::relay::limits::FRAME_OVERHEAD;
-use quietwire::relay::{Item, ItemId, Reply, Request, ServerFrame, blob_id};
 use quietwire::suite::Suite;
-use rand_core::Rng as _;
+use quietwire_client::backup::transfer::Receiver;
+use quietwire_client::{Engine, FileStore, WebSocket};
 
-use super::read::Reader;
-use super::{report, restore, write};
+use super::{report, restored};
 use crate::commands::queued_error;
 use crate::display;
 use crate::error::{Fail, Result};
 use crate::progress::{self, Progress};
-use crate::relay::{NetError, Relay};
 use crate::sys;
 use crate::vault;
-use quietwire_client::{Engine, FileStore, WebSocket};
-
-/// The start of a transfer code.
-const CODE_BASE: &str = "quietwire:transfer#t1.";
-/// How long the relay keeps the pieces and the manifest: a day, or its maximum.
-const TRANSFER_TTL: u32 = 24 * 3600;
-/// How often the new device looks into its mailbox when no wake-up came.
-const POLL: Duration = Duration::from_secs(2);
-/// Most pieces a manifest lists (2 GiB at the reference relay's 1 MiB).
-const MAX_PIECES: usize = 2048;
-
-/// A decoded transfer code.
-#[derive(Debug)]
-struct Code {
-    mailbox: [u8; 32],
-    key: KemPublicKey,
-    relay: String,
-}
-
-fn bad_code() -> Fail {
-    Fail::new(
-        "not a transfer code: copy the whole `quietwire:transfer#t1.…` line the new device shows",
-    )
-}
-
-fn encode_code(mailbox: &[u8; 32], key: &KemPublicKey, relay: &str) -> String {
-    let mut bytes = vec![1u8, u8::try_from(key.suite().id()).unwrap_or(0)];
-    bytes.extend_from_slice(mailbox);
-    bytes.extend_from_slice(key.as_bytes());
-    let len = u16::try_from(relay.len()).unwrap_or(u16::MAX);
-    bytes.extend_from_slice(&len.to_be_bytes());
-    bytes.extend_from_slice(relay.as_bytes());
-    format!("{CODE_BASE}{}", hex::encode(bytes))
-}
-
-fn parse_code(text: &str) -> Result<Code> {
-    let hex = text.trim().strip_prefix(CODE_BASE).ok_or_else(bad_code)?;
-    let bytes = hex::decode(hex).map_err(|_| bad_code())?;
-    let (&[version, suite], rest) = bytes.split_first_chunk::<2>().ok_or_else(bad_code)?;
-    if version != 1 {
-        return Err(Fail::new(
-            "this transfer code is of a newer version; update this client",
-        ));
-    }
-    let suite = Suite::from_id(u64::from(suite)).map_err(|_| bad_code())?;
-    let (mailbox, rest) = rest.split_first_chunk::<32>().ok_or_else(bad_code)?;
-    let (key, relay) = rest
-        .split_at_checked(suite.kem_public_key_len())
-        .ok_or_else(bad_code)?;
-    let key = KemPublicKey::from_bytes(suite, key).map_err(|_| bad_code())?;
-    let (len, relay) = relay.split_first_chunk::<2>().ok_or_else(bad_code)?;
-    if relay.len() != usize::from(u16::from_be_bytes(*len)) {
-        return Err(bad_code());
-    }
-    let relay = String::from_utf8(relay.to_vec()).map_err(|_| bad_code())?;
-    if !is_valid_relay_hint(&relay) {
-        return Err(bad_code());
-    }
-    Ok(Code {
-        mailbox: *mailbox,
-        key,
-        relay,
-    })
-}
-
-/// The manifest: `{1: 1, 2: size, 3: [blob id, …]}`, padded to a bucket in an envelope.
-fn encode_manifest(mailbox: [u8; 32], size: u64, blobs: &[[u8; 32]]) -> Result<Vec<u8>> {
-    let manifest = Value::Map(
-        [
-            (Int::uint(1), Value::uint(1)),
-            (Int::uint(2), Value::uint(size)),
-            (
-                Int::uint(3),
-                Value::Array(blobs.iter().map(|b| Value::Bytes(b.to_vec())).collect()),
-            ),
-        ]
-        .into_iter()
-        .collect(),
-    );
-    let padded = envelope::pad(&cbor::encode(&manifest), 0)
-        .map_err(|_| Fail::new("the backup is too large for one transfer"))?;
-    Envelope::new(mailbox, padded)
-        .map(|e| e.to_bytes())
-        .map_err(|e| {
-            Fail::new(format!(
-                "cannot build the transfer manifest ({})",
-                e.class()
-            ))
-        })
-}
-
-/// The size and blob ids of a manifest item, or `None` for anything else.
-fn decode_manifest(item: &Item, mailbox: &[u8; 32]) -> Option<(u64, Vec<[u8; 32]>)> {
-    let envelope = Envelope::receive(&item.envelope, mailbox).ok()?;
-    let content = envelope::unpad(envelope.blob()).ok()?;
-    let limits = Limits {
-        max_input: MAX_BLOB,
-        max_depth: 2,
-        max_string: 64,
-        max_items: MAX_PIECES as u64,
-    };
-    let Value::Map(map) = cbor::decode(content, &limits).ok()? else {
-        return None;
-    };
-    let (Some(Value::Int(version)), Some(Value::Int(size)), Some(Value::Array(ids))) = (
-        map.get(&Int::uint(1)),
-        map.get(&Int::uint(2)),
-        map.get(&Int::uint(3)),
-    ) else {
-        return None;
-    };
-    if version.as_u64() != Some(1) || ids.is_empty() {
-        return None;
-    }
-    let ids = ids
-        .iter()
-        .map(|v| match v {
-            Value::Bytes(b) => <[u8; 32]>::try_from(b.as_slice()).ok(),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some((size.as_u64()?, ids))
-}
-
-fn net(e: NetError) -> Fail {
-    Fail::new(e.to_string())
-}
 
 /// `backup receive` on a new device: shows the code, waits for the backup and restores it.
 pub async fn receive(
@@ -190,27 +32,15 @@ pub async fn receive(
             home.display()
         )));
     }
-    if !is_valid_relay_hint(relay) {
+    if !quietwire::invite::is_valid_relay_hint(relay) {
         return Err(Fail::new(format!(
             "invalid relay URL {relay:?} (expected ws://HOST:PORT or wss://HOST)"
         )));
     }
     // Asked now, so that nothing waits for the user once the backup arrived.
     let passphrase = vault::passphrase(true)?;
-    let mut rng = sys::rng();
-    let key = KemSecret::generate(suite, &mut rng);
-    let mailbox = MailboxKey::generate(&mut rng);
-    let mut conn = Relay::connect(&transport, relay).await.map_err(net)?;
-    let proof = conn.prove(&mailbox, Operation::Subscribe);
-    let subscribed = matches!(
-        conn.request(Request::Subscribe {
-            mailbox: *mailbox.id(),
-            proof,
-        })
-        .await,
-        Ok(Reply::Subscribed)
-    );
-    let code = encode_code(mailbox.id(), key.public(), relay);
+    let mut receiver = Receiver::open(&transport, relay, suite).await?;
+    let code = receiver.code().to_owned();
     if show_qr {
         match display::qr(code.as_bytes()) {
             Some(qr) => println!("{qr}"),
@@ -222,71 +52,20 @@ pub async fn receive(
         display::time(sys::now().saturating_add(wait.as_secs()))
     );
     println!("{code}");
-    let deadline = Instant::now() + wait;
-    let (item, size, blobs) = loop {
-        if let Some(found) = fetch_manifest(&mut conn, &mailbox).await? {
-            break found;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            conn.close().await;
-            return Err(Fail::new(
-                "no backup arrived in time; run `backup receive` again for a new code",
-            ));
-        }
-        let nap = if subscribed { left } else { left.min(POLL) };
-        tokio::select! {
-            frame = conn.next_frame() => {
-                if !matches!(frame.map_err(net)?, ServerFrame::Wake { .. }) {
-                    continue;
-                }
-            }
-            () = tokio::time::sleep(nap.min(Duration::from_secs(30))) => {}
-        }
-    };
+    let arrival = receiver.wait(wait).await?;
     eprintln!(
         "a backup is arriving ({} in {} piece(s))",
-        progress::size(size),
-        blobs.len()
+        progress::size(arrival.size),
+        arrival.pieces
     );
-    let mut reader = Reader::transfer("receive", Some(size), key);
-    let mut received = 0u64;
-    for id in &blobs {
-        let blob = match conn.request(Request::BlobGet { blob_id: *id }).await {
-            Ok(Reply::Blob { blob }) => blob,
-            Ok(_) => return Err(Fail::new("unexpected reply to a blob request")),
-            Err(NetError::Refused { class }) => {
-                return Err(Fail::new(format!(
-                    "the relay no longer has a piece of the backup ({class}); send it again"
-                )));
-            }
-            Err(e) => return Err(net(e)),
-        };
-        if blob_id(&blob) != *id {
-            return Err(Fail::new(
-                "the relay returned a wrong piece of the backup; nothing was restored",
-            ));
-        }
-        received = received.saturating_add(blob.len() as u64);
-        reader.push(&blob)?;
-    }
-    if received != size {
-        return Err(Fail::new(
-            "the transfer's pieces do not add up to its size; nothing was restored",
-        ));
-    }
-    let decoded = reader.finish()?;
+    let decoded = receiver
+        .download(Box::new(Progress::new("receive", Some(arrival.size))))
+        .await?;
     // The backup's own relay, where the contacts' mailboxes are.
-    let mut engine = restore::install(home, transport, decoded, None, &passphrase)?;
-    let proof = conn.prove(&mailbox, Operation::Delete);
-    let _ = conn
-        .request(Request::Delete {
-            mailbox: *mailbox.id(),
-            proof,
-            items: vec![item],
-        })
-        .await;
-    conn.close().await;
+    let store = FileStore::create(home, &passphrase)?;
+    let (mut engine, report) = Engine::restore_backup(store, transport, decoded, None)?;
+    restored(&report);
+    receiver.close().await;
     if engine.outbox().is_empty() {
         return Ok(());
     }
@@ -301,153 +80,22 @@ pub async fn receive(
     }
 }
 
-/// Fetches the one-time mailbox; returns the manifest item if it is there, deleting junk.
-async fn fetch_manifest(
-    conn: &mut Relay,
-    mailbox: &MailboxKey,
-) -> Result<Option<(ItemId, u64, Vec<[u8; 32]>)>> {
-    let proof = conn.prove(mailbox, Operation::Fetch);
-    let reply = conn
-        .request(Request::Fetch {
-            mailbox: *mailbox.id(),
-            proof,
-            max: None,
-        })
-        .await
-        .map_err(net)?;
-    let Reply::Items { items, .. } = reply else {
-        return Err(Fail::new("unexpected reply to a fetch"));
-    };
-    let mut junk = Vec::new();
-    for item in &items {
-        match decode_manifest(item, mailbox.id()) {
-            Some((size, blobs)) => return Ok(Some((item.id, size, blobs))),
-            None => junk.push(item.id),
-        }
-    }
-    if !junk.is_empty() {
-        let proof = conn.prove(mailbox, Operation::Delete);
-        let _ = conn
-            .request(Request::Delete {
-                mailbox: *mailbox.id(),
-                proof,
-                items: junk,
-            })
-            .await;
-    }
-    Ok(None)
-}
-
-/// A temporary file removed on drop.
-struct Temp(PathBuf);
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// `backup send CODE` on the old device: exports for the new device's transfer key and
 /// uploads the file through the relay the code names.
 pub async fn send(engine: &Engine, home: &Path, code: &str) -> Result<()> {
-    let code = parse_code(code)?;
-    let mut suffix = [0u8; 8];
-    sys::rng().fill_bytes(&mut suffix);
-    let temp = Temp(home.join(format!(".transfer.{}.xbk", hex::encode(suffix))));
-    let options = ExportOptions::new(Methods::Transfer(code.key.clone()));
-    let summary = write::write(engine.state(), &options, &temp.0, "export")?;
-    report(&summary);
-
-    let mut conn = Relay::connect(engine.transport(), &code.relay)
-        .await
-        .map_err(net)?;
-    let limits = *conn.limits();
-    let frame_room = usize::try_from(limits.max_frame)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(FRAME_OVERHEAD);
-    let piece = usize::try_from(limits.max_attachment)
-        .unwrap_or(usize::MAX)
-        .min(frame_room)
-        .max(1);
-    let pieces = summary.bytes.div_ceil(piece as u64);
-    if pieces > MAX_PIECES as u64 {
-        return Err(Fail::new(format!(
-            "the backup ({}) needs more than {MAX_PIECES} pieces at this relay's attachment limit",
-            progress::size(summary.bytes)
-        )));
-    }
-    let ttl = TRANSFER_TTL.min(limits.max_ttl).max(1);
-    let mut file = File::open(&temp.0)?;
-    let mut progress = Progress::new("upload", Some(summary.bytes));
-    let mut blobs = Vec::new();
-    loop {
-        let mut blob = Vec::with_capacity(piece);
-        (&mut file).take(piece as u64).read_to_end(&mut blob)?;
-        if blob.is_empty() {
-            break;
-        }
-        let id = blob_id(&blob);
-        let len = blob.len() as u64;
-        match conn.request(Request::BlobPut { blob, ttl }).await {
-            Ok(Reply::BlobStored { blob_id }) if blob_id == id => {}
-            Ok(_) => return Err(Fail::new("unexpected reply to a blob upload")),
-            Err(e) => return Err(net(e)),
-        }
-        blobs.push(id);
-        progress.add(len);
-    }
-    progress.finish();
-    let envelope = encode_manifest(code.mailbox, summary.bytes, &blobs)?;
-    let mut item = [0u8; 16];
-    sys::rng().fill_bytes(&mut item);
-    conn.request(Request::Put {
-        mailbox: code.mailbox,
-        item,
-        envelope,
-        ttl,
-    })
-    .await
-    .map_err(net)?;
-    conn.close().await;
+    let mut export = Progress::new("export", None);
+    let mut upload = Progress::new("upload", None);
+    let sent = engine
+        .send_transfer(code, home, &mut export, &mut upload)
+        .await?;
+    report(&sent.summary);
     println!(
         "sent the backup ({} in {} piece(s)); the new device restores it now",
-        progress::size(summary.bytes),
-        blobs.len()
+        progress::size(sent.summary.bytes),
+        sent.pieces
     );
     eprintln!(
         "once the new device has restored, stop using this one: its contacts move their sessions to the new device"
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn codes_and_manifests_round_trip() {
-        let mut rng = sys::rng();
-        for suite in [Suite::X25519, Suite::XWing] {
-            let key = KemSecret::generate(suite, &mut rng);
-            let text = encode_code(&[7; 32], key.public(), "ws://127.0.0.1:7447");
-            let code = parse_code(&text).unwrap();
-            assert_eq!(code.mailbox, [7; 32]);
-            assert_eq!(code.key.as_bytes(), key.public().as_bytes());
-            assert_eq!(code.relay, "ws://127.0.0.1:7447");
-            assert!(parse_code(&text[..text.len() - 2]).is_err());
-        }
-        assert!(parse_code("quietwire:invite#i1.00").is_err());
-        let envelope = encode_manifest([3; 32], 10, &[[1; 32], [2; 32]]).unwrap();
-        let item = Item {
-            id: [0; 16],
-            envelope,
-            expires: 0,
-        };
-        assert_eq!(
-            decode_manifest(&item, &[3; 32]),
-            Some((10, vec![[1; 32], [2; 32]]))
-        );
-        assert_eq!(decode_manifest(&item, &[4; 32]), None);
-    }
 }

@@ -14,9 +14,9 @@ use quietwire::keys::KemSecret;
 use quietwire::{Error, ErrorClass, Fault};
 use zeroize::Zeroizing;
 
-use super::secret::{self, Method, Secret};
+use super::Progress;
+use super::secret::{Method, Secret};
 use crate::error::{Fail, Result};
-use crate::progress::Progress;
 
 /// A completely read and checked backup.
 pub struct Decoded {
@@ -35,10 +35,14 @@ impl core::fmt::Debug for Decoded {
     }
 }
 
+/// Asks for the secret of a backup that offers the given methods (a prompt, a form, the
+/// environment), once its header is read.
+pub type Ask = Box<dyn FnMut(MethodSet) -> Result<Secret>>;
+
 /// Where the secret comes from.
 enum Source {
-    /// Asked (environment or terminal) once the header tells which methods the file has.
-    Ask,
+    /// Asked once the header tells which methods the file has.
+    Ask(Ask),
     /// Given already (to the decoder).
     Given,
 }
@@ -47,7 +51,7 @@ enum Source {
 pub struct Reader {
     decoder: Decoder,
     restore: Restore,
-    progress: Progress,
+    progress: Box<dyn Progress>,
     source: Source,
     method: Method,
     secret: Option<Secret>,
@@ -64,11 +68,11 @@ impl core::fmt::Debug for Reader {
 }
 
 impl Reader {
-    fn new(what: &str, total: Option<u64>, source: Source, method: Method) -> Reader {
+    fn new(progress: Box<dyn Progress>, source: Source, method: Method) -> Reader {
         Reader {
             decoder: Decoder::new(DecoderConfig::default()),
             restore: Restore::new(),
-            progress: Progress::new(what, total),
+            progress,
             source,
             method,
             secret: None,
@@ -77,14 +81,16 @@ impl Reader {
         }
     }
 
-    /// A reader that asks for the recovery key or passphrase once the header is in.
-    pub fn asking(what: &str, total: Option<u64>) -> Reader {
-        Reader::new(what, total, Source::Ask, Method::RecoveryKey)
+    /// A reader that calls `ask` for the recovery key or passphrase once the header is in.
+    #[must_use]
+    pub fn asking(ask: Ask, progress: Box<dyn Progress>) -> Reader {
+        Reader::new(progress, Source::Ask(ask), Method::RecoveryKey)
     }
 
     /// A reader for a transfer to this device, opened with its transfer key pair.
-    pub fn transfer(what: &str, total: Option<u64>, key: KemSecret) -> Reader {
-        let mut reader = Reader::new(what, total, Source::Given, Method::Transfer);
+    #[must_use]
+    pub fn transfer(key: KemSecret, progress: Box<dyn Progress>) -> Reader {
+        let mut reader = Reader::new(progress, Source::Given, Method::Transfer);
         // A transfer carries at most TRANSFER_MAX_CHUNKS chunks per section (XBK-12).
         reader.decoder = Decoder::new(DecoderConfig::transfer());
         // Stored until the header is in; a fresh decoder cannot fail here.
@@ -93,6 +99,7 @@ impl Reader {
     }
 
     /// Takes the secret the file was opened with (after the header was read).
+    #[must_use]
     pub fn take_secret(&mut self) -> Option<Secret> {
         self.secret.take()
     }
@@ -170,8 +177,8 @@ impl Reader {
         }
         if let Some(methods) = header {
             self.methods = Some(methods);
-            if matches!(self.source, Source::Ask) {
-                let secret = secret::ask_unlock(methods)?;
+            if let Source::Ask(ask) = &mut self.source {
+                let secret = ask(methods)?;
                 self.method = secret.method;
                 let unlock = secret.unlock();
                 self.secret = Some(secret);

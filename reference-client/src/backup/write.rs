@@ -28,8 +28,8 @@ use quietwire::{Error, ErrorClass};
 use rand_core::Rng as _;
 use zeroize::{Zeroize as _, Zeroizing};
 
+use super::Progress;
 use crate::error::{Fail, Result};
-use crate::progress::Progress;
 use crate::state::State;
 use crate::sys;
 
@@ -150,7 +150,7 @@ struct Sink<'a> {
     piece: Zeroizing<Vec<u8>>,
     written: u64,
     error: Option<io::Error>,
-    progress: Progress,
+    progress: &'a mut dyn Progress,
 }
 
 impl Sink<'_> {
@@ -182,12 +182,17 @@ impl Output for Sink<'_> {
 }
 
 /// Writes the backup of `state` to `path` (which must not exist) with `options`, showing
-/// progress as `what`.
+/// progress.
 ///
 /// # Errors
 /// An existing file, an unwritable directory, a passphrase the format refuses, a damaged
 /// state.
-pub fn write(state: &State, options: &ExportOptions, path: &Path, what: &str) -> Result<Summary> {
+pub fn write(
+    state: &State,
+    options: &ExportOptions,
+    path: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Summary> {
     if path.exists() {
         return Err(Fail::new(format!(
             "{} already exists; choose another name (a backup is never overwritten)",
@@ -200,7 +205,7 @@ pub fn write(state: &State, options: &ExportOptions, path: &Path, what: &str) ->
         piece: Zeroizing::new(Vec::new()),
         written: 0,
         error: None,
-        progress: Progress::new(what, None),
+        progress,
     };
     let result = encode(state, options, &mut sink);
     sink.flush_piece();

@@ -5,8 +5,8 @@
 //! (`spec/05-handshake.md` §5.8), queued in the outbox.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
+use quietwire::UnixTime;
 use quietwire::backup::restore::{Id, Record, Restored};
 use quietwire::cbor::Value;
 use quietwire::event::{Body, Event};
@@ -15,18 +15,19 @@ use quietwire::invite::is_valid_relay_hint;
 use quietwire::keys::{IdentityKey, KemSecret, X25519Secret};
 use quietwire::session::Session;
 use quietwire::suite::{Suite, SuitePolicy};
-use quietwire::{UnixTime, did_key};
 use zeroize::Zeroizing;
 
 use super::read::Decoded;
 use super::write::{
     SETTING_NAME, SETTING_RECEIVE, SETTING_RELAY, SETTING_SUITE, SETTING_UNREACHABLE,
 };
+use crate::engine::Engine;
 use crate::error::{Fail, Result};
 use crate::reconnect::{self, Sent};
 use crate::state::{Bytes, Contact, HistoryEntry, Role, State, Unreachable};
+use crate::store::Store;
 use crate::sys;
-use quietwire_client::{Engine, FileStore, WebSocket};
+use crate::transport::Transport;
 
 /// The relay when neither the backup nor the command line names one.
 const DEFAULT_RELAY: &str = "ws://127.0.0.1:7447";
@@ -244,55 +245,63 @@ fn build(decoded: Decoded, relay: Option<&str>, now: UnixTime) -> Result<(State,
     Ok((state, reconnects))
 }
 
-/// Creates the home from a read backup, with the state's passphrase, queues a reconnect per
-/// contact whose device record the backup holds, saves, and prints what happened for each
-/// contact. The caller sends the outbox.
-///
-/// # Errors
-/// A state exists in `home`, the backup's content is unusable, or the state cannot be saved.
-pub fn install(
-    home: &Path,
-    transport: WebSocket,
-    decoded: Decoded,
-    relay: Option<&str>,
-    passphrase: &Zeroizing<String>,
-) -> Result<Engine> {
-    let now = sys::now();
-    let (mut state, reconnects) = build(decoded, relay, now)?;
-    // Everything is queued before the state is first written: a failure leaves no home.
-    let mut outcomes = Vec::with_capacity(reconnects.len());
-    for (name, mailbox) in reconnects {
-        let sent = reconnect::send_reconnect(&mut state, &name, mailbox, now)?;
-        outcomes.push((name, sent));
-    }
-    let engine = Engine::install(FileStore::create(home, passphrase)?, transport, state)?;
-    let state = engine.state();
-    println!(
-        "restored {} ({}) from the backup: {} contact(s), {} message(s); new device keys, device record generation {}",
-        state.name,
-        did_key::encode(state.device.identity().public()),
-        state.contacts.len() + state.unreachable.len(),
-        state.history.len(),
-        state.generation
-    );
-    for (name, sent) in outcomes {
-        match sent {
-            Sent::Queued => println!(
-                "{name}: reconnecting: a new invite, sealed to {name}'s device, is on its way; the session resumes once {name} syncs and you sync again"
-            ),
-            Sent::OtherSuite => println!(
-                "{name}: uses another suite than this identity: make a new invite for {name} (`quietwire-client invite --name {name}`)"
-            ),
+/// What [`Engine::restore_backup`] did.
+#[derive(Debug)]
+pub struct RestoreReport {
+    /// The user's name, from the backup.
+    pub name: String,
+    /// The identity restored.
+    pub identity: IdentityKey,
+    /// Contacts restored (with or without a way to reconnect).
+    pub contacts: usize,
+    /// Messages restored.
+    pub messages: usize,
+    /// The generation of this device's new record (one more than the backup's, XBK-23).
+    pub generation: u64,
+    /// Per contact whose device record the backup holds: whether its reconnect is queued.
+    pub reconnects: Vec<(String, Sent)>,
+    /// Contacts restored without a device record: a new invite is needed for each.
+    pub unreachable: Vec<String>,
+}
+
+impl Engine {
+    /// A new engine from a read backup (`spec/10-backup.md` §10.10): the same identity with
+    /// new device keys and the next record generation, every session stale (decrypt only,
+    /// XBK-24), the history, and one reconnect per contact whose device record the backup
+    /// holds, queued in the outbox ([`Engine::flush`] sends them). `relay` replaces the
+    /// backup's relay. Saved into `store`, which must be empty.
+    ///
+    /// # Errors
+    /// The backup's content is unusable, `store` holds a state, or the save failed;
+    /// nothing is saved then.
+    pub fn restore_backup(
+        mut store: impl Store + 'static,
+        transport: impl Transport + 'static,
+        decoded: Decoded,
+        relay: Option<&str>,
+    ) -> Result<(Engine, RestoreReport)> {
+        if store.load()?.is_some() {
+            return Err(Fail::new("an identity already exists in this store"));
         }
+        let now = sys::now();
+        let (mut state, reconnects) = build(decoded, relay, now)?;
+        // Everything is queued before the state is first written: a failure leaves nothing.
+        let mut outcomes = Vec::with_capacity(reconnects.len());
+        for (name, mailbox) in reconnects {
+            let sent = reconnect::send_reconnect(&mut state, &name, mailbox, now)?;
+            outcomes.push((name, sent));
+        }
+        let engine = Engine::install(store, transport, state)?;
+        let state = engine.state();
+        let report = RestoreReport {
+            name: state.name.clone(),
+            identity: *state.device.identity().public(),
+            contacts: state.contacts.len() + state.unreachable.len(),
+            messages: state.history.len(),
+            generation: state.generation,
+            reconnects: outcomes,
+            unreachable: state.unreachable.iter().map(|u| u.name.clone()).collect(),
+        };
+        Ok((engine, report))
     }
-    for lost in &state.unreachable {
-        println!(
-            "{}: the backup has no device record of {} (no message from {} had arrived when it was made): make a new invite (`quietwire-client invite --name \"{}\"`)",
-            lost.name, lost.name, lost.name, lost.name
-        );
-    }
-    eprintln!(
-        "compare a safety code with a contact (`quietwire-client verify NAME`) to confirm this is your own identity"
-    );
-    Ok(engine)
 }
