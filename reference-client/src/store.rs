@@ -93,6 +93,7 @@ pub struct FileStore {
     home: Home,
     key: Key,
     lock: Option<Lock>,
+    on_wait: OnWait,
     /// The plaintext read by `open`, handed out by the first `load`.
     first: Option<Zeroizing<Vec<u8>>>,
 }
@@ -105,6 +106,10 @@ impl core::fmt::Debug for FileStore {
             .finish_non_exhaustive()
     }
 }
+
+/// Called once when taking the process lock waits for more than a second (another process
+/// holds it); the command-line client says so on standard error.
+pub type OnWait = Box<dyn FnMut() + Send>;
 
 impl FileStore {
     /// Whether `dir` holds a state file.
@@ -119,6 +124,18 @@ impl FileStore {
     /// No state file in `dir`, a wrong passphrase, a damaged file, or a lock another process
     /// holds for more than a minute.
     pub fn open(dir: impl Into<PathBuf>, passphrase: &str) -> Result<FileStore> {
+        FileStore::open_with(dir, passphrase, Box::new(|| {}))
+    }
+
+    /// [`FileStore::open`], calling `on_wait` whenever taking the lock takes a while.
+    ///
+    /// # Errors
+    /// As [`FileStore::open`].
+    pub fn open_with(
+        dir: impl Into<PathBuf>,
+        passphrase: &str,
+        mut on_wait: OnWait,
+    ) -> Result<FileStore> {
         let home = Home::new(dir.into());
         if !home.exists() {
             return Err(Fail::new(format!(
@@ -126,12 +143,13 @@ impl FileStore {
                 home.dir().display()
             )));
         }
-        let lock = home.lock()?;
+        let lock = home.lock(&mut *on_wait)?;
         let (plain, key) = home.read(passphrase)?;
         Ok(FileStore {
             home,
             key,
             lock: Some(lock),
+            on_wait,
             first: Some(plain),
         })
     }
@@ -144,7 +162,8 @@ impl FileStore {
     pub fn create(dir: impl Into<PathBuf>, passphrase: &str) -> Result<FileStore> {
         let home = Home::new(dir.into());
         home.create()?;
-        let lock = home.lock()?;
+        let mut on_wait: OnWait = Box::new(|| {});
+        let lock = home.lock(&mut *on_wait)?;
         if home.exists() {
             return Err(Fail::new(format!(
                 "an identity already exists in {}",
@@ -156,6 +175,7 @@ impl FileStore {
             home,
             key,
             lock: Some(lock),
+            on_wait,
             first: None,
         })
     }
@@ -193,7 +213,7 @@ impl Store for FileStore {
 
     fn acquire(&mut self) -> Result<()> {
         if self.lock.is_none() {
-            self.lock = Some(self.home.lock()?);
+            self.lock = Some(self.home.lock(&mut *self.on_wait)?);
         }
         Ok(())
     }

@@ -17,18 +17,14 @@
 //! guess offline. New files get the backup format's defaults ([`DEFAULT_PARAMS`]). The whole
 //! header is the AEAD's associated data.
 //!
-//! The passphrase comes from a terminal prompt or, for tests and scripts, from the
-//! environment variable `QUIETWIRE_PASSPHRASE`. An environment is not a place for a secret
-//! meant to stay one: every child process inherits it, other processes of the same user (and
-//! root) can read it (`/proc/PID/environ` on Linux), and it tends to end up in shell history,
-//! service files and crash reports; the client cannot wipe it from memory either. Interactive
-//! use should rely on the prompt. A write goes to a temporary file in the same
+//! The passphrase is the app's to ask for (the command-line client prompts, or reads
+//! `QUIETWIRE_PASSPHRASE` in tests and scripts). A write goes to a temporary file in the same
 //! directory, is flushed to disk, renamed over the old file, and the directory is flushed, so
 //! a crash leaves either the old or the new state. Every process that reads or writes the
 //! state holds an exclusive lock on `DIR/state.lock` while it does.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{self, IsTerminal as _, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -156,8 +152,9 @@ impl Home {
             .map_err(|e| Fail::new(format!("cannot create {}: {e}", self.dir.display())))
     }
 
-    /// Takes the exclusive lock, waiting up to a minute for another process to finish.
-    pub fn lock(&self) -> Result<Lock> {
+    /// Takes the exclusive lock, waiting up to a minute for another process to finish;
+    /// `on_wait` is called once if that takes more than a second.
+    pub fn lock(&self, on_wait: &mut dyn FnMut()) -> Result<Lock> {
         let path = self.dir.join("state.lock");
         let file = OpenOptions::new()
             .create(true)
@@ -182,7 +179,7 @@ impl Home {
                 )));
             }
             if !told && start.elapsed() > Duration::from_secs(1) {
-                eprintln!("waiting for another quietwire-client process to finish…");
+                on_wait();
                 told = true;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -426,40 +423,6 @@ fn derive_raw(passphrase: &[u8], params: KdfParams, salt: [u8; 16]) -> Result<Ke
     Ok(Key { key, params, salt })
 }
 
-/// The passphrase: `QUIETWIRE_PASSPHRASE` (for tests and scripts only: see the module
-/// documentation), or a prompt on the terminal (twice when `confirm`, for a new identity).
-pub fn passphrase(confirm: bool) -> Result<Zeroizing<String>> {
-    if let Ok(value) = std::env::var("QUIETWIRE_PASSPHRASE") {
-        let value = Zeroizing::new(value);
-        if value.is_empty() {
-            return Err(Fail::new("QUIETWIRE_PASSPHRASE is empty"));
-        }
-        return Ok(value);
-    }
-    if !io::stdin().is_terminal() {
-        return Err(Fail::new(
-            "no passphrase: set QUIETWIRE_PASSPHRASE or run in a terminal",
-        ));
-    }
-    let first = Zeroizing::new(
-        rpassword::prompt_password("Passphrase: ")
-            .map_err(|e| Fail::new(format!("cannot read the passphrase: {e}")))?,
-    );
-    if first.is_empty() {
-        return Err(Fail::new("the passphrase must not be empty"));
-    }
-    if confirm {
-        let second = Zeroizing::new(
-            rpassword::prompt_password("Repeat the passphrase: ")
-                .map_err(|e| Fail::new(format!("cannot read the passphrase: {e}")))?,
-        );
-        if *first != *second {
-            return Err(Fail::new("the passphrases do not match"));
-        }
-    }
-    Ok(first)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -475,7 +438,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("h"));
         home.create().unwrap();
-        let _lock = home.lock().unwrap();
+        let _lock = home.lock(&mut || {}).unwrap();
         home.write(&fast_key("right"), b"secret state").unwrap();
         let (plain, _) = home.read("right").unwrap();
         assert_eq!(&plain[..], b"secret state");

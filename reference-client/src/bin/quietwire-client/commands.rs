@@ -12,8 +12,8 @@ use quietwire_client::{AcceptKind, ContactStatus, Engine, FileStore, WebSocket};
 
 use crate::display;
 use crate::error::{Fail, Result};
+use crate::passphrase;
 use crate::print;
-use crate::vault;
 
 /// Opens the identity in `dir` (asking for its passphrase).
 pub fn open(dir: &Path, transport: WebSocket) -> Result<Engine> {
@@ -23,8 +23,9 @@ pub fn open(dir: &Path, transport: WebSocket) -> Result<Engine> {
             dir.display()
         )));
     }
-    let passphrase = vault::passphrase(false)?;
-    Engine::open(FileStore::open(dir, &passphrase)?, transport)
+    let passphrase = passphrase::passphrase(false)?;
+    let on_wait = Box::new(|| eprintln!("waiting for another quietwire-client process to finish…"));
+    Engine::open(FileStore::open_with(dir, &passphrase, on_wait)?, transport)
 }
 
 /// `init`: a new identity.
@@ -36,7 +37,7 @@ pub fn init(dir: &Path, transport: WebSocket, name: &str, relay: &str, suite: Su
             dir.display()
         )));
     }
-    let passphrase = vault::passphrase(true)?;
+    let passphrase = passphrase::passphrase(true)?;
     let store = FileStore::create(dir, &passphrase)?;
     let engine = Engine::create(store, transport, name, relay, suite)?;
     println!("created identity {name} in {}", dir.display());

@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | [`commands`] | the commands over the engine | `spec/03`, `04`, `05`, `09` |
 //! | [`print`] | the engine's notices as lines | |
+//! | [`passphrase`] | the state file's passphrase: prompt or environment | |
 //! | [`display`] | QR codes, times, durations | `spec/04` (encodings) |
 //! | [`backup`] | `backup export`, `import`, `rekey`, `receive`, `send` | `spec/10` |
 //! | [`progress`] | progress bars | |
@@ -26,6 +27,7 @@
 mod backup;
 mod commands;
 mod display;
+mod passphrase;
 mod print;
 mod progress;
 
@@ -36,7 +38,7 @@ mod error {
     pub type Fail = quietwire_client::Error;
 }
 
-use quietwire_client::{WebSocket, sys, vault};
+use quietwire_client::{WebSocket, sys};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

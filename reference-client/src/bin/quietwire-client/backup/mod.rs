@@ -29,9 +29,9 @@ use quietwire::backup::{
 
 use crate::commands::queued_error;
 use crate::error::{Fail, Result};
+use crate::passphrase;
 use crate::progress::{self, Progress};
 use crate::sys;
-use crate::vault;
 use quietwire::did_key;
 use quietwire_client::backup::write::AtomicFile;
 use quietwire_client::backup::{Reader, RestoreReport, Summary, read_file};
@@ -174,7 +174,7 @@ pub async fn import(
     read_file(file, &mut reader)?;
     let decoded = reader.finish()?;
     eprintln!("the backup checked; choose the passphrase of this device's state");
-    let passphrase = vault::passphrase(true)?;
+    let passphrase = passphrase::passphrase(true)?;
     let store = FileStore::create(home, &passphrase)?;
     let (mut engine, report) = Engine::restore_backup(store, transport, decoded, relay)?;
     restored(&report);

@@ -13,9 +13,9 @@ use super::{report, restored};
 use crate::commands::queued_error;
 use crate::display;
 use crate::error::{Fail, Result};
+use crate::passphrase;
 use crate::progress::{self, Progress};
 use crate::sys;
-use crate::vault;
 
 /// `backup receive` on a new device: shows the code, waits for the backup and restores it.
 pub async fn receive(
@@ -38,7 +38,7 @@ pub async fn receive(
         )));
     }
     // Asked now, so that nothing waits for the user once the backup arrived.
-    let passphrase = vault::passphrase(true)?;
+    let passphrase = passphrase::passphrase(true)?;
     let mut receiver = Receiver::open(&transport, relay, suite).await?;
     let code = receiver.code().to_owned();
     if show_qr {
