@@ -133,7 +133,7 @@ impl Engine {
     ///
     /// # Errors
     /// The save failed.
-    pub fn install(
+    pub(crate) fn install(
         store: impl Store + 'static,
         transport: impl Transport + 'static,
         state: State,
@@ -164,13 +164,13 @@ impl Engine {
         core::mem::take(&mut self.state.notices)
     }
 
-    /// The whole state, for the layers built on the engine (backups).
+    /// The whole state.
     #[must_use]
-    pub fn state(&self) -> &State {
+    pub(crate) fn state(&self) -> &State {
         &self.state
     }
 
-    /// The transport, for the layers built on the engine (transfers).
+    /// The transport (for a transfer's connection to another relay).
     #[must_use]
     pub fn transport(&self) -> &dyn Transport {
         &*self.transport

@@ -46,11 +46,14 @@
 //! | [`store`] | where the state is kept; the encrypted state file | `spec/07` §7.7, `09` |
 //! | [`transport`] | how frames reach the relay; WebSocket with TLS | `spec/08` RLY-01 |
 //! | [`relay`] | the relay protocol over a transport's link | `spec/08` §8.6 |
-//! | [`state`] | the state's data model, for layers built on the engine (backups) | `spec/03`, `04`, `07` §7.7, `09` |
 //! | [`backup`] | `.xbk` export, streaming read, restore with reconnects, old-device transfer | `spec/10` |
-//! | [`reconnect`] | device records, reconnects after a restore | `spec/05` §5.8, `spec/07` ENV-07 |
 //! | [`vault`] | the state file's format and its lock | (client-private) |
+//! | [`sys`] | the engine's clock and randomness (the operating system's) | `spec/00` |
 //! | [`error`] | the one error type | |
+//!
+//! Inside: the state's data model (`state.rs`), the fetch and flush steps (`flow.rs`), and
+//! device records and reconnects after a restore (`reconnect.rs`, `spec/05` §5.8, `spec/07`
+//! ENV-07).
 //!
 //! Still to come in this crate, as the protocol grows them: linked devices, groups and files.
 #![forbid(unsafe_code)]
@@ -71,11 +74,10 @@ pub mod error;
 mod flow;
 pub mod messages;
 pub mod notice;
-pub mod reconnect;
+mod reconnect;
 pub mod relay;
-pub mod state;
+mod state;
 pub mod store;
-#[doc(hidden)]
 pub mod sys;
 pub mod transport;
 pub mod vault;

@@ -152,7 +152,7 @@ fn keep_bytes(
     }
 }
 
-/// What [`send_reconnect`] did for one contact.
+/// What a restore's reconnect did for one contact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sent {
     /// The sealed invite is in the outbox.

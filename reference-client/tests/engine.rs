@@ -196,8 +196,8 @@ fn an_engine_refuses_what_the_cli_refuses() {
 #[test]
 fn a_backup_exported_by_the_engine_restores_into_a_new_engine_that_reconnects() {
     use quietwire::backup::{ExportOptions, Methods, RecoveryKey};
+    use quietwire_client::backup::restore::Sent;
     use quietwire_client::backup::{self, Reader, Secret, Silent};
-    use quietwire_client::reconnect::Sent;
 
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(&dir.path().join("relay.redb"), "127.0.0.1:0");

@@ -23,7 +23,8 @@ use super::write::{
 };
 use crate::engine::Engine;
 use crate::error::{Fail, Result};
-use crate::reconnect::{self, Sent};
+use crate::reconnect;
+pub use crate::reconnect::Sent;
 use crate::state::{Bytes, Contact, HistoryEntry, Role, State, Unreachable};
 use crate::store::Store;
 use crate::sys;

@@ -33,9 +33,9 @@ use crate::passphrase;
 use crate::progress::{self, Progress};
 use crate::sys;
 use quietwire::did_key;
+use quietwire_client::backup::restore::Sent;
 use quietwire_client::backup::write::AtomicFile;
 use quietwire_client::backup::{Reader, RestoreReport, Summary, read_file};
-use quietwire_client::reconnect::Sent;
 use quietwire_client::{Engine, FileStore, WebSocket};
 use secret::{ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, show_recovery_key};
 
