@@ -23,8 +23,9 @@ use zeroize::Zeroizing;
 use crate::error::{Fail, Result};
 use crate::vault::{self, Home, Key, Lock};
 
-/// Durable storage of the engine's state blob.
-pub trait Store: Send {
+/// Durable storage of the engine's state blob (`Send + Sync`, so that an engine and the futures
+/// of its operations are `Send`).
+pub trait Store: Send + Sync {
     /// The last state saved, or `None` if none was ever saved here.
     ///
     /// # Errors
@@ -109,7 +110,7 @@ impl core::fmt::Debug for FileStore {
 
 /// Called once when taking the process lock waits for more than a second (another process
 /// holds it); the command-line client says so on standard error.
-pub type OnWait = Box<dyn FnMut() + Send>;
+pub type OnWait = Box<dyn FnMut() + Send + Sync>;
 
 impl FileStore {
     /// Whether `dir` holds a state file.

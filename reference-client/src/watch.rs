@@ -27,7 +27,7 @@ const TICK: Duration = Duration::from_secs(5);
 /// Longest reconnect backoff.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-type Stop<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+type Stop<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 impl Engine {
     /// Runs until `stop` completes, handing every notice to `on_notice` as its step ends.
@@ -39,8 +39,8 @@ impl Engine {
     /// The relay URL is refused (**[RLY-01]**), or the store failed.
     pub async fn watch(
         &mut self,
-        stop: impl Future<Output = ()>,
-        mut on_notice: impl FnMut(Notice),
+        stop: impl Future<Output = ()> + Send,
+        mut on_notice: impl FnMut(Notice) + Send,
     ) -> Result<()> {
         let mut stop: Stop<'_> = Box::pin(stop);
         let url = self.state.relay.clone();
@@ -101,7 +101,7 @@ impl Engine {
         &mut self,
         relay: &mut Relay,
         stop: &mut Stop<'_>,
-        on_notice: &mut impl FnMut(Notice),
+        on_notice: &mut (impl FnMut(Notice) + Send),
     ) -> Result<(), StepError> {
         let mut subscribed: BTreeSet<[u8; 32]> = BTreeSet::new();
         let mut woken: BTreeSet<[u8; 32]> = BTreeSet::new();

@@ -306,3 +306,22 @@ fn a_backup_exported_by_the_engine_restores_into_a_new_engine_that_reconnects() 
         "{bob_saw:?}"
     );
 }
+
+/// An app may move an engine to another thread and spawn its operations on a multi-threaded
+/// runtime: the engine and the futures of its relay operations are `Send`.
+#[test]
+fn the_engine_and_its_operations_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let mut engine = Engine::create(
+        MemoryStore::new(),
+        WebSocket::new(),
+        "a",
+        "ws://127.0.0.1:1",
+        Suite::X25519,
+    )
+    .unwrap();
+    send(&engine);
+    send(&engine.flush());
+    send(&engine.sync());
+    send(&engine.watch(async {}, |_| {}));
+}
