@@ -178,6 +178,11 @@ pub async fn import(
     let store = FileStore::create(home, &passphrase)?;
     let (mut engine, report) = Engine::restore_backup(store, transport, decoded, relay)?;
     restored(&report);
+    send_reconnects(&mut engine).await
+}
+
+/// Sends the reconnects a restore queued (if any).
+async fn send_reconnects(engine: &mut Engine) -> Result<()> {
     if engine.outbox().is_empty() {
         return Ok(());
     }

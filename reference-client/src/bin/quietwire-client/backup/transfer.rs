@@ -9,8 +9,7 @@ use quietwire::suite::Suite;
 use quietwire_client::backup::transfer::Receiver;
 use quietwire_client::{Engine, FileStore, WebSocket};
 
-use super::{report, restored};
-use crate::commands::queued_error;
+use super::{report, restored, send_reconnects};
 use crate::display;
 use crate::error::{Fail, Result};
 use crate::passphrase;
@@ -66,18 +65,7 @@ pub async fn receive(
     let (mut engine, report) = Engine::restore_backup(store, transport, decoded, None)?;
     restored(&report);
     receiver.close().await;
-    if engine.outbox().is_empty() {
-        return Ok(());
-    }
-    let flushed = engine.flush().await;
-    crate::print::notices(engine.take_notices());
-    match flushed {
-        Ok(()) => {
-            println!("reconnects sent; run `quietwire-client sync` after your contacts synced");
-            Ok(())
-        }
-        Err(e) => Err(queued_error(e, "every reconnect")),
-    }
+    send_reconnects(&mut engine).await
 }
 
 /// `backup send CODE` on the old device: exports for the new device's transfer key and
