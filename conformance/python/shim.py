@@ -87,6 +87,7 @@ OP_FEATURES = {
     "ratchet-decrypt": "ratchet",
     "ratchet-decrypt-event": "ratchet",
     "ratchet-snapshot": "ratchet",
+    "session-restore": "ratchet",
     "backup-recovery-text": "backup",
     "backup-recovery-parse": "backup",
     "backup-export": "backup",

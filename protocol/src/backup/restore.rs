@@ -46,6 +46,12 @@ impl StaleSession {
         &self.contact
     }
 
+    /// The peer's identity key, if the snapshot holds it (key 4 of `session-snapshot`,
+    /// spec ENV-08).
+    pub fn peer_identity(&self) -> Option<&crate::keys::IdentityKey> {
+        self.session.peer_identity()
+    }
+
     /// Decrypts a message that was in flight when the backup was made.
     ///
     /// # Errors
