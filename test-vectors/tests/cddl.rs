@@ -328,6 +328,23 @@ fn session_snapshots_match_the_cddl() {
     tally.finish(6);
 }
 
+/// Stored device keys (`spec/03-identity.md` IDN-07): valid ones match `device-keys`,
+/// structural faults (an unregistered suite included) do not.
+#[test]
+fn stored_device_keys_match_the_cddl() {
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    for_tests("device_record", &["device-keys-load"], |id, test| {
+        let keys = hex_field(test, "keys").unwrap();
+        if is_valid(test) {
+            tally.expect_match(&cddl, "device-keys", &keys, &id);
+        } else if is_structural_fault(test) {
+            tally.expect_mismatch(&cddl, "device-keys", &keys, &id);
+        }
+    });
+    tally.finish(10);
+}
+
 #[test]
 fn events_opened_in_ratchet_sessions_match_the_cddl() {
     let cddl = spec_cddl();

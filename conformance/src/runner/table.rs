@@ -61,6 +61,19 @@ pub(super) const GROUPS: &[GroupSpec] = &[
         )],
     ),
     ops(
+        "device-keys-load",
+        &[op(
+            "device-keys-load",
+            &[Same("keys")],
+            &[
+                same("keys", Bytes),
+                same("identityKey", Bytes),
+                same("kemKey", Bytes),
+                same("ratchetKey", Bytes),
+            ],
+        )],
+    ),
+    ops(
         "safety-code",
         &[
             op(

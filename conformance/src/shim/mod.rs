@@ -44,6 +44,7 @@ pub const OPS: &[(&str, &str)] = &[
     ("cbor-decode", "cbor"),
     ("device-record-create", "identity"),
     ("device-record-verify", "identity"),
+    ("device-keys-load", "device-keys"),
     ("safety-fingerprint", "safety"),
     ("safety-code", "safety"),
     ("safety-qr-create", "safety"),
@@ -104,6 +105,10 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ("cbor-decode", &["reencoded"]),
     ("device-record-create", &["record"]),
     ("device-record-verify", &["fields", "reencoded"]),
+    (
+        "device-keys-load",
+        &["keys", "identityKey", "kemKey", "ratchetKey"],
+    ),
     ("safety-fingerprint", &["fingerprint"]),
     ("safety-code", &["code"]),
     ("safety-qr-create", &["payload"]),
