@@ -147,6 +147,14 @@ def op_device_record_create(group: dict, t: dict) -> None:
     identity.verify_device_record(rec)
 
 
+def op_device_keys_load(group: dict, t: dict) -> None:
+    k = identity.load_device_keys(h(t["keys"]))
+    expect_eq("keys", t["keys"], k.encoded.hex())
+    expect_eq("identityKey", t.get("identityKey"), k.identity_key.hex())
+    expect_eq("kemKey", t.get("kemKey"), k.kem_key.hex())
+    expect_eq("ratchetKey", t.get("ratchetKey"), k.ratchet_key.hex())
+
+
 def op_device_record_verify(group: dict, t: dict) -> None:
     r = identity.verify_device_record(h(t["record"]), group["allowedSuites"])
     e = t.get("expected")
@@ -406,6 +414,7 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "cbor-decode": op_cbor_decode,
     "device-record-create": op_device_record_create,
     "device-record-verify": op_device_record_verify,
+    "device-keys-load": op_device_keys_load,
     "safety-code": op_safety_code,
     "safety-qr-create": op_safety_qr_create,
     "safety-qr-verify": op_safety_qr_verify,

@@ -49,6 +49,7 @@ OP_FEATURES = {
     "cbor-decode": "cbor",
     "device-record-create": "identity",
     "device-record-verify": "identity",
+    "device-keys-load": "device-keys",
     "safety-fingerprint": "safety",
     "safety-code": "safety",
     "safety-qr-create": "safety",
@@ -87,6 +88,7 @@ OP_FEATURES = {
     "ratchet-decrypt": "ratchet",
     "ratchet-decrypt-event": "ratchet",
     "ratchet-snapshot": "ratchet",
+    "session-restore": "ratchet",
     "backup-recovery-text": "backup",
     "backup-recovery-parse": "backup",
     "backup-export": "backup",
@@ -204,6 +206,16 @@ def op_device_record_create(a: Args) -> dict:
         a.int("suite"), a.bytes("identitySeed"), a.bytes("kemSeed"), a.bytes("ratchetSecret"), a.int("generation")
     )
     return {"record": record.hex()}
+
+
+def op_device_keys_load(a: Args) -> dict:
+    k = identity.load_device_keys(a.bytes("keys"))
+    return {
+        "keys": k.encoded.hex(),
+        "identityKey": k.identity_key.hex(),
+        "kemKey": k.kem_key.hex(),
+        "ratchetKey": k.ratchet_key.hex(),
+    }
 
 
 def op_device_record_verify(a: Args) -> dict:
@@ -374,6 +386,7 @@ OPS: dict[str, Callable[[Args], dict]] = {
     "cbor-decode": op_cbor_decode,
     "device-record-create": op_device_record_create,
     "device-record-verify": op_device_record_verify,
+    "device-keys-load": op_device_keys_load,
     "safety-fingerprint": lambda a: {"fingerprint": safety.fingerprint(a.bytes("identityKey")).hex()},
     "safety-code": lambda a: {"code": safety.safety_code(a.bytes("identityKeyA"), a.bytes("identityKeyB"))},
     "safety-qr-create": lambda a: {"payload": safety.qr_payload(a.bytes("ownKey"), a.bytes("peerKey")).hex()},

@@ -70,7 +70,9 @@ impl Implementation for Builtin {
             class: format!("harness.args: {e}"),
         })?;
         let dispatched = match feature {
-            "cbor" | "identity" | "safety" | "did-key" | "invite" => identity::call(op, a),
+            "cbor" | "identity" | "device-keys" | "safety" | "did-key" | "invite" => {
+                identity::call(op, a)
+            }
             "hpke" | "handshake" => handshake::call(self, op, a),
             "reconnect" => reconnect::call(op, a),
             "envelope" | "event" | "mailbox" => messaging::call(op, a),

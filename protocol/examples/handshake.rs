@@ -66,15 +66,17 @@ fn main() -> Result<(), quietwire::Error> {
     let alice_mailbox = mailbox(&mut rng);
     let started = handshake::accept_invite(&invite, &alice, 0, alice_mailbox, &mut rng)?;
     let bootstrap = *invite.invite().mailbox();
-    let mut relay = vec![Envelope::new(bootstrap, started.message)?.to_bytes()];
-    let mut alice_session = Session::new(started.ratchet, bootstrap);
+    let mut relay = vec![Envelope::new(bootstrap, started.message.clone())?.to_bytes()];
+    // Her session writes to the invite's mailbox and knows Bob's identity key.
+    let mut alice_session = started.into_session();
 
     // Bob fetches the envelope from his bootstrap mailbox and accepts the handshake: he learns
     // Alice's signed device record and where to write to her.
     let fetched = Envelope::receive(&relay.remove(0), &bootstrap)?;
     let accepted = pending.receive_handshake(fetched.blob(), now, &SuitePolicy::ALL)?;
     let alice_identity = *accepted.peer.record().identity_key();
-    let mut bob_session = Session::new(accepted.ratchet, accepted.mailbox);
+    let mut bob_session = accepted.into_session();
+    assert_eq!(bob_session.peer_identity(), Some(&alice_identity));
     println!(
         "bob accepted alice, {}",
         quietwire::did_key::encode(&alice_identity)

@@ -5,9 +5,13 @@
 //!
 //! 1. Start: the acceptor calls [`crate::handshake::accept_invite`], sends its message in an
 //!    envelope to the invite's bootstrap mailbox and keeps
-//!    [`Session::new`]`(initiated.ratchet, invite mailbox)`; the inviter calls
+//!    [`Initiated::into_session`](crate::handshake::Initiated::into_session) (which writes to
+//!    the invite's mailbox); the inviter calls
 //!    [`crate::handshake::PendingInvite::receive_handshake`] and keeps
-//!    [`Session::new`]`(accepted.ratchet, accepted.mailbox)`.
+//!    [`Accepted::into_session`](crate::handshake::Accepted::into_session) (which writes to
+//!    the mailbox the acceptor named). Either session knows its peer's identity key
+//!    ([`Session::peer_identity`]), from which the app computes the safety code
+//!    ([`crate::safety`]).
 //! 2. Send: [`Session::seal`] an [`Event`] to envelope bytes for the peer's mailbox, with an
 //!    injected RNG. The responder can send after its first successful [`Session::open`].
 //! 3. Receive: [`Session::open`] the blob of an envelope fetched from one's own mailbox.
@@ -57,9 +61,12 @@
 //! let alice_mailbox = MailboxKey::generate(&mut rng);
 //! let started = handshake::accept_invite(&invite, &alice, 0, *alice_mailbox.id(), &mut rng)?;
 //! let accepted = bob_pending.receive_handshake(&started.message, now, &SuitePolicy::ALL)?;
-//! // Each keeps a session that writes to the other's mailbox.
-//! let mut alice_session = Session::new(started.ratchet, *invite.invite().mailbox());
-//! let mut bob_session = Session::new(accepted.ratchet, accepted.mailbox);
+//! // Each keeps a session that writes to the other's mailbox and knows the other's identity.
+//! let mut alice_session = started.into_session();
+//! let mut bob_session = accepted.into_session();
+//! assert_eq!(alice_session.peer_mailbox(), invite.invite().mailbox());
+//! assert_eq!(alice_session.peer_identity(), Some(bob.identity().public()));
+//! assert_eq!(bob_session.peer_identity(), Some(alice.identity().public()));
 //!
 //! // Alice, the ratchet's initiator, writes first.
 //! let hello = Event::new(Body::Text { text: "hello".into(), reply_to: None }, &mut rng);
@@ -70,6 +77,7 @@
 //!
 //! let snapshot = bob_session.snapshot();
 //! let mut bob_session = Session::restore(&snapshot)?;
+//! assert_eq!(bob_session.peer_identity(), Some(alice.identity().public())); // key 4 kept
 //! let reply = Event::new(Body::WakeUp, &mut rng);
 //! let bytes = bob_session.seal(&reply, &mut rng)?;
 //! assert_eq!(alice_session.open(Envelope::from_bytes(&bytes)?.blob())?, reply);
@@ -85,6 +93,8 @@ use crate::cbor::{self, Limits, Value};
 use crate::envelope::{self, Envelope};
 use crate::error::Result;
 use crate::event::Event;
+use crate::handshake::{Accepted, Initiated};
+use crate::keys::IdentityKey;
 use crate::ratchet::{self, MAX_SNAPSHOT, Ratchet};
 use crate::schema::{self, Fields};
 
@@ -101,7 +111,8 @@ const LIMITS: Limits = Limits {
 mod key {
     pub(super) const RATCHET: u64 = 2;
     pub(super) const PEER_MAILBOX: u64 = 3;
-    pub(super) const KNOWN: &[u64] = &[1, RATCHET, PEER_MAILBOX];
+    pub(super) const PEER_IDENTITY: u64 = 4;
+    pub(super) const KNOWN: &[u64] = &[1, RATCHET, PEER_MAILBOX, PEER_IDENTITY];
 }
 
 /// One side of a session with one contact.
@@ -109,28 +120,57 @@ mod key {
 pub struct Session {
     ratchet: Ratchet,
     peer_mailbox: [u8; 32],
+    peer_identity: Option<IdentityKey>,
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("ratchet", &self.ratchet)
+            .field("peer_identity", &self.peer_identity)
             .finish_non_exhaustive()
     }
 }
 
 impl Session {
-    /// A session over `ratchet` that sends to `peer_mailbox`.
+    /// A session over `ratchet` that sends to `peer_mailbox`, without its peer's identity
+    /// key ([`Session::peer_identity`] is `None`). Sessions started by a handshake know it:
+    /// prefer [`Initiated::into_session`](crate::handshake::Initiated::into_session) and
+    /// [`Accepted::into_session`](crate::handshake::Accepted::into_session), or
+    /// [`Session::with_peer_identity`].
     pub fn new(ratchet: Ratchet, peer_mailbox: [u8; 32]) -> Session {
         Session {
             ratchet,
             peer_mailbox,
+            peer_identity: None,
+        }
+    }
+
+    /// A session over `ratchet` that sends to `peer_mailbox`, with the peer's verified
+    /// identity key (the one that signed the peer's device record in the handshake).
+    pub fn with_peer_identity(
+        ratchet: Ratchet,
+        peer_mailbox: [u8; 32],
+        peer_identity: IdentityKey,
+    ) -> Session {
+        Session {
+            ratchet,
+            peer_mailbox,
+            peer_identity: Some(peer_identity),
         }
     }
 
     /// Where sealed envelopes go.
     pub const fn peer_mailbox(&self) -> &[u8; 32] {
         &self.peer_mailbox
+    }
+
+    /// The peer's Ed25519 identity key, if the session knows it: always for sessions made by
+    /// the handshake (both sides, reconnects included) and restored from their snapshots,
+    /// never for [`Session::new`]. The contact's safety code is
+    /// [`SafetyCode::new`](crate::safety::SafetyCode::new) of it and one's own identity key.
+    pub const fn peer_identity(&self) -> Option<&IdentityKey> {
+        self.peer_identity.as_ref()
     }
 
     /// Switches to the mailbox a peer announced (a mailbox-announcement event, once its
@@ -179,32 +219,67 @@ impl Session {
         self.open(envelope.blob())
     }
 
-    /// The canonical snapshot: the ratchet's snapshot and the peer's mailbox. It holds
-    /// every secret of the session: store it only encrypted.
+    /// The canonical snapshot (`session-snapshot`, spec ENV-08): the ratchet's snapshot, the
+    /// peer's mailbox and, when the session knows it, the peer's identity key. It holds every
+    /// secret of the session: store it only encrypted.
     pub fn snapshot(&self) -> Zeroizing<Vec<u8>> {
         let ratchet = self.ratchet.snapshot();
+        let mut fields = vec![
+            (key::RATCHET, Value::from(ratchet.as_slice())),
+            (key::PEER_MAILBOX, Value::from(&self.peer_mailbox[..])),
+        ];
+        if let Some(identity) = &self.peer_identity {
+            fields.push((key::PEER_IDENTITY, Value::from(&identity.as_bytes()[..])));
+        }
         Zeroizing::new(cbor::encode(&schema::build_map(
-            vec![
-                (key::RATCHET, Value::from(ratchet.as_slice())),
-                (key::PEER_MAILBOX, Value::from(&self.peer_mailbox[..])),
-            ],
+            fields,
             &Default::default(),
         )))
     }
 
-    /// Restores a session from [`Session::snapshot`].
+    /// Restores a session from [`Session::snapshot`], with the checks of spec ENV-08 in
+    /// their order. Snapshots without key 4 (written before sessions kept their peer's
+    /// identity, or by [`Session::new`]) restore with no peer identity.
     ///
     /// # Errors
     /// `cbor.*` and `schema.*` for a malformed snapshot (closed: no extension keys); the
-    /// ratchet snapshot's classes.
+    /// ratchet snapshot's classes; `key.invalid`, `key.noncanonical` or `key.low_order` for
+    /// a peer identity key that is not a valid Ed25519 public key.
     pub fn restore(snapshot: &[u8]) -> Result<Session> {
         let mut f = Fields::closed(cbor::decode(snapshot, &LIMITS)?, key::KNOWN)?;
         let ratchet = Zeroizing::new(f.bytes(key::RATCHET)?);
         let peer_mailbox = f.bytes_exact::<32>(key::PEER_MAILBOX)?;
+        let peer_identity = f.optional_bytes_exact::<32>(key::PEER_IDENTITY)?;
+        let ratchet = Ratchet::from_snapshot(&ratchet)?;
+        let peer_identity = peer_identity
+            .as_ref()
+            .map(IdentityKey::from_bytes)
+            .transpose()?;
         Ok(Session {
-            ratchet: Ratchet::from_snapshot(&ratchet)?,
+            ratchet,
             peer_mailbox,
+            peer_identity,
         })
+    }
+}
+
+// The sessions the handshake starts (defined here, so that the handshake does not depend on
+// the session layer above it).
+impl Initiated {
+    /// The acceptor's session: the ratchet, writing to the invite's mailbox, with the
+    /// inviter's identity key ([`Session::peer_identity`]). Send [`Initiated::message`]
+    /// first.
+    pub fn into_session(self) -> Session {
+        Session::with_peer_identity(self.ratchet, self.peer_mailbox, self.peer_identity)
+    }
+}
+
+impl Accepted {
+    /// The inviter's session: the ratchet, writing to the mailbox the acceptor named, with the
+    /// acceptor's verified identity key ([`Session::peer_identity`]).
+    pub fn into_session(self) -> Session {
+        let identity = *self.peer.record().identity_key();
+        Session::with_peer_identity(self.ratchet, self.mailbox, identity)
     }
 }
 
@@ -302,6 +377,68 @@ mod tests {
         assert_eq!(
             Session::restore(&bad).unwrap_err().class(),
             ErrorClass::CborTrailing
+        );
+    }
+
+    /// `snapshot` with key 4 set to `value`.
+    fn with_key_4(snapshot: &[u8], value: Value) -> Vec<u8> {
+        let Value::Map(mut map) = cbor::decode(snapshot, &LIMITS).unwrap() else {
+            panic!("not a map")
+        };
+        map.insert(cbor::Int::uint(key::PEER_IDENTITY), value);
+        cbor::encode(&Value::Map(map))
+    }
+
+    #[test]
+    fn the_peer_identity_is_kept_in_snapshots_and_checked_on_restore() {
+        let (a, _, raw, _) = pair();
+        let peer = *crate::keys::IdentityKeyPair::from_seed(&[5; 32]).public();
+        let known = Session::with_peer_identity(raw, [8; 32], peer);
+        assert_eq!(known.peer_identity(), Some(&peer));
+        let snapshot = known.snapshot();
+        let restored = Session::restore(&snapshot).unwrap();
+        assert_eq!(restored.peer_identity(), Some(&peer));
+        assert_eq!(restored.snapshot(), snapshot);
+        // Without key 4: no identity, and exactly the bytes of before (keys 1 to 3).
+        let old = a.snapshot();
+        assert_eq!(a.peer_identity(), None);
+        let restored = Session::restore(&old).unwrap();
+        assert_eq!(restored.peer_identity(), None);
+        assert_eq!(restored.snapshot(), old);
+        assert_eq!(
+            with_key_4(&old, Value::from(&peer.as_bytes()[..])),
+            snapshot.to_vec()
+        );
+        // Key 4 faults, each with its class.
+        let class = |bytes: Vec<u8>| Session::restore(&bytes).unwrap_err().class();
+        assert_eq!(
+            class(with_key_4(&old, Value::from(&[0u8; 31][..]))),
+            ErrorClass::SchemaLength
+        );
+        assert_eq!(
+            class(with_key_4(&old, Value::uint(1))),
+            ErrorClass::SchemaWrongType
+        );
+        let mut not_on_curve = [0u8; 32];
+        not_on_curve[0] = 2;
+        assert_eq!(
+            class(with_key_4(&old, Value::from(&not_on_curve[..]))),
+            ErrorClass::KeyInvalid
+        );
+        let mut identity_point = [0u8; 32];
+        identity_point[0] = 1;
+        assert_eq!(
+            class(with_key_4(&old, Value::from(&identity_point[..]))),
+            ErrorClass::KeyLowOrder
+        );
+        // Key 5 is still unknown.
+        let Value::Map(mut map) = cbor::decode(&old, &LIMITS).unwrap() else {
+            panic!("not a map")
+        };
+        map.insert(cbor::Int::uint(5), Value::uint(0));
+        assert_eq!(
+            class(cbor::encode(&Value::Map(map))),
+            ErrorClass::SchemaUnknownCritical
         );
     }
 

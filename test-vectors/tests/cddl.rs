@@ -308,6 +308,43 @@ fn ratchet_snapshots_match_the_cddl() {
     tally.finish(8);
 }
 
+/// Session snapshots (`spec/07-envelope.md` ENV-08), with and without the peer's identity
+/// key: valid ones match `session-snapshot`, structural faults do not.
+#[test]
+fn session_snapshots_match_the_cddl() {
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    let mut with_identity = 0;
+    for_tests("ratchet", &["session-snapshot-load"], |id, test| {
+        let snapshot = hex_field(test, "sessionSnapshot").unwrap();
+        if is_valid(test) {
+            with_identity += usize::from(test.get("peerIdentity").is_some());
+            tally.expect_match(&cddl, "session-snapshot", &snapshot, &id);
+        } else if is_structural_fault(test) {
+            tally.expect_mismatch(&cddl, "session-snapshot", &snapshot, &id);
+        }
+    });
+    assert!(with_identity >= 1, "no valid session snapshot with key 4");
+    tally.finish(6);
+}
+
+/// Stored device keys (`spec/03-identity.md` IDN-07): valid ones match `device-keys`,
+/// structural faults (an unregistered suite included) do not.
+#[test]
+fn stored_device_keys_match_the_cddl() {
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    for_tests("device_record", &["device-keys-load"], |id, test| {
+        let keys = hex_field(test, "keys").unwrap();
+        if is_valid(test) {
+            tally.expect_match(&cddl, "device-keys", &keys, &id);
+        } else if is_structural_fault(test) {
+            tally.expect_mismatch(&cddl, "device-keys", &keys, &id);
+        }
+    });
+    tally.finish(10);
+}
+
 #[test]
 fn events_opened_in_ratchet_sessions_match_the_cddl() {
     let cddl = spec_cddl();

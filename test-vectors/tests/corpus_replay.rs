@@ -103,6 +103,8 @@ fn seeds_match_the_vectors() {
             "ratchet_snapshot",
             &[("ratchet", "snapshot", true), ("ratchet", "initiatorSnapshot", true)],
         ),
+        ("session_snapshot", &[("ratchet", "sessionSnapshot", true)]),
+        ("device_keys", &[("device_record", "keys", true)]),
         ("handshake_accept", &[("handshake", "message", true)]),
         ("reconnect_open", &[("reconnect", "message", true)]),
         ("envelope", &[("envelope", "envelope", true), ("envelope", "padded", true)]),

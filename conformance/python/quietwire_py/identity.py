@@ -1,5 +1,6 @@
-"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-06), and the record kept
-from a ``device-record`` event (spec/07-envelope.md ENV-07)."""
+"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-06), the record kept
+from a ``device-record`` event (spec/07-envelope.md ENV-07), and stored device keys (§3.2.1,
+IDN-07)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,43 @@ def create_device_record(
         identity_seed, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body)
     )
     return structure.encode_signed(body, sig)
+
+
+# IDN-07: stored device keys, a closed map; local state of one device.
+DEVICE_KEYS_LIMITS = cbor.Limits(max_input=128, max_depth=1, max_string=64, max_items=8)
+
+
+@dataclass
+class DeviceKeys:
+    suite: int
+    identity_key: bytes
+    kem_key: bytes
+    ratchet_key: bytes
+    encoded: bytes  # the keys encoded again
+
+
+def load_device_keys(data: bytes) -> DeviceKeys:
+    """IDN-07, steps 1 to 5 in order, then the key pairs derived as in IDN-01."""
+    m = cbor.decode(bytes(data), DEVICE_KEYS_LIMITS)  # 1
+    structure.check_top_level_map(m, range(1, 6))  # 2, 3 (non-negative keys)
+    if any(k < 0 for k in m):  # 3: closed, no extensions
+        raise QuietwireError("schema.unknown_critical", "stored device keys carry no extensions")
+    suite_id = structure.field_uint(m, K_SUITE, "suite")  # 4
+    identity_seed = structure.field_bstr(m, 3, "identity seed", 32)
+    kem_seed = structure.field_bstr(m, 4, "KEM seed", 32)
+    ratchet_secret = structure.field_bstr(m, 5, "ratchet secret", 32)
+    suite = keys.resolve_suite(suite_id)  # 5: no policy, the keys are the device's own
+    _, identity_key = keys.ed25519_keypair(identity_seed)
+    encoded = cbor.encode(
+        {1: 1, K_SUITE: suite.id, 3: identity_seed, 4: kem_seed, 5: ratchet_secret}
+    )
+    return DeviceKeys(
+        suite=suite.id,
+        identity_key=identity_key,
+        kem_key=keys.kem_derive_public(suite, kem_seed),
+        ratchet_key=keys.x25519_public(ratchet_secret),
+        encoded=encoded,
+    )
 
 
 def verify_device_record(

@@ -1,4 +1,4 @@
-//! The built-in `cbor`, `identity`, `safety`, `did-key` and `invite` operations
+//! The built-in `cbor`, `identity`, `device-keys`, `safety`, `did-key` and `invite` operations
 //! (spec/01-encoding.md, spec/03-identity.md, spec/04-contact-establishment.md).
 
 use quietwire::cbor::{self, Limits};
@@ -37,6 +37,16 @@ pub(super) fn call(op: &str, a: Fields<'_>) -> Dispatched {
             a.u64("generation")?,
         ),
         "device-record-verify" => record_verify(&a.bytes("record")?, &a.u64_list("allowedSuites")?),
+        "device-keys-load" => DeviceKeys::from_bytes(&a.bytes("keys")?)
+            .map(|k| {
+                json!({
+                    "keys": hex(&k.to_bytes()),
+                    "identityKey": hex(k.identity().public().as_bytes()),
+                    "kemKey": hex(k.kem().public().as_bytes()),
+                    "ratchetKey": hex(k.ratchet().public().as_bytes()),
+                })
+            })
+            .map_err(err),
         "safety-fingerprint" => identity_key(&a.bytes("identityKey")?)
             .map(|k| json!({"fingerprint": hex(Fingerprint::of(&k).as_bytes())})),
         "safety-code" => {

@@ -1,8 +1,10 @@
 //! The built-in `ratchet` operations (spec/06-ratchet.md): sessions held by handle, every
-//! reply with the state's `snapshotDigest` after the operation (SHIM-07).
+//! reply with the state's `snapshotDigest` after the operation (SHIM-07); and
+//! `session-restore`, the session snapshot of spec/07-envelope.md ENV-08, which holds none.
 
 use quietwire::keys::X25519Secret;
 use quietwire::ratchet::Ratchet;
+use quietwire::session::Session;
 use quietwire_test_vectors::seeds::{ReplayRng, StreamRng};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -12,6 +14,15 @@ use crate::implementation::{Handle, OpResult};
 use crate::shim::{Fields, hex};
 
 pub(super) fn call(b: &mut Builtin, op: &str, a: Fields<'_>) -> Dispatched {
+    if op == "session-restore" {
+        // A session snapshot (spec/07-envelope.md ENV-08): no handle, nothing kept.
+        return Ok(Session::restore(&a.bytes("sessionSnapshot")?)
+            .map(|s| {
+                let peer = s.peer_identity().map(|k| hex(k.as_bytes()));
+                json!({"sessionSnapshot": hex(&s.snapshot()), "peerIdentity": peer})
+            })
+            .map_err(err));
+    }
     let handle = || a.u64("handle");
     let answer = match op {
         "ratchet-init" => {

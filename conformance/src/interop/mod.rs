@@ -149,7 +149,8 @@ fn load(dir: &Path) -> Result<Loaded, String> {
         .into_iter()
         .flat_map(|g| match g {
             ratchet::RatchetGroup::Session { tests, .. } => tests,
-            ratchet::RatchetGroup::SnapshotLoad { .. } => Vec::new(),
+            ratchet::RatchetGroup::SnapshotLoad { .. }
+            | ratchet::RatchetGroup::SessionSnapshotLoad { .. } => Vec::new(),
         })
         .collect();
     Ok((pairs, sessions))

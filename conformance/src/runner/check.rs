@@ -81,6 +81,8 @@ pub(super) type Normalize = fn(&Value) -> Result<Value, String>;
 pub(super) enum Kind {
     /// A byte string (lowercase hex).
     Bytes,
+    /// A byte string, or `null` for none (compared only when the vector has the field).
+    OptBytes,
     /// A byte string compared by its SHA-256 with the vector's digest.
     Sha256,
     /// Text.
@@ -205,6 +207,9 @@ fn read(object: &Map<String, Value>, name: &str, kind: Kind, digest: bool) -> Re
     let f = Fields(object);
     Ok(match kind {
         Kind::Bytes => Read::Bytes(f.bytes(name)?),
+        Kind::OptBytes => f
+            .bytes_opt(name)?
+            .map_or(Read::Json(Value::Null), Read::Bytes),
         Kind::Sha256 if digest => Read::Bytes(Sha256::digest(f.bytes(name)?).to_vec()),
         Kind::Sha256 => Read::Bytes(f.bytes(name)?),
         Kind::Text => Read::Text(f.str(name)?.to_owned()),

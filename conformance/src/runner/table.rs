@@ -11,7 +11,7 @@ use quietwire_test_vectors::families::device_record::RecordFields;
 use quietwire_test_vectors::families::invite::InviteFields;
 
 use super::check::Arg::{Concat, Const, From, Same, Value};
-use super::check::Kind::{Bool, Bytes, Int, Object, Sha256, Text};
+use super::check::Kind::{Bool, Bytes, Int, Object, OptBytes, Sha256, Text};
 use super::check::{GroupSpec, Lit, earlier, like, op, op_if, ops, same, script, strict};
 use super::{backup, handshake, ratchet, relay};
 
@@ -57,6 +57,19 @@ pub(super) const GROUPS: &[GroupSpec] = &[
             &[
                 like("reencoded", Bytes, "record"),
                 like("fields", RECORD, "expected"),
+            ],
+        )],
+    ),
+    ops(
+        "device-keys-load",
+        &[op(
+            "device-keys-load",
+            &[Same("keys")],
+            &[
+                same("keys", Bytes),
+                same("identityKey", Bytes),
+                same("kemKey", Bytes),
+                same("ratchetKey", Bytes),
             ],
         )],
     ),
@@ -285,6 +298,17 @@ pub(super) const GROUPS: &[GroupSpec] = &[
                 &[same("snapshot", Bytes)],
             ),
         ],
+    ),
+    ops(
+        "session-snapshot-load",
+        &[op(
+            "session-restore",
+            &[Same("sessionSnapshot")],
+            &[
+                same("sessionSnapshot", Bytes),
+                same("peerIdentity", OptBytes),
+            ],
+        )],
     ),
     ops(
         "envelope-bucket",

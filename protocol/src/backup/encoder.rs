@@ -12,6 +12,7 @@ use super::header::{self, Entries, PassphraseEntry, TransferEntry, Wrap};
 use super::kdf::{self, KdfCaps, KdfParams, MAX_PASSPHRASE, MAX_PIN, SALT_LEN};
 use super::keys::{self, FileKey, FileKeys, Key, TYPE_PASSPHRASE, TYPE_RECOVERY};
 use super::manifest::{HiddenDigest, Manifest};
+use super::restore::Record;
 use super::{
     CHUNK_CT, DATA, DEFAULT_MAX_CHUNKS, MAX_MAX_CHUNKS, MIN_MAX_CHUNKS, RecoveryKey, Section,
     section_chunks,
@@ -165,8 +166,13 @@ impl ExportOptions {
 /// section in order [`Encoder::write`] its content and [`Encoder::next_section`], and
 /// finally [`Encoder::finish`], which closes the open section, writes the remaining
 /// sections empty and then the manifest. Every method appends to the caller's [`Output`].
-/// After an error the encoder refuses everything with the same error and the output is
-/// incomplete: discard it.
+/// After an error while writing the encoder refuses everything with the same error and the
+/// output is incomplete: discard it.
+///
+/// Applications write records rather than raw content: [`Encoder::write_record`] frames a
+/// [`Record`] as `u32be(len) ‖ xbk-record` (`XBK-21`) and writes it into the section it
+/// names, moving on through the sections in between; the example of
+/// [`restore`](super::restore) writes a whole backup this way and reads it back.
 pub struct Encoder {
     keys: FileKeys,
     core_mac: [u8; 32],
@@ -340,6 +346,70 @@ impl Encoder {
         }
         self.pending.extend_from_slice(data);
         Ok(())
+    }
+
+    /// Writes `record` into `section`, framed as `u32be(len) ‖ xbk-record` (`XBK-21`). If
+    /// `section` comes after the open one, the sections in between are closed first (empty if
+    /// nothing was written to them), as [`Encoder::next_section`] does; records of one
+    /// section are written in the order of the calls. A refused record writes nothing and
+    /// leaves the encoder as it was.
+    ///
+    /// ```
+    /// use quietwire::backup::restore::Record;
+    /// use quietwire::backup::{Encoder, ExportOptions, Methods, RecoveryKey, Section};
+    /// use quietwire::cbor::Value;
+    /// use quietwire::identity::DeviceKeys;
+    /// use quietwire::suite::Suite;
+    /// # use rand_core::{TryCryptoRng, TryRng};
+    /// # struct Counter(u8);
+    /// # impl TryRng for Counter {
+    /// #     type Error = core::convert::Infallible;
+    /// #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(7) }
+    /// #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(7) }
+    /// #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+    /// #         for b in dst { self.0 = self.0.wrapping_add(1); *b = self.0; }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # impl TryCryptoRng for Counter {}
+    /// # let mut rng = Counter(0);
+    /// let device = DeviceKeys::generate(Suite::X25519, &mut rng);
+    /// let options = ExportOptions::new(Methods::RecoveryKey(RecoveryKey::generate(&mut rng)));
+    /// let mut file = Vec::new();
+    /// let mut encoder = Encoder::new(&options, &mut rng, &mut file)?;
+    /// encoder.write_record(Section::Identity, &Record::identity(device.identity(), 0), &mut file)?;
+    /// let theme = Record::Setting { name: "theme".into(), value: Value::from("dark") };
+    /// encoder.write_record(Section::Settings, &theme, &mut file)?; // sections 2 to 5 empty
+    /// // A record goes only where XBK-22 allows it, and sections only forward.
+    /// let again = encoder.write_record(Section::Contacts, &theme, &mut file);
+    /// assert_eq!(again.unwrap_err().class().as_str(), "backup.section_order");
+    /// encoder.finish(&mut file)?;
+    /// # Ok::<(), quietwire::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Without writing anything: `backup.section_order` if `section` is before the open
+    /// section or is the manifest; `backup.record_kind` if the record's kind is not allowed
+    /// in `section` (`XBK-22`); [`Record::to_bytes`]'s classes (`backup.record_length` for a
+    /// record over `MAX_RECORD`). While writing: `backup.too_large`.
+    pub fn write_record<O: Output + ?Sized>(
+        &mut self,
+        section: Section,
+        record: &Record,
+        out: &mut O,
+    ) -> Result<()> {
+        self.check()?;
+        if section == Section::Manifest || section < self.section {
+            return Err(ErrorClass::BackupSectionOrder.into());
+        }
+        if !Record::allowed(record.kind(), section) {
+            return Err(ErrorClass::BackupRecordKind.into());
+        }
+        let framed = record.to_bytes()?;
+        while self.section < section {
+            self.next_section(out)?;
+        }
+        self.write(&framed, out)
     }
 
     /// Closes the open section (its last content chunk and padding chunks) and opens the

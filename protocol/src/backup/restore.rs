@@ -10,6 +10,84 @@
 //! is never resumed, so no message key or nonce is reused. Sending to a contact again needs
 //! a fresh session: a reconnect to the contact's device KEM key from its restored contact
 //! record (`spec/05-handshake.md` §5.8), or a new invite.
+//!
+//! A whole backup in memory: records written with [`Encoder::write_record`], read back from a
+//! slice by a [`Decoder`] whose events feed a [`Restore`]. ([`run::restore_slice`] does the
+//! reading in one call.)
+//!
+//! ```
+//! use quietwire::backup::restore::{Record, Restore};
+//! use quietwire::backup::{Decoder, DecoderConfig, Encoder, ExportOptions, HiddenOutcome,
+//!     Methods, RecoveryKey, Section, Unlock};
+//! use quietwire::cbor::Value;
+//! use quietwire::event::{Body, Event};
+//! use quietwire::identity::DeviceKeys;
+//! use quietwire::suite::Suite;
+//! # use rand_core::{TryCryptoRng, TryRng};
+//! # struct Counter(u8);
+//! # impl TryRng for Counter {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(7) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(7) }
+//! #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+//! #         for b in dst { self.0 = self.0.wrapping_add(1); *b = self.0; }
+//! #         Ok(())
+//! #     }
+//! # }
+//! # impl TryCryptoRng for Counter {}
+//! # let mut rng = Counter(0);
+//! let me = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let alice = DeviceKeys::generate(Suite::X25519, &mut rng);
+//! let (alice_id, chat_id) = ([1; 16], [2; 16]);
+//! let hello = Event::new(Body::Text { text: "hello".into(), reply_to: None }, &mut rng);
+//!
+//! // Export: one record after the other, each into its section.
+//! let key = RecoveryKey::generate(&mut rng);
+//! let text = key.to_text();
+//! let options = ExportOptions::new(Methods::RecoveryKey(key));
+//! let mut file = Vec::new();
+//! let mut encoder = Encoder::new(&options, &mut rng, &mut file)?;
+//! encoder.write_record(Section::Identity, &Record::identity(me.identity(), 0), &mut file)?;
+//! let contact = Record::contact(alice_id, &alice.signed_record(0), "Alice", true);
+//! encoder.write_record(Section::Contacts, &contact, &mut file)?;
+//! let chat = Record::Chat { id: chat_id, members: vec![alice_id], title: None };
+//! encoder.write_record(Section::Chats, &chat, &mut file)?;
+//! let message = Record::message(chat_id, &hello, 1_900_000_000, Some(alice_id))?;
+//! encoder.write_record(Section::Chats, &message, &mut file)?;
+//! let theme = Record::Setting { name: "theme".into(), value: Value::from("dark") };
+//! encoder.write_record(Section::Settings, &theme, &mut file)?;
+//! encoder.finish(&mut file)?;
+//!
+//! // Import from a slice: every decoder event goes to the restore layer, which commits only
+//! // after `Finished`.
+//! let mut decoder = Decoder::new(DecoderConfig::default());
+//! decoder.unlock(Unlock::RecoveryKey(text), None)?;
+//! let mut restore = Restore::new();
+//! let mut input = &file[..];
+//! while !input.is_empty() {
+//!     let n = decoder.push(input)?;
+//!     input = &input[n..];
+//!     while let Some(event) = decoder.poll_event() {
+//!         restore.handle(&event)?;
+//!     }
+//! }
+//! decoder.finish()?;
+//! while let Some(event) = decoder.poll_event() {
+//!     restore.handle(&event)?;
+//! }
+//! let restored = restore.commit().expect("the decoder finished");
+//! assert_eq!(restored.identity.public(), me.identity().public());
+//! assert_eq!(restored.generation, 0); // sign the new device record with generation 1
+//! assert_eq!(restored.hidden, HiddenOutcome::Locked);
+//! let records: Vec<_> = restored.records.iter().map(|(s, r)| (*s, r.clone())).collect();
+//! assert_eq!(records, [
+//!     (Section::Contacts, contact),
+//!     (Section::Chats, chat),
+//!     (Section::Chats, message),
+//!     (Section::Settings, theme),
+//! ]);
+//! # Ok::<(), quietwire::Error>(())
+//! ```
 
 mod records;
 
@@ -20,6 +98,8 @@ use core::fmt;
 pub use records::{Contact, Id, Message, Record};
 
 use super::decoder::{Event, HiddenOutcome};
+#[cfg(doc)]
+use super::{Decoder, Encoder, run};
 use super::{MAX_RECORD, Section};
 use crate::error::{ErrorClass, Result};
 use crate::event;
@@ -44,6 +124,12 @@ impl StaleSession {
     /// The contact of the session.
     pub fn contact(&self) -> &Id {
         &self.contact
+    }
+
+    /// The peer's identity key, if the snapshot holds it (key 4 of `session-snapshot`,
+    /// spec ENV-08).
+    pub fn peer_identity(&self) -> Option<&crate::keys::IdentityKey> {
+        self.session.peer_identity()
     }
 
     /// Decrypts a message that was in flight when the backup was made.

@@ -1,7 +1,8 @@
 //! A driver that decodes a whole file held in memory, pushing it in a chosen split, with or
 //! without the restore layer: what the vectors, the conformance shim and the fuzz targets
 //! run. It records what `XBK-28` makes observable: the released plaintext's length and
-//! SHA-256 at success or failure, the class, the hidden outcome.
+//! SHA-256 at success or failure, the class, the hidden outcome. Applications that hold a
+//! file in memory call [`restore_slice`].
 
 use sha2::{Digest, Sha256};
 
@@ -131,6 +132,59 @@ pub fn decode_file(
         restored,
         events,
     }
+}
+
+/// Decodes and restores a whole file held in memory: [`decode_file`] in one push with the
+/// restore layer. What it returns is committed: every check of `XBK-27` passed.
+///
+/// ```
+/// use quietwire::backup::restore::Record;
+/// use quietwire::backup::{DecoderConfig, Encoder, ExportOptions, Methods, RecoveryKey, Section,
+///     Unlock, run};
+/// use quietwire::identity::DeviceKeys;
+/// use quietwire::suite::Suite;
+/// # use rand_core::{TryCryptoRng, TryRng};
+/// # struct Counter(u8);
+/// # impl TryRng for Counter {
+/// #     type Error = core::convert::Infallible;
+/// #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(7) }
+/// #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { Ok(7) }
+/// #     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+/// #         for b in dst { self.0 = self.0.wrapping_add(1); *b = self.0; }
+/// #         Ok(())
+/// #     }
+/// # }
+/// # impl TryCryptoRng for Counter {}
+/// # let mut rng = Counter(0);
+/// let device = DeviceKeys::generate(Suite::X25519, &mut rng);
+/// let key = RecoveryKey::generate(&mut rng);
+/// let text = key.to_text();
+/// let mut file = Vec::new();
+/// let options = ExportOptions::new(Methods::RecoveryKey(key));
+/// let mut encoder = Encoder::new(&options, &mut rng, &mut file)?;
+/// encoder.write_record(Section::Identity, &Record::identity(device.identity(), 4), &mut file)?;
+/// encoder.finish(&mut file)?;
+///
+/// let config = DecoderConfig::default();
+/// let restored = run::restore_slice(&file, Unlock::RecoveryKey(text), None, &config)?;
+/// assert_eq!(restored.identity.public(), device.identity().public());
+/// assert_eq!(restored.generation, 4);
+/// # Ok::<(), quietwire::Error>(())
+/// ```
+///
+/// # Errors
+/// The first failing check of `XBK-27`, the restore layer's included.
+pub fn restore_slice(
+    file: &[u8],
+    secret: Unlock,
+    pin: Option<&str>,
+    config: &DecoderConfig,
+) -> Result<Restored> {
+    let decoded = decode_file(file, secret, pin, config, &Split::Whole, true);
+    decoded.result?;
+    decoded
+        .restored
+        .ok_or_else(|| Error::new(crate::ErrorClass::BackupIdentityCount))
 }
 
 fn decoder_outcome(events: &[String]) -> Result<HiddenOutcome> {

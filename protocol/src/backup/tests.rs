@@ -473,6 +473,98 @@ fn restore_stages_records_and_sessions_are_stale() {
     assert_eq!(class(&decoded), ErrorClass::BackupIdentityCount);
 }
 
+/// `Encoder::write_record` writes exactly what framing the records by hand and writing them
+/// section by section writes; refused records change nothing; the sessions of a restore keep
+/// their peer identity.
+#[test]
+fn records_written_by_the_encoder_equal_hand_framed_content() {
+    use crate::keys::{IdentityKeyPair, X25519Secret};
+    use crate::ratchet::Ratchet;
+    use crate::session::Session;
+    use restore::Record;
+    let identity = IdentityKeyPair::from_seed(&[3; 32]);
+    let peer = IdentityKeyPair::from_seed(&[4; 32]);
+    let device = crate::identity::DeviceKeys::from_parts(
+        Suite::X25519,
+        IdentityKeyPair::from_seed(&[4; 32]),
+        crate::keys::KemSecret::from_seed(Suite::X25519, &[5; 32]),
+        X25519Secret::from_bytes(&[6; 32]),
+    );
+    let ratchet = Ratchet::initiator(
+        &[1; 32],
+        *X25519Secret::from_bytes(&[7; 32]).public(),
+        &[2; 32],
+    );
+    let session = Session::with_peer_identity(ratchet, [8; 32], *peer.public());
+    let contact_id = [9; 16];
+    let records = [
+        (Section::Identity, Record::identity(&identity, 2)),
+        (
+            Section::Contacts,
+            Record::contact(contact_id, &device.signed_record(0), "Peer", false),
+        ),
+        (Section::Sessions, Record::session(contact_id, &session)),
+        (
+            Section::Settings,
+            Record::Setting {
+                name: "theme".into(),
+                value: crate::cbor::Value::from("dark"),
+            },
+        ),
+    ];
+    let opts = options(Methods::RecoveryKey(key()), None);
+    let mut rng = TestRng(10);
+    let mut file = Vec::new();
+    let mut encoder = Encoder::new(&opts, &mut rng, &mut file).unwrap();
+    for (section, record) in &records {
+        encoder.write_record(*section, record, &mut file).unwrap();
+        // Refused: nothing is written and the encoder goes on.
+        let len = file.len();
+        let wrong_kind = encoder.write_record(Section::Hidden, &records[0].1, &mut file);
+        assert_eq!(
+            wrong_kind.unwrap_err().class(),
+            ErrorClass::BackupRecordKind
+        );
+        if *section > Section::Identity {
+            let backwards = encoder.write_record(Section::Identity, &records[0].1, &mut file);
+            assert_eq!(
+                backwards.unwrap_err().class(),
+                ErrorClass::BackupSectionOrder
+            );
+        }
+        let manifest = encoder.write_record(Section::Manifest, record, &mut file);
+        assert_eq!(
+            manifest.unwrap_err().class(),
+            ErrorClass::BackupSectionOrder
+        );
+        assert_eq!(file.len(), len);
+        assert_eq!(encoder.section(), *section);
+    }
+    encoder.finish(&mut file).unwrap();
+    let framed = |i: usize| records[i].1.to_bytes().unwrap().to_vec();
+    let by_hand = export(
+        &opts,
+        &[&framed(0), &framed(1), &framed(2), b"", b"", &framed(3)],
+        10,
+    );
+    assert_eq!(file, by_hand);
+    let restored = run::restore_slice(&file, with_key(), None, &DecoderConfig::default()).unwrap();
+    assert_eq!(restored.identity.public(), identity.public());
+    assert_eq!(restored.generation, 2);
+    assert_eq!(restored.sessions.len(), 1);
+    assert_eq!(restored.sessions[0].peer_identity(), Some(peer.public()));
+    assert_eq!(
+        restored.records,
+        vec![records[1].clone(), records[3].clone()]
+    );
+    // A file that does not restore reports the class of a decoding with the restore layer.
+    let cut = &file[..file.len() - 1];
+    let refused = run::restore_slice(cut, with_key(), None, &DecoderConfig::default());
+    let config = DecoderConfig::default();
+    let decoded = decode_file(cut, with_key(), None, &config, &Split::Whole, true);
+    assert_eq!(refused.unwrap_err().class(), class(&decoded));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 

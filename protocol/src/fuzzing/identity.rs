@@ -10,7 +10,7 @@
 use super::FUZZ_NOW;
 use super::check_class;
 use crate::cbor::{self, Limits};
-use crate::identity::SignedDeviceRecord;
+use crate::identity::{DeviceKeys, SignedDeviceRecord};
 use crate::invite::SignedInvite;
 use crate::safety::SafetyQr;
 use crate::suite::SuitePolicy;
@@ -18,6 +18,28 @@ use crate::{ErrorClass, UnixTime};
 
 /// The base a fuzzed link is re-encoded with when its own base is not kept.
 const LINK_BASE: &str = "https://quietwire.invalid/invite";
+
+/// Stored device keys (IDN-07): accepted bytes re-encode exactly, and the keys sign a device
+/// record that verifies.
+pub fn device_keys(data: &[u8]) -> bool {
+    match DeviceKeys::from_bytes(data) {
+        Ok(keys) => {
+            assert_eq!(
+                keys.to_bytes().as_slice(),
+                data,
+                "device keys do not round trip"
+            );
+            let record = keys.signed_record(0).to_bytes();
+            let verified = SignedDeviceRecord::from_bytes(&record, &SuitePolicy::ALL);
+            assert!(verified.is_ok(), "loaded keys sign an invalid record");
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            false
+        }
+    }
+}
 
 /// Signed device records: accepted bytes re-encode exactly, the body is the signed body,
 /// and a record accepted under every suite is refused or accepted consistently under a

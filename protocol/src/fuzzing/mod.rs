@@ -33,8 +33,8 @@ pub use envelope::{envelope, event};
 pub use handshake::{
     HANDSHAKE_NOW, handshake_accept, handshake_inviter, reconnect_contact, reconnect_open,
 };
-pub use identity::{device_record, invite, invite_link, invite_qr, safety_qr};
-pub use ratchet::{ratchet_session, ratchet_snapshot};
+pub use identity::{device_keys, device_record, invite, invite_link, invite_qr, safety_qr};
+pub use ratchet::{ratchet_session, ratchet_snapshot, session_snapshot};
 pub use relay::{
     RELAY_LIMITS, RELAY_T0, RelayRecord, VECTOR_ORIGIN, mailbox_proof, relay_core, relay_input,
     relay_records, relay_request, vector_origin,
@@ -80,4 +80,6 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("backup_header", crate::backup::fuzzing::header),
     ("backup_stream", crate::backup::fuzzing::stream),
     ("backup_unlock", crate::backup::fuzzing::unlock),
+    ("device_keys", device_keys),
+    ("session_snapshot", session_snapshot),
 ];

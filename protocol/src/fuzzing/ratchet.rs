@@ -1,4 +1,5 @@
-//! Invariant checks: Ratchet snapshots and scripted sessions (spec/06-ratchet.md).
+//! Invariant checks: Ratchet snapshots and scripted sessions (spec/06-ratchet.md), and
+//! session snapshots (spec/07-envelope.md ENV-08).
 
 #![allow(
     clippy::panic,
@@ -10,6 +11,7 @@
 use super::check_class;
 use crate::keys::X25519Secret;
 use crate::ratchet::Ratchet;
+use crate::session::Session;
 
 /// Ratchet snapshots: an accepted snapshot re-encodes to exactly its input.
 pub fn ratchet_snapshot(data: &[u8]) -> bool {
@@ -19,6 +21,25 @@ pub fn ratchet_snapshot(data: &[u8]) -> bool {
                 ratchet.snapshot().as_slice(),
                 data,
                 "snapshot does not round trip"
+            );
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            false
+        }
+    }
+}
+
+/// Session snapshots (spec/07-envelope.md ENV-08): an accepted snapshot, with or without the
+/// peer's identity key, re-encodes to exactly its input.
+pub fn session_snapshot(data: &[u8]) -> bool {
+    match Session::restore(data) {
+        Ok(session) => {
+            assert_eq!(
+                session.snapshot().as_slice(),
+                data,
+                "session snapshot does not round trip"
             );
             true
         }

@@ -80,6 +80,7 @@ use crate::error::{ErrorClass, Result};
 use crate::hpke::{self, Sender};
 use crate::identity::{DeviceKeys, SignedDeviceRecord};
 use crate::invite::{InviteSecrets, SignedInvite};
+use crate::keys::IdentityKey;
 use crate::label::Label;
 use crate::ratchet::Ratchet;
 use crate::suite::SuitePolicy;
@@ -88,7 +89,8 @@ pub use payload::MAX_PAYLOAD;
 use payload::Payload;
 
 /// The acceptor's result: the message to send to the invite's bootstrap mailbox and the
-/// initiator side of the session.
+/// initiator side of the session. Send [`Initiated::message`], then keep
+/// [`Initiated::into_session`] (defined with [`Session`](crate::session::Session)).
 pub struct Initiated {
     /// `enc ‖ ciphertext`: what goes into the envelope.
     pub message: Vec<u8>,
@@ -96,6 +98,10 @@ pub struct Initiated {
     pub transcript_hash: [u8; 32],
     /// The ratchet, ready to send.
     pub ratchet: Ratchet,
+    /// The inviter's identity key (the invite's signer).
+    pub peer_identity: IdentityKey,
+    /// The invite's mailbox, where the session writes.
+    pub peer_mailbox: [u8; 32],
 }
 
 impl fmt::Debug for Initiated {
@@ -106,7 +112,8 @@ impl fmt::Debug for Initiated {
     }
 }
 
-/// The inviter's result for an accepted handshake.
+/// The inviter's result for an accepted handshake; keep [`Accepted::into_session`] (defined
+/// with [`Session`](crate::session::Session)).
 pub struct Accepted {
     /// The acceptor's verified device record.
     pub peer: SignedDeviceRecord,
@@ -181,6 +188,8 @@ pub fn accept_invite<R: CryptoRng + ?Sized>(
         message,
         transcript_hash: th,
         ratchet: Ratchet::initiator(&session_secret, *invite.invite().ratchet_key(), &th),
+        peer_identity: *invite.invite().identity_key(),
+        peer_mailbox: *invite.invite().mailbox(),
     })
 }
 

@@ -3,7 +3,8 @@
 //! Specified in [`spec/03-identity.md`](../../spec/03-identity.md). A device generates its
 //! Ed25519 identity key itself, from the injected RNG; no server ever sees the secret. The
 //! identity signs a [`DeviceRecord`] binding it to the device's HPKE KEM key and X25519
-//! ratchet key.
+//! ratchet key. A device stores its secret keys with [`DeviceKeys::to_bytes`] and loads them
+//! with [`DeviceKeys::from_bytes`] (**[IDN-07]**), encrypted at rest by the application.
 //!
 //! ```
 //! use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
@@ -30,9 +31,11 @@
 //! ```
 
 mod device_record;
+mod storage;
 mod update;
 
 pub use device_record::{DeviceRecord, MAX_DEVICE_RECORD, SignedDeviceRecord};
+pub use storage::MAX_DEVICE_KEYS;
 pub use update::{newer_record, supersedes};
 
 use rand_core::CryptoRng;
@@ -40,7 +43,9 @@ use rand_core::CryptoRng;
 use crate::keys::{IdentityKeyPair, KemSecret, X25519Secret};
 use crate::suite::Suite;
 
-/// The secret keys of one device: identity, long-term KEM and ratchet keys.
+/// The secret keys of one device: identity, long-term KEM and ratchet keys. Its `Debug`
+/// shows only public keys; every secret wipes itself on drop. Stored with
+/// [`DeviceKeys::to_bytes`], loaded with [`DeviceKeys::from_bytes`].
 #[derive(Debug)]
 pub struct DeviceKeys {
     suite: Suite,

@@ -12,6 +12,7 @@ use crate::error::{ErrorClass, Result};
 use crate::event::{AttachmentRef, Event};
 use crate::identity::SignedDeviceRecord;
 use crate::invite::is_valid_relay_hint;
+use crate::keys::IdentityKeyPair;
 use crate::schema::Fields;
 use crate::session::Session;
 use crate::suite::SuitePolicy;
@@ -174,6 +175,61 @@ fn id_of(f: &mut Fields, key: u64) -> Result<Id> {
 }
 
 impl Record {
+    /// Kind 1, for section 1: the identity key pair's seed and public key, with the
+    /// generation of the device's last signed record (`DeviceKeys::signed_record`). A
+    /// restored device signs its next record with `generation + 1` (`XBK-23`).
+    pub fn identity(identity: &IdentityKeyPair, generation: u64) -> Record {
+        Record::Identity {
+            seed: identity.dangerous_seed(),
+            key: *identity.public().as_bytes(),
+            generation,
+        }
+    }
+
+    /// Kind 2: a contact with its verified signed device record, display name and whether
+    /// the safety code was verified; no mailbox and no relay hints (set the fields of
+    /// [`Contact`] for those).
+    pub fn contact(
+        id: Id,
+        device_record: &SignedDeviceRecord,
+        name: impl Into<String>,
+        verified: bool,
+    ) -> Record {
+        Record::Contact(Contact {
+            id,
+            device_record: device_record.to_bytes(),
+            name: name.into(),
+            verified,
+            mailbox: None,
+            relay_hints: Vec::new(),
+        })
+    }
+
+    /// Kind 3: the snapshot of `session`, the session with contact `contact` (restored stale,
+    /// `XBK-24`).
+    pub fn session(contact: Id, session: &Session) -> Record {
+        Record::Session {
+            contact,
+            snapshot: session.snapshot(),
+        }
+    }
+
+    /// Kind 5: a message of chat `chat` at `time` (seconds since the epoch), with the event's
+    /// id; `sender` is the contact of a received message, `None` for one this device sent.
+    ///
+    /// # Errors
+    /// As [`Event::to_bytes`].
+    pub fn message(chat: Id, event: &Event, time: u64, sender: Option<Id>) -> Result<Record> {
+        Ok(Record::Message(Message {
+            chat,
+            id: *event.id(),
+            sent: sender.is_none(),
+            time,
+            event: event.to_bytes()?,
+            sender,
+        }))
+    }
+
     /// The kind number.
     pub const fn kind(&self) -> u64 {
         match self {

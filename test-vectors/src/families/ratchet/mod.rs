@@ -18,6 +18,7 @@ use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, OVERHEAD, Ra
 
 mod events;
 mod header_dh;
+mod session;
 mod snapshot;
 
 use header_dh::header_dh_sessions;
@@ -30,6 +31,18 @@ crate::vector_groups! {
         "ratchet-session" => Session(SessionTest),
         /// Restore a snapshot; a valid one must re-encode to the same bytes.
         "ratchet-snapshot-load" => SnapshotLoad(SnapshotTest),
+        /// Restore a session snapshot (ENV-08); a valid one must re-encode to the same bytes.
+        "session-snapshot-load" => SessionSnapshotLoad(SessionSnapshotTest),
+    }
+}
+
+crate::vector_test! {
+    /// Restoring a session snapshot (spec/07-envelope.md ENV-08).
+    pub struct SessionSnapshotTest {
+        /// The `session-snapshot` bytes.
+        session_snapshot: hex,
+        /// The peer's identity key the snapshot holds (valid tests with key 4 only).
+        peer_identity: hex?,
     }
 }
 
@@ -169,6 +182,16 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     Snapshot: Defined ["RAT-10"] "Snapshot encoding, strict decoding and round trip.";
     EventContent: MissingStep ["ENV-09", "RAT-08"]
         "Authentic content that is not a padded, acceptable event: refused, state unchanged, the message still opens as plain ratchet content.";
+    SessionSnapshot: Defined ["ENV-08"]
+        "A session snapshot with or without the peer's identity key: restored, re-encoded byte for byte.";
+    SessionSnapshotSchema: Basic ["ENV-08", "ENC-11", "ENC-12", "ENC-13"]
+        "A structural fault of a session snapshot: trailing bytes, version, unknown keys, mistyped or missized fields.";
+    SessionSnapshotRatchet: Defined ["ENV-08", "RAT-10"]
+        "A session snapshot whose ratchet snapshot RAT-10 refuses.";
+    SessionPeerKey: AuthBypass ["ENV-08", "SUI-04"]
+        "A session snapshot whose peer identity key is not a valid Ed25519 public key.";
+    SessionSnapshotOrder: Defined ["ENV-08"]
+        "Several faults in a session snapshot: the rule's check order decides the class.";
 };
 
 /// Builds one scenario by running the implementation and recording every step.
@@ -582,6 +605,7 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
     let appended_snapshots = appended_snapshot_tests(&mut ids)?;
     let header_dh_tests = header_dh_sessions(&mut ids)?;
     let event_tests = events::sessions(&mut ids)?;
+    let session_snapshot_tests = session::session_snapshots(&mut ids)?;
     Ok(file(
         "ratchet",
         &[
@@ -589,6 +613,7 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
             "ratchet-session: the responder starts from responderRatchetSecret, the initiator from its public key (or initiatorSnapshot); run the steps in order.",
             "After every step the acting side's snapshot must hash to snapshotDigest; a failing step must not change it.",
             "ratchet-snapshot-load: restore the snapshot; a valid one must re-encode to the same bytes.",
+            "session-snapshot-load: restore the session snapshot (spec/07-envelope.md ENV-08); `sessionSnapshot` must re-encode to the same bytes and hold `peerIdentity` (absent: none).",
         ],
         FLAGS,
         crate::groups! { RatchetGroup:
@@ -600,6 +625,9 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
             Session(
                 "Opening events: content refused after the ratchet opened it commits nothing (ENV-09).",
                 event_tests);
+            SessionSnapshotLoad(
+                "Session snapshots (ENV-08): the ratchet snapshot, the peer's mailbox and the optional peer identity key.",
+                session_snapshot_tests);
         },
     ))
 }

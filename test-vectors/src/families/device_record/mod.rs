@@ -15,6 +15,10 @@ use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
+mod keys;
+
+pub use keys::KeysTest;
+
 crate::vector_groups! {
     /// Groups of this family.
     pub enum DeviceRecordGroup {
@@ -25,6 +29,8 @@ crate::vector_groups! {
             /// Suite ids the verifier accepts.
             allowed_suites: Vec<u64>,
         },
+        /// Load stored device keys (IDN-07); valid ones must re-encode to the same bytes.
+        "device-keys-load" => KeysLoad(KeysTest),
     }
 }
 
@@ -93,6 +99,16 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     Limits: CanOfWorms ["IDN-04"] "Over the record's size limit.";
     CheckOrder: Defined ["IDN-05"]
         "Several faults at once: the spec's check order decides the class.";
+    KeysValid: Basic ["IDN-07"]
+        "Stored device keys that load, derive their public keys and re-encode byte for byte.";
+    KeysCanonical: Malleability ["IDN-07", "ENC-01"]
+        "Stored device keys that are not the canonical encoding of the map.";
+    KeysLimits: CanOfWorms ["IDN-07"] "Over a decoding limit of stored device keys.";
+    KeysSchema: Basic ["IDN-07", "ENC-11", "ENC-12", "ENC-13"]
+        "A structural fault of stored device keys: version, unknown, missing, mistyped or missized fields.";
+    KeysSuite: Defined ["IDN-07", "SUI-01"] "Stored device keys of an unregistered suite.";
+    KeysOrder: Defined ["IDN-07"]
+        "Several faults in stored device keys: the rule's check order decides the class.";
 };
 
 /// The body of a record, field by field (spec/03-identity.md).
@@ -359,6 +375,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         "The order of the key checks (IDN-05 steps 10 to 12); every registered suite.",
         &[1, 2],
     );
+    let keys_load = keys::group(&mut b.ids)?;
 
     Ok(file(
         "device_record",
@@ -366,8 +383,9 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
             "Signed device records (spec/03-identity.md).",
             "device-record-create: derive the keys from the given secrets and sign; the output must equal `record`.",
             "device-record-verify: decode and verify `record` with the group's allowed suites; valid tests list the fields.",
+            "device-keys-load: load the stored device keys `keys` (IDN-07); valid ones must re-encode to `keys` and derive identityKey, kemKey and ratchetKey.",
         ],
         FLAGS,
-        vec![create, all, strict, sui05, key_order],
+        vec![create, all, strict, sui05, key_order, keys_load],
     ))
 }
