@@ -352,6 +352,28 @@ fn a_shim_that_ignores_push_sizes_fails_every_split_decoding() {
 }
 
 #[test]
+fn unimplemented_for_a_declared_feature_fails_as_shim_declared_feature() {
+    // The shim lists `did-key` in its capabilities but answers `unimplemented`: not an
+    // optional gap but a broken promise (SHIM-04).
+    let report = run(
+        &["undeclared-did-key"],
+        &["did_key/1"],
+        Duration::from_secs(60),
+    );
+    let c = &report.cases[0];
+    assert_eq!(c.outcome, Outcome::Fail, "{c:?}");
+    assert!(c.actual.contains("shim.declared_feature"), "{c:?}");
+    // Without the feature in its capabilities, the same answers are an unimplemented gap.
+    let report = run(&["no-did-key"], &["did_key/1"], Duration::from_secs(60));
+    assert_eq!(
+        report.cases[0].outcome,
+        Outcome::Unimplemented,
+        "{:?}",
+        report.cases[0]
+    );
+}
+
+#[test]
 fn value_fields_outside_table_16_1_are_a_protocol_error() {
     let report = run(
         &["extra-field:cbor-decode"],

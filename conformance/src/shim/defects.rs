@@ -18,6 +18,7 @@ use crate::implementation::{Failure, Implementation, OpResult, unimplemented};
 /// | `safety-order` | `safety-code` depends on the order of the keys |
 /// | `invite-expiry` | `invite-verify` ignores `now` |
 /// | `no-did-key` | the `did-key` ops answer `unimplemented` |
+/// | `undeclared-did-key` | the same, but `capabilities` still lists the `did-key` feature |
 /// | `ratchet-replay` | `ratchet-decrypt` "opens" a replayed message to nothing |
 /// | `flip-message` | `ratchet-encrypt` flips the last bit of every message |
 /// | `wrong-digest` | ratchet replies carry a wrong `snapshotDigest` |
@@ -41,6 +42,7 @@ impl Defects {
         "safety-order",
         "invite-expiry",
         "no-did-key",
+        "undeclared-did-key",
         "ratchet-replay",
         "flip-message",
         "wrong-digest",
@@ -95,7 +97,9 @@ impl Defects {
     /// # Errors
     /// The failure of the operation, as the defects alter it.
     pub fn call(&self, imp: &mut dyn Implementation, op: &str, args: Value) -> OpResult<Value> {
-        if self.has("no-did-key") && feature_of(op) == Some("did-key") {
+        if (self.has("no-did-key") || self.has("undeclared-did-key"))
+            && feature_of(op) == Some("did-key")
+        {
             return unimplemented("did-key");
         }
         let args = self.arguments(op, args);

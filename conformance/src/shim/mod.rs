@@ -234,6 +234,93 @@ mod tests {
             .take_while(|l| l.starts_with('|'))
     }
 
+    /// The classes of Table 16-3 of the spec.
+    fn table_16_3() -> Vec<String> {
+        include_str!("../../../spec/16-conformance-shim.md")
+            .lines()
+            .skip_while(|l| !l.starts_with("| class | reported by |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
+            .collect()
+    }
+
+    /// Every `shim.*` and `harness.*` class a source text names (at the start of a string
+    /// literal when `quoted`).
+    fn classes_in(text: &str, quoted: bool) -> Vec<String> {
+        let mut found = Vec::new();
+        for prefix in ["shim.", "harness."] {
+            let needle = if quoted {
+                format!("\"{prefix}")
+            } else {
+                prefix.to_owned()
+            };
+            for (at, _) in text.match_indices(&needle) {
+                let start = at + needle.len() - prefix.len();
+                let name: String = text
+                    .get(start..)
+                    .unwrap_or_default()
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == '.')
+                    .collect();
+                found.push(name);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn table_16_3_registers_every_harness_class_the_runner_and_the_shims_report() {
+        let table = table_16_3();
+        assert!(
+            table.contains(&"shim.declared_feature".to_owned()),
+            "{table:?}"
+        );
+        // What the runner and the built-in shim report (string literals in conformance/src),
+        // and what the Python shim reports.
+        let sources: Vec<(&str, &str, bool)> = vec![
+            ("shim/mod.rs", include_str!("mod.rs"), true),
+            ("shim/client.rs", include_str!("client.rs"), true),
+            ("shim/server.rs", include_str!("server.rs"), true),
+            (
+                "runner/harness.rs",
+                include_str!("../runner/harness.rs"),
+                true,
+            ),
+            ("builtin.rs", include_str!("../builtin.rs"), true),
+            (
+                "implementation.rs",
+                include_str!("../implementation.rs"),
+                true,
+            ),
+            (
+                "python/shim.py",
+                include_str!("../../python/shim.py"),
+                false,
+            ),
+        ];
+        let mut used = Vec::new();
+        for (file, text, quoted) in sources {
+            for class in classes_in(text, quoted) {
+                // File names, and this test's own needles.
+                if ["shim.md", "shim.py", "shim.", "harness."].contains(&class.as_str()) {
+                    continue;
+                }
+                assert!(
+                    table.contains(&class),
+                    "{file} reports `{class}`, which Table 16-3 does not register"
+                );
+                used.push(class);
+            }
+        }
+        for class in &table {
+            assert!(
+                used.contains(class),
+                "Table 16-3 registers `{class}`, which neither the runner nor a shim reports"
+            );
+        }
+    }
+
     #[test]
     fn every_op_has_a_known_feature() {
         let features = features();
