@@ -222,6 +222,9 @@ error_classes! {
     RatchetBody = "ratchet.body", Peer;
     /// The message's key was already used or is no longer stored.
     RatchetReplay = "ratchet.replay", Peer;
+    /// The KEM ciphertext of a new chain of a post-quantum ratchet disagrees with the
+    /// receiver's state: a ciphertext where it holds no KEM key, or none where it holds one.
+    RatchetKem = "ratchet.kem", Peer;
     /// The backup has no unlock entry for the method the caller used.
     BackupNoEntry = "backup.no_entry", Peer;
     /// The recovery key, passphrase or transfer key does not unlock the backup.

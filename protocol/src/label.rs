@@ -21,6 +21,10 @@ pub enum Label {
     RatchetInit,
     /// HKDF `info` of the root-key step (`KDF_RK`).
     RatchetRoot,
+    /// HKDF `info` splitting the session secret of a post-quantum ratchet (§6.18).
+    RatchetPqInit,
+    /// HKDF `info` of the post-quantum root-key step (`KDF_RK_PQ`, §6.18).
+    RatchetPqRoot,
     /// HKDF `info` of the chain-key step (`KDF_CK`): next chain key.
     RatchetChain,
     /// HKDF `info` of the chain-key step (`KDF_CK`): message key.
@@ -73,12 +77,14 @@ pub enum Label {
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 29] = [
+    pub const ALL: [Label; 31] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::SafetyCode,
         Label::RatchetInit,
         Label::RatchetRoot,
+        Label::RatchetPqInit,
+        Label::RatchetPqRoot,
         Label::RatchetChain,
         Label::RatchetMessageKey,
         Label::RatchetMessage,
@@ -113,6 +119,8 @@ impl Label {
             Label::SafetyCode => "quietwire/v1/safety-code",
             Label::RatchetInit => "quietwire/v1/ratchet-init",
             Label::RatchetRoot => "quietwire/v1/ratchet-root",
+            Label::RatchetPqInit => "quietwire/v1/ratchet-pq-init",
+            Label::RatchetPqRoot => "quietwire/v1/ratchet-pq-root",
             Label::RatchetChain => "quietwire/v1/ratchet-chain",
             Label::RatchetMessageKey => "quietwire/v1/ratchet-message-key",
             Label::RatchetMessage => "quietwire/v1/ratchet-message",

@@ -20,14 +20,21 @@ impl Fields {
     /// Checks that `value` is a map of the current version whose non-negative keys are all in
     /// `known` (which must include the version key 1).
     pub(crate) fn new(value: Value, known: &[u64]) -> Result<Fields> {
+        let (_, fields) = Fields::of_versions(value, &[(VERSION, known)])?;
+        Ok(fields)
+    }
+
+    /// Like [`Fields::new`] for a structure with several defined versions, each with its
+    /// own keys: the version read, and the fields.
+    fn of_versions(value: Value, versions: &[(u64, &[u64])]) -> Result<(u64, Fields)> {
         let Value::Map(map) = value else {
             return Err(ErrorClass::SchemaWrongType.into());
         };
         let mut fields = Fields { map };
         let version = fields.uint(VERSION_KEY)?;
-        if version != VERSION {
+        let Some((_, known)) = versions.iter().find(|(v, _)| *v == version) else {
             return Err(ErrorClass::SchemaVersion.into());
-        }
+        };
         if fields
             .map
             .keys()
@@ -35,7 +42,20 @@ impl Fields {
         {
             return Err(ErrorClass::SchemaUnknownCritical.into());
         }
-        Ok(fields)
+        Ok((version, fields))
+    }
+
+    /// Like [`Fields::closed`] for a closed structure with several defined versions: the
+    /// version read, and the fields.
+    pub(crate) fn closed_versions(
+        value: Value,
+        versions: &[(u64, &[u64])],
+    ) -> Result<(u64, Fields)> {
+        let (version, fields) = Fields::of_versions(value, versions)?;
+        if fields.map.keys().any(|k| k.is_negative()) {
+            return Err(ErrorClass::SchemaUnknownCritical.into());
+        }
+        Ok((version, fields))
     }
 
     /// A closed map nested in a versioned structure (it has no version key of its own):
@@ -165,8 +185,17 @@ pub(crate) fn split_signed(value: Value) -> Result<(Vec<u8>, [u8; 64])> {
 
 /// Builds the map of a structure: the version, the given fields and the extensions.
 pub(crate) fn build_map(fields: Vec<(u64, Value)>, extensions: &BTreeMap<Int, Value>) -> Value {
+    build_map_version(VERSION, fields, extensions)
+}
+
+/// Like [`build_map`] for a structure of another version than [`VERSION`].
+pub(crate) fn build_map_version(
+    version: u64,
+    fields: Vec<(u64, Value)>,
+    extensions: &BTreeMap<Int, Value>,
+) -> Value {
     let mut map = extensions.clone();
-    map.insert(Int::uint(VERSION_KEY), Value::uint(VERSION));
+    map.insert(Int::uint(VERSION_KEY), Value::uint(version));
     for (key, value) in fields {
         map.insert(Int::uint(key), value);
     }

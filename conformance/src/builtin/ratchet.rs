@@ -33,13 +33,15 @@ pub(super) fn call(b: &mut Builtin, op: &str, a: Fields<'_>) -> Dispatched {
             };
             let (secret, ad) = (a.bytes("sessionSecret")?, a.bytes("associatedData")?);
             let own = a.bytes("responderRatchetSecret")?;
+            let pq = a.bool_opt("postQuantum")?.unwrap_or(false);
             (|| {
                 let (secret, ad) = (key32(&secret)?, key32(&ad)?);
                 let own = X25519Secret::from_bytes(&key32(&own)?);
-                let ratchet = if initiator {
-                    Ratchet::initiator(&secret, *own.public(), &ad)
-                } else {
-                    Ratchet::responder(&secret, own, &ad)
+                let ratchet = match (initiator, pq) {
+                    (true, true) => Ratchet::pq_initiator(&secret, *own.public(), &ad),
+                    (false, true) => Ratchet::pq_responder(&secret, own, &ad),
+                    (true, false) => Ratchet::initiator(&secret, *own.public(), &ad),
+                    (false, false) => Ratchet::responder(&secret, own, &ad),
                 };
                 Ok(store(b, ratchet))
             })()

@@ -86,6 +86,17 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| format!("field `{name}` is not a boolean"))
     }
 
+    /// A boolean, or `None` if the field is absent or `null`.
+    ///
+    /// # Errors
+    /// If the field is present and not a boolean.
+    pub fn bool_opt(&self, name: &str) -> Result<Option<bool>, String> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.bool(name).map(Some),
+        }
+    }
+
     /// A string.
     ///
     /// # Errors

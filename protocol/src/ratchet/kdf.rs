@@ -36,9 +36,25 @@ pub(crate) fn init(session_secret: &[u8; 32]) -> (Key, Key, Key) {
     expand96(None, session_secret, Label::RatchetInit)
 }
 
+/// `KDF_INIT_PQ`: as [`init`], for a post-quantum ratchet (RAT-11), under its own
+/// label so that no key of a post-quantum session is a key of a classic one.
+pub(crate) fn init_pq(session_secret: &[u8; 32]) -> (Key, Key, Key) {
+    expand96(None, session_secret, Label::RatchetPqInit)
+}
+
 /// `KDF_RK`: the next root key, a chain key and the next header key of that chain.
 pub(crate) fn root(rk: &[u8; 32], dh: &[u8; 32]) -> (Key, Key, Key) {
     expand96(Some(rk), dh, Label::RatchetRoot)
+}
+
+/// `KDF_RK_PQ`: as [`root`], with the KEM shared secret after the DH output in the input
+/// keying material (RAT-12).
+pub(crate) fn root_pq(rk: &[u8; 32], dh: &[u8; 32], kem: &[u8; 32]) -> (Key, Key, Key) {
+    let mut ikm = Zeroizing::new([0u8; 64]);
+    let (first, second) = ikm.split_at_mut(32);
+    first.copy_from_slice(dh);
+    second.copy_from_slice(kem);
+    expand96(Some(rk), ikm.as_ref(), Label::RatchetPqRoot)
 }
 
 fn expand_from(prk: &[u8; 32], label: Label, context: &[&[u8]], out: &mut [u8]) {

@@ -51,6 +51,7 @@
 
 mod header;
 mod kdf;
+mod pq;
 mod skipped;
 mod snapshot;
 
@@ -60,9 +61,11 @@ use crate::aead;
 use crate::error::{ErrorClass, Result};
 use crate::keys::{X25519PublicKey, X25519Secret};
 use crate::label::Label;
-pub use header::ENCRYPTED_HEADER_LEN;
-use header::Header;
+pub use header::{ENCRYPTED_HEADER_LEN, PQ_ENCRYPTED_HEADER_LEN};
+use header::{Header, KemFields, ReceivedKem};
 use kdf::Key;
+pub use pq::{KEM_CIPHERTEXT_LEN, KEM_KEY_LEN, KEM_SEED_LEN};
+use pq::{KemState, OwnKem, PeerKem};
 use rand_core::CryptoRng;
 use skipped::{Skipped, SkippedKeys};
 pub use snapshot::MAX_SNAPSHOT;
@@ -75,8 +78,12 @@ pub const MAX_SKIPPED: usize = 5000;
 /// evicted. Bounds the header keys a message that opens under none of them is tried
 /// against.
 pub const MAX_SKIPPED_CHAINS: usize = 16;
-/// Bytes a ratchet message adds to its plaintext: encrypted header and body tag.
+/// Bytes a message of the classic ratchet adds to its plaintext: encrypted header and body
+/// tag.
 pub const OVERHEAD: usize = ENCRYPTED_HEADER_LEN + aead::TAG_LEN;
+/// Bytes a message of the post-quantum ratchet adds to its plaintext: encrypted header (with
+/// the chain's ML-KEM-768 encapsulation key and ciphertext) and body tag.
+pub const PQ_OVERHEAD: usize = PQ_ENCRYPTED_HEADER_LEN + aead::TAG_LEN;
 
 /// One side of a Double Ratchet session. Secrets are wiped on drop; `Debug` shows none.
 #[derive(Clone)]
@@ -96,6 +103,8 @@ pub struct Ratchet {
     nhkr: Key,
     send_step_pending: bool,
     skipped: SkippedKeys,
+    /// The KEM state of a post-quantum session (§6.18); none for a classic one.
+    kem: Option<Box<KemState>>,
 }
 
 impl fmt::Debug for Ratchet {
@@ -104,6 +113,7 @@ impl fmt::Debug for Ratchet {
             .field("sent", &self.ns)
             .field("received", &self.nr)
             .field("skipped", &self.skipped.len())
+            .field("post_quantum", &self.kem.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -132,15 +142,57 @@ enum Commit {
         nhkr: Key,
         ckr: Key,
         nr: u32,
+        /// The peer's encapsulation key of the new chain (post-quantum sessions).
+        peer_kem: Option<PeerKem>,
     },
 }
 
 impl Ratchet {
-    /// The side that sends first (the party that accepted the invite). `peer` is the
+    /// The side that sends first (the party that accepted the invite) of a post-quantum
+    /// session (§6.18): every DH ratchet step also runs ML-KEM-768. `peer` is the
     /// responder's ratchet public key (signed in its invite); `ad`, the handshake's
     /// transcript hash, binds every header and body to the session.
+    pub fn pq_initiator(
+        session_secret: &[u8; 32],
+        peer: X25519PublicKey,
+        ad: &[u8; 32],
+    ) -> Ratchet {
+        let (rk, hka, nhkb) = kdf::init_pq(session_secret);
+        let mut state = Self::initiator_state(rk, hka, nhkb, peer, ad);
+        state.kem = Some(Box::default());
+        state
+    }
+
+    /// The side that receives first (the inviter) of a post-quantum session (§6.18),
+    /// holding the ratchet key pair whose public half its invite carried.
+    pub fn pq_responder(session_secret: &[u8; 32], own: X25519Secret, ad: &[u8; 32]) -> Ratchet {
+        let (rk, hka, nhkb) = kdf::init_pq(session_secret);
+        let mut state = Self::responder_state(rk, hka, nhkb, own, ad);
+        state.kem = Some(Box::default());
+        state
+    }
+
+    /// The side that sends first of a classic session (RAT-01): the ratchet of sessions
+    /// restored from version-1 snapshots. New sessions use [`Ratchet::pq_initiator`].
     pub fn initiator(session_secret: &[u8; 32], peer: X25519PublicKey, ad: &[u8; 32]) -> Ratchet {
         let (rk, hka, nhkb) = kdf::init(session_secret);
+        Self::initiator_state(rk, hka, nhkb, peer, ad)
+    }
+
+    /// The side that receives first of a classic session (RAT-01). New sessions use
+    /// [`Ratchet::pq_responder`].
+    pub fn responder(session_secret: &[u8; 32], own: X25519Secret, ad: &[u8; 32]) -> Ratchet {
+        let (rk, hka, nhkb) = kdf::init(session_secret);
+        Self::responder_state(rk, hka, nhkb, own, ad)
+    }
+
+    fn initiator_state(
+        rk: Key,
+        hka: Key,
+        nhkb: Key,
+        peer: X25519PublicKey,
+        ad: &[u8; 32],
+    ) -> Ratchet {
         Ratchet {
             ad: *ad,
             dhs: None,
@@ -158,13 +210,11 @@ impl Ratchet {
             nhkr: nhkb,
             send_step_pending: true,
             skipped: SkippedKeys::default(),
+            kem: None,
         }
     }
 
-    /// The side that receives first (the inviter), holding the ratchet key pair whose
-    /// public half its invite carried.
-    pub fn responder(session_secret: &[u8; 32], own: X25519Secret, ad: &[u8; 32]) -> Ratchet {
-        let (rk, hka, nhkb) = kdf::init(session_secret);
+    fn responder_state(rk: Key, hka: Key, nhkb: Key, own: X25519Secret, ad: &[u8; 32]) -> Ratchet {
         Ratchet {
             ad: *ad,
             dhs: Some(own),
@@ -181,6 +231,22 @@ impl Ratchet {
             nhkr: hka,
             send_step_pending: false,
             skipped: SkippedKeys::default(),
+            kem: None,
+        }
+    }
+
+    /// Whether this is a post-quantum session (§6.18).
+    pub fn is_post_quantum(&self) -> bool {
+        self.kem.is_some()
+    }
+
+    /// Bytes a message of this session adds to its plaintext: [`PQ_OVERHEAD`] for a
+    /// post-quantum session, [`OVERHEAD`] for a classic one.
+    pub fn overhead(&self) -> usize {
+        if self.is_post_quantum() {
+            PQ_OVERHEAD
+        } else {
+            OVERHEAD
         }
     }
 
@@ -194,8 +260,10 @@ impl Ratchet {
         self.skipped.len()
     }
 
-    /// Encrypts one message. Draws 32 bytes of a new ratchet secret when a DH step is due,
-    /// then 24 bytes of header nonce.
+    /// Encrypts one message. Draws 32 bytes of a new ratchet secret when a DH step is due
+    /// (in a post-quantum session then 64 bytes of an ML-KEM-768 key pair and, if the peer's
+    /// encapsulation key is known, 32 bytes of encapsulation randomness), then 24 bytes of
+    /// header nonce.
     ///
     /// # Errors
     /// `ratchet.no_sending_chain` if this side has not received yet (responder);
@@ -221,7 +289,13 @@ impl Ratchet {
         };
         let mut nonce = [0u8; header::HEADER_NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let mut out = header::seal(hks, &nonce, header, &self.ad);
+        let kem = self.kem.as_deref().and_then(|kem| {
+            Some(KemFields {
+                key: kem.own.as_ref()?.public(),
+                ciphertext: kem.ciphertext.as_deref().unwrap_or(&pq::NO_CIPHERTEXT),
+            })
+        });
+        let mut out = header::seal(hks, &nonce, header, kem, &self.ad);
         let (key, body_nonce) = kdf::message(&mk, &nonce);
         out.extend_from_slice(&aead::seal(
             &key,
@@ -240,7 +314,24 @@ impl Ratchet {
             return Err(ErrorClass::RatchetNoSendingChain.into());
         };
         let dhs = X25519Secret::generate(rng);
-        let (rk, cks, nhks) = kdf::root(&self.rk, &*dhs.diffie_hellman(&dhr)?);
+        let dh = dhs.diffie_hellman(&dhr)?;
+        let (rk, cks, nhks) = match self.kem.as_deref_mut() {
+            None => kdf::root(&self.rk, &dh),
+            Some(kem) => {
+                // RAT-13: a new key pair, then the encapsulation to the peer's newest key.
+                let own = OwnKem::generate(rng);
+                let (ciphertext, shared) = match kem.peer.take() {
+                    Some(peer) => {
+                        let (ciphertext, shared) = peer.encapsulate(rng);
+                        (Some(ciphertext), shared)
+                    }
+                    None => (None, zeroize::Zeroizing::new([0u8; 32])),
+                };
+                kem.own = Some(own);
+                kem.ciphertext = ciphertext;
+                kdf::root_pq(&self.rk, &dh, &shared)
+            }
+        };
         self.pn = self.ns;
         self.ns = 0;
         self.hks = Some(core::mem::replace(&mut self.nhks, nhks));
@@ -283,11 +374,17 @@ impl Ratchet {
     }
 
     fn prepare(&self, message: &[u8]) -> Result<Pending> {
-        if message.len() < OVERHEAD {
+        let pq = self.is_post_quantum();
+        if message.len() < self.overhead() {
             return Err(ErrorClass::RatchetFormat.into());
         }
+        let header_len = if pq {
+            PQ_ENCRYPTED_HEADER_LEN
+        } else {
+            ENCRYPTED_HEADER_LEN
+        };
         let (encrypted_header, body) = message
-            .split_first_chunk::<ENCRYPTED_HEADER_LEN>()
+            .split_at_checked(header_len)
             .ok_or(ErrorClass::RatchetFormat)?;
         let (header_nonce, _) = encrypted_header
             .split_first_chunk::<{ header::HEADER_NONCE_LEN }>()
@@ -299,16 +396,17 @@ impl Ratchet {
         };
         let body = &body;
 
+        let open = |hk: &Key| header::open(hk, encrypted_header, &self.ad, pq);
         if let Some(hkr) = &self.hkr
-            && let Some(header) = header::open(hkr, encrypted_header, &self.ad)
+            && let Some((header, _)) = open(hkr)
         {
             return self.current_chain(hkr, header, body);
         }
-        if let Some(header) = header::open(&self.nhkr, encrypted_header, &self.ad) {
-            return self.new_chain(header, body);
+        if let Some((header, kem)) = open(&self.nhkr) {
+            return self.new_chain(header, kem, body);
         }
         for hk in self.skipped.header_keys() {
-            if let Some(header) = header::open(hk, encrypted_header, &self.ad) {
+            if let Some((header, _)) = open(hk) {
                 let index = self
                     .skipped
                     .position(hk, header.n)
@@ -345,7 +443,12 @@ impl Ratchet {
         })
     }
 
-    fn new_chain(&self, header: Header, body: &Body<'_>) -> Result<Pending> {
+    fn new_chain(
+        &self,
+        header: Header,
+        kem: Option<ReceivedKem>,
+        body: &Body<'_>,
+    ) -> Result<Pending> {
         let dhs = self.dhs.as_ref().ok_or(ErrorClass::RatchetHeader)?;
         // Keys left in the current receiving chain, up to the sender's previous count.
         let mut skipped = Vec::new();
@@ -366,7 +469,23 @@ impl Ratchet {
             skipped = rest;
         }
         let dhr = X25519PublicKey::from_bytes(&header.dh)?;
-        let (rk, ckr, nhkr) = kdf::root(&self.rk, &*dhs.diffie_hellman(&dhr)?);
+        let dh = dhs.diffie_hellman(&dhr)?;
+        let (rk, ckr, nhkr, peer_kem) = match (self.kem.as_deref(), kem) {
+            (None, _) => {
+                let (rk, ckr, nhkr) = kdf::root(&self.rk, &dh);
+                (rk, ckr, nhkr, None)
+            }
+            // RAT-14: the encapsulation key is validated, then the ciphertext checked
+            // against this side's key and decapsulated.
+            (Some(state), Some(kem)) => {
+                let peer = PeerKem::from_bytes(&kem.key)?;
+                let shared = pq::receive(state.own.as_ref(), &kem.ciphertext)?;
+                let (rk, ckr, nhkr) = kdf::root_pq(&self.rk, &dh, &shared);
+                (rk, ckr, nhkr, Some(peer))
+            }
+            // `header::open` returns the KEM fields exactly for a post-quantum header.
+            (Some(_), None) => return Err(ErrorClass::RatchetFormat.into()),
+        };
         let hkr = self.nhkr.clone();
         let (mut chain_skipped, mk, ckr, nr) = skip(&hkr, &ckr, 0, header.n)?;
         let plaintext = open_body(&mk, body)?;
@@ -381,6 +500,7 @@ impl Ratchet {
                 nhkr,
                 ckr,
                 nr,
+                peer_kem,
             },
         })
     }
@@ -404,6 +524,7 @@ impl Ratchet {
                 nhkr,
                 ckr,
                 nr,
+                peer_kem,
             } => {
                 self.skipped
                     .extend(skipped, MAX_SKIPPED, MAX_SKIPPED_CHAINS);
@@ -414,6 +535,9 @@ impl Ratchet {
                 self.ckr = Some(ckr);
                 self.nr = nr;
                 self.send_step_pending = true;
+                if let (Some(kem), Some(peer)) = (self.kem.as_deref_mut(), peer_kem) {
+                    kem.peer = Some(peer);
+                }
             }
         }
     }
@@ -461,5 +585,7 @@ fn open_body(mk: &Key, body: &Body<'_>) -> Result<Vec<u8>> {
         .ok_or_else(|| ErrorClass::RatchetBody.into())
 }
 
+#[cfg(test)]
+mod pq_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -1,9 +1,13 @@
-//! Versioned, canonical session snapshots (`spec/06-ratchet.md`, snapshots; CDDL rule
-//! `ratchet-snapshot`).
+//! Versioned, canonical session snapshots (`spec/06-ratchet.md` RAT-10 and, for the
+//! post-quantum ratchet, RAT-15; CDDL rule `ratchet-snapshot`).
 //!
 //! A snapshot is the whole state of one side as a deterministic CBOR map; absent optional
-//! keys mean "none". Snapshots are closed: being local state, they carry no extensions, and
-//! any key not defined here (negative ones included) is refused. It holds secrets: callers store it only encrypted (the client's vault,
+//! keys mean "none". Version 1 is a classic session, version 2 a post-quantum one (keys 1
+//! to 16 as in version 1, plus its KEM state in keys 17 to 19).
+//!
+//! Snapshots are closed: being local state, they carry no extensions, and any key not
+//! defined here (negative ones included) is refused. It holds secrets: callers store it only
+//! encrypted (the client's vault,
 //! `.xbk` backups). A restore from a backup must not resume the sending chain of an old
 //! snapshot (see the backup chapter); this module only guarantees that a snapshot
 //! round-trips exactly and that an imported state is internally consistent (every chain
@@ -13,6 +17,7 @@
 use zeroize::{Zeroize, Zeroizing};
 
 use super::kdf::Key;
+use super::pq::{KEM_CIPHERTEXT_LEN, KEM_KEY_LEN, KEM_SEED_LEN, KemState, OwnKem, PeerKem};
 use super::skipped::{Skipped, SkippedKeys};
 use super::{MAX_SKIPPED, MAX_SKIPPED_CHAINS, Ratchet};
 use crate::cbor::{self, Limits, Value};
@@ -20,16 +25,25 @@ use crate::error::{ErrorClass, Result};
 use crate::keys::{X25519PublicKey, X25519Secret};
 use crate::schema::{self, Fields};
 
-/// Largest snapshot accepted: the fixed fields plus [`MAX_SKIPPED`] skipped entries (each
-/// encodes to at most 74 bytes; 80 leaves room).
-pub const MAX_SNAPSHOT: usize = 1024 + MAX_SKIPPED * 80;
+/// Largest snapshot accepted: the fixed fields (at most 2,700 bytes with a post-quantum
+/// session's KEM state) plus [`MAX_SKIPPED`] skipped entries (each encodes to at most 74
+/// bytes; 80 leaves room).
+pub const MAX_SNAPSHOT: usize = 4096 + MAX_SKIPPED * 80;
+
+/// The longest byte string of a snapshot: a peer's ML-KEM-768 encapsulation key.
+const MAX_STRING: u64 = KEM_KEY_LEN as u64;
 
 const LIMITS: Limits = Limits {
     max_input: MAX_SNAPSHOT,
     max_depth: 3,
-    max_string: 64,
+    max_string: MAX_STRING,
     max_items: MAX_SKIPPED as u64,
 };
+
+/// The layout of a classic session.
+const CLASSIC: u64 = 1;
+/// The layout of a post-quantum session.
+const POST_QUANTUM: u64 = 2;
 
 mod key {
     pub(super) const AD: u64 = 2;
@@ -47,8 +61,34 @@ mod key {
     pub(super) const NHKR: u64 = 14;
     pub(super) const SEND_STEP: u64 = 15;
     pub(super) const SKIPPED: u64 = 16;
+    pub(super) const KEM_OWN: u64 = 17;
+    pub(super) const KEM_PEER: u64 = 18;
+    pub(super) const KEM_CIPHERTEXT: u64 = 19;
+    /// The keys of version 1.
     pub(super) const KNOWN: &[u64] = &[
         1, AD, DHS, DHR, RK, CKS, CKR, NS, NR, PN, HKS, HKR, NHKS, NHKR, SEND_STEP, SKIPPED,
+    ];
+    /// The keys of version 2.
+    pub(super) const KNOWN_PQ: &[u64] = &[
+        1,
+        AD,
+        DHS,
+        DHR,
+        RK,
+        CKS,
+        CKR,
+        NS,
+        NR,
+        PN,
+        HKS,
+        HKR,
+        NHKS,
+        NHKR,
+        SEND_STEP,
+        SKIPPED,
+        KEM_OWN,
+        KEM_PEER,
+        KEM_CIPHERTEXT,
     ];
 }
 
@@ -111,7 +151,20 @@ impl Ratchet {
             })
             .collect();
         fields.push((key::SKIPPED, Value::Array(skipped)));
-        let mut map = schema::build_map(fields, &Default::default());
+        let mut version = CLASSIC;
+        if let Some(kem) = self.kem.as_deref() {
+            version = POST_QUANTUM;
+            if let Some(own) = &kem.own {
+                fields.push((key::KEM_OWN, bytes(own.seed())));
+            }
+            if let Some(peer) = &kem.peer {
+                fields.push((key::KEM_PEER, bytes(peer.as_bytes())));
+            }
+            if let Some(ciphertext) = &kem.ciphertext {
+                fields.push((key::KEM_CIPHERTEXT, bytes(ciphertext.as_ref())));
+            }
+        }
+        let mut map = schema::build_map_version(version, fields, &Default::default());
         let out = Zeroizing::new(cbor::encode(&map));
         wipe(&mut map);
         out
@@ -131,7 +184,8 @@ impl Ratchet {
     }
 
     fn from_value(value: Value) -> Result<Ratchet> {
-        let mut f = Fields::closed(value, key::KNOWN)?;
+        let versions: [(u64, &[u64]); 2] = [(CLASSIC, key::KNOWN), (POST_QUANTUM, key::KNOWN_PQ)];
+        let (version, mut f) = Fields::closed_versions(value, &versions)?;
         let mut ad = f.bytes(key::AD)?;
         let ad_array: [u8; 32] = schema::fixed(&ad)?;
         ad.zeroize();
@@ -149,6 +203,11 @@ impl Ratchet {
         let nhkr = Zeroizing::new(f.bytes_exact::<32>(key::NHKR)?);
         let send_step_pending = f.bool(key::SEND_STEP)?;
         let items = f.array(key::SKIPPED)?;
+        let kem_own = f
+            .optional_bytes_exact::<KEM_SEED_LEN>(key::KEM_OWN)?
+            .map(Zeroizing::new);
+        let kem_peer = f.optional_bytes_exact::<KEM_KEY_LEN>(key::KEM_PEER)?;
+        let kem_ciphertext = f.optional_bytes_exact::<KEM_CIPHERTEXT_LEN>(key::KEM_CIPHERTEXT)?;
         if items.len() > MAX_SKIPPED {
             return Err(ErrorClass::SchemaLength.into());
         }
@@ -164,12 +223,27 @@ impl Ratchet {
             && (ns == 0 || cks.is_some())
             && (nr == 0 || ckr.is_some())
             && skipped.chains() <= MAX_SKIPPED_CHAINS
-            && !has_duplicate_entry(&skipped);
+            && !has_duplicate_entry(&skipped)
+            // RAT-15: a key pair with every sending chain, the peer's key exactly while
+            // a received chain's sending half is due, a ciphertext only with a chain.
+            && (version == CLASSIC
+                || (kem_own.is_some() == cks.is_some()
+                    && kem_peer.is_some() == (send_step_pending && ckr.is_some())
+                    && (kem_ciphertext.is_none() || cks.is_some())));
         if !consistent {
             return Err(ErrorClass::RatchetState.into());
         }
         let dhr = dhr.map(|b| X25519PublicKey::from_bytes(&b)).transpose()?;
         let dhs = dhs.map(|b| X25519Secret::from_bytes(&b));
+        let kem = if version == CLASSIC {
+            None
+        } else {
+            Some(Box::new(KemState {
+                peer: kem_peer.map(|b| PeerKem::from_bytes(&b)).transpose()?,
+                own: kem_own.map(|seed| OwnKem::from_seed(&seed)),
+                ciphertext: kem_ciphertext.map(Box::new),
+            }))
+        };
         Ok(Ratchet {
             ad: ad_array,
             dhs,
@@ -186,6 +260,7 @@ impl Ratchet {
             nhkr,
             send_step_pending,
             skipped,
+            kem,
         })
     }
 }

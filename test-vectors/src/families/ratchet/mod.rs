@@ -18,6 +18,7 @@ use quietwire::ratchet::{MAX_JUMP, MAX_SKIPPED, MAX_SKIPPED_CHAINS, OVERHEAD, Ra
 
 mod events;
 mod header_dh;
+mod pq;
 mod session;
 mod snapshot;
 
@@ -150,6 +151,8 @@ crate::vector_test! {
         associated_data: hex,
         /// The responder's X25519 ratchet secret; the initiator starts from its public key.
         responder_ratchet_secret: hex,
+        /// `true` for a post-quantum session (RAT-11); absent for a classic one.
+        post_quantum: ?bool,
         /// When present, the initiator starts from this snapshot instead.
         initiator_snapshot: hex?,
         /// The steps, in order.
@@ -180,6 +183,12 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     Misuse: Defined ["RAT-02", "RAT-04"]
         "Sending before a sending chain exists, or past the counter's range.";
     Snapshot: Defined ["RAT-10"] "Snapshot encoding, strict decoding and round trip.";
+    PostQuantum: Basic ["RAT-11", "RAT-12", "RAT-13", "RAT-14"]
+        "A post-quantum session: ML-KEM-768 in every DH step, KEM fields in every header.";
+    PostQuantumKem: AuthBypass ["RAT-14"]
+        "An authentic header whose KEM fields the receiver must refuse: an invalid encapsulation key, a ciphertext for no key, or no ciphertext for its key.";
+    PostQuantumSnapshot: Defined ["RAT-15"]
+        "A version-2 snapshot: encoding, strict decoding, consistency of the KEM state.";
     EventContent: MissingStep ["ENV-09", "RAT-08"]
         "Authentic content that is not a padded, acceptable event: refused, state unchanged, the message still opens as plain ratchet content.";
     SessionSnapshot: Defined ["ENV-08"]
@@ -197,6 +206,7 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
 /// Builds one scenario by running the implementation and recording every step.
 struct Scenario {
     slug: String,
+    post_quantum: bool,
     sides: (Ratchet, Ratchet),
     secret: [u8; 32],
     ad: [u8; 32],
@@ -233,17 +243,31 @@ enum Op<'a> {
 }
 
 impl Scenario {
+    /// A classic session (RAT-01).
     fn new(slug: &str) -> Scenario {
+        Scenario::of(slug, false)
+    }
+
+    /// A classic session, or a post-quantum one (RAT-11) if `post_quantum`.
+    fn of(slug: &str, post_quantum: bool) -> Scenario {
         let secret = seed32(&format!("ratchet/{slug}/session-secret"));
         let ad = seed32(&format!("ratchet/{slug}/associated-data"));
         let responder_secret = seed32(&format!("ratchet/{slug}/responder-ratchet"));
         let responder_key = X25519Secret::from_bytes(&responder_secret);
-        let sides = (
-            Ratchet::initiator(&secret, *responder_key.public(), &ad),
-            Ratchet::responder(&secret, responder_key, &ad),
-        );
+        let sides = if post_quantum {
+            (
+                Ratchet::pq_initiator(&secret, *responder_key.public(), &ad),
+                Ratchet::pq_responder(&secret, responder_key, &ad),
+            )
+        } else {
+            (
+                Ratchet::initiator(&secret, *responder_key.public(), &ad),
+                Ratchet::responder(&secret, responder_key, &ad),
+            )
+        };
         Scenario {
             slug: slug.to_owned(),
+            post_quantum,
             sides,
             secret,
             ad,
@@ -436,7 +460,8 @@ impl Sessions<'_> {
         let head = self.ids.head(&s.slug, comment, f, class);
         let (secret, ad, responder) =
             (s.secret.to_vec(), s.ad.to_vec(), s.responder_secret.to_vec());
-        let test = SessionTest::new(head, secret, ad, responder, s.initiator_snapshot, s.steps);
+        let pq = s.post_quantum.then_some(true);
+        let test = SessionTest::new(head, secret, ad, responder, pq, s.initiator_snapshot, s.steps);
         self.tests.push(test);
         Ok(())
     }
@@ -450,6 +475,19 @@ impl Sessions<'_> {
         ops: Vec<Op<'_>>,
     ) -> Result<(), String> {
         let mut s = Scenario::new(slug);
+        s.run(ops)?;
+        self.push(s, comment, f)
+    }
+
+    /// A post-quantum session `slug` from a fresh start, running `ops`.
+    fn run_pq(
+        &mut self,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        ops: Vec<Op<'_>>,
+    ) -> Result<(), String> {
+        let mut s = Scenario::of(slug, true);
         s.run(ops)?;
         self.push(s, comment, f)
     }
@@ -606,11 +644,13 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
     let header_dh_tests = header_dh_sessions(&mut ids)?;
     let event_tests = events::sessions(&mut ids)?;
     let session_snapshot_tests = session::session_snapshots(&mut ids)?;
+    let (pq_session_tests, pq_base) = pq::sessions(&mut ids)?;
+    let pq_snapshot_tests = pq::snapshots(&mut ids, &pq_base)?;
     Ok(file(
         "ratchet",
         &[
             "Double Ratchet with header encryption (spec/06-ratchet.md).",
-            "ratchet-session: the responder starts from responderRatchetSecret, the initiator from its public key (or initiatorSnapshot); run the steps in order.",
+            "ratchet-session: the responder starts from responderRatchetSecret, the initiator from its public key (or initiatorSnapshot); run the steps in order. With postQuantum, both sides run the post-quantum ratchet (RAT-11).",
             "After every step the acting side's snapshot must hash to snapshotDigest; a failing step must not change it.",
             "ratchet-snapshot-load: restore the snapshot; a valid one must re-encode to the same bytes.",
             "session-snapshot-load: restore the session snapshot (spec/07-envelope.md ENV-08); `sessionSnapshot` must re-encode to the same bytes and hold `peerIdentity` (absent: none).",
@@ -628,6 +668,10 @@ pub fn generate() -> Result<VectorFile<RatchetGroup>, String> {
             SessionSnapshotLoad(
                 "Session snapshots (ENV-08): the ratchet snapshot, the peer's mailbox and the optional peer identity key.",
                 session_snapshot_tests);
+            Session(
+                "Post-quantum sessions (RAT-11 to RAT-14): ML-KEM-768 in every DH step.",
+                pq_session_tests);
+            SnapshotLoad("Post-quantum snapshots (RAT-15, version 2).", pq_snapshot_tests);
         },
     ))
 }

@@ -16,8 +16,8 @@ pub(super) fn with_counter(snapshot: &[u8], key: u64, value: u64) -> Result<Vec<
 }
 
 /// The map of a snapshot.
-fn snapshot_map(snapshot: &[u8]) -> Result<BTreeMap<Int, Value>, String> {
-    let limits = Limits { max_input: 1 << 20, max_depth: 4, max_string: 64, max_items: 8192 };
+pub(super) fn snapshot_map(snapshot: &[u8]) -> Result<BTreeMap<Int, Value>, String> {
+    let limits = Limits { max_input: 1 << 20, max_depth: 4, max_string: 2048, max_items: 8192 };
     match cbor::decode(snapshot, &limits) {
         Ok(Value::Map(map)) => Ok(map),
         _ => Err("snapshot is not a map".to_owned()),
@@ -25,7 +25,11 @@ fn snapshot_map(snapshot: &[u8]) -> Result<BTreeMap<Int, Value>, String> {
 }
 
 /// A snapshot with the field `key` replaced (or removed, for `None`).
-fn with_field(snapshot: &[u8], key: i64, value: Option<Value>) -> Result<Vec<u8>, String> {
+pub(super) fn with_field(
+    snapshot: &[u8],
+    key: i64,
+    value: Option<Value>,
+) -> Result<Vec<u8>, String> {
     let mut map = snapshot_map(snapshot)?;
     let k = Int::from(key);
     match value {
@@ -36,15 +40,17 @@ fn with_field(snapshot: &[u8], key: i64, value: Option<Value>) -> Result<Vec<u8>
 }
 
 /// Builds the snapshot tests of a group, in order.
-struct Snapshots<'a> {
-    ids: &'a mut Ids,
-    tests: Vec<SnapshotTest>,
+pub(super) struct Snapshots<'a> {
+    pub(super) ids: &'a mut Ids,
+    pub(super) tests: Vec<SnapshotTest>,
+    /// The flag of every test.
+    pub(super) flag: &'static str,
 }
 
 impl Snapshots<'_> {
     /// The test of `snapshot`: refused with `class`, or (`None`) restored and re-encoded to
     /// the same bytes.
-    fn test(
+    pub(super) fn test(
         &mut self,
         slug: &str,
         comment: &str,
@@ -56,7 +62,7 @@ impl Snapshots<'_> {
         if restored.is_some_and(|r| r.snapshot().as_slice() != snapshot.as_slice()) {
             return Err(format!("ratchet snapshot {slug}: does not round-trip"));
         }
-        let head = self.ids.head(slug, comment, &["Snapshot"], class);
+        let head = self.ids.head(slug, comment, &[self.flag], class);
         self.tests.push(SnapshotTest::new(head, snapshot));
         Ok(())
     }
@@ -65,7 +71,7 @@ impl Snapshots<'_> {
 /// The snapshot tests of the first release: the two final states of the scripted sessions,
 /// then the faults a restore must refuse.
 pub(super) fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<SnapshotTest>, String> {
-    let mut b = Snapshots { ids, tests: Vec::new() };
+    let mut b = Snapshots { ids, tests: Vec::new(), flag: "Snapshot" };
     let final_state = "The final state of a session; must re-encode to the same bytes.";
     let [initiator, responder] = base;
     let low_order = Value::Bytes(material::x25519_order_8().to_vec());
@@ -74,7 +80,8 @@ pub(super) fn snapshots(ids: &mut Ids, base: &[Vec<u8>; 2]) -> Result<Vec<Snapsh
         "valid-responder", final_state, responder.clone(), None;
         "trailing-byte", "A byte after the map.", [responder.as_slice(), &[0x00]].concat(),
             Some("cbor.trailing");
-        "version-2", "An unknown version.", with_counter(responder, 1, 2)?, Some("schema.version");
+        "version-3", "An unknown version (1 and 2 are defined, RAT-15).",
+            with_counter(responder, 1, 3)?, Some("schema.version");
         "counter-too-large", "A receive counter of 2^32.", with_counter(responder, 9, 1 << 32)?,
             Some("schema.range");
         "unknown-critical-key", "Key 17 is not defined.", with_counter(responder, 17, 0)?,
@@ -124,7 +131,7 @@ pub(super) fn appended_snapshot_tests(ids: &mut Ids) -> Result<Vec<SnapshotTest>
     let mut other_mk = items.clone();
     other_mk.insert(1, entry_with(2, Value::Bytes(vec![0x55; 32])));
     let other_chain = [items.as_slice(), &[entry_with(0, Value::Bytes(vec![0x66; 32]))]].concat();
-    let mut b = Snapshots { ids, tests: Vec::new() };
+    let mut b = Snapshots { ids, tests: Vec::new(), flag: "Snapshot" };
     crate::rows! { b.test:
         "valid-with-skipped-keys",
             "A receiver holding the skipped keys of messages 0 and 1 of its receiving chain.",
