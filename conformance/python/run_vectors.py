@@ -4,12 +4,12 @@
 Usage: python3 conformance/python/run_vectors.py [family ...]
 
 Families: cbor device_record safety_code did_key invite invite_encoding envelope event
-mailbox hpke handshake reconnect (default: all of them). Prints per-family counts and one line per failure, ``family tcId slug: expected X,
-got Y``; exits 1 if any test failed (unimplemented tests, e.g. X-Wing seals without kyber-py,
-do not count as failures) and 2 if a
+mailbox hpke handshake reconnect ratchet (default: all of them). Prints per-family counts and
+one line per failure, ``family tcId slug: expected X, got Y``; exits 1 if any test failed
+(unimplemented tests, e.g. X-Wing seals without kyber-py, do not count as failures) and 2 if a
 vector file is malformed (spec/15-test-vectors.md §15.1: loaders are strict).
 
-The families this implementation does not cover (ratchet, relay) are skipped by default and
+The families this implementation does not cover (relay, backup) are skipped by default and
 named as such; named explicitly, their files are loaded strictly and every test is reported as
 unimplemented.
 """
@@ -37,8 +37,12 @@ from quietwire_py import (  # noqa: E402
     invite,
     keys,
     mailbox,
+    ratchet,
+    ratchet_snapshot,
     reconnect,
+    rng,
     safety,
+    session,
 )
 from quietwire_py.errors import QuietwireError  # noqa: E402
 
@@ -58,10 +62,10 @@ FAMILIES = [
     "hpke",
     "handshake",
     "reconnect",
+    "ratchet",
 ]
 # Families outside this implementation's scope (README.md, "Not covered").
 NOT_COVERED = {
-    "ratchet": "the ratchet beyond its initialization (06-ratchet.md)",
     "relay": "the relay protocol (08-mailboxes-and-relay.md §8.6)",
     "backup": "the .xbk backup format (10-backup.md)",
 }
@@ -410,6 +414,73 @@ def op_reconnect_open(group: dict, t: dict) -> None:
     expect_eq("payload", t.get("payload"), r.payload.hex())
 
 
+# The field of a ratchet step that holds its expected output (15-test-vectors.md §15.6.8).
+RATCHET_STEP_OUTPUT = {
+    "encrypt": "message",
+    "encrypt-discard": "messagesDigest",
+    "decrypt": "plaintext",
+    "decrypt-event": "event",
+}
+
+
+def ratchet_step(state: ratchet.State, step: dict) -> tuple[bytes, ratchet.State]:
+    """One step of a ratchet session (06-ratchet.md §6.16): its output and the successor."""
+    op = step["op"]
+    if op == "encrypt":
+        with rng.ExactRandomness(h(step["randomness"])) as randomness:
+            return ratchet.encrypt(state, h(step["plaintext"]), randomness.draw)
+    if op == "encrypt-discard":
+        stream, messages = rng.StreamRandomness(h(step["randomnessSeed"])), bytearray()
+        for _ in range(step["count"]):
+            message, state = ratchet.encrypt(state, b"", stream.draw)
+            messages += message
+        return hashlib.sha256(messages).digest(), state
+    if op == "decrypt":
+        return ratchet.decrypt(state, h(step["message"]))
+    content, _, state = session.open_blob(state, h(step["message"]))  # decrypt-event (ENV-09)
+    return content, state
+
+
+def op_ratchet_session(group: dict, t: dict) -> None:
+    sk, ad, secret = h(t["sessionSecret"]), h(t["associatedData"]), h(t["responderRatchetSecret"])
+    if "initiatorSnapshot" in t:
+        initiator = ratchet_snapshot.restore(h(t["initiatorSnapshot"]))
+    else:
+        initiator = ratchet.init_initiator(sk, ad, keys.x25519_public(secret))
+    sides = {"initiator": initiator, "responder": ratchet.init_responder(sk, ad, secret)}
+    last_error: QuietwireError | None = None
+    for i, step in enumerate(t["steps"]):
+        name = f"step {i} ({step['op']} by {step['side']})"
+        try:
+            output, successor = ratchet_step(sides[step["side"]], step)
+        except QuietwireError as e:
+            if e.error_class != step.get("errorClass"):
+                expected = step.get("errorClass", "valid")
+                raise Mismatch(f"{name} {expected}", f"{name} {e.error_class} ({e.detail})") from None
+            last_error = e
+        else:
+            if "errorClass" in step:
+                raise Mismatch(f"{name} {step['errorClass']}", f"{name} valid")
+            expect_eq(f"{name} output", step[RATCHET_STEP_OUTPUT[step["op"]]], output.hex())
+            sides[step["side"]] = successor
+        digest = hashlib.sha256(ratchet_snapshot.encode(sides[step["side"]])).hexdigest()
+        expect_eq(f"{name} snapshotDigest", step["snapshotDigest"], digest)
+    if last_error is not None:
+        raise last_error
+
+
+def op_ratchet_snapshot_load(group: dict, t: dict) -> None:
+    snapshot = h(t["snapshot"])
+    expect_eq("snapshot", snapshot.hex(), ratchet_snapshot.encode(ratchet_snapshot.restore(snapshot)).hex())
+
+
+def op_session_snapshot_load(group: dict, t: dict) -> None:
+    data = h(t["sessionSnapshot"])
+    s = session.restore_snapshot(data)
+    expect_eq("sessionSnapshot", data.hex(), session.encode_snapshot(s).hex())
+    expect_eq("peerIdentity", t.get("peerIdentity"), None if s.peer_identity is None else s.peer_identity.hex())
+
+
 OPS: dict[str, Callable[[dict, dict], None]] = {
     "cbor-decode": op_cbor_decode,
     "device-record-create": op_device_record_create,
@@ -441,6 +512,9 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "handshake-accept": op_handshake_accept,
     "reconnect-seal": op_reconnect_seal,
     "reconnect-open": op_reconnect_open,
+    "ratchet-session": op_ratchet_session,
+    "ratchet-snapshot-load": op_ratchet_snapshot_load,
+    "session-snapshot-load": op_session_snapshot_load,
 }
 
 

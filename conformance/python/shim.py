@@ -8,17 +8,20 @@ one JSON reply per line on stdout, nothing else on stdout; exit status 0 at end 
         --config conformance/python/config.toml
 
 It implements the layers quietwire_py implements (CBOR, identity and device records, safety
-codes, did:key, invites and their encodings, HPKE, the handshake and reconnects, envelopes,
-events, mailbox proofs) and answers every other op (ratchet, relay, backup) with `unimplemented` and the
-op's feature, so that nothing is skipped silently: the runner reports those cases as
-UNIMPLEMENTED, and config.toml declares the features optional with the reason.
+codes, did:key, invites and their encodings, HPKE, the handshake and reconnects, the Double
+Ratchet and session snapshots, envelopes, events, mailbox proofs) and answers every other op
+(relay, backup) with `unimplemented` and the op's feature, so that nothing is skipped silently:
+the runner reports those cases as UNIMPLEMENTED, and config.toml declares the features optional
+with the reason.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,9 +37,14 @@ from quietwire_py import (  # noqa: E402
     hpke,
     identity,
     invite,
+    keys,
     mailbox,
+    ratchet,
+    ratchet_snapshot,
     reconnect,
+    rng,
     safety,
+    session,
 )
 from quietwire_py.errors import QuietwireError  # noqa: E402
 
@@ -164,6 +172,8 @@ class Args:
         return Args(self.get(name))
 
 
+# Handles of the stateful operations, unique within the process (SHIM-07).
+HANDLES = itertools.count(1)
 # Handshake inviters waiting for handshakes, by handle.
 PENDING: dict[int, handshake.PendingInvite] = {}
 
@@ -319,7 +329,7 @@ def op_handshake_initiate(a: Args) -> dict:
 
 def op_handshake_listen(a: Args) -> dict:
     pending = handshake.PendingInvite.create(a.bytes("invite"), a.bytes("kemSeed"), a.bytes("ratchetSecret"))
-    handle = len(PENDING) + 1
+    handle = next(HANDLES)
     PENDING[handle] = pending
     return {"handle": handle}
 
@@ -382,6 +392,98 @@ def op_envelope_decode(a: Args) -> dict:
     return {"mailbox": env.mailbox.hex(), "blob": env.blob.hex()}
 
 
+# ---------------------------------------------------------------------------
+# Ratchet (06-ratchet.md) and sessions (07-envelope.md ENV-08, ENV-09)
+
+
+@dataclass
+class HeldRatchet:
+    """A ratchet state behind a handle, with its snapshot (RAT-10) encoded once per change."""
+
+    state: ratchet.State
+    snapshot: bytes
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.snapshot).hexdigest()
+
+
+RATCHETS: dict[int, HeldRatchet] = {}
+
+
+def new_ratchet(state: ratchet.State) -> dict:
+    handle = next(HANDLES)
+    RATCHETS[handle] = held = HeldRatchet(state, ratchet_snapshot.encode(state))
+    return {"handle": handle, "snapshotDigest": held.digest()}
+
+
+def held_ratchet(a: Args) -> HeldRatchet:
+    held = RATCHETS.get(a.int("handle"))
+    if held is None:
+        raise Harness("unknown handle")
+    return held
+
+
+def commit(held: HeldRatchet, state: ratchet.State) -> str:
+    """SHIM-07: keep the successor of a successful operation; its snapshot digest. A failed
+    operation never gets here, so its handle keeps the state it had (RAT-08, ENV-09)."""
+    held.state, held.snapshot = state, ratchet_snapshot.encode(state)
+    return held.digest()
+
+
+def op_ratchet_init(a: Args) -> dict:
+    role = a.str("role")
+    sk, ad, secret = a.bytes("sessionSecret"), a.bytes("associatedData"), a.bytes("responderRatchetSecret")
+    if role == "initiator":
+        state = ratchet.init_initiator(sk, ad, keys.x25519_public(secret))
+    elif role == "responder":
+        state = ratchet.init_responder(sk, ad, secret)
+    else:
+        raise Harness(f"unknown role {role!r}")
+    return new_ratchet(state)
+
+
+def op_ratchet_encrypt(a: Args) -> dict:
+    held = held_ratchet(a)
+    with rng.ExactRandomness(a.bytes("randomness")) as randomness:
+        message, state = ratchet.encrypt(held.state, a.bytes("plaintext"), randomness.draw)
+    return {"message": message.hex(), "snapshotDigest": commit(held, state)}
+
+
+def op_ratchet_encrypt_stream(a: Args) -> dict:
+    held = held_ratchet(a)
+    stream = rng.StreamRandomness(a.bytes("randomnessSeed"))
+    state, messages = held.state, bytearray()
+    for _ in range(a.int("count")):
+        message, state = ratchet.encrypt(state, b"", stream.draw)
+        messages += message
+    return {"messages": messages.hex(), "snapshotDigest": commit(held, state)}
+
+
+def op_ratchet_decrypt(a: Args) -> dict:
+    held = held_ratchet(a)
+    plaintext, state = ratchet.decrypt(held.state, a.bytes("message"))
+    return {"plaintext": plaintext.hex(), "snapshotDigest": commit(held, state)}
+
+
+def op_ratchet_decrypt_event(a: Args) -> dict:
+    held = held_ratchet(a)
+    content, _, state = session.open_blob(held.state, a.bytes("message"))
+    return {"event": content.hex(), "snapshotDigest": commit(held, state)}
+
+
+def op_ratchet_snapshot(a: Args) -> dict:
+    held = held_ratchet(a)
+    return {"snapshot": held.snapshot.hex(), "snapshotDigest": held.digest()}
+
+
+def op_session_restore(a: Args) -> dict:
+    s = session.restore_snapshot(a.bytes("sessionSnapshot"))
+    return {
+        "sessionSnapshot": session.encode_snapshot(s).hex(),
+        "peerIdentity": None if s.peer_identity is None else s.peer_identity.hex(),
+    }
+
+
 OPS: dict[str, Callable[[Args], dict]] = {
     "cbor-decode": op_cbor_decode,
     "device-record-create": op_device_record_create,
@@ -422,6 +524,14 @@ OPS: dict[str, Callable[[Args], dict]] = {
     "handshake-accept": op_handshake_accept,
     "reconnect-seal": op_reconnect_seal,
     "reconnect-open": op_reconnect_open,
+    "ratchet-init": op_ratchet_init,
+    "ratchet-restore": lambda a: new_ratchet(ratchet_snapshot.restore(a.bytes("snapshot"))),
+    "ratchet-encrypt": op_ratchet_encrypt,
+    "ratchet-encrypt-stream": op_ratchet_encrypt_stream,
+    "ratchet-decrypt": op_ratchet_decrypt,
+    "ratchet-decrypt-event": op_ratchet_decrypt_event,
+    "ratchet-snapshot": op_ratchet_snapshot,
+    "session-restore": op_session_restore,
 }
 
 FEATURES = sorted({OP_FEATURES[op] for op in OPS})
@@ -461,7 +571,7 @@ def answer(request: Any) -> dict:
         return {"id": rid, "result": "unimplemented", "feature": str(e)}
     except Harness as e:
         return {"id": rid, "result": "error", "class": f"harness.args: {e}"}
-    except hpke.RandomnessLength as e:  # SHIM-06: randomness not consumed exactly
+    except (hpke.RandomnessLength, rng.RandomnessMismatch) as e:  # SHIM-06: randomness not consumed exactly
         return {"id": rid, "result": "error", "class": f"harness.randomness: {e}"}
     except Exception as e:  # a bug of the implementation: reported, never a pass
         return {"id": rid, "result": "error", "class": f"harness.exception: {type(e).__name__}: {e}"}

@@ -1,6 +1,6 @@
-"""The handshake of spec/05-handshake.md (HSK-01 .. HSK-06), with the ratchet's initial state
-(spec/06-ratchet.md RAT-01) and its snapshot encoding (RAT-10) so that the session each side
-starts can be compared by its snapshot digest. Nothing else of the ratchet is implemented.
+"""The handshake of spec/05-handshake.md (HSK-01 .. HSK-06). Each side starts its ratchet
+(spec/06-ratchet.md RAT-01, ratchet.py) and returns its snapshot (RAT-10), by which the
+session it starts is compared.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
-from . import cbor, envelope, hpke, identity, invite, keys, structure
+from . import cbor, envelope, hpke, identity, invite, keys, ratchet, ratchet_snapshot, structure
 from .errors import QuietwireError
 
 LABEL_INFO = "quietwire/v1/handshake-info"
@@ -18,7 +18,6 @@ LABEL_EXPORT = "quietwire/v1/handshake-export"
 LABEL_TRANSCRIPT = "quietwire/v1/handshake-transcript"
 LABEL_SIGNATURE = "quietwire/v1/handshake-signature"
 LABEL_SESSION = "quietwire/v1/handshake-session"
-LABEL_RATCHET_INIT = "quietwire/v1/ratchet-init"
 
 MAX_PAYLOAD = 4352  # HSK-02
 # HSK-05 step 5: "limit 4352 bytes, canonical CBOR"; the other limits are not stated, the
@@ -35,31 +34,6 @@ def _hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
         out += t
         i += 1
     return out[:length]
-
-
-# ---------------------------------------------------------------------------
-# Ratchet initialization (RAT-01) and snapshot (RAT-10), initial states only
-
-
-def ratchet_init_snapshot(sk: bytes, ad: bytes, initiator: bool, ratchet_key: bytes) -> bytes:
-    """The snapshot of a freshly initialized side. ``ratchet_key`` is the responder's ratchet
-    public key (initiator) or the responder's own ratchet secret (responder)."""
-    okm = _hkdf(b"", sk, keys.labeled_input(LABEL_RATCHET_INIT), 96)
-    rk, hka, nhkb = okm[0:32], okm[32:64], okm[64:96]
-    m: dict[int, Any] = {1: 1, 2: ad}
-    if initiator:
-        m[4] = ratchet_key  # DHr
-    else:
-        m[3] = ratchet_key  # DHs (the secret as given)
-    m[5] = rk
-    m[8] = 0
-    m[9] = 0
-    m[10] = 0
-    m[13] = hka if initiator else nhkb  # NHKs
-    m[14] = nhkb if initiator else hka  # NHKr
-    m[15] = initiator  # pending
-    m[16] = []
-    return cbor.encode(dict(sorted(m.items())))
 
 
 # ---------------------------------------------------------------------------
@@ -106,7 +80,7 @@ def initiate(
     padded = envelope.pad(payload, len(enc) + TAG_LEN)
     message = enc + ctx.seal(b"", padded)
     sk = _hkdf(exported, dh, keys.labeled_input(LABEL_SESSION, th), 32)  # 8 (HSK-04)
-    snap = ratchet_init_snapshot(sk, th, True, inv.ratchet_key)
+    snap = ratchet_snapshot.encode(ratchet.init_initiator(sk, th, inv.ratchet_key))
     return Initiated(message, th, sk, snap)
 
 
@@ -188,6 +162,6 @@ class PendingInvite:
         # 11
         exported = ctx.export(keys.labeled_input(LABEL_EXPORT, ih), 32)
         sk = _hkdf(exported, dh, keys.labeled_input(LABEL_SESSION, th), 32)
-        snap = ratchet_init_snapshot(sk, th, False, self.ratchet_secret)
+        snap = ratchet_snapshot.encode(ratchet.init_responder(sk, th, self.ratchet_secret))
         self.accepted_enc_hashes.add(enc_hash)
         return Accepted(rec.identity_key, rec, mailbox, th, sk, snap)
