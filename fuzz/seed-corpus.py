@@ -132,6 +132,14 @@ SCRIPTS = {
         bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 0]),  # a loss, then steps
         bytes([1, 0, 1, 0, 2, 0]),                              # responder cannot send first
     ],
+    # The same scripts on the post-quantum ratchet.
+    "ratchet_pq_session": [
+        bytes([0, 0, 2, 0, 1, 0, 2, 0]),                        # ping, pong: two KEM steps
+        bytes([0, 0, 0, 0, 0, 0, 2, 2, 2, 0, 2, 0]),            # three, out of order
+        bytes([0, 0, 2, 0, 3, 0, 1, 0, 3, 0, 2, 0, 4, 9]),      # duplicates and a tamper
+        bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 0]),  # a loss, then steps
+        bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 1, 0, 5, 0, 2, 0, 0, 0, 2, 0]),  # chain heads lost
+    ],
 }
 
 

@@ -78,23 +78,41 @@ impl rand_core::TryRng for FuzzRng {
 
 impl rand_core::TryCryptoRng for FuzzRng {}
 
-/// A two-party session driven by the input: each byte pair is one action (send from
-/// either side, deliver, duplicate, drop, or deliver a copy with one bit flipped) on the
-/// messages in flight. Invariants: every message opens at most once and its first
-/// delivery succeeds with its plaintext; a failed decryption (duplicate, tampered)
+/// A two-party session of the classic ratchet driven by the input: each byte pair is one
+/// action (send from either side, deliver, duplicate, drop, or deliver a copy with one bit
+/// flipped) on the messages in flight. Invariants: every message opens at most once and its
+/// first delivery succeeds with its plaintext; a failed decryption (duplicate, tampered)
 /// leaves the receiver's snapshot unchanged; every error class is registered.
 pub fn ratchet_session(data: &[u8]) -> bool {
+    let responder_key = X25519Secret::from_bytes(&[7; 32]);
+    let sides = [
+        Ratchet::initiator(&[1; 32], *responder_key.public(), &[2; 32]),
+        Ratchet::responder(&[1; 32], responder_key, &[2; 32]),
+    ];
+    session(data, sides)
+}
+
+/// As [`ratchet_session`], on the post-quantum ratchet (spec/06-ratchet.md RAT-11 to RAT-14):
+/// every DH step also runs ML-KEM-768, whose fields every header carries. Additionally:
+/// every message is exactly its plaintext plus `PQ_OVERHEAD` bytes, and each side's snapshot
+/// restores to a state that encodes to the same bytes after every action.
+pub fn ratchet_pq_session(data: &[u8]) -> bool {
+    let responder_key = X25519Secret::from_bytes(&[7; 32]);
+    let sides = [
+        Ratchet::pq_initiator(&[1; 32], *responder_key.public(), &[2; 32]),
+        Ratchet::pq_responder(&[1; 32], responder_key, &[2; 32]),
+    ];
+    session(data, sides)
+}
+
+fn session(data: &[u8], mut sides: [Ratchet; 2]) -> bool {
     struct InFlight {
         to: usize,
         id: usize,
         wire: Vec<u8>,
     }
     let mut rng = FuzzRng(0);
-    let responder_key = X25519Secret::from_bytes(&[7; 32]);
-    let mut sides = [
-        Ratchet::initiator(&[1; 32], *responder_key.public(), &[2; 32]),
-        Ratchet::responder(&[1; 32], responder_key, &[2; 32]),
-    ];
+    let pq = sides[0].is_post_quantum();
     let mut in_flight: Vec<InFlight> = Vec::new();
     let mut opened: Vec<bool> = Vec::new();
     for pair in data.chunks(2) {
@@ -106,6 +124,7 @@ pub fn ratchet_session(data: &[u8]) -> bool {
                 if sides[from].can_send() {
                     let id = opened.len();
                     let wire = sides[from].encrypt(&id.to_le_bytes(), &mut rng).unwrap();
+                    assert_eq!(wire.len(), sides[from].overhead() + id.to_le_bytes().len());
                     opened.push(false);
                     in_flight.push(InFlight {
                         to: 1 - from,
@@ -122,7 +141,9 @@ pub fn ratchet_session(data: &[u8]) -> bool {
                     let m = &in_flight[index];
                     let mut wire = m.wire.clone();
                     if tamper {
-                        let bit = usize::from(op / 6) * 256 + arg;
+                        // A post-quantum message is 2368 bytes or more: spread the flips.
+                        let spread = if pq { 3 } else { 1 };
+                        let bit = (usize::from(op / 6) * 256 + arg) * spread;
                         let at = (bit / 8) % wire.len();
                         wire[at] ^= 1 << (bit % 8);
                     }
@@ -155,6 +176,13 @@ pub fn ratchet_session(data: &[u8]) -> bool {
                 in_flight.remove(index);
             }
             _ => {}
+        }
+        if pq {
+            for side in &sides {
+                let snapshot = side.snapshot();
+                let restored = Ratchet::from_snapshot(&snapshot).unwrap();
+                assert_eq!(restored.snapshot(), snapshot, "snapshot does not round trip");
+            }
         }
     }
     opened.iter().any(|o| *o)
