@@ -172,15 +172,15 @@ impl Ratchet {
         state
     }
 
-    /// The side that sends first of a classic session (RAT-01): the ratchet of sessions
-    /// restored from version-1 snapshots. New sessions use [`Ratchet::pq_initiator`].
+    /// The side that sends first of a classic session (RAT-01), whose healing after a
+    /// compromise rests on X25519 alone; [`Ratchet::pq_initiator`] adds ML-KEM-768.
     pub fn initiator(session_secret: &[u8; 32], peer: X25519PublicKey, ad: &[u8; 32]) -> Ratchet {
         let (rk, hka, nhkb) = kdf::init(session_secret);
         Self::initiator_state(rk, hka, nhkb, peer, ad)
     }
 
-    /// The side that receives first of a classic session (RAT-01). New sessions use
-    /// [`Ratchet::pq_responder`].
+    /// The side that receives first of a classic session (RAT-01);
+    /// [`Ratchet::pq_responder`] adds ML-KEM-768.
     pub fn responder(session_secret: &[u8; 32], own: X25519Secret, ad: &[u8; 32]) -> Ratchet {
         let (rk, hka, nhkb) = kdf::init(session_secret);
         Self::responder_state(rk, hka, nhkb, own, ad)
