@@ -435,8 +435,7 @@ def commit(held: HeldRatchet, state: ratchet.State) -> str:
 
 
 def op_ratchet_init(a: Args) -> dict:
-    """Table 16-1: ``postQuantum`` true is the post-quantum ratchet (RAT-11), absent the
-    classic one."""
+    """Table 16-1: ``postQuantum`` true is the post-quantum ratchet (RAT-11), absent classic."""
     role = a.str("role")
     sk, ad, secret = a.bytes("sessionSecret"), a.bytes("associatedData"), a.bytes("responderRatchetSecret")
     pq = a.optional_bool("postQuantum")
