@@ -443,11 +443,12 @@ def ratchet_step(state: ratchet.State, step: dict) -> tuple[bytes, ratchet.State
 
 def op_ratchet_session(group: dict, t: dict) -> None:
     sk, ad, secret = h(t["sessionSecret"]), h(t["associatedData"]), h(t["responderRatchetSecret"])
+    pq = t.get("postQuantum", False)  # RAT-11: the post-quantum ratchet
     if "initiatorSnapshot" in t:
         initiator = ratchet_snapshot.restore(h(t["initiatorSnapshot"]))
     else:
-        initiator = ratchet.init_initiator(sk, ad, keys.x25519_public(secret))
-    sides = {"initiator": initiator, "responder": ratchet.init_responder(sk, ad, secret)}
+        initiator = ratchet.init_initiator(sk, ad, keys.x25519_public(secret), pq)
+    sides = {"initiator": initiator, "responder": ratchet.init_responder(sk, ad, secret, pq)}
     last_error: QuietwireError | None = None
     for i, step in enumerate(t["steps"]):
         name = f"step {i} ({step['op']} by {step['side']})"

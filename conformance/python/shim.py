@@ -150,6 +150,10 @@ class Args:
             raise Harness(f"field `{name}` is not a boolean")
         return v
 
+    def optional_bool(self, name: str) -> bool:
+        """A boolean field that may be absent (or null), which reads as false."""
+        return self.raw.get(name) is not None and self.bool(name)
+
     def str(self, name: str) -> str:
         v = self.get(name)
         if not isinstance(v, str):
@@ -431,12 +435,14 @@ def commit(held: HeldRatchet, state: ratchet.State) -> str:
 
 
 def op_ratchet_init(a: Args) -> dict:
+    """Table 16-1: ``postQuantum`` true is the post-quantum ratchet (RAT-11), absent classic."""
     role = a.str("role")
     sk, ad, secret = a.bytes("sessionSecret"), a.bytes("associatedData"), a.bytes("responderRatchetSecret")
+    pq = a.optional_bool("postQuantum")
     if role == "initiator":
-        state = ratchet.init_initiator(sk, ad, keys.x25519_public(secret))
+        state = ratchet.init_initiator(sk, ad, keys.x25519_public(secret), pq)
     elif role == "responder":
-        state = ratchet.init_responder(sk, ad, secret)
+        state = ratchet.init_responder(sk, ad, secret, pq)
     else:
         raise Harness(f"unknown role {role!r}")
     return new_ratchet(state)

@@ -57,6 +57,7 @@ REGISTRY: dict[str, str] = {
     "ratchet.header": "peer",
     "ratchet.body": "peer",
     "ratchet.replay": "peer",
+    "ratchet.kem": "peer",
     "envelope.mailbox": "peer",
     "envelope.padding": "peer",
     "event.unknown_critical": "peer",

@@ -72,6 +72,8 @@ LABELS = frozenset(
         "quietwire/v1/mailbox-proof",
         "quietwire/v1/ratchet-init",
         "quietwire/v1/ratchet-root",
+        "quietwire/v1/ratchet-pq-init",
+        "quietwire/v1/ratchet-pq-root",
         "quietwire/v1/ratchet-chain",
         "quietwire/v1/ratchet-message-key",
         "quietwire/v1/ratchet-message",

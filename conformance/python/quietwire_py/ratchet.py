@@ -1,4 +1,5 @@
-"""The Double Ratchet with header encryption of spec/06-ratchet.md (RAT-01 .. RAT-09).
+"""The Double Ratchet with header encryption of spec/06-ratchet.md (RAT-01 .. RAT-09), classic
+and post-quantum (§6.18 .. §6.20, RAT-11 .. RAT-14: ML-KEM-768 in every DH step).
 
 A state is an immutable value (:class:`State`). :func:`encrypt` and :func:`decrypt` return
 their result together with the successor state and never write the state they are given,
@@ -9,8 +10,14 @@ decryption, after the padding and event checks for a blob, session.py, ENV-09).
 One place each, for a later extension of the state machine: the key derivations (RAT-01,
 RAT-03; the root step is :func:`kdf_rk`), the header layout (:class:`Header`, RAT-05), the
 two halves of a DH ratchet step (:func:`_sending_half`, RAT-04 step 1; :func:`_new_chain`,
-RAT-06 case 2) and the skipped-key store (:func:`store`, RAT-07). Snapshots (RAT-10) are in
-ratchet_snapshot.py.
+RAT-06 case 2) and the skipped-key store (:func:`store`, RAT-07). Snapshots (RAT-10, RAT-15)
+are in ratchet_snapshot.py, ML-KEM-768 in kem.py.
+
+A post-quantum session differs from a classic one only in those places: its initial keys
+(``KDF_INIT_PQ``), its root step (``KDF_RK_PQ`` over ``dh_out ‖ ss``), its header (the
+2312-byte layout carrying ``ek(KEMs)`` and ``KEMct``, :class:`Format`) and the KEM halves of a
+DH step (:func:`_kem_sending_half`, :func:`_kem_receiving_half`). The KEM runs only at DH steps;
+within a chain a message costs the classic work plus the longer header AEAD.
 """
 
 from __future__ import annotations
@@ -23,16 +30,13 @@ from typing import Callable, NamedTuple, Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from . import keys, xchacha
+from . import kem, keys, xchacha
 from .errors import QuietwireError
 
 U32_MAX = 2**32 - 1
 KEY_LEN = 32
 TAG_LEN = 16
-HEADER_LEN = 40  # RAT-05: dh (32) ‖ u32be(pn) ‖ u32be(n)
 HEADER_NONCE_LEN = xchacha.NONCE_LEN  # 24
-EH_LEN = HEADER_NONCE_LEN + HEADER_LEN + TAG_LEN  # 80
-OVERHEAD = EH_LEN + TAG_LEN  # 96
 
 # RAT-07
 MAX_JUMP = 5000
@@ -41,6 +45,8 @@ MAX_SKIPPED_CHAINS = 16
 
 LABEL_INIT = "quietwire/v1/ratchet-init"
 LABEL_ROOT = "quietwire/v1/ratchet-root"
+LABEL_PQ_INIT = "quietwire/v1/ratchet-pq-init"  # RAT-11
+LABEL_PQ_ROOT = "quietwire/v1/ratchet-pq-root"  # RAT-12
 LABEL_CHAIN = "quietwire/v1/ratchet-chain"
 LABEL_MESSAGE_KEY = "quietwire/v1/ratchet-message-key"
 LABEL_MESSAGE = "quietwire/v1/ratchet-message"
@@ -49,6 +55,8 @@ LABEL_BODY = "quietwire/v1/ratchet-body"
 
 _INFO_INIT = keys.labeled_input(LABEL_INIT)
 _INFO_ROOT = keys.labeled_input(LABEL_ROOT)
+_INFO_PQ_INIT = keys.labeled_input(LABEL_PQ_INIT)
+_INFO_PQ_ROOT = keys.labeled_input(LABEL_PQ_ROOT)
 _INFO_CHAIN = keys.labeled_input(LABEL_CHAIN)
 _INFO_MESSAGE_KEY = keys.labeled_input(LABEL_MESSAGE_KEY)
 
@@ -79,15 +87,21 @@ def _hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
     return _hkdf_expand(_hmac(salt or bytes(32), ikm), info, length)
 
 
-def kdf_init(sk: bytes) -> tuple[bytes, bytes, bytes]:
-    """RAT-01 ``KDF_INIT(SK)``: ``(RK, HKa, NHKb)``."""
-    okm = _hkdf(b"", sk, _INFO_INIT, 96)
+def kdf_init(sk: bytes, post_quantum: bool = False) -> tuple[bytes, bytes, bytes]:
+    """RAT-01 ``KDF_INIT(SK)``, or RAT-11 ``KDF_INIT_PQ(SK)`` for a post-quantum session:
+    ``(RK, HKa, NHKb)``."""
+    okm = _hkdf(b"", sk, _INFO_PQ_INIT if post_quantum else _INFO_INIT, 96)
     return okm[0:32], okm[32:64], okm[64:96]
 
 
-def kdf_rk(rk: bytes, dh_out: bytes) -> tuple[bytes, bytes, bytes]:
-    """RAT-03 ``KDF_RK(RK, dh_out)``: ``(RK', CK, NHK)``, the one root step of both halves."""
-    okm = _hkdf(rk, dh_out, _INFO_ROOT, 96)
+def kdf_rk(rk: bytes, dh_out: bytes, ss: bytes | None = None) -> tuple[bytes, bytes, bytes]:
+    """The one root step of both halves: ``(RK', CK, NHK)``. RAT-03 ``KDF_RK(RK, dh_out)`` for a
+    classic session (``ss`` is None); RAT-12 ``KDF_RK_PQ(RK, dh_out, ss)`` for a post-quantum
+    one, ``ss`` the step's ML-KEM shared secret or 32 zero bytes."""
+    if ss is None:
+        okm = _hkdf(rk, dh_out, _INFO_ROOT, 96)
+    else:
+        okm = _hkdf(rk, dh_out + ss, _INFO_PQ_ROOT, 96)
     return okm[0:32], okm[32:64], okm[64:96]
 
 
@@ -113,29 +127,61 @@ def body_ad(ad: bytes, eh: bytes) -> bytes:
 
 
 # ---------------------------------------------------------------------------
-# Message format (RAT-05)
+# Message format (RAT-05, RAT-14)
+
+
+class Format(NamedTuple):
+    """The fixed sizes of a session's messages: ``message = EH ‖ body`` with
+    ``EH = hn (24) ‖ XSEAL(header) (header_len + 16)`` and a 16-byte body tag."""
+
+    header_len: int
+    eh_len: int
+    overhead: int
+
+    @classmethod
+    def for_header(cls, header_len: int) -> "Format":
+        eh_len = HEADER_NONCE_LEN + header_len + TAG_LEN
+        return cls(header_len, eh_len, eh_len + TAG_LEN)
+
+
+_FIXED_LEN = 40  # dh (32) ‖ u32be(pn) ‖ u32be(n)
+CLASSIC = Format.for_header(_FIXED_LEN)  # RAT-05: 40, 80, OVERHEAD = 96
+POST_QUANTUM = Format.for_header(_FIXED_LEN + kem.EK_LEN + kem.CT_LEN)  # RAT-14: 2312, 2352, 2368
 
 
 @dataclass(frozen=True)
 class Header:
-    """The 40-byte plaintext header ``dh ‖ u32be(pn) ‖ u32be(n)`` (RAT-05)."""
+    """The plaintext header. Classic (RAT-05, 40 bytes): ``dh ‖ u32be(pn) ‖ u32be(n)``.
+    Post-quantum (RAT-13 item 2, 2312 bytes): followed by ``kem_key`` (1184, ``ek(KEMs)``) and
+    ``kem_ct`` (1088, ``KEMct`` or ``ZERO_CT``); both are None in a classic header."""
 
     dh: bytes
     pn: int
     n: int
+    kem_key: bytes | None = None
+    kem_ct: bytes | None = None
 
     def encode(self) -> bytes:
-        return self.dh + struct.pack(">II", self.pn, self.n)
+        fixed = self.dh + struct.pack(">II", self.pn, self.n)
+        if self.kem_key is None or self.kem_ct is None:
+            return fixed
+        return fixed + self.kem_key + self.kem_ct
 
     @classmethod
     def parse(cls, h: bytes) -> "Header":
-        """``dh`` is not validated here: only when it is used (RAT-05, RAT-06 step 2.3)."""
-        pn, n = struct.unpack(">II", h[32:40])
-        return cls(h[0:32], pn, n)
+        """``h`` has the header length of its session's :class:`Format` (it was opened from an
+        ``EH`` of that length). Nothing is validated here: ``dh`` and ``kem_key`` only when
+        they are used (RAT-05, RAT-06 step 2.3, RAT-14 item 1)."""
+        pn, n = struct.unpack(">II", h[32:_FIXED_LEN])
+        if len(h) == CLASSIC.header_len:
+            return cls(h[0:32], pn, n)
+        kem_key, kem_ct = h[_FIXED_LEN : _FIXED_LEN + kem.EK_LEN], h[_FIXED_LEN + kem.EK_LEN :]
+        return cls(h[0:32], pn, n, kem_key, kem_ct)
 
 
 def seal_header(hk: bytes, ad: bytes, hn: bytes, header: Header) -> bytes:
-    """RAT-04 step 6: ``EH = hn ‖ XSEAL(HKs, hn, HeaderAD(AD), header)``, 80 bytes."""
+    """RAT-04 step 6: ``EH = hn ‖ XSEAL(HKs, hn, HeaderAD(AD), header)``, 80 bytes (2352 in a
+    post-quantum session, RAT-13 item 2)."""
     return hn + xchacha.xseal(hk, hn, header_ad(ad), header.encode())
 
 
@@ -186,7 +232,9 @@ class Skipped(NamedTuple):
 
 @dataclass(frozen=True)
 class State:
-    """The state of one side (§6.2); ``None`` is "none". ``skipped`` is oldest first."""
+    """The state of one side (§6.2); ``None`` is "none". ``skipped`` is oldest first. A
+    post-quantum session (RAT-11) also keeps ``KEMs`` (``kems``, a key pair held as its seed),
+    ``KEMr`` (``kemr``) and ``KEMct`` (``kemct``) of §6.18; a classic one keeps them None."""
 
     ad: bytes
     dhs: KeyPair | None
@@ -203,6 +251,15 @@ class State:
     pn: int
     pending: bool
     skipped: tuple[Skipped, ...]
+    post_quantum: bool = False
+    kems: kem.KeyPair | None = None
+    kemr: bytes | None = None
+    kemct: bytes | None = None
+
+    @property
+    def format(self) -> Format:
+        """RAT-05 or RAT-14: the layout of this session's messages (fixed for its lifetime)."""
+        return POST_QUANTUM if self.post_quantum else CLASSIC
 
     def can_send(self) -> bool:
         """RAT-02: ``CKs`` is not none, or a sending half is pending and ``DHr`` is known."""
@@ -214,26 +271,29 @@ def _check_key_lengths(*values: bytes) -> None:
         raise ValueError("SK, AD and ratchet keys are 32 bytes")
 
 
-def init_initiator(sk: bytes, ad: bytes, responder_public: bytes) -> State:
+def init_initiator(sk: bytes, ad: bytes, responder_public: bytes, post_quantum: bool = False) -> State:
     """RAT-01, initiator: no DH yet, its first sending half runs at its first encryption.
-    The responder's ratchet public key is validated as in SUI-06."""
+    The responder's ratchet public key is validated as in SUI-06. A post-quantum session
+    (RAT-11) starts from ``KDF_INIT_PQ`` with no KEM state."""
     _check_key_lengths(sk, ad, responder_public)
     keys.check_x25519_public_key(responder_public)
-    rk, hka, nhkb = kdf_init(sk)
+    rk, hka, nhkb = kdf_init(sk, post_quantum)
     return State(
         ad=bytes(ad), dhs=None, dhr=bytes(responder_public), rk=rk, cks=None, ckr=None,
         hks=None, hkr=None, nhks=hka, nhkr=nhkb, ns=0, nr=0, pn=0, pending=True, skipped=(),
+        post_quantum=post_quantum,
     )
 
 
-def init_responder(sk: bytes, ad: bytes, ratchet_secret: bytes) -> State:
-    """RAT-01, responder: its ratchet key pair, nothing to send before its first receipt."""
+def init_responder(sk: bytes, ad: bytes, ratchet_secret: bytes, post_quantum: bool = False) -> State:
+    """RAT-01, responder: its ratchet key pair, nothing to send before its first receipt.
+    A post-quantum session (RAT-11) starts from ``KDF_INIT_PQ`` with no KEM state."""
     _check_key_lengths(sk, ad, ratchet_secret)
-    rk, hka, nhkb = kdf_init(sk)
+    rk, hka, nhkb = kdf_init(sk, post_quantum)
     return State(
         ad=bytes(ad), dhs=KeyPair.from_secret(ratchet_secret), dhr=None, rk=rk, cks=None,
         ckr=None, hks=None, hkr=None, nhks=nhkb, nhkr=hka, ns=0, nr=0, pn=0, pending=False,
-        skipped=(),
+        skipped=(), post_quantum=post_quantum,
     )
 
 
@@ -242,8 +302,10 @@ def init_responder(sk: bytes, ad: bytes, ratchet_secret: bytes) -> State:
 
 
 def encrypt(state: State, plaintext: bytes, draw: Draw) -> tuple[bytes, State]:
-    """RAT-04 ``RatchetEncrypt``: ``(message, successor)``. Draws 32 + 24 bytes when a
-    sending half is due, 24 otherwise; a refusal draws nothing (32 bytes at step 1.3)."""
+    """RAT-04 ``RatchetEncrypt`` (RAT-13 for a post-quantum session): ``(message,
+    successor)``. Draws 32 + 24 bytes when a sending half is due (post-quantum: 32 + 64 + 32
+    + 24, or 32 + 64 + 24 without ``KEMr``), 24 otherwise; a refusal draws nothing (32 bytes
+    at step 1.3)."""
     if state.pending:
         state = _sending_half(state, draw)  # step 1 (a new value: the caller's is unchanged)
     if state.cks is None or state.hks is None or state.dhs is None:  # step 2
@@ -251,22 +313,47 @@ def encrypt(state: State, plaintext: bytes, draw: Draw) -> tuple[bytes, State]:
     if state.ns == U32_MAX:  # step 3
         raise QuietwireError("ratchet.exhausted", "the sending chain carries 2^32 - 1 messages")
     ck, mk = kdf_ck(state.cks)  # step 4
-    header = Header(state.dhs.public, state.pn, state.ns)  # step 5
+    header = _header(state, state.dhs.public)  # step 5
     eh = seal_header(state.hks, state.ad, draw(HEADER_NONCE_LEN), header)  # step 6
     message = eh + _seal_body(state.ad, eh, mk, plaintext)  # step 7
     return message, replace(state, cks=ck, ns=state.ns + 1)  # step 8
 
 
+def _header(state: State, dh: bytes) -> Header:
+    """RAT-04 step 5; RAT-13 item 2 adds ``ek(KEMs)`` and ``KEMct or ZERO_CT``. ``KEMs`` is
+    present whenever ``CKs`` is (RAT-15 step 7)."""
+    if not state.post_quantum:
+        return Header(dh, state.pn, state.ns)
+    assert state.kems is not None
+    return Header(dh, state.pn, state.ns, state.kems.ek, state.kemct or kem.ZERO_CT)
+
+
 def _sending_half(state: State, draw: Draw) -> State:
-    """RAT-04 step 1, the sending half of a DH ratchet step."""
+    """RAT-04 step 1, the sending half of a DH ratchet step (RAT-13 item 1 adds the KEM
+    after step 1.3, so a non-contributory DH fails having drawn 32 bytes)."""
     if state.dhr is None:  # 1.1 (RAT-02 b)
         raise QuietwireError("ratchet.no_sending_chain", "no peer ratchet key")
     pair = KeyPair.from_secret(draw(KEY_LEN))  # 1.2
     dh_out = keys.x25519_dh(pair.secret, state.dhr)  # 1.3: all zero is key.low_order
-    rk, cks, nhk = kdf_rk(state.rk, dh_out)  # 1.4
+    kem_state, ss = _kem_sending_half(state, draw) if state.post_quantum else ({}, None)
+    rk, cks, nhk = kdf_rk(state.rk, dh_out, ss)  # 1.4 (RAT-13 1.3: KDF_RK_PQ)
     return replace(
-        state, rk=rk, cks=cks, pn=state.ns, ns=0, hks=state.nhks, nhks=nhk, dhs=pair, pending=False
+        state, rk=rk, cks=cks, pn=state.ns, ns=0, hks=state.nhks, nhks=nhk, dhs=pair, pending=False,
+        **kem_state,
     )
+
+
+def _kem_sending_half(state: State, draw: Draw) -> tuple[dict, bytes]:
+    """RAT-13 items 1.1 and 1.2: a new ML-KEM-768 key pair from ``rng.draw(64)``, and, when the
+    peer's key ``KEMr`` is known, an encapsulation to it with ``m = rng.draw(32)``; the
+    initiator's first sending half encapsulates nothing (``ss`` 32 zero bytes, ``ct`` none).
+    Returns the successor's ``KEMs``, ``KEMr`` (none), ``KEMct`` (item 1.3) and ``ss``."""
+    pair = kem.KeyPair.from_seed(draw(kem.SEED_LEN))
+    if state.kemr is None:
+        ss, ct = bytes(kem.SS_LEN), None
+    else:
+        ss, ct = kem.encapsulate(state.kemr, draw(kem.MESSAGE_LEN))
+    return {"kems": pair, "kemr": None, "kemct": ct}, ss
 
 
 # ---------------------------------------------------------------------------
@@ -275,10 +362,12 @@ def _sending_half(state: State, draw: Draw) -> State:
 
 def decrypt(state: State, message: bytes) -> tuple[bytes, State]:
     """RAT-06 ``RatchetDecrypt``: ``(plaintext, successor)``. Header keys are tried in the
-    order ``HKr``, ``NHKr``, then the stored header keys; the first that opens decides."""
-    if len(message) < OVERHEAD:
-        raise QuietwireError("ratchet.format", f"message of {len(message)} bytes")  # RAT-05
-    eh, body = bytes(message[:EH_LEN]), bytes(message[EH_LEN:])
+    order ``HKr``, ``NHKr``, then the stored header keys; the first that opens decides. The
+    lengths are those of the session's :class:`Format` (RAT-05, RAT-14)."""
+    fmt = state.format
+    if len(message) < fmt.overhead:
+        raise QuietwireError("ratchet.format", f"message of {len(message)} bytes")  # RAT-05, RAT-14
+    eh, body = bytes(message[: fmt.eh_len]), bytes(message[fmt.eh_len :])
     if state.hkr is not None:
         header = open_header(state.hkr, state.ad, eh)
         if header is not None:
@@ -306,20 +395,40 @@ def _current_chain(state: State, h: Header, eh: bytes, body: bytes) -> tuple[byt
 
 def _new_chain(state: State, h: Header, eh: bytes, body: bytes) -> tuple[bytes, State]:
     """RAT-06 case 2: the first message seen of a new chain, the receiving half of a DH
-    ratchet step. The sending half follows at the next encryption (``pending``)."""
+    ratchet step (with RAT-14 items 1 to 4 in a post-quantum session). The sending half
+    follows at the next encryption (``pending``)."""
     if state.dhs is None:  # 2.1
         raise QuietwireError("ratchet.header", "no own ratchet key")
     tail = _previous_chain_tail(state, h.pn)  # 2.2
     keys.check_x25519_public_key(h.dh)  # 2.3
     dh_out = keys.x25519_dh(state.dhs.secret, h.dh)  # 2.4
-    rk, ck, nhk = kdf_rk(state.rk, dh_out)
+    ss = _kem_receiving_half(state, h) if state.post_quantum else None  # RAT-14 items 1, 2
+    rk, ck, nhk = kdf_rk(state.rk, dh_out, ss)  # RAT-14 item 3: KDF_RK_PQ
     new, mk, ckr, nr = skip_message_keys(state.nhkr, ck, 0, h.n)  # 2.5
     plaintext = _open_body(state.ad, eh, mk, body)
     return plaintext, replace(  # 2.6
         state,
         skipped=store(state.skipped, tail + new),
         dhr=h.dh, rk=rk, hkr=state.nhkr, nhkr=nhk, ckr=ckr, nr=nr, pending=True,
+        kemr=h.kem_key,  # RAT-14 item 4 (None in a classic session)
     )
+
+
+def _kem_receiving_half(state: State, h: Header) -> bytes:
+    """RAT-14 items 1 and 2: ``kem_key`` passes the FIPS 203 §7.2 check (``key.invalid``);
+    a ciphertext exactly when this side holds ``KEMs`` (else ``ratchet.kem``, the comparison
+    with ``ZERO_CT`` in constant time). Returns ``ss``: ``Decaps(dk(KEMs), kem_ct)``, or 32
+    zero bytes for the responder before its first sending half."""
+    assert h.kem_key is not None and h.kem_ct is not None
+    kem.check_encapsulation_key(h.kem_key)
+    no_ciphertext = hmac.compare_digest(h.kem_ct, kem.ZERO_CT)
+    if state.kems is None:
+        if not no_ciphertext:
+            raise QuietwireError("ratchet.kem", "a ciphertext, but no own KEM key pair")
+        return bytes(kem.SS_LEN)
+    if no_ciphertext:
+        raise QuietwireError("ratchet.kem", "no ciphertext for the own KEM key pair")
+    return kem.decapsulate(state.kems, h.kem_ct)
 
 
 def _previous_chain_tail(state: State, pn: int) -> list[Skipped]:

@@ -14,7 +14,14 @@ from .errors import QuietwireError
 
 
 def check_top_level_map(item: Any, defined_keys: Iterable[int]) -> dict[int, Any]:
-    """ENC-13 steps 1 and 2: map, version (ENC-11), then unknown critical keys (ENC-12)."""
+    """ENC-13 steps 1 and 2: map, version 1 (ENC-11), then unknown critical keys (ENC-12)."""
+    check_version(item, (1,))
+    check_unknown_keys(item, defined_keys)
+    return item
+
+
+def check_version(item: Any, versions: Iterable[int]) -> int:
+    """ENC-13 step 1: a map whose key 1 is one of ``versions`` (ENC-11); the version."""
     if not isinstance(item, dict):
         raise QuietwireError("schema.wrong_type", "top-level item is not a map")
     if 1 not in item:
@@ -22,13 +29,18 @@ def check_top_level_map(item: Any, defined_keys: Iterable[int]) -> dict[int, Any
     version = item[1]
     if not cbor.is_uint(version):
         raise QuietwireError("schema.wrong_type", "version is not an unsigned integer")
-    if version != 1:
+    if version not in versions:
         raise QuietwireError("schema.version", f"version {version}")
+    return version
+
+
+def check_unknown_keys(item: dict[int, Any], defined_keys: Iterable[int]) -> None:
+    """ENC-13 step 2: a non-negative key other than 1 and ``defined_keys`` is an unknown
+    critical key (ENC-12)."""
     defined = set(defined_keys) | {1}
     for k in item:
         if k >= 0 and k not in defined:
             raise QuietwireError("schema.unknown_critical", f"key {k}")
-    return item
 
 
 def extensions(item: dict[int, Any]) -> dict[int, Any]:
