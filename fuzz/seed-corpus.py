@@ -139,6 +139,7 @@ SCRIPTS = {
         bytes([0, 0, 2, 0, 3, 0, 1, 0, 3, 0, 2, 0, 4, 9]),      # duplicates and a tamper
         bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 0]),  # a loss, then steps
         bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 1, 0, 5, 0, 2, 0, 0, 0, 2, 0]),  # chain heads lost
+        bytes([1, 0, 1, 0, 2, 0]),                              # responder cannot send first
     ],
 }
 
