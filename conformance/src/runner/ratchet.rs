@@ -16,16 +16,19 @@ use crate::shim::hex;
 /// # Errors
 /// The failure of the operation.
 pub(crate) fn init(imp: &mut dyn Implementation, role: &str, t: &SessionTest) -> OpResult<Handle> {
-    let mut args = json!({
-        "role": role,
-        "sessionSecret": hex(&t.session_secret),
-        "associatedData": hex(&t.associated_data),
-        "responderRatchetSecret": hex(&t.responder_ratchet_secret),
-    });
+    let mut args = serde_json::Map::new();
+    args.insert("role".into(), json!(role));
+    args.insert("sessionSecret".into(), json!(hex(&t.session_secret)));
+    args.insert("associatedData".into(), json!(hex(&t.associated_data)));
+    args.insert(
+        "responderRatchetSecret".into(),
+        json!(hex(&t.responder_ratchet_secret)),
+    );
     // Sent only for a post-quantum session (RAT-11), so classic sessions keep their request.
     if t.post_quantum == Some(true) {
-        args["postQuantum"] = json!(true);
+        args.insert("postQuantum".into(), json!(true));
     }
+    let args = Value::Object(args);
     call_read(imp, "ratchet-init", args, |f| f.u64("handle"))
 }
 

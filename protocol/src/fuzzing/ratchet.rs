@@ -181,7 +181,11 @@ fn session(data: &[u8], mut sides: [Ratchet; 2]) -> bool {
             for side in &sides {
                 let snapshot = side.snapshot();
                 let restored = Ratchet::from_snapshot(&snapshot).unwrap();
-                assert_eq!(restored.snapshot(), snapshot, "snapshot does not round trip");
+                assert_eq!(
+                    restored.snapshot(),
+                    snapshot,
+                    "snapshot does not round trip"
+                );
             }
         }
     }
