@@ -449,6 +449,8 @@ def op_ratchet_session(group: dict, t: dict) -> None:
     else:
         initiator = ratchet.init_initiator(sk, ad, keys.x25519_public(secret), pq)
     sides = {"initiator": initiator, "responder": ratchet.init_responder(sk, ad, secret, pq)}
+    if "attackerSnapshot" in t:  # 06-ratchet.md §6.21: an attacker's copy of a compromised side
+        sides["attacker"] = ratchet_snapshot.restore(h(t["attackerSnapshot"]))
     last_error: QuietwireError | None = None
     for i, step in enumerate(t["steps"]):
         name = f"step {i} ({step['op']} by {step['side']})"

@@ -95,7 +95,7 @@ use crate::error::Result;
 use crate::event::Event;
 use crate::handshake::{Accepted, Initiated};
 use crate::keys::IdentityKey;
-use crate::ratchet::{self, MAX_SNAPSHOT, Ratchet};
+use crate::ratchet::{MAX_SNAPSHOT, Ratchet};
 use crate::schema::{self, Fields};
 
 /// Largest session snapshot: a ratchet snapshot and the fixed fields.
@@ -192,7 +192,8 @@ impl Session {
     /// (`ratchet.no_sending_chain`, `ratchet.exhausted`).
     pub fn seal<R: CryptoRng + ?Sized>(&mut self, event: &Event, rng: &mut R) -> Result<Vec<u8>> {
         let bytes = Zeroizing::new(event.to_bytes()?);
-        let padded = Zeroizing::new(envelope::pad(&bytes, ratchet::OVERHEAD)?);
+        // The padding fills the bucket after this session's ratchet overhead (ENV-03).
+        let padded = Zeroizing::new(envelope::pad(&bytes, self.ratchet.overhead())?);
         let blob = self.ratchet.encrypt(&padded, rng)?;
         Ok(Envelope::new(self.peer_mailbox, blob)?.to_bytes())
     }
@@ -343,7 +344,7 @@ mod tests {
         );
         assert_eq!(b.snapshot(), before);
         // Authentic, padded, but not an event.
-        let padded = envelope::pad(&[0xfe], ratchet::OVERHEAD).unwrap();
+        let padded = envelope::pad(&[0xfe], crate::ratchet::OVERHEAD).unwrap();
         let junk = raw.encrypt(&padded, &mut rng).unwrap();
         assert_eq!(
             b.open(&junk).unwrap_err().class(),

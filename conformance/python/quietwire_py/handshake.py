@@ -1,6 +1,6 @@
-"""The handshake of spec/05-handshake.md (HSK-01 .. HSK-06). Each side starts its ratchet
-(spec/06-ratchet.md RAT-01, ratchet.py) and returns its snapshot (RAT-10), by which the
-session it starts is compared.
+"""The handshake of spec/05-handshake.md (HSK-01 .. HSK-06). Each side starts its ratchet,
+the post-quantum one (spec/06-ratchet.md RAT-11, ratchet.py), and returns its snapshot
+(RAT-15), by which the session it starts is compared.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def initiate(
     padded = envelope.pad(payload, len(enc) + TAG_LEN)
     message = enc + ctx.seal(b"", padded)
     sk = _hkdf(exported, dh, keys.labeled_input(LABEL_SESSION, th), 32)  # 8 (HSK-04)
-    snap = ratchet_snapshot.encode(ratchet.init_initiator(sk, th, inv.ratchet_key))
+    snap = ratchet_snapshot.encode(ratchet.init_initiator(sk, th, inv.ratchet_key, post_quantum=True))
     return Initiated(message, th, sk, snap)
 
 
@@ -162,6 +162,6 @@ class PendingInvite:
         # 11
         exported = ctx.export(keys.labeled_input(LABEL_EXPORT, ih), 32)
         sk = _hkdf(exported, dh, keys.labeled_input(LABEL_SESSION, th), 32)
-        snap = ratchet_snapshot.encode(ratchet.init_responder(sk, th, self.ratchet_secret))
+        snap = ratchet_snapshot.encode(ratchet.init_responder(sk, th, self.ratchet_secret, post_quantum=True))
         self.accepted_enc_hashes.add(enc_hash)
         return Accepted(rec.identity_key, rec, mailbox, th, sk, snap)

@@ -56,6 +56,7 @@ const fn side_name(side: &Side) -> &'static str {
     match side {
         Side::Initiator => "initiator",
         Side::Responder => "responder",
+        Side::Attacker => "attacker",
     }
 }
 
@@ -68,18 +69,23 @@ pub(super) fn reference_snapshot(t: &SessionTest, upto: usize) -> Option<Vec<u8>
         None => ratchet::init(&mut imp, "initiator", t).ok()?,
     };
     let responder = ratchet::init(&mut imp, "responder", t).ok()?;
-    let handle = |side: &Side| -> Handle {
+    let attacker = match &t.attacker_snapshot {
+        Some(s) => Some(ratchet::restore(&mut imp, s).ok()?),
+        None => None,
+    };
+    let handle = |side: &Side| -> Option<Handle> {
         match side {
-            Side::Initiator => initiator,
-            Side::Responder => responder,
+            Side::Initiator => Some(initiator),
+            Side::Responder => Some(responder),
+            Side::Attacker => attacker,
         }
     };
     let mut acting = None;
     for step in t.steps.iter().take(upto.checked_add(1)?) {
         // Outcomes were checked by the run under test; the replay only follows the script.
-        let side = ratchet::side(step);
-        let _ = Act::of_step(step, handle(side)).call(&mut imp);
-        acting = Some(handle(side));
+        let side = handle(ratchet::side(step))?;
+        let _ = Act::of_step(step, side).call(&mut imp);
+        acting = Some(side);
     }
     ratchet::snapshot(&mut imp, acting?).ok()
 }

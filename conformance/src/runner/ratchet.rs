@@ -151,14 +151,24 @@ fn session_steps(t: &SessionTest, imp: &mut dyn Implementation) -> Result<(), St
         step_result(0, init(imp, "responder", t))?
             .map_err(|c| Stop::Mismatch(format!("responder setup: error {c}")))?,
     ];
+    // The attacker's copy of a compromised side (spec/06-ratchet.md §6.21), if the test has one.
+    let attacker = match &t.attacker_snapshot {
+        Some(s) => Some(
+            step_result(0, restore(imp, s))?
+                .map_err(|c| Stop::Mismatch(format!("attacker setup: error {c}")))?,
+        ),
+        None => None,
+    };
     let handle = |side: &Side| match side {
-        Side::Initiator => handles[0],
-        Side::Responder => handles[1],
+        Side::Initiator => Ok(handles[0]),
+        Side::Responder => Ok(handles[1]),
+        Side::Attacker => attacker
+            .ok_or_else(|| Stop::Mismatch("a step of the attacker, who has no snapshot".into())),
     };
     let hex = |b: &Vec<u8>| hex::encode(b);
     for (index, step) in t.steps.iter().enumerate() {
         let name = format!("{index} ({})", diverge::step_name(step));
-        let acting = handle(side(step));
+        let acting = handle(side(step))?;
         let got = step_result(index, Act::of_step(step, acting).call(imp))?;
         let digest = match step {
             Step::Encrypt {

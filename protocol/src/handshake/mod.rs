@@ -187,7 +187,8 @@ pub fn accept_invite<R: CryptoRng + ?Sized>(
     Ok(Initiated {
         message,
         transcript_hash: th,
-        ratchet: Ratchet::initiator(&session_secret, *invite.invite().ratchet_key(), &th),
+        // Every new session runs the post-quantum ratchet (spec/06 RAT-11).
+        ratchet: Ratchet::pq_initiator(&session_secret, *invite.invite().ratchet_key(), &th),
         peer_identity: *invite.invite().identity_key(),
         peer_mailbox: *invite.invite().mailbox(),
     })
@@ -322,7 +323,7 @@ impl PendingInvite {
             .ratchet
             .diffie_hellman(peer.record().ratchet_key())?;
         let session_secret = session_secret(opened.exported(), &dh, &th);
-        let ratchet = Ratchet::responder(&session_secret, self.secrets.ratchet.clone(), &th);
+        let ratchet = Ratchet::pq_responder(&session_secret, self.secrets.ratchet.clone(), &th);
         self.accepted.insert(id);
         Ok(Accepted {
             peer,

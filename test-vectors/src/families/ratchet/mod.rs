@@ -55,6 +55,9 @@ pub enum Side {
     Initiator,
     /// The side that receives first (created the invite).
     Responder,
+    /// A copy of a compromised side, restored from the test's `attackerSnapshot` (the
+    /// compromise-then-heal script of spec/06-ratchet.md §6.21).
+    Attacker,
 }
 
 /// One step of a session.
@@ -155,6 +158,9 @@ crate::vector_test! {
         post_quantum: ?bool,
         /// When present, the initiator starts from this snapshot instead.
         initiator_snapshot: hex?,
+        /// When present, a third state, the `attacker` side, starts from this snapshot (a
+        /// side's state taken by an attacker, §6.21).
+        attacker_snapshot: hex?,
         /// The steps, in order.
         steps: Vec<Step>,
     }
@@ -187,6 +193,8 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
         "A post-quantum session: ML-KEM-768 in every DH step, KEM fields in every header.";
     PostQuantumKem: AuthBypass ["RAT-14"]
         "An authentic header whose KEM fields the receiver must refuse: an invalid encapsulation key, a ciphertext for no key, or no ciphertext for its key.";
+    CompromiseHeal: Defined ["RAT-11", "RAT-13", "RAT-14"]
+        "The compromise-then-heal script (spec/06-ratchet.md §6.21): an attacker side restored from attackerSnapshot follows the session with the compromised side's X25519 randomness but not its ML-KEM randomness.";
     PostQuantumSnapshot: Defined ["RAT-15"]
         "A version-2 snapshot: encoding, strict decoding, consistency of the KEM state.";
     EventContent: MissingStep ["ENV-09", "RAT-08"]
@@ -212,6 +220,8 @@ struct Scenario {
     ad: [u8; 32],
     responder_secret: [u8; 32],
     initiator_snapshot: Option<Vec<u8>>,
+    /// The attacker's copy of a compromised side, and the snapshot it started from.
+    attacker: Option<(Ratchet, Vec<u8>)>,
     rng: StreamRng,
     steps: Vec<Step>,
     sent: Vec<Vec<u8>>,
@@ -273,6 +283,7 @@ impl Scenario {
             ad,
             responder_secret,
             initiator_snapshot: None,
+            attacker: None,
             rng: StreamRng::new(seed32(&format!("ratchet/{slug}/rng"))),
             steps: Vec::new(),
             sent: Vec::new(),
@@ -310,8 +321,53 @@ impl Scenario {
     }
 
     fn snapshot_digest(&self, side: Side) -> Vec<u8> {
-        let ratchet = if side == Side::Initiator { &self.sides.0 } else { &self.sides.1 };
+        let ratchet = match (side, &self.attacker) {
+            (Side::Initiator, _) => &self.sides.0,
+            (Side::Responder, _) => &self.sides.1,
+            (Side::Attacker, Some((attacker, _))) => attacker,
+            (Side::Attacker, None) => return Vec::new(),
+        };
         sha256(&ratchet.snapshot())
+    }
+
+    /// The attacker takes `side`'s state as it is now.
+    fn compromise(&mut self, side: Side) -> Result<(), String> {
+        let ratchet = if side == Side::Initiator { &self.sides.0 } else { &self.sides.1 };
+        let snapshot = ratchet.snapshot().to_vec();
+        let copy = Ratchet::from_snapshot(&snapshot).map_err(|e| format!("{e:?}"))?;
+        self.attacker = Some((copy, snapshot));
+        Ok(())
+    }
+
+    /// The randomness the last step drew (an encryption's), or nothing.
+    fn last_randomness(&self) -> Vec<u8> {
+        match self.steps.last() {
+            Some(Step::Encrypt { randomness, .. }) => randomness.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The attacker encrypts `text` drawing exactly `randomness`; the message is recorded
+    /// in the step but not sent.
+    fn attacker_encrypt(&mut self, text: &str, randomness: Vec<u8>) -> Result<(), String> {
+        let side = Side::Attacker;
+        let before = self.snapshot_digest(side);
+        let mut rng = crate::seeds::ReplayRng::new(&[&randomness]);
+        let got =
+            pick(&mut self.sides, &mut self.attacker, side)?.encrypt(text.as_bytes(), &mut rng);
+        if !rng.finished() {
+            return Err(format!("ratchet {}: attacker randomness not consumed", self.slug));
+        }
+        let message = self.check(side, &before, got, None)?;
+        self.steps.push(Step::Encrypt {
+            side,
+            plaintext: text.as_bytes().to_vec(),
+            randomness,
+            message,
+            error_class: None,
+            snapshot_digest: self.snapshot_digest(side),
+        });
+        Ok(())
     }
 
     fn sent(&self, n: usize) -> Result<Vec<u8>, String> {
@@ -351,7 +407,8 @@ impl Scenario {
         class: Option<&str>,
     ) -> Result<usize, String> {
         let before = self.snapshot_digest(side);
-        let got = pick(&mut self.sides, side).encrypt(&plaintext, &mut self.rng);
+        let got =
+            pick(&mut self.sides, &mut self.attacker, side)?.encrypt(&plaintext, &mut self.rng);
         let message = self.check(side, &before, got, class)?;
         self.steps.push(Step::Encrypt {
             side,
@@ -370,7 +427,7 @@ impl Scenario {
         let mut rng = StreamRng::new(seed);
         let mut all = Vec::new();
         for _ in 0..count {
-            let m = pick(&mut self.sides, side)
+            let m = pick(&mut self.sides, &mut self.attacker, side)?
                 .encrypt(&[], &mut rng)
                 .map_err(|e| format!("ratchet {}: discard failed: {e:?}", self.slug))?;
             all.extend_from_slice(&m);
@@ -396,7 +453,7 @@ impl Scenario {
         expect: Result<&[u8], &str>,
     ) -> Result<(), String> {
         let before = self.snapshot_digest(side);
-        let ratchet = pick(&mut self.sides, side);
+        let ratchet = pick(&mut self.sides, &mut self.attacker, side)?;
         let got = if event {
             ratchet
                 .decrypt_then(&message, |padded| Event::from_bytes(envelope::unpad(padded)?))
@@ -432,8 +489,17 @@ impl Scenario {
     }
 }
 
-fn pick(sides: &mut (Ratchet, Ratchet), side: Side) -> &mut Ratchet {
-    if side == Side::Initiator { &mut sides.0 } else { &mut sides.1 }
+/// The state of `side`; the attacker's only once a side was compromised.
+fn pick<'a>(
+    sides: &'a mut (Ratchet, Ratchet),
+    attacker: &'a mut Option<(Ratchet, Vec<u8>)>,
+    side: Side,
+) -> Result<&'a mut Ratchet, String> {
+    match side {
+        Side::Initiator => Ok(&mut sides.0),
+        Side::Responder => Ok(&mut sides.1),
+        Side::Attacker => attacker.as_mut().map(|(a, _)| a).ok_or_else(|| "no attacker".into()),
+    }
 }
 
 /// Builds the session tests of a group, in order.
@@ -461,7 +527,17 @@ impl Sessions<'_> {
         let (secret, ad, responder) =
             (s.secret.to_vec(), s.ad.to_vec(), s.responder_secret.to_vec());
         let pq = s.post_quantum.then_some(true);
-        let test = SessionTest::new(head, secret, ad, responder, pq, s.initiator_snapshot, s.steps);
+        let attacker = s.attacker.map(|(_, snapshot)| snapshot);
+        let test = SessionTest::new(
+            head,
+            secret,
+            ad,
+            responder,
+            pq,
+            s.initiator_snapshot,
+            attacker,
+            s.steps,
+        );
         self.tests.push(test);
         Ok(())
     }

@@ -119,7 +119,63 @@ pub(super) fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2])
     }
 
     kem_sessions(&mut b)?;
+    for post_quantum in [true, false] {
+        compromise_then_heal(&mut b, post_quantum)?;
+    }
     Ok((b.tests, base))
+}
+
+/// The compromise-then-heal script of §6.21: after a short conversation the attacker takes
+/// the responder's state; then, twice, the initiator starts a chain and the responder
+/// replies. The attacker's copy opens each of the initiator's messages it can, and mirrors
+/// each reply it can follow with the responder's randomness, except, in a post-quantum
+/// session, the ML-KEM seed and encapsulation randomness (bytes 32 to 127 of a sending half's
+/// draw), which an adversary who breaks X25519 still lacks. Classic: the attacker follows
+/// for ever. Post-quantum: it opens the chain started before the responder's reply; the
+/// next chain's header still opens (its header key was derived before the heal, §6.13) but
+/// its body does not (`ratchet.body`).
+fn compromise_then_heal(b: &mut Sessions<'_>, post_quantum: bool) -> Result<(), String> {
+    let attacker = super::Side::Attacker;
+    let slug =
+        if post_quantum { "pq-compromise-then-heal" } else { "classic-compromise-never-heals" };
+    let mut s = Scenario::of(slug, post_quantum);
+    s.run(vec![
+        Enc(I, "a0"),
+        Dec(R, 0, Ok("a0")),
+        Enc(R, "b0"),
+        Dec(I, 1, Ok("b0")),
+        Enc(I, "a1"),
+        Dec(R, 2, Ok("a1")),
+        Enc(R, "b1"),
+        Dec(I, 3, Ok("b1")),
+    ])?;
+    s.compromise(R)?;
+    let mut follows = true;
+    for round in 0..2 {
+        let text = format!("after compromise {round}");
+        let m = s.send(I, &text)?;
+        follows = follows && (!post_quantum || round == 0);
+        let expect = if follows { Ok(text.as_str()) } else { Err("ratchet.body") };
+        s.run(vec![Dec(attacker, m, expect), Dec(R, m, Ok(&text))])?;
+        let reply = format!("reply {round}");
+        let r = s.send(R, &reply)?;
+        if follows {
+            let mut randomness = s.last_randomness();
+            if post_quantum {
+                randomness.get_mut(32..128).into_iter().flatten().for_each(|b| *b ^= 0x5a);
+            }
+            s.attacker_encrypt(&reply, randomness)?;
+        }
+        s.deliver(I, r, Ok(&reply))?;
+    }
+    let comment = if post_quantum {
+        "Compromise then heal (§6.21): the attacker holds the responder's snapshot and every X25519 secret it draws, not its ML-KEM randomness; it opens the initiator's chain started before the responder's reply; the next chain's header still opens (headers heal one step later) but its body does not."
+    } else {
+        "The same script on the classic ratchet: with every X25519 secret, the attacker's copy of the responder follows every step and opens every message."
+    };
+    let flags: &[&str] =
+        if post_quantum { &["PostQuantum", "CompromiseHeal"] } else { &["CompromiseHeal"] };
+    b.push(s, comment, flags)
 }
 
 /// Authentic headers with KEM fields the receiver must refuse (RAT-14), each followed by the
