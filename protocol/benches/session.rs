@@ -1,7 +1,9 @@
 //! Session benchmarks: the ratchet's steady state, the ratchet with a DH step per message,
 //! and the handshake, each next to vodozemac's Olm (the peer) and to the floor (the
 //! primitives it cannot avoid), in one run so the ratios in `BENCHMARKS.md` compare like
-//! with like.
+//! with like. The post-quantum ratchet (spec/06-ratchet.md §6.18), which every new session
+//! runs, is measured next to the classic one, and the ML-KEM-768 work of one of its steps on
+//! its own (`pq_step`).
 //!
 //! Run: `cargo bench -p quietwire --bench session`
 //!
@@ -54,9 +56,28 @@ fn ratchets() -> (Ratchet, Ratchet) {
     (a, b)
 }
 
+/// As [`ratchets`], of a post-quantum session (RAT-11), as the handshake now leaves them.
+fn pq_ratchets() -> (Ratchet, Ratchet) {
+    let key = X25519Secret::from_bytes(&[7; 32]);
+    let a = Ratchet::pq_initiator(&[1; 32], *key.public(), &AD);
+    let b = Ratchet::pq_responder(&[1; 32], key, &AD);
+    (a, b)
+}
+
 fn sessions() -> (Session, Session) {
     let (a, b) = ratchets();
     (Session::new(a, [8; 32]), Session::new(b, [9; 32]))
+}
+
+fn pq_sessions() -> (Session, Session) {
+    let (a, b) = pq_ratchets();
+    (Session::new(a, [8; 32]), Session::new(b, [9; 32]))
+}
+
+/// The envelope blob of `event` sealed by `session` (not sent): the bytes on the wire.
+fn blob_len(session: &Session, event: &Event, rng: &mut FixtureRng) -> usize {
+    let sealed = session.clone().seal(event, rng).unwrap();
+    Envelope::from_bytes(&sealed).unwrap().blob().len()
 }
 
 /// A text event of about 1 KiB encoded.
@@ -258,10 +279,26 @@ fn steady(c: &mut Criterion) {
         bench.iter(|| session_message(&mut a, &mut b, &event, &mut rng));
     });
 
+    let (mut a, mut b) = pq_sessions();
+    session_message(&mut a, &mut b, &event, &mut rng); // the initiator's first step
+    eprintln!(
+        "steady_1k: post-quantum envelope blob {} bytes",
+        blob_len(&a, &event, &mut rng)
+    );
+    group.bench_function("quietwire_pq_session", |bench| {
+        bench.iter(|| session_message(&mut a, &mut b, &event, &mut rng));
+    });
+
     let plaintext = vec![0x61; KIB];
     let (mut a, mut b) = ratchets();
     ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
     group.bench_function("quietwire_ratchet", |bench| {
+        bench.iter(|| ratchet_message(&mut a, &mut b, &plaintext, &mut rng));
+    });
+
+    let (mut a, mut b) = pq_ratchets();
+    ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
+    group.bench_function("quietwire_pq_ratchet", |bench| {
         bench.iter(|| ratchet_message(&mut a, &mut b, &plaintext, &mut rng));
     });
 
@@ -354,7 +391,35 @@ fn alternating(c: &mut Criterion) {
         });
     });
 
+    let (mut a, mut b) = pq_sessions();
+    session_message(&mut a, &mut b, &event, &mut rng);
+    let mut b_turn = true;
+    group.bench_function("quietwire_pq_session", |bench| {
+        bench.iter(|| {
+            if b_turn {
+                session_message(&mut b, &mut a, &event, &mut rng);
+            } else {
+                session_message(&mut a, &mut b, &event, &mut rng);
+            }
+            b_turn = !b_turn;
+        });
+    });
+
     let plaintext = vec![0x61; KIB];
+    let (mut a, mut b) = pq_ratchets();
+    ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
+    let mut b_turn = true;
+    group.bench_function("quietwire_pq_ratchet", |bench| {
+        bench.iter(|| {
+            if b_turn {
+                ratchet_message(&mut b, &mut a, &plaintext, &mut rng);
+            } else {
+                ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
+            }
+            b_turn = !b_turn;
+        });
+    });
+
     let (mut a, mut b) = ratchets();
     ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
     let mut b_turn = true;
@@ -572,6 +637,45 @@ fn handshake_group(c: &mut Criterion, suite: Suite) {
     group.finish();
 }
 
+/// The cost of a post-quantum step: one message that starts a new chain (the sending half
+/// with its ML-KEM-768 key generation and encapsulation, the receiving half with its key
+/// check and decapsulation), classic and post-quantum, and the ML-KEM-768 operations alone.
+fn pq_step(c: &mut Criterion) {
+    use ml_kem::kem::{Decapsulate, KeyExport};
+    use ml_kem::{DecapsulationKey, EncapsulationKey, MlKem768};
+
+    let mut group = c.benchmark_group("pq_step");
+    let mut rng = FixtureRng(2 << 32);
+    let plaintext = vec![0x61; KIB];
+    // Each iteration: B replies to A (a new chain: a DH step, and in a post-quantum session
+    // a KEM step), from a cloned state so every iteration does the same work.
+    for (name, (mut a, mut b)) in [
+        ("classic_new_chain", ratchets()),
+        ("pq_new_chain", pq_ratchets()),
+    ] {
+        ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
+        group.bench_function(name, |bench| {
+            bench.iter_batched(
+                || (b.clone(), a.clone()),
+                |(mut from, mut to)| ratchet_message(&mut from, &mut to, &plaintext, &mut rng),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    // The floor of the KEM part: key generation from a seed, the encapsulation key check,
+    // deterministic encapsulation, decapsulation.
+    group.bench_function("floor_mlkem768_keygen_check_encaps_decaps", |bench| {
+        bench.iter(|| {
+            let dk = DecapsulationKey::<MlKem768>::from_seed(black_box([5u8; 64]).into());
+            let ek_bytes = dk.encapsulation_key().to_bytes();
+            let ek = EncapsulationKey::<MlKem768>::new(&ek_bytes).unwrap();
+            let (ct, ss) = ek.encapsulate_deterministic(&black_box([6u8; 32]).into());
+            (dk.decapsulate(&ct), ss)
+        });
+    });
+    group.finish();
+}
+
 fn handshakes(c: &mut Criterion) {
     for suite in Suite::ALL {
         handshake_group(c, suite);
@@ -583,6 +687,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = steady, alternating, handshakes
+    targets = steady, alternating, pq_step, handshakes
 }
 criterion_main!(benches);
