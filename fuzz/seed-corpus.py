@@ -132,6 +132,17 @@ SCRIPTS = {
         bytes([0, 0, 0, 0, 5, 0, 2, 0, 1, 0, 2, 0, 0, 0, 2, 0]),  # a loss, then steps
         bytes([1, 0, 1, 0, 2, 0]),                              # responder cannot send first
     ],
+    # ratchet_pq_header: first byte even/odd picks the initiator's first or second chain;
+    # then 3-byte patches (big-endian offset into the 2312-byte header, byte).
+    "ratchet_pq_header": [
+        bytes([0]),                                             # genuine, first chain
+        bytes([1]),                                             # genuine, second chain
+        bytes([0, 0x04, 0xc8, 0x01]),                           # a ciphertext for no key
+        bytes([1, 0x04, 0xc8, 0x5a, 0x04, 0xc9, 0xa5]),         # ciphertext bytes changed
+        bytes([0, 0x00, 0x28, 0xff, 0x00, 0x29, 0xff]),         # encapsulation key: 0xfff coefficient
+        bytes([1, 0x00, 0x24, 0x00, 0x00, 0x27, 0x05]),         # counter n changed
+        bytes([0, 0x00, 0x00, 0x00]),                           # dh changed
+    ],
     # The same scripts on the post-quantum ratchet.
     "ratchet_pq_session": [
         bytes([0, 0, 2, 0, 1, 0, 2, 0]),                        # ping, pong: two KEM steps

@@ -34,7 +34,9 @@ pub use handshake::{
     HANDSHAKE_NOW, handshake_accept, handshake_inviter, reconnect_contact, reconnect_open,
 };
 pub use identity::{device_keys, device_record, invite, invite_link, invite_qr, safety_qr};
-pub use ratchet::{ratchet_pq_session, ratchet_session, ratchet_snapshot, session_snapshot};
+pub use ratchet::{
+    ratchet_pq_header, ratchet_pq_session, ratchet_session, ratchet_snapshot, session_snapshot,
+};
 pub use relay::{
     RELAY_LIMITS, RELAY_T0, RelayRecord, VECTOR_ORIGIN, mailbox_proof, relay_core, relay_input,
     relay_records, relay_request, vector_origin,
@@ -69,6 +71,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("ratchet_snapshot", ratchet_snapshot),
     ("ratchet_session", ratchet_session),
     ("ratchet_pq_session", ratchet_pq_session),
+    ("ratchet_pq_header", ratchet_pq_header),
     ("handshake_accept", handshake_accept),
     ("reconnect_open", reconnect_open),
     ("envelope", envelope),

@@ -105,6 +105,54 @@ pub fn ratchet_pq_session(data: &[u8]) -> bool {
     session(data, sides)
 }
 
+/// Authentic post-quantum headers with chosen fields (spec/06-ratchet.md RAT-14): the
+/// header of a real first message of a new chain (the initiator's first chain if the first
+/// byte is even, its second, to a responder holding a KEM key, if odd) is opened, patched
+/// by the rest of the input (3-byte patches: a big-endian offset into the 2312-byte header,
+/// then the byte written there), sealed again under the responder's header key with the
+/// original body, and delivered. Invariants: an unpatched header opens with its plaintext;
+/// a patched one that opens gives the same plaintext; a refusal has a registered class and
+/// leaves the responder's snapshot unchanged, and the genuine message still opens after it.
+pub fn ratchet_pq_header(data: &[u8]) -> bool {
+    let mut rng = FuzzRng(0);
+    let responder_key = X25519Secret::from_bytes(&[7; 32]);
+    let mut a = Ratchet::pq_initiator(&[1; 32], *responder_key.public(), &[2; 32]);
+    let mut b = Ratchet::pq_responder(&[1; 32], responder_key, &[2; 32]);
+    let mut message = a.encrypt(b"first", &mut rng).unwrap();
+    if data.first().is_some_and(|m| m % 2 == 1) {
+        b.decrypt(&message).unwrap();
+        let reply = b.encrypt(b"reply", &mut rng).unwrap();
+        a.decrypt(&reply).unwrap();
+        message = a.encrypt(b"second", &mut rng).unwrap();
+    }
+    let (mut header, body) = b.fuzz_open_new_chain_header(&message).unwrap();
+    let original = header.clone();
+    for patch in data.get(1..).unwrap_or_default().chunks_exact(3) {
+        let at = usize::from(u16::from_be_bytes([patch[0], patch[1]])) % header.len();
+        header[at] = patch[2];
+    }
+    let nonce: [u8; 24] = message[..24].try_into().unwrap();
+    let forged = b.fuzz_forge_new_chain(&header, &nonce, &body);
+    let want = b.clone().decrypt(&message).unwrap();
+    let before = b.snapshot();
+    match b.decrypt(&forged) {
+        Ok(plaintext) => {
+            assert_eq!(
+                plaintext, want,
+                "a patched header opened to another plaintext"
+            );
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            assert_ne!(header, original, "the genuine header was refused: {e:?}");
+            assert_eq!(b.snapshot(), before, "failure changed state");
+            assert_eq!(b.decrypt(&message).unwrap(), want);
+            false
+        }
+    }
+}
+
 fn session(data: &[u8], mut sides: [Ratchet; 2]) -> bool {
     struct InFlight {
         to: usize,

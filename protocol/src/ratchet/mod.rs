@@ -543,6 +543,46 @@ impl Ratchet {
     }
 }
 
+#[cfg(feature = "fuzzing")]
+impl Ratchet {
+    /// Fuzzing only: the plaintext header of `message` if it opens under this side's next
+    /// receiving header key (the first message of a new chain), and its body.
+    pub(crate) fn fuzz_open_new_chain_header(&self, message: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let len = if self.is_post_quantum() {
+            PQ_ENCRYPTED_HEADER_LEN
+        } else {
+            ENCRYPTED_HEADER_LEN
+        };
+        let (eh, body) = message.split_at_checked(len)?;
+        let (nonce, sealed) = eh.split_first_chunk::<{ header::HEADER_NONCE_LEN }>()?;
+        let header = aead::xopen(
+            &self.nhkr,
+            nonce,
+            &Label::RatchetHeader.input(&[&self.ad]),
+            sealed,
+        )?;
+        Some((header, body.to_vec()))
+    }
+
+    /// Fuzzing only: a message whose header, the plaintext `header` of any length, is sealed
+    /// under this side's next receiving header key with the nonce `nonce`, then `body`: an
+    /// authentic header with chosen fields, as only the peer could make.
+    pub(crate) fn fuzz_forge_new_chain(
+        &self,
+        header: &[u8],
+        nonce: &[u8; 24],
+        body: &[u8],
+    ) -> Vec<u8> {
+        let sealed = aead::xseal(
+            &self.nhkr,
+            nonce,
+            &Label::RatchetHeader.input(&[&self.ad]),
+            header,
+        );
+        [nonce.as_slice(), &sealed, body].concat()
+    }
+}
+
 /// Steps a receiving chain from message `from` to message `to` (`to >= from`): the keys
 /// of the messages in between, the key of message `to`, the chain key after it, and the
 /// next expected number.
