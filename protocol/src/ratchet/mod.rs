@@ -18,6 +18,12 @@
 //! - The sending half of a DH ratchet step happens at the next encryption, so decryption
 //!   needs no randomness; the keys derived are the same as in the specification's eager
 //!   form.
+//! - The post-quantum ratchet ([`Ratchet::pq_initiator`], [`Ratchet::pq_responder`];
+//!   spec §6.18 to §6.23), which every session the handshake creates runs, adds an
+//!   ML-KEM-768 key pair and encapsulation to every DH step and mixes the shared secret into
+//!   the root key; every header of a chain carries the chain's encapsulation key and
+//!   ciphertext, so messages are [`PQ_OVERHEAD`] bytes longer than their plaintext. Its
+//!   snapshots are of version 2.
 //!
 //! ```
 //! use quietwire::ratchet::Ratchet;
