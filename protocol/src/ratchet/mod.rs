@@ -43,10 +43,12 @@
 //! let secret = [42u8; 32];
 //! let ad = [9u8; 32]; // the handshake's transcript hash
 //! let responder_key = X25519Secret::from_bytes(&[7u8; 32]);
-//! let mut initiator = Ratchet::initiator(&secret, *responder_key.public(), &ad);
-//! let mut responder = Ratchet::responder(&secret, responder_key, &ad);
+//! let mut initiator = Ratchet::pq_initiator(&secret, *responder_key.public(), &ad);
+//! let mut responder = Ratchet::pq_responder(&secret, responder_key, &ad);
 //!
 //! let wire = initiator.encrypt(b"hello", &mut rng)?;
+//! // The header carries the chain's ML-KEM-768 encapsulation key and ciphertext.
+//! assert_eq!(wire.len(), b"hello".len() + quietwire::ratchet::PQ_OVERHEAD);
 //! assert_eq!(responder.decrypt(&wire)?, b"hello");
 //! let reply = responder.encrypt(b"hi", &mut rng)?;
 //! assert_eq!(initiator.decrypt(&reply)?, b"hi");
