@@ -21,7 +21,8 @@ use std::hint::black_box;
 
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, XChaCha20Poly1305};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use hkdf::Hkdf;
 use hpke::kem::{X25519HkdfSha256, XWing};
 use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
@@ -370,6 +371,28 @@ fn steady(c: &mut Criterion) {
     group.finish();
 }
 
+/// Benchmarks `name`: one message per iteration, the direction turning every time, `first`
+/// sending first.
+fn turning<S>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    mut first: S,
+    mut second: S,
+    mut message: impl FnMut(&mut S, &mut S),
+) {
+    let mut first_turn = true;
+    group.bench_function(name, |bench| {
+        bench.iter(|| {
+            if first_turn {
+                message(&mut first, &mut second);
+            } else {
+                message(&mut second, &mut first);
+            }
+            first_turn = !first_turn;
+        });
+    });
+}
+
 fn alternating(c: &mut Criterion) {
     let mut group = c.benchmark_group("alternating_1k");
     let mut rng = FixtureRng(1 << 32);
@@ -377,75 +400,31 @@ fn alternating(c: &mut Criterion) {
     // After A's first message both sides can send; each message then turns the direction
     // around, so every message carries a new ratchet key (a DH ratchet step).
     let event = text_event(&mut rng);
-    let (mut a, mut b) = sessions();
-    session_message(&mut a, &mut b, &event, &mut rng);
-    let mut b_turn = true;
-    group.bench_function("quietwire_session", |bench| {
-        bench.iter(|| {
-            if b_turn {
-                session_message(&mut b, &mut a, &event, &mut rng);
-            } else {
-                session_message(&mut a, &mut b, &event, &mut rng);
-            }
-            b_turn = !b_turn;
+    for (name, (mut a, mut b)) in [
+        ("quietwire_session", sessions()),
+        ("quietwire_pq_session", pq_sessions()),
+    ] {
+        session_message(&mut a, &mut b, &event, &mut rng);
+        turning(&mut group, name, b, a, |from, to| {
+            session_message(from, to, &event, &mut rng);
         });
-    });
-
-    let (mut a, mut b) = pq_sessions();
-    session_message(&mut a, &mut b, &event, &mut rng);
-    let mut b_turn = true;
-    group.bench_function("quietwire_pq_session", |bench| {
-        bench.iter(|| {
-            if b_turn {
-                session_message(&mut b, &mut a, &event, &mut rng);
-            } else {
-                session_message(&mut a, &mut b, &event, &mut rng);
-            }
-            b_turn = !b_turn;
-        });
-    });
+    }
 
     let plaintext = vec![0x61; KIB];
-    let (mut a, mut b) = pq_ratchets();
-    ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
-    let mut b_turn = true;
-    group.bench_function("quietwire_pq_ratchet", |bench| {
-        bench.iter(|| {
-            if b_turn {
-                ratchet_message(&mut b, &mut a, &plaintext, &mut rng);
-            } else {
-                ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
-            }
-            b_turn = !b_turn;
+    for (name, (mut a, mut b)) in [
+        ("quietwire_pq_ratchet", pq_ratchets()),
+        ("quietwire_ratchet", ratchets()),
+    ] {
+        ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
+        turning(&mut group, name, b, a, |from, to| {
+            ratchet_message(from, to, &plaintext, &mut rng);
         });
-    });
-
-    let (mut a, mut b) = ratchets();
-    ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
-    let mut b_turn = true;
-    group.bench_function("quietwire_ratchet", |bench| {
-        bench.iter(|| {
-            if b_turn {
-                ratchet_message(&mut b, &mut a, &plaintext, &mut rng);
-            } else {
-                ratchet_message(&mut a, &mut b, &plaintext, &mut rng);
-            }
-            b_turn = !b_turn;
-        });
-    });
+    }
 
     // After setup B has replied once, so A is next.
-    let (mut a, mut b) = olm_sessions();
-    let mut b_turn = false;
-    group.bench_function("vodozemac", |bench| {
-        bench.iter(|| {
-            if b_turn {
-                olm_message(&mut b, &mut a, &plaintext);
-            } else {
-                olm_message(&mut a, &mut b, &plaintext);
-            }
-            b_turn = !b_turn;
-        });
+    let (a, b) = olm_sessions();
+    turning(&mut group, "vodozemac", a, b, |from, to| {
+        olm_message(from, to, &plaintext);
     });
 
     let floor = Floor::new();

@@ -542,7 +542,7 @@ impl Sessions<'_> {
         Ok(())
     }
 
-    /// A session `slug` from a fresh start, running `ops`.
+    /// A classic session `slug` from a fresh start, running `ops`.
     fn run(
         &mut self,
         slug: &str,
@@ -550,9 +550,7 @@ impl Sessions<'_> {
         f: &[&str],
         ops: Vec<Op<'_>>,
     ) -> Result<(), String> {
-        let mut s = Scenario::new(slug);
-        s.run(ops)?;
-        self.push(s, comment, f)
+        self.run_of(false, slug, comment, f, ops)
     }
 
     /// A post-quantum session `slug` from a fresh start, running `ops`.
@@ -563,7 +561,18 @@ impl Sessions<'_> {
         f: &[&str],
         ops: Vec<Op<'_>>,
     ) -> Result<(), String> {
-        let mut s = Scenario::of(slug, true);
+        self.run_of(true, slug, comment, f, ops)
+    }
+
+    fn run_of(
+        &mut self,
+        post_quantum: bool,
+        slug: &str,
+        comment: &str,
+        f: &[&str],
+        ops: Vec<Op<'_>>,
+    ) -> Result<(), String> {
+        let mut s = Scenario::of(slug, post_quantum);
         s.run(ops)?;
         self.push(s, comment, f)
     }
@@ -572,11 +581,8 @@ impl Sessions<'_> {
 use Op::{Dec, Discard, Enc, EncFails, Forged};
 use Side::{Initiator as I, Responder as R};
 
-/// The scripted sessions, and the final snapshots of one of them for the load tests.
-fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
-    let mut b = Sessions::new(ids);
-
-    let mut s = Scenario::new("in-order");
+/// Three rounds of two messages from the initiator and a reply, each delivered at once.
+fn alternating(s: &mut Scenario) -> Result<(), String> {
     for round in 0..3 {
         for i in 0..2 {
             let m = s.send(I, &format!("i{round}.{i}"))?;
@@ -585,6 +591,15 @@ fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
         let m = s.send(R, &format!("r{round}"))?;
         s.deliver(I, m, Ok(&format!("r{round}")))?;
     }
+    Ok(())
+}
+
+/// The scripted sessions, and the final snapshots of one of them for the load tests.
+fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2]), String> {
+    let mut b = Sessions::new(ids);
+
+    let mut s = Scenario::new("in-order");
+    alternating(&mut s)?;
     b.push(s, "Alternating directions: a DH step at every turn.", &["InOrder"])?;
 
     crate::rows! { b.run:

@@ -51,14 +51,7 @@ pub(super) fn sessions(ids: &mut Ids) -> Result<(Vec<SessionTest>, [Vec<u8>; 2])
     let pq = &["PostQuantum"][..];
 
     let mut s = Scenario::of("pq-in-order", true);
-    for round in 0..3 {
-        for i in 0..2 {
-            let m = s.send(I, &format!("i{round}.{i}"))?;
-            s.deliver(R, m, Ok(&format!("i{round}.{i}")))?;
-        }
-        let m = s.send(R, &format!("r{round}"))?;
-        s.deliver(I, m, Ok(&format!("r{round}")))?;
-    }
+    super::alternating(&mut s)?;
     b.push(
         s,
         "Alternating directions: a DH and ML-KEM step at every turn; the initiator's first chain encapsulates nothing (RAT-13), every later one does.",
