@@ -8,7 +8,9 @@ use quietwire_test_vectors::families::handshake::{AcceptTest, InitiateTest};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::script::{Assignment, Players, Seen, Stop, Who, conversation, play, short, side_result};
+use super::script::{
+    Act, Assignment, Players, Seen, Stop, Who, conversation, play, short, side_result,
+};
 use crate::builtin::Builtin;
 use crate::implementation::call_read;
 use crate::runner::ratchet as ops;
@@ -213,5 +215,16 @@ pub(super) fn reference_conversation(
         handshake_steps(init_t, acc_t, &mut players, &mut log).map_err(stopped)?;
     let hi = ops::restore(players.a, &snap_i).map_err(|f| format!("{f:?}"))?;
     let hr = ops::restore(players.b, &snap_r).map_err(|f| format!("{f:?}"))?;
-    play(&mut players, (hi, hr), &conversation(&acc_t.slug), &mut log).map_err(stopped)
+    let script = conversation(&acc_t.slug);
+    let seen = play(&mut players, (hi, hr), &script, &mut log).map_err(stopped)?;
+    // Every encryption of the script succeeds in the reference run; otherwise two
+    // implementations that fail alike would agree on nothing worth checking.
+    for (index, (step, seen)) in script.iter().zip(&seen).enumerate() {
+        if let (Act::Encrypt { .. }, Err(class)) = (&step.act, &seen.result) {
+            return Err(format!(
+                "the reference cannot play conversation step {index}: {class}"
+            ));
+        }
+    }
+    Ok(seen)
 }

@@ -18,7 +18,7 @@ const SNAPSHOT_LIMITS: Limits = Limits {
     max_items: 1 << 14,
 };
 
-/// The names of the ratchet snapshot's fields (RAT-10).
+/// The names of the ratchet snapshot's fields (RAT-10, and RAT-15 for keys 17 to 19).
 fn field_name(key: Int) -> &'static str {
     match key.as_u64() {
         Some(1) => "version",
@@ -37,6 +37,9 @@ fn field_name(key: Int) -> &'static str {
         Some(14) => "NHKr",
         Some(15) => "DH step pending",
         Some(16) => "skipped message keys",
+        Some(17) => "KEMs (own ML-KEM-768 seed)",
+        Some(18) => "KEMr (peer ML-KEM-768 encapsulation key)",
+        Some(19) => "KEMct (the sending chain's ML-KEM ciphertext)",
         _ => "unknown field",
     }
 }
