@@ -70,7 +70,8 @@ impl Implementation for Builtin {
             class: format!("harness.args: {e}"),
         })?;
         let dispatched = match feature {
-            "cbor" | "identity" | "device-keys" | "safety" | "did-key" | "invite" => {
+            "cbor" | "identity" | "device-keys" | "device-list" | "safety" | "did-key"
+            | "invite" => {
                 identity::call(op, a)
             }
             "hpke" | "handshake" => handshake::call(self, op, a),

@@ -185,6 +185,17 @@ error_classes! {
     /// A device record in a `device-record` event that is not of a higher generation than
     /// the one kept for the contact.
     IdentityGeneration = "identity.generation", Peer;
+    /// A device list naming more than `MAX_DEVICES` devices.
+    DeviceTooMany = "device.too_many", Malformed;
+    /// A device list naming a device twice.
+    DeviceDuplicate = "device.duplicate", Malformed;
+    /// A device list whose devices are not in ascending order of their key bytes.
+    DeviceOrder = "device.order", Malformed;
+    /// A device list whose version is not higher than the one held for the identity.
+    DeviceStale = "device.stale", Peer;
+    /// A device record whose signer the device list held for its identity does not name (or a
+    /// version-2 record for which no list is held, or a version-1 record once one is).
+    DeviceNotListed = "device.not_listed", Peer;
     /// A relay hint that is not a `wss://` or `ws://` URL of the allowed shape.
     InviteRelayHint = "invite.relay_hint", Peer;
     /// An envelope fetched from one mailbox that names another.

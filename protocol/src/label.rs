@@ -15,6 +15,8 @@ pub enum Label {
     DeviceRecord,
     /// Signature over an invite body.
     Invite,
+    /// Signature of an identity over a device list body.
+    DeviceList,
     /// Initial hash of a safety-code fingerprint.
     SafetyCode,
     /// HKDF `info` splitting the session secret into root key and initial header keys.
@@ -77,9 +79,10 @@ pub enum Label {
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 31] = [
+    pub const ALL: [Label; 32] = [
         Label::DeviceRecord,
         Label::Invite,
+        Label::DeviceList,
         Label::SafetyCode,
         Label::RatchetInit,
         Label::RatchetRoot,
@@ -116,6 +119,7 @@ impl Label {
         match self {
             Label::DeviceRecord => "quietwire/v1/device-record",
             Label::Invite => "quietwire/v1/invite",
+            Label::DeviceList => "quietwire/v1/device-list",
             Label::SafetyCode => "quietwire/v1/safety-code",
             Label::RatchetInit => "quietwire/v1/ratchet-init",
             Label::RatchetRoot => "quietwire/v1/ratchet-root",

@@ -26,6 +26,10 @@ impl Fields {
 
     /// Like [`Fields::new`] for a structure with several defined versions, each with its
     /// own keys: the version read, and the fields.
+    pub(crate) fn versions(value: Value, versions: &[(u64, &[u64])]) -> Result<(u64, Fields)> {
+        Fields::of_versions(value, versions)
+    }
+
     fn of_versions(value: Value, versions: &[(u64, &[u64])]) -> Result<(u64, Fields)> {
         let Value::Map(map) = value else {
             return Err(ErrorClass::SchemaWrongType.into());

@@ -1,15 +1,18 @@
-//! The built-in `cbor`, `identity`, `device-keys`, `safety`, `did-key` and `invite` operations
+//! The built-in `cbor`, `identity`, `device-keys`, `device-list`, `safety`, `did-key` and
+//! `invite` operations
 //! (spec/01-encoding.md, spec/03-identity.md, spec/04-contact-establishment.md).
 
 use quietwire::cbor::{self, Limits};
-use quietwire::identity::{DeviceKeys, SignedDeviceRecord};
+use quietwire::identity::{
+    DeviceKeys, ListChange, SignedDeviceList, SignedDeviceRecord, newer_list,
+};
 use quietwire::invite::{Invite, InviteParams, SignedInvite};
 use quietwire::keys::{IdentityKeyPair, KemSecret, X25519Secret};
 use quietwire::safety::{Fingerprint, SafetyCode, SafetyQr};
 use quietwire::suite::SuitePolicy;
 use quietwire::{UnixTime, did_key};
 use quietwire_test_vectors::families::cbor::LimitsJson;
-use quietwire_test_vectors::families::device_record::RecordFields;
+use quietwire_test_vectors::families::device_record::{ListFields, RecordFields};
 use quietwire_test_vectors::families::invite::InviteFields;
 use quietwire_test_vectors::seeds::ReplayRng;
 use serde_json::json;
@@ -36,7 +39,17 @@ pub(super) fn call(op: &str, a: Fields<'_>) -> Dispatched {
             &a.bytes("ratchetSecret")?,
             a.u64("generation")?,
         ),
-        "device-record-verify" => record_verify(&a.bytes("record")?, &a.u64_list("allowedSuites")?),
+        "device-record-verify" => record_verify(
+            &a.bytes("record")?,
+            &a.u64_list("allowedSuites")?,
+            a.bytes_opt("deviceList")?.as_deref(),
+        ),
+        "device-list-create" => list_create(a)?,
+        "device-list-verify" => list_verify(
+            &a.bytes("list")?,
+            &a.bytes("pinnedIdentity")?,
+            a.u64_opt("heldVersion")?,
+        ),
         "device-keys-load" => DeviceKeys::from_bytes(&a.bytes("keys")?)
             .map(|k| {
                 json!({
@@ -137,8 +150,20 @@ fn record_create(
     Ok(json!({"record": hex(&keys.signed_record(generation).to_bytes())}))
 }
 
-fn record_verify(record: &[u8], allowed: &[u64]) -> OpResult<serde_json::Value> {
-    let signed = SignedDeviceRecord::from_bytes(record, &policy(allowed)).map_err(err)?;
+fn record_verify(
+    record: &[u8],
+    allowed: &[u64],
+    list: Option<&[u8]>,
+) -> OpResult<serde_json::Value> {
+    let policy = policy(allowed);
+    let signed = match list {
+        Some(list) => {
+            let list = SignedDeviceList::from_bytes(list).map_err(err)?;
+            SignedDeviceRecord::from_bytes_listed(record, &policy, list.list())
+        }
+        None => SignedDeviceRecord::from_bytes(record, &policy),
+    }
+    .map_err(err)?;
     let r = signed.record();
     let fields = RecordFields {
         suite: r.suite().id(),
@@ -147,8 +172,43 @@ fn record_verify(record: &[u8], allowed: &[u64]) -> OpResult<serde_json::Value> 
         ratchet_key: r.ratchet_key().as_bytes().to_vec(),
         generation: r.generation(),
         extensions: r.extensions().len(),
+        device_key: r.device_key().map(|k| k.as_bytes().to_vec()),
     };
     Ok(json!({"fields": to_value(&fields)?, "reencoded": hex(&signed.to_bytes())}))
+}
+
+/// `device-list-create`: the list the identity seed issues (DEV-01).
+fn list_create(a: Fields<'_>) -> Result<OpResult<serde_json::Value>, String> {
+    let seed = a.bytes("identitySeed")?;
+    let (version, change, issued) = (a.u64("version")?, a.u64("change")?, a.u64("issued")?);
+    let devices = a.bytes_list("devices")?;
+    Ok((|| {
+        let identity = IdentityKeyPair::from_seed(&key32(&seed)?);
+        let devices = devices
+            .iter()
+            .map(|d| identity_key(d))
+            .collect::<OpResult<Vec<_>>>()?;
+        let change = ListChange::from_id(change).map_err(err)?;
+        let list = SignedDeviceList::issue(&identity, version, devices, change, UnixTime(issued))
+            .map_err(err)?;
+        Ok(json!({"list": hex(&list.to_bytes())}))
+    })())
+}
+
+/// `device-list-verify`: verification and acceptance of a list (DEV-02, DEV-03).
+fn list_verify(list: &[u8], pinned: &[u8], held: Option<u64>) -> OpResult<serde_json::Value> {
+    let pinned = identity_key(pinned)?;
+    let accepted = newer_list(list, &pinned, held).map_err(err)?;
+    let l = accepted.list();
+    let fields = ListFields {
+        identity_key: l.identity_key().as_bytes().to_vec(),
+        version: l.version(),
+        devices: l.devices().iter().map(|d| d.as_bytes().to_vec()).collect(),
+        change: l.change().id(),
+        issued: l.issued().as_secs(),
+        extensions: l.extensions().len(),
+    };
+    Ok(json!({"fields": to_value(&fields)?, "reencoded": hex(&accepted.to_bytes())}))
 }
 
 /// `invite-create`: the invite of explicit randomness (invite id ‖ KEM seed ‖ ratchet secret).

@@ -7,7 +7,7 @@
 //! adding its entry here (and, for a new operation, its built-in implementation in
 //! [`crate::builtin`]).
 
-use quietwire_test_vectors::families::device_record::RecordFields;
+use quietwire_test_vectors::families::device_record::{ListFields, RecordFields};
 use quietwire_test_vectors::families::invite::InviteFields;
 
 use super::check::Arg::{Concat, Const, From, Same, Value};
@@ -21,6 +21,7 @@ pub(super) fn spec(group: &str) -> Option<&'static GroupSpec> {
 }
 
 const RECORD: super::check::Kind = Object(strict::<RecordFields>);
+const LIST: super::check::Kind = Object(strict::<ListFields>);
 const INVITE: super::check::Kind = Object(strict::<InviteFields>);
 /// The suites the invite encoding groups allow (they carry no `allowedSuites`).
 const ALL_SUITES: Lit = Lit::Ints(&[1, 2]);
@@ -53,7 +54,7 @@ pub(super) const GROUPS: &[GroupSpec] = &[
         "device-record-verify",
         &[op(
             "device-record-verify",
-            &[Same("record"), Same("allowedSuites")],
+            &[Same("record"), Same("allowedSuites"), Same("deviceList")],
             &[
                 like("reencoded", Bytes, "record"),
                 like("fields", RECORD, "expected"),
@@ -71,6 +72,28 @@ pub(super) const GROUPS: &[GroupSpec] = &[
                 same("kemKey", Bytes),
                 same("ratchetKey", Bytes),
             ],
+        )],
+    ),
+    ops(
+        "device-list-create",
+        &[op(
+            "device-list-create",
+            &[
+                Same("identitySeed"),
+                Same("version"),
+                Same("devices"),
+                Same("change"),
+                Same("issued"),
+            ],
+            &[same("list", Bytes)],
+        )],
+    ),
+    ops(
+        "device-list-verify",
+        &[op(
+            "device-list-verify",
+            &[Same("list"), Same("pinnedIdentity"), Same("heldVersion")],
+            &[like("reencoded", Bytes, "list"), like("fields", LIST, "expected")],
         )],
     ),
     ops(

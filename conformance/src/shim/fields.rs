@@ -134,6 +134,17 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
+    /// An array of hex byte strings.
+    ///
+    /// # Errors
+    /// If the field is missing or not such an array.
+    pub fn bytes_list(&self, name: &str) -> Result<Vec<Vec<u8>>, String> {
+        self.str_list(name)?
+            .iter()
+            .map(|t| decode_hex(t).ok_or_else(|| format!("field `{name}` holds a non-hex string")))
+            .collect()
+    }
+
     /// An array of strings.
     ///
     /// # Errors

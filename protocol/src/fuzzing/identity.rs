@@ -10,7 +10,7 @@
 use super::FUZZ_NOW;
 use super::check_class;
 use crate::cbor::{self, Limits};
-use crate::identity::{DeviceKeys, SignedDeviceRecord};
+use crate::identity::{DeviceKeys, MAX_DEVICES, SignedDeviceList, SignedDeviceRecord, newer_list};
 use crate::invite::SignedInvite;
 use crate::safety::SafetyQr;
 use crate::suite::SuitePolicy;
@@ -32,6 +32,40 @@ pub fn device_keys(data: &[u8]) -> bool {
             let record = keys.signed_record(0).to_bytes();
             let verified = SignedDeviceRecord::from_bytes(&record, &SuitePolicy::ALL);
             assert!(verified.is_ok(), "loaded keys sign an invalid record");
+            true
+        }
+        Err(e) => {
+            check_class(&e);
+            false
+        }
+    }
+}
+
+/// Signed device lists (DEV-02, DEV-03): accepted bytes re-encode exactly; the devices are
+/// 1 to 16, strictly ascending; the list is accepted for its own identity over any lower held
+/// version and refused as stale at its own version or above.
+pub fn device_list(data: &[u8]) -> bool {
+    match SignedDeviceList::from_bytes(data) {
+        Ok(signed) => {
+            assert_eq!(signed.to_bytes(), data, "device list does not re-encode to its input");
+            let list = signed.list();
+            let devices = list.devices();
+            assert!(!devices.is_empty() && devices.len() <= MAX_DEVICES);
+            assert!(
+                devices.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()),
+                "devices not strictly ascending"
+            );
+            assert!(devices.iter().all(|d| list.contains(d)));
+            let identity = list.identity_key();
+            let version = list.version();
+            assert!(newer_list(data, identity, None).is_ok());
+            if let Some(lower) = version.checked_sub(1) {
+                assert!(newer_list(data, identity, Some(lower)).is_ok());
+            }
+            for held in [version, version.saturating_add(1)] {
+                let stale = newer_list(data, identity, Some(held)).unwrap_err();
+                assert_eq!(stale.class(), ErrorClass::DeviceStale);
+            }
             true
         }
         Err(e) => {

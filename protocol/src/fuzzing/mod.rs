@@ -33,7 +33,9 @@ pub use envelope::{envelope, event};
 pub use handshake::{
     HANDSHAKE_NOW, handshake_accept, handshake_inviter, reconnect_contact, reconnect_open,
 };
-pub use identity::{device_keys, device_record, invite, invite_link, invite_qr, safety_qr};
+pub use identity::{
+    device_keys, device_list, device_record, invite, invite_link, invite_qr, safety_qr,
+};
 pub use ratchet::{
     ratchet_pq_header, ratchet_pq_session, ratchet_session, ratchet_snapshot, session_snapshot,
 };
@@ -85,5 +87,6 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("backup_stream", crate::backup::fuzzing::stream),
     ("backup_unlock", crate::backup::fuzzing::unlock),
     ("device_keys", device_keys),
+    ("device_list", device_list),
     ("session_snapshot", session_snapshot),
 ];

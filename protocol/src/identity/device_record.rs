@@ -1,4 +1,5 @@
-//! The signed device record (spec/03-identity.md, device records).
+//! The signed device record (spec/03-identity.md §3.3): version 1 signed by the identity
+//! key, version 2 signed by a device key that the identity's device list names (§3.6).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,8 @@ use crate::keys::{IdentityKey, IdentityKeyPair, KemPublicKey, X25519PublicKey};
 use crate::label::Label;
 use crate::schema::{self, Fields};
 use crate::suite::{Suite, SuitePolicy};
+
+use super::DeviceList;
 
 /// Maximum encoded size of a signed device record.
 pub const MAX_DEVICE_RECORD: usize = 4096;
@@ -20,7 +23,9 @@ mod key {
     pub const KEM: u64 = 4;
     pub const RATCHET: u64 = 5;
     pub const GENERATION: u64 = 6;
+    pub const DEVICE: u64 = 7;
     pub const KNOWN: &[u64] = &[1, SUITE, IDENTITY, KEM, RATCHET, GENERATION];
+    pub const KNOWN_2: &[u64] = &[1, SUITE, IDENTITY, KEM, RATCHET, GENERATION, DEVICE];
 }
 
 /// The body of a device record: the keys an identity vouches for.
@@ -31,6 +36,7 @@ pub struct DeviceRecord {
     kem_key: KemPublicKey,
     ratchet_key: X25519PublicKey,
     generation: u64,
+    device_key: Option<IdentityKey>,
     extensions: BTreeMap<Int, Value>,
 }
 
@@ -51,8 +57,17 @@ impl DeviceRecord {
             kem_key,
             ratchet_key,
             generation,
+            device_key: None,
             extensions: BTreeMap::new(),
         }
+    }
+
+    /// The record as version 2, signed by the device key `device_key` rather than by the
+    /// identity key (**IDN-02**): valid only for a verifier that holds the identity's device
+    /// list naming `device_key` (**DEV-04**).
+    pub fn with_device_key(mut self, device_key: IdentityKey) -> DeviceRecord {
+        self.device_key = Some(device_key);
+        self
     }
 
     /// Adds a non-critical extension field (negative key).
@@ -86,6 +101,19 @@ impl DeviceRecord {
     pub const fn generation(&self) -> u64 {
         self.generation
     }
+    /// The device key of a version-2 record, which signs it; `None` for version 1.
+    pub const fn device_key(&self) -> Option<&IdentityKey> {
+        self.device_key.as_ref()
+    }
+    /// The structure version: 1 (signed by the identity key) or 2 (by the device key).
+    pub const fn version(&self) -> u64 {
+        if self.device_key.is_some() { 2 } else { 1 }
+    }
+    /// The key whose signature the record carries: the device key (version 2) or the
+    /// identity key (version 1).
+    pub fn signer(&self) -> &IdentityKey {
+        self.device_key.as_ref().unwrap_or(&self.identity_key)
+    }
     /// Extension fields this implementation does not interpret.
     pub const fn extensions(&self) -> &BTreeMap<Int, Value> {
         &self.extensions
@@ -102,16 +130,31 @@ impl DeviceRecord {
             (key::RATCHET, Value::from(&self.ratchet_key.as_bytes()[..])),
             (key::GENERATION, Value::uint(self.generation)),
         ];
-        cbor::encode(&schema::build_map(fields, &self.extensions))
+        let mut fields = fields;
+        if let Some(device) = &self.device_key {
+            fields.push((key::DEVICE, Value::from(&device.as_bytes()[..])));
+        }
+        cbor::encode(&schema::build_map_version(
+            self.version(),
+            fields,
+            &self.extensions,
+        ))
     }
 
     fn from_body(body: &[u8], policy: &SuitePolicy) -> Result<DeviceRecord> {
-        let mut fields = Fields::new(cbor::decode(body, &LIMITS)?, key::KNOWN)?;
+        let (version, mut fields) = Fields::versions(
+            cbor::decode(body, &LIMITS)?,
+            &[(1, key::KNOWN), (2, key::KNOWN_2)],
+        )?;
         let suite_id = fields.uint(key::SUITE)?;
         let identity = fields.bytes_exact::<32>(key::IDENTITY)?;
         let kem = fields.bytes(key::KEM)?;
         let ratchet = fields.bytes_exact::<32>(key::RATCHET)?;
         let generation = fields.uint(key::GENERATION)?;
+        let device = match version {
+            2 => Some(fields.bytes_exact::<32>(key::DEVICE)?),
+            _ => None,
+        };
         let suite = policy.check(suite_id)?;
         if kem.len() != suite.kem_public_key_len() {
             return Err(ErrorClass::SchemaLength.into());
@@ -119,12 +162,14 @@ impl DeviceRecord {
         let identity_key = IdentityKey::from_bytes(&identity)?;
         let kem_key = KemPublicKey::from_bytes(suite, &kem)?;
         let ratchet_key = X25519PublicKey::from_bytes(&ratchet)?;
+        let device_key = device.as_ref().map(IdentityKey::from_bytes).transpose()?;
         Ok(DeviceRecord {
             suite,
             identity_key,
             kem_key,
             ratchet_key,
             generation,
+            device_key,
             extensions: fields.into_extensions(),
         })
     }
@@ -142,10 +187,12 @@ pub struct SignedDeviceRecord {
 }
 
 impl SignedDeviceRecord {
-    /// Signs `record` with `identity`, which must be the record's identity key.
-    pub fn sign(record: DeviceRecord, identity: &IdentityKeyPair) -> SignedDeviceRecord {
+    /// Signs `record` with `signer`, which must be the record's [`DeviceRecord::signer`]:
+    /// the identity key for version 1, the device key for version 2 (a record signed by
+    /// another key does not verify).
+    pub fn sign(record: DeviceRecord, signer: &IdentityKeyPair) -> SignedDeviceRecord {
         let body = record.to_body();
-        let signature = identity.sign(Label::DeviceRecord, &body);
+        let signature = signer.sign(Label::DeviceRecord, &body);
         SignedDeviceRecord {
             record,
             body,
@@ -153,19 +200,54 @@ impl SignedDeviceRecord {
         }
     }
 
-    /// Decodes and verifies a signed device record.
+    /// Decodes and verifies a signed device record of an identity for which the verifier
+    /// holds no device list (**IDN-05**): a version-2 record is refused with
+    /// `device.not_listed`, since nothing certifies its device key.
     ///
     /// Checks, in the spec's order: size and canonical CBOR of the outer array and of the
-    /// body, the schema, the suite against `policy`, every key, then the signature.
+    /// body, the schema, the suite against `policy`, every key, the list, then the signature.
     ///
     /// # Errors
     /// The class of the first failed check (`cbor.*`, `schema.*`, `suite.*`, `key.*`,
-    /// `identity.signature`).
+    /// `device.not_listed`, `identity.signature`).
     pub fn from_bytes(bytes: &[u8], policy: &SuitePolicy) -> Result<SignedDeviceRecord> {
+        SignedDeviceRecord::verify(bytes, policy, None)
+    }
+
+    /// Decodes and verifies a signed device record of an identity whose device list the
+    /// verifier holds (**IDN-05**, **DEV-04**): only a version-2 record of `list`'s identity
+    /// whose device key `list` names is accepted.
+    ///
+    /// # Errors
+    /// As [`SignedDeviceRecord::from_bytes`]; `device.not_listed` for a version-1 record, a
+    /// record of another identity or a device key not on `list`.
+    pub fn from_bytes_listed(
+        bytes: &[u8],
+        policy: &SuitePolicy,
+        list: &DeviceList,
+    ) -> Result<SignedDeviceRecord> {
+        SignedDeviceRecord::verify(bytes, policy, Some(list))
+    }
+
+    fn verify(
+        bytes: &[u8],
+        policy: &SuitePolicy,
+        list: Option<&DeviceList>,
+    ) -> Result<SignedDeviceRecord> {
         let (body, signature) = schema::split_signed(cbor::decode(bytes, &LIMITS)?)?;
         let record = DeviceRecord::from_body(&body, policy)?;
+        let listed = match (list, &record.device_key) {
+            (None, None) => true,
+            (Some(list), Some(device)) => {
+                *list.identity_key() == record.identity_key && list.contains(device)
+            }
+            _ => false,
+        };
+        if !listed {
+            return Err(ErrorClass::DeviceNotListed.into());
+        }
         record
-            .identity_key
+            .signer()
             .verify(Label::DeviceRecord, &body, &signature)?;
         Ok(SignedDeviceRecord {
             record,

@@ -30,10 +30,14 @@
 //! # Ok::<(), quietwire::Error>(())
 //! ```
 
+mod device_list;
 mod device_record;
 mod storage;
 mod update;
 
+pub use device_list::{
+    DeviceList, ListChange, MAX_DEVICE_LIST, MAX_DEVICES, SignedDeviceList, newer_list,
+};
 pub use device_record::{DeviceRecord, MAX_DEVICE_RECORD, SignedDeviceRecord};
 pub use storage::MAX_DEVICE_KEYS;
 pub use update::{newer_record, supersedes};

@@ -16,8 +16,10 @@ use quietwire::label::Label;
 use quietwire::suite::{Suite, SuitePolicy};
 
 mod keys;
+mod lists;
 
 pub use keys::KeysTest;
+pub use lists::{ListCreateTest, ListFields, ListVerifyTest};
 
 crate::vector_groups! {
     /// Groups of this family.
@@ -31,6 +33,10 @@ crate::vector_groups! {
         },
         /// Load stored device keys (IDN-07); valid ones must re-encode to the same bytes.
         "device-keys-load" => KeysLoad(KeysTest),
+        /// Issue a device list from the given inputs; the result must equal `list`.
+        "device-list-create" => ListCreate(ListCreateTest),
+        /// Verify `list` and decide whether it replaces the held one (DEV-02, DEV-03).
+        "device-list-verify" => ListVerify(ListVerifyTest),
     }
 }
 
@@ -67,6 +73,23 @@ crate::vector_record! {
         generation: u64,
         /// Number of extension fields ignored.
         extensions: usize,
+        /// The device key that signs a version-2 record (absent for version 1).
+        device_key: hex?,
+    }
+}
+
+impl RecordFields {
+    /// The fields of a verified record.
+    fn of(r: &quietwire::identity::DeviceRecord) -> RecordFields {
+        RecordFields {
+            suite: r.suite().id(),
+            identity_key: r.identity_key().as_bytes().to_vec(),
+            kem_key: r.kem_key().as_bytes().to_vec(),
+            ratchet_key: r.ratchet_key().as_bytes().to_vec(),
+            generation: r.generation(),
+            extensions: r.extensions().len(),
+            device_key: r.device_key().map(|k| k.as_bytes().to_vec()),
+        }
     }
 }
 
@@ -75,6 +98,8 @@ crate::vector_test! {
     pub struct VerifyTest {
         /// The signed record.
         record: hex,
+        /// The device list the verifier holds for the record's identity (DEV-04); absent: none.
+        device_list: hex?,
         /// The fields a verifier must report (valid tests only).
         expected: ?RecordFields,
     }
@@ -109,6 +134,19 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
     KeysSuite: Defined ["IDN-07", "SUI-01"] "Stored device keys of an unregistered suite.";
     KeysOrder: Defined ["IDN-07"]
         "Several faults in stored device keys: the rule's check order decides the class.";
+    ListValid: Basic ["DEV-01", "DEV-02", "DEV-03"]
+        "A well-formed device list signed by its identity key and accepted.";
+    ListSchema: Basic ["DEV-02", "ENC-11", "ENC-12", "ENC-13"]
+        "A structural fault of a device list: version, unknown, missing, mistyped or missized fields.";
+    ListDevices: Defined ["DEV-02"]
+        "A device list with too many devices, a device named twice, or devices out of order.";
+    ListLimits: CanOfWorms ["DEV-02"] "Over the device list's size limit.";
+    ListAccept: Defined ["DEV-03"]
+        "A valid list refused by the contact: another identity, or a version not above the held one.";
+    RecordV2: Basic ["IDN-02", "IDN-05", "DEV-04"]
+        "A version-2 record signed by a device key that the held device list names.";
+    NotListed: AuthBypass ["DEV-04"]
+        "A device record whose signer the held device list does not certify.";
 };
 
 /// The body of a record, field by field (spec/03-identity.md).
@@ -137,19 +175,9 @@ impl Cases<Vec<u8>> for Verifier<VerifyTest> {
         if decoded.as_ref().is_some_and(|d| d.to_bytes() != record) {
             return Err(format!("device_record {}: does not round-trip", n.slug));
         }
-        let expected = decoded.map(|d| {
-            let r = d.record();
-            RecordFields {
-                suite: r.suite().id(),
-                identity_key: r.identity_key().as_bytes().to_vec(),
-                kem_key: r.kem_key().as_bytes().to_vec(),
-                ratchet_key: r.ratchet_key().as_bytes().to_vec(),
-                generation: r.generation(),
-                extensions: r.extensions().len(),
-            }
-        });
+        let expected = decoded.map(|d| RecordFields::of(d.record()));
         let head = n.head(&mut self.ids, class);
-        self.tests.push(VerifyTest::new(head, record, expected));
+        self.tests.push(VerifyTest::new(head, record, None, expected));
         Ok(())
     }
 }
@@ -283,7 +311,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
 
     let s = &["Schema"];
     crate::rows! { b.invalid:
-        "version-2", "version 2 is not supported", s, sign(&cl().uint(1, 2)), "schema.version";
+        "version-3", "version 3 is not defined", s, sign(&cl().uint(1, 3)), "schema.version";
         "version-missing", "no version field", s, sign(&cl().remove(1)), "schema.missing_field";
         "version-tstr", "version as a text string", s, sign(&cl().set(1, raw::tstr("1"))),
             "schema.wrong_type";
@@ -338,8 +366,8 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
             "an unknown suite and a low-order identity key: the suite is checked first",
             &["CheckOrder"], sign(&cl().uint(2, 9).bytes(3, &m::ed25519_identity_point())),
             "suite.unknown";
-        "order-version-before-unknown-key", "version 2 with an unknown critical key",
-            &["CheckOrder"], sign(&cl().uint(1, 2).uint(7, 0)), "schema.version";
+        "order-version-before-unknown-key", "version 3 with an unknown critical key",
+            &["CheckOrder"], sign(&cl().uint(1, 3).uint(8, 0)), "schema.version";
     }
     let all = b.group("Verifier accepting every registered suite.", &[1, 2]);
 
@@ -376,6 +404,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
         &[1, 2],
     );
     let keys_load = keys::group(&mut b.ids)?;
+    let lists = lists::groups(&mut b.ids)?;
 
     Ok(file(
         "device_record",
@@ -384,8 +413,11 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
             "device-record-create: derive the keys from the given secrets and sign; the output must equal `record`.",
             "device-record-verify: decode and verify `record` with the group's allowed suites; valid tests list the fields.",
             "device-keys-load: load the stored device keys `keys` (IDN-07); valid ones must re-encode to `keys` and derive identityKey, kemKey and ratchetKey.",
+            "device-list-create: issue a device list (DEV-01) from the given inputs; the output must equal `list`.",
+            "device-list-verify: verify `list` (DEV-02) and accept it for `pinnedIdentity` over `heldVersion` (DEV-03); valid tests list the fields.",
+            "device-record-verify with `deviceList`: the verifier holds that list for the record's identity (DEV-04).",
         ],
         FLAGS,
-        vec![create, all, strict, sui05, key_order, keys_load],
+        [vec![create, all, strict, sui05, key_order, keys_load], lists].concat(),
     ))
 }
