@@ -71,9 +71,7 @@ impl Implementation for Builtin {
         })?;
         let dispatched = match feature {
             "cbor" | "identity" | "device-keys" | "device-list" | "safety" | "did-key"
-            | "invite" => {
-                identity::call(op, a)
-            }
+            | "invite" => identity::call(op, a),
             "hpke" | "handshake" => handshake::call(self, op, a),
             "reconnect" => reconnect::call(op, a),
             "envelope" | "event" | "mailbox" => messaging::call(op, a),

@@ -186,6 +186,20 @@ fn device_records_match_the_cddl() {
     );
 }
 
+/// Device lists (`spec/03-identity.md` DEV-01): valid ones match `signed-device-list` and
+/// `device-list-body`; structural faults (and 17 devices, `1*16` in the CDDL) match neither.
+#[test]
+fn device_lists_match_the_cddl() {
+    check_signed(
+        "device_record",
+        &["device-list-create", "device-list-verify"],
+        "list",
+        "signed-device-list",
+        "device-list-body",
+        12,
+    );
+}
+
 #[test]
 fn device_records_received_in_events_match_the_cddl() {
     check_signed(

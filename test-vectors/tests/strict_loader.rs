@@ -86,3 +86,19 @@ fn rejects_uppercase_hex() {
     file["testGroups"][0]["tests"][2]["input"] = "1818".to_uppercase().replace("18", "AB").into();
     assert!(loads(&file).unwrap_err().contains("lowercase"));
 }
+
+/// Slugs name tests in reports and in the runner's selections, so no two tests of a file share
+/// one (spec/15-test-vectors.md §15.1).
+#[test]
+fn slugs_are_unique_in_every_file() {
+    for file in quietwire_test_vectors::committed_files().unwrap() {
+        let json: serde_json::Value = serde_json::from_str(&file.contents).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for group in json["testGroups"].as_array().unwrap() {
+            for test in group["tests"].as_array().unwrap() {
+                let slug = test["slug"].as_str().unwrap();
+                assert!(seen.insert(slug.to_owned()), "{}: duplicate slug {slug}", file.name);
+            }
+        }
+    }
+}

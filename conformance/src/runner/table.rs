@@ -93,7 +93,10 @@ pub(super) const GROUPS: &[GroupSpec] = &[
         &[op(
             "device-list-verify",
             &[Same("list"), Same("pinnedIdentity"), Same("heldVersion")],
-            &[like("reencoded", Bytes, "list"), like("fields", LIST, "expected")],
+            &[
+                like("reencoded", Bytes, "list"),
+                like("fields", LIST, "expected"),
+            ],
         )],
     ),
     ops(

@@ -47,12 +47,18 @@ pub fn device_keys(data: &[u8]) -> bool {
 pub fn device_list(data: &[u8]) -> bool {
     match SignedDeviceList::from_bytes(data) {
         Ok(signed) => {
-            assert_eq!(signed.to_bytes(), data, "device list does not re-encode to its input");
+            assert_eq!(
+                signed.to_bytes(),
+                data,
+                "device list does not re-encode to its input"
+            );
             let list = signed.list();
             let devices = list.devices();
             assert!(!devices.is_empty() && devices.len() <= MAX_DEVICES);
             assert!(
-                devices.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()),
+                devices
+                    .windows(2)
+                    .all(|w| w[0].as_bytes() < w[1].as_bytes()),
                 "devices not strictly ascending"
             );
             assert!(devices.iter().all(|d| list.contains(d)));

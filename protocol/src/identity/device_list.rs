@@ -43,7 +43,7 @@ use crate::time::UnixTime;
 pub const MAX_DEVICES: usize = 16;
 
 /// Maximum encoded size of a signed device list (**DEV-02**): a list of [`MAX_DEVICES`]
-/// devices is at most 682 bytes, the rest is room for extensions.
+/// devices is at most 676 bytes, the rest is room for extensions.
 pub const MAX_DEVICE_LIST: usize = 2048;
 
 const LIMITS: Limits = Limits::DEFAULT.with_max_input(MAX_DEVICE_LIST);
@@ -192,14 +192,20 @@ impl DeviceList {
         cbor::encode(&schema::build_map(fields, &self.extensions))
     }
 
-    /// Steps 4 to 12 of **DEV-02**.
+    /// Steps 4 to 11 of **DEV-02**.
     fn from_body(body: &[u8]) -> Result<DeviceList> {
         let mut fields = Fields::new(cbor::decode(body, &LIMITS)?, key::KNOWN)?;
         let identity = fields.bytes_exact::<32>(key::IDENTITY)?;
         let version = fields.uint(key::VERSION)?;
         let entries = fields.array(key::DEVICES)?;
+        let change = ListChange::from_id(fields.uint(key::CHANGE)?)?;
+        let issued = UnixTime(fields.uint(key::ISSUED)?);
+        // The contents of the array, after every field (ENC-13 step 4).
         if entries.is_empty() {
             return Err(ErrorClass::SchemaLength.into());
+        }
+        if entries.len() > MAX_DEVICES {
+            return Err(ErrorClass::DeviceTooMany.into());
         }
         let raw = entries
             .into_iter()
@@ -208,12 +214,6 @@ impl DeviceList {
                 _ => Err(ErrorClass::SchemaWrongType.into()),
             })
             .collect::<Result<Vec<[u8; 32]>>>()?;
-        let change = fields.uint(key::CHANGE)?;
-        let issued = UnixTime(fields.uint(key::ISSUED)?);
-        if raw.len() > MAX_DEVICES {
-            return Err(ErrorClass::DeviceTooMany.into());
-        }
-        let change = ListChange::from_id(change)?;
         if raw
             .iter()
             .enumerate()

@@ -20,7 +20,10 @@ fn class<T: core::fmt::Debug>(r: Result<T>) -> ErrorClass {
 fn forged(entries: Vec<Value>, change: u64) -> Vec<u8> {
     let identity = pair(1);
     let fields = vec![
-        (key::IDENTITY, Value::from(&identity.public().as_bytes()[..])),
+        (
+            key::IDENTITY,
+            Value::from(&identity.public().as_bytes()[..]),
+        ),
         (key::VERSION, Value::uint(1)),
         (key::DEVICES, Value::Array(entries)),
         (key::CHANGE, Value::uint(change)),
@@ -52,7 +55,11 @@ fn an_issued_list_verifies_and_round_trips_with_sorted_devices() {
     assert_eq!(back, list);
     assert_eq!(back.to_bytes(), bytes);
     let devices = back.list().devices();
-    assert!(devices.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()));
+    assert!(
+        devices
+            .windows(2)
+            .all(|w| w[0].as_bytes() < w[1].as_bytes())
+    );
     assert_eq!(devices.len(), 3);
     assert_eq!(back.list().version(), 7);
     assert_eq!(back.list().change(), ListChange::Removed);
@@ -77,20 +84,50 @@ fn every_list_check_reports_its_class() {
     let [low, high] = [sorted[0], sorted[1]].map(|k| Value::from(&k.as_bytes()[..]));
     assert!(SignedDeviceList::from_bytes(&forged(vec![low.clone(), high.clone()], 0)).is_ok());
     let cases: Vec<(Vec<u8>, ErrorClass)> = vec![
-        (forged(vec![high.clone(), low.clone()], 0), ErrorClass::DeviceOrder),
-        (forged(vec![low.clone(), low.clone()], 0), ErrorClass::DeviceDuplicate),
+        (
+            forged(vec![high.clone(), low.clone()], 0),
+            ErrorClass::DeviceOrder,
+        ),
+        (
+            forged(vec![low.clone(), low.clone()], 0),
+            ErrorClass::DeviceDuplicate,
+        ),
         (forged(Vec::new(), 0), ErrorClass::SchemaLength),
         (forged(vec![Value::uint(1)], 0), ErrorClass::SchemaWrongType),
-        (forged(vec![Value::from(&[9u8; 31][..])], 0), ErrorClass::SchemaLength),
+        (
+            forged(vec![Value::from(&[9u8; 31][..])], 0),
+            ErrorClass::SchemaLength,
+        ),
         (forged(vec![low.clone()], 4), ErrorClass::SchemaRange),
-        (forged(entries(&(2..19).collect::<Vec<_>>()), 0), ErrorClass::DeviceTooMany),
-        // The count before the change, the change before duplicates.
-        (forged(entries(&[2; 17]), 9), ErrorClass::DeviceTooMany),
-        (forged(vec![low.clone(), low.clone()], 9), ErrorClass::SchemaRange),
+        (
+            forged(entries(&(2..19).collect::<Vec<_>>()), 0),
+            ErrorClass::DeviceTooMany,
+        ),
+        // The change before duplicates.
+        // Every field (the change's range included) before the array's contents, the count
+        // before the items.
+        (forged(entries(&[2; 17]), 9), ErrorClass::SchemaRange),
+        (
+            forged(vec![Value::uint(1); 17], 0),
+            ErrorClass::DeviceTooMany,
+        ),
+        (
+            forged(vec![low.clone(), low.clone()], 9),
+            ErrorClass::SchemaRange,
+        ),
         // Duplicates before the order, the order before the keys.
-        (forged(vec![high.clone(), low.clone(), high.clone()], 0), ErrorClass::DeviceDuplicate),
-        (forged(vec![Value::from(&[0xff; 32][..]), low.clone()], 0), ErrorClass::DeviceOrder),
-        (forged(vec![Value::from(&[0u8; 32][..]), low], 0), ErrorClass::KeyLowOrder),
+        (
+            forged(vec![high.clone(), low.clone(), high.clone()], 0),
+            ErrorClass::DeviceDuplicate,
+        ),
+        (
+            forged(vec![Value::from(&[0xff; 32][..]), low.clone()], 0),
+            ErrorClass::DeviceOrder,
+        ),
+        (
+            forged(vec![Value::from(&[0u8; 32][..]), low], 0),
+            ErrorClass::KeyLowOrder,
+        ),
         (vec![0x80; MAX_DEVICE_LIST + 1], ErrorClass::CborLimitInput),
     ];
     for (bytes, want) in cases {
@@ -115,7 +152,10 @@ fn a_list_replaces_the_held_one_only_for_its_identity_and_a_higher_version() {
     assert!(newer_list(&list, &pinned, None).is_ok());
     assert!(newer_list(&list, &pinned, Some(4)).is_ok());
     for held in [5, 6, u64::MAX] {
-        assert_eq!(class(newer_list(&list, &pinned, Some(held))), ErrorClass::DeviceStale);
+        assert_eq!(
+            class(newer_list(&list, &pinned, Some(held))),
+            ErrorClass::DeviceStale
+        );
     }
     // Another identity is refused before the version is looked at.
     assert_eq!(
@@ -145,7 +185,8 @@ fn a_version_2_record_is_valid_only_with_a_list_that_names_its_device() {
     let phone_only = list(vec![*phone.public()]);
     let all = SuitePolicy::ALL;
     let laptop_record = record(&laptop);
-    let verified = SignedDeviceRecord::from_bytes_listed(&laptop_record, &all, both.list()).unwrap();
+    let verified =
+        SignedDeviceRecord::from_bytes_listed(&laptop_record, &all, both.list()).unwrap();
     assert_eq!(verified.record().version(), 2);
     assert_eq!(verified.record().device_key(), Some(laptop.public()));
     assert_eq!(verified.to_bytes(), laptop_record);
@@ -161,10 +202,24 @@ fn a_version_2_record_is_valid_only_with_a_list_that_names_its_device() {
     let v1 = keys_of_device.signed_record(0).to_bytes();
     assert!(SignedDeviceRecord::from_bytes(&v1, &all).is_ok());
     assert_eq!(
-        class(SignedDeviceRecord::from_bytes_listed(&v1, &all, both.list())),
+        class(SignedDeviceRecord::from_bytes_listed(
+            &v1,
+            &all,
+            both.list()
+        )),
         ErrorClass::DeviceNotListed
     );
-    // A list of another identity does not certify the device.
+    // A list of another identity is not held for Alice: her version-2 record is not
+    // certified, her version-1 record is checked as with no list.
+    let foreign_v1 = SignedDeviceList::issue(
+        &pair(8),
+        1,
+        vec![*laptop.public()],
+        ListChange::First,
+        UnixTime(0),
+    )
+    .unwrap();
+    assert!(SignedDeviceRecord::from_bytes_listed(&v1, &all, foreign_v1.list()).is_ok());
     let foreign = SignedDeviceList::issue(
         &pair(8),
         1,
@@ -174,7 +229,11 @@ fn a_version_2_record_is_valid_only_with_a_list_that_names_its_device() {
     )
     .unwrap();
     assert_eq!(
-        class(SignedDeviceRecord::from_bytes_listed(&laptop_record, &all, foreign.list())),
+        class(SignedDeviceRecord::from_bytes_listed(
+            &laptop_record,
+            &all,
+            foreign.list()
+        )),
         ErrorClass::DeviceNotListed
     );
     // A listed device key that did not sign the record: the signature fails.
@@ -185,7 +244,11 @@ fn a_version_2_record_is_valid_only_with_a_list_that_names_its_device() {
         .with_device_key(*laptop.public());
     let signed_by_phone = SignedDeviceRecord::sign(body, &phone).to_bytes();
     assert_eq!(
-        class(SignedDeviceRecord::from_bytes_listed(&signed_by_phone, &all, both.list())),
+        class(SignedDeviceRecord::from_bytes_listed(
+            &signed_by_phone,
+            &all,
+            both.list()
+        )),
         ErrorClass::IdentitySignature
     );
 }

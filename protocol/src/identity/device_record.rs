@@ -214,13 +214,15 @@ impl SignedDeviceRecord {
         SignedDeviceRecord::verify(bytes, policy, None)
     }
 
-    /// Decodes and verifies a signed device record of an identity whose device list the
-    /// verifier holds (**IDN-05**, **DEV-04**): only a version-2 record of `list`'s identity
-    /// whose device key `list` names is accepted.
+    /// Decodes and verifies a signed device record when the verifier holds `list`
+    /// (**IDN-05**, **DEV-04**): a record of `list`'s identity must be of version 2 with a
+    /// device key that `list` names; a record of another identity is checked as if no list
+    /// were held (version 1 only).
     ///
     /// # Errors
-    /// As [`SignedDeviceRecord::from_bytes`]; `device.not_listed` for a version-1 record, a
-    /// record of another identity or a device key not on `list`.
+    /// As [`SignedDeviceRecord::from_bytes`]; `device.not_listed` for a version-1 record of
+    /// `list`'s identity, a device key not on `list`, or a version-2 record of another
+    /// identity.
     pub fn from_bytes_listed(
         bytes: &[u8],
         policy: &SuitePolicy,
@@ -236,11 +238,11 @@ impl SignedDeviceRecord {
     ) -> Result<SignedDeviceRecord> {
         let (body, signature) = schema::split_signed(cbor::decode(bytes, &LIMITS)?)?;
         let record = DeviceRecord::from_body(&body, policy)?;
-        let listed = match (list, &record.device_key) {
+        // A list of another identity is not held for this record's identity.
+        let held = list.filter(|list| *list.identity_key() == record.identity_key);
+        let listed = match (held, &record.device_key) {
             (None, None) => true,
-            (Some(list), Some(device)) => {
-                *list.identity_key() == record.identity_key && list.contains(device)
-            }
+            (Some(list), Some(device)) => list.contains(device),
             _ => false,
         };
         if !listed {

@@ -415,7 +415,7 @@ pub fn generate() -> Result<VectorFile<DeviceRecordGroup>, String> {
             "device-keys-load: load the stored device keys `keys` (IDN-07); valid ones must re-encode to `keys` and derive identityKey, kemKey and ratchetKey.",
             "device-list-create: issue a device list (DEV-01) from the given inputs; the output must equal `list`.",
             "device-list-verify: verify `list` (DEV-02) and accept it for `pinnedIdentity` over `heldVersion` (DEV-03); valid tests list the fields.",
-            "device-record-verify with `deviceList`: the verifier holds that list for the record's identity (DEV-04).",
+            "device-record-verify with `deviceList`: the verifier holds that list for the identity its field 2 names (DEV-04); absent: no list held.",
         ],
         FLAGS,
         [vec![create, all, strict, sui05, key_order, keys_load], lists].concat(),
