@@ -28,6 +28,7 @@ import hashlib  # noqa: E402
 
 from quietwire_py import (  # noqa: E402
     cbor,
+    device_list,
     didkey,
     envelope,
     event,
@@ -90,6 +91,13 @@ def expect_eq(what: str, expected: Any, got: Any) -> None:
         raise Mismatch(f"{what}={_short(expected)}", f"{what}={_short(got)}")
 
 
+def expect_fields(expected: dict, got: dict) -> None:
+    """The same field names (a version-1 record has no `deviceKey`), then each value."""
+    expect_eq("fields", sorted(expected), sorted(got))
+    for k in expected:
+        expect_eq(k, expected[k], got[k])
+
+
 def h(s: str) -> bytes:
     return bytes.fromhex(s)
 
@@ -121,6 +129,10 @@ def load(family: str) -> dict[str, Any]:
     ids = [t["tcId"] for t in tests]
     if len(set(ids)) != len(ids):
         raise VectorFileError(f"{path.name}: duplicate tcId")
+    slugs = [t["slug"] for t in tests]
+    if len(set(slugs)) != len(slugs):
+        dup = next(x for x in slugs if slugs.count(x) > 1)
+        raise VectorFileError(f"{path.name}: duplicate slug {dup}")
     for t in tests:
         for flag in t["flags"]:
             if flag not in data["notes"]:
@@ -159,8 +171,20 @@ def op_device_keys_load(group: dict, t: dict) -> None:
     expect_eq("ratchetKey", t.get("ratchetKey"), k.ratchet_key.hex())
 
 
+def held_list(t: dict) -> list[device_list.DeviceList]:
+    """The lists a record verifier holds: the test's `deviceList` (a valid list of DEV-02,
+    15-test-vectors.md §15.6.2), or none. A held list that does not verify is a fault of the
+    vector, never the record's class."""
+    if "deviceList" not in t:
+        return []
+    try:
+        return [device_list.verify_device_list(h(t["deviceList"]))]
+    except QuietwireError as e:
+        raise Mismatch("deviceList a valid list (DEV-02)", f"deviceList {e.error_class}") from None
+
+
 def op_device_record_verify(group: dict, t: dict) -> None:
-    r = identity.verify_device_record(h(t["record"]), group["allowedSuites"])
+    r = identity.verify_device_record(h(t["record"]), group["allowedSuites"], held_list(t))
     e = t.get("expected")
     if e is not None:
         got = {
@@ -171,8 +195,35 @@ def op_device_record_verify(group: dict, t: dict) -> None:
             "generation": r.generation,
             "extensions": len(r.extensions),
         }
-        for k in e:
-            expect_eq(k, e[k], got[k])
+        if r.device_key is not None:  # version 2 only (15-test-vectors.md §15.6.2)
+            got["deviceKey"] = r.device_key.hex()
+        expect_fields(e, got)
+    expect_eq("reencoded", t["record"], r.encoded.hex())
+
+
+def op_device_list_create(group: dict, t: dict) -> None:
+    data = device_list.create_device_list(
+        h(t["identitySeed"]), t["version"], [h(d) for d in t["devices"]], t["change"], t["issued"]
+    )
+    expect_eq("list", t["list"], data.hex())
+    lst = device_list.verify_device_list(data)
+    expect_eq("devices", sorted(t["devices"]), [d.hex() for d in lst.devices])
+
+
+def op_device_list_verify(group: dict, t: dict) -> None:
+    lst = device_list.accept_device_list(h(t["list"]), h(t["pinnedIdentity"]), t.get("heldVersion"))
+    e = t.get("expected")
+    if e is not None:
+        got = {
+            "identityKey": lst.identity_key.hex(),
+            "version": lst.version,
+            "devices": [d.hex() for d in lst.devices],
+            "change": lst.change,
+            "issued": lst.issued,
+            "extensions": len(lst.extensions),
+        }
+        expect_fields(e, got)
+    expect_eq("reencoded", t["list"], lst.encoded.hex())
 
 
 def op_safety_code(group: dict, t: dict) -> None:
@@ -489,6 +540,8 @@ OPS: dict[str, Callable[[dict, dict], None]] = {
     "device-record-create": op_device_record_create,
     "device-record-verify": op_device_record_verify,
     "device-keys-load": op_device_keys_load,
+    "device-list-create": op_device_list_create,
+    "device-list-verify": op_device_list_verify,
     "safety-code": op_safety_code,
     "safety-qr-create": op_safety_qr_create,
     "safety-qr-verify": op_safety_qr_verify,

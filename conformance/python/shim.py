@@ -7,12 +7,12 @@ one JSON reply per line on stdout, nothing else on stdout; exit status 0 at end 
     quietwire-conformance run --shim "python3 conformance/python/shim.py" \\
         --config conformance/python/config.toml
 
-It implements the layers quietwire_py implements (CBOR, identity and device records, safety
-codes, did:key, invites and their encodings, HPKE, the handshake and reconnects, the Double
-Ratchet and session snapshots, envelopes, events, mailbox proofs) and answers every other op
-(relay, backup) with `unimplemented` and the op's feature, so that nothing is skipped silently:
-the runner reports those cases as UNIMPLEMENTED, and config.toml declares the features optional
-with the reason.
+It implements the layers quietwire_py implements (CBOR, identity and device records, device
+lists, safety codes, did:key, invites and their encodings, HPKE, the handshake and reconnects,
+the Double Ratchet and session snapshots, envelopes, events, mailbox proofs) and answers every
+other op (relay, backup) with `unimplemented` and the op's feature, so that nothing is skipped
+silently: the runner reports those cases as UNIMPLEMENTED, and config.toml declares the
+features optional with the reason.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 from quietwire_py import (  # noqa: E402
     cbor,
+    device_list,
     didkey,
     envelope,
     event,
@@ -58,6 +59,8 @@ OP_FEATURES = {
     "device-record-create": "identity",
     "device-record-verify": "identity",
     "device-keys-load": "device-keys",
+    "device-list-create": "device-list",
+    "device-list-verify": "device-list",
     "safety-fingerprint": "safety",
     "safety-code": "safety",
     "safety-qr-create": "safety",
@@ -154,6 +157,14 @@ class Args:
         """A boolean field that may be absent (or null), which reads as false."""
         return self.raw.get(name) is not None and self.bool(name)
 
+    def optional_bytes(self, name: str) -> bytes | None:
+        """A hex field that may be absent or null (``None``)."""
+        return None if self.raw.get(name) is None else self.bytes(name)
+
+    def optional_int(self, name: str) -> int | None:
+        """An unsigned integer field that may be absent or null (``None``)."""
+        return None if self.raw.get(name) is None else self.int(name)
+
     def str(self, name: str) -> str:
         v = self.get(name)
         if not isinstance(v, str):
@@ -172,6 +183,14 @@ class Args:
             raise Harness(f"field `{name}` is not an array of strings")
         return v
 
+    def hexes(self, name: str) -> list[str]:
+        """An array of lowercase hex strings."""
+        v = self.strs(name)
+        for x in v:
+            if x != x.lower() or len(x) % 2 or any(c not in "0123456789abcdef" for c in x):
+                raise Harness(f"field `{name}` holds a string that is not lowercase hex")
+        return v
+
     def obj(self, name: str) -> "Args":
         return Args(self.get(name))
 
@@ -183,13 +202,27 @@ PENDING: dict[int, handshake.PendingInvite] = {}
 
 
 def record_fields(r: identity.DeviceRecord) -> dict[str, Any]:
-    return {
+    fields = {
         "suite": r.suite,
         "identityKey": r.identity_key.hex(),
         "kemKey": r.kem_key.hex(),
         "ratchetKey": r.ratchet_key.hex(),
         "generation": r.generation,
         "extensions": len(r.extensions),
+    }
+    if r.device_key is not None:  # version 2 only (15-test-vectors.md §15.6.2)
+        fields["deviceKey"] = r.device_key.hex()
+    return fields
+
+
+def list_fields(lst: device_list.DeviceList) -> dict[str, Any]:
+    return {
+        "identityKey": lst.identity_key.hex(),
+        "version": lst.version,
+        "devices": [d.hex() for d in lst.devices],
+        "change": lst.change,
+        "issued": lst.issued,
+        "extensions": len(lst.extensions),
     }
 
 
@@ -232,9 +265,39 @@ def op_device_keys_load(a: Args) -> dict:
     }
 
 
+def held_lists(a: Args) -> list[device_list.DeviceList]:
+    """`deviceList`: the list the verifier holds (a valid list of DEV-02), or null for none.
+    One that does not verify is a fault of the request, not the record's class."""
+    data = a.optional_bytes("deviceList")
+    if data is None:
+        return []
+    try:
+        return [device_list.verify_device_list(data)]
+    except QuietwireError as e:
+        raise Harness(f"deviceList is not a valid list ({e.error_class})") from None
+
+
 def op_device_record_verify(a: Args) -> dict:
-    r = identity.verify_device_record(a.bytes("record"), a.ints("allowedSuites"))
+    r = identity.verify_device_record(a.bytes("record"), a.ints("allowedSuites"), held_lists(a))
     return {"fields": record_fields(r), "reencoded": r.encoded.hex()}
+
+
+def op_device_list_create(a: Args) -> dict:
+    data = device_list.create_device_list(
+        a.bytes("identitySeed"),
+        a.int("version"),
+        [bytes.fromhex(d) for d in a.hexes("devices")],
+        a.int("change"),
+        a.int("issued"),
+    )
+    return {"list": data.hex()}
+
+
+def op_device_list_verify(a: Args) -> dict:
+    lst = device_list.accept_device_list(
+        a.bytes("list"), a.bytes("pinnedIdentity"), a.optional_int("heldVersion")
+    )
+    return {"fields": list_fields(lst), "reencoded": lst.encoded.hex()}
 
 
 def op_invite_create(a: Args) -> dict:
@@ -495,6 +558,8 @@ OPS: dict[str, Callable[[Args], dict]] = {
     "device-record-create": op_device_record_create,
     "device-record-verify": op_device_record_verify,
     "device-keys-load": op_device_keys_load,
+    "device-list-create": op_device_list_create,
+    "device-list-verify": op_device_list_verify,
     "safety-fingerprint": lambda a: {"fingerprint": safety.fingerprint(a.bytes("identityKey")).hex()},
     "safety-code": lambda a: {"code": safety.safety_code(a.bytes("identityKeyA"), a.bytes("identityKeyB"))},
     "safety-qr-create": lambda a: {"payload": safety.qr_payload(a.bytes("ownKey"), a.bytes("peerKey")).hex()},

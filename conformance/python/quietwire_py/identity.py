@@ -1,6 +1,7 @@
-"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-06), the record kept
-from a ``device-record`` event (spec/07-envelope.md ENV-07), and stored device keys (§3.2.1,
-IDN-07)."""
+"""Signed device records of spec/03-identity.md §3.3 (IDN-02 .. IDN-06), of version 1 (signed
+by the identity key) and version 2 (signed by a device key that the held device list names,
+§3.6 DEV-04), the record kept from a ``device-record`` event (spec/07-envelope.md ENV-07), and
+stored device keys (§3.2.1, IDN-07). Device lists themselves are in device_list.py."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from . import cbor, keys, structure
+from .device_list import DeviceList
 from .errors import QuietwireError
 
 MAX_RECORD = 4096  # IDN-04
 LIMITS = cbor.SIGNED_STRUCTURE_LIMITS
 
 K_VERSION, K_SUITE, K_IDENTITY, K_KEM, K_RATCHET, K_GENERATION = 1, 2, 3, 4, 5, 6
+K_DEVICE = 7  # version 2 only
 
 
 @dataclass
@@ -25,6 +28,8 @@ class DeviceRecord:
     generation: int
     extensions: dict[int, Any] = field(default_factory=dict)
     encoded: bytes = b""  # the record bytes as received / produced
+    version: int = 1
+    device_key: bytes | None = None  # field 7, version 2 only
 
 
 def create_device_record(
@@ -34,8 +39,12 @@ def create_device_record(
     ratchet_secret: bytes,
     generation: int = 0,
     extensions: dict[int, Any] | None = None,
+    device_seed: bytes | None = None,
 ) -> bytes:
-    """IDN-01, IDN-02: derive the three public keys and sign the body."""
+    """IDN-01, IDN-02: derive the three public keys and sign the body. Without
+    ``device_seed``, a version-1 record signed with the identity seed; with it, a version-2
+    record naming the device key of that Ed25519 seed (field 7) and signed with it, valid only
+    for a verifier whose held list names that key (DEV-04)."""
     suite = keys.resolve_suite(suite_id)
     _, identity_key = keys.ed25519_keypair(identity_seed)
     kem_key = keys.kem_derive_public(suite, kem_seed)
@@ -48,14 +57,18 @@ def create_device_record(
         K_RATCHET: ratchet_key,
         K_GENERATION: generation,
     }
+    signer_seed = identity_seed
+    if device_seed is not None:
+        _, device_key = keys.ed25519_keypair(device_seed)
+        body_map[K_VERSION] = 2
+        body_map[K_DEVICE] = device_key
+        signer_seed = device_seed
     for k, v in (extensions or {}).items():
         if k >= 0:
             raise ValueError("extensions use negative keys only (ENC-12)")
         body_map[k] = v
     body = cbor.encode(body_map)
-    sig = keys.ed25519_sign(
-        identity_seed, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body)
-    )
+    sig = keys.ed25519_sign(signer_seed, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body))
     return structure.encode_signed(body, sig)
 
 
@@ -96,21 +109,38 @@ def load_device_keys(data: bytes) -> DeviceKeys:
     )
 
 
+def held_list_for(identity_key: bytes, held_lists: Iterable[DeviceList]) -> DeviceList | None:
+    """The list held for ``identity_key`` among ``held_lists``: a list is held for the
+    identity whose key signed it (its field 2, DEV-03), so a held list of another identity
+    does not count (vector ``v2-list-of-other-identity``)."""
+    for lst in held_lists:
+        if lst.identity_key == identity_key:
+            return lst
+    return None
+
+
 def verify_device_record(
-    record: bytes, allowed_suites: Iterable[int] = keys.DEFAULT_ALLOWED_SUITES
+    record: bytes,
+    allowed_suites: Iterable[int] = keys.DEFAULT_ALLOWED_SUITES,
+    held_lists: Iterable[DeviceList] = (),
 ) -> DeviceRecord:
-    """IDN-05, steps 1 to 13 in order."""
+    """IDN-05, steps 1 to 15 in order. ``held_lists``: the device lists the verifier holds
+    (each accepted by DEV-03, at most one per identity); without one for the record's
+    identity only version-1 records are valid, with one only version-2 records whose device
+    key it names (DEV-04)."""
     record = bytes(record)
     # 1 .. 4 (cbor.decode checks max_input first)
     body, sig, m = structure.decode_signed(record, LIMITS)
     # 5, 6
-    structure.check_top_level_map(m, range(1, 7))
+    version = structure.check_version(m, (1, 2))
+    structure.check_unknown_keys(m, range(1, 7 if version == 1 else 8))
     # 7
     suite_id = structure.field_uint(m, K_SUITE, "suite")
     identity_key = structure.field_bstr(m, K_IDENTITY, "identity_key", 32)
     kem_key = structure.field_bstr(m, K_KEM, "kem_key")
     ratchet_key = structure.field_bstr(m, K_RATCHET, "ratchet_key", 32)
     generation = structure.field_uint(m, K_GENERATION, "generation")
+    device_key = structure.field_bstr(m, K_DEVICE, "device_key", 32) if version == 2 else None
     # 8
     suite = keys.resolve_suite(suite_id, allowed_suites)
     # 9 (length) then 10, 11, 12
@@ -120,7 +150,19 @@ def verify_device_record(
     keys.check_kem_public_key(suite, kem_key)
     keys.check_x25519_public_key(ratchet_key)
     # 13
-    keys.verify_strict(identity_key, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body), sig)
+    if device_key is not None:
+        keys.check_ed25519_public_key(device_key)
+    # 14 (DEV-04)
+    held = held_list_for(identity_key, held_lists)
+    if held is not None and device_key is None:
+        raise QuietwireError("device.not_listed", "a version-1 record while a list is held")
+    if held is not None and not held.names(device_key):
+        raise QuietwireError("device.not_listed", "device key not on the held list")
+    if held is None and device_key is not None:
+        raise QuietwireError("device.not_listed", "a version-2 record while no list is held")
+    # 15: the signer is the identity key (version 1) or the device key (version 2)
+    signer = identity_key if device_key is None else device_key
+    keys.verify_strict(signer, keys.labeled_input(keys.LABEL_DEVICE_RECORD, body), sig)
     return DeviceRecord(
         suite=suite.id,
         identity_key=identity_key,
@@ -129,6 +171,8 @@ def verify_device_record(
         generation=generation,
         extensions=structure.extensions(m),
         encoded=record,
+        version=version,
+        device_key=device_key,
     )
 
 

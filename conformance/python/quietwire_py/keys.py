@@ -54,12 +54,14 @@ def resolve_suite(suite_id: int, allowed: Iterable[int] = DEFAULT_ALLOWED_SUITES
 # Labels (SUI-03, spec/14-registries.md §14.2)
 
 LABEL_DEVICE_RECORD = "quietwire/v1/device-record"
+LABEL_DEVICE_LIST = "quietwire/v1/device-list"
 LABEL_INVITE = "quietwire/v1/invite"
 LABEL_SAFETY_CODE = "quietwire/v1/safety-code"
 
 LABELS = frozenset(
     {
         LABEL_DEVICE_RECORD,
+        LABEL_DEVICE_LIST,
         LABEL_INVITE,
         LABEL_SAFETY_CODE,
         "quietwire/v1/handshake-info",
