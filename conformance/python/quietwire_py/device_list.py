@@ -96,38 +96,37 @@ def create_device_list(
 
 
 def verify_device_list(data: bytes) -> DeviceList:
-    """DEV-02, steps 1 to 13 in order; the class of the first failing step."""
+    """DEV-02, steps 1 to 12 in order; the class of the first failing step."""
     data = bytes(data)
     # 1 .. 4 (cbor.decode checks max_input before decoding anything)
     body, sig, m = structure.decode_signed(data, LIMITS)
     # 5, 6
     structure.check_top_level_map(m, range(1, 7))
-    # 7: keys 2 to 6 in order, each field's checks in full before the next (ENC-13)
+    # 7: keys 2 to 6 in order, each field's checks in full before the next (ENC-13 step 3)
     identity_key = structure.field_bstr(m, K_IDENTITY, "identity_key", DEVICE_KEY_LEN)
     version = structure.field_uint(m, K_LIST_VERSION, "list_version")
     devices = structure.field_array(m, K_DEVICES, "devices")
+    change = structure.field_uint(m, K_CHANGE, "change")
+    if change > MAX_CHANGE:
+        raise QuietwireError("schema.range", f"change {change}")
+    issued = structure.field_uint(m, K_ISSUED, "issued")
+    # 8: the array's contents after every field (ENC-13 step 4): count, then the items
     if not devices:
         raise QuietwireError("schema.length", "no device")
+    if len(devices) > MAX_DEVICES:
+        raise QuietwireError("device.too_many", f"{len(devices)} devices")
     for i, d in enumerate(devices):
         if not isinstance(d, bytes):
             raise QuietwireError("schema.wrong_type", f"device {i} is not a byte string")
         if len(d) != DEVICE_KEY_LEN:
             raise QuietwireError("schema.length", f"device {i} is {len(d)} bytes")
-    change = structure.field_uint(m, K_CHANGE, "change")
-    issued = structure.field_uint(m, K_ISSUED, "issued")
-    # 8
-    if len(devices) > MAX_DEVICES:
-        raise QuietwireError("device.too_many", f"{len(devices)} devices")
-    # 9
-    if change > MAX_CHANGE:
-        raise QuietwireError("schema.range", f"change {change}")
-    # 10, 11
+    # 9, 10
     _check_devices(devices)
-    # 12: the identity key, then each device key in the list's order (SUI-04)
+    # 11: the identity key, then each device key in the list's order (SUI-04)
     keys.check_ed25519_public_key(identity_key)
     for d in devices:
         keys.check_ed25519_public_key(d)
-    # 13: strict, over the body bytes as received (SUI-05)
+    # 12: strict, over the body bytes as received (SUI-05)
     keys.verify_strict(identity_key, keys.labeled_input(keys.LABEL_DEVICE_LIST, body), sig)
     return DeviceList(
         identity_key=identity_key,
