@@ -77,7 +77,7 @@ impl Implementation for Builtin {
             "envelope" | "event" | "mailbox" => messaging::call(op, a),
             "relay" => relay::call(self, op, a),
             "ratchet" => ratchet::call(self, op, a),
-            "backup" => backup::call(op, a),
+            "backup" | "transfer-confirm" => backup::call(op, a),
             other => Err(format!("feature `{other}` has no dispatcher")),
         };
         dispatched.unwrap_or_else(|e| {

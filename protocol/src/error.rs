@@ -240,6 +240,8 @@ error_classes! {
     BackupNoEntry = "backup.no_entry", Peer;
     /// The recovery key, passphrase or transfer key does not unlock the backup.
     BackupNoMatch = "backup.no_match", Peer;
+    /// A file received by transfer whose SHA-256 is not the digest the person confirmed.
+    BackupTransferDigest = "backup.transfer_digest", Peer;
     /// The backup's header MAC does not verify under the unwrapped file key.
     BackupHeaderMac = "backup.header_mac", Peer;
     /// A backup chunk that does not authenticate at its position.

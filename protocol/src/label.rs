@@ -75,11 +75,15 @@ pub enum Label {
     XbkTransferInfo,
     /// HPKE `aad` of a backup transfer entry.
     XbkTransferAad,
+    /// HPKE `info` of a transfer confirmation, bound to the transfer code.
+    XbkConfirmInfo,
+    /// HPKE exporter context of a transfer confirmation's short authentication string.
+    XbkConfirmSas,
 }
 
 impl Label {
     /// Every registered label.
-    pub const ALL: [Label; 32] = [
+    pub const ALL: [Label; 34] = [
         Label::DeviceRecord,
         Label::Invite,
         Label::DeviceList,
@@ -112,6 +116,8 @@ impl Label {
         Label::XbkRecoveryChecksum,
         Label::XbkTransferInfo,
         Label::XbkTransferAad,
+        Label::XbkConfirmInfo,
+        Label::XbkConfirmSas,
     ];
 
     /// The label string of the registry.
@@ -149,6 +155,8 @@ impl Label {
             Label::XbkRecoveryChecksum => "quietwire/v1/xbk-recovery-checksum",
             Label::XbkTransferInfo => "quietwire/v1/xbk-transfer-info",
             Label::XbkTransferAad => "quietwire/v1/xbk-transfer-aad",
+            Label::XbkConfirmInfo => "quietwire/v1/xbk-confirm-info",
+            Label::XbkConfirmSas => "quietwire/v1/xbk-confirm-sas",
         }
     }
 

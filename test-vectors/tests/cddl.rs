@@ -697,3 +697,18 @@ fn delivery_snapshots_match_the_cddl() {
     }
     tally.finish(10);
 }
+
+/// Transfer confirmations (`spec/10-backup.md` XBK-32): every message that opens matches
+/// `xbk-confirmation` (its plaintext is sealed, so only the array is checked here).
+#[test]
+fn transfer_confirmations_match_the_cddl() {
+    let cddl = spec_cddl();
+    let mut tally = Tally::new();
+    for_tests("backup", &["xbk-confirm-seal", "xbk-confirm-open"], |id, test| {
+        if is_valid(test) {
+            let message = hex_field(test, "message").unwrap();
+            tally.expect_match(&cddl, "xbk-confirmation", &message, &id);
+        }
+    });
+    tally.finish(5);
+}

@@ -2,6 +2,7 @@
 //! secrets and parameters arrive as the JSON objects of `backup.json` (`export`, `unlock`,
 //! `newMethods`, `passphraseKdf`, `kdfCaps`), byte strings as hex.
 
+use quietwire::backup::confirm;
 use quietwire::backup::run::{Split, decode_file};
 use quietwire::backup::{KdfParams, Methods, RecoveryKey};
 use quietwire::keys::KemSecret;
@@ -18,6 +19,34 @@ use crate::shim::{Fields, hex};
 
 pub(super) fn call(op: &str, a: Fields<'_>) -> Dispatched {
     Ok(match op {
+        "xbk-confirm-seal" => {
+            let (suite, seed) = (a.u64("suite")?, a.bytes("transferSeed")?);
+            let (code, digest) = (a.bytes("code")?, a.bytes("digest")?);
+            let randomness = a.bytes("randomness")?;
+            (|| {
+                let key = transfer_key(suite, &seed)?;
+                let digest = super::key32(&digest)?;
+                let mut rng = ReplayRng::new(&[&randomness]);
+                let (message, sas) =
+                    confirm::seal_confirmation(key.public(), &code, &digest, &mut rng)
+                        .map_err(err)?;
+                Ok(json!({"message": hex(&message), "sas": sas.to_string()}))
+            })()
+        }
+        "xbk-confirm-open" => {
+            let (suite, seed) = (a.u64("suite")?, a.bytes("transferSeed")?);
+            let (code, message) = (a.bytes("code")?, a.bytes("message")?);
+            let file = a.bytes_opt("fileSha256")?;
+            (|| {
+                let key = transfer_key(suite, &seed)?;
+                let (digest, sas) =
+                    confirm::open_confirmation(&key, &code, &message).map_err(err)?;
+                if let Some(file) = file {
+                    confirm::check_file_digest(&digest, &super::key32(&file)?).map_err(err)?;
+                }
+                Ok(json!({"digest": hex(&digest), "sas": sas.to_string()}))
+            })()
+        }
         "backup-recovery-text" => {
             let key = a.bytes("key")?;
             <[u8; 32]>::try_from(key.as_slice())
@@ -185,4 +214,10 @@ fn rekey(
         return Err(bad_input("randomness_not_drawn_exactly"));
     }
     Ok(json!({"prefix": hex(&rekeyed.prefix), "oldHeaderEnd": rekeyed.old_header_end}))
+}
+
+/// The transfer key pair of `suite` derived from `seed` (`DeriveKeyPair`).
+fn transfer_key(suite: u64, seed: &[u8]) -> OpResult<KemSecret> {
+    let suite = Suite::from_id(suite).map_err(err)?;
+    Ok(KemSecret::from_seed(suite, &super::key32(seed)?))
 }

@@ -502,6 +502,34 @@ pub(super) const GROUPS: &[GroupSpec] = &[
             ),
         ],
     ),
+    ops(
+        "xbk-confirm-seal",
+        &[op(
+            "xbk-confirm-seal",
+            &[
+                Same("suite"),
+                Same("transferSeed"),
+                Same("code"),
+                Same("digest"),
+                Same("randomness"),
+            ],
+            &[same("message", Bytes), same("sas", Text)],
+        )],
+    ),
+    ops(
+        "xbk-confirm-open",
+        &[op(
+            "xbk-confirm-open",
+            &[
+                Same("suite"),
+                Same("transferSeed"),
+                Same("code"),
+                Same("message"),
+                Same("fileSha256"),
+            ],
+            &[same("digest", Bytes), same("sas", Text)],
+        )],
+    ),
     script("xbk-export", backup::export),
     script("xbk-container", backup::decode),
     script("xbk-header", backup::decode),

@@ -88,6 +88,8 @@ pub const OPS: &[(&str, &str)] = &[
     ("session-restore", "ratchet"),
     ("backup-recovery-text", "backup"),
     ("backup-recovery-parse", "backup"),
+    ("xbk-confirm-seal", "transfer-confirm"),
+    ("xbk-confirm-open", "transfer-confirm"),
     ("backup-export", "backup"),
     ("backup-decode", "backup"),
     ("backup-rekey", "backup"),
@@ -169,6 +171,8 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ("session-restore", &["sessionSnapshot", "peerIdentity"]),
     ("backup-recovery-text", &["text"]),
     ("backup-recovery-parse", &["key"]),
+    ("xbk-confirm-seal", &["message", "sas"]),
+    ("xbk-confirm-open", &["digest", "sas"]),
     ("backup-export", &["file"]),
     (
         "backup-decode",

@@ -76,6 +76,7 @@
 //! ```
 
 mod chunk;
+pub mod confirm;
 mod decoder;
 mod encoder;
 #[cfg(feature = "fuzzing")]

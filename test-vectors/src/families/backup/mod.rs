@@ -7,6 +7,7 @@
 //! small inputs (headers, prefixes) are given whole.
 
 mod build;
+mod confirm;
 mod craft;
 mod records;
 // Generator code: these modules index files and tables they built themselves, so an index out
@@ -311,6 +312,10 @@ crate::vector_groups! {
         "xbk-rekey" => Rekey(RekeyTest),
         /// Seeking through the manifest.
         "xbk-seek" => Seek(SeekTest),
+        /// Sealing a transfer confirmation (XBK-32).
+        "xbk-confirm-seal" => ConfirmSeal(confirm::ConfirmSealTest),
+        /// Opening a transfer confirmation (XBK-33).
+        "xbk-confirm-open" => ConfirmOpen(confirm::ConfirmOpenTest),
     }
 }
 
@@ -348,6 +353,12 @@ const FLAGS: &[FlagDef] = crate::flag_defs! {
         "Only authenticated plaintext is released, chunk by chunk.";
     Rekey: Defined ["XBK-31"] "Re-keying rewrites only the header.";
     Seek: AuthBypass ["XBK-29"] "Seeking authenticates the manifest before using its counts.";
+    Confirm: Basic ["XBK-32", "XBK-33"]
+        "A transfer confirmation: both devices derive the same short authentication string.";
+    ConfirmForged: AuthBypass ["XBK-33"]
+        "A confirmation that the transfer key of this code must not open: another code, another key, altered bytes.";
+    ConfirmFormat: Basic ["XBK-33", "ENC-11", "ENC-12", "ENC-13"]
+        "A malformed confirmation or sealed map, refused with the class of the first failing check.";
 };
 
 /// Generates `backup.json`.
@@ -379,6 +390,12 @@ pub fn generate() -> Result<VectorFile<BackupGroup>, String> {
         Stream(
             "Content ending in a chunk sealed as non-final.",
             stream::stream_non_final_end(i, c)?);
+        ConfirmSeal(
+            "Transfer confirmation (XBK-32): the message and the code shown, from the exact encapsulation randomness.",
+            confirm::seal(i)?);
+        ConfirmOpen(
+            "Transfer confirmation (XBK-33): opened with the transfer key pair of the code, or refused with the class of the first failing check.",
+            confirm::open(i)?);
     };
     Ok(file("backup", HEADER, FLAGS, groups))
 }
@@ -390,5 +407,6 @@ const HEADER: &[&str] = &[
     "xbk-export: encode `export`; a valid file has `fileLength`, `fileSha256` and begins with `prefix`; decoding it with `unlock` (and `unlockPin`) releases `releasedLength` bytes with `releasedSha256` and ends with `hidden`.",
     "Decoding groups (xbk-container to xbk-restore): decode the input with `unlock`, `pin`, the reader's `maxChunks` and `kdfCaps`; with `records`, the restore layer checks the records. Valid: `hidden` is the outcome. Invalid: `errorClass`. Both: the plaintext released before success or failure (all Data events) has `releasedLength` and `releasedSha256`, and must be the same when the input is pushed whole, byte by byte, in 65552-byte pieces and in any other split. `kdfRuns`, when present, is the number of Argon2id evaluations the reader may have run. `thenSeal`: after the restore, encrypting with its first session must fail with `errorClass`.",
     "xbk-rekey: re-key the file of `export` unlocked with `unlock` to `newMethods`, drawing `randomness`: the new `prefix`; the rest of the old file from `oldHeaderEnd` on is kept.",
+    "xbk-confirm-seal: seal a confirmation of `digest` to the transfer key of `transferSeed` for `code`, drawing `randomness`: `message` and `sas`. xbk-confirm-open: open `message` with that key pair for `code`: `digest` and `sas`, or the error class.",
     "xbk-seek: with the file's prefix, its length and its last 65553 bytes, locate the sections: `offsets` of their id bytes, `chunks`, and the SHA-256 of section `section`'s content; or the error class.",
 ];
