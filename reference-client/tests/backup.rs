@@ -10,12 +10,9 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::sync::mpsc;
-use std::time::Duration;
 
-use common::{Client, Output, Relay, connect, eventually};
+use common::{Client, Interactive, Output, Relay, connect};
 
 const RECOVERY_KEY: &str = "QUIETWIRE_RECOVERY_KEY";
 const PASSPHRASE: &str = "QUIETWIRE_BACKUP_PASSPHRASE";
@@ -418,64 +415,45 @@ fn backup_transfer() {
 
     // The new device shows its code and waits.
     let alice2 = Client::new(dir.path(), "alice2");
-    let mut receiver = alice2
-        .command(
-            &[
-                "backup",
-                "receive",
-                "--relay",
-                &relay.url(),
-                "--suite",
-                "x25519",
-                "--no-qr",
-                "--wait",
-                "60s",
-            ],
-            &alice2.passphrase,
-        )
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stdout = receiver.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let stderr = receiver.stderr.take().unwrap();
-    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let code = eventually(Duration::from_secs(30), "the transfer code", || {
-        rx.try_recv()
-            .ok()
-            .filter(|l| l.starts_with("quietwire:transfer#t1."))
-    });
+    let mut receiver = receive(&alice2, &relay);
+    let code = receiver.line_starting("quietwire:transfer#t1.");
 
-    let out = alice.run(&["backup", "send", &code]).ok();
-    assert!(out.contains("sent the backup"), "{out}");
+    // The old device offers the backup; both show the same confirmation code (XBK-33), and
+    // the person confirms on both before the backup moves.
+    let mut sender = Interactive::start(&alice, &["backup", "send", &code]);
+    let sent_code = sender.line_starting("confirmation code: ");
+    let shown_code = receiver.line_starting("confirmation code: ");
+    assert_eq!(sent_code, shown_code);
+    assert_eq!(
+        sent_code.len(),
+        "confirmation code: 123 456".len(),
+        "{sent_code}"
+    );
+    sender.answer("yes");
+    receiver.answer("yes");
+    let out = sender.finish();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("sent the backup"), "{out:?}");
     // Several pieces of at most 300000 bytes.
     let pieces: usize = out
+        .stdout
         .split(" in ")
         .nth(1)
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no piece count in {out}"));
-    assert!(pieces >= 5, "{out}");
-    let status = eventually(Duration::from_secs(60), "the receiver to finish", || {
-        receiver.try_wait().unwrap()
-    });
-    let mut printed = Vec::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(5)) {
-        printed.push(line);
-    }
-    let errors = errors.join().unwrap();
-    assert!(status.success(), "{printed:?} {errors}");
-    let printed = printed.join("\n");
-    assert!(printed.contains("restored Alice"), "{printed}");
-    assert!(printed.contains("bob: reconnecting"), "{printed}");
-    assert!(errors.contains("receive: ["), "progress: {errors}");
+        .unwrap_or_else(|| panic!("no piece count in {out:?}"));
+    assert!(pieces >= 5, "{out:?}");
+    let received = receiver.finish();
+    assert_eq!(received.code, 0, "{received:?}");
+    assert!(received.stdout.contains("restored Alice"), "{received:?}");
+    assert!(
+        received.stdout.contains("bob: reconnecting"),
+        "{received:?}"
+    );
+    assert!(
+        received.stderr.contains("receive: ["),
+        "progress: {received:?}"
+    );
     assert_eq!(did(&alice2), alice_did);
 
     let history = alice2.run(&["messages"]).ok();
@@ -489,4 +467,63 @@ fn backup_transfer() {
     assert!(out.contains("bob answered your reconnect"), "{out}");
     alice2.run(&["send", "bob", "on the new device"]).ok();
     assert_eq!(bob.run(&["sync"]).ok().trim(), "[alice] on the new device");
+}
+
+/// `backup receive` by `client` on `relay` (suite 2, no QR, a minute's wait).
+fn receive(client: &Client, relay: &Relay) -> Interactive {
+    let url = relay.url();
+    let args = [
+        "backup", "receive", "--relay", &url, "--suite", "x25519", "--no-qr", "--wait", "60s",
+    ];
+    Interactive::start(client, &args)
+}
+
+/// Someone who saw the new device's code sends a confirmation before the real old device
+/// (spec/10-backup.md XBK-33): the new device shows that sender's code, which is not the one
+/// the old device shows; the person refuses on both devices, and nothing moves.
+#[test]
+fn a_transfer_confirmed_by_someone_else_moves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&dir.path().join("relay.redb"), "127.0.0.1:0");
+    let alice = Client::new(dir.path(), "alice");
+    let mallory = Client::new(dir.path(), "mallory");
+    alice.init("Alice", &relay.url(), &["--suite", "x25519"]);
+    mallory.init("Mallory", &relay.url(), &["--suite", "x25519"]);
+
+    let alice2 = Client::new(dir.path(), "alice2");
+    let mut receiver = receive(&alice2, &relay);
+    let code = receiver.line_starting("quietwire:transfer#t1.");
+    // Mallory photographed the code and is quicker than Alice.
+    let mut intruder = Interactive::start(&mallory, &["backup", "send", &code]);
+    let intruder_code = intruder.line_starting("confirmation code: ");
+    let shown = receiver.line_starting("confirmation code: ");
+    assert_eq!(
+        shown, intruder_code,
+        "the new device shows the first confirmation"
+    );
+    let mut sender = Interactive::start(&alice, &["backup", "send", &code]);
+    let alice_code = sender.line_starting("confirmation code: ");
+    // One chance in 10^6 that Mallory's code equals Alice's.
+    assert_ne!(alice_code, shown);
+
+    // The person sees different codes and refuses on both of her devices.
+    receiver.answer("no");
+    sender.answer("no");
+    let received = receiver.finish();
+    assert_eq!(received.code, 1, "{received:?}");
+    assert!(
+        received.stderr.contains("nothing was restored"),
+        "{received:?}"
+    );
+    let sent = sender.finish();
+    assert_eq!(sent.code, 1, "{sent:?}");
+    assert!(sent.stderr.contains("nothing was sent"), "{sent:?}");
+    assert!(!sent.stdout.contains("sent the backup"), "{sent:?}");
+    // Mallory's process waits for an answer that never comes; closing its input cancels.
+    let intruded = intruder.finish();
+    assert_eq!(intruded.code, 1, "{intruded:?}");
+    assert!(!intruded.stdout.contains("sent the backup"), "{intruded:?}");
+    // No identity on the new device.
+    let status = alice2.run(&["whoami"]);
+    assert_ne!(status.code, 0, "{status:?}");
 }

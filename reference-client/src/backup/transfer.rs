@@ -6,19 +6,26 @@
 //!   one-time mailbox M
 //!   shows CODE = suite, M, public key, relay (QR and text)
 //!                                          export with a transfer entry to the key (temp file)
+//!                                          confirmation (XBK-32): HPKE to the key, naming
+//!                                            SHA-256(file) → put into M; shows "ddd ddd"
+//!   fetch M ← confirmation; shows "ddd ddd"
+//!   the person compares the two codes and confirms on both devices (XBK-33)
 //!                                          blobs of at most max_attachment bytes: BlobPut
 //!                                          manifest {version, size, blob ids} → put into M
 //!   fetch M (woken or polled) ← manifest
 //!   BlobGet each blob, check its id, push it into the decoder (transfer unlock)
+//!   SHA-256 of the file = the confirmed digest (XBK-34), or nothing is restored
 //!   restore as `backup import` does, reconnects to every contact
 //! ```
 //!
-//! The relay sees the blobs (ciphertext of a file that only the transfer key opens) and the
-//! manifest (blob ids and the size). Anyone who saw the code can send this device a backup
-//! (the format has no sender authentication): the new device shows the restored identity, and
-//! the user checks a safety code with a contact.
+//! The relay sees the blobs (ciphertext of a file that only the transfer key opens), the
+//! confirmation (ciphertext) and the manifest (blob ids and the size). Anyone who saw the code
+//! can send this device a confirmation and a file, but the six-digit code of their
+//! confirmation is not the one the old device shows (`spec/10-backup.md` §10.5.4), and a file
+//! other than the confirmed one is refused.
 //!
-//! [`Receiver`] is the new device's side, [`Engine::send_transfer`] the old device's.
+//! [`Receiver`] is the new device's side, [`Engine::offer_transfer`] and [`Outgoing`] the old
+//! device's.
 //!
 //! The code is `quietwire:transfer#t1.` and the hex of `1 ‖ suite id (1 byte) ‖ mailbox id
 //! (32) ‖ transfer public key (the suite's length) ‖ relay URL length (2 bytes, big-endian) ‖ relay URL
@@ -29,6 +36,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use quietwire::backup::confirm::{self, Sas};
 use quietwire::backup::{ExportOptions, Methods};
 use quietwire::cbor::{self, Int, Limits, Value};
 use quietwire::envelope::{self, Envelope, MAX_BLOB};
@@ -39,6 +47,7 @@ use quietwire::relay::limits::FRAME_OVERHEAD;
 use quietwire::relay::{Item, ItemId, Reply, Request, ServerFrame, blob_id};
 use quietwire::suite::Suite;
 use rand_core::Rng as _;
+use sha2::{Digest as _, Sha256};
 
 use super::Progress;
 use super::read::{Decoded, Reader};
@@ -58,9 +67,10 @@ const POLL: Duration = Duration::from_secs(2);
 /// Most pieces a manifest lists (2 GiB at the reference relay's 1 MiB).
 pub const MAX_PIECES: usize = 2048;
 
-/// A decoded transfer code.
+/// A decoded transfer code, with its text (what the confirmation binds, XBK-32).
 #[derive(Debug)]
 struct Code {
+    text: String,
     mailbox: [u8; 32],
     key: KemPublicKey,
     relay: String,
@@ -106,10 +116,26 @@ fn parse_code(text: &str) -> Result<Code> {
         return Err(bad_code());
     }
     Ok(Code {
+        text: text.trim().to_owned(),
         mailbox: *mailbox,
         key,
         relay,
     })
+}
+
+/// The confirmation message in an envelope for the code's mailbox (padded like every item).
+fn encode_confirmation(mailbox: [u8; 32], message: &[u8]) -> Result<Vec<u8>> {
+    let padded = envelope::pad(message, 0)
+        .map_err(|_| Fail::new("internal error: the confirmation does not fit an envelope"))?;
+    Envelope::new(mailbox, padded)
+        .map(|e| e.to_bytes())
+        .map_err(|e| Fail::new(format!("cannot build the confirmation ({})", e.class())))
+}
+
+/// The content of an item of the one-time mailbox, or `None` if it is not an envelope of it.
+fn item_content(item: &Item, mailbox: &[u8; 32]) -> Option<Vec<u8>> {
+    let envelope = Envelope::receive(&item.envelope, mailbox).ok()?;
+    envelope::unpad(envelope.blob()).ok().map(<[u8]>::to_vec)
 }
 
 /// The manifest: `{1: 1, 2: size, 3: [blob id, …]}`, padded to a bucket in an envelope.
@@ -140,8 +166,8 @@ fn encode_manifest(mailbox: [u8; 32], size: u64, blobs: &[[u8; 32]]) -> Result<V
 
 /// The size and blob ids of a manifest item, or `None` for anything else.
 fn decode_manifest(item: &Item, mailbox: &[u8; 32]) -> Option<(u64, Vec<[u8; 32]>)> {
-    let envelope = Envelope::receive(&item.envelope, mailbox).ok()?;
-    let content = envelope::unpad(envelope.blob()).ok()?;
+    let content = item_content(item, mailbox)?;
+    let content = content.as_slice();
     let limits = Limits {
         max_input: MAX_BLOB,
         max_depth: 2,
@@ -183,6 +209,8 @@ pub struct Receiver {
     key: Option<KemSecret>,
     code: String,
     subscribed: bool,
+    /// The digest of the file the person confirmed (XBK-33), once a confirmation arrived.
+    confirmed: Option<[u8; 32]>,
     /// The manifest item, its size and blob ids, once it arrived.
     manifest: Option<(ItemId, u64, Vec<[u8; 32]>)>,
 }
@@ -236,8 +264,89 @@ impl Receiver {
             key: Some(key),
             code,
             subscribed,
+            confirmed: None,
             manifest: None,
         })
+    }
+
+    /// Waits up to `wait` for the old device's confirmation (**XBK-33**) and returns the
+    /// code to show. The first confirmation that opens with this transfer's key is taken;
+    /// items that are not confirmations of this code are deleted. Show the code, and go on
+    /// ([`Receiver::wait`]) only once the person confirmed that the old device shows the same;
+    /// otherwise drop the receiver (its key is never used again).
+    ///
+    /// # Errors
+    /// Nothing arrived in time, or the connection broke.
+    pub async fn wait_confirmation(&mut self, wait: Duration) -> Result<Sas> {
+        let Some(key) = self.key.as_ref() else {
+            return Err(Fail::new("internal error: the transfer key is gone"));
+        };
+        let deadline = Instant::now() + wait;
+        loop {
+            let proof = self.conn.prove(&self.mailbox, Operation::Fetch);
+            let reply = self
+                .conn
+                .request(Request::Fetch {
+                    mailbox: *self.mailbox.id(),
+                    proof,
+                    max: None,
+                })
+                .await
+                .map_err(net)?;
+            let Reply::Items { items, .. } = reply else {
+                return Err(Fail::new("unexpected reply to a fetch"));
+            };
+            let mut done = Vec::new();
+            let mut found = None;
+            for item in &items {
+                let opened = item_content(item, self.mailbox.id()).and_then(|content| {
+                    confirm::open_confirmation(key, self.code.as_bytes(), &content).ok()
+                });
+                match opened {
+                    Some(opened) if found.is_none() => {
+                        found = Some(opened);
+                        done.push(item.id);
+                    }
+                    // A manifest sent before the person confirmed: keep it for `wait`.
+                    _ if decode_manifest(item, self.mailbox.id()).is_some() => {}
+                    _ => done.push(item.id),
+                }
+            }
+            if !done.is_empty() {
+                let proof = self.conn.prove(&self.mailbox, Operation::Delete);
+                let _ = self
+                    .conn
+                    .request(Request::Delete {
+                        mailbox: *self.mailbox.id(),
+                        proof,
+                        items: done,
+                    })
+                    .await;
+            }
+            if let Some((digest, sas)) = found {
+                self.confirmed = Some(digest);
+                return Ok(sas);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Fail::new(
+                    "no old device answered in time; run `backup receive` again for a new code",
+                ));
+            }
+            let nap = if self.subscribed {
+                left
+            } else {
+                left.min(POLL)
+            };
+            tokio::select! {
+                frame = self.conn.next_frame() => {
+                    if !matches!(frame.map_err(net)?, ServerFrame::Wake { .. }) {
+                        continue;
+                    }
+                }
+                () = tokio::time::sleep(nap.min(Duration::from_secs(30))) => {}
+            }
+        }
     }
 
     /// The code the old device needs (`quietwire:transfer#t1.…`; single use).
@@ -285,17 +394,23 @@ impl Receiver {
     }
 
     /// Downloads the pieces, checks each one's id, and reads the backup with the transfer key
-    /// (nothing is committed unless the whole file is complete and authentic).
+    /// (nothing is committed unless the whole file is complete, authentic, and the file the
+    /// person confirmed: its SHA-256 is the confirmed digest, **XBK-34**).
     ///
     /// # Errors
-    /// No manifest yet, a piece missing or wrong, or a backup that does not read.
+    /// No confirmation or manifest yet, a piece missing or wrong, a file other than the
+    /// confirmed one, or a backup that does not read.
     pub async fn download(&mut self, progress: Box<dyn Progress>) -> Result<Decoded> {
+        let Some(confirmed) = self.confirmed else {
+            return Err(Fail::new("internal error: no confirmed transfer yet"));
+        };
         let (Some((_, size, blobs)), Some(key)) = (self.manifest.as_ref(), self.key.take()) else {
             return Err(Fail::new("internal error: no transfer manifest yet"));
         };
         let (size, blobs) = (*size, blobs.clone());
         let mut reader = Reader::transfer(key, progress);
         let mut received = 0u64;
+        let mut digest = Sha256::new();
         for id in &blobs {
             let blob = match self.conn.request(Request::BlobGet { blob_id: *id }).await {
                 Ok(Reply::Blob { blob }) => blob,
@@ -313,6 +428,7 @@ impl Receiver {
                 ));
             }
             received = received.saturating_add(blob.len() as u64);
+            digest.update(&blob);
             reader.push(&blob)?;
         }
         if received != size {
@@ -320,6 +436,13 @@ impl Receiver {
                 "the transfer's pieces do not add up to its size; nothing was restored",
             ));
         }
+        let digest: [u8; 32] = digest.finalize().into();
+        confirm::check_file_digest(&confirmed, &digest).map_err(|e| {
+            Fail::new(format!(
+                "the backup that arrived is not the one confirmed ({}); nothing was restored",
+                e.class()
+            ))
+        })?;
         reader.finish()
     }
 
@@ -378,6 +501,21 @@ async fn fetch_manifest(
     Ok(None)
 }
 
+/// The SHA-256 of the file at `path`, read in pieces.
+fn file_sha256(path: &Path) -> Result<[u8; 32]> {
+    let mut file = File::open(path)?;
+    let mut digest = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer)?;
+        let Some(read) = buffer.get(..n).filter(|r| !r.is_empty()) else {
+            break;
+        };
+        digest.update(read);
+    }
+    Ok(digest.finalize().into())
+}
+
 /// A temporary file removed on drop.
 struct Temp(PathBuf);
 
@@ -387,7 +525,7 @@ impl Drop for Temp {
     }
 }
 
-/// What [`Engine::send_transfer`] sent.
+/// What [`Outgoing::upload`] sent.
 #[derive(Debug)]
 pub struct Sent {
     /// What the backup holds, and its size.
@@ -396,32 +534,105 @@ pub struct Sent {
     pub pieces: usize,
 }
 
+/// A transfer offered by this (old) device: the backup is exported and the confirmation is
+/// in the new device's mailbox; nothing else moves until [`Outgoing::upload`], which the
+/// application calls only once the person confirmed that both devices show [`Outgoing::sas`]
+/// (**XBK-33**). Dropping it removes the exported file.
+pub struct Outgoing {
+    code: Code,
+    temp: Temp,
+    summary: Summary,
+    sas: Sas,
+}
+
+impl core::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("sas", &self.sas)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Engine {
-    /// The old device's side of a transfer: exports a backup for the new device's transfer
-    /// key named in `code` (through a temporary file in `temp_dir`, removed afterwards), and
-    /// uploads it through the relay the code names, in pieces of the relay's attachment size,
-    /// then the manifest into the code's mailbox. `export` and `upload` show progress.
+    /// The old device's side of a transfer, up to the confirmation: exports a backup for the
+    /// new device's transfer key named in `code` (to a temporary file in `temp_dir`), and puts
+    /// the confirmation naming the file's SHA-256 into the code's mailbox (**XBK-32**).
+    /// `export` shows progress.
     ///
     /// # Errors
-    /// Not a transfer code, the backup cannot be written, the relay cannot be reached or
-    /// refuses a piece, or the backup needs more than [`MAX_PIECES`] pieces.
-    pub async fn send_transfer(
+    /// Not a transfer code, the backup cannot be written, or the relay cannot be reached.
+    pub async fn offer_transfer(
         &self,
         code: &str,
         temp_dir: &Path,
         export: &mut dyn Progress,
-        upload: &mut dyn Progress,
-    ) -> Result<Sent> {
+    ) -> Result<Outgoing> {
         let code = parse_code(code)?;
         let mut suffix = [0u8; 8];
         sys::rng().fill_bytes(&mut suffix);
         let temp = Temp(temp_dir.join(format!(".transfer.{}.xbk", hex::encode(suffix))));
         let options = ExportOptions::new(Methods::Transfer(code.key.clone()));
         let summary = write::write(&self.state, &options, &temp.0, export)?;
-
+        let digest = file_sha256(&temp.0)?;
+        let (message, sas) =
+            confirm::seal_confirmation(&code.key, code.text.as_bytes(), &digest, &mut sys::rng())
+                .map_err(|e| Fail::new(format!("cannot seal the confirmation ({})", e.class())))?;
         let mut conn = Relay::connect(self.transport(), &code.relay)
             .await
             .map_err(net)?;
+        let ttl = TRANSFER_TTL.min(conn.limits().max_ttl).max(1);
+        let mut item = [0u8; 16];
+        sys::rng().fill_bytes(&mut item);
+        conn.request(Request::Put {
+            mailbox: code.mailbox,
+            item,
+            envelope: encode_confirmation(code.mailbox, &message)?,
+            ttl,
+        })
+        .await
+        .map_err(net)?;
+        conn.close().await;
+        Ok(Outgoing {
+            code,
+            temp,
+            summary,
+            sas,
+        })
+    }
+}
+
+impl Outgoing {
+    /// The code to show; the person compares it with the new device's.
+    #[must_use]
+    pub const fn sas(&self) -> Sas {
+        self.sas
+    }
+
+    /// What the exported backup holds.
+    #[must_use]
+    pub const fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Uploads the confirmed backup through the relay the code names, in pieces of the
+    /// relay's attachment size, then the manifest into the code's mailbox. Call it only after
+    /// the person confirmed the codes. `upload` shows progress.
+    ///
+    /// # Errors
+    /// The relay cannot be reached or refuses a piece, or the backup needs more than
+    /// [`MAX_PIECES`] pieces.
+    pub async fn upload(
+        self,
+        transport: &dyn Transport,
+        upload: &mut dyn Progress,
+    ) -> Result<Sent> {
+        let Outgoing {
+            code,
+            temp,
+            summary,
+            ..
+        } = self;
+        let mut conn = Relay::connect(transport, &code.relay).await.map_err(net)?;
         let limits = *conn.limits();
         let frame_room = usize::try_from(limits.max_frame)
             .unwrap_or(usize::MAX)

@@ -373,3 +373,91 @@ pub fn put_junk(url: &str, mailbox: [u8; 32], count: usize) {
         let _ = ws.close(None).await;
     });
 }
+
+/// A client process that asks questions: its standard input is a pipe, its output lines are
+/// read as they come.
+pub struct Interactive {
+    child: Child,
+    stdin: Option<std::process::ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    errors: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Interactive {
+    /// Starts `client` with `args` (and its passphrase).
+    pub fn start(client: &Client, args: &[&str]) -> Interactive {
+        let mut child = client
+            .command(args, &client.passphrase)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("start the client");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = child.stderr.take().unwrap();
+        let errors =
+            std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+        Interactive {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+            errors: Some(errors),
+        }
+    }
+
+    /// The next line of standard output that starts with `prefix` (within 60 seconds).
+    pub fn line_starting(&mut self, prefix: &str) -> String {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.starts_with(prefix) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line starting with {prefix:?}; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Writes `answer` and a newline to standard input.
+    pub fn answer(&mut self, answer: &str) {
+        use std::io::Write as _;
+        let stdin = self.stdin.as_mut().expect("standard input still open");
+        writeln!(stdin, "{answer}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits for the process to end: its exit code, every line of standard output, and the
+    /// whole standard error.
+    pub fn finish(mut self) -> Output {
+        drop(self.stdin.take());
+        let status = wait_bounded(&mut self.child, COMMAND_TIMEOUT)
+            .unwrap_or_else(|| panic!("the client did not finish; saw {:?}", self.seen));
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        let stderr = self
+            .errors
+            .take()
+            .map(|e| e.join().unwrap())
+            .unwrap_or_default();
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout: self.seen.join("\n"),
+            stderr,
+        }
+    }
+}

@@ -51,6 +51,12 @@ pub async fn receive(
         display::time(sys::now().saturating_add(wait.as_secs()))
     );
     println!("{code}");
+    let sas = receiver.wait_confirmation(wait).await?;
+    if !confirmed("the old device", sas).await? {
+        return Err(Fail::new(
+            "the codes were not confirmed: nothing was restored; run `backup receive` again for a new code",
+        ));
+    }
     let arrival = receiver.wait(wait).await?;
     eprintln!(
         "a backup is arriving ({} in {} piece(s))",
@@ -68,15 +74,20 @@ pub async fn receive(
     send_reconnects(&mut engine).await
 }
 
-/// `backup send CODE` on the old device: exports for the new device's transfer key and
-/// uploads the file through the relay the code names.
+/// `backup send CODE` on the old device: exports for the new device's transfer key, puts the
+/// confirmation into the code's mailbox, and uploads the file through the relay the code
+/// names once the person confirmed that both devices show the same code.
 pub async fn send(engine: &Engine, home: &Path, code: &str) -> Result<()> {
     let mut export = Progress::new("export", None);
+    let outgoing = engine.offer_transfer(code, home, &mut export).await?;
+    report(outgoing.summary());
+    if !confirmed("the new device", outgoing.sas()).await? {
+        return Err(Fail::new(
+            "the codes were not confirmed: nothing was sent (the new device's code may have been seen by someone else; start over with a new one)",
+        ));
+    }
     let mut upload = Progress::new("upload", None);
-    let sent = engine
-        .send_transfer(code, home, &mut export, &mut upload)
-        .await?;
-    report(&sent.summary);
+    let sent = outgoing.upload(engine.transport(), &mut upload).await?;
     println!(
         "sent the backup ({} in {} piece(s)); the new device restores it now",
         progress::size(sent.summary.bytes),
@@ -86,4 +97,22 @@ pub async fn send(engine: &Engine, home: &Path, code: &str) -> Result<()> {
         "once the new device has restored, stop using this one: its contacts move their sessions to the new device"
     );
     Ok(())
+}
+
+/// Shows the confirmation code (`spec/10-backup.md` XBK-33) and asks the person whether
+/// `other` shows the same: a line `yes` on standard input confirms, anything else (or the
+/// end of the input) does not.
+async fn confirmed(other: &str, sas: quietwire::backup::confirm::Sas) -> Result<bool> {
+    println!("confirmation code: {sas}");
+    eprintln!(
+        "Check that {other} shows the same confirmation code {sas}, then type yes (anything else cancels):"
+    );
+    let line = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map_err(|e| Fail::new(format!("cannot read the answer: {e}")))?
+    .map_err(|e| Fail::new(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim().eq_ignore_ascii_case("yes"))
 }
