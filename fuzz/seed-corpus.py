@@ -28,6 +28,7 @@ SOURCES = {
     "session_snapshot": [("ratchet", "sessionSnapshot", "hex")],
     "device_keys": [("device_record", "keys", "hex")],
     "device_list": [("device_record", "list", "hex")],
+    "backup_confirm": [("backup", "message", "hex")],
     # The target's inviter is the vectors' x25519 inviter; the acceptors' messages are seeds.
     "handshake_accept": [("handshake", "message", "hex")],
     # The target's contact is the vectors' x25519 contact; every reconnect message is a seed.

@@ -106,6 +106,7 @@ fn seeds_match_the_vectors() {
         ("session_snapshot", &[("ratchet", "sessionSnapshot", true)]),
         ("device_keys", &[("device_record", "keys", true)]),
         ("device_list", &[("device_record", "list", true)]),
+        ("backup_confirm", &[("backup", "message", true)]),
         ("handshake_accept", &[("handshake", "message", true)]),
         ("reconnect_open", &[("reconnect", "message", true)]),
         ("envelope", &[("envelope", "envelope", true), ("envelope", "padded", true)]),

@@ -1,5 +1,6 @@
 //! Fuzz checks of the backup format (crate feature `fuzzing`), wrapped by the targets
-//! `backup_header`, `backup_stream` and `backup_unlock` in `fuzz/` and replayed by
+//! `backup_header`, `backup_stream`, `backup_unlock` and `backup_confirm` in `fuzz/` and
+//! replayed by
 //! `test-vectors/tests/corpus_replay.rs`. Each panics when an invariant breaks.
 #![allow(
     clippy::panic,
@@ -21,6 +22,45 @@ use super::{
 use crate::ErrorClass;
 use crate::cbor::{self, Limits, Value};
 use crate::suite::SuitePolicy;
+
+/// Transfer confirmations (XBK-33), opened with the suite-2 transfer key and the code of the
+/// `xbk-confirm-*` vectors (so their messages are valid seeds). Invariants: opening is
+/// deterministic; a refusal carries a registered class; an opened confirmation gives a
+/// six-digit code, its digest passes the digest check and any other digest fails it.
+pub fn confirm(data: &[u8]) -> bool {
+    use super::confirm::{check_file_digest, open_confirmation};
+    use crate::keys::KemSecret;
+    use crate::suite::Suite;
+    static KEY: OnceLock<KemSecret> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let seed: [u8; 32] =
+            Sha256::digest(b"quietwire test vectors v1/backup/confirm/x25519").into();
+        KemSecret::from_seed(Suite::X25519, &seed)
+    });
+    const CODE: &[u8] = b"quietwire:transfer#t1.example-code";
+    let first = open_confirmation(key, CODE, data);
+    let second = open_confirmation(key, CODE, data);
+    match (first, second) {
+        (Ok((digest, sas)), Ok(again)) => {
+            assert_eq!((digest, sas), again, "opening is not deterministic");
+            assert_eq!(sas.digits().len(), 6);
+            assert!(check_file_digest(&digest, &digest).is_ok());
+            let mut other = digest;
+            other[0] ^= 1;
+            assert_eq!(
+                check_file_digest(&digest, &other).unwrap_err().class(),
+                ErrorClass::BackupTransferDigest
+            );
+            true
+        }
+        (Err(a), Err(b)) => {
+            assert_eq!(ErrorClass::from_name(a.class().as_str()), Some(a.class()));
+            assert_eq!(a.class(), b.class(), "opening is not deterministic");
+            false
+        }
+        _ => panic!("opening is not deterministic"),
+    }
+}
 
 /// The recovery key of every fuzz file.
 fn key() -> RecoveryKey {

@@ -86,6 +86,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("backup_header", crate::backup::fuzzing::header),
     ("backup_stream", crate::backup::fuzzing::stream),
     ("backup_unlock", crate::backup::fuzzing::unlock),
+    ("backup_confirm", crate::backup::fuzzing::confirm),
     ("device_keys", device_keys),
     ("device_list", device_list),
     ("session_snapshot", session_snapshot),
