@@ -9,10 +9,10 @@ one JSON reply per line on stdout, nothing else on stdout; exit status 0 at end 
 
 It implements the layers quietwire_py implements (CBOR, identity and device records, device
 lists, safety codes, did:key, invites and their encodings, HPKE, the handshake and reconnects,
-the Double Ratchet and session snapshots, envelopes, events, mailbox proofs) and answers every
-other op (relay, backup) with `unimplemented` and the op's feature, so that nothing is skipped
-silently: the runner reports those cases as UNIMPLEMENTED, and config.toml declares the
-features optional with the reason.
+the Double Ratchet and session snapshots, envelopes, events, mailbox proofs, the backup
+transfer confirmation) and answers every other op (relay, backup) with `unimplemented` and the
+op's feature, so that nothing is skipped silently: the runner reports those cases as
+UNIMPLEMENTED, and config.toml declares the features optional with the reason.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from quietwire_py import (  # noqa: E402
     rng,
     safety,
     session,
+    transfer_confirm,
 )
 from quietwire_py.errors import QuietwireError  # noqa: E402
 
@@ -106,6 +107,8 @@ OP_FEATURES = {
     "backup-decode": "backup",
     "backup-rekey": "backup",
     "backup-seek": "backup",
+    "xbk-confirm-seal": "transfer-confirm",
+    "xbk-confirm-open": "transfer-confirm",
 }
 
 
@@ -459,6 +462,22 @@ def op_envelope_decode(a: Args) -> dict:
     return {"mailbox": env.mailbox.hex(), "blob": env.blob.hex()}
 
 
+def op_xbk_confirm_seal(a: Args) -> dict:
+    suite = a.int("suite")
+    key = hpke.derive_recipient(suite, a.bytes("transferSeed"))
+    try:
+        message, sas = transfer_confirm.seal(suite, key.public, a.bytes("code"), a.bytes("digest"), a.bytes("randomness"))
+    except NotImplementedError as e:  # X-Wing seals need kyber-py (requirements.txt)
+        raise Unimplemented(f"xbk-confirm-seal-suite-{suite}") from e
+    return {"message": message.hex(), "sas": sas}
+
+
+def op_xbk_confirm_open(a: Args) -> dict:
+    key = hpke.derive_recipient(a.int("suite"), a.bytes("transferSeed"))
+    c = transfer_confirm.receive(key, a.bytes("code"), a.bytes("message"), a.optional_bytes("fileSha256"))
+    return {"digest": c.digest.hex(), "sas": c.sas}
+
+
 # ---------------------------------------------------------------------------
 # Ratchet (06-ratchet.md) and sessions (07-envelope.md ENV-08, ENV-09)
 
@@ -603,6 +622,8 @@ OPS: dict[str, Callable[[Args], dict]] = {
     "ratchet-decrypt-event": op_ratchet_decrypt_event,
     "ratchet-snapshot": op_ratchet_snapshot,
     "session-restore": op_session_restore,
+    "xbk-confirm-seal": op_xbk_confirm_seal,
+    "xbk-confirm-open": op_xbk_confirm_open,
 }
 
 FEATURES = sorted({OP_FEATURES[op] for op in OPS})

@@ -1,7 +1,8 @@
-"""Quietwire v1 (spec/01 .. spec/08 §8.2) in Python: a conformance implementation.
+"""Quietwire v1 (spec/01 .. spec/08 §8.2, spec/10 §10.5.4) in Python: a conformance implementation.
 
 Modules: errors, cbor, structure, keys, identity, safety, didkey, invite, hpke, handshake,
-reconnect, xchacha, ratchet, ratchet_snapshot, rng, envelope, event, session, mailbox.
+reconnect, xchacha, ratchet, ratchet_snapshot, rng, envelope, event, session, mailbox,
+transfer_confirm.
 """
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "event",
     "session",
     "mailbox",
+    "transfer_confirm",
 ]

@@ -75,6 +75,7 @@ REGISTRY: dict[str, str] = {
     "mailbox.key": "peer",
     "mailbox.origin": "peer",
     "mailbox.proof": "peer",
+    "backup.transfer_digest": "peer",
     "suite.unknown": "policy",
     "suite.disallowed": "policy",
     "invite.expired": "policy",

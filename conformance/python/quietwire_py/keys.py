@@ -81,6 +81,8 @@ LABELS = frozenset(
         "quietwire/v1/ratchet-message",
         "quietwire/v1/ratchet-header",
         "quietwire/v1/ratchet-body",
+        "quietwire/v1/xbk-confirm-info",
+        "quietwire/v1/xbk-confirm-sas",
     }
 )
 
