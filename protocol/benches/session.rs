@@ -3,7 +3,7 @@
 //! primitives it cannot avoid), in one run so the ratios in `BENCHMARKS.md` compare like
 //! with like. The post-quantum ratchet (spec/06-ratchet.md §6.18), which every new session
 //! runs, is measured next to the classic one, and the ML-KEM-768 work of one of its steps on
-//! its own (`pq_step`).
+//! its own (`pq_step`). `fanout_1k` seals one event for 1, 4 and 16 device sessions.
 //!
 //! Run: `cargo bench -p quietwire --bench session`
 //!
@@ -655,6 +655,33 @@ fn pq_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// Fan-out (issue: one message to a contact with several devices, 03-identity.md §3.6): the
+/// same 1 KiB event sealed once per device session, for 1, 4 and 16 devices
+/// (`MAX_DEVICES`), each session post-quantum and in its steady state. The ratio to
+/// N × `devices_1` is the cost of fan-out beyond N independent seals.
+fn fanout(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fanout_1k");
+    let mut rng = FixtureRng(0);
+    let event = text_event(&mut rng);
+    for devices in [1usize, 4, 16] {
+        let mut senders: Vec<Session> = (0..devices)
+            .map(|_| {
+                let (mut a, mut b) = pq_sessions();
+                session_message(&mut a, &mut b, &event, &mut rng); // the first step
+                a
+            })
+            .collect();
+        group.bench_function(format!("devices_{devices}"), |bench| {
+            bench.iter(|| {
+                for sender in &mut senders {
+                    black_box(sender.seal(black_box(&event), &mut rng).unwrap());
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
 fn handshakes(c: &mut Criterion) {
     for suite in Suite::ALL {
         handshake_group(c, suite);
@@ -666,6 +693,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = steady, alternating, pq_step, handshakes
+    targets = steady, alternating, pq_step, fanout, handshakes
 }
 criterion_main!(benches);

@@ -150,6 +150,12 @@ pub(super) fn seal(ids: &mut Ids) -> Result<Vec<ConfirmSealTest>, String> {
     Ok(tests)
 }
 
+/// A row of the open tests: slug, comment, flags, suite, message, class.
+type Row<'a> = (&'a str, &'a str, &'a [&'a str], Suite, Vec<u8>, Option<&'a str>);
+/// A row with the SHA-256 of the file then received (XBK-34).
+type FileRow<'a> =
+    (&'a str, &'a str, &'a [&'a str], Suite, Vec<u8>, Option<[u8; 32]>, Option<&'a str>);
+
 /// The `xbk-confirm-open` tests.
 pub(super) fn open(ids: &mut Ids) -> Result<Vec<ConfirmOpenTest>, String> {
     let mut tests = Vec::new();
@@ -174,7 +180,7 @@ pub(super) fn open(ids: &mut Ids) -> Result<Vec<ConfirmOpenTest>, String> {
             .map_err(|e| format!("confirm other-key: {e}"))?
             .0
     };
-    let rows: Vec<(&str, &str, &[&str], Suite, Vec<u8>, Option<&str>)> = vec![
+    let rows: Vec<Row<'_>> = vec![
         ("confirm-open-x25519", "the honest confirmation", &["Confirm"], x, honest.clone(), None),
         (
             "confirm-open-xwing",
@@ -334,9 +340,8 @@ pub(super) fn open(ids: &mut Ids) -> Result<Vec<ConfirmOpenTest>, String> {
             Some("cbor.noncanonical.integer"),
         ),
     ];
-    let rows = rows.into_iter().map(|(a, b, c, d, e, f)| (a, b, c, d, e, None, f));
     let other_file = seed32("backup/confirm/digest/other");
-    let files: Vec<(&str, &str, &[&str], Suite, Vec<u8>, Option<[u8; 32]>, Option<&str>)> = vec![
+    let files: Vec<FileRow<'_>> = vec![
         (
             "confirm-file-matches",
             "the file received has the confirmed digest",
@@ -356,6 +361,7 @@ pub(super) fn open(ids: &mut Ids) -> Result<Vec<ConfirmOpenTest>, String> {
             Some("backup.transfer_digest"),
         ),
     ];
+    let rows = rows.into_iter().map(|(a, b, c, d, e, f)| (a, b, c, d, e, None, f));
     for (slug, comment, flags, suite, message, file, class) in rows.chain(files) {
         let (seed, k) = key(suite);
         let got = open_confirmation(&k, CODE, &message).and_then(|(d, sas)| {
