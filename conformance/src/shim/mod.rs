@@ -88,12 +88,12 @@ pub const OPS: &[(&str, &str)] = &[
     ("session-restore", "ratchet"),
     ("backup-recovery-text", "backup"),
     ("backup-recovery-parse", "backup"),
-    ("xbk-confirm-seal", "transfer-confirm"),
-    ("xbk-confirm-open", "transfer-confirm"),
     ("backup-export", "backup"),
     ("backup-decode", "backup"),
     ("backup-rekey", "backup"),
     ("backup-seek", "backup"),
+    ("xbk-confirm-seal", "transfer-confirm"),
+    ("xbk-confirm-open", "transfer-confirm"),
 ];
 
 /// The fields of every value (Table 16-1), in the order of the table: `capabilities`, then
@@ -171,8 +171,6 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ("session-restore", &["sessionSnapshot", "peerIdentity"]),
     ("backup-recovery-text", &["text"]),
     ("backup-recovery-parse", &["key"]),
-    ("xbk-confirm-seal", &["message", "sas"]),
-    ("xbk-confirm-open", &["digest", "sas"]),
     ("backup-export", &["file"]),
     (
         "backup-decode",
@@ -187,6 +185,8 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ),
     ("backup-rekey", &["prefix", "oldHeaderEnd"]),
     ("backup-seek", &["offsets", "chunks", "content"]),
+    ("xbk-confirm-seal", &["message", "sas"]),
+    ("xbk-confirm-open", &["digest", "sas"]),
 ];
 
 /// The fields of the value of `op` (Table 16-1), if the protocol defines `op`.
